@@ -1,0 +1,71 @@
+# etchnn — build, test, demo.  `make` builds build/etchnn and build/libetchnn.{a,so}.
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation
+PKGS    := libprotobuf-c yaml-0.1 libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -lyaml -lcjson)
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -D_POSIX_C_SOURCE=200809L
+LDLIBS   := $(PKG_LIBS) -lm
+
+LIB_SRC := $(wildcard src/util/*.c src/ir/*.c src/config/*.c src/frontends/*.c src/api/*.c \
+                      src/passes/*.c src/backends/*.c src/tools/*.c)
+GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx_act_text.c
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o
+CLI_OBJ := $(BUILD)/obj/src/cli/main.o
+
+.PHONY: all test check sanitize demo clean fuzz bench
+all: $(BUILD)/etchnn $(BUILD)/libetchnn.a $(BUILD)/libetchnn.so $(BUILD)/test_fx
+
+$(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+# The one fixed-point implementation, also embedded verbatim in generated C.
+$(BUILD)/gen/fx_arith_text.c: src/ir/fx_arith.h tools/embed.sh
+	@mkdir -p $(BUILD)/gen
+	sh tools/embed.sh etn_fx_arith_text $< > $@
+
+$(BUILD)/gen/fx_act_text.c: src/ir/fx_act.h tools/embed.sh
+	@mkdir -p $(BUILD)/gen
+	sh tools/embed.sh etn_fx_act_text $< > $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -std=c11 -w -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libetchnn.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/libetchnn.so: $(LIB_OBJ)
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDLIBS)
+
+$(BUILD)/etchnn: $(CLI_OBJ) $(BUILD)/libetchnn.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_fx: $(BUILD)/obj/tests/test_fx.o $(BUILD)/libetchnn.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+test: all
+	python3 -m pytest -q tests
+
+check: test
+
+# ASan+UBSan build of everything, then the C-level and CLI tests against it.
+sanitize:
+	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
+	ETCHNN=build/asan/etchnn ETCHNN_TEST_FX=build/asan/test_fx ETCHNN_SANITIZED=1 python3 -m pytest -q -x tests -m "not slow"
+
+demo: all
+	python3 tests/../tools/demo.py
+
+clean:
+	rm -rf build

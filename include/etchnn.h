@@ -1,0 +1,101 @@
+/* etchnn.h — the public C API of etchnn: load a trained network, configure its
+ * fixed-point types, compile it, emulate it bit-exactly and write back ends.
+ * All state lives in an EtnModel; no globals; nothing here calls exit(). */
+#ifndef ETCHNN_H
+#define ETCHNN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ETCHNN_VERSION "0.1.0"
+
+typedef struct EtnModel EtnModel;
+
+/* Status codes returned by every function that can fail. */
+enum {
+    ETN_OK = 0,
+    ETN_EUSER = 2,       /* bad input: model, config, option or data; see etn_error() */
+    ETN_EINTERNAL = 3,   /* a bug: an internal check failed */
+};
+
+EtnModel *etn_model_new(void);
+void etn_model_free(EtnModel *m);
+/* The last error: "FILE: node 'NAME' (OP): expected ..., got ...". */
+const char *etn_error(const EtnModel *m);
+
+/* Load a model file (ONNX: .onnx), or ONNX bytes from memory. */
+int etn_load(EtnModel *m, const char *path);
+int etn_load_onnx_buffer(EtnModel *m, const void *buf, size_t len, const char *name);
+
+/* Configuration, as hls4ml users write it (Model / LayerType / LayerName).
+ * A file (.json, .yml, .yaml) or text (JSON or YAML).  May be called before
+ * or after loading; applied by etn_compile(). */
+int etn_config_file(EtnModel *m, const char *path);
+int etn_config_text(EtnModel *m, const char *text, const char *origin);
+/* Options: "precision" (a type for every variable), "tables" ("exact" or
+ * "hls4ml"), "dump_after" (a pass name or "all"), "verify_ir" ("1").
+ * Unknown keys or values are errors. */
+int etn_set_option(EtnModel *m, const char *key, const char *value);
+
+/* Run the passes: shapes, constant folding, batchnorm folding, activation
+ * fusion, precision.  Text written by dump_after goes to etn_dump_text(). */
+int etn_compile(EtnModel *m);
+const char *etn_dump_text(const EtnModel *m);
+
+/* Shapes of the (single) input and output, flattened per event. */
+size_t etn_input_size(const EtnModel *m);
+size_t etn_output_size(const EtnModel *m);
+
+/* Bit-exact emulation of n events: x holds n*input_size doubles (cast to the
+ * input type on entry), y receives n*output_size doubles, each the exact value
+ * of a fixed-point code.  With float_mode != 0 the same graph runs in double
+ * precision instead. */
+int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mode);
+/* The same with raw codes of the output type as results. */
+int etn_predict_raw(EtnModel *m, const double *x, int64_t *y, size_t n);
+/* The same on raw codes of the input and output types. */
+int etn_predict_codes(EtnModel *m, const int64_t *x, int64_t *y, size_t n);
+
+/* Per-layer outputs of one event (for tracing and profiling).  Layers are
+ * numbered 0..etn_layer_count()-1 in execution order. */
+size_t etn_layer_count(const EtnModel *m);
+const char *etn_layer_name(const EtnModel *m, size_t layer);
+const char *etn_layer_class(const EtnModel *m, size_t layer);
+size_t etn_layer_size(const EtnModel *m, size_t layer);
+/* Fixed-point type of a layer's output, canonical spelling ("fixed<16,6>"). */
+const char *etn_layer_type(const EtnModel *m, size_t layer);
+/* Run one event and copy layer `layer`'s output values into out (layer_size). */
+int etn_trace(EtnModel *m, const double *x, size_t layer, double *out, int float_mode);
+
+/* Types of the input and output (canonical spelling). */
+const char *etn_input_type(const EtnModel *m);
+const char *etn_output_type(const EtnModel *m);
+
+/* A complete configuration for the loaded model at granularity "model",
+ * "type" or "name", as YAML text owned by the model. */
+const char *etn_config_template(EtnModel *m, const char *granularity);
+
+/* Write the compiled model's outputs into directory dir:
+ * dir/c/NAME.c and NAME.h (standalone C emulator).  Nothing is left looking
+ * complete on failure. */
+int etn_write(EtnModel *m, const char *dir);
+
+/* The exact decimal value of an output code (every digit, nothing rounded),
+ * and its value as a double (exact up to 53 significant bits). */
+void etn_format_code(const EtnModel *m, int64_t code, char *buf, size_t n);
+double etn_code_value(const EtnModel *m, int64_t code);
+
+/* Event files: whitespace-separated text (one event per line, hls4ml's .dat
+ * format) or .npy.  etn_read_events reads etn_input_size() values per event
+ * into a malloc'd array (free with etn_free). */
+int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n);
+int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size_t width);
+void etn_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,418 @@
+/* model.c — the public API (include/etchnn.h): the EtnModel context and the
+ * compiler's order of work, in one list (compile_passes). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/model.h"
+#include "backends/backends.h"
+#include "frontends/frontends.h"
+#include "passes/passes.h"
+#include "tools/dataio.h"
+
+/* The pipeline: one readable list. */
+static const struct {
+    const char *name;
+    int (*run)(Graph *, Diag *, const Config *);
+} compile_passes[] = {
+    {"shapes", pass_shapes},
+    {"bnfold", pass_bnfold},
+    {"constfold", pass_constfold},
+    {"fuse", pass_fuse},
+    {"precision", pass_precision},
+};
+
+EtnModel *etn_model_new(void)
+{
+    EtnModel *m = calloc(1, sizeof(EtnModel));
+    if (!m)
+        return NULL;
+    config_init(&m->cfg);
+    ir_init(&m->g, "<none>");
+    return m;
+}
+
+void etn_model_free(EtnModel *m)
+{
+    if (!m)
+        return;
+    emu_plan_free(m->plan);
+    config_free(&m->cfg);
+    ir_free(&m->g);
+    buf_free(&m->dump);
+    buf_free(&m->tmpl);
+    free(m->cfg_origin);
+    free(m);
+}
+
+const char *etn_error(const EtnModel *m) { return m && m->diag.set ? m->diag.msg : ""; }
+
+static int fail(EtnModel *m) { return m->diag.set && !strncmp(m->diag.msg, "internal", 8) ? ETN_EINTERNAL : ETN_EUSER; }
+
+static void reset_error(EtnModel *m) { m->diag.set = 0; m->diag.msg[0] = 0; }
+
+static void unload(EtnModel *m)
+{
+    emu_plan_free(m->plan);
+    m->plan = NULL;
+    ir_free(&m->g);
+    m->loaded = m->compiled = 0;
+}
+
+int etn_load_onnx_buffer(EtnModel *m, const void *buf, size_t len, const char *name)
+{
+    reset_error(m);
+    unload(m);
+    ir_init(&m->g, name);
+    if (onnx_load(&m->g, &m->diag, buf, len, m->g.file) < 0) {
+        unload(m);
+        return fail(m);
+    }
+    if (ir_verify(&m->g, &m->diag, "import") < 0) {
+        unload(m);
+        return fail(m);
+    }
+    m->loaded = 1;
+    return ETN_OK;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int etn_load(EtnModel *m, const char *path)
+{
+    reset_error(m);
+    if (!has_suffix(path, ".onnx")) {
+        diag_error(&m->diag, "%s: expected a model file ending in .onnx, got an unsupported file type", path);
+        return ETN_EUSER;
+    }
+    size_t len;
+    unsigned char *data = util_read_file(&m->diag, path, &len);
+    if (!data)
+        return ETN_EUSER;
+    int rc = etn_load_onnx_buffer(m, data, len, path);
+    free(data);
+    return rc;
+}
+
+int etn_config_file(EtnModel *m, const char *path)
+{
+    reset_error(m);
+    free(m->cfg_origin);
+    m->cfg_origin = strdup(path);
+    if (config_load_file(&m->cfg, &m->diag, m->cfg_origin) < 0)
+        return ETN_EUSER;
+    m->compiled = 0;
+    return ETN_OK;
+}
+
+int etn_config_text(EtnModel *m, const char *text, const char *origin)
+{
+    reset_error(m);
+    free(m->cfg_origin);
+    m->cfg_origin = strdup(origin ? origin : "<config>");
+    if (config_load_text(&m->cfg, &m->diag, text, m->cfg_origin) < 0)
+        return ETN_EUSER;
+    m->compiled = 0;
+    return ETN_OK;
+}
+
+int etn_set_option(EtnModel *m, const char *key, const char *value)
+{
+    reset_error(m);
+    if (!strcmp(key, "precision")) {
+        FxType t;
+        char err[512];
+        if (fx_parse(value, &t, err, sizeof err) < 0) {
+            diag_error(&m->diag, "--precision: %s", err);
+            return ETN_EUSER;
+        }
+        snprintf(m->cfg.precision_opt, sizeof m->cfg.precision_opt, "%s", value);
+    } else if (!strcmp(key, "tables")) {
+        if (!strcmp(value, "exact"))
+            m->cfg.tables_opt = TABLES_EXACT;
+        else if (!strcmp(value, "hls4ml"))
+            m->cfg.tables_opt = TABLES_HLS4ML;
+        else {
+            diag_error(&m->diag, "--tables: expected one of exact, hls4ml, got '%s'", value);
+            return ETN_EUSER;
+        }
+    } else if (!strcmp(key, "dump_after")) {
+        int ok = !strcmp(value, "all") || !strcmp(value, "import");
+        for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
+            ok |= !strcmp(value, compile_passes[k].name);
+        if (!ok) {
+            Buf names = {0};
+            for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
+                buf_printf(&names, ", %s", compile_passes[k].name);
+            diag_error(&m->diag, "--dump-after: expected one of import%s, all, got '%s'", names.data, value);
+            buf_free(&names);
+            return ETN_EUSER;
+        }
+        snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
+    } else {
+        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, dump_after", key);
+        return ETN_EUSER;
+    }
+    m->compiled = 0;
+    return ETN_OK;
+}
+
+static void maybe_dump(EtnModel *m, const char *after)
+{
+    if (!m->dump_after[0] || (strcmp(m->dump_after, "all") && strcmp(m->dump_after, after)))
+        return;
+    buf_printf(&m->dump, "## after %s\n", after);
+    ir_dump(&m->g, &m->dump);
+}
+
+int etn_compile(EtnModel *m)
+{
+    reset_error(m);
+    if (!m->loaded) {
+        diag_error(&m->diag, "no model loaded: call etn_load first");
+        return ETN_EUSER;
+    }
+    if (m->compiled)
+        return ETN_OK;
+    /* passes rewrite the graph: always start from the imported one */
+    if (m->passes_ran) {
+        diag_error(&m->diag, "internal: recompiling a transformed graph; load the model again");
+        return ETN_EINTERNAL;
+    }
+    buf_free(&m->dump);
+    maybe_dump(m, "import");
+    for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++) {
+        m->passes_ran = 1;
+        if (compile_passes[k].run(&m->g, &m->diag, &m->cfg) < 0)
+            return fail(m);
+        if (ir_verify(&m->g, &m->diag, compile_passes[k].name) < 0)
+            return fail(m);
+        maybe_dump(m, compile_passes[k].name);
+    }
+    emu_plan_free(m->plan);
+    m->plan = emu_plan_new(&m->g, &m->diag);
+    if (!m->plan)
+        return fail(m);
+    m->compiled = 1;
+    return ETN_OK;
+}
+
+const char *etn_dump_text(const EtnModel *m) { return m->dump.data ? m->dump.data : ""; }
+
+static int need_compiled(EtnModel *m)
+{
+    if (m->compiled)
+        return 0;
+    if (!m->loaded) {
+        diag_error(&m->diag, "no model loaded: call etn_load first");
+        return -1;
+    }
+    if (m->passes_ran) {
+        diag_error(&m->diag, "the configuration changed after compiling: load the model again");
+        return -1;
+    }
+    return etn_compile(m) == ETN_OK ? 0 : -1;
+}
+
+size_t etn_input_size(const EtnModel *m) { return m->plan ? (size_t)emu_input_size(m->plan) : 0; }
+size_t etn_output_size(const EtnModel *m) { return m->plan ? (size_t)emu_output_size(m->plan) : 0; }
+
+int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mode)
+{
+    reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    if (float_mode) {
+        emu_run_float(m->plan, x, y, n);
+        return ETN_OK;
+    }
+    size_t no = (size_t)emu_output_size(m->plan);
+    int f = fx_frac(m->g.t[m->g.outputs[0]].type);
+    /* run in blocks so that codes need little extra memory */
+    int64_t codes[4096];
+    size_t block = no ? (sizeof codes / sizeof codes[0]) / no : 1;
+    if (block == 0) {
+        int64_t *c = malloc(no * sizeof(int64_t));
+        if (!c)
+            return ETN_EINTERNAL;
+        for (size_t ev = 0; ev < n; ev++) {
+            emu_run(m->plan, x + ev * etn_input_size(m), c, 1);
+            for (size_t e = 0; e < no; e++)
+                y[ev * no + e] = fx_to_double(c[e], f);
+        }
+        free(c);
+        return ETN_OK;
+    }
+    for (size_t ev = 0; ev < n; ev += block) {
+        size_t cnt = n - ev < block ? n - ev : block;
+        emu_run(m->plan, x + ev * etn_input_size(m), codes, cnt);
+        for (size_t e = 0; e < cnt * no; e++)
+            y[ev * no + e] = fx_to_double(codes[e], f);
+    }
+    return ETN_OK;
+}
+
+int etn_predict_raw(EtnModel *m, const double *x, int64_t *y, size_t n)
+{
+    reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    emu_run(m->plan, x, y, n);
+    return ETN_OK;
+}
+
+int etn_predict_codes(EtnModel *m, const int64_t *x, int64_t *y, size_t n)
+{
+    reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    emu_run_codes(m->plan, x, y, n);
+    return ETN_OK;
+}
+
+void etn_format_code(const EtnModel *m, int64_t code, char *buf, size_t n)
+{
+    fx_format_value(code, fx_frac(m->g.t[m->g.outputs[0]].type), buf, n);
+}
+
+double etn_code_value(const EtnModel *m, int64_t code)
+{
+    return fx_to_double(code, fx_frac(m->g.t[m->g.outputs[0]].type));
+}
+
+/* ---- layers ------------------------------------------------------------ */
+
+static const Node *layer(const EtnModel *m, size_t k)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < m->g.nn; i++)
+        if (!m->g.n[i].dead && seen++ == k)
+            return &m->g.n[i];
+    return NULL;
+}
+
+size_t etn_layer_count(const EtnModel *m)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < m->g.nn; i++)
+        c += !m->g.n[i].dead;
+    return c;
+}
+
+const char *etn_layer_name(const EtnModel *m, size_t k)
+{
+    const Node *n = layer(m, k);
+    return n ? n->name : NULL;
+}
+
+const char *etn_layer_class(const EtnModel *m, size_t k)
+{
+    const Node *n = layer(m, k);
+    return n ? op_hls_class[n->op] : NULL;
+}
+
+size_t etn_layer_size(const EtnModel *m, size_t k)
+{
+    const Node *n = layer(m, k);
+    return n ? (size_t)ir_numel(&m->g.t[n->out]) : 0;
+}
+
+const char *etn_layer_type(const EtnModel *m, size_t k)
+{
+    const Node *n = layer(m, k);
+    if (!n || !m->g.t[n->out].has_type)
+        return NULL;
+    EtnModel *mm = (EtnModel *)m;
+    fx_format(m->g.t[n->out].type, mm->type_str, sizeof mm->type_str);
+    return mm->type_str;
+}
+
+int etn_trace(EtnModel *m, const double *x, size_t k, double *out, int float_mode)
+{
+    reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    const Node *n = layer(m, k);
+    if (!n) {
+        diag_error(&m->diag, "layer %zu: expected 0..%zu", k, etn_layer_count(m) - 1);
+        return ETN_EUSER;
+    }
+    emu_trace(m->plan, x, n->out, out, float_mode);
+    return ETN_OK;
+}
+
+const char *etn_input_type(const EtnModel *m)
+{
+    EtnModel *mm = (EtnModel *)m;
+    if (!m->compiled)
+        return NULL;
+    fx_format(m->g.t[m->g.inputs[0]].type, mm->type_str, sizeof mm->type_str);
+    return mm->type_str;
+}
+
+const char *etn_output_type(const EtnModel *m)
+{
+    EtnModel *mm = (EtnModel *)m;
+    if (!m->compiled)
+        return NULL;
+    fx_format(m->g.t[m->g.outputs[0]].type, mm->type_str, sizeof mm->type_str);
+    return mm->type_str;
+}
+
+const char *etn_config_template(EtnModel *m, const char *granularity)
+{
+    reset_error(m);
+    if (!m->loaded) {
+        diag_error(&m->diag, "no model loaded: call etn_load first");
+        return NULL;
+    }
+    /* the layers a config names are those left after the structural passes */
+    for (size_t k = 0; !m->passes_ran && k < ETN_COUNTOF(compile_passes); k++) {
+        if (!strcmp(compile_passes[k].name, "precision"))
+            break;
+        if (compile_passes[k].run(&m->g, &m->diag, &m->cfg) < 0 || ir_verify(&m->g, &m->diag, compile_passes[k].name) < 0)
+            return NULL;
+    }
+    m->passes_ran = 1;
+    buf_free(&m->tmpl);
+    if (config_template(&m->g, &m->diag, granularity, &m->tmpl) < 0)
+        return NULL;
+    return m->tmpl.data ? m->tmpl.data : "";
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+int etn_write(EtnModel *m, const char *dir)
+{
+    reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    if (cemu_write(&m->g, &m->diag, dir) < 0)
+        return fail(m);
+    return ETN_OK;
+}
+
+/* ---- event files ------------------------------------------------------- */
+
+int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n)
+{
+    reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    if (data_read(&m->diag, path, etn_input_size(m), x, n) < 0)
+        return ETN_EUSER;
+    return ETN_OK;
+}
+
+int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size_t width)
+{
+    reset_error(m);
+    return data_write_npy(&m->diag, path, y, n, width) < 0 ? ETN_EUSER : ETN_OK;
+}
+
+void etn_free(void *p) { free(p); }

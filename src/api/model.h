@@ -1,0 +1,24 @@
+/* model.h — the EtnModel context behind the public API. */
+#ifndef ETN_MODEL_H
+#define ETN_MODEL_H
+#include "config/config.h"
+#include "etchnn.h"
+#include "ir/ir.h"
+#include "tools/emulate.h"
+
+struct EtnModel {
+    Diag diag;              /* the last error */
+    Graph g;                /* the model (transformed in place by etn_compile) */
+    Config cfg;             /* configuration and option overrides */
+    char *cfg_origin;       /* config file name (heap) */
+    char dump_after[32];    /* pass name to dump after, "all", or "" */
+    Buf dump;               /* dump text */
+    Buf tmpl;               /* last config template */
+    Plan *plan;             /* emulator, once compiled */
+    char type_str[64];      /* scratch for returned type strings */
+    int loaded;             /* a model is loaded */
+    int compiled;           /* passes ran and the plan is current */
+    int passes_ran;         /* the graph has been transformed */
+};
+
+#endif

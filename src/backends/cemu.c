@@ -1,0 +1,374 @@
+/* cemu.c — the standalone C back end: NAME.c / NAME.h, dependency-free C99
+ * with integer arithmetic only (plus <math.h> for exact softmax), weights as
+ * constant integer tables.  Every computation mirrors src/tools/emulate.c and
+ * uses the same fx_arith.h / fx_act.h text, so the two agree bit for bit. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends/backends.h"
+#include "etchnn.h"
+#include "tools/act.h"
+
+extern const char etn_fx_arith_text[];
+extern const char etn_fx_act_text[];
+
+typedef struct {
+    Buf *b;
+    int indent;
+} Emit;
+
+static void emitf(Emit *e, const char *fmt, ...) ETN_PRINTF(2, 3);
+static void emitf(Emit *e, const char *fmt, ...)
+{
+    va_list ap;
+    for (int k = 0; k < e->indent; k++)
+        buf_append(e->b, "    ", 4);
+    va_start(ap, fmt);
+    buf_vprintf(e->b, fmt, ap);
+    va_end(ap);
+}
+
+/* "w, f, sign, q, o" arguments of fx_cast for type t. */
+static const char *targs(FxType t, char *buf, size_t n)
+{
+    snprintf(buf, n, "%d, %d, %d, %d, %d", t.w, fx_frac(t), t.sign, t.q, t.o);
+    return buf;
+}
+
+static int fits32(const int64_t *v, long n)
+{
+    for (long k = 0; k < n; k++)
+        if (v[k] < INT32_MIN || v[k] > INT32_MAX)
+            return 0;
+    return 1;
+}
+
+static void emit_array(Emit *e, const char *name, const int64_t *v, long n)
+{
+    int small = fits32(v, n);
+    emitf(e, "static const %s %s[%ld] = {", small ? "int32_t" : "int64_t", name, n);
+    for (long k = 0; k < n; k++) {
+        if (k % 12 == 0)
+            buf_printf(e->b, "\n    ");
+        if (small || v[k] != INT64_MIN)
+            buf_printf(e->b, "%lld,", (long long)v[k]);
+        else
+            buf_printf(e->b, "INT64_MIN,");
+    }
+    buf_printf(e->b, "\n};\n");
+}
+
+/* Constant tables of node n, emitted before the function. */
+static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int id, Arena *ar)
+{
+    char nm[64];
+    switch (n->op) {
+    case OP_DENSE: {
+        const Tensor *w = &g->t[n->in[1]];
+        long nin = w->const_dims[0], nout = w->const_dims[1];
+        int64_t *wt = arena_array(ar, (size_t)(nin * nout), sizeof(int64_t));
+        for (long i = 0; i < nin; i++)
+            for (long o = 0; o < nout; o++)
+                wt[o * nin + i] = w->codes[i * nout + o];
+        snprintf(nm, sizeof nm, "n%d_w", id);
+        emitf(e, "/* %s: weights %s, [out][in] */\n", n->name, w->name);
+        emit_array(e, nm, wt, nin * nout);
+        if (n->in[2] >= 0) {
+            const Tensor *b = &g->t[n->in[2]];
+            int64_t *bv = arena_array(ar, (size_t)nout, sizeof(int64_t));
+            for (long o = 0; o < nout; o++)
+                bv[o] = fx_cast_to(b->codes[o], fx_frac(b->type), n->accum);
+            snprintf(nm, sizeof nm, "n%d_b", id);
+            emitf(e, "/* %s: bias in accumulator codes */\n", n->name);
+            emit_array(e, nm, bv, nout);
+        }
+        break;
+    }
+    case OP_AFFINE:
+        for (int j = 1; j < 3; j++)
+            if (n->in[j] >= 0) {
+                snprintf(nm, sizeof nm, "n%d_%s", id, j == 1 ? "s" : "t");
+                emit_array(e, nm, g->t[n->in[j]].codes, ir_const_numel(&g->t[n->in[j]]));
+            }
+        break;
+    case OP_SIGMOID:
+    case OP_TANH: {
+        UnaryAct a;
+        int fell;
+        if (act_unary_init(&a, ar, d, g, n, &fell) < 0)
+            return -1;
+        FxType tin = g->t[n->in[0]].type;
+        if (tin.w > 16)
+            return diag_error(d, "%s: node '%s' (%s): the C back end tabulates activations over every input code: "
+                              "expected an input of at most 16 bits, got %d", g->file, n->name, n->src_op, tin.w);
+        long codes = (long)(fx_type_max(tin) - fx_type_min(tin) + 1);
+        int64_t *tab = arena_array(ar, (size_t)codes, sizeof(int64_t));
+        for (long c = 0; c < codes; c++)
+            tab[c] = act_unary_eval(&a, fx_type_min(tin) + c);
+        snprintf(nm, sizeof nm, "n%d_table", id);
+        emitf(e, "/* %s: %s over every input code from %lld (%s tables) */\n", n->name, op_names[n->op],
+              (long long)fx_type_min(tin), a.mode == TABLES_HLS4ML ? "hls4ml" : "exact");
+        emit_array(e, nm, tab, codes);
+        break;
+    }
+    case OP_SOFTMAX:
+        if (n->tables == TABLES_HLS4ML) {
+            SoftmaxAct a;
+            if (act_softmax_init(&a, ar, d, g, n, g->t[n->in[0]].dims[n->axis]) < 0)
+                return -1;
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int id)
+{
+    char ta[96], tb[96];
+    const Tensor *y = &g->t[n->out];
+    const Tensor *x = n->op != OP_INPUT ? &g->t[n->in[0]] : NULL;
+    long ny = ir_numel(y);
+    int fin = x ? fx_frac(x->type) : 0;
+    FxType to = y->type;
+    fx_format(to, tb, sizeof tb);
+    emitf(e, "/* %s: %s (%s) -> %s */\n", n->name, op_names[n->op], n->src_op, tb);
+    switch (n->op) {
+    case OP_INPUT:
+        break;
+    case OP_DENSE: {
+        const Tensor *w = &g->t[n->in[1]];
+        long nin = w->const_dims[0], nout = w->const_dims[1], rows = ir_numel(x) / nin;
+        FxType acc = n->accum;
+        int pd = fin + fx_frac(w->type) - fx_frac(acc);
+        const char *term = (acc.q == FXQ_TRN || pd <= 0) ? (pd >= 0 ? "(uint64_t)((v%d[r * %ld + i] * n%d_w[o * %ld + i]) >> %d)"
+                                                                    : "((uint64_t)(v%d[r * %ld + i] * n%d_w[o * %ld + i]) << %d)")
+                                                          : "(uint64_t)fx_quantize(v%d[r * %ld + i] * n%d_w[o * %ld + i], %d, %d)";
+        emitf(e, "for (r = 0; r < %ld; r++)\n", rows);
+        emitf(e, "    for (o = 0; o < %ld; o++) {\n", nout);
+        emitf(e, "        uint64_t acc = %s;\n", n->in[2] >= 0 ? arena_printf(&((Graph *)g)->arena, "(uint64_t)n%d_b[o]", id) : "0");
+        emitf(e, "        int64_t a;\n");
+        emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);
+        emitf(e, "            acc += ");
+        buf_printf(e->b, term, n->in[0], nin, id, nin, pd >= 0 ? pd : -pd, acc.q);
+        buf_printf(e->b, ";\n");
+        if (acc.o == FXO_WRAP)
+            emitf(e, "        a = fx_wrap(acc, %d, %d);\n", acc.w, acc.sign);
+        else
+            emitf(e, "        a = fx_cast((int64_t)acc, %d, %s);\n", fx_frac(acc), targs(acc, ta, sizeof ta));
+        emitf(e, "        v%d[r * %ld + o] = fx_cast(a, %d, %s);\n", n->out, nout, fx_frac(acc), targs(to, ta, sizeof ta));
+        emitf(e, "    }\n");
+        break;
+    }
+    case OP_AFFINE: {
+        int f = fin;
+        emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
+        emitf(e, "    int64_t v = v%d[e];\n", n->in[0]);
+        if (n->in[1] >= 0) {
+            emitf(e, "    v *= n%d_s[e];\n", id);
+            f += fx_frac(g->t[n->in[1]].type);
+        }
+        if (n->in[2] >= 0) {
+            int fsh = fx_frac(g->t[n->in[2]].type);
+            if (fsh > f) {
+                emitf(e, "    v = v * ((int64_t)1 << %d) + n%d_t[e];\n", fsh - f, id);
+                f = fsh;
+            } else {
+                emitf(e, "    v += (int64_t)n%d_t[e] * ((int64_t)1 << %d);\n", id, f - fsh);
+            }
+        }
+        emitf(e, "    v%d[e] = fx_cast(v, %d, %s);\n", n->out, f, targs(to, ta, sizeof ta));
+        emitf(e, "}\n");
+        break;
+    }
+    case OP_ADD: {
+        int f2 = fx_frac(g->t[n->in[1]].type), f = fin > f2 ? fin : f2;
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        emitf(e, "    v%d[e] = fx_cast(v%d[e] * ((int64_t)1 << %d) + v%d[e] * ((int64_t)1 << %d), %d, %s);\n", n->out,
+              n->in[0], f - fin, n->in[1], f - f2, f, targs(to, ta, sizeof ta));
+        break;
+    }
+    case OP_RELU:
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : 0;\n", n->out, n->in[0], n->in[0], fin,
+              targs(to, ta, sizeof ta));
+        break;
+    case OP_LEAKYRELU: {
+        int64_t ac = fx_quant_double(n->alpha, n->alpha_t);
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast(v%d[e] * INT64_C(%lld), %d, %s);\n", n->out,
+              n->in[0], n->in[0], fin, targs(to, ta, sizeof ta), n->in[0], (long long)ac, fin + fx_frac(n->alpha_t),
+              targs(to, tb, sizeof tb));
+        break;
+    }
+    case OP_HARDSIGMOID: {
+        int64_t ac = fx_quant_double(n->alpha, n->alpha_t), bc = fx_quant_double(n->beta, n->beta_t);
+        int f = fin + fx_frac(n->alpha_t), fb = fx_frac(n->beta_t);
+        emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
+        if (fb > f) {
+            emitf(e, "    int64_t v = v%d[e] * INT64_C(%lld) * ((int64_t)1 << %d) + INT64_C(%lld);\n", n->in[0],
+                  (long long)ac, fb - f, (long long)bc);
+            f = fb;
+        } else {
+            emitf(e, "    int64_t v = v%d[e] * INT64_C(%lld) + INT64_C(%lld) * ((int64_t)1 << %d);\n", n->in[0],
+                  (long long)ac, (long long)bc, f - fb);
+        }
+        if (f >= 0)
+            emitf(e, "    if (v > ((int64_t)1 << %d)) v = (int64_t)1 << %d;\n    else if (v < 0) v = 0;\n", f, f);
+        else
+            emitf(e, "    if (v < 0) v = 0;\n");
+        emitf(e, "    v%d[e] = fx_cast(v, %d, %s);\n}\n", n->out, f, targs(to, ta, sizeof ta));
+        break;
+    }
+    case OP_CLIP: {
+        char lo[64], hi[64];
+        util_fmt_double(lo, sizeof lo, n->alpha);
+        util_fmt_double(hi, sizeof hi, n->beta);
+        int64_t clo = fx_quant_double(n->alpha, to), chi = fx_quant_double(n->beta, to);
+        emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
+        emitf(e, "    double v = fx_to_double(v%d[e], %d);\n", n->in[0], fin);
+        emitf(e, "    v%d[e] = v < %s ? INT64_C(%lld) : v > %s ? INT64_C(%lld) : fx_cast(v%d[e], %d, %s);\n", n->out,
+              n->alpha == -1.0 / 0.0 ? "-HUGE_VAL" : lo, (long long)clo, n->beta == 1.0 / 0.0 ? "HUGE_VAL" : hi,
+              (long long)chi, n->in[0], fin, targs(to, ta, sizeof ta));
+        emitf(e, "}\n");
+        break;
+    }
+    case OP_SIGMOID:
+    case OP_TANH:
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        emitf(e, "    v%d[e] = n%d_table[v%d[e] - (%lld)];\n", n->out, id, n->in[0], (long long)fx_type_min(x->type));
+        break;
+    case OP_SOFTMAX: {
+        long outer = 1, inner = 1, len = x->dims[n->axis];
+        for (int a = 0; a < x->rank; a++) {
+            if (a < n->axis)
+                outer *= x->dims[a];
+            else if (a > n->axis)
+                inner *= x->dims[a];
+        }
+        if (n->tables == TABLES_HLS4ML)
+            return diag_error(d, "%s: node '%s' (%s): hls4ml-mode softmax is not available in the C back end yet",
+                              g->file, n->name, n->src_op);
+        emitf(e, "for (r = 0; r < %ld; r++)\n", outer);
+        emitf(e, "    for (i = 0; i < %ld; i++)\n", inner);
+        emitf(e, "        fx_softmax_exact(v%d + r * %ld + i, v%d + r * %ld + i, %ld, %ld, %d, %s);\n", n->in[0],
+              len * inner, n->out, len * inner, len, inner, fin, targs(to, ta, sizeof ta));
+        break;
+    }
+    case OP_RESHAPE:
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        emitf(e, "    v%d[e] = v%d[e];\n", n->out, n->in[0]);
+        break;
+    case OP_COUNT_:
+        break;
+    }
+    return 0;
+}
+
+int backend_write_file(Diag *d, const char *path, const Buf *text)
+{
+    char tmp[4200];
+    /* create parent directories */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+            return diag_error(d, "%s: cannot create directory: %s", dir, strerror(errno));
+        *p = '/';
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return diag_error(d, "%s: cannot write: %s", path, strerror(errno));
+    size_t len = text->len;
+    int bad = text->failed || (len && fwrite(text->data, 1, len, f) != len);
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) < 0) {
+        remove(tmp);
+        return diag_error(d, "%s: write failed", path);
+    }
+    return 0;
+}
+
+int cemu_write(const Graph *g, Diag *d, const char *dir)
+{
+    Buf c = {0}, h = {0};
+    Emit e = {&c, 0};
+    Arena ar = {0};
+    int rc = -1;
+    const char *nm = g->name;
+    const Tensor *tin = &g->t[g->inputs[0]], *tout = &g->t[g->outputs[0]];
+    long nin = ir_numel(tin), nout = ir_numel(tout);
+    char ta[96], tyin[64], tyout[64];
+    fx_format(tin->type, tyin, sizeof tyin);
+    fx_format(tout->type, tyout, sizeof tyout);
+    const char *base = strrchr(g->file, '/');
+    base = base ? base + 1 : g->file;
+
+    /* header */
+    buf_printf(&h, "/* %s.h — bit-exact fixed-point model generated by etchnn %s from %s. */\n", nm, ETCHNN_VERSION, base);
+    buf_printf(&h, "#ifndef %s_H\n#define %s_H\n#include <stdint.h>\n\n", nm, nm);
+    buf_printf(&h, "#define %s_N_IN %ld       /* input values per event */\n", nm, nin);
+    buf_printf(&h, "#define %s_N_OUT %ld      /* output values per event */\n", nm, nout);
+    buf_printf(&h, "#define %s_IN_FRAC %d     /* input type %s: value = code * 2^-IN_FRAC */\n", nm, fx_frac(tin->type), tyin);
+    buf_printf(&h, "#define %s_OUT_FRAC %d    /* output type %s: value = code * 2^-OUT_FRAC */\n\n", nm, fx_frac(tout->type), tyout);
+    buf_printf(&h, "/* One event on raw codes of the input and output types. */\n");
+    buf_printf(&h, "void %s_predict_codes(const int64_t in[%s_N_IN], int64_t out[%s_N_OUT]);\n", nm, nm, nm);
+    buf_printf(&h, "/* The same on doubles: inputs quantized to %s, outputs exact. */\n", tyin);
+    buf_printf(&h, "void %s_predict(const double in[%s_N_IN], double out[%s_N_OUT]);\n\n#endif\n", nm, nm, nm);
+
+    /* source */
+    buf_printf(&c, "/* %s.c — bit-exact fixed-point model generated by etchnn %s from %s.\n", nm, ETCHNN_VERSION, base);
+    buf_printf(&c, " * Integer arithmetic only; the casts are etchnn's own fx_arith.h. Do not edit. */\n");
+    buf_printf(&c, "#include \"%s.h\"\n\n", nm);
+    buf_printf(&c, "%s\n%s\n", etn_fx_arith_text, etn_fx_act_text);
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && emit_node_data(&e, g, d, &g->n[k], (int)k, &ar) < 0)
+            goto done;
+    buf_printf(&c, "\nvoid %s_predict_codes(const int64_t in[%s_N_IN], int64_t out[%s_N_OUT])\n{\n", nm, nm, nm);
+    e.indent = 1;
+    for (size_t t = 0; t < g->nt; t++) {
+        if (g->t[t].is_const || (g->t[t].producer < 0 && g->inputs[0] != (int)t))
+            continue;
+        fx_format(g->t[t].type, ta, sizeof ta);
+        emitf(&e, "int64_t v%zu[%ld]; /* %s %s */\n", t, ir_numel(&g->t[t]), g->t[t].name, ta);
+    }
+    emitf(&e, "long r, o, i, e;\n");
+    emitf(&e, "(void)r; (void)o; (void)i;\n");
+    emitf(&e, "for (e = 0; e < %ld; e++)\n        v%d[e] = in[e];\n", nin, g->inputs[0]);
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && emit_node_code(&e, g, d, &g->n[k], (int)k) < 0)
+            goto done;
+    emitf(&e, "for (e = 0; e < %ld; e++)\n        out[e] = v%d[e];\n", nout, g->outputs[0]);
+    e.indent = 0;
+    buf_printf(&c, "}\n\nvoid %s_predict(const double in[%s_N_IN], double out[%s_N_OUT])\n{\n", nm, nm, nm);
+    buf_printf(&c, "    int64_t ci[%ld], co[%ld];\n    long e;\n", nin, nout);
+    buf_printf(&c, "    for (e = 0; e < %ld; e++)\n        ci[e] = fx_from_double(in[e], %s);\n", nin,
+               targs(tin->type, ta, sizeof ta));
+    buf_printf(&c, "    %s_predict_codes(ci, co);\n", nm);
+    buf_printf(&c, "    for (e = 0; e < %ld; e++)\n        out[e] = fx_to_double(co[e], %d);\n}\n", nout,
+               fx_frac(tout->type));
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/c/%s.h", dir, nm);
+    if (backend_write_file(d, path, &h) < 0)
+        goto done;
+    snprintf(path, sizeof path, "%s/c/%s.c", dir, nm);
+    if (backend_write_file(d, path, &c) < 0)
+        goto done;
+    rc = 0;
+done:
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(&ar);
+    return rc;
+}

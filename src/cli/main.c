@@ -1,0 +1,251 @@
+/* main.c — the `etchnn` command line: a thin client of include/etchnn.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "etchnn.h"
+
+static const char usage[] =
+    "usage: etchnn <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--dump-after PASS]\n"
+    "      compile and write OUT/c/NAME.{c,h} (standalone bit-exact C emulator)\n"
+    "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
+    "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
+    "  config MODEL [--granularity model|type|name]\n"
+    "      print a complete configuration to edit\n"
+    "  version\n"
+    "\n"
+    "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
+    "(one type or per variable: weight, bias, result, accum, table), ReuseFactor, Strategy, Tables.\n"
+    "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
+
+typedef struct {
+    const char *cmd, *model, *config, *precision, *tables, *dump_after, *out, *input, *output, *granularity;
+    int float_mode;
+} Args;
+
+static int die(const char *msg)
+{
+    fprintf(stderr, "etchnn: %s\n", msg);
+    return 2;
+}
+
+static int model_error(EtnModel *m, int rc)
+{
+    fprintf(stderr, "etchnn: %s\n", etn_error(m));
+    return rc == ETN_EINTERNAL ? 3 : 2;
+}
+
+static int parse_args(int argc, char **argv, Args *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (argc < 2)
+        return -1;
+    a->cmd = argv[1];
+    for (int i = 2; i < argc; i++) {
+        const char *s = argv[i];
+        const char **slot = NULL;
+        if (!strcmp(s, "-c") || !strcmp(s, "--config"))
+            slot = &a->config;
+        else if (!strcmp(s, "--precision"))
+            slot = &a->precision;
+        else if (!strcmp(s, "--tables"))
+            slot = &a->tables;
+        else if (!strcmp(s, "--dump-after"))
+            slot = &a->dump_after;
+        else if (!strcmp(s, "-o") || !strcmp(s, "--out"))
+            slot = &a->out;
+        else if (!strcmp(s, "--input") || !strcmp(s, "-i"))
+            slot = &a->input;
+        else if (!strcmp(s, "--output"))
+            slot = &a->output;
+        else if (!strcmp(s, "--granularity"))
+            slot = &a->granularity;
+        else if (!strcmp(s, "--float"))
+            a->float_mode = 1;
+        else if (!strncmp(s, "--dump-after=", 13))
+            a->dump_after = s + 13;
+        else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "etchnn: unknown option '%s'\n", s);
+            return -2;
+        } else if (!a->model)
+            a->model = s;
+        else {
+            fprintf(stderr, "etchnn: unexpected argument '%s'\n", s);
+            return -2;
+        }
+        if (slot) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "etchnn: option '%s' needs a value\n", s);
+                return -2;
+            }
+            *slot = argv[++i];
+        }
+    }
+    return 0;
+}
+
+/* Load, configure and compile. */
+static int prepare(EtnModel *m, const Args *a)
+{
+    int rc;
+    if (!a->model)
+        return die("expected a model file");
+    if (a->config && (rc = etn_config_file(m, a->config)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->precision && (rc = etn_set_option(m, "precision", a->precision)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->tables && (rc = etn_set_option(m, "tables", a->tables)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->dump_after && (rc = etn_set_option(m, "dump_after", a->dump_after)) != ETN_OK)
+        return model_error(m, rc);
+    if ((rc = etn_load(m, a->model)) != ETN_OK)
+        return model_error(m, rc);
+    rc = etn_compile(m);
+    if (a->dump_after)
+        fputs(etn_dump_text(m), stdout);
+    if (rc != ETN_OK)
+        return model_error(m, rc);
+    return 0;
+}
+
+static int cmd_predict(EtnModel *m, const Args *a)
+{
+    int rc = prepare(m, a);
+    if (rc)
+        return rc;
+    if (!a->input)
+        return die("predict: expected --input X");
+    double *x = NULL;
+    size_t n = 0;
+    if ((rc = etn_read_events(m, a->input, &x, &n)) != ETN_OK)
+        return model_error(m, rc);
+    size_t no = etn_output_size(m);
+    double *y = malloc(n * no * sizeof(double));
+    int64_t *codes = a->float_mode ? NULL : malloc(n * no * sizeof(int64_t));
+    if (!y || (!a->float_mode && !codes)) {
+        etn_free(x);
+        free(y);
+        free(codes);
+        return die("out of memory");
+    }
+    if (a->float_mode)
+        rc = etn_predict(m, x, y, n, 1);
+    else
+        rc = etn_predict_raw(m, x, codes, n);
+    etn_free(x);
+    if (rc != ETN_OK) {
+        free(y);
+        free(codes);
+        return model_error(m, rc);
+    }
+    if (!a->float_mode)
+        for (size_t k = 0; k < n * no; k++)
+            y[k] = etn_code_value(m, codes[k]);
+    size_t olen = a->output ? strlen(a->output) : 0;
+    if (a->output && olen > 4 && !strcmp(a->output + olen - 4, ".npy")) {
+        rc = etn_write_npy(m, a->output, y, n, no);
+        free(y);
+        free(codes);
+        return rc == ETN_OK ? 0 : model_error(m, rc);
+    }
+    FILE *f = a->output ? fopen(a->output, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "etchnn: %s: cannot write: %s\n", a->output, strerror(errno));
+        free(y);
+        free(codes);
+        return 2;
+    }
+    char buf[800];
+    for (size_t ev = 0; ev < n; ev++) {
+        for (size_t k = 0; k < no; k++) {
+            if (a->float_mode)
+                snprintf(buf, sizeof buf, "%.17g", y[ev * no + k]);
+            else
+                etn_format_code(m, codes[ev * no + k], buf, sizeof buf);
+            fputs(buf, f);
+            fputc(k + 1 < no ? ' ' : '\n', f);
+        }
+    }
+    free(y);
+    free(codes);
+    if (a->output && fclose(f) != 0) {
+        fprintf(stderr, "etchnn: %s: write failed\n", a->output);
+        return 2;
+    }
+    return 0;
+}
+
+static int cmd_compile(EtnModel *m, const Args *a)
+{
+    if (!a->out && !a->dump_after)
+        return die("compile: expected -o OUT");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = prepare(m, a);
+    if (rc)
+        return rc;
+    if (!a->out)
+        return 0;
+    if ((rc = etn_write(m, a->out)) != ETN_OK)
+        return model_error(m, rc);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    printf("%s: %zu layers, input %zu x %s, output %zu x %s\n", a->model, etn_layer_count(m), etn_input_size(m),
+           etn_input_type(m), etn_output_size(m), etn_output_type(m));
+    for (size_t k = 0; k < etn_layer_count(m); k++)
+        printf("  %-28s %-20s %6zu x %s\n", etn_layer_name(m, k), etn_layer_class(m, k), etn_layer_size(m, k),
+               etn_layer_type(m, k));
+    printf("wrote %s/c in %.1f ms\n", a->out, ms);
+    return 0;
+}
+
+static int cmd_config(EtnModel *m, const Args *a)
+{
+    int rc;
+    if (!a->model)
+        return die("config: expected a model file");
+    if ((rc = etn_load(m, a->model)) != ETN_OK)
+        return model_error(m, rc);
+    const char *t = etn_config_template(m, a->granularity ? a->granularity : "name");
+    if (!t)
+        return model_error(m, ETN_EUSER);
+    fputs(t, stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    Args a;
+    int prc = parse_args(argc, argv, &a);
+    if (prc == -1 || (prc == 0 && (!strcmp(a.cmd, "help") || !strcmp(a.cmd, "--help") || !strcmp(a.cmd, "-h")))) {
+        fputs(usage, prc == -1 ? stderr : stdout);
+        return prc == -1 ? 2 : 0;
+    }
+    if (prc < 0)
+        return 2;
+    if (!strcmp(a.cmd, "version") || !strcmp(a.cmd, "--version")) {
+        printf("etchnn %s\n", ETCHNN_VERSION);
+        return 0;
+    }
+    EtnModel *m = etn_model_new();
+    if (!m)
+        return die("out of memory");
+    int rc;
+    if (!strcmp(a.cmd, "predict"))
+        rc = cmd_predict(m, &a);
+    else if (!strcmp(a.cmd, "compile"))
+        rc = cmd_compile(m, &a);
+    else if (!strcmp(a.cmd, "config"))
+        rc = cmd_config(m, &a);
+    else {
+        fprintf(stderr, "etchnn: unknown command '%s'\n%s", a.cmd, usage);
+        rc = 2;
+    }
+    etn_model_free(m);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* config.h — the hls4ml-style configuration: Model / LayerType / LayerName,
+ * read from JSON or YAML into one tree, validated key by key. */
+#ifndef ETN_CONFIG_H
+#define ETN_CONFIG_H
+#include <stdbool.h>
+
+#include "ir/ir.h"
+
+typedef struct cJSON cJSON;
+
+typedef struct {
+    cJSON *doc;              /* the whole parsed document (owned) */
+    const cJSON *root;       /* the level holding Model/LayerType/LayerName (doc or doc.HLSConfig) */
+    const char *origin;      /* file name for messages */
+    char precision_opt[96];  /* --precision: overrides Model.Precision's default ("" if unset) */
+    int tables_opt;          /* --tables: -1 unset, else TablesMode */
+} Config;
+
+void config_init(Config *c);
+void config_free(Config *c);
+int config_load_file(Config *c, Diag *d, const char *path);
+int config_load_text(Config *c, Diag *d, const char *text, const char *origin);
+
+/* Check LayerName entries against the graph's layer names. */
+int config_check_layers(const Config *c, Diag *d, const Graph *g);
+
+/* The type of precision variable `var` ("result", "weight", "bias", "accum",
+ * "table", "exp_table", "inv_table") of node n.  *is_auto is set when the
+ * config says 'auto' (the caller infers the type). */
+int config_precision(const Config *c, Diag *d, const Node *n, const char *var, FxType *out, bool *is_auto);
+/* Integer / string settings with the same LayerName > LayerType > Model lookup. */
+int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def, int *out);
+const char *config_str(const Config *c, const Node *n, const char *key, const char *def);
+/* The same, from LayerName / LayerType only (NULL if neither sets it). */
+const char *config_layer_str(const Config *c, const Node *n, const char *key);
+
+/* A complete YAML configuration for g at granularity model|type|name. */
+int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out);
+
+#endif

@@ -1,0 +1,12 @@
+/* frontends.h — model readers: each turns a file into IR, nothing else. */
+#ifndef ETN_FRONTENDS_H
+#define ETN_FRONTENDS_H
+#include <stddef.h>
+
+#include "ir/ir.h"
+
+/* Read an ONNX model from memory; `file` names it in messages.  Fills g
+ * (initialised by the caller).  Returns 0, or -1 with a message in d. */
+int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file);
+
+#endif

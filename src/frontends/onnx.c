@@ -1,0 +1,991 @@
+/* onnx.c — ONNX front end: protobuf (protobuf-c, generated from Debian's
+ * onnx.proto) to IR.  Constant subgraphs are evaluated here; data tensors get
+ * per-sample shapes (the batch dimension is dropped). */
+#include "frontends/frontends.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx.pb-c.h"
+
+#define MAX_FULL_RANK (IR_MAX_RANK + 1)
+
+typedef struct {
+    const char *name;          /* ONNX value name */
+    int id;                    /* IR tensor id */
+} Alias;
+
+typedef struct {
+    Graph *g;
+    Diag *d;
+    const char *file;
+    int opset;                 /* default-domain opset version */
+    Alias *alias;              /* ONNX value names mapped to tensors */
+    size_t nalias, calias;
+    const char **used_names;   /* layer names handed out so far */
+    size_t nused, cused;
+    /* the node being imported, for messages */
+    const char *node_name;
+    const char *node_op;
+} Importer;
+
+#define NODE_ERR(im, ...) node_error((im), __VA_ARGS__)
+
+static int node_error(Importer *im, const char *fmt, ...) ETN_PRINTF(2, 3);
+static int node_error(Importer *im, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return diag_error(im->d, "%s: node '%s' (%s): %s", im->file, im->node_name, im->node_op, msg);
+}
+
+/* ---- value lookup ------------------------------------------------------ */
+
+static void alias_add(Importer *im, const char *name, int id)
+{
+    Alias a = {arena_strdup(&im->g->arena, name), id};
+    VEC_PUSH(im->alias, im->nalias, im->calias, a);
+}
+
+static int lookup(Importer *im, const char *name)
+{
+    for (size_t k = im->nalias; k-- > 0;)
+        if (strcmp(im->alias[k].name, name) == 0)
+            return im->alias[k].id;
+    return -1;
+}
+
+/* A node's input k: a tensor id, -1 if absent/empty (and optional), or an error. */
+static int input_id(Importer *im, const Onnx__NodeProto *n, size_t k, int optional, int *id)
+{
+    if (k >= n->n_input || n->input[k][0] == 0) {
+        if (optional) {
+            *id = -1;
+            return 0;
+        }
+        return NODE_ERR(im, "expected at least %zu inputs, got %zu", k + 1, n->n_input);
+    }
+    *id = lookup(im, n->input[k]);
+    if (*id < 0)
+        return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
+                        n->input[k]);
+    return 0;
+}
+
+static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name)
+{
+    for (size_t k = 0; k < n->n_attribute; k++)
+        if (n->attribute[k]->name && strcmp(n->attribute[k]->name, name) == 0)
+            return n->attribute[k];
+    return NULL;
+}
+
+static double attr_f(const Onnx__NodeProto *n, const char *name, double def)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    if (!a)
+        return def;
+    if (a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT || (a->has_i && !a->has_f))
+        return (double)a->i;
+    return a->f;
+}
+
+static long attr_i(const Onnx__NodeProto *n, const char *name, long def)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    if (!a)
+        return def;
+    if (a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT)
+        return (long)a->f;
+    return (long)a->i;
+}
+
+/* ---- constants --------------------------------------------------------- */
+
+static int tensor_to_double(Importer *im, const Onnx__TensorProto *tp, const char *what, int *rank, int *dims,
+                            double **out)
+{
+    if (tp->n_dims > MAX_FULL_RANK)
+        return NODE_ERR(im, "expected %s of rank <= %d, got rank %zu", what, MAX_FULL_RANK, tp->n_dims);
+    long n = 1;
+    for (size_t k = 0; k < tp->n_dims; k++) {
+        if (tp->dims[k] < 0 || tp->dims[k] > (1L << 24))
+            return NODE_ERR(im, "expected %s dimensions in 0..2^24, got %lld", what, (long long)tp->dims[k]);
+        dims[k] = (int)tp->dims[k];
+        n *= dims[k];
+        if (n > (1L << 26))
+            return NODE_ERR(im, "%s has more than 2^26 elements", what);
+    }
+    *rank = (int)tp->n_dims;
+    double *v = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
+    size_t esize;
+    int dt = tp->has_data_type ? tp->data_type : 0;
+    switch (dt) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: esize = 4; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: esize = 8; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: esize = 8; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: esize = 4; break;
+    default:
+        return NODE_ERR(im, "expected %s of type float, double, int32 or int64, got ONNX data type %d", what, dt);
+    }
+    if (tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+        return NODE_ERR(im, "%s '%s' uses external data, which is not supported", what, tp->name ? tp->name : "");
+    if (tp->has_raw_data) {
+        if (tp->raw_data.len != (size_t)n * esize)
+            return NODE_ERR(im, "expected %ld bytes of raw data in %s '%s', got %zu", (long)n * (long)esize, what,
+                            tp->name ? tp->name : "", tp->raw_data.len);
+        const unsigned char *p = tp->raw_data.data;
+        for (long k = 0; k < n; k++, p += esize) {
+            uint64_t u = 0;
+            for (size_t b = 0; b < esize; b++)
+                u |= (uint64_t)p[b] << (8 * b);
+            switch (dt) {
+            case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: {
+                uint32_t u32 = (uint32_t)u;
+                float f;
+                memcpy(&f, &u32, 4);
+                v[k] = f;
+                break;
+            }
+            case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: {
+                double f;
+                memcpy(&f, &u, 8);
+                v[k] = f;
+                break;
+            }
+            case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: v[k] = (double)(int64_t)u; break;
+            default: v[k] = (double)(int32_t)(uint32_t)u; break;
+            }
+        }
+    } else {
+        size_t have = dt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT    ? tp->n_float_data
+                      : dt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE ? tp->n_double_data
+                      : dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64  ? tp->n_int64_data
+                                                                    : tp->n_int32_data;
+        if (have != (size_t)n)
+            return NODE_ERR(im, "expected %ld values in %s '%s', got %zu", n, what, tp->name ? tp->name : "", have);
+        for (long k = 0; k < n; k++)
+            v[k] = dt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT    ? (double)tp->float_data[k]
+                   : dt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE ? tp->double_data[k]
+                   : dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64  ? (double)tp->int64_data[k]
+                                                                 : (double)tp->int32_data[k];
+    }
+    for (long k = 0; k < n; k++)
+        if (!isfinite(v[k]))
+            return NODE_ERR(im, "expected finite values in %s '%s', got %g", what, tp->name ? tp->name : "", v[k]);
+    *out = v;
+    return 0;
+}
+
+static int new_const(Importer *im, const char *name, int rank, const int *dims, const double *data)
+{
+    int id = ir_add_const(im->g, name, rank, dims, data);
+    alias_add(im, name, id);
+    return id;
+}
+
+static int is_const(Importer *im, int id) { return id >= 0 && im->g->t[id].is_const; }
+
+static void shape_str(int rank, const int *dims, char *out, size_t n)
+{
+    size_t len = (size_t)snprintf(out, n, "[");
+    for (int k = 0; k < rank && len < n; k++)
+        len += (size_t)snprintf(out + len, n - len, "%s%d", k ? "," : "", dims[k]);
+    if (len < n)
+        snprintf(out + len, n - len, "]");
+}
+
+/* numpy-style broadcast of two constants with op; result becomes a new const. */
+static int fold_binary(Importer *im, const char *opname, int a, int b, const char *outname)
+{
+    Tensor *ta = &im->g->t[a], *tb = &im->g->t[b];
+    int rank = ta->const_rank > tb->const_rank ? ta->const_rank : tb->const_rank;
+    int dims[MAX_FULL_RANK], da[MAX_FULL_RANK], db[MAX_FULL_RANK];
+    for (int k = 0; k < rank; k++) {
+        int ka = k - (rank - ta->const_rank), kb = k - (rank - tb->const_rank);
+        da[k] = ka >= 0 ? ta->const_dims[ka] : 1;
+        db[k] = kb >= 0 ? tb->const_dims[kb] : 1;
+        if (da[k] != db[k] && da[k] != 1 && db[k] != 1)
+            return NODE_ERR(im, "expected broadcastable constant shapes, got dimension %d vs %d", da[k], db[k]);
+        dims[k] = da[k] > db[k] ? da[k] : db[k];
+    }
+    long n = 1;
+    for (int k = 0; k < rank; k++)
+        n *= dims[k];
+    double *v = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
+    for (long e = 0; e < n; e++) {
+        long rem = e, ia = 0, ib = 0, sa = 1, sb = 1;
+        for (int k = rank - 1; k >= 0; k--) {
+            long c = rem % dims[k];
+            rem /= dims[k];
+            ia += (da[k] == 1 ? 0 : c) * sa;
+            ib += (db[k] == 1 ? 0 : c) * sb;
+            sa *= da[k];
+            sb *= db[k];
+        }
+        double x = im->g->t[a].data[ia], y = im->g->t[b].data[ib];
+        v[e] = strcmp(opname, "Add") == 0   ? x + y
+               : strcmp(opname, "Sub") == 0 ? x - y
+               : strcmp(opname, "Mul") == 0 ? x * y
+               : strcmp(opname, "Div") == 0 ? x / y
+                                            : pow(x, y);
+    }
+    new_const(im, outname, rank, dims, v);
+    return 0;
+}
+
+static int fold_transpose(Importer *im, const Onnx__NodeProto *n, int a)
+{
+    Tensor *t = &im->g->t[a];
+    int rank = t->const_rank, perm[MAX_FULL_RANK], dims[MAX_FULL_RANK];
+    const Onnx__AttributeProto *p = attr(n, "perm");
+    for (int k = 0; k < rank; k++)
+        perm[k] = rank - 1 - k;
+    if (p) {
+        if ((int)p->n_ints != rank)
+            return NODE_ERR(im, "expected perm of length %d, got %zu", rank, p->n_ints);
+        for (int k = 0; k < rank; k++) {
+            if (p->ints[k] < 0 || p->ints[k] >= rank)
+                return NODE_ERR(im, "expected perm entries in 0..%d, got %lld", rank - 1, (long long)p->ints[k]);
+            perm[k] = (int)p->ints[k];
+        }
+    }
+    for (int k = 0; k < rank; k++)
+        dims[k] = t->const_dims[perm[k]];
+    long n_el = ir_const_numel(t);
+    double *v = arena_array(&im->g->arena, (size_t)(n_el ? n_el : 1), sizeof(double));
+    long stride[MAX_FULL_RANK];
+    long s = 1;
+    for (int k = rank - 1; k >= 0; k--) {
+        stride[k] = s;
+        s *= t->const_dims[k];
+    }
+    for (long e = 0; e < n_el; e++) {
+        long rem = e, src = 0;
+        for (int k = rank - 1; k >= 0; k--) {
+            long c = rem % dims[k];
+            rem /= dims[k];
+            src += c * stride[perm[k]];
+        }
+        v[e] = t->data[src];
+    }
+    new_const(im, n->output[0], rank, dims, v);
+    return 0;
+}
+
+/* ---- naming ------------------------------------------------------------ */
+
+/* A unique layer name that is also a C/Verilog identifier. */
+static const char *layer_name(Importer *im, const Onnx__NodeProto *n, size_t index)
+{
+    char base[128];
+    const char *src = n->name && n->name[0] ? n->name : NULL;
+    if (!src && n->n_output && n->output[0][0] && !isdigit((unsigned char)n->output[0][0]))
+        src = n->output[0];
+    if (src)
+        snprintf(base, sizeof base, "%s", src);
+    else
+        snprintf(base, sizeof base, "%s_%zu", n->op_type, index);
+    /* lower case; runs of other characters become one '_'; no '_' at the ends */
+    size_t w = 0;
+    for (const char *c = base; *c; c++) {
+        char ch = isalnum((unsigned char)*c) ? (char)tolower((unsigned char)*c) : '_';
+        if (ch == '_' && (w == 0 || base[w - 1] == '_'))
+            continue;
+        base[w++] = ch;
+    }
+    while (w > 0 && base[w - 1] == '_')
+        w--;
+    base[w] = 0;
+    if (!w)
+        snprintf(base, sizeof base, "%s_%zu", n->op_type, index);
+    if (!isalpha((unsigned char)base[0])) {
+        memmove(base + 1, base, strlen(base) + 1 < sizeof base - 1 ? strlen(base) + 1 : sizeof base - 2);
+        base[0] = 'l';
+        base[sizeof base - 1] = 0;
+    }
+    char cand[160];
+    snprintf(cand, sizeof cand, "%s", base);
+    for (int suffix = 1;; suffix++) {
+        int clash = 0;
+        for (size_t k = 0; k < im->nused && !clash; k++)
+            clash = strcmp(im->used_names[k], cand) == 0;
+        if (!clash)
+            break;
+        snprintf(cand, sizeof cand, "%s_%d", base, suffix);
+    }
+    const char *name = arena_strdup(&im->g->arena, cand);
+    VEC_PUSH(im->used_names, im->nused, im->cused, name);
+    return name;
+}
+
+/* ---- data nodes -------------------------------------------------------- */
+
+static int new_data_node(Importer *im, Op op, const char *lname, int *in, int nin, const char *outname, int rank,
+                         const int *dims)
+{
+    int out = ir_add_tensor(im->g, outname, rank, dims);
+    ir_add_node(im->g, op, lname, im->node_op, in, nin, out);
+    alias_add(im, outname, out);
+    return im->g->nn - 1;
+}
+
+/* Expand constant c against per-sample data shape (batch prepended) into a
+ * per-element vector; returns a new const id or -1 (error set). */
+static int broadcast_to_data(Importer *im, int c, const Tensor *data, const char *name)
+{
+    Tensor *tc = &im->g->t[c];
+    int rank = data->rank + 1;
+    int dims[MAX_FULL_RANK];
+    dims[0] = 1;
+    for (int k = 0; k < data->rank; k++)
+        dims[k + 1] = data->dims[k];
+    if (tc->const_rank > rank) {
+        char s1[96], s2[96];
+        shape_str(tc->const_rank, tc->const_dims, s1, sizeof s1);
+        shape_str(data->rank, data->dims, s2, sizeof s2);
+        NODE_ERR(im, "expected a constant that broadcasts to the per-sample shape %s, got %s", s2, s1);
+        return -1;
+    }
+    int dc[MAX_FULL_RANK];
+    for (int k = 0; k < rank; k++) {
+        int kc = k - (rank - tc->const_rank);
+        dc[k] = kc >= 0 ? tc->const_dims[kc] : 1;
+        if (dc[k] != 1 && dc[k] != dims[k]) {
+            char s1[96], s2[96];
+            shape_str(tc->const_rank, tc->const_dims, s1, sizeof s1);
+            shape_str(data->rank, data->dims, s2, sizeof s2);
+            NODE_ERR(im, "expected a constant that broadcasts to the per-sample shape %s, got %s", s2, s1);
+            return -1;
+        }
+    }
+    long n = ir_numel(data);
+    double *v = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
+    for (long e = 0; e < n; e++) {
+        long rem = e, ic = 0, sc = 1;
+        for (int k = rank - 1; k >= 0; k--) {
+            long cc = rem % dims[k];
+            rem /= dims[k];
+            ic += (dc[k] == 1 ? 0 : cc) * sc;
+            sc *= dc[k];
+        }
+        v[e] = tc->data[ic];
+    }
+    return ir_add_const(im->g, name, data->rank, data->dims, v);
+}
+
+/* x*scale + shift with per-element constants (either may be NULL). */
+static int add_affine(Importer *im, const char *lname, int x, const double *scale, const double *shift,
+                      const char *outname)
+{
+    Tensor *tx = &im->g->t[x];
+    int rank = tx->rank, dims[IR_MAX_RANK];
+    memcpy(dims, tx->dims, sizeof dims);
+    int in[3] = {x, -1, -1};
+    if (scale)
+        in[1] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_scale", lname), rank, dims, scale);
+    if (shift)
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_shift", lname), rank, dims, shift);
+    new_data_node(im, OP_AFFINE, lname, in, 3, outname, rank, dims);
+    return 0;
+}
+
+static int import_binary(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
+{
+    int a, b;
+    if (input_id(im, n, 0, 0, &a) < 0 || input_id(im, n, 1, 0, &b) < 0)
+        return -1;
+    if (is_const(im, a) && is_const(im, b))
+        return fold_binary(im, op, a, b, n->output[0]);
+    if (!is_const(im, a) && !is_const(im, b)) {
+        Tensor *ta = &im->g->t[a], *tb = &im->g->t[b];
+        if (strcmp(op, "Add") != 0)
+            return NODE_ERR(im, "expected one constant operand (%s of two data tensors is not supported yet)", op);
+        if (ir_numel(ta) != ir_numel(tb) || ta->rank != tb->rank) {
+            char s1[96], s2[96];
+            ir_shape_str(ta, s1, sizeof s1);
+            ir_shape_str(tb, s2, sizeof s2);
+            return NODE_ERR(im, "expected operands of the same shape, got %s and %s", s1, s2);
+        }
+        int in[2] = {a, b};
+        new_data_node(im, OP_ADD, lname, in, 2, n->output[0], ta->rank, ta->dims);
+        return 0;
+    }
+    int x = is_const(im, a) ? b : a, c = is_const(im, a) ? a : b;
+    int const_first = c == a;
+    int cv = broadcast_to_data(im, c, &im->g->t[x], arena_printf(&im->g->arena, "%s_const", lname));
+    if (cv < 0)
+        return -1;
+    long ne = ir_numel(&im->g->t[x]);
+    double *v = im->g->t[cv].data;
+    double *scale = NULL, *shift = NULL;
+    if (strcmp(op, "Add") == 0) {
+        shift = v;
+    } else if (strcmp(op, "Sub") == 0) {
+        shift = v;
+        if (const_first) {  /* c - x */
+            scale = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+            for (long e = 0; e < ne; e++)
+                scale[e] = -1.0;
+        } else {
+            for (long e = 0; e < ne; e++)
+                v[e] = -v[e];
+        }
+    } else if (strcmp(op, "Mul") == 0) {
+        scale = v;
+    } else if (strcmp(op, "Div") == 0) {
+        if (const_first)
+            return NODE_ERR(im, "expected a constant divisor, got a constant divided by a tensor");
+        for (long e = 0; e < ne; e++) {
+            if (v[e] == 0.0)
+                return NODE_ERR(im, "expected a non-zero constant divisor, got 0");
+            v[e] = 1.0 / v[e];
+        }
+        scale = v;
+    } else {
+        return NODE_ERR(im, "expected both operands constant for %s, got a data tensor", op);
+    }
+    return add_affine(im, lname, x, scale, shift, n->output[0]);
+}
+
+static int import_dense(Importer *im, const Onnx__NodeProto *n, int gemm, const char *lname)
+{
+    int x, w, c = -1;
+    if (input_id(im, n, 0, 0, &x) < 0 || input_id(im, n, 1, 0, &w) < 0)
+        return -1;
+    if (gemm && input_id(im, n, 2, 1, &c) < 0)
+        return -1;
+    if (is_const(im, x))
+        return NODE_ERR(im, "expected the first operand to be data and the second constant weights, got a constant first operand");
+    if (!is_const(im, w))
+        return NODE_ERR(im, "expected constant weights as second input, got data tensor '%s'", n->input[1]);
+    Tensor *tx = &im->g->t[x], *tw = &im->g->t[w];
+    if (tw->const_rank != 2) {
+        char s[96];
+        ir_shape_str(tw, s, sizeof s);
+        return NODE_ERR(im, "expected 2-D weights, got %s", s);
+    }
+    int transA = gemm ? (int)attr_i(n, "transA", 0) : 0, transB = gemm ? (int)attr_i(n, "transB", 0) : 0;
+    double alpha = gemm ? attr_f(n, "alpha", 1.0) : 1.0, beta = gemm ? attr_f(n, "beta", 1.0) : 1.0;
+    if (transA)
+        return NODE_ERR(im, "expected transA=0, got transA=1");
+    int nin = transB ? tw->const_dims[1] : tw->const_dims[0], nout = transB ? tw->const_dims[0] : tw->const_dims[1];
+    if (tx->rank < 1 || tx->dims[tx->rank - 1] != nin) {
+        char s[96];
+        ir_shape_str(tx, s, sizeof s);
+        return NODE_ERR(im, "expected an input whose last dimension is %d (weights [%d,%d]), got %s", nin,
+                        tw->const_dims[0], tw->const_dims[1], s);
+    }
+    int wd[2] = {nin, nout};
+    double *wv = arena_array(&im->g->arena, (size_t)nin * (size_t)nout, sizeof(double));
+    for (int i = 0; i < nin; i++)
+        for (int o = 0; o < nout; o++)
+            wv[(long)i * nout + o] = alpha * (transB ? tw->data[(long)o * nin + i] : tw->data[(long)i * nout + o]);
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), 2, wd, wv), -1};
+    if (c >= 0) {
+        if (!is_const(im, c))
+            return NODE_ERR(im, "expected a constant bias C, got data tensor '%s'", n->input[2]);
+        Tensor *tc = &im->g->t[c];
+        long cn = ir_const_numel(tc);
+        if (cn != 1 && cn != nout) {
+            char s[96];
+            ir_shape_str(tc, s, sizeof s);
+            return NODE_ERR(im, "expected a bias of %d values (or 1), got %s", nout, s);
+        }
+        double *bv = arena_array(&im->g->arena, (size_t)nout, sizeof(double));
+        for (int o = 0; o < nout; o++)
+            bv[o] = beta * tc->data[cn == 1 ? 0 : o];
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &nout, bv);
+    }
+    int odims[IR_MAX_RANK];
+    memcpy(odims, tx->dims, sizeof odims);
+    odims[tx->rank - 1] = nout;
+    new_data_node(im, OP_DENSE, lname, in, 3, n->output[0], tx->rank, odims);
+    return 0;
+}
+
+static int import_batchnorm(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    int x, p[4];
+    if (input_id(im, n, 0, 0, &x) < 0)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        if (input_id(im, n, (size_t)k + 1, 0, &p[k]) < 0)
+            return -1;
+        if (!is_const(im, p[k]))
+            return NODE_ERR(im, "expected constant scale, bias, mean and variance, got data tensor '%s'", n->input[k + 1]);
+    }
+    Tensor *tx = &im->g->t[x];
+    if (is_const(im, x))
+        return NODE_ERR(im, "expected a data input, got a constant");
+    long ch = ir_const_numel(&im->g->t[p[0]]);
+    for (int k = 1; k < 4; k++)
+        if (ir_const_numel(&im->g->t[p[k]]) != ch)
+            return NODE_ERR(im, "expected scale, bias, mean and variance of equal length, got %ld and %ld", ch,
+                            ir_const_numel(&im->g->t[p[k]]));
+    /* Channels: the last per-sample dimension (flat feature vectors) */
+    int cdim = tx->rank ? tx->dims[tx->rank - 1] : 1;
+    long ne = ir_numel(tx);
+    if (ch != cdim && ch != ne) {
+        char s[96];
+        ir_shape_str(tx, s, sizeof s);
+        return NODE_ERR(im, "expected %d channels (input %s), got %ld", cdim, s, ch);
+    }
+    double eps = attr_f(n, "epsilon", 1e-5);
+    double *scale = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    double *shift = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    for (long e = 0; e < ne; e++) {
+        long c = ch == ne ? e : e % cdim;
+        double g = im->g->t[p[0]].data[c], b = im->g->t[p[1]].data[c];
+        double mean = im->g->t[p[2]].data[c], var = im->g->t[p[3]].data[c];
+        if (var + eps <= 0)
+            return NODE_ERR(im, "expected variance + epsilon > 0, got %g at channel %ld", var + eps, c);
+        scale[e] = g / sqrt(var + eps);
+        shift[e] = b - mean * scale[e];
+    }
+    return add_affine(im, lname, x, scale, shift, n->output[0]);
+}
+
+/* Per-sample shape after a reshape to a full target shape (batch first). */
+static int reshape_to(Importer *im, int x, const char *lname, const char *outname, int frank, const long *fdims)
+{
+    Tensor *tx = &im->g->t[x];
+    long numel = ir_numel(tx);
+    if (frank < 1 || frank > MAX_FULL_RANK)
+        return NODE_ERR(im, "expected a target rank of 1..%d, got %d", MAX_FULL_RANK, frank);
+    long known = 1;
+    int infer = -1;
+    long d[MAX_FULL_RANK];
+    for (int k = 0; k < frank; k++) {
+        d[k] = fdims[k];
+        if (d[k] == 0)
+            d[k] = k == 0 ? 1 : (k - 1 < tx->rank ? tx->dims[k - 1] : 0);
+        if (d[k] == -1) {
+            if (infer >= 0)
+                return NODE_ERR(im, "expected at most one -1 in the target shape, got two");
+            infer = k;
+            continue;
+        }
+        if (d[k] <= 0)
+            return NODE_ERR(im, "expected positive target dimensions, got %ld", d[k]);
+        known *= d[k];
+    }
+    if (infer >= 0) {
+        if (known == 0 || numel % known)
+            return NODE_ERR(im, "cannot infer -1: %ld elements do not divide by %ld", numel, known);
+        d[infer] = numel / known;
+    }
+    /* the batch dimension: the first must be the batch (1 per sample) */
+    long total = 1;
+    for (int k = 0; k < frank; k++)
+        total *= d[k];
+    if (total != numel || d[0] != 1) {
+        if (total == numel * d[0] && total != numel) {
+            /* leading dim given as the batch size N: treat as per-sample */
+        } else if (total != numel) {
+            return NODE_ERR(im, "expected a target shape with %ld elements per sample, got %ld", numel, total / (d[0] ? d[0] : 1));
+        }
+    }
+    int dims[IR_MAX_RANK];
+    int rank = frank - 1;
+    for (int k = 0; k < rank; k++)
+        dims[k] = (int)d[k + 1];
+    if (rank == 0) {
+        rank = 1;
+        dims[0] = 1;
+    }
+    int in[1] = {x};
+    new_data_node(im, OP_RESHAPE, lname, in, 1, outname, rank, dims);
+    return 0;
+}
+
+/* Does a permutation (of the full shape, batch first, batch size 1) move data? */
+static int perm_is_noop(const Tensor *tx, const long *perm, int frank)
+{
+    int fd[MAX_FULL_RANK];
+    fd[0] = 1;
+    for (int k = 0; k < tx->rank; k++)
+        fd[k + 1] = tx->dims[k];
+    int last = -1;
+    for (int k = 0; k < frank; k++) {
+        if (fd[perm[k]] == 1)
+            continue;
+        if (perm[k] < last)
+            return 0;
+        last = (int)perm[k];
+    }
+    return 1;
+}
+
+static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
+{
+    const char *op = n->op_type ? n->op_type : "";
+    const char *lname = layer_name(im, n, index);
+    im->node_name = lname;
+    im->node_op = op;
+    if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
+        return NODE_ERR(im, "expected an operator of the default ONNX domain, got domain '%s'", n->domain);
+    if (n->n_output < 1)
+        return NODE_ERR(im, "expected an output, got none");
+    const char *out = n->output[0];
+    int x;
+
+    if (strcmp(op, "Constant") == 0) {
+        const Onnx__AttributeProto *a = attr(n, "value");
+        int rank, dims[MAX_FULL_RANK];
+        double *v;
+        if (a && a->t) {
+            if (tensor_to_double(im, a->t, "constant", &rank, dims, &v) < 0)
+                return -1;
+            new_const(im, out, rank, dims, v);
+            return 0;
+        }
+        if ((a = attr(n, "value_float")) != NULL) {
+            double f = a->f;
+            new_const(im, out, 0, dims, &f);
+            return 0;
+        }
+        return NODE_ERR(im, "expected a 'value' tensor attribute, got none");
+    }
+    if (strcmp(op, "Gemm") == 0 || strcmp(op, "MatMul") == 0)
+        return import_dense(im, n, op[0] == 'G', lname);
+    if (strcmp(op, "Add") == 0 || strcmp(op, "Sub") == 0 || strcmp(op, "Mul") == 0 || strcmp(op, "Div") == 0 ||
+        strcmp(op, "Pow") == 0)
+        return import_binary(im, n, op, lname);
+    if (strcmp(op, "BatchNormalization") == 0)
+        return import_batchnorm(im, n, lname);
+
+    if (input_id(im, n, 0, 0, &x) < 0)
+        return -1;
+    Tensor *tx = &im->g->t[x];
+
+    if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0 || strcmp(op, "Cast") == 0) {
+        alias_add(im, out, x);   /* a Dropout mask output, if any, stays undefined */
+        return 0;
+    }
+    if (strcmp(op, "Transpose") == 0) {
+        if (is_const(im, x))
+            return fold_transpose(im, n, x);
+        int frank = tx->rank + 1;
+        long perm[MAX_FULL_RANK];
+        const Onnx__AttributeProto *p = attr(n, "perm");
+        for (int k = 0; k < frank; k++)
+            perm[k] = frank - 1 - k;
+        if (p) {
+            if ((int)p->n_ints != frank)
+                return NODE_ERR(im, "expected perm of length %d, got %zu", frank, p->n_ints);
+            for (int k = 0; k < frank; k++)
+                perm[k] = (long)p->ints[k];
+        }
+        if (!perm_is_noop(tx, perm, frank))
+            return NODE_ERR(im, "expected a Transpose that does not move data (layout changes are not supported yet), got perm that reorders dimensions");
+        alias_add(im, out, x);  /* same data order: keep the per-sample view */
+        return 0;
+    }
+    if (strcmp(op, "Reshape") == 0 || strcmp(op, "Flatten") == 0 || strcmp(op, "Squeeze") == 0 ||
+        strcmp(op, "Unsqueeze") == 0) {
+        long fd[MAX_FULL_RANK + 1];
+        int frank = 0;
+        int src_rank = is_const(im, x) ? tx->const_rank : tx->rank + 1;
+        int sd[MAX_FULL_RANK + 1];
+        if (is_const(im, x))
+            for (int k = 0; k < src_rank; k++)
+                sd[k] = tx->const_dims[k];
+        else {
+            sd[0] = 1;
+            for (int k = 0; k < tx->rank; k++)
+                sd[k + 1] = tx->dims[k];
+        }
+        if (op[0] == 'R') {
+            int s;
+            if (input_id(im, n, 1, 0, &s) < 0)
+                return -1;
+            if (!is_const(im, s))
+                return NODE_ERR(im, "expected a constant target shape, got data tensor '%s'", n->input[1]);
+            frank = (int)ir_const_numel(&im->g->t[s]);
+            if (frank > MAX_FULL_RANK || frank < 1)
+                return NODE_ERR(im, "expected a target shape of 1..%d dims, got %d", MAX_FULL_RANK, frank);
+            for (int k = 0; k < frank; k++)
+                fd[k] = (long)im->g->t[s].data[k];
+        } else if (op[0] == 'F') {
+            long axis = attr_i(n, "axis", 1);
+            if (axis < 0)
+                axis += src_rank;
+            if (axis < 0 || axis > src_rank)
+                return NODE_ERR(im, "expected axis in 0..%d, got %ld", src_rank, axis);
+            long a = 1, b = 1;
+            for (int k = 0; k < src_rank; k++) {
+                if (k < axis)
+                    a *= sd[k];
+                else
+                    b *= sd[k];
+            }
+            fd[0] = a;
+            fd[1] = b;
+            frank = 2;
+        } else {
+            long axes[MAX_FULL_RANK];
+            int naxes = 0;
+            const Onnx__AttributeProto *a = attr(n, "axes");
+            if (a) {
+                for (size_t k = 0; k < a->n_ints && k < MAX_FULL_RANK; k++)
+                    axes[naxes++] = (long)a->ints[k];
+            } else if (n->n_input > 1) {
+                int s;
+                if (input_id(im, n, 1, 0, &s) < 0)
+                    return -1;
+                if (!is_const(im, s))
+                    return NODE_ERR(im, "expected constant axes");
+                for (long k = 0; k < ir_const_numel(&im->g->t[s]) && k < MAX_FULL_RANK; k++)
+                    axes[naxes++] = (long)im->g->t[s].data[k];
+            }
+            int unsq = op[0] == 'U';
+            int orank = unsq ? src_rank + naxes : src_rank;
+            if (orank > MAX_FULL_RANK)
+                return NODE_ERR(im, "expected a result of rank <= %d", MAX_FULL_RANK);
+            char mark[MAX_FULL_RANK + 8] = {0};
+            for (int k = 0; k < naxes; k++) {
+                long ax = axes[k] < 0 ? axes[k] + orank : axes[k];
+                if (ax < 0 || ax >= orank)
+                    return NODE_ERR(im, "expected axes in -%d..%d, got %ld", orank, orank - 1, axes[k]);
+                mark[ax] = 1;
+            }
+            int j = 0;
+            if (unsq) {
+                for (int k = 0; k < orank; k++)
+                    fd[frank++] = mark[k] ? 1 : sd[j++];
+            } else {
+                for (int k = 0; k < src_rank; k++) {
+                    if ((naxes ? mark[k] : sd[k] == 1) && k != 0) {
+                        if (sd[k] != 1)
+                            return NODE_ERR(im, "expected squeezed axis %d of size 1, got %d", k, sd[k]);
+                        continue;
+                    }
+                    fd[frank++] = sd[k];
+                }
+            }
+        }
+        if (is_const(im, x)) {
+            int dims[MAX_FULL_RANK];
+            long total = 1;
+            for (int k = 0; k < frank; k++) {
+                if (fd[k] == 0)
+                    fd[k] = k < src_rank ? sd[k] : 1;
+                total *= fd[k] > 0 ? fd[k] : 1;
+            }
+            for (int k = 0; k < frank; k++) {
+                if (fd[k] < 0)
+                    fd[k] = ir_const_numel(tx) / total;
+                dims[k] = (int)fd[k];
+            }
+            new_const(im, out, frank, dims, tx->data);
+            return 0;
+        }
+        return reshape_to(im, x, lname, out, frank, fd);
+    }
+    if (is_const(im, x))
+        return NODE_ERR(im, "expected a data input, got constant '%s' (constant folding of %s is not supported)", n->input[0], op);
+
+    int in1[1] = {x};
+    if (strcmp(op, "Relu") == 0) {
+        new_data_node(im, OP_RELU, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "LeakyRelu") == 0) {
+        int id = new_data_node(im, OP_LEAKYRELU, lname, in1, 1, out, tx->rank, tx->dims);
+        im->g->n[id].alpha = attr_f(n, "alpha", 0.01);
+    } else if (strcmp(op, "Sigmoid") == 0) {
+        new_data_node(im, OP_SIGMOID, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "Tanh") == 0) {
+        new_data_node(im, OP_TANH, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "HardSigmoid") == 0) {
+        int id = new_data_node(im, OP_HARDSIGMOID, lname, in1, 1, out, tx->rank, tx->dims);
+        im->g->n[id].alpha = attr_f(n, "alpha", 0.2);
+        im->g->n[id].beta = attr_f(n, "beta", 0.5);
+    } else if (strcmp(op, "Clip") == 0) {
+        double lo = -INFINITY, hi = INFINITY;
+        if (im->opset < 11) {
+            lo = attr_f(n, "min", -INFINITY);
+            hi = attr_f(n, "max", INFINITY);
+        } else {
+            int a, b;
+            if (input_id(im, n, 1, 1, &a) < 0 || input_id(im, n, 2, 1, &b) < 0)
+                return -1;
+            if ((a >= 0 && !is_const(im, a)) || (b >= 0 && !is_const(im, b)))
+                return NODE_ERR(im, "expected constant min and max, got a data tensor");
+            if (a >= 0)
+                lo = im->g->t[a].data[0];
+            if (b >= 0)
+                hi = im->g->t[b].data[0];
+        }
+        int id = new_data_node(im, OP_CLIP, lname, in1, 1, out, tx->rank, tx->dims);
+        im->g->n[id].alpha = lo;
+        im->g->n[id].beta = hi;
+    } else if (strcmp(op, "Softmax") == 0) {
+        long axis = attr_i(n, "axis", im->opset < 13 ? 1 : -1);
+        int frank = tx->rank + 1;
+        if (axis < 0)
+            axis += frank;
+        if (axis < 1 || axis >= frank)
+            return NODE_ERR(im, "expected a softmax axis other than the batch axis (1..%d), got %ld", frank - 1, axis);
+        if (im->opset < 13 && axis != frank - 1) {
+            /* opset < 13 normalises over all dims from axis on */
+            long inner = 1;
+            for (int k = (int)axis; k < frank; k++)
+                inner *= tx->dims[k - 1];
+            if (inner != tx->dims[tx->rank - 1])
+                return NODE_ERR(im, "expected softmax over the last dimension, got axis %ld of a rank-%d input", axis, frank);
+        }
+        int id = new_data_node(im, OP_SOFTMAX, lname, in1, 1, out, tx->rank, tx->dims);
+        im->g->n[id].axis = im->opset < 13 ? tx->rank - 1 : (int)axis - 1;
+    } else {
+        return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, "
+                            "Sigmoid, Tanh, Softmax, HardSigmoid, Clip, BatchNormalization, Flatten, Reshape, "
+                            "Squeeze, Unsqueeze, Identity, Dropout, Transpose, Constant");
+    }
+    return 0;
+}
+
+int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
+{
+    Importer im;
+    memset(&im, 0, sizeof im);
+    im.g = g;
+    im.d = d;
+    im.file = file;
+    im.node_name = "";
+    im.node_op = "";
+    int rc = -1;
+
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+    if (!m) {
+        diag_error(d, "%s: expected an ONNX model (protobuf ModelProto), got data that does not decode (truncated or corrupt)", file);
+        return -1;
+    }
+    if (!m->graph) {
+        diag_error(d, "%s: expected an ONNX model with a graph, got none", file);
+        goto done;
+    }
+    im.opset = 1;
+    int have_default = 0;
+    for (size_t k = 0; k < m->n_opset_import; k++) {
+        const Onnx__OperatorSetIdProto *o = m->opset_import[k];
+        if (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0) {
+            im.opset = (int)o->version;
+            have_default = 1;
+        }
+    }
+    if (!have_default && m->n_opset_import == 0)
+        im.opset = 7;
+    if (im.opset < 1 || im.opset > 21) {
+        diag_error(d, "%s: expected ONNX opset 6..21 for the default domain, got %d", file, im.opset);
+        goto done;
+    }
+    Onnx__GraphProto *gp = m->graph;
+    if (g->name && strcmp(g->name, "model") == 0) {
+        /* model name: the file stem, as an identifier */
+        const char *base = strrchr(file, '/');
+        base = base ? base + 1 : file;
+        char stem[96];
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot)
+            *dot = 0;
+        for (char *c = stem; *c; c++)
+            if (!isalnum((unsigned char)*c))
+                *c = '_';
+        if (!isalpha((unsigned char)stem[0]))
+            g->name = arena_printf(&g->arena, "m_%s", stem);
+        else
+            g->name = arena_strdup(&g->arena, stem);
+    }
+    im.node_name = "initializer";
+    im.node_op = "Initializer";
+    for (size_t k = 0; k < gp->n_initializer; k++) {
+        const Onnx__TensorProto *tp = gp->initializer[k];
+        int rank, dims[MAX_FULL_RANK];
+        double *v;
+        if (!tp->name) {
+            diag_error(d, "%s: expected named initializers, got an unnamed one", file);
+            goto done;
+        }
+        im.node_name = tp->name;
+        if (tensor_to_double(&im, tp, "initializer", &rank, dims, &v) < 0)
+            goto done;
+        new_const(&im, tp->name, rank, dims, v);
+    }
+    for (size_t k = 0; k < gp->n_input; k++) {
+        const Onnx__ValueInfoProto *vi = gp->input[k];
+        if (!vi->name || lookup(&im, vi->name) >= 0)
+            continue;  /* initializers are listed as inputs in old IR versions */
+        im.node_name = vi->name;
+        im.node_op = "Input";
+        const Onnx__TypeProto *tpt = vi->type;
+        if (!tpt || !tpt->tensor_type || !tpt->tensor_type->shape) {
+            diag_error(d, "%s: input '%s': expected a tensor with a known shape, got none", file, vi->name);
+            goto done;
+        }
+        const Onnx__TensorShapeProto *sh = tpt->tensor_type->shape;
+        int dims[IR_MAX_RANK], rank = 0;
+        if (sh->n_dim < 1 || sh->n_dim > MAX_FULL_RANK) {
+            diag_error(d, "%s: input '%s': expected a shape of rank 1..%d (batch first), got rank %zu", file, vi->name,
+                       MAX_FULL_RANK, sh->n_dim);
+            goto done;
+        }
+        for (size_t j = sh->n_dim == 1 ? 0 : 1; j < sh->n_dim; j++) {
+            const Onnx__TensorShapeProto__Dimension *dm = sh->dim[j];
+            if (dm->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || dm->dim_value < 1 ||
+                dm->dim_value > (1 << 24)) {
+                diag_error(d, "%s: input '%s': expected fixed per-sample dimensions, got a symbolic or invalid dimension %zu",
+                           file, vi->name, j);
+                goto done;
+            }
+            dims[rank++] = (int)dm->dim_value;
+        }
+        int id = ir_add_tensor(g, vi->name, rank, dims);
+        alias_add(&im, vi->name, id);
+        const char *iname = vi->name;
+        char nm[128];
+        snprintf(nm, sizeof nm, "%s", iname);
+        for (char *c = nm; *c; c++)
+            *c = isalnum((unsigned char)*c) ? (char)tolower((unsigned char)*c) : '_';
+        const char *lname = isalpha((unsigned char)nm[0]) ? arena_strdup(&g->arena, nm) : arena_printf(&g->arena, "input_%s", nm);
+        VEC_PUSH(im.used_names, im.nused, im.cused, lname);
+        ir_add_node(g, OP_INPUT, lname, "Input", NULL, 0, id);
+        VEC_PUSH(g->inputs, g->ninputs, g->cinputs, id);
+    }
+    if (g->ninputs == 0) {
+        diag_error(d, "%s: expected at least one graph input that is not an initializer, got none", file);
+        goto done;
+    }
+    for (size_t k = 0; k < gp->n_node; k++)
+        if (import_node(&im, gp->node[k], k) < 0)
+            goto done;
+    for (size_t k = 0; k < gp->n_output; k++) {
+        int id = gp->output[k]->name ? lookup(&im, gp->output[k]->name) : -1;
+        if (id < 0) {
+            diag_error(d, "%s: output '%s': expected a value computed by the graph, got an undefined name", file,
+                       gp->output[k]->name ? gp->output[k]->name : "");
+            goto done;
+        }
+        if (g->t[id].is_const) {
+            diag_error(d, "%s: output '%s': expected an output that depends on the input, got a constant", file,
+                       gp->output[k]->name);
+            goto done;
+        }
+        VEC_PUSH(g->outputs, g->noutputs, g->coutputs, id);
+    }
+    if (g->noutputs == 0) {
+        diag_error(d, "%s: expected at least one graph output, got none", file);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(im.alias);
+    free(im.used_names);
+    onnx__model_proto__free_unpacked(m, NULL);
+    return rc;
+}

@@ -1,0 +1,88 @@
+/* ir.h — the graph: nodes over tensors, every tensor with a per-sample shape
+ * and a fixed-point type.  Flat and index-based: ids are array indices and
+ * are the stable names used in dumps. */
+#ifndef ETN_IR_H
+#define ETN_IR_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ir/fx.h"
+#include "ir/ops.h"
+#include "util/util.h"
+
+#define IR_MAX_RANK 6
+#define IR_MAX_IN 3
+
+typedef enum { TABLES_EXACT, TABLES_HLS4ML } TablesMode;
+
+typedef struct {
+    const char *name;           /* unique name (from the model file) */
+    int rank;                   /* number of per-sample dimensions (batch excluded) */
+    int dims[IR_MAX_RANK];      /* per-sample shape, row-major */
+    FxType type;                /* fixed-point type; valid once has_type */
+    bool has_type;              /* set by the precision pass */
+    int producer;               /* node id, or -1 for graph inputs and constants */
+    bool is_const;              /* a constant (weights); data holds its float values */
+    double *data;               /* constants: numel() float values (arena) */
+    int64_t *codes;             /* constants: numel() codes in `type` (arena; after precision) */
+    int const_rank;             /* constants: rank of data as stored (may differ from per-sample view) */
+    int const_dims[IR_MAX_RANK];/* constants: full shape */
+} Tensor;
+
+typedef struct {
+    Op op;
+    const char *name;           /* layer name: the key for LayerName config */
+    const char *src_op;         /* the source model's op type, for messages */
+    int in[IR_MAX_IN];          /* tensor ids: data input first, then constants; -1 if absent */
+    int nin;                    /* number of used slots in in[] */
+    int out;                    /* output tensor id */
+    bool dead;                  /* removed by a pass; skipped everywhere */
+    /* attributes */
+    double alpha, beta;         /* LeakyRelu alpha; HardSigmoid slope/shift; Clip min/max */
+    int axis;                   /* Softmax axis, per-sample (negative counts from the end) */
+    /* precision and implementation (set by the precision pass from the config) */
+    FxType accum;               /* DENSE/SOFTMAX: accumulator type */
+    FxType table_t;             /* SIGMOID/TANH: table entry type */
+    FxType exp_t, inv_t;        /* SOFTMAX: exp and inverse table types */
+    FxType alpha_t, beta_t;     /* LEAKYRELU alpha; HARDSIGMOID slope and shift types */
+    int table_size;             /* hls4ml-mode table entries (SIGMOID/TANH/SOFTMAX) */
+    TablesMode tables;          /* how non-linear activations are tabulated */
+    int reuse;                  /* ReuseFactor (kept for back ends) */
+    const char *strategy;       /* "Latency" or "Resource" (kept for back ends) */
+    int fused_relu;             /* DENSE: id of a RELU node computed inline, or -1 */
+} Node;
+
+typedef struct {
+    Arena arena;                /* owns every name and constant */
+    const char *file;           /* the model file, for messages */
+    const char *name;           /* model name (file stem), a C identifier */
+    Tensor *t;                  /* tensors */
+    size_t nt, ct;
+    Node *n;                    /* nodes, in topological order */
+    size_t nn, cn;
+    int *inputs;                /* graph input tensor ids */
+    size_t ninputs, cinputs;
+    int *outputs;               /* graph output tensor ids */
+    size_t noutputs, coutputs;
+} Graph;
+
+void ir_init(Graph *g, const char *file);
+void ir_free(Graph *g);
+int ir_add_tensor(Graph *g, const char *name, int rank, const int *dims);
+int ir_add_const(Graph *g, const char *name, int rank, const int *dims, const double *data);
+int ir_add_node(Graph *g, Op op, const char *name, const char *src_op, const int *in, int nin, int out);
+int ir_find_tensor(const Graph *g, const char *name);
+long ir_numel(const Tensor *t);
+long ir_const_numel(const Tensor *t);
+int ir_consumers(const Graph *g, int tensor, int *first);  /* count of live nodes reading it */
+bool ir_is_output(const Graph *g, int tensor);
+void ir_replace_uses(Graph *g, int from, int to);          /* rewire readers and outputs */
+void ir_compact(Graph *g);                                  /* drop dead nodes */
+void ir_shape_str(const Tensor *t, char *out, size_t n);
+
+/* Text dump: one line per tensor and node. */
+void ir_dump(const Graph *g, Buf *out);
+/* Structural checks; returns 0 or -1 with a message naming the node. */
+int ir_verify(const Graph *g, Diag *d, const char *after);
+
+#endif

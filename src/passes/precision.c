@@ -1,0 +1,189 @@
+/* precision.c — precision assignment: every tensor and every layer variable
+ * gets its fixed-point type from the configuration (LayerName > LayerType >
+ * Model > fixed<16,6>); constants are quantized to their types; 'auto'
+ * accumulators are sized so that they cannot overflow.
+ * requires: shapes, bnfold, fuse; keeps: shapes; sets: types, codes, tables. */
+#include <math.h>
+#include <string.h>
+
+#include "passes/passes.h"
+
+static int get(const Config *c, Diag *d, const Node *n, const char *var, FxType *t, bool *is_auto)
+{
+    return config_precision(c, d, n, var, t, is_auto);
+}
+
+static int no_auto(Diag *d, const Graph *g, const Node *n, const char *var)
+{
+    return diag_error(d, "%s: node '%s' (%s): precision %s: 'auto' is supported for accum and result only", g->file,
+                      n->name, n->src_op, var);
+}
+
+/* Give constant `id` type t and quantize it; clone it if another layer typed it differently. */
+static int type_const(Graph *g, int *id, FxType t)
+{
+    Tensor *c = &g->t[*id];
+    if (c->has_type && !fx_type_eq(c->type, t)) {
+        int nid = ir_add_const(g, c->name, g->t[*id].const_rank, g->t[*id].const_dims, g->t[*id].data);
+        *id = nid;
+        c = &g->t[nid];
+    } else if (c->has_type) {
+        return 0;
+    }
+    long n = ir_const_numel(c);
+    c->type = t;
+    c->has_type = true;
+    c->codes = arena_array(&g->arena, (size_t)(n ? n : 1), sizeof(int64_t));
+    for (long k = 0; k < n; k++)
+        c->codes[k] = fx_quant_double(c->data[k], t);
+    return 0;
+}
+
+/* Smallest signed type with f fractional bits holding every integer code in [lo, hi]. */
+static int fit_type(Diag *d, const Graph *g, const Node *n, double lo, double hi, int f, FxType *out)
+{
+    int w = 1;
+    while (w <= 64) {
+        double mx = ldexp(1.0, w - 1) - 1, mn = -ldexp(1.0, w - 1);
+        if (lo >= mn && hi <= mx)
+            break;
+        w++;
+    }
+    if (w > 64)
+        return diag_error(d, "%s: node '%s' (%s): expected an 'auto' accumulator of at most 64 bits, got one that needs more; "
+                          "give accum an explicit type", g->file, n->name, n->src_op);
+    FxType t = {(int16_t)w, (int16_t)(w - f), 1, FXQ_TRN, FXO_WRAP};
+    *out = t;
+    return 0;
+}
+
+/* The exact accumulator for a dense layer: no bit of any product or sum lost. */
+static int auto_accum(Diag *d, const Graph *g, const Node *n, FxType *out)
+{
+    const Tensor *x = &g->t[n->in[0]], *w = &g->t[n->in[1]];
+    int fx = fx_frac(x->type), fw = fx_frac(w->type);
+    int f = fx + fw;
+    long nin = w->const_dims[0], nout = w->const_dims[1];
+    const Tensor *b = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
+    if (b && fx_frac(b->type) > f)
+        f = fx_frac(b->type);
+    double xmax = (double)fx_type_max(x->type), xmin = (double)fx_type_min(x->type);
+    double lo = 0, hi = 0;
+    for (long o = 0; o < nout; o++) {
+        double l = 0, h = 0;
+        for (long i = 0; i < nin; i++) {
+            double wv = (double)w->codes[i * nout + o];
+            double p1 = wv * xmax, p2 = wv * xmin;
+            l += p1 < p2 ? p1 : p2;
+            h += p1 > p2 ? p1 : p2;
+        }
+        double sc = ldexp(1.0, f - (fx + fw));  /* products at the accumulator's LSB */
+        l *= sc;
+        h *= sc;
+        if (b) {
+            double bv = ldexp((double)b->codes[o], f - fx_frac(b->type));
+            l += bv;
+            h += bv;
+        }
+        lo = l < lo ? l : lo;
+        hi = h > hi ? h : hi;
+    }
+    return fit_type(d, g, n, lo, hi, f, out);
+}
+
+int pass_precision(Graph *g, Diag *d, const Config *c)
+{
+    bool is_auto;
+    FxType t;
+    if (config_check_layers(c, d, g) < 0)
+        return -1;
+    for (size_t k = 0; k < g->nn; k++) {
+        Node *n = &g->n[k];
+        if (n->dead)
+            continue;
+        unsigned vars = op_vars[n->op];
+        /* constants first: the accumulator and result may depend on them */
+        if (vars & ETN_V_WEIGHT) {
+            if (get(c, d, n, "weight", &t, &is_auto) < 0)
+                return -1;
+            if (is_auto)
+                return no_auto(d, g, n, "weight");
+            if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
+                n->alpha_t = t;   /* alpha / slope type */
+            } else if (n->in[1] >= 0) {
+                type_const(g, &n->in[1], t);
+            }
+        }
+        if (vars & ETN_V_BIAS) {
+            if (get(c, d, n, "bias", &t, &is_auto) < 0)
+                return -1;
+            if (is_auto)
+                return no_auto(d, g, n, "bias");
+            if (n->op == OP_HARDSIGMOID)
+                n->beta_t = t;    /* shift type */
+            else if (n->in[2] >= 0)
+                type_const(g, &n->in[2], t);
+        }
+        if (n->op == OP_DENSE || n->op == OP_SOFTMAX) {
+            if (get(c, d, n, "accum", &t, &is_auto) < 0)
+                return -1;
+            if (is_auto && n->op == OP_DENSE) {
+                if (auto_accum(d, g, n, &t) < 0)
+                    return -1;
+            } else if (is_auto) {
+                return no_auto(d, g, n, "accum");
+            }
+            n->accum = t;
+        }
+        if (vars & ETN_V_TABLE) {
+            if (get(c, d, n, "table", &t, &is_auto) < 0)
+                return -1;
+            if (is_auto)
+                return no_auto(d, g, n, "table");
+            n->table_t = t;
+        }
+        if (vars & ETN_V_EXP) {
+            if (get(c, d, n, "exp_table", &t, &is_auto) < 0 || (is_auto && no_auto(d, g, n, "exp_table") < 0))
+                return -1;
+            n->exp_t = t;
+            if (get(c, d, n, "inv_table", &t, &is_auto) < 0 || (is_auto && no_auto(d, g, n, "inv_table") < 0))
+                return -1;
+            n->inv_t = t;
+        }
+        if (vars & (ETN_V_TABLE | ETN_V_EXP)) {
+            int ts;
+            config_int(c, d, n, "table_size", 1024, &ts);
+            config_int(c, d, n, "TableSize", ts, &ts);
+            n->table_size = ts;
+            /* layer settings win over --tables, which wins over Model */
+            const char *mode = config_layer_str(c, n, "Tables");
+            if (!mode && c->tables_opt >= 0)
+                mode = c->tables_opt == TABLES_HLS4ML ? "hls4ml" : "exact";
+            if (!mode)
+                mode = config_str(c, NULL, "Tables", "exact");
+            n->tables = !strcmp(mode, "hls4ml") ? TABLES_HLS4ML : TABLES_EXACT;
+        }
+        config_int(c, d, n, "ReuseFactor", 1, &n->reuse);
+        n->strategy = config_str(c, n, "Strategy", "Latency");
+
+        /* the result type */
+        Tensor *out = &g->t[n->out];
+        if (n->op == OP_RESHAPE) {
+            out->type = g->t[n->in[0]].type;   /* a reshape moves no bits */
+        } else {
+            if (get(c, d, n, "result", &t, &is_auto) < 0)
+                return -1;
+            if (is_auto) {
+                if (n->op != OP_DENSE)
+                    return no_auto(d, g, n, "result");
+                t = n->accum;
+            }
+            out->type = t;
+        }
+        out->has_type = true;
+    }
+    for (size_t k = 0; k < g->nt; k++)
+        if (!g->t[k].is_const && g->t[k].producer >= 0 && !g->t[k].has_type)
+            return diag_error(d, "internal: tensor '%s' has no type after precision", g->t[k].name);
+    return 0;
+}

@@ -1,0 +1,214 @@
+/* dataio.c — reading and writing event files (text and .npy). */
+#include "tools/dataio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_text(Diag *d, const char *name, const char *s, size_t len, size_t width, double **out, size_t *n)
+{
+    size_t cap = 0, count = 0, line = 1;
+    double *v = NULL;
+    const char *p = s, *end = s + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        size_t got = 0;
+        const char *q = p;
+        while (q < eol) {
+            while (q < eol && (isspace((unsigned char)*q) || *q == ','))
+                q++;
+            if (q >= eol || *q == '#')
+                break;
+            char tok[128];
+            size_t k = 0;
+            while (q < eol && !isspace((unsigned char)*q) && *q != ',' && k + 1 < sizeof tok)
+                tok[k++] = *q++;
+            tok[k] = 0;
+            char *te;
+            errno = 0;
+            double x = strtod(tok, &te);
+            if (*te || te == tok) {
+                free(v);
+                return diag_error(d, "%s: line %zu: expected a number, got '%s'", name, line, tok);
+            }
+            v = vec_grow(v, &cap, count * width + got + 1, sizeof(double));
+            v[count * width + got] = x;
+            got++;
+        }
+        if (got && got != width) {
+            free(v);
+            return diag_error(d, "%s: line %zu: expected %zu values per event, got %zu", name, line, width, got);
+        }
+        count += got ? 1 : 0;
+        p = eol + 1;
+        line++;
+    }
+    if (count == 0) {
+        free(v);
+        return diag_error(d, "%s: expected at least one event, got none", name);
+    }
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t len, size_t width, double **out, size_t *n)
+{
+    if (len < 10)
+        return diag_error(d, "%s: expected a .npy header, got a truncated file", name);
+    int major = b[6];
+    size_t hlen, hoff;
+    if (major == 1) {
+        hlen = (size_t)b[8] | ((size_t)b[9] << 8);
+        hoff = 10;
+    } else {
+        if (len < 12)
+            return diag_error(d, "%s: expected a .npy header, got a truncated file", name);
+        hlen = (size_t)b[8] | ((size_t)b[9] << 8) | ((size_t)b[10] << 16) | ((size_t)b[11] << 24);
+        hoff = 12;
+    }
+    if (hlen > len - hoff)
+        return diag_error(d, "%s: expected a .npy header of %zu bytes, got a truncated file", name, hlen);
+    char hdr[1024];
+    size_t cl = hlen < sizeof hdr - 1 ? hlen : sizeof hdr - 1;
+    memcpy(hdr, b + hoff, cl);
+    hdr[cl] = 0;
+    const char *descr = strstr(hdr, "'descr'");
+    const char *fo = strstr(hdr, "'fortran_order'");
+    const char *shape = strstr(hdr, "'shape'");
+    if (!descr || !fo || !shape)
+        return diag_error(d, "%s: expected a .npy header with descr, fortran_order and shape, got '%s'", name, hdr);
+    if (strstr(fo, "True"))
+        return diag_error(d, "%s: expected a C-ordered array, got fortran_order True", name);
+    const char *q = strchr(descr + 7, '\'');
+    if (!q)
+        return diag_error(d, "%s: malformed descr", name);
+    char dt[16] = {0};
+    size_t k = 0;
+    for (q++; *q && *q != '\'' && k + 1 < sizeof dt; q++)
+        dt[k++] = *q;
+    int kind; /* 0 f8, 1 f4, 2 i8, 3 i4 */
+    if (!strcmp(dt, "<f8"))
+        kind = 0;
+    else if (!strcmp(dt, "<f4"))
+        kind = 1;
+    else if (!strcmp(dt, "<i8"))
+        kind = 2;
+    else if (!strcmp(dt, "<i4"))
+        kind = 3;
+    else
+        return diag_error(d, "%s: expected dtype float64, float32, int64 or int32 (little-endian), got '%s'", name, dt);
+    size_t esize = kind == 0 || kind == 2 ? 8 : 4;
+    const char *sp = strchr(shape, '(');
+    if (!sp)
+        return diag_error(d, "%s: malformed shape", name);
+    size_t dims[8], nd = 0, total = 1;
+    for (sp++; *sp && *sp != ')';) {
+        while (*sp == ' ' || *sp == ',')
+            sp++;
+        if (*sp == ')')
+            break;
+        char *e2;
+        unsigned long long v = strtoull(sp, &e2, 10);
+        if (e2 == sp || nd >= 8 || v > (1ULL << 40))
+            return diag_error(d, "%s: malformed shape", name);
+        dims[nd++] = (size_t)v;
+        if (v && total > SIZE_MAX / 64 / v)
+            return diag_error(d, "%s: array too large", name);
+        total *= (size_t)v;
+        sp = e2;
+    }
+    size_t events = nd == 0 ? 1 : dims[0];
+    size_t per = events ? total / events : 0;
+    if (nd == 1 && width != 1 && dims[0] == width) {
+        events = 1;
+        per = width;
+    }
+    if (per != width)
+        return diag_error(d, "%s: expected %zu values per event, got shape with %zu", name, width, per);
+    size_t data_off = hoff + hlen;
+    if (len - data_off < total * esize)
+        return diag_error(d, "%s: expected %zu bytes of data, got %zu (truncated)", name, total * esize, len - data_off);
+    double *v = malloc((total ? total : 1) * sizeof(double));
+    if (!v)
+        return diag_error(d, "%s: out of memory", name);
+    const unsigned char *p = b + data_off;
+    for (size_t e = 0; e < total; e++, p += esize) {
+        uint64_t u = 0;
+        for (size_t j = 0; j < esize; j++)
+            u |= (uint64_t)p[j] << (8 * j);
+        if (kind == 0) {
+            memcpy(&v[e], &u, 8);
+        } else if (kind == 1) {
+            uint32_t u32 = (uint32_t)u;
+            float f;
+            memcpy(&f, &u32, 4);
+            v[e] = f;
+        } else if (kind == 2) {
+            v[e] = (double)(int64_t)u;
+        } else {
+            v[e] = (double)(int32_t)(uint32_t)u;
+        }
+    }
+    if (events == 0) {
+        free(v);
+        return diag_error(d, "%s: expected at least one event, got none", name);
+    }
+    *out = v;
+    *n = events;
+    return 0;
+}
+
+int data_parse(Diag *d, const char *name, const unsigned char *buf, size_t len, size_t width, double **out, size_t *n)
+{
+    if (width == 0)
+        return diag_error(d, "%s: internal: zero-width events", name);
+    if (len >= 6 && !memcmp(buf, "\x93NUMPY", 6))
+        return parse_npy(d, name, buf, len, width, out, n);
+    return parse_text(d, name, (const char *)buf, len, width, out, n);
+}
+
+int data_read(Diag *d, const char *path, size_t width, double **out, size_t *n)
+{
+    size_t len;
+    unsigned char *buf = util_read_file(d, path, &len);
+    if (!buf)
+        return -1;
+    int rc = data_parse(d, path, buf, len, width, out, n);
+    free(buf);
+    return rc;
+}
+
+int data_write_npy(Diag *d, const char *path, const double *v, size_t n, size_t width)
+{
+    char hdr[256];
+    int hl = snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", n, width);
+    size_t total = 10 + (size_t)hl + 1;
+    size_t pad = (64 - total % 64) % 64;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return diag_error(d, "%s: cannot write: %s", path, strerror(errno));
+    unsigned short hlen = (unsigned short)(hl + 1 + pad);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc(hlen & 0xff, f);
+    fputc(hlen >> 8, f);
+    fwrite(hdr, 1, (size_t)hl, f);
+    for (size_t k = 0; k < pad; k++)
+        fputc(' ', f);
+    fputc('\n', f);
+    for (size_t k = 0; k < n * width; k++) {
+        uint64_t u;
+        memcpy(&u, &v[k], 8);
+        unsigned char bytes[8];
+        for (int j = 0; j < 8; j++)
+            bytes[j] = (unsigned char)(u >> (8 * j));
+        fwrite(bytes, 1, 8, f);
+    }
+    if (fclose(f) != 0)
+        return diag_error(d, "%s: write failed", path);
+    return 0;
+}

@@ -1,0 +1,16 @@
+/* dataio.h — event files: whitespace-separated text (one event per line, as
+ * hls4ml's .dat test vectors) and NumPy .npy. */
+#ifndef ETN_DATAIO_H
+#define ETN_DATAIO_H
+#include <stddef.h>
+
+#include "util/util.h"
+
+/* Read events of `width` values each; *out is malloc'd (n*width doubles). */
+int data_read(Diag *d, const char *path, size_t width, double **out, size_t *n);
+/* Same from memory (format chosen by content: .npy magic or text). */
+int data_parse(Diag *d, const char *name, const unsigned char *buf, size_t len, size_t width, double **out, size_t *n);
+/* Write n events of width doubles as .npy (float64, shape (n, width)). */
+int data_write_npy(Diag *d, const char *path, const double *v, size_t n, size_t width);
+
+#endif

@@ -1,0 +1,518 @@
+/* emulate.c — bit-exact interpreter of the typed IR (FIXED_POINT.md), plus
+ * the same graph in double precision.  Every cast goes through fx_arith.h. */
+#include "tools/emulate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/act.h"
+
+#define UNARY_TABLE_MAX_CODES (1L << 16)
+
+typedef struct {
+    Op op;
+    int node;                /* node id in the graph */
+    long x, x2, y;           /* buffer offsets of input(s) and output */
+    long nx, ny;             /* elements per event */
+    FxType tin, tin2, tout;  /* input and output types */
+    /* DENSE */
+    long nin, nout, rows;
+    long *nzs;               /* per output: start of its non-zero weights in nzi/nzw (nout+1) */
+    int32_t *nzi;            /* input index of each non-zero weight */
+    int64_t *nzw;            /* its code */
+    int64_t *bacc;           /* bias cast to the accumulator (nout), or NULL */
+    int pd;                  /* product fractional bits minus accumulator's */
+    FxType acc;
+    const double *wf, *bf;   /* float weights [nin][nout] and bias */
+    /* AFFINE / LEAKYRELU / HARDSIGMOID constants */
+    const int64_t *sc, *sh;  /* per-element scale/shift codes, or NULL */
+    const double *scf, *shf; /* their float values */
+    int fsc, fsh;            /* their fractional bits */
+    int64_t a_code, b_code;  /* alpha/slope and shift codes */
+    double alpha, beta;      /* float attributes (LeakyRelu alpha, HardSigmoid, Clip bounds) */
+    int fa, fb;              /* fractional bits of a_code / b_code */
+    int64_t clip_lo, clip_hi;/* CLIP bounds in the output type */
+    /* SIGMOID / TANH */
+    UnaryAct ua;
+    int64_t *utab;           /* output code per input code from ulo, or NULL */
+    int64_t ulo;
+    /* SOFTMAX */
+    SoftmaxAct sa;
+    long outer, len, inner;
+} Kernel;
+
+struct Plan {
+    Arena arena;
+    const Graph *g;
+    Kernel *k;
+    size_t nk;
+    long *off;               /* buffer offset per tensor id (-1: constant) */
+    long nbuf;               /* buffer elements */
+    int64_t *buf;            /* fixed-point scratch (codes) */
+    double *fbuf;            /* float scratch */
+    int in_tensor, out_tensor;
+    long nin, nout;
+};
+
+long emu_input_size(const Plan *p) { return p->nin; }
+long emu_output_size(const Plan *p) { return p->nout; }
+
+static int plan_err(Diag *d, const Graph *g, const Node *n, const char *msg)
+{
+    return diag_error(d, "%s: node '%s' (%s): %s", g->file, n->name, n->src_op, msg);
+}
+
+static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
+{
+    const Graph *g = p->g;
+    const Tensor *w = &g->t[n->in[1]];
+    const Tensor *b = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
+    k->nin = w->const_dims[0];
+    k->nout = w->const_dims[1];
+    k->rows = k->nx / k->nin;
+    k->acc = n->accum;
+    k->wf = w->data;
+    k->bf = b ? b->data : NULL;
+    int fx = fx_frac(k->tin), fw = fx_frac(w->type), fa = fx_frac(k->acc);
+    k->pd = fx + fw - fa;
+    if (k->tin.w + w->type.w > 63)
+        return plan_err(d, g, n, "expected input width + weight width <= 63 bits, got a wider product");
+    /* non-zero weights, output-major */
+    long nnz = 0;
+    for (long e = 0; e < k->nin * k->nout; e++)
+        nnz += w->codes[e] != 0;
+    k->nzs = arena_array(&p->arena, (size_t)k->nout + 1, sizeof(long));
+    k->nzi = arena_array(&p->arena, (size_t)(nnz ? nnz : 1), sizeof(int32_t));
+    k->nzw = arena_array(&p->arena, (size_t)(nnz ? nnz : 1), sizeof(int64_t));
+    long at = 0;
+    double worst = 0;
+    for (long o = 0; o < k->nout; o++) {
+        k->nzs[o] = at;
+        double s = 0;
+        for (long i = 0; i < k->nin; i++) {
+            int64_t c = w->codes[i * k->nout + o];
+            if (!c)
+                continue;
+            k->nzi[at] = (int32_t)i;
+            k->nzw[at] = c;
+            at++;
+            s += fabs((double)c) * ldexp(1.0, k->tin.w);
+        }
+        worst = s > worst ? s : worst;
+    }
+    k->nzs[k->nout] = at;
+    if (k->pd < 0 && worst * ldexp(1.0, -k->pd) > ldexp(1.0, 62) && k->acc.o != FXO_WRAP)
+        return plan_err(d, g, n, "expected an accumulator whose exact sum fits 63 bits, got a wider one with saturation");
+    if (k->pd >= 0 && worst > ldexp(1.0, 62) && k->acc.o != FXO_WRAP)
+        return plan_err(d, g, n, "expected an accumulator whose exact sum fits 63 bits, got a wider one with saturation");
+    if (b) {
+        k->bacc = arena_array(&p->arena, (size_t)k->nout, sizeof(int64_t));
+        for (long o = 0; o < k->nout; o++)
+            k->bacc[o] = fx_cast_to(b->codes[o], fx_frac(b->type), k->acc);
+    }
+    return 0;
+}
+
+static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
+{
+    const Graph *g = p->g;
+    const Node *n = &g->n[id];
+    k->op = n->op;
+    k->node = id;
+    k->y = p->off[n->out];
+    k->ny = ir_numel(&g->t[n->out]);
+    k->tout = g->t[n->out].type;
+    if (n->op != OP_INPUT) {
+        k->x = p->off[n->in[0]];
+        k->nx = ir_numel(&g->t[n->in[0]]);
+        k->tin = g->t[n->in[0]].type;
+    }
+    switch (n->op) {
+    case OP_INPUT:
+    case OP_RELU:
+    case OP_RESHAPE:
+        break;
+    case OP_DENSE:
+        return build_dense(p, k, d, n);
+    case OP_AFFINE:
+        if (n->in[1] >= 0) {
+            k->sc = g->t[n->in[1]].codes;
+            k->scf = g->t[n->in[1]].data;
+            k->fsc = fx_frac(g->t[n->in[1]].type);
+            if (k->tin.w + g->t[n->in[1]].type.w > 62)
+                return plan_err(d, g, n, "expected input width + scale width <= 62 bits, got a wider product");
+        }
+        if (n->in[2] >= 0) {
+            k->sh = g->t[n->in[2]].codes;
+            k->shf = g->t[n->in[2]].data;
+            k->fsh = fx_frac(g->t[n->in[2]].type);
+        }
+        break;
+    case OP_ADD:
+        k->x2 = p->off[n->in[1]];
+        k->tin2 = g->t[n->in[1]].type;
+        break;
+    case OP_LEAKYRELU:
+        k->alpha = n->alpha;
+        k->a_code = fx_quant_double(n->alpha, n->alpha_t);
+        k->fa = fx_frac(n->alpha_t);
+        break;
+    case OP_HARDSIGMOID:
+        k->alpha = n->alpha;
+        k->beta = n->beta;
+        k->a_code = fx_quant_double(n->alpha, n->alpha_t);
+        k->fa = fx_frac(n->alpha_t);
+        k->b_code = fx_quant_double(n->beta, n->beta_t);
+        k->fb = fx_frac(n->beta_t);
+        break;
+    case OP_CLIP:
+        k->alpha = n->alpha;
+        k->beta = n->beta;
+        k->clip_lo = fx_quant_double(n->alpha, k->tout);
+        k->clip_hi = fx_quant_double(n->beta, k->tout);
+        break;
+    case OP_SIGMOID:
+    case OP_TANH: {
+        int fell;
+        if (act_unary_init(&k->ua, &p->arena, d, g, n, &fell) < 0)
+            return -1;
+        long codes = (long)(fx_type_max(k->tin) - fx_type_min(k->tin) + 1);
+        if (k->tin.w <= 16 && codes <= UNARY_TABLE_MAX_CODES) {
+            k->ulo = fx_type_min(k->tin);
+            k->utab = arena_array(&p->arena, (size_t)codes, sizeof(int64_t));
+            for (long c = 0; c < codes; c++)
+                k->utab[c] = act_unary_eval(&k->ua, k->ulo + c);
+        }
+        break;
+    }
+    case OP_SOFTMAX: {
+        const Tensor *x = &g->t[n->in[0]];
+        k->outer = 1;
+        k->inner = 1;
+        for (int a = 0; a < x->rank; a++) {
+            if (a < n->axis)
+                k->outer *= x->dims[a];
+            else if (a > n->axis)
+                k->inner *= x->dims[a];
+        }
+        k->len = x->dims[n->axis];
+        if (act_softmax_init(&k->sa, &p->arena, d, g, n, (int)k->len) < 0)
+            return -1;
+        break;
+    }
+    case OP_COUNT_:
+        break;
+    }
+    return 0;
+}
+
+Plan *emu_plan_new(const Graph *g, Diag *d)
+{
+    Plan *p = calloc(1, sizeof(Plan));
+    if (!p)
+        return NULL;
+    p->g = g;
+    if (g->ninputs != 1 || g->noutputs != 1) {
+        diag_error(d, "%s: expected one input and one output, got %zu inputs and %zu outputs", g->file, g->ninputs,
+                   g->noutputs);
+        free(p);
+        return NULL;
+    }
+    p->off = arena_array(&p->arena, g->nt, sizeof(long));
+    for (size_t t = 0; t < g->nt; t++) {
+        p->off[t] = -1;
+        if (g->t[t].is_const)
+            continue;
+        if (g->t[t].producer < 0 && g->inputs[0] != (int)t)
+            continue;
+        p->off[t] = p->nbuf;
+        p->nbuf += ir_numel(&g->t[t]);
+    }
+    p->buf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(int64_t));
+    p->fbuf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(double));
+    p->in_tensor = g->inputs[0];
+    p->out_tensor = g->outputs[0];
+    p->nin = ir_numel(&g->t[p->in_tensor]);
+    p->nout = ir_numel(&g->t[p->out_tensor]);
+    p->k = arena_array(&p->arena, g->nn, sizeof(Kernel));
+    for (size_t id = 0; id < g->nn; id++) {
+        if (g->n[id].dead)
+            continue;
+        if (build_kernel(p, &p->k[p->nk], d, (int)id) < 0) {
+            emu_plan_free(p);
+            return NULL;
+        }
+        p->nk++;
+    }
+    return p;
+}
+
+void emu_plan_free(Plan *p)
+{
+    if (!p)
+        return;
+    arena_free(&p->arena);
+    free(p);
+}
+
+/* ---- fixed point ------------------------------------------------------- */
+
+static void run_dense(const Kernel *k, int64_t *buf)
+{
+    const int64_t *x = buf + k->x;
+    int64_t *y = buf + k->y;
+    int fa = fx_frac(k->acc), fy = fx_frac(k->tout);
+    int simple = k->acc.q == FXQ_TRN || k->pd <= 0;
+    for (long r = 0; r < k->rows; r++, x += k->nin, y += k->nout) {
+        for (long o = 0; o < k->nout; o++) {
+            /* unsigned arithmetic: wraps modulo 2^64, exact when the sum fits */
+            uint64_t acc = k->bacc ? (uint64_t)k->bacc[o] : 0;
+            long e = k->nzs[o], end = k->nzs[o + 1];
+            if (simple && k->pd >= 0) {
+                for (; e < end; e++)
+                    acc += (uint64_t)((x[k->nzi[e]] * k->nzw[e]) >> k->pd);
+            } else if (simple) {
+                for (; e < end; e++)
+                    acc += (uint64_t)(x[k->nzi[e]] * k->nzw[e]) << -k->pd;
+            } else {
+                for (; e < end; e++)
+                    acc += (uint64_t)fx_quantize(x[k->nzi[e]] * k->nzw[e], k->pd, k->acc.q);
+            }
+            int64_t a = k->acc.o == FXO_WRAP ? fx_wrap(acc, k->acc.w, k->acc.sign)
+                                             : fx_cast_to((int64_t)acc, fa, k->acc);
+            y[o] = fx_cast_to(a, fa, k->tout);
+        }
+    }
+    (void)fy;
+}
+
+static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
+{
+    const int64_t *x = buf + k->x;
+    int64_t *y = buf + k->y;
+    int fin = fx_frac(k->tin);
+    switch (k->op) {
+    case OP_INPUT:
+        break;
+    case OP_DENSE:
+        run_dense(k, buf);
+        break;
+    case OP_AFFINE:
+        for (long e = 0; e < k->ny; e++) {
+            /* exact x*s + t, then one cast */
+            int64_t v = x[e];
+            int f = fin;
+            if (k->sc) {
+                v *= k->sc[e];
+                f += k->fsc;
+            }
+            if (k->sh) {
+                int64_t t = k->sh[e];
+                if (k->fsh > f) {
+                    v *= (int64_t)1 << (k->fsh - f);
+                    f = k->fsh;
+                } else {
+                    t *= (int64_t)1 << (f - k->fsh);
+                }
+                v += t;
+            }
+            y[e] = fx_cast_to(v, f, k->tout);
+        }
+        break;
+    case OP_ADD: {
+        const int64_t *x2 = buf + k->x2;
+        int f2 = fx_frac(k->tin2), f = fin > f2 ? fin : f2;
+        for (long e = 0; e < k->ny; e++)
+            y[e] = fx_cast_to(x[e] * ((int64_t)1 << (f - fin)) + x2[e] * ((int64_t)1 << (f - f2)), f, k->tout);
+        break;
+    }
+    case OP_RELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : 0;
+        break;
+    case OP_LEAKYRELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x[e] * k->a_code, fin + k->fa, k->tout);
+        break;
+    case OP_HARDSIGMOID:
+        for (long e = 0; e < k->ny; e++) {
+            int f = fin + k->fa;
+            int64_t v = x[e] * k->a_code, t = k->b_code;
+            if (k->fb > f) {
+                v *= (int64_t)1 << (k->fb - f);
+                f = k->fb;
+            } else {
+                t *= (int64_t)1 << (f - k->fb);
+            }
+            v += t;
+            if (f >= 0 && v > ((int64_t)1 << f))
+                v = (int64_t)1 << f;   /* 1 */
+            else if (v < 0)
+                v = 0;
+            y[e] = fx_cast_to(v, f, k->tout);
+        }
+        break;
+    case OP_CLIP:
+        for (long e = 0; e < k->ny; e++) {
+            double v = fx_to_double(x[e], fin);
+            y[e] = v < k->alpha ? k->clip_lo : v > k->beta ? k->clip_hi : fx_cast_to(x[e], fin, k->tout);
+        }
+        break;
+    case OP_SIGMOID:
+    case OP_TANH:
+        if (k->utab)
+            for (long e = 0; e < k->ny; e++)
+                y[e] = k->utab[x[e] - k->ulo];
+        else
+            for (long e = 0; e < k->ny; e++)
+                y[e] = act_unary_eval(&k->ua, x[e]);
+        break;
+    case OP_SOFTMAX:
+        for (long o = 0; o < k->outer; o++)
+            for (long i = 0; i < k->inner; i++) {
+                long base = o * k->len * k->inner + i;
+                act_softmax_eval(&k->sa, x + base, y + base, k->inner);
+            }
+        break;
+    case OP_RESHAPE:
+        memmove(y, x, sizeof(int64_t) * (size_t)k->ny);
+        break;
+    case OP_COUNT_:
+        break;
+    }
+    (void)p;
+}
+
+static void run_event_codes(Plan *p)
+{
+    for (size_t i = 0; i < p->nk; i++)
+        run_kernel(p, &p->k[i], p->buf);
+}
+
+void emu_run(Plan *p, const double *x, int64_t *y, size_t n)
+{
+    FxType tin = p->g->t[p->in_tensor].type;
+    int64_t *in = p->buf + p->off[p->in_tensor], *out = p->buf + p->off[p->out_tensor];
+    for (size_t ev = 0; ev < n; ev++) {
+        for (long e = 0; e < p->nin; e++)
+            in[e] = fx_quant_double(x[ev * (size_t)p->nin + (size_t)e], tin);
+        run_event_codes(p);
+        memcpy(y + ev * (size_t)p->nout, out, sizeof(int64_t) * (size_t)p->nout);
+    }
+}
+
+void emu_run_codes(Plan *p, const int64_t *x, int64_t *y, size_t n)
+{
+    int64_t *in = p->buf + p->off[p->in_tensor], *out = p->buf + p->off[p->out_tensor];
+    for (size_t ev = 0; ev < n; ev++) {
+        memcpy(in, x + ev * (size_t)p->nin, sizeof(int64_t) * (size_t)p->nin);
+        run_event_codes(p);
+        memcpy(y + ev * (size_t)p->nout, out, sizeof(int64_t) * (size_t)p->nout);
+    }
+}
+
+/* ---- double precision -------------------------------------------------- */
+
+static void run_kernel_float(const Kernel *k, double *buf)
+{
+    const double *x = buf + k->x;
+    double *y = buf + k->y;
+    switch (k->op) {
+    case OP_INPUT:
+        break;
+    case OP_DENSE:
+        for (long r = 0; r < k->rows; r++)
+            for (long o = 0; o < k->nout; o++) {
+                double acc = k->bf ? k->bf[o] : 0.0;
+                for (long i = 0; i < k->nin; i++)
+                    acc += x[r * k->nin + i] * k->wf[i * k->nout + o];
+                y[r * k->nout + o] = acc;
+            }
+        break;
+    case OP_AFFINE:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] * (k->scf ? k->scf[e] : 1.0) + (k->shf ? k->shf[e] : 0.0);
+        break;
+    case OP_ADD:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] + buf[k->x2 + e];
+        break;
+    case OP_RELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > 0 ? x[e] : 0.0;
+        break;
+    case OP_LEAKYRELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > 0 ? x[e] : k->alpha * x[e];
+        break;
+    case OP_HARDSIGMOID:
+        for (long e = 0; e < k->ny; e++) {
+            double v = k->alpha * x[e] + k->beta;
+            y[e] = v > 1 ? 1 : v < 0 ? 0 : v;
+        }
+        break;
+    case OP_CLIP:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] < k->alpha ? k->alpha : x[e] > k->beta ? k->beta : x[e];
+        break;
+    case OP_SIGMOID:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = 1.0 / (1.0 + exp(-x[e]));
+        break;
+    case OP_TANH:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = tanh(x[e]);
+        break;
+    case OP_SOFTMAX:
+        for (long o = 0; o < k->outer; o++)
+            for (long i = 0; i < k->inner; i++) {
+                long base = o * k->len * k->inner + i;
+                double mx = x[base];
+                for (long j = 1; j < k->len; j++)
+                    mx = x[base + j * k->inner] > mx ? x[base + j * k->inner] : mx;
+                double s = 0;
+                for (long j = 0; j < k->len; j++)
+                    s += exp(x[base + j * k->inner] - mx);
+                for (long j = 0; j < k->len; j++)
+                    y[base + j * k->inner] = exp(x[base + j * k->inner] - mx) / s;
+            }
+        break;
+    case OP_RESHAPE:
+        memmove(y, x, sizeof(double) * (size_t)k->ny);
+        break;
+    case OP_COUNT_:
+        break;
+    }
+}
+
+void emu_run_float(Plan *p, const double *x, double *y, size_t n)
+{
+    double *in = p->fbuf + p->off[p->in_tensor], *out = p->fbuf + p->off[p->out_tensor];
+    for (size_t ev = 0; ev < n; ev++) {
+        memcpy(in, x + ev * (size_t)p->nin, sizeof(double) * (size_t)p->nin);
+        for (size_t i = 0; i < p->nk; i++)
+            run_kernel_float(&p->k[i], p->fbuf);
+        memcpy(y + ev * (size_t)p->nout, out, sizeof(double) * (size_t)p->nout);
+    }
+}
+
+void emu_trace(Plan *p, const double *x, int tensor, double *out, int float_mode)
+{
+    long n = ir_numel(&p->g->t[tensor]);
+    if (float_mode) {
+        double tmp[1];
+        (void)tmp;
+        double *y = malloc(sizeof(double) * (size_t)(p->nout ? p->nout : 1));
+        emu_run_float(p, x, y, 1);
+        free(y);
+        memcpy(out, p->fbuf + p->off[tensor], sizeof(double) * (size_t)n);
+        return;
+    }
+    int64_t *y = malloc(sizeof(int64_t) * (size_t)(p->nout ? p->nout : 1));
+    emu_run(p, x, y, 1);
+    free(y);
+    int f = fx_frac(p->g->t[tensor].type);
+    for (long e = 0; e < n; e++)
+        out[e] = fx_to_double(p->buf[p->off[tensor] + e], f);
+}
