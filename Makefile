@@ -16,7 +16,7 @@ GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o
 CLI_OBJ := $(BUILD)/obj/src/cli/main.o
 
-.PHONY: all test check sanitize demo clean fuzz bench
+.PHONY: all test check sanitize demo clean bench
 all: $(BUILD)/etchnn $(BUILD)/libetchnn.a $(BUILD)/libetchnn.so $(BUILD)/test_fx
 
 $(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
@@ -69,3 +69,6 @@ demo: all
 
 clean:
 	rm -rf build
+
+# Fuzzers (libFuzzer, clang): rules in tests/fuzz/fuzz.mk
+-include tests/fuzz/fuzz.mk
