@@ -182,7 +182,7 @@ def main():
     rng = np.random.default_rng(7)
     for name, width in (('softmax_only', 5), ('softmax16_only', 16)):
         p = model_path(name)
-        for prec in ('fixed<16,6>', 'fixed<8,3>', 'fixed<12,5,RND,SAT>'):
+        for prec in ('fixed<16,6>', 'fixed<8,3>', 'fixed<12,5,RND,SAT>', 'ufixed<8,3>'):
             t = parse_type(prec)
             full = np.ldexp(rng.integers(t.lo, t.hi + 1, (n, width)).astype(np.float64), -t.F)
             total += run_case(name + ' [-4,4]', p, prec, random_inputs(width, n, 11), workdir=a.workdir)

@@ -1,0 +1,44 @@
+"""Shared test fixtures: where the binaries and the shared models are."""
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MODELS = pathlib.Path(os.environ.get("ETCHNN_MODELS", ROOT.parent / "shared" / "models"))
+ETCHNN = pathlib.Path(os.environ.get("ETCHNN", ROOT / "build" / "etchnn"))
+SANITIZED = os.environ.get("ETCHNN_SANITIZED") == "1"
+
+ONNX_MLPS = ["three_layer_keras", "three_layer_pytorch", "three_layer_bn_keras", "three_layer_bn_pytorch",
+             "two_layer_keras", "two_layer_pytorch", "dense_big_keras"]
+
+
+def onnx_model(name):
+    p = MODELS / "onnx" / f"{name}.onnx"
+    if not p.exists():
+        pytest.skip(f"shared model {p} not present")
+    return p
+
+
+def run(*args, check=True, **kw):
+    """Run the etchnn CLI; returns CompletedProcess (text)."""
+    r = subprocess.run([str(ETCHNN), *map(str, args)], capture_output=True, text=True, **kw)
+    if check and r.returncode != 0:
+        raise AssertionError(f"etchnn {' '.join(map(str, args))} failed ({r.returncode}):\n{r.stderr}")
+    return r
+
+
+def predict(model, x, tmp_path, *opts):
+    """etchnn predict on array x; returns float64 outputs read from .npy."""
+    xin = tmp_path / "x.npy"
+    yout = tmp_path / "y.npy"
+    np.save(xin, np.asarray(x, dtype=np.float64))
+    run("predict", model, "--input", xin, "--output", yout, *opts)
+    return np.load(yout)
+
+
+def random_inputs(n, width, seed=0, scale=2.0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, width)) * scale).astype(np.float64)
