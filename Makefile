@@ -16,7 +16,7 @@ GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o
 CLI_OBJ := $(BUILD)/obj/src/cli/main.o
 
-.PHONY: all test check sanitize demo clean bench
+.PHONY: all deps test check sanitize demo clean bench
 all: $(BUILD)/etchnn $(BUILD)/libetchnn.a $(BUILD)/libetchnn.so $(BUILD)/test_fx
 
 $(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
@@ -54,8 +54,13 @@ $(BUILD)/test_fx: $(BUILD)/obj/tests/test_fx.o $(BUILD)/libetchnn.a
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-test: all
+deps:
+	@sh tools/install-deps.sh
+
+# Every test: the normal build, then the ASan+UBSan build.
+test: deps all
 	python3 -m pytest -q tests
+	$(MAKE) sanitize
 
 check: test
 
@@ -64,8 +69,8 @@ sanitize:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	ETCHNN=build/asan/etchnn ETCHNN_TEST_FX=build/asan/test_fx ETCHNN_SANITIZED=1 python3 -m pytest -q -x tests -m "not slow"
 
-demo: all
-	python3 tests/../tools/demo.py
+demo: deps all
+	sh tools/demo.sh
 
 clean:
 	rm -rf build

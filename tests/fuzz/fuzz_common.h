@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "etchnn.h"
+
 static unsigned char *fuzz_model;
 static size_t fuzz_model_len;
 static const char *fuzz_model_path;
@@ -22,16 +24,14 @@ static void fuzz_load_model(void)
         fprintf(stderr, "fuzz: cannot open ETCHNN_FUZZ_MODEL=%s\n", path);
         exit(1);
     }
-    size_t cap = 1 << 16, len = 0;
+    size_t cap = 1 << 16, len = 0, got;
     unsigned char *buf = malloc(cap);
-    for (size_t got; buf && (got = fread(buf + len, 1, cap - len, f)) > 0;) {
+    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
         len += got;
         if (len == cap) {
             unsigned char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
+            if (!nb)
                 free(buf);
-                buf = NULL;
-            }
             buf = nb;
         }
     }
@@ -43,6 +43,13 @@ static void fuzz_load_model(void)
     fuzz_model = buf;
     fuzz_model_len = len;
     fuzz_model_path = path;
+    /* fail loudly if the model itself is unusable: the target would test nothing */
+    EtnModel *m = etn_model_new();
+    if (!m || etn_load_onnx_buffer(m, fuzz_model, fuzz_model_len, path) != ETN_OK || etn_compile(m) != ETN_OK) {
+        fprintf(stderr, "fuzz: ETCHNN_FUZZ_MODEL=%s does not compile: %s\n", path, m ? etn_error(m) : "out of memory");
+        exit(1);
+    }
+    etn_model_free(m);
 }
 
 #endif

@@ -1,0 +1,87 @@
+# fuzz.mk — libFuzzer targets (included at the end of the Makefile).
+#
+#   make fuzz-build                      build $(BUILD)/fuzz/fuzz_{onnx,config,events}
+#   make fuzz FUZZ_SECONDS=600           run the three, one after the other
+#   make fuzz-onnx | fuzz-config | fuzz-events   run one
+#
+# The library is rebuilt with clang and ASan+UBSan+fuzzer instrumentation in
+# its own object directory ($(FUZZ_OBJ)); the generated sources come from the
+# Makefile's rules in $(BUILD)/gen.  See tests/fuzz/README.md.
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+# Extra libFuzzer flags, e.g. FUZZ_FLAGS="-jobs=2 -workers=2" or "-max_len=4096".
+FUZZ_FLAGS   ?=
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_OBJ     := $(BUILD)/fuzzobj
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  ?= -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+# clang and gcc disagree on some warnings: keep them visible but not fatal here.
+FUZZ_WARN    := $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option
+# The model the config and events targets apply their inputs to.
+FUZZ_MODEL   ?= $(CURDIR)/examples/jet_tagger.onnx
+# Models outside the repository used as extra seeds when present (copied at fuzz time).
+FUZZ_SHARED_MODELS ?= ../shared/models/onnx
+
+FUZZ_TARGETS  := onnx config events
+FUZZ_BINS     := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_LIB_OBJ  := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(LIB_SRC)) \
+                 $(patsubst $(BUILD)/gen/%.c,$(FUZZ_OBJ)/gen/%.o,$(GEN_SRC))
+
+.PHONY: fuzz fuzz-build $(patsubst %,fuzz-%,$(FUZZ_TARGETS)) fuzz-clean
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_OBJ)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -std=c11 -w -c $< -o $@
+
+$(FUZZ_OBJ)/%.o: %.c $(BUILD)/gen/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(FUZZ_WARN) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/libetchnn_fuzz.a: $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libetchnn_fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# keep the target objects (they are intermediates of the pattern chain)
+.PRECIOUS: $(FUZZ_OBJ)/tests/fuzz/%.o
+
+-include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
+
+# Run one target: working corpus in $(FUZZ_DIR)/corpus_NAME (new inputs go
+# there), read-only seeds in tests/fuzz/corpus_NAME, crashes in
+# $(FUZZ_DIR)/artifacts/.  The log is kept in $(FUZZ_DIR)/NAME.log.
+define fuzz_run
+	@mkdir -p $(FUZZ_DIR)/corpus_$(1) $(FUZZ_DIR)/artifacts
+	cd $(FUZZ_DIR) && ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) ./fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=artifacts/$(1)- -print_final_stats=1 $(2) $(FUZZ_FLAGS) \
+	    corpus_$(1) $(CURDIR)/tests/fuzz/corpus_$(1) 2>&1 | tee $(1).log | grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)'; \
+	    test $${PIPESTATUS[0]} -eq 0
+endef
+
+fuzz: fuzz-onnx fuzz-config fuzz-events
+
+fuzz-onnx: SHELL := /bin/bash
+fuzz-onnx: $(FUZZ_DIR)/fuzz_onnx
+	@mkdir -p $(FUZZ_DIR)/corpus_onnx
+	cp examples/jet_tagger.onnx tests/ref/models/*.onnx $(FUZZ_DIR)/corpus_onnx/
+	if [ -d $(FUZZ_SHARED_MODELS) ]; then cp $(FUZZ_SHARED_MODELS)/*.onnx $(FUZZ_DIR)/corpus_onnx/; fi
+	$(call fuzz_run,onnx,-dict=$(CURDIR)/tests/fuzz/onnx.dict)
+
+fuzz-config: SHELL := /bin/bash
+fuzz-config: $(FUZZ_DIR)/fuzz_config
+	$(call fuzz_run,config,-dict=$(CURDIR)/tests/fuzz/config.dict)
+
+fuzz-events: SHELL := /bin/bash
+fuzz-events: $(FUZZ_DIR)/fuzz_events
+	@mkdir -p $(FUZZ_DIR)/corpus_events
+	head -c 4096 examples/jet_tagger_inputs.dat > $(FUZZ_DIR)/corpus_events/jet_tagger_head.dat
+	$(call fuzz_run,events,)
+
+fuzz-clean:
+	rm -rf $(FUZZ_DIR) $(FUZZ_OBJ)

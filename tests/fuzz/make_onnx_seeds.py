@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Write the small hand-built ONNX seeds in tests/fuzz/corpus_onnx/.
+
+    python3 tests/fuzz/make_onnx_seeds.py
+
+Each seed reaches a different part of the ONNX importer (every supported
+operator, constant folding, old-opset attribute forms), and is tiny so that
+libFuzzer's mutations stay cheap.  Needs numpy and onnx; the weights come
+from a seeded generator, so the files are reproducible.
+"""
+
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus_onnx')
+RNG = np.random.default_rng(20241125)
+
+
+def io(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def const(name, shape, scale=0.5, dtype=np.float32):
+    return numpy_helper.from_array((RNG.standard_normal(shape) * scale).astype(dtype), name)
+
+
+def save(name, nodes, inputs, outputs, inits, opset=13):
+    g = helper.make_graph(nodes, name, inputs, outputs, inits)
+    m = helper.make_model(g, producer_name='etchnn-fuzz-seeds', opset_imports=[helper.make_opsetid('', opset)])
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    os.makedirs(OUT, exist_ok=True)
+    onnx.save(m, os.path.join(OUT, name + '.onnx'))
+
+
+def main():
+    # Flatten, BatchNormalization, LeakyRelu, Gemm (transB, alpha, beta), Softmax
+    save('flatten_bn_gemm', [
+        helper.make_node('Flatten', ['x'], ['f'], axis=1),
+        helper.make_node('BatchNormalization', ['f', 'g', 'b', 'mu', 'var'], ['n'], name='bn', epsilon=1e-3),
+        helper.make_node('LeakyRelu', ['n'], ['l'], alpha=0.1),
+        helper.make_node('Gemm', ['l', 'w', 'c'], ['h'], name='fc', transB=1, alpha=0.5, beta=2.0),
+        helper.make_node('Softmax', ['h'], ['y'], axis=-1),
+    ], [io('x', [1, 2, 3])], [io('y', [1, 4])], [
+        const('g', [6]), const('b', [6]), const('mu', [6]),
+        numpy_helper.from_array((np.abs(RNG.standard_normal(6)) + 0.5).astype(np.float32), 'var'),
+        const('w', [4, 6]), const('c', [4]),
+    ])
+    # Constant + Reshape (with 0 and -1), MatMul, Add/Sub/Mul/Div by constants, Sigmoid
+    shape = numpy_helper.from_array(np.array([1, -1], np.int64), 'shape')
+    save('reshape_matmul_affine', [
+        helper.make_node('Constant', [], ['s'], value=shape),
+        helper.make_node('Reshape', ['x', 's'], ['r']),
+        helper.make_node('MatMul', ['r', 'w'], ['m']),
+        helper.make_node('Add', ['m', 'b'], ['a']),
+        helper.make_node('Sub', ['k', 'a'], ['s2']),
+        helper.make_node('Mul', ['s2', 'k'], ['s3']),
+        helper.make_node('Div', ['s3', 'k'], ['s4']),
+        helper.make_node('Sigmoid', ['s4'], ['y']),
+    ], [io('x', [1, 2, 2])], [io('y', [1, 3])], [const('w', [4, 3]), const('b', [3]), const('k', [3])])
+    # Unsqueeze / Squeeze (axes input, opset 13), Transpose that does not move
+    # data, Clip with min/max inputs, HardSigmoid, Tanh, Add of two data tensors
+    save('squeeze_clip_add', [
+        helper.make_node('Unsqueeze', ['x', 'ax'], ['u']),
+        helper.make_node('Squeeze', ['u', 'ax'], ['q']),
+        helper.make_node('Transpose', ['q'], ['t'], perm=[0, 1]),
+        helper.make_node('Clip', ['t', 'lo', 'hi'], ['c']),
+        helper.make_node('HardSigmoid', ['c'], ['hs'], alpha=0.25, beta=0.5),
+        helper.make_node('Tanh', ['x'], ['th']),
+        helper.make_node('Add', ['hs', 'th'], ['y']),
+    ], [io('x', [1, 5])], [io('y', [1, 5])], [
+        numpy_helper.from_array(np.array([2], np.int64), 'ax'),
+        numpy_helper.from_array(np.array(-1.0, np.float32), 'lo'),
+        numpy_helper.from_array(np.array(1.5, np.float32), 'hi'),
+    ])
+    # Constant folding in the importer: Transpose, Add, Pow and Reshape of
+    # constants (double and int32 data), used as Gemm weights; Relu
+    save('constfold_gemm', [
+        helper.make_node('Transpose', ['w0'], ['wt']),
+        helper.make_node('Add', ['wt', 'd'], ['w1']),
+        helper.make_node('Pow', ['w1', 'two'], ['w2']),
+        helper.make_node('Cast', ['w2'], ['w3'], to=TensorProto.FLOAT),
+        helper.make_node('Gemm', ['x', 'w3'], ['h'], name='dense'),
+        helper.make_node('Relu', ['h'], ['y']),
+    ], [io('x', [1, 3])], [io('y', [1, 2])], [
+        const('w0', [2, 3], dtype=np.float64),
+        numpy_helper.from_array(np.array([1, 2], np.int32), 'd'),
+        numpy_helper.from_array(np.array(2.0, np.float32), 'two'),
+    ])
+    # opset 9: Clip with attributes, Dropout, Identity, Softmax (axis=1 over
+    # the flattened rest), Unsqueeze with an axes attribute
+    save('opset9_clip_dropout', [
+        helper.make_node('Identity', ['x'], ['i']),
+        helper.make_node('Dropout', ['i'], ['d']),
+        helper.make_node('Clip', ['d'], ['c'], min=-0.5, max=0.5),
+        helper.make_node('Unsqueeze', ['c'], ['u'], axes=[1]),
+        helper.make_node('Flatten', ['u'], ['f']),
+        helper.make_node('Softmax', ['f'], ['y'], axis=1),
+    ], [io('x', [1, 4])], [io('y', [1, 4])], [], opset=9)
+    # Every layer class a configuration can name, with fixed layer names: the
+    # model the config and events fuzzers apply their inputs to (FUZZ_MODEL).
+    save('all_ops', [
+        helper.make_node('BatchNormalization', ['x', 'g', 'b', 'mu', 'var'], ['n'], name='bn'),
+        helper.make_node('Gemm', ['n', 'w', 'c'], ['h'], name='fc1'),
+        helper.make_node('LeakyRelu', ['h'], ['l'], name='lrelu', alpha=0.2),
+        helper.make_node('HardSigmoid', ['l'], ['hs'], name='hsig'),
+        helper.make_node('Clip', ['hs', 'lo', 'hi'], ['cl'], name='clip'),
+        helper.make_node('Sigmoid', ['h'], ['sg'], name='sig'),
+        helper.make_node('Tanh', ['h'], ['th'], name='tanh'),
+        helper.make_node('Add', ['sg', 'th'], ['a'], name='add'),
+        helper.make_node('Add', ['a', 'cl'], ['a2'], name='add2'),
+        helper.make_node('Relu', ['a2'], ['r'], name='relu'),
+        helper.make_node('MatMul', ['r', 'w2'], ['m'], name='fc2'),
+        helper.make_node('Reshape', ['m', 'shape'], ['rs'], name='reshape'),
+        helper.make_node('Softmax', ['rs'], ['y'], name='softmax', axis=-1),
+    ], [io('x', [1, 6])], [io('y', [1, 2, 2])], [
+        const('g', [6]), const('b', [6]), const('mu', [6]),
+        numpy_helper.from_array((np.abs(RNG.standard_normal(6)) + 0.5).astype(np.float32), 'var'),
+        const('w', [6, 5]), const('c', [5]), const('w2', [5, 4]),
+        numpy_helper.from_array(np.array([1, 2, 2], np.int64), 'shape'),
+        numpy_helper.from_array(np.array(-0.75, np.float32), 'lo'),
+        numpy_helper.from_array(np.array(0.75, np.float32), 'hi'),
+    ])
+
+
+if __name__ == '__main__':
+    main()
