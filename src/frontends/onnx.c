@@ -10,7 +10,7 @@
 
 #include "onnx.pb-c.h"
 
-#define MAX_FULL_RANK (IR_MAX_RANK + 1)
+#define MAX_FULL_RANK (IR_MAX_RANK - 1)   /* batch + per-sample dims */
 
 typedef struct {
     const char *name;          /* ONNX value name */
@@ -503,6 +503,7 @@ static int import_dense(Importer *im, const Onnx__NodeProto *n, int gemm, const 
         in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &nout, bv);
     }
     int odims[IR_MAX_RANK];
+    tx = &im->g->t[x];   /* adding constants may have moved the tensor array */
     memcpy(odims, tx->dims, sizeof odims);
     odims[tx->rank - 1] = nout;
     new_data_node(im, OP_DENSE, lname, in, 3, n->output[0], tx->rank, odims);
@@ -839,8 +840,9 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
             if (inner != tx->dims[tx->rank - 1])
                 return NODE_ERR(im, "expected softmax over the last dimension, got axis %ld of a rank-%d input", axis, frank);
         }
+        int xrank = tx->rank;
         int id = new_data_node(im, OP_SOFTMAX, lname, in1, 1, out, tx->rank, tx->dims);
-        im->g->n[id].axis = im->opset < 13 ? tx->rank - 1 : (int)axis - 1;
+        im->g->n[id].axis = im->opset < 13 ? xrank - 1 : (int)axis - 1;
     } else {
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, "
                             "Sigmoid, Tanh, Softmax, HardSigmoid, Clip, BatchNormalization, Flatten, Reshape, "

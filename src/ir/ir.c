@@ -44,8 +44,11 @@ int ir_add_tensor(Graph *g, const char *name, int rank, const int *dims)
     return (int)g->nt - 1;
 }
 
-int ir_add_const(Graph *g, const char *name, int rank, const int *dims, const double *data)
+int ir_add_const(Graph *g, const char *name, int rank, const int *dims_in, const double *data)
 {
+    int dims[IR_MAX_RANK + 1] = {0};   /* dims_in may point into g->t, which may move */
+    for (int k = 0; k < rank && k <= IR_MAX_RANK; k++)
+        dims[k] = dims_in[k];
     int id = ir_add_tensor(g, name, rank, dims);
     Tensor *t = &g->t[id];
     t->is_const = true;

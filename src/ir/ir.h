@@ -10,7 +10,7 @@
 #include "ir/ops.h"
 #include "util/util.h"
 
-#define IR_MAX_RANK 6
+#define IR_MAX_RANK 8   /* array capacity; per-sample ranks <= 6, constants <= 7 */
 #define IR_MAX_IN 3
 
 typedef enum { TABLES_EXACT, TABLES_HLS4ML } TablesMode;

@@ -18,8 +18,9 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_CFLAGS  ?= -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 # clang and gcc disagree on some warnings: keep them visible but not fatal here.
 FUZZ_WARN    := $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option
-# The model the config and events targets apply their inputs to.
-FUZZ_MODEL   ?= $(CURDIR)/examples/jet_tagger.onnx
+# The model the config and events targets apply their inputs to: every layer
+# class a configuration can name (built by tests/fuzz/make_onnx_seeds.py).
+FUZZ_MODEL   ?= $(CURDIR)/tests/fuzz/corpus_onnx/all_ops.onnx
 # Models outside the repository used as extra seeds when present (copied at fuzz time).
 FUZZ_SHARED_MODELS ?= ../shared/models/onnx
 
@@ -49,7 +50,7 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libetchnn_fuzz.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # keep the target objects (they are intermediates of the pattern chain)
-.PRECIOUS: $(FUZZ_OBJ)/tests/fuzz/%.o
+.SECONDARY: $(patsubst %,$(FUZZ_OBJ)/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS))
 
 -include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
 
@@ -79,8 +80,6 @@ fuzz-config: $(FUZZ_DIR)/fuzz_config
 
 fuzz-events: SHELL := /bin/bash
 fuzz-events: $(FUZZ_DIR)/fuzz_events
-	@mkdir -p $(FUZZ_DIR)/corpus_events
-	head -c 4096 examples/jet_tagger_inputs.dat > $(FUZZ_DIR)/corpus_events/jet_tagger_head.dat
 	$(call fuzz_run,events,)
 
 fuzz-clean:
