@@ -141,6 +141,13 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             diag_error(&m->diag, "--tables: expected one of exact, hls4ml, got '%s'", value);
             return ETN_EUSER;
         }
+    } else if (!strcmp(key, "weights")) {
+        if (!strcmp(value, "exact") || !strcmp(value, "hls4ml"))
+            m->cfg.weights_opt = !strcmp(value, "hls4ml");
+        else {
+            diag_error(&m->diag, "--weights: expected one of exact, hls4ml, got '%s'", value);
+            return ETN_EUSER;
+        }
     } else if (!strcmp(key, "dump_after")) {
         int ok = !strcmp(value, "all") || !strcmp(value, "import");
         for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
@@ -155,7 +162,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         }
         snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
     } else {
-        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, dump_after", key);
+        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weights, dump_after", key);
         return ETN_EUSER;
     }
     m->compiled = 0;

@@ -103,9 +103,15 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         if (act_unary_init(&a, ar, d, g, n, &fell) < 0)
             return -1;
         FxType tin = g->t[n->in[0]].type;
-        if (tin.w > 16)
-            return diag_error(d, "%s: node '%s' (%s): the C back end tabulates activations over every input code: "
-                              "expected an input of at most 16 bits, got %d", g->file, n->name, n->src_op, tin.w);
+        if (tin.w > 16) {
+            /* hls4ml mode (exact falls back to it above 16 bits): its table, indexed at run time */
+            snprintf(nm, sizeof nm, "n%d_table", id);
+            emitf(e, "/* %s: hls4ml %s table, %d entries of %s codes */\n", n->name, op_names[n->op], a.table_size,
+                  (fx_format(a.table_t, nm + 32, 32), nm + 32));
+            snprintf(nm, sizeof nm, "n%d_table", id);
+            emit_array(e, nm, a.table, a.table_size);
+            break;
+        }
         long codes = (long)(fx_type_max(tin) - fx_type_min(tin) + 1);
         int64_t *tab = arena_array(ar, (size_t)codes, sizeof(int64_t));
         for (long c = 0; c < codes; c++)
@@ -121,6 +127,15 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             SoftmaxAct a;
             if (act_softmax_init(&a, ar, d, g, n, g->t[n->in[0]].dims[n->axis]) < 0)
                 return -1;
+            const FxSoftmaxHls *p = &a.p;
+            emitf(e, "/* %s: hls4ml 'stable' softmax tables and parameters */\n", n->name);
+            snprintf(nm, sizeof nm, "n%d_exp", id);
+            emit_array(e, nm, a.exp_table, a.exp_size);
+            snprintf(nm, sizeof nm, "n%d_inv", id);
+            emit_array(e, nm, a.inv_table, a.inv_size);
+            emitf(e, "static const FxSoftmaxHls n%d_p = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
+                     "%d, %d, %d, %d, %d, %d};\n", id, p->fin, p->wn, p->fn, p->ne, p->nv, p->wa, p->fa, p->sa,
+                  p->qa, p->oa, p->wi, p->fi, p->si, p->qi, p->oi, p->fe, p->fv, p->w, p->f, p->s, p->q, p->o);
         }
         break;
     default:
@@ -137,6 +152,7 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     long ny = ir_numel(y);
     int fin = x ? fx_frac(x->type) : 0;
     FxType to = y->type;
+    (void)d;
     fx_format(to, tb, sizeof tb);
     emitf(e, "/* %s: %s (%s) -> %s */\n", n->name, op_names[n->op], n->src_op, tb);
     switch (n->op) {
@@ -242,7 +258,15 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     case OP_SIGMOID:
     case OP_TANH:
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
-        emitf(e, "    v%d[e] = n%d_table[v%d[e] - (%lld)];\n", n->out, id, n->in[0], (long long)fx_type_min(x->type));
+        if (x->type.w > 16) {
+            int lgt = 0;
+            while ((1L << lgt) < n->table_size)
+                lgt++;
+            emitf(e, "    v%d[e] = fx_cast(n%d_table[fx_table_index(v%d[e], %d, %d, %d)], %d, %s);\n", n->out, id,
+                  n->in[0], fin, lgt, n->op == OP_SIGMOID ? 4 : 3, fx_frac(n->table_t), targs(to, ta, sizeof ta));
+        } else {
+            emitf(e, "    v%d[e] = n%d_table[v%d[e] - (%lld)];\n", n->out, id, n->in[0], (long long)fx_type_min(x->type));
+        }
         break;
     case OP_SOFTMAX: {
         long outer = 1, inner = 1, len = x->dims[n->axis];
@@ -252,10 +276,15 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             else if (a > n->axis)
                 inner *= x->dims[a];
         }
-        if (n->tables == TABLES_HLS4ML)
-            return diag_error(d, "%s: node '%s' (%s): hls4ml-mode softmax is not available in the C back end yet",
-                              g->file, n->name, n->src_op);
         emitf(e, "for (r = 0; r < %ld; r++)\n", outer);
+        if (n->tables == TABLES_HLS4ML) {
+            emitf(e, "    for (i = 0; i < %ld; i++) {\n", inner);
+            emitf(e, "        int64_t scratch[%ld];\n", len);
+            emitf(e, "        fx_softmax_hls4ml(&n%d_p, n%d_exp, n%d_inv, v%d + r * %ld + i, v%d + r * %ld + i, scratch, %ld, %ld);\n",
+                  id, id, id, n->in[0], len * inner, n->out, len * inner, len, inner);
+            emitf(e, "    }\n");
+            break;
+        }
         emitf(e, "    for (i = 0; i < %ld; i++)\n", inner);
         emitf(e, "        fx_softmax_exact(v%d + r * %ld + i, v%d + r * %ld + i, %ld, %ld, %d, %s);\n", n->in[0],
               len * inner, n->out, len * inner, len, inner, fin, targs(to, ta, sizeof ta));

@@ -11,7 +11,8 @@ static const char usage[] =
     "usage: etchnn <command> [options]\n"
     "\n"
     "commands:\n"
-    "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--dump-after PASS]\n"
+    "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weights exact|hls4ml]\n"
+    "          [--hls4ml] [--dump-after PASS]\n"
     "      compile and write OUT/c/NAME.{c,h} (standalone bit-exact C emulator)\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
@@ -21,10 +22,11 @@ static const char usage[] =
     "\n"
     "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
     "(one type or per variable: weight, bias, result, accum, table), ReuseFactor, Strategy, Tables.\n"
+    "--hls4ml is --tables hls4ml --weights hls4ml: outputs equal hls4ml's C simulation for the same types.\n"
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *dump_after, *out, *input, *output, *granularity;
+    const char *cmd, *model, *config, *precision, *tables, *weights, *dump_after, *out, *input, *output, *granularity;
     int float_mode;
 } Args;
 
@@ -55,6 +57,10 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->precision;
         else if (!strcmp(s, "--tables"))
             slot = &a->tables;
+        else if (!strcmp(s, "--weights"))
+            slot = &a->weights;
+        else if (!strcmp(s, "--hls4ml"))
+            a->tables = a->weights = "hls4ml";
         else if (!strcmp(s, "--dump-after"))
             slot = &a->dump_after;
         else if (!strcmp(s, "-o") || !strcmp(s, "--out"))
@@ -100,6 +106,8 @@ static int prepare(EtnModel *m, const Args *a)
     if (a->precision && (rc = etn_set_option(m, "precision", a->precision)) != ETN_OK)
         return model_error(m, rc);
     if (a->tables && (rc = etn_set_option(m, "tables", a->tables)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->weights && (rc = etn_set_option(m, "weights", a->weights)) != ETN_OK)
         return model_error(m, rc);
     if (a->dump_after && (rc = etn_set_option(m, "dump_after", a->dump_after)) != ETN_OK)
         return model_error(m, rc);

@@ -14,18 +14,20 @@ static const char *const top_keys[] = {"HLSConfig", "Model", "LayerType", "Layer
                                        "Part", "ClockPeriod", "Backend", "IOType", "KerasJson", "KerasH5",
                                        "KerasModel", "OnnxModel", "InputData", "OutputPredictions", "Version",
                                        "Stamp", "WriterConfig", "Board", NULL};
-static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "TableSize", "ClockPeriod",
+static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "Weights", "TableSize", "ClockPeriod",
                                          "BramFactor", "TraceOutput", "IOType", "MergedRelu", NULL};
-static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "table_size", "TableSize",
-                                         "Trace", "implementation", "ParallelizationFactor", NULL};
+static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "Weights", "table_size",
+                                         "TableSize", "Trace", "implementation", "ParallelizationFactor",
+                                         "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
-                                        "inv_table", "scale", "shift", "slope", "param", NULL};
+                                        "inv_table", "inv_inp", "scale", "shift", "slope", "param", NULL};
 static const char *const strategies[] = {"Latency", "Resource", NULL};
 
 void config_init(Config *c)
 {
     memset(c, 0, sizeof(*c));
     c->tables_opt = -1;
+    c->weights_opt = -1;
     c->origin = "<config>";
 }
 
@@ -222,7 +224,11 @@ static int check_settings(Diag *d, const char *origin, const char *path, const c
             if (!ok)
                 return diag_error(d, "%s: %s: expected one of Latency, Resource, got '%s'", origin, sub,
                                   cJSON_IsString(e) ? e->valuestring : "a non-string");
-        } else if (!strcmp(e->string, "Tables")) {
+        } else if (!strcmp(e->string, "table_t") || !strcmp(e->string, "exp_table_t") ||
+                   !strcmp(e->string, "inv_table_t") || !strcmp(e->string, "inv_inp_t")) {
+            if (check_type_string(d, origin, sub, e, 0) < 0)
+                return -1;
+        } else if (!strcmp(e->string, "Tables") || !strcmp(e->string, "Weights")) {
             if (!cJSON_IsString(e) || (strcmp(e->valuestring, "exact") && strcmp(e->valuestring, "hls4ml")))
                 return diag_error(d, "%s: %s: expected one of exact, hls4ml, got '%s'", origin, sub,
                                   cJSON_IsString(e) ? e->valuestring : "a non-string");
@@ -406,7 +412,7 @@ static const char *var_alias2(const char *var)
 /* Table types have their own defaults and ignore a generic default. */
 static int is_table_var(const char *var)
 {
-    return !strcmp(var, "table") || !strcmp(var, "exp_table") || !strcmp(var, "inv_table");
+    return !strcmp(var, "table") || !strcmp(var, "exp_table") || !strcmp(var, "inv_table") || !strcmp(var, "inv_inp");
 }
 
 static const cJSON *prec_from(const cJSON *p, const char *var, int level_is_model)
@@ -431,10 +437,18 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     const cJSON *v = NULL, *p;
     char err[512];
     *is_auto = false;
-    if ((p = layer_entry(c, "LayerName", n->name)))
+    char hls_key[32];   /* hls4ml spells table types as layer keys: table_t, exp_table_t, ... */
+    snprintf(hls_key, sizeof hls_key, "%s_t", var);
+    if ((p = layer_entry(c, "LayerName", n->name))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
-    if (!v && (p = layer_entry(c, "LayerType", op_hls_class[n->op])))
+        if (!v && is_table_var(var))
+            v = cJSON_GetObjectItemCaseSensitive(p, hls_key);
+    }
+    if (!v && (p = layer_entry(c, "LayerType", op_hls_class[n->op]))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
+        if (!v && is_table_var(var))
+            v = cJSON_GetObjectItemCaseSensitive(p, hls_key);
+    }
     const char *s = NULL;
     if (v) {
         s = v->valuestring;
@@ -501,8 +515,10 @@ static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const 
         buf_printf(out, "%s  table: fixed<18,8>\n", indent);
     if (vars & ETN_V_EXP)
         buf_printf(out, "%s  exp_table: fixed<18,8,RND,SAT>\n", indent);
-    if (vars & ETN_V_INV)
+    if (vars & ETN_V_INV) {
         buf_printf(out, "%s  inv_table: fixed<18,8,RND,SAT>\n", indent);
+        buf_printf(out, "%s  inv_inp: fixed<18,8,RND,SAT>\n", indent);
+    }
     if (vars & (ETN_V_TABLE | ETN_V_EXP))
         buf_printf(out, "%stable_size: 1024\n", indent);
 }
@@ -514,7 +530,8 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
         return diag_error(d, "--granularity: expected one of model, type, name, got '%s'", granularity);
     buf_printf(out, "# etchnn configuration for %s (%s); edit and pass with -c\n", g->name, g->file);
     buf_printf(out, "Model:\n  Precision:\n    default: fixed<16,6>\n  ReuseFactor: 1\n  Strategy: Latency\n"
-                    "  Tables: exact\n  ClockPeriod: 5\n");
+                    "  Tables: exact     # or hls4ml\n  Weights: exact    # or hls4ml: through hls4ml's decimal literals\n"
+                    "  ClockPeriod: 5\n");
     if (gran == 1) {
         buf_printf(out, "LayerType:\n");
         for (int op = 0; op < OP_COUNT_; op++) {

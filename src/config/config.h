@@ -14,6 +14,7 @@ typedef struct {
     const char *origin;      /* file name for messages */
     char precision_opt[96];  /* --precision: overrides Model.Precision's default ("" if unset) */
     int tables_opt;          /* --tables: -1 unset, else TablesMode */
+    int weights_opt;         /* --weights: -1 unset, 0 exact, 1 hls4ml */
 } Config;
 
 void config_init(Config *c);

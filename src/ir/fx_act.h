@@ -1,6 +1,6 @@
 /* fx_act.h — activation arithmetic on fixed-point codes shared by the
  * emulator and the generated C (copied verbatim into it, after fx_arith.h).
- * Plain C99 + <math.h>. */
+ * Plain C99 + <math.h>; include fx_arith.h first. */
 #ifndef ETN_FX_ACT_H
 #define ETN_FX_ACT_H
 #include <math.h>
@@ -19,6 +19,91 @@ static inline void fx_softmax_exact(const int64_t *x, int64_t *y, long n, long s
             s += exp(fx_to_double(x[j * stride] - x[i * stride], fin));
         y[i * stride] = fx_from_double(1.0 / s, w, f, sign, q, o);
     }
+}
+
+/* hls4ml-mode sigmoid/tanh index: trunc0(x * T / S) + T/2, clamped to
+ * [0, T-1], for x = m * 2^-f, table size T = 2^lgt and input span S = 2^lgs
+ * (16 for sigmoid, 8 for tanh).  Truncation is toward zero, as hls4ml's. */
+static inline long fx_table_index(int64_t m, int f, int lgt, int lgs)
+{
+    int k = f + lgs - lgt;          /* x*T/S = m * 2^-k */
+    int64_t q;
+    long idx, t = 1L << lgt;
+    if (k <= 0) {
+        /* an exact multiple: clamp before it can overflow */
+        if (-k >= 62 || m > (INT64_C(1) << (62 + k)) || m < -(INT64_C(1) << (62 + k)))
+            q = m > 0 ? t : (m < 0 ? -t : 0);
+        else
+            q = m * (INT64_C(1) << -k);
+    } else if (k >= 64) {
+        q = 0;
+    } else if (m >= 0) {
+        q = m >> k;
+    } else {
+        q = -(int64_t)(((uint64_t)0 - (uint64_t)m) >> k);
+    }
+    if (q > t)
+        q = t;
+    if (q < -t)
+        q = -t;
+    idx = (long)q + t / 2;
+    return idx < 0 ? 0 : idx > t - 1 ? t - 1 : idx;
+}
+
+/* hls4ml's pairwise sum of n accumulator codes: n = 1: the item; n = 2:
+ * cast(a + b); else split at L = 2^floor(log2(n-1)) and cast(sum(first L) +
+ * sum(rest)).  All items share the accumulator's LSB, so only its overflow
+ * mode acts. */
+static int64_t fx_tree_sum(const int64_t *e, long n, int w, int sign, int o)
+{
+    long l = 1;
+    if (n == 1)
+        return e[0];
+    if (n == 2)
+        return fx_cast(e[0] + e[1], 0, w, 0, sign, FXQ_TRN, o);
+    while (l * 2 <= n - 1)
+        l *= 2;
+    return fx_cast(fx_tree_sum(e, l, w, sign, o) + fx_tree_sum(e + l, n - l, w, sign, o), 0, w, 0, sign, FXQ_TRN, o);
+}
+
+/* The top `bits` bits of a code as a `w`-bit two's complement pattern. */
+static inline long fx_top_bits(int64_t code, int w, int bits)
+{
+    uint64_t raw = (uint64_t)code;
+    if (w < 64)
+        raw &= (UINT64_C(1) << w) - 1u;
+    return (long)((raw >> (w - bits)) & ((UINT64_C(1) << bits) - 1u));
+}
+
+/* Parameters of hls4ml's 'stable' softmax (see src/tools/act.c). */
+typedef struct {
+    int fin;                    /* input fractional bits */
+    int wn, fn;                 /* inp_norm_t: unsigned width and fractional bits */
+    int ne, nv;                 /* index bits of the exp and inverse tables */
+    int wa, fa, sa, qa, oa;     /* accumulator type */
+    int wi, fi, si, qi, oi;     /* inv_inp_t type */
+    int fe, fv;                 /* fractional bits of exp / inverse table entries */
+    int w, f, s, q, o;          /* result type */
+} FxSoftmaxHls;
+
+/* One softmax vector of n codes, `stride` apart; e is scratch of n codes. */
+static inline void fx_softmax_hls4ml(const FxSoftmaxHls *p, const int64_t *exp_tab, const int64_t *inv_tab,
+                                     const int64_t *x, int64_t *y, int64_t *e, long n, long stride)
+{
+    long i;
+    int64_t mx = x[0], sum, s;
+    for (i = 1; i < n; i++)
+        if (x[i * stride] > mx)
+            mx = x[i * stride];
+    for (i = 0; i < n; i++) {
+        int64_t d = fx_cast(mx - x[i * stride], p->fin, p->wn, p->fn, 0, FXQ_TRN, FXO_WRAP);
+        e[i] = fx_cast(exp_tab[fx_top_bits(d, p->wn, p->ne)], p->fe, p->wa, p->fa, p->sa, p->qa, p->oa);
+    }
+    sum = fx_tree_sum(e, n, p->wa, p->sa, p->oa);
+    s = fx_cast(sum, p->fa, p->wi, p->fi, p->si, p->qi, p->oi);
+    s = inv_tab[fx_top_bits(s, p->wi, p->nv)];
+    for (i = 0; i < n; i++)
+        y[i * stride] = fx_cast(e[i] * s, p->fa + p->fv, p->w, p->f, p->s, p->q, p->o);
 }
 
 #endif

@@ -71,7 +71,7 @@ static inline int64_t fx_cast(int64_t m, int fsrc, int w, int f, int sign, int q
     else if (m < 0)
         over = !sign ? 1 : (s >= w ? 1 : m < (lo >> s));
     if (!over) {
-        if (s)
+        if (m != 0)             /* m == 0 may come with any s, even >= 64 */
             m = (int64_t)((uint64_t)m << s);
         /* SAT_SYM keeps the range symmetric: the most negative code is never produced. */
         return (o == FXO_SAT_SYM && sign && m == lo) ? -hi : m;

@@ -25,6 +25,7 @@ typedef struct {
     bool is_const;              /* a constant (weights); data holds its float values */
     double *data;               /* constants: numel() float values (arena) */
     int64_t *codes;             /* constants: numel() codes in `type` (arena; after precision) */
+    bool codes_hls4ml;          /* constants: codes made through hls4ml's decimal literals */
     int const_rank;             /* constants: rank of data as stored (may differ from per-sample view) */
     int const_dims[IR_MAX_RANK];/* constants: full shape */
 } Tensor;
@@ -45,6 +46,8 @@ typedef struct {
     FxType table_t;             /* SIGMOID/TANH: table entry type */
     FxType exp_t, inv_t;        /* SOFTMAX: exp and inverse table types */
     FxType alpha_t, beta_t;     /* LEAKYRELU alpha; HARDSIGMOID slope and shift types */
+    FxType inv_inp_t;           /* SOFTMAX (hls4ml tables): type of the sum indexing the inverse table */
+    bool weights_hls4ml;        /* constants quantized through hls4ml's decimal literals */
     int table_size;             /* hls4ml-mode table entries (SIGMOID/TANH/SOFTMAX) */
     TablesMode tables;          /* how non-linear activations are tabulated */
     int reuse;                  /* ReuseFactor (kept for back ends) */

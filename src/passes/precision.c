@@ -4,6 +4,8 @@
  * accumulators are sized so that they cannot overflow.
  * requires: shapes, bnfold, fuse; keeps: shapes; sets: types, codes, tables. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "passes/passes.h"
@@ -19,11 +21,26 @@ static int no_auto(Diag *d, const Graph *g, const Node *n, const char *var)
                       n->name, n->src_op, var);
 }
 
+/* Quantize a weight.  hls4ml mode: as hls4ml does, through a decimal literal
+ * with as many digits as the type has fractional bits, converted with the
+ * type's quantization mode. */
+static int64_t quant_weight(double v, FxType t, bool hls)
+{
+    if (hls) {
+        char buf[400];
+        int f = fx_frac(t);
+        int len = snprintf(buf, sizeof buf, "%.*f", f > 0 ? f : 0, v);
+        if (len > 0 && (size_t)len < sizeof buf)
+            v = strtod(buf, NULL);
+    }
+    return fx_quant_double(v, t);
+}
+
 /* Give constant `id` type t and quantize it; clone it if another layer typed it differently. */
-static int type_const(Graph *g, int *id, FxType t)
+static int type_const(Graph *g, int *id, FxType t, bool hls)
 {
     Tensor *c = &g->t[*id];
-    if (c->has_type && !fx_type_eq(c->type, t)) {
+    if (c->has_type && (!fx_type_eq(c->type, t) || c->codes_hls4ml != hls)) {
         int nid = ir_add_const(g, c->name, g->t[*id].const_rank, g->t[*id].const_dims, g->t[*id].data);
         *id = nid;
         c = &g->t[nid];
@@ -33,9 +50,10 @@ static int type_const(Graph *g, int *id, FxType t)
     long n = ir_const_numel(c);
     c->type = t;
     c->has_type = true;
+    c->codes_hls4ml = hls;
     c->codes = arena_array(&g->arena, (size_t)(n ? n : 1), sizeof(int64_t));
     for (long k = 0; k < n; k++)
-        c->codes[k] = fx_quant_double(c->data[k], t);
+        c->codes[k] = quant_weight(c->data[k], t, hls);
     return 0;
 }
 
@@ -102,6 +120,13 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         if (n->dead)
             continue;
         unsigned vars = op_vars[n->op];
+        /* how constants are quantized: layer settings, then --weights, then Model */
+        const char *wmode = config_layer_str(c, n, "Weights");
+        if (!wmode && c->weights_opt >= 0)
+            wmode = c->weights_opt ? "hls4ml" : "exact";
+        if (!wmode)
+            wmode = config_str(c, NULL, "Weights", "exact");
+        n->weights_hls4ml = !strcmp(wmode, "hls4ml");
         /* constants first: the accumulator and result may depend on them */
         if (vars & ETN_V_WEIGHT) {
             if (get(c, d, n, "weight", &t, &is_auto) < 0)
@@ -111,7 +136,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
                 n->alpha_t = t;   /* alpha / slope type */
             } else if (n->in[1] >= 0) {
-                type_const(g, &n->in[1], t);
+                type_const(g, &n->in[1], t, n->weights_hls4ml);
             }
         }
         if (vars & ETN_V_BIAS) {
@@ -122,7 +147,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (n->op == OP_HARDSIGMOID)
                 n->beta_t = t;    /* shift type */
             else if (n->in[2] >= 0)
-                type_const(g, &n->in[2], t);
+                type_const(g, &n->in[2], t, n->weights_hls4ml);
         }
         if (n->op == OP_DENSE || n->op == OP_SOFTMAX) {
             if (get(c, d, n, "accum", &t, &is_auto) < 0)
@@ -149,6 +174,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (get(c, d, n, "inv_table", &t, &is_auto) < 0 || (is_auto && no_auto(d, g, n, "inv_table") < 0))
                 return -1;
             n->inv_t = t;
+            if (get(c, d, n, "inv_inp", &t, &is_auto) < 0 || (is_auto && no_auto(d, g, n, "inv_inp") < 0))
+                return -1;
+            n->inv_inp_t = t;
         }
         if (vars & (ETN_V_TABLE | ETN_V_EXP)) {
             int ts;

@@ -9,7 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "ir/fx_act.h"
 
 #define EXACT_MAX_CODES (1L << 16)
 
@@ -21,6 +20,14 @@ static double unary_real(Op op, double x)
 static int node_err(Diag *d, const Graph *g, const Node *n, const char *msg)
 {
     return diag_error(d, "%s: node '%s' (%s): %s", g->file, n->name, n->src_op, msg);
+}
+
+static int log2_exact(long v)
+{
+    int k = 0;
+    while ((1L << k) < v)
+        k++;
+    return (1L << k) == v ? k : -1;
 }
 
 int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *n, int *fell_back)
@@ -39,43 +46,38 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     }
     if (a->mode == TABLES_EXACT)
         return 0;
-    if (a->table_size < 2 || (a->table_size & (a->table_size - 1)))
-        return node_err(d, g, n, "expected table_size to be a power of two >= 2 for hls4ml tables");
+    a->lgt = log2_exact(a->table_size);
+    if (a->lgt < 1 || a->lgt > 24)
+        return node_err(d, g, n, "expected table_size to be a power of two from 2 to 2^24 for hls4ml tables");
+    a->lgs = a->op == OP_SIGMOID ? 4 : 3;   /* sigmoid samples [-8, 8), tanh [-4, 4) */
     a->table = arena_array(ar, (size_t)a->table_size, sizeof(int64_t));
-    /* hls4ml: the table samples the input range [-8, 8) in table_size steps;
-     * entry i holds f(8 * (2i - N) / N) quantized to table_t. */
-    for (int i = 0; i < a->table_size; i++) {
-        double x = 8.0 * (2.0 * i - a->table_size) / a->table_size;
-        a->table[i] = fx_quant_double(unary_real(a->op, x), a->table_t);
+    /* entry i: f((i - T/2) * S / T), computed in float as hls4ml does */
+    long t = a->table_size;
+    for (long i = 0; i < t; i++) {
+        double span = a->op == OP_SIGMOID ? 16.0 : 8.0;
+        float in = (float)(span * ((double)i - (double)t / 2.0) / (double)t);
+        float v;
+        if (a->op == OP_SIGMOID) {
+            float e = expf(-in);
+            v = (float)(1.0 / (double)(1.0f + e));
+        } else {
+            v = tanhf(in);
+        }
+        a->table[i] = fx_quant_double((double)v, a->table_t);
     }
     return 0;
 }
 
 int64_t act_unary_eval(const UnaryAct *a, int64_t code)
 {
-    int fin = fx_frac(a->in);
     if (a->mode == TABLES_EXACT)
-        return fx_quant_double(unary_real(a->op, fx_to_double(code, fin)), a->out);
-    /* hls4ml: index = (x * N/16) + N/2 computed in ap_fixed arithmetic of the
-     * input type widened as hls4ml does, truncated toward -inf, clamped. */
-    long N = a->table_size;
-    int lg = 0;
-    while ((1L << lg) < N)
-        lg++;
-    /* x * N / 16 as an exact value: code * 2^(lg-4-fin); its integer part (floor) */
-    int64_t idx;
-    int sh = fin - (lg - 4);
-    if (sh > 0)
-        idx = code >> (sh < 63 ? sh : 63);
-    else
-        idx = code * ((int64_t)1 << (-sh < 62 ? -sh : 62));
-    idx += N / 2;
-    if (idx < 0)
-        idx = 0;
-    if (idx > N - 1)
-        idx = N - 1;
+        return fx_quant_double(unary_real(a->op, fx_to_double(code, fx_frac(a->in))), a->out);
+    long idx = fx_table_index(code, fx_frac(a->in), a->lgt, a->lgs);
     return fx_cast_to(a->table[idx], fx_frac(a->table_t), a->out);
 }
+
+/* ceil(log2(x)) as hls4ml computes it (1 for x <= 2). */
+static int ceillog2(long x) { return x <= 2 ? 1 : 1 + ceillog2((x + 1) / 2); }
 
 int act_softmax_init(SoftmaxAct *a, Arena *ar, Diag *d, const Graph *g, const Node *n, int len)
 {
@@ -83,18 +85,57 @@ int act_softmax_init(SoftmaxAct *a, Arena *ar, Diag *d, const Graph *g, const No
     a->mode = n->tables;
     a->in = g->t[n->in[0]].type;
     a->out = g->t[n->out].type;
-    a->exp_t = n->exp_t;
-    a->inv_t = n->inv_t;
-    a->accum = n->accum;
-    a->table_size = n->table_size;
     a->n = len;
     if (a->mode == TABLES_EXACT)
         return 0;
-    (void)ar;
-    return node_err(d, g, n, "hls4ml-compatible softmax tables are not implemented yet");
+    FxType in = a->in, acc = n->accum, it = n->inv_inp_t, et = n->exp_t, vt = n->inv_t;
+    if (log2_exact(n->table_size) < 1 || n->table_size > (1L << 24))
+        return node_err(d, g, n, "expected table_size to be a power of two from 2 to 2^24 for hls4ml tables");
+    /* table sizes: shrunk for narrow inputs, as hls4ml does */
+    long t = n->table_size;
+    int mw = in.w < vt.w ? in.w : vt.w;
+    if (mw < 24 && (1L << mw) < t)
+        t = 1L << mw;
+    a->inv_size = t;
+    a->exp_size = in.sign && in.w - 1 < 24 && (1L << (in.w - 1)) < t ? (1L << (in.w - 1)) : t;
+    FxSoftmaxHls *p = &a->p;
+    p->fin = fx_frac(in);
+    p->wn = in.w - (in.sign ? 1 : 0);     /* inp_norm_t = ufixed<W - s, I - s> */
+    p->fn = p->fin;
+    p->ne = ceillog2(a->exp_size);
+    p->nv = ceillog2(a->inv_size);
+    if (p->wn < p->ne || it.w < p->nv)
+        return node_err(d, g, n, "expected a softmax input and inv_inp type wide enough to index the hls4ml tables");
+    if (acc.w + vt.w > 62 || acc.w > 62)
+        return node_err(d, g, n, "expected softmax accum + inv_table widths <= 62 bits");
+    p->wa = acc.w, p->fa = fx_frac(acc), p->sa = acc.sign, p->qa = acc.q, p->oa = acc.o;
+    p->wi = it.w, p->fi = fx_frac(it), p->si = it.sign, p->qi = it.q, p->oi = it.o;
+    p->fe = fx_frac(et);
+    p->fv = fx_frac(vt);
+    p->w = a->out.w, p->f = fx_frac(a->out), p->s = a->out.sign, p->q = a->out.q, p->o = a->out.o;
+    a->exp_table = arena_array(ar, (size_t)a->exp_size, sizeof(int64_t));
+    a->inv_table = arena_array(ar, (size_t)a->inv_size, sizeof(int64_t));
+    a->scratch = arena_array(ar, (size_t)(len > 0 ? len : 1), sizeof(int64_t));
+    /* exp table: entry i is exp(-x), x the inp_norm_t value whose top bits are i */
+    for (long i = 0; i < a->exp_size; i++) {
+        float x = (float)fx_to_double((int64_t)i << (p->wn - p->ne), p->fn);
+        float e = expf(-(x * 1.0f));
+        a->exp_table[i] = fx_quant_double((double)e, et);
+    }
+    /* inverse table: entry j is 1/v, v the inv_inp_t value whose top bits are j */
+    for (long j = 0; j < a->inv_size; j++) {
+        int64_t code = fx_wrap((uint64_t)j << (it.w - p->nv), it.w, it.sign);
+        float v = (float)fx_to_double(code, fx_frac(it));
+        a->inv_table[j] = fx_quant_double((double)(1.0f / v), vt);
+    }
+    return 0;
 }
 
 void act_softmax_eval(const SoftmaxAct *a, const int64_t *in, int64_t *out, long stride)
 {
+    if (a->mode == TABLES_HLS4ML) {
+        fx_softmax_hls4ml(&a->p, a->exp_table, a->inv_table, in, out, a->scratch, a->n, stride);
+        return;
+    }
     fx_softmax_exact(in, out, a->n, stride, fx_frac(a->in), a->out.w, fx_frac(a->out), a->out.sign, a->out.q, a->out.o);
 }

@@ -4,6 +4,8 @@
 #ifndef ETN_ACT_H
 #define ETN_ACT_H
 #include "ir/ir.h"
+/* after ir.h: fx_act.h needs fx_arith.h first */
+#include "ir/fx_act.h"
 
 /* A unary activation: out code = f(in code). */
 typedef struct {
@@ -13,6 +15,7 @@ typedef struct {
     FxType table_t;        /* hls4ml mode: entry type */
     int table_size;        /* hls4ml mode: entries */
     int64_t *table;        /* hls4ml mode: table_size entries, codes of table_t (arena) */
+    int lgt, lgs;          /* hls4ml mode: log2 of table size and of the sampled span */
 } UnaryAct;
 
 /* Prepare; may fall back from exact to hls4ml when the input type has more
@@ -23,12 +26,13 @@ int64_t act_unary_eval(const UnaryAct *a, int64_t code);
 typedef struct {
     TablesMode mode;
     FxType in, out;        /* input and result types */
-    FxType exp_t, inv_t;   /* hls4ml mode: table entry types */
-    FxType accum;          /* hls4ml mode: type of the sum of exponentials */
-    int table_size;        /* hls4ml mode: entries of each table */
-    int64_t *exp_table;    /* hls4ml mode (arena) */
-    int64_t *inv_table;    /* hls4ml mode (arena) */
     int n;                 /* length of the softmax axis */
+    /* hls4ml mode */
+    FxSoftmaxHls p;        /* types and index widths (fx_act.h) */
+    long exp_size, inv_size;
+    int64_t *exp_table;    /* exp_size codes of exp_table_t (arena) */
+    int64_t *inv_table;    /* inv_size codes of inv_table_t (arena) */
+    int64_t *scratch;      /* n codes (arena) */
 } SoftmaxAct;
 
 int act_softmax_init(SoftmaxAct *a, Arena *ar, Diag *d, const Graph *g, const Node *n, int len);

@@ -63,6 +63,9 @@ static int plan_err(Diag *d, const Graph *g, const Node *n, const char *msg)
     return diag_error(d, "%s: node '%s' (%s): %s", g->file, n->name, n->src_op, msg);
 }
 
+/* Bits of magnitude of a type's codes: |code| <= 2^mag_bits. */
+static int mag_bits(FxType t) { return t.sign ? t.w - 1 : t.w; }
+
 static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
 {
     const Graph *g = p->g;
@@ -147,12 +150,25 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
             k->sh = g->t[n->in[2]].codes;
             k->shf = g->t[n->in[2]].data;
             k->fsh = fx_frac(g->t[n->in[2]].type);
+            /* x*s + t is summed at the finer LSB of the two: each aligned term must fit 61 bits */
+            const FxType *ts = n->in[1] >= 0 ? &g->t[n->in[1]].type : NULL, *tt = &g->t[n->in[2]].type;
+            int f = fx_frac(k->tin) + (ts ? k->fsc : 0);
+            int pb = mag_bits(k->tin) + (ts ? mag_bits(*ts) : 0);
+            if (pb + (k->fsh > f ? k->fsh - f : 0) > 61 || mag_bits(*tt) + (f > k->fsh ? f - k->fsh : 0) > 61)
+                return plan_err(d, g, n, "expected the product and the shift to align within 62 bits, got types "
+                                         "whose fractional bits are too far apart");
         }
         break;
-    case OP_ADD:
+    case OP_ADD: {
         k->x2 = p->off[n->in[1]];
         k->tin2 = g->t[n->in[1]].type;
+        /* the two inputs are summed at the finer LSB: each aligned term must fit 61 bits */
+        int f1 = fx_frac(k->tin), f2 = fx_frac(k->tin2), f = f1 > f2 ? f1 : f2;
+        if (mag_bits(k->tin) + (f - f1) > 61 || mag_bits(k->tin2) + (f - f2) > 61)
+            return plan_err(d, g, n, "expected the two inputs to align within 62 bits, got types whose fractional "
+                                     "bits are too far apart");
         break;
+    }
     case OP_LEAKYRELU:
         k->alpha = n->alpha;
         k->a_code = fx_quant_double(n->alpha, n->alpha_t);
@@ -177,7 +193,7 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         int fell;
         if (act_unary_init(&k->ua, &p->arena, d, g, n, &fell) < 0)
             return -1;
-        long codes = (long)(fx_type_max(k->tin) - fx_type_min(k->tin) + 1);
+        long codes = k->tin.w <= 16 ? (long)(fx_type_max(k->tin) - fx_type_min(k->tin) + 1) : 0;
         if (k->tin.w <= 16 && codes <= UNARY_TABLE_MAX_CODES) {
             k->ulo = fx_type_min(k->tin);
             k->utab = arena_array(&p->arena, (size_t)codes, sizeof(int64_t));
@@ -264,6 +280,9 @@ static void run_dense(const Kernel *k, int64_t *buf)
     int64_t *y = buf + k->y;
     int fa = fx_frac(k->acc), fy = fx_frac(k->tout);
     int simple = k->acc.q == FXQ_TRN || k->pd <= 0;
+    /* |product| < 2^63, so flooring by 2^pd for pd >= 63 is the same as by 2^63;
+     * products shifted left by 64 or more add 0 modulo 2^64 */
+    int rs = k->pd < 63 ? k->pd : 63, ls = -k->pd;
     for (long r = 0; r < k->rows; r++, x += k->nin, y += k->nout) {
         for (long o = 0; o < k->nout; o++) {
             /* unsigned arithmetic: wraps modulo 2^64, exact when the sum fits */
@@ -271,10 +290,10 @@ static void run_dense(const Kernel *k, int64_t *buf)
             long e = k->nzs[o], end = k->nzs[o + 1];
             if (simple && k->pd >= 0) {
                 for (; e < end; e++)
-                    acc += (uint64_t)((x[k->nzi[e]] * k->nzw[e]) >> k->pd);
+                    acc += (uint64_t)((x[k->nzi[e]] * k->nzw[e]) >> rs);
             } else if (simple) {
-                for (; e < end; e++)
-                    acc += (uint64_t)(x[k->nzi[e]] * k->nzw[e]) << -k->pd;
+                for (; e < end && ls < 64; e++)
+                    acc += (uint64_t)(x[k->nzi[e]] * k->nzw[e]) << ls;
             } else {
                 for (; e < end; e++)
                     acc += (uint64_t)fx_quantize(x[k->nzi[e]] * k->nzw[e], k->pd, k->acc.q);

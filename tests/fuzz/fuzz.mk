@@ -12,6 +12,8 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 # Extra libFuzzer flags, e.g. FUZZ_FLAGS="-jobs=2 -workers=2" or "-max_len=4096".
 FUZZ_FLAGS   ?=
+# Seconds one input may take before libFuzzer reports a hang (timeout-* artifact).
+FUZZ_TIMEOUT ?= 25
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_OBJ     := $(BUILD)/fuzzobj
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -60,7 +62,7 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libetchnn_fuzz.a
 define fuzz_run
 	@mkdir -p $(FUZZ_DIR)/corpus_$(1) $(FUZZ_DIR)/artifacts
 	cd $(FUZZ_DIR) && ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) ./fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
-	    -artifact_prefix=artifacts/$(1)- -print_final_stats=1 $(2) $(FUZZ_FLAGS) \
+	    -timeout=$(FUZZ_TIMEOUT) -artifact_prefix=artifacts/$(1)- -print_final_stats=1 $(2) $(FUZZ_FLAGS) \
 	    corpus_$(1) $(CURDIR)/tests/fuzz/corpus_$(1) 2>&1 | tee $(1).log | grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)'; \
 	    test $${PIPESTATUS[0]} -eq 0
 endef
