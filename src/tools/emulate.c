@@ -25,6 +25,9 @@ typedef struct {
     int pd;                  /* product fractional bits minus accumulator's */
     FxType acc;
     const double *wf, *bf;   /* float weights [nin][nout] and bias */
+    int narrow;              /* fast path: products fit 31 bits, TRN, WRAP accumulator of <= 32 bits */
+    int32_t *w32;            /* narrow path: dense weights [nout][nin] */
+    int32_t *b32;            /* narrow path: bias in accumulator codes */
     /* AFFINE / LEAKYRELU / HARDSIGMOID constants */
     const int64_t *sc, *sh;  /* per-element scale/shift codes, or NULL */
     const double *scf, *shf; /* their float values */
@@ -51,6 +54,7 @@ struct Plan {
     long nbuf;               /* buffer elements */
     int64_t *buf;            /* fixed-point scratch (codes) */
     double *fbuf;            /* float scratch */
+    int32_t *xs;             /* narrow dense input scratch (largest dense input) */
     int in_tensor, out_tensor;
     long nin, nout;
 };
@@ -113,6 +117,24 @@ static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
         k->bacc = arena_array(&p->arena, (size_t)k->nout, sizeof(int64_t));
         for (long o = 0; o < k->nout; o++)
             k->bacc[o] = fx_cast_to(b->codes[o], fx_frac(b->type), k->acc);
+    }
+    /* The common case runs in 32-bit integers: each product fits, the
+     * accumulator wraps to at most 32 bits, so summing modulo 2^32 keeps
+     * every bit that survives (same result as the general path). */
+    double xmax = fmax(fabs((double)fx_type_min(k->tin)), (double)fx_type_max(k->tin));
+    double wmax = 0;
+    for (long e = 0; e < k->nin * k->nout; e++)
+        wmax = fmax(wmax, fabs((double)w->codes[e]));
+    k->narrow = xmax * wmax < 2147483648.0 && k->acc.o == FXO_WRAP && k->acc.w <= 32 && k->pd >= 0 && k->pd < 32 &&
+                (k->acc.q == FXQ_TRN || k->pd == 0) && k->nin <= (1L << 20);
+    if (k->narrow) {
+        k->w32 = arena_array(&p->arena, (size_t)(k->nin * k->nout), sizeof(int32_t));
+        k->b32 = arena_array(&p->arena, (size_t)k->nout, sizeof(int32_t));
+        for (long o = 0; o < k->nout; o++) {
+            for (long i = 0; i < k->nin; i++)
+                k->w32[o * k->nin + i] = (int32_t)w->codes[i * k->nout + o];
+            k->b32[o] = k->bacc ? (int32_t)(uint32_t)(uint64_t)k->bacc[o] : 0;
+        }
     }
     return 0;
 }
@@ -251,6 +273,11 @@ Plan *emu_plan_new(const Graph *g, Diag *d)
     p->out_tensor = g->outputs[0];
     p->nin = ir_numel(&g->t[p->in_tensor]);
     p->nout = ir_numel(&g->t[p->out_tensor]);
+    long maxin = 1;
+    for (size_t t = 0; t < g->nt; t++)
+        if (!g->t[t].is_const && ir_numel(&g->t[t]) > maxin)
+            maxin = ir_numel(&g->t[t]);
+    p->xs = arena_array(&p->arena, (size_t)maxin, sizeof(int32_t));
     p->k = arena_array(&p->arena, g->nn, sizeof(Kernel));
     for (size_t id = 0; id < g->nn; id++) {
         if (g->n[id].dead)
@@ -273,6 +300,29 @@ void emu_plan_free(Plan *p)
 }
 
 /* ---- fixed point ------------------------------------------------------- */
+
+/* The narrow path: 32-bit products and a 32-bit modular sum (vectorizes). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void run_dense_narrow(const Kernel *k, int64_t *buf, int32_t *xs)
+{
+    const int64_t *x = buf + k->x;
+    int64_t *y = buf + k->y;
+    int fa = fx_frac(k->acc), pd = k->pd;
+    for (long r = 0; r < k->rows; r++, x += k->nin, y += k->nout) {
+        for (long i = 0; i < k->nin; i++)
+            xs[i] = (int32_t)x[i];
+        for (long o = 0; o < k->nout; o++) {
+            const int32_t *w = k->w32 + o * k->nin;
+            uint32_t acc = (uint32_t)k->b32[o];
+            for (long i = 0; i < k->nin; i++)
+                acc += (uint32_t)((xs[i] * w[i]) >> pd);
+            int64_t a = fx_wrap(acc, k->acc.w, k->acc.sign);
+            y[o] = fx_cast_to(a, fa, k->tout);
+        }
+    }
+}
 
 static void run_dense(const Kernel *k, int64_t *buf)
 {
@@ -315,7 +365,10 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     case OP_INPUT:
         break;
     case OP_DENSE:
-        run_dense(k, buf);
+        if (k->narrow)
+            run_dense_narrow(k, buf, p->xs);
+        else
+            run_dense(k, buf);
         break;
     case OP_AFFINE:
         for (long e = 0; e < k->ny; e++) {
