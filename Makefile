@@ -3,9 +3,9 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation $(if $(findstring clang,$(CC)),-Wno-unknown-warning-option)
-PKGS    := libprotobuf-c yaml-0.1 libcjson
+PKGS    := libprotobuf-c yaml-0.1 libcjson hdf5 libzip
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -lyaml -lcjson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -lyaml -lcjson -lhdf5 -lzip)
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -D_POSIX_C_SOURCE=200809L
 LDLIBS   := $(PKG_LIBS) -lm

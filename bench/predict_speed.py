@@ -45,7 +45,7 @@ def etchnn_lib(precision):
     ptr = np.ctypeslib.ndpointer(ctypes.c_double, flags="C_CONTIGUOUS")
     lib.etn_predict.argtypes = [ctypes.c_void_p, ptr, ptr, ctypes.c_size_t, ctypes.c_int]
     m = lib.etn_model_new()
-    for k, v in (("precision", precision), ("tables", "hls4ml"), ("weights", "hls4ml")):
+    for k, v in (("precision", precision), ("tables", "hls4ml"), ("weight_quant", "hls4ml")):
         assert lib.etn_set_option(m, k.encode(), v.encode()) == 0
     assert lib.etn_load(m, str(MODEL).encode()) == 0, lib.etn_error(m)
     assert lib.etn_compile(m) == 0, lib.etn_error(m)

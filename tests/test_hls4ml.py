@@ -53,7 +53,7 @@ def test_weights_rounding_matters(tmp_path):
     path = onnx_model("dense_big_keras")
     x = inputs(16, seed=3)
     ref = hls4ml_predict(str(path), "fixed<8,3>", x).reshape(N, -1)
-    exact = predict(path, x, tmp_path, "--precision", "fixed<8,3>", "--tables", "hls4ml", "--weights", "exact")
+    exact = predict(path, x, tmp_path, "--precision", "fixed<8,3>", "--tables", "hls4ml", "--weight-quant", "exact")
     assert np.count_nonzero(exact != ref) > 0
 
 

@@ -8,7 +8,7 @@ set -e
 need_apt=""
 have() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
-for p in build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev libyaml-dev \
+for p in build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev libyaml-dev libhdf5-dev libzip-dev \
          clang valgrind; do
     have_pkg "$p" || need_apt="$need_apt $p"
 done

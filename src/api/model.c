@@ -86,8 +86,20 @@ static int has_suffix(const char *s, const char *suf)
 int etn_load(EtnModel *m, const char *path)
 {
     reset_error(m);
+    if (has_suffix(path, ".json") || has_suffix(path, ".h5") || has_suffix(path, ".keras")) {
+        unload(m);
+        ir_init(&m->g, path);
+        if (keras_load(&m->g, &m->diag, path, m->weights_file[0] ? m->weights_file : NULL) < 0 ||
+            ir_verify(&m->g, &m->diag, "import") < 0) {
+            unload(m);
+            return fail(m);
+        }
+        m->loaded = 1;
+        return ETN_OK;
+    }
     if (!has_suffix(path, ".onnx")) {
-        diag_error(&m->diag, "%s: expected a model file ending in .onnx, got an unsupported file type", path);
+        diag_error(&m->diag, "%s: expected a model file ending in .onnx, .keras, .h5 or .json, got an unsupported file type",
+                   path);
         return ETN_EUSER;
     }
     size_t len;
@@ -141,13 +153,15 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             diag_error(&m->diag, "--tables: expected one of exact, hls4ml, got '%s'", value);
             return ETN_EUSER;
         }
-    } else if (!strcmp(key, "weights")) {
+    } else if (!strcmp(key, "weight_quant")) {
         if (!strcmp(value, "exact") || !strcmp(value, "hls4ml"))
             m->cfg.weights_opt = !strcmp(value, "hls4ml");
         else {
-            diag_error(&m->diag, "--weights: expected one of exact, hls4ml, got '%s'", value);
+            diag_error(&m->diag, "--weight-quant: expected one of exact, hls4ml, got '%s'", value);
             return ETN_EUSER;
         }
+    } else if (!strcmp(key, "weights_file")) {
+        snprintf(m->weights_file, sizeof m->weights_file, "%s", value);
     } else if (!strcmp(key, "dump_after")) {
         int ok = !strcmp(value, "all") || !strcmp(value, "import");
         for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
@@ -162,7 +176,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         }
         snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
     } else {
-        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weights, dump_after", key);
+        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weight_quant, weights_file, dump_after", key);
         return ETN_EUSER;
     }
     m->compiled = 0;

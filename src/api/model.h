@@ -12,6 +12,7 @@ struct EtnModel {
     Config cfg;             /* configuration and option overrides */
     char *cfg_origin;       /* config file name (heap) */
     char dump_after[32];    /* pass name to dump after, "all", or "" */
+    char weights_file[4096];/* Keras weights (.h5) for an architecture .json, or "" */
     Buf dump;               /* dump text */
     Buf tmpl;               /* last config template */
     Plan *plan;             /* emulator, once compiled */

@@ -11,8 +11,8 @@ static const char usage[] =
     "usage: etchnn <command> [options]\n"
     "\n"
     "commands:\n"
-    "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weights exact|hls4ml]\n"
-    "          [--hls4ml] [--dump-after PASS]\n"
+    "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
+    "          [--hls4ml] [--weights FILE.h5] [--dump-after PASS]\n"
     "      compile and write OUT/c/NAME.{c,h} (standalone bit-exact C emulator)\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
@@ -22,11 +22,12 @@ static const char usage[] =
     "\n"
     "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
     "(one type or per variable: weight, bias, result, accum, table), ReuseFactor, Strategy, Tables.\n"
+    "MODEL: .onnx, Keras .keras / .h5 / .json (+ NAME_weights.h5 beside it, or --weights FILE.h5).\n"
     "--hls4ml is --tables hls4ml --weights hls4ml: outputs equal hls4ml's C simulation for the same types.\n"
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *weights, *dump_after, *out, *input, *output, *granularity;
+    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *dump_after, *out, *input, *output, *granularity;
     int float_mode;
 } Args;
 
@@ -57,10 +58,12 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->precision;
         else if (!strcmp(s, "--tables"))
             slot = &a->tables;
+        else if (!strcmp(s, "--weight-quant"))
+            slot = &a->weight_quant;
         else if (!strcmp(s, "--weights"))
-            slot = &a->weights;
+            slot = &a->weights_file;
         else if (!strcmp(s, "--hls4ml"))
-            a->tables = a->weights = "hls4ml";
+            a->tables = a->weight_quant = "hls4ml";
         else if (!strcmp(s, "--dump-after"))
             slot = &a->dump_after;
         else if (!strcmp(s, "-o") || !strcmp(s, "--out"))
@@ -107,7 +110,9 @@ static int prepare(EtnModel *m, const Args *a)
         return model_error(m, rc);
     if (a->tables && (rc = etn_set_option(m, "tables", a->tables)) != ETN_OK)
         return model_error(m, rc);
-    if (a->weights && (rc = etn_set_option(m, "weights", a->weights)) != ETN_OK)
+    if (a->weight_quant && (rc = etn_set_option(m, "weight_quant", a->weight_quant)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->weights_file && (rc = etn_set_option(m, "weights_file", a->weights_file)) != ETN_OK)
         return model_error(m, rc);
     if (a->dump_after && (rc = etn_set_option(m, "dump_after", a->dump_after)) != ETN_OK)
         return model_error(m, rc);

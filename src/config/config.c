@@ -14,9 +14,9 @@ static const char *const top_keys[] = {"HLSConfig", "Model", "LayerType", "Layer
                                        "Part", "ClockPeriod", "Backend", "IOType", "KerasJson", "KerasH5",
                                        "KerasModel", "OnnxModel", "InputData", "OutputPredictions", "Version",
                                        "Stamp", "WriterConfig", "Board", NULL};
-static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "Weights", "TableSize", "ClockPeriod",
+static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "TableSize", "ClockPeriod",
                                          "BramFactor", "TraceOutput", "IOType", "MergedRelu", NULL};
-static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "Weights", "table_size",
+static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "table_size",
                                          "TableSize", "Trace", "implementation", "ParallelizationFactor",
                                          "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
@@ -228,7 +228,7 @@ static int check_settings(Diag *d, const char *origin, const char *path, const c
                    !strcmp(e->string, "inv_table_t") || !strcmp(e->string, "inv_inp_t")) {
             if (check_type_string(d, origin, sub, e, 0) < 0)
                 return -1;
-        } else if (!strcmp(e->string, "Tables") || !strcmp(e->string, "Weights")) {
+        } else if (!strcmp(e->string, "Tables") || !strcmp(e->string, "WeightQuant")) {
             if (!cJSON_IsString(e) || (strcmp(e->valuestring, "exact") && strcmp(e->valuestring, "hls4ml")))
                 return diag_error(d, "%s: %s: expected one of exact, hls4ml, got '%s'", origin, sub,
                                   cJSON_IsString(e) ? e->valuestring : "a non-string");

@@ -9,4 +9,8 @@
  * (initialised by the caller).  Returns 0, or -1 with a message in d. */
 int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file);
 
+/* Read a Keras model: architecture JSON (+ weights .h5: weights_path, or
+ * NAME_weights.h5 beside NAME.json), a Keras 2 .h5, or a Keras 3 .keras. */
+int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path);
+
 #endif

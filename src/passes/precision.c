@@ -121,11 +121,11 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             continue;
         unsigned vars = op_vars[n->op];
         /* how constants are quantized: layer settings, then --weights, then Model */
-        const char *wmode = config_layer_str(c, n, "Weights");
+        const char *wmode = config_layer_str(c, n, "WeightQuant");
         if (!wmode && c->weights_opt >= 0)
             wmode = c->weights_opt ? "hls4ml" : "exact";
         if (!wmode)
-            wmode = config_str(c, NULL, "Weights", "exact");
+            wmode = config_str(c, NULL, "WeightQuant", "exact");
         n->weights_hls4ml = !strcmp(wmode, "hls4ml");
         /* constants first: the accumulator and result may depend on them */
         if (vars & ETN_V_WEIGHT) {
