@@ -95,6 +95,23 @@ int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n);
 int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size_t width);
 void etn_free(void *p);
 
+/* ---- for the Python package (src/api/python_support.c) ---------------- */
+
+/* The configuration loaded by etn_config_text / etn_config_file, as JSON
+ * text (malloc'd: free with etn_free), or NULL with an error. */
+char *etn_config_json(EtnModel *m);
+/* The constant inputs (weights, then biases) of layer `layer` after
+ * compiling: how many, their names, element counts and types, and their
+ * values (float_mode != 0: as in the model, after folding; else the exact
+ * values of their fixed-point codes). */
+size_t etn_layer_param_count(const EtnModel *m, size_t layer);
+const char *etn_layer_param_name(const EtnModel *m, size_t layer, size_t k);
+size_t etn_layer_param_size(const EtnModel *m, size_t layer, size_t k);
+const char *etn_layer_param_type(const EtnModel *m, size_t layer, size_t k);
+int etn_layer_param_values(EtnModel *m, size_t layer, size_t k, double *out, int float_mode);
+/* etn_trace on n events: out receives n*etn_layer_size(layer) values. */
+int etn_trace_batch(EtnModel *m, const double *x, size_t n, size_t layer, double *out, int float_mode);
+
 #ifdef __cplusplus
 }
 #endif

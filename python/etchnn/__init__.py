@@ -1,0 +1,30 @@
+"""etchnn: trained neural networks to bit-exact fixed-point firmware.
+
+    import etchnn
+    cfg = etchnn.config_from_model(model, granularity='name')
+    fw = etchnn.convert(model, config=cfg, output_dir='prj')
+    y = fw.predict(x)          # bit-exact, in-process
+    fw.write(); print(fw.report())
+
+A thin layer over the C library (libetchnn.so, include/etchnn.h) through
+ctypes; numpy is the only dependency, torch/keras/onnx/matplotlib are imported
+when used."""
+from .errors import EtchnnError, NotAvailableError
+from .firmware import Firmware, Report, config_from_model, convert
+
+__version__ = "0.1.0"
+__all__ = ["EtchnnError", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "profiling",
+           "library_path"]
+
+
+def library_path():
+    """The path of the C library this package uses."""
+    from . import _lib
+    return _lib.lib().path
+
+
+def __getattr__(name):   # etchnn.profiling without importing matplotlib up front
+    if name == "profiling":
+        import importlib
+        return importlib.import_module(".profiling", __name__)
+    raise AttributeError(f"module 'etchnn' has no attribute '{name}'")

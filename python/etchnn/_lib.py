@@ -1,0 +1,246 @@
+"""ctypes binding of the C library (include/etchnn.h) and a small owner of
+one EtnModel.  Every call that can fail goes through Model._check, which turns
+the C error message into an EtchnnError."""
+import ctypes
+import os
+import pathlib
+
+import numpy as np
+
+from .errors import EtchnnError
+
+_HERE = pathlib.Path(__file__).resolve().parent
+_P = ctypes.c_void_p
+_S = ctypes.c_char_p
+_Z = ctypes.c_size_t
+_I = ctypes.c_int
+_D = ctypes.POINTER(ctypes.c_double)
+_I64 = ctypes.POINTER(ctypes.c_int64)
+
+# name: (restype, argtypes).  Functions marked optional may be absent from an
+# older library; Model.has() tells.  New C entry points are one line here.
+_SIGNATURES = {
+    "etn_model_new": (_P, []),
+    "etn_model_free": (None, [_P]),
+    "etn_error": (_S, [_P]),
+    "etn_load": (_I, [_P, _S]),
+    "etn_load_onnx_buffer": (_I, [_P, ctypes.c_char_p, _Z, _S]),
+    "etn_config_text": (_I, [_P, _S, _S]),
+    "etn_config_file": (_I, [_P, _S]),
+    "etn_set_option": (_I, [_P, _S, _S]),
+    "etn_compile": (_I, [_P]),
+    "etn_dump_text": (_S, [_P]),
+    "etn_input_size": (_Z, [_P]),
+    "etn_output_size": (_Z, [_P]),
+    "etn_predict": (_I, [_P, _D, _D, _Z, _I]),
+    "etn_predict_raw": (_I, [_P, _D, _I64, _Z]),
+    "etn_predict_codes": (_I, [_P, _I64, _I64, _Z]),
+    "etn_layer_count": (_Z, [_P]),
+    "etn_layer_name": (_S, [_P, _Z]),
+    "etn_layer_class": (_S, [_P, _Z]),
+    "etn_layer_size": (_Z, [_P, _Z]),
+    "etn_layer_type": (_S, [_P, _Z]),
+    "etn_trace": (_I, [_P, _D, _Z, _D, _I]),
+    "etn_input_type": (_S, [_P]),
+    "etn_output_type": (_S, [_P]),
+    "etn_config_template": (_S, [_P, _S]),
+    "etn_write": (_I, [_P, _S]),
+    "etn_free": (None, [_P]),
+    # src/api/python_support.c
+    "etn_config_json": (_P, [_P]),
+    "etn_layer_param_count": (_Z, [_P, _Z]),
+    "etn_layer_param_name": (_S, [_P, _Z, _Z]),
+    "etn_layer_param_size": (_Z, [_P, _Z, _Z]),
+    "etn_layer_param_type": (_S, [_P, _Z, _Z]),
+    "etn_layer_param_values": (_I, [_P, _Z, _Z, _D, _I]),
+    "etn_trace_batch": (_I, [_P, _D, _Z, _Z, _D, _I]),
+}
+# Back ends that are being written; bound when the library has them.
+_OPTIONAL = {
+    "etn_verify": (_I, [_P, _S, _D, _Z]),
+    "etn_synth": (_I, [_P, _S, _S]),
+    "etn_report_json": (_P, [_P]),
+}
+
+
+def _candidates():
+    env = os.environ.get("ETCHNN_LIB")
+    if env:
+        yield pathlib.Path(env)
+        return
+    yield _HERE / "libetchnn.so"                      # installed by pip
+    root = _HERE.parent.parent                        # a source checkout: python/etchnn/
+    yield root / "build" / "libetchnn.so"
+    yield root / "build" / "py" / "libetchnn.so"
+
+
+def _load():
+    tried = []
+    for p in _candidates():
+        tried.append(str(p))
+        if p.exists():
+            lib = ctypes.CDLL(str(p))
+            for name, (res, args) in _SIGNATURES.items():
+                f = getattr(lib, name)
+                f.restype, f.argtypes = res, args
+            for name, (res, args) in _OPTIONAL.items():
+                f = getattr(lib, name, None)
+                if f is not None:
+                    f.restype, f.argtypes = res, args
+            lib.path = str(p)
+            return lib
+    raise EtchnnError("the etchnn C library was not found; looked at: " + ", ".join(tried) +
+                      " (build it with `make`, install the package with `pip install .`, or set ETCHNN_LIB)")
+
+
+_lib = None
+
+
+def lib():
+    global _lib
+    if _lib is None:
+        _lib = _load()
+    return _lib
+
+
+def _dptr(a):
+    return a.ctypes.data_as(_D)
+
+
+def _i64ptr(a):
+    return a.ctypes.data_as(_I64)
+
+
+def _str(b):
+    return None if b is None else b.decode()
+
+
+class Model:
+    """One EtnModel: freed with the Python object."""
+
+    def __init__(self):
+        self.lib = lib()
+        self.ptr = self.lib.etn_model_new()
+        if not self.ptr:
+            raise MemoryError("etn_model_new")
+
+    def __del__(self):
+        ptr, self.ptr = getattr(self, "ptr", None), None
+        if ptr:
+            self.lib.etn_model_free(ptr)
+
+    def has(self, name):
+        """Whether the library has C function `name` (back ends land over time)."""
+        return getattr(self.lib, name, None) is not None
+
+    def error(self):
+        return _str(self.lib.etn_error(self.ptr)) or "unknown error"
+
+    def _check(self, rc):
+        if rc != 0:
+            raise EtchnnError(self.error(), internal=(rc == 3))
+
+    def _check_ptr(self, p):
+        if p is None:
+            raise EtchnnError(self.error())
+        return p
+
+    # loading and configuring
+    def load(self, path):
+        self._check(self.lib.etn_load(self.ptr, os.fsencode(path)))
+
+    def load_onnx(self, data, name):
+        self._check(self.lib.etn_load_onnx_buffer(self.ptr, data, len(data), name.encode()))
+
+    def config_text(self, text, origin="<config>"):
+        self._check(self.lib.etn_config_text(self.ptr, text.encode(), origin.encode()))
+
+    def set_option(self, key, value):
+        self._check(self.lib.etn_set_option(self.ptr, key.encode(), str(value).encode()))
+
+    def compile(self):
+        self._check(self.lib.etn_compile(self.ptr))
+
+    def dump_text(self):
+        return _str(self.lib.etn_dump_text(self.ptr))
+
+    def config_template(self, granularity):
+        return _str(self._check_ptr(self.lib.etn_config_template(self.ptr, granularity.encode())))
+
+    def config_json(self):
+        p = self._check_ptr(self.lib.etn_config_json(self.ptr))
+        try:
+            return ctypes.string_at(p).decode()
+        finally:
+            self.lib.etn_free(p)
+
+    # shapes and types
+    def input_size(self):
+        return self.lib.etn_input_size(self.ptr)
+
+    def output_size(self):
+        return self.lib.etn_output_size(self.ptr)
+
+    def input_type(self):
+        return _str(self.lib.etn_input_type(self.ptr))
+
+    def output_type(self):
+        return _str(self.lib.etn_output_type(self.ptr))
+
+    # running
+    def predict(self, x, float_mode=False):
+        n = x.shape[0]
+        y = np.empty((n, self.output_size()), dtype=np.float64)
+        self._check(self.lib.etn_predict(self.ptr, _dptr(x), _dptr(y), n, int(bool(float_mode))))
+        return y
+
+    def predict_raw(self, x):
+        n = x.shape[0]
+        y = np.empty((n, self.output_size()), dtype=np.int64)
+        self._check(self.lib.etn_predict_raw(self.ptr, _dptr(x), _i64ptr(y), n))
+        return y
+
+    def predict_codes(self, x):
+        n = x.shape[0]
+        y = np.empty((n, self.output_size()), dtype=np.int64)
+        self._check(self.lib.etn_predict_codes(self.ptr, _i64ptr(x), _i64ptr(y), n))
+        return y
+
+    # layers
+    def layers(self):
+        L = self.lib
+        out = []
+        for k in range(L.etn_layer_count(self.ptr)):
+            params = []
+            for j in range(L.etn_layer_param_count(self.ptr, k)):
+                params.append({"name": _str(L.etn_layer_param_name(self.ptr, k, j)),
+                               "size": L.etn_layer_param_size(self.ptr, k, j),
+                               "type": _str(L.etn_layer_param_type(self.ptr, k, j))})
+            out.append({"index": k,
+                        "name": _str(L.etn_layer_name(self.ptr, k)),
+                        "class": _str(L.etn_layer_class(self.ptr, k)),
+                        "size": L.etn_layer_size(self.ptr, k),
+                        "type": _str(L.etn_layer_type(self.ptr, k)),
+                        "params": params})
+        return out
+
+    def param_values(self, layer, k, size, float_mode=False):
+        out = np.empty(size, dtype=np.float64)
+        self._check(self.lib.etn_layer_param_values(self.ptr, layer, k, _dptr(out), int(bool(float_mode))))
+        return out
+
+    def trace(self, x, layer, size, float_mode=False):
+        n = x.shape[0]
+        out = np.empty((n, size), dtype=np.float64)
+        self._check(self.lib.etn_trace_batch(self.ptr, _dptr(x), n, layer, _dptr(out), int(bool(float_mode))))
+        return out
+
+    def report_json(self):
+        p = self._check_ptr(self.lib.etn_report_json(self.ptr))
+        try:
+            return ctypes.string_at(p).decode()
+        finally:
+            self.lib.etn_free(p)
+
+    def write(self, directory):
+        self._check(self.lib.etn_write(self.ptr, os.fsencode(directory)))

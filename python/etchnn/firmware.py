@@ -1,0 +1,269 @@
+"""convert() and config_from_model(): from a trained model to a Firmware, the
+compiled network with its bit-exact emulator, back ends and report."""
+import copy
+import json
+import os
+import pathlib
+import re
+
+import numpy as np
+
+from . import _lib
+from .errors import EtchnnError, NotAvailableError
+from .frontends import load_into
+
+DEFAULT_PRECISION = "fixed<16,6>"
+_PRECISION_VARS = ("default", "result", "weight", "bias", "accum")
+
+
+def _load(model, input_shape, project_name, keras_weights=None):
+    m = _lib.Model()
+    load_into(m, model, input_shape=input_shape, name=project_name, keras_weights=keras_weights)
+    return m
+
+
+def config_from_model(model, granularity="model", default_precision=DEFAULT_PRECISION, input_shape=None,
+                      project_name="myproject", keras_weights=None):
+    """A complete configuration for `model` as a dict with the keys the CLI
+    reads (Model, and LayerType or LayerName), every precision set to
+    default_precision (table types keep their own defaults).  Edit it and pass
+    it to convert(config=...)."""
+    if granularity not in ("model", "type", "name"):
+        raise EtchnnError(f"granularity: expected one of model, type, name, got '{granularity}'")
+    m = _load(model, input_shape, project_name, keras_weights)
+    text = m.config_template(granularity)
+    # the template's Model.Weights key is read as WeightQuant (see the note in python/README.md)
+    text = re.sub(r"(?m)^(\s+)Weights:", r"\1WeightQuant:", text)
+    parser = _lib.Model()
+    parser.config_text(text, "<template>")
+    cfg = json.loads(parser.config_json())
+
+    def walk(d):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                walk(v)
+            elif k in _PRECISION_VARS and v == DEFAULT_PRECISION:
+                d[k] = default_precision
+    walk(cfg)
+    return cfg
+
+
+def _read_config(config):
+    """config (None, dict, path or YAML/JSON text) -> (dict or None, text, origin)."""
+    if config is None:
+        return None, None, None
+    if isinstance(config, dict):
+        return copy.deepcopy(config), None, "<config dict>"
+    if isinstance(config, (str, os.PathLike)) and (isinstance(config, os.PathLike) or "\n" not in config) \
+            and pathlib.Path(config).suffix in (".yml", ".yaml", ".json"):
+        p = pathlib.Path(config)
+        if not p.exists():
+            raise EtchnnError(f"{p}: cannot open the configuration: no such file")
+        return None, p.read_text(), str(p)
+    if isinstance(config, str):
+        return None, config, "<config text>"
+    raise EtchnnError(f"config: expected a dict, a .yml/.json path or YAML/JSON text, got {type(config).__name__}")
+
+
+def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_shape=None, project_name="myproject",
+            precision=None, tables=None, weight_quant=None, keras_weights=None):
+    """Compile `model` into a Firmware.
+
+    model        a path to a file the CLI reads (.onnx, .keras, .h5, .json),
+                 an onnx.ModelProto or its bytes, a torch.nn.Module (with
+                 input_shape, the shape of one event; inferred from a first
+                 Linear layer), or a Keras 3 keras.Model.
+    config       a dict as config_from_model() returns (or hls4ml writes),
+                 a .yml/.json path, or YAML/JSON text; None: fixed<16,6>.
+    clock_mhz    target clock; written to the config's Model.ClockPeriod
+                 (default 200 MHz, or the config's ClockPeriod).
+    precision    a type for every variable not set by the config (the CLI's
+                 --precision); tables 'exact'|'hls4ml'; weight_quant
+                 'exact'|'hls4ml' (the CLI's --tables, --weight-quant).
+    """
+    m = _load(model, input_shape, project_name, keras_weights)
+    cfg, text, origin = _read_config(config)
+    if text is not None:
+        m.config_text(text, origin)
+        cfg = json.loads(m.config_json())
+        origin = "<config>"
+    cfg = cfg if cfg is not None else {"Model": {"Precision": DEFAULT_PRECISION}}
+    root = cfg.get("HLSConfig", cfg)
+    model_cfg = root.setdefault("Model", {})
+    if clock_mhz is None:
+        period = model_cfg.get("ClockPeriod") or cfg.get("ClockPeriod")   # hls4ml puts it at the top
+        clock_mhz = 1000.0 / float(period) if period else 200.0
+    if clock_mhz <= 0:
+        raise EtchnnError(f"clock_mhz: expected a positive frequency, got {clock_mhz}")
+    model_cfg["ClockPeriod"] = 1000.0 / clock_mhz
+    m.config_text(json.dumps(cfg), origin or "<config dict>")
+    for key, value in (("precision", precision), ("tables", tables), ("weight_quant", weight_quant)):
+        if value is not None:
+            m.set_option(key, value)
+    m.compile()
+    return Firmware(m, model, cfg, output_dir, clock_mhz, project_name)
+
+
+class Report(dict):
+    """fw.report(): a dict; printing it gives a table."""
+
+    def __str__(self):
+        lines = [f"etchnn {self['version']}  project {self['project']}  model {self['model']}  "
+                 f"clock {self['clock_mhz']:g} MHz",
+                 f"input  {self['input']['size']:>5} x {self['input']['type']}",
+                 f"output {self['output']['size']:>5} x {self['output']['type']}",
+                 f"parameters {self['parameters']}"]
+        for key in ("latency_cycles", "latency_ns", "ii"):
+            if self.get(key) is not None:
+                lines.append(f"{key} {self[key]}")
+        rows = [("#", "layer", "class", "out", "result type", "weight type", "bias type", "params")]
+        for L in self["layers"]:
+            ps = L["params"]
+            rows.append((str(L["index"]), L["name"], L["class"], str(L["size"]), L["type"] or "-",
+                         ps[0]["type"] if len(ps) > 0 else "", ps[1]["type"] if len(ps) > 1 else "",
+                         str(sum(p["size"] for p in ps)) if ps else ""))
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        for i, r in enumerate(rows):
+            lines.append("  ".join(s.ljust(w) for s, w in zip(r, widths)).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        if self.get("resources"):
+            lines.append("resources: " + ", ".join(f"{k} {v}" for k, v in self["resources"].items()))
+        else:
+            lines.append("latency and resources: not available until the Verilog back end is in this build")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+class Firmware:
+    """A compiled network.  predict/trace run the bit-exact C emulator in this
+    process; write() writes the back ends into output_dir."""
+
+    def __init__(self, m, model, config, output_dir, clock_mhz, project_name):
+        self._m = m
+        self.model = model
+        self.config = config
+        self.output_dir = pathlib.Path(output_dir)
+        self.clock_mhz = clock_mhz
+        self.project_name = project_name
+        self.input_size = m.input_size()
+        self.output_size = m.output_size()
+        self.input_type = m.input_type()
+        self.output_type = m.output_type()
+        self._layers = m.layers()
+
+    def __repr__(self):
+        return (f"<etchnn.Firmware {self.project_name}: {self.input_size} x {self.input_type} -> "
+                f"{self.output_size} x {self.output_type}, {len(self._layers)} layers>")
+
+    # ---- running ----------------------------------------------------------
+    def _events(self, x):
+        x = np.asarray(x)
+        if x.dtype == object or not np.issubdtype(x.dtype, np.number):
+            raise EtchnnError(f"x: expected a numeric array, got dtype {x.dtype}")
+        single = x.ndim == 1 and x.size == self.input_size
+        x = x.reshape(1, -1) if single else x.reshape(x.shape[0], -1) if x.ndim >= 1 else x
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise EtchnnError(f"x: expected events of {self.input_size} values (shape (n, {self.input_size})), "
+                              f"got shape {np.shape(x)}")
+        return np.ascontiguousarray(x, dtype=np.float64), single
+
+    def predict(self, x, float_mode=False):
+        """Outputs for events x (n, inputs): the exact value of every
+        fixed-point output, as float64 (n, outputs).  float_mode=True runs the
+        same compiled graph in double precision."""
+        x, single = self._events(x)
+        y = self._m.predict(x, float_mode)
+        return y[0] if single else y
+
+    def predict_codes(self, x):
+        """The raw integer codes of the output type (int64)."""
+        x, single = self._events(x)
+        y = self._m.predict_raw(x)
+        return y[0] if single else y
+
+    def trace(self, x, float_mode=False):
+        """Per-layer outputs: {layer name: array (n, layer size)}, in
+        execution order (a dict keeps it)."""
+        x, single = self._events(x)
+        out = {}
+        for L in self._layers:
+            y = self._m.trace(x, L["index"], L["size"], float_mode)
+            out[L["name"]] = y[0] if single else y
+        return out
+
+    def layers(self):
+        """[{index, name, class, size, type, params: [{name, size, type}]}]."""
+        return copy.deepcopy(self._layers)
+
+    def weights(self, layer, float_mode=False):
+        """{param name: values} of a layer (by name or index): the exact
+        values of their fixed-point codes, or (float_mode) the float values
+        after folding."""
+        L = self._layer(layer)
+        return {p["name"]: self._m.param_values(L["index"], j, p["size"], float_mode)
+                for j, p in enumerate(L["params"])}
+
+    def _layer(self, layer):
+        for L in self._layers:
+            if layer in (L["name"], L["index"]):
+                return L
+        raise EtchnnError(f"layer '{layer}': expected one of {', '.join(L['name'] for L in self._layers)}")
+
+    def compile(self):
+        """For hls4ml habits: the emulator is already compiled in-process."""
+        return self
+
+    # ---- back ends --------------------------------------------------------
+    def write(self, output_dir=None):
+        """Write every back end into output_dir (OUT/c/NAME.c, NAME.h: the
+        standalone C emulator; later OUT/verilog) plus OUT/etchnn_config.json
+        and OUT/report.json.  Returns the directory."""
+        d = pathlib.Path(output_dir) if output_dir is not None else self.output_dir
+        d.mkdir(parents=True, exist_ok=True)
+        self._m.write(os.fspath(d))
+        (d / "etchnn_config.json").write_text(json.dumps(self.config, indent=2) + "\n")
+        (d / "report.json").write_text(json.dumps(self.report(), indent=2) + "\n")
+        return d
+
+    def report(self):
+        """A Report (dict): types, sizes, parameters per layer; latency and
+        resources once the Verilog back end provides them."""
+        r = Report(version=version(), project=self.project_name, model=_describe(self.model),
+                   clock_mhz=self.clock_mhz,
+                   input={"size": self.input_size, "type": self.input_type},
+                   output={"size": self.output_size, "type": self.output_type},
+                   parameters=sum(p["size"] for L in self._layers for p in L["params"]),
+                   layers=self.layers(), latency_cycles=None, latency_ns=None, ii=None, resources=None)
+        if self._m.has("etn_report_json"):
+            r.update(json.loads(self._m.report_json()))
+        return r
+
+    def verify(self, x=None, n=10000):
+        """Simulate the generated Verilog (Verilator) against the emulator,
+        bit for bit, on x or n random events."""
+        self._need("etn_verify", "verify", "the Verilog back end and Verilator")
+        raise NotAvailableError("fw.verify: the C library has etn_verify but this package does not call it yet")
+
+    def synth(self, target="xilinx"):
+        """Synthesize the generated Verilog (Yosys) for target; returns the
+        resource and timing report."""
+        self._need("etn_synth", "synth", "the Verilog back end and Yosys")
+        raise NotAvailableError("fw.synth: the C library has etn_synth but this package does not call it yet")
+
+    def _need(self, cfunc, what, needs):
+        if not self._m.has(cfunc):
+            raise NotAvailableError(f"fw.{what}(): this build of etchnn has no Verilog back end yet "
+                                    f"({what} needs {needs}); predict, trace, write (standalone C) and report work")
+
+
+def _describe(model):
+    if isinstance(model, (str, os.PathLike)):
+        return os.fspath(model)
+    return f"{type(model).__module__}.{type(model).__name__}"
+
+
+def version():
+    from . import __version__
+    return __version__

@@ -1,0 +1,263 @@
+"""From what a user holds to a loaded EtnModel: a file path, an onnx.ModelProto,
+ONNX bytes, a torch.nn.Module or a Keras 3 model.
+
+torch:  exported in memory with torch.onnx.export (the TorchScript exporter,
+        dynamo=False), ONNX nodes renamed after their modules ('/fc1/Gemm' ->
+        'fc1'), then read by the C ONNX front end.
+Keras:  translated layer by layer in Python into an in-memory ONNX graph whose
+        nodes carry the Keras layer names (Dense(activation='relu', name='fc1')
+        -> 'fc1' and 'fc1_relu', as hls4ml names them); any backend.  When the
+        C Keras front end can read a model object, only keras_to_onnx's caller
+        changes.
+torch, keras and onnx are imported only when such a model is passed."""
+import io
+import os
+import pathlib
+import sys
+
+import numpy as np
+
+from .errors import EtchnnError
+
+MODEL_SUFFIXES = (".onnx", ".keras", ".h5", ".json")
+
+
+def kind_of(model):
+    """'path', 'onnx', 'bytes', 'torch' or 'keras'."""
+    if isinstance(model, (str, os.PathLike)):
+        return "path"
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return "bytes"
+    mods = {c.__module__.split(".")[0] for c in type(model).__mro__}
+    if "onnx" in mods and hasattr(model, "graph"):
+        return "onnx"
+    if "torch" in mods:
+        return "torch"
+    if "keras" in mods or "tf_keras" in mods:
+        return "keras"
+    raise EtchnnError(f"cannot convert a {type(model).__module__}.{type(model).__name__}: expected a path to a model file "
+                      f"({', '.join(MODEL_SUFFIXES)}), an onnx.ModelProto, ONNX bytes, a torch.nn.Module or a keras.Model")
+
+
+def load_into(m, model, input_shape=None, name="myproject", keras_weights=None):
+    """Load `model` into the _lib.Model m."""
+    kind = kind_of(model)
+    if kind == "path":
+        path = pathlib.Path(model)
+        if keras_weights is not None:
+            m.set_option("weights_file", os.fspath(keras_weights))
+        m.load(os.fspath(path))
+        return
+    if kind == "bytes":
+        m.load_onnx(bytes(model), f"{name}.onnx")
+    elif kind == "onnx":
+        m.load_onnx(model.SerializeToString(), f"{name}.onnx")
+    elif kind == "torch":
+        m.load_onnx(torch_to_onnx(model, input_shape).SerializeToString(), f"{name}.onnx")
+    else:
+        m.load_onnx(keras_to_onnx(model).SerializeToString(), f"{name}.onnx")
+
+
+def _need(module, why):
+    try:
+        return __import__(module)
+    except ImportError as e:
+        raise EtchnnError(f"{why} needs the '{module}' package: pip install {module}") from e
+
+
+# ---- PyTorch -------------------------------------------------------------
+
+def torch_input_shape(model, input_shape):
+    """The per-event input shape: given, or the first Linear's in_features."""
+    if input_shape is not None:
+        return tuple(int(d) for d in (input_shape if hasattr(input_shape, "__len__") else (input_shape,)))
+    import torch
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.Linear):
+            return (mod.in_features,)
+        if isinstance(mod, (torch.nn.Conv1d, torch.nn.Conv2d)):
+            break
+    raise EtchnnError(f"torch model {type(model).__name__}: pass input_shape=(features, ...) "
+                      "(the shape of one event, without the batch dimension)")
+
+
+def torch_to_onnx(model, input_shape=None):
+    torch = _need("torch", "a torch model")
+    onnx = _need("onnx", "converting a torch model")
+    shape = torch_input_shape(model, input_shape)
+    was_training = model.training
+    model.eval()
+    buf = io.BytesIO()
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dtype = next((p.dtype for p in model.parameters()), torch.float32)
+            torch.onnx.export(model, (torch.zeros((1, *shape), dtype=dtype),), buf, dynamo=False,
+                              input_names=["input"], output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    except Exception as e:  # the exporter's own message says which op it could not export
+        raise EtchnnError(f"torch model {type(model).__name__}: ONNX export failed: {e}") from e
+    finally:
+        model.train(was_training)
+    proto = onnx.load_from_string(buf.getvalue())
+    _name_after_modules(proto)
+    return proto
+
+
+def _name_after_modules(proto):
+    """'/fc1/Gemm' -> 'fc1', '/net/0/Gemm' -> 'net_0'; the op is kept when a
+    module holds several nodes or the node is in the top forward()."""
+    paths = []
+    for n in proto.graph.node:
+        parts = [p for p in n.name.split("/") if p]
+        paths.append("_".join(parts[:-1]) if len(parts) > 1 else "")
+    count = {}
+    for p in paths:
+        count[p] = count.get(p, 0) + 1
+    for n, p in zip(proto.graph.node, paths):
+        if n.op_type in ("Constant", "Identity", "Shape", "Gather", "Unsqueeze", "Concat"):
+            continue
+        if p and count[p] == 1:
+            n.name = p
+        elif p:
+            n.name = f"{p}_{n.op_type.lower()}"
+
+
+# ---- Keras 3 ---------------------------------------------------------------
+
+_KERAS_ACT = {
+    "relu": ("Relu", {}), "sigmoid": ("Sigmoid", {}), "tanh": ("Tanh", {}),
+    "softmax": ("Softmax", {"axis": -1}), "hard_sigmoid": ("HardSigmoid", {"alpha": 1.0 / 6.0, "beta": 0.5}),
+    "leaky_relu": ("LeakyRelu", {"alpha": 0.2}), "relu6": ("Clip", None),
+}
+KERAS_LAYERS = ("InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "Softmax", "BatchNormalization",
+                "Dropout", "Flatten", "Reshape", "Add")
+
+
+class _OnnxBuilder:
+    def __init__(self, onnx):
+        self.onnx, self.h = onnx, onnx.helper
+        self.nodes, self.inits = [], []
+
+    def const(self, name, array):
+        self.inits.append(self.onnx.numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
+        return name
+
+    def node(self, op, inputs, name, **attrs):
+        out = f"{name}_out"
+        self.nodes.append(self.h.make_node(op, inputs, [out], name=name, **attrs))
+        return out
+
+
+def _keras_activation(b, act, x, name):
+    if act in (None, "linear"):
+        return x
+    if act not in _KERAS_ACT:
+        raise EtchnnError(f"Keras layer '{name}': activation '{act}' is not supported; expected one of "
+                          f"{', '.join(['linear', *_KERAS_ACT])}")
+    op, attrs = _KERAS_ACT[act]
+    if op == "Clip":
+        return b.node("Clip", [x, b.const(f"{name}_min", 0.0), b.const(f"{name}_max", 6.0)], name)
+    return b.node(op, [x], name, **attrs)
+
+
+def _keras_layer(b, layer, xs, rank):
+    """Append the ONNX nodes of one Keras layer; returns the output name."""
+    cls, name, cfg = type(layer).__name__, layer.name, layer.get_config()
+    x = xs[0]
+    w = [np.asarray(v) for v in layer.get_weights()]
+    if cls == "Dense":
+        kernel = w[0]
+        bias = w[1] if cfg.get("use_bias", True) else np.zeros(kernel.shape[1])
+        if rank == 1:
+            y = b.node("Gemm", [x, b.const(f"{name}_kernel", kernel), b.const(f"{name}_bias", bias)], name)
+        else:
+            y = b.node("MatMul", [x, b.const(f"{name}_kernel", kernel)], name)
+            y = b.node("Add", [y, b.const(f"{name}_bias", bias)], f"{name}_bias")
+        act = cfg.get("activation")
+        return _keras_activation(b, act, y, f"{name}_{act}")
+    if cls == "Activation":
+        return _keras_activation(b, cfg["activation"], x, name)
+    if cls == "ReLU":
+        if cfg.get("negative_slope", 0) or cfg.get("threshold", 0):
+            raise EtchnnError(f"Keras layer '{name}' (ReLU): negative_slope and threshold are not supported")
+        if cfg.get("max_value") is not None:
+            return b.node("Clip", [x, b.const(f"{name}_min", 0.0), b.const(f"{name}_max", cfg["max_value"])], name)
+        return b.node("Relu", [x], name)
+    if cls == "LeakyReLU":
+        return b.node("LeakyRelu", [x], name, alpha=float(cfg.get("negative_slope", cfg.get("alpha", 0.3))))
+    if cls == "Softmax":
+        axis = cfg.get("axis", -1)
+        if not isinstance(axis, int):
+            raise EtchnnError(f"Keras layer '{name}' (Softmax): expected one axis, got {axis}")
+        return b.node("Softmax", [x], name, axis=axis)
+    if cls == "BatchNormalization":
+        axis = cfg.get("axis", -1)
+        if axis not in (-1, rank):
+            raise EtchnnError(f"Keras layer '{name}' (BatchNormalization): expected axis -1, got {axis}")
+        it = iter(w)
+        n = layer.moving_mean.shape[0]
+        gamma = next(it) if cfg.get("scale", True) else np.ones(n)
+        beta = next(it) if cfg.get("center", True) else np.zeros(n)
+        mean, var = next(it), next(it)
+        ins = [x] + [b.const(f"{name}_{k}", v) for k, v in
+                     (("gamma", gamma), ("beta", beta), ("mean", mean), ("var", var))]
+        if rank != 1:
+            raise EtchnnError(f"Keras layer '{name}' (BatchNormalization): expected a 1-D input per event, got rank {rank}")
+        return b.node("BatchNormalization", ins, name, epsilon=float(cfg.get("epsilon", 1e-3)))
+    if cls == "Dropout":
+        return x
+    if cls == "Flatten":
+        return b.node("Flatten", [x], name, axis=1)
+    if cls == "Reshape":
+        b.inits.append(b.onnx.numpy_helper.from_array(np.array([-1, *cfg["target_shape"]], dtype=np.int64),
+                                                      f"{name}_shape"))
+        return b.node("Reshape", [x, f"{name}_shape"], name)
+    if cls == "Add":
+        if len(xs) != 2:
+            raise EtchnnError(f"Keras layer '{name}' (Add): expected 2 inputs, got {len(xs)}")
+        return b.node("Add", xs, name)
+    raise EtchnnError(f"Keras layer '{name}' ({cls}) is not supported by the Python converter; expected one of "
+                      f"{', '.join(KERAS_LAYERS)}")
+
+
+def keras_to_onnx(model):
+    onnx = _need("onnx", "converting a Keras model")
+    graph = getattr(model, "_functional", None) or model
+    if not getattr(graph, "inputs", None):
+        raise EtchnnError(f"Keras model '{model.name}': it has no known input shape; build it (keras.Input(...)) first")
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise EtchnnError(f"Keras model '{model.name}': expected one input and one output, "
+                          f"got {len(graph.inputs)} and {len(graph.outputs)}")
+    b = _OnnxBuilder(onnx)
+    kin = graph.inputs[0]
+    known = {id(kin): "input"}
+    for op in graph.operations:
+        if type(op).__name__ == "InputLayer":
+            continue
+        for node in op._inbound_nodes:
+            ins = node.input_tensors
+            if not ins or not all(id(t) in known for t in ins) or any(id(t) in known for t in node.output_tensors):
+                continue
+            rank = len(ins[0].shape) - 1
+            y = _keras_layer(b, op, [known[id(t)] for t in ins], rank)
+            for t in node.output_tensors:
+                known[id(t)] = y
+    out = graph.outputs[0]
+    if id(out) not in known:
+        raise EtchnnError(f"Keras model '{model.name}': could not follow the graph to its output")
+    # the output tensor gets the name 'output'
+    last = known[id(out)]
+    if last == "input":
+        raise EtchnnError(f"Keras model '{model.name}': it has no layers")
+    for n in b.nodes:
+        n.output[:] = ["output" if o == last else o for o in n.output]
+        n.input[:] = ["output" if i == last else i for i in n.input]
+    h = onnx.helper
+    dims = ["batch", *[int(d) for d in kin.shape[1:]]]
+    odims = ["batch", *[int(d) for d in out.shape[1:]]]
+    g = h.make_graph(b.nodes, model.name,
+                     [h.make_tensor_value_info("input", onnx.TensorProto.FLOAT, dims)],
+                     [h.make_tensor_value_info("output", onnx.TensorProto.FLOAT, odims)], b.inits)
+    return h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="etchnn.keras")
