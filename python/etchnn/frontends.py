@@ -31,10 +31,10 @@ def kind_of(model):
     mods = {c.__module__.split(".")[0] for c in type(model).__mro__}
     if "onnx" in mods and hasattr(model, "graph"):
         return "onnx"
+    if "keras" in mods or "tf_keras" in mods:   # before torch: with KERAS_BACKEND=torch a Keras model is a Module
+        return "keras"
     if "torch" in mods:
         return "torch"
-    if "keras" in mods or "tf_keras" in mods:
-        return "keras"
     raise EtchnnError(f"cannot convert a {type(model).__module__}.{type(model).__name__}: expected a path to a model file "
                       f"({', '.join(MODEL_SUFFIXES)}), an onnx.ModelProto, ONNX bytes, a torch.nn.Module or a keras.Model")
 
