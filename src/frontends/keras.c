@@ -1,9 +1,1763 @@
-/* keras.c — Keras front end (architecture JSON, .h5, .keras) to IR. */
+/* keras.c — Keras front end: architecture JSON + weights .h5, a Keras 2 .h5
+ * (model_config attribute + model_weights), or a Keras 3 .keras archive
+ * (config.json + model.weights.h5), with QKeras layers whose quantizers
+ * become exact fixed-point types.  IR nodes are named after Keras layers. */
 #include "frontends/frontends.h"
+
+#include <cJSON.h>
+#include <ctype.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#define MAX_DEPTH 16        /* nesting of models inside models */
+#define MAX_WEIGHTS 6       /* stored variables per layer */
+#define MAX_IO 16           /* inputs / outputs of a model or a layer call */
+#define MAX_ELEMS (1L << 26)
+
+enum { WL_KERAS2, WL_KERAS3 };
+
+/* A Keras tensor (layer name, output index) and the IR tensor it became. */
+typedef struct {
+    const char *layer;
+    int tensor;
+    int id;
+} Slot;
+
+/* One stored variable of a layer. */
+typedef struct {
+    const char *name;           /* kernel, bias, gamma, ... */
+    int rank;
+    int dims[IR_MAX_RANK];
+    double *data;               /* arena */
+} Weight;
+
+/* A model's weights in a Keras 3 file: layers/<class_snake>[_k]/vars/<i>. */
+typedef struct {
+    char path[512];             /* HDF5 path of the model's group ("" for the root) */
+    struct KUsed {
+        char name[96];
+        int count;
+    } *used;
+    size_t nused, cused;
+} Container;
+
+typedef struct {
+    Graph *g;
+    Diag *d;
+    const char *file;           /* the architecture's file, for messages */
+    const char *wfile;          /* the weights' file, for messages */
+    int keras3;                 /* Keras 3 activation semantics (hard_sigmoid, leaky_relu) */
+    hid_t h5;                   /* weights file, or -1 */
+    hid_t wroot;                /* group holding the weights, or -1 */
+    int wlayout;                /* WL_KERAS2 or WL_KERAS3 */
+    const char *scope[MAX_DEPTH];  /* names of the enclosing models (Keras 2 weights) */
+    int depth;
+    const char **used;          /* layer names handed out so far */
+    size_t nused, cused;
+    cJSON *scratch;             /* quantizers parsed from strings (owned) */
+    /* the layer being imported, for messages */
+    const char *lname;
+    const char *lclass;
+} Importer;
+
+#define LAYER_ERR(im, ...) layer_error((im), (im)->file, __VA_ARGS__)
+#define WEIGHT_ERR(im, ...) layer_error((im), (im)->wfile, __VA_ARGS__)
+
+static int layer_error(Importer *im, const char *file, const char *fmt, ...) ETN_PRINTF(3, 4);
+static int layer_error(Importer *im, const char *file, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return diag_error(im->d, "%s: layer '%s' (%s): %s", file, im->lname, im->lclass, msg);
+}
+
+/* ---- JSON helpers ------------------------------------------------------ */
+
+static const cJSON *jget(const cJSON *o, const char *k)
+{
+    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = jget(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int jis_null(const cJSON *v) { return !v || cJSON_IsNull(v); }
+
+/* A number (booleans count as 0/1); def when absent or null. */
+static double jnum(const cJSON *o, const char *k, double def)
+{
+    const cJSON *v = jget(o, k);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? 1.0 : 0.0;
+    return def;
+}
+
+static int jbool(const cJSON *o, const char *k, int def) { return jnum(o, k, def) != 0.0; }
+
+static const char *kind_of(const cJSON *v)
+{
+    return !v ? "nothing" : cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number" : cJSON_IsArray(v) ? "a list"
+           : cJSON_IsObject(v) ? "a mapping" : cJSON_IsNull(v) ? "null" : "a boolean";
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+/* A unique layer name that is also a C identifier; Keras names are kept as
+ * they are when they already are identifiers (LayerName configs use them). */
+static const char *unique_name(Importer *im, const char *src)
+{
+    char base[128];
+    size_t w = 0;
+    for (const char *c = src; *c && w < sizeof base - 1; c++)
+        base[w++] = isalnum((unsigned char)*c) ? *c : '_';
+    base[w] = 0;
+    if (!w || !isalpha((unsigned char)base[0])) {
+        char tmp[128];
+        snprintf(tmp, sizeof tmp, "l_%s", base);
+        snprintf(base, sizeof base, "%s", tmp);
+    }
+    char cand[160];
+    snprintf(cand, sizeof cand, "%s", base);
+    for (int suffix = 1;; suffix++) {
+        int clash = 0;
+        for (size_t k = 0; k < im->nused && !clash; k++)
+            clash = strcmp(im->used[k], cand) == 0;
+        if (!clash)
+            break;
+        snprintf(cand, sizeof cand, "%s_%d", base, suffix);
+    }
+    const char *name = arena_strdup(&im->g->arena, cand);
+    VEC_PUSH(im->used, im->nused, im->cused, name);
+    return name;
+}
+
+/* Keras's snake_case of a class name: QDense -> q_dense, ReLU -> re_lu. */
+static void snake_case(const char *s, char *out, size_t n)
+{
+    char a[128], b[160];
+    size_t w = 0;
+    for (const char *c = s; *c && w < sizeof a - 1; c++)   /* drop non-word characters */
+        if (isalnum((unsigned char)*c) || *c == '_')
+            a[w++] = *c;
+    a[w] = 0;
+    /* "(.)([A-Z][a-z]+)" -> "\1_\2" */
+    w = 0;
+    for (size_t k = 0; a[k] && w < sizeof b - 2; k++) {
+        if (k > 0 && isupper((unsigned char)a[k]) && islower((unsigned char)a[k + 1]))
+            b[w++] = '_';
+        b[w++] = a[k];
+    }
+    b[w] = 0;
+    /* "([a-z])([A-Z])" -> "\1_\2", then lower case */
+    w = 0;
+    for (size_t k = 0; b[k] && w < n - 2; k++) {
+        if (k > 0 && islower((unsigned char)b[k - 1]) && isupper((unsigned char)b[k]))
+            out[w++] = '_';
+        out[w++] = (char)tolower((unsigned char)b[k]);
+    }
+    out[w] = 0;
+}
+
+/* The Keras 3 weights path of the next layer of class cls in container ct. */
+static void k3_path(Container *ct, const char *cls, char *out, size_t n)
+{
+    char sn[96];
+    snake_case(cls, sn, sizeof sn);
+    size_t k;
+    for (k = 0; k < ct->nused; k++)
+        if (!strcmp(ct->used[k].name, sn))
+            break;
+    if (k == ct->nused) {
+        struct KUsed u;
+        memset(&u, 0, sizeof u);
+        snprintf(u.name, sizeof u.name, "%s", sn);
+        u.count = -1;
+        VEC_PUSH(ct->used, ct->nused, ct->cused, u);
+    }
+    int c = ++ct->used[k].count;
+    if (c == 0)
+        snprintf(out, n, "%s/layers/%s", ct->path, sn);
+    else
+        snprintf(out, n, "%s/layers/%s_%d", ct->path, sn, c);
+}
+
+/* ---- HDF5 -------------------------------------------------------------- */
+
+static int h5_exists(hid_t loc, const char *path)
+{
+    /* check every component: H5Lexists fails on a missing intermediate group */
+    char buf[600];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf; *p; p++) {
+        if (*p != '/' || p == buf)
+            continue;
+        *p = 0;
+        if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0)
+            return 0;
+        *p = '/';
+    }
+    return H5Lexists(loc, buf, H5P_DEFAULT) > 0;
+}
+
+/* A string attribute (fixed or variable length) as a malloc'd string, or NULL. */
+static char *h5_attr_string(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return NULL;
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    char *out = NULL;
+    if (t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
+        if (H5Tis_variable_str(t) > 0) {
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(t));
+            char *s = NULL;
+            if (H5Aread(a, mt, &s) >= 0 && s) {
+                out = strdup(s);
+                H5free_memory(s);
+            }
+            H5Tclose(mt);
+        } else {
+            size_t sz = H5Tget_size(t);
+            if (sz > 0 && sz < (1u << 28)) {
+                hid_t mt = H5Tcopy(t);
+                out = calloc(1, sz + 1);
+                if (out && H5Aread(a, mt, out) < 0) {
+                    free(out);
+                    out = NULL;
+                }
+                H5Tclose(mt);
+            }
+        }
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Aclose(a);
+    return out;
+}
+
+/* A 1-D string-array attribute: *n strings in one malloc'd block (*out,
+ * free with free()).  A missing attribute or an empty numeric array gives 0. */
+static int h5_attr_strings(hid_t obj, const char *name, char ***out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (H5Aexists(obj, name) <= 0)
+        return 0;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    int rc = -1;
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (t < 0 || np < 0 || np > 4096)
+        goto done;
+    if (H5Tget_class(t) != H5T_STRING) {
+        rc = np == 0 ? 0 : -1;   /* Keras writes an empty float array for "no weights" */
+        goto done;
+    }
+    size_t cnt = (size_t)np;
+    if (H5Tis_variable_str(t) > 0) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        char **s = calloc(cnt + 1, sizeof(char *));
+        if (s && H5Aread(a, mt, s) >= 0) {
+            size_t total = 0;
+            for (size_t k = 0; k < cnt; k++)
+                total += (s[k] ? strlen(s[k]) : 0) + 1;
+            char **res = malloc((cnt + 1) * sizeof(char *) + total);
+            if (res) {
+                char *p = (char *)(res + cnt + 1);
+                for (size_t k = 0; k < cnt; k++) {
+                    size_t l = s[k] ? strlen(s[k]) : 0;
+                    memcpy(p, s[k] ? s[k] : "", l + 1);
+                    res[k] = p;
+                    p += l + 1;
+                }
+                res[cnt] = NULL;
+                *out = res;
+                *n = (int)cnt;
+                rc = 0;
+            }
+            for (size_t k = 0; k < cnt; k++)
+                if (s[k])
+                    H5free_memory(s[k]);
+        }
+        free(s);
+        H5Tclose(mt);
+    } else {
+        size_t sz = H5Tget_size(t);
+        if (sz == 0 || sz > 4096)
+            goto done;
+        char *raw = calloc(cnt ? cnt : 1, sz);
+        char **res = malloc((cnt + 1) * sizeof(char *) + cnt * (sz + 1));
+        hid_t mt = H5Tcopy(t);
+        if (raw && res && H5Aread(a, mt, raw) >= 0) {
+            char *p = (char *)(res + cnt + 1);
+            for (size_t k = 0; k < cnt; k++) {
+                memcpy(p, raw + k * sz, sz);
+                p[sz] = 0;
+                res[k] = p;
+                p += sz + 1;
+            }
+            res[cnt] = NULL;
+            *out = res;
+            *n = (int)cnt;
+            res = NULL;
+            rc = 0;
+        }
+        H5Tclose(mt);
+        free(raw);
+        free(res);
+    }
+done:
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Aclose(a);
+    return rc;
+}
+
+/* Read dataset `path` (relative to loc) into w as doubles. */
+static int h5_read_weight(Importer *im, hid_t loc, const char *path, const char *wname, Weight *w)
+{
+    hid_t ds = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (ds < 0)
+        return WEIGHT_ERR(im, "expected a dataset '%s' for %s, got none (or an unreadable one)", path, wname);
+    int rc = -1;
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
+    H5T_class_t cl = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[IR_MAX_RANK];
+    if (cl != H5T_FLOAT && cl != H5T_INTEGER) {
+        WEIGHT_ERR(im, "expected %s '%s' to hold numbers, got HDF5 type class %d", wname, path, (int)cl);
+        goto done;
+    }
+    if (rank < 0 || rank > IR_MAX_RANK - 1) {
+        WEIGHT_ERR(im, "expected %s '%s' of rank <= %d, got rank %d", wname, path, IR_MAX_RANK - 1, rank);
+        goto done;
+    }
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    long n = 1;
+    for (int k = 0; k < rank; k++) {
+        if (dims[k] > (hsize_t)MAX_ELEMS) {
+            WEIGHT_ERR(im, "expected %s '%s' of at most 2^26 elements, got a dimension of %llu", wname, path,
+                       (unsigned long long)dims[k]);
+            goto done;
+        }
+        n *= (long)dims[k];
+        if (n > MAX_ELEMS) {
+            WEIGHT_ERR(im, "expected %s '%s' of at most 2^26 elements, got more", wname, path);
+            goto done;
+        }
+        w->dims[k] = (int)dims[k];
+    }
+    w->rank = rank;
+    w->name = wname;
+    w->data = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
+    if (n > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, w->data) < 0) {
+        WEIGHT_ERR(im, "expected a readable dataset '%s' for %s, got a read error (corrupt file?)", path, wname);
+        goto done;
+    }
+    for (long k = 0; k < n; k++)
+        if (!isfinite(w->data[k])) {
+            WEIGHT_ERR(im, "expected finite values in %s '%s', got %g", wname, path, w->data[k]);
+            goto done;
+        }
+    rc = 0;
+done:
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(ds);
+    return rc;
+}
+
+/* Keras 2 layout: group <top> with attribute weight_names ("<top>/.../<layer>/kernel:0").
+ * The weights of layer im->lname are those whose path names it (all of them
+ * for a top-level layer). */
+static int k2_weights(Importer *im, const char *const *want, int nwant, Weight *w)
+{
+    const char *top = im->depth > 0 ? im->scope[0] : im->lname;
+    if (H5Lexists(im->wroot, top, H5P_DEFAULT) <= 0)
+        return WEIGHT_ERR(im, "expected a weights group '%s', got none", top);
+    hid_t grp = H5Gopen2(im->wroot, top, H5P_DEFAULT);
+    if (grp < 0)
+        return WEIGHT_ERR(im, "expected a weights group '%s', got something else", top);
+    char **names;
+    int n, rc = -1;
+    if (h5_attr_strings(grp, "weight_names", &names, &n) < 0) {
+        H5Gclose(grp);
+        return WEIGHT_ERR(im, "expected a list of strings in the attribute weight_names of group '%s', got another type", top);
+    }
+    for (int k = 0; k < nwant; k++) {
+        int found = -1;
+        for (int j = 0; j < n && found < 0; j++) {
+            /* last component, without ":0", is the variable; an earlier one must be the layer */
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s", names[j]);
+            char *last = strrchr(buf, '/');
+            if (!last)
+                continue;
+            *last++ = 0;
+            char *colon = strchr(last, ':');
+            if (colon)
+                *colon = 0;
+            if (strcmp(last, want[k]))
+                continue;
+            int owner = im->depth == 0;
+            for (char *tok = strtok(buf, "/"); tok && !owner; tok = strtok(NULL, "/"))
+                owner = !strcmp(tok, im->lname);
+            if (owner)
+                found = j;
+        }
+        if (found < 0) {
+            Buf have = {0};
+            for (int j = 0; j < n; j++)
+                buf_printf(&have, "%s%s", j ? ", " : "", names[j]);
+            WEIGHT_ERR(im, "expected a weight '%s' in group '%s', got %s", want[k], top, have.data ? have.data : "none");
+            buf_free(&have);
+            goto done;
+        }
+        if (h5_read_weight(im, grp, names[found], want[k], &w[k]) < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    free(names);
+    H5Gclose(grp);
+    return rc;
+}
+
+/* Does group `path` have a vars subgroup whose name attribute is `name`? (1 yes, 0 no, -1 no attribute) */
+static int k3_vars_named(hid_t root, const char *path, const char *name)
+{
+    char vp[600];
+    snprintf(vp, sizeof vp, "%s/vars", path);
+    if (!h5_exists(root, vp))
+        return 0;
+    hid_t gv = H5Gopen2(root, vp, H5P_DEFAULT);
+    if (gv < 0)
+        return 0;
+    char *s = h5_attr_string(gv, "name");
+    H5Gclose(gv);
+    int r = s ? !strcmp(s, name) : -1;
+    free(s);
+    return r;
+}
+
+/* Keras 3 layout: <container>/layers/<class_snake>[_k]/vars/<i>, in the
+ * layer's variable order; the vars group names its layer in newer files. */
+static int k3_weights(Importer *im, const Container *ct, const char *lpath, const char *const *want, int nwant, Weight *w)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s", lpath[0] == '/' ? lpath + 1 : lpath);
+    if (k3_vars_named(im->wroot, path, im->lname) == 0) {
+        /* look for the group that names this layer among the container's layers */
+        char lp[600];
+        snprintf(lp, sizeof lp, "%s%slayers", ct->path[0] == '/' ? ct->path + 1 : ct->path, ct->path[0] ? "/" : "");
+        int found = 0;
+        if (h5_exists(im->wroot, lp)) {
+            hid_t gl = H5Gopen2(im->wroot, lp, H5P_DEFAULT);
+            H5G_info_t info;
+            if (gl >= 0 && H5Gget_info(gl, &info) >= 0) {
+                for (hsize_t k = 0; k < info.nlinks && !found; k++) {
+                    char nm[256];
+                    if (H5Lget_name_by_idx(gl, ".", H5_INDEX_NAME, H5_ITER_INC, k, nm, sizeof nm, H5P_DEFAULT) < 0)
+                        continue;
+                    char cand[600];
+                    snprintf(cand, sizeof cand, "%s/%s", lp, nm);
+                    if (k3_vars_named(im->wroot, cand, im->lname) == 1) {
+                        snprintf(path, sizeof path, "%s", cand);
+                        found = 1;
+                    }
+                }
+            }
+            if (gl >= 0)
+                H5Gclose(gl);
+        }
+        if (!found)
+            return WEIGHT_ERR(im, "expected the layer's variables under '%s/vars', got no group for this layer", path);
+    }
+    for (int k = 0; k < nwant; k++) {
+        char dp[700];
+        snprintf(dp, sizeof dp, "%s/vars/%d", path, k);
+        if (!h5_exists(im->wroot, dp))
+            return WEIGHT_ERR(im, "expected %d variables (%s%s%s...) under '%s/vars', got no '%d'", nwant, want[0],
+                              nwant > 1 ? ", " : "", nwant > 1 ? want[1] : "", path, k);
+        if (h5_read_weight(im, im->wroot, dp, want[k], &w[k]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int layer_weights(Importer *im, const Container *ct, const char *lpath, const char *const *want, int nwant, Weight *w)
+{
+    if (im->wroot < 0)
+        return WEIGHT_ERR(im, "expected weights for this layer, got no weights file");
+    memset(w, 0, sizeof(Weight) * (size_t)nwant);
+    return im->wlayout == WL_KERAS3 ? k3_weights(im, ct, lpath, want, nwant, w) : k2_weights(im, want, nwant, w);
+}
+
+static void dims_str(int rank, const int *dims, char *out, size_t n)
+{
+    size_t len = (size_t)snprintf(out, n, "[");
+    for (int k = 0; k < rank && len < n; k++)
+        len += (size_t)snprintf(out + len, n - len, "%s%d", k ? "," : "", dims[k]);
+    if (len < n)
+        snprintf(out + len, n - len, "]");
+}
+
+/* ---- QKeras quantizers ------------------------------------------------- */
+
+typedef enum { QZ_BITS, QZ_RELU, QZ_PO2, QZ_BINARY, QZ_TERNARY } QzKind;
+
+typedef struct {
+    QzKind kind;
+    const char *name;           /* as written, for messages */
+    int bits, integer;
+    int symmetric, keep_negative;
+    double scale;               /* alpha: 1 or a power of two */
+    double max_value;           /* po2: NAN if None */
+    int use_01;                 /* binary */
+    double threshold;           /* ternary */
+} Quantizer;
+
+static const struct {
+    const char *name;
+    const char *params[8];
+} qz_params[] = {
+    {"quantized_bits", {"bits", "integer", "symmetric", "keep_negative", "alpha", "use_stochastic_rounding", "scale_axis", "qnoise_factor"}},
+    {"quantized_relu", {"bits", "integer", "use_sigmoid", "negative_slope", "use_stochastic_rounding", "relu_upper_bound",
+                        "is_quantized_clip", "qnoise_factor"}},
+    {"quantized_po2", {"bits", "max_value", "use_stochastic_rounding", "quadratic_approximation", "log2_rounding", "qnoise_factor"}},
+    {"binary", {"use_01", "alpha", "use_stochastic_rounding"}},
+    {"ternary", {"alpha", "threshold", "use_stochastic_rounding", "number_of_unrolls"}},
+};
+
+/* Parse a QKeras quantizer written as a string, "quantized_relu(3,1)" or
+ * "quantized_bits(4, 0, alpha=1)", into {class_name, config}; NULL if the
+ * string is not a call of a known quantizer (message set if malformed). */
+static cJSON *qz_from_string(Importer *im, const char *s, int *bad)
+{
+    *bad = 0;
+    const char *open = strchr(s, '(');
+    size_t nlen = open ? (size_t)(open - s) : strlen(s);
+    while (nlen > 0 && isspace((unsigned char)s[nlen - 1]))
+        nlen--;
+    int q = -1;
+    for (size_t k = 0; k < ETN_COUNTOF(qz_params); k++)
+        if (strlen(qz_params[k].name) == nlen && !strncmp(qz_params[k].name, s, nlen))
+            q = (int)k;
+    if (q < 0)
+        return NULL;
+    cJSON *obj = cJSON_CreateObject(), *cfg = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "class_name", qz_params[q].name);
+    cJSON_AddItemToObject(obj, "config", cfg);
+    cJSON_AddItemToArray(im->scratch, obj);
+    if (!open)
+        return obj;
+    const char *close = strrchr(open, ')');
+    if (!close) {
+        *bad = 1;
+        LAYER_ERR(im, "expected a quantizer call such as quantized_bits(6,0), got '%s' (no closing parenthesis)", s);
+        return NULL;
+    }
+    char args[256];
+    snprintf(args, sizeof args, "%.*s", (int)(close - open - 1), open + 1);
+    int pos = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(args, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*tok))
+            tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && isspace((unsigned char)end[-1]))
+            *--end = 0;
+        if (!*tok)
+            continue;
+        const char *key = NULL;
+        char *eq = strchr(tok, '=');
+        if (eq) {
+            *eq = 0;
+            key = tok;
+            char *ke = eq;
+            while (ke > tok && isspace((unsigned char)ke[-1]))
+                *--ke = 0;
+            tok = eq + 1;
+            while (isspace((unsigned char)*tok))
+                tok++;
+        } else {
+            if (pos >= 8 || !qz_params[q].params[pos]) {
+                *bad = 1;
+                LAYER_ERR(im, "expected at most %d positional arguments in '%s'", pos, s);
+                return NULL;
+            }
+            key = qz_params[q].params[pos++];
+        }
+        cJSON *v;
+        char *num_end;
+        double x = strtod(tok, &num_end);
+        if (num_end != tok && *num_end == 0)
+            v = cJSON_CreateNumber(x);
+        else if (!strcmp(tok, "True") || !strcmp(tok, "true"))
+            v = cJSON_CreateBool(1);
+        else if (!strcmp(tok, "False") || !strcmp(tok, "false"))
+            v = cJSON_CreateBool(0);
+        else if (!strcmp(tok, "None"))
+            v = cJSON_CreateNull();
+        else {
+            size_t l = strlen(tok);
+            if (l >= 2 && (tok[0] == '\'' || tok[0] == '"') && tok[l - 1] == tok[0]) {
+                tok[l - 1] = 0;
+                tok++;
+            }
+            v = cJSON_CreateString(tok);
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, key);
+        cJSON_AddItemToObject(cfg, key, v);
+    }
+    return obj;
+}
+
+static int is_pow2(double v) { int e; return v > 0 && frexp(v, &e) == 0.5; }
+
+/* Read a quantizer spec (mapping or string) into q.  Returns 1 if it is a
+ * quantizer, 0 if not (e.g. a plain activation name), -1 on error. */
+static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer *q)
+{
+    memset(q, 0, sizeof *q);
+    if (jis_null(spec))
+        return 0;
+    const cJSON *obj = spec;
+    if (cJSON_IsString(spec)) {
+        int bad;
+        obj = qz_from_string(im, spec->valuestring, &bad);
+        if (bad)
+            return -1;
+        if (!obj)
+            return 0;
+    }
+    if (!cJSON_IsObject(obj))
+        return LAYER_ERR(im, "expected %s to be a quantizer (a mapping or a string), got %s", what, kind_of(spec));
+    const char *cls = jstr(obj, "class_name");
+    const cJSON *c = jget(obj, "config");
+    if (!cls)
+        return LAYER_ERR(im, "expected %s with a class_name, got none", what);
+    q->name = cls;
+    if (jnum(c, "qnoise_factor", 1.0) != 1.0)
+        return LAYER_ERR(im, "expected %s with qnoise_factor 1 (a fully quantized forward pass), got %g", what,
+                         jnum(c, "qnoise_factor", 1.0));
+    const cJSON *alpha = jget(c, "alpha");
+    q->scale = 1.0;
+    if (alpha && !cJSON_IsNull(alpha)) {
+        if (!cJSON_IsNumber(alpha) || !is_pow2(alpha->valuedouble))
+            return LAYER_ERR(im, "expected %s %s with alpha 1 or a power of two, got %s%s%s (per-channel scales are not "
+                                 "supported yet)", what, cls, cJSON_IsString(alpha) ? "'" : "",
+                             cJSON_IsString(alpha) ? alpha->valuestring : kind_of(alpha), cJSON_IsString(alpha) ? "'" : "");
+        q->scale = alpha->valuedouble;
+    }
+    if (!strcmp(cls, "quantized_bits")) {
+        q->kind = QZ_BITS;
+        q->bits = (int)jnum(c, "bits", 8);
+        q->integer = (int)jnum(c, "integer", 0);
+        q->symmetric = jbool(c, "symmetric", 0);
+        q->keep_negative = jbool(c, "keep_negative", 1);
+        if (q->bits < 1 || q->bits > 32 || q->bits - q->keep_negative < 0 || q->integer < -32 || q->integer > 32)
+            return LAYER_ERR(im, "expected %s quantized_bits with 1..32 bits and integer in -32..32, got bits=%d integer=%d",
+                             what, q->bits, q->integer);
+    } else if (!strcmp(cls, "quantized_relu")) {
+        q->kind = QZ_RELU;
+        q->bits = (int)jnum(c, "bits", 8);
+        q->integer = (int)jnum(c, "integer", 0);
+        if (jnum(c, "negative_slope", 0) != 0 || jbool(c, "use_sigmoid", 0))
+            return LAYER_ERR(im, "expected %s quantized_relu without negative_slope and use_sigmoid, got them set "
+                                 "(not supported yet)", what);
+        if (!jbool(c, "is_quantized_clip", 1) && !jis_null(jget(c, "relu_upper_bound")))
+            return LAYER_ERR(im, "expected %s quantized_relu without relu_upper_bound, got one (not supported yet)", what);
+        if (q->bits < 1 || q->bits > 32 || q->integer < -32 || q->integer > 32)
+            return LAYER_ERR(im, "expected %s quantized_relu with 1..32 bits and integer in -32..32, got bits=%d integer=%d",
+                             what, q->bits, q->integer);
+    } else if (!strcmp(cls, "quantized_po2")) {
+        q->kind = QZ_PO2;
+        q->bits = (int)jnum(c, "bits", 8);
+        q->max_value = jnum(c, "max_value", NAN);
+        const char *lr = jstr(c, "log2_rounding");
+        if (jbool(c, "quadratic_approximation", 0) || (lr && strcmp(lr, "rnd")))
+            return LAYER_ERR(im, "expected %s quantized_po2 with log2_rounding 'rnd' and no quadratic_approximation, got "
+                                 "other settings (not supported yet)", what);
+        if (q->bits < 2 || q->bits > 8 || (!isnan(q->max_value) && q->max_value <= 0))
+            return LAYER_ERR(im, "expected %s quantized_po2 with 2..8 bits and a positive max_value, got bits=%d", what,
+                             q->bits);
+    } else if (!strcmp(cls, "binary")) {
+        q->kind = QZ_BINARY;
+        q->use_01 = jbool(c, "use_01", 0);
+    } else if (!strcmp(cls, "ternary")) {
+        q->kind = QZ_TERNARY;
+        q->threshold = jnum(c, "threshold", 0.33);
+    } else {
+        return LAYER_ERR(im, "expected %s to be one of quantized_bits, quantized_relu, quantized_po2, binary, ternary, got "
+                             "'%s'", what, cls);
+    }
+    return 1;
+}
+
+/* The exact type of every value the quantizer produces. */
+static FxType qz_type(const Quantizer *q)
+{
+    int e = 0;
+    frexp(q->scale, &e);
+    int sh = e - 1;                       /* scale = 2^sh */
+    FxType t = {0, 0, 1, FXQ_RND_CONV, FXO_SAT};
+    switch (q->kind) {
+    case QZ_BITS:
+        if (q->bits - q->keep_negative == 0) {   /* a sign: +-1 */
+            t.w = 2;
+            t.i = 2;
+        } else {
+            t.w = (int16_t)q->bits;
+            t.i = (int16_t)(q->integer + q->keep_negative);
+            t.sign = (uint8_t)q->keep_negative;
+            if (q->symmetric && q->keep_negative)
+                t.o = FXO_SAT_SYM;
+        }
+        break;
+    case QZ_RELU:
+        t.w = (int16_t)q->bits;
+        t.i = (int16_t)q->integer;
+        t.sign = 0;
+        break;
+    case QZ_PO2: {
+        int need_sign = isnan(q->max_value) || q->max_value > 1;
+        int eb = q->bits - 1 - need_sign;
+        int min_e = -(1 << eb), max_e = (1 << eb) - 1;
+        if (!isnan(q->max_value)) {
+            int me = (int)nearbyint(log2(q->max_value + 1e-7));
+            max_e = me;
+        }
+        t.i = (int16_t)(max_e + 2);
+        t.w = (int16_t)(max_e + 2 - min_e);
+        if (t.w < 2)
+            t.w = 2;
+        break;
+    }
+    case QZ_BINARY:
+        if (q->use_01) {
+            t.w = 1;
+            t.i = 1;
+            t.sign = 0;
+        } else {
+            t.w = 2;
+            t.i = 2;
+        }
+        break;
+    case QZ_TERNARY:
+        t.w = 2;
+        t.i = 2;
+        break;
+    }
+    t.i = (int16_t)(t.i + sh);
+    return t;
+}
+
+static double round_half_even(double x) { return x - floor(x) == 0.5 ? 2.0 * round(x / 2.0) : round(x); }
+
+/* The quantizer applied to one value, as QKeras computes it. */
+static double qz_apply(const Quantizer *q, double x)
+{
+    switch (q->kind) {
+    case QZ_BITS: {
+        int ub = q->bits - q->keep_negative;
+        if (ub == 0) {
+            double s = x >= 0 ? 1.0 : -1.0;
+            return q->scale * (q->keep_negative ? s : (s + 1.0) / 2.0);
+        }
+        double m = ldexp(1.0, ub), mi = ldexp(1.0, q->integer);
+        double p = round_half_even(x * m / mi);
+        double lo = q->keep_negative ? -m + q->symmetric : 0.0, hi = m - 1;
+        p = p < lo ? lo : p > hi ? hi : p;
+        return q->scale * mi * p / m;
+    }
+    case QZ_RELU: {
+        double m = ldexp(1.0, q->bits), mi = ldexp(1.0, q->integer);
+        double p = round_half_even((x > 0 ? x : 0.0) * m / mi);
+        p = p < 0 ? 0 : p > m - 1 ? m - 1 : p;
+        return mi * p / m;
+    }
+    case QZ_PO2: {
+        FxType t = qz_type(q);
+        int min_e = -fx_frac(t), max_e = t.i - 2;
+        double s = x >= 0 ? 1.0 : -1.0, a = fabs(x), eps = 1e-7;
+        double ex;
+        if (a < eps) {
+            ex = min_e;
+        } else {
+            if (!isnan(q->max_value) && a >= q->max_value)
+                a = q->max_value;
+            ex = round_half_even(log(a) / log(2.0));
+            ex = ex < min_e ? min_e : ex > max_e ? max_e : ex;
+        }
+        return s * ldexp(1.0, (int)ex);
+    }
+    case QZ_BINARY: {
+        double s = x >= 0 ? 1.0 : -1.0;
+        return q->scale * (q->use_01 ? (s + 1.0) / 2.0 : s);
+    }
+    case QZ_TERNARY:
+        return q->scale * (fabs(x) >= q->threshold ? (x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0) : 0.0);
+    }
+    return x;
+}
+
+/* ---- IR construction --------------------------------------------------- */
+
+static int new_node(Importer *im, Op op, const char *lname, const int *in, int nin, int rank, const int *dims)
+{
+    int d[IR_MAX_RANK];
+    memcpy(d, dims, sizeof(int) * (size_t)rank);   /* dims may point into g->t */
+    int out = ir_add_tensor(im->g, lname, rank, d);
+    ir_add_node(im->g, op, lname, im->lclass, in, nin, out);
+    return out;
+}
+
+static int make_input(Importer *im, const char *kname, const cJSON *shape)
+{
+    int dims[IR_MAX_RANK], rank = 0;
+    if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) < 2 || cJSON_GetArraySize(shape) > IR_MAX_RANK - 1)
+        return LAYER_ERR(im, "expected an input shape [batch, d1, ...] of rank 2..%d, got %s", IR_MAX_RANK - 1,
+                         cJSON_IsArray(shape) ? "another rank" : kind_of(shape));
+    int k = 0;
+    for (const cJSON *e = shape->child; e; e = e->next, k++) {
+        if (k == 0)
+            continue;
+        if (!cJSON_IsNumber(e) || e->valuedouble < 1 || e->valuedouble > (1 << 24) || e->valuedouble != floor(e->valuedouble))
+            return LAYER_ERR(im, "expected fixed positive per-sample dimensions, got %s at position %d",
+                             cJSON_IsNull(e) ? "None" : kind_of(e), k);
+        dims[rank++] = (int)e->valuedouble;
+    }
+    const char *lname = unique_name(im, kname);
+    int id = ir_add_tensor(im->g, lname, rank, dims);
+    ir_add_node(im->g, OP_INPUT, lname, "InputLayer", NULL, 0, id);
+    VEC_PUSH(im->g->inputs, im->g->ninputs, im->g->cinputs, id);
+    return id;
+}
+
+/* An activation by Keras name applied to x; returns the result tensor (x for linear). */
+static int add_activation(Importer *im, const char *lname, const char *act, int x)
+{
+    Tensor *tx = &im->g->t[x];
+    int rank = tx->rank, dims[IR_MAX_RANK], in[1] = {x};
+    memcpy(dims, tx->dims, sizeof dims);
+    if (!act || !strcmp(act, "linear"))
+        return x;
+    if (!strcmp(act, "relu"))
+        return new_node(im, OP_RELU, lname, in, 1, rank, dims);
+    if (!strcmp(act, "sigmoid"))
+        return new_node(im, OP_SIGMOID, lname, in, 1, rank, dims);
+    if (!strcmp(act, "tanh"))
+        return new_node(im, OP_TANH, lname, in, 1, rank, dims);
+    if (!strcmp(act, "softmax")) {
+        int out = new_node(im, OP_SOFTMAX, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].axis = rank - 1;
+        return out;
+    }
+    if (!strcmp(act, "hard_sigmoid")) {
+        int out = new_node(im, OP_HARDSIGMOID, lname, in, 1, rank, dims);
+        Node *n = &im->g->n[im->g->nn - 1];
+        n->alpha = im->keras3 ? 1.0 / 6.0 : 0.2;   /* Keras 3: relu6(x + 3) / 6 */
+        n->beta = 0.5;
+        return out;
+    }
+    if (!strcmp(act, "relu6")) {
+        int out = new_node(im, OP_CLIP, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].alpha = 0.0;
+        im->g->n[im->g->nn - 1].beta = 6.0;
+        return out;
+    }
+    if (!strcmp(act, "leaky_relu")) {
+        int out = new_node(im, OP_LEAKYRELU, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].alpha = 0.2;
+        return out;
+    }
+    LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, softmax, hard_sigmoid, relu6, leaky_relu, "
+                  "got '%s'", act);
+    return -1;
+}
+
+/* A QKeras activation quantizer applied to x, as a node whose result type is
+ * the quantizer's (pinned). */
+static int add_quant_activation(Importer *im, const char *lname, const Quantizer *q, int x)
+{
+    Tensor *tx = &im->g->t[x];
+    int rank = tx->rank, dims[IR_MAX_RANK], in[1] = {x};
+    memcpy(dims, tx->dims, sizeof dims);
+    FxType t = qz_type(q);
+    int out;
+    if (q->kind == QZ_RELU || (q->kind == QZ_BITS && !q->keep_negative && q->bits > 0)) {
+        out = new_node(im, OP_RELU, lname, in, 1, rank, dims);   /* relu, then round and saturate */
+    } else if (q->kind == QZ_BITS && q->bits - q->keep_negative > 0) {
+        /* round and saturate: a clip to the type's range with a rounding, saturating result */
+        out = new_node(im, OP_CLIP, lname, in, 1, rank, dims);
+        Node *n = &im->g->n[im->g->nn - 1];
+        n->alpha = ldexp((double)fx_type_min(t), -fx_frac(t));
+        n->beta = ldexp((double)fx_type_max(t), -fx_frac(t));
+    } else {
+        return LAYER_ERR(im, "expected an activation quantizer among quantized_bits (2 bits or more), quantized_relu, got "
+                             "%s (not supported as an activation yet)", q->name);
+    }
+    Tensor *to = &im->g->t[out];
+    to->type = t;
+    to->type_pinned = true;
+    im->g->n[im->g->nn - 1].quantized = true;
+    return out;
+}
+
+/* Give constant c the quantizer's values and its exact type. */
+static void quantize_const(Importer *im, int c, const Quantizer *q)
+{
+    Tensor *t = &im->g->t[c];
+    long n = ir_const_numel(t);
+    for (long k = 0; k < n; k++)
+        t->data[k] = qz_apply(q, t->data[k]);
+    t->type = qz_type(q);
+    t->type_pinned = true;
+}
+
+/* An activation given as a string, a Keras activation mapping, or a QKeras quantizer. */
+static int apply_activation_spec(Importer *im, const char *lname_base, const cJSON *spec, int x)
+{
+    if (jis_null(spec))
+        return x;
+    Quantizer q;
+    int r = qz_parse(im, spec, "the activation", &q);
+    if (r < 0)
+        return -1;
+    const char *act = cJSON_IsString(spec) ? spec->valuestring : jstr(spec, "class_name");
+    if (!r && act && !strcmp(act, "linear"))
+        return x;
+    const char *lname = unique_name(im, lname_base);
+    if (r)
+        return add_quant_activation(im, lname, &q, x);
+    if (!act)
+        return LAYER_ERR(im, "expected an activation name, got %s", kind_of(spec));
+    /* Keras 3 may serialise an activation as a mapping naming a function */
+    return add_activation(im, lname, act, x);
+}
+
+/* ---- layers ------------------------------------------------------------ */
+
+static int import_dense(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x, int quant)
+{
+    Tensor *tx = &im->g->t[x];
+    int units = (int)jnum(cfg, "units", -1);
+    int use_bias = jbool(cfg, "use_bias", 1);
+    if (units < 1)
+        return LAYER_ERR(im, "expected a positive integer 'units', got %s", kind_of(jget(cfg, "units")));
+    int nin = tx->dims[tx->rank - 1];
+    static const char *const names[] = {"kernel", "bias"};
+    Weight w[2];
+    if (layer_weights(im, ct, lpath, names, use_bias ? 2 : 1, w) < 0)
+        return -1;
+    char s1[96], s2[96];
+    if (w[0].rank != 2 || w[0].dims[0] != nin || w[0].dims[1] != units) {
+        int want[2] = {nin, units};
+        dims_str(2, want, s1, sizeof s1);
+        dims_str(w[0].rank, w[0].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected kernel %s (input %d features, %d units), got %s", s1, nin, units, s2);
+    }
+    if (use_bias && (w[1].rank != 1 || w[1].dims[0] != units)) {
+        dims_str(1, &units, s1, sizeof s1);
+        dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected bias %s, got %s", s1, s2);
+    }
+    const char *lname = unique_name(im, im->lname);
+    int wd[2] = {nin, units};
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), 2, wd, w[0].data), -1};
+    if (use_bias)
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &units, w[1].data);
+    if (quant) {
+        Quantizer q;
+        int r = qz_parse(im, jget(cfg, "kernel_quantizer"), "kernel_quantizer", &q);
+        if (r < 0)
+            return -1;
+        if (r)
+            quantize_const(im, in[1], &q);
+        if (use_bias) {
+            r = qz_parse(im, jget(cfg, "bias_quantizer"), "bias_quantizer", &q);
+            if (r < 0)
+                return -1;
+            if (r)
+                quantize_const(im, in[2], &q);
+        }
+    }
+    tx = &im->g->t[x];
+    int rank = tx->rank, dims[IR_MAX_RANK];
+    memcpy(dims, tx->dims, sizeof dims);
+    dims[rank - 1] = units;
+    int out = new_node(im, OP_DENSE, lname, in, 3, rank, dims);
+    im->g->n[im->g->nn - 1].quantized = quant && im->g->t[in[1]].type_pinned;
+    const cJSON *act = jget(cfg, "activation");
+    const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
+    if (jis_null(act) || (an && !strcmp(an, "linear")))
+        return out;
+    char base[160];
+    Quantizer q;
+    int r = quant ? qz_parse(im, act, "activation", &q) : 0;
+    if (r < 0)
+        return -1;
+    snprintf(base, sizeof base, "%s_%s", lname, r ? "quant" : an ? an : "act");
+    return apply_activation_spec(im, base, act, out);
+}
+
+static int import_batchnorm(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    Tensor *tx = &im->g->t[x];
+    int rank = tx->rank;
+    const cJSON *ax = jget(cfg, "axis");
+    if (cJSON_IsArray(ax) && cJSON_GetArraySize(ax) == 1)
+        ax = ax->child;
+    long axis = cJSON_IsNumber(ax) ? (long)ax->valuedouble : ax ? -1000 : -1;
+    if (axis < 0)
+        axis += rank + 1;
+    if (axis < 1 || axis > rank)
+        return LAYER_ERR(im, "expected one axis other than the batch axis (1..%d or -1), got %s", rank, kind_of(ax));
+    int scale = jbool(cfg, "scale", 1), center = jbool(cfg, "center", 1);
+    double eps = jnum(cfg, "epsilon", 1e-3);
+    const char *names[4];
+    int nw = 0;
+    if (scale)
+        names[nw++] = "gamma";
+    if (center)
+        names[nw++] = "beta";
+    names[nw++] = "moving_mean";
+    names[nw++] = "moving_variance";
+    Weight w[4];
+    if (layer_weights(im, ct, lpath, names, nw, w) < 0)
+        return -1;
+    tx = &im->g->t[x];
+    int ch = tx->dims[axis - 1];
+    for (int k = 0; k < nw; k++) {
+        long n = 1;
+        for (int j = 0; j < w[k].rank; j++)
+            n *= w[k].dims[j];
+        if (n != ch) {
+            char s[96];
+            dims_str(w[k].rank, w[k].dims, s, sizeof s);
+            return WEIGHT_ERR(im, "expected %s of %d values (channels on axis %ld), got %s", names[k], ch, axis, s);
+        }
+    }
+    const double *gamma = scale ? w[0].data : NULL, *beta = center ? w[scale].data : NULL;
+    const double *mean = w[nw - 2].data, *var = w[nw - 1].data;
+    long ne = ir_numel(tx), inner = 1;
+    for (int k = (int)axis; k < rank; k++)
+        inner *= tx->dims[k];
+    double *s = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    double *t = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    for (long e = 0; e < ne; e++) {
+        long c = (e / inner) % ch;
+        if (var[c] + eps <= 0)
+            return WEIGHT_ERR(im, "expected moving_variance + epsilon > 0, got %g at channel %ld", var[c] + eps, c);
+        s[e] = (gamma ? gamma[c] : 1.0) / sqrt(var[c] + eps);
+        t[e] = (beta ? beta[c] : 0.0) - mean[c] * s[e];
+    }
+    const char *lname = unique_name(im, im->lname);
+    int dims[IR_MAX_RANK];
+    memcpy(dims, tx->dims, sizeof dims);
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_scale", lname), rank, dims, s), -1};
+    in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_shift", lname), rank, dims, t);
+    return new_node(im, OP_AFFINE, lname, in, 3, rank, dims);
+}
+
+static int import_reshape(Importer *im, const cJSON *target, int x)
+{
+    Tensor *tx = &im->g->t[x];
+    long numel = ir_numel(tx);
+    int dims[IR_MAX_RANK], rank = 0, infer = -1;
+    long known = 1;
+    if (!target) {   /* Flatten */
+        dims[0] = (int)numel;
+        rank = 1;
+    } else {
+        if (!cJSON_IsArray(target) || cJSON_GetArraySize(target) < 1 || cJSON_GetArraySize(target) > IR_MAX_RANK - 2)
+            return LAYER_ERR(im, "expected target_shape as a list of 1..%d dimensions, got %s", IR_MAX_RANK - 2,
+                             kind_of(target));
+        for (const cJSON *e = target->child; e; e = e->next) {
+            if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || e->valuedouble < -1 || e->valuedouble == 0 ||
+                e->valuedouble > (1 << 24))
+                return LAYER_ERR(im, "expected positive target dimensions (or one -1), got %s", kind_of(e));
+            int v = (int)e->valuedouble;
+            if (v == -1) {
+                if (infer >= 0)
+                    return LAYER_ERR(im, "expected at most one -1 in target_shape, got two");
+                infer = rank;
+            } else {
+                known *= v;
+            }
+            dims[rank++] = v;
+        }
+        if (infer >= 0) {
+            if (numel % known)
+                return LAYER_ERR(im, "expected a target_shape whose known dimensions divide %ld elements, got %ld", numel, known);
+            dims[infer] = (int)(numel / known);
+            known = numel;
+        }
+        if (known != numel)
+            return LAYER_ERR(im, "expected a target_shape of %ld elements, got %ld", numel, known);
+    }
+    int in[1] = {x};
+    return new_node(im, OP_RESHAPE, unique_name(im, im->lname), in, 1, rank, dims);
+}
+
+static int is_model_class(const char *cls)
+{
+    return cls && (!strcmp(cls, "Sequential") || !strcmp(cls, "Model") || !strcmp(cls, "Functional"));
+}
+
+static int import_model(Importer *im, const cJSON *m, Container *ct, const int *in, int nin, int *out, int *nout);
+
+/* One layer call: inputs in[0..nin), outputs written to out (returns their count, or -1). */
+static int import_layer(Importer *im, const cJSON *L, Container *ct, const char *lpath, const int *in, int nin, int *out)
+{
+    const char *cls = jstr(L, "class_name");
+    const cJSON *cfg = jget(L, "config");
+    if (is_model_class(cls)) {
+        if (im->depth >= MAX_DEPTH)
+            return LAYER_ERR(im, "expected models nested at most %d deep, got deeper", MAX_DEPTH);
+        Container sub;
+        memset(&sub, 0, sizeof sub);
+        snprintf(sub.path, sizeof sub.path, "%s", lpath);
+        im->scope[im->depth++] = im->lname;
+        int nout = 0;
+        int rc = import_model(im, L, &sub, in, nin, out, &nout);
+        im->depth--;
+        free(sub.used);
+        return rc < 0 ? -1 : nout;
+    }
+    int x = in[0];
+    if (nin != 1)
+        return LAYER_ERR(im, "expected one input, got %d", nin);
+    Tensor *tx = &im->g->t[x];
+    if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
+        out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'Q');
+    } else if (!strcmp(cls, "Activation") || !strcmp(cls, "QActivation")) {
+        const cJSON *act = jget(cfg, "activation");
+        if (jis_null(act))
+            return LAYER_ERR(im, "expected an activation, got none");
+        out[0] = apply_activation_spec(im, im->lname, act, x);
+    } else if (!strcmp(cls, "ReLU")) {
+        double maxv = jnum(cfg, "max_value", NAN), slope = jnum(cfg, "negative_slope", 0), th = jnum(cfg, "threshold", 0);
+        if (th != 0)
+            return LAYER_ERR(im, "expected threshold 0, got %g (not supported yet)", th);
+        int in1[1] = {x};
+        if (slope == 0 && isnan(maxv)) {
+            out[0] = new_node(im, OP_RELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+        } else if (slope == 0) {
+            out[0] = new_node(im, OP_CLIP, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+            im->g->n[im->g->nn - 1].alpha = 0.0;
+            im->g->n[im->g->nn - 1].beta = maxv;
+        } else if (isnan(maxv)) {
+            out[0] = new_node(im, OP_LEAKYRELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+            im->g->n[im->g->nn - 1].alpha = slope;
+        } else {
+            return LAYER_ERR(im, "expected either negative_slope or max_value, got both (not supported yet)");
+        }
+    } else if (!strcmp(cls, "LeakyReLU")) {
+        double a = jnum(cfg, "negative_slope", jnum(cfg, "alpha", 0.3));
+        int in1[1] = {x};
+        out[0] = new_node(im, OP_LEAKYRELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+        im->g->n[im->g->nn - 1].alpha = a;
+    } else if (!strcmp(cls, "Softmax")) {
+        const cJSON *ax = jget(cfg, "axis");
+        if (cJSON_IsArray(ax) && cJSON_GetArraySize(ax) == 1)
+            ax = ax->child;
+        long axis = cJSON_IsNumber(ax) ? (long)ax->valuedouble : ax ? -1000 : -1;
+        if (axis < 0)
+            axis += tx->rank + 1;
+        if (axis < 1 || axis > tx->rank)
+            return LAYER_ERR(im, "expected a softmax axis other than the batch axis, got %s", kind_of(ax));
+        int in1[1] = {x};
+        out[0] = new_node(im, OP_SOFTMAX, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+        im->g->n[im->g->nn - 1].axis = (int)axis - 1;
+    } else if (!strcmp(cls, "BatchNormalization")) {
+        out[0] = import_batchnorm(im, ct, lpath, cfg, x);
+    } else if (!strcmp(cls, "Dropout") || !strcmp(cls, "SpatialDropout1D") || !strcmp(cls, "SpatialDropout2D") ||
+               !strcmp(cls, "GaussianDropout") || !strcmp(cls, "GaussianNoise") || !strcmp(cls, "AlphaDropout") ||
+               !strcmp(cls, "ActivityRegularization")) {
+        out[0] = x;   /* identity at inference */
+    } else if (!strcmp(cls, "Flatten")) {
+        out[0] = import_reshape(im, NULL, x);
+    } else if (!strcmp(cls, "Reshape")) {
+        out[0] = import_reshape(im, jget(cfg, "target_shape"), x);
+    } else {
+        return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, "
+                             "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, Sequential, "
+                             "Functional");
+    }
+    return out[0] < 0 ? -1 : 1;
+}
+
+/* Set im->lname / lclass for the layer entry L; returns its name. */
+static const char *enter_layer(Importer *im, const cJSON *L)
+{
+    const char *cls = jstr(L, "class_name");
+    const char *name = jstr(jget(L, "config"), "name");
+    if (!name)
+        name = jstr(L, "name");
+    im->lclass = cls ? cls : "?";
+    im->lname = name ? name : "?";
+    return name;
+}
+
+static const cJSON *input_shape_of(const cJSON *cfg)
+{
+    const cJSON *s = jget(cfg, "batch_input_shape");
+    if (!s)
+        s = jget(cfg, "batch_shape");
+    return s;
+}
+
+static int import_sequential(Importer *im, const cJSON *m, Container *ct, const int *in, int nin, int *out, int *nout)
+{
+    const cJSON *cfg = jget(m, "config");
+    const cJSON *layers = cJSON_IsArray(cfg) ? cfg : jget(cfg, "layers");
+    if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1)
+        return LAYER_ERR(im, "expected a Sequential model with a list of layers, got %s", kind_of(layers));
+    if (in && nin != 1)
+        return LAYER_ERR(im, "expected one input for a Sequential model, got %d", nin);
+    int cur = in ? in[0] : -1;
+    for (const cJSON *L = layers->child; L; L = L->next) {
+        const char *name = enter_layer(im, L);
+        const char *cls = jstr(L, "class_name");
+        const cJSON *lcfg = jget(L, "config");
+        if (!name || !cls || !cJSON_IsObject(lcfg))
+            return LAYER_ERR(im, "expected a layer with class_name and a config naming it, got %s", kind_of(L));
+        char lpath[512];
+        k3_path(ct, cls, lpath, sizeof lpath);
+        if (!strcmp(cls, "InputLayer")) {
+            if (cur < 0 && (cur = make_input(im, name, input_shape_of(lcfg))) < 0)
+                return -1;
+            continue;
+        }
+        if (cur < 0) {
+            /* no InputLayer: the first layer (or the model's build config) gives the shape */
+            const cJSON *shape = input_shape_of(lcfg);
+            if (!shape)
+                shape = jget(jget(m, "build_config"), "input_shape");
+            if (!shape && cJSON_IsObject(cfg))
+                shape = jget(cfg, "build_input_shape");
+            char iname[160];
+            snprintf(iname, sizeof iname, "%s_input", name);
+            if ((cur = make_input(im, iname, shape)) < 0)
+                return -1;
+            enter_layer(im, L);
+        }
+        int o[MAX_IO];
+        int n = import_layer(im, L, ct, lpath, &cur, 1, o);
+        if (n < 0)
+            return -1;
+        if (n != 1)
+            return LAYER_ERR(im, "expected one output in a Sequential model, got %d", n);
+        cur = o[0];
+    }
+    if (cur < 0)
+        return LAYER_ERR(im, "expected at least one layer, got none");
+    out[0] = cur;
+    *nout = 1;
+    return 0;
+}
+
+/* A reference to a Keras tensor: [name, node_index, tensor_index(, kwargs)]. */
+static int parse_ref(const cJSON *r, const char **name, int *tensor)
+{
+    if (cJSON_IsObject(r) && jstr(r, "class_name") && !strcmp(jstr(r, "class_name"), "__keras_tensor__"))
+        r = jget(jget(r, "config"), "keras_history");
+    if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) < 3)
+        return -1;
+    const cJSON *a = cJSON_GetArrayItem(r, 0), *c = cJSON_GetArrayItem(r, 2);
+    if (!cJSON_IsString(a) || !cJSON_IsNumber(c))
+        return -1;
+    *name = a->valuestring;
+    *tensor = (int)c->valuedouble;
+    return 0;
+}
+
+/* Collect the tensors a call reads: Keras 2 [[name, i, j, {}], ...] or Keras 3 {"args": [...]}. */
+static void collect_refs(const cJSON *v, const char **names, int *tensors, int *n, int depth)
+{
+    if (!v || depth > 8 || *n >= MAX_IO)
+        return;
+    const char *nm;
+    int t;
+    if (parse_ref(v, &nm, &t) == 0) {
+        names[*n] = nm;
+        tensors[(*n)++] = t;
+        return;
+    }
+    if (cJSON_IsObject(v)) {
+        collect_refs(jget(v, "args"), names, tensors, n, depth + 1);
+        return;
+    }
+    if (cJSON_IsArray(v))
+        for (const cJSON *e = v->child; e; e = e->next)
+            collect_refs(e, names, tensors, n, depth + 1);
+}
+
+/* input_layers / output_layers: a list of refs, or one ref (Keras 3, single). */
+static int parse_io(const cJSON *v, const char **names, int *tensors, int *n)
+{
+    *n = 0;
+    const char *nm;
+    int t;
+    if (parse_ref(v, &nm, &t) == 0) {
+        names[0] = nm;
+        tensors[0] = t;
+        *n = 1;
+        return 0;
+    }
+    if (!cJSON_IsArray(v))
+        return -1;
+    for (const cJSON *e = v->child; e; e = e->next) {
+        if (*n >= MAX_IO || parse_ref(e, &names[*n], &tensors[*n]) < 0)
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
+static int slot_find(const Slot *s, size_t n, const char *layer, int tensor)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(s[k].layer, layer) && s[k].tensor == tensor)
+            return s[k].id;
+    return -1;
+}
+
+static int import_functional(Importer *im, const cJSON *m, Container *ct, const int *in, int nin, int *out, int *nout)
+{
+    const cJSON *cfg = jget(m, "config");
+    const cJSON *layers = jget(cfg, "layers");
+    const char *model_name = jstr(cfg, "name");
+    im->lname = model_name ? model_name : "model";
+    im->lclass = jstr(m, "class_name");
+    if (!cJSON_IsArray(layers))
+        return LAYER_ERR(im, "expected a functional model with a list of layers, got %s", kind_of(layers));
+    const char *inames[MAX_IO], *onames[MAX_IO];
+    int itens[MAX_IO], otens[MAX_IO], ni, no;
+    if (parse_io(jget(cfg, "input_layers"), inames, itens, &ni) < 0 || ni < 1)
+        return LAYER_ERR(im, "expected input_layers as [name, node, tensor] references, got %s",
+                         kind_of(jget(cfg, "input_layers")));
+    if (parse_io(jget(cfg, "output_layers"), onames, otens, &no) < 0 || no < 1)
+        return LAYER_ERR(im, "expected output_layers as [name, node, tensor] references, got %s",
+                         kind_of(jget(cfg, "output_layers")));
+    if (in && nin != ni)
+        return LAYER_ERR(im, "expected %d inputs for this model, got %d", ni, nin);
+    int nl = cJSON_GetArraySize(layers);
+    Slot *slots = NULL;
+    size_t ns = 0, cs = 0;
+    char (*paths)[512] = calloc((size_t)nl + 1, sizeof *paths);
+    char *done = calloc((size_t)nl + 1, 1);
+    int rc = -1;
+    if (!paths || !done)
+        goto out;
+    /* Keras 3 weight paths follow the order of the layer list */
+    int k = 0;
+    for (const cJSON *L = layers->child; L; L = L->next, k++) {
+        const char *cls = jstr(L, "class_name");
+        k3_path(ct, cls ? cls : "", paths[k], sizeof paths[k]);
+    }
+    for (int i = 0; i < ni; i++) {
+        int id = -1;
+        if (in) {
+            id = in[i];
+        } else {
+            for (const cJSON *L = layers->child; L && id < 0; L = L->next) {
+                const char *name = enter_layer(im, L);
+                if (name && !strcmp(name, inames[i])) {
+                    if (!jstr(L, "class_name") || strcmp(jstr(L, "class_name"), "InputLayer")) {
+                        LAYER_ERR(im, "expected model input '%s' to be an InputLayer", inames[i]);
+                        goto out;
+                    }
+                    if ((id = make_input(im, name, input_shape_of(jget(L, "config")))) < 0)
+                        goto out;
+                }
+            }
+            if (id < 0) {
+                diag_error(im->d, "%s: model '%s': expected input layer '%s' among the layers, got none", im->file,
+                           model_name ? model_name : "", inames[i]);
+                goto out;
+            }
+        }
+        Slot s = {inames[i], itens[i], id};
+        VEC_PUSH(slots, ns, cs, s);
+    }
+    /* layers whose inputs are known, until none is left (or no progress) */
+    for (int progress = 1; progress;) {
+        progress = 0;
+        k = 0;
+        for (const cJSON *L = layers->child; L; L = L->next, k++) {
+            if (done[k])
+                continue;
+            const char *name = enter_layer(im, L);
+            const char *cls = jstr(L, "class_name");
+            if (!name || !cls) {
+                LAYER_ERR(im, "expected a layer with a name and a class_name, got %s", kind_of(L));
+                goto out;
+            }
+            if (!strcmp(cls, "InputLayer")) {
+                done[k] = 1;
+                continue;
+            }
+            const cJSON *calls = jget(L, "inbound_nodes");
+            if (!cJSON_IsArray(calls)) {
+                LAYER_ERR(im, "expected inbound_nodes as a list, got %s", kind_of(calls));
+                goto out;
+            }
+            int ncalls = cJSON_GetArraySize(calls);
+            if (ncalls == 0) {   /* never called in this model */
+                done[k] = 1;
+                continue;
+            }
+            if (ncalls > 1) {
+                LAYER_ERR(im, "expected each layer to be called once, got %d calls (shared layers are not supported yet)",
+                          ncalls);
+                goto out;
+            }
+            const char *rn[MAX_IO];
+            int rt[MAX_IO], nr = 0, ids[MAX_IO];
+            collect_refs(calls->child, rn, rt, &nr, 0);
+            if (nr < 1) {
+                LAYER_ERR(im, "expected the call to read at least one tensor, got none");
+                goto out;
+            }
+            int ready = 1;
+            for (int r = 0; r < nr && ready; r++)
+                ready = (ids[r] = slot_find(slots, ns, rn[r], rt[r])) >= 0;
+            if (!ready)
+                continue;
+            int o[MAX_IO];
+            int n = import_layer(im, L, ct, paths[k], ids, nr, o);
+            if (n < 0)
+                goto out;
+            enter_layer(im, L);
+            for (int j = 0; j < n; j++) {
+                Slot s = {name, j, o[j]};
+                VEC_PUSH(slots, ns, cs, s);
+            }
+            done[k] = 1;
+            progress = 1;
+        }
+    }
+    k = 0;
+    for (const cJSON *L = layers->child; L; L = L->next, k++)
+        if (!done[k]) {
+            enter_layer(im, L);
+            LAYER_ERR(im, "expected inputs computed by other layers of the model, got a reference to an unknown layer "
+                          "(or a cycle)");
+            goto out;
+        }
+    for (int i = 0; i < no; i++) {
+        int id = slot_find(slots, ns, onames[i], otens[i]);
+        if (id < 0) {
+            diag_error(im->d, "%s: model '%s': expected output '%s' (tensor %d) to be computed by a layer, got none",
+                       im->file, model_name ? model_name : "", onames[i], otens[i]);
+            goto out;
+        }
+        out[i] = id;
+    }
+    *nout = no;
+    rc = 0;
+out:
+    free(slots);
+    free(paths);
+    free(done);
+    return rc;
+}
+
+static int import_model(Importer *im, const cJSON *m, Container *ct, const int *in, int nin, int *out, int *nout)
+{
+    const char *cls = jstr(m, "class_name");
+    if (cls && !strcmp(cls, "Sequential"))
+        return import_sequential(im, m, ct, in, nin, out, nout);
+    if (cls && (!strcmp(cls, "Model") || !strcmp(cls, "Functional")))
+        return import_functional(im, m, ct, in, nin, out, nout);
+    return diag_error(im->d, "%s: expected a Keras model of class Sequential, Functional or Model, got %s%s%s", im->file,
+                      cls ? "'" : "", cls ? cls : "no class_name", cls ? "'" : "");
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* Open an HDF5 file from disk or from memory (image != NULL). */
+static hid_t h5_open(Diag *d, const char *path, const void *image, size_t len)
+{
+    if (!image) {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return diag_error(d, "%s: cannot open the weights file", path);
+        fclose(f);
+        htri_t is = H5Fis_hdf5(path);
+        if (is <= 0)
+            return diag_error(d, "%s: expected an HDF5 file, got data without the HDF5 signature (truncated or corrupt)",
+                              path);
+        hid_t f2 = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (f2 < 0)
+            return diag_error(d, "%s: expected a readable HDF5 file, got one HDF5 cannot open (truncated or corrupt)", path);
+        return f2;
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t f = -1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image(fapl, (void *)image, len) >= 0)
+        f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (f < 0)
+        return diag_error(d, "%s: expected a readable HDF5 file, got one HDF5 cannot open (truncated or corrupt)", path);
+    return f;
+}
+
+/* Find the weights' root and layout in an open file. */
+static int weights_root(Importer *im)
+{
+    hid_t f = im->h5;
+    if (H5Lexists(f, "model_weights", H5P_DEFAULT) > 0)
+        im->wroot = H5Gopen2(f, "model_weights", H5P_DEFAULT);
+    else
+        im->wroot = H5Gopen2(f, "/", H5P_DEFAULT);
+    if (im->wroot < 0)
+        return diag_error(im->d, "%s: expected a group of weights, got none", im->wfile);
+    if (H5Aexists(im->wroot, "layer_names") > 0) {
+        im->wlayout = WL_KERAS2;
+        return 0;
+    }
+    if (H5Lexists(im->wroot, "layers", H5P_DEFAULT) > 0 || H5Lexists(im->wroot, "vars", H5P_DEFAULT) > 0) {
+        im->wlayout = WL_KERAS3;
+        return 0;
+    }
+    return diag_error(im->d, "%s: expected Keras weights (a layer_names attribute, or a Keras 3 'layers' group), got "
+                             "neither", im->wfile);
+}
+
+static char *zip_entry(Diag *d, zip_t *z, const char *path, const char *name, size_t *len)
+{
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat(z, name, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
+        diag_error(d, "%s: expected a Keras 3 archive holding '%s', got none", path, name);
+        return NULL;
+    }
+    if (st.size > (1u << 30)) {
+        diag_error(d, "%s: expected '%s' of at most 1 GiB, got %llu bytes", path, name, (unsigned long long)st.size);
+        return NULL;
+    }
+    zip_file_t *zf = zip_fopen(z, name, 0);
+    char *buf = malloc((size_t)st.size + 1);
+    zip_int64_t got = zf && buf ? zip_fread(zf, buf, st.size) : -1;
+    if (zf)
+        zip_fclose(zf);
+    if (got < 0 || (zip_uint64_t)got != st.size) {
+        free(buf);
+        diag_error(d, "%s: expected a readable '%s' in the archive, got a read error (corrupt archive?)", path, name);
+        return NULL;
+    }
+    buf[st.size] = 0;
+    *len = (size_t)st.size;
+    return buf;
+}
+
+static void set_model_name(Graph *g, const char *file)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    char stem[96];
+    snprintf(stem, sizeof stem, "%s", base);
+    char *dot = strrchr(stem, '.');
+    if (dot)
+        *dot = 0;
+    for (char *c = stem; *c; c++)
+        if (!isalnum((unsigned char)*c))
+            *c = '_';
+    g->name = isalpha((unsigned char)stem[0]) ? arena_strdup(&g->arena, stem) : arena_printf(&g->arena, "m_%s", stem);
+}
 
 int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
 {
-    (void)g;
-    (void)weights_path;
-    return diag_error(d, "%s: Keras models are not supported yet", path);
+    Importer im;
+    memset(&im, 0, sizeof im);
+    im.g = g;
+    im.d = d;
+    im.file = path;
+    im.h5 = -1;
+    im.wroot = -1;
+    im.lname = "";
+    im.lclass = "";
+    im.scratch = cJSON_CreateArray();
+    int rc = -1;
+    char *json_text = NULL, *wimage = NULL, *version = NULL;
+    size_t wlen = 0;
+    cJSON *doc = NULL;
+    zip_t *z = NULL;
+    char wpath[1024];
+
+    /* hdf5 prints its own error stack unless told not to; restore it after */
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    if (has_suffix(path, ".json")) {
+        size_t len;
+        json_text = (char *)util_read_file(d, path, &len);
+        if (!json_text)
+            goto done;
+        if (weights_path) {
+            snprintf(wpath, sizeof wpath, "%s", weights_path);
+        } else {
+            /* NAME_weights.h5 (Keras 2 examples) or NAME.weights.h5 (Keras 3 save_weights) */
+            FILE *f = NULL;
+            for (int k = 0; k < 2 && !f; k++) {
+                snprintf(wpath, sizeof wpath, "%.*s%s", (int)(strlen(path) - 5), path, k ? ".weights.h5" : "_weights.h5");
+                f = fopen(wpath, "rb");
+            }
+            if (!f) {
+                diag_error(d, "%s: expected weights in %.*s_weights.h5 beside it (or given with --weights FILE.h5), got "
+                              "no such file", path, (int)(strlen(path) - 5), path);
+                goto done;
+            }
+            fclose(f);
+        }
+        if ((im.h5 = h5_open(d, wpath, NULL, 0)) < 0)
+            goto done;
+    } else if (has_suffix(path, ".h5")) {
+        if ((im.h5 = h5_open(d, path, NULL, 0)) < 0)
+            goto done;
+        json_text = h5_attr_string(im.h5, "model_config");
+        if (!json_text) {
+            diag_error(d, "%s: expected a Keras model (an HDF5 file with a model_config attribute), got none: a weights-only "
+                          "file goes with the architecture JSON (MODEL.json --weights %s)", path, path);
+            goto done;
+        }
+        version = h5_attr_string(im.h5, "keras_version");
+        snprintf(wpath, sizeof wpath, "%s", path);
+        if (weights_path) {
+            H5Fclose(im.h5);
+            snprintf(wpath, sizeof wpath, "%s", weights_path);
+            if ((im.h5 = h5_open(d, wpath, NULL, 0)) < 0)
+                goto done;
+        }
+    } else if (has_suffix(path, ".keras")) {
+        int err = 0;
+        z = zip_open(path, ZIP_RDONLY, &err);
+        if (!z) {
+            zip_error_t ze;
+            zip_error_init_with_code(&ze, err);
+            diag_error(d, "%s: expected a Keras 3 archive (zip), got a file libzip cannot open (%s)", path,
+                       zip_error_strerror(&ze));
+            zip_error_fini(&ze);
+            goto done;
+        }
+        size_t len;
+        json_text = zip_entry(d, z, path, "config.json", &len);
+        if (!json_text)
+            goto done;
+        char *meta = zip_name_locate(z, "metadata.json", 0) >= 0 ? zip_entry(d, z, path, "metadata.json", &len) : NULL;
+        if (meta) {
+            cJSON *mj = cJSON_Parse(meta);
+            const char *v = jstr(mj, "keras_version");
+            if (v)
+                version = strdup(v);
+            cJSON_Delete(mj);
+            free(meta);
+        }
+        if (weights_path) {
+            snprintf(wpath, sizeof wpath, "%s", weights_path);
+            if ((im.h5 = h5_open(d, wpath, NULL, 0)) < 0)
+                goto done;
+        } else {
+            snprintf(wpath, sizeof wpath, "%s:model.weights.h5", path);
+            wimage = zip_entry(d, z, path, "model.weights.h5", &wlen);
+            if (!wimage)
+                goto done;
+            if ((im.h5 = h5_open(d, wpath, wimage, wlen)) < 0)
+                goto done;
+        }
+    } else {
+        diag_error(d, "%s: expected a Keras model ending in .json, .h5 or .keras", path);
+        goto done;
+    }
+    im.wfile = wpath;
+    if (weights_root(&im) < 0)
+        goto done;
+
+    doc = cJSON_Parse(json_text);
+    if (!doc) {
+        const char *at = cJSON_GetErrorPtr();
+        diag_error(d, "%s: expected a Keras model configuration in JSON, got a syntax error near '%.20s'", path, at ? at : "");
+        goto done;
+    }
+    const cJSON *model = doc;
+    if (!jstr(model, "class_name") && jget(model, "config") == NULL) {
+        diag_error(d, "%s: expected a Keras model configuration (class_name and config), got none", path);
+        goto done;
+    }
+    const char *kv = version ? version : jstr(doc, "keras_version");
+    im.keras3 = kv ? kv[0] >= '3' : jget(doc, "module") != NULL;
+    set_model_name(g, path);
+
+    Container top;
+    memset(&top, 0, sizeof top);
+    int outs[MAX_IO], nout = 0;
+    int r = import_model(&im, model, &top, NULL, 0, outs, &nout);
+    free(top.used);
+    if (r < 0)
+        goto done;
+    for (int k = 0; k < nout; k++) {
+        if (g->t[outs[k]].producer < 0 || g->n[g->t[outs[k]].producer].op == OP_INPUT) {
+            diag_error(d, "%s: expected outputs computed by layers, got the input '%s' itself", path, g->t[outs[k]].name);
+            goto done;
+        }
+        VEC_PUSH(g->outputs, g->noutputs, g->coutputs, outs[k]);
+    }
+    if (g->ninputs == 0 || g->noutputs == 0) {
+        diag_error(d, "%s: expected a model with inputs and outputs, got none", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    if (im.wroot >= 0)
+        H5Gclose(im.wroot);
+    if (im.h5 >= 0)
+        H5Fclose(im.h5);
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    if (z)
+        zip_discard(z);
+    cJSON_Delete(doc);
+    cJSON_Delete(im.scratch);
+    free(json_text);
+    free(wimage);
+    free(version);
+    free(im.used);
+    return rc;
 }

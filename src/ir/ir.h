@@ -21,6 +21,7 @@ typedef struct {
     int dims[IR_MAX_RANK];      /* per-sample shape, row-major */
     FxType type;                /* fixed-point type; valid once has_type */
     bool has_type;              /* set by the precision pass */
+    bool type_pinned;           /* `type` was fixed by a quantizer in the model file: the precision pass keeps it */
     int producer;               /* node id, or -1 for graph inputs and constants */
     bool is_const;              /* a constant (weights); data holds its float values */
     double *data;               /* constants: numel() float values (arena) */
@@ -53,6 +54,8 @@ typedef struct {
     int reuse;                  /* ReuseFactor (kept for back ends) */
     const char *strategy;       /* "Latency" or "Resource" (kept for back ends) */
     int fused_relu;             /* DENSE: id of a RELU node computed inline, or -1 */
+    bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
+                                   configured for it, a DENSE gets exact ('auto') accum and result types */
 } Node;
 
 typedef struct {

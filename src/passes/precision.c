@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "passes/passes.h"
 
 static int get(const Config *c, Diag *d, const Node *n, const char *var, FxType *t, bool *is_auto)
@@ -36,10 +38,15 @@ static int64_t quant_weight(double v, FxType t, bool hls)
     return fx_quant_double(v, t);
 }
 
-/* Give constant `id` type t and quantize it; clone it if another layer typed it differently. */
+/* Give constant `id` type t and quantize it; clone it if another layer typed it differently.
+ * A constant whose type a quantizer pinned keeps that type, quantized exactly. */
 static int type_const(Graph *g, int *id, FxType t, bool hls)
 {
     Tensor *c = &g->t[*id];
+    if (c->type_pinned) {
+        t = c->type;
+        hls = false;   /* its values are on the type's grid already */
+    }
     if (c->has_type && (!fx_type_eq(c->type, t) || c->codes_hls4ml != hls)) {
         int nid = ir_add_const(g, c->name, g->t[*id].const_rank, g->t[*id].const_dims, g->t[*id].data);
         *id = nid;
@@ -109,6 +116,26 @@ static int auto_accum(Diag *d, const Graph *g, const Node *n, FxType *out)
     return fit_type(d, g, n, lo, hi, f, out);
 }
 
+/* Does the configuration give node n a precision at all (--precision,
+ * Model, LayerType or LayerName)? */
+static bool precision_configured(const Config *c, const Node *n)
+{
+    if (c->precision_opt[0])
+        return true;
+    if (!c->root)
+        return false;
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(c->root, "Model"), *e;
+    if (s && cJSON_GetObjectItemCaseSensitive(s, "Precision"))
+        return true;
+    if ((s = cJSON_GetObjectItemCaseSensitive(c->root, "LayerType")) &&
+        (e = cJSON_GetObjectItemCaseSensitive(s, op_hls_class[n->op])) && cJSON_GetObjectItemCaseSensitive(e, "Precision"))
+        return true;
+    if ((s = cJSON_GetObjectItemCaseSensitive(c->root, "LayerName")) && (e = cJSON_GetObjectItemCaseSensitive(s, n->name)) &&
+        cJSON_GetObjectItemCaseSensitive(e, "Precision"))
+        return true;
+    return false;
+}
+
 int pass_precision(Graph *g, Diag *d, const Config *c)
 {
     bool is_auto;
@@ -149,8 +176,12 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             else if (n->in[2] >= 0)
                 type_const(g, &n->in[2], t, n->weights_hls4ml);
         }
+        /* a quantized dense layer with no precision configured sums exactly */
+        bool exact = n->op == OP_DENSE && n->quantized && !precision_configured(c, n);
         if (n->op == OP_DENSE || n->op == OP_SOFTMAX) {
-            if (get(c, d, n, "accum", &t, &is_auto) < 0)
+            if (exact)
+                is_auto = true;
+            else if (get(c, d, n, "accum", &t, &is_auto) < 0)
                 return -1;
             if (is_auto && n->op == OP_DENSE) {
                 if (auto_accum(d, g, n, &t) < 0)
@@ -198,8 +229,12 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         Tensor *out = &g->t[n->out];
         if (n->op == OP_RESHAPE) {
             out->type = g->t[n->in[0]].type;   /* a reshape moves no bits */
+        } else if (out->type_pinned) {
+            /* a quantizer in the model file fixed this type */
         } else {
-            if (get(c, d, n, "result", &t, &is_auto) < 0)
+            if (exact)
+                is_auto = true;
+            else if (get(c, d, n, "result", &t, &is_auto) < 0)
                 return -1;
             if (is_auto) {
                 if (n->op != OP_DENSE)
