@@ -1,5 +1,7 @@
 /* model.c — the public API (include/etchnn.h): the EtnModel context and the
  * compiler's order of work, in one list (compile_passes). */
+#define _XOPEN_SOURCE 700   /* realpath */
+#include <cJSON.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 
 #include "api/model.h"
 #include "backends/backends.h"
+#include "backends/rtl.h"
 #include "frontends/frontends.h"
 #include "passes/passes.h"
 #include "tools/dataio.h"
@@ -30,6 +33,8 @@ EtnModel *etn_model_new(void)
         return NULL;
     config_init(&m->cfg);
     ir_init(&m->g, "<none>");
+    m->clock_mhz = 200;
+    m->multipliers = MULT_CSD;
     return m;
 }
 
@@ -95,6 +100,8 @@ int etn_load(EtnModel *m, const char *path)
             return fail(m);
         }
         m->loaded = 1;
+        if (!realpath(path, m->model_path))
+            snprintf(m->model_path, sizeof m->model_path, "%s", path);
         return ETN_OK;
     }
     if (!has_suffix(path, ".onnx")) {
@@ -108,6 +115,8 @@ int etn_load(EtnModel *m, const char *path)
         return ETN_EUSER;
     int rc = etn_load_onnx_buffer(m, data, len, path);
     free(data);
+    if (rc == ETN_OK && !realpath(path, m->model_path))
+        snprintf(m->model_path, sizeof m->model_path, "%s", path);
     return rc;
 }
 
@@ -118,6 +127,8 @@ int etn_config_file(EtnModel *m, const char *path)
     m->cfg_origin = strdup(path);
     if (config_load_file(&m->cfg, &m->diag, m->cfg_origin) < 0)
         return ETN_EUSER;
+    if (!realpath(path, m->config_path))
+        snprintf(m->config_path, sizeof m->config_path, "%s", path);
     m->compiled = 0;
     return ETN_OK;
 }
@@ -144,6 +155,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             return ETN_EUSER;
         }
         snprintf(m->cfg.precision_opt, sizeof m->cfg.precision_opt, "%s", value);
+        snprintf(m->opt_precision, sizeof m->opt_precision, "%s", value);
     } else if (!strcmp(key, "tables")) {
         if (!strcmp(value, "exact"))
             m->cfg.tables_opt = TABLES_EXACT;
@@ -153,13 +165,36 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             diag_error(&m->diag, "--tables: expected one of exact, hls4ml, got '%s'", value);
             return ETN_EUSER;
         }
+        snprintf(m->opt_tables, sizeof m->opt_tables, "%s", value);
     } else if (!strcmp(key, "weight_quant")) {
-        if (!strcmp(value, "exact") || !strcmp(value, "hls4ml"))
+        if (!strcmp(value, "exact") || !strcmp(value, "hls4ml")) {
             m->cfg.weights_opt = !strcmp(value, "hls4ml");
-        else {
+            snprintf(m->opt_weight_quant, sizeof m->opt_weight_quant, "%s", value);
+        } else {
             diag_error(&m->diag, "--weight-quant: expected one of exact, hls4ml, got '%s'", value);
             return ETN_EUSER;
         }
+    } else if (!strcmp(key, "clock_mhz")) {
+        char *end;
+        double f = strtod(value, &end);
+        if (*end || end == value || !(f > 0 && f <= 2000)) {
+            diag_error(&m->diag, "--clock-mhz: expected a frequency in MHz between 0 and 2000, got '%s'", value);
+            return ETN_EUSER;
+        }
+        m->clock_mhz = f;
+    } else if (!strcmp(key, "multipliers")) {
+        if (!strcmp(value, "csd"))
+            m->multipliers = MULT_CSD;
+        else if (!strcmp(value, "dsp"))
+            m->multipliers = MULT_DSP;
+        else if (!strcmp(value, "auto"))
+            m->multipliers = MULT_AUTO;
+        else {
+            diag_error(&m->diag, "--multipliers: expected one of csd, dsp, auto, got '%s'", value);
+            return ETN_EUSER;
+        }
+    } else if (!strcmp(key, "rtl")) {
+        m->no_rtl = !strcmp(value, "0");
     } else if (!strcmp(key, "weights_file")) {
         snprintf(m->weights_file, sizeof m->weights_file, "%s", value);
     } else if (!strcmp(key, "dump_after")) {
@@ -176,7 +211,8 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         }
         snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
     } else {
-        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weight_quant, weights_file, dump_after", key);
+        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weight_quant, weights_file, dump_after, "
+                   "clock_mhz, multipliers, rtl", key);
         return ETN_EUSER;
     }
     m->compiled = 0;
@@ -413,9 +449,39 @@ int etn_write(EtnModel *m, const char *dir)
     reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
-    if (cemu_write(&m->g, &m->diag, dir) < 0)
-        return fail(m);
-    return ETN_OK;
+    /* build everything in memory first: an error leaves no output behind */
+    Rtl rtl;
+    RtlOptions ro = {m->clock_mhz, (MultMode)m->multipliers};
+    int have_rtl = 0;
+    if (!m->no_rtl) {
+        if (rtl_build(&rtl, &m->g, &ro, &m->diag) < 0)
+            return fail(m);
+        have_rtl = 1;
+    }
+    int rc = ETN_OK;
+    if (cemu_write(&m->g, &m->diag, dir) < 0) {
+        rc = fail(m);
+    } else if (have_rtl) {
+        /* how to rebuild this model: etchnn verify reloads it */
+        cJSON *src = cJSON_CreateObject();
+        cJSON_AddStringToObject(src, "model", m->model_path);
+        cJSON_AddStringToObject(src, "weights", m->weights_file);
+        cJSON_AddStringToObject(src, "config", m->config_path);
+        cJSON_AddStringToObject(src, "precision", m->opt_precision);
+        cJSON_AddStringToObject(src, "tables", m->opt_tables);
+        cJSON_AddStringToObject(src, "weight_quant", m->opt_weight_quant);
+        cJSON_AddNumberToObject(src, "clock_mhz", m->clock_mhz);
+        cJSON_AddStringToObject(src, "multipliers",
+                                m->multipliers == MULT_DSP ? "dsp" : m->multipliers == MULT_AUTO ? "auto" : "csd");
+        char *text = cJSON_PrintUnformatted(src);
+        if (verilog_write(&rtl, &m->diag, dir) < 0 || report_write(&rtl, &m->diag, dir, text) < 0)
+            rc = fail(m);
+        cJSON_free(text);
+        cJSON_Delete(src);
+    }
+    if (have_rtl)
+        rtl_free(&rtl);
+    return rc;
 }
 
 /* ---- event files ------------------------------------------------------- */

@@ -13,6 +13,12 @@ struct EtnModel {
     char *cfg_origin;       /* config file name (heap) */
     char dump_after[32];    /* pass name to dump after, "all", or "" */
     char weights_file[4096];/* Keras weights (.h5) for an architecture .json, or "" */
+    char model_path[4096];  /* the loaded model file (absolute when known) */
+    char config_path[4096]; /* the configuration file (absolute), or "" */
+    char opt_precision[96], opt_tables[16], opt_weight_quant[16]; /* options as given */
+    double clock_mhz;       /* RTL target clock */
+    int multipliers;        /* MultMode */
+    int no_rtl;             /* write C only */
     Buf dump;               /* dump text */
     Buf tmpl;               /* last config template */
     Plan *plan;             /* emulator, once compiled */

@@ -12,8 +12,9 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
-    "          [--hls4ml] [--weights FILE.h5] [--dump-after PASS]\n"
-    "      compile and write OUT/c/NAME.{c,h} (standalone bit-exact C emulator)\n"
+    "          [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--dump-after PASS]\n"
+    "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1),\n"
+    "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types)\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
     "  config MODEL [--granularity model|type|name]\n"
@@ -27,7 +28,7 @@ static const char usage[] =
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *dump_after, *out, *input, *output, *granularity;
+    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *dump_after, *out, *input, *output, *granularity;
     int float_mode;
 } Args;
 
@@ -64,6 +65,10 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->weights_file;
         else if (!strcmp(s, "--hls4ml"))
             a->tables = a->weight_quant = "hls4ml";
+        else if (!strcmp(s, "--clock-mhz"))
+            slot = &a->clock_mhz;
+        else if (!strcmp(s, "--multipliers"))
+            slot = &a->multipliers;
         else if (!strcmp(s, "--dump-after"))
             slot = &a->dump_after;
         else if (!strcmp(s, "-o") || !strcmp(s, "--out"))
@@ -113,6 +118,10 @@ static int prepare(EtnModel *m, const Args *a)
     if (a->weight_quant && (rc = etn_set_option(m, "weight_quant", a->weight_quant)) != ETN_OK)
         return model_error(m, rc);
     if (a->weights_file && (rc = etn_set_option(m, "weights_file", a->weights_file)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->clock_mhz && (rc = etn_set_option(m, "clock_mhz", a->clock_mhz)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->multipliers && (rc = etn_set_option(m, "multipliers", a->multipliers)) != ETN_OK)
         return model_error(m, rc);
     if (a->dump_after && (rc = etn_set_option(m, "dump_after", a->dump_after)) != ETN_OK)
         return model_error(m, rc);
@@ -213,7 +222,7 @@ static int cmd_compile(EtnModel *m, const Args *a)
     for (size_t k = 0; k < etn_layer_count(m); k++)
         printf("  %-28s %-20s %6zu x %s\n", etn_layer_name(m, k), etn_layer_class(m, k), etn_layer_size(m, k),
                etn_layer_type(m, k));
-    printf("wrote %s/c in %.1f ms\n", a->out, ms);
+    printf("wrote %s (c/, rtl/, report.json, report.txt) in %.1f ms\n", a->out, ms);
     return 0;
 }
 

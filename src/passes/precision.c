@@ -218,8 +218,10 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             const char *mode = config_layer_str(c, n, "Tables");
             if (!mode && c->tables_opt >= 0)
                 mode = c->tables_opt == TABLES_HLS4ML ? "hls4ml" : "exact";
+            /* default: exact sigmoid/tanh; softmax as hls4ml's 'stable' tables, the
+             * form that exists in hardware (exact softmax is emulator/C only) */
             if (!mode)
-                mode = config_str(c, NULL, "Tables", "exact");
+                mode = config_str(c, NULL, "Tables", n->op == OP_SOFTMAX ? "hls4ml" : "exact");
             n->tables = !strcmp(mode, "hls4ml") ? TABLES_HLS4ML : TABLES_EXACT;
         }
         config_int(c, d, n, "ReuseFactor", 1, &n->reuse);

@@ -1,0 +1,964 @@
+/* rtl.c — from the typed IR to a scheduled netlist per layer.
+ *
+ * Arithmetic follows FIXED_POINT.md exactly, so the circuit computes the
+ * emulator's bits: a dense layer floors each product to the accumulator's LSB
+ * and sums modulo 2^W (WRAP) or exactly (other overflow modes, cast once).
+ * Products by constants are shift-and-add over the canonical signed digits of
+ * the weight; x*c for each input x and odd constant c is built once and shared
+ * by every output that needs it (a multiple-constant-multiplication block per
+ * input), and zero weights cost nothing.
+ *
+ * Pipelining: each node has a delay from a simple model (adders: 0.6 ns +
+ * 0.025 ns/bit, ROMs: 0.6 ns + 0.1 ns/address bit, ...).  Nodes are placed as
+ * soon as possible; a node whose inputs arrive too late for it to finish
+ * within the stage budget (clock period minus 0.8 ns of register overhead)
+ * starts the next stage.  Every layer ends in a register. */
+#include "backends/rtl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/act.h"
+
+/* ---- nodes --------------------------------------------------------------- */
+
+static int width_of(double lo, double hi, int *sign)
+{
+    int w = 1;
+    if (lo < 0) {
+        *sign = 1;
+        while (w < 64 && (lo < -ldexp(1.0, w - 1) || hi > ldexp(1.0, w - 1) - 1))
+            w++;
+    } else {
+        *sign = 0;
+        while (w < 64 && hi > ldexp(1.0, w) - 1)
+            w++;
+    }
+    return w;
+}
+
+static int add_node(RtlModule *m, RtlNode n)
+{
+    n.maxdelay = 0;
+    VEC_PUSH(m->n, m->nn, m->cn, n);
+    return (int)m->nn - 1;
+}
+
+static RtlNode blank(RtlOp op)
+{
+    RtlNode n;
+    memset(&n, 0, sizeof n);
+    n.op = op;
+    n.a = n.b = n.c = -1;
+    return n;
+}
+
+static int node_const(RtlModule *m, int64_t v)
+{
+    RtlNode n = blank(RN_CONST);
+    n.k = v;
+    n.lo = n.hi = (double)v;
+    n.w = width_of(n.lo, n.hi, &n.sign);
+    return add_node(m, n);
+}
+
+static int node_in(RtlModule *m, int port, long k, FxType t)
+{
+    RtlNode n = blank(RN_IN);
+    n.sa = port;
+    n.k = k;
+    n.w = t.w;
+    n.sign = t.sign;
+    n.lo = (double)fx_type_min(t);
+    n.hi = (double)fx_type_max(t);
+    return add_node(m, n);
+}
+
+/* cap: when > 0, results are kept modulo 2^cap (the accumulator wraps). */
+static int node_add(RtlModule *m, int a, int sa, int b, int sb, int sub, int cap)
+{
+    RtlNode n = blank(RN_ADD);
+    const RtlNode *x = &m->n[a], *y = &m->n[b];
+    double xl = ldexp(x->lo, sa), xh = ldexp(x->hi, sa), yl = ldexp(y->lo, sb), yh = ldexp(y->hi, sb);
+    n.a = a, n.b = b, n.sa = sa, n.sb = sb, n.sub = sub;
+    n.lo = sub ? xl - yh : xl + yl;
+    n.hi = sub ? xh - yl : xh + yh;
+    n.w = width_of(n.lo, n.hi, &n.sign);
+    if (cap > 0 && n.w >= cap) {
+        n.w = cap;
+        n.sign = 1;
+        n.lo = -ldexp(1.0, cap - 1);
+        n.hi = ldexp(1.0, cap - 1) - 1;
+    }
+    m->adders++;
+    return add_node(m, n);
+}
+
+static int node_shr(RtlModule *m, int a, int k)
+{
+    RtlNode n = blank(RN_SHR);
+    n.a = a;
+    n.sa = k;
+    n.lo = floor(ldexp(m->n[a].lo, -k));
+    n.hi = floor(ldexp(m->n[a].hi, -k));
+    n.w = width_of(n.lo, n.hi, &n.sign);
+    if (m->n[a].sign)
+        n.sign = 1;
+    if (n.sign && n.w < 1)
+        n.w = 1;
+    return add_node(m, n);
+}
+
+static int node_cast(RtlModule *m, int a, int fa, FxType to)
+{
+    RtlNode n = blank(RN_CAST);
+    n.a = a;
+    n.fa = fa;
+    n.to = to;
+    n.w = to.w;
+    n.sign = to.sign;
+    n.lo = (double)fx_type_min(to);
+    n.hi = (double)fx_type_max(to);
+    return add_node(m, n);
+}
+
+/* ---- constant products ---------------------------------------------------- */
+
+/* Canonical signed digits of c (non-adjacent form), least significant first. */
+static int csd_digits(int64_t c, int *digit, int *pos, int max)
+{
+    int n = 0, p = 0;
+    uint64_t u = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
+    int s = c < 0 ? -1 : 1;
+    while (u && n < max) {
+        if (u & 1) {
+            int d = (u & 2) ? -1 : 1;   /* ...11 -> -1 and carry */
+            digit[n] = d * s;
+            pos[n] = p;
+            n++;
+            u = d > 0 ? u - 1 : u + 1;
+        }
+        u >>= 1;
+        p++;
+    }
+    return n;
+}
+
+typedef struct {
+    int node;      /* signal */
+    int shift;     /* left shift */
+    int neg;       /* subtract */
+} Term;
+
+/* Sum terms in a balanced tree; returns one term.  cap as in node_add. */
+static Term sum_terms(RtlModule *m, Term *t, int n, int cap)
+{
+    while (n > 1) {
+        int w = 0;
+        for (int i = 0; i + 1 < n; i += 2) {
+            Term a = t[i], b = t[i + 1];
+            if (a.neg && !b.neg) {
+                Term tmp = a;
+                a = b;
+                b = tmp;
+            }
+            int sh = a.shift < b.shift ? a.shift : b.shift;
+            Term r;
+            r.node = node_add(m, a.node, a.shift - sh, b.node, b.shift - sh, a.neg != b.neg, cap > 0 ? cap - sh : 0);
+            r.shift = sh;
+            r.neg = a.neg && b.neg;
+            t[w++] = r;
+        }
+        if (n & 1)
+            t[w++] = t[n - 1];
+        n = w;
+    }
+    return t[0];
+}
+
+/* x * c for a constant c: shift-and-add of its signed digits (or a DSP multiply). */
+static int const_mult(RtlModule *m, int x, int64_t c, int dsp)
+{
+    if (c == 1)
+        return x;
+    if (dsp) {
+        RtlNode n = blank(RN_MUL);
+        n.a = x;
+        n.k = c;
+        double p1 = m->n[x].lo * (double)c, p2 = m->n[x].hi * (double)c;
+        n.lo = fmin(p1, p2);
+        n.hi = fmax(p1, p2);
+        n.w = width_of(n.lo, n.hi, &n.sign);
+        m->dsp++;
+        return add_node(m, n);
+    }
+    int dig[64], pos[64];
+    int nd = csd_digits(c, dig, pos, 64);
+    Term t[64];
+    for (int i = 0; i < nd; i++) {
+        t[i].node = x;
+        t[i].shift = pos[i];
+        t[i].neg = dig[i] < 0;
+    }
+    /* put a positive digit first so the tree rarely needs a final negation */
+    for (int i = 1; i < nd; i++)
+        if (t[0].neg && !t[i].neg) {
+            Term tmp = t[0];
+            t[0] = t[i];
+            t[i] = tmp;
+        }
+    Term r = sum_terms(m, t, nd, 0);
+    if (r.neg) {
+        int z = node_const(m, 0);
+        return node_add(m, z, 0, r.node, r.shift, 1, 0);
+    }
+    if (r.shift) {
+        /* a pure shift: express as x*1 << s through an adder-free node */
+        int z = node_const(m, 0);
+        m->adders--;   /* adding a shifted value to constant 0 is wiring */
+        return node_add(m, r.node, r.shift, z, 0, 0, 0);
+    }
+    return r.node;
+}
+
+static int popcount_csd(int64_t c)
+{
+    int dig[64], pos[64];
+    return csd_digits(c, dig, pos, 64);
+}
+
+/* Shared products: per input, x * c for each constant (odd part) used. */
+typedef struct {
+    int input;
+    int64_t c;
+    int kind;      /* 0: x*c;  1: floor(x*c / 2^k);  2: quantized with mode */
+    int k;
+    int node;
+} ProdKey;
+
+typedef struct {
+    ProdKey *v;
+    size_t n, cap;
+} ProdCache;
+
+static int cache_find(ProdCache *pc, int input, int64_t c, int kind, int k)
+{
+    for (size_t i = pc->n; i-- > 0;)
+        if (pc->v[i].input == input && pc->v[i].c == c && pc->v[i].kind == kind && pc->v[i].k == k)
+            return pc->v[i].node;
+    return -1;
+}
+
+static void cache_put(ProdCache *pc, int input, int64_t c, int kind, int k, int node)
+{
+    ProdKey key = {input, c, kind, k, node};
+    VEC_PUSH(pc->v, pc->n, pc->cap, key);
+}
+
+/* ---- layers --------------------------------------------------------------- */
+
+static int use_dsp(const Rtl *r, int wx, int64_t c)
+{
+    if (r->opt.mult == MULT_DSP)
+        return 1;
+    if (r->opt.mult == MULT_CSD)
+        return 0;
+    return popcount_csd(c) > 3 && wx >= 10;   /* auto: wide inputs times dense constants */
+}
+
+/* The product term x_i * c floored to the accumulator LSB (pd = frac bits to drop). */
+static Term product_term(const Rtl *r, RtlModule *m, ProdCache *pc, int input, int x, int64_t c, int pd, FxType acc)
+{
+    Term t = {-1, 0, 0};
+    int s = 0;
+    int64_t odd = c;
+    while (!(odd & 1)) {
+        odd >>= 1;
+        s++;
+    }
+    int wx = m->n[x].w;
+    if (pd <= s) {
+        /* no bit below the accumulator's LSB: exact */
+        int64_t mag = odd < 0 ? -odd : odd;
+        int node = cache_find(pc, input, mag, 0, 0);
+        if (node < 0) {
+            node = const_mult(m, x, mag, use_dsp(r, wx, mag));
+            cache_put(pc, input, mag, 0, 0, node);
+        }
+        t.node = node;
+        t.shift = s - pd;
+        t.neg = odd < 0;
+        return t;
+    }
+    int k = pd - s;
+    int kind = acc.q == FXQ_TRN ? 1 : 2;
+    int node = cache_find(pc, input, odd, kind, k);
+    if (node < 0) {
+        int p = cache_find(pc, input, odd, 0, 0);
+        if (p < 0) {
+            p = const_mult(m, x, odd, use_dsp(r, wx, odd));
+            cache_put(pc, input, odd, 0, 0, p);
+        }
+        if (kind == 1) {
+            node = node_shr(m, p, k);
+        } else {
+            /* round to the accumulator LSB with its mode, no overflow (wide WRAP) */
+            FxType wide = {(int16_t)(m->n[p].w + 1 - k > 1 ? m->n[p].w + 1 - k : 2), 0, 1, acc.q, FXO_WRAP};
+            wide.i = wide.w;  /* frac 0 at the accumulator LSB */
+            node = node_cast(m, p, k, wide);
+        }
+        cache_put(pc, input, odd, kind, k, node);
+    }
+    t.node = node;
+    return t;
+}
+
+static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node *relu)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]], *w = &g->t[nd->in[1]];
+    const Tensor *b = nd->in[2] >= 0 ? &g->t[nd->in[2]] : NULL;
+    long nin = w->const_dims[0], nout = w->const_dims[1], rows = ir_numel(x) / nin;
+    FxType acc = nd->accum, res = g->t[nd->out].type;
+    int fx = fx_frac(x->type), fw = fx_frac(w->type), fa = fx_frac(acc);
+    int pd = fx + fw - fa;
+    int cap = acc.o == FXO_WRAP ? acc.w : 0;
+    (void)d;
+    m->nout = rows * nout;
+    m->out = arena_array(&r->arena, (size_t)m->nout, sizeof(int));
+    Term *terms = malloc(sizeof(Term) * (size_t)(nin + 1));
+    ProdCache pc = {0};
+    for (long row = 0; row < rows; row++) {
+        pc.n = 0;
+        int *xs = malloc(sizeof(int) * (size_t)nin);
+        for (long i = 0; i < nin; i++)
+            xs[i] = node_in(m, 0, row * nin + i, x->type);
+        for (long o = 0; o < nout; o++) {
+            int nt = 0;
+            for (long i = 0; i < nin; i++) {
+                int64_t c = w->codes[i * nout + o];
+                if (!c)
+                    continue;
+                m->adders_naive += popcount_csd(c) - 1 + 1;  /* digits - 1 inside, + 1 into the sum */
+                Term t = product_term(r, m, &pc, (int)i, xs[i], c, pd, acc);
+                if (cap > 0 && t.shift >= cap)
+                    continue;   /* contributes 0 modulo 2^W */
+                terms[nt++] = t;
+            }
+            int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
+            if (bacc) {
+                terms[nt].node = node_const(m, bacc);
+                terms[nt].shift = 0;
+                terms[nt].neg = 0;
+                nt++;
+            }
+            m->adders_naive -= 1;
+            int accn;
+            if (nt == 0) {
+                accn = node_const(m, 0);
+            } else {
+                Term t = sum_terms(m, terms, nt, cap);
+                accn = t.node;
+                if (t.neg || t.shift) {
+                    int z = node_const(m, 0);
+                    accn = t.neg ? node_add(m, z, 0, t.node, t.shift, 1, cap) : node_add(m, t.node, t.shift, z, 0, 0, cap);
+                    if (!t.neg)
+                        m->adders--;   /* a shift is wiring */
+                }
+            }
+            /* the accumulator: modulo 2^W (a cast with frac 0 keeps the low bits), or saturated once */
+            FxType acc_int = acc;
+            acc_int.i = acc.w;   /* same bits, frac 0: overflow handling only */
+            accn = node_cast(m, accn, 0, acc_int);
+            int y = node_cast(m, accn, fa, res);
+            if (relu) {
+                FxType rt = g->t[relu->out].type;
+                RtlNode s = blank(RN_SEL);
+                s.a = y;
+                s.b = node_cast(m, y, fx_frac(res), rt);
+                s.c = -1;
+                s.w = rt.w;
+                s.sign = rt.sign;
+                s.lo = (double)fx_type_min(rt) > 0 ? (double)fx_type_min(rt) : 0;
+                s.lo = fmin(0, (double)fx_type_min(rt));
+                s.hi = (double)fx_type_max(rt);
+                y = add_node(m, s);
+            }
+            m->out[row * nout + o] = y;
+        }
+        free(xs);
+    }
+    if (m->adders_naive < 0)
+        m->adders_naive = 0;
+    free(pc.v);
+    free(terms);
+    return 0;
+}
+
+static int build_affine(Rtl *r, RtlModule *m, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]];
+    const Tensor *sc = nd->in[1] >= 0 ? &g->t[nd->in[1]] : NULL, *sh = nd->in[2] >= 0 ? &g->t[nd->in[2]] : NULL;
+    FxType res = g->t[nd->out].type;
+    long n = ir_numel(x);
+    int fx = fx_frac(x->type);
+    int fp = fx + (sc ? fx_frac(sc->type) : 0), ft = sh ? fx_frac(sh->type) : fp;
+    int f = fp > ft ? fp : ft;
+    m->nout = n;
+    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
+    for (long e = 0; e < n; e++) {
+        int xi = node_in(m, 0, e, x->type);
+        Term t[2];
+        int nt = 0;
+        int64_t c = sc ? sc->codes[e] : 1;
+        if (c) {
+            int64_t mag = c < 0 ? -c : c;
+            t[nt].node = const_mult(m, xi, mag, use_dsp(r, x->type.w, mag));
+            t[nt].shift = f - fp;
+            t[nt].neg = c < 0;
+            nt++;
+        }
+        if (sh && sh->codes[e]) {
+            t[nt].node = node_const(m, sh->codes[e]);
+            t[nt].shift = f - ft;
+            t[nt].neg = 0;
+            nt++;
+        }
+        int v;
+        if (nt == 0) {
+            v = node_const(m, 0);
+        } else {
+            Term s = sum_terms(m, t, nt, 0);
+            v = s.node;
+            if (s.neg || s.shift) {
+                int z = node_const(m, 0);
+                v = s.neg ? node_add(m, z, 0, s.node, s.shift, 1, 0) : node_add(m, s.node, s.shift, z, 0, 0, 0);
+            }
+        }
+        m->out[e] = node_cast(m, v, f, res);
+    }
+    return 0;
+}
+
+static int rom_add(Rtl *r, RtlModule *m, int64_t *data, long n, int aw, FxType out, int hls)
+{
+    RtlRom rom = {data, n, aw, out.w, out.sign, hls};
+    (void)r;
+    VEC_PUSH(m->rom, m->nrom, m->crom, rom);
+    return (int)m->nrom - 1;
+}
+
+static int build_unary_table(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]];
+    FxType res = g->t[nd->out].type;
+    UnaryAct a;
+    int fell;
+    if (act_unary_init(&a, &r->arena, d, g, nd, &fell) < 0)
+        return -1;
+    int rom;
+    int64_t lo = 0, hi = 0;
+    if (a.mode == TABLES_HLS4ML) {
+        /* the table, with the output cast folded in */
+        int64_t *data = arena_array(&r->arena, (size_t)a.table_size, sizeof(int64_t));
+        for (long i = 0; i < a.table_size; i++)
+            data[i] = fx_cast_to(a.table[i], fx_frac(a.table_t), res);
+        rom = rom_add(r, m, data, a.table_size, a.lgt, res, 1);
+    } else {
+        /* every input code, trimmed to where the output changes */
+        int64_t cmin = fx_type_min(x->type), cmax = fx_type_max(x->type);
+        int64_t vmin = act_unary_eval(&a, cmin), vmax = act_unary_eval(&a, cmax);
+        lo = cmin;
+        while (lo < cmax && act_unary_eval(&a, lo + 1) == vmin)
+            lo++;
+        hi = cmax;
+        while (hi > lo && act_unary_eval(&a, hi - 1) == vmax)
+            hi--;
+        long n = (long)(hi - lo + 1);
+        int aw = 1;
+        while ((1L << aw) < n)
+            aw++;
+        int64_t *data = arena_array(&r->arena, (size_t)n, sizeof(int64_t));
+        for (long i = 0; i < n; i++)
+            data[i] = act_unary_eval(&a, lo + i);
+        rom = rom_add(r, m, data, n, aw, res, 0);
+    }
+    long n = ir_numel(x);
+    m->nout = n;
+    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
+    for (long e = 0; e < n; e++) {
+        RtlNode t = blank(RN_ROM);
+        t.a = node_in(m, 0, e, x->type);
+        t.rom = rom;
+        t.k = a.mode == TABLES_HLS4ML ? fx_frac(x->type) : lo;
+        t.k2 = a.mode == TABLES_HLS4ML ? a.lgt : hi;
+        t.sa = a.lgs;
+        t.w = res.w;
+        t.sign = res.sign;
+        t.lo = (double)fx_type_min(res);
+        t.hi = (double)fx_type_max(res);
+        m->out[e] = add_node(m, t);
+    }
+    return 0;
+}
+
+static int build_softmax(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]];
+    FxType res = g->t[nd->out].type;
+    if (nd->tables != TABLES_HLS4ML)
+        return diag_error(d, "%s: node '%s' (%s): exact softmax has no circuit: expected Tables: hls4ml for this "
+                          "layer (the default) to build RTL", g->file, nd->name, nd->src_op);
+    if (x->rank != 1)
+        return diag_error(d, "%s: node '%s' (%s): expected a softmax over a vector in RTL", g->file, nd->name, nd->src_op);
+    long n = x->dims[0];
+    SoftmaxAct sa;
+    if (act_softmax_init(&sa, &r->arena, d, g, nd, (int)n) < 0)
+        return -1;
+    const FxSoftmaxHls *p = &sa.p;
+    FxType acc = {(int16_t)p->wa, (int16_t)(p->wa - p->fa), (uint8_t)p->sa, (uint8_t)p->qa, (uint8_t)p->oa};
+    FxType inv_inp = {(int16_t)p->wi, (int16_t)(p->wi - p->fi), (uint8_t)p->si, (uint8_t)p->qi, (uint8_t)p->oi};
+    FxType inv_t = nd->inv_t;
+    /* ROM contents: exp entries already cast to the accumulator */
+    int64_t *exps = arena_array(&r->arena, (size_t)sa.exp_size, sizeof(int64_t));
+    for (long i = 0; i < sa.exp_size; i++)
+        exps[i] = fx_cast_to(sa.exp_table[i], p->fe, acc);
+    int rom_e = rom_add(r, m, exps, sa.exp_size, p->ne, acc, 0);
+    int rom_v = rom_add(r, m, sa.inv_table, sa.inv_size, p->nv, inv_t, 0);
+    int *xs = malloc(sizeof(int) * (size_t)n), *e = malloc(sizeof(int) * (size_t)n);
+    for (long i = 0; i < n; i++)
+        xs[i] = node_in(m, 0, i, x->type);
+    /* maximum: a balanced tree */
+    int *t = malloc(sizeof(int) * (size_t)n);
+    memcpy(t, xs, sizeof(int) * (size_t)n);
+    for (long cnt = n; cnt > 1;) {
+        long w = 0;
+        for (long i = 0; i + 1 < cnt; i += 2) {
+            RtlNode mx = blank(RN_MAX);
+            mx.a = t[i];
+            mx.b = t[i + 1];
+            mx.w = x->type.w;
+            mx.sign = x->type.sign;
+            mx.lo = m->n[t[i]].lo;
+            mx.hi = m->n[t[i]].hi;
+            t[w++] = add_node(m, mx);
+        }
+        if (cnt & 1)
+            t[w++] = t[cnt - 1];
+        cnt = w;
+    }
+    int mx = t[0];
+    FxType norm = {(int16_t)p->wn, (int16_t)(p->wn - p->fn), 0, FXQ_TRN, FXO_WRAP};
+    for (long i = 0; i < n; i++) {
+        int diff = node_add(m, mx, 0, xs[i], 0, 1, 0);
+        int dn = node_cast(m, diff, p->fn, norm);               /* wraps to inp_norm_t */
+        int idx = node_shr(m, dn, p->wn - p->ne);                /* top bits */
+        m->n[idx].sign = 0;
+        RtlNode ro = blank(RN_ROM);
+        ro.a = idx;
+        ro.rom = rom_e;
+        ro.k = 0;
+        ro.k2 = sa.exp_size - 1;
+        ro.w = acc.w;
+        ro.sign = acc.sign;
+        ro.lo = (double)fx_type_min(acc);
+        ro.hi = (double)fx_type_max(acc);
+        e[i] = add_node(m, ro);
+    }
+    /* hls4ml's pairwise sum, cast after every addition */
+    FxType acc_int = acc;
+    acc_int.i = acc.w;
+    int sum;
+    {
+        /* iterative form of fx_tree_sum: recursion on (start, count) */
+        typedef struct { long s, c; } Span;
+        (void)sizeof(Span);
+    }
+    int (*dummy)(void) = NULL;
+    (void)dummy;
+    /* recursive helper via explicit stack is verbose; use a small recursive lambda-like function */
+    sum = -1;
+    {
+        /* the same split as fx_tree_sum */
+        long stack_s[64], stack_c[64];
+        int stack_state[64], stack_left[64];
+        int sp = 0;
+        stack_s[0] = 0;
+        stack_c[0] = n;
+        stack_state[0] = 0;
+        int ret = -1;
+        while (sp >= 0) {
+            long s0 = stack_s[sp], c0 = stack_c[sp];
+            if (c0 == 1) {
+                ret = e[s0];
+                sp--;
+                continue;
+            }
+            if (c0 == 2) {
+                ret = node_cast(m, node_add(m, e[s0], 0, e[s0 + 1], 0, 0, 0), 0, acc_int);
+                sp--;
+                continue;
+            }
+            long l = 1;
+            while (l * 2 <= c0 - 1)
+                l *= 2;
+            if (stack_state[sp] == 0) {
+                stack_state[sp] = 1;
+                sp++;
+                stack_s[sp] = s0;
+                stack_c[sp] = l;
+                stack_state[sp] = 0;
+            } else if (stack_state[sp] == 1) {
+                stack_left[sp] = ret;
+                stack_state[sp] = 2;
+                sp++;
+                stack_s[sp] = s0 + l;
+                stack_c[sp] = c0 - l;
+                stack_state[sp] = 0;
+            } else {
+                ret = node_cast(m, node_add(m, stack_left[sp], 0, ret, 0, 0, 0), 0, acc_int);
+                sp--;
+            }
+        }
+        sum = ret;
+    }
+    int s = node_cast(m, sum, p->fa, inv_inp);
+    int iv = node_shr(m, s, p->wi - p->nv);
+    m->n[iv].sign = 0;
+    m->n[iv].w = p->nv;
+    RtlNode ro = blank(RN_ROM);
+    ro.a = iv;
+    ro.rom = rom_v;
+    ro.k = 0;
+    ro.k2 = sa.inv_size - 1;
+    ro.w = inv_t.w;
+    ro.sign = inv_t.sign;
+    ro.lo = (double)fx_type_min(inv_t);
+    ro.hi = (double)fx_type_max(inv_t);
+    int inv = add_node(m, ro);
+    m->nout = n;
+    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
+    for (long i = 0; i < n; i++) {
+        RtlNode mu = blank(RN_MUL);
+        mu.a = e[i];
+        mu.b = inv;
+        double c1 = m->n[e[i]].lo * m->n[inv].lo, c2 = m->n[e[i]].lo * m->n[inv].hi;
+        double c3 = m->n[e[i]].hi * m->n[inv].lo, c4 = m->n[e[i]].hi * m->n[inv].hi;
+        mu.lo = fmin(fmin(c1, c2), fmin(c3, c4));
+        mu.hi = fmax(fmax(c1, c2), fmax(c3, c4));
+        mu.w = width_of(mu.lo, mu.hi, &mu.sign);
+        m->dsp++;
+        int prod = add_node(m, mu);
+        m->out[i] = node_cast(m, prod, p->fa + p->fv, res);
+    }
+    free(xs);
+    free(e);
+    free(t);
+    return 0;
+}
+
+static int build_elementwise(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]];
+    FxType res = g->t[nd->out].type;
+    long n = ir_numel(x);
+    int fx = fx_frac(x->type);
+    m->nout = n;
+    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
+    for (long e = 0; e < n; e++) {
+        int xi = node_in(m, 0, e, x->type), y;
+        switch (nd->op) {
+        case OP_RELU: {
+            RtlNode s = blank(RN_SEL);
+            s.a = xi;
+            s.b = node_cast(m, xi, fx, res);
+            s.w = res.w;
+            s.sign = res.sign;
+            s.lo = fmin(0, (double)fx_type_min(res));
+            s.hi = (double)fx_type_max(res);
+            y = add_node(m, s);
+            break;
+        }
+        case OP_LEAKYRELU: {
+            int64_t ac = fx_quant_double(nd->alpha, nd->alpha_t);
+            int prod;
+            if (ac == 0) {
+                prod = node_const(m, 0);
+            } else {
+                int64_t mag = ac < 0 ? -ac : ac;
+                prod = const_mult(m, xi, mag, use_dsp(r, x->type.w, mag));
+                if (ac < 0) {
+                    int z = node_const(m, 0);
+                    prod = node_add(m, z, 0, prod, 0, 1, 0);
+                }
+            }
+            RtlNode s = blank(RN_SEL);
+            s.a = xi;
+            s.b = node_cast(m, xi, fx, res);
+            s.c = node_cast(m, prod, fx + fx_frac(nd->alpha_t), res);
+            s.w = res.w;
+            s.sign = res.sign;
+            s.lo = (double)fx_type_min(res);
+            s.hi = (double)fx_type_max(res);
+            y = add_node(m, s);
+            break;
+        }
+        case OP_CLIP: {
+            RtlNode s = blank(RN_CLIP);
+            s.a = xi;
+            s.b = node_cast(m, xi, fx, res);
+            /* x < lo  <=>  code < ceil(lo * 2^f);  x > hi  <=>  code > floor(hi * 2^f) */
+            double lt = ceil(ldexp(nd->alpha, fx)), ht = floor(ldexp(nd->beta, fx));
+            double cmin = (double)fx_type_min(x->type), cmax = (double)fx_type_max(x->type);
+            s.k = (int64_t)fmax(fmin(lt, cmax + 1), cmin);
+            s.k2 = (int64_t)fmin(fmax(ht, cmin - 1), cmax);
+            s.c = node_const(m, fx_quant_double(nd->alpha, res));
+            s.sb = node_const(m, fx_quant_double(nd->beta, res));
+            s.w = res.w;
+            s.sign = res.sign;
+            s.lo = (double)fx_type_min(res);
+            s.hi = (double)fx_type_max(res);
+            y = add_node(m, s);
+            break;
+        }
+        default:
+            return diag_error(d, "%s: node '%s' (%s): the Verilog back end does not support %s yet", g->file, nd->name,
+                              nd->src_op, op_names[nd->op]);
+        }
+        m->out[e] = y;
+    }
+    return 0;
+}
+
+static int build_add(Rtl *r, RtlModule *m, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]], *y = &g->t[nd->in[1]];
+    FxType res = g->t[nd->out].type;
+    int f1 = fx_frac(x->type), f2 = fx_frac(y->type), f = f1 > f2 ? f1 : f2;
+    long n = ir_numel(x);
+    m->nout = n;
+    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
+    for (long e = 0; e < n; e++) {
+        int a = node_in(m, 0, e, x->type), b = node_in(m, 1, e, y->type);
+        int s = node_add(m, a, f - f1, b, f - f2, 0, 0);
+        m->out[e] = node_cast(m, s, f, res);
+    }
+    m->adders_naive = (long)n;
+    return 0;
+}
+
+/* ---- scheduling ------------------------------------------------------------ */
+
+static double node_delay(const RtlModule *m, const RtlNode *n)
+{
+    switch (n->op) {
+    case RN_IN:
+    case RN_CONST:
+    case RN_SHR:
+        return 0;
+    case RN_ADD:
+        return 0.6 + 0.025 * n->w;
+    case RN_CAST:
+        return (n->to.o == FXO_WRAP ? 0.5 : 0.9) + 0.025 * n->w;
+    case RN_SEL:
+        return 0.5 + 0.02 * n->w;
+    case RN_CLIP:
+        return 1.0 + 0.03 * m->n[n->a].w;
+    case RN_ROM:
+        return 0.6 + 0.1 * m->rom[n->rom].aw + (m->rom[n->rom].hls_index ? 0.6 + 0.025 * m->n[n->a].w : 0.4);
+    case RN_MUL:
+        return n->b >= 0 ? 3.0 : 2.5;
+    case RN_MAX:
+        return 0.8 + 0.025 * n->w;
+    }
+    return 1.0;
+}
+
+static void schedule(RtlModule *m, double budget)
+{
+    for (size_t i = 0; i < m->nn; i++) {
+        RtlNode *n = &m->n[i];
+        int ops[3] = {n->a, n->b, n->c};
+        int st = 0;
+        double t = 0;
+        if (n->op == RN_CLIP && n->sb >= 0)
+            ops[2] = n->c;  /* sb holds a constant node too: constants are free */
+        for (int k = 0; k < 3; k++) {
+            if (ops[k] < 0 || n->op == RN_IN || n->op == RN_CONST)
+                continue;
+            const RtlNode *o = &m->n[ops[k]];
+            if (o->stage > st) {
+                st = o->stage;
+                t = o->t;
+            } else if (o->stage == st && o->t > t) {
+                t = o->t;
+            }
+        }
+        double dl = node_delay(m, n);
+        if (dl > 0 && t > 0 && t + dl > budget) {
+            st++;
+            t = 0;
+        }
+        n->stage = st;
+        n->t = t + dl;
+    }
+    /* the output register closes the last stage */
+    int last = 0;
+    for (long e = 0; e < m->nout; e++)
+        if (m->n[m->out[e]].stage > last)
+            last = m->n[m->out[e]].stage;
+    m->latency = last + 1;
+    /* how many delayed copies each node needs */
+    for (size_t i = 0; i < m->nn; i++) {
+        RtlNode *n = &m->n[i];
+        int ops[4] = {n->a, n->b, n->c, n->op == RN_CLIP ? n->sb : -1};
+        if (n->op == RN_IN || n->op == RN_CONST)
+            continue;
+        for (int k = 0; k < 4; k++) {
+            if (ops[k] < 0)
+                continue;
+            RtlNode *o = &m->n[ops[k]];
+            int need = n->stage - o->stage;
+            if (o->op != RN_CONST && need > o->maxdelay)
+                o->maxdelay = need;
+        }
+    }
+    for (long e = 0; e < m->nout; e++) {
+        RtlNode *o = &m->n[m->out[e]];
+        int need = m->latency - o->stage;   /* the output register included */
+        if (o->op != RN_CONST && need > o->maxdelay)
+            o->maxdelay = need;
+    }
+}
+
+static void estimate(RtlModule *m)
+{
+    double lut = 0, ff = 0;
+    for (size_t i = 0; i < m->nn; i++) {
+        const RtlNode *n = &m->n[i];
+        switch (n->op) {
+        case RN_ADD:
+            lut += n->w;
+            break;
+        case RN_CAST:
+            lut += n->to.o == FXO_WRAP ? (n->to.q == FXQ_TRN ? 0 : n->w) : 1.5 * n->w;
+            break;
+        case RN_SEL:
+        case RN_MAX:
+            lut += n->w;
+            break;
+        case RN_CLIP:
+            lut += 2.0 * n->w;
+            break;
+        case RN_ROM: {
+            const RtlRom *r = &m->rom[n->rom];
+            double words = (double)r->n;
+            lut += r->dw * (words <= 64 ? 1.0 : words / 64.0 * 1.3);
+            if (r->hls_index)
+                lut += m->n[n->a].w;
+            break;
+        }
+        case RN_MUL:
+            if (n->b < 0)
+                lut += 0;
+            break;
+        case RN_IN:
+        case RN_CONST:
+        case RN_SHR:
+            break;
+        }
+        if (n->op != RN_CONST)
+            ff += (double)n->w * n->maxdelay;
+    }
+    m->lut = lut;
+    m->ff = ff;
+}
+
+/* ---- the whole graph -------------------------------------------------------- */
+
+int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
+{
+    memset(r, 0, sizeof(*r));
+    r->g = g;
+    r->opt = *opt;
+    if (opt->clock_mhz <= 0 || opt->clock_mhz > 2000)
+        return diag_error(d, "--clock-mhz: expected a clock between 0 and 2000 MHz, got %g", opt->clock_mhz);
+    r->budget_ns = 1000.0 / opt->clock_mhz - 0.8;
+    if (r->budget_ns < 0.5)
+        r->budget_ns = 0.5;
+    if (g->ninputs != 1 || g->noutputs != 1)
+        return diag_error(d, "%s: expected one input and one output for RTL, got %zu and %zu", g->file, g->ninputs,
+                          g->noutputs);
+    r->m = arena_array(&r->arena, g->nn, sizeof(RtlModule));
+    r->tensor_cycle = arena_array(&r->arena, g->nt, sizeof(int));
+    for (size_t t = 0; t < g->nt; t++)
+        r->tensor_cycle[t] = -1;
+    r->tensor_cycle[g->inputs[0]] = 1;  /* the top registers its input */
+    int *fused_into = arena_array(&r->arena, g->nn, sizeof(int));
+    for (size_t k = 0; k < g->nn; k++)
+        fused_into[k] = -1;
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && g->n[k].op == OP_DENSE && g->n[k].fused_relu >= 0)
+            fused_into[g->n[k].fused_relu] = (int)k;
+    for (size_t k = 0; k < g->nn; k++) {
+        const Node *nd = &g->n[k];
+        if (nd->dead || nd->op == OP_INPUT || fused_into[k] >= 0)
+            continue;
+        if (nd->op == OP_RESHAPE) {
+            r->tensor_cycle[nd->out] = r->tensor_cycle[nd->in[0]];
+            continue;
+        }
+        RtlModule *m = &r->m[r->nm];
+        memset(m, 0, sizeof(*m));
+        m->node = (int)k;
+        m->ports = nd->op == OP_ADD ? 2 : 1;
+        m->in_tensor[0] = nd->in[0];
+        m->in_tensor[1] = nd->op == OP_ADD ? nd->in[1] : -1;
+        m->out_tensor = nd->out;
+        const Node *relu = nd->op == OP_DENSE && nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
+        if (relu)
+            m->out_tensor = relu->out;
+        m->name = arena_printf(&r->arena, "%s_%s", g->name, nd->name);
+        int rc;
+        switch (nd->op) {
+        case OP_DENSE: rc = build_dense(r, m, d, nd, relu); break;
+        case OP_AFFINE: rc = build_affine(r, m, nd); break;
+        case OP_ADD: rc = build_add(r, m, nd); break;
+        case OP_SIGMOID:
+        case OP_TANH: rc = build_unary_table(r, m, d, nd); break;
+        case OP_SOFTMAX: rc = build_softmax(r, m, d, nd); break;
+        default: rc = build_elementwise(r, m, d, nd); break;
+        }
+        if (rc < 0) {
+            rtl_free(r);
+            return -1;
+        }
+        schedule(m, r->budget_ns);
+        estimate(m);
+        int c = r->tensor_cycle[m->in_tensor[0]];
+        if (m->ports == 2 && r->tensor_cycle[m->in_tensor[1]] > c)
+            c = r->tensor_cycle[m->in_tensor[1]];
+        r->tensor_cycle[m->out_tensor] = c + m->latency;
+        if (relu)
+            r->tensor_cycle[nd->out] = -1;
+        r->nm++;
+    }
+    r->latency = r->tensor_cycle[g->outputs[0]];
+    return 0;
+}
+
+void rtl_free(Rtl *r)
+{
+    for (size_t k = 0; k < r->nm; k++) {
+        free(r->m[k].n);
+        free(r->m[k].rom);
+    }
+    arena_free(&r->arena);
+    memset(r, 0, sizeof(*r));
+}
