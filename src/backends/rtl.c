@@ -314,6 +314,145 @@ static Term product_term(const Rtl *r, RtlModule *m, ProdCache *pc, int input, i
     return t;
 }
 
+/* ---- common subexpressions of an exact constant matrix-vector product ---- */
+
+typedef struct {
+    Term *t;
+    int n, cap;
+} TermList;
+
+typedef struct {
+    uint64_t key;
+    int count;
+} PairCount;
+
+/* A pair of terms as a pattern: (p << da) +/- (q << db) with min(da, db) = 0.
+ * Returns 0 when the pair cannot be a pattern (shift difference too large). */
+static int pair_key(Term p, Term q, uint64_t *key, int *base, int *neg)
+{
+    if (q.node < p.node || (q.node == p.node && q.shift < p.shift)) {
+        Term t = p;
+        p = q;
+        q = t;
+    }
+    int b = p.shift < q.shift ? p.shift : q.shift;
+    int da = p.shift - b, db = q.shift - b;
+    if (da > 31 || db > 31 || p.node >= (1 << 21) || q.node >= (1 << 21))
+        return 0;
+    int rel = p.neg != q.neg;
+    *key = (uint64_t)p.node | ((uint64_t)q.node << 21) | ((uint64_t)da << 42) | ((uint64_t)db << 47) | ((uint64_t)rel << 52);
+    *base = b;
+    *neg = p.neg;
+    return 1;
+}
+
+static size_t hash_slot(uint64_t key, size_t mask)
+{
+    key ^= key >> 29;
+    key *= UINT64_C(0xbf58476d1ce4e5b9);
+    key ^= key >> 32;
+    return (size_t)key & mask;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+    const PairCount *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Greedy two-term common subexpression elimination across all outputs: the
+ * most frequent pair (same signals, same relative shift and sign) becomes one
+ * adder shared by every output that uses it; repeat until no pair repeats. */
+static void cse_terms(RtlModule *m, TermList *lists, long nl)
+{
+    size_t cap = 1 << 12;
+    PairCount *map = NULL;
+    for (int round = 0; round < 4096; round++) {
+        size_t pairs = 0;
+        for (long l = 0; l < nl; l++)
+            pairs += (size_t)lists[l].n * (size_t)(lists[l].n > 0 ? lists[l].n - 1 : 0) / 2;
+        while (cap < 2 * pairs + 16)
+            cap *= 2;
+        free(map);
+        map = calloc(cap, sizeof(PairCount));
+        size_t mask = cap - 1;
+        for (long l = 0; l < nl; l++)
+            for (int i = 0; i < lists[l].n; i++)
+                for (int j = i + 1; j < lists[l].n; j++) {
+                    uint64_t key;
+                    int base, neg;
+                    if (!pair_key(lists[l].t[i], lists[l].t[j], &key, &base, &neg))
+                        continue;
+                    size_t h = hash_slot(key, mask);
+                    while (map[h].count && map[h].key != key)
+                        h = (h + 1) & mask;
+                    map[h].key = key;
+                    map[h].count++;
+                }
+        /* the candidates, most frequent first */
+        size_t nc = 0;
+        for (size_t h = 0; h < cap; h++)
+            if (map[h].count >= 2)
+                map[nc++] = map[h];
+        if (nc == 0)
+            break;
+        qsort(map, nc, sizeof(PairCount), cmp_count);
+        /* this round: the most frequent patterns (at least half as frequent as
+         * the best), applied in one pass over the outputs */
+        int best = map[0].count;
+        size_t sel = 0;
+        while (sel < nc && map[sel].count * 4 >= best * 3)
+            sel++;
+        size_t scap = 16;
+        while (scap < 2 * sel)
+            scap *= 2;
+        uint64_t *skey = calloc(scap, sizeof(uint64_t));
+        int *snode = malloc(scap * sizeof(int));
+        size_t smask = scap - 1;
+        for (size_t c = 0; c < sel; c++) {
+            size_t h = hash_slot(map[c].key, smask);
+            while (skey[h])
+                h = (h + 1) & smask;
+            skey[h] = map[c].key;
+            snode[h] = -1;
+        }
+        int applied = 0;
+        for (long l = 0; l < nl; l++) {
+            TermList *tl = &lists[l];
+            for (int i = 0; i < tl->n; i++)
+                for (int j = i + 1; j < tl->n; j++) {
+                    uint64_t key;
+                    int base, neg;
+                    if (!pair_key(tl->t[i], tl->t[j], &key, &base, &neg))
+                        continue;
+                    size_t h = hash_slot(key, smask);
+                    while (skey[h] && skey[h] != key)
+                        h = (h + 1) & smask;
+                    if (!skey[h])
+                        continue;
+                    if (snode[h] < 0) {
+                        int a = (int)(key & 0x1fffff), b = (int)((key >> 21) & 0x1fffff);
+                        int da = (int)((key >> 42) & 31), db = (int)((key >> 47) & 31), rel = (int)((key >> 52) & 1);
+                        snode[h] = node_add(m, a, da, b, db, rel, 0);
+                    }
+                    tl->t[i].node = snode[h];
+                    tl->t[i].shift = base;
+                    tl->t[i].neg = neg;
+                    tl->t[j] = tl->t[--tl->n];
+                    applied++;
+                    j = tl->n;   /* term i is consumed: next i */
+                }
+        }
+        free(skey);
+        free(snode);
+        if (!applied)
+            break;
+    }
+    free(map);
+}
+
 static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node *relu)
 {
     const Graph *g = r->g;
@@ -324,10 +463,13 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
     int fx = fx_frac(x->type), fw = fx_frac(w->type), fa = fx_frac(acc);
     int pd = fx + fw - fa;
     int cap = acc.o == FXO_WRAP ? acc.w : 0;
+    /* Exact products (no bit below the accumulator's LSB) may be regrouped
+     * freely: flatten them into signed digits and share across outputs. */
+    int flat = pd <= 0 && r->opt.mult == MULT_CSD;
     (void)d;
     m->nout = rows * nout;
     m->out = arena_array(&r->arena, (size_t)m->nout, sizeof(int));
-    Term *terms = malloc(sizeof(Term) * (size_t)(nin + 1));
+    TermList *lists = calloc((size_t)nout, sizeof(TermList));
     ProdCache pc = {0};
     for (long row = 0; row < rows; row++) {
         pc.n = 0;
@@ -335,30 +477,54 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
         for (long i = 0; i < nin; i++)
             xs[i] = node_in(m, 0, row * nin + i, x->type);
         for (long o = 0; o < nout; o++) {
-            int nt = 0;
+            TermList *tl = &lists[o];
+            tl->n = 0;
             for (long i = 0; i < nin; i++) {
                 int64_t c = w->codes[i * nout + o];
                 if (!c)
                     continue;
-                m->adders_naive += popcount_csd(c) - 1 + 1;  /* digits - 1 inside, + 1 into the sum */
+                m->adders_naive += popcount_csd(c);   /* digits - 1 inside, + 1 into the sum */
+                if (flat) {
+                    int dig[64], pos[64];
+                    int nd2 = csd_digits(c, dig, pos, 64);
+                    for (int k = 0; k < nd2; k++) {
+                        Term t = {xs[i], pos[k] - pd, dig[k] < 0};
+                        if (cap > 0 && t.shift >= cap)
+                            continue;
+                        size_t c2 = (size_t)tl->cap;
+                        tl->t = vec_grow(tl->t, &c2, (size_t)tl->n + 2, sizeof(Term));
+                        tl->cap = (int)c2;
+                        tl->t[tl->n++] = t;
+                    }
+                    continue;
+                }
                 Term t = product_term(r, m, &pc, (int)i, xs[i], c, pd, acc);
                 if (cap > 0 && t.shift >= cap)
                     continue;   /* contributes 0 modulo 2^W */
-                terms[nt++] = t;
-            }
-            int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
-            if (bacc) {
-                terms[nt].node = node_const(m, bacc);
-                terms[nt].shift = 0;
-                terms[nt].neg = 0;
-                nt++;
+                size_t c2 = (size_t)tl->cap;
+                tl->t = vec_grow(tl->t, &c2, (size_t)tl->n + 2, sizeof(Term));
+                tl->cap = (int)c2;
+                tl->t[tl->n++] = t;
             }
             m->adders_naive -= 1;
+        }
+        if (flat)
+            cse_terms(m, lists, nout);
+        for (long o = 0; o < nout; o++) {
+            TermList *tl = &lists[o];
+            size_t c2 = (size_t)tl->cap;
+            tl->t = vec_grow(tl->t, &c2, (size_t)tl->n + 2, sizeof(Term));
+            tl->cap = (int)c2;
+            int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
+            if (bacc) {
+                Term t = {node_const(m, bacc), 0, 0};
+                tl->t[tl->n++] = t;
+            }
             int accn;
-            if (nt == 0) {
+            if (tl->n == 0) {
                 accn = node_const(m, 0);
             } else {
-                Term t = sum_terms(m, terms, nt, cap);
+                Term t = sum_terms(m, tl->t, tl->n, cap);
                 accn = t.node;
                 if (t.neg || t.shift) {
                     int z = node_const(m, 0);
@@ -380,7 +546,6 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
                 s.c = -1;
                 s.w = rt.w;
                 s.sign = rt.sign;
-                s.lo = (double)fx_type_min(rt) > 0 ? (double)fx_type_min(rt) : 0;
                 s.lo = fmin(0, (double)fx_type_min(rt));
                 s.hi = (double)fx_type_max(rt);
                 y = add_node(m, s);
@@ -391,8 +556,10 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
     }
     if (m->adders_naive < 0)
         m->adders_naive = 0;
+    for (long o = 0; o < nout; o++)
+        free(lists[o].t);
+    free(lists);
     free(pc.v);
-    free(terms);
     return 0;
 }
 
