@@ -26,6 +26,8 @@ CONFIGS = {
     "fixed16_6": ["--precision", "fixed<16,6>"],
     "fixed8_3": ["--precision", "fixed<8,3>"],
     "rnd_sat": ["--precision", "fixed<12,4,RND_CONV,SAT>"],
+    "exact_tables": ["--precision", "fixed<16,6>", "--tables", "exact", "--no-rtl"],
+    "hls4ml": ["--precision", "fixed<8,3>", "--hls4ml"],
 }
 
 

@@ -10,6 +10,8 @@ rm -rf "$OUT"
 echo "== etchnn compile $MODEL -o $OUT --precision 'fixed<16,6>'"
 $ETCHNN compile "$MODEL" -o "$OUT" --precision 'fixed<16,6>'
 echo
+cat "$OUT/report.txt"
+echo
 echo "== etchnn predict (bit-exact emulator) on $INPUTS, first 5 events"
 $ETCHNN predict "$MODEL" --precision 'fixed<16,6>' --input "$INPUTS" --output "$OUT/predictions.dat"
 $ETCHNN predict "$MODEL" --precision 'fixed<16,6>' --input "$INPUTS" --output "$OUT/predictions.npy"

@@ -48,9 +48,9 @@ static int fits32(const int64_t *v, long n)
     return 1;
 }
 
-static void emit_array(Emit *e, const char *name, const int64_t *v, long n)
+static void emit_array_as(Emit *e, const char *name, const int64_t *v, long n, int force64)
 {
-    int small = fits32(v, n);
+    int small = !force64 && fits32(v, n);
     emitf(e, "static const %s %s[%ld] = {", small ? "int32_t" : "int64_t", name, n);
     for (long k = 0; k < n; k++) {
         if (k % 12 == 0)
@@ -62,6 +62,8 @@ static void emit_array(Emit *e, const char *name, const int64_t *v, long n)
     }
     buf_printf(e->b, "\n};\n");
 }
+
+static void emit_array(Emit *e, const char *name, const int64_t *v, long n) { emit_array_as(e, name, v, n, 0); }
 
 /* Constant tables of node n, emitted before the function. */
 static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int id, Arena *ar)
@@ -130,9 +132,9 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             const FxSoftmaxHls *p = &a.p;
             emitf(e, "/* %s: hls4ml 'stable' softmax tables and parameters */\n", n->name);
             snprintf(nm, sizeof nm, "n%d_exp", id);
-            emit_array(e, nm, a.exp_table, a.exp_size);
+            emit_array_as(e, nm, a.exp_table, a.exp_size, 1);
             snprintf(nm, sizeof nm, "n%d_inv", id);
-            emit_array(e, nm, a.inv_table, a.inv_size);
+            emit_array_as(e, nm, a.inv_table, a.inv_size, 1);
             emitf(e, "static const FxSoftmaxHls n%d_p = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
                      "%d, %d, %d, %d, %d, %d};\n", id, p->fin, p->wn, p->fn, p->ne, p->nv, p->wa, p->fa, p->sa,
                   p->qa, p->oa, p->wi, p->fi, p->si, p->qi, p->oi, p->fe, p->fv, p->w, p->f, p->s, p->q, p->o);

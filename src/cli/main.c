@@ -12,13 +12,17 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
-    "          [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--dump-after PASS]\n"
+    "          [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--no-rtl]\n"
+    "          [--dump-after PASS]\n"
     "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1),\n"
     "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types)\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
     "  config MODEL [--granularity model|type|name]\n"
     "      print a complete configuration to edit\n"
+    "  synth OUT --target xilinx|ice40|ecp5 [--device D]\n"
+    "      synthesize OUT/rtl with Yosys (xilinx: LUT/FF/CARRY/DSP/BRAM; ice40, ecp5: + nextpnr place and route,\n"
+    "      Fmax at the report's clock); results merged into OUT/report.json (\"synth\") and report.txt\n"
     "  version\n"
     "\n"
     "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
@@ -28,8 +32,9 @@ static const char usage[] =
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *dump_after, *out, *input, *output, *granularity;
+    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *dump_after, *out, *input, *output, *granularity, *target, *device;
     int float_mode;
+    int no_rtl;
 } Args;
 
 static int die(const char *msg)
@@ -79,8 +84,14 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->output;
         else if (!strcmp(s, "--granularity"))
             slot = &a->granularity;
+        else if (!strcmp(s, "--target"))
+            slot = &a->target;
+        else if (!strcmp(s, "--device"))
+            slot = &a->device;
         else if (!strcmp(s, "--float"))
             a->float_mode = 1;
+        else if (!strcmp(s, "--no-rtl"))
+            a->no_rtl = 1;
         else if (!strncmp(s, "--dump-after=", 13))
             a->dump_after = s + 13;
         else if (s[0] == '-' && s[1]) {
@@ -122,6 +133,8 @@ static int prepare(EtnModel *m, const Args *a)
     if (a->clock_mhz && (rc = etn_set_option(m, "clock_mhz", a->clock_mhz)) != ETN_OK)
         return model_error(m, rc);
     if (a->multipliers && (rc = etn_set_option(m, "multipliers", a->multipliers)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->no_rtl && (rc = etn_set_option(m, "rtl", "0")) != ETN_OK)
         return model_error(m, rc);
     if (a->dump_after && (rc = etn_set_option(m, "dump_after", a->dump_after)) != ETN_OK)
         return model_error(m, rc);
@@ -240,6 +253,31 @@ static int cmd_config(EtnModel *m, const Args *a)
     return 0;
 }
 
+static void synth_progress(const char *msg, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "etchnn %s\n", msg);
+}
+
+static int cmd_synth(const Args *a)
+{
+    if (!a->model)
+        return die("synth: expected the output directory of `etchnn compile`, got none");
+    if (!a->target)
+        return die("synth: --target: expected xilinx, ice40 or ecp5, got none");
+    char err[1200], *summary = NULL;
+    int rc = etn_synth(a->model, a->target, a->device, synth_progress, NULL, &summary, err, sizeof err);
+    if (rc != ETN_OK) {
+        fprintf(stderr, "etchnn: %s\n", err);
+        return rc == ETN_EINTERNAL ? 3 : 2;
+    }
+    fprintf(stderr, "etchnn synth: results merged into %s/report.json and report.txt\n", a->model);
+    if (summary)
+        puts(summary);
+    etn_free(summary);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Args a;
@@ -254,6 +292,8 @@ int main(int argc, char **argv)
         printf("etchnn %s\n", ETCHNN_VERSION);
         return 0;
     }
+    if (!strcmp(a.cmd, "synth"))
+        return cmd_synth(&a);
     EtnModel *m = etn_model_new();
     if (!m)
         return die("out of memory");
