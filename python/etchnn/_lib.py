@@ -155,6 +155,9 @@ class Model:
     def config_text(self, text, origin="<config>"):
         self._check(self.lib.etn_config_text(self.ptr, text.encode(), origin.encode()))
 
+    def config_file(self, path):
+        self._check(self.lib.etn_config_file(self.ptr, os.fsencode(path)))
+
     def set_option(self, key, value):
         self._check(self.lib.etn_set_option(self.ptr, key.encode(), str(value).encode()))
 

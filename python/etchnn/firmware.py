@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 import re
+import tempfile
 
 import numpy as np
 
@@ -45,6 +46,10 @@ def config_from_model(model, granularity="model", default_precision=DEFAULT_PREC
             elif k in _PRECISION_VARS and v == DEFAULT_PRECISION:
                 d[k] = default_precision
     walk(cfg)
+    # the template writes 'Tables: exact' as a placeholder; left out, each layer
+    # keeps the C default (exact sigmoid/tanh, hls4ml softmax: the one with a circuit)
+    if cfg.get("Model", {}).get("Tables") == "exact":
+        del cfg["Model"]["Tables"]
     return cfg
 
 
@@ -97,11 +102,14 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
         raise EtchnnError(f"clock_mhz: expected a positive frequency, got {clock_mhz}")
     model_cfg["ClockPeriod"] = 1000.0 / clock_mhz
     m.config_text(json.dumps(cfg), origin or "<config dict>")
-    for key, value in (("precision", precision), ("tables", tables), ("weight_quant", weight_quant)):
-        if value is not None:
-            m.set_option(key, value)
+    options = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": f"{clock_mhz:g}"}
+    options = {k: v for k, v in options.items() if v is not None}
+    for key, value in options.items():
+        m.set_option(key, value)
     m.compile()
-    return Firmware(m, model, cfg, output_dir, clock_mhz, project_name)
+    fw = Firmware(m, model, cfg, output_dir, clock_mhz, project_name)
+    fw._options, fw._keras_weights, fw._input_shape = options, keras_weights, input_shape
+    return fw
 
 
 class Report(dict):
@@ -113,24 +121,26 @@ class Report(dict):
                  f"input  {self['input']['size']:>5} x {self['input']['type']}",
                  f"output {self['output']['size']:>5} x {self['output']['type']}",
                  f"parameters {self['parameters']}"]
-        for key in ("latency_cycles", "latency_ns", "ii"):
-            if self.get(key) is not None:
-                lines.append(f"{key} {self[key]}")
-        rows = [("#", "layer", "class", "out", "result type", "weight type", "bias type", "params")]
+        if self.get("latency_cycles") is not None:
+            lines.append(f"latency {self['latency_cycles']} cycles = {self['latency_ns']:g} ns, II = {self['ii']}")
+        rows = [("#", "layer", "class", "out", "result type", "weight type", "bias type", "params", "cycles", "LUT est")]
         for L in self["layers"]:
             ps = L["params"]
             rows.append((str(L["index"]), L["name"], L["class"], str(L["size"]), L["type"] or "-",
                          ps[0]["type"] if len(ps) > 0 else "", ps[1]["type"] if len(ps) > 1 else "",
-                         str(sum(p["size"] for p in ps)) if ps else ""))
+                         str(sum(p["size"] for p in ps)) if ps else "",
+                         str(L.get("rtl", {}).get("latency_cycles", "")), str(L.get("rtl", {}).get("lut_estimate", ""))))
         widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
         for i, r in enumerate(rows):
             lines.append("  ".join(s.ljust(w) for s, w in zip(r, widths)).rstrip())
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths))
         if self.get("resources"):
-            lines.append("resources: " + ", ".join(f"{k} {v}" for k, v in self["resources"].items()))
+            lines.append("estimate (no tool run): " + ", ".join(f"{k} {v}" for k, v in self["resources"].items()))
+        elif self.get("rtl_error"):
+            lines.append(f"no circuit: {self['rtl_error']}")
         else:
-            lines.append("latency and resources: not available until the Verilog back end is in this build")
+            lines.append("latency and resources: not available in this build of etchnn")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -152,6 +162,7 @@ class Firmware:
         self.input_type = m.input_type()
         self.output_type = m.output_type()
         self._layers = m.layers()
+        self._options, self._keras_weights, self._input_shape = {}, None, None
 
     def __repr__(self):
         return (f"<etchnn.Firmware {self.project_name}: {self.input_size} x {self.input_type} -> "
@@ -217,27 +228,54 @@ class Firmware:
 
     # ---- back ends --------------------------------------------------------
     def write(self, output_dir=None):
-        """Write every back end into output_dir (OUT/c/NAME.c, NAME.h: the
-        standalone C emulator; later OUT/verilog) plus OUT/etchnn_config.json
-        and OUT/report.json.  Returns the directory."""
+        """Write every back end into output_dir: c/NAME.{c,h} (standalone C),
+        rtl/ (Verilog), report.json and report.txt, with the model and its
+        configuration beside them (NAME.onnx for in-memory models,
+        etchnn_config.json) so that the CLI can rebuild the project from the
+        directory alone.  Returns the directory."""
         d = pathlib.Path(output_dir) if output_dir is not None else self.output_dir
         d.mkdir(parents=True, exist_ok=True)
-        self._m.write(os.fspath(d))
-        (d / "etchnn_config.json").write_text(json.dumps(self.config, indent=2) + "\n")
-        (d / "report.json").write_text(json.dumps(self.report(), indent=2) + "\n")
+        cfg = d / "etchnn_config.json"
+        cfg.write_text(json.dumps(self.config, indent=2) + "\n")
+        source = self.model
+        if not isinstance(source, (str, os.PathLike)):
+            from .frontends import to_onnx
+            source = d / f"{self.project_name}.onnx"
+            source.write_bytes(to_onnx(self.model, self._input_shape).SerializeToString())
+        m = _lib.Model()   # rebuilt from the files, so the written project names them
+        load_into(m, source, keras_weights=self._keras_weights)
+        m.config_file(os.fspath(cfg))
+        for key, value in self._options.items():
+            m.set_option(key, value)
+        m.write(os.fspath(d))
         return d
 
     def report(self):
-        """A Report (dict): types, sizes, parameters per layer; latency and
-        resources once the Verilog back end provides them."""
+        """A Report (dict): types, sizes and parameters per layer, and from
+        the Verilog back end latency (cycles, ns), II and a resource estimate
+        (estimate: lut, ff, dsp; per layer too).  Printing it gives a table."""
         r = Report(version=version(), project=self.project_name, model=_describe(self.model),
                    clock_mhz=self.clock_mhz,
                    input={"size": self.input_size, "type": self.input_type},
                    output={"size": self.output_size, "type": self.output_type},
                    parameters=sum(p["size"] for L in self._layers for p in L["params"]),
                    layers=self.layers(), latency_cycles=None, latency_ns=None, ii=None, resources=None)
-        if self._m.has("etn_report_json"):
-            r.update(json.loads(self._m.report_json()))
+        with tempfile.TemporaryDirectory(prefix="etchnn_report_") as tmp:
+            try:
+                self._m.write(tmp)
+            except EtchnnError as e:   # e.g. a layer with no circuit: the report says why
+                r["rtl_error"] = str(e)
+            rj = pathlib.Path(tmp) / "report.json"
+            hw = json.loads(rj.read_text()) if rj.exists() else None
+        if hw:
+            r.update(latency_cycles=hw.get("latency_cycles"), latency_ns=hw.get("latency_ns"), ii=hw.get("ii"),
+                     resources=hw.get("estimate"), rtl=hw)
+            per = {L["name"]: L for L in hw.get("layers", [])}
+            for L in r["layers"]:
+                h = per.get(L["name"])
+                if h:
+                    L["rtl"] = {k: h[k] for k in ("latency_cycles", "lut_estimate", "ff_estimate", "dsp_estimate")
+                                if k in h}
         return r
 
     def verify(self, x=None, n=10000):

@@ -65,6 +65,17 @@ def _need(module, why):
         raise EtchnnError(f"{why} needs the '{module}' package: pip install {module}") from e
 
 
+def to_onnx(model, input_shape=None):
+    """The onnx.ModelProto etchnn reads for an in-memory model."""
+    kind = kind_of(model)
+    if kind == "torch":
+        return torch_to_onnx(model, input_shape)
+    if kind == "keras":
+        return keras_to_onnx(model)
+    onnx = _need("onnx", "writing an ONNX model")
+    return onnx.load_from_string(bytes(model)) if kind == "bytes" else model
+
+
 # ---- PyTorch -------------------------------------------------------------
 
 def torch_input_shape(model, input_shape):

@@ -1,0 +1,174 @@
+"""The package on files and ONNX objects: convert, config_from_model, predict
+bit for bit against the CLI, trace, write, report, errors, speed, pip install."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from helpers import ONNX_MLPS, ROOT, cli_predict, shared_onnx
+
+
+def events(n, width, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, width)) * 2.0
+
+
+@pytest.mark.parametrize("name", ONNX_MLPS)
+def test_onnx_path_equals_cli(etchnn, name, tmp_path):
+    p = shared_onnx(name)
+    fw = etchnn.convert(p)
+    x = events(300, fw.input_size)
+    assert np.array_equal(fw.predict(x), cli_predict(p, x, tmp_path))
+
+
+@pytest.mark.parametrize("granularity", ["model", "type", "name"])
+def test_config_from_model_roundtrip(etchnn, granularity, tmp_path):
+    """A config from config_from_model, edited, gives the CLI's outputs with the same config."""
+    p = shared_onnx("three_layer_bn_keras")
+    cfg = etchnn.config_from_model(p, granularity=granularity, default_precision="fixed<12,5>")
+    assert cfg["Model"]["Precision"]["default"] == "fixed<12,5>"
+    section = {"model": None, "type": "LayerType", "name": "LayerName"}[granularity]
+    if section:
+        assert cfg[section]
+        first = next(v for v in cfg[section].values() if "weight" in v.get("Precision", {}))
+        first["Precision"]["weight"] = "fixed<6,2,RND,SAT>"
+        assert all("fixed<16,6>" not in json.dumps(v["Precision"]) for v in cfg[section].values())
+    fw = etchnn.convert(p, config=cfg)
+    x = events(200, fw.input_size, seed=1)
+    assert np.array_equal(fw.predict(x), cli_predict(p, x, tmp_path, cfg))
+
+
+def test_config_from_yaml_file_and_options(etchnn, tmp_path):
+    p = shared_onnx("two_layer_pytorch")
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("Model:\n  Precision: fixed<10,4>\n")
+    fw = etchnn.convert(p, config=cfg, tables="hls4ml")
+    x = events(100, fw.input_size)
+    assert np.array_equal(fw.predict(x), cli_predict(p, x, tmp_path, None, "-c", str(cfg), "--tables", "hls4ml"))
+    fw2 = etchnn.convert(p, precision="fixed<10,4>")
+    assert fw2.input_type == "fixed<10,4>"
+
+
+def test_onnx_proto_and_bytes(etchnn):
+    onnx = pytest.importorskip("onnx")
+    p = shared_onnx("three_layer_pytorch")
+    proto = onnx.load(str(p))
+    a, b, c = (etchnn.convert(m) for m in (p, proto, proto.SerializeToString()))
+    x = events(200, a.input_size)
+    assert np.array_equal(a.predict(x), b.predict(x))
+    assert np.array_equal(a.predict(x), c.predict(x))
+
+
+def test_predict_shapes_codes_float(etchnn):
+    fw = etchnn.convert(shared_onnx("two_layer_keras"))
+    x = events(10, fw.input_size)
+    y = fw.predict(x)
+    assert y.shape == (10, fw.output_size)
+    assert np.array_equal(fw.predict(x[3]), y[3])
+    assert np.array_equal(fw.predict(x.astype(np.float32).tolist()), fw.predict(x.astype(np.float32)))
+    codes = fw.predict_codes(x)
+    frac = int(fw.output_type.split(",")[0].split("<")[1]) - int(fw.output_type.split(",")[1].rstrip(">"))
+    assert np.array_equal(codes * 2.0 ** -frac, y)
+    small = x / 8   # no overflow: fixed point close to float
+    assert np.abs(fw.predict(small, float_mode=True) - fw.predict(small)).max() < 0.02
+
+
+def test_trace(etchnn):
+    fw = etchnn.convert(shared_onnx("three_layer_bn_pytorch"))
+    x = events(50, fw.input_size)
+    tr = fw.trace(x)
+    names = [L["name"] for L in fw.layers()]
+    assert list(tr) == names
+    assert all(tr[L["name"]].shape == (50, L["size"]) for L in fw.layers())
+    assert np.array_equal(tr[names[-1]], fw.predict(x))
+    one = fw.trace(x[7])
+    assert all(np.array_equal(one[k], tr[k][7]) for k in names)
+    trf = fw.trace(x, float_mode=True)
+    assert np.allclose(trf[names[-1]], fw.predict(x, float_mode=True))
+
+
+def test_weights_are_quantized(etchnn):
+    fw = etchnn.convert(shared_onnx("two_layer_pytorch"), precision="fixed<8,2>")
+    dense = next(L for L in fw.layers() if L["class"] == "Dense")
+    q = fw.weights(dense["name"])
+    f = fw.weights(dense["name"], float_mode=True)
+    for k in q:
+        assert q[k].shape == f[k].shape
+        assert np.array_equal(q[k] * 64, np.round(q[k] * 64))   # multiples of 2^-6
+        assert np.abs(q[k] - np.clip(f[k], -2, 2)).max() <= 1 / 64
+
+
+def test_write_and_report(etchnn, tmp_path):
+    fw = etchnn.convert(shared_onnx("three_layer_keras"), output_dir=tmp_path / "prj", clock_mhz=250)
+    d = fw.write()
+    assert d == tmp_path / "prj"
+    cs = list((d / "c").glob("*.c"))
+    assert cs and cs[0].stat().st_size > 0 and list((d / "c").glob("*.h"))
+    assert json.loads((d / "etchnn_config.json").read_text())["Model"]["ClockPeriod"] == 4.0
+    assert list((d / "rtl").glob("*.v")), "the Verilog back end writes rtl/"
+    hw = json.loads((d / "report.json").read_text())
+    assert hw["clock_mhz"] == 250 and hw["source"]["config"].endswith("etchnn_config.json")
+    r = fw.report()
+    assert r["clock_mhz"] == 250 and r["input"]["size"] == fw.input_size
+    assert r["parameters"] == sum(p["size"] for L in r["layers"] for p in L["params"]) > 0
+    assert r["latency_cycles"] == hw["latency_cycles"] > 0 and r["ii"] == 1
+    assert r["resources"]["lut"] == hw["estimate"]["lut"]
+    text = str(r)
+    assert all(L["name"] in text for L in r["layers"]) and "Dense" in text and "latency" in text
+
+
+def test_errors_carry_the_c_message(etchnn, tmp_path):
+    with pytest.raises(etchnn.EtchnnError, match="nope.onnx"):
+        etchnn.convert(tmp_path / "nope.onnx")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a protobuf")
+    with pytest.raises(etchnn.EtchnnError, match="bad.onnx"):
+        etchnn.convert(bad)
+    p = shared_onnx("two_layer_keras")
+    with pytest.raises(etchnn.EtchnnError, match=r"expected a type like"):
+        etchnn.convert(p, config={"Model": {"Precision": "fixed<8"}})
+    with pytest.raises(etchnn.EtchnnError, match=r"LayerName.*nosuchlayer|nosuchlayer"):
+        etchnn.convert(p, config={"Model": {"Precision": "fixed<16,6>"}, "LayerName": {"nosuchlayer": {}}})
+    with pytest.raises(etchnn.EtchnnError, match="granularity"):
+        etchnn.config_from_model(p, granularity="layer")
+    with pytest.raises(etchnn.EtchnnError, match="cannot convert"):
+        etchnn.convert(object())
+    fw = etchnn.convert(p)
+    with pytest.raises(etchnn.EtchnnError, match=f"expected events of {fw.input_size} values"):
+        fw.predict(np.zeros((3, fw.input_size + 1)))
+    for call in (fw.verify, fw.synth):
+        with pytest.raises(NotImplementedError, match="Verilog back end"):
+            call()
+
+
+def test_predict_speed_1e6_events(etchnn):
+    """No per-event Python: a million events in a few seconds."""
+    fw = etchnn.convert(shared_onnx("three_layer_keras"))
+    x = np.random.default_rng(0).standard_normal((1_000_000, fw.input_size))
+    t = time.perf_counter()
+    y = fw.predict(x)
+    rate = len(x) / (time.perf_counter() - t)
+    print(f"\npredict: {rate:.3g} events/s on {len(x)} events ({fw.input_size} inputs)")
+    assert y.shape == (len(x), fw.output_size)
+    assert rate > 1e5
+
+
+def test_pip_install(tmp_path):
+    """`pip install .` builds libetchnn.so and installs a working package."""
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps",
+                        "--target", str(target), str(ROOT)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (target / "etchnn" / "libetchnn.so").exists()
+    code = ("import etchnn, sys; fw = etchnn.convert(sys.argv[1]); "
+            "print(etchnn.library_path()); print(fw.predict([0.5] * fw.input_size).shape)")
+    env = {k: v for k, v in os.environ.items() if k not in ("ETCHNN_LIB", "PYTHONPATH")}
+    r = subprocess.run([sys.executable, "-c", code, str(ROOT / "examples" / "jet_tagger.onnx")], cwd=tmp_path,
+                       env={**env, "PYTHONPATH": str(target)}, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    assert lines[0].startswith(str(target)) and lines[1] == "(5,)"

@@ -1,0 +1,111 @@
+"""Keras 3 and torch models trained on sklearn's digits: convert, predict bit
+for bit against the CLI on the same ONNX graph, accuracy at fixed<16,6> within
+1 percentage point of float; the torch layer zoo; Keras errors."""
+import numpy as np
+import pytest
+
+from helpers import cli_predict
+
+
+def accuracy(y, labels):
+    return float((np.asarray(y).argmax(1) == labels).mean())
+
+
+def check_trained(etchnn, model, float_acc, digits, to_onnx, tmp_path):
+    _, _, xte, yte = digits
+    cfg = etchnn.config_from_model(model, granularity="name")
+    fw = etchnn.convert(model, config=cfg, output_dir=tmp_path / "prj")
+    y = fw.predict(xte)
+    fixed_acc = accuracy(y, yte)
+    print(f"\n{type(model).__name__}: float accuracy {float_acc:.4f}, fixed<16,6> accuracy {fixed_acc:.4f} "
+          f"on {len(yte)} test digits")
+    assert float_acc > 0.85
+    assert abs(fixed_acc - float_acc) <= 0.01
+    # the CLI on the same graph and config gives the same bits
+    path = tmp_path / "model.onnx"
+    path.write_bytes(to_onnx(model).SerializeToString())
+    assert np.array_equal(y, cli_predict(path, xte, tmp_path, cfg))
+    # the same graph in float is the source model
+    from etchnn.profiling import float_outputs
+    assert np.abs(fw.predict(xte, float_mode=True) - float_outputs(model, xte)).max() < 1e-4
+    return fw
+
+
+def test_torch_digits(etchnn, torch_digits, digits, tmp_path):
+    from etchnn.frontends import torch_to_onnx
+    net, acc = torch_digits
+    fw = check_trained(etchnn, net, acc, digits, torch_to_onnx, tmp_path)
+    d = fw.write()   # the in-memory model is written beside the back ends
+    assert (d / "myproject.onnx").exists() and list((d / "rtl").glob("*.v")) and list((d / "c").glob("*.c"))
+    names = [L["name"] for L in fw.layers()]
+    assert "fc1" in names and "fc2" in names and "out" in names and "act2" in names   # named after the modules
+
+
+def test_keras_digits(etchnn, keras_digits, digits, tmp_path):
+    from etchnn.frontends import keras_to_onnx
+    m, acc = keras_digits
+    fw = check_trained(etchnn, m, acc, digits, keras_to_onnx, tmp_path)
+    names = [L["name"] for L in fw.layers()]
+    assert names[1:] == ["fc1", "fc1_relu", "bn1", "fc2", "act2", "out", "softmax"]   # Keras names, as hls4ml
+
+
+def test_torch_layer_zoo(etchnn):
+    """Sequential, nested modules, functional forms: every supported layer
+    goes through, and the float graph equals torch."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    F = torch.nn.functional
+    torch.manual_seed(1)
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(12, 12)
+
+        def forward(self, x):
+            return F.hardtanh(F.leaky_relu(self.lin(x), 0.2) + torch.sigmoid(x) * 0.5)
+
+    net = torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Linear(12, 12), torch.nn.BatchNorm1d(12), torch.nn.ReLU(),
+        Block(),
+        torch.nn.Linear(12, 8), torch.nn.Tanh(),
+        torch.nn.Linear(8, 8), torch.nn.Sigmoid(),
+        torch.nn.Linear(8, 8), torch.nn.LeakyReLU(0.05), torch.nn.Hardtanh(),
+        torch.nn.Linear(8, 4), torch.nn.Softmax(dim=-1),
+    )
+    with torch.no_grad():   # a BatchNorm with statistics of its own
+        net[2].running_mean.uniform_(-0.5, 0.5)
+        net[2].running_var.uniform_(0.5, 2.0)
+    net.eval()
+    x = np.random.default_rng(0).uniform(-1, 1, (500, 3, 4)).astype(np.float32)
+    fw = etchnn.convert(net, input_shape=(3, 4))
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x)).numpy()
+    assert fw.input_size == 12
+    assert np.abs(fw.predict(x, float_mode=True) - ref).max() < 1e-5
+    assert np.abs(fw.predict(x) - ref).max() < 0.05   # softmax at fixed<16,6>: steps of 2^-10
+    with pytest.raises(etchnn.EtchnnError, match="input_shape"):
+        etchnn.convert(torch.nn.Sequential(torch.nn.ReLU()))
+
+
+def test_keras_functional_and_errors(etchnn):
+    keras = pytest.importorskip("keras")
+    pytest.importorskip("onnx")
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((6,), name="x")
+    a = keras.layers.Dense(8, activation="tanh", name="a")(inp)
+    b = keras.layers.Dense(8, activation="sigmoid", name="b")(inp)
+    s = keras.layers.Add(name="sum")([a, b])
+    s = keras.layers.ReLU(max_value=1.5, name="relu6ish")(s)
+    out = keras.layers.Dense(3, activation="softmax", name="head")(s)
+    m = keras.Model(inp, out)
+    x = np.random.default_rng(0).uniform(-1, 1, (300, 6)).astype(np.float32)
+    fw = etchnn.convert(m)
+    assert np.abs(fw.predict(x, float_mode=True) - m.predict(x, verbose=0)).max() < 1e-5
+    bad = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="elu", name="d")])
+    with pytest.raises(etchnn.EtchnnError, match="'elu' is not supported"):
+        etchnn.convert(bad)
+    bad = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3, name="conv")])
+    with pytest.raises(etchnn.EtchnnError, match=r"'conv' \(Conv2D\) is not supported"):
+        etchnn.convert(bad)
