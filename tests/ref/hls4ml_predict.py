@@ -74,6 +74,13 @@ def _hls_config(model, types, tabs):
 
     R = types['result'].hls4ml_str()
     cfg = hls4ml.utils.config_from_onnx_model(model, granularity='name', default_precision=R, backend='Vivado')
+    return apply_types(cfg, types, tabs)
+
+
+def apply_types(cfg, types, tabs):
+    """Set every layer of an hls4ml name-granularity config to the
+    requested types (shared by the ONNX and Keras references)."""
+    R = types['result'].hls4ml_str()
     cfg['Model']['Strategy'] = 'Latency'
     cfg['Model']['ReuseFactor'] = 1
     cfg['Model']['Precision'] = {'default': R}

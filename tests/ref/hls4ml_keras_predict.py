@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Reference outputs from hls4ml's C simulation for a Keras model given as
+architecture JSON + weights h5 (the example-models form).
+
+    python tests/ref/hls4ml_keras_predict.py MODEL.json WEIGHTS.h5 --precision 'fixed<16,6>' \
+        --input X.npy --output Y.npy
+
+or from Python: hls4ml_keras_predict(json_path, weights_path, precision, x).
+
+The Keras 2 JSON is rebuilt as a Keras 3 model (keras_ref.keras2_model,
+weights read with h5py), converted with hls4ml.converters.convert_from_keras_model
+(Vivado backend, io_parallel, latency, reuse factor 1), compiled and run
+on float64 inputs.  `precision` and `tables` mean what they mean in
+hls4ml_predict.py.  Compiled projects are cached under
+<repo>/build/hls4ml_cache/keras-<hash>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import sys
+
+os.environ.setdefault('KERAS_BACKEND', 'torch')
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hls4ml_predict import (DEFAULT_WORKDIR, _describe_and_verify, _prepare_x, _run_lib,  # noqa: E402
+                            apply_types)
+from hls4ml_semantics import precision_types, table_settings  # noqa: E402
+
+CACHE_FORMAT = 1
+
+
+def _key(json_path, weights_path, types, tabs):
+    h = hashlib.sha256()
+    for p in (json_path, weights_path):
+        with open(p, 'rb') as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    blob = json.dumps({'format': CACHE_FORMAT, 'hls4ml': importlib.metadata.version('hls4ml'), 'model': h.hexdigest(),
+                       'types': {k: str(v) for k, v in sorted(types.items())},
+                       'tables': {k: str(v) for k, v in sorted(tabs.items())}}, sort_keys=True)
+    return 'keras-' + hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _build(json_path, weights_path, prj, types, tabs, log):
+    from keras_ref import keras2_model
+
+    model = keras2_model(json_path, weights_path)
+    with contextlib.redirect_stdout(log):
+        import hls4ml
+
+        R = types['result'].hls4ml_str()
+        cfg = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision=R, backend='Vivado')
+        cfg = apply_types(cfg, types, tabs)
+        hm = hls4ml.converters.convert_from_keras_model(model, output_dir=prj, project_name='myproject',
+                                                        io_type='io_parallel', backend='Vivado', hls_config=cfg)
+        layers = _describe_and_verify(hm, types, tabs)
+        hm.compile()
+    libs = sorted(glob.glob(os.path.join(prj, 'firmware', 'myproject-*.so')), key=os.path.getmtime)
+    if not libs:
+        raise RuntimeError(f'hls4ml compile produced no library in {prj}')
+    ins, outs = hm.get_input_variables(), hm.get_output_variables()
+    meta = {'project': os.path.abspath(prj), 'lib': os.path.abspath(libs[-1]), 'n_in': int(ins[0].size()),
+            'n_out': int(outs[0].size()), 'layers': layers}
+    return hm, meta
+
+
+def hls4ml_keras_predict(json_path, weights_path, precision, x, tables=None, workdir=None):
+    """hls4ml csim outputs (float64, (N, n_out)) for inputs x (N, n_in)."""
+    import fcntl
+
+    types = precision_types(precision)
+    tabs = table_settings(types, tables)
+    workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
+    os.makedirs(workdir, exist_ok=True)
+    key = _key(json_path, weights_path, types, tabs)
+    prj = os.path.join(workdir, key)
+    meta_path = os.path.join(prj, 'etchnn_meta.json')
+    with open(os.path.join(workdir, key + '.lock'), 'w') as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)
+        meta = None
+        if os.path.exists(meta_path):
+            with open(meta_path) as f:
+                meta = json.load(f)
+            if not os.path.exists(meta.get('lib', '')):
+                meta = None
+        if meta is None:
+            shutil.rmtree(prj, ignore_errors=True)
+            os.makedirs(prj)
+            with open(os.path.join(prj, 'etchnn_build.log'), 'w') as log:
+                hm, meta = _build(json_path, weights_path, prj, types, tabs, log)
+            xx = _prepare_x(x, meta['n_in'])
+            y = np.asarray(hm.predict(xx[:64]), dtype=np.float64).reshape(-1, meta['n_out'])
+            if not np.array_equal(_run_lib(meta, xx[:64]), y):
+                raise RuntimeError('direct library call disagrees with hls_model.predict()')
+            with open(meta_path + '.tmp', 'w') as f:
+                json.dump(meta, f, indent=1)
+            os.replace(meta_path + '.tmp', meta_path)
+    return _run_lib(meta, _prepare_x(x, meta['n_in']))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('json')
+    ap.add_argument('weights')
+    ap.add_argument('--precision', required=True)
+    ap.add_argument('--input', required=True)
+    ap.add_argument('--output', required=True)
+    ap.add_argument('--tables')
+    a = ap.parse_args(argv)
+    prec = json.loads(a.precision) if a.precision.strip().startswith('{') else a.precision
+    y = hls4ml_keras_predict(a.json, a.weights, prec, np.load(a.input), json.loads(a.tables) if a.tables else None)
+    np.save(a.output, y)
+
+
+if __name__ == '__main__':
+    main()
