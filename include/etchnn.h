@@ -112,6 +112,61 @@ int etn_layer_param_values(EtnModel *m, size_t layer, size_t k, double *out, int
 /* etn_trace on n events: out receives n*etn_layer_size(layer) values. */
 int etn_trace_batch(EtnModel *m, const double *x, size_t n, size_t layer, double *out, int float_mode);
 
+/* ---- verification of the Verilog against the emulator (src/tools/verify.c) */
+
+/* etn_verify's status when the circuit disagrees with the emulator. */
+#define ETN_VERIFY_MISMATCH 1
+/* How many mismatches an EtnVerifyResult keeps. */
+#define ETN_VERIFY_KEEP 20
+
+typedef struct {
+    size_t event, output;       /* event number and output element */
+    int64_t expected, got;      /* raw codes of the output type (emulator, circuit) */
+} EtnMismatch;
+
+/* All fields optional: zero-initialize.  The vectors are, first that is set:
+ * codes (n events of etn_input_size() raw input codes), x (n events of
+ * values, quantized to the input type), input_file (text or .npy, as for
+ * etn_read_events), else n random events (0: 10000) drawn from seed: all
+ * zeros, all largest, all smallest, alternating, then half uniform over every
+ * input code and half small values. */
+typedef struct {
+    const int64_t *codes;
+    const double *x;
+    const char *input_file;
+    size_t n;
+    uint64_t seed;
+    const char *verilator;      /* the verilator command (NULL: "verilator" on PATH) */
+    int jobs;                   /* parallel C++ compiles (0: 2) */
+    int rebuild;                /* build again even when OUT/rtl is unchanged */
+    void (*progress)(const char *message, void *ctx);  /* one line per step, or NULL */
+    void *ctx;
+} EtnVerifyOptions;
+
+typedef struct {
+    size_t events;              /* vectors streamed, one per clock */
+    size_t outputs;             /* output codes compared (events x output size) */
+    size_t mismatches;          /* codes that differ */
+    EtnMismatch first[ETN_VERIFY_KEEP];  /* the first min(mismatches, ETN_VERIFY_KEEP) */
+    size_t valid_errors;        /* clocks where out_valid was not high exactly L clocks after an input */
+    long first_valid_error;     /* the first such clock edge (0: the edge sampling event 0; < 0: reset), or -1 */
+    int latency;                /* L, from OUT/report.json */
+    int rebuilt;                /* 1: Verilator built the design; 0: the previous build was reused */
+    double build_seconds, run_seconds;
+} EtnVerifyResult;
+
+/* Simulate the design written by etn_write() into out_dir (out_dir/rtl) with
+ * Verilator, one vector per clock, and compare every output code with the
+ * emulator's.  m: a new model (etn_model_new), which is loaded and compiled
+ * the way out_dir/report.json's "source" says, or a model already loaded (used
+ * as it is; its input and output types must match the report's).  Files go
+ * to out_dir/verify/ (test bench, build, logs); the build is reused while
+ * out_dir/rtl is unchanged.  Never prints.  Returns ETN_OK when every output
+ * is equal and out_valid is right, ETN_VERIFY_MISMATCH otherwise (details in
+ * *res), ETN_EUSER on errors (no Verilator: the message says what to
+ * install).  res may be NULL. */
+int etn_verify(EtnModel *m, const char *out_dir, const EtnVerifyOptions *opt, EtnVerifyResult *res);
+
 #ifdef __cplusplus
 }
 #endif

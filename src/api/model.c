@@ -10,6 +10,7 @@
 #include "api/model.h"
 #include "backends/backends.h"
 #include "backends/rtl.h"
+#include "backends/testbench.h"
 #include "frontends/frontends.h"
 #include "passes/passes.h"
 #include "tools/dataio.h"
@@ -474,7 +475,8 @@ int etn_write(EtnModel *m, const char *dir)
         cJSON_AddStringToObject(src, "multipliers",
                                 m->multipliers == MULT_DSP ? "dsp" : m->multipliers == MULT_AUTO ? "auto" : "csd");
         char *text = cJSON_PrintUnformatted(src);
-        if (verilog_write(&rtl, &m->diag, dir) < 0 || report_write(&rtl, &m->diag, dir, text) < 0)
+        if (verilog_write(&rtl, &m->diag, dir) < 0 || testbench_write(&rtl, m->plan, &m->diag, dir) < 0 ||
+            report_write(&rtl, &m->diag, dir, text) < 0)
             rc = fail(m);
         cJSON_free(text);
         cJSON_Delete(src);

@@ -18,6 +18,9 @@ static const char usage[] =
     "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types)\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
+    "  verify OUT [--input X | --n 10000] [--seed S]\n"
+    "      simulate OUT/rtl with Verilator, one vector per clock, and compare every output bit with the\n"
+    "      emulator (X: text or .npy; else random input codes); exit 1 on any mismatch\n"
     "  config MODEL [--granularity model|type|name]\n"
     "      print a complete configuration to edit\n"
     "  synth OUT --target xilinx|ice40|ecp5 [--device D]\n"
@@ -32,7 +35,7 @@ static const char usage[] =
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *dump_after, *out, *input, *output, *granularity, *target, *device;
+    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *dump_after, *out, *input, *output, *granularity, *n_events, *seed, *target, *device;
     int float_mode;
     int no_rtl;
 } Args;
@@ -82,6 +85,10 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->input;
         else if (!strcmp(s, "--output"))
             slot = &a->output;
+        else if (!strcmp(s, "--n"))
+            slot = &a->n_events;
+        else if (!strcmp(s, "--seed"))
+            slot = &a->seed;
         else if (!strcmp(s, "--granularity"))
             slot = &a->granularity;
         else if (!strcmp(s, "--target"))
@@ -239,6 +246,46 @@ static int cmd_compile(EtnModel *m, const Args *a)
     return 0;
 }
 
+static void verify_progress(const char *msg, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", msg);
+}
+
+/* etchnn verify OUT: the circuit against the emulator (src/tools/verify.c). */
+static int cmd_verify(EtnModel *m, const Args *a)
+{
+    if (!a->model)
+        return die("verify: expected the directory written by etchnn compile -o OUT, got none");
+    EtnVerifyOptions o = {0};
+    char *end;
+    if (a->n_events && (o.n = strtoul(a->n_events, &end, 10), *end || !o.n || a->n_events[0] == '-'))
+        return die("verify: --n: expected a number of events >= 1");
+    if (a->seed && (o.seed = strtoull(a->seed, &end, 0), *end || !*a->seed))
+        return die("verify: --seed: expected an integer");
+    o.input_file = a->input;
+    o.progress = verify_progress;
+    EtnVerifyResult r;
+    int rc = etn_verify(m, a->model, &o, &r);
+    if (rc != ETN_OK && rc != ETN_VERIFY_MISMATCH)
+        return model_error(m, rc);
+    char e[800], g[800];
+    for (size_t k = 0; k < r.mismatches && k < ETN_VERIFY_KEEP; k++) {
+        etn_format_code(m, r.first[k].expected, e, sizeof e);
+        etn_format_code(m, r.first[k].got, g, sizeof g);
+        printf("mismatch: event %zu output %zu: expected %lld (%s), got %lld (%s)\n", r.first[k].event, r.first[k].output,
+               (long long)r.first[k].expected, e, (long long)r.first[k].got, g);
+    }
+    if (r.valid_errors)
+        printf("out_valid: wrong at %zu clock edges, the first at edge %ld (edge 0 samples event 0; expected high "
+               "from edge %d for %zu edges)\n", r.valid_errors, r.first_valid_error, r.latency - 1, r.events);
+    printf("%s: %s: %zu vectors, one per clock, latency %d cycles: %zu of %zu outputs differ "
+           "(Verilator build %.1f s%s, simulation %.2f s)\n",
+           rc == ETN_OK ? "PASS" : "FAIL", a->model, r.events, r.latency, r.mismatches, r.outputs, r.build_seconds,
+           r.rebuilt ? "" : ", reused", r.run_seconds);
+    return rc == ETN_OK ? 0 : 1;
+}
+
 static int cmd_config(EtnModel *m, const Args *a)
 {
     int rc;
@@ -302,6 +349,8 @@ int main(int argc, char **argv)
         rc = cmd_predict(m, &a);
     else if (!strcmp(a.cmd, "compile"))
         rc = cmd_compile(m, &a);
+    else if (!strcmp(a.cmd, "verify"))
+        rc = cmd_verify(m, &a);
     else if (!strcmp(a.cmd, "config"))
         rc = cmd_config(m, &a);
     else {

@@ -1,0 +1,685 @@
+/* verify.c — `etchnn verify OUT`: the Verilog in OUT/rtl simulated cycle by
+ * cycle with Verilator against the bit-exact emulator.
+ *
+ * The model is reloaded from OUT/report.json's "source" (or the caller's
+ * model is used), input codes are drawn or read, expected output codes come
+ * from the emulator in-process, and a generated C++ test bench
+ * (OUT/verify/tb.cpp) streams every vector, one per clock, into the design,
+ * checks that out_valid is high exactly L clocks after each input (and low
+ * otherwise, also during reset), and records every output.  The comparison is
+ * done here, code by code.  The Verilator build (OUT/verify/obj) is reused
+ * while the RTL, the bench and the command line are unchanged (a hash of them
+ * is kept beside the binary).  Tools run as child processes (fork/exec) with
+ * their output in OUT/verify/ (build.log, run.log); the library never prints. */
+#define _XOPEN_SOURCE 700   /* realpath */
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/model.h"
+#include "backends/backends.h"
+#include "backends/testbench.h"
+#include "etchnn.h"
+#include "tools/dataio.h"
+
+typedef struct {
+    EtnModel *m;
+    const EtnVerifyOptions *opt;
+    const char *out;        /* OUT as given (for messages) */
+    char dir[4096];         /* OUT, absolute */
+    char vdir[4200];        /* OUT/verify */
+} Vfy;
+
+static void say(const Vfy *v, const char *fmt, ...) ETN_PRINTF(2, 3);
+static void say(const Vfy *v, const char *fmt, ...)
+{
+    if (!v->opt || !v->opt->progress)
+        return;
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    v->opt->progress(msg, v->opt->ctx);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* ---- report.json ------------------------------------------------------- */
+
+typedef struct {
+    char top[256];
+    int latency;
+    long n_in, w_in, n_out, w_out;
+    char in_type[64], out_type[64];
+    cJSON *root;
+    const cJSON *source;
+} Report;
+
+static const cJSON *member(Vfy *v, const char *file, const cJSON *o, const char *key, int want_string)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!x || (want_string ? !cJSON_IsString(x) : !cJSON_IsNumber(x))) {
+        diag_error(&v->m->diag, "%s: '%s': expected a %s, got %s", file, key, want_string ? "string" : "number",
+                   !x ? "nothing" : cJSON_IsString(x) ? "a string" : cJSON_IsNumber(x) ? "a number" : "another value");
+        return NULL;
+    }
+    return x;
+}
+
+static int read_report(Vfy *v, Report *r)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/report.json", v->out);
+    size_t len;
+    unsigned char *text = util_read_file(&v->m->diag, path, &len);
+    if (!text) {
+        v->m->diag.set = 0;
+        diag_error(&v->m->diag, "%s: expected a directory written by etchnn compile -o %s, got no report.json in it", v->out,
+                   v->out);
+        return -1;
+    }
+    r->root = cJSON_ParseWithLength((const char *)text, len);
+    free(text);
+    if (!r->root || !cJSON_IsObject(r->root))
+        return diag_error(&v->m->diag, "%s: expected a JSON object written by etchnn compile, got unreadable JSON", path);
+    const cJSON *x, *io = cJSON_GetObjectItemCaseSensitive(r->root, "io");
+    if (!(x = member(v, path, r->root, "model", 1)))
+        return -1;
+    snprintf(r->top, sizeof r->top, "%s", x->valuestring);
+    if (!(x = member(v, path, r->root, "latency_cycles", 0)))
+        return -1;
+    r->latency = (int)x->valuedouble;
+    if (!cJSON_IsObject(io))
+        return diag_error(&v->m->diag, "%s: 'io': expected an object {n_in, w_in, in_type, n_out, w_out, out_type}, got %s",
+                          path, io ? "another value" : "nothing");
+    long *nums[] = {&r->n_in, &r->w_in, &r->n_out, &r->w_out};
+    const char *keys[] = {"n_in", "w_in", "n_out", "w_out"};
+    for (int k = 0; k < 4; k++) {
+        if (!(x = member(v, path, io, keys[k], 0)))
+            return -1;
+        *nums[k] = (long)x->valuedouble;
+    }
+    if (!(x = member(v, path, io, "in_type", 1)))
+        return -1;
+    snprintf(r->in_type, sizeof r->in_type, "%s", x->valuestring);
+    if (!(x = member(v, path, io, "out_type", 1)))
+        return -1;
+    snprintf(r->out_type, sizeof r->out_type, "%s", x->valuestring);
+    if (r->latency < 1 || r->n_in < 1 || r->n_out < 1 || r->w_in < 1 || r->w_in > 64 || r->w_out < 1 || r->w_out > 64)
+        return diag_error(&v->m->diag, "%s: expected latency_cycles >= 1 and io widths 1..64, got latency %d, w_in %ld, w_out %ld",
+                          path, r->latency, r->w_in, r->w_out);
+    r->source = cJSON_GetObjectItemCaseSensitive(r->root, "source");
+    return 0;
+}
+
+/* Load and compile the model the way etchnn compile did (report.json "source"). */
+static int reload(Vfy *v, const Report *r)
+{
+    EtnModel *m = v->m;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/report.json", v->out);
+    if (!cJSON_IsObject(r->source))
+        return diag_error(&m->diag, "%s: 'source': expected how the model was compiled {model, config, precision, ...}, "
+                          "got nothing (written by an older etchnn: compile again)", path);
+    const cJSON *src = r->source;
+    const char *s[7];
+    const char *keys[7] = {"model", "weights", "config", "precision", "tables", "weight_quant", "multipliers"};
+    for (int k = 0; k < 7; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(src, keys[k]);
+        s[k] = cJSON_IsString(x) ? x->valuestring : "";
+    }
+    if (!s[0][0])
+        return diag_error(&m->diag, "%s: source.model: expected the model file, got an empty string (compiled from memory: "
+                          "pass the compiled model to etn_verify)", path);
+    int rc;
+    if (s[2][0] && (rc = etn_config_file(m, s[2])) != ETN_OK)
+        return -1;
+    const char *opts[4][2] = {{"precision", s[3]}, {"tables", s[4]}, {"weight_quant", s[5]}, {"multipliers", s[6]}};
+    for (int k = 0; k < 4; k++)
+        if (opts[k][1][0] && etn_set_option(m, opts[k][0], opts[k][1]) != ETN_OK)
+            return -1;
+    const cJSON *clk = cJSON_GetObjectItemCaseSensitive(src, "clock_mhz");
+    if (cJSON_IsNumber(clk)) {
+        char f[64];
+        snprintf(f, sizeof f, "%.17g", clk->valuedouble);
+        if (etn_set_option(m, "clock_mhz", f) != ETN_OK)
+            return -1;
+    }
+    if (s[1][0] && etn_set_option(m, "weights_file", s[1]) != ETN_OK)
+        return -1;
+    if (etn_load(m, s[0]) != ETN_OK || etn_compile(m) != ETN_OK)
+        return -1;
+    return 0;
+}
+
+/* The model and the written design must agree on the interface. */
+static int check_io(Vfy *v, const Report *r)
+{
+    EtnModel *m = v->m;
+    const Tensor *ti = &m->g.t[m->g.inputs[0]], *to = &m->g.t[m->g.outputs[0]];
+    char tin[64], tout[64];
+    fx_format(ti->type, tin, sizeof tin);
+    fx_format(to->type, tout, sizeof tout);
+    long nin = ir_numel(ti), nout = ir_numel(to);
+    if (strcmp(tin, r->in_type) || strcmp(tout, r->out_type) || nin != r->n_in || nout != r->n_out || ti->type.w != r->w_in ||
+        to->type.w != r->w_out)
+        return diag_error(&m->diag, "%s/report.json: io: expected the model's %ld x %s -> %ld x %s, got %ld x %s -> %ld x %s "
+                          "(the model or its configuration changed since compiling: compile again)",
+                          v->out, nin, tin, nout, tout, r->n_in, r->in_type, r->n_out, r->out_type);
+    return 0;
+}
+
+/* ---- the C++ test bench ------------------------------------------------ */
+
+/* C++ statements moving a packed port between `words` (uint32_t[]) and the
+ * Verilated port: an integer up to 64 bits, else VlWide's 32-bit EData words. */
+static void port_code(Buf *b, const char *port, long bits, int to_port)
+{
+    if (bits > 64) {
+        if (to_port)
+            buf_printf(b, "    for (int i = 0; i < %ld; i++) t->%s[i] = words[i];\n", (bits + 31) / 32, port);
+        else
+            buf_printf(b, "    for (int i = 0; i < %ld; i++) words[i] = t->%s[i];\n", (bits + 31) / 32, port);
+        return;
+    }
+    const char *ty = bits <= 8 ? "CData" : bits <= 16 ? "SData" : bits <= 32 ? "IData" : "QData";
+    if (to_port) {
+        if (bits > 32)
+            buf_printf(b, "    t->%s = (QData)words[0] | ((QData)words[1] << 32);\n", port);
+        else
+            buf_printf(b, "    t->%s = (%s)words[0];\n", port, ty);
+    } else {
+        if (bits > 32)
+            buf_printf(b, "    words[0] = (uint32_t)t->%s;\n    words[1] = (uint32_t)(t->%s >> 32);\n", port, port);
+        else
+            buf_printf(b, "    words[0] = (uint32_t)t->%s;\n", port);
+    }
+}
+
+static void write_tb(Buf *b, const Report *r, int out_signed)
+{
+    long bin = r->n_in * r->w_in, bout = r->n_out * r->w_out;
+    buf_printf(b,
+               "// tb.cpp: Verilator test bench for %s, generated by etchnn %s verify; do not edit.\n"
+               "// usage: Vtb IN.bin OUT.bin STATUS.txt\n"
+               "// IN.bin: events of %ld input codes (int64, native order).  Streams one event per\n"
+               "// clock after 3 clocks of rst (with in_valid high: out_valid must stay low), checks\n"
+               "// that out_valid is high exactly %d clocks after each input and low otherwise, and\n"
+               "// writes the outputs (%ld codes per event, int64) to OUT.bin and\n"
+               "// \"edges E valid_errors V first_bad_edge B\" to STATUS.txt.\n"
+               "#include \"Vdut.h\"\n#include \"verilated.h\"\n"
+               "#include <cstdint>\n#include <cstdio>\n#include <cstring>\n#include <vector>\n\n"
+               "static const long NIN = %ld, WIN = %ld, NOUT = %ld, WOUT = %ld, L = %d;\n"
+               "static const bool OUT_SIGNED = %s;\n\n",
+               r->top, ETCHNN_VERSION, r->n_in, r->latency, r->n_out, r->n_in, r->w_in, r->n_out, r->w_out, r->latency,
+               out_signed ? "true" : "false");
+    buf_printf(b, "static void drive(Vdut *t, const int64_t *x)\n{\n    uint32_t words[%ld];\n"
+                  "    std::memset(words, 0, sizeof words);\n"
+                  "    for (long k = 0; k < NIN; k++)\n"
+                  "        for (long i = 0; i < WIN; i++)\n"
+                  "            if (((uint64_t)x[k] >> i) & 1u) {\n"
+                  "                long bit = k * WIN + i;\n"
+                  "                words[bit / 32] |= 1u << (bit %% 32);\n"
+                  "            }\n",
+               (bin + 31) / 32 + 1);
+    port_code(b, "in_data", bin, 1);
+    buf_printf(b, "}\n\nstatic void sample(Vdut *t, int64_t *y)\n{\n    uint32_t words[%ld];\n"
+                  "    std::memset(words, 0, sizeof words);\n",
+               (bout + 31) / 32 + 1);
+    port_code(b, "out_data", bout, 0);
+    buf_printf(b, "    for (long k = 0; k < NOUT; k++) {\n"
+                  "        uint64_t c = 0;\n"
+                  "        for (long i = 0; i < WOUT; i++) {\n"
+                  "            long bit = k * WOUT + i;\n"
+                  "            c |= (uint64_t)((words[bit / 32] >> (bit %% 32)) & 1u) << i;\n"
+                  "        }\n"
+                  "        if (OUT_SIGNED && WOUT < 64 && ((c >> (WOUT - 1)) & 1u))\n"
+                  "            c |= ~(uint64_t)0 << WOUT;\n"
+                  "        y[k] = (int64_t)c;\n"
+                  "    }\n}\n\n");
+    buf_printf(b,
+               "int main(int argc, char **argv)\n{\n"
+               "    if (argc != 4) {\n"
+               "        std::fprintf(stderr, \"usage: %%s IN.bin OUT.bin STATUS.txt\\n\", argv[0]);\n"
+               "        return 2;\n"
+               "    }\n"
+               "    std::FILE *f = std::fopen(argv[1], \"rb\");\n"
+               "    if (!f) {\n"
+               "        std::perror(argv[1]);\n"
+               "        return 2;\n"
+               "    }\n"
+               "    std::vector<int64_t> x;\n"
+               "    int64_t v;\n"
+               "    while (std::fread(&v, sizeof v, 1, f) == 1)\n"
+               "        x.push_back(v);\n"
+               "    std::fclose(f);\n"
+               "    long n = (long)x.size() / NIN;\n"
+               "    std::vector<int64_t> y((size_t)n * NOUT + 1, 0), zero(NIN, 0), ones(NIN, -1);\n"
+               "    Vdut *t = new Vdut;\n"
+               "    long valid_errors = 0, first_bad = -1000000, edges = 0;\n"
+               "    t->clk = 0;\n"
+               "    t->rst = 1;\n"
+               "    t->in_valid = 1;\n"
+               "    drive(t, ones.data());\n"
+               "    t->eval();\n"
+               "    for (long c = -3; c < 0; c++) {   // reset: out_valid must stay low\n"
+               "        t->clk = 1;\n"
+               "        t->eval();\n"
+               "        if (t->out_valid) {\n"
+               "            if (!valid_errors++)\n"
+               "                first_bad = c;\n"
+               "        }\n"
+               "        t->clk = 0;\n"
+               "        t->eval();\n"
+               "    }\n"
+               "    t->rst = 0;\n"
+               "    // edge c samples event c; event e is on the outputs after edge e + L - 1\n"
+               "    for (long c = 0; c < n + L + 2; c++) {\n"
+               "        t->in_valid = c < n;\n"
+               "        drive(t, c < n ? &x[(size_t)c * NIN] : zero.data());\n"
+               "        t->clk = 1;\n"
+               "        t->eval();\n"
+               "        edges++;\n"
+               "        long e = c - (L - 1);\n"
+               "        bool want = e >= 0 && e < n;\n"
+               "        if ((bool)t->out_valid != want) {\n"
+               "            if (!valid_errors++)\n"
+               "                first_bad = c;\n"
+               "        }\n"
+               "        if (want)\n"
+               "            sample(t, &y[(size_t)e * NOUT]);\n"
+               "        t->clk = 0;\n"
+               "        t->eval();\n"
+               "    }\n"
+               "    t->final();\n"
+               "    delete t;\n"
+               "    f = std::fopen(argv[2], \"wb\");\n"
+               "    if (!f || std::fwrite(y.data(), sizeof(int64_t), (size_t)n * NOUT, f) != (size_t)n * NOUT ||\n"
+               "        std::fclose(f) != 0) {\n"
+               "        std::perror(argv[2]);\n"
+               "        return 2;\n"
+               "    }\n"
+               "    f = std::fopen(argv[3], \"w\");\n"
+               "    if (!f) {\n"
+               "        std::perror(argv[3]);\n"
+               "        return 2;\n"
+               "    }\n"
+               "    std::fprintf(f, \"edges %%ld valid_errors %%ld first_bad_edge %%ld\\n\", edges, valid_errors, first_bad);\n"
+               "    std::fclose(f);\n"
+               "    return 0;\n"
+               "}\n");
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+/* The full path of an executable: name itself when it has a '/', else the
+ * first match on PATH; 0 when there is none. */
+static int find_exe(const char *name, char *out, size_t n)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, n, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        if (len) {
+            snprintf(out, n, "%.*s/%s", (int)len, path, name);
+            if (access(out, X_OK) == 0)
+                return 1;
+        }
+        path += len + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+/* Run argv with stdout and stderr appended to log; the exit status, or -1. */
+static int run(const char *const *argv, const char *log)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fd);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* The first line of a log that looks like an error (for the message). */
+static void first_error(const char *log, char *out, size_t n)
+{
+    snprintf(out, n, "no error message");
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return;
+    char line[1024];
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "%Error") || strstr(line, "error:") || strstr(line, "Error ")) {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(out, n, "%s", line);
+            break;
+        }
+    fclose(f);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* A hash of everything the build depends on: the command line, the bench,
+ * files.f and every file it names; 0 when a file cannot be read. */
+static uint64_t build_hash(Vfy *v, const char *const *argv, const Buf *tb)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (int i = 0; argv[i]; i++)
+        h = fnv(h, argv[i], strlen(argv[i]) + 1);
+    h = fnv(h, tb->data, tb->len);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/rtl/files.f", v->dir);
+    Diag d = {0};
+    size_t len;
+    char *list = (char *)util_read_file(&d, path, &len);
+    if (!list)
+        return 0;
+    h = fnv(h, list, len);
+    char *save = NULL;
+    for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (!*line)
+            continue;
+        snprintf(path, sizeof path, "%s/rtl/%s", v->dir, line);
+        unsigned char *text = util_read_file(&d, path, &len);
+        if (!text) {
+            free(list);
+            return 0;
+        }
+        h = fnv(h, line, strlen(line) + 1);
+        h = fnv(h, text, len);
+        free(text);
+    }
+    free(list);
+    return h ? h : 1;
+}
+
+static int write_bytes(Vfy *v, const char *name, const void *p, size_t n)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", v->vdir, name);
+    Buf b = {(char *)p, n, n, 0};
+    return backend_write_file(&v->m->diag, path, &b);
+}
+
+/* ---- the whole check --------------------------------------------------- */
+
+static int codes_for(Vfy *v, const Report *r, int64_t **x, size_t *n)
+{
+    EtnModel *m = v->m;
+    const EtnVerifyOptions *o = v->opt;
+    FxType t = m->g.t[m->g.inputs[0]].type;
+    size_t nin = (size_t)r->n_in;
+    double *vals = NULL;
+    size_t nv = 0;
+    if (o && o->codes) {
+        nv = o->n;
+        *x = malloc((nv ? nv : 1) * nin * sizeof(int64_t));
+        if (!*x)
+            return diag_error(&m->diag, "internal: out of memory for %zu events", nv);
+        for (size_t k = 0; k < nv * nin; k++) {
+            if (o->codes[k] < fx_type_min(t) || o->codes[k] > fx_type_max(t)) {
+                free(*x);
+                *x = NULL;
+                return diag_error(&m->diag, "verify: input code %zu (event %zu): expected a code of %s (%lld..%lld), got %lld", k % nin,
+                                  k / nin, r->in_type, (long long)fx_type_min(t), (long long)fx_type_max(t),
+                                  (long long)o->codes[k]);
+            }
+            (*x)[k] = o->codes[k];
+        }
+        *n = nv;
+        return 0;
+    }
+    if (o && o->x) {
+        vals = (double *)o->x;
+        nv = o->n;
+    } else if (o && o->input_file) {
+        if (data_read(&m->diag, o->input_file, nin, &vals, &nv) < 0)
+            return -1;
+    }
+    if (vals) {
+        *x = malloc((nv ? nv : 1) * nin * sizeof(int64_t));
+        if (!*x) {
+            if (vals != o->x)
+                free(vals);
+            return diag_error(&m->diag, "internal: out of memory for %zu events", nv);
+        }
+        for (size_t k = 0; k < nv * nin; k++)
+            (*x)[k] = fx_quant_double(vals[k], t);
+        if (vals != o->x)
+            free(vals);
+        *n = nv;
+        if (!nv)
+            return diag_error(&m->diag, "%s: expected at least one event, got none", o->input_file ? o->input_file : "verify");
+        return 0;
+    }
+    nv = o && o->n ? o->n : 10000;
+    *x = malloc(nv * nin * sizeof(int64_t));
+    if (!*x)
+        return diag_error(&m->diag, "internal: out of memory for %zu events", nv);
+    tb_random_codes(t, (long)nin, nv, o ? o->seed : 0, *x);
+    *n = nv;
+    return 0;
+}
+
+int etn_verify(EtnModel *m, const char *out_dir, const EtnVerifyOptions *opt, EtnVerifyResult *res)
+{
+    Vfy v = {m, opt, out_dir, {0}, {0}};
+    Report r = {0};
+    EtnVerifyResult local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    res->first_valid_error = -1;
+    m->diag.set = 0;
+    m->diag.msg[0] = 0;
+    int rc = ETN_EUSER;
+    int64_t *x = NULL, *y = NULL, *got = NULL;
+    Buf tb = {0};
+    if (!realpath(out_dir, v.dir)) {
+        diag_error(&m->diag, "%s: expected a directory written by etchnn compile, got %s", out_dir, strerror(errno));
+        goto done;
+    }
+    snprintf(v.vdir, sizeof v.vdir, "%s/verify", v.dir);
+    if (read_report(&v, &r) < 0)
+        goto done;
+    res->latency = r.latency;
+    if (!m->loaded) {
+        say(&v, "verify: reloading the model from %s/report.json", out_dir);
+        if (reload(&v, &r) < 0)
+            goto done;
+    } else if (!m->compiled && etn_compile(m) != ETN_OK) {
+        goto done;
+    }
+    if (check_io(&v, &r) < 0)
+        goto done;
+
+    /* vectors and the emulator's answers */
+    size_t n;
+    if (codes_for(&v, &r, &x, &n) < 0)
+        goto done;
+    size_t nout = (size_t)r.n_out;
+    y = malloc(n * nout * sizeof(int64_t));
+    got = malloc(n * nout * sizeof(int64_t));
+    if (!y || !got) {
+        diag_error(&m->diag, "internal: out of memory for %zu events", n);
+        rc = ETN_EINTERNAL;
+        goto done;
+    }
+    if (etn_predict_codes(m, x, y, n) != ETN_OK)
+        goto done;
+    res->events = n;
+    res->outputs = n * nout;
+
+    /* the bench and the build */
+    const char *vname = opt && opt->verilator && *opt->verilator ? opt->verilator : "verilator";
+    char vexe[4096];
+    if (!find_exe(vname, vexe, sizeof vexe)) {
+        diag_error(&m->diag, "verify: expected Verilator (%s) on PATH, got none: install verilator (apt-get install verilator)",
+                   vname);
+        goto done;
+    }
+    write_tb(&tb, &r, m->g.t[m->g.outputs[0]].type.sign);
+    if (write_bytes(&v, "tb.cpp", tb.data, tb.len) < 0 || write_bytes(&v, "in.bin", x, n * (size_t)r.n_in * sizeof(int64_t)) < 0)
+        goto done;
+    char mdir[4400], tbp[4400], ff[4400], jobs[16], logp[4400], hashp[4400], exe[4400];
+    snprintf(mdir, sizeof mdir, "%s/obj", v.vdir);
+    snprintf(tbp, sizeof tbp, "%s/tb.cpp", v.vdir);
+    snprintf(ff, sizeof ff, "%s/rtl/files.f", v.dir);
+    snprintf(jobs, sizeof jobs, "%d", opt && opt->jobs > 0 ? opt->jobs : 2);
+    snprintf(logp, sizeof logp, "%s/build.log", v.vdir);
+    snprintf(hashp, sizeof hashp, "%s/obj/etchnn-build.hash", v.vdir);
+    snprintf(exe, sizeof exe, "%s/obj/Vtb", v.vdir);
+    /* C++ at -O1: a fraction of the compile time of Verilator's default, and
+     * the simulation of some 10^4 clocks stays well under a second */
+    const char *argv[] = {vexe, "--cc", "--exe", "--build", "-j", jobs, "-Wno-fatal", "--top-module", r.top, "--prefix", "Vdut",
+                          "-Mdir", mdir, "-o", "Vtb", "-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O1", "-F", ff, tbp,
+                          NULL};
+    uint64_t h = build_hash(&v, argv, &tb);
+    char want[32], have[32] = "";
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)h);
+    FILE *hf = fopen(hashp, "r");
+    if (hf) {
+        if (!fgets(have, sizeof have, hf))
+            have[0] = 0;
+        have[strcspn(have, "\n")] = 0;
+        fclose(hf);
+    }
+    double t0 = now_s();
+    if (h && !(opt && opt->rebuild) && !strcmp(have, want) && access(exe, X_OK) == 0) {
+        say(&v, "verify: %s/rtl unchanged: reusing the Verilator build in %s/verify/obj", out_dir, out_dir);
+    } else {
+        say(&v, "verify: building %s with Verilator (log: %s/verify/build.log)", r.top, out_dir);
+        remove(hashp);
+        int st = run(argv, logp);
+        if (st != 0) {
+            char e[600];
+            first_error(logp, e, sizeof e);
+            diag_error(&m->diag, "%s/rtl: expected Verilator to build the design, got exit status %d (see %s/verify/build.log): %s",
+                       out_dir, st, out_dir, e);
+            goto done;
+        }
+        Buf hb = {want, strlen(want), 0, 0};
+        if (backend_write_file(&m->diag, hashp, &hb) < 0)
+            goto done;
+        res->rebuilt = 1;
+    }
+    res->build_seconds = now_s() - t0;
+
+    /* the simulation */
+    say(&v, "verify: streaming %zu vectors, one per clock (latency %d cycles)", n, r.latency);
+    char inp[4400], outp[4400], stp[4400], runlog[4400];
+    snprintf(inp, sizeof inp, "%s/in.bin", v.vdir);
+    snprintf(outp, sizeof outp, "%s/out.bin", v.vdir);
+    snprintf(stp, sizeof stp, "%s/status.txt", v.vdir);
+    snprintf(runlog, sizeof runlog, "%s/run.log", v.vdir);
+    remove(outp);
+    remove(stp);
+    const char *rargv[] = {exe, inp, outp, stp, NULL};
+    t0 = now_s();
+    int st = run(rargv, runlog);
+    res->run_seconds = now_s() - t0;
+    if (st != 0) {
+        char e[600];
+        first_error(runlog, e, sizeof e);
+        diag_error(&m->diag, "%s/verify/obj/Vtb: expected the simulation to finish, got exit status %d (see %s/verify/run.log)",
+                   out_dir, st, out_dir);
+        goto done;
+    }
+    size_t len;
+    unsigned char *data = util_read_file(&m->diag, outp, &len);
+    if (!data)
+        goto done;
+    if (len != n * nout * sizeof(int64_t)) {
+        free(data);
+        diag_error(&m->diag, "%s: expected %zu output codes, got %zu bytes", outp, n * nout, len);
+        goto done;
+    }
+    memcpy(got, data, len);
+    free(data);
+    FILE *sf = fopen(stp, "r");
+    long edges = 0, verr = 0, bad = 0;
+    if (!sf || fscanf(sf, "edges %ld valid_errors %ld first_bad_edge %ld", &edges, &verr, &bad) != 3) {
+        if (sf)
+            fclose(sf);
+        diag_error(&m->diag, "%s: expected \"edges E valid_errors V first_bad_edge B\", got something else", stp);
+        goto done;
+    }
+    fclose(sf);
+    res->valid_errors = (size_t)verr;
+    res->first_valid_error = verr ? bad : -1;
+
+    /* bit for bit */
+    for (size_t k = 0; k < n * nout; k++) {
+        if (got[k] == y[k])
+            continue;
+        if (res->mismatches < ETN_VERIFY_KEEP) {
+            EtnMismatch *mm = &res->first[res->mismatches];
+            mm->event = k / nout;
+            mm->output = k % nout;
+            mm->expected = y[k];
+            mm->got = got[k];
+        }
+        res->mismatches++;
+    }
+    rc = res->mismatches || res->valid_errors ? ETN_VERIFY_MISMATCH : ETN_OK;
+    if (rc)
+        diag_error(&m->diag, "%s/rtl: expected the emulator's outputs, got %zu of %zu outputs different and %zu out_valid errors",
+                   out_dir, res->mismatches, res->outputs, res->valid_errors);
+done:
+    if (rc == ETN_EUSER && m->diag.set && !strncmp(m->diag.msg, "internal", 8))
+        rc = ETN_EINTERNAL;
+    free(x);
+    free(y);
+    free(got);
+    buf_free(&tb);
+    cJSON_Delete(r.root);
+    return rc;
+}
