@@ -281,19 +281,19 @@ class Firmware:
     def verify(self, x=None, n=10000):
         """Simulate the generated Verilog (Verilator) against the emulator,
         bit for bit, on x or n random events."""
-        self._need("etn_verify", "verify", "the Verilog back end and Verilator")
+        self._need("etn_verify", "verify", "the C library's etn_verify and Verilator")
         raise NotAvailableError("fw.verify: the C library has etn_verify but this package does not call it yet")
 
     def synth(self, target="xilinx"):
         """Synthesize the generated Verilog (Yosys) for target; returns the
         resource and timing report."""
-        self._need("etn_synth", "synth", "the Verilog back end and Yosys")
+        self._need("etn_synth", "synth", "the C library's etn_synth and Yosys")
         raise NotAvailableError("fw.synth: the C library has etn_synth but this package does not call it yet")
 
     def _need(self, cfunc, what, needs):
         if not self._m.has(cfunc):
-            raise NotAvailableError(f"fw.{what}(): this build of etchnn has no Verilog back end yet "
-                                    f"({what} needs {needs}); predict, trace, write (standalone C) and report work")
+            raise NotAvailableError(f"fw.{what}(): not in this build of etchnn yet ({what} needs {needs}); "
+                                    "write() already writes the Verilog (rtl/) and the C emulator (c/)")
 
 
 def _describe(model):
