@@ -55,11 +55,31 @@ _SIGNATURES = {
     "etn_layer_param_values": (_I, [_P, _Z, _Z, _D, _I]),
     "etn_trace_batch": (_I, [_P, _D, _Z, _Z, _D, _I]),
 }
-# Back ends that are being written; bound when the library has them.
+PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+
+class VerifyOptions(ctypes.Structure):   # EtnVerifyOptions
+    _fields_ = [("codes", _I64), ("x", _D), ("input_file", _S), ("n", _Z), ("seed", ctypes.c_uint64),
+                ("verilator", _S), ("jobs", _I), ("rebuild", _I), ("progress", PROGRESS), ("ctx", _P)]
+
+
+class Mismatch(ctypes.Structure):        # EtnMismatch
+    _fields_ = [("event", _Z), ("output", _Z), ("expected", ctypes.c_int64), ("got", ctypes.c_int64)]
+
+
+VERIFY_KEEP = 20                          # ETN_VERIFY_KEEP
+
+
+class VerifyResult(ctypes.Structure):    # EtnVerifyResult
+    _fields_ = [("events", _Z), ("outputs", _Z), ("mismatches", _Z), ("first", Mismatch * VERIFY_KEEP),
+                ("valid_errors", _Z), ("first_valid_error", ctypes.c_long), ("latency", _I), ("rebuilt", _I),
+                ("build_seconds", ctypes.c_double), ("run_seconds", ctypes.c_double)]
+
+
+# Tools that land over time; bound when the library has them (Model.has).
 _OPTIONAL = {
-    "etn_verify": (_I, [_P, _S, _D, _Z]),
-    "etn_synth": (_I, [_P, _S, _S]),
-    "etn_report_json": (_P, [_P]),
+    "etn_verify": (_I, [_P, _S, ctypes.POINTER(VerifyOptions), ctypes.POINTER(VerifyResult)]),
+    "etn_synth": (_I, [_S, _S, _S, PROGRESS, _P, ctypes.POINTER(_P), ctypes.c_char_p, _Z]),
 }
 
 
@@ -238,12 +258,33 @@ class Model:
         self._check(self.lib.etn_trace_batch(self.ptr, _dptr(x), n, layer, _dptr(out), int(bool(float_mode))))
         return out
 
-    def report_json(self):
-        p = self._check_ptr(self.lib.etn_report_json(self.ptr))
-        try:
-            return ctypes.string_at(p).decode()
-        finally:
-            self.lib.etn_free(p)
+    def verify(self, out_dir, x=None, n=0, seed=0, rebuild=False, progress=None):
+        """etn_verify; returns (status, VerifyResult): 0 equal, 1 mismatch."""
+        opt = VerifyOptions(n=n, seed=seed, rebuild=int(bool(rebuild)))
+        if x is not None:
+            opt.x, opt.n = _dptr(x), x.shape[0]
+        cb = PROGRESS(lambda msg, ctx: progress(msg.decode())) if progress else PROGRESS()
+        opt.progress = cb
+        res = VerifyResult()
+        rc = self.lib.etn_verify(self.ptr, os.fsencode(out_dir), ctypes.byref(opt), ctypes.byref(res))
+        if rc not in (0, 1):
+            self._check(rc)
+        return rc, res
+
+    def synth(self, out_dir, target, device=None, progress=None):
+        """etn_synth on a written project; returns its "synth" summary (JSON text)."""
+        cb = PROGRESS(lambda msg, ctx: progress(msg.decode())) if progress else PROGRESS()
+        summary = _P()
+        err = ctypes.create_string_buffer(4096)
+        rc = self.lib.etn_synth(os.fsencode(out_dir), target.encode(), (device or "").encode(), cb, None,
+                                ctypes.byref(summary), err, len(err))
+        text = None
+        if summary.value:
+            text = ctypes.string_at(summary.value).decode()
+            self.lib.etn_free(summary.value)
+        if rc != 0:
+            raise EtchnnError(err.value.decode() or "synthesis failed")
+        return text
 
     def write(self, directory):
         self._check(self.lib.etn_write(self.ptr, os.fsencode(directory)))

@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 import re
+import sys
 import tempfile
 
 import numpy as np
@@ -146,6 +147,28 @@ class Report(dict):
     __repr__ = __str__
 
 
+class VerifyResult(dict):
+    """fw.verify(): ok, events, mismatches, first (the first mismatches), latency, timings."""
+
+    def __bool__(self):
+        return bool(self["ok"])
+
+    @property
+    def ok(self):
+        return bool(self["ok"])
+
+    def __str__(self):
+        head = (f"verify {'PASSED' if self['ok'] else 'FAILED'}: {self['events']} events, {self['outputs']} output codes, "
+                f"{self['mismatches']} mismatches, {self['valid_errors']} out_valid errors, latency {self['latency']} "
+                f"cycles (build {self['build_seconds']:.1f} s{'' if self['rebuilt'] else ', reused'}, "
+                f"run {self['run_seconds']:.2f} s)")
+        rows = [f"  event {m['event']} output {m['output']}: expected code {m['expected']}, got {m['got']}"
+                for m in self["first"]]
+        return "\n".join([head, *rows])
+
+    __repr__ = __str__
+
+
 class Firmware:
     """A compiled network.  predict/trace run the bit-exact C emulator in this
     process; write() writes the back ends into output_dir."""
@@ -278,17 +301,38 @@ class Firmware:
                                 if k in h}
         return r
 
-    def verify(self, x=None, n=10000):
-        """Simulate the generated Verilog (Verilator) against the emulator,
-        bit for bit, on x or n random events."""
+    def verify(self, x=None, n=10000, seed=0, rebuild=False, progress=True):
+        """Write the project, simulate its Verilog with Verilator one event
+        per clock, and compare every output code with the emulator's, and
+        out_valid's timing.  x: events to use (default: n random events from
+        seed, corner cases first).  progress: True prints each step, or a
+        callable(message).  Returns a VerifyResult (dict; ok is True when every
+        code matched); errors (no Verilator, ...) raise EtchnnError."""
         self._need("etn_verify", "verify", "the C library's etn_verify and Verilator")
-        raise NotAvailableError("fw.verify: the C library has etn_verify but this package does not call it yet")
+        d = self.write()
+        xs = self._events(x)[0] if x is not None else None
+        say = progress if callable(progress) else (lambda msg: print(msg, file=sys.stderr, flush=True)) \
+            if progress else None
+        rc, res = self._m.verify(os.fspath(d), x=xs, n=0 if xs is not None else n, seed=seed, rebuild=rebuild,
+                                 progress=say)
+        first = [{"event": f.event, "output": f.output, "expected": f.expected, "got": f.got}
+                 for f in res.first[:min(res.mismatches, len(res.first))]]
+        return VerifyResult(ok=(rc == 0), events=res.events, outputs=res.outputs, mismatches=res.mismatches,
+                            first=first, valid_errors=res.valid_errors, latency=res.latency,
+                            rebuilt=bool(res.rebuilt), build_seconds=res.build_seconds, run_seconds=res.run_seconds,
+                            directory=str(d))
 
-    def synth(self, target="xilinx"):
-        """Synthesize the generated Verilog (Yosys) for target; returns the
-        resource and timing report."""
+    def synth(self, target="xilinx", device=None, progress=True):
+        """Write the project and synthesize its Verilog with open-source tools
+        (Yosys; nextpnr for ice40/ecp5): target 'xilinx', 'ice40' or 'ecp5'.
+        Returns the synthesis summary (dict: resources, Fmax where placed and
+        routed), also merged into OUTPUT_DIR/report.json."""
         self._need("etn_synth", "synth", "the C library's etn_synth and Yosys")
-        raise NotAvailableError("fw.synth: the C library has etn_synth but this package does not call it yet")
+        d = self.write()
+        say = progress if callable(progress) else (lambda msg: print(msg, file=sys.stderr, flush=True)) \
+            if progress else None
+        text = self._m.synth(os.fspath(d), target, device, say)
+        return json.loads(text) if text else {}
 
     def _need(self, cfunc, what, needs):
         if not self._m.has(cfunc):
