@@ -209,8 +209,8 @@ static int check_settings(Diag *d, const char *origin, const char *path, const c
         } else if (!strcmp(e->string, "ReuseFactor") || !strcmp(e->string, "table_size") ||
                    !strcmp(e->string, "TableSize") || !strcmp(e->string, "BramFactor") ||
                    !strcmp(e->string, "ParallelizationFactor")) {
-            if (!cJSON_IsNumber(e) || e->valuedouble < 1 || e->valuedouble != (double)(long)e->valuedouble ||
-                e->valuedouble > (1 << 24))
+            if (!cJSON_IsNumber(e) || !(e->valuedouble >= 1 && e->valuedouble <= (1 << 24)) ||
+                e->valuedouble != (double)(long)e->valuedouble)
                 return diag_error(d, "%s: %s: expected a positive integer, got %s", origin, sub,
                                   cJSON_IsString(e) ? e->valuestring : "a non-integer");
         } else if (!strcmp(e->string, "Strategy")) {
@@ -519,8 +519,10 @@ static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const 
         buf_printf(out, "%s  inv_table: fixed<18,8,RND,SAT>\n", indent);
         buf_printf(out, "%s  inv_inp: fixed<18,8,RND,SAT>\n", indent);
     }
-    if (vars & (ETN_V_TABLE | ETN_V_EXP))
+    if (vars & (ETN_V_TABLE | ETN_V_EXP)) {
         buf_printf(out, "%stable_size: 1024\n", indent);
+        buf_printf(out, "%sTables: %s\n", indent, (vars & ETN_V_EXP) ? "hls4ml" : "exact");
+    }
 }
 
 int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
@@ -530,7 +532,8 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
         return diag_error(d, "--granularity: expected one of model, type, name, got '%s'", granularity);
     buf_printf(out, "# etchnn configuration for %s (%s); edit and pass with -c\n", g->name, g->file);
     buf_printf(out, "Model:\n  Precision:\n    default: fixed<16,6>\n  ReuseFactor: 1\n  Strategy: Latency\n"
-                    "  Tables: exact     # or hls4ml\n  Weights: exact    # or hls4ml: through hls4ml's decimal literals\n"
+                    "  # Tables: exact (correctly rounded sigmoid/tanh) or hls4ml; softmax defaults to hls4ml\n"
+                    "  WeightQuant: exact   # or hls4ml: weights through hls4ml's decimal literals\n"
                     "  ClockPeriod: 5\n");
     if (gran == 1) {
         buf_printf(out, "LayerType:\n");
