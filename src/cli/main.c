@@ -31,7 +31,7 @@ static const char usage[] =
     "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
     "(one type or per variable: weight, bias, result, accum, table), ReuseFactor, Strategy, Tables.\n"
     "MODEL: .onnx, Keras .keras / .h5 / .json (+ NAME_weights.h5 beside it, or --weights FILE.h5).\n"
-    "--hls4ml is --tables hls4ml --weights hls4ml: outputs equal hls4ml's C simulation for the same types.\n"
+    "--hls4ml is --tables hls4ml --weight-quant hls4ml: outputs equal hls4ml's C simulation for the same types.\n"
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
