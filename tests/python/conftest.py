@@ -11,6 +11,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# tests/python is a package (its conftest must not shadow tests/conftest.py);
+# its modules import their helpers by plain name
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 if os.environ.get("ETCHNN_TEST_INSTALLED") != "1":
     sys.path.insert(0, str(ROOT / "python"))
 
