@@ -15,7 +15,7 @@
   3. Same function: etchnn predict against da4ml's bit-exact interpreter
      (CombLogic.predict) on --n random input codes plus the 1000 example
      inputs; with --rtl-sim also `etchnn verify` (Verilator, etchnn's RTL)
-     and da4ml's own Verilator emulator of its Verilog.
+     and da4ml's Verilog streamed under Icarus, one vector per clock.
   4. Both designs through the same Yosys script as `etchnn synth --target
      xilinx` (read_verilog; synth_xilinx -flatten; stat -json), run
      concurrently: LUT (LUT1-6), FF, CARRY4, DSP, and the latency in cycles
