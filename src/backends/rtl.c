@@ -12,7 +12,9 @@
  * 0.025 ns/bit, ROMs: 0.6 ns + 0.1 ns/address bit, ...).  Nodes are placed as
  * soon as possible; a node whose inputs arrive too late for it to finish
  * within the stage budget (clock period minus 0.8 ns of register overhead)
- * starts the next stage.  Every layer ends in a register. */
+ * starts the next stage.  Stages continue across layers (a layer's outputs
+ * leave unregistered, with their arrival time, into the next layer), so
+ * registers sit where time runs out; the top registers input and output. */
 #include "backends/rtl.h"
 
 #include <math.h>
@@ -453,12 +455,20 @@ static void cse_terms(RtlModule *m, TermList *lists, long nl)
     free(map);
 }
 
-static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node *relu)
+/* A dense layer over `rows` rows of nin inputs with weights wcodes [nin][nout].
+ * gather (CONV: the window of each output pixel) maps (row, i) to the input
+ * element, -1 for padding (no term); NULL: row * nin + i.  Input elements and
+ * their products are shared by every row that reads them. */
+static int build_dense_rows(Rtl *r, RtlModule *m, const Node *nd, const Node *relu, const int64_t *wcodes, long nin,
+                            long nout, long rows, const int32_t *gather)
 {
     const Graph *g = r->g;
     const Tensor *x = &g->t[nd->in[0]], *w = &g->t[nd->in[1]];
     const Tensor *b = nd->in[2] >= 0 ? &g->t[nd->in[2]] : NULL;
-    long nin = w->const_dims[0], nout = w->const_dims[1], rows = ir_numel(x) / nin;
+    long nx = ir_numel(x);
+    int *innode = malloc(sizeof(int) * (size_t)(nx ? nx : 1));
+    for (long e = 0; e < nx; e++)
+        innode[e] = -1;
     FxType acc = nd->accum, res = g->t[nd->out].type;
     int fx = fx_frac(x->type), fw = fx_frac(w->type), fa = fx_frac(acc);
     int pd = fx + fw - fa;
@@ -466,22 +476,28 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
     /* Exact products (no bit below the accumulator's LSB) may be regrouped
      * freely: flatten them into signed digits and share across outputs. */
     int flat = pd <= 0 && r->opt.mult == MULT_CSD;
-    (void)d;
     m->nout = rows * nout;
     m->out = arena_array(&r->arena, (size_t)m->nout, sizeof(int));
     TermList *lists = calloc((size_t)nout, sizeof(TermList));
     ProdCache pc = {0};
     for (long row = 0; row < rows; row++) {
-        pc.n = 0;
+        if (!gather)
+            pc.n = 0;   /* rows share no input */
         int *xs = malloc(sizeof(int) * (size_t)nin);
-        for (long i = 0; i < nin; i++)
-            xs[i] = node_in(m, 0, row * nin + i, x->type);
+        long *xi = malloc(sizeof(long) * (size_t)nin);
+        for (long i = 0; i < nin; i++) {
+            long e = gather ? gather[row * nin + i] : row * nin + i;
+            xi[i] = e;
+            if (e >= 0 && innode[e] < 0)
+                innode[e] = node_in(m, 0, e, x->type);
+            xs[i] = e >= 0 ? innode[e] : -1;
+        }
         for (long o = 0; o < nout; o++) {
             TermList *tl = &lists[o];
             tl->n = 0;
             for (long i = 0; i < nin; i++) {
-                int64_t c = w->codes[i * nout + o];
-                if (!c)
+                int64_t c = wcodes[i * nout + o];
+                if (!c || xs[i] < 0)
                     continue;
                 m->adders_naive += popcount_csd(c);   /* digits - 1 inside, + 1 into the sum */
                 if (flat) {
@@ -498,7 +514,7 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
                     }
                     continue;
                 }
-                Term t = product_term(r, m, &pc, (int)i, xs[i], c, pd, acc);
+                Term t = product_term(r, m, &pc, (int)xi[i], xs[i], c, pd, acc);
                 if (cap > 0 && t.shift >= cap)
                     continue;   /* contributes 0 modulo 2^W */
                 size_t c2 = (size_t)tl->cap;
@@ -553,13 +569,207 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
             m->out[row * nout + o] = y;
         }
         free(xs);
+        free(xi);
     }
+    free(innode);
     if (m->adders_naive < 0)
         m->adders_naive = 0;
     for (long o = 0; o < nout; o++)
         free(lists[o].t);
     free(lists);
     free(pc.v);
+    return 0;
+}
+
+static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node *relu)
+{
+    const Tensor *w = &r->g->t[nd->in[1]];
+    long nin = w->const_dims[0], nout = w->const_dims[1];
+    (void)d;
+    return build_dense_rows(r, m, nd, relu, w->codes, nin, nout, ir_numel(&r->g->t[nd->in[0]]) / nin, NULL);
+}
+
+/* Conv: every output pixel a dense output over its window (padding adds no term). */
+static int build_conv(Rtl *r, RtlModule *m, const Node *nd)
+{
+    const Graph *g = r->g;
+    int ih, iw, cin, oh, ow, cout;
+    ir_hwc(&g->t[nd->in[0]], &ih, &iw, &cin);
+    ir_hwc(&g->t[nd->out], &oh, &ow, &cout);
+    long taps = (long)nd->kernel[0] * nd->kernel[1], npix = (long)oh * ow, nin = taps * cin;
+    int32_t *tab = arena_array(&r->arena, (size_t)(npix * taps), sizeof(int32_t));
+    int32_t *gather = arena_array(&r->arena, (size_t)(npix * nin), sizeof(int32_t));
+    int64_t *wc = arena_array(&r->arena, (size_t)(nin * cout), sizeof(int64_t));
+    ir_window_taps(g, nd, tab);
+    ir_conv_dense_weights(g, nd, wc, NULL);
+    for (long q = 0; q < npix * taps; q++)
+        for (int c = 0; c < cin; c++)
+            gather[q * cin + c] = tab[q] < 0 ? -1 : (int32_t)((long)tab[q] * cin + c);
+    return build_dense_rows(r, m, nd, NULL, wc, nin, cout, npix, gather);
+}
+
+/* Max pooling: a tree of comparisons, cast to the accumulator, then to the result.
+ * Average pooling: exact sum (TRN/WRAP accumulators only), and a division that is
+ * a shift (power-of-two pixel counts only). */
+static int build_pool(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]];
+    FxType acc = nd->accum, res = g->t[nd->out].type;
+    int ih, iw, cin, oh, ow, cout, fin = fx_frac(x->type), fa = fx_frac(acc);
+    ir_hwc(x, &ih, &iw, &cin);
+    ir_hwc(&g->t[nd->out], &oh, &ow, &cout);
+    long taps = (long)nd->kernel[0] * nd->kernel[1], npix = (long)oh * ow;
+    int is_max = nd->op == OP_MAXPOOL1D || nd->op == OP_MAXPOOL2D;
+    if (!is_max && (acc.q != FXQ_TRN || acc.o != FXO_WRAP || fa < fin))
+        return diag_error(d, "%s: node '%s' (%s): the Verilog back end supports average pooling with a TRN, WRAP "
+                          "accumulator at least as fine as the input only, got another accumulator", g->file, nd->name,
+                          nd->src_op);
+    int32_t *tab = arena_array(&r->arena, (size_t)(npix * taps), sizeof(int32_t));
+    ir_window_taps(g, nd, tab);
+    long nx = ir_numel(x);
+    int *innode = arena_array(&r->arena, (size_t)nx, sizeof(int));
+    for (long e = 0; e < nx; e++)
+        innode[e] = node_in(m, 0, e, x->type);
+    m->nout = npix * cin;
+    m->out = arena_array(&r->arena, (size_t)m->nout, sizeof(int));
+    int *v = malloc(sizeof(int) * (size_t)taps);
+    for (long q = 0; q < npix; q++)
+        for (int c = 0; c < cin; c++) {
+            int n = 0;
+            for (long t = 0; t < taps; t++)
+                if (tab[q * taps + t] >= 0)
+                    v[n++] = innode[(long)tab[q * taps + t] * cin + c];
+            long div = nd->count_pad ? taps : n;
+            int sh = 0;
+            while ((1L << sh) < div)
+                sh++;
+            if (!is_max && (1L << sh) != div) {
+                free(v);
+                return diag_error(d, "%s: node '%s' (%s): the Verilog back end supports average pooling over a "
+                                  "power-of-two number of pixels only, got %ld", g->file, nd->name, nd->src_op, div);
+            }
+            /* a balanced tree */
+            for (int len = n; len > 1; len = (len + 1) / 2)
+                for (int k = 0; k < len / 2; k++) {
+                    if (is_max) {
+                        RtlNode mx = blank(RN_MAX);
+                        mx.a = v[2 * k];
+                        mx.b = v[2 * k + 1];
+                        mx.w = m->n[mx.a].w;
+                        mx.sign = m->n[mx.a].sign;
+                        mx.lo = m->n[mx.a].lo;
+                        mx.hi = m->n[mx.a].hi;
+                        v[k] = add_node(m, mx);
+                    } else {
+                        v[k] = node_add(m, v[2 * k], 0, v[2 * k + 1], 0, 0, 0);
+                    }
+                    if (len % 2 && k == len / 2 - 1)
+                        v[k + 1] = v[len - 1];
+                }
+            int a;
+            if (is_max) {
+                a = node_cast(m, v[0], fin, acc);
+            } else {
+                /* the sum (exact, input LSB) cast to the accumulator, then divided toward zero:
+                 * (s + (s < 0 ? div - 1 : 0)) >> sh, done as a cast of s + bias on the sign */
+                FxType acc_int = acc;
+                acc_int.i = acc.w;
+                int s = node_cast(m, node_cast(m, v[0], fin, acc), 0, acc_int);
+                if (sh) {
+                    RtlNode sel = blank(RN_SEL);   /* s > 0 ? 0 : div - 1, as s < 0 needs the bias */
+                    int zero = node_const(m, 0), bias = node_const(m, div - 1);
+                    int negs = node_add(m, zero, 0, s, 0, 1, 0);   /* -s > 0  <=>  s < 0 */
+                    sel.a = negs;
+                    sel.b = bias;
+                    sel.c = zero;
+                    sel.w = m->n[bias].w;
+                    sel.sign = 0;
+                    sel.lo = 0;
+                    sel.hi = (double)(div - 1);
+                    int bsel = add_node(m, sel);
+                    int sum = node_add(m, s, 0, bsel, 0, 0, 0);
+                    a = node_shr(m, sum, sh);
+                } else {
+                    a = s;
+                }
+            }
+            m->out[q * cin + c] = node_cast(m, a, fa, res);
+        }
+    free(v);
+    return 0;
+}
+
+/* PAD, UPSAMPLE, TRANSPOSE, CONCAT: wiring, each element cast to the result (a
+ * transpose keeps the type: no cast). */
+static int build_gather(Rtl *r, RtlModule *m, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]], *x2 = nd->op == OP_CONCAT ? &g->t[nd->in[1]] : NULL;
+    FxType res = g->t[nd->out].type;
+    long ny = ir_numel(&g->t[nd->out]), nx = ir_numel(x);
+    int32_t *tab = arena_array(&r->arena, (size_t)ny, sizeof(int32_t));
+    ir_gather_table(g, nd, tab);
+    m->nout = ny;
+    m->out = arena_array(&r->arena, (size_t)ny, sizeof(int));
+    for (long e = 0; e < ny; e++) {
+        long s = tab[e];
+        int y;
+        if (s < 0)
+            y = node_const(m, 0);
+        else if (s < nx)
+            y = nd->op == OP_TRANSPOSE ? node_in(m, 0, s, x->type)
+                                       : node_cast(m, node_in(m, 0, s, x->type), fx_frac(x->type), res);
+        else
+            y = node_cast(m, node_in(m, 1, s - nx, x2->type), fx_frac(x2->type), res);
+        m->out[e] = y;
+    }
+    return 0;
+}
+
+/* SUB, MUL, AVERAGE, MAXIMUM, MINIMUM of two tensors (ADD: build_add). */
+static int build_merge(Rtl *r, RtlModule *m, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]], *y = &g->t[nd->in[1]];
+    FxType res = g->t[nd->out].type;
+    int f1 = fx_frac(x->type), f2 = fx_frac(y->type), f = f1 > f2 ? f1 : f2;
+    long n = ir_numel(x);
+    m->nout = n;
+    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
+    for (long e = 0; e < n; e++) {
+        int a = node_in(m, 0, e, x->type), b = node_in(m, 1, e, y->type), o;
+        switch (nd->op) {
+        case OP_SUB: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 1, 0), f, res); break;
+        case OP_AVERAGE: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 0, 0), f + 1, res); break;
+        case OP_MUL: {
+            RtlNode p = blank(RN_MUL);
+            p.a = a;
+            p.b = b;
+            double c[4] = {m->n[a].lo * m->n[b].lo, m->n[a].lo * m->n[b].hi, m->n[a].hi * m->n[b].lo, m->n[a].hi * m->n[b].hi};
+            p.lo = fmin(fmin(c[0], c[1]), fmin(c[2], c[3]));
+            p.hi = fmax(fmax(c[0], c[1]), fmax(c[2], c[3]));
+            p.w = width_of(p.lo, p.hi, &p.sign);
+            m->dsp++;
+            o = node_cast(m, add_node(m, p), f1 + f2, res);
+            break;
+        }
+        default: {   /* MAXIMUM: a - b > 0 ? x : y;  MINIMUM: b - a > 0 ? x : y */
+            int dlt = nd->op == OP_MAXIMUM ? node_add(m, a, f - f1, b, f - f2, 1, 0) : node_add(m, b, f - f2, a, f - f1, 1, 0);
+            RtlNode s = blank(RN_SEL);
+            s.a = dlt;
+            s.b = node_cast(m, a, f1, res);
+            s.c = node_cast(m, b, f2, res);
+            s.w = res.w;
+            s.sign = res.sign;
+            s.lo = (double)fx_type_min(res);
+            s.hi = (double)fx_type_max(res);
+            o = add_node(m, s);
+            break;
+        }
+        }
+        m->out[e] = o;
+    }
     return 0;
 }
 
@@ -931,8 +1141,12 @@ static double node_delay(const RtlModule *m, const RtlNode *n)
         return 0;
     case RN_ADD:
         return 0.6 + 0.025 * n->w;
-    case RN_CAST:
-        return (n->to.o == FXO_WRAP ? 0.5 : 0.9) + 0.025 * n->w;
+    case RN_CAST: {
+        /* truncation and wrapping are wiring; rounding is an increment;
+         * saturation a range check and a multiplexer */
+        int rounds = n->to.q != FXQ_TRN && n->fa > fx_frac(n->to);
+        return (rounds ? 0.6 + 0.025 * n->w : 0) + (n->to.o == FXO_WRAP ? 0 : 0.5 + 0.01 * m->n[n->a].w);
+    }
     case RN_SEL:
         return 0.5 + 0.02 * n->w;
     case RN_CLIP:
@@ -953,7 +1167,7 @@ static void schedule(RtlModule *m, double budget)
         RtlNode *n = &m->n[i];
         int ops[3] = {n->a, n->b, n->c};
         int st = 0;
-        double t = 0;
+        double t = n->op == RN_IN ? m->in_t : 0;   /* inputs may arrive late from the previous layer */
         if (n->op == RN_CLIP && n->sb >= 0)
             ops[2] = n->c;  /* sb holds a constant node too: constants are free */
         for (int k = 0; k < 3; k++) {
@@ -975,12 +1189,19 @@ static void schedule(RtlModule *m, double budget)
         n->stage = st;
         n->t = t + dl;
     }
-    /* the output register closes the last stage */
+    /* outputs leave in the last stage, unregistered: the next layer continues
+     * the same stage, so registers go where time runs out, not at layer ends */
     int last = 0;
     for (long e = 0; e < m->nout; e++)
         if (m->n[m->out[e]].stage > last)
             last = m->n[m->out[e]].stage;
-    m->latency = last + 1;
+    m->latency = last;
+    m->out_t = 0;
+    for (long e = 0; e < m->nout; e++) {
+        const RtlNode *o = &m->n[m->out[e]];
+        if (o->stage == last && o->t > m->out_t)
+            m->out_t = o->t;
+    }
     /* how many delayed copies each node needs */
     for (size_t i = 0; i < m->nn; i++) {
         RtlNode *n = &m->n[i];
@@ -998,7 +1219,7 @@ static void schedule(RtlModule *m, double budget)
     }
     for (long e = 0; e < m->nout; e++) {
         RtlNode *o = &m->n[m->out[e]];
-        int need = m->latency - o->stage;   /* the output register included */
+        int need = m->latency - o->stage;
         if (o->op != RN_CONST && need > o->maxdelay)
             o->maxdelay = need;
     }
@@ -1178,6 +1399,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
     for (size_t t = 0; t < g->nt; t++)
         r->tensor_cycle[t] = -1;
     r->tensor_cycle[g->inputs[0]] = 1;  /* the top registers its input */
+    r->tensor_t = arena_array(&r->arena, g->nt, sizeof(double));
     int *fused_into = arena_array(&r->arena, g->nn, sizeof(int));
     for (size_t k = 0; k < g->nn; k++)
         fused_into[k] = -1;
@@ -1190,14 +1412,15 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
             continue;
         if (nd->op == OP_RESHAPE) {
             r->tensor_cycle[nd->out] = r->tensor_cycle[nd->in[0]];
+            r->tensor_t[nd->out] = r->tensor_t[nd->in[0]];
             continue;
         }
         RtlModule *m = &r->m[r->nm];
         memset(m, 0, sizeof(*m));
         m->node = (int)k;
-        m->ports = nd->op == OP_ADD ? 2 : 1;
+        m->ports = ir_is_merge_op(nd->op) || nd->op == OP_CONCAT ? 2 : 1;
         m->in_tensor[0] = nd->in[0];
-        m->in_tensor[1] = nd->op == OP_ADD ? nd->in[1] : -1;
+        m->in_tensor[1] = m->ports == 2 ? nd->in[1] : -1;
         m->out_tensor = nd->out;
         const Node *relu = nd->op == OP_DENSE && nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
         if (relu)
@@ -1208,6 +1431,21 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         case OP_DENSE: rc = build_dense(r, m, d, nd, relu); break;
         case OP_AFFINE: rc = build_affine(r, m, nd); break;
         case OP_ADD: rc = build_add(r, m, nd); break;
+        case OP_CONV1D:
+        case OP_CONV2D: rc = build_conv(r, m, nd); break;
+        case OP_MAXPOOL1D:
+        case OP_MAXPOOL2D:
+        case OP_AVGPOOL1D:
+        case OP_AVGPOOL2D: rc = build_pool(r, m, d, nd); break;
+        case OP_PAD:
+        case OP_UPSAMPLE:
+        case OP_TRANSPOSE:
+        case OP_CONCAT: rc = build_gather(r, m, nd); break;
+        case OP_SUB:
+        case OP_MUL:
+        case OP_AVERAGE:
+        case OP_MAXIMUM:
+        case OP_MINIMUM: rc = build_merge(r, m, nd); break;
         case OP_SIGMOID:
         case OP_TANH: rc = build_unary_table(r, m, d, nd); break;
         case OP_SOFTMAX: rc = build_softmax(r, m, d, nd); break;
@@ -1217,17 +1455,24 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
             rtl_free(r);
             return -1;
         }
-        schedule(m, r->budget_ns);
-        estimate(m);
+        /* the operands meet in the later one's cycle; an earlier one is
+         * delayed by registers and arrives at the start of that cycle */
         int c = r->tensor_cycle[m->in_tensor[0]];
         if (m->ports == 2 && r->tensor_cycle[m->in_tensor[1]] > c)
             c = r->tensor_cycle[m->in_tensor[1]];
+        m->in_t = 0;
+        for (int p = 0; p < m->ports; p++)
+            if (r->tensor_cycle[m->in_tensor[p]] == c && r->tensor_t[m->in_tensor[p]] > m->in_t)
+                m->in_t = r->tensor_t[m->in_tensor[p]];
+        schedule(m, r->budget_ns);
+        estimate(m);
         r->tensor_cycle[m->out_tensor] = c + m->latency;
+        r->tensor_t[m->out_tensor] = m->latency ? m->out_t : (m->out_t > m->in_t ? m->out_t : m->in_t);
         if (relu)
             r->tensor_cycle[nd->out] = -1;
         r->nm++;
     }
-    r->latency = r->tensor_cycle[g->outputs[0]];
+    r->latency = r->tensor_cycle[g->outputs[0]] + 1;   /* the top registers its output */
     return 0;
 }
 

@@ -55,7 +55,8 @@ typedef struct {
     size_t nrom, crom;
     int *out;           /* output element node ids */
     long nout;
-    int latency;        /* cycles from input to registered output (0: wiring only) */
+    int latency;        /* registers between input and output (0: combinational) */
+    double in_t, out_t; /* arrival time of the inputs / outputs within their cycle, ns */
     long adders_naive;  /* adders of a shift-and-add per product, without sharing */
     long adders;        /* adders emitted */
     double lut, ff;     /* resource estimate */
@@ -76,6 +77,7 @@ typedef struct Rtl {
     RtlModule *m;       /* one per layer, in order */
     size_t nm;
     int *tensor_cycle;  /* cycle at which each tensor is ready at the top (-1: none) */
+    double *tensor_t;   /* and its arrival time within that cycle, ns (layers chain combinationally) */
     int latency;        /* total: input register + layers */
     double budget_ns;   /* combinational time per stage */
 } Rtl;

@@ -275,13 +275,13 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
     long ni = ir_numel(ti), no = ir_numel(to);
     out(b, "// %s: layer '%s' (%s), latency %d cycles\n", m->name, g->n[m->node].name, op_names[g->n[m->node].op],
         m->latency);
+    out(b, "/* verilator lint_off UNUSEDSIGNAL */\n");
     out(b, "module %s (\n    input wire clk,\n    input wire [%ld:0] in0,\n", m->name, ni * ti->type.w - 1);
     if (m->ports == 2) {
         const Tensor *t2 = &g->t[m->in_tensor[1]];
         out(b, "    input wire [%ld:0] in1,\n", ir_numel(t2) * t2->type.w - 1);
     }
     out(b, "    output wire [%ld:0] out0\n);\n", no * to->type.w - 1);
-    out(b, "    /* verilator lint_off UNUSEDSIGNAL */\n");
     /* functions: one cast per node that casts (deduplicated by signature) */
     typedef struct { int wi, fi, si; FxType to; } Sig;
     Sig *sigs = NULL;
@@ -438,7 +438,7 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
         out(b, "%s%s", rr, e ? ", " : "");
     }
     out(b, "};\n");
-    out(b, "    /* verilator lint_on UNUSEDSIGNAL */\nendmodule\n");
+    out(b, "endmodule\n/* verilator lint_on UNUSEDSIGNAL */\n");
     free(sigs);
     free(fn_of);
 }
@@ -488,7 +488,7 @@ static void emit_top(Buf *b, const Rtl *r)
     int ot = g->outputs[0];
     while (g->t[ot].producer >= 0 && g->n[g->t[ot].producer].op == OP_RESHAPE)
         ot = g->n[g->t[ot].producer].in[0];
-    out(b, "    assign out_data = t%d;\n", ot);
+    out(b, "    reg [%ld:0] out_r;\n    always @(posedge clk) out_r <= t%d;\n    assign out_data = out_r;\n", wo - 1, ot);
     out(b, "    reg [%d:0] valid;\n", r->latency - 1);
     out(b, "    always @(posedge clk)\n        if (rst) valid <= %d'h0;\n", r->latency);
     if (r->latency > 1)

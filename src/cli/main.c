@@ -237,8 +237,10 @@ static int cmd_compile(EtnModel *m, const Args *a)
         return model_error(m, rc);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    printf("%s: %zu layers, input %zu x %s, output %zu x %s\n", a->model, etn_layer_count(m), etn_input_size(m),
-           etn_input_type(m), etn_output_size(m), etn_output_type(m));
+    char tin[64];   /* the type strings share one buffer in the model */
+    snprintf(tin, sizeof tin, "%s", etn_input_type(m));
+    printf("%s: %zu layers, input %zu x %s, output %zu x %s\n", a->model, etn_layer_count(m), etn_input_size(m), tin,
+           etn_output_size(m), etn_output_type(m));
     for (size_t k = 0; k < etn_layer_count(m); k++)
         printf("  %-28s %-20s %6zu x %s\n", etn_layer_name(m, k), etn_layer_class(m, k), etn_layer_size(m, k),
                etn_layer_type(m, k));
