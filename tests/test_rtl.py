@@ -50,6 +50,9 @@ CASES += [
     ("jet_tagger-8", "jet_tagger", ["--precision", P8, "--hls4ml"]),
     # unsigned input and output types, ports narrower than 64 bits
     ("tiny-unsigned", "tiny", ["-c", "tiny.yml"]),
+    # Keras front end: json + h5 at 8 bits, and a QKeras model whose quantizers give every type
+    ("keras_3layer-8", "keras/KERAS_3layer.json", ["--precision", P8, "--hls4ml"]),
+    ("qkeras_3layer", "qkeras/qkeras_3layer.json", []),
 ]
 # Cost (2 cores, -j2): the Verilator build dominates, 5-40 s of CPU per design
 # (16-bit dense_big, jet_tagger and the 12-bit RND_CONV/SAT design are the
@@ -96,6 +99,11 @@ def model_path(name):
         return ROOT / "examples" / "jet_tagger.onnx"
     if name == "tiny":
         return tiny_model()
+    if name.endswith(".json"):
+        p = MODELS / name
+        if not p.exists():
+            pytest.skip(f"shared model {p} not present")
+        return p
     return onnx_model(name)
 
 
