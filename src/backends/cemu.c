@@ -91,6 +91,68 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         }
         break;
     }
+    case OP_CONV1D:
+    case OP_CONV2D: {
+        const Tensor *b = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
+        int ih, iw, cin, oh, ow, cout;
+        ir_hwc(&g->t[n->in[0]], &ih, &iw, &cin);
+        ir_hwc(&g->t[n->out], &oh, &ow, &cout);
+        long taps = (long)n->kernel[0] * n->kernel[1], nin = taps * cin, npix = (long)oh * ow;
+        int64_t *wd = arena_array(ar, (size_t)(nin * cout), sizeof(int64_t));
+        int64_t *wt = arena_array(ar, (size_t)(nin * cout), sizeof(int64_t));
+        ir_conv_dense_weights(g, n, wd, NULL);
+        for (long i = 0; i < nin; i++)
+            for (long o = 0; o < cout; o++)
+                wt[o * nin + i] = wd[i * cout + o];
+        snprintf(nm, sizeof nm, "n%d_w", id);
+        emitf(e, "/* %s: weights %s as a dense matrix over the window, [out][tap][channel] */\n", n->name,
+              g->t[n->in[1]].name);
+        emit_array(e, nm, wt, nin * cout);
+        if (b) {
+            int64_t *bv = arena_array(ar, (size_t)cout, sizeof(int64_t));
+            for (long o = 0; o < cout; o++)
+                bv[o] = fx_cast_to(b->codes[o], fx_frac(b->type), n->accum);
+            snprintf(nm, sizeof nm, "n%d_b", id);
+            emitf(e, "/* %s: bias in accumulator codes */\n", n->name);
+            emit_array(e, nm, bv, cout);
+        }
+        int32_t *tab = arena_array(ar, (size_t)(npix * taps), sizeof(int32_t));
+        int64_t *tv = arena_array(ar, (size_t)(npix * taps), sizeof(int64_t));
+        ir_window_taps(g, n, tab);
+        for (long q = 0; q < npix * taps; q++)
+            tv[q] = tab[q];
+        snprintf(nm, sizeof nm, "n%d_tap", id);
+        emitf(e, "/* %s: input pixel of each window tap per output pixel (-1: padding) */\n", n->name);
+        emit_array(e, nm, tv, npix * taps);
+        break;
+    }
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL1D:
+    case OP_AVGPOOL2D:
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_TRANSPOSE:
+    case OP_CONCAT: {
+        int pool = ir_is_window_op(n->op);
+        int ih, iw, cin, oh, ow, cout;
+        ir_hwc(&g->t[n->in[0]], &ih, &iw, &cin);
+        ir_hwc(&g->t[n->out], &oh, &ow, &cout);
+        long cnt = pool ? (long)oh * ow * n->kernel[0] * n->kernel[1] : ir_numel(&g->t[n->out]);
+        int32_t *tab = arena_array(ar, (size_t)cnt, sizeof(int32_t));
+        int64_t *tv = arena_array(ar, (size_t)cnt, sizeof(int64_t));
+        if (pool)
+            ir_window_taps(g, n, tab);
+        else
+            ir_gather_table(g, n, tab);
+        for (long q = 0; q < cnt; q++)
+            tv[q] = tab[q];
+        snprintf(nm, sizeof nm, "n%d_tap", id);
+        emitf(e, "/* %s: %s (-1: zero) */\n", n->name,
+              pool ? "input pixel of each window tap per output pixel" : "the input element each output element copies");
+        emit_array(e, nm, tv, cnt);
+        break;
+    }
     case OP_AFFINE:
         for (int j = 1; j < 3; j++)
             if (n->in[j] >= 0) {
@@ -182,6 +244,117 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             emitf(e, "        a = fx_cast((int64_t)acc, %d, %s);\n", fx_frac(acc), targs(acc, ta, sizeof ta));
         emitf(e, "        v%d[r * %ld + o] = fx_cast(a, %d, %s);\n", n->out, nout, fx_frac(acc), targs(to, ta, sizeof ta));
         emitf(e, "    }\n");
+        break;
+    }
+    case OP_CONV1D:
+    case OP_CONV2D: {
+        int ih, iw, cin, oh, ow, cout;
+        ir_hwc(x, &ih, &iw, &cin);
+        ir_hwc(y, &oh, &ow, &cout);
+        long taps = (long)n->kernel[0] * n->kernel[1], nin = taps * cin, npix = (long)oh * ow;
+        FxType acc = n->accum;
+        int pd = fin + fx_frac(g->t[n->in[1]].type) - fx_frac(acc);
+        const char *term = (acc.q == FXQ_TRN || pd <= 0) ? (pd >= 0 ? "(uint64_t)((col[i] * n%d_w[o * %ld + i]) >> %d)"
+                                                                    : "((uint64_t)(col[i] * n%d_w[o * %ld + i]) << %d)")
+                                                          : "(uint64_t)fx_quantize(col[i] * n%d_w[o * %ld + i], %d, %d)";
+        emitf(e, "for (r = 0; r < %ld; r++) {\n", npix);
+        emitf(e, "    int64_t col[%ld];   /* the window, zero in the padding */\n", nin);
+        emitf(e, "    for (i = 0; i < %ld; i++) {\n", taps);
+        emitf(e, "        long s = n%d_tap[r * %ld + i];\n", id, taps);
+        emitf(e, "        for (o = 0; o < %d; o++)\n", cin);
+        emitf(e, "            col[i * %d + o] = s < 0 ? 0 : v%d[s * %d + o];\n", cin, n->in[0], cin);
+        emitf(e, "    }\n");
+        emitf(e, "    for (o = 0; o < %d; o++) {\n", cout);
+        emitf(e, "        uint64_t acc = %s;\n", n->in[2] >= 0 ? arena_printf(&((Graph *)g)->arena, "(uint64_t)n%d_b[o]", id) : "0");
+        emitf(e, "        int64_t a;\n");
+        emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);
+        emitf(e, "            acc += ");
+        buf_printf(e->b, term, id, nin, pd >= 0 ? pd : -pd, acc.q);
+        buf_printf(e->b, ";\n");
+        if (acc.o == FXO_WRAP)
+            emitf(e, "        a = fx_wrap(acc, %d, %d);\n", acc.w, acc.sign);
+        else
+            emitf(e, "        a = fx_cast((int64_t)acc, %d, %s);\n", fx_frac(acc), targs(acc, ta, sizeof ta));
+        emitf(e, "        v%d[r * %d + o] = fx_cast(a, %d, %s);\n", n->out, cout, fx_frac(acc), targs(to, ta, sizeof ta));
+        emitf(e, "    }\n");
+        emitf(e, "}\n");
+        break;
+    }
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL1D:
+    case OP_AVGPOOL2D: {
+        int ih, iw, cin, oh, ow, cout;
+        ir_hwc(x, &ih, &iw, &cin);
+        ir_hwc(y, &oh, &ow, &cout);
+        long taps = (long)n->kernel[0] * n->kernel[1], npix = (long)oh * ow;
+        int fa = fx_frac(n->accum), f = fin > fa ? fin : fa;
+        int is_max = n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D;
+        emitf(e, "for (r = 0; r < %ld; r++)\n", npix);
+        emitf(e, "    for (o = 0; o < %d; o++) {\n", cin);
+        emitf(e, "        int64_t a = 0, m = 0;\n");
+        emitf(e, "        long cnt = 0;\n");
+        emitf(e, "        for (i = 0; i < %ld; i++) {\n", taps);
+        emitf(e, "            long s = n%d_tap[r * %ld + i];\n", id, taps);
+        emitf(e, "            int64_t v;\n");
+        emitf(e, "            if (s < 0)\n                continue;\n");
+        emitf(e, "            v = v%d[s * %d + o];\n", n->in[0], cin);
+        if (is_max)
+            emitf(e, "            if (cnt == 0 || v > m)\n                m = v;\n");
+        else
+            emitf(e, "            a = fx_cast(a * ((int64_t)1 << %d) + v * ((int64_t)1 << %d), %d, %s);\n", f - fa, f - fin, f,
+                  targs(n->accum, ta, sizeof ta));
+        emitf(e, "            cnt++;\n");
+        emitf(e, "        }\n");
+        if (is_max)
+            emitf(e, "        (void)a;\n        a = fx_cast(m, %d, %s);\n", fin, targs(n->accum, ta, sizeof ta));
+        else if (n->count_pad)
+            emitf(e, "        (void)m;\n        a = a / %ld;\n", taps);
+        else
+            emitf(e, "        (void)m;\n        a = cnt ? a / cnt : 0;\n");
+        emitf(e, "        v%d[r * %d + o] = fx_cast(a, %d, %s);\n", n->out, cin, fa, targs(to, ta, sizeof ta));
+        emitf(e, "    }\n");
+        break;
+    }
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_TRANSPOSE:
+    case OP_CONCAT: {
+        long nx = ir_numel(x);
+        emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
+        emitf(e, "    long s = n%d_tap[e];\n", id);
+        if (n->op == OP_CONCAT)
+            emitf(e, "    v%d[e] = s < %ld ? fx_cast(v%d[s], %d, %s) : fx_cast(v%d[s - %ld], %d, %s);\n", n->out, nx,
+                  n->in[0], fin, targs(to, ta, sizeof ta), n->in[1], nx, fx_frac(g->t[n->in[1]].type),
+                  targs(to, tb, sizeof tb));
+        else
+            emitf(e, "    v%d[e] = s < 0 ? 0 : fx_cast(v%d[s], %d, %s);\n", n->out, n->in[0], fin, targs(to, ta, sizeof ta));
+        emitf(e, "}\n");
+        break;
+    }
+    case OP_SUB:
+    case OP_MUL:
+    case OP_AVERAGE:
+    case OP_MAXIMUM:
+    case OP_MINIMUM: {
+        int f2 = fx_frac(g->t[n->in[1]].type), f = fin > f2 ? fin : f2;
+        emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
+        emitf(e, "    int64_t a = v%d[e] * ((int64_t)1 << %d), b = v%d[e] * ((int64_t)1 << %d);\n", n->in[0], f - fin,
+              n->in[1], f - f2);
+        switch (n->op) {
+        case OP_SUB: emitf(e, "    v%d[e] = fx_cast(a - b, %d, %s);\n", n->out, f, targs(to, ta, sizeof ta)); break;
+        case OP_MUL:
+            emitf(e, "    (void)a; (void)b;\n    v%d[e] = fx_cast(v%d[e] * v%d[e], %d, %s);\n", n->out, n->in[0], n->in[1],
+                  fin + f2, targs(to, ta, sizeof ta));
+            break;
+        case OP_AVERAGE: emitf(e, "    v%d[e] = fx_cast(a + b, %d, %s);\n", n->out, f + 1, targs(to, ta, sizeof ta)); break;
+        default:
+            emitf(e, "    v%d[e] = a %s b ? fx_cast(v%d[e], %d, %s) : fx_cast(v%d[e], %d, %s);\n", n->out,
+                  n->op == OP_MAXIMUM ? ">" : "<", n->in[0], fin, targs(to, ta, sizeof ta), n->in[1], f2,
+                  targs(to, tb, sizeof tb));
+            break;
+        }
+        emitf(e, "}\n");
         break;
     }
     case OP_AFFINE: {

@@ -1126,6 +1126,411 @@ static int import_reshape(Importer *im, const cJSON *target, int x)
     return new_node(im, OP_RESHAPE, unique_name(im, im->lname), in, 1, rank, dims);
 }
 
+/* ---- convolutional layers: conv, pooling, padding, resizing, merges ------
+ * Keras data is channels-last, as the IR: [L,C] or [H,W,C] per sample. */
+
+/* An int or a list of n ints (Keras accepts both); returns 0 or -1. */
+static int k_ints(Importer *im, const cJSON *cfg, const char *key, int n, int def, int *out)
+{
+    const cJSON *v = jget(cfg, key);
+    for (int k = 0; k < n; k++)
+        out[k] = def;
+    if (jis_null(v))
+        return 0;
+    if (cJSON_IsNumber(v)) {
+        for (int k = 0; k < n; k++)
+            out[k] = (int)v->valuedouble;
+        return 0;
+    }
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n)
+        return LAYER_ERR(im, "expected '%s' as an integer or a list of %d, got %s", key, n, kind_of(v));
+    int k = 0;
+    for (const cJSON *e = v->child; e; e = e->next, k++) {
+        if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || fabs(e->valuedouble) > (1 << 20))
+            return LAYER_ERR(im, "expected integers in '%s', got %s", key, kind_of(e));
+        out[k] = (int)e->valuedouble;
+    }
+    return 0;
+}
+
+/* (before, after) pairs of ZeroPadding / Cropping: int, [a, b] (per axis), or [[a, b], [c, d]]. */
+static int k_pairs(Importer *im, const cJSON *cfg, const char *key, int ns, int *lo, int *hi)
+{
+    const cJSON *v = jget(cfg, key);
+    for (int a = 0; a < ns; a++)
+        lo[a] = hi[a] = 0;
+    if (cJSON_IsNumber(v)) {
+        for (int a = 0; a < ns; a++)
+            lo[a] = hi[a] = (int)v->valuedouble;
+        return 0;
+    }
+    if (!cJSON_IsArray(v))
+        return LAYER_ERR(im, "expected '%s' as an integer or a list, got %s", key, kind_of(v));
+    int n = cJSON_GetArraySize(v), k = 0;
+    if (ns == 1 && n == 2 && cJSON_IsNumber(v->child)) {
+        lo[0] = (int)v->child->valuedouble;
+        hi[0] = (int)v->child->next->valuedouble;
+        return 0;
+    }
+    if (n != ns)
+        return LAYER_ERR(im, "expected '%s' with %d entries, got %d", key, ns, n);
+    for (const cJSON *e = v->child; e; e = e->next, k++) {
+        if (cJSON_IsNumber(e)) {
+            lo[k] = hi[k] = (int)e->valuedouble;
+        } else if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == 2 && cJSON_IsNumber(e->child) &&
+                   cJSON_IsNumber(e->child->next)) {
+            lo[k] = (int)e->child->valuedouble;
+            hi[k] = (int)e->child->next->valuedouble;
+        } else {
+            return LAYER_ERR(im, "expected '%s' entries as integers or pairs, got %s", key, kind_of(e));
+        }
+        if (lo[k] < 0 || hi[k] < 0 || lo[k] > (1 << 20) || hi[k] > (1 << 20))
+            return LAYER_ERR(im, "expected '%s' values in 0..2^20, got %d and %d", key, lo[k], hi[k]);
+    }
+    return 0;
+}
+
+/* Window geometry from kernel/pool size, strides, dilation and padding
+ * ('valid' or 'same': TensorFlow puts the odd pixel after). */
+static int k_window(Importer *im, const cJSON *cfg, const Tensor *tx, const char *size_key, const char *stride_key,
+                    int *kernel, Node *nd)
+{
+    int ns = tx->rank - 1, st[2], dl[2];
+    if (k_ints(im, cfg, size_key, ns, 1, kernel) < 0 || k_ints(im, cfg, stride_key, ns, -1, st) < 0 ||
+        k_ints(im, cfg, "dilation_rate", ns, 1, dl) < 0)
+        return -1;
+    const char *pad = jstr(cfg, "padding");
+    if (!pad)
+        pad = "valid";
+    if (strcmp(pad, "valid") && strcmp(pad, "same"))
+        return LAYER_ERR(im, "expected padding 'valid' or 'same', got '%s'", pad);
+    const char *fmt = jstr(cfg, "data_format");
+    if (fmt && strcmp(fmt, "channels_last"))
+        return LAYER_ERR(im, "expected data_format 'channels_last', got '%s' (not supported yet)", fmt);
+    for (int a = 0; a < ns; a++) {
+        if (st[a] < 0)
+            st[a] = strcmp(stride_key, "strides") == 0 && strcmp(size_key, "pool_size") == 0 ? kernel[a] : 1;
+        if (kernel[a] < 1 || st[a] < 1 || dl[a] < 1)
+            return LAYER_ERR(im, "expected window, strides and dilation_rate >= 1, got %d, %d and %d", kernel[a], st[a],
+                             dl[a]);
+        int d = ns == 1 ? 1 : a, in = tx->dims[a];
+        int span = (kernel[a] - 1) * dl[a] + 1, lo = 0, hi = 0;
+        if (!strcmp(pad, "same")) {
+            int outsz = (in + st[a] - 1) / st[a];
+            int total = (outsz - 1) * st[a] + span - in;
+            total = total > 0 ? total : 0;
+            lo = total / 2;
+            hi = total - lo;
+        }
+        if (in + lo + hi < span)
+            return LAYER_ERR(im, "expected a window of %d pixels to fit the input of %d, got none", span, in);
+        nd->kernel[d] = kernel[a];
+        nd->stride[d] = st[a];
+        nd->dilation[d] = dl[a];
+        nd->pad_lo[d] = lo;
+        nd->pad_hi[d] = hi;
+    }
+    return 0;
+}
+
+static int k_window_node(Importer *im, Op op, const char *lname, const int *in, int nin, const Tensor *tx, const Node *geo,
+                         int cout)
+{
+    int ns = tx->rank - 1, dims[IR_MAX_RANK];
+    for (int a = 0; a < ns; a++) {
+        int d = ns == 1 ? 1 : a;
+        int span = (geo->kernel[d] - 1) * geo->dilation[d] + 1;
+        dims[a] = (tx->dims[a] + geo->pad_lo[d] + geo->pad_hi[d] - span) / geo->stride[d] + 1;
+    }
+    dims[ns] = cout;
+    int out = new_node(im, op, lname, in, nin, tx->rank, dims);
+    Node *nd = &im->g->n[im->g->nn - 1];
+    memcpy(nd->kernel, geo->kernel, sizeof nd->kernel);
+    memcpy(nd->stride, geo->stride, sizeof nd->stride);
+    memcpy(nd->dilation, geo->dilation, sizeof nd->dilation);
+    memcpy(nd->pad_lo, geo->pad_lo, sizeof nd->pad_lo);
+    memcpy(nd->pad_hi, geo->pad_hi, sizeof nd->pad_hi);
+    nd->groups = geo->groups > 1 ? geo->groups : 1;
+    return out;
+}
+
+static int k_spatial(Importer *im, int x, int ns)
+{
+    const Tensor *tx = &im->g->t[x];
+    if (tx->rank != ns + 1) {
+        char s[96];
+        dims_str(tx->rank, tx->dims, s, sizeof s);
+        return LAYER_ERR(im, "expected a channels-last input of rank %d (%s), got %s", ns + 1, ns == 1 ? "[L,C]" : "[H,W,C]",
+                         s);
+    }
+    return 0;
+}
+
+static Node k_blank_geo(void)
+{
+    Node g;
+    memset(&g, 0, sizeof g);
+    for (int a = 0; a < 2; a++)
+        g.kernel[a] = g.stride[a] = g.dilation[a] = 1;
+    g.groups = 1;
+    return g;
+}
+
+static int import_conv(Importer *im, const Container *ct, const char *lpath, const char *cls, const cJSON *cfg, int x)
+{
+    int quant = cls[0] == 'Q', depthwise = strstr(cls, "Depthwise") != NULL;
+    int ns = strstr(cls, "1D") ? 1 : 2;
+    if (k_spatial(im, x, ns) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    int cin = tx->dims[ns], use_bias = jbool(cfg, "use_bias", 1);
+    int filters = depthwise ? cin * (int)jnum(cfg, "depth_multiplier", 1) : (int)jnum(cfg, "filters", -1);
+    int groups = depthwise ? cin : (int)jnum(cfg, "groups", 1);
+    if (filters < 1 || groups < 1 || cin % groups || filters % groups)
+        return LAYER_ERR(im, "expected positive filters and groups dividing %d input channels, got %d and %d", cin, filters,
+                         groups);
+    int kernel[2];
+    Node geo = k_blank_geo();
+    if (k_window(im, cfg, tx, "kernel_size", "strides", kernel, &geo) < 0)
+        return -1;
+    geo.groups = groups;
+    static const char *const names[] = {"kernel", "bias"}, *const dnames[] = {"depthwise_kernel", "bias"};
+    Weight w[2];
+    if (layer_weights(im, ct, lpath, depthwise ? dnames : names, use_bias ? 2 : 1, w) < 0)
+        return -1;
+    int want[4], wr = 0;
+    for (int a = 0; a < ns; a++)
+        want[wr++] = kernel[a];
+    want[wr++] = depthwise ? cin : cin / groups;
+    want[wr++] = depthwise ? filters / cin : filters;
+    char s1[96], s2[96];
+    if (w[0].rank != wr || memcmp(w[0].dims, want, sizeof(int) * (size_t)wr)) {
+        dims_str(wr, want, s1, sizeof s1);
+        dims_str(w[0].rank, w[0].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected kernel %s, got %s", s1, s2);
+    }
+    if (use_bias && (w[1].rank != 1 || w[1].dims[0] != filters)) {
+        dims_str(1, &filters, s1, sizeof s1);
+        dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected bias %s, got %s", s1, s2);
+    }
+    double *wv = w[0].data;
+    if (depthwise) {   /* [k..., C, M] -> [k..., 1, C*M]: output channel c*M + m reads input channel c */
+        long taps = (long)kernel[0] * (ns == 2 ? kernel[1] : 1);
+        want[wr - 2] = 1;
+        want[wr - 1] = filters;
+        wv = arena_array(&im->g->arena, (size_t)(taps * filters), sizeof(double));
+        memcpy(wv, w[0].data, sizeof(double) * (size_t)(taps * filters));
+    }
+    const char *lname = unique_name(im, im->lname);
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), wr, want, wv), -1};
+    if (use_bias)
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &filters, w[1].data);
+    if (quant) {
+        Quantizer q;
+        const char *kq = depthwise ? "depthwise_quantizer" : "kernel_quantizer";
+        int r = qz_parse(im, jget(cfg, kq), kq, &q);
+        if (r < 0)
+            return -1;
+        if (r)
+            quantize_const(im, in[1], &q);
+        if (use_bias) {
+            r = qz_parse(im, jget(cfg, "bias_quantizer"), "bias_quantizer", &q);
+            if (r < 0)
+                return -1;
+            if (r)
+                quantize_const(im, in[2], &q);
+        }
+    }
+    tx = &im->g->t[x];
+    int out = k_window_node(im, ns == 1 ? OP_CONV1D : OP_CONV2D, lname, in, 3, tx, &geo, filters);
+    im->g->n[im->g->nn - 1].quantized = quant && im->g->t[in[1]].type_pinned;
+    const cJSON *act = jget(cfg, "activation");
+    const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
+    if (jis_null(act) || (an && !strcmp(an, "linear")))
+        return out;
+    char base[160];
+    Quantizer q;
+    int r = quant ? qz_parse(im, act, "activation", &q) : 0;
+    if (r < 0)
+        return -1;
+    snprintf(base, sizeof base, "%s_%s", lname, r ? "quant" : an ? an : "act");
+    return apply_activation_spec(im, base, act, out);
+}
+
+static int import_pool(Importer *im, const char *cls, const cJSON *cfg, int x)
+{
+    int ns = strstr(cls, "1D") ? 1 : 2, global = !strncmp(cls, "Global", 6), is_max = strstr(cls, "Max") != NULL;
+    if (k_spatial(im, x, ns) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    Node geo = k_blank_geo();
+    int kernel[2];
+    if (global) {
+        const char *fmt = jstr(cfg, "data_format");
+        if (fmt && strcmp(fmt, "channels_last"))
+            return LAYER_ERR(im, "expected data_format 'channels_last', got '%s' (not supported yet)", fmt);
+        for (int a = 0; a < ns; a++) {
+            int d = ns == 1 ? 1 : a;
+            geo.kernel[d] = geo.stride[d] = tx->dims[a];
+        }
+    } else if (k_window(im, cfg, tx, "pool_size", "strides", kernel, &geo) < 0) {
+        return -1;
+    }
+    Op op = is_max ? (ns == 1 ? OP_MAXPOOL1D : OP_MAXPOOL2D) : (ns == 1 ? OP_AVGPOOL1D : OP_AVGPOOL2D);
+    int in[1] = {x};
+    const char *lname = unique_name(im, im->lname);
+    int out = k_window_node(im, op, lname, in, 1, tx, &geo, tx->dims[ns]);
+    if (global && !jbool(cfg, "keepdims", 0)) {
+        tx = &im->g->t[out];
+        int c = tx->dims[tx->rank - 1], in1[1] = {out};
+        out = new_node(im, OP_RESHAPE, unique_name(im, arena_printf(&im->g->arena, "%s_flat", lname)), in1, 1, 1, &c);
+    }
+    return out;
+}
+
+/* ZeroPadding, Cropping (negative padding), UpSampling (nearest). */
+static int import_resize(Importer *im, const char *cls, const cJSON *cfg, int x)
+{
+    int ns = strstr(cls, "1D") ? 1 : 2;
+    if (k_spatial(im, x, ns) < 0)
+        return -1;
+    const char *fmt = jstr(cfg, "data_format");
+    if (fmt && strcmp(fmt, "channels_last"))
+        return LAYER_ERR(im, "expected data_format 'channels_last', got '%s' (not supported yet)", fmt);
+    const Tensor *tx = &im->g->t[x];
+    Node geo = k_blank_geo();
+    int lo[2], hi[2], dims[IR_MAX_RANK];
+    Op op = OP_PAD;
+    if (!strncmp(cls, "UpSampling", 10)) {
+        const char *interp = jstr(cfg, "interpolation");
+        if (interp && strcmp(interp, "nearest"))
+            return LAYER_ERR(im, "expected interpolation 'nearest', got '%s' (not supported yet)", interp);
+        int size[2];
+        if (k_ints(im, cfg, "size", ns, 2, size) < 0)
+            return -1;
+        for (int a = 0; a < ns; a++) {
+            if (size[a] < 1)
+                return LAYER_ERR(im, "expected size >= 1, got %d", size[a]);
+            geo.stride[ns == 1 ? 1 : a] = size[a];
+            dims[a] = tx->dims[a] * size[a];
+        }
+        op = OP_UPSAMPLE;
+    } else {
+        int crop = !strncmp(cls, "Cropping", 8);
+        if (k_pairs(im, cfg, crop ? "cropping" : "padding", ns, lo, hi) < 0)
+            return -1;
+        for (int a = 0; a < ns; a++) {
+            int d = ns == 1 ? 1 : a;
+            geo.pad_lo[d] = crop ? -lo[a] : lo[a];
+            geo.pad_hi[d] = crop ? -hi[a] : hi[a];
+            dims[a] = tx->dims[a] + geo.pad_lo[d] + geo.pad_hi[d];
+            if (dims[a] < 1)
+                return LAYER_ERR(im, "expected cropping that leaves at least one pixel, got %d and %d of %d", lo[a], hi[a],
+                                 tx->dims[a]);
+        }
+    }
+    dims[ns] = tx->dims[ns];
+    int in[1] = {x};
+    int out = new_node(im, op, unique_name(im, im->lname), in, 1, tx->rank, dims);
+    Node *nd = &im->g->n[im->g->nn - 1];
+    memcpy(nd->stride, geo.stride, sizeof nd->stride);
+    memcpy(nd->pad_lo, geo.pad_lo, sizeof nd->pad_lo);
+    memcpy(nd->pad_hi, geo.pad_hi, sizeof nd->pad_hi);
+    return out;
+}
+
+static int import_permute(Importer *im, const cJSON *cfg, int x)
+{
+    const Tensor *tx = &im->g->t[x];
+    int r = tx->rank, perm[IR_MAX_RANK], dims[IR_MAX_RANK], seen[IR_MAX_RANK] = {0};
+    if (k_ints(im, cfg, "dims", r, 0, perm) < 0)
+        return -1;
+    for (int k = 0; k < r; k++) {
+        if (perm[k] < 1 || perm[k] > r || seen[perm[k] - 1]++)
+            return LAYER_ERR(im, "expected dims as a permutation of 1..%d, got %d at position %d", r, perm[k], k);
+        perm[k]--;
+        dims[k] = tx->dims[perm[k]];
+    }
+    int in[1] = {x};
+    int out = new_node(im, OP_TRANSPOSE, unique_name(im, im->lname), in, 1, r, dims);
+    memcpy(im->g->n[im->g->nn - 1].perm, perm, sizeof perm);
+    return out;
+}
+
+/* Concatenate and the elementwise merges, chained over two inputs at a time. */
+static int import_merge(Importer *im, const char *cls, const cJSON *cfg, const int *in, int nin)
+{
+    Op op = !strcmp(cls, "Add") ? OP_ADD : !strcmp(cls, "Subtract") ? OP_SUB : !strcmp(cls, "Multiply") ? OP_MUL
+          : !strcmp(cls, "Average") ? OP_AVERAGE : !strcmp(cls, "Maximum") ? OP_MAXIMUM
+          : !strcmp(cls, "Minimum") ? OP_MINIMUM : OP_CONCAT;
+    if (nin < 2 || ((op == OP_SUB || op == OP_AVERAGE) && nin != 2))
+        return LAYER_ERR(im, "expected %s inputs, got %d", op == OP_SUB || op == OP_AVERAGE ? "two" : "two or more", nin);
+    int cur = in[0];
+    for (int k = 1; k < nin; k++) {
+        const Tensor *a = &im->g->t[cur], *b = &im->g->t[in[k]];
+        int dims[IR_MAX_RANK], ax = -1, ok = a->rank == b->rank;
+        if (op == OP_CONCAT) {
+            long axis = (long)jnum(cfg, "axis", -1);
+            ax = (int)(axis < 0 ? axis + a->rank : axis - 1);
+            if (ax < 0 || ax >= a->rank)
+                return LAYER_ERR(im, "expected an axis other than the batch axis, got %ld", axis);
+        }
+        for (int j = 0; ok && j < a->rank; j++) {
+            ok = j == ax || a->dims[j] == b->dims[j];
+            dims[j] = j == ax ? a->dims[j] + b->dims[j] : a->dims[j];
+        }
+        if (!ok) {
+            char s1[96], s2[96];
+            dims_str(a->rank, a->dims, s1, sizeof s1);
+            dims_str(b->rank, b->dims, s2, sizeof s2);
+            return LAYER_ERR(im, "expected inputs of the same shape%s, got %s and %s", op == OP_CONCAT ? " but in the axis" : "",
+                             s1, s2);
+        }
+        int two[2] = {cur, in[k]};
+        const char *nm = k + 1 == nin ? im->lname : arena_printf(&im->g->arena, "%s_part%d", im->lname, k);
+        cur = new_node(im, op, unique_name(im, nm), two, 2, a->rank, dims);
+        im->g->n[im->g->nn - 1].axis = ax;
+    }
+    return cur;
+}
+
+/* The layers above: 1 and out[0] set if cls is one of them, 0 if not, -1 on error. */
+static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct, const char *lpath, const char *cls,
+                             const int *in, int nin, int *out)
+{
+    static const char *const merges[] = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"};
+    static const char *const single[] = {"Conv1D", "Conv2D", "QConv1D", "QConv2D", "DepthwiseConv2D",
+                                         "QDepthwiseConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+                                         "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+                                         "GlobalAveragePooling1D", "GlobalAveragePooling2D", "ZeroPadding1D",
+                                         "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
+                                         "Permute"};
+    if (!cls)
+        return 0;
+    for (size_t k = 0; k < sizeof merges / sizeof merges[0]; k++)
+        if (!strcmp(cls, merges[k])) {
+            out[0] = import_merge(im, cls, cfg, in, nin);
+            return out[0] < 0 ? -1 : 1;
+        }
+    size_t k = 0;
+    while (k < sizeof single / sizeof single[0] && strcmp(cls, single[k]))
+        k++;
+    if (k == sizeof single / sizeof single[0])
+        return 0;
+    if (nin != 1)
+        return LAYER_ERR(im, "expected one input, got %d", nin);
+    if (strstr(cls, "Conv"))
+        out[0] = import_conv(im, ct, lpath, cls, cfg, in[0]);
+    else if (strstr(cls, "Pooling"))
+        out[0] = import_pool(im, cls, cfg, in[0]);
+    else if (!strcmp(cls, "Permute"))
+        out[0] = import_permute(im, cfg, in[0]);
+    else
+        out[0] = import_resize(im, cls, cfg, in[0]);
+    return out[0] < 0 ? -1 : 1;
+}
+
 static int is_model_class(const char *cls)
 {
     return cls && (!strcmp(cls, "Sequential") || !strcmp(cls, "Model") || !strcmp(cls, "Functional"));
@@ -1151,6 +1556,9 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         free(sub.used);
         return rc < 0 ? -1 : nout;
     }
+    int conv = import_conv_layer(im, cfg, ct, lpath, cls, in, nin, out);
+    if (conv != 0)
+        return conv;
     int x = in[0];
     if (nin != 1)
         return LAYER_ERR(im, "expected one input, got %d", nin);
@@ -1209,7 +1617,10 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     } else {
         return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, "
                              "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, Sequential, "
-                             "Functional");
+                             "Functional, Conv1D, Conv2D, DepthwiseConv2D, QConv1D, QConv2D, MaxPooling1D/2D, "
+                             "AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, ZeroPadding1D/2D, "
+                             "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "
+                             "Minimum, Concatenate");
     }
     return out[0] < 0 ? -1 : 1;
 }

@@ -4,6 +4,7 @@
 #include "frontends/frontends.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 typedef struct {
     const char *name;          /* ONNX value name */
     int id;                    /* IR tensor id */
+    int cl;                    /* layout: 0: the IR tensor holds the value in ONNX order; 1: the value is
+                                  channels-first [C, spatial...] and the IR tensor holds it channels-last */
 } Alias;
 
 typedef struct {
@@ -48,9 +51,27 @@ static int node_error(Importer *im, const char *fmt, ...)
 
 static void alias_add(Importer *im, const char *name, int id)
 {
-    Alias a = {arena_strdup(&im->g->arena, name), id};
+    Alias a = {arena_strdup(&im->g->arena, name), id, 0};
     VEC_PUSH(im->alias, im->nalias, im->calias, a);
 }
+
+static void alias_add_cl(Importer *im, const char *name, int id, int cl)
+{
+    alias_add(im, name, id);
+    im->alias[im->nalias - 1].cl = cl;
+}
+
+static int lookup_cl(Importer *im, const char *name, int *cl)
+{
+    for (size_t k = im->nalias; k-- > 0;)
+        if (strcmp(im->alias[k].name, name) == 0) {
+            *cl = im->alias[k].cl;
+            return im->alias[k].id;
+        }
+    return -1;
+}
+
+static int to_layout(Importer *im, const char *name, int id, int cl);
 
 static int lookup(Importer *im, const char *name)
 {
@@ -70,7 +91,23 @@ static int input_id(Importer *im, const Onnx__NodeProto *n, size_t k, int option
         }
         return NODE_ERR(im, "expected at least %zu inputs, got %zu", k + 1, n->n_input);
     }
-    *id = lookup(im, n->input[k]);
+    int cl = 0;
+    *id = lookup_cl(im, n->input[k], &cl);
+    if (*id < 0)
+        return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
+                        n->input[k]);
+    if (cl)   /* a channels-last tensor read by an op that expects ONNX order */
+        *id = to_layout(im, n->input[k], *id, 0);
+    return 0;
+}
+
+/* Input k of a layout-aware op: its tensor id and layout as stored. */
+static int input_id_cl(Importer *im, const Onnx__NodeProto *n, size_t k, int *id, int *cl)
+{
+    if (k >= n->n_input || n->input[k][0] == 0)
+        return NODE_ERR(im, "expected at least %zu inputs, got %zu", k + 1, n->n_input);
+    *cl = 0;
+    *id = lookup_cl(im, n->input[k], cl);
     if (*id < 0)
         return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
                         n->input[k]);
@@ -95,13 +132,23 @@ static double attr_f(const Onnx__NodeProto *n, const char *name, double def)
     return a->f;
 }
 
+/* A float used as an integer (shape, axis): clamped to +-2^40 (NaN: -2^40) so
+ * that the conversion is defined; range checks downstream reject such values. */
+static long to_long(double v)
+{
+    return v < 0x1p40 ? (v > -0x1p40 ? (long)v : -(1L << 40)) : v == v ? 1L << 40 : -(1L << 40);
+}
+
+/* a*b for a, b >= 0, saturating at LONG_MAX. */
+static long mul_sat(long a, long b) { return b && a > LONG_MAX / b ? LONG_MAX : a * b; }
+
 static long attr_i(const Onnx__NodeProto *n, const char *name, long def)
 {
     const Onnx__AttributeProto *a = attr(n, name);
     if (!a)
         return def;
     if (a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT)
-        return (long)a->f;
+        return to_long(a->f);
     return (long)a->i;
 }
 
@@ -253,6 +300,9 @@ static int fold_transpose(Importer *im, const Onnx__NodeProto *n, int a)
             if (p->ints[k] < 0 || p->ints[k] >= rank)
                 return NODE_ERR(im, "expected perm entries in 0..%d, got %lld", rank - 1, (long long)p->ints[k]);
             perm[k] = (int)p->ints[k];
+            for (int j = 0; j < k; j++)
+                if (perm[j] == perm[k])
+                    return NODE_ERR(im, "expected a permutation, got axis %d twice in perm", perm[k]);
         }
     }
     for (int k = 0; k < rank; k++)
@@ -395,9 +445,16 @@ static int add_affine(Importer *im, const char *lname, int x, const double *scal
     return 0;
 }
 
+static int import_merge(Importer *im, const Onnx__NodeProto *n, Op o, const char *lname);
+
 static int import_binary(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
 {
-    int a, b;
+    int a, b, ca, cb;
+    if (input_id_cl(im, n, 0, &a, &ca) < 0 || input_id_cl(im, n, 1, &b, &cb) < 0)
+        return -1;
+    if (!is_const(im, a) && !is_const(im, b) && n->n_input == 2 &&
+        (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul")))
+        return import_merge(im, n, op[0] == 'A' ? OP_ADD : op[0] == 'S' ? OP_SUB : OP_MUL, lname);
     if (input_id(im, n, 0, 0, &a) < 0 || input_id(im, n, 1, 0, &b) < 0)
         return -1;
     if (is_const(im, a) && is_const(im, b))
@@ -512,8 +569,8 @@ static int import_dense(Importer *im, const Onnx__NodeProto *n, int gemm, const 
 
 static int import_batchnorm(Importer *im, const Onnx__NodeProto *n, const char *lname)
 {
-    int x, p[4];
-    if (input_id(im, n, 0, 0, &x) < 0)
+    int x, p[4], xcl;
+    if (input_id_cl(im, n, 0, &x, &xcl) < 0)
         return -1;
     for (int k = 0; k < 4; k++) {
         if (input_id(im, n, (size_t)k + 1, 0, &p[k]) < 0)
@@ -529,8 +586,10 @@ static int import_batchnorm(Importer *im, const Onnx__NodeProto *n, const char *
         if (ir_const_numel(&im->g->t[p[k]]) != ch)
             return NODE_ERR(im, "expected scale, bias, mean and variance of equal length, got %ld and %ld", ch,
                             ir_const_numel(&im->g->t[p[k]]));
-    /* Channels: the last per-sample dimension (flat feature vectors) */
-    int cdim = tx->rank ? tx->dims[tx->rank - 1] : 1;
+    /* Channels: ONNX's axis 1, the first per-sample axis: the last one as stored
+     * channels-last, the only one of flat feature vectors */
+    int first = !xcl && tx->rank >= 2;
+    int cdim = tx->rank ? tx->dims[first ? 0 : tx->rank - 1] : 1;
     long ne = ir_numel(tx);
     if (ch != cdim && ch != ne) {
         char s[96];
@@ -541,7 +600,7 @@ static int import_batchnorm(Importer *im, const Onnx__NodeProto *n, const char *
     double *scale = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
     double *shift = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
     for (long e = 0; e < ne; e++) {
-        long c = ch == ne ? e : e % cdim;
+        long c = ch == ne ? e : first ? e / (ne / cdim) : e % cdim;
         double g = im->g->t[p[0]].data[c], b = im->g->t[p[1]].data[c];
         double mean = im->g->t[p[2]].data[c], var = im->g->t[p[3]].data[c];
         if (var + eps <= 0)
@@ -549,7 +608,10 @@ static int import_batchnorm(Importer *im, const Onnx__NodeProto *n, const char *
         scale[e] = g / sqrt(var + eps);
         shift[e] = b - mean * scale[e];
     }
-    return add_affine(im, lname, x, scale, shift, n->output[0]);
+    if (add_affine(im, lname, x, scale, shift, n->output[0]) < 0)
+        return -1;
+    im->alias[im->nalias - 1].cl = xcl;
+    return 0;
 }
 
 /* Per-sample shape after a reshape to a full target shape (batch first). */
@@ -574,7 +636,7 @@ static int reshape_to(Importer *im, int x, const char *lname, const char *outnam
         }
         if (d[k] <= 0)
             return NODE_ERR(im, "expected positive target dimensions, got %ld", d[k]);
-        known *= d[k];
+        known = mul_sat(known, d[k]);
     }
     if (infer >= 0) {
         if (known == 0 || numel % known)
@@ -584,9 +646,9 @@ static int reshape_to(Importer *im, int x, const char *lname, const char *outnam
     /* the batch dimension: the first must be the batch (1 per sample) */
     long total = 1;
     for (int k = 0; k < frank; k++)
-        total *= d[k];
+        total = mul_sat(total, d[k]);
     if (total != numel || d[0] != 1) {
-        if (total == numel * d[0] && total != numel) {
+        if (total == mul_sat(numel, d[0]) && total != numel) {
             /* leading dim given as the batch size N: treat as per-sample */
         } else if (total != numel) {
             return NODE_ERR(im, "expected a target shape with %ld elements per sample, got %ld", numel, total / (d[0] ? d[0] : 1));
@@ -621,6 +683,402 @@ static int perm_is_noop(const Tensor *tx, const long *perm, int frank)
         last = (int)perm[k];
     }
     return 1;
+}
+
+/* ---- convolutional networks --------------------------------------------- */
+/* Layout: ONNX data is channels-first ([C,L] or [C,H,W] per sample); the IR is
+ * channels-last.  A value keeps its ONNX order until an op that needs channels
+ * last reads it (Conv, pooling, Pad); from there on it stays channels-last
+ * (Alias.cl) through layout-free ops, and is transposed back only where an op
+ * needs ONNX order (Flatten, Reshape, Gemm, graph outputs, ...), so that
+ * flattening keeps ONNX's order.  Transposes between the two orders in the
+ * file itself (as Keras exports write them) cost nothing. */
+
+/* Convert tensor id holding ONNX value `name` to layout cl; returns the new id. */
+static int to_layout(Importer *im, const char *name, int id, int cl)
+{
+    Tensor *t = &im->g->t[id];
+    int r = t->rank, dims[IR_MAX_RANK], perm[IR_MAX_RANK];
+    if (r < 2)
+        return id;
+    for (int k = 0; k < r; k++) {
+        perm[k] = cl ? (k + 1) % r : (k + r - 1) % r;
+        dims[k] = t->dims[perm[k]];
+    }
+    const char *lname = arena_printf(&im->g->arena, "%s_%s%zu", im->node_name[0] ? im->node_name : "output",
+                                     cl ? "to_channels_last" : "to_channels_first", im->g->nn);
+    int in[1] = {id};
+    int out = ir_add_tensor(im->g, arena_printf(&im->g->arena, "%s_%s", name, cl ? "cl" : "cf"), r, dims);
+    int nid = ir_add_node(im->g, OP_TRANSPOSE, lname, "Transpose", in, 1, out);
+    memcpy(im->g->n[nid].perm, perm, sizeof perm);
+    alias_add_cl(im, name, out, cl);
+    return out;
+}
+
+static int attr_ints(Importer *im, const Onnx__NodeProto *n, const char *name, int count, int def, int *out)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    for (int k = 0; k < count; k++)
+        out[k] = def;
+    if (!a)
+        return 0;
+    if ((int)a->n_ints != count)
+        return NODE_ERR(im, "expected %d values in attribute %s, got %zu", count, name, a->n_ints);
+    for (size_t k = 0; k < a->n_ints; k++) {
+        if (a->ints[k] < -(1 << 20) || a->ints[k] > (1 << 20))
+            return NODE_ERR(im, "expected attribute %s values within +-2^20, got %lld", name, (long long)a->ints[k]);
+        out[k] = (int)a->ints[k];
+    }
+    return 0;
+}
+
+/* Window geometry of a Conv or pooling node over ns spatial dims (1 or 2) of
+ * input size in[]: kernel[] already set; reads strides, dilations, pads, auto_pad
+ * and stores it in node fields (1-D: index 1, index 0 is the unit axis). */
+static int window_geometry(Importer *im, const Onnx__NodeProto *n, int ns, const int *in, const int *kernel,
+                           int dil_ok, Node *nd)
+{
+    int st[2], dl[2], pads[4];
+    if (attr_ints(im, n, "strides", ns, 1, st) < 0 || attr_ints(im, n, "dilations", ns, 1, dl) < 0 ||
+        attr_ints(im, n, "pads", 2 * ns, 0, pads) < 0)
+        return -1;
+    const Onnx__AttributeProto *ap = attr(n, "auto_pad");
+    char mode[32] = "NOTSET";
+    if (ap && ap->has_s)
+        snprintf(mode, sizeof mode, "%.*s", (int)ap->s.len, (const char *)ap->s.data);
+    for (int a = 0; a < ns; a++) {
+        if (st[a] < 1 || dl[a] < 1 || kernel[a] < 1)
+            return NODE_ERR(im, "expected kernel, strides and dilations >= 1, got %d, %d and %d", kernel[a], st[a], dl[a]);
+        if (!dil_ok && dl[a] != 1)
+            return NODE_ERR(im, "expected dilations 1, got %d", dl[a]);
+        int lo = pads[a], hi = pads[a + ns];
+        if (!strcmp(mode, "SAME_UPPER") || !strcmp(mode, "SAME_LOWER")) {
+            int outsz = (in[a] + st[a] - 1) / st[a];
+            int total = (outsz - 1) * st[a] + (kernel[a] - 1) * dl[a] + 1 - in[a];
+            total = total > 0 ? total : 0;
+            lo = mode[5] == 'U' ? total / 2 : total - total / 2;
+            hi = total - lo;
+        } else if (!strcmp(mode, "VALID")) {
+            lo = hi = 0;
+        } else if (strcmp(mode, "NOTSET")) {
+            return NODE_ERR(im, "expected auto_pad NOTSET, SAME_UPPER, SAME_LOWER or VALID, got '%s'", mode);
+        }
+        if (lo < 0 || hi < 0)
+            return NODE_ERR(im, "expected pads >= 0, got %d and %d", lo, hi);
+        int d = ns == 1 ? 1 : a;
+        nd->kernel[d] = kernel[a];
+        nd->stride[d] = st[a];
+        nd->dilation[d] = dl[a];
+        nd->pad_lo[d] = lo;
+        nd->pad_hi[d] = hi;
+    }
+    return 0;
+}
+
+/* Output dims (channels-last) of a window op on channels-last input tx. */
+static int window_out_dims(Importer *im, const Tensor *tx, const Node *nd, int cout, int *dims)
+{
+    int ns = tx->rank - 1;
+    for (int a = 0; a < ns; a++) {
+        int d = ns == 1 ? 1 : a;
+        int span = (nd->kernel[d] - 1) * nd->dilation[d] + 1;
+        int padded = tx->dims[a] + nd->pad_lo[d] + nd->pad_hi[d];
+        if (padded < span)
+            return NODE_ERR(im, "expected a window of %d pixels to fit the padded input of %d, got none", span, padded);
+        if (nd->pad_lo[d] >= span || nd->pad_hi[d] >= span)
+            return NODE_ERR(im, "expected padding smaller than the window (%d), got %d and %d", span, nd->pad_lo[d],
+                            nd->pad_hi[d]);
+        dims[a] = (padded - span) / nd->stride[d] + 1;
+    }
+    dims[ns] = cout;
+    return 0;
+}
+
+/* A channels-last data input of logical rank 2 or 3 ([C,L] or [C,H,W]). */
+static int spatial_input(Importer *im, const Onnx__NodeProto *n, int *x)
+{
+    int cl;
+    if (input_id_cl(im, n, 0, x, &cl) < 0)
+        return -1;
+    if (is_const(im, *x))
+        return NODE_ERR(im, "expected a data input, got constant '%s'", n->input[0]);
+    Tensor *tx = &im->g->t[*x];
+    if (tx->rank != 2 && tx->rank != 3) {
+        char s[96];
+        ir_shape_str(tx, s, sizeof s);
+        return NODE_ERR(im, "expected an input [N,C,L] or [N,C,H,W] (per sample %s), got per-sample shape %s",
+                        "[C,L] or [C,H,W]", s);
+    }
+    if (!cl)
+        *x = to_layout(im, n->input[0], *x, 1);
+    return 0;
+}
+
+static int import_conv(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    int x, w, b;
+    if (spatial_input(im, n, &x) < 0 || input_id(im, n, 1, 0, &w) < 0 || input_id(im, n, 2, 1, &b) < 0)
+        return -1;
+    if (!is_const(im, w))
+        return NODE_ERR(im, "expected constant weights as second input, got data tensor '%s'", n->input[1]);
+    if (b >= 0 && !is_const(im, b))
+        return NODE_ERR(im, "expected a constant bias, got data tensor '%s'", n->input[2]);
+    const Tensor *tx = &im->g->t[x], *tw = &im->g->t[w];
+    int ns = tx->rank - 1, cin = tx->dims[ns];
+    long groups = attr_i(n, "group", 1);
+    char s1[96], s2[96];
+    ir_shape_str(tx, s1, sizeof s1);
+    ir_shape_str(tw, s2, sizeof s2);
+    if (groups < 1 || cin % groups || tw->const_rank != ns + 2 || tw->const_dims[1] * groups != cin ||
+        tw->const_dims[0] % groups)
+        return NODE_ERR(im, "expected weights [M,C/group,k...] for %d input channels and group %ld (input %s "
+                            "channels-last), got %s", cin, groups, s1, s2);
+    int cout = tw->const_dims[0], cg = tw->const_dims[1], kernel[2] = {1, 1}, ks[2];
+    for (int a = 0; a < ns; a++)
+        kernel[a] = tw->const_dims[2 + a];
+    if (attr(n, "kernel_shape")) {
+        if (attr_ints(im, n, "kernel_shape", ns, 1, ks) < 0)
+            return -1;
+        for (int a = 0; a < ns; a++)
+            if (ks[a] != kernel[a])
+                return NODE_ERR(im, "expected kernel_shape to match the weights, got %d and %d", ks[a], kernel[a]);
+    }
+    int bn = b >= 0 ? (int)ir_const_numel(&im->g->t[b]) : cout;
+    if (bn != cout)
+        return NODE_ERR(im, "expected %d bias values, got %d", cout, bn);
+    /* weights [M, C/g, kh, kw] -> [kh, kw, C/g, M] */
+    long taps = (long)kernel[0] * kernel[1];
+    double *wv = arena_array(&im->g->arena, (size_t)(taps * cg * cout), sizeof(double));
+    for (int o = 0; o < cout; o++)
+        for (int c = 0; c < cg; c++)
+            for (long t = 0; t < taps; t++)
+                wv[(t * cg + c) * cout + o] = tw->data[((long)o * cg + c) * taps + t];
+    int wd[4], wr = 0;
+    for (int a = 0; a < ns; a++)
+        wd[wr++] = kernel[a];
+    wd[wr++] = cg;
+    wd[wr++] = cout;
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), wr, wd, wv), -1};
+    if (b >= 0)
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &cout, im->g->t[b].data);
+    Node tmp;
+    memset(&tmp, 0, sizeof tmp);
+    int insz[2];
+    tx = &im->g->t[x];
+    for (int a = 0; a < ns; a++)
+        insz[a] = tx->dims[a];
+    for (int a = 0; a < 2; a++)
+        tmp.kernel[a] = tmp.stride[a] = tmp.dilation[a] = 1;
+    int dims[IR_MAX_RANK];
+    if (window_geometry(im, n, ns, insz, kernel, 1, &tmp) < 0 || window_out_dims(im, tx, &tmp, cout, dims) < 0)
+        return -1;
+    int id = new_data_node(im, ns == 1 ? OP_CONV1D : OP_CONV2D, lname, in, 3, n->output[0], tx->rank, dims);
+    Node *nd = &im->g->n[id];
+    memcpy(nd->kernel, tmp.kernel, sizeof nd->kernel);
+    memcpy(nd->stride, tmp.stride, sizeof nd->stride);
+    memcpy(nd->dilation, tmp.dilation, sizeof nd->dilation);
+    memcpy(nd->pad_lo, tmp.pad_lo, sizeof nd->pad_lo);
+    memcpy(nd->pad_hi, tmp.pad_hi, sizeof nd->pad_hi);
+    nd->groups = (int)groups;
+    im->alias[im->nalias - 1].cl = 1;
+    return 0;
+}
+
+static int import_pool(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
+{
+    int x;
+    if (spatial_input(im, n, &x) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    int ns = tx->rank - 1, global = !strncmp(op, "Global", 6), is_max = strstr(op, "Max") != NULL;
+    int kernel[2] = {1, 1}, insz[2];
+    for (int a = 0; a < ns; a++)
+        insz[a] = tx->dims[a];
+    Node tmp;
+    memset(&tmp, 0, sizeof tmp);
+    for (int a = 0; a < 2; a++)
+        tmp.kernel[a] = tmp.stride[a] = tmp.dilation[a] = 1;
+    if (global) {
+        for (int a = 0; a < ns; a++) {
+            int d = ns == 1 ? 1 : a;
+            tmp.kernel[d] = tmp.stride[d] = insz[a];
+        }
+    } else {
+        if (!attr(n, "kernel_shape"))
+            return NODE_ERR(im, "expected a kernel_shape attribute, got none");
+        if (attr_ints(im, n, "kernel_shape", ns, 1, kernel) < 0 || window_geometry(im, n, ns, insz, kernel, is_max, &tmp) < 0)
+            return -1;
+        if (attr_i(n, "ceil_mode", 0)) {
+            for (int a = 0; a < ns; a++) {
+                int d = ns == 1 ? 1 : a, span = (tmp.kernel[d] - 1) * tmp.dilation[d] + 1;
+                if ((insz[a] + tmp.pad_lo[d] + tmp.pad_hi[d] - span) % tmp.stride[d])
+                    return NODE_ERR(im, "expected ceil_mode 0 (or windows that tile the input exactly), got ceil_mode 1");
+            }
+        }
+    }
+    int dims[IR_MAX_RANK];
+    if (window_out_dims(im, tx, &tmp, tx->dims[ns], dims) < 0)
+        return -1;
+    int in[1] = {x};
+    Op o = is_max ? (ns == 1 ? OP_MAXPOOL1D : OP_MAXPOOL2D) : (ns == 1 ? OP_AVGPOOL1D : OP_AVGPOOL2D);
+    int id = new_data_node(im, o, lname, in, 1, n->output[0], tx->rank, dims);
+    Node *nd = &im->g->n[id];
+    memcpy(nd->kernel, tmp.kernel, sizeof nd->kernel);
+    memcpy(nd->stride, tmp.stride, sizeof nd->stride);
+    memcpy(nd->dilation, tmp.dilation, sizeof nd->dilation);
+    memcpy(nd->pad_lo, tmp.pad_lo, sizeof nd->pad_lo);
+    memcpy(nd->pad_hi, tmp.pad_hi, sizeof nd->pad_hi);
+    nd->count_pad = !is_max && attr_i(n, "count_include_pad", 0) != 0;
+    im->alias[im->nalias - 1].cl = 1;
+    return 0;
+}
+
+static int import_pad(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    int x;
+    if (spatial_input(im, n, &x) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    int ns = tx->rank - 1, full = tx->rank + 1;
+    long pads[2 * MAX_FULL_RANK];
+    double value = 0;
+    char mode[32] = "constant";
+    const Onnx__AttributeProto *am = attr(n, "mode");
+    if (am && am->has_s)
+        snprintf(mode, sizeof mode, "%.*s", (int)am->s.len, (const char *)am->s.data);
+    if (strcmp(mode, "constant"))
+        return NODE_ERR(im, "expected mode 'constant', got '%s'", mode);
+    if (im->opset < 11) {
+        const Onnx__AttributeProto *a = attr(n, "pads");
+        if (!a || (int)a->n_ints != 2 * full)
+            return NODE_ERR(im, "expected %d pads, got %zu", 2 * full, a ? a->n_ints : 0);
+        for (int k = 0; k < 2 * full; k++)
+            pads[k] = (long)a->ints[k];
+        value = attr_f(n, "value", 0.0);
+    } else {
+        int p, v = -1;
+        if (input_id(im, n, 1, 0, &p) < 0 || input_id(im, n, 2, 1, &v) < 0)
+            return -1;
+        if (n->n_input > 3 && n->input[3][0])
+            return NODE_ERR(im, "expected no axes input, got '%s'", n->input[3]);
+        if (!is_const(im, p) || (v >= 0 && !is_const(im, v)))
+            return NODE_ERR(im, "expected constant pads and value, got a data tensor");
+        if (ir_const_numel(&im->g->t[p]) != 2 * full)
+            return NODE_ERR(im, "expected %d pads, got %ld", 2 * full, ir_const_numel(&im->g->t[p]));
+        for (int k = 0; k < 2 * full; k++)
+            pads[k] = (long)im->g->t[p].data[k];
+        if (v >= 0)
+            value = im->g->t[v].data[0];
+    }
+    if (value != 0)
+        return NODE_ERR(im, "expected a zero pad value, got %g", value);
+    if (pads[0] || pads[1] || pads[full] || pads[full + 1])
+        return NODE_ERR(im, "expected padding of the spatial axes only, got pads on the batch or channel axis");
+    tx = &im->g->t[x];
+    int dims[IR_MAX_RANK];
+    Node tmp;
+    memset(&tmp, 0, sizeof tmp);
+    for (int a = 0; a < ns; a++) {
+        int d = ns == 1 ? 1 : a;
+        long lo = pads[2 + a], hi = pads[full + 2 + a];
+        if (lo < -(1L << 20) || hi < -(1L << 20) || lo > (1L << 20) || hi > (1L << 20) || tx->dims[a] + lo + hi < 1)
+            return NODE_ERR(im, "expected pads that leave at least one pixel, got %ld and %ld on %d", lo, hi, tx->dims[a]);
+        tmp.pad_lo[d] = (int)lo;
+        tmp.pad_hi[d] = (int)hi;
+        dims[a] = tx->dims[a] + (int)lo + (int)hi;
+    }
+    dims[ns] = tx->dims[ns];
+    int in[1] = {x};
+    int id = new_data_node(im, OP_PAD, lname, in, 1, n->output[0], tx->rank, dims);
+    memcpy(im->g->n[id].pad_lo, tmp.pad_lo, sizeof tmp.pad_lo);
+    memcpy(im->g->n[id].pad_hi, tmp.pad_hi, sizeof tmp.pad_hi);
+    im->alias[im->nalias - 1].cl = 1;
+    return 0;
+}
+
+/* Concat of data tensors, as a chain of two-input concatenations. */
+static int import_concat(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    if (n->n_input < 1)
+        return NODE_ERR(im, "expected at least one input, got none");
+    int ids[64], cls[64], all_cl = 1;
+    if (n->n_input > 64)
+        return NODE_ERR(im, "expected at most 64 inputs, got %zu", n->n_input);
+    for (size_t k = 0; k < n->n_input; k++) {
+        if (input_id_cl(im, n, k, &ids[k], &cls[k]) < 0)
+            return -1;
+        if (is_const(im, ids[k]))
+            return NODE_ERR(im, "expected data inputs, got constant '%s'", n->input[k]);
+        all_cl &= cls[k];
+    }
+    if (!all_cl)
+        for (size_t k = 0; k < n->n_input; k++)
+            if (cls[k])
+                ids[k] = to_layout(im, n->input[k], ids[k], 0);
+    int r = im->g->t[ids[0]].rank;
+    long axis = attr_i(n, "axis", 1);
+    if (axis < 0)
+        axis += r + 1;
+    if (axis < 1 || axis > r)
+        return NODE_ERR(im, "expected an axis other than the batch axis (1..%d), got %ld", r, axis);
+    int ax = (int)axis - 1;
+    if (all_cl && r >= 2)
+        ax = ax == 0 ? r - 1 : ax - 1;
+    int cur = ids[0];
+    for (size_t k = 1; k < n->n_input; k++) {
+        const Tensor *a = &im->g->t[cur], *b = &im->g->t[ids[k]];
+        int ok = a->rank == b->rank, dims[IR_MAX_RANK];
+        for (int j = 0; ok && j < a->rank; j++) {
+            ok = j == ax || a->dims[j] == b->dims[j];
+            dims[j] = j == ax ? a->dims[j] + b->dims[j] : a->dims[j];
+        }
+        if (!ok) {
+            char s1[96], s2[96];
+            ir_shape_str(a, s1, sizeof s1);
+            ir_shape_str(b, s2, sizeof s2);
+            return NODE_ERR(im, "expected inputs equal but in axis %ld, got %s and %s", axis, s1, s2);
+        }
+        int in[2] = {cur, ids[k]};
+        const char *on = k + 1 == n->n_input ? n->output[0] : arena_printf(&im->g->arena, "%s_part%zu", n->output[0], k);
+        const char *ln = k + 1 == n->n_input ? lname : arena_printf(&im->g->arena, "%s_part%zu", lname, k);
+        int id = new_data_node(im, OP_CONCAT, ln, in, 2, on, a->rank, dims);
+        im->g->n[id].axis = ax;
+        im->alias[im->nalias - 1].cl = all_cl;
+        cur = im->g->n[id].out;
+    }
+    if (n->n_input == 1)
+        alias_add_cl(im, n->output[0], cur, all_cl);
+    return 0;
+}
+
+/* Elementwise op of two data tensors (same shape); keeps a common layout. */
+static int import_merge(Importer *im, const Onnx__NodeProto *n, Op o, const char *lname)
+{
+    if (n->n_input != 2)
+        return NODE_ERR(im, "expected two data inputs, got %zu inputs", n->n_input);
+    int a, b, ca, cb;
+    if (input_id_cl(im, n, 0, &a, &ca) < 0 || input_id_cl(im, n, 1, &b, &cb) < 0)
+        return -1;
+    if (is_const(im, a) || is_const(im, b))
+        return NODE_ERR(im, "expected two data inputs, got a constant");
+    if (ca != cb) {
+        if (ca)
+            a = to_layout(im, n->input[0], a, 0);
+        if (cb)
+            b = to_layout(im, n->input[1], b, 0);
+        ca = 0;
+    }
+    const Tensor *ta = &im->g->t[a], *tb = &im->g->t[b];
+    if (ta->rank != tb->rank || memcmp(ta->dims, tb->dims, sizeof(int) * (size_t)ta->rank)) {
+        char s1[96], s2[96];
+        ir_shape_str(ta, s1, sizeof s1);
+        ir_shape_str(tb, s2, sizeof s2);
+        return NODE_ERR(im, "expected operands of the same shape, got %s and %s", s1, s2);
+    }
+    int in[2] = {a, b};
+    new_data_node(im, o, lname, in, 2, n->output[0], ta->rank, ta->dims);
+    im->alias[im->nalias - 1].cl = ca;
+    return 0;
 }
 
 static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
@@ -660,13 +1118,34 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         return import_binary(im, n, op, lname);
     if (strcmp(op, "BatchNormalization") == 0)
         return import_batchnorm(im, n, lname);
+    if (strcmp(op, "Conv") == 0)
+        return import_conv(im, n, lname);
+    if (strcmp(op, "MaxPool") == 0 || strcmp(op, "AveragePool") == 0 || strcmp(op, "GlobalMaxPool") == 0 ||
+        strcmp(op, "GlobalAveragePool") == 0)
+        return import_pool(im, n, op, lname);
+    if (strcmp(op, "Pad") == 0)
+        return import_pad(im, n, lname);
+    if (strcmp(op, "Concat") == 0)
+        return import_concat(im, n, lname);
+    if (strcmp(op, "Max") == 0 || strcmp(op, "Min") == 0 || strcmp(op, "Mean") == 0)
+        return import_merge(im, n, op[1] == 'a' ? OP_MAXIMUM : op[1] == 'i' ? OP_MINIMUM : OP_AVERAGE, lname);
 
-    if (input_id(im, n, 0, 0, &x) < 0)
+    /* ops that work in either layout keep it; every other op reads ONNX order */
+    static const char *const layout_free[] = {"Identity", "Dropout", "Cast", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
+                                              "HardSigmoid", "Clip", "Transpose"};
+    int free_op = 0, xcl = 0;
+    for (size_t k = 0; k < sizeof layout_free / sizeof layout_free[0]; k++)
+        free_op |= strcmp(op, layout_free[k]) == 0;
+    if (input_id_cl(im, n, 0, &x, &xcl) < 0)
         return -1;
+    if (xcl && !free_op) {
+        x = to_layout(im, n->input[0], x, 0);
+        xcl = 0;
+    }
     Tensor *tx = &im->g->t[x];
 
     if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0 || strcmp(op, "Cast") == 0) {
-        alias_add(im, out, x);   /* a Dropout mask output, if any, stays undefined */
+        alias_add_cl(im, out, x, xcl);   /* a Dropout mask output, if any, stays undefined */
         return 0;
     }
     if (strcmp(op, "Transpose") == 0) {
@@ -680,12 +1159,45 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         if (p) {
             if ((int)p->n_ints != frank)
                 return NODE_ERR(im, "expected perm of length %d, got %zu", frank, p->n_ints);
-            for (int k = 0; k < frank; k++)
+            for (int k = 0; k < frank; k++) {
+                if (p->ints[k] < 0 || p->ints[k] >= frank)
+                    return NODE_ERR(im, "expected perm entries in 0..%d, got %lld", frank - 1, (long long)p->ints[k]);
                 perm[k] = (long)p->ints[k];
+                for (int j = 0; j < k; j++)
+                    if (perm[j] == perm[k])
+                        return NODE_ERR(im, "expected a permutation, got axis %ld twice in perm", perm[k]);
+            }
         }
-        if (!perm_is_noop(tx, perm, frank))
-            return NODE_ERR(im, "expected a Transpose that does not move data (layout changes are not supported yet), got perm that reorders dimensions");
-        alias_add(im, out, x);  /* same data order: keep the per-sample view */
+        /* between ONNX order and channels-last: a change of layout, no data moves */
+        int r = tx->rank, to_cl = r >= 2 && perm[0] == 0, to_cf = r >= 2 && perm[0] == 0;
+        for (int k = 0; k < r; k++) {
+            to_cl &= perm[k + 1] - 1 == (k + 1) % r;       /* [C, spatial...] -> [spatial..., C] */
+            to_cf &= perm[k + 1] - 1 == (k + r - 1) % r;   /* [spatial..., C] -> [C, spatial...] */
+        }
+        if (xcl && to_cl) {
+            alias_add_cl(im, out, x, 0);
+            return 0;
+        }
+        if (!xcl && to_cf) {
+            alias_add_cl(im, out, x, 1);
+            return 0;
+        }
+        if (xcl) {
+            x = to_layout(im, n->input[0], x, 0);
+            tx = &im->g->t[x];
+        }
+        if (perm_is_noop(tx, perm, frank)) {
+            alias_add(im, out, x);  /* same data order: keep the per-sample view */
+            return 0;
+        }
+        if (perm[0] != 0)
+            return NODE_ERR(im, "expected a Transpose that keeps the batch axis first, got perm[0] = %ld", perm[0]);
+        int dims[IR_MAX_RANK], in1t[1] = {x};
+        for (int k = 0; k < r; k++)
+            dims[k] = tx->dims[perm[k + 1] - 1];
+        int id = new_data_node(im, OP_TRANSPOSE, lname, in1t, 1, out, r, dims);
+        for (int k = 0; k < r; k++)
+            im->g->n[id].perm[k] = (int)perm[k + 1] - 1;
         return 0;
     }
     if (strcmp(op, "Reshape") == 0 || strcmp(op, "Flatten") == 0 || strcmp(op, "Squeeze") == 0 ||
@@ -712,7 +1224,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
             if (frank > MAX_FULL_RANK || frank < 1)
                 return NODE_ERR(im, "expected a target shape of 1..%d dims, got %d", MAX_FULL_RANK, frank);
             for (int k = 0; k < frank; k++)
-                fd[k] = (long)im->g->t[s].data[k];
+                fd[k] = to_long(im->g->t[s].data[k]);
         } else if (op[0] == 'F') {
             long axis = attr_i(n, "axis", 1);
             if (axis < 0)
@@ -743,7 +1255,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
                 if (!is_const(im, s))
                     return NODE_ERR(im, "expected constant axes");
                 for (long k = 0; k < ir_const_numel(&im->g->t[s]) && k < MAX_FULL_RANK; k++)
-                    axes[naxes++] = (long)im->g->t[s].data[k];
+                    axes[naxes++] = to_long(im->g->t[s].data[k]);
             }
             int unsq = op[0] == 'U';
             int orank = unsq ? src_rank + naxes : src_rank;
@@ -773,17 +1285,22 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         }
         if (is_const(im, x)) {
             int dims[MAX_FULL_RANK];
-            long total = 1;
+            long total = 1, n_el = ir_const_numel(tx), got = 1;
             for (int k = 0; k < frank; k++) {
                 if (fd[k] == 0)
                     fd[k] = k < src_rank ? sd[k] : 1;
-                total *= fd[k] > 0 ? fd[k] : 1;
+                total = mul_sat(total, fd[k] > 0 ? fd[k] : 1);
             }
             for (int k = 0; k < frank; k++) {
                 if (fd[k] < 0)
-                    fd[k] = ir_const_numel(tx) / total;
+                    fd[k] = n_el / total;
+                if (fd[k] > (1L << 24))
+                    return NODE_ERR(im, "expected target dimensions in 0..2^24, got %ld", fd[k]);
                 dims[k] = (int)fd[k];
+                got = mul_sat(got, fd[k]);
             }
+            if (got != n_el)   /* the new shape must hold exactly the constant's values */
+                return NODE_ERR(im, "expected a target shape with %ld elements, got %ld", n_el, got);
             new_const(im, out, frank, dims, tx->data);
             return 0;
         }
@@ -844,10 +1361,12 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         int id = new_data_node(im, OP_SOFTMAX, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].axis = im->opset < 13 ? xrank - 1 : (int)axis - 1;
     } else {
-        return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, "
-                            "Sigmoid, Tanh, Softmax, HardSigmoid, Clip, BatchNormalization, Flatten, Reshape, "
-                            "Squeeze, Unsqueeze, Identity, Dropout, Transpose, Constant");
+        return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
+                            "GlobalMaxPool, GlobalAveragePool, Pad, Concat, Add, Sub, Mul, Div, Max, Min, Mean, Relu, "
+                            "LeakyRelu, Sigmoid, Tanh, Softmax, HardSigmoid, Clip, BatchNormalization, Flatten, "
+                            "Reshape, Squeeze, Unsqueeze, Identity, Dropout, Transpose, Constant");
     }
+    im->alias[im->nalias - 1].cl = xcl;   /* an elementwise activation keeps the layout */
     return 0;
 }
 
@@ -932,6 +1451,7 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         }
         const Onnx__TensorShapeProto *sh = tpt->tensor_type->shape;
         int dims[IR_MAX_RANK], rank = 0;
+        long nel = 1;
         if (sh->n_dim < 1 || sh->n_dim > MAX_FULL_RANK) {
             diag_error(d, "%s: input '%s': expected a shape of rank 1..%d (batch first), got rank %zu", file, vi->name,
                        MAX_FULL_RANK, sh->n_dim);
@@ -946,6 +1466,10 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
                 goto done;
             }
             dims[rank++] = (int)dm->dim_value;
+            if ((nel *= dims[rank - 1]) > (1L << 26)) {
+                diag_error(d, "%s: input '%s': expected at most 2^26 values per sample, got more", file, vi->name);
+                goto done;
+            }
         }
         int id = ir_add_tensor(g, vi->name, rank, dims);
         alias_add(&im, vi->name, id);
@@ -967,7 +1491,11 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         if (import_node(&im, gp->node[k], k) < 0)
             goto done;
     for (size_t k = 0; k < gp->n_output; k++) {
-        int id = gp->output[k]->name ? lookup(&im, gp->output[k]->name) : -1;
+        int ocl = 0;
+        int id = gp->output[k]->name ? lookup_cl(&im, gp->output[k]->name, &ocl) : -1;
+        im.node_name = "output";
+        if (id >= 0 && ocl)   /* outputs in ONNX order */
+            id = to_layout(&im, gp->output[k]->name, id, 0);
         if (id < 0) {
             diag_error(d, "%s: output '%s': expected a value computed by the graph, got an undefined name", file,
                        gp->output[k]->name ? gp->output[k]->name : "");

@@ -74,6 +74,9 @@ int ir_add_node(Graph *g, Op op, const char *name, const char *src_op, const int
     n.nin = nin;
     n.out = out;
     n.fused_relu = -1;
+    for (int k = 0; k < 2; k++)
+        n.kernel[k] = n.stride[k] = n.dilation[k] = 1;
+    n.groups = 1;
     n.reuse = 1;
     n.strategy = "Latency";
     VEC_PUSH(g->n, g->nn, g->cn, n);
@@ -164,6 +167,139 @@ void ir_compact(Graph *g)
     free(map);
 }
 
+bool ir_is_window_op(Op op)
+{
+    return op == OP_CONV1D || op == OP_CONV2D || op == OP_MAXPOOL1D || op == OP_MAXPOOL2D || op == OP_AVGPOOL1D ||
+           op == OP_AVGPOOL2D;
+}
+
+bool ir_is_merge_op(Op op)
+{
+    return op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_AVERAGE || op == OP_MAXIMUM || op == OP_MINIMUM;
+}
+
+void ir_hwc(const Tensor *t, int *h, int *w, int *c)
+{
+    if (t->rank >= 3) {
+        *h = t->dims[t->rank - 3];
+        *w = t->dims[t->rank - 2];
+    } else {
+        *h = 1;
+        *w = t->rank >= 2 ? t->dims[t->rank - 2] : 1;
+    }
+    *c = t->rank >= 1 ? t->dims[t->rank - 1] : 1;
+}
+
+void ir_window_taps(const Graph *g, const Node *n, int32_t *tab)
+{
+    int ih, iw, ic, oh, ow, oc;
+    ir_hwc(&g->t[n->in[0]], &ih, &iw, &ic);
+    ir_hwc(&g->t[n->out], &oh, &ow, &oc);
+    long taps = (long)n->kernel[0] * n->kernel[1], at = 0;
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+            for (int ky = 0; ky < n->kernel[0]; ky++)
+                for (int kx = 0; kx < n->kernel[1]; kx++) {
+                    int sy = y * n->stride[0] + ky * n->dilation[0] - n->pad_lo[0];
+                    int sx = x * n->stride[1] + kx * n->dilation[1] - n->pad_lo[1];
+                    tab[at++] = sy >= 0 && sy < ih && sx >= 0 && sx < iw ? (int32_t)(sy * iw + sx) : -1;
+                }
+    (void)taps;
+}
+
+void ir_gather_table(const Graph *g, const Node *n, int32_t *tab)
+{
+    const Tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
+    long ny = ir_numel(y);
+    int ih, iw, ic, oh, ow, oc;
+    ir_hwc(x, &ih, &iw, &ic);
+    ir_hwc(y, &oh, &ow, &oc);
+    switch (n->op) {
+    case OP_PAD:
+    case OP_UPSAMPLE:
+        for (int r = 0; r < oh; r++)
+            for (int q = 0; q < ow; q++)
+                for (int c = 0; c < oc; c++) {
+                    int sy, sx;
+                    if (n->op == OP_PAD) {
+                        sy = r - n->pad_lo[0];
+                        sx = q - n->pad_lo[1];
+                    } else {
+                        sy = r / n->stride[0];
+                        sx = q / n->stride[1];
+                    }
+                    tab[((long)r * ow + q) * oc + c] =
+                        sy >= 0 && sy < ih && sx >= 0 && sx < iw ? (int32_t)(((long)sy * iw + sx) * ic + c) : -1;
+                }
+        break;
+    case OP_TRANSPOSE: {
+        long istride[IR_MAX_RANK], s = 1;
+        for (int k = x->rank - 1; k >= 0; k--) {
+            istride[k] = s;
+            s *= x->dims[k];
+        }
+        for (long e = 0; e < ny; e++) {
+            long rem = e, src = 0;
+            for (int k = y->rank - 1; k >= 0; k--) {
+                src += (rem % y->dims[k]) * istride[n->perm[k]];
+                rem /= y->dims[k];
+            }
+            tab[e] = (int32_t)src;
+        }
+        break;
+    }
+    case OP_CONCAT: {
+        const Tensor *x2 = &g->t[n->in[1]];
+        int ax = n->axis;
+        long outer = 1, inner = 1;
+        for (int k = 0; k < ax; k++)
+            outer *= y->dims[k];
+        for (int k = ax + 1; k < y->rank; k++)
+            inner *= y->dims[k];
+        long a = x->dims[ax], b = x2->dims[ax], nx = ir_numel(x), at = 0;
+        for (long o = 0; o < outer; o++) {
+            for (long e = 0; e < a * inner; e++)
+                tab[at++] = (int32_t)(o * a * inner + e);
+            for (long e = 0; e < b * inner; e++)
+                tab[at++] = (int32_t)(nx + o * b * inner + e);
+        }
+        break;
+    }
+    default:
+        for (long e = 0; e < ny; e++)
+            tab[e] = (int32_t)e;
+        break;
+    }
+}
+
+void ir_conv_dense_weights(const Graph *g, const Node *n, int64_t *codes, double *vals)
+{
+    const Tensor *w = &g->t[n->in[1]];
+    int ih, iw, cin, oh, ow, cout;
+    ir_hwc(&g->t[n->in[0]], &ih, &iw, &cin);
+    ir_hwc(&g->t[n->out], &oh, &ow, &cout);
+    int groups = n->groups > 1 ? n->groups : 1;
+    int cg = cin / groups, og = cout / groups;
+    long taps = (long)n->kernel[0] * n->kernel[1];
+    for (long t = 0; t < taps; t++)
+        for (int c = 0; c < cin; c++)
+            for (int o = 0; o < cout; o++) {
+                long dst = (t * cin + c) * cout + o;
+                if (c / cg != o / og) {
+                    if (codes)
+                        codes[dst] = 0;
+                    if (vals)
+                        vals[dst] = 0;
+                    continue;
+                }
+                long src = (t * cg + c % cg) * cout + o;
+                if (codes)
+                    codes[dst] = w->codes[src];
+                if (vals)
+                    vals[dst] = w->data[src];
+            }
+}
+
 void ir_shape_str(const Tensor *t, char *out, size_t n)
 {
     size_t len = 0;
@@ -220,8 +356,27 @@ void ir_dump(const Graph *g, Buf *out)
             buf_printf(out, " alpha=%.17g", n->alpha);
         if (n->op == OP_HARDSIGMOID || n->op == OP_CLIP)
             buf_printf(out, " alpha=%.17g beta=%.17g", n->alpha, n->beta);
-        if (n->op == OP_SOFTMAX)
+        if (n->op == OP_SOFTMAX || n->op == OP_CONCAT)
             buf_printf(out, " axis=%d", n->axis);
+        if (ir_is_window_op(n->op) || n->op == OP_PAD || n->op == OP_UPSAMPLE) {
+            buf_printf(out, " kernel=%dx%d stride=%dx%d pad=%d,%d,%d,%d", n->kernel[0], n->kernel[1], n->stride[0],
+                       n->stride[1], n->pad_lo[0], n->pad_lo[1], n->pad_hi[0], n->pad_hi[1]);
+            if (n->dilation[0] != 1 || n->dilation[1] != 1)
+                buf_printf(out, " dilation=%dx%d", n->dilation[0], n->dilation[1]);
+            if (n->groups > 1)
+                buf_printf(out, " groups=%d", n->groups);
+            if (n->count_pad)
+                buf_printf(out, " count_pad");
+        }
+        if (n->op == OP_TRANSPOSE) {
+            buf_printf(out, " perm=");
+            for (int j = 0; j < g->t[n->out].rank; j++)
+                buf_printf(out, "%s%d", j ? "," : "", n->perm[j]);
+        }
+        if ((ir_is_window_op(n->op) || n->op == OP_DENSE) && n->op != OP_DENSE && n->accum.w) {
+            fx_format(n->accum, ty, sizeof ty);
+            buf_printf(out, " accum=%s", ty);
+        }
         if ((n->op == OP_SIGMOID || n->op == OP_TANH || n->op == OP_SOFTMAX) && n->table_size)
             buf_printf(out, " tables=%s table_size=%d", n->tables == TABLES_HLS4ML ? "hls4ml" : "exact", n->table_size);
         buf_printf(out, "\n");
@@ -264,7 +419,7 @@ int ir_verify(const Graph *g, Diag *d, const char *after)
         }
         if (n->op != OP_INPUT && n->nin < 1)
             rc = diag_error(d, "internal: after %s: node '%s' has no input", after, n->name);
-        if (n->op == OP_DENSE && (n->in[1] < 0 || !g->t[n->in[1]].is_const))
+        if ((n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D) && (n->in[1] < 0 || !g->t[n->in[1]].is_const))
             rc = diag_error(d, "internal: after %s: dense '%s' without constant weights", after, n->name);
         seen[n->out] = 1;
     }

@@ -54,6 +54,14 @@ typedef struct {
     int reuse;                  /* ReuseFactor (kept for back ends) */
     const char *strategy;       /* "Latency" or "Resource" (kept for back ends) */
     int fused_relu;             /* DENSE: id of a RELU node computed inline, or -1 */
+    /* CONV*, *POOL*, PAD, UPSAMPLE geometry, [0] = height, [1] = width (1-D: [0] is the unit axis) */
+    int kernel[2];              /* window size in input pixels (before dilation) */
+    int stride[2];              /* window step; UPSAMPLE: the repeat factor */
+    int dilation[2];            /* CONV*: distance between window taps */
+    int pad_lo[2], pad_hi[2];   /* zero padding before / after (PAD: negative values crop) */
+    int groups;                 /* CONV*: channel groups (cin for depthwise); 0 or 1: dense over all channels */
+    bool count_pad;             /* AVGPOOL*: divide by the whole window, not only the pixels inside the image */
+    int perm[IR_MAX_RANK];      /* TRANSPOSE: output axis k is input axis perm[k] */
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
 } Node;
@@ -85,6 +93,22 @@ bool ir_is_output(const Graph *g, int tensor);
 void ir_replace_uses(Graph *g, int from, int to);          /* rewire readers and outputs */
 void ir_compact(Graph *g);                                  /* drop dead nodes */
 void ir_shape_str(const Tensor *t, char *out, size_t n);
+
+/* Windowed ops: is op one of them, and the geometry of node n's input and output
+ * as (H, W, C) with H = 1 for 1-D tensors. */
+bool ir_is_window_op(Op op);
+bool ir_is_merge_op(Op op);   /* ADD SUB MUL AVERAGE MAXIMUM MINIMUM: elementwise over two tensors */
+void ir_hwc(const Tensor *t, int *h, int *w, int *c);
+/* Window taps of CONV* and POOL* nodes: tab[(p*taps + t)] = input pixel index (row-major over
+ * H,W) of tap t of output pixel p, or -1 where the tap lies in the padding.
+ * taps = kernel[0]*kernel[1]; tab has (output pixels * taps) entries. */
+void ir_window_taps(const Graph *g, const Node *n, int32_t *tab);
+/* Data movement ops (PAD, UPSAMPLE, TRANSPOSE, CONCAT): tab[e] = the input element
+ * output element e copies (CONCAT: >= numel(in[0]) means in[1] at tab[e] - numel(in[0])),
+ * or -1 for zero.  tab has numel(out) entries. */
+void ir_gather_table(const Graph *g, const Node *n, int32_t *tab);
+/* CONV*: the weights as a dense matrix [taps*cin][cout] (zero across groups), codes and/or floats. */
+void ir_conv_dense_weights(const Graph *g, const Node *n, int64_t *codes, double *vals);
 
 /* Text dump: one line per tensor and node. */
 void ir_dump(const Graph *g, Buf *out);

@@ -23,8 +23,25 @@
     X(SIGMOID,     "sigmoid",     "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
     X(TANH,        "tanh",        "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
     X(SOFTMAX,     "softmax",     "Softmax",            ETN_V_RESULT | ETN_V_EXP | ETN_V_INV | ETN_V_ACCUM) \
-    X(RESHAPE,     "reshape",     "Reshape",            ETN_V_RESULT)
+    X(RESHAPE,     "reshape",     "Reshape",            ETN_V_RESULT)                                  \
+    X(CONV1D,      "conv1d",      "Conv1D",             ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM) \
+    X(CONV2D,      "conv2d",      "Conv2D",             ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM) \
+    X(MAXPOOL1D,   "maxpool1d",   "MaxPooling1D",       ETN_V_RESULT | ETN_V_ACCUM)                    \
+    X(MAXPOOL2D,   "maxpool2d",   "MaxPooling2D",       ETN_V_RESULT | ETN_V_ACCUM)                    \
+    X(AVGPOOL1D,   "avgpool1d",   "AveragePooling1D",   ETN_V_RESULT | ETN_V_ACCUM)                    \
+    X(AVGPOOL2D,   "avgpool2d",   "AveragePooling2D",   ETN_V_RESULT | ETN_V_ACCUM)                    \
+    X(PAD,         "pad",         "ZeroPadding2D",      ETN_V_RESULT)                                  \
+    X(UPSAMPLE,    "upsample",    "UpSampling2D",       ETN_V_RESULT)                                  \
+    X(TRANSPOSE,   "transpose",   "Transpose",          ETN_V_RESULT)                                  \
+    X(CONCAT,      "concat",      "Concatenate",        ETN_V_RESULT)                                  \
+    X(SUB,         "sub",         "Subtract",           ETN_V_RESULT)                                  \
+    X(MUL,         "mul",         "Multiply",           ETN_V_RESULT)                                  \
+    X(AVERAGE,     "average",     "Average",            ETN_V_RESULT)                                  \
+    X(MAXIMUM,     "maximum",     "Maximum",            ETN_V_RESULT)                                  \
+    X(MINIMUM,     "minimum",     "Minimum",            ETN_V_RESULT)
 
+/* Windowed ops (CONV*, *POOL*, PAD, UPSAMPLE) read channels-last per-sample
+ * data, [H,W,C] (2-D) or [L,C] (1-D, handled as H = 1); see ir_window_*(). */
 typedef enum {
 #define X(e, n, h, v) OP_##e,
     ETN_OPS(X)

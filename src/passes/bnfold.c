@@ -1,6 +1,6 @@
 /* bnfold.c — batchnorm folding: an affine layer (BatchNormalization, or a
  * constant Add/Mul such as the bias Add after an ONNX MatMul) that follows a
- * dense layer is folded into the dense weights and bias, in floating point
+ * dense or convolutional layer is folded into its weights and bias, in floating point
  * before quantization; two affine layers in a row become one.
  * requires: shapes; keeps: shapes; breaks: node ids (compacts). */
 #include <string.h>
@@ -49,9 +49,9 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c)
         else
             through = 0;
         Node *p = &g->n[pid];
-        if (p->op == OP_DENSE) {
+        if (p->op == OP_DENSE || p->op == OP_CONV1D || p->op == OP_CONV2D) {
             const Tensor *w = &g->t[p->in[1]];
-            long nin = w->const_dims[0], nout = w->const_dims[1];
+            long nout = w->const_dims[w->const_rank - 1], nin = ir_const_numel(w) / nout;   /* CONV: [taps*cin/groups][cout] */
             long rows = ir_numel(&g->t[x]) / nout;
             double *s = arena_array(&g->arena, (size_t)nout, sizeof(double));
             double *t = arena_array(&g->arena, (size_t)nout, sizeof(double));
@@ -64,10 +64,11 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c)
             double *bv = arena_array(&g->arena, (size_t)nout, sizeof(double));
             for (long o = 0; o < nout; o++)
                 bv[o] = (p->in[2] >= 0 ? g->t[p->in[2]].data[o] : 0.0) * s[o] + t[o];
-            int wd[2] = {(int)nin, (int)nout}, bd[1] = {(int)nout};
+            int wd[IR_MAX_RANK], wrank = w->const_rank, bd[1] = {(int)nout};
+            memcpy(wd, w->const_dims, sizeof wd);
             /* new constants (the old ones may be shared) */
             const char *wname = g->t[p->in[1]].name;
-            int wid = ir_add_const(g, wname, 2, wd, wv);
+            int wid = ir_add_const(g, wname, wrank, wd, wv);
             int bid = ir_add_const(g, arena_printf(&g->arena, "%s_bias", p->name), 1, bd, bv);
             p = &g->n[pid];            /* tensors array may have moved; nodes did not */
             p->in[1] = wid;

@@ -88,7 +88,7 @@ static int auto_accum(Diag *d, const Graph *g, const Node *n, FxType *out)
     const Tensor *x = &g->t[n->in[0]], *w = &g->t[n->in[1]];
     int fx = fx_frac(x->type), fw = fx_frac(w->type);
     int f = fx + fw;
-    long nin = w->const_dims[0], nout = w->const_dims[1];
+    long nout = w->const_dims[w->const_rank - 1], nin = ir_const_numel(w) / nout;   /* CONV: [taps*cin/groups][cout] */
     const Tensor *b = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
     if (b && fx_frac(b->type) > f)
         f = fx_frac(b->type);
@@ -177,15 +177,29 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 type_const(g, &n->in[2], t, n->weights_hls4ml);
         }
         /* a quantized dense layer with no precision configured sums exactly */
-        bool exact = n->op == OP_DENSE && n->quantized && !precision_configured(c, n);
-        if (n->op == OP_DENSE || n->op == OP_SOFTMAX) {
+        bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D;
+        bool pool = n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
+        bool exact = sums && n->quantized && !precision_configured(c, n);
+        if (sums || pool || n->op == OP_SOFTMAX) {
             if (exact)
                 is_auto = true;
             else if (get(c, d, n, "accum", &t, &is_auto) < 0)
                 return -1;
-            if (is_auto && n->op == OP_DENSE) {
+            if (is_auto && sums) {
                 if (auto_accum(d, g, n, &t) < 0)
                     return -1;
+            } else if (is_auto && pool) {
+                /* max: the input type; average: room for the sum of the window */
+                t = g->t[n->in[0]].type;
+                if (n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D) {
+                    int extra = 0;
+                    while ((1L << extra) < (long)n->kernel[0] * n->kernel[1])
+                        extra++;
+                    t.w = (int16_t)(t.w + extra);
+                    t.i = (int16_t)(t.i + extra);
+                    t.q = FXQ_TRN;
+                    t.o = FXO_WRAP;
+                }
             } else if (is_auto) {
                 return no_auto(d, g, n, "accum");
             }
@@ -229,8 +243,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
 
         /* the result type */
         Tensor *out = &g->t[n->out];
-        if (n->op == OP_RESHAPE) {
-            out->type = g->t[n->in[0]].type;   /* a reshape moves no bits */
+        if (n->op == OP_RESHAPE || n->op == OP_TRANSPOSE) {
+            out->type = g->t[n->in[0]].type;   /* a reshape or transpose moves bits without changing them */
         } else if (out->type_pinned) {
             /* a quantizer in the model file fixed this type */
         } else {
@@ -239,7 +253,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             else if (get(c, d, n, "result", &t, &is_auto) < 0)
                 return -1;
             if (is_auto) {
-                if (n->op != OP_DENSE)
+                if (!sums && !pool)
                     return no_auto(d, g, n, "result");
                 t = n->accum;
             }

@@ -60,6 +60,115 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
             if (n->op == OP_SOFTMAX && (n->axis < 0 || n->axis >= x->rank))
                 return node_err(d, g, n, "expected a softmax axis within the per-sample shape");
             break;
+        case OP_CONV1D:
+        case OP_CONV2D:
+        case OP_MAXPOOL1D:
+        case OP_MAXPOOL2D:
+        case OP_AVGPOOL1D:
+        case OP_AVGPOOL2D:
+        case OP_PAD:
+        case OP_UPSAMPLE: {
+            int two = n->op == OP_CONV2D || n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL2D ||
+                      ((n->op == OP_PAD || n->op == OP_UPSAMPLE) && x->rank == 3);
+            int conv = n->op == OP_CONV1D || n->op == OP_CONV2D;
+            if (x->rank != (two ? 3 : 2)) {
+                ir_shape_str(x, s1, sizeof s1);
+                snprintf(msg, sizeof msg, "expected a channels-last input of rank %d (%s), got %s", two ? 3 : 2,
+                         two ? "[H,W,C]" : "[L,C]", s1);
+                return node_err(d, g, n, msg);
+            }
+            int ih, iw, ic, od[2], oc = x->dims[x->rank - 1];
+            ir_hwc(x, &ih, &iw, &ic);
+            int in_sz[2] = {ih, iw};
+            if (conv) {
+                const Tensor *w = &g->t[n->in[1]];
+                int groups = n->groups > 1 ? n->groups : 1;
+                int wr = w->const_rank;
+                if (wr != (two ? 4 : 3) || w->const_dims[wr - 2] * groups != ic ||
+                    (two && w->const_dims[0] != n->kernel[0]) || w->const_dims[wr - 3] != n->kernel[1] ||
+                    w->const_dims[wr - 1] % groups) {
+                    ir_shape_str(x, s1, sizeof s1);
+                    ir_shape_str(w, s2, sizeof s2);
+                    snprintf(msg, sizeof msg, "expected weights [%s%d,%d,N] (kernel, input channels / groups %d, "
+                             "outputs a multiple of the groups) for input %s, got %s",
+                             two ? arena_printf(&g->arena, "%d,", n->kernel[0]) : "", n->kernel[1], ic / groups, groups,
+                             s1, s2);
+                    return node_err(d, g, n, msg);
+                }
+                oc = w->const_dims[wr - 1];
+                if (n->in[2] >= 0 && ir_const_numel(&g->t[n->in[2]]) != oc) {
+                    snprintf(msg, sizeof msg, "expected %d bias values, got %ld", oc, ir_const_numel(&g->t[n->in[2]]));
+                    return node_err(d, g, n, msg);
+                }
+            }
+            for (int a = 0; a < 2; a++) {
+                if (n->stride[a] < 1 || n->kernel[a] < 1 || n->dilation[a] < 1)
+                    return node_err(d, g, n, "expected kernel, stride and dilation >= 1");
+                if (n->op == OP_PAD) {
+                    od[a] = in_sz[a] + n->pad_lo[a] + n->pad_hi[a];
+                } else if (n->op == OP_UPSAMPLE) {
+                    od[a] = in_sz[a] * n->stride[a];
+                } else {
+                    if (n->pad_lo[a] < 0 || n->pad_hi[a] < 0 || n->pad_lo[a] >= n->kernel[a] * n->dilation[a] ||
+                        n->pad_hi[a] >= n->kernel[a] * n->dilation[a])
+                        return node_err(d, g, n, "expected padding >= 0 and smaller than the window");
+                    int span = (n->kernel[a] - 1) * n->dilation[a] + 1;
+                    int padded = in_sz[a] + n->pad_lo[a] + n->pad_hi[a];
+                    od[a] = padded < span ? 0 : (padded - span) / n->stride[a] + 1;
+                }
+                if (od[a] < 1) {
+                    ir_shape_str(x, s1, sizeof s1);
+                    snprintf(msg, sizeof msg, "expected an output of at least one pixel, got none for input %s", s1);
+                    return node_err(d, g, n, msg);
+                }
+            }
+            if (conv && n->groups > 1 && ic % n->groups) {
+                snprintf(msg, sizeof msg, "expected input channels divisible by groups %d, got %d", n->groups, ic);
+                return node_err(d, g, n, msg);
+            }
+            out->rank = x->rank;
+            if (two) {
+                out->dims[0] = od[0];
+                out->dims[1] = od[1];
+            } else {
+                if (n->kernel[0] != 1 || n->stride[0] != 1 || n->pad_lo[0] || n->pad_hi[0])
+                    return node_err(d, g, n, "internal: 1-D window with a height");
+                out->dims[0] = od[1];
+            }
+            out->dims[out->rank - 1] = oc;
+            break;
+        }
+        case OP_TRANSPOSE: {
+            char seen[IR_MAX_RANK] = {0};
+            for (int a = 0; a < x->rank; a++) {
+                if (n->perm[a] < 0 || n->perm[a] >= x->rank || seen[n->perm[a]]++)
+                    return node_err(d, g, n, "expected a permutation of the per-sample axes");
+                out->dims[a] = x->dims[n->perm[a]];
+            }
+            out->rank = x->rank;
+            break;
+        }
+        case OP_CONCAT: {
+            const Tensor *y = &g->t[n->in[1]];
+            int ok = x->rank == y->rank && n->axis >= 0 && n->axis < x->rank;
+            for (int a = 0; ok && a < x->rank; a++)
+                ok = a == n->axis || x->dims[a] == y->dims[a];
+            if (!ok) {
+                ir_shape_str(x, s1, sizeof s1);
+                ir_shape_str(y, s2, sizeof s2);
+                snprintf(msg, sizeof msg, "expected operands equal in every axis but %d, got %s and %s", n->axis, s1, s2);
+                return node_err(d, g, n, msg);
+            }
+            out->rank = x->rank;
+            memcpy(out->dims, x->dims, sizeof out->dims);
+            out->dims[n->axis] = x->dims[n->axis] + y->dims[n->axis];
+            break;
+        }
+        case OP_SUB:
+        case OP_MUL:
+        case OP_AVERAGE:
+        case OP_MAXIMUM:
+        case OP_MINIMUM:
         case OP_ADD: {
             const Tensor *y = &g->t[n->in[1]];
             if (ir_numel(x) != ir_numel(y)) {

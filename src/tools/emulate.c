@@ -43,11 +43,18 @@ typedef struct {
     /* SOFTMAX */
     SoftmaxAct sa;
     long outer, len, inner;
+    /* CONV*: window gathered into buf[x] (im2col) from buf[xsrc], then DENSE over it.
+     * POOL*: taps from buf[x].  PAD/UPSAMPLE/TRANSPOSE/CONCAT: gather table. */
+    int32_t *tab;            /* ir_window_taps() or ir_gather_table() */
+    long xsrc, nsrc;         /* CONV*: the real input and its element count */
+    long npix, taps, cin;    /* output pixels, window taps, input channels */
+    int fin2;                /* CONCAT/merges: second input's fractional bits */
 } Kernel;
 
 struct Plan {
     Arena arena;
     const Graph *g;
+    long *coloff;            /* CONV* nodes: buffer offset of their im2col scratch (by node id) */
     Kernel *k;
     size_t nk;
     long *off;               /* buffer offset per tensor id (-1: constant) */
@@ -70,25 +77,28 @@ static int plan_err(Diag *d, const Graph *g, const Node *n, const char *msg)
 /* Bits of magnitude of a type's codes: |code| <= 2^mag_bits. */
 static int mag_bits(FxType t) { return t.sign ? t.w - 1 : t.w; }
 
-static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
+/* A dense layer over rows of nin inputs; wcodes/wdata [nin][nout] (a CONV passes
+ * its weights as a dense matrix over the window). */
+static int build_dense_w(Plan *p, Kernel *k, Diag *d, const Node *n, const int64_t *wcodes, const double *wdata,
+                         long nin, long nout)
 {
     const Graph *g = p->g;
-    const Tensor *w = &g->t[n->in[1]];
+    FxType wtype = g->t[n->in[1]].type;
     const Tensor *b = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
-    k->nin = w->const_dims[0];
-    k->nout = w->const_dims[1];
+    k->nin = nin;
+    k->nout = nout;
     k->rows = k->nx / k->nin;
     k->acc = n->accum;
-    k->wf = w->data;
+    k->wf = wdata;
     k->bf = b ? b->data : NULL;
-    int fx = fx_frac(k->tin), fw = fx_frac(w->type), fa = fx_frac(k->acc);
+    int fx = fx_frac(k->tin), fw = fx_frac(wtype), fa = fx_frac(k->acc);
     k->pd = fx + fw - fa;
-    if (k->tin.w + w->type.w > 63)
+    if (k->tin.w + wtype.w > 63)
         return plan_err(d, g, n, "expected input width + weight width <= 63 bits, got a wider product");
     /* non-zero weights, output-major */
     long nnz = 0;
     for (long e = 0; e < k->nin * k->nout; e++)
-        nnz += w->codes[e] != 0;
+        nnz += wcodes[e] != 0;
     k->nzs = arena_array(&p->arena, (size_t)k->nout + 1, sizeof(long));
     k->nzi = arena_array(&p->arena, (size_t)(nnz ? nnz : 1), sizeof(int32_t));
     k->nzw = arena_array(&p->arena, (size_t)(nnz ? nnz : 1), sizeof(int64_t));
@@ -98,7 +108,7 @@ static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
         k->nzs[o] = at;
         double s = 0;
         for (long i = 0; i < k->nin; i++) {
-            int64_t c = w->codes[i * k->nout + o];
+            int64_t c = wcodes[i * k->nout + o];
             if (!c)
                 continue;
             k->nzi[at] = (int32_t)i;
@@ -124,7 +134,7 @@ static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
     double xmax = fmax(fabs((double)fx_type_min(k->tin)), (double)fx_type_max(k->tin));
     double wmax = 0;
     for (long e = 0; e < k->nin * k->nout; e++)
-        wmax = fmax(wmax, fabs((double)w->codes[e]));
+        wmax = fmax(wmax, fabs((double)wcodes[e]));
     k->narrow = xmax * wmax < 2147483648.0 && k->acc.o == FXO_WRAP && k->acc.w <= 32 && k->pd >= 0 && k->pd < 32 &&
                 (k->acc.q == FXQ_TRN || k->pd == 0) && k->nin <= (1L << 20);
     if (k->narrow) {
@@ -132,11 +142,39 @@ static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
         k->b32 = arena_array(&p->arena, (size_t)k->nout, sizeof(int32_t));
         for (long o = 0; o < k->nout; o++) {
             for (long i = 0; i < k->nin; i++)
-                k->w32[o * k->nin + i] = (int32_t)w->codes[i * k->nout + o];
+                k->w32[o * k->nin + i] = (int32_t)wcodes[i * k->nout + o];
             k->b32[o] = k->bacc ? (int32_t)(uint32_t)(uint64_t)k->bacc[o] : 0;
         }
     }
     return 0;
+}
+
+static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
+{
+    const Tensor *w = &p->g->t[n->in[1]];
+    return build_dense_w(p, k, d, n, w->codes, w->data, w->const_dims[0], w->const_dims[1]);
+}
+
+static int build_conv(Plan *p, Kernel *k, Diag *d, const Node *n, int id)
+{
+    const Graph *g = p->g;
+    int ih, iw, ic, oh, ow, oc;
+    ir_hwc(&g->t[n->in[0]], &ih, &iw, &ic);
+    k->cin = ic;
+    ir_hwc(&g->t[n->out], &oh, &ow, &oc);
+    k->npix = (long)oh * ow;
+    k->taps = (long)n->kernel[0] * n->kernel[1];
+    k->tab = arena_array(&p->arena, (size_t)(k->npix * k->taps), sizeof(int32_t));
+    ir_window_taps(g, n, k->tab);
+    long nin = k->taps * k->cin;
+    int64_t *wc = arena_array(&p->arena, (size_t)(nin * oc), sizeof(int64_t));
+    double *wd = arena_array(&p->arena, (size_t)(nin * oc), sizeof(double));
+    ir_conv_dense_weights(g, n, wc, wd);
+    k->xsrc = k->x;
+    k->nsrc = k->nx;
+    k->x = p->coloff[id];
+    k->nx = k->npix * nin;
+    return build_dense_w(p, k, d, n, wc, wd, nin, oc);
 }
 
 static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
@@ -160,6 +198,56 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         break;
     case OP_DENSE:
         return build_dense(p, k, d, n);
+    case OP_CONV1D:
+    case OP_CONV2D:
+        return build_conv(p, k, d, n, id);
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL1D:
+    case OP_AVGPOOL2D: {
+        int ih, iw, ic, oh, ow, oc;
+        ir_hwc(&g->t[n->in[0]], &ih, &iw, &ic);
+        k->cin = ic;
+        ir_hwc(&g->t[n->out], &oh, &ow, &oc);
+        k->npix = (long)oh * ow;
+        k->taps = (long)n->kernel[0] * n->kernel[1];
+        k->tab = arena_array(&p->arena, (size_t)(k->npix * k->taps), sizeof(int32_t));
+        ir_window_taps(g, n, k->tab);
+        k->acc = n->accum;
+        k->alpha = n->count_pad;
+        int f = fx_frac(k->tin) > fx_frac(k->acc) ? fx_frac(k->tin) : fx_frac(k->acc);
+        if (mag_bits(k->tin) + (f - fx_frac(k->tin)) > 61 || mag_bits(k->acc) + (f - fx_frac(k->acc)) > 61)
+            return plan_err(d, g, n, "expected the input and accumulator types to align within 62 bits, got types "
+                                     "whose fractional bits are too far apart");
+        break;
+    }
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_TRANSPOSE:
+    case OP_CONCAT:
+        k->tab = arena_array(&p->arena, (size_t)k->ny, sizeof(int32_t));
+        ir_gather_table(g, n, k->tab);
+        if (n->op == OP_CONCAT) {
+            k->x2 = p->off[n->in[1]];
+            k->tin2 = g->t[n->in[1]].type;
+            k->fin2 = fx_frac(k->tin2);
+        }
+        break;
+    case OP_SUB:
+    case OP_MUL:
+    case OP_AVERAGE:
+    case OP_MAXIMUM:
+    case OP_MINIMUM: {
+        k->x2 = p->off[n->in[1]];
+        k->tin2 = g->t[n->in[1]].type;
+        k->fin2 = fx_frac(k->tin2);
+        int f1 = fx_frac(k->tin), f2 = k->fin2, f = f1 > f2 ? f1 : f2;
+        if (n->op == OP_MUL ? mag_bits(k->tin) + mag_bits(k->tin2) > 62
+                            : mag_bits(k->tin) + (f - f1) > 60 || mag_bits(k->tin2) + (f - f2) > 60)
+            return plan_err(d, g, n, "expected the two inputs to combine within 62 bits, got types that are too wide "
+                                     "or whose fractional bits are too far apart");
+        break;
+    }
     case OP_AFFINE:
         if (n->in[1] >= 0) {
             k->sc = g->t[n->in[1]].codes;
@@ -267,13 +355,27 @@ Plan *emu_plan_new(const Graph *g, Diag *d)
         p->off[t] = p->nbuf;
         p->nbuf += ir_numel(&g->t[t]);
     }
+    /* im2col scratch of convolutions: output pixels x window x input channels */
+    long maxcol = 1;
+    p->coloff = arena_array(&p->arena, g->nn ? g->nn : 1, sizeof(long));
+    for (size_t id = 0; id < g->nn; id++) {
+        const Node *n = &g->n[id];
+        if (n->dead || (n->op != OP_CONV1D && n->op != OP_CONV2D))
+            continue;
+        int h, w, c;
+        ir_hwc(&g->t[n->out], &h, &w, &c);
+        long ncol = (long)n->kernel[0] * n->kernel[1] * g->t[n->in[0]].dims[g->t[n->in[0]].rank - 1];
+        maxcol = ncol > maxcol ? ncol : maxcol;
+        p->coloff[id] = p->nbuf;
+        p->nbuf += (long)h * w * ncol;
+    }
     p->buf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(int64_t));
     p->fbuf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(double));
     p->in_tensor = g->inputs[0];
     p->out_tensor = g->outputs[0];
     p->nin = ir_numel(&g->t[p->in_tensor]);
     p->nout = ir_numel(&g->t[p->out_tensor]);
-    long maxin = 1;
+    long maxin = maxcol;
     for (size_t t = 0; t < g->nt; t++)
         if (!g->t[t].is_const && ir_numel(&g->t[t]) > maxin)
             maxin = ir_numel(&g->t[t]);
@@ -356,6 +458,66 @@ static void run_dense(const Kernel *k, int64_t *buf)
     (void)fy;
 }
 
+/* im2col: the window of every output pixel, zero in the padding (it adds nothing) */
+static void gather_windows(const Kernel *k, int64_t *buf)
+{
+    int64_t *col = buf + k->x;
+    const int64_t *src = buf + k->xsrc;
+    for (long q = 0; q < k->npix * k->taps; q++, col += k->cin) {
+        int32_t s = k->tab[q];
+        if (s < 0)
+            memset(col, 0, sizeof(int64_t) * (size_t)k->cin);
+        else
+            memcpy(col, src + (long)s * k->cin, sizeof(int64_t) * (size_t)k->cin);
+    }
+}
+
+static void gather_windows_float(const Kernel *k, double *buf)
+{
+    double *col = buf + k->x;
+    const double *src = buf + k->xsrc;
+    for (long q = 0; q < k->npix * k->taps; q++, col += k->cin) {
+        int32_t s = k->tab[q];
+        for (long c = 0; c < k->cin; c++)
+            col[c] = s < 0 ? 0.0 : src[(long)s * k->cin + c];
+    }
+}
+
+/* Pooling as hls4ml computes it: max cast to the accumulator, or the window
+ * summed into the accumulator (each addition cast to it, padding skipped) and
+ * divided by the pixel count with truncation toward zero; then the result cast. */
+static void run_pool(const Kernel *k, int64_t *buf)
+{
+    const int64_t *x = buf + k->x;
+    int64_t *y = buf + k->y;
+    int fin = fx_frac(k->tin), fa = fx_frac(k->acc), f = fin > fa ? fin : fa;
+    int is_max = k->op == OP_MAXPOOL1D || k->op == OP_MAXPOOL2D;
+    for (long q = 0; q < k->npix; q++) {
+        const int32_t *t = k->tab + q * k->taps;
+        for (long c = 0; c < k->cin; c++) {
+            int64_t a = 0, m = 0;
+            long cnt = 0;
+            for (long j = 0; j < k->taps; j++) {
+                if (t[j] < 0)
+                    continue;
+                int64_t v = x[(long)t[j] * k->cin + c];
+                if (is_max)
+                    m = cnt == 0 || v > m ? v : m;
+                else
+                    a = fx_cast_to(a * ((int64_t)1 << (f - fa)) + v * ((int64_t)1 << (f - fin)), f, k->acc);
+                cnt++;
+            }
+            if (is_max) {
+                a = fx_cast_to(m, fin, k->acc);
+            } else {
+                long div = k->alpha != 0 ? k->taps : cnt;
+                a = div > 0 ? a / div : 0;
+            }
+            y[q * k->cin + c] = fx_cast_to(a, fa, k->tout);
+        }
+    }
+}
+
 static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
 {
     const int64_t *x = buf + k->x;
@@ -364,12 +526,52 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     switch (k->op) {
     case OP_INPUT:
         break;
+    case OP_CONV1D:
+    case OP_CONV2D:
+        gather_windows(k, buf);
+        /* fall through */
     case OP_DENSE:
         if (k->narrow)
             run_dense_narrow(k, buf, p->xs);
         else
             run_dense(k, buf);
         break;
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL1D:
+    case OP_AVGPOOL2D:
+        run_pool(k, buf);
+        break;
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_TRANSPOSE:
+    case OP_CONCAT: {
+        const int64_t *x2 = buf + k->x2;
+        for (long e = 0; e < k->ny; e++) {
+            int32_t s = k->tab[e];
+            y[e] = s < 0 ? 0 : s < k->nx ? fx_cast_to(x[s], fin, k->tout) : fx_cast_to(x2[s - k->nx], k->fin2, k->tout);
+        }
+        break;
+    }
+    case OP_SUB:
+    case OP_MUL:
+    case OP_AVERAGE:
+    case OP_MAXIMUM:
+    case OP_MINIMUM: {
+        const int64_t *x2 = buf + k->x2;
+        int f2 = k->fin2, f = fin > f2 ? fin : f2;
+        for (long e = 0; e < k->ny; e++) {
+            int64_t a = x[e] * ((int64_t)1 << (f - fin)), b = x2[e] * ((int64_t)1 << (f - f2));
+            switch (k->op) {
+            case OP_SUB: y[e] = fx_cast_to(a - b, f, k->tout); break;
+            case OP_MUL: y[e] = fx_cast_to(x[e] * x2[e], fin + f2, k->tout); break;
+            case OP_AVERAGE: y[e] = fx_cast_to(a + b, f + 1, k->tout); break;   /* (a + b) * 2^-1, exact */
+            case OP_MAXIMUM: y[e] = a > b ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x2[e], f2, k->tout); break;
+            default: y[e] = a < b ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x2[e], f2, k->tout); break;
+            }
+        }
+        break;
+    }
     case OP_AFFINE:
         for (long e = 0; e < k->ny; e++) {
             /* exact x*s + t, then one cast */
@@ -493,6 +695,51 @@ static void run_kernel_float(const Kernel *k, double *buf)
     switch (k->op) {
     case OP_INPUT:
         break;
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL1D:
+    case OP_AVGPOOL2D:
+        for (long q = 0; q < k->npix; q++)
+            for (long c = 0; c < k->cin; c++) {
+                const int32_t *t = k->tab + q * k->taps;
+                double a = 0, m = 0;
+                long cnt = 0;
+                for (long j = 0; j < k->taps; j++) {
+                    if (t[j] < 0)
+                        continue;
+                    double v = x[(long)t[j] * k->cin + c];
+                    m = cnt == 0 || v > m ? v : m;
+                    a += v;
+                    cnt++;
+                }
+                long div = k->alpha != 0 ? k->taps : cnt;
+                y[q * k->cin + c] = k->op == OP_MAXPOOL1D || k->op == OP_MAXPOOL2D ? m : a / (double)(div ? div : 1);
+            }
+        break;
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_TRANSPOSE:
+    case OP_CONCAT:
+        for (long e = 0; e < k->ny; e++) {
+            int32_t s = k->tab[e];
+            y[e] = s < 0 ? 0.0 : s < k->nx ? x[s] : buf[k->x2 + s - k->nx];
+        }
+        break;
+    case OP_SUB:
+    case OP_MUL:
+    case OP_AVERAGE:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+        for (long e = 0; e < k->ny; e++) {
+            double a = x[e], b = buf[k->x2 + e];
+            y[e] = k->op == OP_SUB ? a - b : k->op == OP_MUL ? a * b : k->op == OP_AVERAGE ? (a + b) * 0.5
+                 : k->op == OP_MAXIMUM ? (a > b ? a : b) : (a < b ? a : b);
+        }
+        break;
+    case OP_CONV1D:
+    case OP_CONV2D:
+        gather_windows_float(k, buf);
+        /* fall through */
     case OP_DENSE:
         for (long r = 0; r < k->rows; r++)
             for (long o = 0; o < k->nout; o++) {

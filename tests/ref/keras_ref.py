@@ -76,6 +76,14 @@ def keras2_model(json_path, weights_path):
             layer = keras.layers.Dropout(c['rate'], name=name)
         elif cls == 'Flatten':
             layer = keras.layers.Flatten(name=name)
+        elif cls in ('Conv1D', 'Conv2D'):
+            layer = getattr(keras.layers, cls)(c['filters'], c['kernel_size'], strides=c.get('strides', 1),
+                                               padding=c.get('padding', 'valid'), dilation_rate=c.get('dilation_rate', 1),
+                                               activation=c.get('activation') or 'linear',
+                                               use_bias=c.get('use_bias', True), name=name)
+        elif cls in ('MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D'):
+            layer = getattr(keras.layers, cls)(c['pool_size'], strides=c.get('strides'), padding=c.get('padding', 'valid'),
+                                               name=name)
         else:
             raise ValueError(f'keras2_model: unsupported layer class {cls}')
         x = layer(x)
@@ -83,7 +91,7 @@ def keras2_model(json_path, weights_path):
     model = keras.Model(inp, x)
     for layer, name, cls in built:
         w = _weights(h5, name)
-        if cls == 'Dense':
+        if cls in ('Dense', 'Conv1D', 'Conv2D'):
             layer.set_weights([w['kernel']] + ([w['bias']] if layer.use_bias else []))
         elif cls == 'BatchNormalization':
             vals = ([w['gamma']] if layer.scale else []) + ([w['beta']] if layer.center else [])
