@@ -283,6 +283,8 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         k->alpha = n->alpha;
         k->a_code = fx_quant_double(n->alpha, n->alpha_t);
         k->fa = fx_frac(n->alpha_t);
+        if (mag_bits(k->tin) + mag_bits(n->alpha_t) > 62)
+            return plan_err(d, g, n, "expected input width + alpha width <= 63 bits, got a wider product");
         break;
     case OP_HARDSIGMOID:
         k->alpha = n->alpha;
@@ -291,6 +293,12 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         k->fa = fx_frac(n->alpha_t);
         k->b_code = fx_quant_double(n->beta, n->beta_t);
         k->fb = fx_frac(n->beta_t);
+        {   /* x*slope + shift is summed at the finer LSB of the two: each aligned term must fit 61 bits */
+            int f = fx_frac(k->tin) + k->fa, pb = mag_bits(k->tin) + mag_bits(n->alpha_t);
+            if (pb + (k->fb > f ? k->fb - f : 0) > 61 || mag_bits(n->beta_t) + (f > k->fb ? f - k->fb : 0) > 61)
+                return plan_err(d, g, n, "expected the product and the shift to align within 62 bits, got types "
+                                         "whose fractional bits are too far apart");
+        }
         break;
     case OP_CLIP:
         k->alpha = n->alpha;
@@ -620,7 +628,7 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
                 t *= (int64_t)1 << (f - k->fb);
             }
             v += t;
-            if (f >= 0 && v > ((int64_t)1 << f))
+            if (f >= 0 && f < 63 && v > ((int64_t)1 << f))   /* |v| <= 2^62: no clamp needed above */
                 v = (int64_t)1 << f;   /* 1 */
             else if (v < 0)
                 v = 0;

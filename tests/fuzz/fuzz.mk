@@ -3,6 +3,7 @@
 #   make fuzz-build                      build $(BUILD)/fuzz/fuzz_{onnx,config,events}
 #   make fuzz FUZZ_SECONDS=600           run the three, one after the other
 #   make fuzz-onnx | fuzz-config | fuzz-events   run one
+#   make fuzz-regress                    replay the checked-in seeds once (seconds; for CI)
 #
 # The library is rebuilt with clang and ASan+UBSan+fuzzer instrumentation in
 # its own object directory ($(FUZZ_OBJ)); the generated sources come from the
@@ -31,7 +32,7 @@ FUZZ_BINS     := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_LIB_OBJ  := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(LIB_SRC)) \
                  $(patsubst $(BUILD)/gen/%.c,$(FUZZ_OBJ)/gen/%.o,$(GEN_SRC))
 
-.PHONY: fuzz fuzz-build $(patsubst %,fuzz-%,$(FUZZ_TARGETS)) fuzz-clean
+.PHONY: fuzz fuzz-build $(patsubst %,fuzz-%,$(FUZZ_TARGETS)) fuzz-regress fuzz-clean
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -63,7 +64,7 @@ define fuzz_run
 	@mkdir -p $(FUZZ_DIR)/corpus_$(1) $(FUZZ_DIR)/artifacts
 	cd $(FUZZ_DIR) && ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) ./fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
 	    -timeout=$(FUZZ_TIMEOUT) -artifact_prefix=artifacts/$(1)- -print_final_stats=1 $(2) $(FUZZ_FLAGS) \
-	    corpus_$(1) $(CURDIR)/tests/fuzz/corpus_$(1) 2>&1 | tee $(1).log | grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)'; \
+	    corpus_$(1) $(CURDIR)/tests/fuzz/corpus_$(1) 2>&1 | tee $(1).log | grep -v '^#[0-9]*.*\(NEW\|REDUCE\)'; \
 	    test $${PIPESTATUS[0]} -eq 0
 endef
 
@@ -83,6 +84,13 @@ fuzz-config: $(FUZZ_DIR)/fuzz_config
 fuzz-events: SHELL := /bin/bash
 fuzz-events: $(FUZZ_DIR)/fuzz_events
 	$(call fuzz_run,events,)
+
+# Every checked-in seed once (the regress-* files are inputs that once crashed).
+fuzz-regress: $(FUZZ_BINS)
+	for t in $(FUZZ_TARGETS); do \
+	    ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) $(FUZZ_DIR)/fuzz_$$t -runs=0 -timeout=$(FUZZ_TIMEOUT) \
+	        -artifact_prefix=$(FUZZ_DIR)/regress-$$t- tests/fuzz/corpus_$$t || exit 1; \
+	done
 
 fuzz-clean:
 	rm -rf $(FUZZ_DIR) $(FUZZ_OBJ)

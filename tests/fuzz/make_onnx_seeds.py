@@ -27,11 +27,12 @@ def const(name, shape, scale=0.5, dtype=np.float32):
     return numpy_helper.from_array((RNG.standard_normal(shape) * scale).astype(dtype), name)
 
 
-def save(name, nodes, inputs, outputs, inits, opset=13):
+def save(name, nodes, inputs, outputs, inits, opset=13, check=True):
     g = helper.make_graph(nodes, name, inputs, outputs, inits)
     m = helper.make_model(g, producer_name='etchnn-fuzz-seeds', opset_imports=[helper.make_opsetid('', opset)])
     m.ir_version = 7
-    onnx.checker.check_model(m)
+    if check:   # the regress-* seeds are invalid on purpose
+        onnx.checker.check_model(m)
     os.makedirs(OUT, exist_ok=True)
     onnx.save(m, os.path.join(OUT, name + '.onnx'))
 
@@ -124,6 +125,38 @@ def main():
         numpy_helper.from_array(np.array(-0.75, np.float32), 'lo'),
         numpy_helper.from_array(np.array(0.75, np.float32), 'hi'),
     ])
+    # Regressions (invalid models that once crashed the importer): Transpose
+    # perm entries out of range (data input), repeated (constant input)
+    save('regress-transpose-perm-range', [
+        helper.make_node('Transpose', ['x'], ['y'], perm=[0, 64]),
+    ], [io('x', [1, 3])], [io('y', [1, 3])], [], check=False)
+    save('regress-transpose-perm-repeat', [
+        helper.make_node('Transpose', ['w0'], ['wt'], perm=[0, 0]),
+        helper.make_node('MatMul', ['x', 'wt'], ['y']),
+    ], [io('x', [1, 2])], [io('y', [1, 2])], [const('w0', [2, 3])], check=False)
+    # ... per-sample input size beyond 2^26 values (numel overflow)
+    save('regress-input-numel', [
+        helper.make_node('Relu', ['x'], ['y']),
+    ], [io('x', [1, 1 << 24, 1 << 24, 1 << 24])], [io('y', [1, 1])], [], check=False)
+    # ... Reshape target shapes whose product overflows, and float shapes/axes out of long's range
+    save('regress-reshape-overflow', [
+        helper.make_node('Reshape', ['x', 's'], ['y']),
+    ], [io('x', [1, 4])], [io('y', [1, 4])], [numpy_helper.from_array(np.array([1, 1 << 40, 1 << 40, 4], np.int64), 's')],
+        check=False)
+    save('regress-reshape-float-shape', [
+        helper.make_node('Reshape', ['x', 's'], ['y']),
+    ], [io('x', [1, 4])], [io('y', [1, 4])], [numpy_helper.from_array(np.array([1, 1e30, 4], np.float32), 's')],
+        check=False)
+    save('regress-unsqueeze-float-axes', [
+        helper.make_node('Unsqueeze', ['x', 'a'], ['y']),
+    ], [io('x', [1, 4])], [io('y', [1, 4])], [numpy_helper.from_array(np.array([1e30], np.float32), 'a')], check=False)
+    # ... Reshape of a constant to a shape with more values than it has (heap over-read)
+    save('regress-const-reshape-size', [
+        helper.make_node('Reshape', ['w', 's'], ['w2']),
+        helper.make_node('MatMul', ['x', 'w2'], ['y']),
+    ], [io('x', [1, 4])], [io('y', [1, 4])], [numpy_helper.from_array(np.ones((4, 4), np.float32), 'w'),
+                                              numpy_helper.from_array(np.array([4, 100000], np.int64), 's')],
+        check=False)
 
 
 if __name__ == '__main__':
