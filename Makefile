@@ -60,10 +60,12 @@ $(BUILD)/test_fx: $(BUILD)/obj/tests/test_fx.o $(BUILD)/libetchnn.a
 deps:
 	@sh tools/install-deps.sh
 
-# Every test: the normal build, then the ASan+UBSan build.
+# Every test: the normal build, then the ASan+UBSan build, then every fuzzer
+# regression input replayed under libFuzzer's ASan+UBSan build.
 test: deps all
 	python3 -m pytest -q tests
 	$(MAKE) sanitize
+	$(MAKE) fuzz-regress
 
 check: test
 
