@@ -16,7 +16,7 @@ GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o
 CLI_OBJ := $(BUILD)/obj/src/cli/main.o
 
-.PHONY: all deps test check sanitize demo clean bench
+.PHONY: all deps all-deps-minimal test check sanitize demo clean bench
 all: $(BUILD)/etchnn $(BUILD)/libetchnn.a $(BUILD)/libetchnn.so $(BUILD)/test_fx
 
 $(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
@@ -80,8 +80,12 @@ sanitize:
 # TensorFlow, the Python package, which loads the normal library anyway).
 SANITIZE_SKIP := tests/test_rtl.py tests/test_synth.py tests/test_qkeras.py tests/test_valgrind.py tests/python
 
-demo: deps all
+demo: all-deps-minimal
+	$(MAKE) all
 	sh tools/demo.sh
+
+all-deps-minimal:
+	@ETCHNN_MINIMAL=1 sh tools/install-deps.sh
 
 clean:
 	rm -rf build
