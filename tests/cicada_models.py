@@ -9,6 +9,8 @@ shape and random, deterministic weights; it is written as PyTorch would export
 it (ONNX, NCHW input [1, 1, 18, 14], so an event is the 252 energies in
 row-major order).
 """
+import os
+
 import numpy as np
 
 H, W = 18, 14
@@ -88,3 +90,95 @@ def energies(n, seed=0):
     full = rng.random(n) < 0.1
     x[full] = rng.integers(0, 1024, (full.sum(), N_IN))
     return np.clip(np.floor(x), 0, 1023).astype(np.float64)
+
+
+# The autoencoder at 8-bit weights; the anomaly-score path (diff, square, mean)
+# is wider, since the squared error of 10-bit energies needs 20 bits (exact here: diff and square lose nothing).
+AE_CONFIG_8BIT = """\
+Model:
+  Precision: fixed<8,3>
+LayerType:
+  Conv2D:
+    Precision: {weight: 'fixed<8,1>', bias: 'fixed<8,4>', accum: auto}
+  Dense:
+    Precision: {weight: 'fixed<8,1>', bias: 'fixed<8,4>', accum: auto}
+LayerName:
+  x:
+    Precision: {result: 'ufixed<10,10>'}
+  enc_conv1:
+    Precision: {result: 'fixed<10,9,RND,SAT>'}
+  enc_relu1:
+    Precision: {result: 'ufixed<8,8,TRN,SAT>'}
+  enc_conv2:
+    Precision: {result: 'fixed<10,9,RND,SAT>'}
+  enc_relu2:
+    Precision: {result: 'ufixed<8,8,TRN,SAT>'}
+  flat:
+    Precision: {result: 'ufixed<8,8,TRN,SAT>'}
+  latent:
+    Precision: {result: 'fixed<10,9,RND,SAT>'}
+  latent_relu:
+    Precision: {result: 'ufixed<8,8,TRN,SAT>'}
+  dec_dense:
+    Precision: {result: 'fixed<10,9,RND,SAT>'}
+  dec_relu:
+    Precision: {result: 'ufixed<8,8,TRN,SAT>'}
+  dec_reshape:
+    Precision: {result: 'ufixed<8,8,TRN,SAT>'}
+  dec_up:
+    Precision: {result: 'ufixed<8,8,TRN,SAT>'}
+  dec_conv:
+    Precision: {result: 'fixed<10,10,RND,SAT>'}
+  diff:
+    Precision: {result: 'fixed<12,12,TRN,SAT>'}
+  sq:
+    Precision: {result: 'ufixed<20,20,TRN,SAT>'}
+  sq_flat:
+    Precision: {result: 'ufixed<20,20,TRN,SAT>'}
+  mse:
+    Precision: {weight: 'ufixed<8,-7>', accum: auto, result: 'ufixed<18,18,RND,SAT>'}
+"""
+
+
+def cicada_autoencoder_keras(path, seed=7, steps=60):
+    """A convolutional autoencoder for the 18x14 grid whose output is the anomaly
+    score, computed in the network: mean over the 252 regions of (x - x_rec)^2.
+
+    encoder: Conv2D 4 3x3 stride 2 same (9x7x4), ReLU, Conv2D 2 3x3 same, ReLU,
+    Flatten (126), Dense 8 (latent), ReLU; decoder: Dense 63, ReLU, Reshape 9x7x1,
+    UpSampling2D 2 (nearest, 18x14), Conv2D 1 3x3 same (reconstruction); score:
+    Subtract(x, x_rec), Multiply(d, d), Flatten, Dense 1 with constant weights
+    1/252 (the mean; GlobalAveragePooling2D would be the same function, but the
+    circuit's average pooling needs a power-of-two window and 252 is not one).
+
+    Trained for a few Adam steps on energies() so the reconstruction is not
+    trivial; saved as a Keras 3 .keras file at path.  Needs Keras 3 (torch).
+    """
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    from keras import layers
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((H, W, 1), name="x")
+    h = layers.Conv2D(4, 3, strides=2, padding="same", name="enc_conv1")(inp)
+    h = layers.ReLU(name="enc_relu1")(h)
+    h = layers.Conv2D(2, 3, padding="same", name="enc_conv2")(h)
+    h = layers.ReLU(name="enc_relu2")(h)
+    h = layers.Flatten(name="flat")(h)
+    z = layers.ReLU(name="latent_relu")(layers.Dense(8, name="latent")(h))
+    d = layers.ReLU(name="dec_relu")(layers.Dense(63, name="dec_dense")(z))
+    d = layers.Reshape((9, 7, 1), name="dec_reshape")(d)
+    d = layers.UpSampling2D(2, name="dec_up")(d)
+    rec = layers.Conv2D(1, 3, padding="same", name="dec_conv")(d)
+    ae = keras.Model(inp, rec)
+    ae.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+    x = energies(2000, seed=seed)
+    x = x[x.max(axis=1) < 1023].reshape(-1, H, W, 1).astype(np.float32)    # not the uniform events
+    ae.fit(x, x, batch_size=64, epochs=max(1, steps * 64 // len(x)), verbose=0, shuffle=False)
+    diff = layers.Subtract(name="diff")([inp, rec])
+    sq = layers.Multiply(name="sq")([diff, diff])
+    f = layers.Flatten(name="sq_flat")(sq)
+    mse = layers.Dense(1, use_bias=False, name="mse", trainable=False,
+                       kernel_initializer=keras.initializers.Constant(1.0 / N_IN))(f)
+    m = keras.Model(inp, mse, name="cicada_ae")
+    m.save(str(path))
+    return m

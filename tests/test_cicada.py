@@ -1,8 +1,12 @@
-"""A CICADA-shaped network (tests/cicada_models.py: 18x14x1 10-bit unsigned
-energies, Conv2D 3 filters 3x3 stride 2, ReLU, Flatten, Dense 20, ReLU,
-Dense 1; ONNX built with onnx.helper at test time, NCHW as PyTorch exports).
+"""A CICADA-shaped network and a convolutional autoencoder for the same grid.
 
-- `--float` equals onnxruntime to 1e-5 on 10,000 events;
+CICADA (tests/cicada_models.py): 18x14x1 10-bit unsigned energies, Conv2D 3
+filters 3x3 stride 2, ReLU, Flatten, Dense 20, ReLU, Dense 1; ONNX built with
+onnx.helper at test time, NCHW as PyTorch exports.
+
+- `--float` equals float64 numpy to 1e-12 and onnxruntime (float32) to 1e-5 on
+  10,000 events (1e-4 on the events uniform over the 10-bit range, where
+  onnxruntime's own float32 error reaches 1e-5);
 - at 8-bit types (tests/cicada_models.CONFIG_8BIT: ufixed<10,10> input, weights
   fixed<8,x>, activations 8-10 bits, exact accumulators) the generated C
   equals `etchnn predict` bit for bit on 10,000 events;
@@ -10,7 +14,13 @@ Dense 1; ONNX built with onnx.helper at test time, NCHW as PyTorch exports).
   random codes and on 10,000 calorimeter-like events;
 - the Verilog passes `verilator --lint-only -Wall` without a warning.
 
-The design is compiled into ETCHNN's build directory (test-rtl/cicada-8), so a
+The autoencoder (cicada_models.cicada_autoencoder_keras: Keras 3, trained a few
+steps at test time) outputs the anomaly score, mean((x - x_rec)^2), computed in
+the network (Subtract, Multiply, Dense with constant 1/252 weights): --float
+equals Keras to 1e-5, C equals the emulator at AE_CONFIG_8BIT on 10,000 events,
+lint clean, and (slow: a 70 s Verilator build) verify on 2 x 10,000 vectors.
+
+The design is compiled into ETCHNN's build directory (test-rtl/cicada-8, test-rtl/cicada_ae-8), so a
 rerun with unchanged RTL reuses the Verilator build (about 30 s of it).
 """
 import json
@@ -137,3 +147,79 @@ def test_verify_energies(compiled, tmp_path):
     r = run("verify", compiled, "--input", xin, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"{N} vectors" in r.stdout and f"0 of {N} outputs differ" in r.stdout, r.stdout
+
+
+# ---- the autoencoder: anomaly score = mean squared error, in the circuit -------
+
+@pytest.fixture(scope="module")
+def ae_model(tmp_path_factory):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    from cicada_models import AE_CONFIG_8BIT, cicada_autoencoder_keras
+    d = tmp_path_factory.mktemp("cicada_ae")
+    p = d / "cicada_ae.keras"
+    m = cicada_autoencoder_keras(p)
+    (d / "ae8.yml").write_text(AE_CONFIG_8BIT)
+    return p, m
+
+
+def test_ae_float_equals_keras(ae_model, tmp_path):
+    path, m = ae_model
+    x = energies(N, seed=1)
+    ref = np.asarray(m.predict(x.reshape(N, 18, 14, 1).astype(np.float32), verbose=0, batch_size=1000),
+                     dtype=np.float64).reshape(N, -1)
+    got = predict(path, x, tmp_path, "--float")
+    assert got.shape == ref.shape == (N, 1)
+    err = np.abs(got - ref) / np.maximum(np.abs(ref), 1.0)
+    assert err.max() < 1e-5, f"max error {err.max():.3g}"
+
+
+def test_ae_c_equals_emulator(ae_model, tmp_path):
+    path, _ = ae_model
+    out = tmp_path / "out"
+    run("compile", path, "-c", path.parent / "ae8.yml", "-o", out, "--no-rtl")
+    exe = build_c(out, "cicada_ae", tmp_path)
+    x = np.concatenate([energies(N // 2, seed=2), np.random.default_rng(3).integers(0, 1024, (N // 2, N_IN))])
+    x = x.astype(np.float64)
+    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
+                        dtype=np.float64).reshape(N, -1)
+    ref = predict(path, x, tmp_path, "-c", path.parent / "ae8.yml")
+    mism = np.count_nonzero(got != ref)
+    assert mism == 0, f"{mism} of {got.size} outputs differ"
+    # the 8-bit score tracks the float one on calorimeter-like events (the
+    # uniform 10-bit events saturate the score at 2^18 - 1)
+    fl = predict(path, x[:N // 2], tmp_path, "--float").ravel()
+    assert np.corrcoef(fl[fl < 2 ** 17], ref[:N // 2].ravel()[fl < 2 ** 17])[0, 1] > 0.99
+
+
+@pytest.fixture(scope="module")
+def ae_compiled(ae_model):
+    path, _ = ae_model
+    out = OUT_ROOT / "cicada_ae-8"
+    run("compile", path, "-c", path.parent / "ae8.yml", "-o", out)
+    return out
+
+
+@not_sanitized
+@need_verilator
+def test_ae_lint(ae_compiled):
+    top = json.loads((ae_compiled / "report.json").read_text())["model"]
+    r = subprocess.run([VERILATOR, "--lint-only", "-Wall", "--top-module", top, "-F",
+                        str(ae_compiled / "rtl" / "files.f")], capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+
+
+@not_sanitized
+@need_verilator
+@pytest.mark.slow
+def test_ae_verify(ae_compiled, tmp_path):
+    """Random codes and calorimeter-like events, 10,000 each."""
+    r = run("verify", ae_compiled, "--n", N, "--seed", "1", check=False)
+    assert r.returncode == 0 and f"0 of {N} outputs differ" in r.stdout, r.stdout + r.stderr
+    xin = tmp_path / "energies.npy"
+    np.save(xin, energies(N, seed=4))
+    r = run("verify", ae_compiled, "--input", xin, check=False)
+    assert r.returncode == 0 and f"{N} vectors" in r.stdout and f"0 of {N} outputs differ" in r.stdout, \
+        r.stdout + r.stderr
