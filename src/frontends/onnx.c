@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontends/qonnx.h"
 #include "onnx.pb-c.h"
 
 #define MAX_FULL_RANK (IR_MAX_RANK - 1)   /* batch + per-sample dims */
@@ -32,6 +33,7 @@ typedef struct {
     /* the node being imported, for messages */
     const char *node_name;
     const char *node_op;
+    QonnxState qonnx;          /* QONNX quantizers seen (qonnx.c) */
 } Importer;
 
 #define NODE_ERR(im, ...) node_error((im), __VA_ARGS__)
@@ -1081,12 +1083,36 @@ static int import_merge(Importer *im, const Onnx__NodeProto *n, Op o, const char
     return 0;
 }
 
+/* QONNX quantizers and constant Shape/Gather/Concat (qonnx.c): 0, -1 (error), or 1: not for it. */
+static int import_qonnx(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    int in[8], cl[8] = {0}, nin = n->n_input < 8 ? (int)n->n_input : 8, ocl = 0;
+    if (!qonnx_is_quantizer(n))   /* Shape/Gather/Concat: constants only, else the ONNX reader's */
+        for (int k = 0; k < nin; k++)
+            if (n->input[k][0] && strcmp(n->op_type, "Shape") && !is_const(im, lookup(im, n->input[k])))
+                return 1;
+    for (int k = 0; k < nin; k++)
+        if (input_id(im, n, (size_t)k, 1, &in[k]) < 0)
+            return -1;
+    QonnxNode q = {im->g, im->d, im->file, lname, &im->qonnx};
+    int out = qonnx_import(&q, n, in, cl, nin, &ocl);
+    if (out == -2)
+        return 1;
+    if (out < 0)
+        return -1;
+    alias_add(im, n->output[0], out);   /* inputs come in ONNX order (cl all 0) */
+    return 0;
+}
+
 static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
 {
     const char *op = n->op_type ? n->op_type : "";
     const char *lname = layer_name(im, n, index);
     im->node_name = lname;
     im->node_op = op;
+    int qr = qonnx_claims(n) ? import_qonnx(im, n, lname) : 1;
+    if (qr <= 0)
+        return qr;
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
         return NODE_ERR(im, "expected an operator of the default ONNX domain, got domain '%s'", n->domain);
     if (n->n_output < 1)
@@ -1512,8 +1538,12 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         diag_error(d, "%s: expected at least one graph output, got none", file);
         goto done;
     }
+    QonnxNode qf = {g, d, file, "", &im.qonnx};
+    if (qonnx_finish(&qf) < 0)
+        goto done;
     rc = 0;
 done:
+    qonnx_free(&im.qonnx);
     free(im.alias);
     free(im.used_names);
     onnx__model_proto__free_unpacked(m, NULL);

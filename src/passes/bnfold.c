@@ -57,6 +57,12 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c)
             double *t = arena_array(&g->arena, (size_t)nout, sizeof(double));
             if (!per_column(g, a->in[1], rows, nout, 1.0, s) || !per_column(g, a->in[2], rows, nout, 0.0, t))
                 continue;
+            /* a quantized layer keeps its quantized weights: only a shift folds into its bias */
+            int scales = 0;
+            for (long o = 0; o < nout; o++)
+                scales |= s[o] != 1.0;
+            if (p->quantized && scales)
+                continue;
             double *wv = arena_array(&g->arena, (size_t)(nin * nout), sizeof(double));
             for (long i = 0; i < nin; i++)
                 for (long o = 0; o < nout; o++)

@@ -136,6 +136,115 @@ static bool precision_configured(const Config *c, const Node *n)
     return false;
 }
 
+/* Quantized models (QONNX): an unquantized constant of a quantized layer with no
+ * precision configured gets the narrowest type holding its values exactly, or,
+ * failing that within maxw bits, maxw - 1 significant bits rounded to nearest. */
+static FxType exact_const_type(const Tensor *c, int maxw)
+{
+    long n = ir_const_numel(c);
+    double mx = 0;
+    for (long k = 0; k < n; k++)
+        mx = fabs(c->data[k]) > mx ? fabs(c->data[k]) : mx;
+    FxType t = {1, 1, 1, FXQ_RND_CONV, FXO_SAT};
+    if (mx == 0)
+        return t;
+    int e;
+    frexp(mx, &e);                          /* mx < 2^e */
+    for (int f = -e; f <= maxw - e - 1; f++) {
+        int ok = 1;
+        for (long k = 0; k < n && ok; k++) {
+            double v = ldexp(c->data[k], f);
+            ok = v == nearbyint(v);
+        }
+        if (ok) {
+            double lo = 0, hi = 0;
+            for (long k = 0; k < n; k++) {
+                double v = ldexp(c->data[k], f);
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+            int w = 1;
+            while (w < maxw && (hi > ldexp(1.0, w - 1) - 1 || lo < -ldexp(1.0, w - 1)))
+                w++;
+            t.w = (int16_t)w;
+            t.i = (int16_t)(w - f);
+            return t;
+        }
+    }
+    t.w = (int16_t)maxw;
+    t.i = (int16_t)(e + 1);
+    return t;
+}
+
+/* Quantized models: the result of x*s + t (AFFINE) or a + b (ADD) with no bit lost,
+ * unless that needs more than maxw bits: then the low bits are rounded to nearest. */
+static FxType exact_result_type(const Graph *g, const Node *n, int maxw)
+{
+    const Tensor *x = &g->t[n->in[0]];
+    FxType tx = x->type;
+    double xmin = (double)fx_type_min(tx), xmax = (double)fx_type_max(tx), lo = 0, hi = 0;
+    int f = fx_frac(tx);
+    if (n->op == OP_ADD) {
+        FxType t2 = g->t[n->in[1]].type;
+        int f2 = fx_frac(t2), ff = f > f2 ? f : f2;
+        lo = ldexp(xmin, ff - f) + ldexp((double)fx_type_min(t2), ff - f2);
+        hi = ldexp(xmax, ff - f) + ldexp((double)fx_type_max(t2), ff - f2);
+        f = ff;
+    } else {
+        const Tensor *s = n->in[1] >= 0 ? &g->t[n->in[1]] : NULL, *b = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
+        int fs = s ? fx_frac(s->type) : 0, fb = b ? fx_frac(b->type) : 0;
+        int ff = f + fs > fb ? f + fs : fb;
+        long ne = ir_numel(x);
+        for (long e = 0; e < ne; e++) {
+            double sc = s ? (double)s->codes[e] : 1.0;
+            double p1 = ldexp(xmin * sc, ff - f - fs), p2 = ldexp(xmax * sc, ff - f - fs);
+            double l = p1 < p2 ? p1 : p2, h = p1 > p2 ? p1 : p2;
+            if (b) {
+                l += ldexp((double)b->codes[e], ff - fb);
+                h += ldexp((double)b->codes[e], ff - fb);
+            }
+            lo = e == 0 || l < lo ? l : lo;
+            hi = e == 0 || h > hi ? h : hi;
+        }
+        f = ff;
+    }
+    int w = 1;
+    while (w < 120 && (hi > ldexp(1.0, w - 1) - 1 || lo < -ldexp(1.0, w - 1)))
+        w++;
+    FxType t = {(int16_t)w, (int16_t)(w - f), 1, FXQ_TRN, FXO_WRAP};
+    if (w > maxw) {
+        t.i = (int16_t)(t.i + 1);   /* room for rounding up */
+        t.w = (int16_t)maxw;
+        t.q = FXQ_RND_CONV;
+        t.o = FXO_SAT;
+    }
+    return t;
+}
+
+/* Widths for exact typing that keep the emulator's products within 62 bits: constants of
+ * an affine layer get what its input leaves (26..44 bits); a result read by a layer that
+ * multiplies it gets 36 bits, else 60. */
+static int qconst_width(const Graph *g, const Node *n)
+{
+    if (n->op != OP_AFFINE)
+        return 26;
+    int w = 60 - g->t[n->in[0]].type.w;
+    return w < 26 ? 26 : w > 44 ? 44 : w;
+}
+
+static int qresult_width(const Graph *g, const Node *n)
+{
+    for (size_t k = 0; k < g->nn; k++) {
+        const Node *r = &g->n[k];
+        if (r->dead)
+            continue;
+        for (int j = 0; j < r->nin; j++)
+            if (r->in[j] == n->out && r->op != OP_CLIP && r->op != OP_RELU && r->op != OP_RESHAPE)
+                return 36;
+    }
+    return 60;
+}
+
 int pass_precision(Graph *g, Diag *d, const Config *c)
 {
     bool is_auto;
@@ -155,11 +264,16 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             wmode = config_str(c, NULL, "WeightQuant", "exact");
         n->weights_hls4ml = !strcmp(wmode, "hls4ml");
         /* constants first: the accumulator and result may depend on them */
+        /* a quantized model's layer with no precision configured computes exactly */
+        bool qexact = n->quantized && !precision_configured(c, n) &&
+                      (n->op == OP_DENSE || n->op == OP_AFFINE || n->op == OP_CONV1D || n->op == OP_CONV2D);
         if (vars & ETN_V_WEIGHT) {
             if (get(c, d, n, "weight", &t, &is_auto) < 0)
                 return -1;
             if (is_auto)
                 return no_auto(d, g, n, "weight");
+            if (qexact && n->in[1] >= 0)
+                t = exact_const_type(&g->t[n->in[1]], qconst_width(g, n));
             if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
                 n->alpha_t = t;   /* alpha / slope type */
             } else if (n->in[1] >= 0) {
@@ -171,6 +285,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 return -1;
             if (is_auto)
                 return no_auto(d, g, n, "bias");
+            if (qexact && n->in[2] >= 0)
+                t = exact_const_type(&g->t[n->in[2]], qconst_width(g, n) - 8);   /* room to align with the product */
             if (n->op == OP_HARDSIGMOID)
                 n->beta_t = t;    /* shift type */
             else if (n->in[2] >= 0)
@@ -247,6 +363,10 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             out->type = g->t[n->in[0]].type;   /* a reshape or transpose moves bits without changing them */
         } else if (out->type_pinned) {
             /* a quantizer in the model file fixed this type */
+        } else if (n->quantized && !precision_configured(c, n) && (n->op == OP_AFFINE || n->op == OP_ADD)) {
+            out->type = exact_result_type(g, n, qresult_width(g, n));
+        } else if (n->quantized && !precision_configured(c, n) && n->op == OP_RELU) {
+            out->type = g->t[n->in[0]].type;   /* exact */
         } else {
             if (exact)
                 is_auto = true;
