@@ -727,7 +727,7 @@ static int build_gather(Rtl *r, RtlModule *m, const Node *nd)
     return 0;
 }
 
-/* SUB, MUL, AVERAGE, MAXIMUM, MINIMUM of two tensors (ADD: build_add). */
+/* ADD, SUB, MUL, AVERAGE, MAXIMUM, MINIMUM of two tensors. */
 static int build_merge(Rtl *r, RtlModule *m, const Node *nd)
 {
     const Graph *g = r->g;
@@ -740,6 +740,7 @@ static int build_merge(Rtl *r, RtlModule *m, const Node *nd)
     for (long e = 0; e < n; e++) {
         int a = node_in(m, 0, e, x->type), b = node_in(m, 1, e, y->type), o;
         switch (nd->op) {
+        case OP_ADD: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 0, 0), f, res); break;
         case OP_SUB: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 1, 0), f, res); break;
         case OP_AVERAGE: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 0, 0), f + 1, res); break;
         case OP_MUL: {
@@ -770,6 +771,8 @@ static int build_merge(Rtl *r, RtlModule *m, const Node *nd)
         }
         m->out[e] = o;
     }
+    if (nd->op == OP_ADD || nd->op == OP_SUB || nd->op == OP_AVERAGE)
+        m->adders_naive = n;
     return 0;
 }
 
@@ -1112,24 +1115,6 @@ static int build_elementwise(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
     return 0;
 }
 
-static int build_add(Rtl *r, RtlModule *m, const Node *nd)
-{
-    const Graph *g = r->g;
-    const Tensor *x = &g->t[nd->in[0]], *y = &g->t[nd->in[1]];
-    FxType res = g->t[nd->out].type;
-    int f1 = fx_frac(x->type), f2 = fx_frac(y->type), f = f1 > f2 ? f1 : f2;
-    long n = ir_numel(x);
-    m->nout = n;
-    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
-    for (long e = 0; e < n; e++) {
-        int a = node_in(m, 0, e, x->type), b = node_in(m, 1, e, y->type);
-        int s = node_add(m, a, f - f1, b, f - f2, 0, 0);
-        m->out[e] = node_cast(m, s, f, res);
-    }
-    m->adders_naive = (long)n;
-    return 0;
-}
-
 /* ---- scheduling ------------------------------------------------------------ */
 
 static double node_delay(const RtlModule *m, const RtlNode *n)
@@ -1430,7 +1415,6 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         switch (nd->op) {
         case OP_DENSE: rc = build_dense(r, m, d, nd, relu); break;
         case OP_AFFINE: rc = build_affine(r, m, nd); break;
-        case OP_ADD: rc = build_add(r, m, nd); break;
         case OP_CONV1D:
         case OP_CONV2D: rc = build_conv(r, m, nd); break;
         case OP_MAXPOOL1D:
@@ -1441,6 +1425,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         case OP_UPSAMPLE:
         case OP_TRANSPOSE:
         case OP_CONCAT: rc = build_gather(r, m, nd); break;
+        case OP_ADD:
         case OP_SUB:
         case OP_MUL:
         case OP_AVERAGE:
