@@ -935,6 +935,94 @@ static int import_pool(Importer *im, const Onnx__NodeProto *n, const char *op, c
     return 0;
 }
 
+static void attr_str(const Onnx__NodeProto *n, const char *name, const char *def, char *out, size_t len)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    if (a && a->has_s)
+        snprintf(out, len, "%.*s", (int)a->s.len, (const char *)a->s.data);
+    else
+        snprintf(out, len, "%s", def);
+}
+
+/* Resize / Upsample, nearest neighbour by whole factors: output pixel o reads
+ * input pixel floor(o / s).  That is ONNX's 'asymmetric' + 'floor', and also
+ * 'half_pixel' + either rounding preference, for integer s. */
+static int import_upsample(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    int x;
+    if (spatial_input(im, n, &x) < 0)
+        return -1;
+    int ns = im->g->t[x].rank - 1, full = ns + 2;
+    char mode[32], ctm[32], nm[32];
+    attr_str(n, "mode", "nearest", mode, sizeof mode);
+    attr_str(n, "coordinate_transformation_mode", strcmp(n->op_type, "Upsample") ? "half_pixel" : "asymmetric", ctm,
+             sizeof ctm);
+    attr_str(n, "nearest_mode", strcmp(n->op_type, "Upsample") ? "round_prefer_floor" : "floor", nm, sizeof nm);
+    if (strcmp(mode, "nearest"))
+        return NODE_ERR(im, "expected mode 'nearest', got '%s'", mode);
+    int asym = !strcmp(ctm, "asymmetric"), half = !strcmp(ctm, "half_pixel") || !strcmp(ctm, "pytorch_half_pixel");
+    if (!(asym && !strcmp(nm, "floor")) && !(half && strncmp(nm, "round_prefer", 12) == 0))
+        return NODE_ERR(im, "expected coordinate_transformation_mode 'asymmetric' with nearest_mode 'floor', or "
+                            "'half_pixel' with round_prefer_floor/ceil, got '%s' with '%s'", ctm, nm);
+    double scale[MAX_FULL_RANK];
+    int have = 0;
+    const Onnx__AttributeProto *as = attr(n, "scales");
+    if (as && (int)as->n_floats == full) {
+        for (int k = 0; k < full; k++)
+            scale[k] = as->floats[k];
+        have = 1;
+    }
+    /* scales: input 1 (Upsample, Resize-10) or 2 (Resize-11+); sizes: input 3 */
+    int si = !strcmp(n->op_type, "Upsample") || im->opset < 11 ? 1 : 2;
+    for (int slot = si; !have && slot <= 3; slot += 1) {
+        int c;
+        if (slot == 1 && si == 2)
+            continue;
+        if (input_id(im, n, (size_t)slot, 1, &c) < 0)
+            return -1;
+        if (c < 0 || ir_const_numel(&im->g->t[c]) == 0)
+            continue;
+        if (!is_const(im, c) || ir_const_numel(&im->g->t[c]) != full)
+            return NODE_ERR(im, "expected constant %s of %d values, got another input", slot == 3 ? "sizes" : "scales",
+                            full);
+        const Tensor *tc = &im->g->t[c];
+        const Tensor *tx = &im->g->t[x];
+        for (int k = 0; k < full; k++) {
+            double in = k == 0 ? 1 : k == 1 ? tx->dims[ns] : tx->dims[k - 2];
+            scale[k] = slot == 3 ? tc->data[k] / in : tc->data[k];
+        }
+        have = 1;
+    }
+    if (!have)
+        return NODE_ERR(im, "expected scales or sizes, got neither");
+    if (scale[0] != 1 || scale[1] != 1)
+        return NODE_ERR(im, "expected scale 1 on the batch and channel axes, got %g and %g", scale[0], scale[1]);
+    const Tensor *tx = &im->g->t[x];
+    int dims[IR_MAX_RANK];
+    Node tmp;
+    memset(&tmp, 0, sizeof tmp);
+    for (int a = 0; a < ns; a++) {
+        double s = scale[2 + a];
+        if (s < 1 || s > 64 || s != (double)(int)s)
+            return NODE_ERR(im, "expected whole upsampling factors from 1 to 64, got %g", s);
+        tmp.stride[ns == 1 ? 1 : a] = (int)s;
+        dims[a] = tx->dims[a] * (int)s;
+    }
+    for (int d = 0; d < 2; d++) {
+        if (!tmp.stride[d])
+            tmp.stride[d] = 1;
+        tmp.kernel[d] = tmp.dilation[d] = 1;
+    }
+    dims[ns] = tx->dims[ns];
+    int in[1] = {x};
+    int id = new_data_node(im, OP_UPSAMPLE, lname, in, 1, n->output[0], tx->rank, dims);
+    memcpy(im->g->n[id].stride, tmp.stride, sizeof tmp.stride);
+    memcpy(im->g->n[id].kernel, tmp.kernel, sizeof tmp.kernel);
+    memcpy(im->g->n[id].dilation, tmp.dilation, sizeof tmp.dilation);
+    im->alias[im->nalias - 1].cl = 1;
+    return 0;
+}
+
 static int import_pad(Importer *im, const Onnx__NodeProto *n, const char *lname)
 {
     int x;
@@ -1151,6 +1239,8 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         return import_pool(im, n, op, lname);
     if (strcmp(op, "Pad") == 0)
         return import_pad(im, n, lname);
+    if (strcmp(op, "Resize") == 0 || strcmp(op, "Upsample") == 0)
+        return import_upsample(im, n, lname);
     if (strcmp(op, "Concat") == 0)
         return import_concat(im, n, lname);
     if (strcmp(op, "Max") == 0 || strcmp(op, "Min") == 0 || strcmp(op, "Mean") == 0)
