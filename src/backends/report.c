@@ -60,7 +60,7 @@ cJSON *report_json(const Rtl *r, const char *source_json)
         cJSON_AddStringToObject(l, "name", n->name);
         cJSON_AddStringToObject(l, "op", op_names[n->op]);
         cJSON_AddStringToObject(l, "module", m->name);
-        if (n->op == OP_DENSE && n->fused_relu >= 0)
+        if (n->fused_relu >= 0)
             cJSON_AddStringToObject(l, "fused", g->n[n->fused_relu].name);
         cJSON_AddItemToObject(l, "input_shape", shape_json(&g->t[n->in[0]]));
         cJSON_AddItemToObject(l, "output_shape", shape_json(&g->t[m->out_tensor]));
@@ -134,7 +134,8 @@ int report_write(const Rtl *r, Diag *d, const char *dir, const char *source_json
         char ad[32];
         snprintf(ad, sizeof ad, "%ld/%ld", m->adders, m->adders_naive);
         buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4d %8.0f %8.0f %4ld %9s\n", n->name,
-                   n->op == OP_DENSE && n->fused_relu >= 0 ? "dense+relu" : op_names[n->op], sh, s1, s2, m->latency, m->lut,
+                   n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu", sh, s1, s2,
+                   m->latency, m->lut,
                    m->ff, m->dsp, ad);
         lut += m->lut;
         ff += m->ff;

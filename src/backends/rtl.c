@@ -590,7 +590,7 @@ static int build_dense(Rtl *r, RtlModule *m, Diag *d, const Node *nd, const Node
 }
 
 /* Conv: every output pixel a dense output over its window (padding adds no term). */
-static int build_conv(Rtl *r, RtlModule *m, const Node *nd)
+static int build_conv(Rtl *r, RtlModule *m, const Node *nd, const Node *relu)
 {
     const Graph *g = r->g;
     int ih, iw, cin, oh, ow, cout;
@@ -605,7 +605,7 @@ static int build_conv(Rtl *r, RtlModule *m, const Node *nd)
     for (long q = 0; q < npix * taps; q++)
         for (int c = 0; c < cin; c++)
             gather[q * cin + c] = tab[q] < 0 ? -1 : (int32_t)((long)tab[q] * cin + c);
-    return build_dense_rows(r, m, nd, NULL, wc, nin, cout, npix, gather);
+    return build_dense_rows(r, m, nd, relu, wc, nin, cout, npix, gather);
 }
 
 /* Max pooling: a tree of comparisons, cast to the accumulator, then to the result.
@@ -1389,7 +1389,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
     for (size_t k = 0; k < g->nn; k++)
         fused_into[k] = -1;
     for (size_t k = 0; k < g->nn; k++)
-        if (!g->n[k].dead && g->n[k].op == OP_DENSE && g->n[k].fused_relu >= 0)
+        if (!g->n[k].dead && g->n[k].fused_relu >= 0)
             fused_into[g->n[k].fused_relu] = (int)k;
     for (size_t k = 0; k < g->nn; k++) {
         const Node *nd = &g->n[k];
@@ -1407,7 +1407,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         m->in_tensor[0] = nd->in[0];
         m->in_tensor[1] = m->ports == 2 ? nd->in[1] : -1;
         m->out_tensor = nd->out;
-        const Node *relu = nd->op == OP_DENSE && nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
+        const Node *relu = nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
         if (relu)
             m->out_tensor = relu->out;
         m->name = arena_printf(&r->arena, "%s_%s", g->name, nd->name);
@@ -1416,7 +1416,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         case OP_DENSE: rc = build_dense(r, m, d, nd, relu); break;
         case OP_AFFINE: rc = build_affine(r, m, nd); break;
         case OP_CONV1D:
-        case OP_CONV2D: rc = build_conv(r, m, nd); break;
+        case OP_CONV2D: rc = build_conv(r, m, nd, relu); break;
         case OP_MAXPOOL1D:
         case OP_MAXPOOL2D:
         case OP_AVGPOOL1D:

@@ -350,7 +350,7 @@ void ir_dump(const Graph *g, Buf *out)
             fx_format(n->accum, ty, sizeof ty);
             buf_printf(out, " accum=%s", ty);
         }
-        if (n->op == OP_DENSE && n->fused_relu >= 0)
+        if (n->fused_relu >= 0)
             buf_printf(out, " fused_relu=#%d", n->fused_relu);
         if (n->op == OP_LEAKYRELU)
             buf_printf(out, " alpha=%.17g", n->alpha);
