@@ -56,6 +56,22 @@ static RtlNode blank(RtlOp op)
     return n;
 }
 
+/* A table lookup of node a in table `rom`, giving values of type out; k, k2
+ * as RtlNode (address range, or the hls4ml index parameters). */
+static int node_rom(RtlModule *m, int a, int rom, int64_t k, int64_t k2, FxType out)
+{
+    RtlNode t = blank(RN_ROM);
+    t.a = a;
+    t.rom = rom;
+    t.k = k;
+    t.k2 = k2;
+    t.w = out.w;
+    t.sign = out.sign;
+    t.lo = (double)fx_type_min(out);
+    t.hi = (double)fx_type_max(out);
+    return add_node(m, t);
+}
+
 static int node_const(RtlModule *m, int64_t v)
 {
     RtlNode n = blank(RN_CONST);
@@ -870,17 +886,10 @@ static int build_unary_table(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
     m->nout = n;
     m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
     for (long e = 0; e < n; e++) {
-        RtlNode t = blank(RN_ROM);
-        t.a = node_in(m, 0, e, x->type);
-        t.rom = rom;
-        t.k = a.mode == TABLES_HLS4ML ? fx_frac(x->type) : lo;
-        t.k2 = a.mode == TABLES_HLS4ML ? a.lgt : hi;
-        t.sa = a.lgs;
-        t.w = res.w;
-        t.sign = res.sign;
-        t.lo = (double)fx_type_min(res);
-        t.hi = (double)fx_type_max(res);
-        m->out[e] = add_node(m, t);
+        int t = node_rom(m, node_in(m, 0, e, x->type), rom, a.mode == TABLES_HLS4ML ? fx_frac(x->type) : lo,
+                         a.mode == TABLES_HLS4ML ? a.lgt : hi, res);
+        m->n[t].sa = a.lgs;   /* hls4ml index: log2 of the sampled span */
+        m->out[e] = t;
     }
     return 0;
 }
@@ -938,16 +947,7 @@ static int build_softmax(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
         int dn = node_cast(m, diff, p->fn, norm);               /* wraps to inp_norm_t */
         int idx = node_shr(m, dn, p->wn - p->ne);                /* top bits */
         m->n[idx].sign = 0;
-        RtlNode ro = blank(RN_ROM);
-        ro.a = idx;
-        ro.rom = rom_e;
-        ro.k = 0;
-        ro.k2 = sa.exp_size - 1;
-        ro.w = acc.w;
-        ro.sign = acc.sign;
-        ro.lo = (double)fx_type_min(acc);
-        ro.hi = (double)fx_type_max(acc);
-        e[i] = add_node(m, ro);
+        e[i] = node_rom(m, idx, rom_e, 0, sa.exp_size - 1, acc);
     }
     /* hls4ml's pairwise sum, cast after every addition */
     FxType acc_int = acc;
@@ -1010,16 +1010,7 @@ static int build_softmax(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
     int iv = node_shr(m, s, p->wi - p->nv);
     m->n[iv].sign = 0;
     m->n[iv].w = p->nv;
-    RtlNode ro = blank(RN_ROM);
-    ro.a = iv;
-    ro.rom = rom_v;
-    ro.k = 0;
-    ro.k2 = sa.inv_size - 1;
-    ro.w = inv_t.w;
-    ro.sign = inv_t.sign;
-    ro.lo = (double)fx_type_min(inv_t);
-    ro.hi = (double)fx_type_max(inv_t);
-    int inv = add_node(m, ro);
+    int inv = node_rom(m, iv, rom_v, 0, sa.inv_size - 1, inv_t);
     m->nout = n;
     m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
     for (long i = 0; i < n; i++) {

@@ -268,15 +268,8 @@ static int fold_binary(Importer *im, const char *opname, int a, int b, const cha
         n *= dims[k];
     double *v = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
     for (long e = 0; e < n; e++) {
-        long rem = e, ia = 0, ib = 0, sa = 1, sb = 1;
-        for (int k = rank - 1; k >= 0; k--) {
-            long c = rem % dims[k];
-            rem /= dims[k];
-            ia += (da[k] == 1 ? 0 : c) * sa;
-            ib += (db[k] == 1 ? 0 : c) * sb;
-            sa *= da[k];
-            sb *= db[k];
-        }
+        long ia, ib;
+        ir_broadcast_index(e, rank, dims, da, db, &ia, &ib);
         double x = im->g->t[a].data[ia], y = im->g->t[b].data[ib];
         v[e] = strcmp(opname, "Add") == 0   ? x + y
                : strcmp(opname, "Sub") == 0 ? x - y

@@ -433,15 +433,8 @@ static int import_quant(QonnxNode *q, const Onnx__NodeProto *n, const int *in, c
         }
         double *v = arena_array(&q->g->arena, (size_t)(ne ? ne : 1), sizeof(double));
         for (long e = 0; e < ne; e++) {
-            long rem = e, ix = 0, is = 0, sx = 1, ss = 1;
-            for (int k = rank - 1; k >= 0; k--) {
-                long c = rem % dims[k];
-                rem /= dims[k];
-                ix += (dx[k] == 1 ? 0 : c) * sx;
-                is += (ds[k] == 1 ? 0 : c) * ss;
-                sx *= dx[k];
-                ss *= ds[k];
-            }
+            long ix, is;
+            ir_broadcast_index(e, rank, dims, dx, ds, &ix, &is);
             float f = (float)tx->data[ix] / (float)ts->data[is];
             f = f + (float)zp;
             double y;

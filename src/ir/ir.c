@@ -300,6 +300,21 @@ void ir_conv_dense_weights(const Graph *g, const Node *n, int64_t *codes, double
             }
 }
 
+void ir_broadcast_index(long e, int rank, const int *dims, const int *da, const int *db, long *ia, long *ib)
+{
+    long rem = e, a = 0, b = 0, sa = 1, sb = 1;
+    for (int k = rank - 1; k >= 0; k--) {
+        long c = rem % dims[k];
+        rem /= dims[k];
+        a += (da[k] == 1 ? 0 : c) * sa;
+        b += (db[k] == 1 ? 0 : c) * sb;
+        sa *= da[k];
+        sb *= db[k];
+    }
+    *ia = a;
+    *ib = b;
+}
+
 void ir_shape_str(const Tensor *t, char *out, size_t n)
 {
     size_t len = 0;

@@ -93,6 +93,9 @@ bool ir_is_output(const Graph *g, int tensor);
 void ir_replace_uses(Graph *g, int from, int to);          /* rewire readers and outputs */
 void ir_compact(Graph *g);                                  /* drop dead nodes */
 void ir_shape_str(const Tensor *t, char *out, size_t n);
+/* numpy broadcasting of two operands of shapes da, db (rank dims each, 1 where
+ * broadcast) to dims: the operands' element indices for result element e. */
+void ir_broadcast_index(long e, int rank, const int *dims, const int *da, const int *db, long *ia, long *ib);
 
 /* Windowed ops: is op one of them, and the geometry of node n's input and output
  * as (H, W, C) with H = 1 for 1-D tensors. */

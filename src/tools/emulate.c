@@ -155,17 +155,24 @@ static int build_dense(Plan *p, Kernel *k, Diag *d, const Node *n)
     return build_dense_w(p, k, d, n, w->codes, w->data, w->const_dims[0], w->const_dims[1]);
 }
 
-static int build_conv(Plan *p, Kernel *k, Diag *d, const Node *n, int id)
+/* Windowed layers (conv, pooling): channels, output pixels and each pixel's input taps. */
+static void build_window(Plan *p, Kernel *k, const Node *n, int *oc)
 {
-    const Graph *g = p->g;
-    int ih, iw, ic, oh, ow, oc;
-    ir_hwc(&g->t[n->in[0]], &ih, &iw, &ic);
+    int ih, iw, ic, oh, ow;
+    ir_hwc(&p->g->t[n->in[0]], &ih, &iw, &ic);
     k->cin = ic;
-    ir_hwc(&g->t[n->out], &oh, &ow, &oc);
+    ir_hwc(&p->g->t[n->out], &oh, &ow, oc);
     k->npix = (long)oh * ow;
     k->taps = (long)n->kernel[0] * n->kernel[1];
     k->tab = arena_array(&p->arena, (size_t)(k->npix * k->taps), sizeof(int32_t));
-    ir_window_taps(g, n, k->tab);
+    ir_window_taps(p->g, n, k->tab);
+}
+
+static int build_conv(Plan *p, Kernel *k, Diag *d, const Node *n, int id)
+{
+    const Graph *g = p->g;
+    int oc;
+    build_window(p, k, n, &oc);
     long nin = k->taps * k->cin;
     int64_t *wc = arena_array(&p->arena, (size_t)(nin * oc), sizeof(int64_t));
     double *wd = arena_array(&p->arena, (size_t)(nin * oc), sizeof(double));
@@ -205,14 +212,8 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL1D:
     case OP_AVGPOOL2D: {
-        int ih, iw, ic, oh, ow, oc;
-        ir_hwc(&g->t[n->in[0]], &ih, &iw, &ic);
-        k->cin = ic;
-        ir_hwc(&g->t[n->out], &oh, &ow, &oc);
-        k->npix = (long)oh * ow;
-        k->taps = (long)n->kernel[0] * n->kernel[1];
-        k->tab = arena_array(&p->arena, (size_t)(k->npix * k->taps), sizeof(int32_t));
-        ir_window_taps(g, n, k->tab);
+        int oc;
+        build_window(p, k, n, &oc);
         k->acc = n->accum;
         k->alpha = n->count_pad;
         int f = fx_frac(k->tin) > fx_frac(k->acc) ? fx_frac(k->tin) : fx_frac(k->acc);
