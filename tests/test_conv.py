@@ -226,16 +226,20 @@ HLS_CASES = ["fixed<16,6>", "fixed<8,3>",
 
 
 @pytest.mark.parametrize("precision", HLS_CASES, ids=["16_6", "8_3", "rnd_sat"])
-@pytest.mark.parametrize("name", ["KERAS_conv1d_small", "KERAS_conv2d_model"])
+@pytest.mark.parametrize("name", ["KERAS_conv1d_small", "KERAS_conv2d_model",
+                                  pytest.param("jetTagger_Conv2D_Small", marks=pytest.mark.slow),
+                                  pytest.param("jetTagger_Conv2D_Small_NoBatchNorm", marks=pytest.mark.slow)])
 def test_keras_equals_hls4ml_csim(name, precision, tmp_path):
-    """hls4ml 1.3, io_parallel, latency, explicit types: 10,000 inputs bit for bit."""
+    """hls4ml 1.3, io_parallel, latency, explicit types: 10,000 inputs bit for bit.  The jet taggers
+    (25x25x1, 'same' padding with strides 3 and 2, BatchNormalization before each Conv2D, which hls4ml
+    keeps as a separate layer, as etchnn does) take hls4ml about 15 s each to build."""
     import sys
     pytest.importorskip("hls4ml")
     pytest.importorskip("keras")
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "ref"))
     from hls4ml_keras_predict import hls4ml_keras_predict
     j, w = keras_files(name)
-    width = {"KERAS_conv1d_small": 40, "KERAS_conv2d_model": 64}[name]
+    width = {"KERAS_conv1d_small": 40, "KERAS_conv2d_model": 64}.get(name, 625)
     x = keras_inputs(width, 5)
     ref = hls4ml_keras_predict(str(j), str(w), precision, x)
     if isinstance(precision, str):
@@ -267,7 +271,8 @@ def test_rtl_verify_keras_conv1d(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["KERAS_conv2d_model", "jetTagger_Conv2D_Small_NoBatchNorm"])
+@pytest.mark.parametrize("name", ["KERAS_conv2d_model", "jetTagger_Conv2D_Small",
+                                  "jetTagger_Conv2D_Small_NoBatchNorm"])
 def test_rtl_verify_keras(name, tmp_path):
     j, _ = keras_files(name)
     _verify(j, tmp_path, "--precision", "fixed<8,3>")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import glob
 import hashlib
 import importlib.metadata
@@ -58,10 +59,19 @@ def _build(json_path, weights_path, prj, types, tabs, log):
         import hls4ml
 
         R = types['result'].hls4ml_str()
-        cfg = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision=R, backend='Vivado')
+        # hls4ml's Keras 3 reader has no BatchNormalization handler; its default fallback (da4ml) fails
+        # on a Keras layer, so use only the Keras 2 handlers as fallback (config and conversion alike).
+        parse = hls4ml.converters.parse_keras_v3_model
+        hls4ml.converters.parse_keras_v3_model = functools.partial(parse, allow_da_fallback=False)
+        try:
+            cfg = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision=R,
+                                                       backend='Vivado')
+        finally:
+            hls4ml.converters.parse_keras_v3_model = parse
         cfg = apply_types(cfg, types, tabs)
         hm = hls4ml.converters.convert_from_keras_model(model, output_dir=prj, project_name='myproject',
-                                                        io_type='io_parallel', backend='Vivado', hls_config=cfg)
+                                                        io_type='io_parallel', backend='Vivado', hls_config=cfg,
+                                                        allow_da_fallback=False)
         layers = _describe_and_verify(hm, types, tabs)
         hm.compile()
     libs = sorted(glob.glob(os.path.join(prj, 'firmware', 'myproject-*.so')), key=os.path.getmtime)
