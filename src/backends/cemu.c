@@ -154,6 +154,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         break;
     }
     case OP_AFFINE:
+    case OP_THRESHOLD:
         for (int j = 1; j < 3; j++)
             if (n->in[j] >= 0) {
                 snprintf(nm, sizeof nm, "n%d_%s", id, j == 1 ? "s" : "t");
@@ -378,6 +379,14 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emitf(e, "}\n");
         break;
     }
+    case OP_THRESHOLD:   /* thresholds in the input's codes (n_s: upper or only, n_t: lower) */
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        if (n->in[2] < 0)
+            emitf(e, "    v%d[e] = v%d[e] >= n%d_s[e] ? 1 : -1;\n", n->out, n->in[0], id);
+        else
+            emitf(e, "    v%d[e] = v%d[e] > n%d_s[e] ? 1 : v%d[e] <= n%d_t[e] ? -1 : 0;\n", n->out, n->in[0], id, n->in[0],
+                  id);
+        break;
     case OP_ADD: {
         int f2 = fx_frac(g->t[n->in[1]].type), f = fin > f2 ? fin : f2;
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);

@@ -1097,6 +1097,33 @@ static int build_elementwise(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
             y = add_node(m, s);
             break;
         }
+        case OP_THRESHOLD: {
+            /* binary: x < t ? -1 : 1;  ternary: x <= lo ? -1 : x > hi ? 1 : 0 (hi checked first, as hls4ml: when
+             * wrapped thresholds give hi < lo, every x <= hi is 1 and the rest -1) */
+            const int64_t *hi = g->t[nd->in[1]].codes, *lo = nd->in[2] >= 0 ? g->t[nd->in[2]].codes : NULL;
+            int64_t cmin = fx_type_min(x->type), cmax = fx_type_max(x->type);
+            RtlNode s = blank(RN_CLIP);
+            s.a = xi;
+            s.c = node_const(m, -1);
+            s.sb = node_const(m, 1);
+            if (!lo || hi[e] < lo[e]) {
+                s.k = hi[e] + (lo ? 1 : 0);     /* x < k: -1 (binary x >= t is 1; ternary x > hi is 1) */
+                s.k2 = cmax;
+                s.b = s.sb;
+            } else {
+                s.k = lo[e] + 1;
+                s.k2 = hi[e];
+                s.b = node_const(m, 0);
+            }
+            s.k = s.k < cmin ? cmin : s.k > cmax + 1 ? cmax + 1 : s.k;
+            s.k2 = s.k2 < cmin - 1 ? cmin - 1 : s.k2 > cmax ? cmax : s.k2;
+            s.w = res.w;
+            s.sign = res.sign;
+            s.lo = -1;
+            s.hi = 1;
+            y = add_node(m, s);
+            break;
+        }
         default:
             return diag_error(d, "%s: node '%s' (%s): the Verilog back end does not support %s yet", g->file, nd->name,
                               nd->src_op, op_names[nd->op]);

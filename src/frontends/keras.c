@@ -32,6 +32,7 @@ typedef struct {
     int rank;
     int dims[IR_MAX_RANK];
     double *data;               /* arena */
+    int f32;                    /* stored as float32 (or narrower): derived values are computed in float, as Keras does */
 } Weight;
 
 /* A model's weights in a Keras 3 file: layers/<class_snake>[_k]/vars/<i>. */
@@ -372,6 +373,7 @@ static int h5_read_weight(Importer *im, hid_t loc, const char *path, const char 
     }
     w->rank = rank;
     w->name = wname;
+    w->f32 = cl == H5T_FLOAT && H5Tget_size(t) <= 4;
     w->data = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
     if (n > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, w->data) < 0) {
         WEIGHT_ERR(im, "expected a readable dataset '%s' for %s, got a read error (corrupt file?)", path, wname);
@@ -860,6 +862,62 @@ static int make_input(Importer *im, const char *kname, const cJSON *shape)
     return id;
 }
 
+/* binary_tanh / ternary_tanh after a BatchNormalization, as hls4ml converts the pair
+ * (BatchNormalizationQuantizedTanh): thresholds on the normalization's input,
+ * t = -shift/scale (ternary: t +- 0.5/scale), computed in float32 when the
+ * normalization's constants are float32 values (as hls4ml computes them from
+ * float32 weights).  Binary: y = x >= t ? 1 : -1; ternary: x > t_hi ? 1 :
+ * x <= t_lo ? -1 : 0; the precision pass floors t to x's LSB. */
+static int bn_threshold(Importer *im, const char *lname, const char *act, int x)
+{
+    Graph *g = im->g;
+    int levels = act[0] == 'b' ? 2 : 3;
+    int p = g->t[x].producer;
+    const Node *bn = p >= 0 ? &g->n[p] : NULL;
+    if (!bn || bn->op != OP_AFFINE || strcmp(bn->src_op, "BatchNormalization") || bn->in[1] < 0 || bn->in[2] < 0 ||
+        ir_consumers(g, x, NULL) != 0 || ir_is_output(g, x))
+        return LAYER_ERR(im, "expected %s right after a BatchNormalization that nothing else reads (hls4ml merges the "
+                             "two into thresholds), got it after %s", act, bn ? bn->src_op : "the model input");
+    const Tensor *ts = &g->t[bn->in[1]], *tb = &g->t[bn->in[2]];
+    long n = ir_const_numel(ts);
+    int f32 = 1;
+    for (long k = 0; k < n; k++)
+        f32 &= (double)(float)ts->data[k] == ts->data[k] && (double)(float)tb->data[k] == tb->data[k];
+    double *hi = arena_array(&g->arena, (size_t)n, sizeof(double)), *lo = arena_array(&g->arena, (size_t)n, sizeof(double));
+    for (long k = 0; k < n; k++) {
+        double sv = ts->data[k], bv = tb->data[k];
+        if (!(sv > 0))
+            return LAYER_ERR(im, "expected the BatchNormalization before %s to have a positive scale gamma/sqrt(var+eps), "
+                                 "got %g at element %ld (hls4ml's threshold form x >= -shift/scale would invert it)",
+                             act, sv, k);
+        if (f32) {
+            float s = (float)sv, t = -(float)bv / s;
+            hi[k] = levels == 2 ? t : 0.5f / s + t;
+            lo[k] = -0.5f / s + t;
+        } else {
+            double t = -bv / sv;
+            hi[k] = levels == 2 ? t : 0.5 / sv + t;
+            lo[k] = -0.5 / sv + t;
+        }
+    }
+    int rank = ts->const_rank, dims[IR_MAX_RANK], src = bn->in[0];
+    memcpy(dims, ts->const_dims, sizeof dims);
+    g->n[p].dead = true;
+    int in[3] = {src, ir_add_const(g, arena_printf(&g->arena, "%s_threshold", lname), rank, dims, hi), -1};
+    if (levels == 3) {
+        in[2] = ir_add_const(g, arena_printf(&g->arena, "%s_threshold_lo", lname), rank, dims, lo);
+    }
+    memcpy(dims, g->t[src].dims, sizeof dims);
+    int out = new_node(im, OP_THRESHOLD, lname, in, 3, g->t[src].rank, dims);
+    Node *nd = &g->n[g->nn - 1];
+    nd->levels = levels;
+    nd->quantized = true;
+    FxType t2 = {2, 2, 1, FXQ_TRN, FXO_WRAP};
+    g->t[out].type = t2;
+    g->t[out].type_pinned = true;
+    return out;
+}
+
 /* An activation by Keras name applied to x; returns the result tensor (x for linear). */
 static int add_activation(Importer *im, const char *lname, const char *act, int x)
 {
@@ -892,13 +950,16 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
         im->g->n[im->g->nn - 1].beta = 6.0;
         return out;
     }
-    if (!strcmp(act, "leaky_relu")) {
-        int out = new_node(im, OP_LEAKYRELU, lname, in, 1, rank, dims);
-        im->g->n[im->g->nn - 1].alpha = 0.2;
+    if (!strcmp(act, "relu1")) {   /* the binary-network activation min(max(x, 0), 1) */
+        int out = new_node(im, OP_CLIP, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].alpha = 0.0;
+        im->g->n[im->g->nn - 1].beta = 1.0;
         return out;
     }
+    if (!strcmp(act, "binary_tanh") || !strcmp(act, "ternary_tanh"))
+        return bn_threshold(im, lname, act, x);
     LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, softmax, hard_sigmoid, relu6, leaky_relu, "
-                  "got '%s'", act);
+                  "relu1, binary_tanh, ternary_tanh, got '%s'", act);
     return -1;
 }
 
@@ -993,7 +1054,26 @@ static int import_dense(Importer *im, const Container *ct, const char *lpath, co
     int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), 2, wd, w[0].data), -1};
     if (use_bias)
         in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &units, w[1].data);
-    if (quant) {
+    if (quant >= 2) {
+        /* BinaryDense / TernaryDense: hls4ml's quantizers, weights (and bias) +-1, or -1/0/1 */
+        double H = jnum(cfg, "H", 1.0);
+        if (H != 1.0)
+            return LAYER_ERR(im, "expected H = 1, got %g (hls4ml converts the weights to +-1 whatever H is; not "
+                                 "supported)", H);
+        for (int j = 1; j < 3; j++)
+            if (in[j] >= 0) {
+                Tensor *c = &im->g->t[in[j]];
+                long n = ir_const_numel(c);
+                for (long k = 0; k < n; k++) {
+                    double v = c->data[k];
+                    c->data[k] = quant == 2 ? (v >= 0 ? 1.0 : -1.0) : v > 0.5 ? 1.0 : v <= -0.5 ? -1.0 : 0.0;
+                }
+                FxType t2 = {2, 2, 1, FXQ_TRN, FXO_WRAP};
+                c->type = t2;
+                c->type_pinned = true;
+            }
+    }
+    if (quant == 1) {
         Quantizer q;
         int r = qz_parse(im, jget(cfg, "kernel_quantizer"), "kernel_quantizer", &q);
         if (r < 0)
@@ -1013,14 +1093,27 @@ static int import_dense(Importer *im, const Container *ct, const char *lpath, co
     memcpy(dims, tx->dims, sizeof dims);
     dims[rank - 1] = units;
     int out = new_node(im, OP_DENSE, lname, in, 3, rank, dims);
-    im->g->n[im->g->nn - 1].quantized = quant && im->g->t[in[1]].type_pinned;
+    Node *dn = &im->g->n[im->g->nn - 1];
+    dn->quantized = quant && im->g->t[in[1]].type_pinned;
+    int px = im->g->t[x].producer;
+    if (quant >= 2 && px >= 0 && im->g->n[px].op == OP_THRESHOLD) {
+        /* hls4ml: a binary/ternary dense reading thresholded values sums in int<ceil(log2(n))+2> */
+        int b = 0;
+        while ((1L << b) < nin)
+            b++;
+        FxType ti = {(int16_t)(b + 2), (int16_t)(b + 2), 1, FXQ_TRN, FXO_WRAP};
+        dn->accum = ti;
+        dn->accum_pinned = true;
+        im->g->t[out].type = ti;
+        im->g->t[out].type_pinned = true;
+    }
     const cJSON *act = jget(cfg, "activation");
     const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
     if (jis_null(act) || (an && !strcmp(an, "linear")))
         return out;
     char base[160];
     Quantizer q;
-    int r = quant ? qz_parse(im, act, "activation", &q) : 0;
+    int r = quant == 1 ? qz_parse(im, act, "activation", &q) : 0;
     if (r < 0)
         return -1;
     snprintf(base, sizeof base, "%s_%s", lname, r ? "quant" : an ? an : "act");
@@ -1071,12 +1164,21 @@ static int import_batchnorm(Importer *im, const Container *ct, const char *lpath
         inner *= tx->dims[k];
     double *s = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
     double *t = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    int f32 = 1;
+    for (int k = 0; k < nw; k++)
+        f32 &= w[k].f32;
     for (long e = 0; e < ne; e++) {
         long c = (e / inner) % ch;
         if (var[c] + eps <= 0)
             return WEIGHT_ERR(im, "expected moving_variance + epsilon > 0, got %g at channel %ld", var[c] + eps, c);
-        s[e] = (gamma ? gamma[c] : 1.0) / sqrt(var[c] + eps);
-        t[e] = (beta ? beta[c] : 0.0) - mean[c] * s[e];
+        if (f32) {   /* float32 weights: scale and shift in float, as Keras (and hls4ml) compute them */
+            float sf = (gamma ? (float)gamma[c] : 1.0f) / sqrtf((float)var[c] + (float)eps);
+            s[e] = sf;
+            t[e] = (beta ? (float)beta[c] : 0.0f) - (float)mean[c] * sf;
+        } else {
+            s[e] = (gamma ? gamma[c] : 1.0) / sqrt(var[c] + eps);
+            t[e] = (beta ? beta[c] : 0.0) - mean[c] * s[e];
+        }
     }
     const char *lname = unique_name(im, im->lname);
     int dims[IR_MAX_RANK];
@@ -1565,6 +1667,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     Tensor *tx = &im->g->t[x];
     if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
         out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'Q');
+    } else if (!strcmp(cls, "BinaryDense") || !strcmp(cls, "TernaryDense")) {
+        out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'B' ? 2 : 3);
     } else if (!strcmp(cls, "Activation") || !strcmp(cls, "QActivation")) {
         const cJSON *act = jget(cfg, "activation");
         if (jis_null(act))
@@ -1616,7 +1720,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         out[0] = import_reshape(im, jget(cfg, "target_shape"), x);
     } else {
         return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, "
-                             "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, Sequential, "
+                             "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
+                             "TernaryDense, Sequential, "
                              "Functional, Conv1D, Conv2D, DepthwiseConv2D, QConv1D, QConv2D, MaxPooling1D/2D, "
                              "AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, ZeroPadding1D/2D, "
                              "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "

@@ -371,6 +371,8 @@ void ir_dump(const Graph *g, Buf *out)
             buf_printf(out, " alpha=%.17g", n->alpha);
         if (n->op == OP_HARDSIGMOID || n->op == OP_CLIP)
             buf_printf(out, " alpha=%.17g beta=%.17g", n->alpha, n->beta);
+        if (n->op == OP_THRESHOLD)
+            buf_printf(out, " levels=%d", n->levels);
         if (n->op == OP_SOFTMAX || n->op == OP_CONCAT)
             buf_printf(out, " axis=%d", n->axis);
         if (ir_is_window_op(n->op) || n->op == OP_PAD || n->op == OP_UPSAMPLE) {

@@ -62,6 +62,9 @@ typedef struct {
     int groups;                 /* CONV*: channel groups (cin for depthwise); 0 or 1: dense over all channels */
     bool count_pad;             /* AVGPOOL*: divide by the whole window, not only the pixels inside the image */
     int perm[IR_MAX_RANK];      /* TRANSPOSE: output axis k is input axis perm[k] */
+    int levels;                 /* THRESHOLD: 2: y = x >= in[1] ? 1 : -1;  3: y = x > in[1] ? 1 : x <= in[2] ? -1 : 0
+                                   (hls4ml's BatchNormalization + binary/ternary tanh; thresholds at x's LSB, floored) */
+    bool accum_pinned;          /* DENSE: `accum` was set by the front end (hls4ml's binary/ternary dense after a THRESHOLD) */
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
 } Node;

@@ -296,7 +296,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D;
         bool pool = n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
         bool exact = sums && n->quantized && !precision_configured(c, n);
-        if (sums || pool || n->op == OP_SOFTMAX) {
+        if (sums && n->accum_pinned) {
+            /* the front end fixed it (hls4ml's binary/ternary dense) */
+        } else if (sums || pool || n->op == OP_SOFTMAX) {
             if (exact)
                 is_auto = true;
             else if (get(c, d, n, "accum", &t, &is_auto) < 0)
@@ -353,6 +355,14 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (!mode)
                 mode = config_str(c, NULL, "Tables", n->op == OP_SOFTMAX ? "hls4ml" : "exact");
             n->tables = !strcmp(mode, "hls4ml") ? TABLES_HLS4ML : TABLES_EXACT;
+        }
+        if (n->op == OP_THRESHOLD) {
+            /* thresholds in the input's type, floored to its LSB (as hls4ml computes them), then its overflow mode */
+            FxType tt = g->t[n->in[0]].type;
+            tt.q = FXQ_TRN;
+            for (int j = 1; j < 3; j++)
+                if (n->in[j] >= 0)
+                    type_const(g, &n->in[j], tt, false);
         }
         config_int(c, d, n, "ReuseFactor", 1, &n->reuse);
         n->strategy = config_str(c, n, "Strategy", "Latency");

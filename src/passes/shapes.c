@@ -40,6 +40,7 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
             break;
         }
         case OP_AFFINE:
+        case OP_THRESHOLD:
             for (int j = 1; j < 3; j++)
                 if (n->in[j] >= 0 && ir_const_numel(&g->t[n->in[j]]) != ir_numel(x)) {
                     ir_shape_str(x, s1, sizeof s1);

@@ -301,6 +301,16 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
                                          "whose fractional bits are too far apart");
         }
         break;
+    case OP_THRESHOLD:   /* thresholds in the input's type: sc = upper (or only), sh = lower */
+        k->sc = g->t[n->in[1]].codes;
+        k->scf = g->t[n->in[1]].data;
+        if (n->in[2] >= 0) {
+            k->sh = g->t[n->in[2]].codes;
+            k->shf = g->t[n->in[2]].data;
+        }
+        if (fx_frac(g->t[n->in[1]].type) != fx_frac(k->tin))
+            return plan_err(d, g, n, "internal: thresholds not at the input's LSB");
+        break;
     case OP_CLIP:
         k->alpha = n->alpha;
         k->beta = n->beta;
@@ -636,6 +646,10 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
             y[e] = fx_cast_to(v, f, k->tout);
         }
         break;
+    case OP_THRESHOLD:   /* values +-1 (and 0) in the output's int<2> codes */
+        for (long e = 0; e < k->ny; e++)
+            y[e] = !k->sh ? (x[e] >= k->sc[e] ? 1 : -1) : x[e] > k->sc[e] ? 1 : x[e] <= k->sh[e] ? -1 : 0;
+        break;
     case OP_CLIP:
         for (long e = 0; e < k->ny; e++) {
             double v = fx_to_double(x[e], fin);
@@ -783,6 +797,10 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_CLIP:
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] < k->alpha ? k->alpha : x[e] > k->beta ? k->beta : x[e];
+        break;
+    case OP_THRESHOLD:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = !k->shf ? (x[e] >= k->scf[e] ? 1.0 : -1.0) : x[e] > k->scf[e] ? 1.0 : x[e] <= k->shf[e] ? -1.0 : 0.0;
         break;
     case OP_SIGMOID:
         for (long e = 0; e < k->ny; e++)

@@ -11,7 +11,13 @@ The Keras 2 JSON is rebuilt as a Keras 3 model (keras_ref.keras2_model,
 weights read with h5py), converted with hls4ml.converters.convert_from_keras_model
 (Vivado backend, io_parallel, latency, reuse factor 1), compiled and run
 on float64 inputs.  `precision` and `tables` mean what they mean in
-hls4ml_predict.py.  Compiled projects are cached under
+hls4ml_predict.py.
+
+Models with layers Keras 3 does not have (BinaryDense, TernaryDense,
+binary_tanh, ...) are converted by hls4ml straight from the two files
+(`files=True`: hls4ml's own Keras 2 file reader, config keys KerasJson /
+KerasH5), with every layer named in the configuration; BatchNormalization
+scales get the weight type (hls4ml calls that variable 'scale').  Compiled projects are cached under
 <repo>/build/hls4ml_cache/keras-<hash>/.
 """
 
@@ -40,39 +46,61 @@ from hls4ml_semantics import precision_types, table_settings  # noqa: E402
 CACHE_FORMAT = 1
 
 
-def _key(json_path, weights_path, types, tabs):
+def _key(json_path, weights_path, types, tabs, files=False):
     h = hashlib.sha256()
     for p in (json_path, weights_path):
         with open(p, 'rb') as f:
             h.update(hashlib.sha256(f.read()).digest())
     blob = json.dumps({'format': CACHE_FORMAT, 'hls4ml': importlib.metadata.version('hls4ml'), 'model': h.hexdigest(),
                        'types': {k: str(v) for k, v in sorted(types.items())},
-                       'tables': {k: str(v) for k, v in sorted(tabs.items())}}, sort_keys=True)
+                       'tables': {k: str(v) for k, v in sorted(tabs.items())}, 'files': files}, sort_keys=True)
     return 'keras-' + hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def _build(json_path, weights_path, prj, types, tabs, log):
-    from keras_ref import keras2_model
+def _files_config(json_path, types, tabs):
+    """A name-granularity hls4ml config for every layer of the Keras 2 JSON."""
+    with open(json_path) as f:
+        arch = json.load(f)
+    c = arch['config']
+    names = {}
+    for L in (c if isinstance(c, list) else c['layers']):
+        p = {'weight': 'x', 'bias': 'x', 'accum': 'x'}
+        if L['class_name'] == 'BatchNormalization':
+            p['scale'] = types['weight'].hls4ml_str()
+        names[L['config']['name']] = {'Precision': p}
+    return apply_types({'Model': {}, 'LayerName': names}, types, tabs)
 
-    model = keras2_model(json_path, weights_path)
+
+def _build(json_path, weights_path, prj, types, tabs, log, files=False):
     with contextlib.redirect_stdout(log):
         import hls4ml
 
         R = types['result'].hls4ml_str()
-        # hls4ml's Keras 3 reader has no BatchNormalization handler; its default fallback (da4ml) fails
-        # on a Keras layer, so use only the Keras 2 handlers as fallback (config and conversion alike).
-        parse = hls4ml.converters.parse_keras_v3_model
-        hls4ml.converters.parse_keras_v3_model = functools.partial(parse, allow_da_fallback=False)
-        try:
-            cfg = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision=R,
-                                                       backend='Vivado')
-        finally:
-            hls4ml.converters.parse_keras_v3_model = parse
-        cfg = apply_types(cfg, types, tabs)
-        hm = hls4ml.converters.convert_from_keras_model(model, output_dir=prj, project_name='myproject',
-                                                        io_type='io_parallel', backend='Vivado', hls_config=cfg,
-                                                        allow_da_fallback=False)
-        layers = _describe_and_verify(hm, types, tabs)
+        if files:
+            cfg = _files_config(json_path, types, tabs)
+            hm = hls4ml.converters.keras_v2_to_hls({'KerasJson': json_path, 'KerasH5': weights_path, 'OutputDir': prj,
+                                                    'ProjectName': 'myproject', 'Backend': 'Vivado',
+                                                    'IOType': 'io_parallel', 'HLSConfig': cfg})
+            layers = [{'name': L.name, 'class': L.class_name,
+                       'types': {k: str(v.precision) for k, v in L.types.items()}} for L in hm.get_layers()]
+        else:
+            from keras_ref import keras2_model
+
+            model = keras2_model(json_path, weights_path)
+            # hls4ml's Keras 3 reader has no BatchNormalization handler; its default fallback (da4ml) fails
+            # on a Keras layer, so use only the Keras 2 handlers as fallback (config and conversion alike).
+            parse = hls4ml.converters.parse_keras_v3_model
+            hls4ml.converters.parse_keras_v3_model = functools.partial(parse, allow_da_fallback=False)
+            try:
+                cfg = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision=R,
+                                                           backend='Vivado')
+            finally:
+                hls4ml.converters.parse_keras_v3_model = parse
+            cfg = apply_types(cfg, types, tabs)
+            hm = hls4ml.converters.convert_from_keras_model(model, output_dir=prj, project_name='myproject',
+                                                            io_type='io_parallel', backend='Vivado', hls_config=cfg,
+                                                            allow_da_fallback=False)
+            layers = _describe_and_verify(hm, types, tabs)
         hm.compile()
     libs = sorted(glob.glob(os.path.join(prj, 'firmware', 'myproject-*.so')), key=os.path.getmtime)
     if not libs:
@@ -83,7 +111,7 @@ def _build(json_path, weights_path, prj, types, tabs, log):
     return hm, meta
 
 
-def hls4ml_keras_predict(json_path, weights_path, precision, x, tables=None, workdir=None):
+def hls4ml_keras_predict(json_path, weights_path, precision, x, tables=None, workdir=None, files=False):
     """hls4ml csim outputs (float64, (N, n_out)) for inputs x (N, n_in)."""
     import fcntl
 
@@ -91,7 +119,7 @@ def hls4ml_keras_predict(json_path, weights_path, precision, x, tables=None, wor
     tabs = table_settings(types, tables)
     workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
     os.makedirs(workdir, exist_ok=True)
-    key = _key(json_path, weights_path, types, tabs)
+    key = _key(json_path, weights_path, types, tabs, files)
     prj = os.path.join(workdir, key)
     meta_path = os.path.join(prj, 'etchnn_meta.json')
     with open(os.path.join(workdir, key + '.lock'), 'w') as lockf:
@@ -106,7 +134,7 @@ def hls4ml_keras_predict(json_path, weights_path, precision, x, tables=None, wor
             shutil.rmtree(prj, ignore_errors=True)
             os.makedirs(prj)
             with open(os.path.join(prj, 'etchnn_build.log'), 'w') as log:
-                hm, meta = _build(json_path, weights_path, prj, types, tabs, log)
+                hm, meta = _build(str(json_path), str(weights_path), prj, types, tabs, log, files)
             xx = _prepare_x(x, meta['n_in'])
             y = np.asarray(hm.predict(xx[:64]), dtype=np.float64).reshape(-1, meta['n_out'])
             if not np.array_equal(_run_lib(meta, xx[:64]), y):
@@ -125,9 +153,11 @@ def main(argv=None):
     ap.add_argument('--input', required=True)
     ap.add_argument('--output', required=True)
     ap.add_argument('--tables')
+    ap.add_argument('--files', action='store_true', help="hls4ml's own Keras 2 file reader (custom layer classes)")
     a = ap.parse_args(argv)
     prec = json.loads(a.precision) if a.precision.strip().startswith('{') else a.precision
-    y = hls4ml_keras_predict(a.json, a.weights, prec, np.load(a.input), json.loads(a.tables) if a.tables else None)
+    y = hls4ml_keras_predict(a.json, a.weights, prec, np.load(a.input), json.loads(a.tables) if a.tables else None,
+                             files=a.files)
     np.save(a.output, y)
 
 
