@@ -53,6 +53,9 @@ CASES += [
     # Keras front end: json + h5 at 8 bits, and a QKeras model whose quantizers give every type
     ("keras_3layer-8", "keras/KERAS_3layer.json", ["--precision", P8, "--hls4ml"]),
     ("qkeras_3layer", "qkeras/qkeras_3layer.json", []),
+    # binary / ternary networks: thresholds and +-1 / -1,0,1 weights (hls4ml's types)
+    ("keras_binary-16", "keras/KERAS_3layer_binary_smaller.json", ["--precision", P16, "--hls4ml"]),
+    ("keras_ternary-8", "keras/KERAS_3layer_ternary_small.json", ["--precision", P8, "--hls4ml"]),
 ]
 # Cost (2 cores, -j2): the Verilator build dominates, 5-40 s of CPU per design
 # (16-bit dense_big, jet_tagger and the 12-bit RND_CONV/SAT design are the
