@@ -10,6 +10,7 @@
 #include "api/model.h"
 #include "backends/backends.h"
 #include "backends/rtl.h"
+#include "backends/stream.h"
 #include "backends/testbench.h"
 #include "frontends/frontends.h"
 #include "passes/passes.h"
@@ -36,6 +37,7 @@ EtnModel *etn_model_new(void)
     ir_init(&m->g, "<none>");
     m->clock_mhz = 200;
     m->multipliers = MULT_CSD;
+    m->io = -1;
     return m;
 }
 
@@ -194,6 +196,15 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             diag_error(&m->diag, "--multipliers: expected one of csd, dsp, auto, got '%s'", value);
             return ETN_EUSER;
         }
+    } else if (!strcmp(key, "io")) {
+        if (!strcmp(value, "parallel") || !strcmp(value, "io_parallel"))
+            m->io = 0;
+        else if (!strcmp(value, "stream") || !strcmp(value, "io_stream"))
+            m->io = 1;
+        else {
+            diag_error(&m->diag, "--io: expected one of parallel, stream, got '%s'", value);
+            return ETN_EUSER;
+        }
     } else if (!strcmp(key, "rtl")) {
         m->no_rtl = !strcmp(value, "0");
     } else if (!strcmp(key, "weights_file")) {
@@ -213,7 +224,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
     } else {
         diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weight_quant, weights_file, dump_after, "
-                   "clock_mhz, multipliers, rtl", key);
+                   "clock_mhz, multipliers, io, rtl", key);
         return ETN_EUSER;
     }
     m->compiled = 0;
@@ -450,13 +461,24 @@ int etn_write(EtnModel *m, const char *dir)
     reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
+    int io = m->io;
+    if (io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0)
+        return fail(m);
     /* build everything in memory first: an error leaves no output behind */
     Rtl rtl;
     RtlOptions ro = {m->clock_mhz, (MultMode)m->multipliers};
     int have_rtl = 0;
-    if (!m->no_rtl) {
-        if (rtl_build(&rtl, &m->g, &ro, &m->diag) < 0)
+    Stream *st = NULL;
+    if (!m->no_rtl && io == 1) {
+        if (!(st = stream_build(&m->g, &ro, &m->diag)))
             return fail(m);
+    }
+    if (!m->no_rtl) {
+        /* io_stream: the io_parallel circuit too, for the report's comparison */
+        if (rtl_build(&rtl, &m->g, &ro, &m->diag) < 0) {
+            stream_free(st);
+            return fail(m);
+        }
         have_rtl = 1;
     }
     int rc = ETN_OK;
@@ -474,15 +496,21 @@ int etn_write(EtnModel *m, const char *dir)
         cJSON_AddNumberToObject(src, "clock_mhz", m->clock_mhz);
         cJSON_AddStringToObject(src, "multipliers",
                                 m->multipliers == MULT_DSP ? "dsp" : m->multipliers == MULT_AUTO ? "auto" : "csd");
+        cJSON_AddStringToObject(src, "io", st ? "stream" : "parallel");
         char *text = cJSON_PrintUnformatted(src);
-        if (verilog_write(&rtl, &m->diag, dir) < 0 || testbench_write(&rtl, m->plan, &m->diag, dir) < 0 ||
-            report_write(&rtl, &m->diag, dir, text) < 0)
+        if (st) {
+            if (stream_write(st, m->plan, &rtl, &m->diag, dir, text) < 0)
+                rc = fail(m);
+        } else if (verilog_write(&rtl, &m->diag, dir) < 0 || testbench_write(&rtl, m->plan, &m->diag, dir) < 0 ||
+                   report_write(&rtl, &m->diag, dir, text) < 0) {
             rc = fail(m);
+        }
         cJSON_free(text);
         cJSON_Delete(src);
     }
     if (have_rtl)
         rtl_free(&rtl);
+    stream_free(st);
     return rc;
 }
 

@@ -19,6 +19,7 @@ struct EtnModel {
     double clock_mhz;       /* RTL target clock */
     int multipliers;        /* MultMode */
     int no_rtl;             /* write C only */
+    int io;                 /* --io: -1 unset (config IOType, else parallel), 0 io_parallel, 1 io_stream */
     Buf dump;               /* dump text */
     Buf tmpl;               /* last config template */
     Plan *plan;             /* emulator, once compiled */

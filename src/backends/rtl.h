@@ -88,5 +88,8 @@ void rtl_free(Rtl *r);
 
 /* Write DIR/rtl/NAME*.v and the files list. */
 int verilog_write(const Rtl *r, Diag *d, const char *dir);
+/* Only the layer modules DIR/rtl/MODULE.v, their names appended to files
+ * (one per line); for tops written elsewhere (io_stream). */
+int verilog_write_modules(const Rtl *r, Diag *d, const char *dir, Buf *files);
 
 #endif

@@ -71,7 +71,7 @@ void tb_random_codes(FxType t, long nin, size_t n, uint64_t seed, int64_t *out)
 }
 
 /* One memory line: n codes of w bits packed (element k at bits [k*w +: w]), in hex, MSB first. */
-static void hex_line(Buf *b, const int64_t *codes, long n, int w, uint32_t *words)
+void tb_hex_line(Buf *b, const int64_t *codes, long n, int w, uint32_t *words)
 {
     long bits = n * w, nw = (bits + 31) / 32;
     memset(words, 0, (size_t)nw * sizeof(uint32_t));
@@ -121,8 +121,8 @@ int testbench_write(const struct Rtl *r, struct Plan *plan, Diag *d, const char 
     tb_random_codes(ti->type, nin, n, TB_SEED, x);
     emu_run_codes(plan, x, y, n);
     for (size_t ev = 0; ev < n; ev++) {
-        hex_line(&min, x + ev * (size_t)nin, nin, win, words);
-        hex_line(&mout, y + ev * (size_t)nout, nout, wout, words);
+        tb_hex_line(&min, x + ev * (size_t)nin, nin, win, words);
+        tb_hex_line(&mout, y + ev * (size_t)nout, nout, wout, words);
     }
 
     char tin[64], tout[64];

@@ -17,6 +17,10 @@ struct Plan;
  * ordinary values are exercised. */
 void tb_random_codes(FxType t, long nin, size_t n, uint64_t seed, int64_t *out);
 
+/* One line of a $readmemh file: n codes of w bits packed (element k at bits
+ * [k*w +: w]), in hex, MSB first; words: scratch of (n*w+31)/32 entries. */
+void tb_hex_line(Buf *b, const int64_t *codes, long n, int w, uint32_t *words);
+
 /* The number of vectors in the Icarus test bench and their seed. */
 #define TB_VECTORS 1000
 #define TB_SEED 1

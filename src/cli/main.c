@@ -13,9 +13,10 @@ static const char usage[] =
     "commands:\n"
     "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
     "          [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--no-rtl]\n"
-    "          [--dump-after PASS]\n"
+    "          [--io parallel|stream] [--dump-after PASS]\n"
     "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1),\n"
-    "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types)\n"
+    "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types); --io stream (or\n"
+    "      IOType: io_stream): one pixel per clock through line buffers, report beside io_parallel\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
     "  verify OUT [--input X | --n 10000] [--seed S]\n"
@@ -35,7 +36,7 @@ static const char usage[] =
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *dump_after, *out, *input, *output, *granularity, *n_events, *seed, *target, *device;
+    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *io, *dump_after, *out, *input, *output, *granularity, *n_events, *seed, *target, *device;
     int float_mode;
     int no_rtl;
 } Args;
@@ -77,6 +78,8 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->clock_mhz;
         else if (!strcmp(s, "--multipliers"))
             slot = &a->multipliers;
+        else if (!strcmp(s, "--io"))
+            slot = &a->io;
         else if (!strcmp(s, "--dump-after"))
             slot = &a->dump_after;
         else if (!strcmp(s, "-o") || !strcmp(s, "--out"))
@@ -138,6 +141,8 @@ static int prepare(EtnModel *m, const Args *a)
     if (a->weights_file && (rc = etn_set_option(m, "weights_file", a->weights_file)) != ETN_OK)
         return model_error(m, rc);
     if (a->clock_mhz && (rc = etn_set_option(m, "clock_mhz", a->clock_mhz)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->io && (rc = etn_set_option(m, "io", a->io)) != ETN_OK)
         return model_error(m, rc);
     if (a->multipliers && (rc = etn_set_option(m, "multipliers", a->multipliers)) != ETN_OK)
         return model_error(m, rc);

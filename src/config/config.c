@@ -578,3 +578,23 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
     }
     return 0;
 }
+
+int config_io_stream(const Config *c, Diag *d, int *stream)
+{
+    *stream = 0;
+    const cJSON *v = NULL, *model = c->root ? cJSON_GetObjectItemCaseSensitive(c->root, "Model") : NULL;
+    if (model)
+        v = cJSON_GetObjectItemCaseSensitive(model, "IOType");
+    if (!v && c->root)
+        v = cJSON_GetObjectItemCaseSensitive(c->root, "IOType");
+    if (!v && c->doc)
+        v = cJSON_GetObjectItemCaseSensitive(c->doc, "IOType");
+    if (!v)
+        return 0;
+    if (cJSON_IsString(v) && !strcmp(v->valuestring, "io_stream"))
+        *stream = 1;
+    else if (!cJSON_IsString(v) || strcmp(v->valuestring, "io_parallel"))
+        return diag_error(d, "%s: IOType: expected io_parallel or io_stream, got %s", c->origin,
+                          cJSON_IsString(v) ? v->valuestring : "another value");
+    return 0;
+}

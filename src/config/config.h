@@ -35,6 +35,9 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
 /* The same, from LayerName / LayerType only (NULL if neither sets it). */
 const char *config_layer_str(const Config *c, const Node *n, const char *key);
 
+/* IOType (top level or Model): *stream = 1 for io_stream, 0 for io_parallel (the default). */
+int config_io_stream(const Config *c, Diag *d, int *stream);
+
 /* A complete YAML configuration for g at granularity model|type|name. */
 int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out);
 

@@ -1,0 +1,1328 @@
+/* stream.c — the io_stream circuit.
+ *
+ * The input enters one pixel (all channels of one position, raster order) per
+ * clock with in_valid; in_ready says when the circuit takes it.  Each
+ * convolution or pooling layer is a stage: a position counter walks the
+ * layer's padded grid (padding positions are generated inside, which is why
+ * the stage may hold the source back), a line buffer (a shift register of the
+ * last KH-1 grid rows plus KW positions) presents the window, and at every
+ * output position the kernel — one rtl.c module, built on a view of the graph
+ * in which the layer's input is just the window and its output one pixel —
+ * computes the output pixel.  The arithmetic is therefore rtl.c's (CSD shift
+ * and add, CSE, adder trees, the same casts), and equal to the emulator.
+ * Per-pixel layers (activations, per-channel affine) are stages without a
+ * line buffer.  A stage's output goes through a register or, when a later
+ * stage can hold it back, a small FIFO whose credit counter throttles the
+ * stage.  Where a stream tensor is read by a layer that needs the whole image
+ * (Flatten, Transpose, Dense, merges, ...), a collector shifts its pixels
+ * into a vector; when every collector holds the same image the vectors enter
+ * the io_parallel logic of the remaining layers (rtl.c modules, as in
+ * io_parallel), whose output is out_data, one vector per image.
+ *
+ * stream_timing() runs the same counters in C (images back to back) to
+ * report latency and the initiation interval; etchnn verify measures them in
+ * Verilator. */
+#include "backends/stream.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backends.h"
+#include "backends/testbench.h"
+#include "etchnn.h"
+#include "tools/emulate.h"
+
+typedef enum { ST_WINDOW, ST_POINT } StageKind;
+
+typedef struct {
+    StageKind kind;
+    int node;           /* graph node */
+    int module;         /* index into rtl.m */
+    int in, out;        /* stream tensors (out: after a fused relu) */
+    int cw, ow;         /* bits per input / output pixel */
+    /* window geometry (grid = the padded input the counters walk) */
+    int H, W, C, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, KH, KW, Gh, Gw;
+    long N;             /* line buffer length in positions */
+    int64_t pad;        /* code shifted in at padded positions */
+    int padded;         /* the grid has padded positions */
+    int lat;            /* kernel latency */
+    int fifo;           /* output FIFO depth, 0: a plain register */
+    int throttles;      /* may deassert its ready */
+} Stage;
+
+typedef struct {
+    int tensor;         /* the stream tensor */
+    int copy;           /* its whole-image tensor in the view */
+    long P;             /* pixels */
+    int cw;             /* bits per pixel */
+} Collector;
+
+struct Stream {
+    Arena arena;
+    const Graph *g;
+    Graph fg;           /* the view the modules are built from */
+    Rtl rtl;
+    int built;
+    int in_tensor;      /* stream tensor of the input pixels (in fg) */
+    int out_tensor;     /* fg tensor behind out_data */
+    char *node_kind;    /* per node: 0 parallel, 1 stage, 2 input layout move, 3 fused relu of a stage */
+    char *is_stream;    /* per tensor */
+    int *copy;          /* per tensor: whole-image copy in fg, or -1 */
+    Stage *st;
+    size_t nst;
+    Collector *col;
+    size_t ncol;
+    long P0;            /* input pixels */
+    int C0;             /* input channels */
+    int *tcyc;          /* parallel part: cycle at which each fg tensor is ready after the collectors fire */
+    int plat;           /* cycles from the collectors firing to out_valid */
+    int in_throttles;   /* in_ready can be low */
+};
+
+/* ---- planning -------------------------------------------------------------- */
+
+static int pow2_ceil_bits(long v)
+{
+    int b = 1;
+    while (b < 62 && (1L << b) <= v)
+        b++;
+    return b;
+}
+
+static int is_pointwise(Op op)
+{
+    return op == OP_RELU || op == OP_LEAKYRELU || op == OP_CLIP || op == OP_HARDSIGMOID || op == OP_SIGMOID ||
+           op == OP_TANH;
+}
+
+/* AFFINE per channel: scale and shift repeat with period C over the image. */
+static int affine_per_channel(const Graph *g, const Node *n, int C)
+{
+    for (int k = 1; k <= 2; k++) {
+        if (n->in[k] < 0)
+            continue;
+        const Tensor *c = &g->t[n->in[k]];
+        long nc = ir_const_numel(c);
+        if (!c->codes)
+            return 0;
+        for (long e = C; e < nc; e++)
+            if (c->codes[e] != c->codes[e % C])
+                return 0;
+    }
+    return 1;
+}
+
+/* The input tensor and, when the first layer is the ONNX reader's move from
+ * channels-first to channels-last, that transpose node. */
+static int input_move(const Graph *g, int *move)
+{
+    int t0 = g->inputs[0];
+    *move = -1;
+    const Tensor *x = &g->t[t0];
+    int first = -1;
+    if (ir_consumers(g, t0, &first) != 1 || first < 0 || ir_is_output(g, t0))
+        return t0;
+    const Node *n = &g->n[first];
+    if (n->op != OP_TRANSPOSE)
+        return t0;
+    if (x->rank == 3 && n->perm[0] == 1 && n->perm[1] == 2 && n->perm[2] == 0) {
+        *move = first;
+        return n->out;
+    }
+    if (x->rank == 2 && n->perm[0] == 1 && n->perm[1] == 0) {
+        *move = first;
+        return n->out;
+    }
+    return t0;
+}
+
+int stream_input_order(const Graph *g, Diag *d, int32_t *perm, long *pixels, int *channels)
+{
+    if (g->ninputs != 1 || g->noutputs != 1)
+        return diag_error(d, "%s: io_stream: expected one input and one output, got %zu and %zu", g->file, g->ninputs,
+                          g->noutputs);
+    const Tensor *x = &g->t[g->inputs[0]];
+    if (x->rank < 2 || x->rank > 3)
+        return diag_error(d, "%s: io_stream: expected an image input [H, W, C] or a sequence [L, C], got the input '%s' of "
+                          "rank %d (use io_parallel)", g->file, x->name, x->rank);
+    int move;
+    int t = input_move(g, &move);
+    int h, w, c;
+    ir_hwc(&g->t[t], &h, &w, &c);
+    *pixels = (long)h * w;
+    *channels = c;
+    if (perm) {
+        long n = ir_numel(x);
+        if (move >= 0)
+            ir_gather_table(g, &g->n[move], perm);
+        else
+            for (long e = 0; e < n; e++)
+                perm[e] = (int32_t)e;
+    }
+    return 0;
+}
+
+static int plan(Stream *s, Diag *d)
+{
+    const Graph *g = s->g;
+    if (stream_input_order(g, d, NULL, &s->P0, &s->C0) < 0)
+        return -1;
+    s->node_kind = arena_array(&s->arena, g->nn + 1, 1);
+    s->is_stream = arena_array(&s->arena, g->nt + 1, 1);
+    s->copy = arena_array(&s->arena, g->nt + 1, sizeof(int));
+    for (size_t t = 0; t < g->nt; t++)
+        s->copy[t] = -1;
+    int move;
+    s->in_tensor = input_move(g, &move);
+    if (move >= 0)
+        s->node_kind[move] = 2;
+    s->is_stream[s->in_tensor] = 1;
+    s->st = arena_array(&s->arena, g->nn + 1, sizeof(Stage));
+    s->col = arena_array(&s->arena, g->nt + 1, sizeof(Collector));
+    int *fused_into = arena_array(&s->arena, g->nn + 1, sizeof(int));
+    for (size_t k = 0; k < g->nn; k++)
+        fused_into[k] = -1;
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && g->n[k].fused_relu >= 0)
+            fused_into[g->n[k].fused_relu] = (int)k;
+    for (size_t k = 0; k < g->nn; k++) {
+        const Node *n = &g->n[k];
+        if (n->dead || n->op == OP_INPUT || s->node_kind[k] == 2)
+            continue;
+        if (fused_into[k] >= 0) {
+            s->node_kind[k] = s->node_kind[fused_into[k]] == 1 ? 3 : 0;
+            continue;
+        }
+        if (n->in[0] < 0 || !s->is_stream[n->in[0]])
+            continue;   /* parallel */
+        const Tensor *x = &g->t[n->in[0]];
+        int h, w, c;
+        ir_hwc(x, &h, &w, &c);
+        int win = n->op == OP_CONV1D || n->op == OP_CONV2D || n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D ||
+                  n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
+        int avg = n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
+        int padded = n->pad_lo[0] > 0 || n->pad_lo[1] > 0 || n->pad_hi[0] > 0 || n->pad_hi[1] > 0;
+        if (avg && padded && !n->count_pad)
+            return diag_error(d, "%s: node '%s' (%s): io_stream: average pooling over padding that is not counted (the "
+                              "divisor changes with the position) is not supported in streaming; use io_parallel",
+                              g->file, n->name, n->src_op);
+        if (n->op == OP_PAD || n->op == OP_UPSAMPLE)
+            return diag_error(d, "%s: node '%s' (%s): io_stream: %s of a streamed image is not supported yet (padding "
+                              "inside convolution and pooling layers is); use io_parallel", g->file, n->name, n->src_op,
+                              op_names[n->op]);
+        int point = is_pointwise(n->op) || (n->op == OP_AFFINE && affine_per_channel(g, n, c));
+        if (!win && !point)
+            continue;   /* reads the whole image: parallel, after a collector */
+        Stage *st = &s->st[s->nst++];
+        memset(st, 0, sizeof *st);
+        st->kind = win ? ST_WINDOW : ST_POINT;
+        st->node = (int)k;
+        st->in = n->in[0];
+        st->out = n->fused_relu >= 0 ? g->n[n->fused_relu].out : n->out;
+        st->cw = c * x->type.w;
+        int oh, ow, oc;
+        ir_hwc(&g->t[st->out], &oh, &ow, &oc);
+        st->ow = oc * g->t[st->out].type.w;
+        if (win) {
+            st->H = h, st->W = w, st->C = c, st->OH = oh, st->OW = ow;
+            st->kh = n->kernel[0], st->kw = n->kernel[1];
+            st->sh = n->stride[0], st->sw = n->stride[1];
+            int conv = n->op == OP_CONV1D || n->op == OP_CONV2D;
+            st->dh = conv && n->dilation[0] > 0 ? n->dilation[0] : 1;
+            st->dw = conv && n->dilation[1] > 0 ? n->dilation[1] : 1;
+            st->pt = n->pad_lo[0], st->pl = n->pad_lo[1];
+            st->KH = (st->kh - 1) * st->dh + 1, st->KW = (st->kw - 1) * st->dw + 1;
+            int needh = (oh - 1) * st->sh + st->KH, needw = (ow - 1) * st->sw + st->KW;
+            st->Gh = needh > h + st->pt ? needh : h + st->pt;
+            st->Gw = needw > w + st->pl ? needw : w + st->pl;
+            if (st->pt < 0 || st->pl < 0 || st->sh < 1 || st->sw < 1)
+                return diag_error(d, "%s: node '%s' (%s): io_stream: expected non-negative padding and strides >= 1", g->file,
+                                  n->name, n->src_op);
+            st->padded = st->pt > 0 || st->pl > 0 || st->Gh > h + st->pt || st->Gw > w + st->pl;
+            st->N = (long)(st->KH - 1) * st->Gw + st->KW;
+            int is_max = n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D;
+            st->pad = is_max ? fx_type_min(x->type) : 0;
+        }
+        s->node_kind[k] = 1;
+        s->is_stream[st->out] = 1;
+        if (st->out != n->out)
+            s->is_stream[n->out] = 0;   /* the relu's input lives inside the stage */
+    }
+    if (s->nst == 0) {
+        int first = -1;
+        ir_consumers(g, s->in_tensor, &first);
+        const Node *n = first >= 0 ? &g->n[first] : NULL;
+        return diag_error(d, "%s: node '%s' (%s): io_stream: the first layer reading the image has no streaming form "
+                          "(streaming: Conv1D/2D, pooling, per-pixel activations and per-channel BatchNormalization; "
+                          "whole-image layers such as Flatten and Dense follow them); use io_parallel",
+                          g->file, n ? n->name : "?", n ? n->src_op : "?");
+    }
+    /* collectors: stream tensors read by parallel nodes or leaving the graph */
+    for (size_t t = 0; t < g->nt; t++) {
+        if (!s->is_stream[t])
+            continue;
+        int need = ir_is_output(g, (int)t);
+        for (size_t k = 0; k < g->nn && !need; k++) {
+            const Node *n = &g->n[k];
+            if (n->dead || s->node_kind[k] != 0)
+                continue;
+            for (int i = 0; i < n->nin; i++)
+                if (n->in[i] == (int)t)
+                    need = 1;
+        }
+        if (!need)
+            continue;
+        Collector *c = &s->col[s->ncol++];
+        int h, w, ch;
+        ir_hwc(&g->t[t], &h, &w, &ch);
+        c->tensor = (int)t;
+        c->P = (long)h * w;
+        c->cw = ch * g->t[t].type.w;
+    }
+    if (s->ncol > 64)
+        return diag_error(d, "%s: io_stream: expected at most 64 streamed tensors read by whole-image layers, got %zu",
+                          g->file, s->ncol);
+    return 0;
+}
+
+/* ---- the per-position view ------------------------------------------------- */
+
+static int make_view(Stream *s)
+{
+    const Graph *g = s->g;
+    Graph *f = &s->fg;
+    *f = *g;
+    size_t cap = g->nt + s->nst + s->ncol + 4;
+    f->t = arena_array(&s->arena, cap, sizeof(Tensor));
+    memcpy(f->t, g->t, g->nt * sizeof(Tensor));
+    f->ct = cap;
+    f->n = arena_array(&s->arena, g->nn + 1, sizeof(Node));
+    memcpy(f->n, g->n, g->nn * sizeof(Node));
+    for (size_t t = 0; t < g->nt; t++) {
+        if (!s->is_stream[t])
+            continue;
+        Tensor *x = &f->t[t];
+        int c = x->dims[x->rank - 1];
+        for (int k = 0; k < x->rank - 1; k++)
+            x->dims[k] = 1;
+        x->dims[x->rank - 1] = c;
+    }
+    for (size_t i = 0; i < s->nst; i++) {
+        Stage *st = &s->st[i];
+        Node *n = &f->n[st->node];
+        if (st->kind != ST_WINDOW)
+            continue;
+        int wt = (int)f->nt++;
+        Tensor *x = &f->t[wt];
+        *x = g->t[st->in];
+        x->name = arena_printf(&s->arena, "%s_window", g->t[st->in].name);
+        x->producer = -1;
+        if (x->rank == 3) {
+            x->dims[0] = st->kh;
+            x->dims[1] = st->kw;
+            x->dims[2] = st->C;
+        } else {
+            x->dims[0] = st->kw;
+            x->dims[1] = st->C;
+        }
+        n->in[0] = wt;
+        n->stride[0] = n->stride[1] = 1;
+        n->dilation[0] = n->dilation[1] = 1;
+        n->pad_lo[0] = n->pad_lo[1] = n->pad_hi[0] = n->pad_hi[1] = 0;
+    }
+    for (size_t j = 0; j < s->ncol; j++) {
+        Collector *c = &s->col[j];
+        int ct = (int)f->nt++;
+        f->t[ct] = g->t[c->tensor];
+        f->t[ct].name = arena_printf(&s->arena, "%s_gathered", g->t[c->tensor].name);
+        f->t[ct].producer = -1;
+        c->copy = ct;
+        s->copy[c->tensor] = ct;
+    }
+    for (size_t k = 0; k < g->nn; k++) {
+        Node *n = &f->n[k];
+        if (s->node_kind[k] == 2)
+            n->dead = true;
+        if (n->dead || s->node_kind[k] != 0)
+            continue;
+        for (int i = 0; i < n->nin; i++)
+            if (n->in[i] >= 0 && s->is_stream[n->in[i]])
+                n->in[i] = s->copy[n->in[i]];
+    }
+    f->inputs = &s->in_tensor;
+    int out = g->outputs[0];
+    s->out_tensor = s->is_stream[out] ? s->copy[out] : out;
+    f->outputs = &s->out_tensor;
+    return 0;
+}
+
+/* Which stages may hold their input back, and which need an output FIFO. */
+static void flow(Stream *s)
+{
+    const Graph *g = s->g;
+    for (size_t i = s->nst; i-- > 0;) {
+        Stage *st = &s->st[i];
+        int down = 0;
+        for (size_t k = i + 1; k < s->nst; k++)
+            if (s->st[k].in == st->out && s->st[k].throttles)
+                down = 1;
+        for (size_t j = 0; j < s->ncol; j++)
+            if (s->col[j].tensor == st->out && s->ncol > 1)
+                down = 1;
+        st->fifo = down ? st->lat + 3 : 0;
+        st->throttles = down || (st->kind == ST_WINDOW && st->padded);
+    }
+    s->in_throttles = 0;
+    for (size_t i = 0; i < s->nst; i++)
+        if (s->st[i].in == s->in_tensor && s->st[i].throttles)
+            s->in_throttles = 1;
+    for (size_t j = 0; j < s->ncol; j++)
+        if (s->col[j].tensor == s->in_tensor && s->ncol > 1)
+            s->in_throttles = 1;
+    (void)g;
+}
+
+/* Cycles of the parallel part after the collectors fire (as rtl_build's
+ * tensor_cycle: the gathered vectors are registered, cycle 1). */
+static void parallel_cycles(Stream *s)
+{
+    const Graph *f = &s->fg;
+    s->tcyc = arena_array(&s->arena, f->nt + 1, sizeof(int));
+    for (size_t t = 0; t < f->nt; t++)
+        s->tcyc[t] = -1;
+    for (size_t j = 0; j < s->ncol; j++)
+        s->tcyc[s->col[j].copy] = 1;
+    int *mod_of = arena_array(&s->arena, f->nn + 1, sizeof(int));
+    for (size_t k = 0; k < f->nn; k++)
+        mod_of[k] = -1;
+    for (size_t k = 0; k < s->rtl.nm; k++)
+        mod_of[s->rtl.m[k].node] = (int)k;
+    for (size_t k = 0; k < f->nn; k++) {
+        const Node *n = &f->n[k];
+        if (n->dead || n->op == OP_INPUT || s->node_kind[k] != 0)
+            continue;
+        if (n->op == OP_RESHAPE) {
+            s->tcyc[n->out] = s->tcyc[n->in[0]];
+            continue;
+        }
+        int mi = mod_of[k];
+        if (mi < 0)
+            continue;   /* a fused relu */
+        const RtlModule *m = &s->rtl.m[mi];
+        int c = s->tcyc[m->in_tensor[0]];
+        if (m->ports == 2 && s->tcyc[m->in_tensor[1]] > c)
+            c = s->tcyc[m->in_tensor[1]];
+        s->tcyc[m->out_tensor] = c + m->latency;
+    }
+    s->plat = s->tcyc[s->out_tensor] + 1;
+}
+
+Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d)
+{
+    Stream *s = calloc(1, sizeof(Stream));
+    if (!s) {
+        diag_error(d, "internal: out of memory");
+        return NULL;
+    }
+    s->g = g;
+    if (plan(s, d) < 0 || make_view(s) < 0) {
+        stream_free(s);
+        return NULL;
+    }
+    if (rtl_build(&s->rtl, &s->fg, opt, d) < 0) {
+        stream_free(s);
+        return NULL;
+    }
+    s->built = 1;
+    for (size_t i = 0; i < s->nst; i++) {
+        Stage *st = &s->st[i];
+        st->module = -1;
+        for (size_t k = 0; k < s->rtl.nm; k++)
+            if (s->rtl.m[k].node == st->node)
+                st->module = (int)k;
+        if (st->module < 0) {
+            diag_error(d, "internal: io_stream: no module for layer '%s'", g->n[st->node].name);
+            stream_free(s);
+            return NULL;
+        }
+        st->lat = s->rtl.m[st->module].latency;
+    }
+    flow(s);
+    parallel_cycles(s);
+    return s;
+}
+
+void stream_free(Stream *s)
+{
+    if (!s)
+        return;
+    if (s->built)
+        rtl_free(&s->rtl);
+    arena_free(&s->arena);
+    free(s);
+}
+
+/* ---- timing: the handshakes in C ------------------------------------------ */
+
+typedef struct {
+    long gy, gx, ny, nx, oy, ox;
+    int fire;
+    int *vp;        /* valid pipeline, lat + 1 entries */
+    long cnt, occ;  /* FIFO items, FIFO items + reservations */
+} StageSim;
+
+int stream_timing(const Stream *s, StreamTiming *tm)
+{
+    const int NIMG = 4;
+    memset(tm, 0, sizeof *tm);
+    tm->pixels = s->P0;
+    StageSim *ss = calloc(s->nst + 1, sizeof(StageSim));
+    long *cn = calloc(s->ncol + 1, sizeof(long));
+    int *pend = calloc(s->ncol + 1, sizeof(int));
+    size_t nt = s->fg.nt + 1;
+    int *sv = calloc(nt, sizeof(int)), *sr = calloc(nt, sizeof(int));
+    int *rdy = calloc(s->nst + 1, sizeof(int)), *crdy = calloc(s->ncol + 1, sizeof(int));
+    long first[4], last[4], outc[4];
+    int rc = -1;
+    int *vpar = NULL;
+    if (!ss || !cn || !pend || !sv || !sr || !rdy || !crdy)
+        goto done;
+    for (size_t i = 0; i < s->nst; i++) {
+        const Stage *st = &s->st[i];
+        ss[i].vp = calloc((size_t)st->lat + 2, sizeof(int));
+        ss[i].ny = st->KH - 1;
+        ss[i].nx = st->KW - 1;
+    }
+    vpar = calloc((size_t)s->plat + 1, sizeof(int));
+    if (!vpar)
+        goto done;
+    long fed = 0, nout = 0;   /* pixels accepted, images out */
+    for (long cyc = 0; cyc < (long)NIMG * (s->P0 + 64) * 64 + 100000 && (nout < NIMG || fed < (long)NIMG * s->P0); cyc++) {
+        /* ready and valid from the state */
+        for (size_t i = 0; i < s->nst; i++) {
+            const Stage *st = &s->st[i];
+            StageSim *q = &ss[i];
+            int can = st->fifo ? q->occ < st->fifo : 1;
+            int real = 1;
+            if (st->kind == ST_WINDOW)
+                real = q->gy >= st->pt && q->gy < st->pt + st->H && q->gx >= st->pl && q->gx < st->pl + st->W;
+            rdy[i] = can && real;
+            sv[st->out] = st->fifo ? q->cnt > 0 : q->vp[st->lat];
+        }
+        for (size_t j = 0; j < s->ncol; j++)
+            crdy[j] = s->ncol > 1 ? !(pend[j] && cn[j] == s->col[j].P - 1) : 1;
+        sv[s->in_tensor] = fed < (long)NIMG * s->P0;
+        for (size_t t = 0; t < nt; t++)
+            sr[t] = 1;
+        for (size_t i = 0; i < s->nst; i++)
+            sr[s->st[i].in] &= rdy[i];
+        for (size_t j = 0; j < s->ncol; j++)
+            sr[s->col[j].tensor] &= crdy[j];
+        /* the source */
+        if (sv[s->in_tensor] && sr[s->in_tensor]) {
+            long img = fed / s->P0, px = fed % s->P0;
+            if (px == 0)
+                first[img] = cyc;
+            if (px == s->P0 - 1)
+                last[img] = cyc;
+            fed++;
+        } else if (sv[s->in_tensor]) {
+            tm->throttled = 1;
+        }
+        /* collectors */
+        int fire = 1;
+        int done[64];
+        for (size_t j = 0; j < s->ncol && j < 64; j++) {
+            const Collector *c = &s->col[j];
+            int take = sv[c->tensor] && sr[c->tensor];
+            done[j] = take && cn[j] == c->P - 1;
+            if (take)
+                cn[j] = cn[j] == c->P - 1 ? 0 : cn[j] + 1;
+            fire &= pend[j] || done[j];
+        }
+        for (size_t j = 0; j < s->ncol && j < 64; j++)
+            pend[j] = fire ? 0 : pend[j] || done[j];
+        /* stages */
+        for (size_t i = 0; i < s->nst; i++) {
+            const Stage *st = &s->st[i];
+            StageSim *q = &ss[i];
+            int take = sv[st->in] && sr[st->in];
+            int f, res;
+            if (st->kind == ST_WINDOW) {
+                int can = st->fifo ? q->occ < st->fifo : 1;
+                int real = q->gy >= st->pt && q->gy < st->pt + st->H && q->gx >= st->pl && q->gx < st->pl + st->W;
+                int adv = can && (real ? take : 1);
+                int hit = q->gy == q->ny && q->oy != st->OH && q->gx == q->nx && q->ox != st->OW;
+                f = q->fire;
+                q->fire = adv && hit;
+                res = adv && hit;
+                if (adv) {
+                    if (q->gx == st->Gw - 1) {
+                        q->gx = 0, q->nx = st->KW - 1, q->ox = 0;
+                        if (q->gy == st->Gh - 1) {
+                            q->gy = 0, q->ny = st->KH - 1, q->oy = 0;
+                        } else {
+                            if (q->gy == q->ny && q->oy != st->OH)
+                                q->ny += st->sh, q->oy++;
+                            q->gy++;
+                        }
+                    } else {
+                        if (q->gx == q->nx && q->ox != st->OW)
+                            q->nx += st->sw, q->ox++;
+                        q->gx++;
+                    }
+                }
+            } else {
+                f = take;
+                res = take;
+            }
+            int kv = st->lat == 0 ? f : q->vp[st->lat - 1];
+            int pop = st->fifo && q->cnt > 0 && sr[st->out];
+            for (int k = st->lat; k > 0; k--)
+                q->vp[k] = q->vp[k - 1];
+            q->vp[0] = f;
+            if (st->fifo) {
+                q->cnt += kv - pop;
+                q->occ += res - pop;
+                if (q->cnt > st->fifo || q->occ > st->fifo)
+                    goto done;   /* cannot happen: the credit bounds it */
+            }
+        }
+        /* the parallel part */
+        if (vpar[s->plat - 1]) {
+            if (nout < NIMG)
+                outc[nout] = cyc;
+            nout++;
+        }
+        for (int k = s->plat - 1; k > 0; k--)
+            vpar[k] = vpar[k - 1];
+        vpar[0] = fire;
+    }
+    if (nout >= NIMG) {
+        /* out_valid is seen after the edge of cycle outc: count edges */
+        for (int i = 0; i < NIMG; i++) {
+            long a = outc[i] - first[i], b = outc[i] - last[i];
+            if (i == 0 || a > tm->lat_first)
+                tm->lat_first = a;
+            if (i == 0 || b > tm->lat_last)
+                tm->lat_last = b;
+        }
+        tm->ii = outc[NIMG - 1] - outc[NIMG - 2];
+        if (getenv("ETN_STREAM_DEBUG"))
+            for (int i = 0; i < NIMG; i++)
+                fprintf(stderr, "img %d first %ld last %ld out %ld\n", i, first[i], last[i], outc[i]);
+        rc = 0;
+    }
+done:
+    free(vpar);
+    for (size_t i = 0; ss && i < s->nst; i++)
+        free(ss[i].vp);
+    free(ss);
+    free(cn);
+    free(pend);
+    free(sv);
+    free(sr);
+    free(rdy);
+    free(crdy);
+    return rc;
+}
+
+/* ---- Verilog ----------------------------------------------------------------- */
+
+static const char *L(char *s, int w, long long v)
+{
+    snprintf(s, 48, "%d'd%lld", w, v);
+    return s;
+}
+
+/* the tensor that carries t's bits in the top (reshapes are wiring) */
+static int carrier(const Graph *f, int t)
+{
+    while (f->t[t].producer >= 0 && f->n[f->t[t].producer].op == OP_RESHAPE && !f->n[f->t[t].producer].dead)
+        t = f->n[f->t[t].producer].in[0];
+    return t;
+}
+
+static void emit_window(Buf *b, const Stream *s, size_t i)
+{
+    const Stage *st = &s->st[i];
+    const RtlModule *m = &s->rtl.m[st->module];
+    char l1[48], l2[48], l3[48], l4[48];
+    int wy = pow2_ceil_bits(st->Gh + st->KH + (long)st->OH * st->sh);
+    int wx = pow2_ceil_bits(st->Gw + st->KW + (long)st->OW * st->sw);
+    int woy = pow2_ceil_bits(st->OH), wox = pow2_ceil_bits(st->OW);
+    int cw = st->cw, in = st->in;
+    long N = st->N;
+    buf_printf(b, "    // stage %zu: '%s' (%s) over a %dx%d grid (input %dx%d, padding top %d left %d), window %dx%d, "
+                  "stride %dx%d; line buffer of %ld pixels\n", i, s->g->n[st->node].name, op_names[s->g->n[st->node].op],
+               st->Gh, st->Gw, st->H, st->W, st->pt, st->pl, st->kh, st->kw, st->sh, st->sw, N);
+    buf_printf(b, "    reg [%d:0] k%zu_gy, k%zu_ny;\n    reg [%d:0] k%zu_gx, k%zu_nx;\n", wy - 1, i, i, wx - 1, i, i);
+    buf_printf(b, "    reg [%d:0] k%zu_oy;\n    reg [%d:0] k%zu_ox;\n    reg k%zu_fire;\n", woy - 1, i, wox - 1, i, i);
+    buf_printf(b, "    reg [%ld:0] k%zu_lb;\n", N * cw - 1, i);
+    /* real: the grid position is an input pixel */
+    Buf real = {0};
+    if (st->pt > 0)
+        buf_printf(&real, " && k%zu_gy >= %s", i, L(l1, wy, st->pt));
+    if (st->Gh > st->pt + st->H)
+        buf_printf(&real, " && k%zu_gy < %s", i, L(l1, wy, st->pt + st->H));
+    if (st->pl > 0)
+        buf_printf(&real, " && k%zu_gx >= %s", i, L(l1, wx, st->pl));
+    if (st->Gw > st->pl + st->W)
+        buf_printf(&real, " && k%zu_gx < %s", i, L(l1, wx, st->pl + st->W));
+    buf_printf(b, "    wire k%zu_real = %s;\n", i, real.data ? real.data + 4 : "1'b1");
+    buf_free(&real);
+    if (st->fifo)
+        buf_printf(b, "    wire k%zu_can;\n", i);
+    const char *can = st->fifo ? NULL : "1'b1";
+    char canb[32];
+    if (!can) {
+        snprintf(canb, sizeof canb, "k%zu_can", i);
+        can = canb;
+    }
+    buf_printf(b, "    assign k%zu_rdy = %s & k%zu_real;\n", i, can, i);
+    buf_printf(b, "    wire k%zu_adv = %s & (k%zu_real ? (s%d_v & s%d_r) : 1'b1);\n", i, can, i, in, in);
+    buf_printf(b, "    wire k%zu_hit = k%zu_gy == k%zu_ny && k%zu_oy != %s && k%zu_gx == k%zu_nx && k%zu_ox != %s;\n", i, i, i, i,
+               L(l1, woy, st->OH), i, i, i, L(l2, wox, st->OW));
+    /* the pixel shifted in */
+    if (st->padded) {
+        Buf pv = {0};
+        int we = st->cw / st->C;
+        uint64_t u = (uint64_t)st->pad;
+        if (we < 64)
+            u &= (UINT64_C(1) << we) - 1u;
+        for (int c = st->C - 1; c >= 0; c--)
+            buf_printf(&pv, "%s%d'h%llx", c == st->C - 1 ? "" : ", ", we, (unsigned long long)u);
+        buf_printf(b, "    wire [%d:0] k%zu_px = k%zu_real ? s%d_d : {%s};\n", cw - 1, i, i, in, pv.data);
+        buf_free(&pv);
+    } else {
+        buf_printf(b, "    wire [%d:0] k%zu_px = s%d_d;\n", cw - 1, i, in);
+    }
+    if (N > 1)
+        buf_printf(b, "    always @(posedge clk)\n        if (k%zu_adv) k%zu_lb <= {k%zu_lb[%ld:0], k%zu_px};\n", i, i, i,
+                   (N - 1) * cw - 1, i);
+    else
+        buf_printf(b, "    always @(posedge clk)\n        if (k%zu_adv) k%zu_lb <= k%zu_px;\n", i, i, i);
+    buf_printf(b, "    always @(posedge clk)\n        if (rst) begin\n");
+    buf_printf(b, "            k%zu_gy <= %s; k%zu_gx <= %s; k%zu_ny <= %s; k%zu_nx <= %s;\n", i, L(l1, wy, 0), i,
+               L(l2, wx, 0), i, L(l3, wy, st->KH - 1), i, L(l4, wx, st->KW - 1));
+    buf_printf(b, "            k%zu_oy <= %s; k%zu_ox <= %s; k%zu_fire <= 1'b0;\n        end else begin\n", i, L(l1, woy, 0),
+               i, L(l2, wox, 0), i);
+    buf_printf(b, "            k%zu_fire <= k%zu_adv & k%zu_hit;\n            if (k%zu_adv) begin\n", i, i, i, i);
+    buf_printf(b, "                if (k%zu_gx == %s) begin\n", i, L(l1, wx, st->Gw - 1));
+    buf_printf(b, "                    k%zu_gx <= %s; k%zu_nx <= %s; k%zu_ox <= %s;\n", i, L(l1, wx, 0), i,
+               L(l2, wx, st->KW - 1), i, L(l3, wox, 0));
+    buf_printf(b, "                    if (k%zu_gy == %s) begin\n", i, L(l1, wy, st->Gh - 1));
+    buf_printf(b, "                        k%zu_gy <= %s; k%zu_ny <= %s; k%zu_oy <= %s;\n", i, L(l1, wy, 0), i,
+               L(l2, wy, st->KH - 1), i, L(l3, woy, 0));
+    buf_printf(b, "                    end else begin\n                        k%zu_gy <= k%zu_gy + %s;\n", i, i, L(l1, wy, 1));
+    buf_printf(b, "                        if (k%zu_gy == k%zu_ny && k%zu_oy != %s) begin\n", i, i, i, L(l1, woy, st->OH));
+    buf_printf(b, "                            k%zu_ny <= k%zu_ny + %s; k%zu_oy <= k%zu_oy + %s;\n", i, i, L(l1, wy, st->sh), i,
+               i, L(l2, woy, 1));
+    buf_printf(b, "                        end\n                    end\n                end else begin\n");
+    buf_printf(b, "                    k%zu_gx <= k%zu_gx + %s;\n", i, i, L(l1, wx, 1));
+    buf_printf(b, "                    if (k%zu_gx == k%zu_nx && k%zu_ox != %s) begin\n", i, i, i, L(l1, wox, st->OW));
+    buf_printf(b, "                        k%zu_nx <= k%zu_nx + %s; k%zu_ox <= k%zu_ox + %s;\n", i, i, L(l1, wx, st->sw), i, i,
+               L(l2, wox, 1));
+    buf_printf(b, "                    end\n                end\n            end\n        end\n");
+    /* the window: tap t = ky*kw + kx at bits [t*cw +: cw] */
+    long taps = (long)st->kh * st->kw;
+    buf_printf(b, "    wire [%ld:0] k%zu_win = {", taps * cw - 1, i);
+    for (long t = taps - 1; t >= 0; t--) {
+        long ky = t / st->kw, kx = t % st->kw;
+        long off = (long)(st->KH - 1 - ky * st->dh) * st->Gw + (st->KW - 1 - kx * st->dw);
+        buf_printf(b, "k%zu_lb[%ld:%ld]%s", i, off * cw + cw - 1, off * cw, t ? ", " : "};\n");
+    }
+    buf_printf(b, "    wire [%d:0] k%zu_y;\n    %s u_k%zu (.clk(clk), .in0(k%zu_win), .out0(k%zu_y));\n", st->ow - 1, i,
+               m->name, i, i, i);
+    buf_printf(b, "    wire k%zu_f = k%zu_fire;\n    wire k%zu_res = k%zu_adv & k%zu_hit;\n", i, i, i, i, i);
+}
+
+static void emit_point(Buf *b, const Stream *s, size_t i)
+{
+    const Stage *st = &s->st[i];
+    const RtlModule *m = &s->rtl.m[st->module];
+    buf_printf(b, "    // stage %zu: '%s' (%s), per pixel\n", i, s->g->n[st->node].name, op_names[s->g->n[st->node].op]);
+    if (st->fifo)
+        buf_printf(b, "    wire k%zu_can;\n    assign k%zu_rdy = k%zu_can;\n", i, i, i);
+    else
+        buf_printf(b, "    assign k%zu_rdy = 1'b1;\n", i);
+    buf_printf(b, "    wire k%zu_f = s%d_v & s%d_r;\n    wire k%zu_res = k%zu_f;\n", i, st->in, st->in, i, i);
+    buf_printf(b, "    wire [%d:0] k%zu_y;\n    %s u_k%zu (.clk(clk), .in0(s%d_d), .out0(k%zu_y));\n", st->ow - 1, i,
+               m->name, i, st->in, i);
+}
+
+/* the valid pipeline and the output register or FIFO of stage i */
+static void emit_stage_out(Buf *b, const Stream *s, size_t i)
+{
+    const Stage *st = &s->st[i];
+    int lat = st->lat, o = st->out;
+    char l1[48];
+    if (!st->fifo) {
+        buf_printf(b, "    /* verilator lint_off UNUSEDSIGNAL */\n    wire k%zu_res_unused = k%zu_res;\n"
+                      "    /* verilator lint_on UNUSEDSIGNAL */\n", i, i);
+        buf_printf(b, "    reg [%d:0] k%zu_vp;\n    always @(posedge clk)\n        if (rst) k%zu_vp <= %s;\n", lat, i, i,
+                   L(l1, lat + 1, 0));
+        if (lat)
+            buf_printf(b, "        else k%zu_vp <= {k%zu_vp[%d:0], k%zu_f};\n", i, i, lat - 1, i);
+        else
+            buf_printf(b, "        else k%zu_vp <= k%zu_f;\n", i, i);
+        buf_printf(b, "    reg [%d:0] k%zu_o;\n    always @(posedge clk) k%zu_o <= k%zu_y;\n", st->ow - 1, i, i, i);
+        buf_printf(b, "    assign s%d_v = k%zu_vp[%d];\n    assign s%d_d = k%zu_o;\n", o, i, lat, o, i);
+        return;
+    }
+    int D = st->fifo, pw = pow2_ceil_bits(D - 1), cwid = pow2_ceil_bits(D);
+    if (lat) {
+        buf_printf(b, "    reg [%d:0] k%zu_vp;\n    always @(posedge clk)\n        if (rst) k%zu_vp <= %s;\n", lat - 1, i, i,
+                   L(l1, lat, 0));
+        if (lat > 1)
+            buf_printf(b, "        else k%zu_vp <= {k%zu_vp[%d:0], k%zu_f};\n", i, i, lat - 2, i);
+        else
+            buf_printf(b, "        else k%zu_vp <= k%zu_f;\n", i, i);
+        buf_printf(b, "    wire k%zu_kv = k%zu_vp[%d];\n", i, i, lat - 1);
+    } else {
+        buf_printf(b, "    wire k%zu_kv = k%zu_f;\n", i, i);
+    }
+    char a[48], c[48], z[48], one[48];
+    buf_printf(b, "    // output FIFO of %d (a later stage may hold this one back; the credit counter k%zu_occ\n"
+                  "    // counts pixels in the FIFO and in flight, so it never overflows)\n", D, i);
+    buf_printf(b, "    reg [%d:0] k%zu_q [0:%d];\n    reg [%d:0] k%zu_wp, k%zu_rp;\n    reg [%d:0] k%zu_cnt, k%zu_occ;\n",
+               st->ow - 1, i, D - 1, pw - 1, i, i, cwid - 1, i, i);
+    buf_printf(b, "    wire k%zu_pop = s%d_v & s%d_r;\n    assign s%d_v = k%zu_cnt != %s;\n    assign s%d_d = k%zu_q[k%zu_rp];\n",
+               i, o, o, o, i, L(z, cwid, 0), o, i, i);
+    buf_printf(b, "    assign k%zu_can = k%zu_occ < %s;\n", i, i, L(a, cwid, D));
+    buf_printf(b, "    always @(posedge clk)\n        if (k%zu_kv) k%zu_q[k%zu_wp] <= k%zu_y;\n", i, i, i, i);
+    L(z, pw, 0);
+    L(c, pw, D - 1);
+    L(one, pw, 1);
+    buf_printf(b, "    always @(posedge clk)\n        if (rst) begin\n            k%zu_wp <= %s; k%zu_rp <= %s; k%zu_cnt <= %s; "
+                  "k%zu_occ <= %s;\n        end else begin\n", i, z, i, z, i, L(a, cwid, 0), i, a);
+    buf_printf(b, "            if (k%zu_kv) k%zu_wp <= k%zu_wp == %s ? %s : k%zu_wp + %s;\n", i, i, i, c, z, i, one);
+    buf_printf(b, "            if (k%zu_pop) k%zu_rp <= k%zu_rp == %s ? %s : k%zu_rp + %s;\n", i, i, i, c, z, i, one);
+    L(one, cwid, 1);
+    buf_printf(b, "            if (k%zu_kv & !k%zu_pop) k%zu_cnt <= k%zu_cnt + %s;\n", i, i, i, i, one);
+    buf_printf(b, "            else if (!k%zu_kv & k%zu_pop) k%zu_cnt <= k%zu_cnt - %s;\n", i, i, i, i, one);
+    buf_printf(b, "            if (k%zu_res & !k%zu_pop) k%zu_occ <= k%zu_occ + %s;\n", i, i, i, i, one);
+    buf_printf(b, "            else if (!k%zu_res & k%zu_pop) k%zu_occ <= k%zu_occ - %s;\n        end\n", i, i, i, i, one);
+}
+
+static void emit_collector(Buf *b, const Stream *s, size_t j)
+{
+    const Collector *c = &s->col[j];
+    int t = c->tensor, cw = c->cw;
+    long P = c->P;
+    char l1[48], l2[48];
+    int multi = s->ncol > 1;
+    buf_printf(b, "    // collector %zu: the %ld pixels of '%s' into one vector (pixel p at bits [p*%d +: %d])\n", j, P,
+               s->g->t[t].name, cw, cw);
+    buf_printf(b, "    wire c%zu_take = s%d_v & s%d_r;\n", j, t, t);
+    if (P > 1) {
+        int wn = pow2_ceil_bits(P - 1);
+        buf_printf(b, "    reg [%d:0] c%zu_n;\n    wire c%zu_last = c%zu_n == %s;\n", wn - 1, j, j, j, L(l1, wn, P - 1));
+        buf_printf(b, "    always @(posedge clk)\n        if (rst) c%zu_n <= %s;\n", j, L(l1, wn, 0));
+        buf_printf(b, "        else if (c%zu_take) c%zu_n <= c%zu_last ? %s : c%zu_n + %s;\n", j, j, j, L(l1, wn, 0), j,
+                   L(l2, wn, 1));
+        buf_printf(b, "    reg [%ld:0] c%zu_sr;\n", (P - 1) * cw - 1, j);
+        if (P > 2)
+            buf_printf(b, "    always @(posedge clk)\n        if (c%zu_take) c%zu_sr <= {s%d_d, c%zu_sr[%ld:%d]};\n", j, j, t, j,
+                       (P - 1) * cw - 1, cw);
+        else
+            buf_printf(b, "    always @(posedge clk)\n        if (c%zu_take) c%zu_sr <= s%d_d;\n", j, j, t);
+        buf_printf(b, "    wire [%ld:0] c%zu_vec = {s%d_d, c%zu_sr};\n", P * cw - 1, j, t, j);
+    } else {
+        buf_printf(b, "    wire c%zu_last = 1'b1;\n    wire [%d:0] c%zu_vec = s%d_d;\n", j, cw - 1, j, t);
+    }
+    buf_printf(b, "    wire c%zu_done = c%zu_take & c%zu_last;\n", j, j, j);
+    if (multi) {
+        buf_printf(b, "    reg c%zu_pend;\n    reg [%ld:0] c%zu_hold;\n", j, P * cw - 1, j);
+        buf_printf(b, "    assign c%zu_rdy = !(c%zu_pend & c%zu_last);\n    wire c%zu_av = c%zu_pend | c%zu_done;\n", j, j, j, j,
+                   j, j);
+        buf_printf(b, "    wire [%ld:0] c%zu_cur = c%zu_pend ? c%zu_hold : c%zu_vec;\n", P * cw - 1, j, j, j, j);
+        buf_printf(b, "    always @(posedge clk)\n        if (rst) c%zu_pend <= 1'b0;\n        else if (pfire) c%zu_pend <= 1'b0;\n"
+                      "        else if (c%zu_done) c%zu_pend <= 1'b1;\n", j, j, j, j);
+        buf_printf(b, "    always @(posedge clk)\n        if (c%zu_done) c%zu_hold <= c%zu_vec;\n", j, j, j);
+    } else {
+        buf_printf(b, "    assign c%zu_rdy = 1'b1;\n    wire c%zu_av = c%zu_done;\n    wire [%ld:0] c%zu_cur = c%zu_vec;\n", j, j,
+                   j, P * cw - 1, j, j);
+    }
+}
+
+static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
+{
+    const Graph *g = s->g, *f = &s->fg;
+    const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
+    int win = s->C0 * ti->type.w;
+    long wo = ir_numel(to) * to->type.w;
+    char tin[64], tout[64];
+    fx_format(ti->type, tin, sizeof tin);
+    fx_format(to->type, tout, sizeof tout);
+    buf_printf(b, "// %s: generated by etchnn %s, io_stream. One pixel per clock: in_data holds the %d channel(s) of one\n"
+                  "// position (%s, channel c in bits [c*%d +: %d]), positions in raster order, %ld per image; a pixel\n"
+                  "// is taken on a clock edge where in_valid and in_ready are high.  out_valid pulses once per image with\n"
+                  "// out_data: %ld x %s, element k in bits [k*%d +: %d].  Back to back at full rate: %ld cycles from an\n"
+                  "// image's first pixel to its output, %ld from its last, one image every %ld cycles.\n",
+               g->name, ETCHNN_VERSION, s->C0, tin, ti->type.w, ti->type.w, s->P0, ir_numel(to), tout, to->type.w,
+               to->type.w, tm->lat_first, tm->lat_last, tm->ii);
+    buf_printf(b, "module %s (\n    input wire clk,\n    input wire rst,\n    input wire in_valid,\n    output wire in_ready,\n"
+                  "    input wire [%d:0] in_data,\n    output wire out_valid,\n    output wire [%ld:0] out_data\n);\n",
+               g->name, win - 1, wo - 1);
+    /* stream tensors */
+    for (size_t t = 0; t < g->nt; t++) {
+        if (!s->is_stream[t])
+            continue;
+        int h, w, c;
+        ir_hwc(&g->t[t], &h, &w, &c);
+        buf_printf(b, "    wire s%zu_v, s%zu_r;\n    wire [%d:0] s%zu_d;   // '%s': %dx%d pixels of %d\n", t, t,
+                   c * g->t[t].type.w - 1, t, g->t[t].name, h, w, c);
+    }
+    for (size_t i = 0; i < s->nst; i++)
+        buf_printf(b, "    wire k%zu_rdy;\n", i);
+    for (size_t j = 0; j < s->ncol; j++)
+        buf_printf(b, "    wire c%zu_rdy;\n", j);
+    buf_printf(b, "    wire pfire;\n");
+    buf_printf(b, "    assign s%d_v = in_valid;\n    assign s%d_d = in_data;\n    assign in_ready = s%d_r;\n", s->in_tensor,
+               s->in_tensor, s->in_tensor);
+    for (size_t t = 0; t < g->nt; t++) {
+        if (!s->is_stream[t])
+            continue;
+        buf_printf(b, "    assign s%zu_r = 1'b1", t);
+        for (size_t i = 0; i < s->nst; i++)
+            if (s->st[i].in == (int)t)
+                buf_printf(b, " & k%zu_rdy", i);
+        for (size_t j = 0; j < s->ncol; j++)
+            if (s->col[j].tensor == (int)t)
+                buf_printf(b, " & c%zu_rdy", j);
+        buf_printf(b, ";\n");
+    }
+    for (size_t i = 0; i < s->nst; i++) {
+        if (s->st[i].kind == ST_WINDOW)
+            emit_window(b, s, i);
+        else
+            emit_point(b, s, i);
+        emit_stage_out(b, s, i);
+    }
+    for (size_t j = 0; j < s->ncol; j++)
+        emit_collector(b, s, j);
+    buf_printf(b, "    // the collectors fire together: the whole-image part (io_parallel logic)\n    assign pfire = 1'b1");
+    for (size_t j = 0; j < s->ncol; j++)
+        buf_printf(b, " & c%zu_av", j);
+    buf_printf(b, ";\n");
+    for (size_t j = 0; j < s->ncol; j++) {
+        const Collector *c = &s->col[j];
+        buf_printf(b, "    reg [%ld:0] t%d;\n    always @(posedge clk)\n        if (pfire) t%d <= c%zu_cur;\n",
+                   c->P * c->cw - 1, c->copy, c->copy, j);
+    }
+    for (size_t k = 0; k < s->rtl.nm; k++) {
+        const RtlModule *m = &s->rtl.m[k];
+        if (s->node_kind[m->node] != 0)
+            continue;
+        int c = s->tcyc[m->in_tensor[0]];
+        if (m->ports == 2 && s->tcyc[m->in_tensor[1]] > c)
+            c = s->tcyc[m->in_tensor[1]];
+        char src[2][64];
+        for (int p = 0; p < m->ports; p++) {
+            int t = carrier(f, m->in_tensor[p]);
+            int lag = c - s->tcyc[m->in_tensor[p]];
+            long w = ir_numel(&f->t[t]) * f->t[t].type.w;
+            snprintf(src[p], sizeof src[p], "t%d", t);
+            for (int dl = 1; dl <= lag; dl++) {
+                buf_printf(b, "    reg [%ld:0] t%d_m%zu_d%d;\n    always @(posedge clk) t%d_m%zu_d%d <= %s;\n", w - 1, t, k, dl, t,
+                           k, dl, src[p]);
+                snprintf(src[p], sizeof src[p], "t%d_m%zu_d%d", t, k, dl);
+            }
+        }
+        long wout = ir_numel(&f->t[m->out_tensor]) * f->t[m->out_tensor].type.w;
+        buf_printf(b, "    wire [%ld:0] t%d;\n", wout - 1, m->out_tensor);
+        buf_printf(b, "    %s u%zu (.clk(clk), .in0(%s)%s%s%s, .out0(t%d));\n", m->name, k, src[0],
+                   m->ports == 2 ? ", .in1(" : "", m->ports == 2 ? src[1] : "", m->ports == 2 ? ")" : "", m->out_tensor);
+    }
+    int ot = carrier(f, s->out_tensor);
+    buf_printf(b, "    reg [%ld:0] out_r;\n    always @(posedge clk) out_r <= t%d;\n    assign out_data = out_r;\n", wo - 1, ot);
+    buf_printf(b, "    reg [%d:0] pvalid;\n    always @(posedge clk)\n        if (rst) pvalid <= %d'h0;\n", s->plat - 1,
+               s->plat);
+    if (s->plat > 1)
+        buf_printf(b, "        else pvalid <= {pvalid[%d:0], pfire};\n", s->plat - 2);
+    else
+        buf_printf(b, "        else pvalid <= pfire;\n");
+    buf_printf(b, "    assign out_valid = pvalid[%d];\nendmodule\n", s->plat - 1);
+}
+
+/* ---- the Icarus test bench -------------------------------------------------- */
+
+static int write_tb(const Stream *s, Plan *plan, Diag *d, const char *dir, const StreamTiming *tm)
+{
+    const Graph *g = s->g;
+    const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
+    long nin = ir_numel(ti), nout = ir_numel(to);
+    int wi = ti->type.w, wout = to->type.w, cw = s->C0 * wi;
+    size_t n = (size_t)(200000 / s->P0);
+    if (n > TB_VECTORS)
+        n = TB_VECTORS;
+    if (n < 8)
+        n = 8;
+    const char *nm = g->name;
+    int64_t *x = malloc(n * (size_t)nin * sizeof(int64_t));
+    int64_t *y = malloc(n * (size_t)nout * sizeof(int64_t));
+    int64_t *px = malloc((size_t)s->C0 * sizeof(int64_t));
+    int32_t *perm = malloc((size_t)nin * sizeof(int32_t));
+    long maxw = (long)cw > nout * wout ? (long)cw : nout * wout;
+    uint32_t *words = malloc((size_t)(maxw + 31) / 32 * sizeof(uint32_t));
+    Buf tb = {0}, min = {0}, mout = {0};
+    int rc = -1;
+    long p0;
+    int c0;
+    if (!x || !y || !px || !perm || !words) {
+        diag_error(d, "internal: out of memory writing the test bench");
+        goto done;
+    }
+    if (stream_input_order(g, d, perm, &p0, &c0) < 0)
+        goto done;
+    tb_random_codes(ti->type, nin, n, TB_SEED, x);
+    emu_run_codes(plan, x, y, n);
+    for (size_t ev = 0; ev < n; ev++) {
+        for (long p = 0; p < s->P0; p++) {
+            for (int c = 0; c < s->C0; c++)
+                px[c] = x[ev * (size_t)nin + (size_t)perm[p * s->C0 + c]];
+            tb_hex_line(&min, px, s->C0, wi, words);
+        }
+        tb_hex_line(&mout, y + ev * (size_t)nout, nout, wout, words);
+    }
+    long timeout = (long)n * (tm->ii + 16) + tm->lat_first + 1000;
+    const char *sg = to->type.sign ? "$signed" : "";
+    buf_printf(&tb,
+               "// tb_%s: self-checking test bench for %s (io_stream), generated by etchnn %s; do not edit.\n"
+               "// %zu images (tb_%s_in.mem: one pixel per line, %ld lines per image) are fed back to back,\n"
+               "// a pixel per clock whenever in_ready is high; every output (tb_%s_out.mem, one image per\n"
+               "// line, from etchnn's bit-exact emulator) must appear with out_valid, in order, exactly once\n"
+               "// per image.  Prints PASS or FAIL.  Run in this directory:\n"
+               "//   iverilog -g2005 -o tb_%s.vvp -c files.f tb_%s.v && vvp -n tb_%s.vvp\n"
+               "`timescale 1ns / 1ps\n`default_nettype none\n"
+               "module tb_%s;\n"
+               "    localparam N = %zu, P = %ld, NOUT = %ld, WO = %d, TIMEOUT = %ld;\n"
+               "    reg clk, rst, in_valid;\n    wire in_ready, out_valid;\n"
+               "    reg [%d:0] in_data;\n    wire [%ld:0] out_data;\n"
+               "    reg [%d:0] vin [0:N*P-1];\n    reg [%ld:0] vout [0:N-1];\n"
+               "    integer i, j, k, errors, extra, cyc;\n"
+               "    %s dut (.clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data),\n"
+               "        .out_valid(out_valid), .out_data(out_data));\n"
+               "    initial clk = 1'b0;\n    always #5 clk = ~clk;\n"
+               "    always @(posedge clk)\n"
+               "        if (!rst) begin\n"
+               "            if (in_valid && in_ready)\n                i = i + 1;\n"
+               "            if (out_valid) begin\n"
+               "                if (k >= N)\n                    extra = extra + 1;\n"
+               "                else if (out_data !== vout[k])\n"
+               "                    for (j = 0; j < NOUT; j = j + 1)\n"
+               "                        if (out_data[j*WO +: WO] !== vout[k][j*WO +: WO]) begin\n"
+               "                            if (errors < 20)\n"
+               "                                $display(\"image %%0d output %%0d: expected %%0d, got %%0d\", k, j,\n"
+               "                                         %s(vout[k][j*WO +: WO]), %s(out_data[j*WO +: WO]));\n"
+               "                            errors = errors + 1;\n"
+               "                        end\n"
+               "                k = k + 1;\n"
+               "            end\n"
+               "        end else if (out_valid)\n            extra = extra + 1;\n"
+               "    initial begin\n"
+               "        $readmemh(\"tb_%s_in.mem\", vin);\n        $readmemh(\"tb_%s_out.mem\", vout);\n"
+               "        errors = 0; extra = 0; i = 0; k = 0;\n"
+               "        rst = 1'b1;\n        in_valid = 1'b0;\n        in_data = {%d{1'b0}};\n"
+               "        repeat (3) @(negedge clk);\n        rst = 1'b0;\n"
+               "        for (cyc = 0; cyc < TIMEOUT && k < N; cyc = cyc + 1) begin\n"
+               "            in_valid = i < N*P;\n"
+               "            in_data = i < N*P ? vin[i] : {%d{1'b0}};\n"
+               "            @(negedge clk);\n"
+               "        end\n"
+               "        in_valid = 1'b0;\n"
+               "        repeat (P + 20) @(negedge clk);\n"
+               "        if (errors == 0 && extra == 0 && k == N)\n"
+               "            $display(\"PASS: %%0d images of %%0d pixels, back to back: all %%0d outputs equal\", N, P, N * NOUT);\n"
+               "        else\n"
+               "            $display(\"FAIL: %%0d of %%0d outputs differ; %%0d images out of %%0d, %%0d extra out_valid\", errors,\n"
+               "                     N * NOUT, k, N, extra);\n"
+               "        $finish;\n"
+               "    end\nendmodule\n`default_nettype wire\n",
+               nm, nm, ETCHNN_VERSION, n, nm, s->P0, nm, nm, nm, nm, nm, n, s->P0, nout, wout, timeout, cw - 1,
+               nout * wout - 1, cw - 1, nout * wout - 1, nm, sg, sg, nm, nm, cw, cw);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rtl/tb_%s_in.mem", dir, nm);
+    if (backend_write_file(d, path, &min) < 0)
+        goto done;
+    snprintf(path, sizeof path, "%s/rtl/tb_%s_out.mem", dir, nm);
+    if (backend_write_file(d, path, &mout) < 0)
+        goto done;
+    snprintf(path, sizeof path, "%s/rtl/tb_%s.v", dir, nm);
+    if (backend_write_file(d, path, &tb) < 0)
+        goto done;
+    rc = 0;
+done:
+    free(x);
+    free(y);
+    free(px);
+    free(perm);
+    free(words);
+    buf_free(&tb);
+    buf_free(&min);
+    buf_free(&mout);
+    return rc;
+}
+
+/* ---- estimate and report -------------------------------------------------------- */
+
+/* The control and storage around the kernels, in the units of rtl.c's estimate:
+ * line buffers (shift registers: synthesis maps runs between taps to SRL
+ * LUTs, taps stay flip-flops), counters, valid pipelines, FIFOs, collectors. */
+static void stage_estimate(const Stream *s, size_t i, double *lut, double *ff)
+{
+    const Stage *st = &s->st[i];
+    double l = 0, f = 0;
+    if (st->kind == ST_WINDOW) {
+        long taps = (long)st->kh * st->kw;
+        long *off = malloc(sizeof(long) * (size_t)taps);
+        for (long t = 0; t < taps; t++)
+            off[t] = (long)(st->KH - 1 - (t / st->kw) * st->dh) * st->Gw + (st->KW - 1 - (t % st->kw) * st->dw);
+        /* offsets descend with t: runs between neighbours */
+        long prev = -1;
+        for (long t = taps - 1; t >= 0; t--) {
+            long run = off[t] - prev - 1;   /* positions between two taps */
+            if (run >= 3)
+                l += st->cw * ceil((double)run / 32.0);
+            else
+                f += (double)run * st->cw;
+            f += st->cw;
+            prev = off[t];
+        }
+        free(off);
+        int wy = pow2_ceil_bits(st->Gh + st->KH + (long)st->OH * st->sh), wx = pow2_ceil_bits(st->Gw + st->KW + (long)st->OW * st->sw);
+        int wc = 2 * wy + 2 * wx + pow2_ceil_bits(st->OH) + pow2_ceil_bits(st->OW);
+        f += wc + 1;
+        l += 2.0 * wc + (st->padded ? st->cw : 0);
+    }
+    f += st->lat + 1;
+    if (st->fifo) {
+        f += (double)st->fifo * st->ow + 16;
+        l += st->ow * ceil(st->fifo / 4.0) + 16;
+    } else {
+        f += st->ow;
+    }
+    *lut = l;
+    *ff = f;
+}
+
+cJSON *report_json(const Rtl *r, const char *source_json);
+
+static void stream_totals(const Stream *s, double *lut, double *ff, long *dsp)
+{
+    double l = 0, f = 0;
+    long d = 0;
+    for (size_t k = 0; k < s->rtl.nm; k++) {
+        l += s->rtl.m[k].lut;
+        f += s->rtl.m[k].ff;
+        d += s->rtl.m[k].dsp;
+    }
+    for (size_t i = 0; i < s->nst; i++) {
+        double a, b;
+        stage_estimate(s, i, &a, &b);
+        l += a;
+        f += b;
+    }
+    for (size_t j = 0; j < s->ncol; j++) {
+        const Collector *c = &s->col[j];
+        f += (double)(c->P - 1) * c->cw + (double)c->P * c->cw + pow2_ceil_bits(c->P);   /* shift register, parallel input register */
+        l += pow2_ceil_bits(c->P) * 2;
+        if (s->ncol > 1) {
+            f += (double)c->P * c->cw + 1;
+            l += (double)c->P * c->cw;
+        }
+    }
+    const Tensor *to = &s->g->t[s->g->outputs[0]];
+    f += (double)ir_numel(to) * to->type.w + s->plat;
+    *lut = l;
+    *ff = f;
+    *dsp = d;
+}
+
+static void par_totals(const Rtl *r, double *lut, double *ff, long *dsp)
+{
+    double l = 0, f = 0;
+    long d = 0;
+    for (size_t k = 0; k < r->nm; k++) {
+        l += r->m[k].lut;
+        f += r->m[k].ff;
+        d += r->m[k].dsp;
+    }
+    const Tensor *ti = &r->g->t[r->g->inputs[0]];
+    f += (double)(ir_numel(ti) * ti->type.w) + r->latency;
+    *lut = l;
+    *ff = f;
+    *dsp = d;
+}
+
+static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm, Diag *d, const char *dir,
+                        const char *source_json)
+{
+    const Graph *g = s->g;
+    cJSON *root = report_json(&s->rtl, source_json);
+    double mhz = s->rtl.opt.clock_mhz;
+    /* latency_cycles: from the first pixel (from the last one can be <= 0: trailing rows no window reads) */
+    cJSON_ReplaceItemInObject(root, "latency_cycles", cJSON_CreateNumber((double)tm->lat_first));
+    cJSON_ReplaceItemInObject(root, "latency_ns", cJSON_CreateNumber(round(tm->lat_first * 1000.0 / mhz * 1000) / 1000));
+    cJSON_ReplaceItemInObject(root, "ii", cJSON_CreateNumber((double)tm->ii));
+    cJSON_AddStringToObject(root, "io_type", "io_stream");
+    const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
+    char ty[64];
+    cJSON *io = cJSON_CreateObject();
+    cJSON_AddNumberToObject(io, "n_in", (double)ir_numel(ti));
+    cJSON_AddNumberToObject(io, "w_in", ti->type.w);
+    fx_format(ti->type, ty, sizeof ty);
+    cJSON_AddStringToObject(io, "in_type", ty);
+    cJSON_AddNumberToObject(io, "n_out", (double)ir_numel(to));
+    cJSON_AddNumberToObject(io, "w_out", to->type.w);
+    fx_format(to->type, ty, sizeof ty);
+    cJSON_AddStringToObject(io, "out_type", ty);
+    cJSON_ReplaceItemInObject(root, "io", io);
+    double lut, ff;
+    long dsp;
+    stream_totals(s, &lut, &ff, &dsp);
+    cJSON *est = cJSON_GetObjectItem(root, "estimate");
+    cJSON_ReplaceItemInObject(est, "lut", cJSON_CreateNumber(round(lut)));
+    cJSON_ReplaceItemInObject(est, "ff", cJSON_CreateNumber(round(ff)));
+    cJSON_ReplaceItemInObject(est, "dsp", cJSON_CreateNumber((double)dsp));
+    cJSON *so = cJSON_AddObjectToObject(root, "stream");
+    cJSON_AddNumberToObject(so, "pixels", (double)s->P0);
+    cJSON_AddNumberToObject(so, "channels", s->C0);
+    cJSON_AddNumberToObject(so, "latency_first_pixel_cycles", (double)tm->lat_first);
+    cJSON_AddNumberToObject(so, "latency_last_pixel_cycles", (double)tm->lat_last);
+    cJSON_AddNumberToObject(so, "ii_cycles", (double)tm->ii);
+    cJSON_AddBoolToObject(so, "source_throttled", tm->throttled);
+    cJSON *sts = cJSON_AddArrayToObject(so, "stages");
+    for (size_t i = 0; i < s->nst; i++) {
+        const Stage *st = &s->st[i];
+        cJSON *o = cJSON_CreateObject();
+        double a, b;
+        stage_estimate(s, i, &a, &b);
+        cJSON_AddStringToObject(o, "name", g->n[st->node].name);
+        cJSON_AddStringToObject(o, "kind", st->kind == ST_WINDOW ? "window" : "pixel");
+        cJSON_AddNumberToObject(o, "kernel_latency_cycles", st->lat);
+        if (st->kind == ST_WINDOW) {
+            cJSON_AddNumberToObject(o, "line_buffer_pixels", (double)st->N);
+            cJSON_AddNumberToObject(o, "grid_h", st->Gh);
+            cJSON_AddNumberToObject(o, "grid_w", st->Gw);
+        }
+        cJSON_AddNumberToObject(o, "fifo", st->fifo);
+        cJSON_AddNumberToObject(o, "control_lut_estimate", round(a));
+        cJSON_AddNumberToObject(o, "control_ff_estimate", round(b));
+        cJSON_AddItemToArray(sts, o);
+    }
+    cJSON *cols = cJSON_AddArrayToObject(so, "collectors");
+    for (size_t j = 0; j < s->ncol; j++)
+        cJSON_AddItemToArray(cols, cJSON_CreateString(g->t[s->col[j].tensor].name));
+    double plut = 0, pff = 0;
+    long pdsp = 0;
+    if (par) {
+        par_totals(par, &plut, &pff, &pdsp);
+        cJSON *po = cJSON_AddObjectToObject(root, "io_parallel");
+        cJSON_AddNumberToObject(po, "latency_cycles", par->latency);
+        cJSON_AddNumberToObject(po, "ii", 1);
+        cJSON_AddNumberToObject(po, "lut", round(plut));
+        cJSON_AddNumberToObject(po, "ff", round(pff));
+        cJSON_AddNumberToObject(po, "dsp", (double)pdsp);
+    }
+    char *text = cJSON_Print(root);
+    Buf j = {0}, t = {0};
+    buf_printf(&j, "%s\n", text ? text : "{}");
+    cJSON_free(text);
+    buf_printf(&t, "etchnn report: %s (%s), io_stream\n", g->name, g->file);
+    buf_printf(&t, "clock %.1f MHz; one pixel of %d channel(s) per clock, %ld pixels per image\n", mhz, s->C0, s->P0);
+    buf_printf(&t, "latency: %ld cycles (%.2f ns) from an image's first pixel to its output, %ld cycles (%.2f ns) from its "
+               "last%s\n", tm->lat_first, tm->lat_first * 1000.0 / mhz, tm->lat_last, tm->lat_last * 1000.0 / mhz,
+               tm->lat_last <= 0 ? " (the last rows/columns are read by no window: the output is ready before they arrive)" : "");
+    buf_printf(&t, "initiation interval: %ld cycles per image, images back to back (%ld pixels%s)\n\n", tm->ii, s->P0,
+               tm->throttled ? "; in_ready holds the source back while padding is generated" : "");
+    buf_printf(&t, "%-24s %-10s %-22s %4s %6s %5s %8s %8s %4s\n", "streamed layer", "op", "grid / line buffer", "lat", "fifo",
+               "", "LUT est", "FF est", "DSP");
+    for (size_t i = 0; i < s->nst; i++) {
+        const Stage *st = &s->st[i];
+        const RtlModule *m = &s->rtl.m[st->module];
+        const Node *n = &g->n[st->node];
+        char geo[64];
+        if (st->kind == ST_WINDOW)
+            snprintf(geo, sizeof geo, "%dx%d / %ld px", st->Gh, st->Gw, st->N);
+        else
+            snprintf(geo, sizeof geo, "per pixel");
+        double a, b;
+        stage_estimate(s, i, &a, &b);
+        buf_printf(&t, "%-24s %-10s %-22s %4d %6d %5s %8.0f %8.0f %4ld\n", n->name,
+                   n->fused_relu < 0 ? op_names[n->op] : "conv+relu", geo, st->lat, st->fifo, "", m->lut + a, m->ff + b,
+                   m->dsp);
+    }
+    int any = 0;
+    for (size_t k = 0; k < s->rtl.nm; k++) {
+        const RtlModule *m = &s->rtl.m[k];
+        const Node *n = &g->n[m->node];
+        if (s->node_kind[m->node] != 0)
+            continue;
+        if (!any++) {
+            buf_printf(&t, "\ngathered into a vector:");
+            for (size_t c = 0; c < s->ncol; c++)
+                buf_printf(&t, " '%s' (%ld pixels)", g->t[s->col[c].tensor].name, s->col[c].P);
+            buf_printf(&t, "; then, as io_parallel:\n");
+            buf_printf(&t, "%-24s %-10s %-10s %4s %8s %8s %4s\n", "layer", "op", "outputs", "lat", "LUT est", "FF est", "DSP");
+        }
+        buf_printf(&t, "%-24s %-10s %-10ld %4d %8.0f %8.0f %4ld\n", n->name,
+                   n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu",
+                   ir_numel(&s->fg.t[m->out_tensor]), m->latency, m->lut, m->ff, m->dsp);
+    }
+    buf_printf(&t, "\ntotal (io_stream): estimate %.0f LUT, %.0f FF, %ld DSP (estimate made without running any tool)\n", lut,
+               ff, dsp);
+    if (par) {
+        buf_printf(&t, "\nio_parallel and io_stream side by side (the same model, types and clock):\n");
+        buf_printf(&t, "%-12s %16s %16s %14s %10s %10s %6s\n", "", "latency (cycles)", "II (cycles)", "input / clock", "LUT est",
+                   "FF est", "DSP");
+        buf_printf(&t, "%-12s %16d %16d %14s %10.0f %10.0f %6ld\n", "io_parallel", par->latency, 1, "image", plut, pff, pdsp);
+        char lat[48];
+        snprintf(lat, sizeof lat, "%ld / %ld", tm->lat_first, tm->lat_last);
+        buf_printf(&t, "%-12s %16s %16ld %14s %10.0f %10.0f %6ld\n", "io_stream", lat, tm->ii, "pixel", lut, ff, dsp);
+        buf_printf(&t, "(io_stream latency: from the first / the last pixel of an image)\n");
+    }
+    char path[4096];
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    rc |= backend_write_file(d, path, &j);
+    snprintf(path, sizeof path, "%s/report.txt", dir);
+    if (!rc)
+        rc |= backend_write_file(d, path, &t);
+    buf_free(&j);
+    buf_free(&t);
+    cJSON_Delete(root);
+    return rc ? -1 : 0;
+}
+
+int stream_write(const Stream *s, Plan *plan, const Rtl *par, Diag *d, const char *dir, const char *source_json)
+{
+    StreamTiming tm;
+    if (stream_timing(s, &tm) < 0)
+        return diag_error(d, "internal: io_stream: the handshake model of '%s' made no progress", s->g->name);
+    Buf files = {0}, top = {0};
+    int rc = -1;
+    if (verilog_write_modules(&s->rtl, d, dir, &files) < 0)
+        goto done;
+    buf_printf(&top, "// generated by etchnn %s; do not edit\n`default_nettype none\n", ETCHNN_VERSION);
+    emit_top(&top, s, &tm);
+    buf_printf(&top, "`default_nettype wire\n");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rtl/%s.v", dir, s->g->name);
+    if (backend_write_file(d, path, &top) < 0)
+        goto done;
+    buf_printf(&files, "%s.v\n", s->g->name);
+    snprintf(path, sizeof path, "%s/rtl/files.f", dir);
+    if (backend_write_file(d, path, &files) < 0)
+        goto done;
+    if (write_tb(s, plan, d, dir, &tm) < 0 || write_report(s, par, &tm, d, dir, source_json) < 0)
+        goto done;
+    rc = 0;
+done:
+    buf_free(&files);
+    buf_free(&top);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/* stream.h — the io_stream architecture: one pixel per clock through line
+ * buffers, each convolution or pooling kernel built once (by rtl.c's builders,
+ * on a per-position view of the graph) and computed at every output position;
+ * layers joined by valid/ready handshakes; the image gathered into a vector
+ * where the network stops being spatial (Flatten, Dense, ...), which then runs
+ * as io_parallel logic.  See docs in README.md ("io_stream"). */
+#ifndef ETN_STREAM_H
+#define ETN_STREAM_H
+#include "backends/rtl.h"
+
+typedef struct Stream Stream;
+struct Plan;
+
+/* Plan and build the streaming circuit of g; NULL with a message naming the
+ * layer when g has no streaming form. */
+Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d);
+void stream_free(Stream *s);
+
+/* DIR/rtl (modules, top, files.f, Icarus bench), DIR/report.{json,txt};
+ * par (may be NULL): the io_parallel circuit of the same model, for the
+ * side-by-side section of the report. */
+int stream_write(const Stream *s, struct Plan *plan, const Rtl *par, Diag *d, const char *dir, const char *source_json);
+
+/* The order in which a model's input elements enter the stream: element j of
+ * the pixel stream (pixel j / channels, channel j % channels) is input element
+ * perm[j] (perm has numel(input) entries; NULL to query only).  0 or -1. */
+int stream_input_order(const Graph *g, Diag *d, int32_t *perm, long *pixels, int *channels);
+
+/* Cycle-level model of the handshakes (the same counters as the Verilog),
+ * images back to back at full input rate: cycles from an image's first / last
+ * accepted pixel to its output, cycles between outputs (steady state), and
+ * whether the source was ever throttled.  0 or -1 (no progress: a bug). */
+typedef struct {
+    long lat_first, lat_last, ii, pixels;
+    int throttled;
+} StreamTiming;
+int stream_timing(const Stream *s, StreamTiming *t);
+
+#endif
