@@ -1,0 +1,212 @@
+"""io_stream: one pixel per clock through line buffers (src/backends/stream.c).
+
+- the CICADA-shaped model (tests/cicada_models.py, 8-bit types) and
+  KERAS_conv1d_small (same padding: the circuit holds the source back with
+  in_ready while it generates padding) verify in Verilator bit for bit against
+  the emulator: images back to back, every fourth with gaps in in_valid, one
+  output per image (the bench counts them); the latency and II the bench
+  measures equal the ones the report predicts from its model of the
+  handshakes;
+- the Verilog passes `verilator --lint-only -Wall`;
+- `IOType: io_stream` in the config selects it, `--io parallel` overrides it,
+  and the report shows io_parallel beside io_stream;
+- bad requests fail with exit status 2 and a message naming the layer;
+- slow: the shared conv models (Keras and ONNX), the jet taggers, the
+  autoencoder (a hybrid: streamed encoder, the rest io_parallel after the
+  collectors) and the Icarus bench written at compile time.
+"""
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from cicada_models import CONFIG_8BIT, cicada_onnx, energies
+from conftest import MODELS, SANITIZED, run
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+VERILATOR = shutil.which("verilator")
+need_verilator = pytest.mark.skipif(VERILATOR is None, reason="verilator not installed (apt-get install verilator)")
+not_sanitized = pytest.mark.skipif(SANITIZED, reason="RTL simulation is not repeated under the sanitizers")
+
+
+@pytest.fixture(scope="module")
+def cicada(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cicada_stream")
+    p = d / "cicada.onnx"
+    onnx.save(cicada_onnx(), str(p))
+    (d / "cicada8.yml").write_text(CONFIG_8BIT)
+    (d / "cicada8_stream.yml").write_text(CONFIG_8BIT.replace("Model:\n", "Model:\n  IOType: io_stream\n", 1))
+    return p
+
+
+@pytest.fixture(scope="module")
+def cicada_out(cicada, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cicada_stream_out") / "o"
+    run("compile", cicada, "-c", cicada.parent / "cicada8_stream.yml", "-o", out)
+    return out
+
+
+def lint(out):
+    top = json.loads((out / "report.json").read_text())["model"]
+    r = subprocess.run([VERILATOR, "--lint-only", "-Wall", "--top-module", top, "-F", str(out / "rtl" / "files.f")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+
+
+def verify(out, *opts):
+    """etchnn verify; returns (images, measured latency first, last, ii)."""
+    r = run("verify", out, *opts, check=False)
+    text = r.stdout + r.stderr
+    assert r.returncode == 0 and "PASS" in r.stdout, text
+    m = re.search(r"verify: io_stream: (\d+) of (\d+) images came out .*latency (-?\d+) cycles from the first pixel, "
+                  r"(-?\d+) from the last, (\d+) cycles between images", text)
+    assert m, text
+    assert m.group(1) == m.group(2)
+    assert re.search(r": 0 of \d+ outputs differ", r.stdout), text
+    return int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5))
+
+
+def test_config_selects_stream_and_report_compares(cicada_out, cicada, tmp_path):
+    rep = json.loads((cicada_out / "report.json").read_text())
+    assert rep["io_type"] == "io_stream"
+    s = rep["stream"]
+    assert (s["pixels"], s["channels"]) == (252, 1)
+    assert [st["name"] for st in s["stages"]] == ["conv"]
+    assert s["stages"][0]["kind"] == "window" and s["stages"][0]["line_buffer_pixels"] == 2 * 14 + 3
+    assert s["collectors"] == ["r1"]
+    assert s["ii_cycles"] == 252                  # one pixel per clock, no padding: never throttled
+    assert not s["source_throttled"]
+    assert rep["io_parallel"]["latency_cycles"] >= 1 and rep["io_parallel"]["lut"] > rep["estimate"]["lut"]
+    txt = (cicada_out / "report.txt").read_text()
+    assert "io_parallel and io_stream side by side" in txt
+    # --io parallel overrides the config; without either, io_parallel
+    for opts in (["-c", cicada.parent / "cicada8_stream.yml", "--io", "parallel"], ["-c", cicada.parent / "cicada8.yml"]):
+        run("compile", cicada, *opts, "-o", tmp_path / "p")
+        rep = json.loads((tmp_path / "p" / "report.json").read_text())
+        assert "io_type" not in rep and rep["ii"] == 1
+
+
+def test_bad_requests(cicada, tmp_path):
+    r = run("compile", cicada, "--io", "pixel", "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and "--io: expected one of parallel, stream, got 'pixel'" in r.stderr
+    cfg = tmp_path / "bad.yml"
+    cfg.write_text("IOType: io_serial\n")
+    r = run("compile", cicada, "-c", cfg, "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and "IOType: expected io_parallel or io_stream, got io_serial" in r.stderr
+    # a vector input has no stream
+    mlp = MODELS / "onnx" / "three_layer_keras.onnx"
+    if mlp.exists():
+        r = run("compile", mlp, "--io", "stream", "-o", tmp_path / "o", check=False)
+        assert r.returncode == 2 and "io_stream: expected an image input" in r.stderr, r.stderr
+    # a Pad layer on the streamed image is named
+    rng = np.random.default_rng(0)
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="zpad"),
+             helper.make_node("Conv", ["p", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Flatten", ["c"], ["y"], name="flat")]
+    inits = [numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64), "pads"),
+             numpy_helper.from_array(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), "w")]
+    g = helper.make_graph(nodes, "padnet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 6, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 72])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    p = tmp_path / "padnet.onnx"
+    onnx.save(m, str(p))
+    r = run("compile", p, "--io", "stream", "--precision", "fixed<8,3>", "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and "node 'zpad' (Pad): io_stream: pad of a streamed image is not supported" in r.stderr, \
+        r.stderr
+    # nothing was written for the failed compiles
+    assert not (tmp_path / "o").exists()
+
+
+@not_sanitized
+@need_verilator
+def test_cicada_lint_and_verify(cicada_out, tmp_path):
+    lint(cicada_out)
+    rep = json.loads((cicada_out / "report.json").read_text())["stream"]
+    n, lf, ll, ii = verify(cicada_out, "--n", 300, "--seed", "3")
+    assert n == 300
+    # the bench measures what the report predicts
+    assert (lf, ll, ii) == (rep["latency_first_pixel_cycles"], rep["latency_last_pixel_cycles"], rep["ii_cycles"])
+    xin = tmp_path / "energies.npy"
+    np.save(xin, energies(200, seed=4))
+    assert verify(cicada_out, "--input", xin)[0] == 200
+
+
+def _keras(name):
+    j = MODELS / "keras" / f"{name}.json"
+    if not j.exists():
+        pytest.skip(f"shared model {j} not present")
+    return j
+
+
+def _stream_verify(model, tmp_path, n, *opts):
+    out = tmp_path / "o"
+    run("compile", model, "--io", "stream", "-o", out, *opts)
+    lint(out)
+    rep = json.loads((out / "report.json").read_text())["stream"]
+    got = verify(out, "--n", n)
+    assert got[0] == n
+    assert got[1:] == (rep["latency_first_pixel_cycles"], rep["latency_last_pixel_cycles"], rep["ii_cycles"])
+    return rep
+
+
+@not_sanitized
+@need_verilator
+def test_keras_conv1d_small_same_padding(tmp_path):
+    rep = _stream_verify(_keras("KERAS_conv1d_small"), tmp_path, 500, "--precision", "fixed<8,3>")
+    assert [s["kind"] for s in rep["stages"]] == ["window"] * 3
+    assert rep["source_throttled"]      # 'same' padding: the grid has 12 positions for 10 pixels
+    assert rep["ii_cycles"] > rep["pixels"]
+
+
+@not_sanitized
+@need_verilator
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["KERAS_conv2d_model", "jetTagger_Conv2D_Small", "jetTagger_Conv2D_Small_NoBatchNorm"])
+def test_keras_stream_verify(name, tmp_path):
+    _stream_verify(_keras(name), tmp_path, 1000, "--precision", "fixed<8,3>")
+
+
+@not_sanitized
+@need_verilator
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["conv1d_small_keras", "conv2d_small_keras"])
+def test_onnx_stream_verify(name, tmp_path):
+    p = MODELS / "onnx" / f"{name}.onnx"
+    if not p.exists():
+        pytest.skip(f"shared model {p} not present")
+    _stream_verify(p, tmp_path, 1000, "--precision", "fixed<8,3>")
+
+
+@not_sanitized
+@need_verilator
+@pytest.mark.slow
+def test_autoencoder_stream_verify(tmp_path):
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    from cicada_models import AE_CONFIG_8BIT, cicada_autoencoder_keras
+    p = tmp_path / "cicada_ae.keras"
+    cicada_autoencoder_keras(p)
+    cfg = tmp_path / "ae8.yml"
+    cfg.write_text(AE_CONFIG_8BIT)
+    rep = _stream_verify(p, tmp_path, 500, "-c", cfg)
+    assert [s["name"] for s in rep["stages"]] == ["enc_conv1", "enc_conv2"]
+    assert sorted(rep["collectors"]) == ["enc_relu2", "x"]   # the input too: Subtract(x, x_rec)
+
+
+@not_sanitized
+@pytest.mark.slow
+def test_icarus_bench(cicada_out):
+    if not shutil.which("iverilog"):
+        pytest.skip("iverilog not installed")
+    rtl = cicada_out / "rtl"
+    subprocess.run(["iverilog", "-g2005", "-o", "tb.vvp", "-c", "files.f", "tb_cicada.v"], cwd=rtl, check=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, check=True)
+    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout
