@@ -70,6 +70,20 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
 {
     char nm[64];
     switch (n->op) {
+    case OP_QUANT:
+        if (n->nq > 1) {   /* per-element types, packed: w | (frac + 256) << 7 | sign << 16 | q << 17 | o << 20 */
+            int64_t *pk = arena_array(ar, (size_t)n->nq, sizeof(int64_t));
+            for (long k = 0; k < n->nq; k++) {
+                FxType t = n->qtypes[k];
+                pk[k] = t.w ? t.w + ((int64_t)(fx_frac(t) + 256) << 7) + ((int64_t)t.sign << 16) + ((int64_t)t.q << 17) +
+                                  ((int64_t)t.o << 20)
+                            : 0;
+            }
+            snprintf(nm, sizeof nm, "n%d_q", id);
+            emitf(e, "/* %s: the fixed-point type of each element, packed (0: pruned) */\n", n->name);
+            emit_array(e, nm, pk, n->nq);
+        }
+        break;
     case OP_DENSE: {
         const Tensor *w = &g->t[n->in[1]];
         long nin = w->const_dims[0], nout = w->const_dims[1];
@@ -398,6 +412,21 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
         emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : 0;\n", n->out, n->in[0], n->in[0], fin,
               targs(to, ta, sizeof ta));
+        break;
+    case OP_QUANT:
+        emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
+        if (n->nq == 1 && n->qtypes[0].w == 0) {
+            emitf(e, "    v%d[e] = 0;\n", n->out);
+        } else if (n->nq == 1) {
+            emitf(e, "    v%d[e] = fx_cast(fx_cast(v%d[e], %d, %s), %d, %s);\n", n->out, n->in[0], fin,
+                  targs(n->qtypes[0], tb, sizeof tb), fx_frac(n->qtypes[0]), targs(to, ta, sizeof ta));
+        } else {
+            emitf(e, "    int32_t p = n%d_q[e];\n", id);
+            emitf(e, "    int w = p & 127, f = ((p >> 7) & 511) - 256, s = (p >> 16) & 1, q = (p >> 17) & 7, o = (p >> 20) & 3;\n");
+            emitf(e, "    v%d[e] = w ? fx_cast(fx_cast(v%d[e], %d, w, f, s, q, o), f, %s) : 0;\n", n->out, n->in[0], fin,
+                  targs(to, ta, sizeof ta));
+        }
+        emitf(e, "}\n");
         break;
     case OP_LEAKYRELU: {
         int64_t ac = fx_quant_double(n->alpha, n->alpha_t);

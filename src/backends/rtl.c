@@ -90,6 +90,14 @@ static int node_in(RtlModule *m, int port, long k, FxType t)
     n.sign = t.sign;
     n.lo = (double)fx_type_min(t);
     n.hi = (double)fx_type_max(t);
+    const Node *q = m->in_quant[port];
+    if (q) {   /* a quantizer's element: its own range (pruned: 0), in the container's codes */
+        FxType et = ir_quant_elem(q, k);
+        int sh = fx_frac(t) - fx_frac(et);
+        n.lo = et.w ? ldexp((double)fx_type_min(et), sh) : 0;
+        n.hi = et.w ? ldexp((double)fx_type_max(et), sh) : 0;
+        n.w = width_of(n.lo, n.hi, &n.sign);
+    }
     return add_node(m, n);
 }
 
@@ -1079,6 +1087,19 @@ static int build_elementwise(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
             y = add_node(m, s);
             break;
         }
+        case OP_QUANT: {
+            FxType et = ir_quant_elem(nd, e);
+            if (!et.w) {
+                y = node_const(m, 0);   /* pruned */
+                break;
+            }
+            /* the element's cast, then placed in the container: constant high and low bits are wiring */
+            y = node_cast(m, node_cast(m, xi, fx, et), fx_frac(et), res);
+            int sh = fx_frac(res) - fx_frac(et);
+            m->n[y].lo = ldexp((double)fx_type_min(et), sh);
+            m->n[y].hi = ldexp((double)fx_type_max(et), sh);
+            break;
+        }
         case OP_CLIP: {
             RtlNode s = blank(RN_CLIP);
             s.a = xi;
@@ -1425,6 +1446,12 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         m->in_tensor[0] = nd->in[0];
         m->in_tensor[1] = m->ports == 2 ? nd->in[1] : -1;
         m->out_tensor = nd->out;
+        for (int p = 0; p < m->ports; p++) {
+            int t = m->in_tensor[p];
+            while (g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_RESHAPE)
+                t = g->n[g->t[t].producer].in[0];
+            m->in_quant[p] = g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_QUANT ? &g->n[g->t[t].producer] : NULL;
+        }
         const Node *relu = nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
         if (relu)
             m->out_tensor = relu->out;

@@ -49,6 +49,8 @@ typedef struct {
     int ports;          /* input ports (1 or 2) */
     int in_tensor[2];   /* IR tensors of the input ports */
     int out_tensor;     /* IR tensor of the output */
+    const Node *in_quant[2]; /* QUANT node whose output reaches input port p unchanged (or NULL): each element
+                                enters only as wide as its own type's range */
     RtlNode *n;         /* netlist */
     size_t nn, cn;
     RtlRom *rom;        /* tables */

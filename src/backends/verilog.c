@@ -319,7 +319,7 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
             continue;
         case RN_IN: {
             const Tensor *t = &g->t[m->in_tensor[x->sa]];
-            out(b, "    wire [%d:0] n%zu = in%d[%lld:%lld];\n", x->w - 1, i, x->sa, (long long)(x->k * t->type.w + t->type.w - 1),
+            out(b, "    wire [%d:0] n%zu = in%d[%lld:%lld];\n", x->w - 1, i, x->sa, (long long)(x->k * t->type.w + x->w - 1),
                 (long long)(x->k * t->type.w));
             break;
         }

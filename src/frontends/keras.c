@@ -418,9 +418,12 @@ static int k2_weights(Importer *im, const char *const *want, int nwant, Weight *
             char buf[512];
             snprintf(buf, sizeof buf, "%s", names[j]);
             char *last = strrchr(buf, '/');
-            if (!last)
+            if (!last && im->depth > 0)
                 continue;
-            *last++ = 0;
+            if (last)
+                *last++ = 0;
+            else   /* a variable created outside any layer scope (HGQ quantizers): "bits:0" */
+                last = buf;
             char *colon = strchr(last, ':');
             if (colon)
                 *colon = 0;
@@ -1641,6 +1644,128 @@ static int is_model_class(const char *cls)
 static int import_model(Importer *im, const cJSON *m, Container *ct, const int *in, int nin, int *out, int *nout);
 
 /* One layer call: inputs in[0..nin), outputs written to out (returns their count, or -1). */
+/* ---- HGQ proxy models ---------------------------------------------------- */
+
+/* An HGQ FixedPointQuantizer: per-element ap_[u]fixed<bits, integers> (keep_negative: signed;
+ * bits and integers count the sign bit; bits = 0: pruned to 0) stored as int8 arrays of shape
+ * (1, ...) broadcast over the tensor; rounding and overflow modes in the config (RND, SAT).
+ * Becomes a QUANT node whose output type (pinned) is the container of the element types.
+ * A quantizer reading the model input directly also fixes the input's type: the container,
+ * with one more fractional bit when it rounds (floor to that bit, then round, is rounding
+ * from the exact value) and the quantizer's overflow mode. */
+static int hgq_mode(Importer *im, const cJSON *cfg, const char *key, const char *const *names, int n, int def)
+{
+    const char *v = jstr(cfg, key);
+    if (!v)
+        return jget(cfg, key) ? LAYER_ERR(im, "expected '%s' to be a string, got %s", key, kind_of(jget(cfg, key))) : def;
+    for (int k = 0; k < n; k++)
+        if (!strcmp(v, names[k]))
+            return k;
+    Buf have = {0};
+    for (int k = 0; k < n; k++)
+        buf_printf(&have, "%s%s", k ? ", " : "", names[k]);
+    LAYER_ERR(im, "expected %s among %s, got '%s'", key, have.data, v);
+    buf_free(&have);
+    return -1;
+}
+
+static int import_hgq_quantizer(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    Graph *g = im->g;
+    int q = hgq_mode(im, cfg, "RND", fx_quant_names, 7, FXQ_TRN);
+    int o = q < 0 ? -1 : hgq_mode(im, cfg, "SAT", fx_overflow_names, 4, FXO_WRAP);
+    if (q < 0 || o < 0)
+        return -1;
+    static const char *const names[] = {"keep_negative", "bits", "integers"};
+    Weight w[3];
+    if (layer_weights(im, ct, lpath, names, 3, w) < 0)
+        return -1;
+    const Tensor *tx = &g->t[x];
+    int rank = tx->rank, dims[IR_MAX_RANK];
+    memcpy(dims, tx->dims, sizeof dims);
+    long ne = ir_numel(tx);
+    char s1[96], s2[96];
+    dims_str(rank, dims, s1, sizeof s1);
+    for (int k = 0; k < 3; k++) {
+        /* (1, d1, ...) broadcast to the per-sample shape, numpy style (aligned on the right) */
+        int ok = w[k].rank >= 1 && w[k].dims[0] == 1 && w[k].rank - 1 <= rank;
+        for (int a = 1; a < w[k].rank && ok; a++) {
+            int d = w[k].dims[a], td = dims[rank - (w[k].rank - 1) + (a - 1)];
+            ok = d == 1 || d == td;
+        }
+        if (!ok || ir_numel(tx) < 1) {
+            dims_str(w[k].rank, w[k].dims, s2, sizeof s2);
+            return WEIGHT_ERR(im, "expected %s of shape (1, ...) broadcastable to the input %s, got %s", names[k], s1, s2);
+        }
+    }
+    FxType *qt = arena_array(&g->arena, (size_t)ne, sizeof(FxType));
+    for (long e = 0; e < ne; e++) {
+        long rem = e, src[3] = {0, 0, 0}, stride[3] = {1, 1, 1};
+        for (int a = rank - 1; a >= 0; a--) {
+            long idx = rem % dims[a];
+            rem /= dims[a];
+            for (int k = 0; k < 3; k++) {
+                int wa = a - rank + w[k].rank;   /* axis of the stored array (after the leading 1), or < 1 */
+                if (wa >= 1) {
+                    if (w[k].dims[wa] != 1)
+                        src[k] += idx * stride[k];
+                    stride[k] *= w[k].dims[wa];
+                }
+            }
+        }
+        double kn = w[0].data[src[0]], b = w[1].data[src[1]], i = w[2].data[src[2]];
+        if ((kn != 0 && kn != 1) || b != floor(b) || i != floor(i) || b < 0 || b > 64 || (kn == 0 && b > 63) ||
+            fabs(i) > 256) {
+            return WEIGHT_ERR(im, "expected keep_negative 0 or 1, bits 0..64 (63 unsigned) and integers within +-256 at "
+                                  "element %ld, got keep_negative %g, bits %g, integers %g", e, kn, b, i);
+        }
+        FxType t = {(int16_t)b, (int16_t)i, (uint8_t)kn, (uint8_t)q, (uint8_t)o};
+        qt[e] = t;
+    }
+    long nq = ne;
+    int same = 1;
+    for (long e = 1; e < ne && same; e++)
+        same = fx_type_eq(qt[e], qt[0]);
+    if (same)
+        nq = 1;
+    FxType cont;
+    if (ir_quant_container(qt, nq, &cont) < 0)
+        return LAYER_ERR(im, "expected element types that fit one container of at most 64 bits, got a container of "
+                             "%d bits", cont.w);
+    int in[1] = {x};
+    const char *lname = unique_name(im, im->lname);
+    int out = new_node(im, OP_QUANT, lname, in, 1, rank, dims);
+    Node *nd = &g->n[g->nn - 1];
+    nd->qtypes = qt;
+    nd->nq = nq;
+    nd->quantized = true;
+    g->t[out].type = cont;
+    g->t[out].type_pinned = true;
+    int p = g->t[x].producer;
+    if (p >= 0 && g->n[p].op == OP_INPUT && !g->t[x].type_pinned) {
+        FxType ti = cont;
+        if (q != FXQ_TRN) {
+            ti.w = (int16_t)(ti.w + 1);
+            if (ti.w > (ti.sign ? 64 : 63))
+                return LAYER_ERR(im, "expected an input type of at most 64 bits, got %d", ti.w);
+        }
+        ti.o = (uint8_t)o;
+        g->t[x].type = ti;
+        g->t[x].type_pinned = true;
+    }
+    return out;
+}
+
+/* A model with HGQ quantizers computes exactly between them: every layer is a quantized one. */
+static void hgq_finish(Graph *g)
+{
+    int hgq = 0;
+    for (size_t k = 0; k < g->nn && !hgq; k++)
+        hgq = g->n[k].op == OP_QUANT;
+    for (size_t k = 0; k < g->nn && hgq; k++)
+        g->n[k].quantized = true;
+}
+
 static int import_layer(Importer *im, const cJSON *L, Container *ct, const char *lpath, const int *in, int nin, int *out)
 {
     const char *cls = jstr(L, "class_name");
@@ -1714,6 +1839,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
                !strcmp(cls, "GaussianDropout") || !strcmp(cls, "GaussianNoise") || !strcmp(cls, "AlphaDropout") ||
                !strcmp(cls, "ActivityRegularization")) {
         out[0] = x;   /* identity at inference */
+    } else if (!strcmp(cls, "FixedPointQuantizer") || !strcmp(cls, "HGQ>FixedPointQuantizer")) {
+        out[0] = import_hgq_quantizer(im, ct, lpath, cfg, x);
     } else if (!strcmp(cls, "Flatten")) {
         out[0] = import_reshape(im, NULL, x);
     } else if (!strcmp(cls, "Reshape")) {
@@ -1725,7 +1852,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
                              "Functional, Conv1D, Conv2D, DepthwiseConv2D, QConv1D, QConv2D, MaxPooling1D/2D, "
                              "AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, ZeroPadding1D/2D, "
                              "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "
-                             "Minimum, Concatenate");
+                             "Minimum, Concatenate, FixedPointQuantizer");
     }
     return out[0] < 0 ? -1 : 1;
 }
@@ -2256,6 +2383,7 @@ int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
         }
         VEC_PUSH(g->outputs, g->noutputs, g->coutputs, outs[k]);
     }
+    hgq_finish(g);
     if (g->ninputs == 0 || g->noutputs == 0) {
         diag_error(d, "%s: expected a model with inputs and outputs, got none", path);
         goto done;

@@ -337,6 +337,30 @@ static void dump_tensor_ref(const Graph *g, int id, Buf *out)
     buf_printf(out, "%%%d%s%s %s %s", id, t->is_const ? "=const " : " ", t->name, shape, type);
 }
 
+int ir_quant_container(const FxType *t, long n, FxType *out)
+{
+    int sign = 0, any = 0, ib = 0, fb = 0;
+    for (long e = 0; e < n; e++)
+        if (t[e].w > 0)
+            sign |= t[e].sign;
+    for (long e = 0; e < n; e++) {
+        if (t[e].w <= 0)
+            continue;
+        int i = t[e].i + (sign && !t[e].sign), f = t[e].w - t[e].i;
+        ib = !any || i > ib ? i : ib;
+        fb = !any || f > fb ? f : fb;
+        any = 1;
+    }
+    FxType c = {1, 1, 0, FXQ_TRN, FXO_WRAP};
+    if (any) {
+        c.w = (int16_t)(ib + fb);
+        c.i = (int16_t)ib;
+        c.sign = (uint8_t)sign;
+    }
+    *out = c;
+    return ib + fb > 64 || (!sign && ib + fb > 63) ? -1 : 0;
+}
+
 void ir_dump(const Graph *g, Buf *out)
 {
     buf_printf(out, "graph %s (%s)\n", g->name, g->file);
@@ -375,6 +399,21 @@ void ir_dump(const Graph *g, Buf *out)
             buf_printf(out, " levels=%d", n->levels);
         if (n->op == OP_SOFTMAX || n->op == OP_CONCAT)
             buf_printf(out, " axis=%d", n->axis);
+        if (n->op == OP_QUANT && n->nq >= 1) {
+            long pruned = 0, distinct = 0;
+            for (long e = 0; e < n->nq; e++) {
+                pruned += n->qtypes[e].w == 0;
+                int seen = 0;
+                for (long j = 0; j < e && !seen && n->nq <= 4096; j++)
+                    seen = fx_type_eq(n->qtypes[j], n->qtypes[e]);
+                distinct += !seen;
+            }
+            fx_format(n->qtypes[0], ty, sizeof ty);
+            if (n->nq == 1)
+                buf_printf(out, " elements=%s", n->qtypes[0].w ? ty : "pruned");
+            else
+                buf_printf(out, " elements=%ld types=%ld pruned=%ld", n->nq, distinct, pruned);
+        }
         if (ir_is_window_op(n->op) || n->op == OP_PAD || n->op == OP_UPSAMPLE) {
             buf_printf(out, " kernel=%dx%d stride=%dx%d pad=%d,%d,%d,%d", n->kernel[0], n->kernel[1], n->stride[0],
                        n->stride[1], n->pad_lo[0], n->pad_lo[1], n->pad_hi[0], n->pad_hi[1]);
@@ -436,6 +475,9 @@ int ir_verify(const Graph *g, Diag *d, const char *after)
         }
         if (n->op != OP_INPUT && n->nin < 1)
             rc = diag_error(d, "internal: after %s: node '%s' has no input", after, n->name);
+        if (n->op == OP_QUANT && (!n->qtypes || (n->nq != 1 && n->nq != ir_numel(&g->t[n->out]))))
+            rc = diag_error(d, "internal: after %s: quant '%s' has %ld element types for %ld elements", after, n->name,
+                            n->nq, ir_numel(&g->t[n->out]));
         if ((n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D) && (n->in[1] < 0 || !g->t[n->in[1]].is_const))
             rc = diag_error(d, "internal: after %s: dense '%s' without constant weights", after, n->name);
         seen[n->out] = 1;

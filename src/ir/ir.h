@@ -65,6 +65,10 @@ typedef struct {
     int levels;                 /* THRESHOLD: 2: y = x >= in[1] ? 1 : -1;  3: y = x > in[1] ? 1 : x <= in[2] ? -1 : 0
                                    (hls4ml's BatchNormalization + binary/ternary tanh; thresholds at x's LSB, floored) */
     bool accum_pinned;          /* DENSE: `accum` was set by the front end (hls4ml's binary/ternary dense after a THRESHOLD) */
+    FxType *qtypes;             /* QUANT: the type of each output element (nq entries; nq = 1: every element), cast
+                                   from the input; w = 0: the element is pruned to 0.  The output tensor's
+                                   type is a container holding every element's values exactly. */
+    long nq;
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
 } Node;
@@ -115,6 +119,12 @@ void ir_window_taps(const Graph *g, const Node *n, int32_t *tab);
 void ir_gather_table(const Graph *g, const Node *n, int32_t *tab);
 /* CONV*: the weights as a dense matrix [taps*cin][cout] (zero across groups), codes and/or floats. */
 void ir_conv_dense_weights(const Graph *g, const Node *n, int64_t *codes, double *vals);
+
+/* QUANT: the smallest type holding every value of every element type in t[0..n-1] (pruned ones,
+ * w = 0, hold only 0); -1 if that needs more than 64 bits (63 unsigned). */
+int ir_quant_container(const FxType *t, long n, FxType *out);
+/* QUANT node n: the type of output element e (w = 0: pruned). */
+static inline FxType ir_quant_elem(const Node *n, long e) { return n->qtypes[n->nq == 1 ? 0 : e]; }
 
 /* Text dump: one line per tensor and node. */
 void ir_dump(const Graph *g, Buf *out);

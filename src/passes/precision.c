@@ -296,10 +296,12 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D;
         bool pool = n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
         bool exact = sums && n->quantized && !precision_configured(c, n);
+        /* a quantized model's max pooling with no precision configured keeps its input's type */
+        bool qmax = (n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D) && n->quantized && !precision_configured(c, n);
         if (sums && n->accum_pinned) {
             /* the front end fixed it (hls4ml's binary/ternary dense) */
         } else if (sums || pool || n->op == OP_SOFTMAX) {
-            if (exact)
+            if (exact || qmax)
                 is_auto = true;
             else if (get(c, d, n, "accum", &t, &is_auto) < 0)
                 return -1;
@@ -375,7 +377,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             /* a quantizer in the model file fixed this type */
         } else if (n->quantized && !precision_configured(c, n) && (n->op == OP_AFFINE || n->op == OP_ADD)) {
             out->type = exact_result_type(g, n, qresult_width(g, n));
-        } else if (n->quantized && !precision_configured(c, n) && n->op == OP_RELU) {
+        } else if (qmax || (n->quantized && !precision_configured(c, n) && n->op == OP_RELU)) {
             out->type = g->t[n->in[0]].type;   /* exact */
         } else {
             if (exact)

@@ -50,6 +50,7 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
                 }
             /* fall through */
         case OP_RELU:
+        case OP_QUANT:
         case OP_LEAKYRELU:
         case OP_CLIP:
         case OP_HARDSIGMOID:

@@ -36,6 +36,8 @@ typedef struct {
     double alpha, beta;      /* float attributes (LeakyRelu alpha, HardSigmoid, Clip bounds) */
     int fa, fb;              /* fractional bits of a_code / b_code */
     int64_t clip_lo, clip_hi;/* CLIP bounds in the output type */
+    const FxType *qt;        /* QUANT: element types */
+    long nq;
     /* SIGMOID / TANH */
     UnaryAct ua;
     int64_t *utab;           /* output code per input code from ulo, or NULL */
@@ -310,6 +312,10 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         }
         if (fx_frac(g->t[n->in[1]].type) != fx_frac(k->tin))
             return plan_err(d, g, n, "internal: thresholds not at the input's LSB");
+        break;
+    case OP_QUANT:
+        k->qt = n->qtypes;
+        k->nq = n->nq;
         break;
     case OP_CLIP:
         k->alpha = n->alpha;
@@ -650,6 +656,12 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         for (long e = 0; e < k->ny; e++)
             y[e] = !k->sh ? (x[e] >= k->sc[e] ? 1 : -1) : x[e] > k->sc[e] ? 1 : x[e] <= k->sh[e] ? -1 : 0;
         break;
+    case OP_QUANT:
+        for (long e = 0; e < k->ny; e++) {
+            FxType t = k->qt[k->nq == 1 ? 0 : e];   /* each element cast to its type, held in the container */
+            y[e] = t.w ? fx_cast_to(fx_cast_to(x[e], fin, t), fx_frac(t), k->tout) : 0;
+        }
+        break;
     case OP_CLIP:
         for (long e = 0; e < k->ny; e++) {
             double v = fx_to_double(x[e], fin);
@@ -823,6 +835,10 @@ static void run_kernel_float(const Kernel *k, double *buf)
                 for (long j = 0; j < k->len; j++)
                     y[base + j * k->inner] = exp(x[base + j * k->inner] - mx) / s;
             }
+        break;
+    case OP_QUANT:   /* --float: quantizers are the identity, except that pruned elements are 0 */
+        for (long e = 0; e < k->ny; e++)
+            y[e] = k->qt[k->nq == 1 ? 0 : e].w ? x[e] : 0.0;
         break;
     case OP_RESHAPE:
         memmove(y, x, sizeof(double) * (size_t)k->ny);
