@@ -1,8 +1,8 @@
 """io_stream: one pixel per clock through line buffers (src/backends/stream.c).
 
 - the CICADA-shaped model (tests/cicada_models.py, 8-bit types) and
-  KERAS_conv1d_small (same padding: the circuit holds the source back with
-  in_ready while it generates padding) verify in Verilator bit for bit against
+  tests/test_conv.conv1d_misc (padding: the circuit holds the source back with
+  in_ready while it generates padding; Pad/crop, pooling, concat) verify in Verilator bit for bit against
   the emulator: images back to back, every fourth with gaps in in_valid, one
   output per image (the bench counts them); the latency and II the bench
   measures equal the ones the report predicts from its model of the
@@ -103,21 +103,21 @@ def test_bad_requests(cicada, tmp_path):
     if mlp.exists():
         r = run("compile", mlp, "--io", "stream", "-o", tmp_path / "o", check=False)
         assert r.returncode == 2 and "io_stream: expected an image input" in r.stderr, r.stderr
-    # a Pad layer on the streamed image is named
+    # an upsampling of the streamed image is named
     rng = np.random.default_rng(0)
-    nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="zpad"),
-             helper.make_node("Conv", ["p", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
-             helper.make_node("Flatten", ["c"], ["y"], name="flat")]
-    inits = [numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64), "pads"),
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Resize", ["c", "", "scales"], ["u"], name="up", mode="nearest"),
+             helper.make_node("Flatten", ["u"], ["y"], name="flat")]
+    inits = [numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales"),
              numpy_helper.from_array(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), "w")]
-    g = helper.make_graph(nodes, "padnet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 6, 6])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 72])], inits)
+    g = helper.make_graph(nodes, "upnet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 6, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 128])], inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-    p = tmp_path / "padnet.onnx"
+    p = tmp_path / "upnet.onnx"
     onnx.save(m, str(p))
     r = run("compile", p, "--io", "stream", "--precision", "fixed<8,3>", "-o", tmp_path / "o", check=False)
-    assert r.returncode == 2 and "node 'zpad' (Pad): io_stream: pad of a streamed image is not supported" in r.stderr, \
-        r.stderr
+    assert r.returncode == 2 and "node 'up' (Resize): io_stream: upsampling of a streamed image is not supported" \
+        in r.stderr, r.stderr
     # nothing was written for the failed compiles
     assert not (tmp_path / "o").exists()
 
@@ -156,6 +156,7 @@ def _stream_verify(model, tmp_path, n, *opts):
 
 @not_sanitized
 @need_verilator
+@pytest.mark.slow
 def test_keras_conv1d_small_same_padding(tmp_path):
     rep = _stream_verify(_keras("KERAS_conv1d_small"), tmp_path, 500, "--precision", "fixed<8,3>")
     assert [s["kind"] for s in rep["stages"]] == ["window"] * 3
@@ -165,10 +166,25 @@ def test_keras_conv1d_small_same_padding(tmp_path):
 
 @not_sanitized
 @need_verilator
+def test_conv1d_pad_crop_pools_concat(tmp_path):
+    """tests/test_conv.conv1d_misc: stride and dilation, LeakyReLU, a Pad that pads
+    and crops (a 1x1 window stage), average pooling counting its padding, global
+    max pooling (a window over the whole sequence), both gathered into a Concat."""
+    from test_conv import conv1d_misc
+    p = tmp_path / "conv1d_misc.onnx"
+    onnx.save(conv1d_misc(np.random.default_rng(0)), str(p))
+    rep = _stream_verify(p, tmp_path, 1000, "--precision", "fixed<10,4>")
+    assert [s["name"] for s in rep["stages"]] == ["c1", "r1", "pd", "a1", "g1"]
+    assert sorted(rep["collectors"]) == ["a1", "g1"]
+
+
+@not_sanitized
+@need_verilator
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["KERAS_conv2d_model", "jetTagger_Conv2D_Small", "jetTagger_Conv2D_Small_NoBatchNorm"])
-def test_keras_stream_verify(name, tmp_path):
-    _stream_verify(_keras(name), tmp_path, 1000, "--precision", "fixed<8,3>")
+@pytest.mark.parametrize("name,n", [("KERAS_conv2d_model", 1000), ("jetTagger_Conv2D_Small", 300),
+                                    ("jetTagger_Conv2D_Small_NoBatchNorm", 300)])
+def test_keras_stream_verify(name, n, tmp_path):
+    _stream_verify(_keras(name), tmp_path, n, "--precision", "fixed<8,3>")
 
 
 @not_sanitized
@@ -196,7 +212,7 @@ def test_autoencoder_stream_verify(tmp_path):
     cicada_autoencoder_keras(p)
     cfg = tmp_path / "ae8.yml"
     cfg.write_text(AE_CONFIG_8BIT)
-    rep = _stream_verify(p, tmp_path, 500, "-c", cfg)
+    rep = _stream_verify(p, tmp_path, 300, "-c", cfg)
     assert [s["name"] for s in rep["stages"]] == ["enc_conv1", "enc_conv2"]
     assert sorted(rep["collectors"]) == ["enc_relu2", "x"]   # the input too: Subtract(x, x_rec)
 

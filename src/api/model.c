@@ -473,8 +473,10 @@ int etn_write(EtnModel *m, const char *dir)
         if (!(st = stream_build(&m->g, &ro, &m->diag)))
             return fail(m);
     }
-    if (!m->no_rtl) {
-        /* io_stream: the io_parallel circuit too, for the report's comparison */
+    /* io_stream: the io_parallel circuit too, for the report's comparison,
+     * unless the image is large (its build would dominate; --io parallel shows it) */
+    int want_par = !m->no_rtl && (!st || (m->g.ninputs == 1 && ir_numel(&m->g.t[m->g.inputs[0]]) <= STREAM_COMPARE_MAX));
+    if (want_par) {
         if (rtl_build(&rtl, &m->g, &ro, &m->diag) < 0) {
             stream_free(st);
             return fail(m);
@@ -484,7 +486,7 @@ int etn_write(EtnModel *m, const char *dir)
     int rc = ETN_OK;
     if (cemu_write(&m->g, &m->diag, dir) < 0) {
         rc = fail(m);
-    } else if (have_rtl) {
+    } else if (have_rtl || st) {
         /* how to rebuild this model: etchnn verify reloads it */
         cJSON *src = cJSON_CreateObject();
         cJSON_AddStringToObject(src, "model", m->model_path);
@@ -499,7 +501,7 @@ int etn_write(EtnModel *m, const char *dir)
         cJSON_AddStringToObject(src, "io", st ? "stream" : "parallel");
         char *text = cJSON_PrintUnformatted(src);
         if (st) {
-            if (stream_write(st, m->plan, &rtl, &m->diag, dir, text) < 0)
+            if (stream_write(st, m->plan, have_rtl ? &rtl : NULL, &m->diag, dir, text) < 0)
                 rc = fail(m);
         } else if (verilog_write(&rtl, &m->diag, dir) < 0 || testbench_write(&rtl, m->plan, &m->diag, dir) < 0 ||
                    report_write(&rtl, &m->diag, dir, text) < 0) {

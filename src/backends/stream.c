@@ -44,6 +44,7 @@ typedef struct {
     int cw, ow;         /* bits per input / output pixel */
     /* window geometry (grid = the padded input the counters walk) */
     int H, W, C, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, KH, KW, Gh, Gw;
+    int y0, x0;         /* grid row / column of the first output window's last tap (KH-1, KW-1 plus a crop) */
     long N;             /* line buffer length in positions */
     int64_t pad;        /* code shifted in at padded positions */
     int padded;         /* the grid has padded positions */
@@ -208,10 +209,12 @@ static int plan(Stream *s, Diag *d)
             return diag_error(d, "%s: node '%s' (%s): io_stream: average pooling over padding that is not counted (the "
                               "divisor changes with the position) is not supported in streaming; use io_parallel",
                               g->file, n->name, n->src_op);
-        if (n->op == OP_PAD || n->op == OP_UPSAMPLE)
-            return diag_error(d, "%s: node '%s' (%s): io_stream: %s of a streamed image is not supported yet (padding "
-                              "inside convolution and pooling layers is); use io_parallel", g->file, n->name, n->src_op,
-                              op_names[n->op]);
+        if (n->op == OP_UPSAMPLE)
+            return diag_error(d, "%s: node '%s' (%s): io_stream: upsampling of a streamed image is not supported yet "
+                              "(after a Dense, where the image is a vector, it is); use io_parallel", g->file, n->name,
+                              n->src_op);
+        int pad = n->op == OP_PAD;
+        win |= pad;
         int point = is_pointwise(n->op) || (n->op == OP_AFFINE && affine_per_channel(g, n, c));
         if (!win && !point)
             continue;   /* reads the whole image: parallel, after a collector */
@@ -227,14 +230,25 @@ static int plan(Stream *s, Diag *d)
         st->ow = oc * g->t[st->out].type.w;
         if (win) {
             st->H = h, st->W = w, st->C = c, st->OH = oh, st->OW = ow;
-            st->kh = n->kernel[0], st->kw = n->kernel[1];
-            st->sh = n->stride[0], st->sw = n->stride[1];
             int conv = n->op == OP_CONV1D || n->op == OP_CONV2D;
+            if (pad) {
+                /* ZeroPadding / Cropping: a 1x1 window; a crop moves the first output */
+                st->kh = st->kw = st->sh = st->sw = 1;
+                st->pt = n->pad_lo[0] > 0 ? n->pad_lo[0] : 0;
+                st->pl = n->pad_lo[1] > 0 ? n->pad_lo[1] : 0;
+                st->y0 = n->pad_lo[0] < 0 ? -n->pad_lo[0] : 0;
+                st->x0 = n->pad_lo[1] < 0 ? -n->pad_lo[1] : 0;
+            } else {
+                st->kh = n->kernel[0], st->kw = n->kernel[1];
+                st->sh = n->stride[0], st->sw = n->stride[1];
+                st->pt = n->pad_lo[0], st->pl = n->pad_lo[1];
+            }
             st->dh = conv && n->dilation[0] > 0 ? n->dilation[0] : 1;
             st->dw = conv && n->dilation[1] > 0 ? n->dilation[1] : 1;
-            st->pt = n->pad_lo[0], st->pl = n->pad_lo[1];
             st->KH = (st->kh - 1) * st->dh + 1, st->KW = (st->kw - 1) * st->dw + 1;
-            int needh = (oh - 1) * st->sh + st->KH, needw = (ow - 1) * st->sw + st->KW;
+            st->y0 += st->KH - 1;
+            st->x0 += st->KW - 1;
+            int needh = (oh - 1) * st->sh + st->y0 + 1, needw = (ow - 1) * st->sw + st->x0 + 1;
             st->Gh = needh > h + st->pt ? needh : h + st->pt;
             st->Gw = needw > w + st->pl ? needw : w + st->pl;
             if (st->pt < 0 || st->pl < 0 || st->sh < 1 || st->sw < 1)
@@ -247,8 +261,7 @@ static int plan(Stream *s, Diag *d)
         }
         s->node_kind[k] = 1;
         s->is_stream[st->out] = 1;
-        if (st->out != n->out)
-            s->is_stream[n->out] = 0;   /* the relu's input lives inside the stage */
+        s->is_stream[n->out] = 1;   /* with a fused relu: its input, inside the stage (no wires, no collector) */
     }
     if (s->nst == 0) {
         int first = -1;
@@ -492,8 +505,8 @@ int stream_timing(const Stream *s, StreamTiming *tm)
     for (size_t i = 0; i < s->nst; i++) {
         const Stage *st = &s->st[i];
         ss[i].vp = calloc((size_t)st->lat + 2, sizeof(int));
-        ss[i].ny = st->KH - 1;
-        ss[i].nx = st->KW - 1;
+        ss[i].ny = st->y0;
+        ss[i].nx = st->x0;
     }
     vpar = calloc((size_t)s->plat + 1, sizeof(int));
     if (!vpar)
@@ -560,9 +573,9 @@ int stream_timing(const Stream *s, StreamTiming *tm)
                 res = adv && hit;
                 if (adv) {
                     if (q->gx == st->Gw - 1) {
-                        q->gx = 0, q->nx = st->KW - 1, q->ox = 0;
+                        q->gx = 0, q->nx = st->x0, q->ox = 0;
                         if (q->gy == st->Gh - 1) {
-                            q->gy = 0, q->ny = st->KH - 1, q->oy = 0;
+                            q->gy = 0, q->ny = st->y0, q->oy = 0;
                         } else {
                             if (q->gy == q->ny && q->oy != st->OH)
                                 q->ny += st->sh, q->oy++;
@@ -650,8 +663,8 @@ static void emit_window(Buf *b, const Stream *s, size_t i)
     const Stage *st = &s->st[i];
     const RtlModule *m = &s->rtl.m[st->module];
     char l1[48], l2[48], l3[48], l4[48];
-    int wy = pow2_ceil_bits(st->Gh + st->KH + (long)st->OH * st->sh);
-    int wx = pow2_ceil_bits(st->Gw + st->KW + (long)st->OW * st->sw);
+    int wy = pow2_ceil_bits(st->Gh + st->y0 + 1 + (long)st->OH * st->sh);
+    int wx = pow2_ceil_bits(st->Gw + st->x0 + 1 + (long)st->OW * st->sw);
     int woy = pow2_ceil_bits(st->OH), wox = pow2_ceil_bits(st->OW);
     int cw = st->cw, in = st->in;
     long N = st->N;
@@ -706,16 +719,16 @@ static void emit_window(Buf *b, const Stream *s, size_t i)
         buf_printf(b, "    always @(posedge clk)\n        if (k%zu_adv) k%zu_lb <= k%zu_px;\n", i, i, i);
     buf_printf(b, "    always @(posedge clk)\n        if (rst) begin\n");
     buf_printf(b, "            k%zu_gy <= %s; k%zu_gx <= %s; k%zu_ny <= %s; k%zu_nx <= %s;\n", i, L(l1, wy, 0), i,
-               L(l2, wx, 0), i, L(l3, wy, st->KH - 1), i, L(l4, wx, st->KW - 1));
+               L(l2, wx, 0), i, L(l3, wy, st->y0), i, L(l4, wx, st->x0));
     buf_printf(b, "            k%zu_oy <= %s; k%zu_ox <= %s; k%zu_fire <= 1'b0;\n        end else begin\n", i, L(l1, woy, 0),
                i, L(l2, wox, 0), i);
     buf_printf(b, "            k%zu_fire <= k%zu_adv & k%zu_hit;\n            if (k%zu_adv) begin\n", i, i, i, i);
     buf_printf(b, "                if (k%zu_gx == %s) begin\n", i, L(l1, wx, st->Gw - 1));
     buf_printf(b, "                    k%zu_gx <= %s; k%zu_nx <= %s; k%zu_ox <= %s;\n", i, L(l1, wx, 0), i,
-               L(l2, wx, st->KW - 1), i, L(l3, wox, 0));
+               L(l2, wx, st->x0), i, L(l3, wox, 0));
     buf_printf(b, "                    if (k%zu_gy == %s) begin\n", i, L(l1, wy, st->Gh - 1));
     buf_printf(b, "                        k%zu_gy <= %s; k%zu_ny <= %s; k%zu_oy <= %s;\n", i, L(l1, wy, 0), i,
-               L(l2, wy, st->KH - 1), i, L(l3, woy, 0));
+               L(l2, wy, st->y0), i, L(l3, woy, 0));
     buf_printf(b, "                    end else begin\n                        k%zu_gy <= k%zu_gy + %s;\n", i, i, L(l1, wy, 1));
     buf_printf(b, "                        if (k%zu_gy == k%zu_ny && k%zu_oy != %s) begin\n", i, i, i, L(l1, woy, st->OH));
     buf_printf(b, "                            k%zu_ny <= k%zu_ny + %s; k%zu_oy <= k%zu_oy + %s;\n", i, i, L(l1, wy, st->sh), i,
@@ -848,6 +861,17 @@ static void emit_collector(Buf *b, const Stream *s, size_t j)
     }
 }
 
+/* a stream tensor with handshake wires: the input or a stage's output */
+static int wired(const Stream *s, int t)
+{
+    if (t == s->in_tensor)
+        return 1;
+    for (size_t i = 0; i < s->nst; i++)
+        if (s->st[i].out == t)
+            return 1;
+    return 0;
+}
+
 static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
 {
     const Graph *g = s->g, *f = &s->fg;
@@ -869,7 +893,7 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
                g->name, win - 1, wo - 1);
     /* stream tensors */
     for (size_t t = 0; t < g->nt; t++) {
-        if (!s->is_stream[t])
+        if (!s->is_stream[t] || !wired(s, (int)t))
             continue;
         int h, w, c;
         ir_hwc(&g->t[t], &h, &w, &c);
@@ -884,7 +908,7 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
     buf_printf(b, "    assign s%d_v = in_valid;\n    assign s%d_d = in_data;\n    assign in_ready = s%d_r;\n", s->in_tensor,
                s->in_tensor, s->in_tensor);
     for (size_t t = 0; t < g->nt; t++) {
-        if (!s->is_stream[t])
+        if (!s->is_stream[t] || !wired(s, (int)t))
             continue;
         buf_printf(b, "    assign s%zu_r = 1'b1", t);
         for (size_t i = 0; i < s->nst; i++)
@@ -1093,7 +1117,8 @@ static void stage_estimate(const Stream *s, size_t i, double *lut, double *ff)
             prev = off[t];
         }
         free(off);
-        int wy = pow2_ceil_bits(st->Gh + st->KH + (long)st->OH * st->sh), wx = pow2_ceil_bits(st->Gw + st->KW + (long)st->OW * st->sw);
+        int wy = pow2_ceil_bits(st->Gh + st->y0 + 1 + (long)st->OH * st->sh);
+        int wx = pow2_ceil_bits(st->Gw + st->x0 + 1 + (long)st->OW * st->sw);
         int wc = 2 * wy + 2 * wx + pow2_ceil_bits(st->OH) + pow2_ceil_bits(st->OW);
         f += wc + 1;
         l += 2.0 * wc + (st->padded ? st->cw : 0);
@@ -1285,6 +1310,9 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
         buf_printf(&t, "%-12s %16s %16ld %14s %10.0f %10.0f %6ld\n", "io_stream", lat, tm->ii, "pixel", lut, ff, dsp);
         buf_printf(&t, "(io_stream latency: from the first / the last pixel of an image)\n");
     }
+    else
+        buf_printf(&t, "\nio_parallel: not built for comparison (an input of %ld values, more than %d; compile with --io "
+                       "parallel to see it)\n", ir_numel(ti), STREAM_COMPARE_MAX);
     char path[4096];
     int rc = 0;
     snprintf(path, sizeof path, "%s/report.json", dir);

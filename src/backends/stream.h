@@ -16,6 +16,10 @@ struct Plan;
 Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d);
 void stream_free(Stream *s);
 
+/* Inputs of at most this many values also get the io_parallel circuit built,
+ * for the side-by-side section of the report. */
+#define STREAM_COMPARE_MAX 4096
+
 /* DIR/rtl (modules, top, files.f, Icarus bench), DIR/report.{json,txt};
  * par (may be NULL): the io_parallel circuit of the same model, for the
  * side-by-side section of the report. */

@@ -191,3 +191,15 @@ def test_verify_verilator(etchnn, tmp_path):
     x = events(200, fw.input_size, seed=3)
     r2 = fw.verify(x, progress=False)
     assert r2.ok and r2["events"] == 200 and not r2["rebuilt"], str(r2)
+
+
+def test_iotype_io_stream_from_config(etchnn, tmp_path):
+    """hls4ml's IOType in the config dict selects the streaming circuit."""
+    p = shared_onnx("conv1d_small_keras")
+    cfg = {"Model": {"Precision": "fixed<8,3>", "IOType": "io_stream"}}
+    fw = etchnn.convert(p, config=cfg, output_dir=tmp_path / "prj")
+    hw = json.loads((fw.write() / "report.json").read_text())
+    assert hw["io_type"] == "io_stream" and hw["stream"]["pixels"] == 10 and hw["ii"] > 1
+    assert (tmp_path / "prj" / "rtl" / "conv1d_small_keras.v").read_text().count("in_ready") >= 2
+    r = fw.report()
+    assert r["rtl"]["io_type"] == "io_stream" and r["ii"] == hw["ii"]
