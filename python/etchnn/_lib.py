@@ -25,6 +25,7 @@ _SIGNATURES = {
     "etn_error": (_S, [_P]),
     "etn_load": (_I, [_P, _S]),
     "etn_load_onnx_buffer": (_I, [_P, ctypes.c_char_p, _Z, _S]),
+    "etn_load_keras_buffer": (_I, [_P, ctypes.c_char_p, _Z, _S]),
     "etn_config_text": (_I, [_P, _S, _S]),
     "etn_config_file": (_I, [_P, _S]),
     "etn_set_option": (_I, [_P, _S, _S]),
@@ -171,6 +172,9 @@ class Model:
 
     def load_onnx(self, data, name):
         self._check(self.lib.etn_load_onnx_buffer(self.ptr, data, len(data), name.encode()))
+
+    def load_keras(self, data, name):
+        self._check(self.lib.etn_load_keras_buffer(self.ptr, data, len(data), name.encode()))
 
     def config_text(self, text, origin="<config>"):
         self._check(self.lib.etn_config_text(self.ptr, text.encode(), origin.encode()))

@@ -80,7 +80,8 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
                  input_shape, the shape of one event; inferred from a first
                  Linear layer), or a Keras 3 keras.Model.
     config       a dict as config_from_model() returns (or hls4ml writes),
-                 a .yml/.json path, or YAML/JSON text; None: fixed<16,6>.
+                 a .yml/.json path, or YAML/JSON text; None: the CLI's
+                 defaults (fixed<16,6>; a quantized model's own types).
     clock_mhz    target clock; written to the config's Model.ClockPeriod
                  (default 200 MHz, or the config's ClockPeriod).
     precision    a type for every variable not set by the config (the CLI's
@@ -93,7 +94,9 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
         m.config_text(text, origin)
         cfg = json.loads(m.config_json())
         origin = "<config>"
-    cfg = cfg if cfg is not None else {"Model": {"Precision": DEFAULT_PRECISION}}
+    # no config: the C defaults, as the CLI without -c (fixed<16,6> where no
+    # quantizer gives a type; quantized models' layers exact)
+    cfg = cfg if cfg is not None else {"Model": {}}
     root = cfg.get("HLSConfig", cfg)
     model_cfg = root.setdefault("Model", {})
     if clock_mhz is None:
@@ -262,9 +265,10 @@ class Firmware:
         cfg.write_text(json.dumps(self.config, indent=2) + "\n")
         source = self.model
         if not isinstance(source, (str, os.PathLike)):
-            from .frontends import to_onnx
-            source = d / f"{self.project_name}.onnx"
-            source.write_bytes(to_onnx(self.model, self._input_shape).SerializeToString())
+            from .frontends import serialize
+            suffix, data = serialize(self.model, self._input_shape)
+            source = d / f"{self.project_name}{suffix}"
+            source.write_bytes(data)
         m = _lib.Model()   # rebuilt from the files, so the written project names them
         load_into(m, source, keras_weights=self._keras_weights)
         m.config_file(os.fspath(cfg))
@@ -301,20 +305,24 @@ class Firmware:
                                 if k in h}
         return r
 
-    def verify(self, x=None, n=10000, seed=0, rebuild=False, progress=True):
+    def verify(self, x=None, n=10000, seed=0, rebuild=False, verbose=True, progress=None):
         """Write the project, simulate its Verilog with Verilator one event
         per clock, and compare every output code with the emulator's, and
         out_valid's timing.  x: events to use (default: n random events from
-        seed, corner cases first).  progress: True prints each step, or a
-        callable(message).  Returns a VerifyResult (dict; ok is True when every
-        code matched); errors (no Verilator, ...) raise EtchnnError."""
+        seed, corner cases first).  verbose: a live progress line on stderr
+        (the step, a bar of the C++ objects compiled, the time); False: silent.
+        progress: a callable(message) that also gets each step.  Returns a
+        VerifyResult (dict; ok is True when every code matched); errors (no
+        Verilator, ...) raise EtchnnError."""
+        from .progress import Progress, verilator_build
         self._need("etn_verify", "verify", "the C library's etn_verify and Verilator")
+        verbose, progress = _progress_args(verbose, progress)
         d = self.write()
         xs = self._events(x)[0] if x is not None else None
-        say = progress if callable(progress) else (lambda msg: print(msg, file=sys.stderr, flush=True)) \
-            if progress else None
-        rc, res = self._m.verify(os.fspath(d), x=xs, n=0 if xs is not None else n, seed=seed, rebuild=rebuild,
-                                 progress=say)
+        measures = {"verify: building": ("verify: Verilator build", verilator_build(d))}
+        with Progress(verbose, progress, measures) as p:
+            rc, res = self._m.verify(os.fspath(d), x=xs, n=0 if xs is not None else n, seed=seed, rebuild=rebuild,
+                                     progress=p.say)
         first = [{"event": f.event, "output": f.output, "expected": f.expected, "got": f.got}
                  for f in res.first[:min(res.mismatches, len(res.first))]]
         return VerifyResult(ok=(rc == 0), events=res.events, outputs=res.outputs, mismatches=res.mismatches,
@@ -322,22 +330,35 @@ class Firmware:
                             rebuilt=bool(res.rebuilt), build_seconds=res.build_seconds, run_seconds=res.run_seconds,
                             directory=str(d))
 
-    def synth(self, target="xilinx", device=None, progress=True):
+    def synth(self, target="xilinx", device=None, verbose=True, progress=None):
         """Write the project and synthesize its Verilog with open-source tools
         (Yosys; nextpnr for ice40/ecp5): target 'xilinx', 'ice40' or 'ecp5'.
-        Returns the synthesis summary (dict: resources, Fmax where placed and
-        routed), also merged into OUTPUT_DIR/report.json."""
+        Returns the synthesis summary (dict: tool versions, resources such as
+        LUT/FF/CARRY/DSP/BRAM, Fmax where placed and routed), also merged into
+        OUTPUT_DIR/report.json.  verbose: a live progress line on stderr (the
+        Yosys pass running, the time); False: silent.  progress: a
+        callable(message) that also gets each step."""
+        from .progress import Progress, yosys_log
         self._need("etn_synth", "synth", "the C library's etn_synth and Yosys")
+        verbose, progress = _progress_args(verbose, progress)
         d = self.write()
-        say = progress if callable(progress) else (lambda msg: print(msg, file=sys.stderr, flush=True)) \
-            if progress else None
-        text = self._m.synth(os.fspath(d), target, device, say)
+        measures = {"synth: [1/": ("synth: yosys", yosys_log(d, target))}
+        with Progress(verbose, progress, measures) as p:
+            text = self._m.synth(os.fspath(d), target, device, p.say)
         return json.loads(text) if text else {}
 
     def _need(self, cfunc, what, needs):
         if not self._m.has(cfunc):
             raise NotAvailableError(f"fw.{what}(): not in this build of etchnn yet ({what} needs {needs}); "
                                     "write() already writes the Verilog (rtl/) and the C emulator (c/)")
+
+
+def _progress_args(verbose, progress):
+    """(verbose, callback): progress=False is verbose=False; a callable
+    progress is called with each step."""
+    if progress is False:
+        return False, None
+    return bool(verbose), (progress if callable(progress) else None)
 
 
 def _describe(model):

@@ -4,11 +4,13 @@ ONNX bytes, a torch.nn.Module or a Keras 3 model.
 torch:  exported in memory with torch.onnx.export (the TorchScript exporter,
         dynamo=False), ONNX nodes renamed after their modules ('/fc1/Gemm' ->
         'fc1'), then read by the C ONNX front end.
-Keras:  translated layer by layer in Python into an in-memory ONNX graph whose
-        nodes carry the Keras layer names (Dense(activation='relu', name='fc1')
-        -> 'fc1' and 'fc1_relu', as hls4ml names them); any backend.  When the
-        C Keras front end can read a model object, only keras_to_onnx's caller
-        changes.
+Brevitas: exported in memory to QONNX (brevitas.export.export_qonnx) and
+        read by the C QONNX reader.
+Keras:  saved in memory as a Keras 3 archive (.keras bytes: config.json and
+        model.weights.h5) and read by the C Keras front end
+        (etn_load_keras_buffer), the same reader as for .keras files; any
+        backend.  Where Keras cannot save to memory, translated layer by layer
+        into an in-memory ONNX graph (keras_to_onnx).
 torch, keras and onnx are imported only when such a model is passed."""
 import io
 import os
@@ -34,6 +36,8 @@ def kind_of(model):
     if "keras" in mods or "tf_keras" in mods:   # before torch: with KERAS_BACKEND=torch a Keras model is a Module
         return "keras"
     if "torch" in mods:
+        if "brevitas" in mods or any(type(sub).__module__.startswith("brevitas.") for sub in model.modules()):
+            return "brevitas"
         return "torch"
     raise EtchnnError(f"cannot convert a {type(model).__module__}.{type(model).__name__}: expected a path to a model file "
                       f"({', '.join(MODEL_SUFFIXES)}), an onnx.ModelProto, ONNX bytes, a torch.nn.Module or a keras.Model")
@@ -48,14 +52,32 @@ def load_into(m, model, input_shape=None, name="myproject", keras_weights=None):
             m.set_option("weights_file", os.fspath(keras_weights))
         m.load(os.fspath(path))
         return
-    if kind == "bytes":
-        m.load_onnx(bytes(model), f"{name}.onnx")
-    elif kind == "onnx":
-        m.load_onnx(model.SerializeToString(), f"{name}.onnx")
-    elif kind == "torch":
-        m.load_onnx(torch_to_onnx(model, input_shape).SerializeToString(), f"{name}.onnx")
+    suffix, data = serialize(model, input_shape)
+    if suffix == ".keras":
+        m.load_keras(data, f"{name}.keras")
     else:
-        m.load_onnx(keras_to_onnx(model).SerializeToString(), f"{name}.onnx")
+        m.load_onnx(data, f"{name}.onnx")
+
+
+def serialize(model, input_shape=None):
+    """(suffix, bytes) of an in-memory model, as the C library reads it:
+    ('.keras', a Keras 3 archive) for Keras models, ('.onnx', ONNX or QONNX
+    bytes) for everything else.  Nothing is written to disk."""
+    kind = kind_of(model)
+    if kind == "bytes":
+        return ".onnx", bytes(model)
+    if kind == "onnx":
+        return ".onnx", model.SerializeToString()
+    if kind == "brevitas":
+        return ".onnx", brevitas_to_qonnx(model, input_shape).SerializeToString()
+    if kind == "torch":
+        return ".onnx", torch_to_onnx(model, input_shape).SerializeToString()
+    if kind == "keras":
+        data = keras_archive(model)
+        if data is not None:
+            return ".keras", data
+        return ".onnx", keras_to_onnx(model).SerializeToString()
+    raise EtchnnError(f"cannot serialize a {kind} model")
 
 
 def _need(module, why):
@@ -66,8 +88,11 @@ def _need(module, why):
 
 
 def to_onnx(model, input_shape=None):
-    """The onnx.ModelProto etchnn reads for an in-memory model."""
+    """The onnx.ModelProto of an in-memory model (Keras models: translated
+    layer by layer, see keras_to_onnx)."""
     kind = kind_of(model)
+    if kind == "brevitas":
+        return brevitas_to_qonnx(model, input_shape)
     if kind == "torch":
         return torch_to_onnx(model, input_shape)
     if kind == "keras":
@@ -116,12 +141,13 @@ def torch_to_onnx(model, input_shape=None):
     return proto
 
 
-def _name_after_modules(proto):
+def _name_after_modules(proto, drop=()):
     """'/fc1/Gemm' -> 'fc1', '/net/0/Gemm' -> 'net_0'; the op is kept when a
-    module holds several nodes or the node is in the top forward()."""
+    module holds several nodes or the node is in the top forward().  Path
+    segments in `drop` are left out."""
     paths = []
     for n in proto.graph.node:
-        parts = [p for p in n.name.split("/") if p]
+        parts = [p for p in n.name.split("/") if p and p not in drop]
         paths.append("_".join(parts[:-1]) if len(parts) > 1 else "")
     count = {}
     for p in paths:
@@ -133,6 +159,39 @@ def _name_after_modules(proto):
             n.name = p
         elif p:
             n.name = f"{p}_{n.op_type.lower()}"
+
+
+# ---- Brevitas ---------------------------------------------------------------
+
+def brevitas_to_qonnx(model, input_shape=None):
+    """A Brevitas model as QONNX (brevitas.export.export_qonnx, in memory,
+    the TorchScript exporter), nodes named after their modules
+    ('/1/weight_quant/export_handler/Quant' -> '1_weight_quant')."""
+    torch = _need("torch", "a Brevitas model")
+    _need("onnx", "converting a Brevitas model")
+    try:
+        from brevitas.export import export_qonnx
+    except ImportError as e:
+        raise EtchnnError("a Brevitas model needs the 'brevitas' package with its ONNX export "
+                          f"(pip install brevitas onnxoptimizer): {e}") from e
+    shape = torch_input_shape(model, input_shape)
+    was_training = model.training
+    model.eval()
+    x = torch.zeros((1, *shape), dtype=torch.float32)
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                proto = export_qonnx(model, x, dynamo=False)
+            except TypeError:   # a Brevitas or torch without the dynamo switch
+                proto = export_qonnx(model, x)
+    except Exception as e:  # the exporter's own message says what it could not export
+        raise EtchnnError(f"Brevitas model {type(model).__name__}: QONNX export failed: {e}") from e
+    finally:
+        model.train(was_training)
+    _name_after_modules(proto, drop=("export_handler", "activation_impl", "tensor_quant"))
+    return proto
 
 
 # ---- Keras 3 ---------------------------------------------------------------
@@ -231,6 +290,24 @@ def _keras_layer(b, layer, xs, rank):
         return b.node("Add", xs, name)
     raise EtchnnError(f"Keras layer '{name}' ({cls}) is not supported by the Python converter; expected one of "
                       f"{', '.join(KERAS_LAYERS)}")
+
+
+def keras_archive(model):
+    """The bytes of a Keras 3 archive (.keras: config.json and
+    model.weights.h5) of `model`, built in memory, or None when this Keras
+    cannot save to memory (the caller then translates the model to ONNX)."""
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError:
+        return None
+    if not callable(getattr(saving_lib, "save_model", None)):
+        return None
+    buf = io.BytesIO()
+    try:
+        saving_lib.save_model(model, buf)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return buf.getvalue()
 
 
 def keras_to_onnx(model):

@@ -178,7 +178,7 @@ def float_outputs(model, x):
     x = np.asarray(x, dtype=np.float32)
     if kind == "keras":
         return np.asarray(model.predict(x, verbose=0), dtype=np.float64)
-    if kind == "torch":
+    if kind in ("torch", "brevitas"):
         import torch
         with torch.no_grad():
             was = model.training
@@ -187,6 +187,7 @@ def float_outputs(model, x):
                 y = model(torch.from_numpy(x))
             finally:
                 model.train(was)
+        y = getattr(y, "value", y)   # a Brevitas QuantTensor: its dequantized value
         return y.detach().double().numpy()
     try:
         import onnxruntime as ort

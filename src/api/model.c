@@ -85,6 +85,19 @@ int etn_load_onnx_buffer(EtnModel *m, const void *buf, size_t len, const char *n
     return ETN_OK;
 }
 
+int etn_load_keras_buffer(EtnModel *m, const void *buf, size_t len, const char *name)
+{
+    reset_error(m);
+    unload(m);
+    ir_init(&m->g, name);
+    if (keras_load_archive(&m->g, &m->diag, buf, len, m->g.file) < 0 || ir_verify(&m->g, &m->diag, "import") < 0) {
+        unload(m);
+        return fail(m);
+    }
+    m->loaded = 1;
+    return ETN_OK;
+}
+
 static int has_suffix(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);

@@ -2245,7 +2245,9 @@ static void set_model_name(Graph *g, const char *file)
     g->name = isalpha((unsigned char)stem[0]) ? arena_strdup(&g->arena, stem) : arena_printf(&g->arena, "m_%s", stem);
 }
 
-int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
+/* A Keras model from a file (archive == NULL) or a Keras 3 archive in memory
+ * (archive, alen; path names it in messages). */
+static int load_model(Graph *g, Diag *d, const char *path, const char *weights_path, const void *archive, size_t alen)
 {
     Importer im;
     memset(&im, 0, sizeof im);
@@ -2270,7 +2272,24 @@ int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
     H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
-    if (has_suffix(path, ".json")) {
+    if (archive) {
+        zip_error_t ze;
+        zip_error_init(&ze);
+        zip_source_t *src = zip_source_buffer_create(archive, alen, 0, &ze);
+        z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+        if (!z) {
+            diag_error(d, "%s: expected a Keras 3 archive (zip), got data libzip cannot open (%s)", path,
+                       zip_error_strerror(&ze));
+            if (src)
+                zip_source_free(src);
+            zip_error_fini(&ze);
+            goto done;
+        }
+        zip_error_fini(&ze);
+    }
+    if (archive) {
+        /* read below, as a .keras file */
+    } else if (has_suffix(path, ".json")) {
         size_t len;
         json_text = (char *)util_read_file(d, path, &len);
         if (!json_text)
@@ -2310,7 +2329,8 @@ int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
             if ((im.h5 = h5_open(d, wpath, NULL, 0)) < 0)
                 goto done;
         }
-    } else if (has_suffix(path, ".keras")) {
+    }
+    if (!archive && has_suffix(path, ".keras")) {
         int err = 0;
         z = zip_open(path, ZIP_RDONLY, &err);
         if (!z) {
@@ -2321,6 +2341,8 @@ int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
             zip_error_fini(&ze);
             goto done;
         }
+    }
+    if (z) {
         size_t len;
         json_text = zip_entry(d, z, path, "config.json", &len);
         if (!json_text)
@@ -2346,7 +2368,7 @@ int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
             if ((im.h5 = h5_open(d, wpath, wimage, wlen)) < 0)
                 goto done;
         }
-    } else {
+    } else if (!has_suffix(path, ".json") && !has_suffix(path, ".h5")) {
         diag_error(d, "%s: expected a Keras model ending in .json, .h5 or .keras", path);
         goto done;
     }
@@ -2404,4 +2426,16 @@ done:
     free(version);
     free(im.used);
     return rc;
+}
+
+int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
+{
+    return load_model(g, d, path, weights_path, NULL, 0);
+}
+
+int keras_load_archive(Graph *g, Diag *d, const void *buf, size_t len, const char *name)
+{
+    if (!buf || len == 0)
+        return diag_error(d, "%s: expected a Keras 3 archive in memory, got no data", name);
+    return load_model(g, d, name, NULL, buf, len);
 }

@@ -524,7 +524,11 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
     double t0 = now_s();
     char ys_name[64];
     snprintf(ys_name, sizeof ys_name, "synth_%s.ys", target);
-    char *yargv[] = {yosys, "-q", "-s", ys_name, NULL};
+    /* -q keeps warnings and errors for log_y; -l writes every pass to a full
+     * log, which the Python package follows to show progress */
+    char full_log[96];
+    snprintf(full_log, sizeof full_log, "yosys_%s_full.log", target);
+    char *yargv[] = {yosys, "-q", "-l", full_log, "-s", ys_name, NULL};
     int st = run_tool(d, yargv, log_y, sdir);
     double t_yosys = now_s() - t0;
     if (st != 0) {

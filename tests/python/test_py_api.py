@@ -1,5 +1,6 @@
 """The package on files and ONNX objects: convert, config_from_model, predict
 bit for bit against the CLI, trace, write, report, errors, speed, pip install."""
+import io
 import json
 import os
 import pathlib
@@ -186,8 +187,9 @@ def test_verify_verilator(etchnn, tmp_path):
     if not hasattr(etchnn._lib.lib(), "etn_verify"):
         pytest.skip("this build has no etn_verify")
     msgs = []
-    r = fw.verify(n=500, progress=msgs.append)
+    r = fw.verify(n=500, progress=msgs.append, verbose=False)
     assert r.ok and r["mismatches"] == 0 and r["events"] >= 500 and msgs, str(r)
+    assert any("building" in m for m in msgs) and any("streaming" in m for m in msgs)
     x = events(200, fw.input_size, seed=3)
     r2 = fw.verify(x, progress=False)
     assert r2.ok and r2["events"] == 200 and not r2["rebuilt"], str(r2)
@@ -203,3 +205,61 @@ def test_iotype_io_stream_from_config(etchnn, tmp_path):
     assert (tmp_path / "prj" / "rtl" / "conv1d_small_keras.v").read_text().count("in_ready") >= 2
     r = fw.report()
     assert r["rtl"]["io_type"] == "io_stream" and r["ii"] == hw["ii"]
+
+
+def test_synth_xilinx(etchnn, tmp_path, capfd):
+    """fw.synth() runs Yosys for real and returns the resource dict, which
+    report.json holds too; verbose=False prints nothing."""
+    import shutil
+    if not shutil.which("yosys"):
+        pytest.skip("yosys not installed")
+    fw = etchnn.convert(shared_onnx("two_layer_keras"), output_dir=tmp_path / "prj", precision="fixed<8,3>")
+    msgs = []
+    t = time.perf_counter()
+    s = fw.synth(target="xilinx", verbose=False, progress=msgs.append)
+    print(f"\nsynth xilinx: {time.perf_counter() - t:.1f} s: LUT {s['lut']}, FF {s['ff']}, CARRY {s['carry']}, "
+          f"DSP {s['dsp']}")
+    assert capfd.readouterr().err == ""
+    assert s["target"] == "xilinx" and s["lut"] > 100 and s["ff"] > 10 and s["dsp"] == 0
+    assert sum(v for k, v in s["cells"].items() if k.startswith("LUT")) == s["lut"]
+    assert json.loads((tmp_path / "prj" / "report.json").read_text())["synth"]["lut"] == s["lut"]
+    assert any("yosys" in m for m in msgs)
+    # the estimate the report gives without any tool is within reach of the measured count
+    assert 0.5 < fw.report()["resources"]["lut"] / s["lut"] < 2.0
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_line():
+    """The live line: redrawn in place on a terminal, with a bar from the
+    step's measure and the elapsed time; one line per step in a log; nothing
+    when verbose is False."""
+    from etchnn.progress import Progress
+    state = {"done": 0}
+    measures = {"verify: building": ("verify: Verilator build", lambda: (state["done"], 4, "objects"))}
+    tty = _Tty()
+    with Progress(True, None, measures, stream=tty, interval=0.01) as p:
+        p.say("verify: building x with Verilator")
+        for k in range(1, 5):
+            time.sleep(0.05)
+            state["done"] = k
+        time.sleep(0.05)
+        p.say("verify: streaming 10 vectors")
+    out = tty.getvalue()
+    assert "\r" in out and "[#####---------------] 1/4 objects" in out and "[####################] 4/4 objects" in out
+    assert out.rstrip("\n").split("\n")[-1].lstrip("\r").startswith("verify: streaming 10 vectors")
+    log = io.StringIO()
+    seen = []
+    with Progress(True, seen.append, measures, stream=log, interval=0.01) as p:
+        p.say("verify: building x with Verilator")
+        p.say("verify: streaming 10 vectors")
+    assert log.getvalue().splitlines() == ["verify: building x with Verilator", "verify: streaming 10 vectors"]
+    assert seen == ["verify: building x with Verilator", "verify: streaming 10 vectors"]
+    quiet = _Tty()
+    with Progress(False, None, measures, stream=quiet, interval=0.01) as p:
+        p.say("verify: building x with Verilator")
+        time.sleep(0.05)
+    assert quiet.getvalue() == ""

@@ -11,7 +11,7 @@ def accuracy(y, labels):
     return float((np.asarray(y).argmax(1) == labels).mean())
 
 
-def check_trained(etchnn, model, float_acc, digits, to_onnx, tmp_path):
+def check_trained(etchnn, model, float_acc, digits, suffix, tmp_path):
     _, _, xte, yte = digits
     cfg = etchnn.config_from_model(model, granularity="name")
     fw = etchnn.convert(model, config=cfg, output_dir=tmp_path / "prj")
@@ -21,9 +21,10 @@ def check_trained(etchnn, model, float_acc, digits, to_onnx, tmp_path):
           f"on {len(yte)} test digits")
     assert float_acc > 0.85
     assert abs(fixed_acc - float_acc) <= 0.01
-    # the CLI on the same graph and config gives the same bits
-    path = tmp_path / "model.onnx"
-    path.write_bytes(to_onnx(model).SerializeToString())
+    # the CLI on the model file the project holds (written from memory) gives the same bits
+    d = fw.write()
+    path = d / f"myproject{suffix}"
+    assert path.exists()
     assert np.array_equal(y, cli_predict(path, xte, tmp_path, cfg))
     # the same graph in float is the source model
     from etchnn.profiling import float_outputs
@@ -32,19 +33,17 @@ def check_trained(etchnn, model, float_acc, digits, to_onnx, tmp_path):
 
 
 def test_torch_digits(etchnn, torch_digits, digits, tmp_path):
-    from etchnn.frontends import torch_to_onnx
     net, acc = torch_digits
-    fw = check_trained(etchnn, net, acc, digits, torch_to_onnx, tmp_path)
-    d = fw.write()   # the in-memory model is written beside the back ends
-    assert (d / "myproject.onnx").exists() and list((d / "rtl").glob("*.v")) and list((d / "c").glob("*.c"))
+    fw = check_trained(etchnn, net, acc, digits, ".onnx", tmp_path)
+    d = fw.output_dir   # the in-memory model is written beside the back ends
+    assert list((d / "rtl").glob("*.v")) and list((d / "c").glob("*.c"))
     names = [L["name"] for L in fw.layers()]
     assert "fc1" in names and "fc2" in names and "out" in names and "act2" in names   # named after the modules
 
 
 def test_keras_digits(etchnn, keras_digits, digits, tmp_path):
-    from etchnn.frontends import keras_to_onnx
     m, acc = keras_digits
-    fw = check_trained(etchnn, m, acc, digits, keras_to_onnx, tmp_path)
+    fw = check_trained(etchnn, m, acc, digits, ".keras", tmp_path)   # read in memory as a Keras 3 archive
     names = [L["name"] for L in fw.layers()]
     assert names[1:] == ["fc1", "fc1_relu", "bn1", "fc2", "act2", "out", "softmax"]   # Keras names, as hls4ml
 
@@ -104,8 +103,82 @@ def test_keras_functional_and_errors(etchnn):
     fw = etchnn.convert(m)
     assert np.abs(fw.predict(x, float_mode=True) - m.predict(x, verbose=0)).max() < 1e-5
     bad = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="elu", name="d")])
-    with pytest.raises(etchnn.EtchnnError, match="'elu' is not supported"):
+    with pytest.raises(etchnn.EtchnnError, match=r"layer 'd' \(Dense\): expected an activation among .*got 'elu'"):
         etchnn.convert(bad)
-    bad = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3, name="conv")])
-    with pytest.raises(etchnn.EtchnnError, match=r"'conv' \(Conv2D\) is not supported"):
-        etchnn.convert(bad)
+
+
+def test_keras_conv_in_memory(etchnn, tmp_path):
+    """A Keras 3 conv net goes to the C Keras reader as an in-memory archive:
+    the float graph equals Keras, the fixed-point outputs equal the CLI on
+    the same archive saved to a file."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(3)
+    m = keras.Sequential([
+        keras.Input((8, 8, 2)),
+        keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1"),
+        keras.layers.MaxPooling2D(2, name="p1"),
+        keras.layers.Conv2D(4, 3, name="c2"),
+        keras.layers.BatchNormalization(name="bn"),
+        keras.layers.Activation("tanh", name="t"),
+        keras.layers.Flatten(name="f"),
+        keras.layers.Dense(5, activation="softmax", name="head"),
+    ], name="convnet")
+    x = np.random.default_rng(4).uniform(-1, 1, (300, 8, 8, 2)).astype(np.float32)
+    fw = etchnn.convert(m, tables="exact")   # a softmax rounded once
+    assert fw.input_size == 128
+    assert np.abs(fw.predict(x, float_mode=True) - m.predict(x, verbose=0)).max() < 1e-5
+    y = fw.predict(x)
+    assert np.abs(y - m.predict(x, verbose=0)).max() < 0.05
+    from etchnn.frontends import serialize
+    suffix, data = serialize(m)   # the archive convert() handed the C library
+    assert suffix == ".keras"
+    (tmp_path / "convnet.keras").write_bytes(data)
+    assert np.array_equal(y, cli_predict(tmp_path / "convnet.keras", x, tmp_path, None, "--tables", "exact"))
+
+
+def test_torch_conv_zoo(etchnn):
+    """Conv1d, Conv2d (stride, padding, groups), BatchNorm1d/2d, pooling and
+    Flatten in a custom forward(): the float graph equals torch, and the
+    fixed-point outputs are close."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    F = torch.nn.functional
+    torch.manual_seed(5)
+
+    class Net2d(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = torch.nn.Conv2d(2, 4, 3, padding=1)
+            self.bn1 = torch.nn.BatchNorm2d(4)
+            self.c2 = torch.nn.Conv2d(4, 4, 3, stride=2, groups=2)
+            self.fc = torch.nn.Linear(4 * 3 * 3, 3)
+
+        def forward(self, x):
+            x = F.relu(self.bn1(self.c1(x)))
+            x = F.leaky_relu(self.c2(x), 0.1)
+            return F.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+    class Net1d(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = torch.nn.Conv1d(3, 6, 3)
+            self.bn = torch.nn.BatchNorm1d(6)
+            self.pool = torch.nn.MaxPool1d(2)
+            self.head = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6 * 7, 4), torch.nn.Sigmoid())
+
+        def forward(self, x):
+            return self.head(self.pool(torch.tanh(self.bn(self.c1(x)))))
+
+    for net, shape in ((Net2d(), (2, 8, 8)), (Net1d(), (3, 16))):
+        for mod in net.modules():
+            if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                with torch.no_grad():
+                    mod.running_mean.uniform_(-0.3, 0.3)
+                    mod.running_var.uniform_(0.5, 2.0)
+        net.eval()
+        x = np.random.default_rng(6).uniform(-1, 1, (300, *shape)).astype(np.float32)
+        fw = etchnn.convert(net, input_shape=shape, tables="exact")
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x)).numpy()
+        assert np.abs(fw.predict(x, float_mode=True) - ref).max() < 1e-5, type(net).__name__
+        assert np.abs(fw.predict(x) - ref).max() < 0.05, type(net).__name__
