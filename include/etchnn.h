@@ -29,9 +29,10 @@ const char *etn_error(const EtnModel *m);
 /* Load a model file (ONNX: .onnx), or ONNX bytes from memory. */
 int etn_load(EtnModel *m, const char *path);
 int etn_load_onnx_buffer(EtnModel *m, const void *buf, size_t len, const char *name);
-/* A Keras 3 model from memory: the bytes of a .keras archive (config.json and
- * model.weights.h5 inside), read as etn_load reads a .keras file; `name`
- * names it in messages. */
+/* A Keras model from memory: the bytes of a Keras 3 .keras archive
+ * (config.json and model.weights.h5 inside) or of a Keras 2 .h5 file
+ * (tf_keras, QKeras), read as etn_load reads such a file; `name` names it in
+ * messages. */
 int etn_load_keras_buffer(EtnModel *m, const void *buf, size_t len, const char *name);
 
 /* Configuration, as hls4ml users write it (Model / LayerType / LayerName).

@@ -10,7 +10,9 @@ Keras:  saved in memory as a Keras 3 archive (.keras bytes: config.json and
         model.weights.h5) and read by the C Keras front end
         (etn_load_keras_buffer), the same reader as for .keras files; any
         backend.  Where Keras cannot save to memory, translated layer by layer
-        into an in-memory ONNX graph (keras_to_onnx).
+        into an in-memory ONNX graph (keras_to_onnx).  tf_keras (Keras 2,
+        QKeras) models: saved in memory as a Keras 2 .h5 file, read by the
+        same C reader.
 torch, keras and onnx are imported only when such a model is passed."""
 import io
 import os
@@ -53,16 +55,17 @@ def load_into(m, model, input_shape=None, name="myproject", keras_weights=None):
         m.load(os.fspath(path))
         return
     suffix, data = serialize(model, input_shape)
-    if suffix == ".keras":
-        m.load_keras(data, f"{name}.keras")
+    if suffix in (".keras", ".h5"):
+        m.load_keras(data, f"{name}{suffix}")
     else:
         m.load_onnx(data, f"{name}.onnx")
 
 
 def serialize(model, input_shape=None):
     """(suffix, bytes) of an in-memory model, as the C library reads it:
-    ('.keras', a Keras 3 archive) for Keras models, ('.onnx', ONNX or QONNX
-    bytes) for everything else.  Nothing is written to disk."""
+    ('.keras', a Keras 3 archive) for Keras 3 models, ('.h5', a Keras 2 HDF5
+    file) for tf_keras / QKeras models, ('.onnx', ONNX or QONNX bytes) for
+    everything else.  Nothing is written to disk."""
     kind = kind_of(model)
     if kind == "bytes":
         return ".onnx", bytes(model)
@@ -73,6 +76,8 @@ def serialize(model, input_shape=None):
     if kind == "torch":
         return ".onnx", torch_to_onnx(model, input_shape).SerializeToString()
     if kind == "keras":
+        if _is_tf_keras(model):
+            return ".h5", keras2_h5(model)
         data = keras_archive(model)
         if data is not None:
             return ".keras", data
@@ -307,6 +312,25 @@ def keras_archive(model):
         saving_lib.save_model(model, buf)
     except (TypeError, ValueError, AttributeError):
         return None
+    return buf.getvalue()
+
+
+def _is_tf_keras(model):
+    return any(c.__module__.split(".")[0] == "tf_keras" for c in type(model).__mro__)
+
+
+def keras2_h5(model):
+    """The bytes of a Keras 2 .h5 file (model_config and weights) of a
+    tf_keras model (QKeras layers included), built in memory by tf_keras's
+    own HDF5 saver."""
+    import h5py
+    try:
+        from tf_keras.src.saving.legacy import hdf5_format
+    except ImportError as e:
+        raise EtchnnError(f"Keras 2 model '{model.name}': tf_keras's HDF5 saver is not importable ({e})") from e
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        hdf5_format.save_model_to_hdf5(model, f, include_optimizer=False)
     return buf.getvalue()
 
 

@@ -90,7 +90,7 @@ int etn_load_keras_buffer(EtnModel *m, const void *buf, size_t len, const char *
     reset_error(m);
     unload(m);
     ir_init(&m->g, name);
-    if (keras_load_archive(&m->g, &m->diag, buf, len, m->g.file) < 0 || ir_verify(&m->g, &m->diag, "import") < 0) {
+    if (keras_load_buffer(&m->g, &m->diag, buf, len, m->g.file) < 0 || ir_verify(&m->g, &m->diag, "import") < 0) {
         unload(m);
         return fail(m);
     }

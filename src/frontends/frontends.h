@@ -12,8 +12,9 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file);
 /* Read a Keras model: architecture JSON (+ weights .h5: weights_path, or
  * NAME_weights.h5 beside NAME.json), a Keras 2 .h5, or a Keras 3 .keras. */
 int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path);
-/* Read a Keras 3 archive (the bytes of a .keras file) from memory; `name`
- * names it in messages and gives the model its name. */
-int keras_load_archive(Graph *g, Diag *d, const void *buf, size_t len, const char *name);
+/* Read a Keras model from memory: the bytes of a Keras 3 .keras archive or of
+ * a Keras 2 .h5 file (told apart by the HDF5 signature); `name` names it in
+ * messages and gives the model its name. */
+int keras_load_buffer(Graph *g, Diag *d, const void *buf, size_t len, const char *name);
 
 #endif

@@ -2245,9 +2245,10 @@ static void set_model_name(Graph *g, const char *file)
     g->name = isalpha((unsigned char)stem[0]) ? arena_strdup(&g->arena, stem) : arena_printf(&g->arena, "m_%s", stem);
 }
 
-/* A Keras model from a file (archive == NULL) or a Keras 3 archive in memory
- * (archive, alen; path names it in messages). */
-static int load_model(Graph *g, Diag *d, const char *path, const char *weights_path, const void *archive, size_t alen)
+/* A Keras model from a file (mem == NULL) or from memory (mem, mlen: the
+ * bytes of a .keras archive or of a Keras 2 .h5 file; path names it in
+ * messages). */
+static int load_model(Graph *g, Diag *d, const char *path, const char *weights_path, const void *mem, size_t mlen)
 {
     Importer im;
     memset(&im, 0, sizeof im);
@@ -2272,14 +2273,16 @@ static int load_model(Graph *g, Diag *d, const char *path, const char *weights_p
     H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
-    if (archive) {
+    static const unsigned char hdf5_sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    int mem_h5 = mem && mlen >= 8 && !memcmp(mem, hdf5_sig, 8);
+    if (mem && !mem_h5) {
         zip_error_t ze;
         zip_error_init(&ze);
-        zip_source_t *src = zip_source_buffer_create(archive, alen, 0, &ze);
+        zip_source_t *src = zip_source_buffer_create(mem, mlen, 0, &ze);
         z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
         if (!z) {
-            diag_error(d, "%s: expected a Keras 3 archive (zip), got data libzip cannot open (%s)", path,
-                       zip_error_strerror(&ze));
+            diag_error(d, "%s: expected a Keras 3 archive (zip) or a Keras .h5 file, got data libzip cannot open (%s)",
+                       path, zip_error_strerror(&ze));
             if (src)
                 zip_source_free(src);
             zip_error_fini(&ze);
@@ -2287,7 +2290,17 @@ static int load_model(Graph *g, Diag *d, const char *path, const char *weights_p
         }
         zip_error_fini(&ze);
     }
-    if (archive) {
+    if (mem_h5) {
+        if ((im.h5 = h5_open(d, path, mem, mlen)) < 0)
+            goto done;
+        json_text = h5_attr_string(im.h5, "model_config");
+        if (!json_text) {
+            diag_error(d, "%s: expected a Keras model (HDF5 data with a model_config attribute), got none", path);
+            goto done;
+        }
+        version = h5_attr_string(im.h5, "keras_version");
+        snprintf(wpath, sizeof wpath, "%s", path);
+    } else if (mem) {
         /* read below, as a .keras file */
     } else if (has_suffix(path, ".json")) {
         size_t len;
@@ -2330,7 +2343,7 @@ static int load_model(Graph *g, Diag *d, const char *path, const char *weights_p
                 goto done;
         }
     }
-    if (!archive && has_suffix(path, ".keras")) {
+    if (!mem && has_suffix(path, ".keras")) {
         int err = 0;
         z = zip_open(path, ZIP_RDONLY, &err);
         if (!z) {
@@ -2368,7 +2381,7 @@ static int load_model(Graph *g, Diag *d, const char *path, const char *weights_p
             if ((im.h5 = h5_open(d, wpath, wimage, wlen)) < 0)
                 goto done;
         }
-    } else if (!has_suffix(path, ".json") && !has_suffix(path, ".h5")) {
+    } else if (!mem && !has_suffix(path, ".json") && !has_suffix(path, ".h5")) {
         diag_error(d, "%s: expected a Keras model ending in .json, .h5 or .keras", path);
         goto done;
     }
@@ -2433,9 +2446,9 @@ int keras_load(Graph *g, Diag *d, const char *path, const char *weights_path)
     return load_model(g, d, path, weights_path, NULL, 0);
 }
 
-int keras_load_archive(Graph *g, Diag *d, const void *buf, size_t len, const char *name)
+int keras_load_buffer(Graph *g, Diag *d, const void *buf, size_t len, const char *name)
 {
     if (!buf || len == 0)
-        return diag_error(d, "%s: expected a Keras 3 archive in memory, got no data", name);
+        return diag_error(d, "%s: expected a Keras model in memory (.keras or .h5 bytes), got no data", name);
     return load_model(g, d, name, NULL, buf, len);
 }

@@ -182,3 +182,19 @@ def test_torch_conv_zoo(etchnn):
             ref = net(torch.from_numpy(x)).numpy()
         assert np.abs(fw.predict(x, float_mode=True) - ref).max() < 1e-5, type(net).__name__
         assert np.abs(fw.predict(x) - ref).max() < 0.05, type(net).__name__
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["torch", "keras"])
+def test_trained_verify(etchnn, which, digits, request, tmp_path):
+    """The circuits of the trained digits models at fixed<16,6> equal their
+    emulators on every test digit (Verilator, one event per clock)."""
+    import shutil
+    if not shutil.which("verilator"):
+        pytest.skip("verilator not installed")
+    model, _ = request.getfixturevalue(f"{which}_digits")
+    fw = etchnn.convert(model, config=etchnn.config_from_model(model), output_dir=tmp_path / "prj")
+    xte = digits[2]
+    r = fw.verify(xte, verbose=False)
+    print(f"\n{which} digits: {r}")
+    assert r.ok and r["events"] == len(xte) and r["mismatches"] == 0 and r["valid_errors"] == 0, str(r)
