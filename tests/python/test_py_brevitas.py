@@ -124,6 +124,10 @@ def test_brevitas_fixed_point_scales(etchnn, brevitas_po2, digits, tmp_path):
     assert np.array_equal(y, cli_predict(path, xte, tmp_path))
     # no precision configuration needed: the quantizers give the types
     assert fw.output_type.startswith("fixed<8,") and "SAT" in fw.output_type
+    # profiling runs the Brevitas model itself as the reference
+    from etchnn import profiling
+    cmp = profiling.compare(net, fw, xte)
+    assert cmp["_model"]["fixed_vs_model"] == 0.0
 
 
 def test_brevitas_float_scales(etchnn, digits, tmp_path):
