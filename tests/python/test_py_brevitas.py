@@ -165,3 +165,44 @@ def test_brevitas_verilator(etchnn, brevitas_po2, digits, tmp_path):
     r = fw.verify(xte, verbose=False)
     assert r.ok and r["events"] == len(xte) and r["mismatches"] == 0, str(r)
     assert (tmp_path / "prj" / "myproject.onnx").exists()   # the exported QONNX model, beside rtl/ and c/
+
+
+def test_brevitas_conv(etchnn, tmp_path):
+    """QuantConv2d (padding, stride) + QuantReLU + Flatten + QuantLinear with
+    power-of-two scales: equal to Brevitas's forward pass and to the qonnx
+    executor.  Inputs on the input type's grid (fixed<16,6>): off the grid,
+    etchnn first casts them to the input type (truncating) where Brevitas's
+    input quantizer rounds the raw float."""
+    need_brevitas()
+    import torch
+    import brevitas.nn as qnn
+    from brevitas.quant import Int8ActPerTensorFixedPoint, Int8WeightPerTensorFixedPoint, Int16Bias, \
+        Uint8ActPerTensorFixedPoint
+    torch.manual_seed(0)
+    w = {"weight_quant": Int8WeightPerTensorFixedPoint, "weight_bit_width": 4, "bias_quant": Int16Bias,
+         "return_quant_tensor": True}
+    relu = {"act_quant": Uint8ActPerTensorFixedPoint, "bit_width": 4, "return_quant_tensor": True}
+    net = torch.nn.Sequential(
+        qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, bit_width=8, return_quant_tensor=True),
+        qnn.QuantConv2d(2, 4, 3, padding=1, **w), qnn.QuantReLU(**relu),
+        qnn.QuantConv2d(4, 4, 3, stride=2, **w), qnn.QuantReLU(**relu),
+        torch.nn.Flatten(),
+        qnn.QuantLinear(4 * 3 * 3, 5, **w),
+        qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, bit_width=8, return_quant_tensor=False))
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        net.train()   # a few batches set the activation scales
+        for _ in range(3):
+            net(torch.randn(64, 2, 8, 8))
+        net.eval()
+        x = (np.floor(np.random.default_rng(1).uniform(-1, 1, (1000, 2, 8, 8)) * 1024) / 1024).astype(np.float32)
+        ref = net(torch.from_numpy(x)).numpy().astype(np.float64)
+    fw = etchnn.convert(net, input_shape=(2, 8, 8))
+    assert [L["class"] for L in fw.layers()].count("Conv2D") == 2
+    y = fw.predict(x)
+    assert np.array_equal(y, ref), f"{int((y != ref).sum())} of {y.size} outputs differ from Brevitas"
+    from etchnn.frontends import serialize
+    path = tmp_path / "bconv.onnx"
+    path.write_bytes(serialize(net, (2, 8, 8))[1])
+    q = qonnx_executor(path, x.reshape(len(x), -1), tmp_path)
+    assert np.array_equal(y, q), f"{int((y != q).sum())} outputs differ from the executor"
