@@ -34,7 +34,7 @@
 #include "etchnn.h"
 #include "tools/emulate.h"
 
-typedef enum { ST_WINDOW, ST_POINT } StageKind;
+typedef enum { ST_WINDOW, ST_POINT, ST_UP } StageKind;
 
 typedef struct {
     StageKind kind;
@@ -209,18 +209,21 @@ static int plan(Stream *s, Diag *d)
             return diag_error(d, "%s: node '%s' (%s): io_stream: average pooling over padding that is not counted (the "
                               "divisor changes with the position) is not supported in streaming; use io_parallel",
                               g->file, n->name, n->src_op);
-        if (n->op == OP_UPSAMPLE)
-            return diag_error(d, "%s: node '%s' (%s): io_stream: upsampling of a streamed image is not supported yet "
-                              "(after a Dense, where the image is a vector, it is); use io_parallel", g->file, n->name,
-                              n->src_op);
+        int up = n->op == OP_UPSAMPLE;
         int pad = n->op == OP_PAD;
         win |= pad;
         int point = is_pointwise(n->op) || (n->op == OP_AFFINE && affine_per_channel(g, n, c));
-        if (!win && !point)
+        if (!win && !point && !up)
             continue;   /* reads the whole image: parallel, after a collector */
         Stage *st = &s->st[s->nst++];
         memset(st, 0, sizeof *st);
-        st->kind = win ? ST_WINDOW : ST_POINT;
+        st->kind = win ? ST_WINDOW : up ? ST_UP : ST_POINT;
+        if (up) {
+            /* nearest: each pixel fx times, each row fy times (a row buffer replays it) */
+            st->H = h, st->W = w, st->C = c;
+            st->sh = n->stride[0] > 0 ? n->stride[0] : 1;
+            st->sw = n->stride[1] > 0 ? n->stride[1] : 1;
+        }
         st->node = (int)k;
         st->in = n->in[0];
         st->out = n->fused_relu >= 0 ? g->n[n->fused_relu].out : n->out;
@@ -385,7 +388,7 @@ static void flow(Stream *s)
             if (s->col[j].tensor == st->out && s->ncol > 1)
                 down = 1;
         st->fifo = down ? st->lat + 3 : 0;
-        st->throttles = down || (st->kind == ST_WINDOW && st->padded);
+        st->throttles = down || (st->kind == ST_WINDOW && st->padded) || (st->kind == ST_UP && st->sh * st->sw > 1);
     }
     s->in_throttles = 0;
     for (size_t i = 0; i < s->nst; i++)
@@ -480,7 +483,7 @@ void stream_free(Stream *s)
 /* ---- timing: the handshakes in C ------------------------------------------ */
 
 typedef struct {
-    long gy, gx, ny, nx, oy, ox;
+    long gy, gx, ny, nx, oy, ox;   /* ST_UP: gx input column, ox repeat, gy row repeat */
     int fire;
     int *vp;        /* valid pipeline, lat + 1 entries */
     long cnt, occ;  /* FIFO items, FIFO items + reservations */
@@ -521,6 +524,8 @@ int stream_timing(const Stream *s, StreamTiming *tm)
             int real = 1;
             if (st->kind == ST_WINDOW)
                 real = q->gy >= st->pt && q->gy < st->pt + st->H && q->gx >= st->pl && q->gx < st->pl + st->W;
+            if (st->kind == ST_UP)
+                real = q->gy == 0 && q->ox == 0;
             rdy[i] = can && real;
             sv[st->out] = st->fifo ? q->cnt > 0 : q->vp[st->lat];
         }
@@ -585,6 +590,19 @@ int stream_timing(const Stream *s, StreamTiming *tm)
                         if (q->gx == q->nx && q->ox != st->OW)
                             q->nx += st->sw, q->ox++;
                         q->gx++;
+                    }
+                }
+            } else if (st->kind == ST_UP) {
+                int can = st->fifo ? q->occ < st->fifo : 1;
+                int need = q->gy == 0 && q->ox == 0;
+                f = can && (need ? take : 1);
+                res = f;
+                if (f && ++q->ox == st->sw) {
+                    q->ox = 0;
+                    if (++q->gx == st->W) {
+                        q->gx = 0;
+                        if (++q->gy == st->sh)
+                            q->gy = 0;
                     }
                 }
             } else {
@@ -750,6 +768,60 @@ static void emit_window(Buf *b, const Stream *s, size_t i)
     buf_printf(b, "    wire [%d:0] k%zu_y;\n    %s u_k%zu (.clk(clk), .in0(k%zu_win), .out0(k%zu_y));\n", st->ow - 1, i,
                m->name, i, i, i);
     buf_printf(b, "    wire k%zu_f = k%zu_fire;\n    wire k%zu_res = k%zu_adv & k%zu_hit;\n", i, i, i, i, i);
+}
+
+static void emit_up(Buf *b, const Stream *s, size_t i)
+{
+    const Stage *st = &s->st[i];
+    const RtlModule *m = &s->rtl.m[st->module];
+    int cw = st->cw, in = st->in;
+    int wk = pow2_ceil_bits(st->sw), wc = pow2_ceil_bits(st->W), wr = pow2_ceil_bits(st->sh);
+    char l1[48], l2[48], l3[48];
+    buf_printf(b, "    // stage %zu: '%s' (%s), nearest x%d x%d of %dx%d: each pixel %d times, each row %d times (row "
+                  "buffer of %d pixels)\n", i, s->g->n[st->node].name, op_names[s->g->n[st->node].op], st->sh, st->sw,
+               st->H, st->W, st->sw, st->sh, st->sh > 1 ? st->W : 0);
+    buf_printf(b, "    reg [%d:0] k%zu_k;\n    reg [%d:0] k%zu_col;\n    reg [%d:0] k%zu_r;\n    reg [%d:0] k%zu_cur;\n",
+               wk - 1, i, wc - 1, i, wr - 1, i, cw - 1, i);
+    const char *can = "1'b1";
+    char canb[32];
+    if (st->fifo) {
+        buf_printf(b, "    wire k%zu_can;\n", i);
+        snprintf(canb, sizeof canb, "k%zu_can", i);
+        can = canb;
+    }
+    buf_printf(b, "    wire k%zu_first = k%zu_k == %s;\n", i, i, L(l1, wk, 0));
+    buf_printf(b, "    wire k%zu_need = k%zu_r == %s && k%zu_first;\n", i, i, L(l1, wr, 0), i);
+    buf_printf(b, "    assign k%zu_rdy = %s & k%zu_need;\n", i, can, i);
+    buf_printf(b, "    wire k%zu_f = %s & (k%zu_need ? (s%d_v & s%d_r) : 1'b1);\n    wire k%zu_res = k%zu_f;\n", i, can, i, in,
+               in, i, i);
+    if (st->sh > 1) {
+        long rb = (long)st->W * cw;
+        buf_printf(b, "    reg [%ld:0] k%zu_rb;\n", rb - 1, i);
+        buf_printf(b, "    wire [%d:0] k%zu_head = k%zu_rb[%ld:%ld];\n", cw - 1, i, i, rb - 1, rb - cw);
+        buf_printf(b, "    wire [%d:0] k%zu_px = !k%zu_first ? k%zu_cur : k%zu_need ? s%d_d : k%zu_head;\n", cw - 1, i, i, i,
+                   i, in, i);
+        if (st->W > 1)
+            buf_printf(b, "    always @(posedge clk)\n        if (k%zu_f & k%zu_first) k%zu_rb <= {k%zu_rb[%ld:0], k%zu_px};\n",
+                       i, i, i, i, rb - cw - 1, i);
+        else
+            buf_printf(b, "    always @(posedge clk)\n        if (k%zu_f & k%zu_first) k%zu_rb <= k%zu_px;\n", i, i, i, i);
+    } else {
+        buf_printf(b, "    wire [%d:0] k%zu_px = k%zu_need ? s%d_d : k%zu_cur;\n", cw - 1, i, i, in, i);
+    }
+    buf_printf(b, "    always @(posedge clk)\n        if (k%zu_f) k%zu_cur <= k%zu_px;\n", i, i, i);
+    buf_printf(b, "    always @(posedge clk)\n        if (rst) begin\n            k%zu_k <= %s; k%zu_col <= %s; k%zu_r <= %s;\n"
+                  "        end else if (k%zu_f) begin\n", i, L(l1, wk, 0), i, L(l2, wc, 0), i, L(l3, wr, 0), i);
+    buf_printf(b, "            if (k%zu_k == %s) begin\n                k%zu_k <= %s;\n", i, L(l1, wk, st->sw - 1), i, L(l2, wk, 0));
+    buf_printf(b, "                if (k%zu_col == %s) begin\n                    k%zu_col <= %s;\n", i, L(l1, wc, st->W - 1), i,
+               L(l2, wc, 0));
+    buf_printf(b, "                    k%zu_r <= k%zu_r == %s ? %s : k%zu_r + %s;\n", i, i, L(l1, wr, st->sh - 1), L(l2, wr, 0), i,
+               L(l3, wr, 1));
+    buf_printf(b, "                end else begin\n                    k%zu_col <= k%zu_col + %s;\n                end\n", i, i,
+               L(l1, wc, 1));
+    buf_printf(b, "            end else begin\n                k%zu_k <= k%zu_k + %s;\n            end\n        end\n", i, i,
+               L(l1, wk, 1));
+    buf_printf(b, "    wire [%d:0] k%zu_y;\n    %s u_k%zu (.clk(clk), .in0(k%zu_px), .out0(k%zu_y));\n", st->ow - 1, i,
+               m->name, i, i, i);
 }
 
 static void emit_point(Buf *b, const Stream *s, size_t i)
@@ -922,6 +994,8 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
     for (size_t i = 0; i < s->nst; i++) {
         if (s->st[i].kind == ST_WINDOW)
             emit_window(b, s, i);
+        else if (s->st[i].kind == ST_UP)
+            emit_up(b, s, i);
         else
             emit_point(b, s, i);
         emit_stage_out(b, s, i);
@@ -1123,6 +1197,10 @@ static void stage_estimate(const Stream *s, size_t i, double *lut, double *ff)
         f += wc + 1;
         l += 2.0 * wc + (st->padded ? st->cw : 0);
     }
+    if (st->kind == ST_UP) {
+        f += (double)st->cw * (1 + (st->sh > 1 ? st->W : 0)) + 3 * pow2_ceil_bits(st->W);
+        l += (double)st->cw * 1.5 + 3 * pow2_ceil_bits(st->W);
+    }
     f += st->lat + 1;
     if (st->fifo) {
         f += (double)st->fifo * st->ow + 16;
@@ -1227,7 +1305,7 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
         double a, b;
         stage_estimate(s, i, &a, &b);
         cJSON_AddStringToObject(o, "name", g->n[st->node].name);
-        cJSON_AddStringToObject(o, "kind", st->kind == ST_WINDOW ? "window" : "pixel");
+        cJSON_AddStringToObject(o, "kind", st->kind == ST_WINDOW ? "window" : st->kind == ST_UP ? "upsample" : "pixel");
         cJSON_AddNumberToObject(o, "kernel_latency_cycles", st->lat);
         if (st->kind == ST_WINDOW) {
             cJSON_AddNumberToObject(o, "line_buffer_pixels", (double)st->N);
@@ -1273,6 +1351,8 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
         char geo[64];
         if (st->kind == ST_WINDOW)
             snprintf(geo, sizeof geo, "%dx%d / %ld px", st->Gh, st->Gw, st->N);
+        else if (st->kind == ST_UP)
+            snprintf(geo, sizeof geo, "x%dx%d / %d px", st->sh, st->sw, st->sh > 1 ? st->W : 0);
         else
             snprintf(geo, sizeof geo, "per pixel");
         double a, b;
