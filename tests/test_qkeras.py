@@ -120,3 +120,22 @@ def test_whole_model_runs(tmp_path):
     for name, width in (("qkeras_3layer.json", 16), ("qkeras_mnist_dense.json", 784), ("qkeras-v3_3layer.keras", 16)):
         y = predict(shared(name), grid_inputs(width, 3, 0, 1)[:100], tmp_path)
         assert y.shape[0] == 100 and np.all(y >= 0) and np.all(y <= 1.0001)
+
+
+def test_qkeras_mnist_cnn(tmp_path):
+    """QConv2D(16, 3x3, relu) -> quantized_relu(6) -> MaxPool 2x2, twice, Flatten, QDense(10); 6-bit
+    quantized_bits weights and biases.  QConv2D's activation 'relu' is QKeras's float relu (exact; the
+    QActivation after it rounds); max pooling keeps the quantized type.  Inputs: half uniform in [0, 1),
+    half MNIST-like (about 80% zeros), on the fixed<16,6> grid."""
+    need_qkeras()
+    j, w = shared("qkeras_mnist_cnn.json"), shared("qkeras_mnist_cnn_weights.h5")
+    x = grid_inputs(784, 4, 0, 1)
+    x[N // 2:] *= np.random.default_rng(5).uniform(0, 1, (N - N // 2, 784)) < 0.2
+    ref = qkeras_ref(tmp_path, j, w, x, "q_dense")
+    assert ref.shape == (N, 10)
+    got = predict(without_last_layer(j, tmp_path / "logits.json", "q_dense"), x, tmp_path, "--weights", w)
+    assert_equal(got, ref)
+    r = run("compile", j, "-o", tmp_path / "o", "--no-rtl")
+    for name, t in (("q_conv2d_relu", "fixed<24,9>"), ("max_pooling2d", "ufixed<6,0,RND_CONV,SAT>"),
+                    ("flatten", "ufixed<6,0,RND_CONV,SAT>")):
+        assert any(ln.split()[:1] == [name] and ln.endswith(t) for ln in r.stdout.splitlines()), r.stdout

@@ -254,32 +254,92 @@ static int popcount_csd(int64_t c)
     return csd_digits(c, dig, pos, 64);
 }
 
-/* Shared products: per input, x * c for each constant (odd part) used. */
+/* Shared products: per input, x * c for each constant (odd part) used, in a
+ * hash table (open addressing over indices into the entries). Keys are unique:
+ * an entry is only put after a find failed. */
 typedef struct {
     int input;
     int64_t c;
     int kind;      /* 0: x*c;  1: floor(x*c / 2^k);  2: quantized with mode */
     int k;
     int node;
+    size_t slot;   /* where the table holds this entry */
 } ProdKey;
 
 typedef struct {
     ProdKey *v;
     size_t n, cap;
+    int *tab;      /* entry index, or -1; size tcap (a power of two), at most half full */
+    size_t tcap;
 } ProdCache;
+
+static size_t prod_slot(const ProdCache *pc, int input, int64_t c, int kind, int k)
+{
+    uint64_t h = (uint64_t)c * UINT64_C(0x9e3779b97f4a7c15);
+    h ^= ((uint64_t)(uint32_t)input << 20) ^ ((uint64_t)(uint32_t)kind << 8) ^ (uint64_t)(uint32_t)k;
+    h ^= h >> 31;
+    h *= UINT64_C(0xbf58476d1ce4e5b9);
+    h ^= h >> 29;
+    return (size_t)h & (pc->tcap - 1);
+}
 
 static int cache_find(ProdCache *pc, int input, int64_t c, int kind, int k)
 {
-    for (size_t i = pc->n; i-- > 0;)
-        if (pc->v[i].input == input && pc->v[i].c == c && pc->v[i].kind == kind && pc->v[i].k == k)
-            return pc->v[i].node;
-    return -1;
+    if (!pc->tcap)
+        return -1;
+    for (size_t h = prod_slot(pc, input, c, kind, k);; h = (h + 1) & (pc->tcap - 1)) {
+        int e = pc->tab[h];
+        if (e < 0)
+            return -1;
+        const ProdKey *q = &pc->v[e];
+        if (q->input == input && q->c == c && q->kind == kind && q->k == k)
+            return q->node;
+    }
+}
+
+static void cache_insert_slot(ProdCache *pc, size_t e)
+{
+    const ProdKey *q = &pc->v[e];
+    size_t h = prod_slot(pc, q->input, q->c, q->kind, q->k);
+    while (pc->tab[h] >= 0)
+        h = (h + 1) & (pc->tcap - 1);
+    pc->tab[h] = (int)e;
+    pc->v[e].slot = h;
 }
 
 static void cache_put(ProdCache *pc, int input, int64_t c, int kind, int k, int node)
 {
-    ProdKey key = {input, c, kind, k, node};
+    ProdKey key = {input, c, kind, k, node, 0};
     VEC_PUSH(pc->v, pc->n, pc->cap, key);
+    if (2 * pc->n > pc->tcap) {
+        size_t nc = pc->tcap ? 2 * pc->tcap : 256;
+        while (2 * pc->n > nc)
+            nc *= 2;
+        size_t got = 0;
+        free(pc->tab);
+        pc->tab = vec_grow(NULL, &got, nc, sizeof(int));   /* aborts when out of memory */
+        pc->tcap = nc;
+        for (size_t h = 0; h < nc; h++)
+            pc->tab[h] = -1;
+        for (size_t e = 0; e < pc->n; e++)
+            cache_insert_slot(pc, e);
+    } else {
+        cache_insert_slot(pc, pc->n - 1);
+    }
+}
+
+/* Forget every entry (rows that share no input). */
+static void cache_clear(ProdCache *pc)
+{
+    for (size_t e = 0; e < pc->n; e++)
+        pc->tab[pc->v[e].slot] = -1;
+    pc->n = 0;
+}
+
+static void cache_free(ProdCache *pc)
+{
+    free(pc->v);
+    free(pc->tab);
 }
 
 /* ---- layers --------------------------------------------------------------- */
@@ -506,7 +566,7 @@ static int build_dense_rows(Rtl *r, RtlModule *m, const Node *nd, const Node *re
     ProdCache pc = {0};
     for (long row = 0; row < rows; row++) {
         if (!gather)
-            pc.n = 0;   /* rows share no input */
+            cache_clear(&pc);   /* rows share no input */
         int *xs = malloc(sizeof(int) * (size_t)nin);
         long *xi = malloc(sizeof(long) * (size_t)nin);
         for (long i = 0; i < nin; i++) {
@@ -601,7 +661,7 @@ static int build_dense_rows(Rtl *r, RtlModule *m, const Node *nd, const Node *re
     for (long o = 0; o < nout; o++)
         free(lists[o].t);
     free(lists);
-    free(pc.v);
+    cache_free(&pc);
     return 0;
 }
 

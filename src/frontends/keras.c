@@ -1028,6 +1028,19 @@ static int apply_activation_spec(Importer *im, const char *lname_base, const cJS
 
 /* ---- layers ------------------------------------------------------------ */
 
+/* The activation of a QDense/QConv. A plain 'relu' there is QKeras's float relu: in a quantized
+ * layer it is marked quantized too, so that with no precision configured its result is exact (the
+ * QActivation after it does the rounding), as in QKeras. */
+static int quantized_layer_activation(Importer *im, const char *base, const cJSON *act, int x, bool float_act)
+{
+    size_t before = im->g->nn;
+    int out = apply_activation_spec(im, base, act, x);
+    if (out >= 0 && float_act && im->g->nn == before + 1 && im->g->n[before].op == OP_RELU &&
+        im->g->t[x].producer >= 0 && im->g->n[im->g->t[x].producer].quantized)
+        im->g->n[before].quantized = true;
+    return out;
+}
+
 static int import_dense(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x, int quant)
 {
     Tensor *tx = &im->g->t[x];
@@ -1120,7 +1133,7 @@ static int import_dense(Importer *im, const Container *ct, const char *lpath, co
     if (r < 0)
         return -1;
     snprintf(base, sizeof base, "%s_%s", lname, r ? "quant" : an ? an : "act");
-    return apply_activation_spec(im, base, act, out);
+    return quantized_layer_activation(im, base, act, out, quant && !r);
 }
 
 static int import_batchnorm(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
@@ -1460,7 +1473,7 @@ static int import_conv(Importer *im, const Container *ct, const char *lpath, con
     if (r < 0)
         return -1;
     snprintf(base, sizeof base, "%s_%s", lname, r ? "quant" : an ? an : "act");
-    return apply_activation_spec(im, base, act, out);
+    return quantized_layer_activation(im, base, act, out, quant && !r);
 }
 
 static int import_pool(Importer *im, const char *cls, const cJSON *cfg, int x)
@@ -1486,6 +1499,9 @@ static int import_pool(Importer *im, const char *cls, const cJSON *cfg, int x)
     int in[1] = {x};
     const char *lname = unique_name(im, im->lname);
     int out = k_window_node(im, op, lname, in, 1, tx, &geo, tx->dims[ns]);
+    /* max pooling of a quantized tensor keeps its type (see the precision pass) */
+    if (is_max && (im->g->t[x].type_pinned || (im->g->t[x].producer >= 0 && im->g->n[im->g->t[x].producer].quantized)))
+        im->g->n[im->g->nn - 1].quantized = true;
     if (global && !jbool(cfg, "keepdims", 0)) {
         tx = &im->g->t[out];
         int c = tx->dims[tx->rank - 1], in1[1] = {out};

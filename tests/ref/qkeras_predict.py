@@ -74,8 +74,9 @@ def main(argv=None):
     if a.layer:
         model = keras.Model(model.inputs, model.get_layer(a.layer).output)
     x = np.load(a.input).astype(np.float64)
+    x = x.reshape(len(x), *model.input_shape[1:])          # flat rows -> the model's (channels-last) shape
     y = model.predict(x, batch_size=2048, verbose=0)
-    np.save(a.output, np.asarray(y, dtype=np.float64))
+    np.save(a.output, np.asarray(y, dtype=np.float64).reshape(len(x), -1))
     if a.weights_out:
         out = {}
         for layer in model.layers:
