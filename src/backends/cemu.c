@@ -176,7 +176,8 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             }
         break;
     case OP_SIGMOID:
-    case OP_TANH: {
+    case OP_TANH:
+    case OP_SELU: {
         UnaryAct a;
         int fell;
         if (act_unary_init(&a, ar, d, g, n, &fell) < 0)
@@ -470,11 +471,17 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     }
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SELU:
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
         if (x->type.w > 16) {
             int lgt = 0;
             while ((1L << lgt) < n->table_size)
                 lgt++;
+            if (n->op == OP_SELU) {
+                emitf(e, "    v%d[e] = fx_selu_hls4ml(v%d[e], %d, n%d_table, %d, %d, FX_SELU_HLS4ML_LAMBDA, %s);\n",
+                      n->out, n->in[0], fin, id, lgt, fx_frac(n->table_t), targs(to, ta, sizeof ta));
+                break;
+            }
             emitf(e, "    v%d[e] = fx_cast(n%d_table[fx_table_index(v%d[e], %d, %d, %d)], %d, %s);\n", n->out, id,
                   n->in[0], fin, lgt, n->op == OP_SIGMOID ? 4 : 3, fx_frac(n->table_t), targs(to, ta, sizeof ta));
         } else {

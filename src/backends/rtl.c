@@ -923,9 +923,14 @@ static int build_unary_table(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
     int fell;
     if (act_unary_init(&a, &r->arena, d, g, nd, &fell) < 0)
         return -1;
+    /* selu (either mode) is a ROM over every input code */
+    if (nd->op == OP_SELU && x->type.w > 16)
+        return diag_error(d, "%s: node '%s' (%s): expected a selu input of at most 16 bits in RTL, got %d", g->file,
+                          nd->name, nd->src_op, x->type.w);
+    int indexed = a.mode == TABLES_HLS4ML && nd->op != OP_SELU;
     int rom;
     int64_t lo = 0, hi = 0;
-    if (a.mode == TABLES_HLS4ML) {
+    if (indexed) {
         /* the table, with the output cast folded in */
         int64_t *data = arena_array(&r->arena, (size_t)a.table_size, sizeof(int64_t));
         for (long i = 0; i < a.table_size; i++)
@@ -954,8 +959,8 @@ static int build_unary_table(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
     m->nout = n;
     m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
     for (long e = 0; e < n; e++) {
-        int t = node_rom(m, node_in(m, 0, e, x->type), rom, a.mode == TABLES_HLS4ML ? fx_frac(x->type) : lo,
-                         a.mode == TABLES_HLS4ML ? a.lgt : hi, res);
+        int t = node_rom(m, node_in(m, 0, e, x->type), rom, indexed ? fx_frac(x->type) : lo, indexed ? a.lgt : hi,
+                         res);
         m->n[t].sa = a.lgs;   /* hls4ml index: log2 of the sampled span */
         m->out[e] = t;
     }
@@ -1537,7 +1542,8 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         case OP_MAXIMUM:
         case OP_MINIMUM: rc = build_merge(r, m, nd); break;
         case OP_SIGMOID:
-        case OP_TANH: rc = build_unary_table(r, m, d, nd); break;
+        case OP_TANH:
+        case OP_SELU: rc = build_unary_table(r, m, d, nd); break;
         case OP_SOFTMAX: rc = build_softmax(r, m, d, nd); break;
         default: rc = build_elementwise(r, m, d, nd); break;
         }

@@ -935,6 +935,12 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
         return new_node(im, OP_SIGMOID, lname, in, 1, rank, dims);
     if (!strcmp(act, "tanh"))
         return new_node(im, OP_TANH, lname, in, 1, rank, dims);
+    if (!strcmp(act, "selu")) {
+        int out = new_node(im, OP_SELU, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].alpha = 1.6732632423543772848170429916717;
+        im->g->n[im->g->nn - 1].beta = 1.0507009873554804934193349852946;   /* scale */
+        return out;
+    }
     if (!strcmp(act, "softmax")) {
         int out = new_node(im, OP_SOFTMAX, lname, in, 1, rank, dims);
         im->g->n[im->g->nn - 1].axis = rank - 1;
@@ -961,8 +967,8 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
     }
     if (!strcmp(act, "binary_tanh") || !strcmp(act, "ternary_tanh"))
         return bn_threshold(im, lname, act, x);
-    LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, softmax, hard_sigmoid, relu6, leaky_relu, "
-                  "relu1, binary_tanh, ternary_tanh, got '%s'", act);
+    LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, selu, softmax, hard_sigmoid, relu6, "
+                  "leaky_relu, relu1, binary_tanh, ternary_tanh, got '%s'", act);
     return -1;
 }
 

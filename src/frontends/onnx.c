@@ -1241,7 +1241,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
 
     /* ops that work in either layout keep it; every other op reads ONNX order */
     static const char *const layout_free[] = {"Identity", "Dropout", "Cast", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
-                                              "HardSigmoid", "Clip", "Transpose"};
+                                              "Selu", "HardSigmoid", "Clip", "Transpose"};
     int free_op = 0, xcl = 0;
     for (size_t k = 0; k < sizeof layout_free / sizeof layout_free[0]; k++)
         free_op |= strcmp(op, layout_free[k]) == 0;
@@ -1428,6 +1428,10 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         new_data_node(im, OP_SIGMOID, lname, in1, 1, out, tx->rank, tx->dims);
     } else if (strcmp(op, "Tanh") == 0) {
         new_data_node(im, OP_TANH, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "Selu") == 0) {
+        int id = new_data_node(im, OP_SELU, lname, in1, 1, out, tx->rank, tx->dims);
+        im->g->n[id].alpha = attr_f(n, "alpha", 1.67326319217681884765625);
+        im->g->n[id].beta = attr_f(n, "gamma", 1.05070102214813232421875);
     } else if (strcmp(op, "HardSigmoid") == 0) {
         int id = new_data_node(im, OP_HARDSIGMOID, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].alpha = attr_f(n, "alpha", 0.2);

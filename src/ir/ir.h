@@ -40,7 +40,7 @@ typedef struct {
     int out;                    /* output tensor id */
     bool dead;                  /* removed by a pass; skipped everywhere */
     /* attributes */
-    double alpha, beta;         /* LeakyRelu alpha; HardSigmoid slope/shift; Clip min/max */
+    double alpha, beta;         /* LeakyRelu alpha; HardSigmoid slope/shift; Clip min/max; Selu alpha/gamma */
     int axis;                   /* Softmax axis, per-sample (negative counts from the end) */
     /* precision and implementation (set by the precision pass from the config) */
     FxType accum;               /* DENSE/SOFTMAX: accumulator type */

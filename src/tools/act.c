@@ -1,4 +1,4 @@
-/* act.c — sigmoid, tanh and softmax on fixed-point codes.
+/* act.c — sigmoid, tanh, selu and softmax on fixed-point codes.
  * exact mode: the real function of the input value, rounded once into the
  * result type (evaluated in double precision).
  * hls4ml mode: the table sizes, table contents, index arithmetic and casts of
@@ -12,9 +12,11 @@
 
 #define EXACT_MAX_CODES (1L << 16)
 
-static double unary_real(Op op, double x)
+static double unary_real(const UnaryAct *a, double x)
 {
-    return op == OP_SIGMOID ? 1.0 / (1.0 + exp(-x)) : tanh(x);
+    if (a->op == OP_SELU)
+        return a->gamma * (x >= 0 ? x : a->alpha * expm1(x));
+    return a->op == OP_SIGMOID ? 1.0 / (1.0 + exp(-x)) : tanh(x);
 }
 
 static int node_err(Diag *d, const Graph *g, const Node *n, const char *msg)
@@ -39,6 +41,8 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     a->out = g->t[n->out].type;
     a->table_t = n->table_t;
     a->table_size = n->table_size;
+    a->alpha = n->alpha;
+    a->gamma = n->beta;
     *fell_back = 0;
     if (a->mode == TABLES_EXACT && a->in.w > 16) {
         a->mode = TABLES_HLS4ML;
@@ -49,8 +53,21 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     a->lgt = log2_exact(a->table_size);
     if (a->lgt < 1 || a->lgt > 24)
         return node_err(d, g, n, "expected table_size to be a power of two from 2 to 2^24 for hls4ml tables");
-    a->lgs = a->op == OP_SIGMOID ? 4 : 3;   /* sigmoid samples [-8, 8), tanh [-4, 4) */
+    a->lgs = a->op == OP_SIGMOID ? 4 : 3;   /* sigmoid samples [-8, 8), tanh [-4, 4), selu [-8, 0] */
     a->table = arena_array(ar, (size_t)a->table_size, sizeof(int64_t));
+    if (a->op == OP_SELU) {
+        /* hls4ml: lambda * x for x >= 0 (lambda in ufixed<16,1>), else entry i = selu(-8 i / T) */
+        if (a->in.w + 17 > 63)
+            return node_err(d, g, n, "expected a selu input of at most 46 bits for hls4ml tables");
+        a->lam = FX_SELU_HLS4ML_LAMBDA;
+        for (long i = 0; i < a->table_size; i++) {
+            float in = (float)(-8.0 * (double)i / (double)(float)a->table_size);
+            float v = (float)(1.0507009873554804934193349852946 *
+                              (1.6732632423543772848170429916717 * ((double)expf(in) - 1.)));
+            a->table[i] = fx_quant_double((double)v, a->table_t);
+        }
+        return 0;
+    }
     /* entry i: f((i - T/2) * S / T), computed in float as hls4ml does */
     long t = a->table_size;
     for (long i = 0; i < t; i++) {
@@ -71,7 +88,10 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
 int64_t act_unary_eval(const UnaryAct *a, int64_t code)
 {
     if (a->mode == TABLES_EXACT)
-        return fx_quant_double(unary_real(a->op, fx_to_double(code, fx_frac(a->in))), a->out);
+        return fx_quant_double(unary_real(a, fx_to_double(code, fx_frac(a->in))), a->out);
+    if (a->op == OP_SELU)
+        return fx_selu_hls4ml(code, fx_frac(a->in), a->table, a->lgt, fx_frac(a->table_t), a->lam, a->out.w,
+                              fx_frac(a->out), a->out.sign, a->out.q, a->out.o);
     long idx = fx_table_index(code, fx_frac(a->in), a->lgt, a->lgs);
     return fx_cast_to(a->table[idx], fx_frac(a->table_t), a->out);
 }

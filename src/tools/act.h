@@ -1,5 +1,5 @@
 /* act.h — non-linear activations as functions of fixed-point codes: sigmoid,
- * tanh (unary) and softmax (vector), in the two table modes (exact, hls4ml).
+ * tanh, selu (unary) and softmax (vector), in the two table modes (exact, hls4ml).
  * The emulator and the C back end both call these, so they agree. */
 #ifndef ETN_ACT_H
 #define ETN_ACT_H
@@ -9,7 +9,9 @@
 
 /* A unary activation: out code = f(in code). */
 typedef struct {
-    Op op;                 /* OP_SIGMOID or OP_TANH */
+    Op op;                 /* OP_SIGMOID, OP_TANH or OP_SELU */
+    double alpha, gamma;   /* SELU, exact mode: gamma * (x >= 0 ? x : alpha * (exp(x) - 1)) */
+    int64_t lam;           /* SELU, hls4ml mode: lambda as a ufixed<16,1> code */
     TablesMode mode;       /* as configured, after fall-back */
     FxType in, out;        /* input and result types */
     FxType table_t;        /* hls4ml mode: entry type */

@@ -324,8 +324,11 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         k->clip_hi = fx_quant_double(n->beta, k->tout);
         break;
     case OP_SIGMOID:
-    case OP_TANH: {
+    case OP_TANH:
+    case OP_SELU: {
         int fell;
+        k->alpha = n->alpha;   /* the --float path */
+        k->beta = n->beta;
         if (act_unary_init(&k->ua, &p->arena, d, g, n, &fell) < 0)
             return -1;
         long codes = k->tin.w <= 16 ? (long)(fx_type_max(k->tin) - fx_type_min(k->tin) + 1) : 0;
@@ -670,6 +673,7 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         break;
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SELU:
         if (k->utab)
             for (long e = 0; e < k->ny; e++)
                 y[e] = k->utab[x[e] - k->ulo];
@@ -821,6 +825,10 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_TANH:
         for (long e = 0; e < k->ny; e++)
             y[e] = tanh(x[e]);
+        break;
+    case OP_SELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = k->beta * (x[e] >= 0 ? x[e] : k->alpha * expm1(x[e]));
         break;
     case OP_SOFTMAX:
         for (long o = 0; o < k->outer; o++)

@@ -1,0 +1,109 @@
+"""SELU (ONNX Selu, Keras activation 'selu'): exact tables (the function rounded once) and hls4ml
+tables (hls4ml 1.3's selu: lambda in ufixed<16,1> times x for x >= 0, a 1024-entry table over
+[-8, 0] below), in the emulator, the generated C and the Verilog.
+
+- conv2d_small_mp_keras.onnx (Conv, Selu, BatchNormalization, MaxPool, Gemm, Softmax): --float
+  equals onnxruntime to 1e-5 on 10,000 inputs; the C = the emulator (tests/test_conv.py); the
+  circuit equals the emulator in Verilator in both table modes.
+- A Keras 3 Dense + selu built here equals hls4ml's C simulation on 10,000 inputs."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import MODELS, predict, run
+from test_conv import n_inputs, ort_reference
+
+MP = MODELS / "onnx" / "conv2d_small_mp_keras.onnx"
+
+
+def mp_model():
+    if not MP.exists():
+        pytest.skip(f"shared model {MP} not present")
+    return MP
+
+
+def test_mp_float_equals_onnxruntime(tmp_path):
+    p = mp_model()
+    x = (np.random.default_rng(11).standard_normal((10000, n_inputs(p))) * 2).astype(np.float32).astype(np.float64)
+    ref = ort_reference(p, x).astype(np.float64)
+    got = predict(p, x, tmp_path, "--float")
+    err = np.abs(got - ref) / np.maximum(np.abs(ref), 1.0)
+    assert err.max() < 1e-5, f"max error {err.max():.3g}"
+
+
+def test_selu_exact_is_the_rounded_function(tmp_path):
+    """Every code of a fixed<10,4> input: exact mode is round-to-nearest (RND) of selu(x); hls4ml
+    mode agrees with it within hls4ml's table step below 0 and truncation above."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    g = helper.make_graph([helper.make_node("Selu", ["x"], ["y"])], "selu",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1024])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1024])])
+    path = tmp_path / "selu.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    codes = np.arange(-512, 512, dtype=np.float64) / 64      # every fixed<10,4> value
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("Model:\n  Precision:\n    default: fixed<10,4>\n    result: fixed<16,6,RND>\n")
+    got = predict(path, codes[None, :], tmp_path, "-c", cfg)[0]
+    a, s = 1.67326319217681884765625, 1.05070102214813232421875
+    real = s * np.where(codes >= 0, codes, a * np.expm1(codes))
+    assert np.array_equal(got, np.floor(real * 1024 + 0.5) / 1024)
+    hls = predict(path, codes[None, :], tmp_path, "-c", cfg, "--tables", "hls4ml")[0]
+    assert np.abs(hls - real).max() < 0.02 and np.count_nonzero(hls != got) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
+def test_mp_rtl_verify(tables, tmp_path):
+    if not shutil.which("verilator"):
+        pytest.skip("verilator not installed")
+    out = tmp_path / "out"
+    opts = ["--tables", "hls4ml"] if tables == "hls4ml" else []
+    run("compile", mp_model(), "-o", out, "--precision", "fixed<10,4>", *opts)
+    r = run("verify", out, "--n", 2000, check=False)
+    assert r.returncode == 0 and "PASS" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_rtl_rejects_wide_selu(tmp_path):
+    r = run("compile", mp_model(), "-o", tmp_path / "o", "--precision", "fixed<18,8>", check=False)
+    assert r.returncode == 2
+    assert "node 'selu' (Selu): expected a selu input of at most 16 bits in RTL, got" in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["fixed<8,3>", "fixed<20,8>", "fixed<12,4,RND_CONV,SAT>"])
+def test_keras_selu_equals_hls4ml_csim(precision, tmp_path):
+    """Dense(6, selu), weights wide enough to reach both branches and the table's clamp."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    hls4ml = pytest.importorskip("hls4ml")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    import contextlib
+    import io
+    keras.utils.set_random_seed(1)
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+        6, activation="selu", kernel_initializer=keras.initializers.RandomNormal(stddev=2.0))])
+    m.save(tmp_path / "m.keras")
+    accum = "fixed<32,12>"     # a wrapping accumulator: hls4ml saturates after every addition otherwise
+    with contextlib.redirect_stdout(io.StringIO()):
+        cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", default_precision=precision,
+                                                   backend="Vivado")
+        for layer in cfg["LayerName"].values():
+            for k in ("result", "weight", "bias", "accum"):
+                if k in layer.get("Precision", {}):
+                    layer["Precision"][k] = accum if k == "accum" else precision
+        hm = hls4ml.converters.convert_from_keras_model(m, output_dir=str(tmp_path / "prj"), io_type="io_parallel",
+                                                        backend="Vivado", hls_config=cfg)
+        hm.compile()
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
+    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
+    c = tmp_path / "c.yml"
+    c.write_text(f"Model:\n  Precision:\n    default: '{precision}'\n    accum: '{accum}'\n")
+    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
+    assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
