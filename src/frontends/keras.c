@@ -1482,6 +1482,70 @@ static int import_conv(Importer *im, const Container *ct, const char *lpath, con
     return quantized_layer_activation(im, base, act, out, quant && !r);
 }
 
+/* SeparableConv1D/2D: a depthwise convolution (depth_multiplier outputs per input channel, no bias)
+ * named <layer>_depthwise, then a pointwise 1x1 convolution with the bias named <layer>. */
+static int import_separable(Importer *im, const Container *ct, const char *lpath, const char *cls, const cJSON *cfg,
+                            int x)
+{
+    int ns = strstr(cls, "1D") ? 1 : 2;
+    if (k_spatial(im, x, ns) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    int cin = tx->dims[ns], use_bias = jbool(cfg, "use_bias", 1);
+    int dm = (int)jnum(cfg, "depth_multiplier", 1), filters = (int)jnum(cfg, "filters", -1);
+    if (dm < 1 || filters < 1)
+        return LAYER_ERR(im, "expected positive filters and depth_multiplier, got %d and %d", filters, dm);
+    int kernel[2];
+    Node geo = k_blank_geo();
+    if (k_window(im, cfg, tx, "kernel_size", "strides", kernel, &geo) < 0)
+        return -1;
+    geo.groups = cin;
+    static const char *const names[] = {"depthwise_kernel", "pointwise_kernel", "bias"};
+    Weight w[3];
+    if (layer_weights(im, ct, lpath, names, use_bias ? 3 : 2, w) < 0)
+        return -1;
+    int dw[4], pw[4], r = 0;
+    for (; r < ns; r++) {
+        dw[r] = kernel[r];
+        pw[r] = 1;
+    }
+    dw[r] = cin, dw[r + 1] = dm;
+    pw[r] = cin * dm, pw[r + 1] = filters;
+    r += 2;
+    char s1[96], s2[96];
+    for (int j = 0; j < 2; j++)
+        if (w[j].rank != r || memcmp(w[j].dims, j ? pw : dw, sizeof(int) * (size_t)r)) {
+            dims_str(r, j ? pw : dw, s1, sizeof s1);
+            dims_str(w[j].rank, w[j].dims, s2, sizeof s2);
+            return WEIGHT_ERR(im, "expected %s %s, got %s", names[j], s1, s2);
+        }
+    if (use_bias && (w[2].rank != 1 || w[2].dims[0] != filters)) {
+        dims_str(1, &filters, s1, sizeof s1);
+        dims_str(w[2].rank, w[2].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected bias %s, got %s", s1, s2);
+    }
+    /* depthwise [k..., C, M] is [k..., 1, C*M]: output channel c*M + m reads input channel c */
+    dw[r - 2] = 1;
+    dw[r - 1] = cin * dm;
+    const char *lname = unique_name(im, im->lname);
+    const char *dname = unique_name(im, arena_printf(&im->g->arena, "%s_depthwise", lname));
+    Op op = ns == 1 ? OP_CONV1D : OP_CONV2D;
+    int in1[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", dname), r, dw, w[0].data), -1};
+    int d = k_window_node(im, op, dname, in1, 3, tx, &geo, cin * dm);
+    int in2[3] = {d, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), r, pw, w[1].data), -1};
+    if (use_bias)
+        in2[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &filters, w[2].data);
+    Node pgeo = k_blank_geo();
+    int out = k_window_node(im, op, lname, in2, 3, &im->g->t[d], &pgeo, filters);
+    const cJSON *act = jget(cfg, "activation");
+    const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
+    if (jis_null(act) || (an && !strcmp(an, "linear")))
+        return out;
+    char base[160];
+    snprintf(base, sizeof base, "%s_%s", lname, an ? an : "act");
+    return apply_activation_spec(im, base, act, out);
+}
+
 static int import_pool(Importer *im, const char *cls, const cJSON *cfg, int x)
 {
     int ns = strstr(cls, "1D") ? 1 : 2, global = !strncmp(cls, "Global", 6), is_max = strstr(cls, "Max") != NULL;
@@ -1628,7 +1692,7 @@ static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct
 {
     static const char *const merges[] = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"};
     static const char *const single[] = {"Conv1D", "Conv2D", "QConv1D", "QConv2D", "DepthwiseConv2D",
-                                         "QDepthwiseConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+                                         "QDepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
                                          "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
                                          "GlobalAveragePooling1D", "GlobalAveragePooling2D", "ZeroPadding1D",
                                          "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
@@ -1647,7 +1711,9 @@ static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct
         return 0;
     if (nin != 1)
         return LAYER_ERR(im, "expected one input, got %d", nin);
-    if (strstr(cls, "Conv"))
+    if (strstr(cls, "Separable"))
+        out[0] = import_separable(im, ct, lpath, cls, cfg, in[0]);
+    else if (strstr(cls, "Conv"))
         out[0] = import_conv(im, ct, lpath, cls, cfg, in[0]);
     else if (strstr(cls, "Pooling"))
         out[0] = import_pool(im, cls, cfg, in[0]);
@@ -1871,8 +1937,9 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, "
                              "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "TernaryDense, Sequential, "
-                             "Functional, Conv1D, Conv2D, DepthwiseConv2D, QConv1D, QConv2D, MaxPooling1D/2D, "
-                             "AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, ZeroPadding1D/2D, "
+                             "Functional, Conv1D, Conv2D, DepthwiseConv2D, SeparableConv1D/2D, QConv1D, QConv2D, "
+                             "MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, "
+                             "ZeroPadding1D/2D, "
                              "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "
                              "Minimum, Concatenate, FixedPointQuantizer");
     }
