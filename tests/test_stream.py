@@ -2,8 +2,9 @@
 
 - the CICADA-shaped model (tests/cicada_models.py, 8-bit types) and
   tests/test_conv.conv1d_misc (padding: the circuit holds the source back with
-  in_ready while it generates padding; Pad/crop, pooling, concat) and a
-  network with nearest upsampling between convolutions verify in Verilator bit for bit against
+  in_ready while it generates padding; Pad/crop, pooling, concat), a
+  network with nearest upsampling between convolutions and one with a skip
+  connection (Add and Concat of two streams) verify in Verilator bit for bit against
   the emulator: images back to back, every fourth with gaps in in_valid, one
   output per image (the bench counts them); the latency and II the bench
   measures equal the ones the report predicts from its model of the
@@ -205,6 +206,46 @@ def test_upsampling(tmp_path):
     rep = _stream_verify(p, tmp_path, 500, "--precision", "fixed<10,4>")
     assert [s["kind"] for s in rep["stages"]] == ["window", "upsample", "window"]
     assert rep["source_throttled"] and rep["ii_cycles"] >= 6 * 12
+
+
+def skipnet():
+    """1x8x8 -> Conv 3 (pads 1) -> ReLU (r1) -> Conv 1 (pads 1) -> Add(x, .) -> Concat(., r1) along the
+    channels -> Conv 2 3x3 stride 2 -> ReLU -> Flatten -> Gemm 5: a skip connection over two convolutions."""
+    rng = np.random.default_rng(3)
+
+    def init(n, a):
+        return numpy_helper.from_array(np.asarray(a, dtype=np.float32), n)
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+             helper.make_node("Conv", ["r1", "w2"], ["c2"], name="conv2", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["x", "c2"], ["a"], name="skip"),
+             helper.make_node("Concat", ["a", "r1"], ["cat"], name="cat", axis=1),
+             helper.make_node("Conv", ["cat", "w3", "b3"], ["c3"], name="conv3", kernel_shape=[3, 3], strides=[2, 2]),
+             helper.make_node("Relu", ["c3"], ["r3"], name="relu3"),
+             helper.make_node("Flatten", ["r3"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "w4"], ["y"], name="dense")]
+    inits = [init("w1", rng.standard_normal((3, 1, 3, 3)) * 0.5), init("b1", rng.standard_normal(3) * 0.2),
+             init("w2", rng.standard_normal((1, 3, 3, 3)) * 0.4), init("w3", rng.standard_normal((2, 4, 3, 3)) * 0.3),
+             init("b3", rng.standard_normal(2) * 0.1), init("w4", rng.standard_normal((18, 5)) * 0.3)]
+    g = helper.make_graph(nodes, "skipnet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(m)
+    return m
+
+
+@not_sanitized
+@need_verilator
+def test_skip_connection_merges(tmp_path):
+    """Add and Concat of two streams: input FIFOs (sized by the cycle model) let the
+    input run ahead of the two convolutions; gaps in in_valid in the bench."""
+    p = tmp_path / "skipnet.onnx"
+    onnx.save(skipnet(), str(p))
+    rep = _stream_verify(p, tmp_path, 1000, "--precision", "fixed<10,4>")
+    kinds = {s["name"]: s for s in rep["stages"]}
+    assert kinds["skip"]["kind"] == kinds["cat"]["kind"] == "merge"
+    assert kinds["skip"]["input_fifo_a"] > 8          # the input waits for two 3x3 convolutions (> a row)
+    assert rep["collectors"] == ["r3"]
 
 
 @not_sanitized

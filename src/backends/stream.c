@@ -34,14 +34,16 @@
 #include "etchnn.h"
 #include "tools/emulate.h"
 
-typedef enum { ST_WINDOW, ST_POINT, ST_UP } StageKind;
+typedef enum { ST_WINDOW, ST_POINT, ST_UP, ST_MERGE } StageKind;
 
 typedef struct {
     StageKind kind;
     int node;           /* graph node */
     int module;         /* index into rtl.m */
     int in, out;        /* stream tensors (out: after a fused relu) */
-    int cw, ow;         /* bits per input / output pixel */
+    int in2;            /* ST_MERGE: the second input, else -1 */
+    int cw, ow, cw2;    /* bits per input / output / second input pixel */
+    long qa, qb;        /* ST_MERGE: input FIFO depths (sized by the cycle model) */
     /* window geometry (grid = the padded input the counters walk) */
     int H, W, C, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, KH, KW, Gh, Gw;
     int y0, x0;         /* grid row / column of the first output window's last tap (KH-1, KW-1 plus a crop) */
@@ -211,13 +213,27 @@ static int plan(Stream *s, Diag *d)
                               g->file, n->name, n->src_op);
         int up = n->op == OP_UPSAMPLE;
         int pad = n->op == OP_PAD;
+        int merge = 0;
+        if ((ir_is_merge_op(n->op) || n->op == OP_CONCAT) && n->in[1] >= 0 && s->is_stream[n->in[1]]) {
+            int h2, w2, c2;
+            ir_hwc(&g->t[n->in[1]], &h2, &w2, &c2);
+            /* per pixel: the same grid, and a concatenation along the channels */
+            merge = h2 == h && w2 == w && g->t[n->in[1]].rank == x->rank &&
+                    (n->op != OP_CONCAT || n->axis == x->rank - 1 || n->axis == -1);
+        }
         win |= pad;
         int point = is_pointwise(n->op) || (n->op == OP_AFFINE && affine_per_channel(g, n, c));
-        if (!win && !point && !up)
+        if (!win && !point && !up && !merge)
             continue;   /* reads the whole image: parallel, after a collector */
         Stage *st = &s->st[s->nst++];
         memset(st, 0, sizeof *st);
-        st->kind = win ? ST_WINDOW : up ? ST_UP : ST_POINT;
+        st->kind = win ? ST_WINDOW : up ? ST_UP : merge ? ST_MERGE : ST_POINT;
+        st->in2 = -1;
+        if (merge) {
+            st->in2 = n->in[1];
+            st->cw2 = g->t[n->in[1]].dims[g->t[n->in[1]].rank - 1] * g->t[n->in[1]].type.w;
+            st->qa = st->qb = 1L << 30;   /* sized by the cycle model */
+        }
         if (up) {
             /* nearest: each pixel fx times, each row fy times (a row buffer replays it) */
             st->H = h, st->W = w, st->C = c;
@@ -382,17 +398,18 @@ static void flow(Stream *s)
         Stage *st = &s->st[i];
         int down = 0;
         for (size_t k = i + 1; k < s->nst; k++)
-            if (s->st[k].in == st->out && s->st[k].throttles)
+            if ((s->st[k].in == st->out || s->st[k].in2 == st->out) && s->st[k].throttles)
                 down = 1;
         for (size_t j = 0; j < s->ncol; j++)
             if (s->col[j].tensor == st->out && s->ncol > 1)
                 down = 1;
         st->fifo = down ? st->lat + 3 : 0;
-        st->throttles = down || (st->kind == ST_WINDOW && st->padded) || (st->kind == ST_UP && st->sh * st->sw > 1);
+        st->throttles = down || (st->kind == ST_WINDOW && st->padded) || (st->kind == ST_UP && st->sh * st->sw > 1) ||
+                        st->kind == ST_MERGE;
     }
     s->in_throttles = 0;
     for (size_t i = 0; i < s->nst; i++)
-        if (s->st[i].in == s->in_tensor && s->st[i].throttles)
+        if ((s->st[i].in == s->in_tensor || s->st[i].in2 == s->in_tensor) && s->st[i].throttles)
             s->in_throttles = 1;
     for (size_t j = 0; j < s->ncol; j++)
         if (s->col[j].tensor == s->in_tensor && s->ncol > 1)
@@ -435,6 +452,8 @@ static void parallel_cycles(Stream *s)
     s->plat = s->tcyc[s->out_tensor] + 1;
 }
 
+static int timing_run(const Stream *s, StreamTiming *tm, long *maxq);
+
 Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d)
 {
     Stream *s = calloc(1, sizeof(Stream));
@@ -467,6 +486,27 @@ Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d)
     }
     flow(s);
     parallel_cycles(s);
+    int merges = 0;
+    for (size_t i = 0; i < s->nst; i++)
+        merges |= s->st[i].kind == ST_MERGE;
+    if (merges) {
+        /* merge input FIFOs: as deep as the cycle model fills them when they are
+         * unbounded (images back to back), plus two */
+        long *maxq = calloc(2 * s->nst + 2, sizeof(long));
+        StreamTiming tm;
+        if (!maxq || timing_run(s, &tm, maxq) < 0) {
+            free(maxq);
+            diag_error(d, "internal: io_stream: the handshake model of '%s' made no progress", g->name);
+            stream_free(s);
+            return NULL;
+        }
+        for (size_t i = 0; i < s->nst; i++)
+            if (s->st[i].kind == ST_MERGE) {
+                s->st[i].qa = maxq[2 * i] + 2;
+                s->st[i].qb = maxq[2 * i + 1] + 2;
+            }
+        free(maxq);
+    }
     return s;
 }
 
@@ -484,12 +524,14 @@ void stream_free(Stream *s)
 
 typedef struct {
     long gy, gx, ny, nx, oy, ox;   /* ST_UP: gx input column, ox repeat, gy row repeat */
+    long qa, qb;                   /* ST_MERGE: input FIFO items */
     int fire;
     int *vp;        /* valid pipeline, lat + 1 entries */
     long cnt, occ;  /* FIFO items, FIFO items + reservations */
 } StageSim;
 
-int stream_timing(const Stream *s, StreamTiming *tm)
+/* maxq (may be NULL): per stage, the largest occupancy of the two merge input FIFOs */
+static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
 {
     const int NIMG = 4;
     memset(tm, 0, sizeof *tm);
@@ -499,11 +541,12 @@ int stream_timing(const Stream *s, StreamTiming *tm)
     int *pend = calloc(s->ncol + 1, sizeof(int));
     size_t nt = s->fg.nt + 1;
     int *sv = calloc(nt, sizeof(int)), *sr = calloc(nt, sizeof(int));
-    int *rdy = calloc(s->nst + 1, sizeof(int)), *crdy = calloc(s->ncol + 1, sizeof(int));
+    int *rdy = calloc(s->nst + 1, sizeof(int)), *rdy2 = calloc(s->nst + 1, sizeof(int));
+    int *crdy = calloc(s->ncol + 1, sizeof(int));
     long first[4], last[4], outc[4];
     int rc = -1;
     int *vpar = NULL;
-    if (!ss || !cn || !pend || !sv || !sr || !rdy || !crdy)
+    if (!ss || !cn || !pend || !sv || !sr || !rdy || !rdy2 || !crdy)
         goto done;
     for (size_t i = 0; i < s->nst; i++) {
         const Stage *st = &s->st[i];
@@ -527,6 +570,10 @@ int stream_timing(const Stream *s, StreamTiming *tm)
             if (st->kind == ST_UP)
                 real = q->gy == 0 && q->ox == 0;
             rdy[i] = can && real;
+            if (st->kind == ST_MERGE) {
+                rdy[i] = q->qa < st->qa;
+                rdy2[i] = q->qb < st->qb;
+            }
             sv[st->out] = st->fifo ? q->cnt > 0 : q->vp[st->lat];
         }
         for (size_t j = 0; j < s->ncol; j++)
@@ -534,8 +581,11 @@ int stream_timing(const Stream *s, StreamTiming *tm)
         sv[s->in_tensor] = fed < (long)NIMG * s->P0;
         for (size_t t = 0; t < nt; t++)
             sr[t] = 1;
-        for (size_t i = 0; i < s->nst; i++)
+        for (size_t i = 0; i < s->nst; i++) {
             sr[s->st[i].in] &= rdy[i];
+            if (s->st[i].in2 >= 0)
+                sr[s->st[i].in2] &= rdy2[i];
+        }
         for (size_t j = 0; j < s->ncol; j++)
             sr[s->col[j].tensor] &= crdy[j];
         /* the source */
@@ -605,6 +655,17 @@ int stream_timing(const Stream *s, StreamTiming *tm)
                             q->gy = 0;
                     }
                 }
+            } else if (st->kind == ST_MERGE) {
+                int can = st->fifo ? q->occ < st->fifo : 1;
+                int take2 = sv[st->in2] && sr[st->in2];
+                f = can && q->qa > 0 && q->qb > 0;
+                res = f;
+                q->qa += take - f;
+                q->qb += take2 - f;
+                if (maxq && q->qa > maxq[2 * i])
+                    maxq[2 * i] = q->qa;
+                if (maxq && q->qb > maxq[2 * i + 1])
+                    maxq[2 * i + 1] = q->qb;
             } else {
                 f = take;
                 res = take;
@@ -656,8 +717,14 @@ done:
     free(sv);
     free(sr);
     free(rdy);
+    free(rdy2);
     free(crdy);
     return rc;
+}
+
+int stream_timing(const Stream *s, StreamTiming *tm)
+{
+    return timing_run(s, tm, NULL);
 }
 
 /* ---- Verilog ----------------------------------------------------------------- */
@@ -824,6 +891,54 @@ static void emit_up(Buf *b, const Stream *s, size_t i)
                m->name, i, i, i);
 }
 
+/* a FIFO of depth D fed by stream tensor t (push when taken), read at its head */
+static void emit_in_fifo(Buf *b, const char *nm, long D, int w, int t, const char *rdy)
+{
+    int pw = pow2_ceil_bits(D - 1), cwid = pow2_ceil_bits(D);
+    char z[48], c[48], one[48], dd[48], zc[48], onec[48];
+    L(z, pw, 0);
+    L(c, pw, D - 1);
+    L(one, pw, 1);
+    L(dd, cwid, D);
+    L(zc, cwid, 0);
+    L(onec, cwid, 1);
+    buf_printf(b, "    reg [%d:0] %s [0:%ld];\n    reg [%d:0] %s_wp, %s_rp;\n    reg [%d:0] %s_n;\n", w - 1, nm, D - 1,
+               pw - 1, nm, nm, cwid - 1, nm);
+    buf_printf(b, "    assign %s = %s_n < %s;\n    wire %s_push = s%d_v & s%d_r;\n", rdy, nm, dd, nm, t, t);
+    buf_printf(b, "    always @(posedge clk)\n        if (%s_push) %s[%s_wp] <= s%d_d;\n", nm, nm, nm, t);
+    buf_printf(b, "    always @(posedge clk)\n        if (rst) begin\n            %s_wp <= %s; %s_rp <= %s; %s_n <= %s;\n"
+                  "        end else begin\n", nm, z, nm, z, nm, zc);
+    buf_printf(b, "            if (%s_push) %s_wp <= %s_wp == %s ? %s : %s_wp + %s;\n", nm, nm, nm, c, z, nm, one);
+    buf_printf(b, "            if (%s_pop) %s_rp <= %s_rp == %s ? %s : %s_rp + %s;\n", nm, nm, nm, c, z, nm, one);
+    buf_printf(b, "            if (%s_push & !%s_pop) %s_n <= %s_n + %s;\n", nm, nm, nm, nm, onec);
+    buf_printf(b, "            else if (!%s_push & %s_pop) %s_n <= %s_n - %s;\n        end\n", nm, nm, nm, nm, onec);
+    buf_printf(b, "    wire %s_ne = %s_n != %s;\n", nm, nm, zc);
+}
+
+static void emit_merge(Buf *b, const Stream *s, size_t i)
+{
+    const Stage *st = &s->st[i];
+    const RtlModule *m = &s->rtl.m[st->module];
+    buf_printf(b, "    // stage %zu: '%s' (%s) of two streams, per pixel; input FIFOs of %ld and %ld pixels (the deepest\n"
+                  "    // the cycle model fills, plus two) let the earlier stream run ahead\n", i, s->g->n[st->node].name,
+               op_names[s->g->n[st->node].op], st->qa, st->qb);
+    char nm[32], nm2[32], r1[32], r2[32];
+    snprintf(nm, sizeof nm, "k%zu_qa", i);
+    snprintf(nm2, sizeof nm2, "k%zu_qb", i);
+    snprintf(r1, sizeof r1, "k%zu_rdy", i);
+    snprintf(r2, sizeof r2, "k%zu_rdy2", i);
+    if (st->fifo)
+        buf_printf(b, "    wire k%zu_can;\n", i);
+    buf_printf(b, "    wire k%zu_f;\n    wire k%zu_qa_pop = k%zu_f;\n    wire k%zu_qb_pop = k%zu_f;\n", i, i, i, i, i);
+    emit_in_fifo(b, nm, st->qa, st->cw, st->in, r1);
+    emit_in_fifo(b, nm2, st->qb, st->cw2, st->in2, r2);
+    char can[32];
+    snprintf(can, sizeof can, st->fifo ? "k%zu_can" : "1'b1", i);
+    buf_printf(b, "    assign k%zu_f = %s & k%zu_qa_ne & k%zu_qb_ne;\n    wire k%zu_res = k%zu_f;\n", i, can, i, i, i, i);
+    buf_printf(b, "    wire [%d:0] k%zu_y;\n    %s u_k%zu (.clk(clk), .in0(k%zu_qa[k%zu_qa_rp]), .in1(k%zu_qb[k%zu_qb_rp]), "
+                  ".out0(k%zu_y));\n", st->ow - 1, i, m->name, i, i, i, i, i, i);
+}
+
 static void emit_point(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
@@ -974,6 +1089,9 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
     }
     for (size_t i = 0; i < s->nst; i++)
         buf_printf(b, "    wire k%zu_rdy;\n", i);
+    for (size_t i = 0; i < s->nst; i++)
+        if (s->st[i].in2 >= 0)
+            buf_printf(b, "    wire k%zu_rdy2;\n", i);
     for (size_t j = 0; j < s->ncol; j++)
         buf_printf(b, "    wire c%zu_rdy;\n", j);
     buf_printf(b, "    wire pfire;\n");
@@ -983,9 +1101,12 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
         if (!s->is_stream[t] || !wired(s, (int)t))
             continue;
         buf_printf(b, "    assign s%zu_r = 1'b1", t);
-        for (size_t i = 0; i < s->nst; i++)
+        for (size_t i = 0; i < s->nst; i++) {
             if (s->st[i].in == (int)t)
                 buf_printf(b, " & k%zu_rdy", i);
+            if (s->st[i].in2 == (int)t)
+                buf_printf(b, " & k%zu_rdy2", i);
+        }
         for (size_t j = 0; j < s->ncol; j++)
             if (s->col[j].tensor == (int)t)
                 buf_printf(b, " & c%zu_rdy", j);
@@ -996,6 +1117,8 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
             emit_window(b, s, i);
         else if (s->st[i].kind == ST_UP)
             emit_up(b, s, i);
+        else if (s->st[i].kind == ST_MERGE)
+            emit_merge(b, s, i);
         else
             emit_point(b, s, i);
         emit_stage_out(b, s, i);
@@ -1197,6 +1320,10 @@ static void stage_estimate(const Stream *s, size_t i, double *lut, double *ff)
         f += wc + 1;
         l += 2.0 * wc + (st->padded ? st->cw : 0);
     }
+    if (st->kind == ST_MERGE) {
+        f += (double)st->qa * st->cw + (double)st->qb * st->cw2 + 4 * pow2_ceil_bits(st->qa) + 4 * pow2_ceil_bits(st->qb);
+        l += st->cw * ceil(st->qa / 4.0) + st->cw2 * ceil(st->qb / 4.0) + 24;
+    }
     if (st->kind == ST_UP) {
         f += (double)st->cw * (1 + (st->sh > 1 ? st->W : 0)) + 3 * pow2_ceil_bits(st->W);
         l += (double)st->cw * 1.5 + 3 * pow2_ceil_bits(st->W);
@@ -1305,7 +1432,12 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
         double a, b;
         stage_estimate(s, i, &a, &b);
         cJSON_AddStringToObject(o, "name", g->n[st->node].name);
-        cJSON_AddStringToObject(o, "kind", st->kind == ST_WINDOW ? "window" : st->kind == ST_UP ? "upsample" : "pixel");
+        cJSON_AddStringToObject(o, "kind", st->kind == ST_WINDOW ? "window" : st->kind == ST_UP ? "upsample" :
+                                           st->kind == ST_MERGE ? "merge" : "pixel");
+        if (st->kind == ST_MERGE) {
+            cJSON_AddNumberToObject(o, "input_fifo_a", (double)st->qa);
+            cJSON_AddNumberToObject(o, "input_fifo_b", (double)st->qb);
+        }
         cJSON_AddNumberToObject(o, "kernel_latency_cycles", st->lat);
         if (st->kind == ST_WINDOW) {
             cJSON_AddNumberToObject(o, "line_buffer_pixels", (double)st->N);
@@ -1353,6 +1485,8 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
             snprintf(geo, sizeof geo, "%dx%d / %ld px", st->Gh, st->Gw, st->N);
         else if (st->kind == ST_UP)
             snprintf(geo, sizeof geo, "x%dx%d / %d px", st->sh, st->sw, st->sh > 1 ? st->W : 0);
+        else if (st->kind == ST_MERGE)
+            snprintf(geo, sizeof geo, "FIFOs %ld + %ld px", st->qa, st->qb);
         else
             snprintf(geo, sizeof geo, "per pixel");
         double a, b;
