@@ -469,6 +469,24 @@ const char *etn_config_template(EtnModel *m, const char *granularity)
 
 /* ---- writing ----------------------------------------------------------- */
 
+/* io_parallel RTL holds every value of every layer at once (wires, registers, one product tree per
+ * output value): past this many values in one layer it would not fit any device, nor memory here. */
+#define RTL_PARALLEL_MAX_VALUES 65536L
+
+static int rtl_parallel_fits(const Graph *g, Diag *d)
+{
+    for (size_t k = 0; k < g->nn; k++) {
+        const Node *n = &g->n[k];
+        long v = n->dead ? 0 : ir_numel(&g->t[n->out]);
+        if (v > RTL_PARALLEL_MAX_VALUES)
+            return diag_error(d, "%s: layer '%s' (%s) has %ld values: io_parallel RTL keeps every value of every layer "
+                              "in the circuit at once, at most %ld per layer; use --no-rtl for the emulator and the C "
+                              "back end (predict works at any size)", g->file, n->name, n->src_op, v,
+                              RTL_PARALLEL_MAX_VALUES);
+    }
+    return 0;
+}
+
 int etn_write(EtnModel *m, const char *dir)
 {
     reset_error(m);
@@ -482,6 +500,8 @@ int etn_write(EtnModel *m, const char *dir)
     RtlOptions ro = {m->clock_mhz, (MultMode)m->multipliers};
     int have_rtl = 0;
     Stream *st = NULL;
+    if (!m->no_rtl && io != 1 && rtl_parallel_fits(&m->g, &m->diag) < 0)
+        return fail(m);
     if (!m->no_rtl && io == 1) {
         if (!(st = stream_build(&m->g, &ro, &m->diag)))
             return fail(m);

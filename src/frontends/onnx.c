@@ -1185,6 +1185,126 @@ static int import_qonnx(Importer *im, const Onnx__NodeProto *n, const char *lnam
     return 0;
 }
 
+/* ---- channels-last models (qonnx.custom_op.channels_last) ------------------ */
+/* Brevitas/QONNX channels-last exports keep every value [N, spatial..., C]: Conv and MaxPool in the
+ * domain qonnx.custom_op.channels_last (Conv weights [M, k..., C/group]), and default-domain ops
+ * (Resize with scales [1, s..., 1], Concat on axis -1, LeakyRelu, Quant) on the same values.  Such
+ * a node's data input, an ONNX-order [spatial..., C] value, is viewed as a channels-first value held
+ * channels-last (no data moves), the op is imported as its channels-first twin, and its output is
+ * viewed back: the IR holds every value channels-last, with no transposes. */
+static int is_chlast_domain(const Onnx__NodeProto *n)
+{
+    return n->domain && !strcmp(n->domain, "qonnx.custom_op.channels_last");
+}
+
+/* Constant input k permuted so that axis order[j] of the stored constant becomes axis j; registered
+ * under the input's name; returns the alias index (to retire after the node), or -1. */
+static long chlast_const(Importer *im, const Onnx__NodeProto *n, size_t k, const char *what, const int *order, int rank)
+{
+    int c;
+    if (input_id(im, n, k, 0, &c) < 0)
+        return -1;
+    const Tensor *t = &im->g->t[c];
+    if (!is_const(im, c) || t->const_rank != rank) {
+        NODE_ERR(im, "expected constant %s of rank %d (channels-last), got %s", what, rank,
+                 is_const(im, c) ? "another rank" : "a data tensor");
+        return -1;
+    }
+    int dims[IR_MAX_RANK];
+    long stride[IR_MAX_RANK], ne = ir_const_numel(t);
+    for (int a = rank - 1, s = 1; a >= 0; a--) {
+        stride[a] = s;
+        s *= t->const_dims[a];
+    }
+    for (int j = 0; j < rank; j++)
+        dims[j] = t->const_dims[order[j]];
+    double *v = arena_array(&im->g->arena, (size_t)(ne ? ne : 1), sizeof(double));
+    for (long e = 0; e < ne; e++) {
+        long rem = e, src = 0;
+        for (int j = rank - 1; j >= 0; j--) {
+            src += (rem % dims[j]) * stride[order[j]];
+            rem /= dims[j];
+        }
+        v[e] = t->data[src];
+    }
+    int id = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_cf", n->input[k]), rank, dims, v);
+    alias_add(im, n->input[k], id);
+    return (long)im->nalias - 1;
+}
+
+static int import_chlast(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
+{
+    int x;
+    if (input_id(im, n, 0, 0, &x) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    if (is_const(im, x) || (tx->rank != 2 && tx->rank != 3)) {
+        char s[96];
+        ir_shape_str(tx, s, sizeof s);
+        return NODE_ERR(im, "expected channels-last data [N,L,C] or [N,H,W,C] (per sample [L,C] or [H,W,C]), got %s%s",
+                        is_const(im, x) ? "a constant " : "per-sample shape ", s);
+    }
+    int r = tx->rank + 1, order[MAX_FULL_RANK];
+    long temp[2] = {-1, -1};
+    alias_add_cl(im, n->input[0], x, 1);
+    temp[0] = (long)im->nalias - 1;
+    int rc = 0;
+    if (!strcmp(op, "Conv")) {   /* weights [M, k..., C/g] -> [M, C/g, k...] */
+        order[0] = 0;
+        order[1] = r - 1;
+        for (int a = 2; a < r; a++)
+            order[a] = a - 1;
+        temp[1] = chlast_const(im, n, 1, "weights", order, r);
+        rc = temp[1] < 0 ? -1 : import_conv(im, n, lname);
+    } else if (!strcmp(op, "Resize")) {   /* scales [1, s..., 1] -> [1, 1, s...] */
+        order[0] = 0;
+        order[1] = r - 1;
+        for (int a = 2; a < r; a++)
+            order[a] = a - 1;
+        temp[1] = chlast_const(im, n, im->opset < 11 ? 1 : 2, "scales", order, 1);
+        if (temp[1] >= 0) {   /* a rank-1 constant: permute its values */
+            Tensor *ts = &im->g->t[im->alias[temp[1]].id];
+            if (ts->const_dims[0] != r) {
+                rc = NODE_ERR(im, "expected %d scales, got %d", r, ts->const_dims[0]);
+            } else {
+                double v[MAX_FULL_RANK];
+                for (int a = 0; a < r; a++)
+                    v[a] = ts->data[order[a]];
+                memcpy(ts->data, v, sizeof(double) * (size_t)r);
+            }
+        }
+        rc = rc < 0 || temp[1] < 0 ? -1 : import_upsample(im, n, lname);
+    } else {
+        rc = import_pool(im, n, op, lname);
+    }
+    for (int k = 0; k < 2; k++)   /* the views exist for this node only */
+        if (temp[k] >= 0)
+            im->alias[temp[k]].name = "";
+    if (rc < 0)
+        return -1;
+    int cl, id = lookup_cl(im, n->output[0], &cl);
+    if (id < 0)
+        return NODE_ERR(im, "internal: no output");
+    alias_add_cl(im, n->output[0], id, 0);
+    return 0;
+}
+
+/* A default-domain Resize on channels-last data: scales (or sizes) 1 on the batch and last axes. */
+static int resize_is_chlast(Importer *im, const Onnx__NodeProto *n)
+{
+    int cl, x = n->n_input ? lookup_cl(im, n->input[0], &cl) : -1;
+    size_t si = im->opset < 11 ? 1 : 2;
+    if (x < 0 || cl || strcmp(n->op_type, "Resize") || n->n_input <= si || !n->input[si][0])
+        return 0;
+    int c = lookup(im, n->input[si]);
+    const Tensor *tx = &im->g->t[x];
+    if (c < 0 || !is_const(im, c) || (tx->rank != 2 && tx->rank != 3))
+        return 0;
+    const Tensor *t = &im->g->t[c];
+    long r = tx->rank + 1;
+    return ir_const_numel(t) == r && t->data[0] == 1 && t->data[r - 1] == 1 && t->data[1] != 1;
+}
+
 static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
 {
     const char *op = n->op_type ? n->op_type : "";
@@ -1194,8 +1314,13 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     int qr = qonnx_claims(n) ? import_qonnx(im, n, lname) : 1;
     if (qr <= 0)
         return qr;
+    if (is_chlast_domain(n) && (!strcmp(op, "Conv") || !strcmp(op, "MaxPool")))
+        return import_chlast(im, n, op, lname);
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
-        return NODE_ERR(im, "expected an operator of the default ONNX domain, got domain '%s'", n->domain);
+        return NODE_ERR(im, "expected an operator of the default ONNX domain (or Conv, MaxPool in "
+                            "qonnx.custom_op.channels_last), got domain '%s'", n->domain);
+    if (resize_is_chlast(im, n))
+        return import_chlast(im, n, op, lname);
     if (n->n_output < 1)
         return NODE_ERR(im, "expected an output, got none");
     const char *out = n->output[0];

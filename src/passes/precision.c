@@ -245,6 +245,47 @@ static int qresult_width(const Graph *g, const Node *n)
     return 60;
 }
 
+/* Quantized models: LeakyRelu computed exactly.  The exact type of alpha (at most 24 bits), and
+ * of the result x*alpha / x once alpha_t is set; false when not possible within the emulator's
+ * 62-bit products (then the configuration's types apply). */
+static bool leaky_alpha_exact(const Node *n, FxType *ta)
+{
+    int fa = 0;
+    while (fa < 40 && ldexp(n->alpha, fa) != nearbyint(ldexp(n->alpha, fa)))
+        fa++;
+    double ac = ldexp(n->alpha, fa);
+    if (ac != nearbyint(ac) || fabs(ac) >= ldexp(1.0, 23))
+        return false;
+    int wa = 1;
+    while (ac > ldexp(1.0, wa - 1) - 1 || ac < -ldexp(1.0, wa - 1))
+        wa++;
+    FxType t = {(int16_t)wa, (int16_t)(wa - fa), 1, FXQ_TRN, FXO_WRAP};
+    *ta = t;
+    return true;
+}
+
+static bool leaky_result_exact(const Graph *g, const Node *n, FxType *res)
+{
+    FxType ta;
+    if (!leaky_alpha_exact(n, &ta) || !fx_type_eq(ta, n->alpha_t))
+        return false;
+    FxType tx = g->t[n->in[0]].type;
+    int fa = fx_frac(ta);
+    double ac = (double)fx_quant_double(n->alpha, ta);
+    double xmin = (double)fx_type_min(tx), xmax = (double)fx_type_max(tx);
+    double lo = fmin(ldexp(xmin, fa) * (xmin < 0 ? 0 : 1), fmin(xmin * ac, xmax * ac));
+    double hi = fmax(ldexp(xmax, fa), fmax(xmin * ac, xmax * ac));
+    lo = fmin(lo, 0);
+    int w = 1;
+    while (w < 64 && (hi > ldexp(1.0, w - 1) - 1 || lo < -ldexp(1.0, w - 1)))
+        w++;
+    if (w > 60 || tx.w + ta.w > 60)
+        return false;
+    FxType t = {(int16_t)w, (int16_t)(w - fx_frac(tx) - fa), 1, FXQ_TRN, FXO_WRAP};
+    *res = t;
+    return true;
+}
+
 int pass_precision(Graph *g, Diag *d, const Config *c)
 {
     bool is_auto;
@@ -274,7 +315,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 return no_auto(d, g, n, "weight");
             if (qexact && n->in[1] >= 0)
                 t = exact_const_type(&g->t[n->in[1]], qconst_width(g, n));
-            if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
+            if (n->op == OP_LEAKYRELU && n->quantized && !precision_configured(c, n) && leaky_alpha_exact(n, &n->alpha_t)) {
+                /* a quantized model's leaky relu with no precision configured: exact alpha and result */
+            } else if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
                 n->alpha_t = t;   /* alpha / slope type */
             } else if (n->in[1] >= 0) {
                 type_const(g, &n->in[1], t, n->weights_hls4ml);
@@ -377,6 +420,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             /* a quantizer in the model file fixed this type */
         } else if (n->quantized && !precision_configured(c, n) && (n->op == OP_AFFINE || n->op == OP_ADD)) {
             out->type = exact_result_type(g, n, qresult_width(g, n));
+        } else if (n->op == OP_LEAKYRELU && n->quantized && !precision_configured(c, n) &&
+                   leaky_result_exact(g, n, &out->type)) {
+            /* exact */
         } else if (qmax || (n->quantized && !precision_configured(c, n) && n->op == OP_RELU)) {
             out->type = g->t[n->in[0]].type;   /* exact */
         } else {

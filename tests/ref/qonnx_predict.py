@@ -35,7 +35,18 @@ def batched(path, n, f64=False):
     """The model with batch size n: the batch dimension of inputs and outputs set, other shapes re-inferred."""
     mp = onnx.load(path)
     g = mp.graph
+    for nd in g.node:
+        # qonnx 1.0.0 runs channels-last ops at ONNX opset 1 (the wrapper class's version), where MaxPool
+        # has no ceil_mode attribute: drop it when it is 0, its default (same computation)
+        if nd.domain == "qonnx.custom_op.channels_last" and nd.op_type == "MaxPool":
+            keep = [a for a in nd.attribute if not (a.name == "ceil_mode" and a.i == 0)]
+            del nd.attribute[:]
+            nd.attribute.extend(keep)
     inits = {i.name for i in g.initializer}
+    ins = [v for v in g.input if v.name not in inits]
+    if n == 1 and not f64 and all(v.type.tensor_type.shape.dim[0].dim_value == 1 for v in ins):
+        # already batch 1: keep the file's shapes (qonnx's channels-last ops cannot re-infer them from scratch)
+        return ModelWrapper(mp)
     del g.value_info[:]
     if f64:
         to_float64(mp)
