@@ -19,8 +19,9 @@ def to_float64(mp):
     """Every float tensor of the model (initializers, Constant nodes, inputs, outputs) as float64."""
     from onnx import numpy_helper
     g = mp.graph
+    params = {i for nd in g.node if nd.op_type in ("Resize", "Upsample") for i in nd.input[1:]}   # float by the spec
     for k, t in enumerate(g.initializer):
-        if t.data_type == onnx.TensorProto.FLOAT:
+        if t.data_type == onnx.TensorProto.FLOAT and t.name not in params:
             g.initializer[k].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float64), t.name))
     for nd in g.node:
         for at in nd.attribute:
@@ -31,7 +32,7 @@ def to_float64(mp):
             v.type.tensor_type.elem_type = onnx.TensorProto.DOUBLE
 
 
-def batched(path, n, f64=False):
+def batched(path, n, f64=False, exact=False):
     """The model with batch size n: the batch dimension of inputs and outputs set, other shapes re-inferred."""
     mp = onnx.load(path)
     g = mp.graph
@@ -61,7 +62,25 @@ def batched(path, n, f64=False):
         for d in v.type.tensor_type.shape.dim[1:]:
             d.ClearField("dim_value")
             d.dim_param = "?"
-    return ModelWrapper(mp).transform(InferShapes())
+    m = ModelWrapper(mp).transform(InferShapes())
+    if exact:   # Quant outputs stay float64: every inferred float value is a double
+        for v in m.graph.value_info:
+            if v.type.tensor_type.elem_type == onnx.TensorProto.FLOAT:
+                v.type.tensor_type.elem_type = onnx.TensorProto.DOUBLE
+    return m
+
+
+def exact_quant_outputs():
+    """Make the executor keep Quant outputs in their computed precision (float64 under --float64)."""
+    import qonnx.custom_op.general.intquant as iq
+
+    def execute_node(self, context, graph):
+        nd = self.onnx_node
+        y = iq.int_quant(context[nd.input[0]], context[nd.input[1]], context[nd.input[2]], context[nd.input[3]],
+                         self.get_nodeattr("signed"), self.get_nodeattr("narrow"), self.get_nodeattr("rounding_mode"))
+        context[nd.output[0]] = np.asarray(y, dtype=np.float64)
+
+    iq.IntQuant.execute_node = execute_node
 
 
 def main():
@@ -72,8 +91,13 @@ def main():
     ap.add_argument("--tensor", action="append", default=[])
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--float64", action="store_true", help="run the graph in float64 (exact sums of quantized values)")
+    ap.add_argument("--exact-quant", action="store_true",
+                    help="with --float64: Quant outputs stay float64 (qonnx stores them as float32 otherwise, "
+                         "which rounds q*scale for scales that are not powers of two)")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
+    if a.exact_quant:
+        exact_quant_outputs()
     x = np.load(a.x).astype(np.float64 if a.float64 else np.float32)
     models = {}
     out = []
@@ -81,7 +105,7 @@ def main():
         xb = x[s:s + a.batch]
         n = len(xb)
         if n not in models:
-            models[n] = batched(a.model, n, a.float64)
+            models[n] = batched(a.model, n, a.float64, a.float64 and a.exact_quant)
         m = models[n]
         iname = [i.name for i in m.graph.input if m.get_initializer(i.name) is None][0]
         ishape = m.get_tensor_shape(iname)
