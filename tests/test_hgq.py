@@ -59,6 +59,34 @@ def test_equals_hls4ml_csim(name, tmp_path):
     assert mism == 0, f"{mism} of {got.size} outputs differ from hls4ml's C simulation"
 
 
+def mode_variant(tmp_path, rnd, sat):
+    """hgq_jet_classifier with every quantizer's RND and SAT changed (same arrays, same weights)."""
+    h5py = pytest.importorskip("h5py")
+    dst = tmp_path / f"jet_{rnd}_{sat}.h5"
+    shutil.copy(hgq_model("hgq_jet_classifier"), dst)
+    os.chmod(dst, 0o644)
+    with h5py.File(dst, "r+") as f:
+        cfg = json.loads(f.attrs["model_config"])
+        for layer in cfg["config"]["layers"]:
+            if layer["class_name"] == "FixedPointQuantizer":
+                layer["config"]["RND"], layer["config"]["SAT"] = rnd, sat
+        f.attrs["model_config"] = json.dumps(cfg)
+    return dst
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rnd,sat", [("RND", "SAT"), ("RND_CONV", "WRAP")])
+def test_modes_equal_hls4ml_csim(rnd, sat, tmp_path):
+    """Per-element rounding and saturation: the jet classifier with every quantizer rounding (RND: half up;
+    RND_CONV: half to even, for which hls4ml and etchnn give the input 24 fractional bits) and saturating."""
+    path = mode_variant(tmp_path, rnd, sat)
+    x = inputs("hgq_jet_classifier")
+    ref = hls4ml_ref(path, x)
+    got = predict(path, x, tmp_path)
+    mism = np.count_nonzero(got != ref)
+    assert mism == 0, f"{mism} of {got.size} outputs differ from hls4ml's C simulation"
+
+
 def test_types_from_quantizers():
     """No precision config: the input gets the quantizer's container (one more fractional bit when it
     rounds), every quantizer its per-element types, dense layers exact accumulators."""

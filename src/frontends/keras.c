@@ -1739,8 +1739,9 @@ static int import_model(Importer *im, const cJSON *m, Container *ct, const int *
  * (1, ...) broadcast over the tensor; rounding and overflow modes in the config (RND, SAT).
  * Becomes a QUANT node whose output type (pinned) is the container of the element types.
  * A quantizer reading the model input directly also fixes the input's type: the container,
- * with one more fractional bit when it rounds (floor to that bit, then round, is rounding
- * from the exact value) and the quantizer's overflow mode. */
+ * with one more fractional bit when it rounds (RND: floor to that bit, then round, is rounding
+ * from the exact value; other rounding modes: 24 fractional bits, as hls4ml) and the quantizer's
+ * overflow mode. */
 static int hgq_mode(Importer *im, const cJSON *cfg, const char *key, const char *const *names, int n, int def)
 {
     const char *v = jstr(cfg, key);
@@ -1832,8 +1833,12 @@ static int import_hgq_quantizer(Importer *im, const Container *ct, const char *l
     int p = g->t[x].producer;
     if (p >= 0 && g->n[p].op == OP_INPUT && !g->t[x].type_pinned) {
         FxType ti = cont;
-        if (q != FXQ_TRN) {
+        if (q == FXQ_RND) {
             ti.w = (int16_t)(ti.w + 1);
+        } else if (q != FXQ_TRN) {   /* as hls4ml: 24 fractional bits (no finite input type makes these exact) */
+            ti.w = (int16_t)(ti.i + 24);
+        }
+        if (q != FXQ_TRN) {
             if (ti.w > (ti.sign ? 64 : 63))
                 return LAYER_ERR(im, "expected an input type of at most 64 bits, got %d", ti.w);
         }
