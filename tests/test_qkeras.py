@@ -139,3 +139,57 @@ def test_qkeras_mnist_cnn(tmp_path):
     for name, t in (("q_conv2d_relu", "fixed<24,9>"), ("max_pooling2d", "ufixed<6,0,RND_CONV,SAT>"),
                     ("flatten", "ufixed<6,0,RND_CONV,SAT>")):
         assert any(ln.split()[:1] == [name] and ln.endswith(t) for ln in r.stdout.splitlines()), r.stdout
+
+
+# ---- hls4ml's C simulation with the same types ---------------------------
+# hls4ml pins a QKeras layer's weight and bias types to its quantizers'
+# (fixed<6,1> here, whatever the configuration says) and converts a
+# QActivation to a plain activation whose result type comes from the config;
+# its own config_from_keras_model gives that result the quantizer's type
+# (quantized_relu(6,0): ufixed<6,0,RND_CONV,SAT>).  etchnn pins the same types
+# from the quantizers; every other variable (input, Dense accumulator and
+# result, softmax) gets the requested types on both sides.  The softmax is
+# included and runs on hls4ml's tables on both sides (--hls4ml).
+
+HLS_CASES = ["fixed<16,6>", "fixed<8,3>", "fixed<16,6,RND_CONV,SAT>",
+             {"weight": "fixed<16,6>", "bias": "fixed<16,6>", "result": "fixed<18,8>", "accum": "fixed<18,8>"}]
+
+
+@pytest.mark.parametrize("precision", HLS_CASES, ids=[json.dumps(p) for p in HLS_CASES])
+def test_qkeras_3layer_equals_hls4ml_csim(precision, tmp_path):
+    need_qkeras()
+    pytest.importorskip("hls4ml")
+    sys.path.insert(0, str(ROOT / "tests" / "ref"))
+    from hls4ml_keras_predict import hls4ml_keras_predict, hls4ml_keras_layers
+
+    j, w = shared("qkeras_3layer.json"), shared("qkeras_3layer_weights.h5")
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-4, 4, (N // 2, 16)), rng.standard_normal((N - N // 2, 16)) * 2])
+    ref = hls4ml_keras_predict(j, w, precision, x, qkeras=True)
+    # hls4ml really used the quantizers' types
+    layers = {L["name"]: L["types"] for L in hls4ml_keras_layers(j, w, precision, qkeras=True)}
+    assert layers["fc1"]["weight_t"].startswith("fixed<6,1,") and layers["fc1"]["bias_t"].startswith("fixed<6,1,")
+    assert layers["relu1"]["result_t"].startswith("ufixed<6,0,RND_CONV,SAT")
+    if isinstance(precision, str):
+        args = ["--precision", precision]
+    else:
+        cfg = tmp_path / "prec.yml"
+        cfg.write_text("Model:\n  Precision:\n" + "".join(f"    {k}: {v}\n" for k, v in precision.items()))
+        args = ["-c", cfg]
+    got = predict(j, x, tmp_path, "--hls4ml", *args)
+    assert got.shape == ref.shape == (N, 5)
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, (f"{len(bad)} of {got.size} outputs differ; first: event {bad[0][0]}: "
+                           f"hls4ml {ref[tuple(bad[0])]!r}, etchnn {got[tuple(bad[0])]!r}")
+
+
+def test_qkeras_3layer_rtl_uses_no_dsp(tmp_path):
+    """With no options the quantizers give every type, constant products are
+    shift-and-add and the softmax's products are built in LUTs."""
+    j = shared("qkeras_3layer.json")
+    run("compile", j, "-o", tmp_path / "out")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["multipliers"] == "csd"
+    assert rep["estimate"]["dsp"] == 0, rep["estimate"]
+    run("compile", j, "-o", tmp_path / "dsp", "--multipliers", "dsp")
+    assert json.loads((tmp_path / "dsp" / "report.json").read_text())["estimate"]["dsp"] > 0

@@ -353,6 +353,62 @@ static int use_dsp(const Rtl *r, int wx, int64_t c)
     return popcount_csd(c) > 3 && wx >= 10;   /* auto: wide inputs times dense constants */
 }
 
+/* a * b of two signals: a DSP multiply (--multipliers dsp, or auto with both operands 10 bits
+ * or wider), else in LUTs: one partial product per bit of the narrower operand (its sign
+ * bit subtracted), summed in a balanced tree. */
+static int var_mult(const Rtl *r, RtlModule *m, int a, int b)
+{
+    const RtlNode *x = &m->n[a], *y = &m->n[b];
+    if (r->opt.mult == MULT_DSP || (r->opt.mult == MULT_AUTO && x->w >= 10 && y->w >= 10)) {
+        RtlNode p = blank(RN_MUL);
+        p.a = a;
+        p.b = b;
+        double c[4] = {x->lo * y->lo, x->lo * y->hi, x->hi * y->lo, x->hi * y->hi};
+        p.lo = fmin(fmin(c[0], c[1]), fmin(c[2], c[3]));
+        p.hi = fmax(fmax(c[0], c[1]), fmax(c[2], c[3]));
+        p.w = width_of(p.lo, p.hi, &p.sign);
+        m->dsp++;
+        return add_node(m, p);
+    }
+    if (y->w < x->w) {
+        int t = a;
+        a = b;
+        b = t;
+    }
+    int ws = m->n[a].w, sgn = m->n[a].sign;
+    Term *t = calloc((size_t)ws, sizeof(Term));
+    if (!t)
+        abort();
+    for (int j = 0; j < ws; j++) {
+        int bit = node_shr(m, a, j);
+        m->n[bit].w = 1;
+        m->n[bit].sign = 0;
+        m->n[bit].lo = 0;
+        m->n[bit].hi = 1;
+        RtlNode sel = blank(RN_SEL);
+        sel.a = bit;
+        sel.b = b;
+        sel.lo = fmin(0, m->n[b].lo);
+        sel.hi = fmax(0, m->n[b].hi);
+        sel.w = width_of(sel.lo, sel.hi, &sel.sign);
+        t[j].node = add_node(m, sel);
+        t[j].shift = j;
+        t[j].neg = sgn && j == ws - 1;
+    }
+    Term s = sum_terms(m, t, ws, 0);
+    free(t);
+    if (s.neg) {
+        int z = node_const(m, 0);
+        return node_add(m, z, 0, s.node, s.shift, 1, 0);
+    }
+    if (s.shift) {
+        int z = node_const(m, 0);
+        m->adders--;   /* a shift is wiring */
+        return node_add(m, s.node, s.shift, z, 0, 0, 0);
+    }
+    return s.node;
+}
+
 /* The product term x_i * c floored to the accumulator LSB (pd = frac bits to drop). */
 static Term product_term(const Rtl *r, RtlModule *m, ProdCache *pc, int input, int x, int64_t c, int pd, FxType acc)
 {
@@ -827,18 +883,7 @@ static int build_merge(Rtl *r, RtlModule *m, const Node *nd)
         case OP_ADD: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 0, 0), f, res); break;
         case OP_SUB: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 1, 0), f, res); break;
         case OP_AVERAGE: o = node_cast(m, node_add(m, a, f - f1, b, f - f2, 0, 0), f + 1, res); break;
-        case OP_MUL: {
-            RtlNode p = blank(RN_MUL);
-            p.a = a;
-            p.b = b;
-            double c[4] = {m->n[a].lo * m->n[b].lo, m->n[a].lo * m->n[b].hi, m->n[a].hi * m->n[b].lo, m->n[a].hi * m->n[b].hi};
-            p.lo = fmin(fmin(c[0], c[1]), fmin(c[2], c[3]));
-            p.hi = fmax(fmax(c[0], c[1]), fmax(c[2], c[3]));
-            p.w = width_of(p.lo, p.hi, &p.sign);
-            m->dsp++;
-            o = node_cast(m, add_node(m, p), f1 + f2, res);
-            break;
-        }
+        case OP_MUL: o = node_cast(m, var_mult(r, m, a, b), f1 + f2, res); break;
         default: {   /* MAXIMUM: a - b > 0 ? x : y;  MINIMUM: b - a > 0 ? x : y */
             int dlt = nd->op == OP_MAXIMUM ? node_add(m, a, f - f1, b, f - f2, 1, 0) : node_add(m, b, f - f2, a, f - f1, 1, 0);
             RtlNode s = blank(RN_SEL);
@@ -1087,17 +1132,7 @@ static int build_softmax(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
     m->nout = n;
     m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
     for (long i = 0; i < n; i++) {
-        RtlNode mu = blank(RN_MUL);
-        mu.a = e[i];
-        mu.b = inv;
-        double c1 = m->n[e[i]].lo * m->n[inv].lo, c2 = m->n[e[i]].lo * m->n[inv].hi;
-        double c3 = m->n[e[i]].hi * m->n[inv].lo, c4 = m->n[e[i]].hi * m->n[inv].hi;
-        mu.lo = fmin(fmin(c1, c2), fmin(c3, c4));
-        mu.hi = fmax(fmax(c1, c2), fmax(c3, c4));
-        mu.w = width_of(mu.lo, mu.hi, &mu.sign);
-        m->dsp++;
-        int prod = add_node(m, mu);
-        m->out[i] = node_cast(m, prod, p->fa + p->fv, res);
+        m->out[i] = node_cast(m, var_mult(r, m, e[i], inv), p->fa + p->fv, res);
     }
     free(xs);
     free(e);
