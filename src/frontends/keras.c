@@ -645,6 +645,8 @@ static cJSON *qz_from_string(Importer *im, const char *s, int *bad)
 
 static int is_pow2(double v) { int e; return v > 0 && frexp(v, &e) == 0.5; }
 
+static FxType qz_type(const Quantizer *q);
+
 /* Read a quantizer spec (mapping or string) into q.  Returns 1 if it is a
  * quantizer, 0 if not (e.g. a plain activation name), -1 on error. */
 static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer *q)
@@ -722,6 +724,10 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
         return LAYER_ERR(im, "expected %s to be one of quantized_bits, quantized_relu, quantized_po2, binary, ternary, got "
                              "'%s'", what, cls);
     }
+    FxType t = qz_type(q);
+    if (t.w < 1 || t.w > (t.sign ? FX_MAX_WIDTH : FX_MAX_WIDTH - 1) || t.i < -512 || t.i > 512)
+        return LAYER_ERR(im, "expected %s %s whose values fit a fixed-point type of at most %d bits, got one needing "
+                             "%d bits (integer bits %d)", what, cls, FX_MAX_WIDTH, t.w, t.i);
     return 1;
 }
 

@@ -1,8 +1,8 @@
 # fuzz.mk — libFuzzer targets (included at the end of the Makefile).
 #
-#   make fuzz-build                      build $(BUILD)/fuzz/fuzz_{onnx,config,events}
-#   make fuzz FUZZ_SECONDS=600           run the three, one after the other
-#   make fuzz-onnx | fuzz-config | fuzz-events   run one
+#   make fuzz-build                      build $(BUILD)/fuzz/fuzz_{onnx,config,events,keras}
+#   make fuzz FUZZ_SECONDS=600           run the four, one after the other
+#   make fuzz-onnx | fuzz-config | fuzz-events | fuzz-keras   run one
 #   make fuzz-regress                    replay the checked-in seeds once (seconds; for CI)
 #
 # The library is rebuilt with clang and ASan+UBSan+fuzzer instrumentation in
@@ -26,8 +26,9 @@ FUZZ_WARN    := $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option
 FUZZ_MODEL   ?= $(CURDIR)/tests/fuzz/corpus_onnx/all_ops.onnx
 # Models outside the repository used as extra seeds when present (copied at fuzz time).
 FUZZ_SHARED_MODELS ?= ../shared/models/onnx
+FUZZ_SHARED_KERAS  ?= ../shared/models
 
-FUZZ_TARGETS  := onnx config events
+FUZZ_TARGETS  := onnx config events keras
 FUZZ_BINS     := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_LIB_OBJ  := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(LIB_SRC)) \
                  $(patsubst $(BUILD)/gen/%.c,$(FUZZ_OBJ)/gen/%.o,$(GEN_SRC))
@@ -62,13 +63,13 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libetchnn_fuzz.a
 # $(FUZZ_DIR)/artifacts/.  The log is kept in $(FUZZ_DIR)/NAME.log.
 define fuzz_run
 	@mkdir -p $(FUZZ_DIR)/corpus_$(1) $(FUZZ_DIR)/artifacts
-	cd $(FUZZ_DIR) && ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) ./fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+	cd $(FUZZ_DIR) && ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) ETCHNN_FUZZ_KERAS_WEIGHTS=$(CURDIR)/$(FUZZ_DIR)/keras_weights ./fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
 	    -timeout=$(FUZZ_TIMEOUT) -artifact_prefix=artifacts/$(1)- -print_final_stats=1 $(2) $(FUZZ_FLAGS) \
 	    corpus_$(1) $(CURDIR)/tests/fuzz/corpus_$(1) 2>&1 | tee $(1).log | grep -v '^#[0-9]*.*\(NEW\|REDUCE\)'; \
 	    test $${PIPESTATUS[0]} -eq 0
 endef
 
-fuzz: fuzz-onnx fuzz-config fuzz-events
+fuzz: fuzz-onnx fuzz-config fuzz-events fuzz-keras
 
 fuzz-onnx: SHELL := /bin/bash
 fuzz-onnx: $(FUZZ_DIR)/fuzz_onnx
@@ -81,6 +82,14 @@ fuzz-config: SHELL := /bin/bash
 fuzz-config: $(FUZZ_DIR)/fuzz_config
 	$(call fuzz_run,config,-dict=$(CURDIR)/tests/fuzz/config.dict)
 
+fuzz-keras: SHELL := /bin/bash
+fuzz-keras: $(FUZZ_DIR)/fuzz_keras
+	@mkdir -p $(FUZZ_DIR)/corpus_keras
+	rm -rf $(FUZZ_DIR)/keras_weights && mkdir -p $(FUZZ_DIR)/keras_weights && cp tests/fuzz/keras_weights/*.h5 $(FUZZ_DIR)/keras_weights/
+	if [ -d $(FUZZ_SHARED_KERAS)/keras ]; then python3 tests/fuzz/make_keras_seeds.py --shared $(FUZZ_SHARED_KERAS) \
+	    $(FUZZ_DIR)/keras_weights $(FUZZ_DIR)/corpus_keras; fi
+	$(call fuzz_run,keras,-dict=$(CURDIR)/tests/fuzz/keras.dict)
+
 fuzz-events: SHELL := /bin/bash
 fuzz-events: $(FUZZ_DIR)/fuzz_events
 	$(call fuzz_run,events,)
@@ -88,7 +97,7 @@ fuzz-events: $(FUZZ_DIR)/fuzz_events
 # Every checked-in seed once (the regress-* files are inputs that once crashed).
 fuzz-regress: $(FUZZ_BINS)
 	for t in $(FUZZ_TARGETS); do \
-	    ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) $(FUZZ_DIR)/fuzz_$$t -runs=0 -timeout=$(FUZZ_TIMEOUT) \
+	    ETCHNN_FUZZ_MODEL=$(FUZZ_MODEL) ETCHNN_FUZZ_KERAS_WEIGHTS=$(CURDIR)/tests/fuzz/keras_weights $(FUZZ_DIR)/fuzz_$$t -runs=0 -timeout=$(FUZZ_TIMEOUT) \
 	        -artifact_prefix=$(FUZZ_DIR)/regress-$$t- tests/fuzz/corpus_$$t || exit 1; \
 	done
 

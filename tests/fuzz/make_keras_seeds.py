@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Seeds for fuzz_keras.  Its input: a byte choosing the form (0 json + h5,
+1 .h5 with model_config, 2 .keras), a byte choosing the weights file (index in
+the sorted list of .h5 files of $ETCHNN_FUZZ_KERAS_WEIGHTS), the JSON.
+
+    python3 tests/fuzz/make_keras_seeds.py
+        hand-built models: weights -> tests/fuzz/keras_weights/a-*.h5, seeds -> tests/fuzz/corpus_keras/
+    python3 tests/fuzz/make_keras_seeds.py --shared MODELS WEIGHTS_DIR CORPUS_DIR
+        the shared models (json + weights, Keras 2 .h5, .keras): their weights copied to WEIGHTS_DIR
+        (beside a copy of keras_weights/), seeds to CORPUS_DIR (done at fuzz time; not checked in)
+
+Needs numpy and h5py."""
+import io
+import json
+import pathlib
+import shutil
+import sys
+import zipfile
+
+import h5py
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def seed(form, index, js):
+    return bytes([form, index]) + (js.encode() if isinstance(js, str) else js)
+
+
+def h5_bytes(layers):
+    """Keras 2 save_weights layout: group per layer with weight_names."""
+    bio = io.BytesIO()
+    with h5py.File(bio, "w") as f:
+        f.attrs["layer_names"] = [n.encode() for n in layers]
+        for name, ws in layers.items():
+            g = f.create_group(name)
+            g.attrs["weight_names"] = [f"{name}/{k}:0".encode() for k in ws]
+            for k, v in ws.items():
+                g.create_dataset(f"{name}/{k}:0", data=np.asarray(v, dtype=np.float32))
+    return bio.getvalue()
+
+
+def seq(layers, inp):
+    ls = []
+    for i, (cls, cfg) in enumerate(layers):
+        c = dict(cfg)
+        if i == 0:
+            c["batch_input_shape"] = [None] + list(inp)
+        ls.append({"class_name": cls, "config": c})
+    return json.dumps({"class_name": "Sequential", "config": ls, "keras_version": "2.0.5"})
+
+
+def shared(models, wdir, cdir):
+    wdir.mkdir(parents=True, exist_ok=True)
+    cdir.mkdir(parents=True, exist_ok=True)
+    for f in (HERE / "keras_weights").glob("a-*.h5"):
+        shutil.copy(f, wdir / f.name)
+    todo = []   # (seed name, form, weights file name, json bytes)
+    for d in (models / "keras", models / "qkeras", models / "hgq"):
+        if not d.exists():
+            continue
+        for j in sorted(d.glob("*.json")):
+            w = j.with_name(j.stem + "_weights.h5")
+            if w.exists() and w.stat().st_size < 300000:
+                shutil.copy(w, wdir / f"s-{w.name}")
+                todo.append((j.stem, 0, f"s-{w.name}", j.read_bytes()))
+        for f in sorted(d.glob("*.h5")):
+            if f.stem.endswith("_weights") or f.stat().st_size > 300000:
+                continue
+            with h5py.File(f, "r") as src:
+                if "model_config" not in src.attrs or "model_weights" not in src:
+                    continue
+                cfg = src.attrs["model_config"]
+                name = f"s-{f.stem}-model_weights.h5"
+                with h5py.File(wdir / name, "w") as dst:
+                    for k in src["model_weights"]:
+                        src.copy(src["model_weights"][k], dst, name=k)
+                    for k, v in src["model_weights"].attrs.items():
+                        dst.attrs[k] = v
+            todo.append((f.stem, 1, name, cfg.encode() if isinstance(cfg, str) else bytes(cfg)))
+        for f in sorted(d.glob("*.keras")):
+            with zipfile.ZipFile(f) as z:
+                name = f"s-{f.stem}.weights.h5"
+                (wdir / name).write_bytes(z.read("model.weights.h5"))
+                todo.append((f.stem, 2, name, z.read("config.json")))
+    names = sorted(p.name for p in wdir.glob("*.h5"))
+    for stem, form, wname, js in todo:
+        (cdir / f"shared-{stem}").write_bytes(seed(form, names.index(wname), js))
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--shared":
+        shared(*map(pathlib.Path, sys.argv[2:]))
+        return
+    out, wdir = HERE / "corpus_keras", HERE / "keras_weights"
+    out.mkdir(exist_ok=True)
+    wdir.mkdir(exist_ok=True)
+    models = []   # (seed name, form, weights name, json, weights bytes)
+    rng = np.random.default_rng(0)
+    r = lambda *s: rng.uniform(-1, 1, s)  # noqa: E731
+    bn = lambda n: {"gamma": 1 + 0.1 * r(n), "beta": r(n), "moving_mean": r(n), "moving_variance": 1 + rng.uniform(0, 1, n)}  # noqa: E731
+    bnc = {"epsilon": 1e-3, "center": True, "scale": True, "axis": -1}
+    layers = [("Dense", {"name": "d1", "units": 4, "activation": "relu", "use_bias": True}),
+              ("BatchNormalization", dict(bnc, name="bn1")),
+              ("Activation", {"name": "a1", "activation": "tanh"}),
+              ("Dense", {"name": "d2", "units": 3, "activation": "softmax", "use_bias": True})]
+    w = {"d1": {"kernel": r(5, 4), "bias": r(4)}, "bn1": bn(4), "d2": {"kernel": r(4, 3), "bias": r(3)}}
+    models.append(("dense_bn", 0, "a-dense_bn.h5", seq(layers, [5]), h5_bytes(w)))
+    models.append(("dense_bn-h5", 1, "a-dense_bn.h5", seq(layers, [5]), None))
+    for cls, act in (("BinaryDense", "binary_tanh"), ("TernaryDense", "ternary_tanh")):
+        layers = [(cls, {"name": "f1", "units": 4, "H": 1, "use_bias": False, "activation": "linear"}),
+                  ("BatchNormalization", dict(bnc, name="b1")), ("Activation", {"name": "t1", "activation": act}),
+                  (cls, {"name": "f2", "units": 2, "H": 1, "use_bias": False, "activation": "linear"}),
+                  ("BatchNormalization", dict(bnc, name="b2")), ("Activation", {"name": "t2", "activation": "relu1"})]
+        w = {"f1": {"kernel": r(6, 4)}, "b1": bn(4), "f2": {"kernel": r(4, 2)}, "b2": bn(2)}
+        models.append((cls.lower(), 0, f"a-{cls.lower()}.h5", seq(layers, [6]), h5_bytes(w)))
+    q6 = {"class_name": "quantized_bits", "config": {"bits": 6, "integer": 0, "keep_negative": True, "alpha": 1}}
+    layers = [("QDense", {"name": "q1", "units": 4, "activation": "linear", "use_bias": True, "kernel_quantizer": q6,
+                          "bias_quantizer": "quantized_bits(4,0,alpha=1)"}),
+              ("QActivation", {"name": "r1", "activation": "quantized_relu(3,1)"}),
+              ("QDense", {"name": "q2", "units": 2, "activation": "quantized_bits(8,2)", "use_bias": True,
+                          "kernel_quantizer": {"class_name": "quantized_po2", "config": {"bits": 4}},
+                          "bias_quantizer": {"class_name": "ternary", "config": {}}})]
+    w = {"q1": {"kernel": r(3, 4), "bias": r(4)}, "q2": {"kernel": r(4, 2), "bias": r(2)}}
+    models.append(("qkeras", 0, "a-qkeras.h5", seq(layers, [3]), h5_bytes(w)))
+    k3 = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 2], "name": "x"}},
+        {"class_name": "Dense", "config": {"name": "d1", "units": 3, "activation": "relu", "use_bias": True}}]}}
+    wb = io.BytesIO()
+    with h5py.File(wb, "w") as f:
+        v = f.create_group("layers/dense/vars")
+        v.create_dataset("0", data=r(2, 3).astype(np.float32))
+        v.create_dataset("1", data=r(3).astype(np.float32))
+    models.append(("keras3", 2, "a-keras3.weights.h5", json.dumps(k3), wb.getvalue()))
+    for _, _, wname, _, wbytes in models:
+        if wbytes is not None:
+            (wdir / wname).write_bytes(wbytes)
+    names = sorted(p.name for p in wdir.glob("*.h5"))
+    for stem, form, wname, js, _ in models:
+        (out / stem).write_bytes(seed(form, names.index(wname), js))
+
+
+if __name__ == "__main__":
+    main()
