@@ -139,3 +139,115 @@ def test_bad_events(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((3, 15)))
     check_error(run("predict", onnx_model("three_layer_keras"), "--input", tmp_path / "x.npy", check=False),
                 r"x\.npy: expected 16 values per event, got shape with 15")
+
+
+# ---- Keras: json + h5, .h5, .keras --------------------------------------
+
+import json  # noqa: E402
+import zipfile  # noqa: E402
+
+from conftest import MODELS  # noqa: E402
+
+
+def keras_files(name, sub="keras"):
+    j, w = MODELS / sub / f"{name}.json", MODELS / sub / f"{name}_weights.h5"
+    if not j.exists() or not w.exists():
+        pytest.skip(f"shared model {j} not present")
+    return j, w
+
+
+def mutated(tmp_path, name, edit, sub="keras"):
+    """The model's JSON with edit(layers) applied, written beside nothing (weights via --weights)."""
+    j, w = keras_files(name, sub)
+    cfg = json.loads(j.read_text())
+    edit(cfg["config"] if isinstance(cfg["config"], list) else cfg["config"]["layers"])
+    p = tmp_path / f"bad_{name}.json"
+    p.write_text(json.dumps(cfg))
+    return p, w
+
+
+def keras_compile(tmp_path, model, *extra):
+    return run("compile", model, *extra, "-o", tmp_path / "out", check=False)
+
+
+def test_keras_corrupt_json(tmp_path):
+    _, w = keras_files("KERAS_3layer_binary_smaller")
+    p = tmp_path / "broken.json"
+    p.write_text('{"class_name": "Sequential", "config": [{"class_name": "BinaryDense", "config": {')
+    check_error(keras_compile(tmp_path, p, "--weights", w), r"/broken\.json: .*JSON", tmp_path / "out")
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated"])
+def test_keras_corrupt_h5(how, tmp_path):
+    j, w = keras_files("KERAS_3layer_binary_smaller")
+    data = w.read_bytes()
+    p = tmp_path / "bad_weights.h5"
+    p.write_bytes(bytes(range(256)) * 8 if how == "garbage" else data[:len(data) // 3])
+    check_error(keras_compile(tmp_path, j, "--weights", p), r"bad_weights\.h5", tmp_path / "out")
+    m = tmp_path / "model.h5"   # a whole-model .h5 that is not HDF5
+    m.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    check_error(keras_compile(tmp_path, m), r"model\.h5: expected", tmp_path / "out")
+
+
+def test_keras_corrupt_zip(tmp_path):
+    p = tmp_path / "bad.keras"
+    p.write_bytes(b"PK\x03\x04" + bytes(range(200)))
+    check_error(keras_compile(tmp_path, p), r"bad\.keras: expected a Keras 3 archive \(zip\)", tmp_path / "out")
+    q = tmp_path / "badcfg.keras"
+    with zipfile.ZipFile(q, "w") as z:
+        z.writestr("config.json", '{"class_name": "Sequential", "config": {"layers": [')
+        z.writestr("model.weights.h5", keras_files("KERAS_3layer_binary_smaller")[1].read_bytes())
+    check_error(keras_compile(tmp_path, q), r"badcfg\.keras.*JSON", tmp_path / "out")
+
+
+def test_keras_unknown_layer_class(tmp_path):
+    def edit(layers):
+        layers[3]["class_name"] = "BinaryConv3D"
+    p, w = mutated(tmp_path, "KERAS_3layer_binary_smaller", edit)
+    check_error(keras_compile(tmp_path, p, "--weights", w),
+                r"/bad_KERAS_3layer_binary_smaller\.json: layer 'fc2' \(BinaryConv3D\): unsupported layer class: "
+                r"expected one of .*BinaryDense", tmp_path / "out")
+
+
+def test_keras_unknown_quantizer(tmp_path):
+    def edit(layers):
+        layers[1]["config"]["kernel_quantizer"] = {"class_name": "quantized_ulaw", "config": {"bits": 4}}
+    p, w = mutated(tmp_path, "qkeras_3layer", edit, "qkeras")
+    check_error(keras_compile(tmp_path, p, "--weights", w),
+                r"qkeras_3layer\.json: layer 'fc1' \(QDense\): expected kernel_quantizer to be one of quantized_bits.*"
+                r"got 'quantized_ulaw'", tmp_path / "out")
+
+
+def test_keras_quantizer_too_wide(tmp_path):
+    """quantized_po2(8) without max_value spans exponents -64..63: no 64-bit type holds it."""
+    def edit(layers):
+        layers[1]["config"]["kernel_quantizer"] = {"class_name": "quantized_po2", "config": {"bits": 8}}
+    p, w = mutated(tmp_path, "qkeras_3layer", edit, "qkeras")
+    check_error(keras_compile(tmp_path, p, "--weights", w),
+                r"layer 'fc1' \(QDense\): expected kernel_quantizer quantized_po2 whose values fit a fixed-point type "
+                r"of at most 64 bits, got one needing 129 bits", tmp_path / "out")
+
+
+def test_keras_weight_shape_mismatch(tmp_path):
+    def edit(layers):
+        layers[3]["config"]["units"] = 31
+    p, w = mutated(tmp_path, "KERAS_3layer_ternary_small", edit)
+    check_error(keras_compile(tmp_path, p, "--weights", w),
+                r"/KERAS_3layer_ternary_small_weights\.h5: layer 'fc2' \(TernaryDense\): expected kernel \[64,31\] "
+                r"\(input 64 features, 31 units\), got \[64,32\]", tmp_path / "out")
+
+
+def test_keras_binary_tanh_without_batchnorm(tmp_path):
+    def edit(layers):
+        del layers[1]   # bn1: act1 now follows fc1 directly
+    p, w = mutated(tmp_path, "KERAS_3layer_binary_smaller", edit)
+    check_error(keras_compile(tmp_path, p, "--weights", w),
+                r"layer 'act1' \(Activation\): expected binary_tanh right after a BatchNormalization", tmp_path / "out")
+
+
+def test_keras_binary_dense_h(tmp_path):
+    def edit(layers):
+        layers[0]["config"]["H"] = 2
+    p, w = mutated(tmp_path, "KERAS_3layer_binary_smaller", edit)
+    check_error(keras_compile(tmp_path, p, "--weights", w), r"layer 'fc1' \(BinaryDense\): expected H = 1, got 2",
+                tmp_path / "out")
