@@ -148,8 +148,8 @@ def cicada_autoencoder_keras(path, seed=7, steps=60):
     Flatten (126), Dense 8 (latent), ReLU; decoder: Dense 63, ReLU, Reshape 9x7x1,
     UpSampling2D 2 (nearest, 18x14), Conv2D 1 3x3 same (reconstruction); score:
     Subtract(x, x_rec), Multiply(d, d), Flatten, Dense 1 with constant weights
-    1/252 (the mean; GlobalAveragePooling2D would be the same function, but the
-    circuit's average pooling needs a power-of-two window and 252 is not one).
+    1/252 (the mean; GlobalAveragePooling2D would be the same function up to
+    the rounding of its division).
 
     Trained for a few Adam steps on energies() so the reconstruction is not
     trivial; saved as a Keras 3 .keras file at path.  Needs Keras 3 (torch).

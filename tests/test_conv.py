@@ -104,7 +104,28 @@ def merges(rng):
     return _model(nodes, [_init("w1", w1), _init("w2", w2), _init("wd", wd)], [2, 6, 6], 3, "merges")
 
 
-SYNTH = {"conv2d_misc": conv2d_misc, "conv1d_misc": conv1d_misc, "merges": merges}
+def avgpool_windows(rng):
+    """Average pooling whose divisors are not powers of two: 3x3 stride 2 with padding not counted
+    (corner 4, edge 6, inside 9 pixels), 3x1 counting the padding, 1x5 valid."""
+    w1 = rng.standard_normal((3, 2, 2, 2)) * 0.7
+    # [2,9,10] -> conv 2x2 pads 0 -> [3,8,9]; avg 3x3 s2 p1 -> [3,4,5]; avg 3x1 s1 p(1,0) counted -> [3,4,5]
+    # avg 1x5 valid -> [3,4,1] -> 12
+    wd = rng.standard_normal((3 * 4 * 5 + 12, 4)) * 0.3
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c1"]),
+        helper.make_node("AveragePool", ["c1"], ["a1"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("AveragePool", ["a1"], ["a2"], kernel_shape=[3, 1], pads=[1, 0, 1, 0], count_include_pad=1),
+        helper.make_node("AveragePool", ["a2"], ["a3"], kernel_shape=[1, 5]),
+        helper.make_node("Flatten", ["a2"], ["f2"]),
+        helper.make_node("Flatten", ["a3"], ["f3"]),
+        helper.make_node("Concat", ["f2", "f3"], ["cat"], axis=1),
+        helper.make_node("Gemm", ["cat", "wd"], ["y"]),
+    ]
+    return _model(nodes, [_init("w1", w1), _init("wd", wd)], [2, 9, 10], 4, "avgpool_windows")
+
+
+SYNTH = {"conv2d_misc": conv2d_misc, "conv1d_misc": conv1d_misc, "merges": merges,
+         "avgpool_windows": avgpool_windows}
 
 
 def model_path(name, tmp_path):
@@ -275,3 +296,11 @@ def test_rtl_verify_keras(name, tmp_path):
 @pytest.mark.parametrize("name", ["conv1d_misc"])
 def test_rtl_verify_onnx(name, tmp_path):
     _verify(model_path(name, tmp_path), tmp_path, "--precision", "fixed<10,4>")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prec", ["fixed<10,4>", "ufixed<8,3>"])
+def test_rtl_verify_avgpool_any_window(prec, tmp_path):
+    """Division by 3, 5, 6 and 9 in the circuit (a constant reciprocal, truncating toward zero as
+    the emulator's integer division) equals the emulator in Verilator."""
+    _verify(model_path("avgpool_windows", tmp_path), tmp_path, "--precision", prec, n=3000)

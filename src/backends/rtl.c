@@ -751,6 +751,49 @@ static int build_conv(Rtl *r, RtlModule *m, const Node *nd, const Node *relu)
 /* Max pooling: a tree of comparisons, cast to the accumulator, then to the result.
  * Average pooling: exact sum (TRN/WRAP accumulators only), and a division that is
  * a shift (power-of-two pixel counts only). */
+/* trunc0(s / div) for a constant div > 1 that is not a power of two (C's integer division, as
+ * the emulator): |s| < 2^n times mul = ceil(2^k / div), k = n + ceil(log2 div), shifted right by
+ * k is floor(|s| / div) exactly (mul * div - 2^k < div <= 2^(k - n)); negated back when s < 0.
+ * Returns -1 when the product would not fit 62 bits. */
+static int div_trunc_const(RtlModule *m, int s, long div)
+{
+    const RtlNode *x = &m->n[s];
+    double maxabs = fmax(fabs(x->lo), fabs(x->hi));
+    int n = 0, l = 0;
+    while (n < 62 && ldexp(1.0, n) <= maxabs)
+        n++;
+    while ((1L << l) < div)
+        l++;
+    int k = n + l;
+    if (n + k + 1 > 62)
+        return -1;
+    int64_t mul = (int64_t)((((uint64_t)1 << k) + (uint64_t)div - 1) / (uint64_t)div);
+    int zero = node_const(m, 0), negs = -1, abs = s;
+    if (x->sign && x->lo < 0) {
+        negs = node_add(m, zero, 0, s, 0, 1, 0);   /* -s > 0  <=>  s < 0 */
+        RtlNode sel = blank(RN_SEL);
+        sel.a = negs;
+        sel.b = negs;
+        sel.c = s;
+        sel.lo = 0;
+        sel.hi = maxabs;
+        sel.w = width_of(sel.lo, sel.hi, &sel.sign);
+        abs = add_node(m, sel);
+    }
+    int q = node_shr(m, const_mult(m, abs, mul, 0), k);
+    if (negs < 0)
+        return q;
+    int nq = node_add(m, zero, 0, q, 0, 1, 0);
+    RtlNode sel = blank(RN_SEL);
+    sel.a = negs;
+    sel.b = nq;
+    sel.c = q;
+    sel.lo = -m->n[q].hi;
+    sel.hi = m->n[q].hi;
+    sel.w = width_of(sel.lo, sel.hi, &sel.sign);
+    return add_node(m, sel);
+}
+
 static int build_pool(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
 {
     const Graph *g = r->g;
@@ -784,11 +827,6 @@ static int build_pool(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
             int sh = 0;
             while ((1L << sh) < div)
                 sh++;
-            if (!is_max && (1L << sh) != div) {
-                free(v);
-                return diag_error(d, "%s: node '%s' (%s): the Verilog back end supports average pooling over a "
-                                  "power-of-two number of pixels only, got %ld", g->file, nd->name, nd->src_op, div);
-            }
             /* a balanced tree */
             for (int len = n; len > 1; len = (len + 1) / 2)
                 for (int k = 0; k < len / 2; k++) {
@@ -816,7 +854,15 @@ static int build_pool(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
                 FxType acc_int = acc;
                 acc_int.i = acc.w;
                 int s = node_cast(m, node_cast(m, v[0], fin, acc), 0, acc_int);
-                if (sh) {
+                if ((1L << sh) != div) {
+                    a = div_trunc_const(m, s, div);
+                    if (a < 0) {
+                        free(v);
+                        return diag_error(d, "%s: node '%s' (%s): expected an average pooling accumulator narrow "
+                                          "enough to divide by %ld in 62 bits in RTL, got %d bits", g->file, nd->name,
+                                          nd->src_op, div, acc.w);
+                    }
+                } else if (sh) {
                     RtlNode sel = blank(RN_SEL);   /* s > 0 ? 0 : div - 1, as s < 0 needs the bias */
                     int zero = node_const(m, 0), bias = node_const(m, div - 1);
                     int negs = node_add(m, zero, 0, s, 0, 1, 0);   /* -s > 0  <=>  s < 0 */
