@@ -4,7 +4,7 @@ tables (hls4ml 1.3's selu: lambda in ufixed<16,1> times x for x >= 0, a 1024-ent
 
 - conv2d_small_mp_keras.onnx (Conv, Selu, BatchNormalization, MaxPool, Gemm, Softmax): --float
   equals onnxruntime to 1e-5 on 10,000 inputs; the C = the emulator (tests/test_conv.py); the
-  circuit equals the emulator in Verilator in both table modes.
+  circuit equals the emulator in Verilator (hls4ml tables; both modes on a small Gemm/Selu model).
 - A Keras 3 Dense + selu built here equals hls4ml's C simulation on 10,000 inputs."""
 import os
 import shutil
@@ -54,16 +54,37 @@ def test_selu_exact_is_the_rounded_function(tmp_path):
     assert np.abs(hls - real).max() < 0.02 and np.count_nonzero(hls != got) > 0
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
-def test_mp_rtl_verify(tables, tmp_path):
+def _verify(model, tmp_path, *opts):
     if not shutil.which("verilator"):
         pytest.skip("verilator not installed")
     out = tmp_path / "out"
-    opts = ["--tables", "hls4ml"] if tables == "hls4ml" else []
-    run("compile", mp_model(), "-o", out, "--precision", "fixed<10,4>", *opts)
+    run("compile", model, "-o", out, *opts)
     r = run("verify", out, "--n", 2000, check=False)
     assert r.returncode == 0 and "PASS" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_mp_rtl_verify(tmp_path):
+    """The whole model (about 5 MB of Verilog) with hls4ml tables."""
+    _verify(mp_model(), tmp_path, "--precision", "fixed<8,3>", "--tables", "hls4ml")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
+def test_small_selu_rtl_verify(tables, tmp_path):
+    """Gemm, Selu, Gemm, Selu at fixed<12,4> (a 4096-code ROM) in both table modes."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(4)
+    inits = [numpy_helper.from_array((rng.standard_normal(s) * 1.5).astype(np.float32), n)
+             for n, s in (("w1", (6, 8)), ("w2", (8, 3)))]
+    nodes = [helper.make_node("Gemm", ["x", "w1"], ["h"]), helper.make_node("Selu", ["h"], ["s"]),
+             helper.make_node("Gemm", ["s", "w2"], ["g"]), helper.make_node("Selu", ["g"], ["y"], alpha=1.5, gamma=1.2)]
+    g = helper.make_graph(nodes, "selu_mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], inits)
+    path = tmp_path / "selu_mlp.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    _verify(path, tmp_path, "--precision", "fixed<12,4>", "--tables", tables)
 
 
 def test_rtl_rejects_wide_selu(tmp_path):
