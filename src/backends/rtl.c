@@ -635,6 +635,8 @@ static int build_dense_rows(Rtl *r, RtlModule *m, const Node *nd, const Node *re
         for (long o = 0; o < nout; o++) {
             TermList *tl = &lists[o];
             tl->n = 0;
+            if (m->live && !m->live[row * nout + o])
+                continue;   /* never observed: constant 0 */
             for (long i = 0; i < nin; i++) {
                 int64_t c = wcodes[i * nout + o];
                 if (!c || xs[i] < 0)
@@ -672,7 +674,7 @@ static int build_dense_rows(Rtl *r, RtlModule *m, const Node *nd, const Node *re
             tl->t = vec_grow(tl->t, &c2, (size_t)tl->n + 2, sizeof(Term));
             tl->cap = (int)c2;
             int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
-            if (bacc) {
+            if (bacc && (!m->live || m->live[row * nout + o])) {
                 Term t = {node_const(m, bacc), 0, 0};
                 tl->t[tl->n++] = t;
             }
@@ -1196,6 +1198,10 @@ static int build_elementwise(Rtl *r, RtlModule *m, Diag *d, const Node *nd)
     m->nout = n;
     m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
     for (long e = 0; e < n; e++) {
+        if (m->live && !m->live[e]) {
+            m->out[e] = node_const(m, 0);   /* never observed */
+            continue;
+        }
         int xi = node_in(m, 0, e, x->type), y;
         switch (nd->op) {
         case OP_RELU: {
@@ -1551,6 +1557,42 @@ static void estimate(RtlModule *m)
 
 /* ---- the whole graph -------------------------------------------------------- */
 
+/* Which elements of each tensor some graph output depends on.  A quantizer's pruned element (type
+ * width 0) needs nothing of its input; elementwise layers need the same element of their input;
+ * every other layer, if any of its outputs is needed, all of its inputs.  Dead elements are built
+ * as constant 0 (they are never observed). */
+static unsigned char **element_liveness(Arena *a, const Graph *g)
+{
+    unsigned char **live = arena_array(a, g->nt, sizeof(unsigned char *));
+    for (size_t t = 0; t < g->nt; t++)
+        if (!g->t[t].is_const)
+            live[t] = arena_array(a, (size_t)(ir_numel(&g->t[t]) ? ir_numel(&g->t[t]) : 1), 1);
+    for (size_t k = 0; k < g->noutputs; k++)
+        memset(live[g->outputs[k]], 1, (size_t)ir_numel(&g->t[g->outputs[k]]));
+    for (size_t k = g->nn; k-- > 0;) {
+        const Node *n = &g->n[k];
+        if (n->dead || n->op == OP_INPUT)
+            continue;
+        long no = ir_numel(&g->t[n->out]);
+        const unsigned char *lo = live[n->out];
+        int elementwise = n->op == OP_QUANT || n->op == OP_RELU || n->op == OP_LEAKYRELU || n->op == OP_CLIP ||
+                          n->op == OP_SIGMOID || n->op == OP_TANH || n->op == OP_RESHAPE || n->op == OP_AFFINE;
+        if (elementwise && ir_numel(&g->t[n->in[0]]) == no) {
+            unsigned char *li = live[n->in[0]];
+            for (long e = 0; e < no; e++)
+                li[e] |= lo[e] && (n->op != OP_QUANT || ir_quant_elem(n, e).w > 0);
+            continue;
+        }
+        int any = 0;
+        for (long e = 0; e < no && !any; e++)
+            any = lo[e];
+        for (int j = 0; j < n->nin && any; j++)
+            if (n->in[j] >= 0 && live[n->in[j]])
+                memset(live[n->in[j]], 1, (size_t)ir_numel(&g->t[n->in[j]]));
+    }
+    return live;
+}
+
 int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
 {
     memset(r, 0, sizeof(*r));
@@ -1571,6 +1613,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
     r->tensor_cycle[g->inputs[0]] = 1;  /* the top registers its input */
     r->tensor_t = arena_array(&r->arena, g->nt, sizeof(double));
     int *fused_into = arena_array(&r->arena, g->nn, sizeof(int));
+    unsigned char **live = element_liveness(&r->arena, g);
     for (size_t k = 0; k < g->nn; k++)
         fused_into[k] = -1;
     for (size_t k = 0; k < g->nn; k++)
@@ -1601,6 +1644,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         const Node *relu = nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
         if (relu)
             m->out_tensor = relu->out;
+        m->live = live[m->out_tensor];
         m->name = arena_printf(&r->arena, "%s_%s", g->name, nd->name);
         int rc;
         switch (nd->op) {

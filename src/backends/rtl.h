@@ -51,6 +51,7 @@ typedef struct {
     int out_tensor;     /* IR tensor of the output */
     const Node *in_quant[2]; /* QUANT node whose output reaches input port p unchanged (or NULL): each element
                                 enters only as wide as its own type's range */
+    const unsigned char *live; /* per output element: does any graph output depend on it? (dead: constant 0) */
     RtlNode *n;         /* netlist */
     size_t nn, cn;
     RtlRom *rom;        /* tables */
