@@ -304,3 +304,12 @@ def test_rtl_verify_avgpool_any_window(prec, tmp_path):
     """Division by 3, 5, 6 and 9 in the circuit (a constant reciprocal, truncating toward zero as
     the emulator's integer division) equals the emulator in Verilator."""
     _verify(model_path("avgpool_windows", tmp_path), tmp_path, "--precision", prec, n=3000)
+
+
+def test_rtl_avgpool_division_too_wide(tmp_path):
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("Model:\n  Precision:\n    default: fixed<10,4>\n    accum: fixed<40,20>\n")
+    r = run("compile", model_path("avgpool_windows", tmp_path), "-c", cfg, "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and not (tmp_path / "o").exists()
+    assert ("node 'a1' (AveragePool): expected an average pooling accumulator narrow enough to divide by 6 in 62 bits "
+            "in RTL, got 40 bits") in r.stderr
