@@ -69,10 +69,8 @@ def test_mp_rtl_verify(tmp_path):
     _verify(mp_model(), tmp_path, "--precision", "fixed<8,3>", "--tables", "hls4ml")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
-def test_small_selu_rtl_verify(tables, tmp_path):
-    """Gemm, Selu, Gemm, Selu at fixed<12,4> (a 4096-code ROM) in both table modes."""
+def selu_mlp(tmp_path):
+    """Gemm, Selu, Gemm, Selu (alpha 1.5, gamma 1.2)."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(4)
@@ -84,7 +82,30 @@ def test_small_selu_rtl_verify(tables, tmp_path):
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], inits)
     path = tmp_path / "selu_mlp.onnx"
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    _verify(path, tmp_path, "--precision", "fixed<12,4>", "--tables", tables)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
+def test_small_selu_rtl_verify(tables, tmp_path):
+    """At fixed<12,4>: a 4096-code ROM, in both table modes."""
+    _verify(selu_mlp(tmp_path), tmp_path, "--precision", "fixed<12,4>", "--tables", tables)
+
+
+@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
+@pytest.mark.parametrize("prec", ["fixed<12,4>", "fixed<20,8>", "fixed<24,10,RND,SAT>"])
+def test_c_equals_emulator(prec, tables, tmp_path):
+    """Inputs wider than 16 bits use hls4ml's table (fx_selu_hls4ml) in both modes."""
+    import subprocess
+    from test_cemu import build_c
+    path, out = selu_mlp(tmp_path), tmp_path / "out"
+    run("compile", path, "-o", out, "--no-rtl", "--precision", prec, "--tables", tables)
+    exe = build_c(out, "selu_mlp", tmp_path)
+    x = np.random.default_rng(7).standard_normal((5000, 6)) * 3
+    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
+                        dtype=np.float64).reshape(len(x), -1)
+    ref = predict(path, x, tmp_path, "--precision", prec, "--tables", tables)
+    assert np.count_nonzero(got != ref) == 0 and np.count_nonzero(ref < 0) > 5000
 
 
 def test_rtl_rejects_wide_selu(tmp_path):

@@ -189,7 +189,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             emitf(e, "/* %s: hls4ml %s table, %d entries of %s codes */\n", n->name, op_names[n->op], a.table_size,
                   (fx_format(a.table_t, nm + 32, 32), nm + 32));
             snprintf(nm, sizeof nm, "n%d_table", id);
-            emit_array(e, nm, a.table, a.table_size);
+            emit_array_as(e, nm, a.table, a.table_size, n->op == OP_SELU);   /* selu: passed as int64_t * */
             break;
         }
         long codes = (long)(fx_type_max(tin) - fx_type_min(tin) + 1);
