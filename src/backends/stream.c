@@ -702,9 +702,6 @@ static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
                 tm->lat_last = b;
         }
         tm->ii = outc[NIMG - 1] - outc[NIMG - 2];
-        if (getenv("ETN_STREAM_DEBUG"))
-            for (int i = 0; i < NIMG; i++)
-                fprintf(stderr, "img %d first %ld last %ld out %ld\n", i, first[i], last[i], outc[i]);
         rc = 0;
     }
 done:
