@@ -286,9 +286,22 @@ static int cmd_verify(EtnModel *m, const Args *a)
     if (r.valid_errors)
         printf("out_valid: wrong at %zu clock edges, the first at edge %ld (edge 0 samples event 0; expected high "
                "from edge %d for %zu edges)\n", r.valid_errors, r.first_valid_error, r.latency - 1, r.events);
-    printf("%s: %s: %zu vectors, one per clock, latency %d cycles: %zu of %zu outputs differ "
+    /* io_stream designs take a pixel per clock (report.json says which) */
+    int stream = 0;
+    char rp[4200];
+    snprintf(rp, sizeof rp, "%s/report.json", a->model);
+    FILE *rf = fopen(rp, "r");
+    if (rf) {
+        char line[512];
+        while (fgets(line, sizeof line, rf))
+            if (strstr(line, "\"io_type\"") && strstr(line, "io_stream"))
+                stream = 1;
+        fclose(rf);
+    }
+    printf("%s: %s: %zu %s, latency %d cycles%s: %zu of %zu outputs differ "
            "(Verilator build %.1f s%s, simulation %.2f s)\n",
-           rc == ETN_OK ? "PASS" : "FAIL", a->model, r.events, r.latency, r.mismatches, r.outputs, r.build_seconds,
+           rc == ETN_OK ? "PASS" : "FAIL", a->model, r.events, stream ? "images, one pixel per clock" : "vectors, one per clock",
+           r.latency, stream ? " from the first pixel" : "", r.mismatches, r.outputs, r.build_seconds,
            r.rebuilt ? "" : ", reused", r.run_seconds);
     return rc == ETN_OK ? 0 : 1;
 }
