@@ -1174,7 +1174,7 @@ static int write_tb(const Stream *s, Plan *plan, Diag *d, const char *dir, const
     const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
     long nin = ir_numel(ti), nout = ir_numel(to);
     int wi = ti->type.w, wout = to->type.w, cw = s->C0 * wi;
-    size_t n = (size_t)(50000 / s->P0);
+    size_t n = (size_t)(20000 / s->P0);
     if (n > TB_VECTORS)
         n = TB_VECTORS;
     if (n < 8)
