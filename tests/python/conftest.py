@@ -22,6 +22,10 @@ if os.environ.get("ETCHNN_TEST_INSTALLED") != "1":
 collect_ignore_glob = ["test_*.py"] if os.environ.get("ETCHNN_SANITIZED") == "1" else []
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: heavy (Verilator builds, Yosys); the sanitizer pass skips it")
+
+
 @pytest.fixture(scope="session")
 def etchnn():
     import etchnn as e

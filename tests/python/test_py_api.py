@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers import ONNX_MLPS, ROOT, cli_predict, shared_onnx
+from helpers import MODELS, ONNX_MLPS, ROOT, cli_predict, shared_onnx
 
 
 def events(n, width, seed=0):
@@ -24,6 +24,23 @@ def test_onnx_path_equals_cli(etchnn, name, tmp_path):
     fw = etchnn.convert(p)
     x = events(300, fw.input_size)
     assert np.array_equal(fw.predict(x), cli_predict(p, x, tmp_path))
+
+
+@pytest.mark.parametrize("rel,weights", [("keras/KERAS_3layer.json", None),
+                                         ("keras/KERAS_3layer.json", "keras/KERAS_3layer_70pruned_retrained_weights.h5"),
+                                         ("keras/KERAS_conv1d_small.json", None),
+                                         ("qkeras/qkeras_3layer.json", None),
+                                         ("qkeras/qkeras-v3_3layer.keras", None)])
+def test_keras_files_equal_cli(etchnn, rel, weights, tmp_path):
+    """Keras and QKeras files (architecture JSON + weights, .keras archives) through the package equal the CLI."""
+    p = MODELS / rel
+    if not p.exists() or (weights and not (MODELS / weights).exists()):
+        pytest.skip(f"shared model {p} not present")
+    kw = {"keras_weights": MODELS / weights} if weights else {}
+    fw = etchnn.convert(p, **kw)
+    x = events(300, fw.input_size, seed=2)
+    opts = ["--weights", str(MODELS / weights)] if weights else []
+    assert np.array_equal(fw.predict(x), cli_predict(p, x, tmp_path, None, *opts))
 
 
 @pytest.mark.parametrize("granularity", ["model", "type", "name"])

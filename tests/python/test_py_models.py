@@ -169,7 +169,20 @@ def test_torch_conv_zoo(etchnn):
         def forward(self, x):
             return self.head(self.pool(torch.tanh(self.bn(self.c1(x)))))
 
-    for net, shape in ((Net2d(), (2, 8, 8)), (Net1d(), (3, 16))):
+    class Functional(torch.nn.Module):   # parameters used through torch.nn.functional only
+        def __init__(self):
+            super().__init__()
+            self.w1 = torch.nn.Parameter(torch.randn(4, 2, 3) * 0.4)
+            self.b1 = torch.nn.Parameter(torch.randn(4) * 0.1)
+            self.w2 = torch.nn.Parameter(torch.randn(3, 4 * 8) * 0.3)
+            self.b2 = torch.nn.Parameter(torch.randn(3) * 0.1)
+
+        def forward(self, x):
+            x = F.hardtanh(F.conv1d(x, self.w1, self.b1, stride=2, padding=1), -0.5, 0.75)
+            x = F.max_pool1d(torch.sigmoid(x), 1)
+            return F.softmax(F.linear(torch.flatten(x, 1), self.w2, self.b2), dim=-1)
+
+    for net, shape in ((Net2d(), (2, 8, 8)), (Net1d(), (3, 16)), (Functional(), (2, 16))):
         for mod in net.modules():
             if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
                 with torch.no_grad():
