@@ -497,7 +497,7 @@ int etn_write(EtnModel *m, const char *dir)
         return fail(m);
     /* build everything in memory first: an error leaves no output behind */
     Rtl rtl;
-    RtlOptions ro = {m->clock_mhz, (MultMode)m->multipliers};
+    RtlOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0};
     int have_rtl = 0;
     Stream *st = NULL;
     if (!m->no_rtl && io != 1 && rtl_parallel_fits(&m->g, &m->diag) < 0)

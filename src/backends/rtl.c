@@ -1613,7 +1613,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
     r->tensor_cycle[g->inputs[0]] = 1;  /* the top registers its input */
     r->tensor_t = arena_array(&r->arena, g->nt, sizeof(double));
     int *fused_into = arena_array(&r->arena, g->nn, sizeof(int));
-    unsigned char **live = element_liveness(&r->arena, g);
+    unsigned char **live = opt->all_live ? NULL : element_liveness(&r->arena, g);
     for (size_t k = 0; k < g->nn; k++)
         fused_into[k] = -1;
     for (size_t k = 0; k < g->nn; k++)
@@ -1644,7 +1644,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         const Node *relu = nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
         if (relu)
             m->out_tensor = relu->out;
-        m->live = live[m->out_tensor];
+        m->live = live ? live[m->out_tensor] : NULL;
         m->name = arena_printf(&r->arena, "%s_%s", g->name, nd->name);
         int rc;
         switch (nd->op) {

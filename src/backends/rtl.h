@@ -71,6 +71,7 @@ typedef enum { MULT_CSD, MULT_DSP, MULT_AUTO } MultMode;
 typedef struct {
     double clock_mhz;   /* target clock */
     MultMode mult;      /* constant multiplications */
+    int all_live;       /* build every element (io_stream's per-position view has no path to the output) */
 } RtlOptions;
 
 typedef struct Rtl {

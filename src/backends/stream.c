@@ -100,7 +100,7 @@ static int is_pointwise(Op op)
            op == OP_TANH;
 }
 
-/* AFFINE per channel: scale and shift repeat with period C over the image. */
+/* AFFINE, THRESHOLD per channel: their constants repeat with period C over the image. */
 static int affine_per_channel(const Graph *g, const Node *n, int C)
 {
     for (int k = 1; k <= 2; k++) {
@@ -114,6 +114,15 @@ static int affine_per_channel(const Graph *g, const Node *n, int C)
             if (c->codes[e] != c->codes[e % C])
                 return 0;
     }
+    return 1;
+}
+
+/* QUANT (HGQ): the element types repeat with period C. */
+static int quant_per_channel(const Node *n, long numel, int C)
+{
+    for (long e = C; e < numel; e++)
+        if (!fx_type_eq(ir_quant_elem(n, e), ir_quant_elem(n, e % C)))
+            return 0;
     return 1;
 }
 
@@ -222,7 +231,8 @@ static int plan(Stream *s, Diag *d)
                     (n->op != OP_CONCAT || n->axis == x->rank - 1 || n->axis == -1);
         }
         win |= pad;
-        int point = is_pointwise(n->op) || (n->op == OP_AFFINE && affine_per_channel(g, n, c));
+        int point = is_pointwise(n->op) || ((n->op == OP_AFFINE || n->op == OP_THRESHOLD) && affine_per_channel(g, n, c)) ||
+                    (n->op == OP_QUANT && quant_per_channel(n, ir_numel(x), c));
         if (!win && !point && !up && !merge)
             continue;   /* reads the whole image: parallel, after a collector */
         Stage *st = &s->st[s->nst++];
@@ -466,7 +476,9 @@ Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d)
         stream_free(s);
         return NULL;
     }
-    if (rtl_build(&s->rtl, &s->fg, opt, d) < 0) {
+    RtlOptions o = *opt;
+    o.all_live = 1;   /* the view's stages do not reach its output through the graph */
+    if (rtl_build(&s->rtl, &s->fg, &o, d) < 0) {
         stream_free(s);
         return NULL;
     }

@@ -18,7 +18,7 @@ void stream_free(Stream *s);
 
 /* Inputs of at most this many values also get the io_parallel circuit built,
  * for the side-by-side section of the report. */
-#define STREAM_COMPARE_MAX 4096
+#define STREAM_COMPARE_MAX 1024
 
 /* DIR/rtl (modules, top, files.f, Icarus bench), DIR/report.{json,txt};
  * par (may be NULL): the io_parallel circuit of the same model, for the
