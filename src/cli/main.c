@@ -335,6 +335,7 @@ static int cmd_synth(const Args *a)
     char err[1200], *summary = NULL;
     int rc = etn_synth(a->model, a->target, a->device, synth_progress, NULL, &summary, err, sizeof err);
     if (rc != ETN_OK) {
+        etn_free(summary);   /* a design that does not fit still gets its summary */
         fprintf(stderr, "etchnn: %s\n", err);
         return rc == ETN_EINTERNAL ? 3 : 2;
     }
