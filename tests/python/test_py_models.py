@@ -211,3 +211,33 @@ def test_trained_verify(etchnn, which, digits, request, tmp_path):
     r = fw.verify(xte, verbose=False)
     print(f"\n{which} digits: {r}")
     assert r.ok and r["events"] == len(xte) and r["mismatches"] == 0 and r["valid_errors"] == 0, str(r)
+
+
+def test_keras_tensorflow_backend(tmp_path):
+    """Keras 3 on the TensorFlow backend (a child process: the backend is
+    chosen at import): the in-memory archive path, float graph = Keras."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from helpers import ROOT
+    if importlib.util.find_spec("keras") is None or importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("keras or tensorflow not installed")
+    code = (
+        "import numpy as np, keras, etchnn\n"
+        "from etchnn.frontends import serialize\n"
+        "assert keras.backend.backend() == 'tensorflow'\n"
+        "keras.utils.set_random_seed(0)\n"
+        "m = keras.Sequential([keras.Input((10,)), keras.layers.Dense(8, activation='relu', name='a'),\n"
+        "                      keras.layers.BatchNormalization(name='bn'), keras.layers.Dense(3, name='b')])\n"
+        "x = np.random.default_rng(0).uniform(-1, 1, (300, 10)).astype(np.float32)\n"
+        "fw = etchnn.convert(m)\n"
+        "print(serialize(m)[0], [L['name'] for L in fw.layers()][1:],\n"
+        "      float(np.abs(fw.predict(x, float_mode=True) - m.predict(x, verbose=0)).max()))\n")
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    last = r.stdout.strip().split("\n")[-1]
+    assert last.startswith(".keras ['a', 'a_relu', 'bn', 'b'] ")
+    assert float(last.rsplit(" ", 1)[1]) < 1e-5
