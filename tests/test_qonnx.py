@@ -198,3 +198,46 @@ def test_bad_rounding_mode(tmp_path):
     p.write_bytes(quant_model(mode="SIDEWAYS"))
     r = run("compile", p, "-o", tmp_path / "out", check=False)
     assert r.returncode == 2 and "rounding_mode" in r.stderr and "SIDEWAYS" in r.stderr
+
+
+def pinned_dense_model():
+    """x -> Quant(2^-4, 8 bits) -> MatMul(Quant(W, 2^-12, 8 bits)) -> Add(Quant(b, 2^-12, 8 bits))."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(11)
+    w = rng.integers(-128, 128, (4, 3)) / 4096.0
+    b = rng.integers(-128, 128, (3,)) / 4096.0
+    f = lambda n, v, s=None: helper.make_tensor(n, TensorProto.FLOAT, s if s is not None else list(np.shape(v)),
+                                                 np.ravel(v).tolist())
+    inits = [f("w", w), f("bias", b), f("s_x", 1 / 16.0, []), f("s_w", 1 / 4096.0, []), f("z", 0.0, []), f("nb", 8.0, [])]
+    q = lambda i, s, o: helper.make_node("Quant", [i, s, "z", "nb"], [o], domain="qonnx.custom_op.general",
+                                         signed=1, narrow=0, rounding_mode="ROUND")
+    nodes = [q("x", "s_x", "xq"), q("w", "s_w", "wq"), q("bias", "s_w", "bq"),
+             helper.make_node("MatMul", ["xq", "wq"], ["mm"]), helper.make_node("Add", ["mm", "bq"], ["y"])]
+    g = helper.make_graph(nodes, "pin", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("qonnx.custom_op.general", 1)])
+    return m.SerializeToString(), w, b
+
+
+def test_configured_precision_keeps_quantizer_weight_types(tmp_path):
+    """A configured precision (here fixed<16,6>: 10 fractional bits) does not cut the bits of
+    constants a Quant node typed (12 fractional bits), as QKeras weights stay pinned: the
+    products are exact and only the configured accumulator truncates.  Reference: integer
+    arithmetic of those semantics."""
+    p = tmp_path / "pin.onnx"
+    data, w, b = pinned_dense_model()
+    p.write_bytes(data)
+    r = run("compile", p, "--precision", "fixed<16,6>", "--no-rtl", "--dump-after", "precision", "-o", tmp_path / "o")
+    dense = [ln for ln in r.stdout.splitlines() if " dense " in ln]
+    assert dense and "const mm_weight [4,3] fixed<8,-4>" in dense[0], dense
+    assert "fixed<8,-4>" in dense[0].split("bias")[1], dense
+    x = np.random.default_rng(12).integers(-128, 128, (N, 4)) / 16.0
+    xin, out = tmp_path / "x.npy", tmp_path / "y.npy"
+    np.save(xin, x)
+    run("predict", p, "--precision", "fixed<16,6>", "--input", xin, "--output", out)
+    # each exact product (2^-16 units) cast to the accumulator (truncated to 2^-10), as hls4ml's dense;
+    # the bias (2^-12 units) too; no overflow at these magnitudes
+    prod = (x * 16).astype(np.int64)[:, :, None] * (w * 4096).astype(np.int64)[None, :, :]
+    want = np.floor_divide(prod, 64).sum(axis=1) + np.floor_divide((b * 4096).astype(np.int64), 4)[None, :]
+    assert np.abs(want).max() < 2 ** 15
+    assert (np.round(np.load(out) * 1024).astype(np.int64) == want).all()

@@ -319,7 +319,7 @@ static int fold_transpose(Importer *im, const Onnx__NodeProto *n, int a)
         }
         v[e] = t->data[src];
     }
-    new_const(im, n->output[0], rank, dims, v);
+    ir_pin_from(im->g, new_const(im, n->output[0], rank, dims, v), a);
     return 0;
 }
 
@@ -421,7 +421,9 @@ static int broadcast_to_data(Importer *im, int c, const Tensor *data, const char
         }
         v[e] = tc->data[ic];
     }
-    return ir_add_const(im->g, name, data->rank, data->dims, v);
+    int id = ir_add_const(im->g, name, data->rank, data->dims, v);
+    ir_pin_from(im->g, id, c);
+    return id;
 }
 
 /* x*scale + shift with per-element constants (either may be NULL). */
@@ -502,7 +504,11 @@ static int import_binary(Importer *im, const Onnx__NodeProto *n, const char *op,
     } else {
         return NODE_ERR(im, "expected both operands constant for %s, got a data tensor", op);
     }
-    return add_affine(im, lname, x, scale, shift, n->output[0]);
+    if (add_affine(im, lname, x, scale, shift, n->output[0]) < 0)
+        return -1;
+    if (!strcmp(op, "Add"))   /* a quantized shift keeps its type into the bias it becomes */
+        ir_pin_from(im->g, im->g->n[im->g->nn - 1].in[2], cv);
+    return 0;
 }
 
 static int import_dense(Importer *im, const Onnx__NodeProto *n, int gemm, const char *lname)
@@ -539,6 +545,8 @@ static int import_dense(Importer *im, const Onnx__NodeProto *n, int gemm, const 
         for (int o = 0; o < nout; o++)
             wv[(long)i * nout + o] = alpha * (transB ? tw->data[(long)o * nin + i] : tw->data[(long)i * nout + o]);
     int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), 2, wd, wv), -1};
+    if (alpha == 1.0)
+        ir_pin_from(im->g, in[1], w);
     if (c >= 0) {
         if (!is_const(im, c))
             return NODE_ERR(im, "expected a constant bias C, got data tensor '%s'", n->input[2]);
@@ -553,6 +561,8 @@ static int import_dense(Importer *im, const Onnx__NodeProto *n, int gemm, const 
         for (int o = 0; o < nout; o++)
             bv[o] = beta * tc->data[cn == 1 ? 0 : o];
         in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &nout, bv);
+        if (beta == 1.0)
+            ir_pin_from(im->g, in[2], c);
     }
     int odims[IR_MAX_RANK];
     tx = &im->g->t[x];   /* adding constants may have moved the tensor array */
@@ -854,8 +864,11 @@ static int import_conv(Importer *im, const Onnx__NodeProto *n, const char *lname
     wd[wr++] = cg;
     wd[wr++] = cout;
     int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), wr, wd, wv), -1};
-    if (b >= 0)
+    ir_pin_from(im->g, in[1], w);
+    if (b >= 0) {
         in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &cout, im->g->t[b].data);
+        ir_pin_from(im->g, in[2], b);
+    }
     Node tmp;
     memset(&tmp, 0, sizeof tmp);
     int insz[2];
@@ -1228,6 +1241,7 @@ static long chlast_const(Importer *im, const Onnx__NodeProto *n, size_t k, const
         v[e] = t->data[src];
     }
     int id = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_cf", n->input[k]), rank, dims, v);
+    ir_pin_from(im->g, id, c);
     alias_add(im, n->input[k], id);
     return (long)im->nalias - 1;
 }

@@ -388,6 +388,30 @@ static int quant_data(QonnxNode *q, const Onnx__NodeProto *n, int x, const doubl
     return out;
 }
 
+/* A constant quantized with power-of-two scales (zero point zp) keeps the
+ * quantizer's type, pinned, like a QKeras weight: codes qmin..qmax on the finest
+ * scale's grid.  A configured precision then cannot cut its bits. */
+static void pin_quant_const(Graph *g, int id, const Tensor *ts, double qmin, double qmax, double zp)
+{
+    long nsc = ir_const_numel(ts);
+    int emin = 0, emax = 0, e;
+    for (long k = 0; k < nsc; k++) {
+        if (!is_pow2(ts->data[k], &e))
+            return;
+        emin = k == 0 || e < emin ? e : emin;
+        emax = k == 0 || e > emax ? e : emax;
+    }
+    double lo = ldexp(qmin - zp, emax - emin), hi = ldexp(qmax - zp, emax - emin);
+    lo = lo < qmin - zp ? lo : qmin - zp;
+    hi = hi > qmax - zp ? hi : qmax - zp;
+    int sgn = lo < 0, w = width_for(lo, hi, sgn);
+    if (w + (emax - emin) > 64)
+        return;
+    FxType t = {(int16_t)w, (int16_t)(w + emin), (uint8_t)sgn, FXQ_TRN, FXO_WRAP};
+    g->t[id].type = t;
+    g->t[id].type_pinned = true;
+}
+
 static int import_quant(QonnxNode *q, const Onnx__NodeProto *n, const int *in, const int *cl, int nin)
 {
     static const char *const allowed[] = {"signed", "narrow", "rounding_mode", NULL};
@@ -448,7 +472,10 @@ static int import_quant(QonnxNode *q, const Onnx__NodeProto *n, const int *in, c
         }
         record_scale(q->st, ts->data, nsc);
         q->st->any_quant = 1;
-        return ir_add_const(q->g, n->output[0], rank, dims, v);
+        int id = ir_add_const(q->g, n->output[0], rank, dims, v);
+        if (id >= 0)
+            pin_quant_const(q->g, id, ts, bip ? -1.0 : qmin, bip ? 1.0 : qmax, bip ? 0.0 : zp);
+        return id;
     }
     if (mode == MODE_UP)
         return qerr(q, n, "expected a rounding_mode other than UP on data (rounding away from zero is not a fixed-point "
@@ -501,14 +528,18 @@ static int import_bipolar(QonnxNode *q, const Onnx__NodeProto *n, const int *in,
                 v[e] = (tx->data[e] >= 0 ? 1.0 : -1.0) * ts->data[is];
             }
             record_scale(q->st, ts->data, nsc);
-            return ir_add_const(q->g, n->output[0], rank, dims, v);
+            int id = ir_add_const(q->g, n->output[0], rank, dims, v);
+            pin_quant_const(q->g, id, ts, -1.0, 1.0, 0.0);
+            return id;
         }
         long ne = ir_const_numel(tx);
         double *v = arena_array(&q->g->arena, (size_t)(ne ? ne : 1), sizeof(double));
         for (long e = 0; e < ne; e++)
             v[e] = (tx->data[e] >= 0 ? 1.0 : -1.0) * ts->data[0];
         record_scale(q->st, ts->data, 1);
-        return ir_add_const(q->g, n->output[0], tx->const_rank, tx->const_dims, v);
+        int id = ir_add_const(q->g, n->output[0], tx->const_rank, tx->const_dims, v);
+        pin_quant_const(q->g, id, ts, -1.0, 1.0, 0.0);
+        return id;
     }
     double *s = bcast(q, n, ts, in[0], cl[0], "scale");
     if (!s)

@@ -62,6 +62,14 @@ int ir_add_const(Graph *g, const char *name, int rank, const int *dims_in, const
     return id;
 }
 
+void ir_pin_from(Graph *g, int dst, int src)
+{
+    if (dst < 0 || src < 0 || !g->t[src].type_pinned)
+        return;
+    g->t[dst].type = g->t[src].type;
+    g->t[dst].type_pinned = true;
+}
+
 int ir_add_node(Graph *g, Op op, const char *name, const char *src_op, const int *in, int nin, int out)
 {
     Node n;

@@ -91,6 +91,8 @@ void ir_init(Graph *g, const char *file);
 void ir_free(Graph *g);
 int ir_add_tensor(Graph *g, const char *name, int rank, const int *dims);
 int ir_add_const(Graph *g, const char *name, int rank, const int *dims, const double *data);
+/* Constant dst holds src's values (rearranged): it keeps a type a quantizer pinned on src. */
+void ir_pin_from(Graph *g, int dst, int src);
 int ir_add_node(Graph *g, Op op, const char *name, const char *src_op, const int *in, int nin, int out);
 int ir_find_tensor(const Graph *g, const char *name);
 long ir_numel(const Tensor *t);

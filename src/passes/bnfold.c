@@ -77,6 +77,17 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c)
             int wid = ir_add_const(g, wname, wrank, wd, wv);
             int bid = ir_add_const(g, arena_printf(&g->arena, "%s_bias", p->name), 1, bd, bv);
             p = &g->n[pid];            /* tensors array may have moved; nodes did not */
+            /* quantizer-pinned types survive where the values do */
+            if (!scales) {
+                int shifts = 0;
+                for (long o = 0; o < nout; o++)
+                    shifts |= t[o] != 0.0;
+                ir_pin_from(g, wid, p->in[1]);
+                if (p->in[2] < 0)
+                    ir_pin_from(g, bid, a->in[2]);
+                else if (!shifts)
+                    ir_pin_from(g, bid, p->in[2]);
+            }
             p->in[1] = wid;
             p->in[2] = bid;
             p->nin = 3;
