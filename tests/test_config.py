@@ -19,6 +19,27 @@ def test_template_round_trip(name, granularity, tmp_path):
     assert np.array_equal(predict(path, x, tmp_path, "-c", cfg), predict(path, x, tmp_path))
 
 
+QUANTIZED = [("qkeras/qkeras_3layer.json", 16), ("qkeras/qkeras_mnist_dense.json", 784), ("hgq/hgq_jet_classifier.h5", 16),
+             ("qonnx/qkeras_jettagging.onnx", 16), ("qonnx/TFC_2W2A.onnx", 784)]
+
+
+@pytest.mark.parametrize("granularity", ["model", "type", "name"])
+@pytest.mark.parametrize("rel,nin", QUANTIZED)
+def test_quantized_template_round_trip(rel, nin, granularity, tmp_path):
+    """A quantized model's template shows its quantizers' types as comments and, fed back,
+    keeps its exact arithmetic: the same outputs as no config."""
+    from conftest import MODELS
+    path = MODELS / rel
+    if not path.exists():
+        pytest.skip(f"shared model {path} not present")
+    text = run("config", path, "--granularity", granularity).stdout
+    assert "quantizers type it" in text
+    cfg = tmp_path / "cfg.yml"
+    cfg.write_text(text)
+    x = np.round(random_inputs(300, nin, seed=6) * 16) / 16
+    assert np.array_equal(predict(path, x, tmp_path, "-c", cfg), predict(path, x, tmp_path))
+
+
 def test_layer_name_overrides_reach_the_layer(tmp_path):
     path = onnx_model("three_layer_keras")
     cfg = tmp_path / "c.yml"

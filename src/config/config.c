@@ -525,13 +525,44 @@ static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const 
     }
 }
 
+/* Does a quantizer in the model file type node n (its weights, or its result)? */
+static int quantizer_typed(const Graph *g, const Node *n)
+{
+    return n->quantized || g->t[n->out].type_pinned;
+}
+
+/* A quantized layer's types as comments: a Precision block would replace its exact arithmetic. */
+static void emit_quantizer_types(const Graph *g, const Node *n, Buf *out, const char *indent)
+{
+    char s[64];
+    buf_printf(out, "%s# types from the model's quantizers (a Precision block here overrides its exact arithmetic):", indent);
+    static const char *const names[3] = {"result", "weight", "bias"};
+    int ids[3] = {n->out, n->nin > 1 ? n->in[1] : -1, n->nin > 2 ? n->in[2] : -1};
+    for (int j = 0; j < 3; j++)
+        if (ids[j] >= 0 && g->t[ids[j]].type_pinned) {
+            fx_format(g->t[ids[j]].type, s, sizeof s);
+            buf_printf(out, " %s %s", names[j], s);
+        }
+    if (n->quantized && (op_vars[n->op] & ETN_V_ACCUM))
+        buf_printf(out, " accum exact");
+    buf_printf(out, "\n");
+}
+
 int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
 {
     int gran = !strcmp(granularity, "model") ? 0 : !strcmp(granularity, "type") ? 1 : !strcmp(granularity, "name") ? 2 : -1;
     if (gran < 0)
         return diag_error(d, "--granularity: expected one of model, type, name, got '%s'", granularity);
+    int quantized = 0;
+    for (size_t k = 0; k < g->nn && !quantized; k++)
+        quantized = !g->n[k].dead && quantizer_typed(g, &g->n[k]);
     buf_printf(out, "# etchnn configuration for %s (%s); edit and pass with -c\n", g->name, g->file);
-    buf_printf(out, "Model:\n  Precision:\n    default: fixed<16,6>\n  ReuseFactor: 1\n  Strategy: Latency\n"
+    if (quantized)
+        buf_printf(out, "# quantized model: its quantizers type it; layers without them default to fixed<16,6>\n"
+                        "Model:\n  # Precision: fixed<16,6>   (this would also replace the quantized layers' exact arithmetic)\n");
+    else
+        buf_printf(out, "Model:\n  Precision:\n    default: fixed<16,6>\n");
+    buf_printf(out, "  ReuseFactor: 1\n  Strategy: Latency\n"
                     "  # Tables: exact (correctly rounded sigmoid/tanh) or hls4ml; softmax defaults to hls4ml\n"
                     "  WeightQuant: exact   # or hls4ml: weights through hls4ml's decimal literals\n"
                     "  ClockPeriod: 5\n");
@@ -555,6 +586,14 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
             if (dup)
                 continue;
             buf_printf(out, "  %s:\n", op_hls_class[op]);
+            int qclass = 0;
+            for (size_t k = 0; k < g->nn && !qclass; k++)
+                qclass = !g->n[k].dead && !strcmp(op_hls_class[g->n[k].op], op_hls_class[op]) && quantizer_typed(g, &g->n[k]);
+            if (qclass) {
+                buf_printf(out, "    # types from the model's quantizers (a Precision block here overrides their exact arithmetic)\n"
+                                "    ReuseFactor: 1\n");
+                continue;
+            }
             Node merged = g->n[first];
             /* show every variable any op of this class has */
             for (size_t k = 0; k < g->nn; k++)
@@ -571,6 +610,11 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
             if (n->dead)
                 continue;
             buf_printf(out, "  %s:   # %s (%s)\n", n->name, op_hls_class[n->op], n->src_op);
+            if (quantizer_typed(g, n)) {
+                emit_quantizer_types(g, n, out, "    ");
+                buf_printf(out, "    ReuseFactor: 1\n");
+                continue;
+            }
             emit_layer_precision(g, n, out, "    ");
             if (n->op == OP_DENSE)
                 buf_printf(out, "    ReuseFactor: 1\n");
