@@ -496,51 +496,83 @@ static size_t hash_slot(uint64_t key, size_t mask)
     return (size_t)key & mask;
 }
 
-static int cmp_count(const void *a, const void *b)
-{
-    const PairCount *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return x->key < y->key ? -1 : x->key > y->key;
-}
-
 /* Greedy two-term common subexpression elimination across all outputs: the
  * most frequent pair (same signals, same relative shift and sign) becomes one
  * adder shared by every output that uses it; repeat until no pair repeats. */
+/* Sort pattern keys (below 2^56) in place, least significant byte first; tmp holds n keys. */
+static void sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
+{
+    for (int b = 0; b < 56; b += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            cnt[((k[i] >> b) & 255) + 1]++;
+        if (cnt[((k[0] >> b) & 255) + 1] == n)
+            continue;   /* every key has the same byte here */
+        for (int d = 0; d < 256; d++)
+            cnt[d + 1] += cnt[d];
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(k[i] >> b) & 255]++] = k[i];
+        memcpy(k, tmp, n * sizeof *k);
+    }
+}
+
 static void cse_terms(RtlModule *m, TermList *lists, long nl)
 {
-    size_t cap = 1 << 12;
-    PairCount *map = NULL;
+    size_t cap = 0;
+    uint64_t *keys = NULL, *tmp = NULL;
+    PairCount *map = NULL, *sorted = NULL;
     for (int round = 0; round < 4096; round++) {
         size_t pairs = 0;
         for (long l = 0; l < nl; l++)
             pairs += (size_t)lists[l].n * (size_t)(lists[l].n > 0 ? lists[l].n - 1 : 0) / 2;
-        while (cap < 2 * pairs + 16)
-            cap *= 2;
-        free(map);
-        map = calloc(cap, sizeof(PairCount));
-        size_t mask = cap - 1;
+        if (pairs + 1 > cap) {
+            size_t c = cap;
+            keys = vec_grow(keys, &c, pairs + 1, sizeof *keys);
+            c = cap;
+            tmp = vec_grow(tmp, &c, pairs + 1, sizeof *tmp);
+            c = cap;
+            map = vec_grow(map, &c, pairs + 1, sizeof *map);
+            c = cap;
+            sorted = vec_grow(sorted, &c, pairs + 1, sizeof *sorted);
+            cap = c;
+        }
+        /* every pattern of every output, counted by sorting */
+        size_t nk = 0;
         for (long l = 0; l < nl; l++)
             for (int i = 0; i < lists[l].n; i++)
                 for (int j = i + 1; j < lists[l].n; j++) {
                     uint64_t key;
                     int base, neg;
-                    if (!pair_key(lists[l].t[i], lists[l].t[j], &key, &base, &neg))
-                        continue;
-                    size_t h = hash_slot(key, mask);
-                    while (map[h].count && map[h].key != key)
-                        h = (h + 1) & mask;
-                    map[h].key = key;
-                    map[h].count++;
+                    if (pair_key(lists[l].t[i], lists[l].t[j], &key, &base, &neg))
+                        keys[nk++] = key;
                 }
+        if (nk)
+            sort_keys(keys, tmp, nk);
         /* the candidates, most frequent first */
         size_t nc = 0;
-        for (size_t h = 0; h < cap; h++)
-            if (map[h].count >= 2)
-                map[nc++] = map[h];
+        for (size_t i = 0, j; i < nk; i = j) {
+            for (j = i + 1; j < nk && keys[j] == keys[i]; j++)
+                ;
+            if (j - i >= 2) {
+                map[nc].key = keys[i];
+                map[nc++].count = (int)(j - i);
+            }
+        }
         if (nc == 0)
             break;
-        qsort(map, nc, sizeof(PairCount), cmp_count);
+        /* most frequent first, then by key: a stable counting sort of the key-ordered candidates */
+        int top = 0;
+        for (size_t c = 0; c < nc; c++)
+            top = map[c].count > top ? map[c].count : top;
+        size_t *at = calloc((size_t)top + 2, sizeof(size_t));
+        for (size_t c = 0; c < nc; c++)
+            at[top - map[c].count + 1]++;
+        for (int v = 0; v <= top; v++)
+            at[v + 1] += at[v];
+        for (size_t c = 0; c < nc; c++)
+            sorted[at[top - map[c].count]++] = map[c];
+        free(at);
+        memcpy(map, sorted, nc * sizeof *map);
         /* this round: the most frequent patterns (at least half as frequent as
          * the best), applied in one pass over the outputs */
         int best = map[0].count;
@@ -593,6 +625,9 @@ static void cse_terms(RtlModule *m, TermList *lists, long nl)
             break;
     }
     free(map);
+    free(sorted);
+    free(keys);
+    free(tmp);
 }
 
 /* A dense layer over `rows` rows of nin inputs with weights wcodes [nin][nout].
