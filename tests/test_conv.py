@@ -313,3 +313,19 @@ def test_rtl_avgpool_division_too_wide(tmp_path):
     assert r.returncode == 2 and not (tmp_path / "o").exists()
     assert ("node 'a1' (AveragePool): expected an average pooling accumulator narrow enough to divide by 6 in 62 bits "
             "in RTL, got 40 bits") in r.stderr
+
+
+@pytest.mark.parametrize("name,opts", [("avgpool_windows", ["--precision", "fixed<10,4>"]),
+                                       ("avgpool_windows", ["--precision", "ufixed<8,3>"])])
+def test_rtl_lint_new_layers(name, opts, tmp_path):
+    """verilator --lint-only -Wall: no warning (the division by a constant reciprocal)."""
+    import json
+    import shutil
+    if not shutil.which("verilator"):
+        pytest.skip("verilator not installed")
+    out = tmp_path / "out"
+    run("compile", model_path(name, tmp_path), "-o", out, *opts)
+    top = json.loads((out / "report.json").read_text())["model"]
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top, "-F", str(out / "rtl" / "files.f")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr

@@ -149,3 +149,18 @@ def test_keras_selu_equals_hls4ml_csim(precision, tmp_path):
     bad = np.argwhere(got != ref)
     assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
     assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
+
+
+@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
+def test_rtl_lint(tables, tmp_path):
+    """verilator --lint-only -Wall on the selu ROMs: no warning."""
+    import json
+    import subprocess
+    if not shutil.which("verilator"):
+        pytest.skip("verilator not installed")
+    out = tmp_path / "out"
+    run("compile", selu_mlp(tmp_path), "-o", out, "--precision", "fixed<12,4>", "--tables", tables)
+    top = json.loads((out / "report.json").read_text())["model"]
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top, "-F", str(out / "rtl" / "files.f")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr

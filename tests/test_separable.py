@@ -91,3 +91,17 @@ def test_rtl_verify(model, tmp_path):
     run("compile", path, "-o", out, "--precision", "fixed<8,3>")
     r = run("verify", out, "--n", 2000, check=False)
     assert r.returncode == 0 and "PASS" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_rtl_lint(model, tmp_path):
+    """verilator --lint-only -Wall: no warning."""
+    import json
+    if not shutil.which("verilator"):
+        pytest.skip("verilator not installed")
+    _, path = model
+    out = tmp_path / "out"
+    run("compile", path, "-o", out, "--precision", "fixed<8,3>")
+    top = json.loads((out / "report.json").read_text())["model"]
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top, "-F", str(out / "rtl" / "files.f")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
