@@ -329,3 +329,37 @@ def test_rtl_lint_new_layers(name, opts, tmp_path):
     r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top, "-F", str(out / "rtl" / "files.f")],
                        capture_output=True, text=True)
     assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_keras_avgpool_equals_hls4ml_csim(padding, tmp_path):
+    """AveragePooling2D 3x3 stride 2 (divisors 9; with 'same' also 4 and 6, padding not counted) at
+    fixed<10,4> everywhere: 10,000 inputs equal hls4ml 1.3's C simulation; the circuit equals the
+    emulator in Verilator."""
+    import contextlib
+    import io
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    hls4ml = pytest.importorskip("hls4ml")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    prec = "fixed<10,4>"
+    inp = keras.Input((9, 9, 2))
+    m = keras.Model(inp, keras.layers.Flatten()(keras.layers.AveragePooling2D(3, strides=2, padding=padding)(inp)))
+    path = tmp_path / "avg.keras"
+    m.save(path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", default_precision=prec, backend="Vivado")
+        for layer in cfg["LayerName"].values():
+            for k in layer.get("Precision", {}):
+                layer["Precision"][k] = prec
+        hm = hls4ml.converters.convert_from_keras_model(m, output_dir=str(tmp_path / "prj"), io_type="io_parallel",
+                                                        backend="Vivado", hls_config=cfg)
+        hm.compile()
+    x = np.random.default_rng(0).standard_normal((10000, 162)) * 3
+    ref = np.asarray(hm.predict(x.reshape(-1, 9, 9, 2)), dtype=np.float64).reshape(len(x), -1)
+    got = predict(path, x, tmp_path, "--precision", prec, "--hls4ml")
+    assert np.count_nonzero(got != ref) == 0
+    _verify(path, tmp_path, "--precision", prec)
