@@ -13,6 +13,8 @@
 - `IOType: io_stream` in the config selects it, `--io parallel` overrides it,
   and the report shows io_parallel beside io_stream;
 - bad requests fail with exit status 2 and a message naming the layer;
+- conv2d_small_mp_keras.onnx (Selu per pixel) and qkeras_mnist_cnn (28x28,
+  its quantizers' types) stream up to their collectors and verify;
 - slow: the shared conv models (Keras and ONNX), the jet taggers, the
   autoencoder (a hybrid: streamed encoder, the rest io_parallel after the
   collectors) and the Icarus bench written at compile time.
@@ -266,6 +268,34 @@ def test_onnx_stream_verify(name, tmp_path):
     if not p.exists():
         pytest.skip(f"shared model {p} not present")
     _stream_verify(p, tmp_path, 1000, "--precision", "fixed<8,3>")
+
+
+@not_sanitized
+@need_verilator
+def test_onnx_conv2d_small_mp_selu(tmp_path):
+    """conv2d_small_mp_keras.onnx: Conv, Selu (a per-pixel table), BatchNormalization, Conv 5x5,
+    Selu, MaxPool all stream; Gemm, Selu, Gemm, Softmax run after the collector."""
+    p = MODELS / "onnx" / "conv2d_small_mp_keras.onnx"
+    if not p.exists():
+        pytest.skip(f"shared model {p} not present")
+    rep = _stream_verify(p, tmp_path, 200, "--precision", "fixed<8,3>")
+    assert [(s["name"], s["kind"]) for s in rep["stages"]] == [
+        ("conv2d_1", "window"), ("selu", "pixel"), ("batchnormalization_1", "pixel"), ("conv2d_2", "window"),
+        ("selu1", "pixel"), ("maxpool2d_1", "window")]
+    assert rep["collectors"] == ["pooling_output"]
+
+
+@not_sanitized
+@need_verilator
+def test_qkeras_mnist_cnn(tmp_path):
+    """qkeras_mnist_cnn (QConv2D + relu, QActivation, MaxPool, twice; QDense) with the types of its
+    quantizers: 28x28 pixels of one value, every layer up to the second pooling streams."""
+    j = MODELS / "qkeras" / "qkeras_mnist_cnn.json"
+    if not j.exists():
+        pytest.skip(f"shared model {j} not present")
+    rep = _stream_verify(j, tmp_path, 20)
+    assert [s["kind"] for s in rep["stages"]] == ["window", "pixel", "window"] * 2
+    assert (rep["pixels"], rep["channels"], rep["ii_cycles"]) == (784, 1, 784)
 
 
 @not_sanitized
