@@ -15,6 +15,9 @@
 - bad requests fail with exit status 2 and a message naming the layer;
 - conv2d_small_mp_keras.onnx (Selu per pixel) and qkeras_mnist_cnn (28x28,
   its quantizers' types) stream up to their collectors and verify;
+  hgq_mnist_homogeneous: a Reshape [28, 28] -> [28, 28, 1] right after the
+  input (through its quantizer) streams 784 pixels of one value; a quantizer
+  whose types vary with the position (hgq_mnist_heterogeneous) is named;
 - slow: the shared conv models (Keras and ONNX), the jet taggers, the
   autoencoder (a hybrid: streamed encoder, the rest io_parallel after the
   collectors) and the Icarus bench written at compile time.
@@ -296,6 +299,34 @@ def test_qkeras_mnist_cnn(tmp_path):
     rep = _stream_verify(j, tmp_path, 20)
     assert [s["kind"] for s in rep["stages"]] == ["window", "pixel", "window"] * 2
     assert (rep["pixels"], rep["channels"], rep["ii_cycles"]) == (784, 1, 784)
+
+
+def _hgq(name):
+    p = MODELS / "hgq" / f"{name}.h5"
+    if not p.exists():
+        pytest.skip(f"shared model {p} not present")
+    return p
+
+
+@not_sanitized
+@need_verilator
+def test_hgq_mnist_homogeneous(tmp_path):
+    """The [28, 28] input, its quantizer (one type) and the Reshape to [28, 28, 1]: the
+    Reshape only appends a unit dimension, so the stream takes 784 pixels of one value and
+    every quantizer (one type per channel) is a per-pixel stage."""
+    rep = _stream_verify(_hgq("hgq_mnist_homogeneous"), tmp_path, 50)
+    assert (rep["pixels"], rep["channels"], rep["ii_cycles"]) == (784, 1, 784)
+    names = [s["name"] for s in rep["stages"]]
+    assert names[:2] == ["h_quantize_1_quantizer", "h_conv2d_2"] and "p_reshape_1" not in names
+    assert rep["collectors"] == ["p_max_pooling2d_3"]
+
+
+def test_hgq_heterogeneous_quantizer_is_named(tmp_path):
+    """A quantizer whose types vary with the position has no per-pixel form."""
+    r = run("compile", _hgq("hgq_mnist_heterogeneous"), "--io", "stream", "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and "node 'h_quantize_quantizer' (FixedPointQuantizer): io_stream: the quantizer's " \
+        "types vary with the position" in r.stderr, r.stderr
+    assert not (tmp_path / "o").exists()
 
 
 @not_sanitized

@@ -64,7 +64,8 @@ typedef struct {
 
 struct Stream {
     Arena arena;
-    const Graph *g;
+    const Graph *g;     /* the model, or gv */
+    Graph gv;           /* the model with a unit-dim Reshape after the input folded (unit_reshape) */
     Graph fg;           /* the view the modules are built from */
     Rtl rtl;
     int built;
@@ -150,12 +151,83 @@ static int input_move(const Graph *g, int *move)
     return t0;
 }
 
+/* A Reshape that only appends unit dimensions to the input's shape ([H, W] ->
+ * [H, W, 1], [L] -> [L, 1]), reached from the input through per-element layers
+ * (quantizers, activations): the raster order is the same, so the stream takes
+ * the input as the Reshape's pixels (HGQ's MNIST models: [28, 28] -> 784 pixels
+ * of one value).  The node, or -1. */
+static int unit_reshape(const Graph *g)
+{
+    if (g->ninputs != 1)
+        return -1;
+    int t = g->inputs[0];
+    const Tensor *x = &g->t[t];
+    if (x->rank > 2)
+        return -1;
+    for (;;) {
+        int k = -1;
+        if (ir_consumers(g, t, &k) != 1 || k < 0 || ir_is_output(g, t) || g->n[k].in[0] != t)
+            return -1;
+        const Node *n = &g->n[k];
+        if (n->op == OP_RESHAPE) {
+            const Tensor *y = &g->t[n->out];
+            if (y->rank <= x->rank || y->rank > 3)
+                return -1;
+            for (int i = 0; i < y->rank; i++)
+                if (y->dims[i] != (i < x->rank ? x->dims[i] : 1))
+                    return -1;
+            return k;
+        }
+        if (n->op != OP_QUANT && !is_pointwise(n->op))
+            return -1;
+        t = n->out;
+    }
+}
+
+/* s->gv: g with the tensors from the input to unit_reshape() node r in the
+ * Reshape's shape, and the Reshape removed. */
+static const Graph *fold_unit_reshape(Stream *s, const Graph *g, int r)
+{
+    Graph *v = &s->gv;
+    *v = *g;
+    memset(&v->arena, 0, sizeof v->arena);   /* never used: everything new lives in s->arena */
+    v->t = arena_array(&s->arena, g->nt + 1, sizeof(Tensor));
+    memcpy(v->t, g->t, g->nt * sizeof(Tensor));
+    v->n = arena_array(&s->arena, g->nn + 1, sizeof(Node));
+    memcpy(v->n, g->n, g->nn * sizeof(Node));
+    v->outputs = arena_array(&s->arena, g->noutputs + 1, sizeof(int));
+    memcpy(v->outputs, g->outputs, g->noutputs * sizeof(int));
+    const Tensor *y = &g->t[g->n[r].out];
+    for (int t = g->inputs[0];; ) {
+        v->t[t].rank = y->rank;
+        memcpy(v->t[t].dims, y->dims, sizeof y->dims);
+        int k = -1;
+        ir_consumers(g, t, &k);
+        if (k == r)
+            break;
+        t = g->n[k].out;
+    }
+    v->n[r].dead = true;
+    ir_replace_uses(v, g->n[r].out, g->n[r].in[0]);
+    return v;
+}
+
 int stream_input_order(const Graph *g, Diag *d, int32_t *perm, long *pixels, int *channels)
 {
     if (g->ninputs != 1 || g->noutputs != 1)
         return diag_error(d, "%s: io_stream: expected one input and one output, got %zu and %zu", g->file, g->ninputs,
                           g->noutputs);
     const Tensor *x = &g->t[g->inputs[0]];
+    int r = unit_reshape(g);
+    if (r >= 0) {
+        int h, w, c;
+        ir_hwc(&g->t[g->n[r].out], &h, &w, &c);
+        *pixels = (long)h * w;
+        *channels = c;
+        for (long e = 0; perm && e < ir_numel(x); e++)
+            perm[e] = (int32_t)e;
+        return 0;
+    }
     if (x->rank < 2 || x->rank > 3)
         return diag_error(d, "%s: io_stream: expected an image input [H, W, C] or a sequence [L, C], got the input '%s' of "
                           "rank %d (use io_parallel)", g->file, x->name, x->rank);
@@ -233,6 +305,10 @@ static int plan(Stream *s, Diag *d)
         win |= pad;
         int point = is_pointwise(n->op) || ((n->op == OP_AFFINE || n->op == OP_THRESHOLD) && affine_per_channel(g, n, c)) ||
                     (n->op == OP_QUANT && quant_per_channel(n, ir_numel(x), c));
+        if (n->op == OP_QUANT && !point)
+            return diag_error(d, "%s: node '%s' (%s): io_stream: the quantizer's types vary with the position (HGQ "
+                              "heterogeneous); streaming needs the same types at every position (one per channel); "
+                              "use io_parallel", g->file, n->name, n->src_op);
         if (!win && !point && !up && !merge)
             continue;   /* reads the whole image: parallel, after a collector */
         Stage *st = &s->st[s->nst++];
@@ -471,7 +547,9 @@ Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d)
         diag_error(d, "internal: out of memory");
         return NULL;
     }
-    s->g = g;
+    int r = unit_reshape(g);
+    s->g = r >= 0 ? fold_unit_reshape(s, g, r) : g;
+    g = s->g;
     if (plan(s, d) < 0 || make_view(s) < 0) {
         stream_free(s);
         return NULL;
