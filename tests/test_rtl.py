@@ -56,6 +56,14 @@ CASES += [
     # binary / ternary networks: thresholds and +-1 / -1,0,1 weights (hls4ml's types)
     ("keras_binary-16", "keras/KERAS_3layer_binary_smaller.json", ["--precision", P16, "--hls4ml"]),
     ("keras_ternary-8", "keras/KERAS_3layer_ternary_small.json", ["--precision", P8, "--hls4ml"]),
+    # the other issue-4 models: BatchNorm folded, sigmoid output, pruned weights, a Keras 3 QKeras
+    # archive and the QKeras-exported QONNX jet tagger (types from their quantizers)
+    ("keras_bn-16", "keras/KERAS_3layer_batch_norm.json", ["--precision", P16]),
+    ("keras_1layer-16", "keras/KERAS_1layer.json", ["--precision", P16]),
+    ("keras_70pruned-16", "keras/KERAS_3layer.json",
+     ["--precision", P16, "--weights", str(MODELS / "keras" / "KERAS_3layer_70pruned_retrained_weights.h5")]),
+    ("qkeras_v3", "qkeras/qkeras-v3_3layer.keras", []),
+    ("qonnx_jettagging", "qonnx/qkeras_jettagging.onnx", []),
 ]
 # Cost (2 cores, -j2): the Verilator build dominates, 5-40 s of CPU per design
 # (16-bit dense_big, jet_tagger and the 12-bit RND_CONV/SAT design are the
@@ -102,7 +110,7 @@ def model_path(name):
         return ROOT / "examples" / "jet_tagger.onnx"
     if name == "tiny":
         return tiny_model()
-    if name.endswith(".json"):
+    if name.endswith((".json", ".keras")) or name.startswith("qonnx/"):
         p = MODELS / name
         if not p.exists():
             pytest.skip(f"shared model {p} not present")
