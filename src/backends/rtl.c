@@ -1708,6 +1708,7 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         default: rc = build_elementwise(r, m, d, nd); break;
         }
         if (rc < 0) {
+            r->nm++;   /* its nodes and ROMs are freed with the others */
             rtl_free(r);
             return -1;
         }
