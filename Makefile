@@ -62,8 +62,12 @@ deps:
 
 # Every test: the normal build, then the ASan+UBSan build, then every fuzzer
 # regression input replayed under libFuzzer's ASan+UBSan build.
+# Test files run in parallel (pytest-xdist, one file per worker: files that share a
+# build directory stay on one worker), one worker per core.
+PYTEST_PAR = $$(python3 -c 'import xdist' 2>/dev/null && echo '-n auto --dist loadfile')
+
 test: deps all
-	python3 -m pytest -q tests
+	python3 -m pytest -q $(PYTEST_PAR) tests
 	$(MAKE) sanitize
 	$(MAKE) fuzz-regress
 
@@ -72,7 +76,7 @@ check: test
 # ASan+UBSan build of everything, then the C-level and CLI tests against it.
 sanitize:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
-	ETCHNN=build/asan/etchnn ETCHNN_TEST_FX=build/asan/test_fx ETCHNN_SANITIZED=1 python3 -m pytest -q -x tests -m "not slow" \
+	ETCHNN=build/asan/etchnn ETCHNN_TEST_FX=build/asan/test_fx ETCHNN_SANITIZED=1 python3 -m pytest -q -x $(PYTEST_PAR) tests -m "not slow" \
 	    $(addprefix --ignore=,$(SANITIZE_SKIP))
 
 # Under the sanitizers: every test that drives the compiler with varied input,

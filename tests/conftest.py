@@ -42,3 +42,17 @@ def predict(model, x, tmp_path, *opts):
 def random_inputs(n, width, seed=0, scale=2.0):
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((n, width)) * scale).astype(np.float64)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under the sanitizers (make sanitize) RTL simulations and hls4ml C simulations are
+    not repeated: their time goes into Verilator and g++ builds of other programs, and
+    the compiler paths they drive run under ASan+UBSan in the other tests (compile,
+    lint, C = emulator, predict)."""
+    if not SANITIZED:
+        return
+    skip = pytest.mark.skip(reason="RTL and hls4ml simulations are not repeated under the sanitizers")
+    for item in items:
+        name = item.name.lower()
+        if "verify" in name or "csim" in name:
+            item.add_marker(skip)

@@ -34,7 +34,7 @@ pip_missing() {   # pip_missing module:package ...
     done
     echo "$out"
 }
-need_pip=$(pip_missing numpy:numpy onnx:onnx onnxruntime:onnxruntime pytest:pytest yaml:pyyaml)
+need_pip=$(pip_missing numpy:numpy onnx:onnx onnxruntime:onnxruntime pytest:pytest xdist:pytest-xdist yaml:pyyaml)
 if [ "${ETCHNN_MINIMAL:-0}" != 1 ]; then
     # torch first, pinned: the CPU build lies on this machine's disk
     $PY -c "import torch" >/dev/null 2>&1 || need_pip="$need_pip torch==2.13.0"
