@@ -391,8 +391,9 @@ static int quant_data(QonnxNode *q, const Onnx__NodeProto *n, int x, const doubl
 /* A constant quantized with power-of-two scales (zero point zp) keeps the
  * quantizer's type, pinned, like a QKeras weight: codes qmin..qmax on the finest
  * scale's grid.  A configured precision then cannot cut its bits. */
-static void pin_quant_const(Graph *g, int id, const Tensor *ts, double qmin, double qmax, double zp)
+static void pin_quant_const(Graph *g, int id, int sid, double qmin, double qmax, double zp)
 {
+    const Tensor *ts = &g->t[sid];
     long nsc = ir_const_numel(ts);
     int emin = 0, emax = 0, e;
     for (long k = 0; k < nsc; k++) {
@@ -472,9 +473,10 @@ static int import_quant(QonnxNode *q, const Onnx__NodeProto *n, const int *in, c
         }
         record_scale(q->st, ts->data, nsc);
         q->st->any_quant = 1;
+        int sid = (int)(ts - q->g->t);   /* ir_add_const may move the tensor array */
         int id = ir_add_const(q->g, n->output[0], rank, dims, v);
         if (id >= 0)
-            pin_quant_const(q->g, id, ts, bip ? -1.0 : qmin, bip ? 1.0 : qmax, bip ? 0.0 : zp);
+            pin_quant_const(q->g, id, sid, bip ? -1.0 : qmin, bip ? 1.0 : qmax, bip ? 0.0 : zp);
         return id;
     }
     if (mode == MODE_UP)
@@ -528,8 +530,9 @@ static int import_bipolar(QonnxNode *q, const Onnx__NodeProto *n, const int *in,
                 v[e] = (tx->data[e] >= 0 ? 1.0 : -1.0) * ts->data[is];
             }
             record_scale(q->st, ts->data, nsc);
+            int sid = (int)(ts - q->g->t);
             int id = ir_add_const(q->g, n->output[0], rank, dims, v);
-            pin_quant_const(q->g, id, ts, -1.0, 1.0, 0.0);
+            pin_quant_const(q->g, id, sid, -1.0, 1.0, 0.0);
             return id;
         }
         long ne = ir_const_numel(tx);
@@ -537,8 +540,9 @@ static int import_bipolar(QonnxNode *q, const Onnx__NodeProto *n, const int *in,
         for (long e = 0; e < ne; e++)
             v[e] = (tx->data[e] >= 0 ? 1.0 : -1.0) * ts->data[0];
         record_scale(q->st, ts->data, 1);
+        int sid = (int)(ts - q->g->t);
         int id = ir_add_const(q->g, n->output[0], tx->const_rank, tx->const_dims, v);
-        pin_quant_const(q->g, id, ts, -1.0, 1.0, 0.0);
+        pin_quant_const(q->g, id, sid, -1.0, 1.0, 0.0);
         return id;
     }
     double *s = bcast(q, n, ts, in[0], cl[0], "scale");
