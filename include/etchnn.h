@@ -26,6 +26,11 @@ void etn_model_free(EtnModel *m);
 /* The last error: "FILE: node 'NAME' (OP): expected ..., got ...". */
 const char *etn_error(const EtnModel *m);
 
+/* Warnings of the last call (empty if none): one per line, "warning: ...",
+ * each naming what was odd, where, and how many times (NaN inputs, weights
+ * that overflow their type, very large designs).  The call still succeeded. */
+const char *etn_warnings(const EtnModel *m);
+
 /* Load a model file (ONNX: .onnx), or ONNX bytes from memory. */
 int etn_load(EtnModel *m, const char *path);
 int etn_load_onnx_buffer(EtnModel *m, const void *buf, size_t len, const char *name);

@@ -2,10 +2,14 @@
  * compiler's order of work, in one list (compile_passes). */
 #define _XOPEN_SOURCE 700   /* realpath */
 #include <cJSON.h>
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/model.h"
 #include "backends/backends.h"
@@ -51,6 +55,7 @@ void etn_model_free(EtnModel *m)
     buf_free(&m->dump);
     buf_free(&m->tmpl);
     free(m->cfg_origin);
+    diag_free(&m->diag);
     free(m);
 }
 
@@ -58,7 +63,17 @@ const char *etn_error(const EtnModel *m) { return m && m->diag.set ? m->diag.msg
 
 static int fail(EtnModel *m) { return m->diag.set && !strncmp(m->diag.msg, "internal", 8) ? ETN_EINTERNAL : ETN_EUSER; }
 
-static void reset_error(EtnModel *m) { m->diag.set = 0; m->diag.msg[0] = 0; }
+static void reset_error(EtnModel *m)
+{
+    m->diag.set = 0;
+    m->diag.msg[0] = 0;
+    m->diag.nwarn = 0;
+    m->diag.warn.len = 0;
+    if (m->diag.warn.data)
+        m->diag.warn.data[0] = 0;
+}
+
+const char *etn_warnings(const EtnModel *m) { return m && m->diag.nwarn ? m->diag.warn.data : ""; }
 
 static void unload(EtnModel *m)
 {
@@ -487,9 +502,88 @@ static int rtl_parallel_fits(const Graph *g, Diag *d)
     return 0;
 }
 
+/* ---- all or nothing: the writers fill a staging folder inside OUT; only a
+ * complete set of files replaces what OUT held ------------------------------ */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) < 0 ? -1 : 0;
+}
+
+/* Remove a file or a folder with everything in it (symbolic links are removed, never followed). */
+static void remove_tree(const char *path) { nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* mkdir -p */
+static int make_dirs(Diag *d, const char *dir)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
+        return diag_error(d, "%s: expected an output folder name shorter than %zu bytes", dir, sizeof p);
+    for (char *c = p + 1;; c++) {
+        if (*c && *c != '/')
+            continue;
+        char keep = *c;
+        *c = 0;
+        if (mkdir(p, 0777) < 0 && errno != EEXIST)
+            return diag_error(d, "%s: cannot create folder: %s", p, strerror(errno));
+        *c = keep;
+        if (!keep)
+            break;
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return diag_error(d, "%s: expected an output folder, got a file of that name", dir);
+    return 0;
+}
+
+/* Move every entry of the staging folder into OUT, replacing entries of the same
+ * name (a folder as a whole: OUT/rtl holds only this run's modules afterwards). */
+static int publish_staging(Diag *d, const char *stage, const char *dir)
+{
+    DIR *sd = opendir(stage);
+    if (!sd)
+        return diag_error(d, "%s: cannot read: %s", stage, strerror(errno));
+    char old[4200];
+    snprintf(old, sizeof old, "%s.old", stage);
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(sd)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char from[4400], to[4400], aside[4400];
+        snprintf(from, sizeof from, "%s/%s", stage, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(to, &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* a folder cannot be renamed over a non-empty one: set the old one aside */
+            if (mkdir(old, 0777) < 0 && errno != EEXIST) {
+                rc = diag_error(d, "%s: cannot create folder: %s", old, strerror(errno));
+                break;
+            }
+            snprintf(aside, sizeof aside, "%s/%s", old, e->d_name);
+            if (rename(to, aside) < 0) {
+                rc = diag_error(d, "%s: cannot replace: %s", to, strerror(errno));
+                break;
+            }
+        }
+        if (rename(from, to) < 0)
+            rc = diag_error(d, "%s: cannot write: %s", to, strerror(errno));
+    }
+    closedir(sd);
+    remove_tree(old);
+    return rc;
+}
+
 int etn_write(EtnModel *m, const char *dir)
 {
     reset_error(m);
+    if (!dir || !dir[0]) {
+        diag_error(&m->diag, "expected an output folder, got an empty name");
+        return fail(m);
+    }
     if (need_compiled(m) < 0)
         return fail(m);
     int io = m->io;
@@ -517,6 +611,24 @@ int etn_write(EtnModel *m, const char *dir)
         have_rtl = 1;
     }
     int rc = ETN_OK;
+    const char *outdir = dir;
+    char stage[4200];
+    if (make_dirs(&m->diag, outdir) < 0) {
+        if (have_rtl)
+            rtl_free(&rtl);
+        stream_free(st);
+        return fail(m);
+    }
+    snprintf(stage, sizeof stage, "%s/.etchnn-partial-%ld", outdir, (long)getpid());
+    remove_tree(stage);
+    if (mkdir(stage, 0777) < 0) {
+        diag_error(&m->diag, "%s: cannot create folder: %s", stage, strerror(errno));
+        if (have_rtl)
+            rtl_free(&rtl);
+        stream_free(st);
+        return fail(m);
+    }
+    dir = stage;
     if (cemu_write(&m->g, &m->diag, dir) < 0) {
         rc = fail(m);
     } else if (have_rtl || st) {
@@ -546,6 +658,9 @@ int etn_write(EtnModel *m, const char *dir)
     if (have_rtl)
         rtl_free(&rtl);
     stream_free(st);
+    if (rc == ETN_OK && publish_staging(&m->diag, stage, outdir) < 0)
+        rc = fail(m);
+    remove_tree(stage);
     return rc;
 }
 

@@ -47,8 +47,21 @@ static int die(const char *msg)
     return 2;
 }
 
+/* Warnings of the last library call, on stderr, before anything else it says. */
+static void show_warnings(const EtnModel *m)
+{
+    const char *w = etn_warnings(m);
+    for (const char *p = w; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        fprintf(stderr, "etchnn: %.*s\n", (int)len, p);
+        p += len + (e != NULL);
+    }
+}
+
 static int model_error(EtnModel *m, int rc)
 {
+    show_warnings(m);
     fprintf(stderr, "etchnn: %s\n", etn_error(m));
     return rc == ETN_EINTERNAL ? 3 : 2;
 }
@@ -152,7 +165,10 @@ static int prepare(EtnModel *m, const Args *a)
         return model_error(m, rc);
     if ((rc = etn_load(m, a->model)) != ETN_OK)
         return model_error(m, rc);
+    show_warnings(m);
     rc = etn_compile(m);
+    if (rc == ETN_OK)
+        show_warnings(m);
     if (a->dump_after)
         fputs(etn_dump_text(m), stdout);
     if (rc != ETN_OK)
@@ -165,12 +181,15 @@ static int cmd_predict(EtnModel *m, const Args *a)
     int rc = prepare(m, a);
     if (rc)
         return rc;
-    if (!a->input)
-        return die("predict: expected --input X");
+    if (!a->input || !a->input[0])
+        return die("predict: expected --input X (a file name), got none");
+    if (a->output && !a->output[0])
+        return die("predict: expected --output Y to name a file, got an empty name");
     double *x = NULL;
     size_t n = 0;
     if ((rc = etn_read_events(m, a->input, &x, &n)) != ETN_OK)
         return model_error(m, rc);
+    show_warnings(m);
     size_t no = etn_output_size(m);
     double *y = malloc(n * no * sizeof(double));
     int64_t *codes = a->float_mode ? NULL : malloc(n * no * sizeof(int64_t));
@@ -231,6 +250,8 @@ static int cmd_compile(EtnModel *m, const Args *a)
 {
     if (!a->out && !a->dump_after)
         return die("compile: expected -o OUT");
+    if (a->out && !a->out[0])
+        return die("compile: expected -o OUT to name a folder, got an empty name");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = prepare(m, a);
@@ -240,6 +261,7 @@ static int cmd_compile(EtnModel *m, const Args *a)
         return 0;
     if ((rc = etn_write(m, a->out)) != ETN_OK)
         return model_error(m, rc);
+    show_warnings(m);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     char tin[64];   /* the type strings share one buffer in the model */

@@ -91,7 +91,9 @@ static int input_id(Importer *im, const Onnx__NodeProto *n, size_t k, int option
             *id = -1;
             return 0;
         }
-        return NODE_ERR(im, "expected at least %zu inputs, got %zu", k + 1, n->n_input);
+        if (k < n->n_input)
+            return NODE_ERR(im, "expected input %zu to name a value, got an empty name (an omitted input)", k);
+        return NODE_ERR(im, "expected at least %zu input%s, got %zu", k + 1, k ? "s" : "", n->n_input);
     }
     int cl = 0;
     *id = lookup_cl(im, n->input[k], &cl);
@@ -106,8 +108,10 @@ static int input_id(Importer *im, const Onnx__NodeProto *n, size_t k, int option
 /* Input k of a layout-aware op: its tensor id and layout as stored. */
 static int input_id_cl(Importer *im, const Onnx__NodeProto *n, size_t k, int *id, int *cl)
 {
-    if (k >= n->n_input || n->input[k][0] == 0)
-        return NODE_ERR(im, "expected at least %zu inputs, got %zu", k + 1, n->n_input);
+    if (k < n->n_input && n->input[k][0] == 0)
+        return NODE_ERR(im, "expected input %zu to name a value, got an empty name (an omitted input)", k);
+    if (k >= n->n_input)
+        return NODE_ERR(im, "expected at least %zu input%s, got %zu", k + 1, k ? "s" : "", n->n_input);
     *cl = 0;
     *id = lookup_cl(im, n->input[k], cl);
     if (*id < 0)
@@ -1739,9 +1743,16 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         diag_error(d, "%s: expected at least one graph input that is not an initializer, got none", file);
         goto done;
     }
-    for (size_t k = 0; k < gp->n_node; k++)
-        if (import_node(&im, gp->node[k], k) < 0)
+    for (size_t k = 0; k < gp->n_node; k++) {
+        const Onnx__NodeProto *n = gp->node[k];
+        if (!n->op_type || !n->op_type[0]) {
+            diag_error(d, "%s: node %zu ('%s'): expected an op_type (the operator's name), got none", file, k,
+                       n->name ? n->name : "");
             goto done;
+        }
+        if (import_node(&im, n, k) < 0)
+            goto done;
+    }
     for (size_t k = 0; k < gp->n_output; k++) {
         int ocl = 0;
         int id = gp->output[k]->name ? lookup_cl(&im, gp->output[k]->name, &ocl) : -1;

@@ -157,7 +157,7 @@ static int run_tool(Diag *d, char *const argv[], const char *log, const char *cw
 /* The first line of `tool ARG` (a version string), into out. */
 static void tool_version(const char *tool, const char *arg, const char *tmp, char *out, size_t n)
 {
-    Diag d = {{0}, 0};
+    Diag d = {0};
     char *argv[] = {(char *)tool, (char *)arg, NULL};
     remove(tmp);
     snprintf(out, n, "unknown");
@@ -182,7 +182,7 @@ static void tool_version(const char *tool, const char *arg, const char *tmp, cha
 /* The last lines of a log, for an error message. */
 static void log_tail(const char *log, char *out, size_t n, int lines)
 {
-    Diag d = {{0}, 0};
+    Diag d = {0};
     size_t len;
     char *text = (char *)util_read_file(&d, log, &len);
     out[0] = 0;
@@ -331,7 +331,7 @@ static int merge_report(Run *r, cJSON *report, const cJSON *synth, const char *t
         return -1;
     /* report.txt: drop an earlier synthesis section, append this one */
     snprintf(path, sizeof path, "%s/report.txt", r->dir);
-    Diag quiet = {{0}, 0};
+    Diag quiet = {0};
     size_t len = 0;
     char *old = (char *)util_read_file(&quiet, path, &len);
     Buf t = {0};
@@ -365,7 +365,7 @@ static int read_files(Run *r, Buf *ys)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/rtl/files.f", r->dir);
-    Diag quiet = {{0}, 0};
+    Diag quiet = {0};
     size_t len;
     char *text = (char *)util_read_file(&quiet, path, &len);
     if (!text)
@@ -632,7 +632,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
                                       st, t_pnr, tail[0] ? tail : "no output", log_p);
                 }
             } else {
-                Diag q = {{0}, 0};
+                Diag q = {0};
                 cJSON *pr = read_json(&q, pnr_report, "nextpnr's report");
                 if (pr) {
                     const cJSON *fm = cJSON_GetObjectItem(pr, "fmax");
@@ -760,7 +760,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
 int etn_synth(const char *dir, const char *target, const char *device, EtnProgress progress, void *ctx, char **summary,
               char *err, size_t errlen)
 {
-    Diag d = {{0}, 0};
+    Diag d = {0};
     if (summary)
         *summary = NULL;
     if (err && errlen)

@@ -165,8 +165,37 @@ int diag_error(Diag *d, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
     va_end(ap);
+    for (char *c = d->msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     d->set = 1;
     return -1;
+}
+
+#define DIAG_MAX_WARNINGS 100
+
+void diag_warn(Diag *d, const char *fmt, ...)
+{
+    if (++d->nwarn > DIAG_MAX_WARNINGS) {
+        if (d->nwarn == DIAG_MAX_WARNINGS + 1)
+            buf_printf(&d->warn, "warning: more than %d warnings; the rest are not shown\n", DIAG_MAX_WARNINGS);
+        return;
+    }
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    buf_printf(&d->warn, "warning: %s\n", line);
+}
+
+void diag_free(Diag *d)
+{
+    buf_free(&d->warn);
+    d->nwarn = 0;
 }
 
 unsigned char *util_read_file(Diag *d, const char *path, size_t *len)

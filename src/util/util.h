@@ -50,9 +50,16 @@ void *vec_grow(void *p, size_t *cap, size_t need, size_t size);
 typedef struct {
     char msg[1024];   /* first error reported; later ones are dropped */
     int set;          /* an error is pending */
+    Buf warn;         /* warnings, one per line ("warning: ...\n"); heap, freed by diag_free */
+    int nwarn;        /* warnings in warn */
 } Diag;
 
+/* Messages never carry control characters from names: each byte below 0x20
+ * (and 0x7f) of the formatted text becomes '?'. */
 int diag_error(Diag *d, const char *fmt, ...) ETN_PRINTF(2, 3);  /* returns -1 */
+/* A warning: the compile goes on; the text says what and where, with a count. */
+void diag_warn(Diag *d, const char *fmt, ...) ETN_PRINTF(2, 3);
+void diag_free(Diag *d);
 
 /* Read a whole file into malloc'd memory; returns NULL and sets d on failure. */
 unsigned char *util_read_file(Diag *d, const char *path, size_t *len);
