@@ -613,6 +613,8 @@ int etn_write(EtnModel *m, const char *dir)
     int rc = ETN_OK;
     const char *outdir = dir;
     char stage[4200];
+    struct stat ost;
+    int out_existed = stat(outdir, &ost) == 0;
     if (make_dirs(&m->diag, outdir) < 0) {
         if (have_rtl)
             rtl_free(&rtl);
@@ -661,6 +663,8 @@ int etn_write(EtnModel *m, const char *dir)
     if (rc == ETN_OK && publish_staging(&m->diag, stage, outdir) < 0)
         rc = fail(m);
     remove_tree(stage);
+    if (rc != ETN_OK && !out_existed)
+        rmdir(outdir);   /* a folder this run created, left empty */
     return rc;
 }
 
