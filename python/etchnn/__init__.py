@@ -9,11 +9,11 @@
 A thin layer over the C library (libetchnn.so, include/etchnn.h) through
 ctypes; numpy is the only dependency, torch/keras/onnx/matplotlib are imported
 when used."""
-from .errors import EtchnnError, NotAvailableError
+from .errors import EtchnnError, EtchnnWarning, NotAvailableError
 from .firmware import Firmware, Report, config_from_model, convert
 
 __version__ = "0.1.0"
-__all__ = ["EtchnnError", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "profiling",
+__all__ = ["EtchnnError", "EtchnnWarning", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "profiling",
            "library_path"]
 
 

@@ -4,10 +4,11 @@ the C error message into an EtchnnError."""
 import ctypes
 import os
 import pathlib
+import warnings
 
 import numpy as np
 
-from .errors import EtchnnError
+from .errors import EtchnnError, EtchnnWarning
 
 _HERE = pathlib.Path(__file__).resolve().parent
 _P = ctypes.c_void_p
@@ -23,6 +24,7 @@ _SIGNATURES = {
     "etn_model_new": (_P, []),
     "etn_model_free": (None, [_P]),
     "etn_error": (_S, [_P]),
+    "etn_warnings": (_S, [_P]),
     "etn_load": (_I, [_P, _S]),
     "etn_load_onnx_buffer": (_I, [_P, ctypes.c_char_p, _Z, _S]),
     "etn_load_keras_buffer": (_I, [_P, ctypes.c_char_p, _Z, _S]),
@@ -160,6 +162,9 @@ class Model:
     def _check(self, rc):
         if rc != 0:
             raise EtchnnError(self.error(), internal=(rc == 3))
+        for line in (_str(self.lib.etn_warnings(self.ptr)) or "").splitlines():
+            warnings.warn(line[len("warning: "):] if line.startswith("warning: ") else line, EtchnnWarning,
+                          stacklevel=3)
 
     def _check_ptr(self, p):
         if p is None:

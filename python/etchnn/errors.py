@@ -12,3 +12,8 @@ class EtchnnError(Exception):
 
 class NotAvailableError(EtchnnError, NotImplementedError):
     """A step whose back end is not in this build of etchnn yet (verify, synth)."""
+
+
+class EtchnnWarning(UserWarning):
+    """Something odd that etchnn went on with (weights outside their type, a very
+    large design); str(w) names what, where and how many."""

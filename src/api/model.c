@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,26 @@ static int need_compiled(EtnModel *m)
 size_t etn_input_size(const EtnModel *m) { return m->plan ? (size_t)emu_input_size(m->plan) : 0; }
 size_t etn_output_size(const EtnModel *m) { return m->plan ? (size_t)emu_output_size(m->plan) : 0; }
 
+/* A fixed-point input has no code for NaN or an infinity: refuse them, naming the first and the count. */
+static int check_finite(EtnModel *m, const double *x, size_t n)
+{
+    size_t w = etn_input_size(m), nan = 0, inf = 0, first = 0;
+    for (size_t k = 0; k < n * w; k++) {
+        if (isnan(x[k]) || isinf(x[k])) {
+            if (!nan && !inf)
+                first = k;
+            nan += isnan(x[k]) != 0;
+            inf += isinf(x[k]) != 0;
+        }
+    }
+    if (!nan && !inf)
+        return 0;
+    return diag_error(&m->diag, "input event %zu, value %zu: expected a finite number, got %s (%zu NaN and %zu infinite "
+                      "values in %zu events): a fixed-point input has no code for them; replace them first "
+                      "(e.g. numpy.nan_to_num), or use --float",
+                      first / w, first % w, isnan(x[first]) ? "NaN" : x[first] > 0 ? "+inf" : "-inf", nan, inf, n);
+}
+
 int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mode)
 {
     reset_error(m);
@@ -328,6 +349,8 @@ int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mod
         emu_run_float(m->plan, x, y, n);
         return ETN_OK;
     }
+    if (check_finite(m, x, n) < 0)
+        return ETN_EUSER;
     size_t no = (size_t)emu_output_size(m->plan);
     int f = fx_frac(m->g.t[m->g.outputs[0]].type);
     /* run in blocks so that codes need little extra memory */
@@ -359,6 +382,8 @@ int etn_predict_raw(EtnModel *m, const double *x, int64_t *y, size_t n)
     reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
+    if (check_finite(m, x, n) < 0)
+        return ETN_EUSER;
     emu_run(m->plan, x, y, n);
     return ETN_OK;
 }
@@ -439,6 +464,8 @@ int etn_trace(EtnModel *m, const double *x, size_t k, double *out, int float_mod
         diag_error(&m->diag, "layer %zu: expected 0..%zu", k, etn_layer_count(m) - 1);
         return ETN_EUSER;
     }
+    if (!float_mode && check_finite(m, x, 1) < 0)
+        return ETN_EUSER;
     emu_trace(m->plan, x, n->out, out, float_mode);
     return ETN_OK;
 }
@@ -540,41 +567,93 @@ static int make_dirs(Diag *d, const char *dir)
 }
 
 /* Move every entry of the staging folder into OUT, replacing entries of the same
- * name (a folder as a whole: OUT/rtl holds only this run's modules afterwards). */
+ * name (a folder as a whole: OUT/rtl holds only this run's modules afterwards).
+ * First every entry to be replaced is set aside, then the new ones move in; if a
+ * step fails, what was moved is put back, so OUT holds the old set or the new one. */
 static int publish_staging(Diag *d, const char *stage, const char *dir)
 {
     DIR *sd = opendir(stage);
     if (!sd)
         return diag_error(d, "%s: cannot read: %s", stage, strerror(errno));
+    char **names = NULL;
+    size_t nn = 0, cn = 0;
+    struct dirent *e;
+    while ((e = readdir(sd)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            char *c = strdup(e->d_name);
+            if (c)
+                VEC_PUSH(names, nn, cn, c);
+        }
+    closedir(sd);
     char old[4200];
     snprintf(old, sizeof old, "%s.old", stage);
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(sd)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char from[4400], to[4400], aside[4400];
-        snprintf(from, sizeof from, "%s/%s", stage, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
+    remove_tree(old);
+    int rc = mkdir(old, 0777) < 0 ? diag_error(d, "%s: cannot create folder: %s", old, strerror(errno)) : 0;
+    size_t aside = 0, moved = 0;
+    char from[4400], to[4400], keep[4400];
+    for (; rc == 0 && aside < nn; aside++) {   /* 1: set the old entries aside */
+        snprintf(to, sizeof to, "%s/%s", dir, names[aside]);
+        snprintf(keep, sizeof keep, "%s/%s", old, names[aside]);
         struct stat st;
-        if (lstat(to, &st) == 0 && S_ISDIR(st.st_mode)) {
-            /* a folder cannot be renamed over a non-empty one: set the old one aside */
-            if (mkdir(old, 0777) < 0 && errno != EEXIST) {
-                rc = diag_error(d, "%s: cannot create folder: %s", old, strerror(errno));
-                break;
-            }
-            snprintf(aside, sizeof aside, "%s/%s", old, e->d_name);
-            if (rename(to, aside) < 0) {
-                rc = diag_error(d, "%s: cannot replace: %s", to, strerror(errno));
-                break;
-            }
-        }
+        if (lstat(to, &st) == 0 && rename(to, keep) < 0)
+            rc = diag_error(d, "%s: cannot replace: %s", to, strerror(errno));
+    }
+    for (; rc == 0 && moved < nn; moved++) {   /* 2: move the new ones in */
+        snprintf(from, sizeof from, "%s/%s", stage, names[moved]);
+        snprintf(to, sizeof to, "%s/%s", dir, names[moved]);
         if (rename(from, to) < 0)
             rc = diag_error(d, "%s: cannot write: %s", to, strerror(errno));
     }
-    closedir(sd);
+    if (rc != 0) {   /* undo: new entries back to the stage, old ones back into OUT */
+        for (size_t k = 0; k < moved; k++) {
+            snprintf(from, sizeof from, "%s/%s", stage, names[k]);
+            snprintf(to, sizeof to, "%s/%s", dir, names[k]);
+            rename(to, from);
+        }
+        for (size_t k = 0; k < aside; k++) {
+            snprintf(to, sizeof to, "%s/%s", dir, names[k]);
+            snprintf(keep, sizeof keep, "%s/%s", old, names[k]);
+            rename(keep, to);
+        }
+    }
+    for (size_t k = 0; k < nn; k++)
+        free(names[k]);
+    free(names);
     remove_tree(old);
     return rc;
+}
+
+/* Past this many bytes of Verilog a design is unlikely to synthesize in reasonable time or fit a device. */
+#define LARGE_RTL_BYTES (64L << 20)
+
+/* A warning when the Verilog written into stage/rtl is very large, naming the largest module file. */
+static void warn_large_rtl(Diag *d, const char *file, const char *stage)
+{
+    char rdir[4300];
+    snprintf(rdir, sizeof rdir, "%s/rtl", stage);
+    DIR *rd = opendir(rdir);
+    if (!rd)
+        return;
+    long long total = 0, big = 0;
+    char bigname[256] = "";
+    struct dirent *e;
+    while ((e = readdir(rd)) != NULL) {
+        char p[4600];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", rdir, e->d_name);
+        if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        total += st.st_size;
+        if (st.st_size > big || (st.st_size == big && strcmp(e->d_name, bigname) < 0)) {
+            big = st.st_size;
+            snprintf(bigname, sizeof bigname, "%s", e->d_name);
+        }
+    }
+    closedir(rd);
+    if (total > LARGE_RTL_BYTES)
+        diag_warn(d, "%s: the Verilog is %.1f MB (more than %ld MB; largest: rtl/%s, %.1f MB): synthesis may take hours "
+                  "and the design may fit no device; consider --io stream, narrower types, or --no-rtl for the C emulator only",
+                  file, (double)total / 1e6, LARGE_RTL_BYTES >> 20, bigname, (double)big / 1e6);
 }
 
 int etn_write(EtnModel *m, const char *dir)
@@ -660,6 +739,8 @@ int etn_write(EtnModel *m, const char *dir)
     if (have_rtl)
         rtl_free(&rtl);
     stream_free(st);
+    if (rc == ETN_OK)
+        warn_large_rtl(&m->diag, m->g.file, stage);
     if (rc == ETN_OK && publish_staging(&m->diag, stage, outdir) < 0)
         rc = fail(m);
     remove_tree(stage);

@@ -38,9 +38,42 @@ static int64_t quant_weight(double v, FxType t, bool hls)
     return fx_quant_double(v, t);
 }
 
+/* Say how many of a layer's constants lie outside type t's range (they wrap,
+ * saturate or become zero by t's overflow mode): a warning, never silent. */
+static void warn_const_overflow(Diag *d, const Graph *g, const Node *n, const char *var, const Tensor *c, FxType t)
+{
+    if (!d || t.w > 62)
+        return;
+    FxType wide = t;   /* the same grid and rounding, two more integer bits, saturating */
+    wide.w = (int16_t)(t.w + 2);
+    wide.i = (int16_t)(t.i + 2);
+    wide.o = FXO_SAT;
+    int64_t lo = fx_type_min(t), hi = fx_type_max(t);
+    long n_out = 0, n_all = ir_const_numel(c);
+    double worst = 0;
+    for (long k = 0; k < n_all; k++) {
+        int64_t code = fx_quant_double(c->data[k], wide);
+        if (code < lo || code > hi) {
+            n_out++;
+            if (fabs(c->data[k]) > worst)
+                worst = fabs(c->data[k]);
+        }
+    }
+    if (!n_out)
+        return;
+    char ts[64];
+    fx_format(t, ts, sizeof ts);
+    double f = ldexp(1.0, -fx_frac(t));
+    diag_warn(d, "%s: node '%s' (%s): %ld of %ld %s values lie outside %s's range [%.17g, %.17g] (largest magnitude %.17g) "
+              "and %s; widen the %s type",
+              g->file, n->name, n->src_op, n_out, n_all, var, ts, (double)lo * f, (double)hi * f, worst,
+              t.o == FXO_WRAP ? "wrap around (two's complement)" : t.o == FXO_SAT_ZERO ? "become zero" : "saturate", var);
+}
+
 /* Give constant `id` type t and quantize it; clone it if another layer typed it differently.
- * A constant whose type a quantizer pinned keeps that type, quantized exactly. */
-static int type_const(Graph *g, int *id, FxType t, bool hls)
+ * A constant whose type a quantizer pinned keeps that type, quantized exactly.
+ * With d set, values outside t's range are counted in a warning naming n and var. */
+static int type_const(Graph *g, int *id, FxType t, bool hls, Diag *d, const Node *n, const char *var)
 {
     Tensor *c = &g->t[*id];
     if (c->type_pinned) {
@@ -54,13 +87,15 @@ static int type_const(Graph *g, int *id, FxType t, bool hls)
     } else if (c->has_type) {
         return 0;
     }
-    long n = ir_const_numel(c);
+    long nv = ir_const_numel(c);
     c->type = t;
     c->has_type = true;
     c->codes_hls4ml = hls;
-    c->codes = arena_array(&g->arena, (size_t)(n ? n : 1), sizeof(int64_t));
-    for (long k = 0; k < n; k++)
+    c->codes = arena_array(&g->arena, (size_t)(nv ? nv : 1), sizeof(int64_t));
+    for (long k = 0; k < nv; k++)
         c->codes[k] = quant_weight(c->data[k], t, hls);
+    if (!c->type_pinned)
+        warn_const_overflow(d, g, n, var, c, t);
     return 0;
 }
 
@@ -320,7 +355,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             } else if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
                 n->alpha_t = t;   /* alpha / slope type */
             } else if (n->in[1] >= 0) {
-                type_const(g, &n->in[1], t, n->weights_hls4ml);
+                type_const(g, &n->in[1], t, n->weights_hls4ml, d, n, "weight");
             }
         }
         if (vars & ETN_V_BIAS) {
@@ -333,7 +368,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (n->op == OP_HARDSIGMOID)
                 n->beta_t = t;    /* shift type */
             else if (n->in[2] >= 0)
-                type_const(g, &n->in[2], t, n->weights_hls4ml);
+                type_const(g, &n->in[2], t, n->weights_hls4ml, d, n, "bias");
         }
         /* a quantized dense layer with no precision configured sums exactly */
         bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D;
@@ -407,7 +442,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             tt.q = FXQ_TRN;
             for (int j = 1; j < 3; j++)
                 if (n->in[j] >= 0)
-                    type_const(g, &n->in[j], tt, false);
+                    type_const(g, &n->in[j], tt, false, NULL, n, "threshold");
         }
         config_int(c, d, n, "ReuseFactor", 1, &n->reuse);
         n->strategy = config_str(c, n, "Strategy", "Latency");

@@ -28,6 +28,11 @@ static int parse_text(Diag *d, const char *name, const char *s, size_t len, size
             while (q < eol && !isspace((unsigned char)*q) && *q != ',' && k + 1 < sizeof tok)
                 tok[k++] = *q++;
             tok[k] = 0;
+            if (q < eol && !isspace((unsigned char)*q) && *q != ',') {
+                free(v);
+                return diag_error(d, "%s: line %zu: expected a number of at most %zu characters, got '%.20s...'", name,
+                                  line, sizeof tok - 1, tok);
+            }
             char *te;
             errno = 0;
             double x = strtod(tok, &te);
@@ -86,7 +91,7 @@ static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t l
         return diag_error(d, "%s: expected a C-ordered array, got fortran_order True", name);
     const char *q = strchr(descr + 7, '\'');
     if (!q)
-        return diag_error(d, "%s: malformed descr", name);
+        return diag_error(d, "%s: expected a quoted dtype after 'descr' in the .npy header, got '%s'", name, hdr);
     char dt[16] = {0};
     size_t k = 0;
     for (q++; *q && *q != '\'' && k + 1 < sizeof dt; q++)
@@ -105,7 +110,7 @@ static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t l
     size_t esize = kind == 0 || kind == 2 ? 8 : 4;
     const char *sp = strchr(shape, '(');
     if (!sp)
-        return diag_error(d, "%s: malformed shape", name);
+        return diag_error(d, "%s: expected a shape tuple after 'shape' in the .npy header, got '%s'", name, hdr);
     size_t dims[8], nd = 0, total = 1;
     for (sp++; *sp && *sp != ')';) {
         while (*sp == ' ' || *sp == ',')
@@ -115,10 +120,12 @@ static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t l
         char *e2;
         unsigned long long v = strtoull(sp, &e2, 10);
         if (e2 == sp || nd >= 8 || v > (1ULL << 40))
-            return diag_error(d, "%s: malformed shape", name);
+            return diag_error(d, "%s: expected a shape of at most 8 dimensions, each 0..2^40, got '%.80s'", name,
+                              strchr(shape, '('));
         dims[nd++] = (size_t)v;
         if (v && total > SIZE_MAX / 64 / v)
-            return diag_error(d, "%s: array too large", name);
+            return diag_error(d, "%s: expected an array of less than 2^58 values, got shape '%.80s'", name,
+                              strchr(shape, '('));
         total *= (size_t)v;
         sp = e2;
     }
@@ -129,13 +136,14 @@ static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t l
         per = width;
     }
     if (per != width)
-        return diag_error(d, "%s: expected %zu values per event, got shape with %zu", name, width, per);
+        return diag_error(d, "%s: expected %zu values per event, got %zu (shape '%.80s')", name, width, per,
+                          strchr(shape, '('));
     size_t data_off = hoff + hlen;
     if (len - data_off < total * esize)
         return diag_error(d, "%s: expected %zu bytes of data, got %zu (truncated)", name, total * esize, len - data_off);
     double *v = malloc((total ? total : 1) * sizeof(double));
     if (!v)
-        return diag_error(d, "%s: out of memory", name);
+        return diag_error(d, "%s: out of memory for %zu values", name, total);
     const unsigned char *p = b + data_off;
     for (size_t e = 0; e < total; e++, p += esize) {
         uint64_t u = 0;
