@@ -138,7 +138,7 @@ def test_bad_events(tmp_path):
                 r"x\.dat: line 1: expected a number, got 'abc'")
     np.save(tmp_path / "x.npy", np.zeros((3, 15)))
     check_error(run("predict", onnx_model("three_layer_keras"), "--input", tmp_path / "x.npy", check=False),
-                r"x\.npy: expected 16 values per event, got shape with 15")
+                r"x\.npy: expected 16 values per event, got shape \(3, 15\) with 15")
 
 
 # ---- Keras: json + h5, .h5, .keras --------------------------------------

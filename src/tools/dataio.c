@@ -109,6 +109,10 @@ static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t l
         return diag_error(d, "%s: expected dtype float64, float32, int64 or int32 (little-endian), got '%s'", name, dt);
     size_t esize = kind == 0 || kind == 2 ? 8 : 4;
     const char *sp = strchr(shape, '(');
+    const char *sp_end = sp ? strchr(sp, ')') : NULL;
+    int shape_len = sp ? (int)(sp_end ? sp_end - sp + 1 : (long)strlen(sp)) : 0;   /* "(3, 16)" in messages */
+    if (shape_len > 80)
+        shape_len = 80;
     if (!sp)
         return diag_error(d, "%s: expected a shape tuple after 'shape' in the .npy header, got '%s'", name, hdr);
     size_t dims[8], nd = 0, total = 1;
@@ -120,12 +124,12 @@ static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t l
         char *e2;
         unsigned long long v = strtoull(sp, &e2, 10);
         if (e2 == sp || nd >= 8 || v > (1ULL << 40))
-            return diag_error(d, "%s: expected a shape of at most 8 dimensions, each 0..2^40, got '%.80s'", name,
-                              strchr(shape, '('));
+            return diag_error(d, "%s: expected a shape of at most 8 dimensions, each 0..2^40, got %.*s", name,
+                              shape_len, strchr(shape, '('));
         dims[nd++] = (size_t)v;
         if (v && total > SIZE_MAX / 64 / v)
-            return diag_error(d, "%s: expected an array of less than 2^58 values, got shape '%.80s'", name,
-                              strchr(shape, '('));
+            return diag_error(d, "%s: expected an array of less than 2^58 values, got shape %.*s", name,
+                              shape_len, strchr(shape, '('));
         total *= (size_t)v;
         sp = e2;
     }
@@ -136,8 +140,8 @@ static int parse_npy(Diag *d, const char *name, const unsigned char *b, size_t l
         per = width;
     }
     if (per != width)
-        return diag_error(d, "%s: expected %zu values per event, got %zu (shape '%.80s')", name, width, per,
-                          strchr(shape, '('));
+        return diag_error(d, "%s: expected %zu values per event, got shape %.*s with %zu", name, width,
+                          shape_len, strchr(shape, '('), per);
     size_t data_off = hoff + hlen;
     if (len - data_off < total * esize)
         return diag_error(d, "%s: expected %zu bytes of data, got %zu (truncated)", name, total * esize, len - data_off);
