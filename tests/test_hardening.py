@@ -196,3 +196,17 @@ def test_very_large_design_warns(tmp_path):
     warns = [l for l in r.stderr.splitlines() if "warning:" in l]
     assert len(warns) == 1, r.stderr
     assert "MB (more than 64 MB; largest: rtl/KERAS_conv1d_conv2_relu.v" in warns[0], warns[0]
+
+
+@pytest.mark.parametrize("bad", ["../escape", "/tmp/x", "a/b", "", "my project", "x" * 65])
+def test_python_project_name_cannot_escape(bad, tmp_path):
+    import sys
+    sys.path.insert(0, str(ROOT / "python"))
+    try:
+        import etchnn
+    except Exception as e:
+        pytest.skip(f"etchnn package not importable: {e}")
+    with pytest.raises(etchnn.EtchnnError, match="project_name: expected an identifier"):
+        etchnn.convert(str(JET), output_dir=str(tmp_path / "prj"), project_name=bad)
+    assert not (tmp_path / "prj").exists()
+    assert not (tmp_path / "escape").exists()

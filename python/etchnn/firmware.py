@@ -18,7 +18,16 @@ DEFAULT_PRECISION = "fixed<16,6>"
 _PRECISION_VARS = ("default", "result", "weight", "bias", "accum")
 
 
+def _check_project_name(name):
+    """A project name becomes file names (NAME.onnx in the output folder) and C/Verilog names: an
+    identifier, so that no name can point outside the output folder."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
+        raise EtchnnError(f"project_name: expected an identifier (letters, digits, '_'; at most 64 characters), "
+                          f"got {name!r}")
+
+
 def _load(model, input_shape, project_name, keras_weights=None):
+    _check_project_name(project_name)
     m = _lib.Model()
     load_into(m, model, input_shape=input_shape, name=project_name, keras_weights=keras_weights)
     return m
@@ -330,27 +339,50 @@ class Firmware:
                             rebuilt=bool(res.rebuilt), build_seconds=res.build_seconds, run_seconds=res.run_seconds,
                             directory=str(d))
 
-    def synth(self, target="xilinx", device=None, verbose=True, progress=None):
+    def synth(self, target="xilinx", device=None, verbose=True, progress=None, timeout=3600, force=False):
         """Write the project and synthesize its Verilog with open-source tools
         (Yosys; nextpnr for ice40/ecp5): target 'xilinx', 'ice40' or 'ecp5'.
         Returns the synthesis summary (dict: tool versions, resources such as
         LUT/FF/CARRY/DSP/BRAM, Fmax where placed and routed), also merged into
-        OUTPUT_DIR/report.json.  verbose: a live progress line on stderr (the
-        Yosys pass running, the time); False: silent.  progress: a
-        callable(message) that also gets each step."""
+        OUTPUT_DIR/report.json ("synth"; "synth"["by_target"] keeps every
+        target's latest run).  verbose: a live progress line on stderr (the
+        Yosys pass or nextpnr phase running, the time); False: silent.
+        progress: a callable(message) that also gets each step and, every few
+        seconds, where the running tool is.  timeout: seconds for all tools
+        together (None or 0: no limit); past it they are stopped and
+        EtchnnError says so.  force: for ice40/ecp5, run even when the
+        design's estimate is over twice the device's logic cells (refused
+        otherwise, before Yosys)."""
         from .progress import Progress, yosys_log
         self._need("etn_synth", "synth", "the C library's etn_synth and Yosys")
         verbose, progress = _progress_args(verbose, progress)
         d = self.write()
-        measures = {"synth: [1/": ("synth: yosys", yosys_log(d, target))}
+        phase = {}
+
+        def pnr_phase():
+            return phase.get("nextpnr")
+
+        measures = {"synth: [1/": ("synth: yosys", yosys_log(d, target)), "synth: [2/": ("synth: nextpnr", pnr_phase)}
         with Progress(verbose, progress, measures) as p:
-            text = self._m.synth(os.fspath(d), target, device, p.say)
+            def say(msg):
+                m = _SYNTH_TICK.match(msg)
+                if m:   # where the running tool is: the live line shows it, the callback gets it
+                    phase["nextpnr" if m.group(1).startswith("nextpnr") else "yosys"] = m.group(2)
+                    if progress:
+                        progress(msg)
+                else:
+                    p.say(msg)
+            text = self._m.synth(os.fspath(d), target, device, say, timeout=timeout, force=force)
         return json.loads(text) if text else {}
 
     def _need(self, cfunc, what, needs):
         if not self._m.has(cfunc):
             raise NotAvailableError(f"fw.{what}(): not in this build of etchnn yet ({what} needs {needs}); "
                                     "write() already writes the Verilog (rtl/) and the C emulator (c/)")
+
+
+# etn_synth's periodic "synth: TOOL running 41 s: PHASE" messages
+_SYNTH_TICK = re.compile(r"^synth: (\S+) running \d+ s: (.*)$")
 
 
 def _progress_args(verbose, progress):

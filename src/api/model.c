@@ -665,6 +665,16 @@ int etn_write(EtnModel *m, const char *dir)
     }
     if (need_compiled(m) < 0)
         return fail(m);
+    /* the model name becomes file names (c/NAME.c, rtl/NAME.v): the front ends make it an identifier,
+     * so that no name from a model can point outside OUT; checked here once more */
+    const char *nm = m->g.name;
+    int ident = nm && nm[0] && !(nm[0] >= '0' && nm[0] <= '9');
+    for (const char *c = nm; ident && *c; c++)
+        ident = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_';
+    if (!ident) {
+        diag_error(&m->diag, "internal: model name '%s' is not an identifier", nm ? nm : "");
+        return fail(m);
+    }
     int io = m->io;
     if (io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0)
         return fail(m);
