@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int parse_text(Diag *d, const char *name, const char *s, size_t len, size_t width, double **out, size_t *n)
 {
@@ -195,32 +196,51 @@ int data_read(Diag *d, const char *path, size_t width, double **out, size_t *n)
     return rc;
 }
 
+int data_write_file(Diag *d, const char *path, const void *data, size_t len)
+{
+    if (!path || !path[0])
+        return diag_error(d, "expected an output file name, got an empty one");
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return diag_error(d, "%s: expected a file name shorter than 4096 bytes", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return diag_error(d, "%s: cannot write: %s", path, strerror(errno));
+    int bad = len && fwrite(data, 1, len, f) != len;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) < 0) {
+        int e = errno;
+        remove(tmp);
+        return diag_error(d, "%s: write failed: %s", path, strerror(e));
+    }
+    return 0;
+}
+
 int data_write_npy(Diag *d, const char *path, const double *v, size_t n, size_t width)
 {
     char hdr[256];
     int hl = snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", n, width);
     size_t total = 10 + (size_t)hl + 1;
     size_t pad = (64 - total % 64) % 64;
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return diag_error(d, "%s: cannot write: %s", path, strerror(errno));
+    Buf b = {0};
     unsigned short hlen = (unsigned short)(hl + 1 + pad);
-    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-    fputc(hlen & 0xff, f);
-    fputc(hlen >> 8, f);
-    fwrite(hdr, 1, (size_t)hl, f);
+    buf_append(&b, "\x93NUMPY\x01\x00", 8);
+    unsigned char hb[2] = {(unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
+    buf_append(&b, hb, 2);
+    buf_append(&b, hdr, (size_t)hl);
     for (size_t k = 0; k < pad; k++)
-        fputc(' ', f);
-    fputc('\n', f);
+        buf_append(&b, " ", 1);
+    buf_append(&b, "\n", 1);
     for (size_t k = 0; k < n * width; k++) {
         uint64_t u;
         memcpy(&u, &v[k], 8);
         unsigned char bytes[8];
         for (int j = 0; j < 8; j++)
             bytes[j] = (unsigned char)(u >> (8 * j));
-        fwrite(bytes, 1, 8, f);
+        buf_append(&b, bytes, 8);
     }
-    if (fclose(f) != 0)
-        return diag_error(d, "%s: write failed", path);
-    return 0;
+    int rc = b.failed ? diag_error(d, "%s: out of memory for %zu values", path, n * width)
+                      : data_write_file(d, path, b.data, b.len);
+    buf_free(&b);
+    return rc;
 }

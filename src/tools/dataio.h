@@ -10,7 +10,9 @@
 int data_read(Diag *d, const char *path, size_t width, double **out, size_t *n);
 /* Same from memory (format chosen by content: .npy magic or text). */
 int data_parse(Diag *d, const char *name, const unsigned char *buf, size_t len, size_t width, double **out, size_t *n);
-/* Write n events of width doubles as .npy (float64, shape (n, width)). */
+/* Write len bytes to path all or nothing (a temporary file renamed into place). */
+int data_write_file(Diag *d, const char *path, const void *data, size_t len);
+/* Write n events of width doubles as .npy (float64, shape (n, width)), all or nothing. */
 int data_write_npy(Diag *d, const char *path, const double *v, size_t n, size_t width);
 
 #endif
