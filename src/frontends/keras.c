@@ -106,10 +106,37 @@ static double jnum(const cJSON *o, const char *k, double def)
 
 static int jbool(const cJSON *o, const char *k, int def) { return jnum(o, k, def) != 0.0; }
 
+/* v as an int, clamped to +-2^30 so that the conversion is defined (range checks reject such values). */
+static int clamp_int(double v) { return v < 0x1p30 ? (v > -0x1p30 ? (int)v : -(1 << 30)) : 1 << 30; }
+
+static int jint(const cJSON *o, const char *k, int def) { return clamp_int(jnum(o, k, def)); }
+
 static const char *kind_of(const cJSON *v)
 {
     return !v ? "nothing" : cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number" : cJSON_IsArray(v) ? "a list"
            : cJSON_IsObject(v) ? "a mapping" : cJSON_IsNull(v) ? "null" : "a boolean";
+}
+
+/* A JSON value as seen, for messages: a number (%g), a 'string', None, a list of those, or its kind. */
+static const char *jdesc(Arena *a, const cJSON *v)
+{
+    if (cJSON_IsNumber(v))
+        return arena_printf(a, "%g", v->valuedouble);
+    if (cJSON_IsString(v))
+        return arena_printf(a, "'%.60s'", v->valuestring);
+    if (cJSON_IsNull(v))
+        return "None";
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "True" : "False";
+    if (cJSON_IsArray(v) && cJSON_GetArraySize(v) <= 12) {
+        const char *s = "[";
+        for (const cJSON *e = v->child; e; e = e->next)
+            s = arena_printf(a, "%s%s%s", s, e == v->child ? "" : ",",
+                             cJSON_IsNumber(e) || cJSON_IsString(e) || cJSON_IsNull(e) || cJSON_IsBool(e) ? jdesc(a, e)
+                                                                                                           : kind_of(e));
+        return arena_printf(a, "%s]", s);
+    }
+    return kind_of(v);
 }
 
 /* ---- names ------------------------------------------------------------- */
@@ -349,7 +376,10 @@ static int h5_read_weight(Importer *im, hid_t loc, const char *path, const char 
     int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t dims[IR_MAX_RANK];
     if (cl != H5T_FLOAT && cl != H5T_INTEGER) {
-        WEIGHT_ERR(im, "expected %s '%s' to hold numbers, got HDF5 type class %d", wname, path, (int)cl);
+        static const char *const cls_names[] = {"integer", "float", "time", "string", "bitfield", "opaque",
+                                                "compound", "reference", "enum", "variable-length", "array"};
+        WEIGHT_ERR(im, "expected %s '%s' to hold numbers, got HDF5 type class %d (%s)", wname, path, (int)cl,
+                   (int)cl >= 0 && (int)cl < (int)ETN_COUNTOF(cls_names) ? cls_names[cl] : "unknown");
         goto done;
     }
     if (rank < 0 || rank > IR_MAX_RANK - 1) {
@@ -360,13 +390,16 @@ static int h5_read_weight(Importer *im, hid_t loc, const char *path, const char 
     long n = 1;
     for (int k = 0; k < rank; k++) {
         if (dims[k] > (hsize_t)MAX_ELEMS) {
-            WEIGHT_ERR(im, "expected %s '%s' of at most 2^26 elements, got a dimension of %llu", wname, path,
-                       (unsigned long long)dims[k]);
+            WEIGHT_ERR(im, "expected %s '%s' of at most 67108864 (2^26) elements, got a dimension of %llu on axis %d", wname,
+                       path, (unsigned long long)dims[k], k);
             goto done;
         }
         n *= (long)dims[k];
         if (n > MAX_ELEMS) {
-            WEIGHT_ERR(im, "expected %s '%s' of at most 2^26 elements, got more", wname, path);
+            unsigned long long tot = 1;
+            for (int j = 0; j < rank; j++)
+                tot = dims[j] && tot > ~0ULL / dims[j] ? ~0ULL : tot * dims[j];
+            WEIGHT_ERR(im, "expected %s '%s' of at most 67108864 (2^26) elements, got %llu", wname, path, tot);
             goto done;
         }
         w->dims[k] = (int)dims[k];
@@ -612,8 +645,11 @@ static cJSON *qz_from_string(Importer *im, const char *s, int *bad)
                 tok++;
         } else {
             if (pos >= 8 || !qz_params[q].params[pos]) {
+                int npos = pos + 1;   /* count the positional arguments for the message */
+                for (char *t2 = strtok_r(NULL, ",", &save); t2; t2 = strtok_r(NULL, ",", &save))
+                    npos += strchr(t2, '=') == NULL;
                 *bad = 1;
-                LAYER_ERR(im, "expected at most %d positional arguments in '%s'", pos, s);
+                LAYER_ERR(im, "expected at most %d positional arguments in '%s', got %d", pos, s, npos);
                 return NULL;
             }
             key = qz_params[q].params[pos++];
@@ -684,8 +720,8 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
     }
     if (!strcmp(cls, "quantized_bits")) {
         q->kind = QZ_BITS;
-        q->bits = (int)jnum(c, "bits", 8);
-        q->integer = (int)jnum(c, "integer", 0);
+        q->bits = jint(c, "bits", 8);
+        q->integer = jint(c, "integer", 0);
         q->symmetric = jbool(c, "symmetric", 0);
         q->keep_negative = jbool(c, "keep_negative", 1);
         if (q->bits < 1 || q->bits > 32 || q->bits - q->keep_negative < 0 || q->integer < -32 || q->integer > 32)
@@ -693,27 +729,30 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
                              what, q->bits, q->integer);
     } else if (!strcmp(cls, "quantized_relu")) {
         q->kind = QZ_RELU;
-        q->bits = (int)jnum(c, "bits", 8);
-        q->integer = (int)jnum(c, "integer", 0);
+        q->bits = jint(c, "bits", 8);
+        q->integer = jint(c, "integer", 0);
         if (jnum(c, "negative_slope", 0) != 0 || jbool(c, "use_sigmoid", 0))
-            return LAYER_ERR(im, "expected %s quantized_relu without negative_slope and use_sigmoid, got them set "
-                                 "(not supported yet)", what);
+            return LAYER_ERR(im, "expected %s quantized_relu with negative_slope 0 and use_sigmoid off, got negative_slope "
+                                 "%g and use_sigmoid %d (not supported yet)", what, jnum(c, "negative_slope", 0),
+                             jbool(c, "use_sigmoid", 0));
         if (!jbool(c, "is_quantized_clip", 1) && !jis_null(jget(c, "relu_upper_bound")))
-            return LAYER_ERR(im, "expected %s quantized_relu without relu_upper_bound, got one (not supported yet)", what);
+            return LAYER_ERR(im, "expected %s quantized_relu without relu_upper_bound, got %s (not supported yet)", what,
+                             jdesc(&im->g->arena, jget(c, "relu_upper_bound")));
         if (q->bits < 1 || q->bits > 32 || q->integer < -32 || q->integer > 32)
             return LAYER_ERR(im, "expected %s quantized_relu with 1..32 bits and integer in -32..32, got bits=%d integer=%d",
                              what, q->bits, q->integer);
     } else if (!strcmp(cls, "quantized_po2")) {
         q->kind = QZ_PO2;
-        q->bits = (int)jnum(c, "bits", 8);
+        q->bits = jint(c, "bits", 8);
         q->max_value = jnum(c, "max_value", NAN);
         const char *lr = jstr(c, "log2_rounding");
         if (jbool(c, "quadratic_approximation", 0) || (lr && strcmp(lr, "rnd")))
             return LAYER_ERR(im, "expected %s quantized_po2 with log2_rounding 'rnd' and no quadratic_approximation, got "
-                                 "other settings (not supported yet)", what);
+                                 "log2_rounding '%s' and quadratic_approximation %d (not supported yet)", what,
+                             lr ? lr : "rnd", jbool(c, "quadratic_approximation", 0));
         if (q->bits < 2 || q->bits > 8 || (!isnan(q->max_value) && q->max_value <= 0))
-            return LAYER_ERR(im, "expected %s quantized_po2 with 2..8 bits and a positive max_value, got bits=%d", what,
-                             q->bits);
+            return LAYER_ERR(im, "expected %s quantized_po2 with 2..8 bits and a positive max_value, got bits=%d "
+                                 "max_value=%g", what, q->bits, q->max_value);
     } else if (!strcmp(cls, "binary")) {
         q->kind = QZ_BINARY;
         q->use_01 = jbool(c, "use_01", 0);
@@ -854,14 +893,15 @@ static int make_input(Importer *im, const char *kname, const cJSON *shape)
     int dims[IR_MAX_RANK], rank = 0;
     if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) < 2 || cJSON_GetArraySize(shape) > IR_MAX_RANK - 1)
         return LAYER_ERR(im, "expected an input shape [batch, d1, ...] of rank 2..%d, got %s", IR_MAX_RANK - 1,
-                         cJSON_IsArray(shape) ? "another rank" : kind_of(shape));
+                         cJSON_IsArray(shape) ? arena_printf(&im->g->arena, "rank %d", cJSON_GetArraySize(shape))
+                                              : kind_of(shape));
     int k = 0;
     for (const cJSON *e = shape->child; e; e = e->next, k++) {
         if (k == 0)
             continue;
         if (!cJSON_IsNumber(e) || e->valuedouble < 1 || e->valuedouble > (1 << 24) || e->valuedouble != floor(e->valuedouble))
-            return LAYER_ERR(im, "expected fixed positive per-sample dimensions, got %s at position %d",
-                             cJSON_IsNull(e) ? "None" : kind_of(e), k);
+            return LAYER_ERR(im, "expected fixed per-sample dimensions in 1..16777216 (2^24), got %s on axis %d of %s",
+                             jdesc(&im->g->arena, e), k, jdesc(&im->g->arena, shape));
         dims[rank++] = (int)e->valuedouble;
     }
     const char *lname = unique_name(im, kname);
@@ -1056,10 +1096,11 @@ static int quantized_layer_activation(Importer *im, const char *base, const cJSO
 static int import_dense(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x, int quant)
 {
     Tensor *tx = &im->g->t[x];
-    int units = (int)jnum(cfg, "units", -1);
+    const cJSON *ju = jget(cfg, "units");
+    int units = cJSON_IsNumber(ju) && ju->valuedouble >= 1 && ju->valuedouble <= (1 << 24) ? (int)ju->valuedouble : -1;
     int use_bias = jbool(cfg, "use_bias", 1);
     if (units < 1)
-        return LAYER_ERR(im, "expected a positive integer 'units', got %s", kind_of(jget(cfg, "units")));
+        return LAYER_ERR(im, "expected 'units' a positive integer up to 16777216, got %s", jdesc(&im->g->arena, ju));
     int nin = tx->dims[tx->rank - 1];
     static const char *const names[] = {"kernel", "bias"};
     Weight w[2];
@@ -1155,11 +1196,12 @@ static int import_batchnorm(Importer *im, const Container *ct, const char *lpath
     const cJSON *ax = jget(cfg, "axis");
     if (cJSON_IsArray(ax) && cJSON_GetArraySize(ax) == 1)
         ax = ax->child;
-    long axis = cJSON_IsNumber(ax) ? (long)ax->valuedouble : ax ? -1000 : -1;
+    long axis = cJSON_IsNumber(ax) ? clamp_int(ax->valuedouble) : ax ? -1000 : -1;
     if (axis < 0)
         axis += rank + 1;
     if (axis < 1 || axis > rank)
-        return LAYER_ERR(im, "expected one axis other than the batch axis (1..%d or -1), got %s", rank, kind_of(ax));
+        return LAYER_ERR(im, "expected one axis other than the batch axis (1..%d or -1), got %s", rank,
+                         jdesc(&im->g->arena, jget(cfg, "axis")));
     int scale = jbool(cfg, "scale", 1), center = jbool(cfg, "center", 1);
     double eps = jnum(cfg, "epsilon", 1e-3);
     const char *names[4];
@@ -1226,17 +1268,18 @@ static int import_reshape(Importer *im, const cJSON *target, int x)
         dims[0] = (int)numel;
         rank = 1;
     } else {
+        const char *ts = jdesc(&im->g->arena, target);
         if (!cJSON_IsArray(target) || cJSON_GetArraySize(target) < 1 || cJSON_GetArraySize(target) > IR_MAX_RANK - 2)
-            return LAYER_ERR(im, "expected target_shape as a list of 1..%d dimensions, got %s", IR_MAX_RANK - 2,
-                             kind_of(target));
+            return LAYER_ERR(im, "expected target_shape as a list of 1..%d dimensions, got %s", IR_MAX_RANK - 2, ts);
         for (const cJSON *e = target->child; e; e = e->next) {
             if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || e->valuedouble < -1 || e->valuedouble == 0 ||
                 e->valuedouble > (1 << 24))
-                return LAYER_ERR(im, "expected positive target dimensions (or one -1), got %s", kind_of(e));
+                return LAYER_ERR(im, "expected positive target dimensions (or one -1), got %s in %s",
+                                 jdesc(&im->g->arena, e), ts);
             int v = (int)e->valuedouble;
             if (v == -1) {
                 if (infer >= 0)
-                    return LAYER_ERR(im, "expected at most one -1 in target_shape, got two");
+                    return LAYER_ERR(im, "expected at most one -1 in target_shape, got %s", ts);
                 infer = rank;
             } else {
                 known *= v;
@@ -1245,12 +1288,13 @@ static int import_reshape(Importer *im, const cJSON *target, int x)
         }
         if (infer >= 0) {
             if (numel % known)
-                return LAYER_ERR(im, "expected a target_shape whose known dimensions divide %ld elements, got %ld", numel, known);
+                return LAYER_ERR(im, "expected a target_shape whose known dimensions divide %ld elements, got %ld (%s)",
+                                 numel, known, ts);
             dims[infer] = (int)(numel / known);
             known = numel;
         }
         if (known != numel)
-            return LAYER_ERR(im, "expected a target_shape of %ld elements, got %ld", numel, known);
+            return LAYER_ERR(im, "expected a target_shape of %ld elements, got %ld (%s)", numel, known, ts);
     }
     int in[1] = {x};
     return new_node(im, OP_RESHAPE, unique_name(im, im->lname), in, 1, rank, dims);
@@ -1267,19 +1311,17 @@ static int k_ints(Importer *im, const cJSON *cfg, const char *key, int n, int de
         out[k] = def;
     if (jis_null(v))
         return 0;
-    if (cJSON_IsNumber(v)) {
-        for (int k = 0; k < n; k++)
-            out[k] = (int)v->valuedouble;
-        return 0;
-    }
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n)
-        return LAYER_ERR(im, "expected '%s' as an integer or a list of %d, got %s", key, n, kind_of(v));
+    if (!cJSON_IsNumber(v) && (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n))
+        return LAYER_ERR(im, "expected '%s' as an integer or a list of %d, got %s", key, n, jdesc(&im->g->arena, v));
     int k = 0;
-    for (const cJSON *e = v->child; e; e = e->next, k++) {
+    for (const cJSON *e = cJSON_IsNumber(v) ? v : v->child; e; e = cJSON_IsNumber(v) ? NULL : e->next, k++) {
         if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || fabs(e->valuedouble) > (1 << 20))
-            return LAYER_ERR(im, "expected integers in '%s', got %s", key, kind_of(e));
+            return LAYER_ERR(im, "expected integers within +-1048576 (2^20) in '%s', got %s", key, jdesc(&im->g->arena, e));
         out[k] = (int)e->valuedouble;
     }
+    if (cJSON_IsNumber(v))
+        for (k = 1; k < n; k++)
+            out[k] = out[0];
     return 0;
 }
 
@@ -1287,35 +1329,39 @@ static int k_ints(Importer *im, const cJSON *cfg, const char *key, int n, int de
 static int k_pairs(Importer *im, const cJSON *cfg, const char *key, int ns, int *lo, int *hi)
 {
     const cJSON *v = jget(cfg, key);
+    double dl[2] = {0, 0}, dh[2] = {0, 0};   /* as given */
     for (int a = 0; a < ns; a++)
         lo[a] = hi[a] = 0;
     if (cJSON_IsNumber(v)) {
         for (int a = 0; a < ns; a++)
-            lo[a] = hi[a] = (int)v->valuedouble;
-        return 0;
-    }
-    if (!cJSON_IsArray(v))
-        return LAYER_ERR(im, "expected '%s' as an integer or a list, got %s", key, kind_of(v));
-    int n = cJSON_GetArraySize(v), k = 0;
-    if (ns == 1 && n == 2 && cJSON_IsNumber(v->child)) {
-        lo[0] = (int)v->child->valuedouble;
-        hi[0] = (int)v->child->next->valuedouble;
-        return 0;
-    }
-    if (n != ns)
-        return LAYER_ERR(im, "expected '%s' with %d entries, got %d", key, ns, n);
-    for (const cJSON *e = v->child; e; e = e->next, k++) {
-        if (cJSON_IsNumber(e)) {
-            lo[k] = hi[k] = (int)e->valuedouble;
-        } else if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == 2 && cJSON_IsNumber(e->child) &&
-                   cJSON_IsNumber(e->child->next)) {
-            lo[k] = (int)e->child->valuedouble;
-            hi[k] = (int)e->child->next->valuedouble;
-        } else {
-            return LAYER_ERR(im, "expected '%s' entries as integers or pairs, got %s", key, kind_of(e));
+            dl[a] = dh[a] = v->valuedouble;
+    } else if (!cJSON_IsArray(v)) {
+        return LAYER_ERR(im, "expected '%s' as an integer or a list, got %s", key, jdesc(&im->g->arena, v));
+    } else if (ns == 1 && cJSON_GetArraySize(v) == 2 && cJSON_IsNumber(v->child) && cJSON_IsNumber(v->child->next)) {
+        dl[0] = v->child->valuedouble;
+        dh[0] = v->child->next->valuedouble;
+    } else {
+        int n = cJSON_GetArraySize(v), k = 0;
+        if (n != ns)
+            return LAYER_ERR(im, "expected '%s' with %d entries, got %d (%s)", key, ns, n, jdesc(&im->g->arena, v));
+        for (const cJSON *e = v->child; e; e = e->next, k++) {
+            if (cJSON_IsNumber(e)) {
+                dl[k] = dh[k] = e->valuedouble;
+            } else if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == 2 && cJSON_IsNumber(e->child) &&
+                       cJSON_IsNumber(e->child->next)) {
+                dl[k] = e->child->valuedouble;
+                dh[k] = e->child->next->valuedouble;
+            } else {
+                return LAYER_ERR(im, "expected '%s' entries as integers or pairs, got %s", key, jdesc(&im->g->arena, e));
+            }
         }
-        if (lo[k] < 0 || hi[k] < 0 || lo[k] > (1 << 20) || hi[k] > (1 << 20))
-            return LAYER_ERR(im, "expected '%s' values in 0..2^20, got %d and %d", key, lo[k], hi[k]);
+    }
+    for (int a = 0; a < ns; a++) {
+        if (!(dl[a] >= 0 && dh[a] >= 0 && dl[a] <= (1 << 20) && dh[a] <= (1 << 20)) || dl[a] != floor(dl[a]) ||
+            dh[a] != floor(dh[a]))
+            return LAYER_ERR(im, "expected '%s' values in 0..1048576 (2^20), got %g and %g", key, dl[a], dh[a]);
+        lo[a] = (int)dl[a];
+        hi[a] = (int)dh[a];
     }
     return 0;
 }
@@ -1341,8 +1387,8 @@ static int k_window(Importer *im, const cJSON *cfg, const Tensor *tx, const char
         if (st[a] < 0)
             st[a] = strcmp(stride_key, "strides") == 0 && strcmp(size_key, "pool_size") == 0 ? kernel[a] : 1;
         if (kernel[a] < 1 || st[a] < 1 || dl[a] < 1)
-            return LAYER_ERR(im, "expected window, strides and dilation_rate >= 1, got %d, %d and %d", kernel[a], st[a],
-                             dl[a]);
+            return LAYER_ERR(im, "expected %s, %s and dilation_rate >= 1 on every spatial axis, got %d, %d and %d on "
+                                 "spatial axis %d", size_key, stride_key, kernel[a], st[a], dl[a], a);
         int d = ns == 1 ? 1 : a, in = tx->dims[a];
         int span = (kernel[a] - 1) * dl[a] + 1, lo = 0, hi = 0;
         if (!strcmp(pad, "same")) {
@@ -1353,7 +1399,8 @@ static int k_window(Importer *im, const cJSON *cfg, const Tensor *tx, const char
             hi = total - lo;
         }
         if (in + lo + hi < span)
-            return LAYER_ERR(im, "expected a window of %d pixels to fit the input of %d, got none", span, in);
+            return LAYER_ERR(im, "expected an input of at least %d pixels (the window) on spatial axis %d, got %d", span, a,
+                             in);
         nd->kernel[d] = kernel[a];
         nd->stride[d] = st[a];
         nd->dilation[d] = dl[a];
@@ -1414,11 +1461,13 @@ static int import_conv(Importer *im, const Container *ct, const char *lpath, con
         return -1;
     const Tensor *tx = &im->g->t[x];
     int cin = tx->dims[ns], use_bias = jbool(cfg, "use_bias", 1);
-    int filters = depthwise ? cin * (int)jnum(cfg, "depth_multiplier", 1) : (int)jnum(cfg, "filters", -1);
-    int groups = depthwise ? cin : (int)jnum(cfg, "groups", 1);
+    int dmul = jint(cfg, "depth_multiplier", 1);
+    long lf = depthwise ? (long)cin * dmul : jint(cfg, "filters", -1);
+    int filters = lf > (1 << 24) ? -1 : (int)lf;
+    int groups = depthwise ? cin : jint(cfg, "groups", 1);
     if (filters < 1 || groups < 1 || cin % groups || filters % groups)
-        return LAYER_ERR(im, "expected positive filters and groups dividing %d input channels, got %d and %d", cin, filters,
-                         groups);
+        return LAYER_ERR(im, "expected positive filters (up to 16777216) and groups dividing %d input channels, got "
+                             "filters %ld and groups %d", cin, lf, groups);
     int kernel[2];
     Node geo = k_blank_geo();
     if (k_window(im, cfg, tx, "kernel_size", "strides", kernel, &geo) < 0)
@@ -1498,9 +1547,10 @@ static int import_separable(Importer *im, const Container *ct, const char *lpath
         return -1;
     const Tensor *tx = &im->g->t[x];
     int cin = tx->dims[ns], use_bias = jbool(cfg, "use_bias", 1);
-    int dm = (int)jnum(cfg, "depth_multiplier", 1), filters = (int)jnum(cfg, "filters", -1);
-    if (dm < 1 || filters < 1)
-        return LAYER_ERR(im, "expected positive filters and depth_multiplier, got %d and %d", filters, dm);
+    int dm = jint(cfg, "depth_multiplier", 1), filters = jint(cfg, "filters", -1);
+    if (dm < 1 || filters < 1 || filters > (1 << 24) || (long)cin * dm > (1 << 24))
+        return LAYER_ERR(im, "expected positive filters and depth_multiplier (up to 16777216 channels), got filters %d and "
+                             "depth_multiplier %d", filters, dm);
     int kernel[2];
     Node geo = k_blank_geo();
     if (k_window(im, cfg, tx, "kernel_size", "strides", kernel, &geo) < 0)
@@ -1623,8 +1673,8 @@ static int import_resize(Importer *im, const char *cls, const cJSON *cfg, int x)
             geo.pad_hi[d] = crop ? -hi[a] : hi[a];
             dims[a] = tx->dims[a] + geo.pad_lo[d] + geo.pad_hi[d];
             if (dims[a] < 1)
-                return LAYER_ERR(im, "expected cropping that leaves at least one pixel, got %d and %d of %d", lo[a], hi[a],
-                                 tx->dims[a]);
+                return LAYER_ERR(im, "expected cropping that leaves at least one pixel, got %d and %d of %d on spatial axis "
+                                     "%d", lo[a], hi[a], tx->dims[a], a);
         }
     }
     dims[ns] = tx->dims[ns];
@@ -1645,7 +1695,7 @@ static int import_permute(Importer *im, const cJSON *cfg, int x)
         return -1;
     for (int k = 0; k < r; k++) {
         if (perm[k] < 1 || perm[k] > r || seen[perm[k] - 1]++)
-            return LAYER_ERR(im, "expected dims as a permutation of 1..%d, got %d at position %d", r, perm[k], k);
+            return LAYER_ERR(im, "expected dims as a permutation of 1..%d, got %s", r, jdesc(&im->g->arena, jget(cfg, "dims")));
         perm[k]--;
         dims[k] = tx->dims[perm[k]];
     }
@@ -1662,16 +1712,18 @@ static int import_merge(Importer *im, const char *cls, const cJSON *cfg, const i
           : !strcmp(cls, "Average") ? OP_AVERAGE : !strcmp(cls, "Maximum") ? OP_MAXIMUM
           : !strcmp(cls, "Minimum") ? OP_MINIMUM : OP_CONCAT;
     if (nin < 2 || ((op == OP_SUB || op == OP_AVERAGE) && nin != 2))
-        return LAYER_ERR(im, "expected %s inputs, got %d", op == OP_SUB || op == OP_AVERAGE ? "two" : "two or more", nin);
+        return LAYER_ERR(im, "expected %s inputs, got %d input%s", op == OP_SUB || op == OP_AVERAGE ? "two" : "two or more",
+                         nin, nin == 1 ? "" : "s");
     int cur = in[0];
     for (int k = 1; k < nin; k++) {
         const Tensor *a = &im->g->t[cur], *b = &im->g->t[in[k]];
         int dims[IR_MAX_RANK], ax = -1, ok = a->rank == b->rank;
         if (op == OP_CONCAT) {
-            long axis = (long)jnum(cfg, "axis", -1);
+            long axis = jint(cfg, "axis", -1);
             ax = (int)(axis < 0 ? axis + a->rank : axis - 1);
             if (ax < 0 || ax >= a->rank)
-                return LAYER_ERR(im, "expected an axis other than the batch axis, got %ld", axis);
+                return LAYER_ERR(im, "expected an axis other than the batch axis (1..%d or -1), got %g", a->rank,
+                                 jnum(cfg, "axis", -1));
         }
         for (int j = 0; ok && j < a->rank; j++) {
             ok = j == ax || a->dims[j] == b->dims[j];
@@ -1681,8 +1733,8 @@ static int import_merge(Importer *im, const char *cls, const cJSON *cfg, const i
             char s1[96], s2[96];
             dims_str(a->rank, a->dims, s1, sizeof s1);
             dims_str(b->rank, b->dims, s2, sizeof s2);
-            return LAYER_ERR(im, "expected inputs of the same shape%s, got %s and %s", op == OP_CONCAT ? " but in the axis" : "",
-                             s1, s2);
+            return LAYER_ERR(im, "expected inputs of the same shape%s, got %s and %s",
+                             op == OP_CONCAT ? arena_printf(&im->g->arena, " except on axis %d", ax + 1) : "", s1, s2);
         }
         int two[2] = {cur, in[k]};
         const char *nm = k + 1 == nin ? im->lname : arena_printf(&im->g->arena, "%s_part%d", im->lname, k);
@@ -1871,7 +1923,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     const cJSON *cfg = jget(L, "config");
     if (is_model_class(cls)) {
         if (im->depth >= MAX_DEPTH)
-            return LAYER_ERR(im, "expected models nested at most %d deep, got deeper", MAX_DEPTH);
+            return LAYER_ERR(im, "expected models nested at most %d deep, got %d levels or more", MAX_DEPTH, MAX_DEPTH + 1);
         Container sub;
         memset(&sub, 0, sizeof sub);
         snprintf(sub.path, sizeof sub.path, "%s", lpath);
@@ -1913,7 +1965,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
             out[0] = new_node(im, OP_LEAKYRELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
             im->g->n[im->g->nn - 1].alpha = slope;
         } else {
-            return LAYER_ERR(im, "expected either negative_slope or max_value, got both (not supported yet)");
+            return LAYER_ERR(im, "expected either negative_slope or max_value, got both: negative_slope %g and max_value %g "
+                                 "(not supported yet)", slope, maxv);
         }
     } else if (!strcmp(cls, "LeakyReLU")) {
         double a = jnum(cfg, "negative_slope", jnum(cfg, "alpha", 0.3));
@@ -1924,11 +1977,12 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         const cJSON *ax = jget(cfg, "axis");
         if (cJSON_IsArray(ax) && cJSON_GetArraySize(ax) == 1)
             ax = ax->child;
-        long axis = cJSON_IsNumber(ax) ? (long)ax->valuedouble : ax ? -1000 : -1;
+        long axis = cJSON_IsNumber(ax) ? clamp_int(ax->valuedouble) : ax ? -1000 : -1;
         if (axis < 0)
             axis += tx->rank + 1;
         if (axis < 1 || axis > tx->rank)
-            return LAYER_ERR(im, "expected a softmax axis other than the batch axis, got %s", kind_of(ax));
+            return LAYER_ERR(im, "expected a softmax axis other than the batch axis (1..%d or -1), got %s", tx->rank,
+                             jdesc(&im->g->arena, jget(cfg, "axis")));
         int in1[1] = {x};
         out[0] = new_node(im, OP_SOFTMAX, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
         im->g->n[im->g->nn - 1].axis = (int)axis - 1;
@@ -1952,7 +2006,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
                              "MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, "
                              "ZeroPadding1D/2D, "
                              "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "
-                             "Minimum, Concatenate, FixedPointQuantizer");
+                             "Minimum, Concatenate, FixedPointQuantizer, got '%s'", cls);
     }
     return out[0] < 0 ? -1 : 1;
 }
@@ -2135,7 +2189,8 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
                 const char *name = enter_layer(im, L);
                 if (name && !strcmp(name, inames[i])) {
                     if (!jstr(L, "class_name") || strcmp(jstr(L, "class_name"), "InputLayer")) {
-                        LAYER_ERR(im, "expected model input '%s' to be an InputLayer", inames[i]);
+                        LAYER_ERR(im, "expected model input '%s' to be an InputLayer, got a %s", inames[i],
+                                  jstr(L, "class_name") ? jstr(L, "class_name") : "layer without class_name");
                         goto out;
                     }
                     if ((id = make_input(im, name, input_shape_of(jget(L, "config")))) < 0)
@@ -2482,7 +2537,8 @@ static int load_model(Graph *g, Diag *d, const char *path, const char *weights_p
                 goto done;
         }
     } else if (!mem && !has_suffix(path, ".json") && !has_suffix(path, ".h5")) {
-        diag_error(d, "%s: expected a Keras model ending in .json, .h5 or .keras", path);
+        diag_error(d, "%s: expected a Keras model ending in .json, .h5 or .keras, got '%s'", path,
+                   strrchr(path, '.') && !strchr(strrchr(path, '.'), '/') ? strrchr(path, '.') : "no extension");
         goto done;
     }
     im.wfile = wpath;

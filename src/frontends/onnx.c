@@ -148,6 +148,26 @@ static long to_long(double v)
 /* a*b for a, b >= 0, saturating at LONG_MAX. */
 static long mul_sat(long a, long b) { return b && a > LONG_MAX / b ? LONG_MAX : a * b; }
 
+/* "[d0,d1,...]" of n dimensions given as longs. */
+static void lshape_str(int n, const long *d, char *out, size_t len)
+{
+    size_t w = (size_t)snprintf(out, len, "[");
+    for (int k = 0; k < n && w < len; k++)
+        w += (size_t)snprintf(out + w, len - w, "%s%ld", k ? "," : "", d[k]);
+    if (w < len)
+        snprintf(out + w, len - w, "]");
+}
+
+/* The name of an ONNX TensorProto data type, for messages. */
+static const char *dtype_name(int dt)
+{
+    static const char *const names[] = {"undefined", "float", "uint8", "int8", "uint16", "int16", "int32", "int64",
+                                        "string", "bool", "float16", "double", "uint32", "uint64", "complex64",
+                                        "complex128", "bfloat16", "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+                                        "float8e5m2fnuz", "uint4", "int4"};
+    return dt >= 0 && dt < (int)(sizeof names / sizeof names[0]) ? names[dt] : "unknown";
+}
+
 static long attr_i(const Onnx__NodeProto *n, const char *name, long def)
 {
     const Onnx__AttributeProto *a = attr(n, name);
@@ -165,15 +185,21 @@ static int tensor_to_double(Importer *im, const Onnx__TensorProto *tp, const cha
 {
     if (tp->n_dims > MAX_FULL_RANK)
         return NODE_ERR(im, "expected %s of rank <= %d, got rank %zu", what, MAX_FULL_RANK, tp->n_dims);
-    long n = 1;
-    for (size_t k = 0; k < tp->n_dims; k++) {
+    long n = 1, ld[MAX_FULL_RANK];
+    char s[160];
+    for (size_t k = 0; k < tp->n_dims; k++)
+        ld[k] = (long)tp->dims[k];
+    lshape_str((int)tp->n_dims, ld, s, sizeof s);
+    for (size_t k = 0; k < tp->n_dims; k++)
         if (tp->dims[k] < 0 || tp->dims[k] > (1L << 24))
-            return NODE_ERR(im, "expected %s dimensions in 0..2^24, got %lld", what, (long long)tp->dims[k]);
+            return NODE_ERR(im, "expected %s dimensions in 0..16777216 (2^24), got %lld on axis %zu of %s", what,
+                            (long long)tp->dims[k], k, s);
+    for (size_t k = 0; k < tp->n_dims; k++) {
         dims[k] = (int)tp->dims[k];
-        n *= dims[k];
-        if (n > (1L << 26))
-            return NODE_ERR(im, "%s has more than 2^26 elements", what);
+        n = mul_sat(n, dims[k]);
     }
+    if (n > (1L << 26))
+        return NODE_ERR(im, "expected %s of at most 67108864 (2^26) elements, got %ld (%s)", what, n, s);
     *rank = (int)tp->n_dims;
     double *v = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
     size_t esize;
@@ -184,14 +210,16 @@ static int tensor_to_double(Importer *im, const Onnx__TensorProto *tp, const cha
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: esize = 8; break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: esize = 4; break;
     default:
-        return NODE_ERR(im, "expected %s of type float, double, int32 or int64, got ONNX data type %d", what, dt);
+        return NODE_ERR(im, "expected %s of type float, double, int32 or int64, got ONNX data type %d (%s)", what, dt,
+                        dtype_name(dt));
     }
     if (tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-        return NODE_ERR(im, "%s '%s' uses external data, which is not supported", what, tp->name ? tp->name : "");
+        return NODE_ERR(im, "expected %s '%s' with its data inside the model file, got external data (not supported)",
+                        what, tp->name ? tp->name : "");
     if (tp->has_raw_data) {
         if (tp->raw_data.len != (size_t)n * esize)
-            return NODE_ERR(im, "expected %ld bytes of raw data in %s '%s', got %zu", (long)n * (long)esize, what,
-                            tp->name ? tp->name : "", tp->raw_data.len);
+            return NODE_ERR(im, "expected %ld bytes of raw data in %s '%s' (%s %s), got %zu", (long)n * (long)esize, what,
+                            tp->name ? tp->name : "", s, dtype_name(dt), tp->raw_data.len);
         const unsigned char *p = tp->raw_data.data;
         for (long k = 0; k < n; k++, p += esize) {
             uint64_t u = 0;
@@ -221,7 +249,7 @@ static int tensor_to_double(Importer *im, const Onnx__TensorProto *tp, const cha
                       : dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64  ? tp->n_int64_data
                                                                     : tp->n_int32_data;
         if (have != (size_t)n)
-            return NODE_ERR(im, "expected %ld values in %s '%s', got %zu", n, what, tp->name ? tp->name : "", have);
+            return NODE_ERR(im, "expected %ld values in %s '%s' (%s), got %zu", n, what, tp->name ? tp->name : "", s, have);
         for (long k = 0; k < n; k++)
             v[k] = dt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT    ? (double)tp->float_data[k]
                    : dt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE ? tp->double_data[k]
@@ -230,7 +258,8 @@ static int tensor_to_double(Importer *im, const Onnx__TensorProto *tp, const cha
     }
     for (long k = 0; k < n; k++)
         if (!isfinite(v[k]))
-            return NODE_ERR(im, "expected finite values in %s '%s', got %g", what, tp->name ? tp->name : "", v[k]);
+            return NODE_ERR(im, "expected finite values in %s '%s', got %g at element %ld", what, tp->name ? tp->name : "",
+                            v[k], k);
     *out = v;
     return 0;
 }
@@ -263,8 +292,12 @@ static int fold_binary(Importer *im, const char *opname, int a, int b, const cha
         int ka = k - (rank - ta->const_rank), kb = k - (rank - tb->const_rank);
         da[k] = ka >= 0 ? ta->const_dims[ka] : 1;
         db[k] = kb >= 0 ? tb->const_dims[kb] : 1;
-        if (da[k] != db[k] && da[k] != 1 && db[k] != 1)
-            return NODE_ERR(im, "expected broadcastable constant shapes, got dimension %d vs %d", da[k], db[k]);
+        if (da[k] != db[k] && da[k] != 1 && db[k] != 1) {
+            char s1[96], s2[96];
+            shape_str(ta->const_rank, ta->const_dims, s1, sizeof s1);
+            shape_str(tb->const_rank, tb->const_dims, s2, sizeof s2);
+            return NODE_ERR(im, "expected constant shapes that broadcast together, got %s and %s", s1, s2);
+        }
         dims[k] = da[k] > db[k] ? da[k] : db[k];
     }
     long n = 1;
@@ -463,7 +496,8 @@ static int import_binary(Importer *im, const Onnx__NodeProto *n, const char *op,
     if (!is_const(im, a) && !is_const(im, b)) {
         Tensor *ta = &im->g->t[a], *tb = &im->g->t[b];
         if (strcmp(op, "Add") != 0)
-            return NODE_ERR(im, "expected one constant operand (%s of two data tensors is not supported yet)", op);
+            return NODE_ERR(im, "expected one constant operand (%s of two data tensors is not supported yet), got data "
+                                "tensors '%s' and '%s'", op, n->input[0], n->input[1]);
         if (ir_numel(ta) != ir_numel(tb) || ta->rank != tb->rank) {
             char s1[96], s2[96];
             ir_shape_str(ta, s1, sizeof s1);
@@ -501,12 +535,12 @@ static int import_binary(Importer *im, const Onnx__NodeProto *n, const char *op,
             return NODE_ERR(im, "expected a constant divisor, got a constant divided by a tensor");
         for (long e = 0; e < ne; e++) {
             if (v[e] == 0.0)
-                return NODE_ERR(im, "expected a non-zero constant divisor, got 0");
+                return NODE_ERR(im, "expected a non-zero constant divisor, got 0 at element %ld", e);
             v[e] = 1.0 / v[e];
         }
         scale = v;
     } else {
-        return NODE_ERR(im, "expected both operands constant for %s, got a data tensor", op);
+        return NODE_ERR(im, "expected both operands constant for %s, got data tensor '%s'", op, n->input[x == a ? 0 : 1]);
     }
     if (add_affine(im, lname, x, scale, shift, n->output[0]) < 0)
         return -1;
@@ -532,10 +566,16 @@ static int import_dense(Importer *im, const Onnx__NodeProto *n, int gemm, const 
         ir_shape_str(tw, s, sizeof s);
         return NODE_ERR(im, "expected 2-D weights, got %s", s);
     }
-    int transA = gemm ? (int)attr_i(n, "transA", 0) : 0, transB = gemm ? (int)attr_i(n, "transB", 0) : 0;
+    long transA = gemm ? attr_i(n, "transA", 0) : 0;
+    int transB = gemm ? attr_i(n, "transB", 0) != 0 : 0;
     double alpha = gemm ? attr_f(n, "alpha", 1.0) : 1.0, beta = gemm ? attr_f(n, "beta", 1.0) : 1.0;
     if (transA)
-        return NODE_ERR(im, "expected transA=0, got transA=1");
+        return NODE_ERR(im, "expected transA=0, got transA=%ld", transA);
+    if (tw->const_dims[0] < 1 || tw->const_dims[1] < 1) {
+        char s[96];
+        ir_shape_str(tw, s, sizeof s);
+        return NODE_ERR(im, "expected 2-D weights with at least one input and one output, got %s", s);
+    }
     int nin = transB ? tw->const_dims[1] : tw->const_dims[0], nout = transB ? tw->const_dims[0] : tw->const_dims[1];
     if (tx->rank < 1 || tx->dims[tx->rank - 1] != nin) {
         char s[96];
@@ -589,12 +629,13 @@ static int import_batchnorm(Importer *im, const Onnx__NodeProto *n, const char *
     }
     Tensor *tx = &im->g->t[x];
     if (is_const(im, x))
-        return NODE_ERR(im, "expected a data input, got a constant");
+        return NODE_ERR(im, "expected a data input, got constant '%s'", n->input[0]);
+    static const char *const pname[4] = {"scale", "bias", "mean", "variance"};
     long ch = ir_const_numel(&im->g->t[p[0]]);
     for (int k = 1; k < 4; k++)
         if (ir_const_numel(&im->g->t[p[k]]) != ch)
-            return NODE_ERR(im, "expected scale, bias, mean and variance of equal length, got %ld and %ld", ch,
-                            ir_const_numel(&im->g->t[p[k]]));
+            return NODE_ERR(im, "expected scale, bias, mean and variance of equal length, got scale %ld and %s %ld", ch,
+                            pname[k], ir_const_numel(&im->g->t[p[k]]));
     /* Channels: ONNX's axis 1, the first per-sample axis: the last one as stored
      * channels-last, the only one of flat feature vectors */
     int first = !xcl && tx->rank >= 2;
@@ -603,7 +644,8 @@ static int import_batchnorm(Importer *im, const Onnx__NodeProto *n, const char *
     if (ch != cdim && ch != ne) {
         char s[96];
         ir_shape_str(tx, s, sizeof s);
-        return NODE_ERR(im, "expected %d channels (input %s), got %ld", cdim, s, ch);
+        return NODE_ERR(im, "expected scale, bias, mean and variance of %d values (the channels of input %s), got %ld",
+                        cdim, s, ch);
     }
     double eps = attr_f(n, "epsilon", 1e-5);
     double *scale = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
@@ -630,6 +672,8 @@ static int reshape_to(Importer *im, int x, const char *lname, const char *outnam
     long numel = ir_numel(tx);
     if (frank < 1 || frank > MAX_FULL_RANK)
         return NODE_ERR(im, "expected a target rank of 1..%d, got %d", MAX_FULL_RANK, frank);
+    char ts[160];
+    lshape_str(frank, fdims, ts, sizeof ts);
     long known = 1;
     int infer = -1;
     long d[MAX_FULL_RANK];
@@ -639,17 +683,19 @@ static int reshape_to(Importer *im, int x, const char *lname, const char *outnam
             d[k] = k == 0 ? 1 : (k - 1 < tx->rank ? tx->dims[k - 1] : 0);
         if (d[k] == -1) {
             if (infer >= 0)
-                return NODE_ERR(im, "expected at most one -1 in the target shape, got two");
+                return NODE_ERR(im, "expected at most one -1 in the target shape, got %s", ts);
             infer = k;
             continue;
         }
         if (d[k] <= 0)
-            return NODE_ERR(im, "expected positive target dimensions, got %ld", d[k]);
+            return NODE_ERR(im, "expected positive target dimensions (or 0, or one -1), got %ld in %s%s", fdims[k], ts,
+                            fdims[k] == 0 ? " (a 0 copies an input dimension, and there is none there)" : "");
         known = mul_sat(known, d[k]);
     }
     if (infer >= 0) {
         if (known == 0 || numel % known)
-            return NODE_ERR(im, "cannot infer -1: %ld elements do not divide by %ld", numel, known);
+            return NODE_ERR(im, "expected a target shape whose known dimensions divide the %ld elements per sample, got "
+                                "%s", numel, ts);
         d[infer] = numel / known;
     }
     /* the batch dimension: the first must be the batch (1 per sample) */
@@ -660,7 +706,8 @@ static int reshape_to(Importer *im, int x, const char *lname, const char *outnam
         if (total == mul_sat(numel, d[0]) && total != numel) {
             /* leading dim given as the batch size N: treat as per-sample */
         } else if (total != numel) {
-            return NODE_ERR(im, "expected a target shape with %ld elements per sample, got %ld", numel, total / (d[0] ? d[0] : 1));
+            return NODE_ERR(im, "expected a target shape with %ld elements per sample, got %ld (%s)", numel,
+                            total / (d[0] ? d[0] : 1), ts);
         }
     }
     int dims[IR_MAX_RANK];
@@ -757,7 +804,8 @@ static int window_geometry(Importer *im, const Onnx__NodeProto *n, int ns, const
         snprintf(mode, sizeof mode, "%.*s", (int)ap->s.len, (const char *)ap->s.data);
     for (int a = 0; a < ns; a++) {
         if (st[a] < 1 || dl[a] < 1 || kernel[a] < 1)
-            return NODE_ERR(im, "expected kernel, strides and dilations >= 1, got %d, %d and %d", kernel[a], st[a], dl[a]);
+            return NODE_ERR(im, "expected kernel, strides and dilations >= 1 on every spatial axis, got kernel %d, "
+                                "stride %d, dilation %d on spatial axis %d", kernel[a], st[a], dl[a], a);
         if (!dil_ok && dl[a] != 1)
             return NODE_ERR(im, "expected dilations 1, got %d", dl[a]);
         int lo = pads[a], hi = pads[a + ns];
@@ -773,7 +821,7 @@ static int window_geometry(Importer *im, const Onnx__NodeProto *n, int ns, const
             return NODE_ERR(im, "expected auto_pad NOTSET, SAME_UPPER, SAME_LOWER or VALID, got '%s'", mode);
         }
         if (lo < 0 || hi < 0)
-            return NODE_ERR(im, "expected pads >= 0, got %d and %d", lo, hi);
+            return NODE_ERR(im, "expected pads >= 0, got %d and %d on spatial axis %d", lo, hi, a);
         int d = ns == 1 ? 1 : a;
         nd->kernel[d] = kernel[a];
         nd->stride[d] = st[a];
@@ -793,10 +841,12 @@ static int window_out_dims(Importer *im, const Tensor *tx, const Node *nd, int c
         int span = (nd->kernel[d] - 1) * nd->dilation[d] + 1;
         int padded = tx->dims[a] + nd->pad_lo[d] + nd->pad_hi[d];
         if (padded < span)
-            return NODE_ERR(im, "expected a window of %d pixels to fit the padded input of %d, got none", span, padded);
-        if (nd->pad_lo[d] >= span || nd->pad_hi[d] >= span)
-            return NODE_ERR(im, "expected padding smaller than the window (%d), got %d and %d", span, nd->pad_lo[d],
+            return NODE_ERR(im, "expected an input of at least %d pixels (the window) on spatial axis %d with padding, got "
+                                "%d (%d pixels, padding %d and %d)", span, a, padded, tx->dims[a], nd->pad_lo[d],
                             nd->pad_hi[d]);
+        if (nd->pad_lo[d] >= span || nd->pad_hi[d] >= span)
+            return NODE_ERR(im, "expected padding smaller than the window (%d) on spatial axis %d, got %d and %d", span, a,
+                            nd->pad_lo[d], nd->pad_hi[d]);
         dims[a] = (padded - span) / nd->stride[d] + 1;
     }
     dims[ns] = cout;
@@ -849,8 +899,12 @@ static int import_conv(Importer *im, const Onnx__NodeProto *n, const char *lname
         if (attr_ints(im, n, "kernel_shape", ns, 1, ks) < 0)
             return -1;
         for (int a = 0; a < ns; a++)
-            if (ks[a] != kernel[a])
-                return NODE_ERR(im, "expected kernel_shape to match the weights, got %d and %d", ks[a], kernel[a]);
+            if (ks[a] != kernel[a]) {
+                char s3[96], s4[96];
+                shape_str(ns, kernel, s3, sizeof s3);
+                shape_str(ns, ks, s4, sizeof s4);
+                return NODE_ERR(im, "expected kernel_shape %s (from the weights %s), got %s", s3, s2, s4);
+            }
     }
     int bn = b >= 0 ? (int)ir_const_numel(&im->g->t[b]) : cout;
     if (bn != cout)
@@ -992,9 +1046,12 @@ static int import_upsample(Importer *im, const Onnx__NodeProto *n, const char *l
             return -1;
         if (c < 0 || ir_const_numel(&im->g->t[c]) == 0)
             continue;
-        if (!is_const(im, c) || ir_const_numel(&im->g->t[c]) != full)
-            return NODE_ERR(im, "expected constant %s of %d values, got another input", slot == 3 ? "sizes" : "scales",
-                            full);
+        if (!is_const(im, c))
+            return NODE_ERR(im, "expected constant %s of %d values, got data tensor '%s'", slot == 3 ? "sizes" : "scales",
+                            full, n->input[slot]);
+        if (ir_const_numel(&im->g->t[c]) != full)
+            return NODE_ERR(im, "expected constant %s of %d values, got %ld values", slot == 3 ? "sizes" : "scales", full,
+                            ir_const_numel(&im->g->t[c]));
         const Tensor *tc = &im->g->t[c];
         const Tensor *tx = &im->g->t[x];
         for (int k = 0; k < full; k++) {
@@ -1013,8 +1070,8 @@ static int import_upsample(Importer *im, const Onnx__NodeProto *n, const char *l
     memset(&tmp, 0, sizeof tmp);
     for (int a = 0; a < ns; a++) {
         double s = scale[2 + a];
-        if (s < 1 || s > 64 || s != (double)(int)s)
-            return NODE_ERR(im, "expected whole upsampling factors from 1 to 64, got %g", s);
+        if (!(s >= 1 && s <= 64) || s != floor(s))
+            return NODE_ERR(im, "expected whole upsampling factors from 1 to 64, got %g on spatial axis %d", s, a);
         tmp.stride[ns == 1 ? 1 : a] = (int)s;
         dims[a] = tx->dims[a] * (int)s;
     }
@@ -1041,6 +1098,7 @@ static int import_pad(Importer *im, const Onnx__NodeProto *n, const char *lname)
     const Tensor *tx = &im->g->t[x];
     int ns = tx->rank - 1, full = tx->rank + 1;
     long pads[2 * MAX_FULL_RANK];
+    double padv[2 * MAX_FULL_RANK];   /* as given, for messages */
     double value = 0;
     char mode[32] = "constant";
     const Onnx__AttributeProto *am = attr(n, "mode");
@@ -1052,8 +1110,10 @@ static int import_pad(Importer *im, const Onnx__NodeProto *n, const char *lname)
         const Onnx__AttributeProto *a = attr(n, "pads");
         if (!a || (int)a->n_ints != 2 * full)
             return NODE_ERR(im, "expected %d pads, got %zu", 2 * full, a ? a->n_ints : 0);
-        for (int k = 0; k < 2 * full; k++)
+        for (int k = 0; k < 2 * full; k++) {
             pads[k] = (long)a->ints[k];
+            padv[k] = (double)a->ints[k];
+        }
         value = attr_f(n, "value", 0.0);
     } else {
         int p, v = -1;
@@ -1062,18 +1122,22 @@ static int import_pad(Importer *im, const Onnx__NodeProto *n, const char *lname)
         if (n->n_input > 3 && n->input[3][0])
             return NODE_ERR(im, "expected no axes input, got '%s'", n->input[3]);
         if (!is_const(im, p) || (v >= 0 && !is_const(im, v)))
-            return NODE_ERR(im, "expected constant pads and value, got a data tensor");
+            return NODE_ERR(im, "expected constant pads and value, got data tensor '%s'",
+                            !is_const(im, p) ? n->input[1] : n->input[2]);
         if (ir_const_numel(&im->g->t[p]) != 2 * full)
             return NODE_ERR(im, "expected %d pads, got %ld", 2 * full, ir_const_numel(&im->g->t[p]));
-        for (int k = 0; k < 2 * full; k++)
-            pads[k] = (long)im->g->t[p].data[k];
+        for (int k = 0; k < 2 * full; k++) {
+            pads[k] = to_long(im->g->t[p].data[k]);
+            padv[k] = im->g->t[p].data[k];
+        }
         if (v >= 0)
             value = im->g->t[v].data[0];
     }
     if (value != 0)
         return NODE_ERR(im, "expected a zero pad value, got %g", value);
     if (pads[0] || pads[1] || pads[full] || pads[full + 1])
-        return NODE_ERR(im, "expected padding of the spatial axes only, got pads on the batch or channel axis");
+        return NODE_ERR(im, "expected padding of the spatial axes only, got pads %g, %g on the batch axis and %g, %g "
+                            "on the channel axis", padv[0], padv[full], padv[1], padv[full + 1]);
     tx = &im->g->t[x];
     int dims[IR_MAX_RANK];
     Node tmp;
@@ -1082,7 +1146,8 @@ static int import_pad(Importer *im, const Onnx__NodeProto *n, const char *lname)
         int d = ns == 1 ? 1 : a;
         long lo = pads[2 + a], hi = pads[full + 2 + a];
         if (lo < -(1L << 20) || hi < -(1L << 20) || lo > (1L << 20) || hi > (1L << 20) || tx->dims[a] + lo + hi < 1)
-            return NODE_ERR(im, "expected pads that leave at least one pixel, got %ld and %ld on %d", lo, hi, tx->dims[a]);
+            return NODE_ERR(im, "expected pads that leave at least one pixel (each within +-2^20), got %g and %g on "
+                                "spatial axis %d of %d pixels", padv[2 + a], padv[full + 2 + a], a, tx->dims[a]);
         tmp.pad_lo[d] = (int)lo;
         tmp.pad_hi[d] = (int)hi;
         dims[a] = tx->dims[a] + (int)lo + (int)hi;
@@ -1136,7 +1201,7 @@ static int import_concat(Importer *im, const Onnx__NodeProto *n, const char *lna
             char s1[96], s2[96];
             ir_shape_str(a, s1, sizeof s1);
             ir_shape_str(b, s2, sizeof s2);
-            return NODE_ERR(im, "expected inputs equal but in axis %ld, got %s and %s", axis, s1, s2);
+            return NODE_ERR(im, "expected inputs of equal shape except on axis %ld, got %s and %s", axis, s1, s2);
         }
         int in[2] = {cur, ids[k]};
         const char *on = k + 1 == n->n_input ? n->output[0] : arena_printf(&im->g->arena, "%s_part%zu", n->output[0], k);
@@ -1155,12 +1220,12 @@ static int import_concat(Importer *im, const Onnx__NodeProto *n, const char *lna
 static int import_merge(Importer *im, const Onnx__NodeProto *n, Op o, const char *lname)
 {
     if (n->n_input != 2)
-        return NODE_ERR(im, "expected two data inputs, got %zu inputs", n->n_input);
+        return NODE_ERR(im, "expected two data inputs, got %zu input%s", n->n_input, n->n_input == 1 ? "" : "s");
     int a, b, ca, cb;
     if (input_id_cl(im, n, 0, &a, &ca) < 0 || input_id_cl(im, n, 1, &b, &cb) < 0)
         return -1;
     if (is_const(im, a) || is_const(im, b))
-        return NODE_ERR(im, "expected two data inputs, got a constant");
+        return NODE_ERR(im, "expected two data inputs, got constant '%s'", n->input[is_const(im, a) ? 0 : 1]);
     if (ca != cb) {
         if (ca)
             a = to_layout(im, n->input[0], a, 0);
@@ -1223,8 +1288,10 @@ static long chlast_const(Importer *im, const Onnx__NodeProto *n, size_t k, const
         return -1;
     const Tensor *t = &im->g->t[c];
     if (!is_const(im, c) || t->const_rank != rank) {
-        NODE_ERR(im, "expected constant %s of rank %d (channels-last), got %s", what, rank,
-                 is_const(im, c) ? "another rank" : "a data tensor");
+        char s[96];
+        ir_shape_str(t, s, sizeof s);
+        NODE_ERR(im, "expected constant %s of rank %d (channels-last), got %s%s%s", what, rank,
+                 is_const(im, c) ? s : "data tensor '", is_const(im, c) ? "" : n->input[k], is_const(im, c) ? "" : "'");
         return -1;
     }
     int dims[IR_MAX_RANK];
@@ -1482,7 +1549,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
             if (axis < 0)
                 axis += src_rank;
             if (axis < 0 || axis > src_rank)
-                return NODE_ERR(im, "expected axis in 0..%d, got %ld", src_rank, axis);
+                return NODE_ERR(im, "expected axis in -%d..%d, got %ld", src_rank, src_rank, attr_i(n, "axis", 1));
             long a = 1, b = 1;
             for (int k = 0; k < src_rank; k++) {
                 if (k < axis)
@@ -1505,19 +1572,24 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
                 if (input_id(im, n, 1, 0, &s) < 0)
                     return -1;
                 if (!is_const(im, s))
-                    return NODE_ERR(im, "expected constant axes");
+                    return NODE_ERR(im, "expected constant axes, got data tensor '%s'", n->input[1]);
                 for (long k = 0; k < ir_const_numel(&im->g->t[s]) && k < MAX_FULL_RANK; k++)
                     axes[naxes++] = to_long(im->g->t[s].data[k]);
             }
             int unsq = op[0] == 'U';
             int orank = unsq ? src_rank + naxes : src_rank;
             if (orank > MAX_FULL_RANK)
-                return NODE_ERR(im, "expected a result of rank <= %d", MAX_FULL_RANK);
+                return NODE_ERR(im, "expected a result of rank <= %d, got rank %d", MAX_FULL_RANK, orank);
             char mark[MAX_FULL_RANK + 8] = {0};
             for (int k = 0; k < naxes; k++) {
                 long ax = axes[k] < 0 ? axes[k] + orank : axes[k];
                 if (ax < 0 || ax >= orank)
                     return NODE_ERR(im, "expected axes in -%d..%d, got %ld", orank, orank - 1, axes[k]);
+                if (mark[ax] && unsq) {   /* it would read past the input's dimensions */
+                    char s[160];
+                    lshape_str(naxes, axes, s, sizeof s);
+                    return NODE_ERR(im, "expected distinct axes, got axis %ld twice in %s", ax, s);
+                }
                 mark[ax] = 1;
             }
             int j = 0;
@@ -1589,7 +1661,8 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
             if (input_id(im, n, 1, 1, &a) < 0 || input_id(im, n, 2, 1, &b) < 0)
                 return -1;
             if ((a >= 0 && !is_const(im, a)) || (b >= 0 && !is_const(im, b)))
-                return NODE_ERR(im, "expected constant min and max, got a data tensor");
+                return NODE_ERR(im, "expected constant min and max, got data tensor '%s'",
+                                a >= 0 && !is_const(im, a) ? n->input[1] : n->input[2]);
             if (a >= 0)
                 lo = im->g->t[a].data[0];
             if (b >= 0)
@@ -1618,9 +1691,11 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         im->g->n[id].axis = im->opset < 13 ? xrank - 1 : (int)axis - 1;
     } else {
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
-                            "GlobalMaxPool, GlobalAveragePool, Pad, Concat, Add, Sub, Mul, Div, Max, Min, Mean, Relu, "
-                            "LeakyRelu, Sigmoid, Tanh, Softmax, HardSigmoid, Clip, BatchNormalization, Flatten, "
-                            "Reshape, Squeeze, Unsqueeze, Identity, Dropout, Transpose, Constant");
+                            "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
+                            "Max, Min, Mean, Relu, LeakyRelu, Sigmoid, Tanh, Selu, Softmax, HardSigmoid, Clip, "
+                            "BatchNormalization, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, "
+                            "Transpose, Constant, Shape, Gather (QONNX: Quant, IntQuant, BipolarQuant, Trunc), got '%s'",
+                        op);
     }
     im->alias[im->nalias - 1].cl = xcl;   /* an elementwise activation keeps the layout */
     return 0;
@@ -1646,21 +1721,22 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         diag_error(d, "%s: expected an ONNX model with a graph, got none", file);
         goto done;
     }
-    im.opset = 1;
+    long long opset = 1;
     int have_default = 0;
     for (size_t k = 0; k < m->n_opset_import; k++) {
         const Onnx__OperatorSetIdProto *o = m->opset_import[k];
         if (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0) {
-            im.opset = (int)o->version;
+            opset = (long long)o->version;
             have_default = 1;
         }
     }
     if (!have_default && m->n_opset_import == 0)
-        im.opset = 7;
-    if (im.opset < 1 || im.opset > 21) {
-        diag_error(d, "%s: expected ONNX opset 6..21 for the default domain, got %d", file, im.opset);
+        opset = 7;
+    if (opset < 1 || opset > 21) {
+        diag_error(d, "%s: expected ONNX opset 1..21 for the default domain, got %lld", file, opset);
         goto done;
     }
+    im.opset = (int)opset;
     Onnx__GraphProto *gp = m->graph;
     if (g->name && strcmp(g->name, "model") == 0) {
         /* model name: the file stem, as an identifier */
@@ -1707,7 +1783,7 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         }
         const Onnx__TensorShapeProto *sh = tpt->tensor_type->shape;
         int dims[IR_MAX_RANK], rank = 0;
-        long nel = 1;
+        long nel = 1, ld[IR_MAX_RANK];
         if (sh->n_dim < 1 || sh->n_dim > MAX_FULL_RANK) {
             diag_error(d, "%s: input '%s': expected a shape of rank 1..%d (batch first), got rank %zu", file, vi->name,
                        MAX_FULL_RANK, sh->n_dim);
@@ -1717,15 +1793,25 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
             const Onnx__TensorShapeProto__Dimension *dm = sh->dim[j];
             if (dm->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || dm->dim_value < 1 ||
                 dm->dim_value > (1 << 24)) {
-                diag_error(d, "%s: input '%s': expected fixed per-sample dimensions, got a symbolic or invalid dimension %zu",
-                           file, vi->name, j);
+                const char *what = "an unset dimension";
+                if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM)
+                    what = arena_printf(&g->arena, "the symbolic dimension '%s'", dm->dim_param ? dm->dim_param : "");
+                else if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+                    what = arena_printf(&g->arena, "%lld", (long long)dm->dim_value);
+                diag_error(d, "%s: input '%s': expected fixed per-sample dimensions in 1..16777216 (2^24), got %s on axis %zu",
+                           file, vi->name, what, j);
                 goto done;
             }
-            dims[rank++] = (int)dm->dim_value;
-            if ((nel *= dims[rank - 1]) > (1L << 26)) {
-                diag_error(d, "%s: input '%s': expected at most 2^26 values per sample, got more", file, vi->name);
-                goto done;
-            }
+            dims[rank] = (int)dm->dim_value;
+            ld[rank++] = dm->dim_value;
+            nel = mul_sat(nel, dims[rank - 1]);
+        }
+        if (nel > (1L << 26)) {
+            char s[160];
+            lshape_str(rank, ld, s, sizeof s);
+            diag_error(d, "%s: input '%s': expected at most 67108864 (2^26) values per sample, got %ld (%s)", file, vi->name,
+                       nel, s);
+            goto done;
         }
         int id = ir_add_tensor(g, vi->name, rank, dims);
         alias_add(&im, vi->name, id);
@@ -1766,7 +1852,7 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         }
         if (g->t[id].is_const) {
             diag_error(d, "%s: output '%s': expected an output that depends on the input, got a constant", file,
-                       gp->output[k]->name);
+                       gp->output[k]->name ? gp->output[k]->name : "");
             goto done;
         }
         VEC_PUSH(g->outputs, g->noutputs, g->coutputs, id);

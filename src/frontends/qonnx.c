@@ -87,7 +87,8 @@ static int check_attrs(QonnxNode *q, const Onnx__NodeProto *n, const char *const
         for (const char *const *a = allowed; *a && !ok; a++)
             ok = !strcmp(nm, *a);
         if (!ok)
-            return qerr(q, n, "expected attributes among %s, got unknown attribute '%s'", list, nm);
+            return *allowed ? qerr(q, n, "expected attributes among %s, got unknown attribute '%s'", list, nm)
+                            : qerr(q, n, "expected no attributes, got unknown attribute '%s'", nm);
     }
     return 0;
 }
@@ -131,6 +132,15 @@ static double round_mode(double v, int mode)
     }
 }
 
+static void shape_str(int rank, const int *dims, char *out, size_t n)
+{
+    size_t len = (size_t)snprintf(out, n, "[");
+    for (int k = 0; k < rank && len < n; k++)
+        len += (size_t)snprintf(out + len, n - len, "%s%d", k ? "," : "", dims[k]);
+    if (len < n)
+        snprintf(out + len, n - len, "]");
+}
+
 static int is_pow2(double v, int *e)
 {
     int ex;
@@ -144,7 +154,10 @@ static int is_pow2(double v, int *e)
 static const Tensor *const_in(QonnxNode *q, const Onnx__NodeProto *n, const int *in, int nin, int k, const char *what)
 {
     if (k >= nin || in[k] < 0) {
-        qerr(q, n, "expected input %d (%s), got none", k, what);
+        if ((size_t)k < n->n_input)
+            qerr(q, n, "expected input %d (%s), got an empty name (an omitted input)", k, what);
+        else
+            qerr(q, n, "expected input %d (%s), got %zu input%s", k, what, n->n_input, n->n_input == 1 ? "" : "s");
         return NULL;
     }
     const Tensor *t = &q->g->t[in[k]];
@@ -164,7 +177,8 @@ static int const_scalar(QonnxNode *q, const Onnx__NodeProto *n, const int *in, i
     long ne = ir_const_numel(t);
     for (long e = 1; e < ne; e++)
         if (t->data[e] != t->data[0])
-            return qerr(q, n, "expected a single %s value, got %ld different values", what, ne);
+            return qerr(q, n, "expected a single %s value, got %ld values (%g and %g differ)", what, ne, t->data[0],
+                        t->data[e]);
     if (ne < 1)
         return qerr(q, n, "expected a %s value, got an empty tensor", what);
     *v = t->data[0];
@@ -216,15 +230,18 @@ static double *bcast(QonnxNode *q, const Onnx__NodeProto *n, const Tensor *c, in
     dims[0] = 1;
     for (int k = 0; k < tx->rank; k++)
         dims[k + 1] = tx->dims[k];
+    char s1[96], s2[96];
+    shape_str(rank, dims, s1, sizeof s1);
+    shape_str(c->const_rank, c->const_dims, s2, sizeof s2);
     if (c->const_rank > rank) {
-        qerr(q, n, "expected a %s that broadcasts to the data, got rank %d for data of rank %d", what, c->const_rank, rank);
+        qerr(q, n, "expected a %s that broadcasts to the data %s, got %s", what, s1, s2);
         return NULL;
     }
     for (int k = 0; k < rank; k++) {
         int kc = k - (rank - c->const_rank);
         dc[k] = kc >= 0 ? c->const_dims[kc] : 1;
         if (dc[k] != 1 && dc[k] != dims[k]) {
-            qerr(q, n, "expected a %s that broadcasts to the data, got dimension %d against %d", what, dc[k], dims[k]);
+            qerr(q, n, "expected a %s that broadcasts to the data %s, got %s", what, s1, s2);
             return NULL;
         }
     }
@@ -431,7 +448,8 @@ static int import_quant(QonnxNode *q, const Onnx__NodeProto *n, const int *in, c
     if (!ts || const_scalar(q, n, in, nin, 2, "zero_point", &zp) < 0 || const_scalar(q, n, in, nin, 3, "bit_width", &bw) < 0)
         return -1;
     if (bw != floor(bw) || bw < 1 || bw > 32 || (!sgn && narrow && bw < 2))
-        return qerr(q, n, "expected an integer bit_width in 1..32, got %g", bw);
+        return qerr(q, n, "expected an integer bit_width in %s, got %g", !sgn && narrow ? "2..32 (unsigned narrow)" : "1..32",
+                    bw);
     if (zp != floor(zp))
         return qerr(q, n, "expected an integer zero_point, got %g", zp);
     long nsc = ir_const_numel(ts);
@@ -451,8 +469,12 @@ static int import_quant(QonnxNode *q, const Onnx__NodeProto *n, const int *in, c
             int kx = k - (rank - tx->const_rank), ks = k - (rank - ts->const_rank);
             dx[k] = kx >= 0 ? tx->const_dims[kx] : 1;
             ds[k] = ks >= 0 ? ts->const_dims[ks] : 1;
-            if (dx[k] != ds[k] && dx[k] != 1 && ds[k] != 1)
-                return qerr(q, n, "expected a scale that broadcasts to the weights, got dimension %d against %d", ds[k], dx[k]);
+            if (dx[k] != ds[k] && dx[k] != 1 && ds[k] != 1) {
+                char s1[96], s2[96];
+                shape_str(tx->const_rank, tx->const_dims, s1, sizeof s1);
+                shape_str(ts->const_rank, ts->const_dims, s2, sizeof s2);
+                return qerr(q, n, "expected a scale that broadcasts to the weights %s, got %s", s1, s2);
+            }
             dims[k] = dx[k] > ds[k] ? dx[k] : ds[k];
             ne *= dims[k];
         }
@@ -511,8 +533,11 @@ static int import_bipolar(QonnxNode *q, const Onnx__NodeProto *n, const int *in,
             int rank = tx->const_rank, dims[QMAX_RANK];
             memcpy(dims, tx->const_dims, sizeof(int) * (size_t)rank);
             long ne = ir_const_numel(tx);
+            char s1[96], s2[96];
+            shape_str(rank, dims, s1, sizeof s1);
+            shape_str(ts->const_rank, ts->const_dims, s2, sizeof s2);
             if (ts->const_rank > rank)
-                return qerr(q, n, "expected a scale that broadcasts to the weights, got rank %d", ts->const_rank);
+                return qerr(q, n, "expected a scale that broadcasts to the weights %s, got %s", s1, s2);
             double *v = arena_array(&q->g->arena, (size_t)(ne ? ne : 1), sizeof(double));
             for (long e = 0; e < ne; e++) {
                 long rem = e, is = 0, ss = 1;
@@ -522,8 +547,7 @@ static int import_bipolar(QonnxNode *q, const Onnx__NodeProto *n, const int *in,
                     int ks = k - (rank - ts->const_rank);
                     int d = ks >= 0 ? ts->const_dims[ks] : 1;
                     if (d != 1 && d != dims[k])
-                        return qerr(q, n, "expected a scale that broadcasts to the weights, got dimension %d against %d", d,
-                                    dims[k]);
+                        return qerr(q, n, "expected a scale that broadcasts to the weights %s, got %s", s1, s2);
                     is += (d == 1 ? 0 : c) * ss;
                     ss *= d;
                 }
@@ -564,7 +588,7 @@ static int import_trunc(QonnxNode *q, const Onnx__NodeProto *n, const int *in, i
         return -1;
     if (mode == MODE_CEIL || mode == MODE_UP)
         return qerr(q, n, "expected a Trunc rounding_mode among FLOOR, ROUND, HALF_EVEN, ROUND_TO_ZERO, DOWN, HALF_UP, "
-                          "HALF_DOWN, got CEIL or UP (not supported yet)");
+                          "HALF_DOWN, got %s (not supported yet)", mode == MODE_CEIL ? "CEIL" : "UP");
     if (nin != 5 && nin != 6)
         return qerr(q, n, "expected 5 inputs (x, scale, zero_point, in_bit_width, out_bit_width) or 6 (with out_scale), got %d",
                     nin);
@@ -582,7 +606,7 @@ static int import_trunc(QonnxNode *q, const Onnx__NodeProto *n, const int *in, i
     if (ibw != floor(ibw) || obw != floor(obw) || ibw < 1 || ibw > 40 || obw < 1 || obw > ibw)
         return qerr(q, n, "expected integer bit widths with 1 <= output <= input <= 40, got input %g, output %g", ibw, obw);
     if (q->g->t[in[0]].is_const)
-        return qerr(q, n, "expected a data input, got a constant (Trunc of constants is not supported)");
+        return qerr(q, n, "expected a data input, got constant '%s' (Trunc of constants is not supported)", n->input[0]);
     q->st->any_quant = 1;
     int sgn = (int)attr_int(n, "signed", 1), narrow = (int)attr_int(n, "narrow", 0);
     const char *L = q->lname, *out = n->output[0];
@@ -664,7 +688,8 @@ static long flat_index(const Tensor *t, const long *c)
 static int import_gather(QonnxNode *q, const Onnx__NodeProto *n, const int *in, int nin)
 {
     if (nin < 2 || in[0] < 0 || in[1] < 0)
-        return qerr(q, n, "expected 2 inputs (data, indices), got %d", nin);
+        return qerr(q, n, "expected 2 inputs (data, indices), got %s", nin < 2 ? (nin == 1 ? "1 input" : "none")
+                                                                             : "an empty name (an omitted input)");
     const Tensor *t = &q->g->t[in[0]], *ti = &q->g->t[in[1]];
     if (!t->is_const || !ti->is_const)
         return -2;
@@ -697,7 +722,8 @@ static int import_gather(QonnxNode *q, const Onnx__NodeProto *n, const int *in, 
         long ic[QMAX_RANK + 1], ii = 0;
         for (int k = 0; k < ri; k++)
             ii = ii * ti->const_dims[k] + oc[axis + k];
-        long idx = (long)ti->data[ii];
+        double di = ti->data[ii];
+        long idx = di > -0x1p40 && di < 0x1p40 ? (long)di : -(1L << 41);   /* defined conversion; out of range below */
         if (idx < 0)
             idx += t->const_dims[axis];
         if (idx < 0 || idx >= t->const_dims[axis])
@@ -732,8 +758,12 @@ static int import_concat(QonnxNode *q, const Onnx__NodeProto *n, const int *in, 
     for (int j = 0; j < nin; j++) {
         const Tensor *t = &q->g->t[in[j]];
         for (int k = 0; k < r; k++)
-            if (t->const_rank != r || (k != axis && t->const_dims[k] != t0->const_dims[k]))
-                return qerr(q, n, "expected inputs of equal shape except along axis %ld", axis);
+            if (t->const_rank != r || (k != axis && t->const_dims[k] != t0->const_dims[k])) {
+                char s1[96], s2[96];
+                shape_str(t0->const_rank, t0->const_dims, s1, sizeof s1);
+                shape_str(t->const_rank, t->const_dims, s2, sizeof s2);
+                return qerr(q, n, "expected inputs of equal shape except along axis %ld, got %s and %s", axis, s1, s2);
+            }
         dims[axis] += t->const_dims[axis];
     }
     long outer = 1, inner = 1, ne;
@@ -776,8 +806,8 @@ int qonnx_import(QonnxNode *q, const Onnx__NodeProto *n, const int *in, const in
     else if (!strcmp(op, "Trunc"))
         rc = import_trunc(q, n, in, nin);
     else
-        return qerr(q, n, "expected a QONNX operator among Quant, BipolarQuant, Trunc in domain '%s', got '%s'",
-                    n->domain, op);
+        return qerr(q, n, "expected a QONNX operator among Quant, IntQuant, BipolarQuant, Trunc in domain '%s', got '%s'",
+                    n->domain ? n->domain : "", op);
     if (rc >= 0 && !q->g->t[rc].is_const)
         *out_cl = cl[0];   /* elementwise: the layout is kept */
     return rc;
