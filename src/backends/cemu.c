@@ -13,6 +13,7 @@
 #include "backends/backends.h"
 #include "etchnn.h"
 #include "tools/act.h"
+#include "util/names.h"
 
 extern const char etn_fx_arith_text[];
 extern const char etn_fx_act_text[];
@@ -68,7 +69,8 @@ static void emit_array(Emit *e, const char *name, const int64_t *v, long n) { em
 /* Constant tables of node n, emitted before the function. */
 static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int id, Arena *ar)
 {
-    char nm[64];
+    char nm[64], ln[NAMES_TEXT_SIZE], tn[NAMES_TEXT_SIZE];
+    names_comment(ln, sizeof ln, n->name);
     switch (n->op) {
     case OP_QUANT:
         if (n->nq > 1) {   /* per-element types, packed: w | (frac + 256) << 7 | sign << 16 | q << 17 | o << 20 */
@@ -80,7 +82,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
                             : 0;
             }
             snprintf(nm, sizeof nm, "n%d_q", id);
-            emitf(e, "/* %s: the fixed-point type of each element, packed (0: pruned) */\n", n->name);
+            emitf(e, "/* %s: the fixed-point type of each element, packed (0: pruned) */\n", ln);
             emit_array(e, nm, pk, n->nq);
         }
         break;
@@ -92,7 +94,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             for (long o = 0; o < nout; o++)
                 wt[o * nin + i] = w->codes[i * nout + o];
         snprintf(nm, sizeof nm, "n%d_w", id);
-        emitf(e, "/* %s: weights %s, [out][in] */\n", n->name, w->name);
+        emitf(e, "/* %s: weights %s, [out][in] */\n", ln, names_comment(tn, sizeof tn, w->name));
         emit_array(e, nm, wt, nin * nout);
         if (n->in[2] >= 0) {
             const Tensor *b = &g->t[n->in[2]];
@@ -100,7 +102,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             for (long o = 0; o < nout; o++)
                 bv[o] = fx_cast_to(b->codes[o], fx_frac(b->type), n->accum);
             snprintf(nm, sizeof nm, "n%d_b", id);
-            emitf(e, "/* %s: bias in accumulator codes */\n", n->name);
+            emitf(e, "/* %s: bias in accumulator codes */\n", ln);
             emit_array(e, nm, bv, nout);
         }
         break;
@@ -119,15 +121,15 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             for (long o = 0; o < cout; o++)
                 wt[o * nin + i] = wd[i * cout + o];
         snprintf(nm, sizeof nm, "n%d_w", id);
-        emitf(e, "/* %s: weights %s as a dense matrix over the window, [out][tap][channel] */\n", n->name,
-              g->t[n->in[1]].name);
+        emitf(e, "/* %s: weights %s as a dense matrix over the window, [out][tap][channel] */\n", ln,
+              names_comment(tn, sizeof tn, g->t[n->in[1]].name));
         emit_array(e, nm, wt, nin * cout);
         if (b) {
             int64_t *bv = arena_array(ar, (size_t)cout, sizeof(int64_t));
             for (long o = 0; o < cout; o++)
                 bv[o] = fx_cast_to(b->codes[o], fx_frac(b->type), n->accum);
             snprintf(nm, sizeof nm, "n%d_b", id);
-            emitf(e, "/* %s: bias in accumulator codes */\n", n->name);
+            emitf(e, "/* %s: bias in accumulator codes */\n", ln);
             emit_array(e, nm, bv, cout);
         }
         int32_t *tab = arena_array(ar, (size_t)(npix * taps), sizeof(int32_t));
@@ -136,7 +138,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         for (long q = 0; q < npix * taps; q++)
             tv[q] = tab[q];
         snprintf(nm, sizeof nm, "n%d_tap", id);
-        emitf(e, "/* %s: input pixel of each window tap per output pixel (-1: padding) */\n", n->name);
+        emitf(e, "/* %s: input pixel of each window tap per output pixel (-1: padding) */\n", ln);
         emit_array(e, nm, tv, npix * taps);
         break;
     }
@@ -162,7 +164,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         for (long q = 0; q < cnt; q++)
             tv[q] = tab[q];
         snprintf(nm, sizeof nm, "n%d_tap", id);
-        emitf(e, "/* %s: %s (-1: zero) */\n", n->name,
+        emitf(e, "/* %s: %s (-1: zero) */\n", ln,
               pool ? "input pixel of each window tap per output pixel" : "the input element each output element copies");
         emit_array(e, nm, tv, cnt);
         break;
@@ -186,7 +188,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         if (tin.w > 16) {
             /* hls4ml mode (exact falls back to it above 16 bits): its table, indexed at run time */
             snprintf(nm, sizeof nm, "n%d_table", id);
-            emitf(e, "/* %s: hls4ml %s table, %d entries of %s codes */\n", n->name, op_names[n->op], a.table_size,
+            emitf(e, "/* %s: hls4ml %s table, %d entries of %s codes */\n", ln, op_names[n->op], a.table_size,
                   (fx_format(a.table_t, nm + 32, 32), nm + 32));
             snprintf(nm, sizeof nm, "n%d_table", id);
             emit_array_as(e, nm, a.table, a.table_size, n->op == OP_SELU);   /* selu: passed as int64_t * */
@@ -197,7 +199,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         for (long c = 0; c < codes; c++)
             tab[c] = act_unary_eval(&a, fx_type_min(tin) + c);
         snprintf(nm, sizeof nm, "n%d_table", id);
-        emitf(e, "/* %s: %s over every input code from %lld (%s tables) */\n", n->name, op_names[n->op],
+        emitf(e, "/* %s: %s over every input code from %lld (%s tables) */\n", ln, op_names[n->op],
               (long long)fx_type_min(tin), a.mode == TABLES_HLS4ML ? "hls4ml" : "exact");
         emit_array(e, nm, tab, codes);
         break;
@@ -208,7 +210,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             if (act_softmax_init(&a, ar, d, g, n, g->t[n->in[0]].dims[n->axis]) < 0)
                 return -1;
             const FxSoftmaxHls *p = &a.p;
-            emitf(e, "/* %s: hls4ml 'stable' softmax tables and parameters */\n", n->name);
+            emitf(e, "/* %s: hls4ml 'stable' softmax tables and parameters */\n", ln);
             snprintf(nm, sizeof nm, "n%d_exp", id);
             emit_array_as(e, nm, a.exp_table, a.exp_size, 1);
             snprintf(nm, sizeof nm, "n%d_inv", id);
@@ -226,7 +228,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
 
 static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int id)
 {
-    char ta[96], tb[96];
+    char ta[96], tb[96], ln[NAMES_TEXT_SIZE], op[NAMES_TEXT_SIZE];
     const Tensor *y = &g->t[n->out];
     const Tensor *x = n->op != OP_INPUT ? &g->t[n->in[0]] : NULL;
     long ny = ir_numel(y);
@@ -234,7 +236,8 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     FxType to = y->type;
     (void)d;
     fx_format(to, tb, sizeof tb);
-    emitf(e, "/* %s: %s (%s) -> %s */\n", n->name, op_names[n->op], n->src_op, tb);
+    emitf(e, "/* %s: %s (%s) -> %s */\n", names_comment(ln, sizeof ln, n->name), op_names[n->op],
+          names_comment(op, sizeof op, n->src_op), tb);
     switch (n->op) {
     case OP_INPUT:
         break;
@@ -557,14 +560,15 @@ int cemu_write(const Graph *g, Diag *d, const char *dir)
     Emit e = {&c, 0};
     Arena ar = {0};
     int rc = -1;
-    const char *nm = g->name;
+    char nm[NAMES_IDENT_SIZE], base[NAMES_TEXT_SIZE], tn[NAMES_TEXT_SIZE];
+    names_design(nm, sizeof nm, g->name);   /* the prefix of every symbol; rtl.c's top module has the same name */
     const Tensor *tin = &g->t[g->inputs[0]], *tout = &g->t[g->outputs[0]];
     long nin = ir_numel(tin), nout = ir_numel(tout);
     char ta[96], tyin[64], tyout[64];
     fx_format(tin->type, tyin, sizeof tyin);
     fx_format(tout->type, tyout, sizeof tyout);
-    const char *base = strrchr(g->file, '/');
-    base = base ? base + 1 : g->file;
+    const char *file = strrchr(g->file, '/');
+    names_comment(base, sizeof base, file ? file + 1 : g->file);
 
     /* header */
     buf_printf(&h, "/* %s.h — bit-exact fixed-point model generated by etchnn %s from %s. */\n", nm, ETCHNN_VERSION, base);
@@ -606,9 +610,11 @@ int cemu_write(const Graph *g, Diag *d, const char *dir)
             continue;
         fx_format(g->t[t].type, ta, sizeof ta);
         if (heap)
-            emitf(&e, "int64_t *v%zu = mem + %ld; /* %s [%ld] %s */\n", t, off, g->t[t].name, ir_numel(&g->t[t]), ta);
+            emitf(&e, "int64_t *v%zu = mem + %ld; /* %s [%ld] %s */\n", t, off, names_comment(tn, sizeof tn, g->t[t].name),
+                  ir_numel(&g->t[t]), ta);
         else
-            emitf(&e, "int64_t v%zu[%ld]; /* %s %s */\n", t, ir_numel(&g->t[t]), g->t[t].name, ta);
+            emitf(&e, "int64_t v%zu[%ld]; /* %s %s */\n", t, ir_numel(&g->t[t]), names_comment(tn, sizeof tn, g->t[t].name),
+                  ta);
         off += ir_numel(&g->t[t]);
     }
     emitf(&e, "long r, o, i, e;\n");

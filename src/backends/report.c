@@ -8,6 +8,7 @@
 
 #include "backends/backends.h"
 #include "backends/rtl.h"
+#include "util/names.h"
 
 static void add_type(cJSON *o, const char *key, const Tensor *t)
 {
@@ -34,8 +35,9 @@ cJSON *report_json(const Rtl *r, const char *source_json)
 {
     const Graph *g = r->g;
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", g->name);
-    cJSON_AddStringToObject(root, "file", g->file);
+    cJSON_AddStringToObject(root, "model", r->top);   /* the top module; etchnn verify and synth read it */
+    char file[4096 * 3 + 4];
+    cJSON_AddStringToObject(root, "file", names_utf8(file, sizeof file, g->file));
     cJSON_AddNumberToObject(root, "clock_mhz", r->opt.clock_mhz);
     cJSON_AddNumberToObject(root, "latency_cycles", r->latency);
     cJSON_AddNumberToObject(root, "latency_ns", round(r->latency * 1000.0 / r->opt.clock_mhz * 1000) / 1000);
@@ -57,11 +59,12 @@ cJSON *report_json(const Rtl *r, const char *source_json)
         const RtlModule *m = &r->m[k];
         const Node *n = &g->n[m->node];
         cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "name", n->name);
+        char nu[NAMES_TEXT_SIZE];
+        cJSON_AddStringToObject(l, "name", names_utf8(nu, sizeof nu, n->name));
         cJSON_AddStringToObject(l, "op", op_names[n->op]);
         cJSON_AddStringToObject(l, "module", m->name);
         if (n->fused_relu >= 0)
-            cJSON_AddStringToObject(l, "fused", g->n[n->fused_relu].name);
+            cJSON_AddStringToObject(l, "fused", names_utf8(nu, sizeof nu, g->n[n->fused_relu].name));
         cJSON_AddItemToObject(l, "input_shape", shape_json(&g->t[n->in[0]]));
         cJSON_AddItemToObject(l, "output_shape", shape_json(&g->t[m->out_tensor]));
         add_type(l, "input_type", &g->t[n->in[0]]);
@@ -117,7 +120,8 @@ int report_write(const Rtl *r, Diag *d, const char *dir, const char *source_json
     buf_printf(&j, "%s\n", text ? text : "{}");
     cJSON_free(text);
     const Graph *g = r->g;
-    buf_printf(&t, "etchnn report: %s (%s)\n", g->name, g->file);
+    char file[4096 * 3 + 4], ln[NAMES_TEXT_SIZE];
+    buf_printf(&t, "etchnn report: %s (%s)\n", r->top, names_comment(file, sizeof file, g->file));
     buf_printf(&t, "clock %.1f MHz, latency %d cycles = %.2f ns, II = 1\n\n", r->opt.clock_mhz, r->latency,
                r->latency * 1000.0 / r->opt.clock_mhz);
     buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4s %8s %8s %4s %9s\n", "layer", "op", "shape", "input", "result", "lat",
@@ -133,7 +137,7 @@ int report_write(const Rtl *r, Diag *d, const char *dir, const char *source_json
         snprintf(sh, sizeof sh, "%ld", ir_numel(&g->t[m->out_tensor]));
         char ad[32];
         snprintf(ad, sizeof ad, "%ld/%ld", m->adders, m->adders_naive);
-        buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4d %8.0f %8.0f %4ld %9s\n", n->name,
+        buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4d %8.0f %8.0f %4ld %9s\n", names_comment(ln, sizeof ln, n->name),
                    n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu", sh, s1, s2,
                    m->latency, m->lut,
                    m->ff, m->dsp, ad);

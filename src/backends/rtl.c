@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "tools/act.h"
+#include "util/names.h"
 
 /* ---- nodes --------------------------------------------------------------- */
 
@@ -1641,6 +1642,8 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
     if (g->ninputs != 1 || g->noutputs != 1)
         return diag_error(d, "%s: expected one input and one output for RTL, got %zu and %zu", g->file, g->ninputs,
                           g->noutputs);
+    char id[NAMES_IDENT_SIZE];
+    r->top = arena_strdup(&r->arena, names_design(id, sizeof id, g->name));
     r->m = arena_array(&r->arena, g->nn, sizeof(RtlModule));
     r->tensor_cycle = arena_array(&r->arena, g->nt, sizeof(int));
     for (size_t t = 0; t < g->nt; t++)
@@ -1680,7 +1683,8 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         if (relu)
             m->out_tensor = relu->out;
         m->live = live ? live[m->out_tensor] : NULL;
-        m->name = arena_printf(&r->arena, "%s_%s", g->name, nd->name);
+        /* TOP_LAYER, never a keyword (a model "always" with a layer "comb") */
+        m->name = arena_strdup(&r->arena, names_v_ident(id, sizeof id, arena_printf(&r->arena, "%s_%s", r->top, nd->name)));
         int rc;
         switch (nd->op) {
         case OP_DENSE: rc = build_dense(r, m, d, nd, relu); break;

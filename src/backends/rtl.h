@@ -77,6 +77,7 @@ typedef struct {
 typedef struct Rtl {
     Arena arena;
     const Graph *g;
+    const char *top;    /* the top module's name (names_design of the model name): rtl/TOP.v, tb_TOP, report "model" */
     RtlOptions opt;
     RtlModule *m;       /* one per layer, in order */
     size_t nm;

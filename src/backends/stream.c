@@ -33,6 +33,7 @@
 #include "backends/testbench.h"
 #include "etchnn.h"
 #include "tools/emulate.h"
+#include "util/names.h"
 
 typedef enum { ST_WINDOW, ST_POINT, ST_UP, ST_MERGE } StageKind;
 
@@ -830,18 +831,24 @@ static int carrier(const Graph *f, int t)
     return t;
 }
 
+/* A stage's layer name for a comment. */
+static const char *stage_name(char *buf, size_t n, const Stream *s, const Stage *st)
+{
+    return names_comment(buf, n, s->g->n[st->node].name);
+}
+
 static void emit_window(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
     const RtlModule *m = &s->rtl.m[st->module];
-    char l1[48], l2[48], l3[48], l4[48];
+    char l1[48], l2[48], l3[48], l4[48], ln[NAMES_TEXT_SIZE];
     int wy = pow2_ceil_bits(st->Gh + st->y0 + 1 + (long)st->OH * st->sh);
     int wx = pow2_ceil_bits(st->Gw + st->x0 + 1 + (long)st->OW * st->sw);
     int woy = pow2_ceil_bits(st->OH), wox = pow2_ceil_bits(st->OW);
     int cw = st->cw, in = st->in;
     long N = st->N;
     buf_printf(b, "    // stage %zu: '%s' (%s) over a %dx%d grid (input %dx%d, padding top %d left %d), window %dx%d, "
-                  "stride %dx%d; line buffer of %ld pixels\n", i, s->g->n[st->node].name, op_names[s->g->n[st->node].op],
+                  "stride %dx%d; line buffer of %ld pixels\n", i, stage_name(ln, sizeof ln, s, st), op_names[s->g->n[st->node].op],
                st->Gh, st->Gw, st->H, st->W, st->pt, st->pl, st->kh, st->kw, st->sh, st->sw, N);
     buf_printf(b, "    reg [%d:0] k%zu_gy, k%zu_ny;\n    reg [%d:0] k%zu_gx, k%zu_nx;\n", wy - 1, i, i, wx - 1, i, i);
     buf_printf(b, "    reg [%d:0] k%zu_oy;\n    reg [%d:0] k%zu_ox;\n    reg k%zu_fire;\n", woy - 1, i, wox - 1, i, i);
@@ -930,9 +937,9 @@ static void emit_up(Buf *b, const Stream *s, size_t i)
     const RtlModule *m = &s->rtl.m[st->module];
     int cw = st->cw, in = st->in;
     int wk = pow2_ceil_bits(st->sw), wc = pow2_ceil_bits(st->W), wr = pow2_ceil_bits(st->sh);
-    char l1[48], l2[48], l3[48];
+    char l1[48], l2[48], l3[48], ln[NAMES_TEXT_SIZE];
     buf_printf(b, "    // stage %zu: '%s' (%s), nearest x%d x%d of %dx%d: each pixel %d times, each row %d times (row "
-                  "buffer of %d pixels)\n", i, s->g->n[st->node].name, op_names[s->g->n[st->node].op], st->sh, st->sw,
+                  "buffer of %d pixels)\n", i, stage_name(ln, sizeof ln, s, st), op_names[s->g->n[st->node].op], st->sh, st->sw,
                st->H, st->W, st->sw, st->sh, st->sh > 1 ? st->W : 0);
     buf_printf(b, "    reg [%d:0] k%zu_k;\n    reg [%d:0] k%zu_col;\n    reg [%d:0] k%zu_r;\n    reg [%d:0] k%zu_cur;\n",
                wk - 1, i, wc - 1, i, wr - 1, i, cw - 1, i);
@@ -1006,8 +1013,9 @@ static void emit_merge(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
     const RtlModule *m = &s->rtl.m[st->module];
+    char ln[NAMES_TEXT_SIZE];
     buf_printf(b, "    // stage %zu: '%s' (%s) of two streams, per pixel; input FIFOs of %ld and %ld pixels (the deepest\n"
-                  "    // the cycle model fills, plus two) let the earlier stream run ahead\n", i, s->g->n[st->node].name,
+                  "    // the cycle model fills, plus two) let the earlier stream run ahead\n", i, stage_name(ln, sizeof ln, s, st),
                op_names[s->g->n[st->node].op], st->qa, st->qb);
     char nm[32], nm2[32], r1[32], r2[32];
     snprintf(nm, sizeof nm, "k%zu_qa", i);
@@ -1030,7 +1038,8 @@ static void emit_point(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
     const RtlModule *m = &s->rtl.m[st->module];
-    buf_printf(b, "    // stage %zu: '%s' (%s), per pixel\n", i, s->g->n[st->node].name, op_names[s->g->n[st->node].op]);
+    char ln[NAMES_TEXT_SIZE];
+    buf_printf(b, "    // stage %zu: '%s' (%s), per pixel\n", i, stage_name(ln, sizeof ln, s, st), op_names[s->g->n[st->node].op]);
     if (st->fifo)
         buf_printf(b, "    wire k%zu_can;\n    assign k%zu_rdy = k%zu_can;\n", i, i, i);
     else
@@ -1101,8 +1110,9 @@ static void emit_collector(Buf *b, const Stream *s, size_t j)
     long P = c->P;
     char l1[48], l2[48];
     int multi = s->ncol > 1;
+    char tn[NAMES_TEXT_SIZE];
     buf_printf(b, "    // collector %zu: the %ld pixels of '%s' into one vector (pixel p at bits [p*%d +: %d])\n", j, P,
-               s->g->t[t].name, cw, cw);
+               names_comment(tn, sizeof tn, s->g->t[t].name), cw, cw);
     buf_printf(b, "    wire c%zu_take = s%d_v & s%d_r;\n", j, t, t);
     if (P > 1) {
         int wn = pow2_ceil_bits(P - 1);
@@ -1160,19 +1170,20 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
                   "// is taken on a clock edge where in_valid and in_ready are high.  out_valid pulses once per image with\n"
                   "// out_data: %ld x %s, element k in bits [k*%d +: %d].  Back to back at full rate: %ld cycles from an\n"
                   "// image's first pixel to its output, %ld from its last, one image every %ld cycles.\n",
-               g->name, ETCHNN_VERSION, s->C0, tin, ti->type.w, ti->type.w, s->P0, ir_numel(to), tout, to->type.w,
+               s->rtl.top, ETCHNN_VERSION, s->C0, tin, ti->type.w, ti->type.w, s->P0, ir_numel(to), tout, to->type.w,
                to->type.w, tm->lat_first, tm->lat_last, tm->ii);
     buf_printf(b, "module %s (\n    input wire clk,\n    input wire rst,\n    input wire in_valid,\n    output wire in_ready,\n"
                   "    input wire [%d:0] in_data,\n    output wire out_valid,\n    output wire [%ld:0] out_data\n);\n",
-               g->name, win - 1, wo - 1);
+               s->rtl.top, win - 1, wo - 1);
     /* stream tensors */
     for (size_t t = 0; t < g->nt; t++) {
         if (!s->is_stream[t] || !wired(s, (int)t))
             continue;
         int h, w, c;
         ir_hwc(&g->t[t], &h, &w, &c);
+        char tn[NAMES_TEXT_SIZE];
         buf_printf(b, "    wire s%zu_v, s%zu_r;\n    wire [%d:0] s%zu_d;   // '%s': %dx%d pixels of %d\n", t, t,
-                   c * g->t[t].type.w - 1, t, g->t[t].name, h, w, c);
+                   c * g->t[t].type.w - 1, t, names_comment(tn, sizeof tn, g->t[t].name), h, w, c);
     }
     for (size_t i = 0; i < s->nst; i++)
         buf_printf(b, "    wire k%zu_rdy;\n", i);
@@ -1269,7 +1280,7 @@ static int write_tb(const Stream *s, Plan *plan, Diag *d, const char *dir, const
         n = TB_VECTORS;
     if (n < 8)
         n = 8;
-    const char *nm = g->name;
+    const char *nm = s->rtl.top;   /* an identifier (names_design) */
     int64_t *x = malloc(n * (size_t)nin * sizeof(int64_t));
     int64_t *y = malloc(n * (size_t)nout * sizeof(int64_t));
     int64_t *px = malloc((size_t)s->C0 * sizeof(int64_t));
@@ -1518,7 +1529,8 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
         cJSON *o = cJSON_CreateObject();
         double a, b;
         stage_estimate(s, i, &a, &b);
-        cJSON_AddStringToObject(o, "name", g->n[st->node].name);
+        char nu[NAMES_TEXT_SIZE];
+        cJSON_AddStringToObject(o, "name", names_utf8(nu, sizeof nu, g->n[st->node].name));
         cJSON_AddStringToObject(o, "kind", st->kind == ST_WINDOW ? "window" : st->kind == ST_UP ? "upsample" :
                                            st->kind == ST_MERGE ? "merge" : "pixel");
         if (st->kind == ST_MERGE) {
@@ -1537,8 +1549,10 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
         cJSON_AddItemToArray(sts, o);
     }
     cJSON *cols = cJSON_AddArrayToObject(so, "collectors");
-    for (size_t j = 0; j < s->ncol; j++)
-        cJSON_AddItemToArray(cols, cJSON_CreateString(g->t[s->col[j].tensor].name));
+    for (size_t j = 0; j < s->ncol; j++) {
+        char nu[NAMES_TEXT_SIZE];
+        cJSON_AddItemToArray(cols, cJSON_CreateString(names_utf8(nu, sizeof nu, g->t[s->col[j].tensor].name)));
+    }
     double plut = 0, pff = 0;
     long pdsp = 0;
     if (par) {
@@ -1554,7 +1568,8 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
     Buf j = {0}, t = {0};
     buf_printf(&j, "%s\n", text ? text : "{}");
     cJSON_free(text);
-    buf_printf(&t, "etchnn report: %s (%s), io_stream\n", g->name, g->file);
+    char file[4096 * 3 + 4], ln[NAMES_TEXT_SIZE];
+    buf_printf(&t, "etchnn report: %s (%s), io_stream\n", s->rtl.top, names_comment(file, sizeof file, g->file));
     buf_printf(&t, "clock %.1f MHz; one pixel of %d channel(s) per clock, %ld pixels per image\n", mhz, s->C0, s->P0);
     buf_printf(&t, "latency: %ld cycles (%.2f ns) from an image's first pixel to its output, %ld cycles (%.2f ns) from its "
                "last%s\n", tm->lat_first, tm->lat_first * 1000.0 / mhz, tm->lat_last, tm->lat_last * 1000.0 / mhz,
@@ -1578,7 +1593,7 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
             snprintf(geo, sizeof geo, "per pixel");
         double a, b;
         stage_estimate(s, i, &a, &b);
-        buf_printf(&t, "%-24s %-10s %-22s %4d %6d %5s %8.0f %8.0f %4ld\n", n->name,
+        buf_printf(&t, "%-24s %-10s %-22s %4d %6d %5s %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
                    n->fused_relu < 0 ? op_names[n->op] : "conv+relu", geo, st->lat, st->fifo, "", m->lut + a, m->ff + b,
                    m->dsp);
     }
@@ -1591,11 +1606,11 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
         if (!any++) {
             buf_printf(&t, "\ngathered into a vector:");
             for (size_t c = 0; c < s->ncol; c++)
-                buf_printf(&t, " '%s' (%ld pixels)", g->t[s->col[c].tensor].name, s->col[c].P);
+                buf_printf(&t, " '%s' (%ld pixels)", names_comment(ln, sizeof ln, g->t[s->col[c].tensor].name), s->col[c].P);
             buf_printf(&t, "; then, as io_parallel:\n");
             buf_printf(&t, "%-24s %-10s %-10s %4s %8s %8s %4s\n", "layer", "op", "outputs", "lat", "LUT est", "FF est", "DSP");
         }
-        buf_printf(&t, "%-24s %-10s %-10ld %4d %8.0f %8.0f %4ld\n", n->name,
+        buf_printf(&t, "%-24s %-10s %-10ld %4d %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
                    n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu",
                    ir_numel(&s->fg.t[m->out_tensor]), m->latency, m->lut, m->ff, m->dsp);
     }
@@ -1640,10 +1655,10 @@ int stream_write(const Stream *s, Plan *plan, const Rtl *par, Diag *d, const cha
     emit_top(&top, s, &tm);
     buf_printf(&top, "`default_nettype wire\n");
     char path[4096];
-    snprintf(path, sizeof path, "%s/rtl/%s.v", dir, s->g->name);
+    snprintf(path, sizeof path, "%s/rtl/%s.v", dir, s->rtl.top);
     if (backend_write_file(d, path, &top) < 0)
         goto done;
-    buf_printf(&files, "%s.v\n", s->g->name);
+    buf_printf(&files, "%s.v\n", s->rtl.top);
     snprintf(path, sizeof path, "%s/rtl/files.f", dir);
     if (backend_write_file(d, path, &files) < 0)
         goto done;

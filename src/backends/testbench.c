@@ -107,7 +107,7 @@ int testbench_write(const struct Rtl *r, struct Plan *plan, Diag *d, const char 
     int win = ti->type.w, wout = to->type.w;
     long wi = nin * win, wo = nout * wout;
     size_t n = TB_VECTORS;
-    const char *nm = g->name;
+    const char *nm = r->top;   /* an identifier (names_design) */
     int64_t *x = malloc(n * (size_t)nin * sizeof(int64_t));
     int64_t *y = malloc(n * (size_t)nout * sizeof(int64_t));
     long maxw = wi > wo ? wi : wo;

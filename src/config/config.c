@@ -499,6 +499,8 @@ const char *config_layer_str(const Config *c, const Node *n, const char *key)
 
 /* ---- template ---------------------------------------------------------- */
 
+#include "util/names.h"   /* names from the model reach the YAML only through names_comment / names_yaml_key */
+
 static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const char *indent)
 {
     (void)g;
@@ -556,7 +558,9 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
     int quantized = 0;
     for (size_t k = 0; k < g->nn && !quantized; k++)
         quantized = !g->n[k].dead && quantizer_typed(g, &g->n[k]);
-    buf_printf(out, "# etchnn configuration for %s (%s); edit and pass with -c\n", g->name, g->file);
+    char nm[NAMES_TEXT_SIZE], file[4096 * 3 + 4];
+    buf_printf(out, "# etchnn configuration for %s (%s); edit and pass with -c\n", names_comment(nm, sizeof nm, g->name),
+               names_comment(file, sizeof file, g->file));
     if (quantized)
         buf_printf(out, "# quantized model: its quantizers type it; layers without them default to fixed<16,6>\n"
                         "Model:\n  # Precision: fixed<16,6>   (this would also replace the quantized layers' exact arithmetic)\n");
@@ -609,7 +613,9 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
             const Node *n = &g->n[k];
             if (n->dead)
                 continue;
-            buf_printf(out, "  %s:   # %s (%s)\n", n->name, op_hls_class[n->op], n->src_op);
+            char key[4 * NAMES_TEXT_SIZE], op[NAMES_TEXT_SIZE];
+            buf_printf(out, "  %s:   # %s (%s)\n", names_yaml_key(key, sizeof key, n->name), op_hls_class[n->op],
+                       names_comment(op, sizeof op, n->src_op));
             if (quantizer_typed(g, n)) {
                 emit_quantizer_types(g, n, out, "    ");
                 buf_printf(out, "    ReuseFactor: 1\n");
