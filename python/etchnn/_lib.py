@@ -79,10 +79,18 @@ class VerifyResult(ctypes.Structure):    # EtnVerifyResult
                 ("build_seconds", ctypes.c_double), ("run_seconds", ctypes.c_double)]
 
 
+class SynthOptions(ctypes.Structure):    # EtnSynthOptions
+    _fields_ = [("device", _S), ("timeout_s", ctypes.c_double), ("force", _I), ("progress", PROGRESS), ("ctx", _P)]
+
+
+SYNTH_TIMEOUT_DEFAULT = 3600.0            # ETN_SYNTH_TIMEOUT_DEFAULT
+
+
 # Tools that land over time; bound when the library has them (Model.has).
 _OPTIONAL = {
     "etn_verify": (_I, [_P, _S, ctypes.POINTER(VerifyOptions), ctypes.POINTER(VerifyResult)]),
     "etn_synth": (_I, [_S, _S, _S, PROGRESS, _P, ctypes.POINTER(_P), ctypes.c_char_p, _Z]),
+    "etn_synth_opts": (_I, [_S, _S, ctypes.POINTER(SynthOptions), ctypes.POINTER(_P), ctypes.c_char_p, _Z]),
 }
 
 
@@ -280,13 +288,26 @@ class Model:
             self._check(rc)
         return rc, res
 
-    def synth(self, out_dir, target, device=None, progress=None):
-        """etn_synth on a written project; returns its "synth" summary (JSON text)."""
+    def synth(self, out_dir, target, device=None, progress=None, timeout=SYNTH_TIMEOUT_DEFAULT, force=False):
+        """etn_synth_opts on a written project; returns its "synth" summary
+        (JSON text).  timeout: seconds for all tools (None or 0: no limit);
+        force: run even when the estimate says the design cannot fit."""
         cb = PROGRESS(lambda msg, ctx: progress(msg.decode())) if progress else PROGRESS()
         summary = _P()
         err = ctypes.create_string_buffer(4096)
-        rc = self.lib.etn_synth(os.fsencode(out_dir), target.encode(), (device or "").encode(), cb, None,
-                                ctypes.byref(summary), err, len(err))
+        limit = -1.0 if not timeout else float(timeout)
+        if limit != -1.0 and not limit > 0:
+            raise EtchnnError(f"synth: timeout: expected seconds (None or 0: no limit), got {timeout!r}")
+        if self.has("etn_synth_opts"):
+            opt = SynthOptions(device=(device or "").encode(), timeout_s=limit, force=int(bool(force)), progress=cb)
+            rc = self.lib.etn_synth_opts(os.fsencode(out_dir), target.encode(), ctypes.byref(opt),
+                                         ctypes.byref(summary), err, len(err))
+        elif force or limit != SYNTH_TIMEOUT_DEFAULT:
+            raise EtchnnError("synth: timeout and force need etn_synth_opts, which this etchnn library does not have "
+                              f"({self.lib.path}): rebuild it")
+        else:
+            rc = self.lib.etn_synth(os.fsencode(out_dir), target.encode(), (device or "").encode(), cb, None,
+                                    ctypes.byref(summary), err, len(err))
         text = None
         if summary.value:
             text = ctypes.string_at(summary.value).decode()

@@ -24,9 +24,11 @@ static const char usage[] =
     "      emulator (X: text or .npy; else random input codes); exit 1 on any mismatch\n"
     "  config MODEL [--granularity model|type|name]\n"
     "      print a complete configuration to edit\n"
-    "  synth OUT --target xilinx|ice40|ecp5 [--device D]\n"
+    "  synth OUT --target xilinx|ice40|ecp5 [--device D] [--timeout SECONDS] [--force]\n"
     "      synthesize OUT/rtl with Yosys (xilinx: LUT/FF/CARRY/DSP/BRAM; ice40, ecp5: + nextpnr place and route,\n"
-    "      Fmax at the report's clock); results merged into OUT/report.json (\"synth\") and report.txt\n"
+    "      Fmax at the report's clock); results merged into OUT/report.json (\"synth\", per target) and report.txt;\n"
+    "      tools stopped after --timeout (default 3600 s, 0: none); ice40/ecp5 refuse a design whose estimate is\n"
+    "      over 2x the device's logic cells unless --force\n"
     "  version\n"
     "\n"
     "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
@@ -39,6 +41,8 @@ typedef struct {
     const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *io, *dump_after, *out, *input, *output, *granularity, *n_events, *seed, *target, *device;
     int float_mode;
     int no_rtl;
+    const char *timeout;   /* synth */
+    int force;             /* synth */
 } Args;
 
 static int die(const char *msg)
@@ -111,6 +115,10 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->target;
         else if (!strcmp(s, "--device"))
             slot = &a->device;
+        else if (!strcmp(s, "--timeout"))
+            slot = &a->timeout;
+        else if (!strcmp(s, "--force"))
+            a->force = 1;
         else if (!strcmp(s, "--float"))
             a->float_mode = 1;
         else if (!strcmp(s, "--no-rtl"))
@@ -354,8 +362,23 @@ static int cmd_synth(const Args *a)
         return die("synth: expected the output directory of `etchnn compile`, got none");
     if (!a->target)
         return die("synth: --target: expected xilinx, ice40 or ecp5, got none");
+    EtnSynthOptions opt;
+    memset(&opt, 0, sizeof opt);
+    opt.device = a->device;
+    opt.force = a->force;
+    opt.progress = synth_progress;
+    if (a->timeout) {
+        char *end;
+        errno = 0;
+        double t = strtod(a->timeout, &end);
+        if (end == a->timeout || *end || errno || !(t >= 0) || t > 1e9) {
+            fprintf(stderr, "etchnn: synth: --timeout: expected seconds (0: no limit), got '%s'\n", a->timeout);
+            return 2;
+        }
+        opt.timeout_s = t > 0 ? t : -1;
+    }
     char err[1200], *summary = NULL;
-    int rc = etn_synth(a->model, a->target, a->device, synth_progress, NULL, &summary, err, sizeof err);
+    int rc = etn_synth_opts(a->model, a->target, &opt, &summary, err, sizeof err);
     if (rc != ETN_OK) {
         etn_free(summary);   /* a design that does not fit still gets its summary */
         fprintf(stderr, "etchnn: %s\n", err);

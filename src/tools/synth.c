@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,8 @@ typedef struct {
     const char *dir;
     EtnProgress progress;
     void *ctx;
+    double timeout_s;   /* <= 0: none */
+    int force;          /* run even when the estimate says it cannot fit */
 } Run;
 
 static void say(const Run *r, const char *fmt, ...) ETN_PRINTF(2, 3);
@@ -104,11 +108,168 @@ static int find_any(const char *const *names, char *out, size_t n)
     return 0;
 }
 
+/* ---- running a tool ---------------------------------------------------------- */
+
+/* What a running tool is followed by: its log, read every second for the
+ * current Yosys pass or nextpnr phase, reported at most every PROGRESS_MIN_S
+ * seconds when it changes and every PROGRESS_MAX_S seconds when it does not. */
+#define PROGRESS_MIN_S 5.0
+#define PROGRESS_MAX_S 30.0
+/* After SIGTERM, the tools get this long to exit before SIGKILL. */
+#define KILL_GRACE_S 2.0
+
+enum { WATCH_NONE, WATCH_YOSYS, WATCH_NEXTPNR };
+
+typedef struct {
+    const Run *r;
+    const char *target;
+    const char *tool;     /* for people: "yosys", "nextpnr-ice40" */
+    const char *log;      /* followed for progress (NULL: none) */
+    int kind;             /* WATCH_* */
+    double deadline;      /* now_s() time when the tool is stopped; 0: never */
+    double limit;         /* the timeout, for the message */
+    double t_start;       /* when etn_synth started, for the message */
+} Watch;
+
+/* The signals that end etchnn (Ctrl-C, kill, hang-up).  The tools run in their
+ * own process group (so that a timeout can stop them and their children
+ * together), which keeps a terminal's Ctrl-C from reaching them: while a tool
+ * runs, these signals are caught, the tools stopped, and the signal raised
+ * again with the caller's own handling.  One synthesis per process at a time. */
+static const int end_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static volatile sig_atomic_t end_signal;
+
+static void on_end_signal(int sig) { end_signal = sig; }
+
+static void sleep_s(double s)
+{
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&t, NULL);   /* a signal cuts it short: fine */
+}
+
+/* Stop the process group of pid (SIGTERM, then SIGKILL after a grace period)
+ * and reap pid. */
+static void stop_group(pid_t pid)
+{
+    int st;
+    kill(-pid, SIGTERM);
+    double until = now_s() + KILL_GRACE_S;
+    pid_t w = 0;
+    while ((w = waitpid(pid, &st, WNOHANG)) == 0 && now_s() < until)
+        sleep_s(0.05);
+    kill(-pid, SIGKILL);   /* children that outlived the leader too */
+    if (w == 0)
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+}
+
+/* The last of a few lines in text that tells where a tool is, into out
+ * (empty when nothing does).  Yosys: "step 2.31 abc9" from "2.31. Executing
+ * ABC9 pass."; nextpnr: packing, placing, routing (with the arcs left). */
+static void tool_phase(int kind, char *text, size_t len, char *out, size_t n)
+{
+    out[0] = 0;
+    size_t end = len;
+    while (end > 0) {
+        size_t b = end;
+        while (b > 0 && text[b - 1] != '\n')
+            b--;
+        char line[512];
+        size_t k = end - b < sizeof line - 1 ? end - b : sizeof line - 1;
+        memcpy(line, text + b, k);
+        line[k] = 0;
+        end = b ? b - 1 : 0;
+        if (kind == WATCH_YOSYS) {
+            /* "2.31. Executing ABC9 pass." */
+            const char *p = line;
+            if (*p < '0' || *p > '9')
+                continue;
+            while ((*p >= '0' && *p <= '9') || (*p == '.' && p[1] != ' '))
+                p++;
+            if (strncmp(p, ". Executing ", 12))
+                continue;
+            int num = (int)(p - line);
+            const char *name = p + 12;
+            int nl = (int)strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+            if (!nl)
+                continue;
+            snprintf(out, n, "step %.*s ", num, line);
+            size_t o = strlen(out);
+            for (int i = 0; i < nl && o + 1 < n; i++)
+                out[o++] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+            out[o] = 0;
+            return;
+        }
+        /* nextpnr: "Info: Routing..", router1's table rows, ... */
+        if (strncmp(line, "Info:", 5))
+            continue;
+        const char *s = line + 5;
+        if (strchr(s, '|')) {
+            /* router1: "  1000 |  159  840 |  159  840 |  11208|  2.47  2.47|" */
+            char *f = strchr(s, '|'), *g = f ? strchr(f + 1, '|') : NULL, *h = g ? strchr(g + 1, '|') : NULL;
+            long left;
+            char *e;
+            if (h && (left = strtol(h + 1, &e, 10), e != h + 1) && *e == '|') {
+                snprintf(out, n, "routing, %ld arcs left", left);
+                return;
+            }
+            continue;
+        }
+        if (s[0] != ' ' || s[1] == ' ')   /* "Info:     at iteration #10": detail */
+            continue;
+        static const char *const phases[][2] = {
+            {"Program finished", "finishing"},
+            {"Router2", "routing"},
+            {"router2", "routing"},
+            {"Routing", "routing"},
+            {"routing", "routing"},
+            {"simulated annealing", "placing (annealing)"},
+            {"SA placement", "placing (annealing)"},
+            {"analytic", "placing (analytic)"},
+            {"HeAP", "placing (analytic)"},
+            {"Placed ", "placing"},
+            {"placer", "placing"},
+            {"Placing", "placing"},
+            {"Max frequency", "timing analysis"},
+            {"timing budget", "timing budgets"},
+            {"Packing", "packing"},
+            {"Promoting", "packing"},
+            {"Constraining", "packing"},
+        };
+        for (size_t i = 0; i < ETN_COUNTOF(phases); i++)
+            if (strstr(s, phases[i][0])) {
+                snprintf(out, n, "%s", phases[i][1]);
+                return;
+            }
+    }
+}
+
+/* Where the tool followed by w is, from the last 64 KiB of its log. */
+static void watch_phase(const Watch *w, char *out, size_t n)
+{
+    out[0] = 0;
+    int fd = open(w->log, O_RDONLY);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        size_t len = st.st_size > 65536 ? 65536 : (size_t)st.st_size;
+        char *text = malloc(len + 1);
+        ssize_t got = text ? pread(fd, text, len, st.st_size - (off_t)len) : -1;
+        if (got > 0)
+            tool_phase(w->kind, text, (size_t)got, out, n);
+        free(text);
+    }
+    close(fd);
+}
+
 /* Run argv in directory cwd (NULL: this one) with stdout and stderr appended
- * to log; returns the exit status, or -1 when it could not run (message in d).
- * The tools run in OUT/synth with relative paths: YoWASP's WebAssembly builds
- * see only their working directory. */
-static int run_tool(Diag *d, char *const argv[], const char *log, const char *cwd)
+ * to log; returns the exit status, or -1 when it could not run, ran past the
+ * deadline or was interrupted (message in d).  The tool runs in a process
+ * group of its own, stopped as a whole on a timeout.  The tools run in
+ * OUT/synth with relative paths: YoWASP's WebAssembly builds see only their
+ * working directory. */
+static int run_tool(Diag *d, char *const argv[], const char *log, const char *cwd, const Watch *w)
 {
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
     if (fd < 0)
@@ -125,12 +286,34 @@ static int run_tool(Diag *d, char *const argv[], const char *log, const char *cw
         }
         buf_free(&b);
     }
+    struct sigaction old[ETN_COUNTOF(end_signals)];
+    int caught[ETN_COUNTOF(end_signals)];
+    end_signal = 0;
+    for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++) {
+        caught[k] = 0;
+        if (sigaction(end_signals[k], NULL, &old[k]) == 0 && old[k].sa_handler != SIG_IGN) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_end_signal;
+            sigemptyset(&sa.sa_mask);
+            caught[k] = sigaction(end_signals[k], &sa, NULL) == 0;
+        }
+    }
+    double t0 = now_s();
     pid_t pid = fork();
     if (pid < 0) {
+        int e = errno;
         close(fd);
-        return diag_error(d, "%s: cannot start: %s", argv[0], strerror(errno));
+        for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++)
+            if (caught[k])
+                sigaction(end_signals[k], &old[k], NULL);
+        return diag_error(d, "%s: cannot start: %s", argv[0], strerror(e));
     }
     if (pid == 0) {
+        setpgid(0, 0);
+        for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++)
+            if (caught[k])
+                signal(end_signals[k], SIG_DFL);
         int nul = open("/dev/null", O_RDONLY);
         if (nul >= 0)
             dup2(nul, 0);
@@ -144,24 +327,73 @@ static int run_tool(Diag *d, char *const argv[], const char *log, const char *cw
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    setpgid(pid, pid);   /* also here: no window in which a timeout misses the group */
     close(fd);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return diag_error(d, "%s: wait failed: %s", argv[0], strerror(errno));
+    int st = 0, rc = 0;
+    double last_say = t0, next_look = t0 + 1;
+    char phase[256] = "", said[256] = "";
+    for (;;) {
+        pid_t got = waitpid(pid, &st, WNOHANG);
+        if (got == pid)
+            break;
+        if (got < 0 && errno != EINTR) {
+            rc = diag_error(d, "%s: wait failed: %s", argv[0], strerror(errno));
+            stop_group(pid);
+            break;
+        }
+        double t = now_s();
+        if (end_signal) {
+            stop_group(pid);
+            rc = diag_error(d, "synth: interrupted (signal %d) after %.1f s of %s; stopped it (log: %s)", (int)end_signal,
+                            t - t0, w ? w->tool : argv[0], w && w->log ? w->log : log);
+            break;
+        }
+        if (w && w->deadline > 0 && t >= w->deadline) {
+            stop_group(pid);
+            char ran[96] = "";
+            if (t0 - w->t_start >= 1)
+                snprintf(ran, sizeof ran, "%s ran %.1f s of them; ", w->tool, t - t0);
+            rc = diag_error(d,
+                            "synth --target %s: %s timed out after %.1f s (%sthe limit is %g s: --timeout SECONDS "
+                            "changes it, --timeout 0 removes it); stopped it and its child processes; report.json is "
+                            "unchanged (log: %s)",
+                            w->target, w->tool, t - w->t_start, ran, w->limit, w->log ? w->log : log);
+            break;
+        }
+        if (w && w->kind != WATCH_NONE && w->r->progress && t >= next_look) {
+            next_look = t + 1;
+            watch_phase(w, phase, sizeof phase);
+            int changed = phase[0] && strcmp(phase, said);
+            if ((changed && t - last_say >= PROGRESS_MIN_S) || t - last_say >= PROGRESS_MAX_S) {
+                say(w->r, "synth: %s running %.0f s: %s", w->tool, t - t0, phase[0] ? phase : "starting");
+                snprintf(said, sizeof said, "%s", phase);
+                last_say = t;
+            }
+        }
+        sleep_s(0.1);
+    }
+    int sig = end_signal;
+    for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++)
+        if (caught[k])
+            sigaction(end_signals[k], &old[k], NULL);
+    end_signal = 0;
+    if (sig)
+        raise(sig);   /* the caller's handling: the default ends the process, a handler records it */
+    if (rc < 0)
+        return -1;
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
     return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
 /* The first line of `tool ARG` (a version string), into out. */
-static void tool_version(const char *tool, const char *arg, const char *tmp, char *out, size_t n)
+static void tool_version(const char *tool, const char *arg, const char *tmp, const Watch *w, char *out, size_t n)
 {
     Diag d = {0};
     char *argv[] = {(char *)tool, (char *)arg, NULL};
     remove(tmp);
     snprintf(out, n, "unknown");
-    if (run_tool(&d, argv, tmp, NULL) != 0)
+    if (run_tool(&d, argv, tmp, NULL, w) != 0)
         return;
     size_t len;
     char *text = (char *)util_read_file(&d, tmp, &len);
@@ -313,11 +545,34 @@ static int stat_cells(Diag *d, const char *path, const char *top, cJSON *cells)
 
 /* ---- the report ------------------------------------------------------------ */
 
-static int merge_report(Run *r, cJSON *report, const cJSON *synth, const char *text_section)
+/* report.json "synth": this run's results, as before (readers of synth.lut
+ * get the latest run), plus "by_target": the latest run of every target, this
+ * one included.  report.txt: the compile's text, then one section per target
+ * ("== synthesis: TARGET ..."); this target's is replaced where it was, or
+ * appended.  Each file is replaced whole (written aside, then renamed). */
+static int merge_report(Run *r, cJSON *report, const cJSON *synth, const char *target, const char *text_section)
 {
     char path[4096];
-    cJSON_DeleteItemFromObject(report, "synth");
-    cJSON_AddItemToObject(report, "synth", cJSON_Duplicate(synth, 1));
+    cJSON *by = cJSON_CreateObject();
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(report, "synth");
+    const cJSON *old_by = cJSON_GetObjectItemCaseSensitive(old, "by_target");
+    if (cJSON_IsObject(old_by)) {
+        for (const cJSON *c = old_by->child; c; c = c->next)
+            if (cJSON_IsObject(c) && c->string)
+                cJSON_AddItemToObject(by, c->string, cJSON_Duplicate(c, 1));
+    } else if (cJSON_IsObject(old)) {   /* written before "by_target": one target */
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(old, "target");
+        if (cJSON_IsString(t) && t->valuestring[0])
+            cJSON_AddItemToObject(by, t->valuestring, cJSON_Duplicate(old, 1));
+    }
+    if (cJSON_GetObjectItemCaseSensitive(by, target))
+        cJSON_ReplaceItemInObjectCaseSensitive(by, target, cJSON_Duplicate(synth, 1));
+    else
+        cJSON_AddItemToObject(by, target, cJSON_Duplicate(synth, 1));
+    cJSON *top = cJSON_Duplicate(synth, 1);
+    cJSON_AddItemToObject(top, "by_target", by);
+    cJSON_DeleteItemFromObjectCaseSensitive(report, "synth");
+    cJSON_AddItemToObject(report, "synth", top);
     char *js = cJSON_Print(report);
     if (!js)
         return diag_error(r->d, "internal: out of memory");
@@ -329,21 +584,52 @@ static int merge_report(Run *r, cJSON *report, const cJSON *synth, const char *t
     buf_free(&b);
     if (rc < 0)
         return -1;
-    /* report.txt: drop an earlier synthesis section, append this one */
+
+    static const char head[] = "== synthesis";
+    static const char named[] = "== synthesis: ";
     snprintf(path, sizeof path, "%s/report.txt", r->dir);
     Diag quiet = {0};
     size_t len = 0;
-    char *old = (char *)util_read_file(&quiet, path, &len);
+    char *text = (char *)util_read_file(&quiet, path, &len);
     Buf t = {0};
-    if (old) {
-        char *sec = strstr(old, "\n== synthesis");
-        size_t keep = sec ? (size_t)(sec - old) + 1 : len;
-        buf_append(&t, old, keep);
-        if (keep && old[keep - 1] != '\n')
+    int placed = 0;
+    if (text) {
+        char *sec = strstr(text, "\n== synthesis");
+        size_t keep = sec ? (size_t)(sec - text) + 1 : len;   /* up to the compile's last newline */
+        while (keep > 1 && text[keep - 1] == '\n' && text[keep - 2] == '\n')
+            keep--;   /* the blank lines before the sections */
+        buf_append(&t, text, keep);
+        if (keep && text[keep - 1] != '\n')
             buf_printf(&t, "\n");
-        free(old);
+        for (char *p = sec ? sec + 1 : NULL; p;) {
+            char *next = strstr(p, "\n== synthesis");
+            size_t n = next ? (size_t)(next - p) + 1 : strlen(p);
+            int same = 0;
+            if (!strncmp(p, named, strlen(named))) {
+                const char *name = p + strlen(named);
+                size_t k = strcspn(name, " (\n");
+                same = k == strlen(target) && !strncmp(name, target, k);
+            }
+            if (same) {
+                if (!placed)
+                    buf_printf(&t, "\n%s", text_section);
+                placed = 1;
+            } else if (!strncmp(p, head, strlen(head))) {
+                /* another target's section, without the blank line that ends it */
+                size_t m = n;
+                while (m > 1 && p[m - 1] == '\n' && p[m - 2] == '\n')
+                    m--;
+                buf_printf(&t, "\n");
+                buf_append(&t, p, m);
+                if (p[m - 1] != '\n')
+                    buf_printf(&t, "\n");
+            }
+            p = next ? next + 1 : NULL;
+        }
+        free(text);
     }
-    buf_printf(&t, "\n%s", text_section);
+    if (!placed)
+        buf_printf(&t, "\n%s", text_section);
     rc = backend_write_file(r->d, path, &t);
     buf_free(&t);
     return rc;
@@ -478,6 +764,36 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
             ios += (long)(a->valuedouble * b->valuedouble + c->valuedouble * e->valuedouble);
     }
 
+    /* 0. what the design's own estimate says cannot fit is refused before
+     * Yosys runs for minutes to say the same.  The estimate counts Xilinx
+     * 6-input LUTs and can be off by a third; iCE40 and ECP5 need more 4-input
+     * LUTs than that (1.4x on two_layer_keras), so only an estimate above
+     * ETN_SYNTH_FIT_MARGIN times the device's logic cells is refused. */
+    if (!is_x && !r->force) {
+        const cJSON *est = cJSON_GetObjectItem(report, "estimate");
+        const cJSON *el = cJSON_GetObjectItem(est, "lut"), *ef = cJSON_GetObjectItem(est, "ff");
+        double elut = cJSON_IsNumber(el) ? el->valuedouble : 0, eff = cJSON_IsNumber(ef) ? ef->valuedouble : 0;
+        double need = fmax(elut, eff);   /* logic cells: a LUT and a FF share one */
+        const Device *big = &devs[ndev - 1], *cap = forced ? forced : big;
+        if (need > ETN_SYNTH_FIT_MARGIN * (double)cap->luts) {
+            char which[160];
+            if (forced)
+                snprintf(which, sizeof which, "the %s (--device %s)", cap->label, cap->name);
+            else
+                snprintf(which, sizeof which, "the %s, the largest %s device here", cap->label, target);
+            char hint[96] = "";
+            if (forced && need <= ETN_SYNTH_FIT_MARGIN * (double)big->luts)
+                snprintf(hint, sizeof hint, "; --device %s is larger", big->name);
+            cJSON_Delete(report);
+            return diag_error(d,
+                              "synth --target %s: expected a design that can fit %s, got an estimate of %.0f LUT and "
+                              "%.0f FF (%s/report.json), %.1fx its %ld logic cells: refused without running Yosys "
+                              "(the limit is %gx the capacity, as the estimate can be off; --force runs anyway%s)",
+                              target, which, elut, eff, r->dir, need / (double)cap->luts, cap->luts,
+                              ETN_SYNTH_FIT_MARGIN, hint);
+        }
+    }
+
     Buf ys = {0};
     if (read_files(r, &ys) < 0) {
         cJSON_Delete(report);
@@ -497,7 +813,10 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
     snprintf(pnr_report, sizeof pnr_report, "%s/nextpnr_%s_report.json", sdir, target);
     snprintf(ys_path, sizeof ys_path, "%s/synth_%s.ys", sdir, target);
     snprintf(tmp, sizeof tmp, "%s/.version.tmp", sdir);
+    char full_y[4200];
+    snprintf(full_y, sizeof full_y, "%s/yosys_%s_full.log", sdir, target);
     remove(log_y);
+    remove(full_y);
     remove(log_p);
     remove(stat_path);
     remove(pnr_report);
@@ -513,10 +832,24 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
         return -1;
     }
 
+    /* every tool run counts against one deadline; the long ones are followed */
+    const char *pnr_name = is_x ? "" : strrchr(pnr, '/') ? strrchr(pnr, '/') + 1 : pnr;
+    Watch wy = {r, target, "yosys", full_y, WATCH_YOSYS, r->timeout_s > 0 ? t_start + r->timeout_s : 0, r->timeout_s,
+                t_start};
+    Watch wp = wy;
+    wp.tool = pnr_name;
+    wp.log = log_p;
+    wp.kind = WATCH_NEXTPNR;
+    Watch wv = wy;
+    wv.kind = WATCH_NONE;
+    wv.log = NULL;
+
     char yver[256], pver[256] = "";
-    tool_version(yosys, "-V", tmp, yver, sizeof yver);
-    if (!is_x)
-        tool_version(pnr, "--version", tmp, pver, sizeof pver);
+    tool_version(yosys, "-V", tmp, &wv, yver, sizeof yver);
+    if (!is_x) {
+        wv.tool = pnr_name;
+        tool_version(pnr, "--version", tmp, &wv, pver, sizeof pver);
+    }
 
     /* 1. Yosys */
     say(r, "synth: [1/%d] %s synth_%s%s -top %s (log: %s)", is_x ? 1 : 2, yosys, target, is_x ? " -flatten" : "", top,
@@ -529,7 +862,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
     char full_log[96];
     snprintf(full_log, sizeof full_log, "yosys_%s_full.log", target);
     char *yargv[] = {yosys, "-q", "-l", full_log, "-s", ys_name, NULL};
-    int st = run_tool(d, yargv, log_y, sdir);
+    int st = run_tool(d, yargv, log_y, sdir, &wy);
     double t_yosys = now_s() - t0;
     if (st != 0) {
         char tail[600];
@@ -609,7 +942,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
             pargv[na] = NULL;
             say(r, "synth: [2/2] %s on %s at %g MHz (log: %s)", pnr, dev->label, clock, log_p);
             t0 = now_s();
-            st = run_tool(d, pargv, log_p, sdir);
+            st = run_tool(d, pargv, log_p, sdir, &wp);
             t_pnr = now_s() - t0;
             if (st < 0) {
                 cJSON_Delete(cells);
@@ -744,7 +1077,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
         col += (int)strlen(item);
     }
     buf_printf(&s, "\nlogs: %s/ (%.1f s in all)\n", sdir, total);
-    rc = merge_report(r, report, synth, s.data ? s.data : "");
+    rc = merge_report(r, report, synth, target, s.data ? s.data : "");
     buf_free(&s);
     cJSON_Delete(report);
     if (rc == 0 && summary)
@@ -757,15 +1090,20 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
     return 0;
 }
 
-int etn_synth(const char *dir, const char *target, const char *device, EtnProgress progress, void *ctx, char **summary,
-              char *err, size_t errlen)
+int etn_synth_opts(const char *dir, const char *target, const EtnSynthOptions *opt, char **summary, char *err,
+                   size_t errlen)
 {
     Diag d = {0};
     if (summary)
         *summary = NULL;
     if (err && errlen)
         err[0] = 0;
-    Run r = {&d, dir, progress, ctx};
+    EtnSynthOptions none;
+    memset(&none, 0, sizeof none);
+    if (!opt)
+        opt = &none;
+    Run r = {&d, dir, opt->progress, opt->ctx, opt->timeout_s == 0 ? ETN_SYNTH_TIMEOUT_DEFAULT : opt->timeout_s,
+             opt->force};
     int rc;
     if (!dir || !*dir)
         rc = diag_error(&d, "synth: expected an output directory of `etchnn compile`, got none");
@@ -773,12 +1111,25 @@ int etn_synth(const char *dir, const char *target, const char *device, EtnProgre
         rc = diag_error(&d, "synth: expected a directory name without spaces or quotes (Yosys scripts), got '%s'", dir);
     else if (!target || !*target)
         rc = diag_error(&d, "synth: --target: expected xilinx, ice40 or ecp5, got none");
+    else if (isnan(opt->timeout_s))
+        rc = diag_error(&d, "synth: --timeout: expected a number of seconds, got NaN");
     else
-        rc = synth(&r, target, device, summary);
+        rc = synth(&r, target, opt->device, summary);
     if (rc < 0) {
         if (err && errlen)
             snprintf(err, errlen, "%s", d.msg);
         return !strncmp(d.msg, "internal", 8) ? ETN_EINTERNAL : ETN_EUSER;
     }
     return ETN_OK;
+}
+
+int etn_synth(const char *dir, const char *target, const char *device, EtnProgress progress, void *ctx, char **summary,
+              char *err, size_t errlen)
+{
+    EtnSynthOptions opt;
+    memset(&opt, 0, sizeof opt);
+    opt.device = device;
+    opt.progress = progress;
+    opt.ctx = ctx;
+    return etn_synth_opts(dir, target, &opt, summary, err, errlen);
 }
