@@ -64,7 +64,7 @@ def test_node_without_op_type(cmd, tmp_path):
 
 def test_empty_output_folder_refused(tmp_path):
     before = sorted(os.listdir(tmp_path))
-    r = subprocess.run([str(ETCHNN), "compile", str(JET), "-o", ""], capture_output=True, text=True, cwd=tmp_path)
+    r = subprocess.run([os.path.abspath(ETCHNN), "compile", str(JET), "-o", ""], capture_output=True, text=True, cwd=tmp_path)
     check_one_error(r, "expected -o OUT to name a folder, got an empty name")
     assert sorted(os.listdir(tmp_path)) == before
 
