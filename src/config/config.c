@@ -4,21 +4,26 @@
 
 #include <cJSON.h>
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 /* Keys a user may write.  hls4ml project keys at the top level are accepted
- * (so an hls4ml YAML file can be used as is) and ignored. */
+ * (so an hls4ml YAML file, hls4ml_config.yml included, can be used as is) and ignored. */
 static const char *const top_keys[] = {"HLSConfig", "Model", "LayerType", "LayerName", "OutputDir", "ProjectName",
-                                       "Part", "ClockPeriod", "Backend", "IOType", "KerasJson", "KerasH5",
-                                       "KerasModel", "OnnxModel", "InputData", "OutputPredictions", "Version",
+                                       "Part", "ClockPeriod", "ClockUncertainty", "Backend", "IOType", "KerasJson",
+                                       "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputShape",
+                                       "InputShapes", "OutputShapes", "InputData", "OutputPredictions", "Version",
                                        "Stamp", "WriterConfig", "Board", NULL};
-static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "TableSize", "ClockPeriod",
-                                         "BramFactor", "TraceOutput", "IOType", "MergedRelu", NULL};
+static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "TableSize",
+                                         "ClockPeriod", "BramFactor", "TraceOutput", "IOType", "BitExact",
+                                         "ChannelsLastConversion", "TransposeOutputs", NULL};
 static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "table_size",
-                                         "TableSize", "Trace", "implementation", "ParallelizationFactor",
-                                         "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", NULL};
+                                         "TableSize", "Trace", "implementation", "Implementation",
+                                         "ParallelizationFactor", "ConvImplementation", "Skip", "table_t",
+                                         "exp_table_t", "inv_table_t", "inv_inp_t", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
                                         "inv_table", "inv_inp", "scale", "shift", "slope", "param", NULL};
 static const char *const strategies[] = {"Latency", "Resource", NULL};
@@ -36,6 +41,7 @@ void config_free(Config *c)
     cJSON_Delete(c->doc);
     c->doc = NULL;
     c->root = NULL;
+    buf_free(&c->notes);
 }
 
 static int in_list(const char *const *list, const char *s)
@@ -70,6 +76,37 @@ static void join_list(const char *const *list, char *out, size_t n)
         len += (size_t)snprintf(out + len, n - len, "%s%s", k ? ", " : "", list[k]);
 }
 
+/* A number as written: integers without exponent, others with the fewest digits. */
+static void fmt_num(char *out, size_t n, double v)
+{
+    if (v > -1e18 && v < 1e18 && v == (double)(long long)v)
+        snprintf(out, n, "%lld", (long long)v);
+    else
+        util_fmt_double(out, n, v);
+}
+
+/* What a value is, for "got ..." in messages: 'text', 12, 1.5, true, null, a mapping, a list. */
+static const char *describe(const cJSON *v, char *out, size_t n)
+{
+    if (!v)
+        snprintf(out, n, "nothing");
+    else if (cJSON_IsString(v))
+        snprintf(out, n, "'%.80s%s'", v->valuestring, strlen(v->valuestring) > 80 ? "..." : "");
+    else if (cJSON_IsNumber(v))
+        fmt_num(out, n, v->valuedouble);
+    else if (cJSON_IsBool(v))
+        snprintf(out, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else if (cJSON_IsNull(v))
+        snprintf(out, n, "null (an empty value)");
+    else if (cJSON_IsObject(v))
+        snprintf(out, n, "a mapping");
+    else if (cJSON_IsArray(v))
+        snprintf(out, n, "a list");
+    else
+        snprintf(out, n, "a value of another kind");
+    return out;
+}
+
 /* ---- YAML → cJSON ------------------------------------------------------ */
 
 static cJSON *yaml_scalar(const yaml_node_t *node)
@@ -90,17 +127,27 @@ static cJSON *yaml_scalar(const yaml_node_t *node)
     return cJSON_CreateString(s);
 }
 
-static cJSON *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
+/* The document was checked by yaml_precheck: at most CONFIG_MAX_DEPTH levels and
+ * CONFIG_MAX_NODES nodes with aliases expanded, no alias cycles.  The depth test
+ * here only guards that. */
+static cJSON *yaml_to_json(Diag *d, const char *origin, yaml_document_t *doc, yaml_node_t *node, int depth)
 {
-    if (!node || depth > 64)
+    if (!node) {
+        diag_error(d, "%s: expected a YAML node, got a reference to none (a libyaml inconsistency)", origin);
         return NULL;
+    }
+    if (depth > CONFIG_MAX_DEPTH + 1) {
+        diag_error(d, "%s: line %zu: expected at most %d levels of nesting, got more", origin,
+                   node->start_mark.line + 1, CONFIG_MAX_DEPTH);
+        return NULL;
+    }
     switch (node->type) {
     case YAML_SCALAR_NODE:
         return yaml_scalar(node);
     case YAML_SEQUENCE_NODE: {
         cJSON *arr = cJSON_CreateArray();
-        for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-            cJSON *v = yaml_to_json(doc, yaml_document_get_node(doc, *it), depth + 1);
+        for (yaml_node_item_t *it = node->data.sequence.items.start; arr && it < node->data.sequence.items.top; it++) {
+            cJSON *v = yaml_to_json(d, origin, doc, yaml_document_get_node(doc, *it), depth + 1);
             if (!v) {
                 cJSON_Delete(arr);
                 return NULL;
@@ -111,13 +158,17 @@ static cJSON *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
     }
     case YAML_MAPPING_NODE: {
         cJSON *obj = cJSON_CreateObject();
-        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; obj && p < node->data.mapping.pairs.top; p++) {
             yaml_node_t *k = yaml_document_get_node(doc, p->key);
             if (!k || k->type != YAML_SCALAR_NODE) {
+                diag_error(d, "%s: line %zu, column %zu: expected a plain key (a name) in a mapping, got %s", origin,
+                           (k ? k->start_mark.line : node->start_mark.line) + 1,
+                           (k ? k->start_mark.column : node->start_mark.column) + 1,
+                           !k ? "no key" : k->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping");
                 cJSON_Delete(obj);
                 return NULL;
             }
-            cJSON *v = yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+            cJSON *v = yaml_to_json(d, origin, doc, yaml_document_get_node(doc, p->value), depth + 1);
             if (!v) {
                 cJSON_Delete(obj);
                 return NULL;
@@ -127,45 +178,318 @@ static cJSON *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
         return obj;
     }
     default:
+        diag_error(d, "%s: line %zu: expected a scalar, list or mapping, got an empty YAML node", origin,
+                   node->start_mark.line + 1);
         return NULL;
     }
 }
 
-static cJSON *parse_yaml(const char *text, Diag *d, const char *origin)
+static int yaml_syntax_error(Diag *d, const char *origin, const yaml_parser_t *parser)
+{
+    if (parser->error == YAML_MEMORY_ERROR)
+        return diag_error(d, "%s: out of memory while reading YAML", origin);
+    return diag_error(d, "%s: line %zu, column %zu: expected valid YAML or JSON, got a syntax error (%s%s%s)", origin,
+                      parser->problem_mark.line + 1, parser->problem_mark.column + 1,
+                      parser->problem ? parser->problem : "unknown", parser->context ? " " : "",
+                      parser->context ? parser->context : "");
+}
+
+/* First pass over the YAML events (libyaml's streaming parser, which builds
+ * nothing): refuse, before anything is loaded, nesting deeper than
+ * CONFIG_MAX_DEPTH, more than CONFIG_MAX_NODES nodes once aliases are expanded
+ * (a "billion laughs" is 9 nodes aliased 9 times over 9 levels: 387 million),
+ * more than CONFIG_MAX_ANCHORS anchors or CONFIG_MAX_ALIASES aliases, an alias
+ * to its own enclosing node (a cycle), an undefined alias and a second document.
+ * Stopping at the first offending event also bounds libyaml's own cost (its
+ * scanner is quadratic in the nesting of flow collections: 100,000 '[' took
+ * 17 s to fail and 52 s when closed). */
+typedef struct {
+    char *name;
+    uint64_t size;   /* nodes of the anchored subtree, aliases expanded */
+    int height;      /* containers from the anchored node down (0: a scalar) */
+    int open;        /* the anchored container is not closed yet */
+} YAnchor;
+
+typedef struct {
+    uint64_t start;  /* node count before this container */
+    int anchor;      /* index into anchors, or -1 */
+    int height;      /* deepest container nesting seen inside, this one included */
+} YOpen;
+
+static int yaml_precheck(Diag *d, const char *origin, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    YAnchor *anchors = NULL;
+    YOpen stack[CONFIG_MAX_DEPTH + 1];
+    int nanchors = 0, depth = 0, docs = 0, rc = 0, done = 0;
+    uint64_t nodes = 0, naliases = 0;
+    if (!yaml_parser_initialize(&parser))
+        return diag_error(d, "%s: cannot initialise the YAML parser (out of memory)", origin);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    while (!done && rc == 0) {
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = yaml_syntax_error(d, origin, &parser);
+            break;
+        }
+        size_t line = ev.start_mark.line + 1;
+        const char *anchor = NULL;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1)
+                rc = diag_error(d, "%s: line %zu: expected one YAML document, got a second one (a configuration is one "
+                                   "document; remove the '---' or split the file)", origin, line);
+            break;
+        case YAML_ALIAS_EVENT: {
+            const char *name = (const char *)ev.data.alias.anchor;
+            int a = nanchors - 1;   /* a redefined anchor: the latest one counts */
+            while (a >= 0 && strcmp(anchors[a].name, name))
+                a--;
+            if (a < 0) {
+                rc = diag_error(d, "%s: line %zu: expected an alias to a defined anchor, got '*%.80s' (no '&%.80s' "
+                                   "before it)", origin, line, name, name);
+            } else if (anchors[a].open) {
+                rc = diag_error(d, "%s: line %zu: expected an alias outside the node it names, got '*%.80s' inside "
+                                   "'&%.80s' (a cycle)", origin, line, name, name);
+            } else if (++naliases > CONFIG_MAX_ALIASES) {
+                rc = diag_error(d, "%s: line %zu: expected at most %d YAML aliases, got more (the limit for a "
+                                   "configuration)", origin, line, CONFIG_MAX_ALIASES);
+            } else if (depth + anchors[a].height > CONFIG_MAX_DEPTH) {
+                rc = diag_error(d, "%s: line %zu: expected at most %d levels of nesting, got %d with alias '*%.80s' "
+                                   "expanded", origin, line, CONFIG_MAX_DEPTH, depth + anchors[a].height, name);
+            } else {
+                nodes += anchors[a].size;
+                if (depth > 0 && stack[depth - 1].height < anchors[a].height + 1)
+                    stack[depth - 1].height = anchors[a].height + 1;
+            }
+            break;
+        }
+        case YAML_SCALAR_EVENT:
+            nodes++;
+            anchor = (const char *)ev.data.scalar.anchor;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            anchor = (const char *)(ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                                         : ev.data.mapping_start.anchor);
+            if (depth >= CONFIG_MAX_DEPTH) {
+                rc = diag_error(d, "%s: line %zu, column %zu: expected at most %d levels of nesting (mappings and "
+                                   "lists inside each other), got a %s at level %d", origin, line,
+                                ev.start_mark.column + 1, CONFIG_MAX_DEPTH,
+                                ev.type == YAML_SEQUENCE_START_EVENT ? "list" : "mapping", depth + 1);
+                break;
+            }
+            stack[depth].start = nodes;
+            stack[depth].anchor = -1;
+            stack[depth].height = 1;
+            nodes++;
+            depth++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: {
+            YOpen *o = &stack[--depth];
+            if (depth > 0 && stack[depth - 1].height < o->height + 1)
+                stack[depth - 1].height = o->height + 1;
+            if (o->anchor >= 0) {
+                anchors[o->anchor].size = nodes - o->start;
+                anchors[o->anchor].height = o->height;
+                anchors[o->anchor].open = 0;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        if (rc == 0 && nodes > CONFIG_MAX_NODES)
+            rc = diag_error(d, "%s: line %zu: expected at most %d values (YAML aliases expanded), got more (the limit "
+                               "for a configuration)", origin, line, CONFIG_MAX_NODES);
+        if (rc == 0 && anchor) {
+            if (nanchors >= CONFIG_MAX_ANCHORS) {
+                rc = diag_error(d, "%s: line %zu: expected at most %d YAML anchors, got more (the limit for a "
+                                   "configuration)", origin, line, CONFIG_MAX_ANCHORS);
+            } else {
+                YAnchor *na = realloc(anchors, (size_t)(nanchors + 1) * sizeof *anchors);
+                char *nm = strdup(anchor);
+                if (!na || !nm) {
+                    free(nm);
+                    if (na)
+                        anchors = na;
+                    rc = diag_error(d, "%s: out of memory while reading YAML", origin);
+                } else {
+                    anchors = na;
+                    int scalar = ev.type == YAML_SCALAR_EVENT;
+                    anchors[nanchors] = (YAnchor){nm, 1, 0, !scalar};
+                    if (!scalar)
+                        stack[depth - 1].anchor = nanchors;
+                    nanchors++;
+                }
+            }
+        }
+        yaml_event_delete(&ev);
+    }
+    for (int a = 0; a < nanchors; a++)
+        free(anchors[a].name);
+    free(anchors);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+static cJSON *parse_yaml(const char *text, size_t len, Diag *d, const char *origin)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
     cJSON *out = NULL;
+    if (yaml_precheck(d, origin, text, len) < 0)
+        return NULL;
     if (!yaml_parser_initialize(&parser)) {
-        diag_error(d, "%s: cannot initialise the YAML parser", origin);
+        diag_error(d, "%s: cannot initialise the YAML parser (out of memory)", origin);
         return NULL;
     }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        diag_error(d, "%s: line %zu: expected valid YAML or JSON, got a syntax error (%s)", origin,
-                   parser.problem_mark.line + 1, parser.problem ? parser.problem : "unknown");
+        yaml_syntax_error(d, origin, &parser);
         yaml_parser_delete(&parser);
         return NULL;
     }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root)
-        out = yaml_to_json(&doc, root, 0);
-    if (!out)
-        diag_error(d, "%s: expected a YAML mapping of configuration keys, got %s", origin, root ? "an unsupported document" : "an empty document");
+        out = yaml_to_json(d, origin, &doc, root, 0);
+    else
+        diag_error(d, "%s: expected a YAML mapping of configuration keys, got an empty document", origin);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return out;
 }
 
+/* ---- JSON -------------------------------------------------------------- */
+
+/* One linear scan before cJSON builds anything: at most CONFIG_MAX_DEPTH levels
+ * (cJSON's own limit is 1000) and CONFIG_MAX_NODES values (each ',' and each
+ * '[' or '{' outside strings starts at most one). */
+static int json_precheck(Diag *d, const char *origin, const char *text, size_t len)
+{
+    int depth = 0;
+    uint64_t values = 1;
+    size_t line = 1;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '\n') {
+            line++;
+        } else if (ch == '"') {
+            for (i++; i < len && text[i] != '"'; i++)
+                if (text[i] == '\\' && i + 1 < len)
+                    i++;
+                else if (text[i] == '\n')
+                    line++;
+        } else if (ch == '[' || ch == '{') {
+            values++;
+            if (++depth > CONFIG_MAX_DEPTH)
+                return diag_error(d, "%s: line %zu: expected at most %d levels of nesting (objects and arrays inside "
+                                     "each other), got an %s at level %d", origin, line, CONFIG_MAX_DEPTH,
+                                  ch == '[' ? "array" : "object", depth);
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        } else if (ch == ',') {
+            values++;
+        }
+        if (values > CONFIG_MAX_NODES)
+            return diag_error(d, "%s: line %zu: expected at most %d values, got more (the limit for a configuration)",
+                              origin, line, CONFIG_MAX_NODES);
+    }
+    return 0;
+}
+
+static cJSON *parse_json(const char *text, size_t len, Diag *d, const char *origin)
+{
+    if (json_precheck(d, origin, text, len) < 0)
+        return NULL;
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);   /* + 1: the NUL that ends it */
+    if (!doc) {
+        const char *at = cJSON_GetErrorPtr();
+        if (!at || at < text || at > text + len)
+            at = text + len;
+        size_t line = 1, col = 1;
+        for (const char *p = text; p < at; p++, col++)
+            if (*p == '\n')
+                line++, col = 0;
+        if (at < text + len)
+            diag_error(d, "%s: line %zu, column %zu: expected valid JSON, got a syntax error at '%.20s'", origin, line,
+                       col, at);
+        else
+            diag_error(d, "%s: line %zu: expected valid JSON, got the end of the text inside a value", origin, line);
+    }
+    return doc;
+}
+
 /* ---- validation -------------------------------------------------------- */
+
+/* State of one validation: where messages go, and keys that are accepted but change
+ * nothing here, gathered into one warning line per kind. */
+typedef struct {
+    Diag *d;
+    Config *c;
+    const char *origin;
+    int ntrace;              /* Trace / TraceOutput: true */
+    char trace_at[300];
+    int npf;                 /* ParallelizationFactor other than 1 */
+    char pf_at[300];
+    double pf;
+} Check;
+
+static void note(Config *c, const char *fmt, ...) ETN_PRINTF(2, 3);
+static void note(Config *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&c->notes, fmt, ap);
+    va_end(ap);
+    buf_append(&c->notes, "\n", 1);
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key written twice in one mapping: the second would be silently ignored (JSON and
+ * YAML readers keep both; lookups find the first). */
+static int check_unique(Diag *d, const char *origin, const char *path, const cJSON *obj)
+{
+    int n = 0;
+    for (const cJSON *e = obj->child; e; e = e->next)
+        n++;
+    if (n < 2)
+        return 0;
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!names)
+        return diag_error(d, "%s: out of memory", origin);
+    n = 0;
+    for (const cJSON *e = obj->child; e; e = e->next)
+        names[n++] = e->string;
+    qsort(names, (size_t)n, sizeof *names, cmp_str_ptr);
+    const char *dup = NULL;
+    for (int k = 1; k < n && !dup; k++)
+        if (!strcmp(names[k - 1], names[k]))
+            dup = names[k];
+    int rc = 0;
+    if (dup)
+        rc = diag_error(d, "%s: %s%s%s: expected each key once, got '%s' twice", origin, path ? path : "",
+                        path ? "." : "", dup, dup);
+    free(names);
+    return rc;
+}
 
 static int check_type_string(Diag *d, const char *origin, const char *path, const cJSON *v, int allow_auto)
 {
-    char err[512];
+    char err[512], got[120];
     FxType t;
     if (!cJSON_IsString(v))
-        return diag_error(d, "%s: %s: expected a fixed-point type string such as 'fixed<16,6>', got a %s", origin, path,
-                          cJSON_IsNumber(v) ? "number" : cJSON_IsObject(v) ? "mapping" : "non-string value");
+        return diag_error(d, "%s: %s: expected a fixed-point type string such as 'fixed<16,6>'%s, got %s", origin,
+                          path, allow_auto ? " or 'auto'" : "", describe(v, got, sizeof got));
     if (allow_auto && strcmp(v->valuestring, "auto") == 0)
         return 0;
     if (fx_parse(v->valuestring, &t, err, sizeof err) < 0)
@@ -175,70 +499,160 @@ static int check_type_string(Diag *d, const char *origin, const char *path, cons
 
 static int check_precision(Diag *d, const char *origin, const char *path, const cJSON *p)
 {
-    char allowed[256], sub[600];
+    char allowed[256], sub[600], got[120];
     if (cJSON_IsString(p))
         return check_type_string(d, origin, path, p, 0);
     if (!cJSON_IsObject(p))
-        return diag_error(d, "%s: %s: expected a type string or a mapping of variables to types", origin, path);
+        return diag_error(d, "%s: %s: expected a type string or a mapping of variables to types, got %s", origin, path,
+                          describe(p, got, sizeof got));
+    if (check_unique(d, origin, path, p) < 0)
+        return -1;
     join_list(prec_keys, allowed, sizeof allowed);
     for (const cJSON *e = p->child; e; e = e->next) {
+        snprintf(sub, sizeof sub, "%s.%s", path, e->string);
+        if (!strcmp(e->string, "maximum"))
+            return diag_error(d, "%s: %s: hls4ml's cap on the widths it infers for 'auto' types is not supported "
+                                 "(etchnn's 'auto' accumulators are exact): expected one of %s, got 'maximum'",
+                              origin, sub, allowed);
         if (!in_list(prec_keys, e->string))
             return diag_error(d, "%s: %s: unknown precision variable '%s': expected one of %s", origin, path, e->string,
                               allowed);
-        snprintf(sub, sizeof sub, "%s.%s", path, e->string);
         if (check_type_string(d, origin, sub, e, 1) < 0)
             return -1;
     }
     return 0;
 }
 
-static int check_settings(Diag *d, const char *origin, const char *path, const cJSON *obj, const char *const *keys)
+/* An integer in [lo, hi]. */
+static int check_int(Check *k, const char *path, const cJSON *e, double lo, double hi, const char *what)
 {
-    char allowed[512], sub[600];
+    char got[120];
+    if (cJSON_IsNumber(e) && e->valuedouble >= lo && e->valuedouble <= hi && e->valuedouble == (double)(long long)e->valuedouble)
+        return 0;
+    return diag_error(k->d, "%s: %s: expected %s, got %s%s", k->origin, path, what, describe(e, got, sizeof got),
+                      cJSON_IsString(e) ? " (a string)" : "");
+}
+
+static int check_bool(Check *k, const char *path, const cJSON *e, int allow_null)
+{
+    char got[120];
+    if (cJSON_IsBool(e) || (allow_null && cJSON_IsNull(e)))
+        return 0;
+    return diag_error(k->d, "%s: %s: expected true%s or false, got %s%s", k->origin, path, allow_null ? ", null" : "",
+                      describe(e, got, sizeof got), cJSON_IsString(e) ? " (a string)" : "");
+}
+
+/* A string key with a fixed set of values (case-sensitive unless fold). */
+static int check_choice(Check *k, const char *path, const cJSON *e, const char *const *allowed, int fold,
+                        const char *why)
+{
+    char list[256], got[120];
+    if (cJSON_IsString(e))
+        for (int j = 0; allowed[j]; j++)
+            if (fold ? strcasecmp_ascii_eq(e->valuestring, allowed[j]) : !strcmp(e->valuestring, allowed[j]))
+                return 0;
+    join_list(allowed, list, sizeof list);
+    return diag_error(k->d, "%s: %s: expected %s%s%s, got %s", k->origin, path, allowed[1] ? "one of " : "", list,
+                      why ? why : "", describe(e, got, sizeof got));
+}
+
+static int check_settings(Check *k, const char *path, const cJSON *obj, const char *const *keys)
+{
+    char allowed[1024], sub[600], got[120];
+    const char *origin = k->origin;
+    Diag *d = k->d;
     if (!cJSON_IsObject(obj))
-        return diag_error(d, "%s: %s: expected a mapping, got a %s", origin, path,
-                          cJSON_IsString(obj) ? "string" : cJSON_IsNumber(obj) ? "number" : "value of another kind");
+        return diag_error(d, "%s: %s: expected a mapping of settings, got %s", origin, path,
+                          describe(obj, got, sizeof got));
+    if (check_unique(d, origin, path, obj) < 0)
+        return -1;
     join_list(keys, allowed, sizeof allowed);
     for (const cJSON *e = obj->child; e; e = e->next) {
-        snprintf(sub, sizeof sub, "%s.%s", path, e->string);
-        if (!in_list(keys, e->string))
+        const char *key = e->string;
+        snprintf(sub, sizeof sub, "%s.%s", path, key);
+        if (!in_list(keys, key))
             return diag_error(d, "%s: unknown key '%s': expected one of %s", origin, sub, allowed);
-        if (!strcmp(e->string, "Precision")) {
+        if (!strcmp(key, "Precision")) {
             if (check_precision(d, origin, sub, e) < 0)
                 return -1;
-        } else if (!strcmp(e->string, "ReuseFactor") || !strcmp(e->string, "table_size") ||
-                   !strcmp(e->string, "TableSize") || !strcmp(e->string, "BramFactor") ||
-                   !strcmp(e->string, "ParallelizationFactor")) {
-            if (!cJSON_IsNumber(e) || !(e->valuedouble >= 1 && e->valuedouble <= (1 << 24)) ||
-                e->valuedouble != (double)(long)e->valuedouble)
-                return diag_error(d, "%s: %s: expected a positive integer, got %s", origin, sub,
-                                  cJSON_IsString(e) ? e->valuestring : "a non-integer");
-        } else if (!strcmp(e->string, "Strategy")) {
-            int ok = cJSON_IsString(e);
-            if (ok) {
-                ok = 0;
-                for (int k = 0; strategies[k]; k++)
-                    if (strcasecmp_ascii_eq(e->valuestring, strategies[k]))
-                        ok = 1;
+        } else if (!strcmp(key, "ReuseFactor") || !strcmp(key, "table_size") || !strcmp(key, "TableSize")) {
+            if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
+                return -1;
+        } else if (!strcmp(key, "ParallelizationFactor")) {
+            if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
+                return -1;
+            if (e->valuedouble != 1 && k->npf++ == 0) {
+                snprintf(k->pf_at, sizeof k->pf_at, "%s", sub);
+                k->pf = e->valuedouble;
             }
-            if (!ok)
-                return diag_error(d, "%s: %s: expected one of Latency, Resource, got '%s'", origin, sub,
-                                  cJSON_IsString(e) ? e->valuestring : "a non-string");
-        } else if (!strcmp(e->string, "table_t") || !strcmp(e->string, "exp_table_t") ||
-                   !strcmp(e->string, "inv_table_t") || !strcmp(e->string, "inv_inp_t")) {
+        } else if (!strcmp(key, "BramFactor")) {
+            if (check_int(k, sub, e, 0, 9007199254740992.0, "an integer >= 0 (hls4ml writes 1000000000)") < 0)
+                return -1;
+            fmt_num(got, sizeof got, e->valuedouble);
+            note(k->c, "%s: %s: %s accepted; it changes nothing here: etchnn keeps the weights as constants in the "
+                       "logic, never in BRAM (hls4ml moves the weights of layers with more than BramFactor of them "
+                       "into BRAM under the Resource strategy)", origin, sub, got);
+        } else if (!strcmp(key, "Strategy")) {
+            if (check_choice(k, sub, e, strategies, 1, NULL) < 0)
+                return -1;
+        } else if (!strcmp(key, "table_t") || !strcmp(key, "exp_table_t") || !strcmp(key, "inv_table_t") ||
+                   !strcmp(key, "inv_inp_t")) {
             if (check_type_string(d, origin, sub, e, 0) < 0)
                 return -1;
-        } else if (!strcmp(e->string, "Tables") || !strcmp(e->string, "WeightQuant")) {
-            if (!cJSON_IsString(e) || (strcmp(e->valuestring, "exact") && strcmp(e->valuestring, "hls4ml")))
-                return diag_error(d, "%s: %s: expected one of exact, hls4ml, got '%s'", origin, sub,
-                                  cJSON_IsString(e) ? e->valuestring : "a non-string");
-        } else if (!strcmp(e->string, "implementation")) {
-            if (!cJSON_IsString(e) || strcmp(e->valuestring, "stable"))
-                return diag_error(d, "%s: %s: expected 'stable' (the supported softmax implementation), got '%s'",
-                                  origin, sub, cJSON_IsString(e) ? e->valuestring : "a non-string");
-        } else if (!strcmp(e->string, "ClockPeriod")) {
-            if (!cJSON_IsNumber(e) || e->valuedouble <= 0)
-                return diag_error(d, "%s: %s: expected a positive number of ns", origin, sub);
+        } else if (!strcmp(key, "Tables") || !strcmp(key, "WeightQuant")) {
+            static const char *const modes[] = {"exact", "hls4ml", NULL};
+            if (check_choice(k, sub, e, modes, 0, NULL) < 0)
+                return -1;
+        } else if (!strcmp(key, "implementation") || !strcmp(key, "Implementation")) {
+            static const char *const impl[] = {"stable", NULL};
+            if (check_choice(k, sub, e, impl, 0,
+                             " (the softmax etchnn builds; hls4ml's latency, argmax and legacy are not supported)") < 0)
+                return -1;
+        } else if (!strcmp(key, "ConvImplementation")) {
+            static const char *const conv[] = {"LineBuffer", NULL};
+            if (check_choice(k, sub, e, conv, 0,
+                             " (etchnn's io_stream convolutions use line buffers; hls4ml's Encoded and Pointwise are "
+                             "not supported)") < 0)
+                return -1;
+        } else if (!strcmp(key, "Skip")) {
+            if (check_bool(k, sub, e, 0) < 0)
+                return -1;
+            if (cJSON_IsTrue(e))
+                return diag_error(d, "%s: %s: expected false (etchnn always computes the softmax; leaving it out is "
+                                     "not supported), got true", origin, sub);
+        } else if (!strcmp(key, "Trace") || !strcmp(key, "TraceOutput")) {
+            if (check_bool(k, sub, e, 0) < 0)
+                return -1;
+            if (cJSON_IsTrue(e) && k->ntrace++ == 0)
+                snprintf(k->trace_at, sizeof k->trace_at, "%s", sub);
+        } else if (!strcmp(key, "BitExact")) {
+            if (check_bool(k, sub, e, 1) < 0)
+                return -1;
+            if (cJSON_IsTrue(e))
+                note(k->c, "%s: %s: true accepted, with a difference: etchnn's arithmetic is always bit-exact to its "
+                           "types, but it does not run hls4ml's BitExact pass, which re-derives every layer's widths "
+                           "by interval propagation; here the types are the configuration's ('auto' accumulators are "
+                           "exact) and a quantized model's (HGQ) layers compute exactly between its quantizers",
+                     origin, sub);
+            else if (cJSON_IsFalse(e))
+                note(k->c, "%s: %s: false accepted; it changes nothing here: a quantized model's (HGQ) layers still "
+                           "compute exactly between its quantizers, as under hls4ml's default (null), and other "
+                           "models take the configuration's types", origin, sub);
+        } else if (!strcmp(key, "ChannelsLastConversion")) {
+            static const char *const clc[] = {"full", "internal", "off", NULL};
+            if (check_choice(k, sub, e, clc, 0, NULL) < 0)   /* against the model's inputs in config_check_layers */
+                return -1;
+        } else if (!strcmp(key, "TransposeOutputs")) {
+            if (check_bool(k, sub, e, 0) < 0)   /* against the model's outputs in config_check_layers */
+                return -1;
+        } else if (!strcmp(key, "ClockPeriod")) {
+            if (!cJSON_IsNumber(e) || !(e->valuedouble > 0))
+                return diag_error(d, "%s: %s: expected a positive number of ns, got %s", origin, sub,
+                                  describe(e, got, sizeof got));
+        } else if (!strcmp(key, "IOType")) {
+            static const char *const io[] = {"io_parallel", "io_stream", NULL};
+            if (check_choice(k, sub, e, io, 0, NULL) < 0)
+                return -1;
         }
     }
     return 0;
@@ -246,10 +660,14 @@ static int check_settings(Diag *d, const char *origin, const char *path, const c
 
 static int validate(Config *c, Diag *d)
 {
-    char allowed[512], path[600];
+    char allowed[1024], path[600], got[120];
     const char *o = c->origin;
+    Check k = {.d = d, .c = c, .origin = o};
     if (!cJSON_IsObject(c->doc))
-        return diag_error(d, "%s: expected a mapping at the top level, got another kind of value", o);
+        return diag_error(d, "%s: expected a mapping of configuration keys (Model, LayerType, LayerName, ...) at the "
+                             "top level, got %s", o, describe(c->doc, got, sizeof got));
+    if (check_unique(d, o, NULL, c->doc) < 0)
+        return -1;
     join_list(top_keys, allowed, sizeof allowed);
     for (const cJSON *e = c->doc->child; e; e = e->next)
         if (!in_list(top_keys, e->string))
@@ -257,47 +675,77 @@ static int validate(Config *c, Diag *d)
     const cJSON *root = cJSON_GetObjectItemCaseSensitive(c->doc, "HLSConfig");
     if (root) {
         if (!cJSON_IsObject(root))
-            return diag_error(d, "%s: HLSConfig: expected a mapping", o);
+            return diag_error(d, "%s: HLSConfig: expected a mapping of Model, LayerType, LayerName, got %s", o,
+                              describe(root, got, sizeof got));
+        if (check_unique(d, o, "HLSConfig", root) < 0)
+            return -1;
         for (const cJSON *e = root->child; e; e = e->next)
             if (strcmp(e->string, "Model") && strcmp(e->string, "LayerType") && strcmp(e->string, "LayerName"))
                 return diag_error(d, "%s: unknown key 'HLSConfig.%s': expected one of Model, LayerType, LayerName", o,
                                   e->string);
+        static const char *const sections[] = {"Model", "LayerType", "LayerName"};
+        for (int j = 0; j < 3; j++)
+            if (cJSON_GetObjectItemCaseSensitive(c->doc, sections[j]))
+                return diag_error(d, "%s: %s: expected it either at the top level or under HLSConfig, got both (the "
+                                     "top-level one would be ignored)", o, sections[j]);
     } else {
         root = c->doc;
     }
     c->root = root;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "Model");
-    if (model && check_settings(d, o, "Model", model, model_keys) < 0)
+    if (model && check_settings(&k, root == c->doc ? "Model" : "HLSConfig.Model", model, model_keys) < 0)
+        return -1;
+    const cJSON *io = cJSON_GetObjectItemCaseSensitive(c->doc, "IOType");
+    static const char *const io_types[] = {"io_parallel", "io_stream", NULL};
+    if (io && check_choice(&k, "IOType", io, io_types, 0, NULL) < 0)
         return -1;
     const cJSON *lt = cJSON_GetObjectItemCaseSensitive(root, "LayerType");
     if (lt) {
         if (!cJSON_IsObject(lt))
-            return diag_error(d, "%s: LayerType: expected a mapping of layer classes", o);
+            return diag_error(d, "%s: LayerType: expected a mapping of layer classes, got %s", o,
+                              describe(lt, got, sizeof got));
+        if (check_unique(d, o, "LayerType", lt) < 0)
+            return -1;
         const char *classes[OP_COUNT_ + 1];
         int nc = 0;
-        for (int k = 0; k < OP_COUNT_; k++)
-            if (!in_list_n(classes, nc, op_hls_class[k]))
-                classes[nc++] = op_hls_class[k];
+        for (int j = 0; j < OP_COUNT_; j++)
+            if (!in_list_n(classes, nc, op_hls_class[j]))
+                classes[nc++] = op_hls_class[j];
         classes[nc] = NULL;
         join_list(classes, allowed, sizeof allowed);
         for (const cJSON *e = lt->child; e; e = e->next) {
             if (!in_list(classes, e->string))
                 return diag_error(d, "%s: unknown layer type 'LayerType.%s': expected one of %s", o, e->string, allowed);
             snprintf(path, sizeof path, "LayerType.%s", e->string);
-            if (check_settings(d, o, path, e, layer_keys) < 0)
+            if (check_settings(&k, path, e, layer_keys) < 0)
                 return -1;
         }
     }
     const cJSON *ln = cJSON_GetObjectItemCaseSensitive(root, "LayerName");
     if (ln) {
         if (!cJSON_IsObject(ln))
-            return diag_error(d, "%s: LayerName: expected a mapping of layer names", o);
+            return diag_error(d, "%s: LayerName: expected a mapping of layer names, got %s", o,
+                              describe(ln, got, sizeof got));
+        if (check_unique(d, o, "LayerName", ln) < 0)
+            return -1;
         for (const cJSON *e = ln->child; e; e = e->next) {
             snprintf(path, sizeof path, "LayerName.%s", e->string);
-            if (check_settings(d, o, path, e, layer_keys) < 0)
+            if (check_settings(&k, path, e, layer_keys) < 0)
                 return -1;
         }
     }
+    char more[96] = "";
+    if (k.ntrace > 1)
+        snprintf(more, sizeof more, " (and %d more Trace/TraceOutput keys set to true)", k.ntrace - 1);
+    if (k.ntrace)
+        note(c, "%s: %s: true%s accepted; it changes nothing here: the circuit has no trace outputs (each layer's "
+                "values come from etn_trace() or the Python package's trace())", o, k.trace_at, more);
+    more[0] = 0;
+    if (k.npf > 1)
+        snprintf(more, sizeof more, " (and %d more ParallelizationFactor keys other than 1)", k.npf - 1);
+    if (k.npf)
+        note(c, "%s: %s: %g%s accepted; it changes nothing here: an io_parallel convolution computes every "
+                "position at once and an io_stream one computes a position per clock", o, k.pf_at, k.pf, more);
     return 0;
 }
 
@@ -313,45 +761,114 @@ static int load_parsed(Config *c, Diag *d, cJSON *doc, const char *origin)
     return 0;
 }
 
-int config_load_text(Config *c, Diag *d, const char *text, const char *origin)
+static int load_text_len(Config *c, Diag *d, const char *text, size_t len, const char *origin)
 {
+    if (len > CONFIG_MAX_BYTES)
+        return diag_error(d, "%s: expected a configuration of at most %u bytes (16 MiB), got %zu bytes", origin,
+                          CONFIG_MAX_BYTES, len);
     const char *p = text;
     while (isspace((unsigned char)*p))
         p++;
-    cJSON *doc;
-    if (*p == '{') {
-        doc = cJSON_Parse(text);
-        if (!doc) {
-            const char *at = cJSON_GetErrorPtr();
-            return diag_error(d, "%s: expected valid JSON, got a syntax error near '%.20s'", origin, at ? at : "");
-        }
-    } else {
-        doc = parse_yaml(text, d, origin);
-        if (!doc)
-            return -1;
-    }
+    cJSON *doc = *p == '{' ? parse_json(text, len, d, origin) : parse_yaml(text, len, d, origin);
+    if (!doc)
+        return -1;
     return load_parsed(c, d, doc, origin);
+}
+
+int config_load_text(Config *c, Diag *d, const char *text, const char *origin)
+{
+    size_t len = strnlen(text, (size_t)CONFIG_MAX_BYTES + 1);
+    return load_text_len(c, d, text, len, origin);
 }
 
 int config_load_file(Config *c, Diag *d, const char *path)
 {
-    size_t len;
-    unsigned char *text = util_read_file(d, path, &len);
-    if (!text)
-        return -1;
-    if (memchr(text, 0, len)) {
-        free(text);
-        return diag_error(d, "%s: expected a text file (JSON or YAML), got binary data", path);
+    /* read at most CONFIG_MAX_BYTES + 1 bytes: a huge file (or /dev/zero) is refused without reading it all */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return diag_error(d, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 65536, len = 0;
+    char *text = malloc(cap + 1);
+    while (text) {
+        size_t n = fread(text + len, 1, cap - len, f);
+        len += n;
+        if (len > CONFIG_MAX_BYTES || n == 0)
+            break;
+        if (len == cap) {
+            size_t ncap = cap * 2 > (size_t)CONFIG_MAX_BYTES + 1 ? (size_t)CONFIG_MAX_BYTES + 1 : cap * 2;
+            char *t = realloc(text, ncap + 1);
+            if (!t) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = t;
+            cap = ncap;
+        }
     }
-    int rc = config_load_text(c, d, (const char *)text, path);
+    int err = ferror(f);
+    fclose(f);
+    if (!text)
+        return diag_error(d, "%s: out of memory reading the configuration", path);
+    if (err) {
+        free(text);
+        return diag_error(d, "%s: read error", path);
+    }
+    if (len > CONFIG_MAX_BYTES) {
+        free(text);
+        return diag_error(d, "%s: expected a configuration of at most %u bytes (16 MiB), got a larger file", path,
+                          CONFIG_MAX_BYTES);
+    }
+    text[len] = 0;
+    const char *nul = memchr(text, 0, len);
+    if (nul) {
+        size_t at = (size_t)(nul - text);
+        free(text);
+        return diag_error(d, "%s: expected a text file (JSON or YAML), got binary data (a NUL byte at offset %zu)", path,
+                          at);
+    }
+    int rc = load_text_len(c, d, text, len, path);
     free(text);
     return rc;
 }
 
+/* The Model keys that depend on the model's inputs and outputs. */
+static int check_layout_keys(const Config *c, Diag *d, const Graph *g)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(c->root, "Model");
+    const char *mp = c->root == c->doc ? "Model" : "HLSConfig.Model";
+    const cJSON *v = m ? cJSON_GetObjectItemCaseSensitive(m, "ChannelsLastConversion") : NULL;
+    if (v && strcmp(v->valuestring, "full"))
+        for (size_t k = 0; k < g->ninputs; k++)
+            if (g->t[g->inputs[k]].rank >= 2)
+                return diag_error(d, "%s: %s.ChannelsLastConversion: expected 'full' for this model (etchnn takes "
+                                     "input '%s' in the model file's own order and converts it inside, as hls4ml's "
+                                     "'full'), got '%s' (which takes it %s)", c->origin, mp, g->t[g->inputs[k]].name,
+                                  v->valuestring, strcmp(v->valuestring, "off") ? "already channels-last"
+                                                                                 : "without any conversion");
+    v = m ? cJSON_GetObjectItemCaseSensitive(m, "TransposeOutputs") : NULL;
+    if (v && cJSON_IsFalse(v))
+        for (size_t k = 0; k < g->noutputs; k++)
+            if (g->t[g->outputs[k]].rank >= 2) {
+                diag_warn(d, "%s: %s.TransposeOutputs: false accepted, with a difference: hls4ml would give output "
+                             "'%s' channels-last; etchnn gives it in the model file's own order (as "
+                             "TransposeOutputs: true)", c->origin, mp, g->t[g->outputs[k]].name);
+                break;
+            }
+    return 0;
+}
+
 int config_check_layers(const Config *c, Diag *d, const Graph *g)
 {
+    /* the warnings gathered at load time: here, once per compile, where the caller shows them */
+    for (const char *p = c->notes.data, *e; p && *p; p = e + 1) {
+        e = strchr(p, '\n');
+        diag_warn(d, "%.*s", (int)(e - p), p);
+    }
     if (!c->root)
         return 0;
+    if (check_layout_keys(c, d, g) < 0)
+        return -1;
     const cJSON *ln = cJSON_GetObjectItemCaseSensitive(c->root, "LayerName");
     if (!ln)
         return 0;
@@ -439,15 +956,27 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     *is_auto = false;
     char hls_key[32];   /* hls4ml spells table types as layer keys: table_t, exp_table_t, ... */
     snprintf(hls_key, sizeof hls_key, "%s_t", var);
+    /* 'auto' as hls4ml infers it (config_from_* writes it for every layer at type/name
+     * granularity): weights, biases and the results of layers other than Dense, Conv and
+     * pooling take the next level's precision, in the end the default (hls4ml's
+     * _infer_default_type); accumulators and those results are computed by the caller
+     * (exact sums). */
+    bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D || n->op == OP_MAXPOOL1D ||
+                n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
+    bool auto_is_default = !strcmp(var, "weight") || !strcmp(var, "bias") || (!strcmp(var, "result") && !sums);
     if ((p = layer_entry(c, "LayerName", n->name))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
         if (!v && is_table_var(var))
             v = cJSON_GetObjectItemCaseSensitive(p, hls_key);
+        if (v && auto_is_default && cJSON_IsString(v) && !strcmp(v->valuestring, "auto"))
+            v = NULL;
     }
     if (!v && (p = layer_entry(c, "LayerType", op_hls_class[n->op]))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
         if (!v && is_table_var(var))
             v = cJSON_GetObjectItemCaseSensitive(p, hls_key);
+        if (v && auto_is_default && cJSON_IsString(v) && !strcmp(v->valuestring, "auto"))
+            v = NULL;
     }
     const char *s = NULL;
     if (v) {
@@ -458,6 +987,8 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
         const cJSON *m = c->root ? cJSON_GetObjectItemCaseSensitive(c->root, "Model") : NULL;
         if (m && (v = prec_from(cJSON_GetObjectItemCaseSensitive(m, "Precision"), var, 1)))
             s = v->valuestring;
+        if (s && auto_is_default && !strcmp(s, "auto"))
+            s = NULL;
     }
     if (!s)
         s = !strcmp(var, "table") ? "fixed<18,8>"

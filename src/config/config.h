@@ -8,6 +8,16 @@
 
 typedef struct cJSON cJSON;
 
+/* Limits on what a configuration may be, checked before anything is built
+ * from it (a YAML "billion laughs" or 100,000 nested '[' is refused in
+ * milliseconds).  Real configurations are far below them: a name-granularity
+ * config of a 1,000-layer model is ~200 KB, ~10,000 nodes, 5 levels deep. */
+#define CONFIG_MAX_BYTES (16u << 20)   /* input text */
+#define CONFIG_MAX_DEPTH 64            /* mappings/lists inside each other */
+#define CONFIG_MAX_NODES 1000000       /* values, aliases expanded */
+#define CONFIG_MAX_ANCHORS 1000        /* YAML &anchors */
+#define CONFIG_MAX_ALIASES 10000       /* YAML *aliases */
+
 typedef struct {
     cJSON *doc;              /* the whole parsed document (owned) */
     const cJSON *root;       /* the level holding Model/LayerType/LayerName (doc or doc.HLSConfig) */
@@ -15,6 +25,8 @@ typedef struct {
     char precision_opt[96];  /* --precision: overrides Model.Precision's default ("" if unset) */
     int tables_opt;          /* --tables: -1 unset, else TablesMode */
     int weights_opt;         /* --weights: -1 unset, 0 exact, 1 hls4ml */
+    Buf notes;               /* warnings about accepted keys that change nothing, one per line; given to the
+                                Diag by config_check_layers (once per compile) */
 } Config;
 
 void config_init(Config *c);
@@ -22,7 +34,9 @@ void config_free(Config *c);
 int config_load_file(Config *c, Diag *d, const char *path);
 int config_load_text(Config *c, Diag *d, const char *text, const char *origin);
 
-/* Check LayerName entries against the graph's layer names. */
+/* Check LayerName entries against the graph's layer names and the Model keys that
+ * depend on the graph (ChannelsLastConversion, TransposeOutputs); emits the
+ * configuration's warnings into d. */
 int config_check_layers(const Config *c, Diag *d, const Graph *g);
 
 /* The type of precision variable `var` ("result", "weight", "bias", "accum",
