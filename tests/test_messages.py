@@ -299,6 +299,8 @@ QONNX = {
                      r"in domain 'qonnx\.custom_op\.general', got 'Quantize'"]),
     "scale_broadcast": (lambda t: quant(t, inits={"s": np.full((1, 3), 0.25, np.float32)}),
                         [r"node 'q_1' \(Quant\): expected a scale that broadcasts to the data \[1,4\], got \[1,3\]"]),
+    "trunc_scale": (lambda t: quant(t, "Trunc", ["x", "s", "z", "b", "b"], inits={"s": np.array(0.3, np.float32)}),
+                    [r"node 'q_1' \(Trunc\): expected power-of-two scales and zero point 0, got scale 0\.3, zero point 0 "]),
     "gather_index": (lambda t: onnx_file(t, [helper.make_node("Shape", ["x"], ["s"], name="shp"),
                                              helper.make_node("Gather", ["s", "i"], ["g"], name="ga"),
                                              helper.make_node("Relu", ["x"], ["y"], name="r")],
@@ -470,6 +472,9 @@ KERAS = {
                      r"more\), quantized_relu, got binary"]),
     "zero_padding": (lambda t: keras(t, [("ZeroPadding2D", {"name": "zp", "padding": [[1, -1], [0, 0]]})], (6, 6, 2)),
                      [r"layer 'zp' \(ZeroPadding2D\): expected 'padding' values in 0\.\.1048576 \(2\^20\), got 1 and -1"]),
+    "zero_padding_scalar": (lambda t: keras(t, [("ZeroPadding2D", {"name": "zp", "padding": -1})], (6, 6, 2)),
+                            [r"layer 'zp' \(ZeroPadding2D\): expected 'padding' values in 0\.\.1048576 \(2\^20\), "
+                             r"got -1 and -1"]),
     "cropping": (lambda t: keras(t, [("Cropping2D", {"name": "cr", "cropping": [[3, 3], [0, 0]]})], (6, 6, 2)),
                  [r"layer 'cr' \(Cropping2D\): expected cropping that leaves at least one pixel, got 3 and 3 of 6 "
                   r"on spatial axis 0"]),
@@ -517,3 +522,18 @@ def test_keras_functional_input_not_inputlayer(tmp_path):
     (tmp_path / "m_weights.h5").write_bytes(h5_bytes({}))
     r, out = compile_err(tmp_path, j)
     check(r, r"m\.json: layer 'd1' \(Dense\): expected model input 'd1' to be an InputLayer, got a Dense", out_dir=out)
+
+
+def test_keras_functional_unknown_reference(tmp_path):
+    cfg = {"class_name": "Functional", "config": {"name": "fm", "layers": [
+        {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [None, 4]},
+         "inbound_nodes": []},
+        {"class_name": "Dense", "name": "d1", "config": {"name": "d1", "units": 3},
+         "inbound_nodes": [[["ghost", 0, 0, {}]]]}],
+        "input_layers": [["x", 0, 0]], "output_layers": [["d1", 0, 0]]}}
+    j = tmp_path / "m.json"
+    j.write_text(json.dumps(cfg))
+    (tmp_path / "m_weights.h5").write_bytes(h5_bytes({}))
+    r, out = compile_err(tmp_path, j)
+    check(r, r"m\.json: layer 'd1' \(Dense\): expected inputs computed by other layers of the model, got a reference "
+             r"to 'ghost' \(tensor 0\)", out_dir=out)

@@ -2267,8 +2267,13 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
     for (const cJSON *L = layers->child; L; L = L->next, k++)
         if (!done[k]) {
             enter_layer(im, L);
-            LAYER_ERR(im, "expected inputs computed by other layers of the model, got a reference to an unknown layer "
-                          "(or a cycle)");
+            const char *rn[MAX_IO];
+            int rt[MAX_IO], nr = 0, r = 0;
+            collect_refs(jget(L, "inbound_nodes")->child, rn, rt, &nr, 0);
+            while (r < nr - 1 && slot_find(slots, ns, rn[r], rt[r]) >= 0)
+                r++;
+            LAYER_ERR(im, "expected inputs computed by other layers of the model, got a reference to '%s' (tensor %d): "
+                          "an unknown layer or a cycle", nr ? rn[r] : "", nr ? rt[r] : 0);
             goto out;
         }
     for (int i = 0; i < no; i++) {

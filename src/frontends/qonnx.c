@@ -601,8 +601,8 @@ static int import_trunc(QonnxNode *q, const Onnx__NodeProto *n, const int *in, i
         return -1;
     int es, eo = 0;
     if (!is_pow2(s, &es) || (v2 && !is_pow2(os, &eo)) || zp != 0)
-        return qerr(q, n, "expected power-of-two scales and zero point 0, got scale %g%s%g, zero point %g (not supported "
-                          "yet)", s, v2 ? ", output scale " : "", v2 ? os : 0.0, zp);
+        return qerr(q, n, "expected power-of-two scales and zero point 0, got scale %g%s, zero point %g (not supported "
+                          "yet)", s, v2 ? arena_printf(&q->g->arena, ", output scale %g", os) : "", zp);
     if (ibw != floor(ibw) || obw != floor(obw) || ibw < 1 || ibw > 40 || obw < 1 || obw > ibw)
         return qerr(q, n, "expected integer bit widths with 1 <= output <= input <= 40, got input %g, output %g", ibw, obw);
     if (q->g->t[in[0]].is_const)
