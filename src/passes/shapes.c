@@ -195,8 +195,12 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
         case OP_COUNT_:
             break;
         }
-        if (ir_numel(out) < 1 || ir_numel(out) > (1L << 24))
-            return node_err(d, g, n, "expected between 1 and 2^24 elements per sample");
+        if (ir_numel(out) < 1 || ir_numel(out) > (1L << 24)) {
+            ir_shape_str(out, s1, sizeof s1);
+            snprintf(msg, sizeof msg, "expected an output of 1..16777216 (2^24) elements per sample, got %ld (%s)",
+                     ir_numel(out), s1);
+            return node_err(d, g, n, msg);
+        }
     }
     return 0;
 }
