@@ -1685,6 +1685,13 @@ int rtl_build(Rtl *r, const Graph *g, const RtlOptions *opt, Diag *d)
         m->live = live ? live[m->out_tensor] : NULL;
         /* TOP_LAYER, never a keyword (a model "always" with a layer "comb") */
         m->name = arena_strdup(&r->arena, names_v_ident(id, sizeof id, arena_printf(&r->arena, "%s_%s", r->top, nd->name)));
+        for (int suffix = 1, clash = 1; clash; suffix++) {   /* unique even if two names map to one identifier */
+            clash = 0;
+            for (size_t j = 0; j < r->nm && !clash; j++)
+                clash = !strcmp(r->m[j].name, m->name);
+            if (clash)
+                m->name = arena_printf(&r->arena, "%s_%d", id, suffix);
+        }
         int rc;
         switch (nd->op) {
         case OP_DENSE: rc = build_dense(r, m, d, nd, relu); break;
