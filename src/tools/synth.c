@@ -134,12 +134,11 @@ typedef struct {
 /* The signals that end etchnn (Ctrl-C, kill, hang-up).  The tools run in their
  * own process group (so that a timeout can stop them and their children
  * together), which keeps a terminal's Ctrl-C from reaching them: while a tool
- * runs, these signals are caught, the tools stopped, and the signal raised
- * again with the caller's own handling.  One synthesis per process at a time. */
+ * runs, these signals are blocked and waited for with sigtimedwait (no
+ * handler, no global state); one that arrives stops the tools and is raised
+ * again once the caller's signal mask is back, so the caller's own handling
+ * (the default ends the process; Python raises KeyboardInterrupt) applies. */
 static const int end_signals[] = {SIGINT, SIGTERM, SIGHUP};
-static volatile sig_atomic_t end_signal;
-
-static void on_end_signal(int sig) { end_signal = sig; }
 
 static void sleep_s(double s)
 {
@@ -288,34 +287,27 @@ static int run_tool(Diag *d, char *const argv[], const char *log, const char *cw
         }
         buf_free(&b);
     }
-    struct sigaction old[ETN_COUNTOF(end_signals)];
-    int caught[ETN_COUNTOF(end_signals)];
-    end_signal = 0;
+    /* block the ending signals that are not ignored; they are waited for below */
+    sigset_t ends, old_mask;
+    sigemptyset(&ends);
     for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++) {
-        caught[k] = 0;
-        if (sigaction(end_signals[k], NULL, &old[k]) == 0 && old[k].sa_handler != SIG_IGN) {
-            struct sigaction sa;
-            memset(&sa, 0, sizeof sa);
-            sa.sa_handler = on_end_signal;
-            sigemptyset(&sa.sa_mask);
-            caught[k] = sigaction(end_signals[k], &sa, NULL) == 0;
-        }
+        struct sigaction cur;
+        if (sigaction(end_signals[k], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+            sigaddset(&ends, end_signals[k]);
     }
+    pthread_sigmask(SIG_BLOCK, &ends, &old_mask);
+    int end_signal = 0;
     double t0 = now_s();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(fd);
-        for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++)
-            if (caught[k])
-                sigaction(end_signals[k], &old[k], NULL);
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
         return diag_error(d, "%s: cannot start: %s", argv[0], strerror(e));
     }
     if (pid == 0) {
         setpgid(0, 0);
-        for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++)
-            if (caught[k])
-                signal(end_signals[k], SIG_DFL);
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);   /* the tool gets the signal mask etchnn had */
         int nul = open("/dev/null", O_RDONLY);
         if (nul >= 0)
             dup2(nul, 0);
@@ -372,15 +364,14 @@ static int run_tool(Diag *d, char *const argv[], const char *log, const char *cw
                 last_say = t;
             }
         }
-        sleep_s(0.1);
+        struct timespec tick = {0, 100000000L};
+        int sig = sigtimedwait(&ends, NULL, &tick);   /* 0.1 s, or an ending signal */
+        if (sig > 0)
+            end_signal = sig;
     }
-    int sig = end_signal;
-    for (size_t k = 0; k < ETN_COUNTOF(end_signals); k++)
-        if (caught[k])
-            sigaction(end_signals[k], &old[k], NULL);
-    end_signal = 0;
-    if (sig)
-        raise(sig);   /* the caller's handling: the default ends the process, a handler records it */
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    if (end_signal)
+        raise(end_signal);   /* the caller's handling: the default ends the process, a handler records it */
     if (rc < 0)
         return -1;
     if (WIFEXITED(st))
