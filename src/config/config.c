@@ -551,9 +551,24 @@ static int check_choice(Check *k, const char *path, const cJSON *e, const char *
         for (int j = 0; allowed[j]; j++)
             if (fold ? strcasecmp_ascii_eq(e->valuestring, allowed[j]) : !strcmp(e->valuestring, allowed[j]))
                 return 0;
-    join_list(allowed, list, sizeof list);
+    if (allowed[1])
+        join_list(allowed, list, sizeof list);
+    else
+        snprintf(list, sizeof list, "'%s'", allowed[0]);
     return diag_error(k->d, "%s: %s: expected %s%s%s, got %s", k->origin, path, allowed[1] ? "one of " : "", list,
                       why ? why : "", describe(e, got, sizeof got));
+}
+
+static int check_io_type(Check *k, const char *path, const cJSON *e)
+{
+    char got[120];
+    if (cJSON_IsString(e) && (!strcmp(e->valuestring, "io_parallel") || !strcmp(e->valuestring, "io_stream")))
+        return 0;
+    if (cJSON_IsString(e))
+        snprintf(got, sizeof got, "%.80s", e->valuestring);
+    else
+        describe(e, got, sizeof got);
+    return diag_error(k->d, "%s: %s: expected io_parallel or io_stream, got %s", k->origin, path, got);
 }
 
 static int check_settings(Check *k, const char *path, const cJSON *obj, const char *const *keys)
@@ -650,8 +665,7 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                 return diag_error(d, "%s: %s: expected a positive number of ns, got %s", origin, sub,
                                   describe(e, got, sizeof got));
         } else if (!strcmp(key, "IOType")) {
-            static const char *const io[] = {"io_parallel", "io_stream", NULL};
-            if (check_choice(k, sub, e, io, 0, NULL) < 0)
+            if (check_io_type(k, sub, e) < 0)
                 return -1;
         }
     }
@@ -696,8 +710,7 @@ static int validate(Config *c, Diag *d)
     if (model && check_settings(&k, root == c->doc ? "Model" : "HLSConfig.Model", model, model_keys) < 0)
         return -1;
     const cJSON *io = cJSON_GetObjectItemCaseSensitive(c->doc, "IOType");
-    static const char *const io_types[] = {"io_parallel", "io_stream", NULL};
-    if (io && check_choice(&k, "IOType", io, io_types, 0, NULL) < 0)
+    if (io && check_io_type(&k, "IOType", io) < 0)
         return -1;
     const cJSON *lt = cJSON_GetObjectItemCaseSensitive(root, "LayerType");
     if (lt) {
