@@ -103,6 +103,9 @@ double etn_code_value(const EtnModel *m, int64_t code);
  * into a malloc'd array (free with etn_free). */
 int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n);
 int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size_t width);
+/* Write len bytes to path all or nothing: a temporary file beside it, renamed
+ * into place once complete (an existing file is replaced only then). */
+int etn_write_file(EtnModel *m, const char *path, const void *data, size_t len);
 void etn_free(void *p);
 
 /* ---- for the Python package (src/api/python_support.c) ---------------- */

@@ -210,3 +210,19 @@ def test_python_project_name_cannot_escape(bad, tmp_path):
         etchnn.convert(str(JET), output_dir=str(tmp_path / "prj"), project_name=bad)
     assert not (tmp_path / "prj").exists()
     assert not (tmp_path / "escape").exists()
+
+
+@pytest.mark.parametrize("suffix", [".dat", ".npy"])
+def test_predict_output_all_or_nothing(suffix, tmp_path):
+    x = np.random.default_rng(1).standard_normal((2000, 16))
+    np.save(tmp_path / "x.npy", x)
+    y = tmp_path / f"y{suffix}"
+    y.write_text("previous results")
+    r = subprocess.run([os.path.abspath(ETCHNN), "predict", str(JET), "--input", str(tmp_path / "x.npy"),
+                        "--output", str(y)], capture_output=True, text=True, preexec_fn=limited_files(4096))
+    assert r.returncode == 2, r.stderr
+    assert "write failed" in r.stderr, r.stderr
+    assert y.read_text() == "previous results"
+    assert sorted(os.listdir(tmp_path)) == ["x.npy", f"y{suffix}"]   # no temporary file left
+    run("predict", JET, "--input", tmp_path / "x.npy", "--output", y)
+    assert y.stat().st_size > 4096

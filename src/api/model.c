@@ -777,4 +777,10 @@ int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size
     return data_write_npy(&m->diag, path, y, n, width) < 0 ? ETN_EUSER : ETN_OK;
 }
 
+int etn_write_file(EtnModel *m, const char *path, const void *data, size_t len)
+{
+    reset_error(m);
+    return data_write_file(&m->diag, path, data, len) < 0 ? ETN_EUSER : ETN_OK;
+}
+
 void etn_free(void *p) { free(p); }

@@ -227,12 +227,13 @@ static int cmd_predict(EtnModel *m, const Args *a)
         free(codes);
         return rc == ETN_OK ? 0 : model_error(m, rc);
     }
-    FILE *f = a->output ? fopen(a->output, "w") : stdout;
-    if (!f) {
-        fprintf(stderr, "etchnn: %s: cannot write: %s\n", a->output, strerror(errno));
+    /* text: built in memory, then written all or nothing (or to stdout) */
+    size_t cap = n * no * 24 + 1, len = 0;
+    char *text = malloc(cap);
+    if (!text) {
         free(y);
         free(codes);
-        return 2;
+        return die("out of memory");
     }
     char buf[800];
     for (size_t ev = 0; ev < n; ev++) {
@@ -241,14 +242,34 @@ static int cmd_predict(EtnModel *m, const Args *a)
                 snprintf(buf, sizeof buf, "%.17g", y[ev * no + k]);
             else
                 etn_format_code(m, codes[ev * no + k], buf, sizeof buf);
-            fputs(buf, f);
-            fputc(k + 1 < no ? ' ' : '\n', f);
+            size_t bl = strlen(buf);
+            if (len + bl + 2 > cap) {
+                char *t2 = realloc(text, cap * 2 + bl + 2);
+                if (!t2) {
+                    free(text);
+                    free(y);
+                    free(codes);
+                    return die("out of memory");
+                }
+                text = t2;
+                cap = cap * 2 + bl + 2;
+            }
+            memcpy(text + len, buf, bl);
+            len += bl;
+            text[len++] = k + 1 < no ? ' ' : '\n';
         }
     }
     free(y);
     free(codes);
-    if (a->output && fclose(f) != 0) {
-        fprintf(stderr, "etchnn: %s: write failed\n", a->output);
+    if (a->output) {
+        rc = etn_write_file(m, a->output, text, len);
+        free(text);
+        return rc == ETN_OK ? 0 : model_error(m, rc);
+    }
+    int bad = len && fwrite(text, 1, len, stdout) != len;
+    free(text);
+    if (bad || fflush(stdout) != 0) {
+        fprintf(stderr, "etchnn: stdout: write failed\n");
         return 2;
     }
     return 0;
