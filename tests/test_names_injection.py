@@ -19,7 +19,11 @@ Sigmoid/Softmax net and a small conv net compiled with `--io stream`:
   under OUT), report.json is valid UTF-8 JSON;
 - `etchnn config` writes YAML that yaml.safe_load reads back with every layer
   name as a string key, and `etchnn compile -c` accepts it;
-- `etchnn verify` (Verilator) passes on the MLP; output is deterministic.
+- `etchnn verify` (Verilator) passes on the MLP; output is deterministic;
+- a Keras model named module.json with a payload in its input layer's and
+  model's name gives the same guarantees;
+- verify refuses a report.json whose "model" (the top module, passed to
+  Verilator and written into tb.cpp) is not an identifier.
 """
 import json
 import os
@@ -29,7 +33,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import SANITIZED, run
+from conftest import MODELS as MODELS_DIR, SANITIZED, run
 
 onnx = pytest.importorskip("onnx")
 yaml = pytest.importorskip("yaml")
@@ -250,3 +254,34 @@ def test_verify_mlp(tmp_path):
     r = run("verify", out, "--n", "100", check=False)
     assert r.returncode == 0 and "PASS" in r.stdout, r.stdout + r.stderr
     scan(out)   # verify/tb.cpp too
+
+
+def test_tampered_report_model_is_refused(tmp_path):
+    """etchnn verify puts report.json's "model" on Verilator's command line and into tb.cpp: only an identifier."""
+    _, out = compile_model(tmp_path, "mlp", "module.onnx")
+    rep = json.loads((out / "report.json").read_text())
+    rep["model"] = 'module_\n' + PWN
+    (out / "report.json").write_text(json.dumps(rep))
+    r = run("verify", out, "--n", "10", check=False)
+    assert r.returncode == 2 and "expected the top module's name (a Verilog identifier)" in r.stderr, r.stderr
+    assert not (out / "verify" / "tb.cpp").exists()
+
+
+def test_keras_names(tmp_path):
+    """Keras: a payload in the input layer's and the model's name, the file named module.json."""
+    src = MODELS_DIR / "keras" / "KERAS_3layer.json"
+    if not src.exists():
+        pytest.skip(f"shared model {src} not present")
+    text = src.read_text().replace('"input_1"', json.dumps('input_1 */ ' + PWN + ' /*\n`define PWN\n'))
+    d = json.loads(text)
+    d["config"]["name"] = GRAPH
+    (tmp_path / "module.json").write_text(json.dumps(d))
+    shutil.copy(src.with_name("KERAS_3layer_weights.h5"), tmp_path / "module_weights.h5")
+    out = tmp_path / "out"
+    run("compile", tmp_path / "module.json", "-o", out, "--precision", "fixed<8,3>")
+    assert top(out) == "module_"
+    scan(out)
+    check_c(out, tmp_path)
+    if not SANITIZED:
+        check_lint(out)   # (the Icarus bench of this size takes a minute; the ONNX cases run theirs)
+    check_config(tmp_path / "module.json", out, tmp_path, ["--precision", "fixed<8,3>"])
