@@ -115,7 +115,7 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
         raise EtchnnError(f"clock_mhz: expected a positive frequency, got {clock_mhz}")
     model_cfg["ClockPeriod"] = 1000.0 / clock_mhz
     m.config_text(json.dumps(cfg), origin or "<config dict>")
-    options = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": f"{clock_mhz:g}"}
+    options = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": repr(float(clock_mhz))}
     options = {k: v for k, v in options.items() if v is not None}
     for key, value in options.items():
         m.set_option(key, value)

@@ -214,6 +214,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             return ETN_EUSER;
         }
         m->clock_mhz = f;
+        m->clock_set = 1;
     } else if (!strcmp(key, "multipliers")) {
         if (!strcmp(value, "csd"))
             m->multipliers = MULT_CSD;
@@ -680,6 +681,16 @@ int etn_write(EtnModel *m, const char *dir)
         return fail(m);
     /* build everything in memory first: an error leaves no output behind */
     Rtl rtl;
+    if (!m->clock_set) {   /* hls4ml's ClockPeriod (ns) when --clock-mhz is not given */
+        double ns;
+        if (config_clock_period(&m->cfg, &m->diag, &ns) < 0)
+            return fail(m);
+        m->clock_mhz = ns > 0 ? 1000.0 / ns : 200;
+        if (!(m->clock_mhz <= 2000)) {
+            diag_error(&m->diag, "%s: ClockPeriod: expected at least 0.5 ns (2000 MHz), got %g ns", m->cfg.origin, ns);
+            return fail(m);
+        }
+    }
     RtlOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0};
     int have_rtl = 0;
     Stream *st = NULL;

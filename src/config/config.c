@@ -1173,6 +1173,25 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
     return 0;
 }
 
+int config_clock_period(const Config *c, Diag *d, double *ns)
+{
+    *ns = 0;
+    const cJSON *v = NULL, *model = c->root ? cJSON_GetObjectItemCaseSensitive(c->root, "Model") : NULL;
+    if (model)
+        v = cJSON_GetObjectItemCaseSensitive(model, "ClockPeriod");
+    if (!v && c->root)
+        v = cJSON_GetObjectItemCaseSensitive(c->root, "ClockPeriod");
+    if (!v && c->doc)
+        v = cJSON_GetObjectItemCaseSensitive(c->doc, "ClockPeriod");
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || v->valuedouble > 1e6)
+        return diag_error(d, "%s: ClockPeriod: expected a positive number of ns (up to 1e6), got %s", c->origin,
+                          cJSON_IsNumber(v) ? "a number out of range" : cJSON_IsString(v) ? v->valuestring : "another value");
+    *ns = v->valuedouble;
+    return 0;
+}
+
 int config_io_stream(const Config *c, Diag *d, int *stream)
 {
     *stream = 0;

@@ -52,6 +52,10 @@ const char *config_layer_str(const Config *c, const Node *n, const char *key);
 /* IOType (top level or Model): *stream = 1 for io_stream, 0 for io_parallel (the default). */
 int config_io_stream(const Config *c, Diag *d, int *stream);
 
+/* ClockPeriod in ns (Model, then the top level / HLSConfig level, then the document's top):
+ * *ns = 0 when the configuration does not set it. */
+int config_clock_period(const Config *c, Diag *d, double *ns);
+
 /* A complete YAML configuration for g at granularity model|type|name. */
 int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out);
 

@@ -1,0 +1,83 @@
+"""No silent knobs (issue 11, item 1, first part): ReuseFactor, Strategy and
+ClockPeriod either change what is built, as documented, or are refused with
+a message naming the key, the layer and the allowed value."""
+import hashlib
+import os
+import sys
+
+import pytest
+
+from conftest import ROOT, run
+
+JET = ROOT / "examples" / "jet_tagger.onnx"
+
+
+def rtl_hashes(out):
+    d = out / "rtl"
+    return {f: hashlib.sha256((d / f).read_bytes()).hexdigest() for f in sorted(os.listdir(d))}
+
+
+def cfg(tmp_path, text, name="cfg.yml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("text,layer", [
+    ("Model:\n  ReuseFactor: 4\n", "fc1"),
+    ("Model:\n  ReuseFactor: 1\nLayerName:\n  fc2:\n    ReuseFactor: 2\n", "fc2"),
+    ("Model:\n  ReuseFactor: 1\nLayerType:\n  Dense:\n    ReuseFactor: 64\n", "fc1"),
+])
+def test_reuse_factor_above_one_refused(text, layer, tmp_path):
+    r = run("compile", JET, "-c", cfg(tmp_path, text), "-o", tmp_path / "out", check=False)
+    assert r.returncode == 2, r.stderr
+    assert f"node '{layer}' (Gemm): ReuseFactor: expected 1, got" in r.stderr, r.stderr
+    assert "resource sharing" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_strategy_resource_said_and_same_circuit(tmp_path):
+    run("compile", JET, "-c", cfg(tmp_path, "Model:\n  Strategy: Latency\n", "a.yml"), "-o", tmp_path / "lat")
+    r = run("compile", JET, "-c", cfg(tmp_path, "Model:\n  Strategy: Resource\n", "b.yml"), "-o", tmp_path / "res")
+    warns = [l for l in r.stderr.splitlines() if "warning:" in l]
+    assert len(warns) == 1 and "Strategy Resource at ReuseFactor 1 builds the same" in warns[0], r.stderr
+    assert rtl_hashes(tmp_path / "lat") == rtl_hashes(tmp_path / "res")
+
+
+def test_clock_period_sets_the_clock(tmp_path):
+    """Before: the CLI scheduled for 200 MHz whatever ClockPeriod said."""
+    run("compile", JET, "-c", cfg(tmp_path, "Model:\n  ClockPeriod: 2.5\n"), "-o", tmp_path / "cp")
+    run("compile", JET, "--clock-mhz", "400", "-o", tmp_path / "mhz")
+    run("compile", JET, "-o", tmp_path / "default")
+    assert "clock 400.0 MHz" in (tmp_path / "cp" / "report.txt").read_text()
+    assert rtl_hashes(tmp_path / "cp") == rtl_hashes(tmp_path / "mhz")
+    assert rtl_hashes(tmp_path / "cp") != rtl_hashes(tmp_path / "default")
+    # hls4ml writes it at the top level of its project YAML
+    run("compile", JET, "-c", cfg(tmp_path, "ClockPeriod: 2.5\nHLSConfig:\n  Model:\n    Precision: fixed<16,6>\n",
+                                  "top.yml"), "-o", tmp_path / "top")
+    assert rtl_hashes(tmp_path / "top") == rtl_hashes(tmp_path / "mhz")
+    # --clock-mhz wins over the config
+    run("compile", JET, "-c", tmp_path / "cfg.yml", "--clock-mhz", "200", "-o", tmp_path / "both")
+    assert rtl_hashes(tmp_path / "both") == rtl_hashes(tmp_path / "default")
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "'fast'", "0.1"])
+def test_bad_clock_period_refused(bad, tmp_path):
+    r = run("compile", JET, "-c", cfg(tmp_path, f"ClockPeriod: {bad}\nModel:\n  Precision: fixed<16,6>\n"),
+            "-o", tmp_path / "out", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "ClockPeriod: expected" in r.stderr, r.stderr
+
+
+def test_cli_and_python_same_circuit(tmp_path):
+    """The same config file (ClockPeriod 3 ns: 333.33... MHz) gives the same Verilog from the CLI and Python."""
+    sys.path.insert(0, str(ROOT / "python"))
+    try:
+        import etchnn
+    except Exception as e:
+        pytest.skip(f"etchnn package not importable: {e}")
+    c = cfg(tmp_path, "Model:\n  Precision: fixed<10,4>\n  ClockPeriod: 3\n")
+    run("compile", JET, "-c", c, "-o", tmp_path / "cli")
+    fw = etchnn.convert(str(JET), config=str(c), output_dir=str(tmp_path / "py"))
+    fw.write()
+    assert rtl_hashes(tmp_path / "cli") == rtl_hashes(tmp_path / "py")
