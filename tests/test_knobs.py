@@ -81,3 +81,21 @@ def test_cli_and_python_same_circuit(tmp_path):
     fw = etchnn.convert(str(JET), config=str(c), output_dir=str(tmp_path / "py"))
     fw.write()
     assert rtl_hashes(tmp_path / "cli") == rtl_hashes(tmp_path / "py")
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["predict", JET, "--input", "x.dat", "--clock-mhz", "100"], "predict: option '--clock-mhz' does not apply"),
+    (["predict", JET, "--input", "x.dat", "--io", "stream"], "predict: option '--io' does not apply"),
+    (["compile", JET, "-o", "out", "--n", "5"], "compile: option '--n' does not apply"),
+    (["compile", JET, "-o", "out", "--float"], "compile: option '--float' does not apply"),
+    (["verify", "out", "--precision", "fixed<8,3>"], "verify: option '--precision' does not apply"),
+    (["config", JET, "--clock-mhz", "100"], "config: option '--clock-mhz' does not apply"),
+    (["synth", "out", "--target", "xilinx", "--n", "3"], "synth: option '--n' does not apply"),
+    (["compile", JET, "-o", "a", "-o", "b"], "option '-o' given twice ('a', then 'b')"),
+])
+def test_cli_options_that_change_nothing_refused(args, msg, tmp_path):
+    """Before: accepted and ignored."""
+    r = run(*args, check=False, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert msg in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "a").exists()

@@ -70,6 +70,51 @@ static int model_error(EtnModel *m, int rc)
     return rc == ETN_EINTERNAL ? 3 : 2;
 }
 
+/* Which commands each option changes; any other use is refused (no silent knobs). */
+static const struct {
+    const char *flag, *alt, *cmds;
+} option_cmds[] = {
+    {"-c", "--config", "compile predict"},          {"--precision", NULL, "compile predict"},
+    {"--tables", NULL, "compile predict"},         {"--weight-quant", NULL, "compile predict"},
+    {"--hls4ml", NULL, "compile predict"},         {"--weights", NULL, "compile predict config"},
+    {"--clock-mhz", NULL, "compile"},              {"--multipliers", NULL, "compile"},
+    {"--io", NULL, "compile"},                     {"--no-rtl", NULL, "compile"},
+    {"--dump-after", NULL, "compile predict"},     {"-o", "--out", "compile"},
+    {"--input", "-i", "predict verify"},           {"--output", NULL, "predict"},
+    {"--float", NULL, "predict"},                  {"--n", NULL, "verify"},
+    {"--seed", NULL, "verify"},                    {"--granularity", NULL, "config"},
+    {"--target", NULL, "synth"},                   {"--device", NULL, "synth"},
+    {"--timeout", NULL, "synth"},                  {"--force", NULL, "synth"},
+};
+
+static int word_in(const char *word, const char *list)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+            return 1;
+    return 0;
+}
+
+/* 0 if option s applies to command cmd (or cmd is not a known command: reported later), else a message. */
+static int option_applies(const char *cmd, const char *s)
+{
+    static const char known[] = "compile predict verify config synth";
+    if (!word_in(cmd, known))
+        return 0;
+    for (size_t k = 0; k < sizeof option_cmds / sizeof option_cmds[0]; k++) {
+        if (strcmp(s, option_cmds[k].flag) && (!option_cmds[k].alt || strcmp(s, option_cmds[k].alt)) &&
+            !(!strcmp(option_cmds[k].flag, "--dump-after") && !strncmp(s, "--dump-after=", 13)))
+            continue;
+        if (word_in(cmd, option_cmds[k].cmds))
+            return 0;
+        fprintf(stderr, "etchnn: %s: option '%s' does not apply (it would change nothing); it is for: %s\n", cmd, s,
+                option_cmds[k].cmds);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, Args *a)
 {
     memset(a, 0, sizeof(*a));
@@ -79,6 +124,8 @@ static int parse_args(int argc, char **argv, Args *a)
     for (int i = 2; i < argc; i++) {
         const char *s = argv[i];
         const char **slot = NULL;
+        if (s[0] == '-' && s[1] && option_applies(a->cmd, s) < 0)
+            return -2;
         if (!strcmp(s, "-c") || !strcmp(s, "--config"))
             slot = &a->config;
         else if (!strcmp(s, "--precision"))
@@ -135,6 +182,11 @@ static int parse_args(int argc, char **argv, Args *a)
             return -2;
         }
         if (slot) {
+            if (*slot) {
+                fprintf(stderr, "etchnn: option '%s' given twice ('%s', then '%s'): expected it once\n", s, *slot,
+                        i + 1 < argc ? argv[i + 1] : "");
+                return -2;
+            }
             if (i + 1 >= argc) {
                 fprintf(stderr, "etchnn: option '%s' needs a value\n", s);
                 return -2;
@@ -150,7 +202,7 @@ static int prepare(EtnModel *m, const Args *a)
 {
     int rc;
     if (!a->model)
-        return die("expected a model file");
+        return die("expected a model file (.onnx, .keras, .h5 or .json), got none");
     if (a->config && (rc = etn_config_file(m, a->config)) != ETN_OK)
         return model_error(m, rc);
     if (a->precision && (rc = etn_set_option(m, "precision", a->precision)) != ETN_OK)
@@ -278,7 +330,7 @@ static int cmd_predict(EtnModel *m, const Args *a)
 static int cmd_compile(EtnModel *m, const Args *a)
 {
     if (!a->out && !a->dump_after)
-        return die("compile: expected -o OUT");
+        return die("compile: expected -o OUT (the output folder), got none");
     if (a->out && !a->out[0])
         return die("compile: expected -o OUT to name a folder, got an empty name");
     struct timespec t0, t1;
@@ -313,14 +365,18 @@ static void verify_progress(const char *msg, void *ctx)
 /* etchnn verify OUT: the circuit against the emulator (src/tools/verify.c). */
 static int cmd_verify(EtnModel *m, const Args *a)
 {
-    if (!a->model)
+    if (!a->model || !a->model[0])
         return die("verify: expected the directory written by etchnn compile -o OUT, got none");
     EtnVerifyOptions o = {0};
     char *end;
-    if (a->n_events && (o.n = strtoul(a->n_events, &end, 10), *end || !o.n || a->n_events[0] == '-'))
-        return die("verify: --n: expected a number of events >= 1");
-    if (a->seed && (o.seed = strtoull(a->seed, &end, 0), *end || !*a->seed))
-        return die("verify: --seed: expected an integer");
+    if (a->n_events && (o.n = strtoul(a->n_events, &end, 10), *end || !o.n || a->n_events[0] == '-')) {
+        fprintf(stderr, "etchnn: verify: --n: expected a number of events >= 1, got '%s'\n", a->n_events);
+        return 2;
+    }
+    if (a->seed && (o.seed = strtoull(a->seed, &end, 0), *end || !*a->seed)) {
+        fprintf(stderr, "etchnn: verify: --seed: expected an integer, got '%s'\n", a->seed);
+        return 2;
+    }
     o.input_file = a->input;
     o.progress = verify_progress;
     EtnVerifyResult r;
@@ -361,7 +417,9 @@ static int cmd_config(EtnModel *m, const Args *a)
 {
     int rc;
     if (!a->model)
-        return die("config: expected a model file");
+        return die("config: expected a model file (.onnx, .keras, .h5 or .json), got none");
+    if (a->weights_file && (rc = etn_set_option(m, "weights_file", a->weights_file)) != ETN_OK)
+        return model_error(m, rc);
     if ((rc = etn_load(m, a->model)) != ETN_OK)
         return model_error(m, rc);
     const char *t = etn_config_template(m, a->granularity ? a->granularity : "name");
@@ -379,7 +437,7 @@ static void synth_progress(const char *msg, void *ctx)
 
 static int cmd_synth(const Args *a)
 {
-    if (!a->model)
+    if (!a->model || !a->model[0])
         return die("synth: expected the output directory of `etchnn compile`, got none");
     if (!a->target)
         return die("synth: --target: expected xilinx, ice40 or ecp5, got none");
