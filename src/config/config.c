@@ -1173,16 +1173,23 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
     return 0;
 }
 
+/* A project-wide key: under Model, else at the level holding Model (HLSConfig), else the document's top. */
+static const cJSON *project_key(const Config *c, const char *key)
+{
+    const cJSON *v = NULL, *model = c->root ? cJSON_GetObjectItemCaseSensitive(c->root, "Model") : NULL;
+    if (model)
+        v = cJSON_GetObjectItemCaseSensitive(model, key);
+    if (!v && c->root)
+        v = cJSON_GetObjectItemCaseSensitive(c->root, key);
+    if (!v && c->doc)
+        v = cJSON_GetObjectItemCaseSensitive(c->doc, key);
+    return v;
+}
+
 int config_clock_period(const Config *c, Diag *d, double *ns)
 {
     *ns = 0;
-    const cJSON *v = NULL, *model = c->root ? cJSON_GetObjectItemCaseSensitive(c->root, "Model") : NULL;
-    if (model)
-        v = cJSON_GetObjectItemCaseSensitive(model, "ClockPeriod");
-    if (!v && c->root)
-        v = cJSON_GetObjectItemCaseSensitive(c->root, "ClockPeriod");
-    if (!v && c->doc)
-        v = cJSON_GetObjectItemCaseSensitive(c->doc, "ClockPeriod");
+    const cJSON *v = project_key(c, "ClockPeriod");
     if (!v)
         return 0;
     if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || v->valuedouble > 1e6)
@@ -1195,13 +1202,7 @@ int config_clock_period(const Config *c, Diag *d, double *ns)
 int config_io_stream(const Config *c, Diag *d, int *stream)
 {
     *stream = 0;
-    const cJSON *v = NULL, *model = c->root ? cJSON_GetObjectItemCaseSensitive(c->root, "Model") : NULL;
-    if (model)
-        v = cJSON_GetObjectItemCaseSensitive(model, "IOType");
-    if (!v && c->root)
-        v = cJSON_GetObjectItemCaseSensitive(c->root, "IOType");
-    if (!v && c->doc)
-        v = cJSON_GetObjectItemCaseSensitive(c->doc, "IOType");
+    const cJSON *v = project_key(c, "IOType");
     if (!v)
         return 0;
     if (cJSON_IsString(v) && !strcmp(v->valuestring, "io_stream"))
