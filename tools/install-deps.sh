@@ -14,6 +14,13 @@ need_apt=""
 pkgs="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev libyaml-dev
       libhdf5-dev libzip-dev clang valgrind"
 [ "${ETCHNN_MINIMAL:-0}" = 1 ] || pkgs="$pkgs verilator iverilog yosys nextpnr-ice40"
+# `python3 -m venv` (pip install . in a fresh venv, tests/python/test_packaging.py):
+# Debian's own python3 has no ensurepip without python3-venv.  (The package's
+# build backend, scikit-build-core, and cmake/ninja if absent come from PyPI.)
+if ! ${PYTHON:-python3} -c 'import ensurepip, venv' >/dev/null 2>&1 &&
+   [ "$(${PYTHON:-python3} -c 'import sys; print(sys.base_prefix)' 2>/dev/null)" = /usr ]; then
+    pkgs="$pkgs python3-venv"
+fi
 for p in $pkgs; do
     have_pkg "$p" || need_apt="$need_apt $p"
 done

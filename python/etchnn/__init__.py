@@ -12,7 +12,21 @@ when used."""
 from .errors import EtchnnError, EtchnnWarning, NotAvailableError
 from .firmware import Firmware, Report, config_from_model, convert
 
-__version__ = "0.1.0"
+try:   # an installed package: written into the wheel by the build from include/etchnn.h (pyproject.toml)
+    from ._version import __version__
+except ImportError:   # a source checkout (PYTHONPATH=python): the one definition, include/etchnn.h
+    def _checkout_version():
+        import pathlib
+        import re
+        header = pathlib.Path(__file__).resolve().parents[2] / "include" / "etchnn.h"
+        try:
+            m = re.search(r'#define\s+ETCHNN_VERSION\s+"([^"]+)"', header.read_text())
+        except OSError:
+            m = None
+        return m.group(1) if m else "0+unknown"
+    __version__ = _checkout_version()
+    del _checkout_version
+
 __all__ = ["EtchnnError", "EtchnnWarning", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "profiling",
            "library_path"]
 
