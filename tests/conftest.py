@@ -44,6 +44,10 @@ def random_inputs(n, width, seed=0, scale=2.0):
     return (rng.standard_normal((n, width)) * scale).astype(np.float64)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long cross-checks (run by make test; skipped by the sanitizer pass)")
+
+
 def pytest_collection_modifyitems(config, items):
     """Under the sanitizers (make sanitize) RTL simulations and hls4ml C simulations are
     not repeated: their time goes into Verilator and g++ builds of other programs, and

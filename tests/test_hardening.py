@@ -226,3 +226,36 @@ def test_predict_output_all_or_nothing(suffix, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["x.npy", f"y{suffix}"]   # no temporary file left
     run("predict", JET, "--input", tmp_path / "x.npy", "--output", y)
     assert y.stat().st_size > 4096
+
+
+def test_non_utf8_model_path_report_stays_json(tmp_path):
+    """A model file whose path is not UTF-8: report.json stays valid JSON (the path readable, and exact in
+    model_hex), and etchnn verify reloads the model from it."""
+    import json
+    import shutil
+    d = os.path.join(os.fsencode(tmp_path), b"caf\xe9")
+    os.mkdir(d)
+    model = os.path.join(d, b"jet.onnx")
+    shutil.copyfile(JET, model)
+    out = tmp_path / "out"
+    r = subprocess.run([os.fsencode(os.path.abspath(ETCHNN)), b"compile", model, b"-o", os.fsencode(out),
+                        b"--precision", b"fixed<8,3>"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((out / "report.json").read_bytes().decode("utf-8"))   # valid UTF-8 JSON
+    src = rep["source"]
+    assert "\ufffd" in src["model"] and bytes.fromhex(src["model_hex"]) == os.path.realpath(model)
+    from conftest import SANITIZED
+    import shutil as sh
+    if SANITIZED or not sh.which("verilator"):
+        return
+    r = subprocess.run([os.path.abspath(ETCHNN), "verify", str(out), "--n", "50"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_nan_input_refused_by_rtl_check(tmp_path):
+    """etchnn verify --input with a NaN: refused like predict (it became code 0 before)."""
+    run("compile", JET, "-o", tmp_path / "out", "--precision", "fixed<8,3>")
+    (tmp_path / "x.dat").write_text(" ".join(["0.5"] * 16) + "\n" + " ".join(["0.5"] * 5 + ["nan"] + ["1"] * 10) + "\n")
+    r = run("verify", tmp_path / "out", "--input", tmp_path / "x.dat", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "x.dat: event 1, value 5: expected a finite number, got NaN" in r.stderr, r.stderr

@@ -20,6 +20,7 @@
 #include "frontends/frontends.h"
 #include "passes/passes.h"
 #include "tools/dataio.h"
+#include "util/names.h"
 
 /* The pipeline: one readable list. */
 static const struct {
@@ -624,6 +625,27 @@ static int publish_staging(Diag *d, const char *stage, const char *dir)
     return rc;
 }
 
+/* A path in report.json's "source": JSON strings are UTF-8, a file name may be any bytes.  A path that
+ * is not valid UTF-8 is written readable (U+FFFD for the odd bytes) and exactly, as hex, in KEY_hex
+ * (etchnn verify reloads from that). */
+static void add_path(cJSON *src, const char *key, const char *path)
+{
+    char clean[4200];
+    names_utf8(clean, sizeof clean, path);
+    cJSON_AddStringToObject(src, key, clean);
+    if (!strcmp(clean, path))
+        return;
+    size_t n = strlen(path);
+    char *hex = malloc(2 * n + 1), hk[64];
+    if (!hex)
+        return;
+    for (size_t k = 0; k < n; k++)
+        snprintf(hex + 2 * k, 3, "%02x", (unsigned char)path[k]);
+    snprintf(hk, sizeof hk, "%s_hex", key);
+    cJSON_AddStringToObject(src, hk, hex);
+    free(hex);
+}
+
 /* Past this many bytes of Verilog a design is unlikely to synthesize in reasonable time or fit a device. */
 #define LARGE_RTL_BYTES (64L << 20)
 
@@ -736,9 +758,9 @@ int etn_write(EtnModel *m, const char *dir)
     } else if (have_rtl || st) {
         /* how to rebuild this model: etchnn verify reloads it */
         cJSON *src = cJSON_CreateObject();
-        cJSON_AddStringToObject(src, "model", m->model_path);
-        cJSON_AddStringToObject(src, "weights", m->weights_file);
-        cJSON_AddStringToObject(src, "config", m->config_path);
+        add_path(src, "model", m->model_path);
+        add_path(src, "weights", m->weights_file);
+        add_path(src, "config", m->config_path);
         cJSON_AddStringToObject(src, "precision", m->opt_precision);
         cJSON_AddStringToObject(src, "tables", m->opt_tables);
         cJSON_AddStringToObject(src, "weight_quant", m->opt_weight_quant);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "util/names.h"   /* names from the model reach the YAML only through names_comment / names_yaml_key */
+
 /* Keys a user may write.  hls4ml project keys at the top level are accepted
  * (so an hls4ml YAML file, hls4ml_config.yml included, can be used as is) and ignored. */
 static const char *const top_keys[] = {"HLSConfig", "Model", "LayerType", "LayerName", "OutputDir", "ProjectName",
@@ -1043,7 +1045,6 @@ const char *config_layer_str(const Config *c, const Node *n, const char *key)
 
 /* ---- template ---------------------------------------------------------- */
 
-#include "util/names.h"   /* names from the model reach the YAML only through names_comment / names_yaml_key */
 
 static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const char *indent)
 {

@@ -26,6 +26,7 @@
 
 #include "backends/backends.h"
 #include "etchnn.h"
+#include "util/names.h"
 #include "util/util.h"
 
 typedef struct {
@@ -744,9 +745,11 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
     }
     const char *top = jm->valuestring;
     double clock = jc->valuedouble;
-    if (strpbrk(top, "\" \t\n;")) {
+    if (!names_is_v_ident(top)) {   /* it reaches the Yosys script: an identifier, nothing else */
+        char shown[NAMES_TEXT_SIZE];
+        names_comment(shown, sizeof shown, top);
         cJSON_Delete(report);
-        return diag_error(d, "%s: expected a Verilog module name as \"model\", got '%s'", path, top);
+        return diag_error(d, "%s: expected a Verilog module name (an identifier) as \"model\", got '%s'", path, shown);
     }
     long ios = 4;   /* clk, rst, in_valid, out_valid */
     const cJSON *io = cJSON_GetObjectItem(report, "io");

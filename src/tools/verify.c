@@ -14,6 +14,7 @@
 #define _XOPEN_SOURCE 700   /* realpath */
 #include <cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,9 +162,27 @@ static int reload(Vfy *v, const Report *r)
     const cJSON *src = r->source;
     const char *s[7];
     const char *keys[7] = {"model", "weights", "config", "precision", "tables", "weight_quant", "multipliers"};
+    char exact[3][4200];   /* paths that are not UTF-8 come back exactly from KEY_hex */
     for (int k = 0; k < 7; k++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(src, keys[k]);
         s[k] = cJSON_IsString(x) ? x->valuestring : "";
+        char hk[64];
+        snprintf(hk, sizeof hk, "%s_hex", keys[k]);
+        const cJSON *h = k < 3 ? cJSON_GetObjectItemCaseSensitive(src, hk) : NULL;
+        if (cJSON_IsString(h)) {
+            size_t len = strlen(h->valuestring), j;
+            if (len % 2 || len / 2 >= sizeof exact[k])
+                return diag_error(&m->diag, "%s: source.%s: expected an even number of hex digits, got %zu", path, hk, len);
+            for (j = 0; j < len / 2; j++) {
+                unsigned b;
+                if (sscanf(h->valuestring + 2 * j, "%2x", &b) != 1 || !b)
+                    return diag_error(&m->diag, "%s: source.%s: expected hex digits, got '%.8s'", path, hk,
+                                      h->valuestring + 2 * j);
+                exact[k][j] = (char)b;
+            }
+            exact[k][j] = 0;
+            s[k] = exact[k];
+        }
     }
     if (!s[0][0])
         return diag_error(&m->diag, "%s: source.model: expected the model file, got an empty string (compiled from memory: "
@@ -612,8 +631,19 @@ static int codes_for(Vfy *v, const Report *r, int64_t **x, size_t *n)
                 free(vals);
             return diag_error(&m->diag, "internal: out of memory for %zu events", nv);
         }
-        for (size_t k = 0; k < nv * nin; k++)
+        for (size_t k = 0; k < nv * nin; k++) {
+            if (!isfinite(vals[k])) {   /* as predict: a fixed-point input has no code for NaN or an infinity */
+                diag_error(&m->diag, "%s: event %zu, value %zu: expected a finite number, got %s; replace it first "
+                           "(e.g. numpy.nan_to_num)", o->input_file ? o->input_file : "verify", k / nin, k % nin,
+                           isnan(vals[k]) ? "NaN" : vals[k] > 0 ? "+inf" : "-inf");
+                free(*x);
+                *x = NULL;
+                if (vals != o->x)
+                    free(vals);
+                return -1;
+            }
             (*x)[k] = fx_quant_double(vals[k], t);
+        }
         if (vals != o->x)
             free(vals);
         *n = nv;
