@@ -84,18 +84,22 @@ static size_t comment_into(char *s, size_t limit, const char *raw, int *complete
     return o.w;
 }
 
-const char *names_comment(char *out, size_t n, const char *raw)
+/* Run a writer into out; when the text does not fit, run it again into n - 4 bytes and append "...". */
+static const char *into_or_cut(char *out, size_t n, const char *raw, size_t (*into)(char *, size_t, const char *, int *))
 {
     int complete;
-    size_t w = comment_into(out, n - 1, raw ? raw : "", &complete);
+    raw = raw ? raw : "";
+    size_t w = into(out, n - 1, raw, &complete);
     if (!complete) {
-        w = comment_into(out, n - 4, raw, &complete);
+        w = into(out, n - 4, raw, &complete);
         memcpy(out + w, "...", 3);
         w += 3;
     }
     out[w] = 0;
     return out;
 }
+
+const char *names_comment(char *out, size_t n, const char *raw) { return into_or_cut(out, n, raw, comment_into); }
 
 /* ---- identifiers -------------------------------------------------------- */
 
@@ -258,15 +262,4 @@ static size_t utf8_into(char *s, size_t limit, const char *raw, int *complete)
     return o.w;
 }
 
-const char *names_utf8(char *out, size_t n, const char *raw)
-{
-    int complete;
-    size_t w = utf8_into(out, n - 1, raw ? raw : "", &complete);
-    if (!complete) {
-        w = utf8_into(out, n - 4, raw, &complete);
-        memcpy(out + w, "...", 3);
-        w += 3;
-    }
-    out[w] = 0;
-    return out;
-}
+const char *names_utf8(char *out, size_t n, const char *raw) { return into_or_cut(out, n, raw, utf8_into); }
