@@ -26,6 +26,7 @@ FUZZ_WARN    := $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option
 FUZZ_MODEL   ?= $(CURDIR)/tests/fuzz/corpus_onnx/all_ops.onnx
 # Models outside the repository used as extra seeds when present (copied at fuzz time).
 FUZZ_SHARED_MODELS ?= ../shared/models/onnx
+FUZZ_SHARED_QONNX  ?= ../shared/models/qonnx
 FUZZ_SHARED_KERAS  ?= ../shared/models
 
 FUZZ_TARGETS  := onnx config events keras
@@ -76,6 +77,7 @@ fuzz-onnx: $(FUZZ_DIR)/fuzz_onnx
 	@mkdir -p $(FUZZ_DIR)/corpus_onnx
 	cp examples/jet_tagger.onnx tests/ref/models/*.onnx $(FUZZ_DIR)/corpus_onnx/
 	if [ -d $(FUZZ_SHARED_MODELS) ]; then cp $(FUZZ_SHARED_MODELS)/*.onnx $(FUZZ_DIR)/corpus_onnx/; fi
+	if [ -d $(FUZZ_SHARED_QONNX) ]; then for f in $(FUZZ_SHARED_QONNX)/*.onnx; do cp $$f $(FUZZ_DIR)/corpus_onnx/qonnx-$$(basename $$f); done; fi
 	$(call fuzz_run,onnx,-dict=$(CURDIR)/tests/fuzz/onnx.dict)
 
 fuzz-config: SHELL := /bin/bash
