@@ -11,13 +11,13 @@ CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -D_POSIX_C_SOURCE=20080
 LDLIBS   := $(PKG_LIBS) -lm
 
 LIB_SRC := $(wildcard src/util/*.c src/ir/*.c src/config/*.c src/frontends/*.c src/api/*.c \
-                      src/passes/*.c src/backends/*.c src/tools/*.c)
+                      src/passes/*.c src/hw/*.c src/hw/cmvm/*.c src/backends/*.c src/tools/*.c)
 GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx_act_text.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o
 CLI_OBJ := $(BUILD)/obj/src/cli/main.o
 
 .PHONY: all deps all-deps-minimal test check sanitize demo clean bench
-all: $(BUILD)/etchnn $(BUILD)/libetchnn.a $(BUILD)/libetchnn.so $(BUILD)/test_fx
+all: $(BUILD)/etchnn $(BUILD)/libetchnn.a $(BUILD)/libetchnn.so $(BUILD)/test_fx $(BUILD)/test_hw_cmvm
 
 $(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
 	@mkdir -p $(BUILD)/gen
@@ -53,6 +53,10 @@ $(BUILD)/etchnn: $(CLI_OBJ) $(BUILD)/libetchnn.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_fx: $(BUILD)/obj/tests/test_fx.o $(BUILD)/libetchnn.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# the cmvm core against the exact matrix product (tests/test_hw.py runs it)
+$(BUILD)/test_hw_cmvm: $(BUILD)/obj/tests/test_hw_cmvm.o $(BUILD)/libetchnn.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -14,10 +14,10 @@
 
 #include "api/model.h"
 #include "backends/backends.h"
-#include "backends/rtl.h"
 #include "backends/stream.h"
 #include "backends/testbench.h"
 #include "frontends/frontends.h"
+#include "hw/hw.h"
 #include "passes/passes.h"
 #include "tools/dataio.h"
 #include "util/names.h"
@@ -244,10 +244,14 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         int ok = !strcmp(value, "all") || !strcmp(value, "import");
         for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
             ok |= !strcmp(value, compile_passes[k].name);
+        for (size_t k = 0; hw_step_name(k); k++)   /* the hardware steps (hw.c) */
+            ok |= !strcmp(value, hw_step_name(k));
         if (!ok) {
             Buf names = {0};
             for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
                 buf_printf(&names, ", %s", compile_passes[k].name);
+            for (size_t k = 0; hw_step_name(k); k++)
+                buf_printf(&names, ", %s", hw_step_name(k));
             diag_error(&m->diag, "--dump-after: expected one of import%s, all, got '%s'", names.data, value);
             buf_free(&names);
             return ETN_EUSER;
@@ -261,6 +265,8 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
     m->compiled = 0;
     return ETN_OK;
 }
+
+static int dump_hw(EtnModel *m);
 
 static void maybe_dump(EtnModel *m, const char *after)
 {
@@ -297,6 +303,8 @@ int etn_compile(EtnModel *m)
     emu_plan_free(m->plan);
     m->plan = emu_plan_new(&m->g, &m->diag);
     if (!m->plan)
+        return fail(m);
+    if (dump_hw(m) < 0)
         return fail(m);
     m->compiled = 1;
     return ETN_OK;
@@ -679,6 +687,46 @@ static void warn_large_rtl(Diag *d, const char *file, const char *stage)
                   file, (double)total / 1e6, LARGE_RTL_BYTES >> 20, bigname, (double)big / 1e6);
 }
 
+/* The RTL clock: --clock-mhz, else hls4ml's ClockPeriod (ns), else 200 MHz. */
+static int resolve_clock(EtnModel *m)
+{
+    if (!m->clock_set) {   /* hls4ml's ClockPeriod (ns) when --clock-mhz is not given */
+        double ns;
+        if (config_clock_period(&m->cfg, &m->diag, &ns) < 0)
+            return -1;
+        m->clock_mhz = ns > 0 ? 1000.0 / ns : 200;
+        if (!(m->clock_mhz <= 2000)) {
+            diag_error(&m->diag, "%s: ClockPeriod: expected at least 0.5 ns (2000 MHz), got %g ns", m->cfg.origin, ns);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --dump-after a hardware step (hw_step_name): the dump is read after etn_compile,
+ * so the design (io_stream's, or io_parallel's) is built here for it alone. */
+static int dump_hw(EtnModel *m)
+{
+    int hw = 0, io = m->io;
+    for (size_t k = 0; hw_step_name(k); k++)
+        hw |= !strcmp(m->dump_after, hw_step_name(k));
+    if (!hw || m->no_rtl)
+        return 0;
+    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0)
+        return -1;
+    HwOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0, m->dump_after, &m->dump};
+    if (io == 1) {
+        Stream *st = stream_build(&m->g, &ro, &m->diag);
+        stream_free(st);
+        return st ? 0 : -1;
+    }
+    HwDesign d;
+    if (rtl_parallel_fits(&m->g, &m->diag) < 0 || hw_build(&d, &m->g, &ro, &m->diag) < 0)
+        return -1;
+    hw_free(&d);
+    return 0;
+}
+
 int etn_write(EtnModel *m, const char *dir)
 {
     reset_error(m);
@@ -702,18 +750,10 @@ int etn_write(EtnModel *m, const char *dir)
     if (io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0)
         return fail(m);
     /* build everything in memory first: an error leaves no output behind */
-    Rtl rtl;
-    if (!m->clock_set) {   /* hls4ml's ClockPeriod (ns) when --clock-mhz is not given */
-        double ns;
-        if (config_clock_period(&m->cfg, &m->diag, &ns) < 0)
-            return fail(m);
-        m->clock_mhz = ns > 0 ? 1000.0 / ns : 200;
-        if (!(m->clock_mhz <= 2000)) {
-            diag_error(&m->diag, "%s: ClockPeriod: expected at least 0.5 ns (2000 MHz), got %g ns", m->cfg.origin, ns);
-            return fail(m);
-        }
-    }
-    RtlOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0};
+    HwDesign rtl;
+    if (resolve_clock(m) < 0)
+        return fail(m);
+    HwOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0, NULL, NULL};
     int have_rtl = 0;
     Stream *st = NULL;
     if (!m->no_rtl && io != 1 && rtl_parallel_fits(&m->g, &m->diag) < 0)
@@ -726,7 +766,7 @@ int etn_write(EtnModel *m, const char *dir)
      * unless the image is large (its build would dominate; --io parallel shows it) */
     int want_par = !m->no_rtl && (!st || (m->g.ninputs == 1 && ir_numel(&m->g.t[m->g.inputs[0]]) <= STREAM_COMPARE_MAX));
     if (want_par) {
-        if (rtl_build(&rtl, &m->g, &ro, &m->diag) < 0) {
+        if (hw_build(&rtl, &m->g, &ro, &m->diag) < 0) {
             stream_free(st);
             return fail(m);
         }
@@ -739,7 +779,7 @@ int etn_write(EtnModel *m, const char *dir)
     int out_existed = stat(outdir, &ost) == 0;
     if (make_dirs(&m->diag, outdir) < 0) {
         if (have_rtl)
-            rtl_free(&rtl);
+            hw_free(&rtl);
         stream_free(st);
         return fail(m);
     }
@@ -748,7 +788,7 @@ int etn_write(EtnModel *m, const char *dir)
     if (mkdir(stage, 0777) < 0) {
         diag_error(&m->diag, "%s: cannot create folder: %s", stage, strerror(errno));
         if (have_rtl)
-            rtl_free(&rtl);
+            hw_free(&rtl);
         stream_free(st);
         return fail(m);
     }
@@ -780,7 +820,7 @@ int etn_write(EtnModel *m, const char *dir)
         cJSON_Delete(src);
     }
     if (have_rtl)
-        rtl_free(&rtl);
+        hw_free(&rtl);
     stream_free(st);
     if (rc == ETN_OK)
         warn_large_rtl(&m->diag, m->g.file, stage);

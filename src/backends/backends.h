@@ -1,4 +1,5 @@
-/* backends.h — writers of compiled models: each reads the typed IR. */
+/* backends.h — writers of compiled models: each reads the typed IR or the
+ * finished hardware design (src/hw) and writes files; none builds anything. */
 #ifndef ETN_BACKENDS_H
 #define ETN_BACKENDS_H
 #include "ir/ir.h"
@@ -6,10 +7,16 @@
 /* Standalone C emulator: DIR/c/NAME.c and NAME.h. */
 int cemu_write(const Graph *g, Diag *d, const char *dir);
 
-struct Rtl;
+struct HwDesign;
+/* Write DIR/rtl/NAME*.v and the files list. */
+int verilog_write(const struct HwDesign *r, Diag *d, const char *dir);
+/* Only the layer modules DIR/rtl/MODULE.v, their names appended to files
+ * (one per line); for tops written elsewhere (io_stream). */
+int verilog_write_modules(const struct HwDesign *r, Diag *d, const char *dir, Buf *files);
+
 /* OUT/report.json and report.txt from a built circuit; source_json (may be
  * NULL) records how to rebuild the model (for etchnn verify). */
-int report_write(const struct Rtl *r, Diag *d, const char *dir, const char *source_json);
+int report_write(const struct HwDesign *r, Diag *d, const char *dir, const char *source_json);
 
 /* Write text to path atomically (a temporary file renamed into place);
  * creates missing parent directories. */

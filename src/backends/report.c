@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "backends/backends.h"
-#include "backends/rtl.h"
+#include "hw/hw.h"
 #include "util/names.h"
 
 static void add_type(cJSON *o, const char *key, const Tensor *t)
@@ -30,8 +30,8 @@ static cJSON *shape_json(const Tensor *t)
 }
 
 /* Build the report as JSON (the caller owns it). */
-cJSON *report_json(const Rtl *r, const char *source_json);
-cJSON *report_json(const Rtl *r, const char *source_json)
+cJSON *report_json(const HwDesign *r, const char *source_json);
+cJSON *report_json(const HwDesign *r, const char *source_json)
 {
     const Graph *g = r->g;
     cJSON *root = cJSON_CreateObject();
@@ -56,7 +56,7 @@ cJSON *report_json(const Rtl *r, const char *source_json)
     long adders = 0, naive = 0;
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");
     for (size_t k = 0; k < r->nm; k++) {
-        const RtlModule *m = &r->m[k];
+        const HwModule *m = &r->m[k];
         const Node *n = &g->n[m->node];
         cJSON *l = cJSON_CreateObject();
         char nu[NAMES_TEXT_SIZE];
@@ -112,7 +112,7 @@ cJSON *report_json(const Rtl *r, const char *source_json)
     return root;
 }
 
-int report_write(const Rtl *r, Diag *d, const char *dir, const char *source_json)
+int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source_json)
 {
     cJSON *root = report_json(r, source_json);
     char *text = cJSON_Print(root);
@@ -129,7 +129,7 @@ int report_write(const Rtl *r, Diag *d, const char *dir, const char *source_json
     double lut = 0, ff = 0;
     long dsp = 0;
     for (size_t k = 0; k < r->nm; k++) {
-        const RtlModule *m = &r->m[k];
+        const HwModule *m = &r->m[k];
         const Node *n = &g->n[m->node];
         char s1[64], s2[64], sh[32];
         fx_format(g->t[n->in[0]].type, s1, sizeof s1);

@@ -6,9 +6,9 @@
  * layer's padded grid (padding positions are generated inside, which is why
  * the stage may hold the source back), a line buffer (a shift register of the
  * last KH-1 grid rows plus KW positions) presents the window, and at every
- * output position the kernel — one rtl.c module, built on a view of the graph
+ * output position the kernel — one netlist module (src/hw), built on a view of the graph
  * in which the layer's input is just the window and its output one pixel —
- * computes the output pixel.  The arithmetic is therefore rtl.c's (CSD shift
+ * computes the output pixel.  The arithmetic is therefore io_parallel's (CSD shift
  * and add, CSE, adder trees, the same casts), and equal to the emulator.
  * Per-pixel layers (activations, per-channel affine) are stages without a
  * line buffer.  A stage's output goes through a register or, when a later
@@ -16,7 +16,7 @@
  * stage.  Where a stream tensor is read by a layer that needs the whole image
  * (Flatten, Transpose, Dense, merges, ...), a collector shifts its pixels
  * into a vector; when every collector holds the same image the vectors enter
- * the io_parallel logic of the remaining layers (rtl.c modules, as in
+ * the io_parallel logic of the remaining layers (netlist modules, as in
  * io_parallel), whose output is out_data, one vector per image.
  *
  * stream_timing() runs the same counters in C (images back to back) to
@@ -68,7 +68,7 @@ struct Stream {
     const Graph *g;     /* the model, or gv */
     Graph gv;           /* the model with a unit-dim Reshape after the input folded (unit_reshape) */
     Graph fg;           /* the view the modules are built from */
-    Rtl rtl;
+    HwDesign rtl;
     int built;
     int in_tensor;      /* stream tensor of the input pixels (in fg) */
     int out_tensor;     /* fg tensor behind out_data */
@@ -504,7 +504,7 @@ static void flow(Stream *s)
     (void)g;
 }
 
-/* Cycles of the parallel part after the collectors fire (as rtl_build's
+/* Cycles of the parallel part after the collectors fire (as hw_build's
  * tensor_cycle: the gathered vectors are registered, cycle 1). */
 static void parallel_cycles(Stream *s)
 {
@@ -530,7 +530,7 @@ static void parallel_cycles(Stream *s)
         int mi = mod_of[k];
         if (mi < 0)
             continue;   /* a fused relu */
-        const RtlModule *m = &s->rtl.m[mi];
+        const HwModule *m = &s->rtl.m[mi];
         int c = s->tcyc[m->in_tensor[0]];
         if (m->ports == 2 && s->tcyc[m->in_tensor[1]] > c)
             c = s->tcyc[m->in_tensor[1]];
@@ -541,7 +541,7 @@ static void parallel_cycles(Stream *s)
 
 static int timing_run(const Stream *s, StreamTiming *tm, long *maxq);
 
-Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d)
+Stream *stream_build(const Graph *g, const HwOptions *opt, Diag *d)
 {
     Stream *s = calloc(1, sizeof(Stream));
     if (!s) {
@@ -555,9 +555,9 @@ Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d)
         stream_free(s);
         return NULL;
     }
-    RtlOptions o = *opt;
+    HwOptions o = *opt;
     o.all_live = 1;   /* the view's stages do not reach its output through the graph */
-    if (rtl_build(&s->rtl, &s->fg, &o, d) < 0) {
+    if (hw_build(&s->rtl, &s->fg, &o, d) < 0) {
         stream_free(s);
         return NULL;
     }
@@ -606,7 +606,7 @@ void stream_free(Stream *s)
     if (!s)
         return;
     if (s->built)
-        rtl_free(&s->rtl);
+        hw_free(&s->rtl);
     arena_free(&s->arena);
     free(s);
 }
@@ -840,7 +840,7 @@ static const char *stage_name(char *buf, size_t n, const Stream *s, const Stage 
 static void emit_window(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
-    const RtlModule *m = &s->rtl.m[st->module];
+    const HwModule *m = &s->rtl.m[st->module];
     char l1[48], l2[48], l3[48], l4[48], ln[NAMES_TEXT_SIZE];
     int wy = pow2_ceil_bits(st->Gh + st->y0 + 1 + (long)st->OH * st->sh);
     int wx = pow2_ceil_bits(st->Gw + st->x0 + 1 + (long)st->OW * st->sw);
@@ -934,7 +934,7 @@ static void emit_window(Buf *b, const Stream *s, size_t i)
 static void emit_up(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
-    const RtlModule *m = &s->rtl.m[st->module];
+    const HwModule *m = &s->rtl.m[st->module];
     int cw = st->cw, in = st->in;
     int wk = pow2_ceil_bits(st->sw), wc = pow2_ceil_bits(st->W), wr = pow2_ceil_bits(st->sh);
     char l1[48], l2[48], l3[48], ln[NAMES_TEXT_SIZE];
@@ -1012,7 +1012,7 @@ static void emit_in_fifo(Buf *b, const char *nm, long D, int w, int t, const cha
 static void emit_merge(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
-    const RtlModule *m = &s->rtl.m[st->module];
+    const HwModule *m = &s->rtl.m[st->module];
     char ln[NAMES_TEXT_SIZE];
     buf_printf(b, "    // stage %zu: '%s' (%s) of two streams, per pixel; input FIFOs of %ld and %ld pixels (the deepest\n"
                   "    // the cycle model fills, plus two) let the earlier stream run ahead\n", i, stage_name(ln, sizeof ln, s, st),
@@ -1037,7 +1037,7 @@ static void emit_merge(Buf *b, const Stream *s, size_t i)
 static void emit_point(Buf *b, const Stream *s, size_t i)
 {
     const Stage *st = &s->st[i];
-    const RtlModule *m = &s->rtl.m[st->module];
+    const HwModule *m = &s->rtl.m[st->module];
     char ln[NAMES_TEXT_SIZE];
     buf_printf(b, "    // stage %zu: '%s' (%s), per pixel\n", i, stage_name(ln, sizeof ln, s, st), op_names[s->g->n[st->node].op]);
     if (st->fifo)
@@ -1233,7 +1233,7 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
                    c->P * c->cw - 1, c->copy, c->copy, j);
     }
     for (size_t k = 0; k < s->rtl.nm; k++) {
-        const RtlModule *m = &s->rtl.m[k];
+        const HwModule *m = &s->rtl.m[k];
         if (s->node_kind[m->node] != 0)
             continue;
         int c = s->tcyc[m->in_tensor[0]];
@@ -1437,7 +1437,7 @@ static void stage_estimate(const Stream *s, size_t i, double *lut, double *ff)
     *ff = f;
 }
 
-cJSON *report_json(const Rtl *r, const char *source_json);
+cJSON *report_json(const HwDesign *r, const char *source_json);
 
 static void stream_totals(const Stream *s, double *lut, double *ff, long *dsp)
 {
@@ -1470,7 +1470,7 @@ static void stream_totals(const Stream *s, double *lut, double *ff, long *dsp)
     *dsp = d;
 }
 
-static void par_totals(const Rtl *r, double *lut, double *ff, long *dsp)
+static void par_totals(const HwDesign *r, double *lut, double *ff, long *dsp)
 {
     double l = 0, f = 0;
     long d = 0;
@@ -1486,7 +1486,7 @@ static void par_totals(const Rtl *r, double *lut, double *ff, long *dsp)
     *dsp = d;
 }
 
-static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm, Diag *d, const char *dir,
+static int write_report(const Stream *s, const HwDesign *par, const StreamTiming *tm, Diag *d, const char *dir,
                         const char *source_json)
 {
     const Graph *g = s->g;
@@ -1580,7 +1580,7 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
                "", "LUT est", "FF est", "DSP");
     for (size_t i = 0; i < s->nst; i++) {
         const Stage *st = &s->st[i];
-        const RtlModule *m = &s->rtl.m[st->module];
+        const HwModule *m = &s->rtl.m[st->module];
         const Node *n = &g->n[st->node];
         char geo[64];
         if (st->kind == ST_WINDOW)
@@ -1599,7 +1599,7 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
     }
     int any = 0;
     for (size_t k = 0; k < s->rtl.nm; k++) {
-        const RtlModule *m = &s->rtl.m[k];
+        const HwModule *m = &s->rtl.m[k];
         const Node *n = &g->n[m->node];
         if (s->node_kind[m->node] != 0)
             continue;
@@ -1642,7 +1642,7 @@ static int write_report(const Stream *s, const Rtl *par, const StreamTiming *tm,
     return rc ? -1 : 0;
 }
 
-int stream_write(const Stream *s, Plan *plan, const Rtl *par, Diag *d, const char *dir, const char *source_json)
+int stream_write(const Stream *s, Plan *plan, const HwDesign *par, Diag *d, const char *dir, const char *source_json)
 {
     StreamTiming tm;
     if (stream_timing(s, &tm) < 0)

@@ -1,19 +1,19 @@
 /* stream.h — the io_stream architecture: one pixel per clock through line
- * buffers, each convolution or pooling kernel built once (by rtl.c's builders,
+ * buffers, each convolution or pooling kernel built once (by src/hw's lowering,
  * on a per-position view of the graph) and computed at every output position;
  * layers joined by valid/ready handshakes; the image gathered into a vector
  * where the network stops being spatial (Flatten, Dense, ...), which then runs
  * as io_parallel logic.  See docs in README.md ("io_stream"). */
 #ifndef ETN_STREAM_H
 #define ETN_STREAM_H
-#include "backends/rtl.h"
+#include "hw/hw.h"
 
 typedef struct Stream Stream;
 struct Plan;
 
 /* Plan and build the streaming circuit of g; NULL with a message naming the
  * layer when g has no streaming form. */
-Stream *stream_build(const Graph *g, const RtlOptions *opt, Diag *d);
+Stream *stream_build(const Graph *g, const HwOptions *opt, Diag *d);
 void stream_free(Stream *s);
 
 /* Inputs of at most this many values also get the io_parallel circuit built,
@@ -23,7 +23,7 @@ void stream_free(Stream *s);
 /* DIR/rtl (modules, top, files.f, Icarus bench), DIR/report.{json,txt};
  * par (may be NULL): the io_parallel circuit of the same model, for the
  * side-by-side section of the report. */
-int stream_write(const Stream *s, struct Plan *plan, const Rtl *par, Diag *d, const char *dir, const char *source_json);
+int stream_write(const Stream *s, struct Plan *plan, const HwDesign *par, Diag *d, const char *dir, const char *source_json);
 
 /* The order in which a model's input elements enter the stream: element j of
  * the pixel stream (pixel j / channels, channel j % channels) is input element

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "backends/backends.h"
-#include "backends/rtl.h"
 #include "backends/testbench.h"
 #include "etchnn.h"
+#include "hw/hw.h"
 #include "tools/emulate.h"
 
 /* splitmix64: a small, well-mixed generator; the state lives with the caller */
@@ -99,7 +99,7 @@ void tb_hex_line(Buf *b, const int64_t *codes, long n, int w, uint32_t *words)
     free(line);
 }
 
-int testbench_write(const struct Rtl *r, struct Plan *plan, Diag *d, const char *dir)
+int testbench_write(const struct HwDesign *r, struct Plan *plan, Diag *d, const char *dir)
 {
     const Graph *g = r->g;
     const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];

@@ -6,7 +6,7 @@
 #define ETN_TESTBENCH_H
 #include "ir/ir.h"
 
-struct Rtl;
+struct HwDesign;
 struct Plan;
 
 /* n events of nin input codes of type t into out[n*nin], the same for the
@@ -28,6 +28,6 @@ void tb_hex_line(Buf *b, const int64_t *codes, long n, int w, uint32_t *words);
 /* DIR/rtl/tb_NAME.v with DIR/rtl/tb_NAME_in.mem and tb_NAME_out.mem: the
  * expected outputs come from the emulator `plan` of the same graph.
  * Deterministic: the same model gives the same bytes.  0 or -1 with a message. */
-int testbench_write(const struct Rtl *r, struct Plan *plan, Diag *d, const char *dir);
+int testbench_write(const struct HwDesign *r, struct Plan *plan, Diag *d, const char *dir);
 
 #endif

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "backends/backends.h"
-#include "backends/rtl.h"
 #include "etchnn.h"
+#include "hw/hw.h"
 #include "util/names.h"
 
 static void out(Buf *b, const char *fmt, ...) ETN_PRINTF(2, 3);
@@ -31,10 +31,10 @@ static void lit(char *s, size_t n, int w, int64_t v)
 }
 
 /* The name of node i as seen at stage `at` (a delayed copy when produced earlier). */
-static void ref(const RtlModule *m, int i, int at, char *s, size_t n)
+static void ref(const HwModule *m, int i, int at, char *s, size_t n)
 {
-    const RtlNode *x = &m->n[i];
-    if (x->op == RN_CONST) {
+    const HwNode *x = &m->n[i];
+    if (x->op == HW_CONST) {
         lit(s, n, x->w, x->k);
         return;
     }
@@ -46,9 +46,9 @@ static void ref(const RtlModule *m, int i, int at, char *s, size_t n)
 }
 
 /* ref extended (sign or zero) or truncated to w bits, shifted left by sh (result w bits). */
-static void ext_shift(const RtlModule *m, int i, int at, int sh, int w, char *s, size_t n)
+static void ext_shift(const HwModule *m, int i, int at, int sh, int w, char *s, size_t n)
 {
-    const RtlNode *x = &m->n[i];
+    const HwNode *x = &m->n[i];
     char r[64], body[400];
     ref(m, i, at, r, sizeof r);
     if (w <= sh) {
@@ -56,7 +56,7 @@ static void ext_shift(const RtlModule *m, int i, int at, int sh, int w, char *s,
         return;
     }
     int need = w - sh;
-    if (x->op == RN_CONST) {
+    if (x->op == HW_CONST) {
         lit(body, sizeof body, need, x->k);
     } else if (need == x->w) {
         snprintf(body, sizeof body, "%s", r);
@@ -74,10 +74,10 @@ static void ext_shift(const RtlModule *m, int i, int at, int sh, int w, char *s,
 }
 
 /* "value > 0" of node i at stage at. */
-static void positive(const RtlModule *m, int i, int at, char *s, size_t n)
+static void positive(const HwModule *m, int i, int at, char *s, size_t n)
 {
     char r[64];
-    const RtlNode *x = &m->n[i];
+    const HwNode *x = &m->n[i];
     ref(m, i, at, r, sizeof r);
     if (x->sign)
         snprintf(s, n, "(!%s[%d] && (|%s))", r, x->w - 1, r);
@@ -191,7 +191,7 @@ static void emit_cast_fn(Buf *b, const char *name, int wi, int fi, int si, FxTyp
     out(b, "        end\n    endfunction\n");
 }
 
-static void emit_rom_fn(Buf *b, const char *name, const RtlRom *r)
+static void emit_rom_fn(Buf *b, const char *name, const HwRom *r)
 {
     out(b, "    function [%d:0] %s;\n        input [%d:0] a;\n        begin\n            case (a)\n", r->dw - 1, name,
         r->aw - 1);
@@ -205,11 +205,11 @@ static void emit_rom_fn(Buf *b, const char *name, const RtlRom *r)
 }
 
 /* The ROM address expression of a ROM node. */
-static void rom_addr(Buf *b, const RtlModule *m, int i, char *s, size_t n)
+static void rom_addr(Buf *b, const HwModule *m, int i, char *s, size_t n)
 {
-    const RtlNode *x = &m->n[i];
-    const RtlNode *a = &m->n[x->a];
-    const RtlRom *r = &m->rom[x->rom];
+    const HwNode *x = &m->n[i];
+    const HwNode *a = &m->n[x->a];
+    const HwRom *r = &m->rom[x->rom];
     char ra[64];
     ref(m, x->a, x->stage, ra, sizeof ra);
     if (!r->hls_index && x->k == 0 && (int64_t)((1LL << r->aw) - 1) >= x->k2 && a->w <= r->aw && !a->sign) {
@@ -269,7 +269,7 @@ static void rom_addr(Buf *b, const RtlModule *m, int i, char *s, size_t n)
     snprintf(s, n, "n%d_a", i);
 }
 
-static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
+static void emit_module(Buf *b, const HwDesign *r, const HwModule *m)
 {
     const Graph *g = r->g;
     const Tensor *ti = &g->t[m->in_tensor[0]], *to = &g->t[m->out_tensor];
@@ -290,8 +290,8 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
     size_t ns = 0, cs = 0;
     int *fn_of = calloc(m->nn ? m->nn : 1, sizeof(int));
     for (size_t i = 0; i < m->nn; i++) {
-        const RtlNode *x = &m->n[i];
-        if (x->op != RN_CAST)
+        const HwNode *x = &m->n[i];
+        if (x->op != HW_CAST)
             continue;
         Sig s = {m->n[x->a].w, x->fa, m->n[x->a].sign, x->to};
         size_t k;
@@ -314,24 +314,24 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
     /* nodes */
     char e1[400], e2[400], e3[400], r1[64];
     for (size_t i = 0; i < m->nn; i++) {
-        const RtlNode *x = &m->n[i];
+        const HwNode *x = &m->n[i];
         int st = x->stage;
         switch (x->op) {
-        case RN_CONST:
+        case HW_CONST:
             continue;
-        case RN_IN: {
+        case HW_IN: {
             const Tensor *t = &g->t[m->in_tensor[x->sa]];
             out(b, "    wire [%d:0] n%zu = in%d[%lld:%lld];\n", x->w - 1, i, x->sa, (long long)(x->k * t->type.w + x->w - 1),
                 (long long)(x->k * t->type.w));
             break;
         }
-        case RN_ADD:
+        case HW_ADD:
             ext_shift(m, x->a, st, x->sa, x->w, e1, sizeof e1);
             ext_shift(m, x->b, st, x->sb, x->w, e2, sizeof e2);
             out(b, "    wire [%d:0] n%zu = %s %c %s;\n", x->w - 1, i, e1, x->sub ? '-' : '+', e2);
             break;
-        case RN_SHR: {
-            const RtlNode *a = &m->n[x->a];
+        case HW_SHR: {
+            const HwNode *a = &m->n[x->a];
             ref(m, x->a, st, r1, sizeof r1);
             if (x->sa >= a->w) {
                 if (a->sign)
@@ -351,9 +351,9 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
             }
             break;
         }
-        case RN_CAST:
+        case HW_CAST:
             ref(m, x->a, st, r1, sizeof r1);
-            if (m->n[x->a].op == RN_CONST) {
+            if (m->n[x->a].op == HW_CONST) {
                 int64_t v = fx_cast_to(m->n[x->a].k, x->fa, x->to);
                 lit(e1, sizeof e1, x->w, v);
                 out(b, "    wire [%d:0] n%zu = %s;\n", x->w - 1, i, e1);
@@ -361,7 +361,7 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
                 out(b, "    wire [%d:0] n%zu = cast%d(%s);\n", x->w - 1, i, fn_of[i], r1);
             }
             break;
-        case RN_SEL:
+        case HW_SEL:
             positive(m, x->a, st, e1, sizeof e1);
             ext_shift(m, x->b, st, 0, x->w, e2, sizeof e2);
             if (x->c >= 0)
@@ -370,8 +370,8 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
                 snprintf(e3, sizeof e3, "%d'h0", x->w);
             out(b, "    wire [%d:0] n%zu = %s ? %s : %s;\n", x->w - 1, i, e1, e2, e3);
             break;
-        case RN_CLIP: {
-            const RtlNode *a = &m->n[x->a];
+        case HW_CLIP: {
+            const HwNode *a = &m->n[x->a];
             int wa = a->w + 1;
             char lo[64], hi[64];
             ext_shift(m, x->a, st, 0, wa, e1, sizeof e1);
@@ -386,13 +386,13 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
                 x->w - 1, i, i, lo, clo, i, hi, chi, e2);
             break;
         }
-        case RN_ROM: {
+        case HW_ROM: {
             char addr[64];
             rom_addr(b, m, (int)i, addr, sizeof addr);
             out(b, "    wire [%d:0] n%zu = rom%d(%s);\n", x->w - 1, i, x->rom, addr);
             break;
         }
-        case RN_MUL:
+        case HW_MUL:
             if (x->b >= 0) {
                 ext_shift(m, x->a, st, 0, x->w, e1, sizeof e1);
                 ext_shift(m, x->b, st, 0, x->w, e2, sizeof e2);
@@ -403,7 +403,7 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
                 out(b, "    wire [%d:0] n%zu = %s * %s;\n", x->w - 1, i, e1, e2);
             }
             break;
-        case RN_MAX: {
+        case HW_MAX: {
             ext_shift(m, x->a, st, 0, x->w + 1, e1, sizeof e1);
             ext_shift(m, x->b, st, 0, x->w + 1, e2, sizeof e2);
             char ra[64], rb[64];
@@ -434,7 +434,7 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
         int id = m->out[e];
         char rr[400];
         ext_shift(m, id, m->latency, 0, wo, rr, sizeof rr);
-        if (m->n[id].op == RN_CONST) {
+        if (m->n[id].op == HW_CONST) {
             /* a constant output still goes through a register for a uniform latency */
         }
         out(b, "%s%s", rr, e ? ", " : "");
@@ -445,7 +445,7 @@ static void emit_module(Buf *b, const Rtl *r, const RtlModule *m)
     free(fn_of);
 }
 
-static void emit_top(Buf *b, const Rtl *r)
+static void emit_top(Buf *b, const HwDesign *r)
 {
     const Graph *g = r->g;
     const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
@@ -463,7 +463,7 @@ static void emit_top(Buf *b, const Rtl *r)
     out(b, "    reg [%ld:0] t%d;\n    always @(posedge clk) t%d <= in_data;\n", wi - 1, g->inputs[0], g->inputs[0]);
     /* each module's inputs aligned to the later of its operands */
     for (size_t k = 0; k < r->nm; k++) {
-        const RtlModule *m = &r->m[k];
+        const HwModule *m = &r->m[k];
         int c = r->tensor_cycle[m->in_tensor[0]];
         if (m->ports == 2 && r->tensor_cycle[m->in_tensor[1]] > c)
             c = r->tensor_cycle[m->in_tensor[1]];
@@ -500,7 +500,7 @@ static void emit_top(Buf *b, const Rtl *r)
     out(b, "    assign out_valid = valid[%d];\nendmodule\n", r->latency - 1);
 }
 
-int verilog_write_modules(const Rtl *r, Diag *d, const char *dir, Buf *files)
+int verilog_write_modules(const HwDesign *r, Diag *d, const char *dir, Buf *files)
 {
     char path[4096];
     for (size_t k = 0; k < r->nm; k++) {
@@ -518,7 +518,7 @@ int verilog_write_modules(const Rtl *r, Diag *d, const char *dir, Buf *files)
     return 0;
 }
 
-int verilog_write(const Rtl *r, Diag *d, const char *dir)
+int verilog_write(const HwDesign *r, Diag *d, const char *dir)
 {
     Buf files = {0};
     char path[4096];

@@ -1,0 +1,71 @@
+/* cmvm.h — constant matrix x vector: integer weights, input signals (their
+ * value ranges on the nodes) -> an adder graph in the netlist, one file per
+ * algorithm (csd.c: canonical signed digits, shared products, pairwise CSE). */
+#ifndef ETN_HW_CMVM_H
+#define ETN_HW_CMVM_H
+#include "hw/netlist.h"
+
+/* A signed, shifted signal: one summand of an output. */
+typedef struct {
+    int node;           /* signal */
+    int shift;          /* left shift */
+    int neg;            /* subtract */
+} CmvmTerm;
+
+/* y = W^T x, one output per column of W, in integer codes.  Each product x_i * w_io
+ * has `pd` fractional bits below the accumulator's LSB: they are dropped as
+ * the accumulator's quantization says (floored for TRN, rounded otherwise),
+ * per product, as the emulator does. */
+typedef struct {
+    const int64_t *w;   /* weights [nin][nout] (0: no term) */
+    long nin, nout;     /* inputs, outputs */
+    const int *x;       /* the node of each input (-1: none, such as padding) */
+    const long *xid;    /* the identity of each input (its tensor element): products are shared by identity */
+    int pd;             /* fractional bits of a product below the accumulator's LSB (<= 0: exact) */
+    FxType acc;         /* the accumulator: quantization of dropped bits; WRAP: sums modulo 2^acc.w */
+    const unsigned char *live; /* per output: observed (NULL: all); others are constant 0 */
+    MultMode mult;      /* shift-and-add (CSD), DSP multiplies, or auto per constant */
+} CmvmProblem;
+
+typedef struct CmvmCache CmvmCache;
+typedef struct CmvmTermList CmvmTermList;
+
+/* The state of one algorithm across solves: products x_i * c already built
+ * (shared by every later solve that reads the same input identity), and the
+ * summands of each output of the last solve. */
+typedef struct {
+    CmvmCache *products;    /* built products, by input identity and constant */
+    CmvmTermList *lists;    /* per output of the last solve: its summands */
+    long nlists;            /* outputs allocated in lists */
+} Cmvm;
+
+void cmvm_init(Cmvm *c);
+void cmvm_free(Cmvm *c);
+/* Forget the shared products (the next solve reads other inputs). */
+void cmvm_forget(Cmvm *c);
+
+/* CSD: build every product of p (x_i times the canonical signed digits of
+ * w_io; exact products are flattened into digits and common pairs shared by
+ * greedy pairwise CSE) and leave each output's summands in c; m->adders and
+ * m->adders_naive count the adders built and those of a shift-and-add per
+ * product.  Then cmvm_output sums one output. */
+void cmvm_csd_solve(Cmvm *c, HwModule *m, const CmvmProblem *p);
+/* Output o of the last solve plus the constant `bias` (accumulator codes):
+ * its summands in a balanced adder tree; returns the node (accumulator LSB,
+ * modulo 2^acc.w for WRAP, otherwise exact). */
+int cmvm_output(Cmvm *c, HwModule *m, const CmvmProblem *p, long o, int64_t bias);
+
+/* ---- the primitives, shared with lowering ---- */
+
+/* Canonical signed digits of c (non-adjacent form), least significant first: n digits (+-1) at pos. */
+int cmvm_csd_digits(int64_t c, int *digit, int *pos, int max);
+/* The number of nonzero canonical signed digits of c. */
+int cmvm_csd_count(int64_t c);
+/* Whether x * c (x of wx bits) goes to a DSP multiply under mode `mult`. */
+int cmvm_use_dsp(MultMode mult, int wx, int64_t c);
+/* Sum n terms (t is scratch) in a balanced tree; returns one term; cap as in hw_add. */
+CmvmTerm cmvm_sum(HwModule *m, CmvmTerm *t, int n, int cap);
+/* x * c for a constant c: shift-and-add of its signed digits, or a DSP multiply (dsp). */
+int cmvm_const_mult(HwModule *m, int x, int64_t c, int dsp);
+
+#endif

@@ -1,0 +1,228 @@
+/* hw.c — the hardware layer's driver: its steps in one list (lower every
+ * layer, schedule for the clock, estimate), the netlist verifier after each
+ * step and --dump-after for them. */
+#include "hw/hw.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/lower.h"
+#include "util/names.h"
+
+/* Which elements of each tensor some graph output depends on.  A quantizer's pruned element (type
+ * width 0) needs nothing of its input; elementwise layers need the same element of their input;
+ * every other layer, if any of its outputs is needed, all of its inputs.  Dead elements are built
+ * as constant 0 (they are never observed). */
+static unsigned char **element_liveness(Arena *a, const Graph *g)
+{
+    unsigned char **live = arena_array(a, g->nt, sizeof(unsigned char *));
+    for (size_t t = 0; t < g->nt; t++)
+        if (!g->t[t].is_const)
+            live[t] = arena_array(a, (size_t)(ir_numel(&g->t[t]) ? ir_numel(&g->t[t]) : 1), 1);
+    for (size_t k = 0; k < g->noutputs; k++)
+        memset(live[g->outputs[k]], 1, (size_t)ir_numel(&g->t[g->outputs[k]]));
+    for (size_t k = g->nn; k-- > 0;) {
+        const Node *n = &g->n[k];
+        if (n->dead || n->op == OP_INPUT)
+            continue;
+        long no = ir_numel(&g->t[n->out]);
+        const unsigned char *lo = live[n->out];
+        int elementwise = n->op == OP_QUANT || n->op == OP_RELU || n->op == OP_LEAKYRELU || n->op == OP_CLIP ||
+                          n->op == OP_SIGMOID || n->op == OP_TANH || n->op == OP_RESHAPE || n->op == OP_AFFINE;
+        if (elementwise && ir_numel(&g->t[n->in[0]]) == no) {
+            unsigned char *li = live[n->in[0]];
+            for (long e = 0; e < no; e++)
+                li[e] |= lo[e] && (n->op != OP_QUANT || ir_quant_elem(n, e).w > 0);
+            continue;
+        }
+        int any = 0;
+        for (long e = 0; e < no && !any; e++)
+            any = lo[e];
+        for (int j = 0; j < n->nin && any; j++)
+            if (n->in[j] >= 0 && live[n->in[j]])
+                memset(live[n->in[j]], 1, (size_t)ir_numel(&g->t[n->in[j]]));
+    }
+    return live;
+}
+
+/* Lower every layer into its module (in graph order; a Reshape is wiring
+ * and a relu fused into the layer before it). */
+static int step_lower(HwDesign *r, Diag *d)
+{
+    const Graph *g = r->g;
+    char id[NAMES_IDENT_SIZE];
+    int *fused_into = arena_array(&r->arena, g->nn, sizeof(int));
+    unsigned char **live = r->opt.all_live ? NULL : element_liveness(&r->arena, g);
+    for (size_t k = 0; k < g->nn; k++)
+        fused_into[k] = -1;
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && g->n[k].fused_relu >= 0)
+            fused_into[g->n[k].fused_relu] = (int)k;
+    for (size_t k = 0; k < g->nn; k++) {
+        const Node *nd = &g->n[k];
+        if (nd->dead || nd->op == OP_INPUT || fused_into[k] >= 0 || nd->op == OP_RESHAPE)
+            continue;
+        HwModule *m = &r->m[r->nm];
+        memset(m, 0, sizeof(*m));
+        m->node = (int)k;
+        m->ports = ir_is_merge_op(nd->op) || nd->op == OP_CONCAT ? 2 : 1;
+        m->in_tensor[0] = nd->in[0];
+        m->in_tensor[1] = m->ports == 2 ? nd->in[1] : -1;
+        m->out_tensor = nd->out;
+        for (int p = 0; p < m->ports; p++) {
+            int t = m->in_tensor[p];
+            while (g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_RESHAPE)
+                t = g->n[g->t[t].producer].in[0];
+            m->in_quant[p] = g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_QUANT ? &g->n[g->t[t].producer] : NULL;
+        }
+        const Node *relu = nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
+        if (relu)
+            m->out_tensor = relu->out;
+        m->live = live ? live[m->out_tensor] : NULL;
+        /* TOP_LAYER, never a keyword (a model "always" with a layer "comb") */
+        m->name = arena_strdup(&r->arena, names_v_ident(id, sizeof id, arena_printf(&r->arena, "%s_%s", r->top, nd->name)));
+        for (int suffix = 1, clash = 1; clash; suffix++) {   /* unique even if two names map to one identifier */
+            clash = 0;
+            for (size_t j = 0; j < r->nm && !clash; j++)
+                clash = !strcmp(r->m[j].name, m->name);
+            if (clash)
+                m->name = arena_printf(&r->arena, "%s_%d", id, suffix);
+        }
+        int rc;
+        switch (nd->op) {
+        case OP_DENSE: rc = lower_dense(r, m, d, nd, relu); break;
+        case OP_AFFINE: rc = lower_affine(r, m, nd); break;
+        case OP_CONV1D:
+        case OP_CONV2D: rc = lower_conv(r, m, nd, relu); break;
+        case OP_MAXPOOL1D:
+        case OP_MAXPOOL2D:
+        case OP_AVGPOOL1D:
+        case OP_AVGPOOL2D: rc = lower_pool(r, m, d, nd); break;
+        case OP_PAD:
+        case OP_UPSAMPLE:
+        case OP_TRANSPOSE:
+        case OP_CONCAT: rc = lower_gather(r, m, nd); break;
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL:
+        case OP_AVERAGE:
+        case OP_MAXIMUM:
+        case OP_MINIMUM: rc = lower_merge(r, m, nd); break;
+        case OP_SIGMOID:
+        case OP_TANH:
+        case OP_SELU: rc = lower_unary_table(r, m, d, nd); break;
+        case OP_SOFTMAX: rc = lower_softmax(r, m, d, nd); break;
+        default: rc = lower_elementwise(r, m, d, nd); break;
+        }
+        r->nm++;   /* on failure too: its nodes and ROMs are freed with the others */
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Schedule the modules in graph order: each starts in the cycle and at the
+ * time its inputs arrive, and its outputs' cycle and time feed the next. */
+static int step_schedule(HwDesign *r, Diag *d)
+{
+    const Graph *g = r->g;
+    (void)d;
+    size_t mi = 0;
+    for (size_t k = 0; k < g->nn; k++) {
+        const Node *nd = &g->n[k];
+        if (!nd->dead && nd->op == OP_RESHAPE) {
+            r->tensor_cycle[nd->out] = r->tensor_cycle[nd->in[0]];
+            r->tensor_t[nd->out] = r->tensor_t[nd->in[0]];
+            continue;
+        }
+        if (mi >= r->nm || r->m[mi].node != (int)k)
+            continue;
+        HwModule *m = &r->m[mi++];
+        /* the operands meet in the later one's cycle; an earlier one is
+         * delayed by registers and arrives at the start of that cycle */
+        int c = r->tensor_cycle[m->in_tensor[0]];
+        if (m->ports == 2 && r->tensor_cycle[m->in_tensor[1]] > c)
+            c = r->tensor_cycle[m->in_tensor[1]];
+        m->in_t = 0;
+        for (int p = 0; p < m->ports; p++)
+            if (r->tensor_cycle[m->in_tensor[p]] == c && r->tensor_t[m->in_tensor[p]] > m->in_t)
+                m->in_t = r->tensor_t[m->in_tensor[p]];
+        hw_schedule(m, r->budget_ns);
+        r->tensor_cycle[m->out_tensor] = c + m->latency;
+        r->tensor_t[m->out_tensor] = m->latency ? m->out_t : (m->out_t > m->in_t ? m->out_t : m->in_t);
+        if (nd->fused_relu >= 0)
+            r->tensor_cycle[nd->out] = -1;
+    }
+    r->latency = r->tensor_cycle[g->outputs[0]] + 1;   /* the top registers its output */
+    return 0;
+}
+
+static int step_estimate(HwDesign *r, Diag *d)
+{
+    (void)d;
+    for (size_t k = 0; k < r->nm; k++)
+        hw_estimate(&r->m[k]);
+    return 0;
+}
+
+/* The steps: one readable list. */
+static const struct {
+    const char *name;
+    int (*run)(HwDesign *, Diag *);
+    int scheduled;   /* the netlist has stages from here on (hw_verify checks them) */
+} hw_steps[] = {
+    {"lower", step_lower, 0},
+    {"schedule", step_schedule, 1},
+    {"estimate", step_estimate, 1},
+};
+
+const char *hw_step_name(size_t k)
+{
+    return k < ETN_COUNTOF(hw_steps) ? hw_steps[k].name : NULL;
+}
+
+int hw_build(HwDesign *r, const Graph *g, const HwOptions *opt, Diag *d)
+{
+    memset(r, 0, sizeof(*r));
+    r->g = g;
+    r->opt = *opt;
+    if (opt->clock_mhz <= 0 || opt->clock_mhz > 2000)
+        return diag_error(d, "--clock-mhz: expected a clock between 0 and 2000 MHz, got %g", opt->clock_mhz);
+    r->budget_ns = 1000.0 / opt->clock_mhz - 0.8;
+    if (r->budget_ns < 0.5)
+        r->budget_ns = 0.5;
+    if (g->ninputs != 1 || g->noutputs != 1)
+        return diag_error(d, "%s: expected one input and one output for RTL, got %zu and %zu", g->file, g->ninputs,
+                          g->noutputs);
+    char id[NAMES_IDENT_SIZE];
+    r->top = arena_strdup(&r->arena, names_design(id, sizeof id, g->name));
+    r->m = arena_array(&r->arena, g->nn, sizeof(HwModule));
+    r->tensor_cycle = arena_array(&r->arena, g->nt, sizeof(int));
+    for (size_t t = 0; t < g->nt; t++)
+        r->tensor_cycle[t] = -1;
+    r->tensor_cycle[g->inputs[0]] = 1;  /* the top registers its input */
+    r->tensor_t = arena_array(&r->arena, g->nt, sizeof(double));
+    for (size_t k = 0; k < ETN_COUNTOF(hw_steps); k++) {
+        if (hw_steps[k].run(r, d) < 0 || hw_verify(r, d, hw_steps[k].name, hw_steps[k].scheduled) < 0) {
+            hw_free(r);
+            return -1;
+        }
+        if (opt->dump && opt->dump_after && !strcmp(opt->dump_after, hw_steps[k].name)) {
+            buf_printf(opt->dump, "## after %s\n", hw_steps[k].name);
+            hw_dump(r, opt->dump);
+        }
+    }
+    r->opt.dump = NULL;   /* the caller's buffer: not kept */
+    r->opt.dump_after = NULL;
+    return 0;
+}
+
+void hw_free(HwDesign *r)
+{
+    for (size_t k = 0; k < r->nm; k++) {
+        free(r->m[k].n);
+        free(r->m[k].rom);
+    }
+    arena_free(&r->arena);
+    memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,21 @@
+/* lower.h — lowering, one function per op family: each fills module m (its
+ * ports, live mask and name already set by hw.c) with the netlist of IR node
+ * nd; 0, or -1 with a message naming the layer. */
+#ifndef ETN_HW_LOWER_H
+#define ETN_HW_LOWER_H
+#include "hw/netlist.h"
+
+int lower_dense(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *relu);   /* lower_dense.c */
+int lower_conv(HwDesign *r, HwModule *m, const Node *nd, const Node *relu);
+int lower_pool(HwDesign *r, HwModule *m, Diag *d, const Node *nd);                     /* lower_pool.c */
+int lower_gather(HwDesign *r, HwModule *m, const Node *nd);                            /* lower_merge.c */
+int lower_merge(HwDesign *r, HwModule *m, const Node *nd);
+int lower_affine(HwDesign *r, HwModule *m, const Node *nd);                            /* lower_act.c */
+int lower_unary_table(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
+int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
+int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
+
+/* a * b of two signals (lower_merge.c). */
+int lower_var_mult(const HwDesign *r, HwModule *m, int a, int b);
+
+#endif

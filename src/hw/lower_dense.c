@@ -1,0 +1,103 @@
+/* lower_dense.c — Dense and Conv to the netlist: each output (each output
+ * pixel's, for Conv) a constant matrix x vector product by the cmvm core,
+ * then the bias, the accumulator's overflow, the result cast and a fused relu. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/cmvm/cmvm.h"
+#include "hw/lower.h"
+
+/* A dense layer over `rows` rows of nin inputs with weights wcodes [nin][nout].
+ * gather (CONV: the window of each output pixel) maps (row, i) to the input
+ * element, -1 for padding (no term); NULL: row * nin + i.  Input elements and
+ * their products are shared by every row that reads them. */
+static int dense_rows(HwDesign *r, HwModule *m, const Node *nd, const Node *relu, const int64_t *wcodes, long nin,
+                            long nout, long rows, const int32_t *gather)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]], *w = &g->t[nd->in[1]];
+    const Tensor *b = nd->in[2] >= 0 ? &g->t[nd->in[2]] : NULL;
+    long nx = ir_numel(x);
+    int *innode = malloc(sizeof(int) * (size_t)(nx ? nx : 1));
+    for (long e = 0; e < nx; e++)
+        innode[e] = -1;
+    FxType acc = nd->accum, res = g->t[nd->out].type;
+    int fx = fx_frac(x->type), fw = fx_frac(w->type), fa = fx_frac(acc);
+    int pd = fx + fw - fa;
+    m->nout = rows * nout;
+    m->out = arena_array(&r->arena, (size_t)m->nout, sizeof(int));
+    Cmvm cm;
+    cmvm_init(&cm);
+    for (long row = 0; row < rows; row++) {
+        if (!gather)
+            cmvm_forget(&cm);   /* rows share no input */
+        int *xs = malloc(sizeof(int) * (size_t)nin);
+        long *xi = malloc(sizeof(long) * (size_t)nin);
+        for (long i = 0; i < nin; i++) {
+            long e = gather ? gather[row * nin + i] : row * nin + i;
+            xi[i] = e;
+            if (e >= 0 && innode[e] < 0)
+                innode[e] = hw_in(m, 0, e, x->type);
+            xs[i] = e >= 0 ? innode[e] : -1;
+        }
+        CmvmProblem p = {wcodes, nin, nout, xs, xi, pd, acc, m->live ? m->live + row * nout : NULL, r->opt.mult};
+        cmvm_csd_solve(&cm, m, &p);
+        for (long o = 0; o < nout; o++) {
+            int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
+            int accn = cmvm_output(&cm, m, &p, o, bacc);
+            /* the accumulator: modulo 2^W (a cast with frac 0 keeps the low bits), or saturated once */
+            FxType acc_int = acc;
+            acc_int.i = acc.w;   /* same bits, frac 0: overflow handling only */
+            accn = hw_cast(m, accn, 0, acc_int);
+            int y = hw_cast(m, accn, fa, res);
+            if (relu) {
+                FxType rt = g->t[relu->out].type;
+                HwNode s = hw_node_blank(HW_SEL);
+                s.a = y;
+                s.b = hw_cast(m, y, fx_frac(res), rt);
+                s.c = -1;
+                s.w = rt.w;
+                s.sign = rt.sign;
+                s.lo = fmin(0, (double)fx_type_min(rt));
+                s.hi = (double)fx_type_max(rt);
+                y = hw_node_push(m, s);
+            }
+            m->out[row * nout + o] = y;
+        }
+        free(xs);
+        free(xi);
+    }
+    free(innode);
+    if (m->adders_naive < 0)
+        m->adders_naive = 0;
+    cmvm_free(&cm);
+    return 0;
+}
+
+int lower_dense(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *relu)
+{
+    const Tensor *w = &r->g->t[nd->in[1]];
+    long nin = w->const_dims[0], nout = w->const_dims[1];
+    (void)d;
+    return dense_rows(r, m, nd, relu, w->codes, nin, nout, ir_numel(&r->g->t[nd->in[0]]) / nin, NULL);
+}
+
+/* Conv: every output pixel a dense output over its window (padding adds no term). */
+int lower_conv(HwDesign *r, HwModule *m, const Node *nd, const Node *relu)
+{
+    const Graph *g = r->g;
+    int ih, iw, cin, oh, ow, cout;
+    ir_hwc(&g->t[nd->in[0]], &ih, &iw, &cin);
+    ir_hwc(&g->t[nd->out], &oh, &ow, &cout);
+    long taps = (long)nd->kernel[0] * nd->kernel[1], npix = (long)oh * ow, nin = taps * cin;
+    int32_t *tab = arena_array(&r->arena, (size_t)(npix * taps), sizeof(int32_t));
+    int32_t *gather = arena_array(&r->arena, (size_t)(npix * nin), sizeof(int32_t));
+    int64_t *wc = arena_array(&r->arena, (size_t)(nin * cout), sizeof(int64_t));
+    ir_window_taps(g, nd, tab);
+    ir_conv_dense_weights(g, nd, wc, NULL);
+    for (long q = 0; q < npix * taps; q++)
+        for (int c = 0; c < cin; c++)
+            gather[q * cin + c] = tab[q] < 0 ? -1 : (int32_t)((long)tab[q] * cin + c);
+    return dense_rows(r, m, nd, relu, wc, nin, cout, npix, gather);
+}

@@ -1,0 +1,131 @@
+/* netlist.h — the hardware IR: one netlist of integer nodes per layer (adds,
+ * shifts, casts, selections, ROM reads, multiplies), its constructors, a
+ * textual dump and a verifier.  Lowering builds it, scheduling and the
+ * estimate annotate it, the writers (Verilog, test bench, report) read it. */
+#ifndef ETN_HW_NETLIST_H
+#define ETN_HW_NETLIST_H
+#include "ir/ir.h"
+
+#define HW_OPS(X) \
+    X(IN, "in")       /* element `k` of the module input port `sa` */ \
+    X(CONST, "const") /* the constant `k` */ \
+    X(ADD, "add")     /* (a << sa) + (b << sb), or minus when `sub` */ \
+    X(SHR, "shr")     /* a >> sa (floor): a slice */ \
+    X(CAST, "cast")   /* fixed-point cast of a (frac `fa`) to `to` */ \
+    X(SEL, "sel")     /* a > 0 ? b : c   (c < 0: zero) */ \
+    X(CLIP, "clip")   /* a < k ? lo : a > k2 ? hi : b   (lo/hi in `c`, `sb` codes) */ \
+    X(ROM, "rom")     /* rom[rom](a): address = clamp(a, k, k2) - k, or the hls4ml index of a */ \
+    X(MUL, "mul")     /* a * b (b a signal), or a * k when b < 0 */ \
+    X(MAX, "max")     /* max(a, b) */
+
+typedef enum {
+#define HW_ENUM(e, s) HW_##e,
+    HW_OPS(HW_ENUM)
+#undef HW_ENUM
+} HwOp;
+
+extern const char *const hw_op_names[];
+
+typedef struct {
+    HwOp op;            /* what the node computes */
+    int w;              /* width in bits */
+    int sign;           /* two's complement (1) or unsigned (0) */
+    int a, b, c;        /* operand node ids (-1: none) */
+    int sa, sb;         /* shifts (ADD, SHR); port (IN); the `hi` node (CLIP) */
+    int sub;            /* ADD: subtract b */
+    int64_t k, k2;      /* constants: value (CONST), element (IN), thresholds (CLIP), ROM range */
+    int fa;             /* CAST: fractional bits of a */
+    FxType to;          /* CAST: target type */
+    int rom;            /* ROM: table id */
+    double lo, hi;      /* value range of the node (integer codes) */
+    int stage;          /* pipeline stage in which the value is ready */
+    double t;           /* arrival time within the stage, ns */
+    int maxdelay;       /* largest number of registers any reader needs */
+} HwNode;
+
+typedef struct {
+    int64_t *data;      /* entries (codes of the output type) */
+    long n;             /* entries */
+    int aw;             /* address width */
+    int dw, dsign;      /* data width and signedness */
+    int hls_index;      /* address is hls4ml's sigmoid/tanh index (k = frac of a, k2 = lgt, sa = lgs) */
+} HwRom;
+
+typedef struct {
+    const char *name;   /* module name */
+    int node;           /* IR node id (the last one, when a relu is fused) */
+    int ports;          /* input ports (1 or 2) */
+    int in_tensor[2];   /* IR tensors of the input ports */
+    int out_tensor;     /* IR tensor of the output */
+    const Node *in_quant[2]; /* QUANT node whose output reaches input port p unchanged (or NULL): each element
+                                enters only as wide as its own type's range */
+    const unsigned char *live; /* per output element: does any graph output depend on it? (dead: constant 0) */
+    HwNode *n;          /* netlist, operands before their users */
+    size_t nn, cn;      /* nodes, capacity */
+    HwRom *rom;         /* tables */
+    size_t nrom, crom;  /* tables, capacity */
+    int *out;           /* output element node ids */
+    long nout;          /* output elements */
+    int latency;        /* registers between input and output (0: combinational) */
+    double in_t, out_t; /* arrival time of the inputs / outputs within their cycle, ns */
+    long adders_naive;  /* adders of a shift-and-add per product, without sharing */
+    long adders;        /* adders emitted */
+    double lut, ff;     /* resource estimate */
+    long dsp;           /* multipliers left to DSPs */
+} HwModule;
+
+typedef enum { MULT_CSD, MULT_DSP, MULT_AUTO } MultMode;
+
+typedef struct {
+    double clock_mhz;   /* target clock */
+    MultMode mult;      /* constant multiplications */
+    int all_live;       /* build every element (io_stream's per-position view has no path to the output) */
+    const char *dump_after; /* a step name (hw_steps) or "" / NULL: dump the netlist into `dump` after it */
+    Buf *dump;          /* where dumps go (NULL: none) */
+} HwOptions;
+
+typedef struct HwDesign {
+    Arena arena;        /* names, tables and per-layer arrays */
+    const Graph *g;     /* the typed graph it realises (outlives the design) */
+    const char *top;    /* the top module's name (names_design of the model name): rtl/TOP.v, tb_TOP, report "model" */
+    HwOptions opt;      /* as given to hw_build */
+    HwModule *m;        /* one per layer, in order */
+    size_t nm;          /* modules */
+    int *tensor_cycle;  /* cycle at which each tensor is ready at the top (-1: none) */
+    double *tensor_t;   /* and its arrival time within that cycle, ns (layers chain combinationally) */
+    int latency;        /* total: input register + layers */
+    double budget_ns;   /* combinational time per stage */
+} HwDesign;
+
+/* ---- constructors: each appends one node and returns its id ---- */
+
+/* The width (and signedness, in *sign) of the integer range [lo, hi], at most 64. */
+int hw_width(double lo, double hi, int *sign);
+/* A node with op set and no operands, for the caller to fill in. */
+HwNode hw_node_blank(HwOp op);
+/* Append a filled-in node. */
+int hw_node_push(HwModule *m, HwNode n);
+int hw_const(HwModule *m, int64_t v);
+/* Element k of input port `port`, of type t (narrower when m->in_quant says so). */
+int hw_in(HwModule *m, int port, long k, FxType t);
+/* (a << sa) +/- (b << sb); cap > 0: the result is kept modulo 2^cap (a wrapping accumulator). */
+int hw_add(HwModule *m, int a, int sa, int b, int sb, int sub, int cap);
+int hw_shr(HwModule *m, int a, int k);
+/* a (with fa fractional bits) cast to `to`. */
+int hw_cast(HwModule *m, int a, int fa, FxType to);
+/* A lookup of node a in table `rom`, giving values of type out; k, k2 as in HwNode. */
+int hw_rom_read(HwModule *m, int a, int rom, int64_t k, int64_t k2, FxType out);
+/* A table of n entries (codes of out) addressed by aw bits; returns its id. */
+int hw_rom_add(HwModule *m, int64_t *data, long n, int aw, FxType out, int hls);
+
+/* ---- reading and checking ---- */
+
+/* The netlist in text: one line per module, ROM and node ("%3 = add %1<<2, %2 ..."). */
+void hw_dump(const HwDesign *r, Buf *b);
+/* Check the invariants after hardware step `step` (operands defined before their
+ * users, widths 1..64, ports and ROM ids valid, outputs defined; once scheduled
+ * (`scheduled`), operands ready no later than their users).  0, or -1 with an
+ * internal error naming the step, module and node. */
+int hw_verify(const HwDesign *r, Diag *d, const char *step, int scheduled);
+
+#endif
