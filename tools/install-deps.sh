@@ -12,11 +12,14 @@ set -e
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
 need_apt=""
 pkgs="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev libyaml-dev
-      libhdf5-dev libzip-dev clang valgrind"
+      libhdf5-dev libzip-dev clang valgrind cmake"
 [ "${ETCHNN_MINIMAL:-0}" = 1 ] || pkgs="$pkgs verilator iverilog yosys nextpnr-ice40"
-# `python3 -m venv` (pip install . in a fresh venv, tests/python/test_packaging.py):
-# Debian's own python3 has no ensurepip without python3-venv.  (The package's
-# build backend, scikit-build-core, and cmake/ninja if absent come from PyPI.)
+# The Python package's build (pip install ., pyproject.toml): cmake drives the
+# Makefile; scikit-build-core (pip, below) is the backend, also for
+# `pip install --no-build-isolation .` (tests/python/test_py_api.py); with build
+# isolation pip fetches it, and cmake if absent, from PyPI.  `python3 -m venv`
+# (tests/python/test_packaging.py): Debian's own python3 has no ensurepip
+# without python3-venv.
 if ! ${PYTHON:-python3} -c 'import ensurepip, venv' >/dev/null 2>&1 &&
    [ "$(${PYTHON:-python3} -c 'import sys; print(sys.base_prefix)' 2>/dev/null)" = /usr ]; then
     pkgs="$pkgs python3-venv"
@@ -41,7 +44,8 @@ pip_missing() {   # pip_missing module:package ...
     done
     echo "$out"
 }
-need_pip=$(pip_missing numpy:numpy onnx:onnx onnxruntime:onnxruntime pytest:pytest xdist:pytest-xdist yaml:pyyaml)
+need_pip=$(pip_missing numpy:numpy onnx:onnx onnxruntime:onnxruntime pytest:pytest xdist:pytest-xdist yaml:pyyaml \
+    scikit_build_core:scikit-build-core)
 if [ "${ETCHNN_MINIMAL:-0}" != 1 ]; then
     # torch first, pinned: the CPU build lies on this machine's disk
     $PY -c "import torch" >/dev/null 2>&1 || need_pip="$need_pip torch==2.13.0"
