@@ -42,7 +42,7 @@ static int64_t quant_weight(double v, FxType t, bool hls)
  * saturate or become zero by t's overflow mode): a warning, never silent. */
 static void warn_const_overflow(Diag *d, const Graph *g, const Node *n, const char *var, const Tensor *c, FxType t)
 {
-    if (!d || t.w > 62)
+    if (!d || t.w + 2 > (t.sign ? 64 : 63))   /* the wider type must exist (unsigned: 63 bits at most) */
         return;
     FxType wide = t;   /* the same grid and rounding, two more integer bits, saturating */
     wide.w = (int16_t)(t.w + 2);
