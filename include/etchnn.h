@@ -14,6 +14,9 @@ extern "C" {
 
 typedef struct EtnModel EtnModel;
 
+/* ETCHNN_VERSION of the library as built (the Python package checks it against its own). */
+const char *etn_version(void);
+
 /* Status codes returned by every function that can fail. */
 enum {
     ETN_OK = 0,

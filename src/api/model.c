@@ -857,3 +857,5 @@ int etn_write_file(EtnModel *m, const char *path, const void *data, size_t len)
 }
 
 void etn_free(void *p) { free(p); }
+
+const char *etn_version(void) { return ETCHNN_VERSION; }

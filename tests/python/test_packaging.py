@@ -52,6 +52,11 @@ def test_one_version(etchnn, tmp_path):
     fw = etchnn.convert(ROOT / MODEL, output_dir=tmp_path / "prj")
     fw.write()
     assert library_version(tmp_path / "prj") == version
+    import ctypes
+    from etchnn import _lib
+    f = _lib.lib().etn_version
+    f.restype = ctypes.c_char_p
+    assert f().decode() == version
     if ETCHNN.exists():
         out = subprocess.run([str(ETCHNN), "--version"], capture_output=True, text=True, check=True).stdout
         assert out.split() == ["etchnn", version]
