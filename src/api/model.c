@@ -14,6 +14,7 @@
 
 #include "api/model.h"
 #include "backends/backends.h"
+#include "backends/package.h"
 #include "backends/stream.h"
 #include "backends/testbench.h"
 #include "frontends/frontends.h"
@@ -816,6 +817,9 @@ int etn_write(EtnModel *m, const char *dir)
                    report_write(&rtl, &m->diag, dir, text) < 0) {
             rc = fail(m);
         }
+        /* AXI4-Stream wrapper, Vivado scripts (io_parallel), FuseSoC core: beside what was just written */
+        if (rc == ETN_OK && package_write(&m->g, st ? NULL : &rtl, &m->diag, dir) < 0)
+            rc = fail(m);
         cJSON_free(text);
         cJSON_Delete(src);
     }
