@@ -1,7 +1,7 @@
 """The FuseSoC core OUT/NAME.core (CAPI2), run by FuseSoC itself in a temporary folder:
 
 - `--target lint` (Verilator, lint-only, -Wall) on jet_tagger's core (the AXI4-Stream wrapper
-  as top) and on an io_stream design's core;
+  as top) and on an io_stream design's core (conv1d_small_keras, also `--target sim`);
 - `--target sim` (Icarus, the self-checking tb_NAME.v with its .mem files copied into
   FuseSoC's work folder) prints PASS;
 - `--target synth` (Yosys synth_xilinx) on a tiny model writes a netlist;
@@ -79,8 +79,8 @@ def test_fusesoc_sim(jet, tmp_path):
 
 @need_fusesoc
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed (apt-get install verilator)")
-def test_fusesoc_lint_stream(tmp_path):
-    """An io_stream design: its core has no wrapper; the stream top is linted."""
+def test_fusesoc_stream(tmp_path):
+    """An io_stream design: its core has no wrapper; lint on the stream top, sim on its test bench."""
     cnn = MODELS / "onnx" / "conv1d_small_keras.onnx"
     if not cnn.exists():
         pytest.skip(f"model {cnn} not present")
@@ -91,6 +91,9 @@ def test_fusesoc_lint_stream(tmp_path):
     assert "_axis" not in core and "synth_vivado" not in core
     text = fusesoc(out, "lint", f"etchnn:nn:{name}", tmp_path)
     assert "%Warning" not in text and "%Error" not in text, text[-4000:]
+    if shutil.which("iverilog") and not SANITIZED:
+        text = fusesoc(out, "sim", f"etchnn:nn:{name}", tmp_path)
+        assert "PASS: 1000 images" in text and "FAIL" not in text, text[-4000:]
 
 
 def tiny_model(path):
