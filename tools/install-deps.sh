@@ -13,7 +13,7 @@ have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
 need_apt=""
 pkgs="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev libyaml-dev
       libhdf5-dev libzip-dev clang valgrind cmake"
-[ "${ETCHNN_MINIMAL:-0}" = 1 ] || pkgs="$pkgs verilator iverilog yosys nextpnr-ice40"
+[ "${ETCHNN_MINIMAL:-0}" = 1 ] || pkgs="$pkgs verilator iverilog yosys nextpnr-ice40 tcl"
 # The Python package's build (pip install ., pyproject.toml): cmake drives the
 # Makefile; scikit-build-core (pip, below) is the backend, also for
 # `pip install --no-build-isolation .` (tests/python/test_py_api.py); with build
