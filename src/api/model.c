@@ -16,6 +16,7 @@
 #include "backends/backends.h"
 #include "backends/package.h"
 #include "backends/stream.h"
+#include "backends/hls.h"
 #include "backends/testbench.h"
 #include "frontends/frontends.h"
 #include "hw/hw.h"
@@ -239,6 +240,8 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         }
     } else if (!strcmp(key, "rtl")) {
         m->no_rtl = !strcmp(value, "0");
+    } else if (!strcmp(key, "hls")) {
+        m->hls = strcmp(value, "0") != 0;
     } else if (!strcmp(key, "weights_file")) {
         snprintf(m->weights_file, sizeof m->weights_file, "%s", value);
     } else if (!strcmp(key, "dump_after")) {
@@ -260,7 +263,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
     } else {
         diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weight_quant, weights_file, dump_after, "
-                   "clock_mhz, multipliers, io, rtl", key);
+                   "clock_mhz, multipliers, io, rtl, hls", key);
         return ETN_EUSER;
     }
     m->compiled = 0;
@@ -794,7 +797,7 @@ int etn_write(EtnModel *m, const char *dir)
         return fail(m);
     }
     dir = stage;
-    if (cemu_write(&m->g, &m->diag, dir) < 0) {
+    if (cemu_write(&m->g, &m->diag, dir) < 0 || (m->hls && hls_write(&m->g, &m->diag, dir, m->clock_mhz) < 0)) {
         rc = fail(m);
     } else if (have_rtl || st) {
         /* how to rebuild this model: etchnn verify reloads it */

@@ -20,6 +20,7 @@ struct EtnModel {
     int clock_set;          /* clock_mhz was given as an option (it wins over ClockPeriod) */
     int multipliers;        /* MultMode */
     int no_rtl;             /* write C only */
+    int hls;                /* also write OUT/hls/ (the HLS C++ back end, hls.c) */
     int io;                 /* --io: -1 unset (config IOType, else parallel), 0 io_parallel, 1 io_stream */
     Buf dump;               /* dump text */
     Buf tmpl;               /* last config template */
