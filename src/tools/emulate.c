@@ -383,8 +383,10 @@ Plan *emu_plan_new(const Graph *g, Diag *d)
         p->off[t] = p->nbuf;
         p->nbuf += ir_numel(&g->t[t]);
     }
-    /* im2col scratch of convolutions: output pixels x window x input channels */
-    long maxcol = 1;
+    /* im2col scratch of convolutions (output pixels x window x input channels): one region,
+     * as large as the largest, shared by every convolution (each fills it and reads it back
+     * before the next kernel runs) */
+    long maxcol = 1, maxscratch = 0;
     p->coloff = arena_array(&p->arena, g->nn ? g->nn : 1, sizeof(long));
     for (size_t id = 0; id < g->nn; id++) {
         const Node *n = &g->n[id];
@@ -395,8 +397,10 @@ Plan *emu_plan_new(const Graph *g, Diag *d)
         long ncol = (long)n->kernel[0] * n->kernel[1] * g->t[n->in[0]].dims[g->t[n->in[0]].rank - 1];
         maxcol = ncol > maxcol ? ncol : maxcol;
         p->coloff[id] = p->nbuf;
-        p->nbuf += (long)h * w * ncol;
+        if ((long)h * w * ncol > maxscratch)
+            maxscratch = (long)h * w * ncol;
     }
+    p->nbuf += maxscratch;
     p->buf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(int64_t));
     p->fbuf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(double));
     p->in_tensor = g->inputs[0];

@@ -27,6 +27,8 @@ FUZZ_MODEL   ?= $(CURDIR)/tests/fuzz/corpus_onnx/all_ops.onnx
 # Models outside the repository used as extra seeds when present (copied at fuzz time).
 FUZZ_SHARED_MODELS ?= ../shared/models/onnx
 FUZZ_SHARED_QONNX  ?= ../shared/models/qonnx
+# (fuzz-onnx allows 4 GB: a real image model among the seeds, branched_model_ch_last, 256x256x3 in,
+#  needs 1.8 GB of emulator buffers to compile; libFuzzer's default limit is 2 GB)
 FUZZ_SHARED_KERAS  ?= ../shared/models
 
 FUZZ_TARGETS  := onnx config events keras
@@ -78,7 +80,7 @@ fuzz-onnx: $(FUZZ_DIR)/fuzz_onnx
 	cp examples/jet_tagger.onnx tests/ref/models/*.onnx $(FUZZ_DIR)/corpus_onnx/
 	if [ -d $(FUZZ_SHARED_MODELS) ]; then cp $(FUZZ_SHARED_MODELS)/*.onnx $(FUZZ_DIR)/corpus_onnx/; fi
 	if [ -d $(FUZZ_SHARED_QONNX) ]; then for f in $(FUZZ_SHARED_QONNX)/*.onnx; do cp $$f $(FUZZ_DIR)/corpus_onnx/qonnx-$$(basename $$f); done; fi
-	$(call fuzz_run,onnx,-dict=$(CURDIR)/tests/fuzz/onnx.dict)
+	$(call fuzz_run,onnx,-dict=$(CURDIR)/tests/fuzz/onnx.dict -rss_limit_mb=4096)
 
 fuzz-config: SHELL := /bin/bash
 fuzz-config: $(FUZZ_DIR)/fuzz_config
