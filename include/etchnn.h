@@ -49,8 +49,13 @@ int etn_load_keras_buffer(EtnModel *m, const void *buf, size_t len, const char *
 int etn_config_file(EtnModel *m, const char *path);
 int etn_config_text(EtnModel *m, const char *text, const char *origin);
 /* Options: "precision" (a type for every variable), "tables" ("exact" or
- * "hls4ml"), "dump_after" (a pass name or "all"), "verify_ir" ("1").
- * Unknown keys or values are errors. */
+ * "hls4ml"), "weight_quant" ("exact" or "hls4ml"), "weights_file" (Keras
+ * weights .h5), "clock_mhz" (wins over the config's ClockPeriod),
+ * "multipliers" ("csd", "dsp", "auto"), "io" ("parallel", "stream"), "rtl"
+ * ("0": C only), "hls" ("1": also OUT/hls/), "dump_after" (an IR pass name,
+ * "all", or a hardware step: "lower", "schedule", "estimate").  The IR and
+ * netlist verifiers run after every pass and step.  Unknown keys or values
+ * are errors. */
 int etn_set_option(EtnModel *m, const char *key, const char *value);
 
 /* Run the passes: shapes, constant folding, batchnorm folding, activation
