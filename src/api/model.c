@@ -239,6 +239,10 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             return ETN_EUSER;
         }
     } else if (!strcmp(key, "rtl")) {
+        if (strcmp(value, "0") && strcmp(value, "1")) {
+            diag_error(&m->diag, "option rtl: expected 0 or 1, got '%s'", value);
+            return ETN_EUSER;
+        }
         m->no_rtl = !strcmp(value, "0");
     } else if (!strcmp(key, "hls")) {
         m->hls = strcmp(value, "0") != 0;
