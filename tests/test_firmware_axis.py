@@ -57,7 +57,7 @@ def compile_model(key, out):
     model, opts = MODELS_AXIS[key]
     if not model.exists():
         pytest.skip(f"model {model} not present")
-    run("compile", model, "-o", out, *opts)
+    run("compile", model, "-o", out, "--emit", "c,rtl,axis,vivado,fusesoc", *opts)
     rep = json.loads((out / "report.json").read_text())
     return rep
 
@@ -277,7 +277,7 @@ def test_deterministic_and_stream(tmp_path):
     if not cnn.exists():
         pytest.skip(f"model {cnn} not present")
     s = tmp_path / "s"
-    run("compile", cnn, "-o", s, "--precision", "fixed<8,3>", "--io", "stream")
+    run("compile", cnn, "-o", s, "--precision", "fixed<8,3>", "--io", "stream", "--emit", "all")
     name = json.loads((s / "report.json").read_text())["model"]
     assert (s / f"{name}.core").exists()
     assert not (s / "vivado").exists() and not list((s / "rtl").glob("*_axis.v"))

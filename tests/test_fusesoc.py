@@ -42,7 +42,7 @@ def fusesoc(out, target, vlnv, cwd):
 @pytest.fixture(scope="module")
 def jet(tmp_path_factory):
     out = tmp_path_factory.mktemp("jet") / "out"
-    run("compile", JET, "-o", out, "--precision", "fixed<8,3>")
+    run("compile", JET, "-o", out, "--precision", "fixed<8,3>", "--emit", "c,rtl,axis,vivado,fusesoc")
     return out
 
 
@@ -85,7 +85,7 @@ def test_fusesoc_stream(tmp_path):
     if not cnn.exists():
         pytest.skip(f"model {cnn} not present")
     out = tmp_path / "out"
-    run("compile", cnn, "-o", out, "--precision", "fixed<8,3>", "--io", "stream")
+    run("compile", cnn, "-o", out, "--precision", "fixed<8,3>", "--io", "stream", "--emit", "c,rtl,fusesoc")
     name = json.loads((out / "report.json").read_text())["model"]
     core = (out / f"{name}.core").read_text()
     assert "_axis" not in core and "synth_vivado" not in core
@@ -121,7 +121,8 @@ def tiny_model(path):
 def test_fusesoc_synth(tmp_path):
     """Yosys synth_xilinx of the wrapper and a tiny design through FuseSoC: an EDIF netlist."""
     out = tmp_path / "out"
-    run("compile", tiny_model(tmp_path / "tiny.onnx"), "-o", out, "--precision", "fixed<6,2>")
+    run("compile", tiny_model(tmp_path / "tiny.onnx"), "-o", out, "--precision", "fixed<6,2>", "--emit",
+        "c,rtl,axis,vivado,fusesoc")
     name = json.loads((out / "report.json").read_text())["model"]
     fusesoc(out, "synth", f"etchnn:nn:{name}", tmp_path)
     edif = list(tmp_path.glob("build/*/synth-yosys/*.edif"))

@@ -99,3 +99,54 @@ def test_cli_options_that_change_nothing_refused(args, msg, tmp_path):
     assert r.returncode == 2, r.stderr
     assert msg in r.stderr, r.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("emit,present,absent", [
+    (None, ["c", "rtl", "report.json"], ["hls", "vivado", "jet_tagger.core"]),
+    ("c", ["c"], ["rtl", "report.json", "vivado", "jet_tagger.core"]),
+    ("c,rtl,fusesoc", ["c", "rtl", "jet_tagger.core"], ["vivado", "hls"]),
+    ("all", ["c", "rtl", "hls", "vivado", "jet_tagger.core", "rtl/jet_tagger_axis.v"], []),
+])
+def test_emit_chooses_the_outputs(emit, present, absent, tmp_path):
+    out = tmp_path / "out"
+    run("compile", JET, "-o", out, "--precision", "fixed<8,3>", *(["--emit", emit] if emit else []))
+    for p in present:
+        assert (out / p).exists(), p
+    for p in absent:
+        assert not (out / p).exists(), p
+
+
+@pytest.mark.parametrize("emit,msg", [
+    ("rtl,vivado", "vivado packages the AXI4-Stream wrapper: expected axis"),
+    ("c,axis", "expected rtl in the list too"),
+    ("verilog", "got 'verilog' in 'verilog'"),
+    ("", "expected at least one output"),
+    ("cmssw", "cmssw (the CMSSW hls4mlEmulator library) is not built yet"),
+])
+def test_emit_refused(emit, msg, tmp_path):
+    r = run("compile", JET, "-o", tmp_path / "out", "--emit", emit, check=False)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_emit_all_for_io_stream_leaves_out_what_does_not_apply(tmp_path):
+    from conftest import MODELS
+    cnn = MODELS / "onnx" / "conv2d_small_mp_keras.onnx"
+    if not cnn.exists():
+        pytest.skip(f"{cnn} not present")
+    r = run("compile", cnn, "-o", tmp_path / "s", "--precision", "fixed<8,3>", "--io", "stream", "--emit", "c,rtl,axis",
+            check=False)
+    assert r.returncode == 2 and "axis and vivado are for io_parallel designs" in r.stderr, r.stderr
+    run("compile", cnn, "-o", tmp_path / "s", "--precision", "fixed<8,3>", "--io", "stream", "--emit", "all")
+    assert (tmp_path / "s" / "hls").exists() and not (tmp_path / "s" / "vivado").exists()
+
+
+def test_python_write_emit(tmp_path):
+    sys.path.insert(0, str(ROOT / "python"))
+    try:
+        import etchnn
+    except Exception as e:
+        pytest.skip(f"etchnn package not importable: {e}")
+    fw = etchnn.convert(str(JET), output_dir=str(tmp_path / "py"), precision="fixed<8,3>")
+    d = fw.write(emit=["c", "rtl", "axis", "vivado", "fusesoc"])
+    assert (d / "vivado" / "package_ip.tcl").exists() and (d / "jet_tagger.core").exists()

@@ -262,12 +262,14 @@ class Firmware:
         return self
 
     # ---- back ends --------------------------------------------------------
-    def write(self, output_dir=None):
+    def write(self, output_dir=None, emit=None):
         """Write every back end into output_dir: c/NAME.{c,h} (standalone C),
         rtl/ (Verilog), report.json and report.txt, with the model and its
         configuration beside them (NAME.onnx for in-memory models,
         etchnn_config.json) so that the CLI can rebuild the project from the
-        directory alone.  Returns the directory."""
+        directory alone.  emit: what to write, as the CLI's --emit (a list or
+        a comma-separated string of c, rtl, hls, axis, vivado, fusesoc, all;
+        default c, rtl).  Returns the directory."""
         d = pathlib.Path(output_dir) if output_dir is not None else self.output_dir
         d.mkdir(parents=True, exist_ok=True)
         cfg = d / "etchnn_config.json"
@@ -283,6 +285,8 @@ class Firmware:
         m.config_file(os.fspath(cfg))
         for key, value in self._options.items():
             m.set_option(key, value)
+        if emit is not None:
+            m.set_option("emit", emit if isinstance(emit, str) else ",".join(emit))
         m.write(os.fspath(d))
         return d
 

@@ -46,6 +46,7 @@ EtnModel *etn_model_new(void)
     m->clock_mhz = 200;
     m->multipliers = MULT_CSD;
     m->io = -1;
+    m->emit = EMIT_C | EMIT_RTL;
     return m;
 }
 
@@ -179,6 +180,53 @@ int etn_config_text(EtnModel *m, const char *text, const char *origin)
     return ETN_OK;
 }
 
+static const struct {
+    const char *name;
+    unsigned bit;
+} emit_names[] = {
+    {"c", EMIT_C},         {"rtl", EMIT_RTL},         {"hls", EMIT_HLS},     {"axis", EMIT_AXIS},
+    {"vivado", EMIT_VIVADO}, {"fusesoc", EMIT_FUSESOC}, {"cmssw", EMIT_CMSSW},
+};
+#define EMIT_ALL (EMIT_C | EMIT_RTL | EMIT_HLS | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC)
+
+/* "c,rtl,axis" or "all" -> EMIT_* bits.  What needs the Verilog needs rtl in the list. */
+static int parse_emit(EtnModel *m, const char *value, unsigned *out)
+{
+    unsigned bits = 0;
+    const char *p = value;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        size_t k = 0;
+        if (len == 3 && !strncmp(p, "all", 3))
+            bits |= EMIT_ALL | EMIT_ASKED_ALL;
+        else {
+            for (; k < ETN_COUNTOF(emit_names); k++)
+                if (strlen(emit_names[k].name) == len && !strncmp(p, emit_names[k].name, len))
+                    break;
+            if (k == ETN_COUNTOF(emit_names))
+                return diag_error(&m->diag, "--emit: expected a comma-separated list of c, rtl, hls, axis, vivado, fusesoc "
+                                  "or all, got '%.*s' in '%s'", (int)len, p, value);
+            bits |= emit_names[k].bit;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (!bits)
+        return diag_error(&m->diag, "--emit: expected at least one output, got '%s'", value);
+    if (bits & EMIT_CMSSW)
+        return diag_error(&m->diag, "--emit: cmssw (the CMSSW hls4mlEmulator library) is not built yet; expected c, rtl, "
+                          "hls, axis, vivado, fusesoc or all, got '%s'", value);
+    if ((bits & EMIT_VIVADO) && !(bits & EMIT_AXIS))
+        return diag_error(&m->diag, "--emit: vivado packages the AXI4-Stream wrapper: expected axis in the list too, got "
+                          "'%s'", value);
+    if ((bits & (EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC)) && !(bits & EMIT_RTL))
+        return diag_error(&m->diag, "--emit: axis, vivado and fusesoc package the Verilog: expected rtl in the list too, "
+                          "got '%s'", value);
+    *out = bits;
+    return 0;
+}
+
 int etn_set_option(EtnModel *m, const char *key, const char *value)
 {
     reset_error(m);
@@ -238,14 +286,19 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             diag_error(&m->diag, "--io: expected one of parallel, stream, got '%s'", value);
             return ETN_EUSER;
         }
-    } else if (!strcmp(key, "rtl")) {
+    } else if (!strcmp(key, "emit")) {
+        if (parse_emit(m, value, &m->emit) < 0)
+            return ETN_EUSER;
+    } else if (!strcmp(key, "rtl") || !strcmp(key, "hls")) {   /* shorthands: --no-rtl, --hls */
         if (strcmp(value, "0") && strcmp(value, "1")) {
-            diag_error(&m->diag, "option rtl: expected 0 or 1, got '%s'", value);
+            diag_error(&m->diag, "option %s: expected 0 or 1, got '%s'", key, value);
             return ETN_EUSER;
         }
-        m->no_rtl = !strcmp(value, "0");
-    } else if (!strcmp(key, "hls")) {
-        m->hls = strcmp(value, "0") != 0;
+        unsigned bits = !strcmp(key, "hls") ? EMIT_HLS : EMIT_RTL | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC | EMIT_CMSSW;
+        if (!strcmp(value, "1"))
+            m->emit |= !strcmp(key, "hls") ? EMIT_HLS : EMIT_RTL;
+        else
+            m->emit &= ~bits;
     } else if (!strcmp(key, "weights_file")) {
         snprintf(m->weights_file, sizeof m->weights_file, "%s", value);
     } else if (!strcmp(key, "dump_after")) {
@@ -718,7 +771,7 @@ static int dump_hw(EtnModel *m)
     int hw = 0, io = m->io;
     for (size_t k = 0; hw_step_name(k); k++)
         hw |= !strcmp(m->dump_after, hw_step_name(k));
-    if (!hw || m->no_rtl)
+    if (!hw || !(m->emit & EMIT_RTL))
         return 0;
     if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0)
         return -1;
@@ -764,15 +817,15 @@ int etn_write(EtnModel *m, const char *dir)
     HwOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0, NULL, NULL};
     int have_rtl = 0;
     Stream *st = NULL;
-    if (!m->no_rtl && io != 1 && rtl_parallel_fits(&m->g, &m->diag) < 0)
+    if ((m->emit & EMIT_RTL) && io != 1 && rtl_parallel_fits(&m->g, &m->diag) < 0)
         return fail(m);
-    if (!m->no_rtl && io == 1) {
+    if ((m->emit & EMIT_RTL) && io == 1) {
         if (!(st = stream_build(&m->g, &ro, &m->diag)))
             return fail(m);
     }
     /* io_stream: the io_parallel circuit too, for the report's comparison,
      * unless the image is large (its build would dominate; --io parallel shows it) */
-    int want_par = !m->no_rtl && (!st || (m->g.ninputs == 1 && ir_numel(&m->g.t[m->g.inputs[0]]) <= STREAM_COMPARE_MAX));
+    int want_par = (m->emit & EMIT_RTL) && (!st || (m->g.ninputs == 1 && ir_numel(&m->g.t[m->g.inputs[0]]) <= STREAM_COMPARE_MAX));
     if (want_par) {
         if (hw_build(&rtl, &m->g, &ro, &m->diag) < 0) {
             stream_free(st);
@@ -801,7 +854,15 @@ int etn_write(EtnModel *m, const char *dir)
         return fail(m);
     }
     dir = stage;
-    if (cemu_write(&m->g, &m->diag, dir) < 0 || (m->hls && hls_write(&m->g, &m->diag, dir, m->clock_mhz) < 0)) {
+    unsigned emit = m->emit;
+    if (st && (emit & EMIT_ASKED_ALL))   /* "all": what applies to this design */
+        emit &= ~(EMIT_AXIS | EMIT_VIVADO);
+    if (st && (emit & (EMIT_AXIS | EMIT_VIVADO))) {
+        diag_error(&m->diag, "--emit: axis and vivado are for io_parallel designs (an io_stream top already has "
+                   "in_ready), got them for an io_stream design");
+        rc = fail(m);
+    } else if (((emit & EMIT_C) && cemu_write(&m->g, &m->diag, dir) < 0) ||
+               ((emit & EMIT_HLS) && hls_write(&m->g, &m->diag, dir, m->clock_mhz) < 0)) {
         rc = fail(m);
     } else if (have_rtl || st) {
         /* how to rebuild this model: etchnn verify reloads it */
@@ -825,7 +886,10 @@ int etn_write(EtnModel *m, const char *dir)
             rc = fail(m);
         }
         /* AXI4-Stream wrapper, Vivado scripts (io_parallel), FuseSoC core: beside what was just written */
-        if (rc == ETN_OK && package_write(&m->g, st ? NULL : &rtl, &m->diag, dir) < 0)
+        unsigned pk = emit & (EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC);
+        if (rc == ETN_OK && pk &&
+            package_write(&m->g, st ? NULL : &rtl, !!(pk & EMIT_AXIS), !!(pk & EMIT_VIVADO), !!(pk & EMIT_FUSESOC),
+                          &m->diag, dir) < 0)
             rc = fail(m);
         cJSON_free(text);
         cJSON_Delete(src);

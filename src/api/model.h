@@ -6,6 +6,18 @@
 #include "ir/ir.h"
 #include "tools/emulate.h"
 
+/* The outputs of etn_write (--emit LIST). */
+enum {
+    EMIT_C = 1,         /* OUT/c/: the standalone C emulator */
+    EMIT_RTL = 2,       /* OUT/rtl/ (Verilog, test bench), report.json, report.txt */
+    EMIT_HLS = 4,       /* OUT/hls/: the Vitis HLS C++ project */
+    EMIT_AXIS = 8,      /* OUT/rtl/NAME_axis.v: the AXI4-Stream wrapper (io_parallel) */
+    EMIT_VIVADO = 16,   /* OUT/vivado/: IP packaging and out-of-context synthesis scripts (io_parallel) */
+    EMIT_FUSESOC = 32,  /* OUT/NAME.core */
+    EMIT_CMSSW = 64,    /* OUT/cmssw/: the hls4mlEmulator library */
+    EMIT_ASKED_ALL = 128, /* "all" was asked: what does not apply to the design (axis, vivado for io_stream) is left out */
+};
+
 struct EtnModel {
     Diag diag;              /* the last error */
     Graph g;                /* the model (transformed in place by etn_compile) */
@@ -19,8 +31,7 @@ struct EtnModel {
     double clock_mhz;       /* RTL target clock: --clock-mhz, else the config's ClockPeriod, else 200 MHz */
     int clock_set;          /* clock_mhz was given as an option (it wins over ClockPeriod) */
     int multipliers;        /* MultMode */
-    int no_rtl;             /* write C only */
-    int hls;                /* also write OUT/hls/ (the HLS C++ back end, hls.c) */
+    unsigned emit;          /* EMIT_* bits: the outputs etn_write writes (--emit; default c,rtl) */
     int io;                 /* --io: -1 unset (config IOType, else parallel), 0 io_parallel, 1 io_stream */
     Buf dump;               /* dump text */
     Buf tmpl;               /* last config template */

@@ -298,11 +298,12 @@ static int write_vivado(const HwDesign *r, const Files *fl, Diag *d, const char 
 
 /* ---- FuseSoC ------------------------------------------------------------ */
 
-static int write_core(const Graph *g, const HwDesign *par, const Files *fl, Diag *d, const char *dir, const char *nm)
+static int write_core(const Graph *g, const HwDesign *par, int axis, int vivado, const Files *fl, Diag *d, const char *dir,
+                      const char *nm)
 {
     (void)g;
     char top[NAMES_IDENT_SIZE + 8];
-    snprintf(top, sizeof top, par ? "%s_axis" : "%s", nm);
+    snprintf(top, sizeof top, par && axis ? "%s_axis" : "%s", nm);
     Buf b = {0};
     /* every scalar that holds a name is double-quoted: an identifier has no '"' or '\', and quoted
      * it is a string even when YAML would read it as something else (yes, null, 1e3 ...) */
@@ -313,20 +314,20 @@ static int write_core(const Graph *g, const HwDesign *par, const Files *fl, Diag
                "#   fusesoc --cores-root OUT run --target sim etchnn:nn:%s      Icarus, tb_%s (prints PASS or FAIL)\n"
                "#   fusesoc --cores-root OUT run --target synth etchnn:nn:%s    Yosys synth_xilinx\n",
                nm, nm, ETCHNN_VERSION, nm, nm, nm, nm);
-    if (par)
+    if (par && vivado)
         buf_printf(&b, "#   fusesoc --cores-root OUT run --target synth_vivado etchnn:nn:%s   Vivado (part %s)\n", nm,
                    PACKAGE_PART);
     buf_printf(&b, "name: \"etchnn:nn:%s:%s\"\n", nm, ETCHNN_VERSION);
     if (par)
         buf_printf(&b,
-                   "description: \"etchnn: %s, io_parallel, latency %d cycles at %.1f MHz; %s_axis: AXI4-Stream\"\n",
-                   nm, par->latency, par->opt.clock_mhz, nm);
+                   "description: \"etchnn: %s, io_parallel, latency %d cycles at %.1f MHz%s%s%s\"\n",
+                   nm, par->latency, par->opt.clock_mhz, axis ? "; " : "", axis ? nm : "", axis ? "_axis: AXI4-Stream" : "");
     else
         buf_printf(&b, "description: \"etchnn: %s, io_stream\"\n", nm);
     buf_printf(&b, "\nfilesets:\n  rtl:\n    file_type: verilogSource\n    files:\n");
     for (size_t k = 0; k < fl->n; k++)
         buf_printf(&b, "      - \"rtl/%s\"\n", fl->f[k]);
-    if (par)
+    if (par && axis)
         buf_printf(&b, "      - \"rtl/%s_axis.v\"\n", nm);
     buf_printf(&b,
                "  tb:\n    file_type: verilogSource\n    files:\n"
@@ -334,7 +335,7 @@ static int write_core(const Graph *g, const HwDesign *par, const Files *fl, Diag
                "      - \"rtl/tb_%s_in.mem\": {file_type: user, copyto: \"tb_%s_in.mem\"}\n"
                "      - \"rtl/tb_%s_out.mem\": {file_type: user, copyto: \"tb_%s_out.mem\"}\n",
                nm, nm, nm, nm, nm);
-    if (par)
+    if (par && vivado)
         buf_printf(&b, "  xdc:\n    file_type: xdc\n    files:\n      - \"vivado/%s.xdc\"\n", nm);
     buf_printf(&b,
                "\ntargets:\n"
@@ -346,7 +347,7 @@ static int write_core(const Graph *g, const HwDesign *par, const Files *fl, Diag
                "  synth:\n    default_tool: yosys\n    filesets: [rtl]\n    toplevel: \"%s\"\n"
                "    tools:\n      yosys:\n        arch: xilinx\n        output_format: edif\n",
                top, top, nm, top);
-    if (par)
+    if (par && vivado)
         buf_printf(&b,
                    "  synth_vivado:\n    default_tool: vivado\n    filesets: [rtl, xdc]\n    toplevel: \"%s\"\n"
                    "    tools:\n      vivado:\n        part: \"%s\"\n        pnr: none\n",
@@ -358,7 +359,7 @@ static int write_core(const Graph *g, const HwDesign *par, const Files *fl, Diag
     return rc;
 }
 
-int package_write(const Graph *g, const HwDesign *par, Diag *d, const char *dir)
+int package_write(const Graph *g, const HwDesign *par, int axis, int vivado, int fusesoc, Diag *d, const char *dir)
 {
     char nm[NAMES_IDENT_SIZE];
     if (par)
@@ -369,12 +370,12 @@ int package_write(const Graph *g, const HwDesign *par, Diag *d, const char *dir)
         return diag_error(d, "internal: design name '%s' is not an identifier", nm);
     Files fl = {0};
     int rc = read_files(d, dir, &fl);
-    if (rc == 0 && par)
+    if (rc == 0 && par && axis)
         rc = write_axis(par, d, dir);
-    if (rc == 0 && par)
+    if (rc == 0 && par && vivado)
         rc = write_vivado(par, &fl, d, dir);
-    if (rc == 0)
-        rc = write_core(g, par, &fl, d, dir, nm);
+    if (rc == 0 && fusesoc)
+        rc = write_core(g, par, axis, vivado, &fl, d, dir, nm);
     files_free(&fl);
     return rc < 0 ? -1 : 0;
 }

@@ -13,11 +13,13 @@ static const char usage[] =
     "commands:\n"
     "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
     "          [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--no-rtl]\n"
-    "          [--io parallel|stream] [--hls] [--dump-after PASS]\n"
+    "          [--io parallel|stream] [--emit LIST] [--hls] [--dump-after PASS]\n"
     "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1),\n"
     "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types); --io stream (or\n"
     "      IOType: io_stream): one pixel per clock through line buffers, report beside io_parallel\n"
-    "      --hls: also OUT/hls/, a Vitis HLS C++ project (hls4ml's layout) bit-exact to the emulator\n"
+    "      --emit LIST: what to write, of c (OUT/c), rtl (OUT/rtl, report), hls (OUT/hls: a Vitis HLS C++ project),\n"
+    "      axis (rtl/NAME_axis.v: AXI4-Stream wrapper), vivado (OUT/vivado: IP and synthesis scripts; needs axis),\n"
+    "      fusesoc (OUT/NAME.core), all; default c,rtl.  --no-rtl is --emit c; --hls adds hls\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
     "  verify OUT [--input X | --n 10000] [--seed S]\n"
@@ -43,6 +45,7 @@ typedef struct {
     int float_mode;
     int no_rtl;
     int hls;               /* compile --hls */
+    const char *emit;      /* compile --emit LIST */
     const char *timeout;   /* synth */
     int force;             /* synth */
 } Args;
@@ -81,7 +84,7 @@ static const struct {
     {"--hls4ml", NULL, "compile predict"},         {"--weights", NULL, "compile predict config"},
     {"--clock-mhz", NULL, "compile"},              {"--multipliers", NULL, "compile"},
     {"--io", NULL, "compile"},                     {"--no-rtl", NULL, "compile"},
-    {"--hls", NULL, "compile"},
+    {"--hls", NULL, "compile"},                    {"--emit", NULL, "compile"},
     {"--dump-after", NULL, "compile predict"},     {"-o", "--out", "compile"},
     {"--input", "-i", "predict verify"},           {"--output", NULL, "predict"},
     {"--float", NULL, "predict"},                  {"--n", NULL, "verify"},
@@ -173,6 +176,8 @@ static int parse_args(int argc, char **argv, Args *a)
             a->float_mode = 1;
         else if (!strcmp(s, "--no-rtl"))
             a->no_rtl = 1;
+        else if (!strcmp(s, "--emit"))
+            slot = &a->emit;
         else if (!strcmp(s, "--hls"))
             a->hls = 1;
         else if (!strncmp(s, "--dump-after=", 13))
@@ -224,7 +229,11 @@ static int prepare(EtnModel *m, const Args *a)
         return model_error(m, rc);
     if (a->multipliers && (rc = etn_set_option(m, "multipliers", a->multipliers)) != ETN_OK)
         return model_error(m, rc);
+    if (a->no_rtl && a->emit)
+        return die("compile: --no-rtl and --emit: expected one of them (--no-rtl is --emit c)");
     if (a->no_rtl && (rc = etn_set_option(m, "rtl", "0")) != ETN_OK)
+        return model_error(m, rc);
+    if (a->emit && (rc = etn_set_option(m, "emit", a->emit)) != ETN_OK)
         return model_error(m, rc);
     if (a->hls && (rc = etn_set_option(m, "hls", "1")) != ETN_OK)
         return model_error(m, rc);
@@ -360,7 +369,7 @@ static int cmd_compile(EtnModel *m, const Args *a)
         printf("  %-28s %-20s %6zu x %s\n", etn_layer_name(m, k), etn_layer_class(m, k), etn_layer_size(m, k),
                etn_layer_type(m, k));
     printf("wrote %s (%s) in %.1f ms\n", a->out,
-           a->no_rtl ? "c/" : "c/, rtl/, report.json, report.txt; AXI wrapper, vivado/ and the FuseSoC core where they apply",
+           a->no_rtl ? "c/" : a->emit ? a->emit : "c/, rtl/, report.json, report.txt",
            ms);
     return 0;
 }
