@@ -121,7 +121,7 @@ def test_emit_chooses_the_outputs(emit, present, absent, tmp_path):
     ("c,axis", "expected rtl in the list too"),
     ("verilog", "got 'verilog' in 'verilog'"),
     ("", "expected at least one output"),
-    ("cmssw", "cmssw (the CMSSW hls4mlEmulator library) is not built yet"),
+    ("cmssw,rtl,bogus", "c, rtl, hls, axis, vivado, fusesoc, cmssw or all, got 'bogus'"),
 ])
 def test_emit_refused(emit, msg, tmp_path):
     r = run("compile", JET, "-o", tmp_path / "out", "--emit", emit, check=False)

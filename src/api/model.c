@@ -14,6 +14,7 @@
 
 #include "api/model.h"
 #include "backends/backends.h"
+#include "backends/cmssw.h"
 #include "backends/package.h"
 #include "backends/stream.h"
 #include "backends/hls.h"
@@ -187,7 +188,7 @@ static const struct {
     {"c", EMIT_C},         {"rtl", EMIT_RTL},         {"hls", EMIT_HLS},     {"axis", EMIT_AXIS},
     {"vivado", EMIT_VIVADO}, {"fusesoc", EMIT_FUSESOC}, {"cmssw", EMIT_CMSSW},
 };
-#define EMIT_ALL (EMIT_C | EMIT_RTL | EMIT_HLS | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC)
+#define EMIT_ALL (EMIT_C | EMIT_RTL | EMIT_HLS | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC | EMIT_CMSSW)
 
 /* "c,rtl,axis" or "all" -> EMIT_* bits.  What needs the Verilog needs rtl in the list. */
 static int parse_emit(EtnModel *m, const char *value, unsigned *out)
@@ -204,8 +205,8 @@ static int parse_emit(EtnModel *m, const char *value, unsigned *out)
                 if (strlen(emit_names[k].name) == len && !strncmp(p, emit_names[k].name, len))
                     break;
             if (k == ETN_COUNTOF(emit_names))
-                return diag_error(&m->diag, "--emit: expected a comma-separated list of c, rtl, hls, axis, vivado, fusesoc "
-                                  "or all, got '%.*s' in '%s'", (int)len, p, value);
+                return diag_error(&m->diag, "--emit: expected a comma-separated list of c, rtl, hls, axis, vivado, fusesoc, "
+                                  "cmssw or all, got '%.*s' in '%s'", (int)len, p, value);
             bits |= emit_names[k].bit;
         }
         p += len;
@@ -214,9 +215,6 @@ static int parse_emit(EtnModel *m, const char *value, unsigned *out)
     }
     if (!bits)
         return diag_error(&m->diag, "--emit: expected at least one output, got '%s'", value);
-    if (bits & EMIT_CMSSW)
-        return diag_error(&m->diag, "--emit: cmssw (the CMSSW hls4mlEmulator library) is not built yet; expected c, rtl, "
-                          "hls, axis, vivado, fusesoc or all, got '%s'", value);
     if ((bits & EMIT_VIVADO) && !(bits & EMIT_AXIS))
         return diag_error(&m->diag, "--emit: vivado packages the AXI4-Stream wrapper: expected axis in the list too, got "
                           "'%s'", value);
@@ -289,6 +287,11 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
     } else if (!strcmp(key, "emit")) {
         if (parse_emit(m, value, &m->emit) < 0)
             return ETN_EUSER;
+    } else if (!strcmp(key, "cmssw_version")) {   /* refused at etn_write unless cmssw is in emit */
+        int v = cmssw_parse_version(&m->diag, value);
+        if (v < 0)
+            return ETN_EUSER;
+        m->cmssw_version = v;
     } else if (!strcmp(key, "rtl") || !strcmp(key, "hls")) {   /* shorthands: --no-rtl, --hls */
         if (strcmp(value, "0") && strcmp(value, "1")) {
             diag_error(&m->diag, "option %s: expected 0 or 1, got '%s'", key, value);
@@ -861,7 +864,8 @@ int etn_write(EtnModel *m, const char *dir)
         diag_error(&m->diag, "--emit: axis and vivado are for io_parallel designs (an io_stream top already has "
                    "in_ready), got them for an io_stream design");
         rc = fail(m);
-    } else if (((emit & EMIT_C) && cemu_write(&m->g, &m->diag, dir) < 0) ||
+    } else if (cmssw_write(&m->g, &m->diag, dir, m->cmssw_version, !!(emit & EMIT_CMSSW)) < 0 ||
+               ((emit & EMIT_C) && cemu_write(&m->g, &m->diag, dir) < 0) ||
                ((emit & EMIT_HLS) && hls_write(&m->g, &m->diag, dir, m->clock_mhz) < 0)) {
         rc = fail(m);
     } else if (have_rtl || st) {

@@ -32,6 +32,7 @@ struct EtnModel {
     int clock_set;          /* clock_mhz was given as an option (it wins over ClockPeriod) */
     int multipliers;        /* MultMode */
     unsigned emit;          /* EMIT_* bits: the outputs etn_write writes (--emit; default c,rtl) */
+    int cmssw_version;      /* --cmssw-version N: OUT/cmssw/NAME_vN (0: not given, 1) */
     int io;                 /* --io: -1 unset (config IOType, else parallel), 0 io_parallel, 1 io_stream */
     Buf dump;               /* dump text */
     Buf tmpl;               /* last config template */

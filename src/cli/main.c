@@ -13,13 +13,14 @@ static const char usage[] =
     "commands:\n"
     "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
     "          [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--no-rtl]\n"
-    "          [--io parallel|stream] [--emit LIST] [--hls] [--dump-after PASS]\n"
+    "          [--io parallel|stream] [--emit LIST] [--cmssw-version N] [--hls] [--dump-after PASS]\n"
     "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1),\n"
     "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types); --io stream (or\n"
     "      IOType: io_stream): one pixel per clock through line buffers, report beside io_parallel\n"
     "      --emit LIST: what to write, of c (OUT/c), rtl (OUT/rtl, report), hls (OUT/hls: a Vitis HLS C++ project),\n"
     "      axis (rtl/NAME_axis.v: AXI4-Stream wrapper), vivado (OUT/vivado: IP and synthesis scripts; needs axis),\n"
     "      fusesoc (OUT/NAME.core), all; default c,rtl.  --no-rtl is --emit c; --hls adds hls\n"
+    "      cmssw (OUT/cmssw: hls4mlEmulator::Model library NAME_vN.so for CMSSW); --cmssw-version N (default 1)\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
     "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
     "  verify OUT [--input X | --n 10000] [--seed S]\n"
@@ -46,6 +47,7 @@ typedef struct {
     int no_rtl;
     int hls;               /* compile --hls */
     const char *emit;      /* compile --emit LIST */
+    const char *cmssw_version; /* compile --cmssw-version N */
     const char *timeout;   /* synth */
     int force;             /* synth */
 } Args;
@@ -85,6 +87,7 @@ static const struct {
     {"--clock-mhz", NULL, "compile"},              {"--multipliers", NULL, "compile"},
     {"--io", NULL, "compile"},                     {"--no-rtl", NULL, "compile"},
     {"--hls", NULL, "compile"},                    {"--emit", NULL, "compile"},
+    {"--cmssw-version", NULL, "compile"},
     {"--dump-after", NULL, "compile predict"},     {"-o", "--out", "compile"},
     {"--input", "-i", "predict verify"},           {"--output", NULL, "predict"},
     {"--float", NULL, "predict"},                  {"--n", NULL, "verify"},
@@ -178,6 +181,8 @@ static int parse_args(int argc, char **argv, Args *a)
             a->no_rtl = 1;
         else if (!strcmp(s, "--emit"))
             slot = &a->emit;
+        else if (!strcmp(s, "--cmssw-version"))
+            slot = &a->cmssw_version;
         else if (!strcmp(s, "--hls"))
             a->hls = 1;
         else if (!strncmp(s, "--dump-after=", 13))
@@ -236,6 +241,8 @@ static int prepare(EtnModel *m, const Args *a)
     if (a->emit && (rc = etn_set_option(m, "emit", a->emit)) != ETN_OK)
         return model_error(m, rc);
     if (a->hls && (rc = etn_set_option(m, "hls", "1")) != ETN_OK)
+        return model_error(m, rc);
+    if (a->cmssw_version && (rc = etn_set_option(m, "cmssw_version", a->cmssw_version)) != ETN_OK)
         return model_error(m, rc);
     if (a->dump_after && (rc = etn_set_option(m, "dump_after", a->dump_after)) != ETN_OK)
         return model_error(m, rc);
