@@ -259,3 +259,23 @@ def test_nan_input_refused_by_rtl_check(tmp_path):
     r = run("verify", tmp_path / "out", "--input", tmp_path / "x.dat", check=False)
     assert r.returncode == 2, r.stderr
     assert "x.dat: event 1, value 5: expected a finite number, got NaN" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("edit", [
+    lambda r: r.__setitem__("latency_cycles", 1e300),
+    lambda r: r["io"].__setitem__("n_in", 1e300),
+    lambda r: r["io"].__setitem__("n_in", -5),
+    lambda r: r["io"].__setitem__("w_out", 2.5),
+])
+def test_tampered_report_refused_by_rtl_check(edit, tmp_path):
+    """report.json is read back by verify: huge or fractional numbers get a message (were converted with UB)."""
+    import json
+    out = tmp_path / "out"
+    run("compile", JET, "-o", out, "--precision", "fixed<8,3>")
+    rep = json.loads((out / "report.json").read_text())
+    edit(rep)
+    (out / "report.json").write_text(json.dumps(rep))
+    r = run("verify", out, "--n", "10", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "report.json" in r.stderr and "expected" in r.stderr, r.stderr
+    assert "runtime error" not in r.stderr

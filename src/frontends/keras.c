@@ -2089,8 +2089,8 @@ static int parse_ref(const cJSON *r, const char **name, int *tensor)
     if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) < 3)
         return -1;
     const cJSON *a = cJSON_GetArrayItem(r, 0), *c = cJSON_GetArrayItem(r, 2);
-    if (!cJSON_IsString(a) || !cJSON_IsNumber(c))
-        return -1;
+    if (!cJSON_IsString(a) || !cJSON_IsNumber(c) || !(c->valuedouble >= 0 && c->valuedouble <= 1 << 20))
+        return -1;   /* a tensor index out of range is no reference (the caller says what it expected) */
     *name = a->valuestring;
     *tensor = (int)c->valuedouble;
     return 0;

@@ -977,7 +977,8 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
                     const cJSON *lc = u ? cJSON_GetObjectItem(u, is_ice ? "ICESTORM_LC" : "TRELLIS_COMB") : NULL;
                     if (lc) {
                         const cJSON *a = cJSON_GetObjectItem(lc, "used"), *b = cJSON_GetObjectItem(lc, "available");
-                        if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+                        if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && fabs(a->valuedouble) < 1e15 &&
+                            fabs(b->valuedouble) < 1e15) {
                             lc_used = (long)a->valuedouble;
                             lc_avail = (long)b->valuedouble;
                         }

@@ -75,6 +75,14 @@ typedef struct {
     long pixels, channels;
 } Report;
 
+/* A count from report.json as a long; anything that is not an integer of at most 2^40 becomes -1
+ * (out of range for every check below: a tampered report gets a message, never a bad conversion). */
+static long json_count(const cJSON *x)
+{
+    double d = x->valuedouble;
+    return d >= -1099511627776.0 && d <= 1099511627776.0 && d == (double)(long)d ? (long)d : -1;
+}
+
 static const cJSON *member(Vfy *v, const char *file, const cJSON *o, const char *key, int want_string)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -112,7 +120,7 @@ static int read_report(Vfy *v, Report *r)
     snprintf(r->top, sizeof r->top, "%s", x->valuestring);
     if (!(x = member(v, path, r->root, "latency_cycles", 0)))
         return -1;
-    r->latency = (int)x->valuedouble;
+    r->latency = json_count(x) > 1000000 ? -1 : (int)json_count(x);
     if (!cJSON_IsObject(io))
         return diag_error(&v->m->diag, "%s: 'io': expected an object {n_in, w_in, in_type, n_out, w_out, out_type}, got %s",
                           path, io ? "another value" : "nothing");
@@ -121,7 +129,7 @@ static int read_report(Vfy *v, Report *r)
     for (int k = 0; k < 4; k++) {
         if (!(x = member(v, path, io, keys[k], 0)))
             return -1;
-        *nums[k] = (long)x->valuedouble;
+        *nums[k] = json_count(x);
     }
     if (!(x = member(v, path, io, "in_type", 1)))
         return -1;
@@ -129,7 +137,7 @@ static int read_report(Vfy *v, Report *r)
     if (!(x = member(v, path, io, "out_type", 1)))
         return -1;
     snprintf(r->out_type, sizeof r->out_type, "%s", x->valuestring);
-    if (r->latency < 1 || r->n_in < 1 || r->n_out < 1 || r->w_in < 1 || r->w_in > 64 || r->w_out < 1 || r->w_out > 64)
+    if (r->latency < 1 || r->n_in < 1 || r->n_out < 1 || r->n_in > (1L << 26) || r->n_out > (1L << 26) || r->w_in < 1 || r->w_in > 64 || r->w_out < 1 || r->w_out > 64)
         return diag_error(&v->m->diag, "%s: expected latency_cycles >= 1 and io widths 1..64, got latency %d, w_in %ld, w_out %ld",
                           path, r->latency, r->w_in, r->w_out);
     r->source = cJSON_GetObjectItemCaseSensitive(r->root, "source");
@@ -139,11 +147,12 @@ static int read_report(Vfy *v, Report *r)
         r->stream = 1;
         if (!cJSON_IsObject(so) || !(x = member(v, path, so, "pixels", 0)))
             return -1;
-        r->pixels = (long)x->valuedouble;
+        r->pixels = json_count(x);
         if (!(x = member(v, path, so, "channels", 0)))
             return -1;
-        r->channels = (long)x->valuedouble;
-        if (r->pixels < 1 || r->channels < 1 || r->pixels * r->channels != r->n_in)
+        r->channels = json_count(x);
+        if (r->pixels < 1 || r->channels < 1 || r->pixels > r->n_in || r->channels > r->n_in ||
+            r->pixels * r->channels != r->n_in)
             return diag_error(&v->m->diag, "%s: stream: expected pixels x channels = n_in (%ld), got %ld x %ld", path, r->n_in,
                               r->pixels, r->channels);
     }
