@@ -8,8 +8,8 @@
   precision exactly (0 differences, doubles printed with %.17g); the float path too;
 - a wrong type, a wrong size and a null pointer throw std::invalid_argument;
 - `nm -D --defined-only` of each library: create_model and destroy_model, nothing else;
-- a model whose names carry comment terminators, newlines and keywords, in files named after C++
-  keywords, builds with -Werror and no payload reaches the files;
+- models whose names carry comment terminators, newlines and keywords, in files named after C++
+  keywords (an io_stream conv net among them), build with -Werror and no payload reaches the files;
 - --cmssw-version is validated and refused without cmssw in --emit."""
 import os
 import shutil
@@ -196,10 +196,11 @@ def test_hostile_names_build_with_werror(tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("yaml")
     import test_names_injection as tni
-    for kind, where in (("mlp", "evil"), ("sig", "namespace.onnx"), ("mlp", "class.onnx")):
+    for kind, where in (("mlp", "evil"), ("sig", "namespace.onnx"), ("mlp", "class.onnx"), ("conv", "template.onnx")):
         p = tni.model_file(tmp_path / f"{kind}_{where[:5]}", kind, where)
         out = tmp_path / f"out_{kind}_{where[:5]}"
-        run("compile", p, "-o", out, "--precision", "fixed<10,4>", "--emit", "c,cmssw", "--cmssw-version", "3")
+        opts = tni.MODELS[kind][1] or ["--precision", "fixed<10,4>"]   # conv: --io stream and its precision
+        run("compile", p, "-o", out, *opts, "--emit", "c,cmssw", "--cmssw-version", "3")
         tni.scan(out)   # the generated text (before the build adds binaries)
         lib = build(out / "cmssw")
         assert lib.name.endswith("_v3.so")
