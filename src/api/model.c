@@ -297,7 +297,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             diag_error(&m->diag, "option %s: expected 0 or 1, got '%s'", key, value);
             return ETN_EUSER;
         }
-        unsigned bits = !strcmp(key, "hls") ? EMIT_HLS : EMIT_RTL | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC | EMIT_CMSSW;
+        unsigned bits = !strcmp(key, "hls") ? EMIT_HLS : EMIT_RTL | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC;
         if (!strcmp(value, "1"))
             m->emit |= !strcmp(key, "hls") ? EMIT_HLS : EMIT_RTL;
         else
