@@ -16,7 +16,7 @@ GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o
 CLI_OBJ := $(BUILD)/obj/src/cli/main.o
 
-.PHONY: all deps all-deps-minimal test check sanitize demo clean bench
+.PHONY: all deps all-deps-minimal test test-extended check sanitize demo clean bench
 all: $(BUILD)/etchnn $(BUILD)/libetchnn.a $(BUILD)/libetchnn.so $(BUILD)/test_fx $(BUILD)/test_hw_cmvm
 
 $(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
@@ -71,11 +71,15 @@ deps:
 PYTEST_PAR = $$(python3 -c 'import xdist' 2>/dev/null && echo '-n auto --dist loadfile')
 
 test: deps all
-	python3 -m pytest -q $(PYTEST_PAR) tests
+	python3 -m pytest -q $(PYTEST_PAR) -m "not extended" tests
 	$(MAKE) sanitize
 	$(MAKE) fuzz-regress
 
 check: test
+
+# The longest cross-checks (every shared model through the HLS C++ project, a 420 MB design), beyond make test's sample.
+test-extended: all
+	python3 -m pytest -q $(PYTEST_PAR) -m extended tests
 
 # ASan+UBSan build of everything, then the C-level and CLI tests against it.
 sanitize:

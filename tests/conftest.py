@@ -8,7 +8,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODELS = pathlib.Path(os.environ.get("ETCHNN_MODELS", ROOT.parent / "shared" / "models"))
-ETCHNN = pathlib.Path(os.environ.get("ETCHNN", ROOT / "build" / "etchnn"))
+ETCHNN = pathlib.Path(os.environ.get("ETCHNN", ROOT / "build" / "etchnn")).absolute()   # tests may change directory
 SANITIZED = os.environ.get("ETCHNN_SANITIZED") == "1"
 
 ONNX_MLPS = ["three_layer_keras", "three_layer_pytorch", "three_layer_bn_keras", "three_layer_bn_pytorch",
@@ -46,6 +46,8 @@ def random_inputs(n, width, seed=0, scale=2.0):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long cross-checks (run by make test; skipped by the sanitizer pass)")
+    config.addinivalue_line("markers", "extended: the longest cross-checks, beyond the sample make test runs "
+                            "(make test-extended runs them)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -186,6 +186,7 @@ def test_python_warnings(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # 420 MB of Verilog on disk; make test-extended
 def test_very_large_design_warns(tmp_path):
     """KERAS_conv1d (251k parameters) unrolled: about 420 MB of Verilog, said in one warning."""
     from conftest import MODELS

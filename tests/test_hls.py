@@ -195,12 +195,14 @@ def keras(name):
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # also in bench/hls_sweep.py (every shared model); make test-extended
 @pytest.mark.parametrize("name", ["three_layer_keras", "two_layer_pytorch", "three_layer_bn_keras", "dense_big_keras"])
 def test_onnx_mlps(name, tmp_path):
     csim_equals_predict(onnx_model(name), tmp_path, n=500)
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # also in bench/hls_sweep.py (every shared model); make test-extended
 @pytest.mark.parametrize("opts", [("--precision", "fixed<12,4,RND_CONV,SAT>"), ("--tables", "exact")])
 def test_jet_tagger_modes(opts, tmp_path):
     csim_equals_predict(JET, tmp_path, opts)
@@ -228,6 +230,7 @@ def test_hgq_jet(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # also in bench/hls_sweep.py (every shared model); make test-extended
 @pytest.mark.parametrize("name", ["conv1d_small_keras", "conv2d_small_keras", "conv2d_small_mp_keras"])
 def test_conv_shared(name, tmp_path):
     csim_equals_predict(onnx_model(name), tmp_path, n=100)
