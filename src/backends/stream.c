@@ -266,12 +266,7 @@ static int plan(Stream *s, Diag *d)
     s->is_stream[s->in_tensor] = 1;
     s->st = arena_array(&s->arena, g->nn + 1, sizeof(Stage));
     s->col = arena_array(&s->arena, g->nt + 1, sizeof(Collector));
-    int *fused_into = arena_array(&s->arena, g->nn + 1, sizeof(int));
-    for (size_t k = 0; k < g->nn; k++)
-        fused_into[k] = -1;
-    for (size_t k = 0; k < g->nn; k++)
-        if (!g->n[k].dead && g->n[k].fused_relu >= 0)
-            fused_into[g->n[k].fused_relu] = (int)k;
+    int *fused_into = ir_fused_into(g, &s->arena);
     for (size_t k = 0; k < g->nn; k++) {
         const Node *n = &g->n[k];
         if (n->dead || n->op == OP_INPUT || s->node_kind[k] == 2)

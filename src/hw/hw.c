@@ -51,13 +51,8 @@ static int step_lower(HwDesign *r, Diag *d)
 {
     const Graph *g = r->g;
     char id[NAMES_IDENT_SIZE];
-    int *fused_into = arena_array(&r->arena, g->nn, sizeof(int));
+    int *fused_into = ir_fused_into(g, &r->arena);
     unsigned char **live = r->opt.all_live ? NULL : element_liveness(&r->arena, g);
-    for (size_t k = 0; k < g->nn; k++)
-        fused_into[k] = -1;
-    for (size_t k = 0; k < g->nn; k++)
-        if (!g->n[k].dead && g->n[k].fused_relu >= 0)
-            fused_into[g->n[k].fused_relu] = (int)k;
     for (size_t k = 0; k < g->nn; k++) {
         const Node *nd = &g->n[k];
         if (nd->dead || nd->op == OP_INPUT || fused_into[k] >= 0 || nd->op == OP_RESHAPE)

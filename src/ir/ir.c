@@ -496,3 +496,14 @@ int ir_verify(const Graph *g, Diag *d, const char *after)
     free(seen);
     return rc;
 }
+
+int *ir_fused_into(const Graph *g, Arena *a)
+{
+    int *into = arena_array(a, g->nn + 1, sizeof(int));
+    for (size_t k = 0; k < g->nn; k++)
+        into[k] = -1;
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && g->n[k].fused_relu >= 0)
+            into[g->n[k].fused_relu] = (int)k;
+    return into;
+}

@@ -111,6 +111,8 @@ void ir_broadcast_index(long e, int rank, const int *dims, const int *da, const 
 bool ir_is_window_op(Op op);
 bool ir_is_merge_op(Op op);   /* ADD SUB MUL AVERAGE MAXIMUM MINIMUM: elementwise over two tensors */
 void ir_hwc(const Tensor *t, int *h, int *w, int *c);
+/* Per node id: the node whose relu was fused into it (n->fused_relu), or -1; nn entries in arena a. */
+int *ir_fused_into(const Graph *g, Arena *a);
 /* Window taps of CONV* and POOL* nodes: tab[(p*taps + t)] = input pixel index (row-major over
  * H,W) of tap t of output pixel p, or -1 where the tap lies in the padding.
  * taps = kernel[0]*kernel[1]; tab has (output pixels * taps) entries. */
