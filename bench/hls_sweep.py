@@ -3,8 +3,11 @@
 project's C simulation with g++ against hls4ml's ap_types headers, run N
 random events and compare every output with `etchnn predict`, exactly.
 Prints one line per model (ok / refused by --hls / differs / C back end
-refuses) and a summary.  Usage: python3 bench/hls_sweep.py [ETCHNN] [N] [SUBSTRING]
-(SUBSTRING: only the models whose path contains it, e.g. keras)."""
+refuses / TIMEOUT) with the g++ time (wall seconds, peak MB) and the load
+average when g++ started, then a summary and the same rows as a Markdown
+table (bench/README.md).  Usage: python3 bench/hls_sweep.py [ETCHNN] [N] [SUBSTRING]
+(SUBSTRING: only the models whose path contains it, e.g. keras).  A g++ over
+GXX_TIMEOUT seconds (default 600) is killed with its cc1plus and is a TIMEOUT row."""
 import glob
 import os
 import subprocess
@@ -14,6 +17,8 @@ import time
 from decimal import Decimal
 
 import numpy as np
+
+GXX_TIMEOUT = int(os.environ.get("GXX_TIMEOUT", "600"))
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ETCHNN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "etchnn")
@@ -40,6 +45,27 @@ def run(*a, **kw):
     return subprocess.run([str(x) for x in a], capture_output=True, text=True, **kw)
 
 
+def gxx(argv, timeout):
+    """g++ under /usr/bin/time in its own process group (a timeout kills cc1plus too);
+    returns (CompletedProcess, wall seconds, peak MB or None)."""
+    timed = os.path.exists("/usr/bin/time")
+    cmd = (["/usr/bin/time", "-f", "ETN_TIME %e %M"] if timed else []) + [str(x) for x in argv]
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.communicate()
+        raise subprocess.TimeoutExpired("g++", timeout) from None
+    sec, mb = time.time() - t0, None
+    lines = err.splitlines()
+    if timed and lines and lines[-1].startswith("ETN_TIME "):
+        sec, mb = float(lines[-1].split()[1]), int(lines[-1].split()[2]) // 1024
+        err = "\n".join(lines[:-1])
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err), sec, mb
+
+
 def one(m, name, inc, rows):
     with tempfile.TemporaryDirectory() as tmp:
         r = run(ETCHNN, "compile", m, "-o", f"{tmp}/c", "--emit", "c", timeout=600)
@@ -57,17 +83,23 @@ def one(m, name, inc, rows):
         x = np.random.default_rng(1).standard_normal((N, nin)) * 2
         os.makedirs(f"{hls}/tb_data", exist_ok=True)
         np.savetxt(f"{hls}/tb_data/tb_input_features.dat", x, fmt="%.17g")
-        b = run("g++", "-std=c++14", "-O1", "-Wall", "-Werror", "-isystem", inc, "-I", f"{hls}/firmware",
-                f"{hls}/{nm}_test.cpp", f"{hls}/firmware/{nm}.cpp", "-o", f"{hls}/t", timeout=600)
+        load = open("/proc/loadavg").read().split()[0] if os.path.exists("/proc/loadavg") else "?"
+        try:
+            b, sec, mb = gxx(["g++", "-std=c++14", "-O1", "-Wall", "-Werror", "-isystem", inc, "-I", f"{hls}/firmware",
+                              f"{hls}/{nm}_test.cpp", f"{hls}/firmware/{nm}.cpp", "-o", f"{hls}/t"], GXX_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            rows.append((name, "TIMEOUT", f"g++ over {GXX_TIMEOUT} s (load {load})"))
+            return
+        gt = f"g++ {sec:.1f} s" + (f", {mb} MB" if mb is not None else "") + f" (load {load})"
         if b.returncode != 0:
-            rows.append((name, "g++ FAILED", b.stderr.strip()[:200]))
+            rows.append((name, "g++ FAILED", gt + ": " + b.stderr.strip()[:200]))
             return
         run(f"{hls}/t", cwd=hls, timeout=600)
         got = [[Decimal(v) for v in l.split()] for l in open(f"{hls}/tb_data/csim_results.log") if l.strip()]
         r = run(ETCHNN, "predict", m, "--input", f"{hls}/tb_data/tb_input_features.dat", timeout=600)
         ref = [[Decimal(v) for v in l.split()] for l in r.stdout.splitlines() if l.strip()]
         diff = sum(a != b for ga, ra in zip(got, ref) for a, b in zip(ga, ra)) + abs(len(got) - len(ref))
-        rows.append((name, "ok" if diff == 0 and got else "DIFFERS", f"{N} events, {diff} outputs differ"))
+        rows.append((name, "ok" if diff == 0 and got else "DIFFERS", f"{N} events, {diff} outputs differ; {gt}"))
 
 
 def main():
@@ -85,6 +117,9 @@ def main():
     handled = sum(r[1] != "C back end refuses" for r in rows)
     print(f"\n{ok} of {handled} models the C back end handles equal `etchnn predict` bit for bit through --emit hls "
           f"({len(rows)} models in all, {time.time() - t0:.0f} s; load: {os.getloadavg()[0]:.1f})")
+    print("\n| model | result | details |\n|---|---|---|")
+    for r in rows:
+        print(f"| `{r[0]}` | {r[1]} | {r[2].replace('|', '/')} |")
     return 0 if all(r[1] in ("ok", "C back end refuses", "refused by --emit hls") for r in rows) else 1
     # TIMEOUT (g++ over 10 minutes on one project) counts as a failure: the project is not usable as it is
 
