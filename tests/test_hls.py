@@ -2,11 +2,13 @@
 project compiles with g++ -Wall -Werror against the open-source ap_types
 headers that hls4ml ships, its C simulation test bench gives exactly the
 values of `etchnn predict` (parsed as exact decimals, 0 differences), the
-output is deterministic, build_prj.tcl parses in tclsh with a stub for every
+output is deterministic, constants are integer-code ROMs (the large shared
+models build in seconds, not the >10 minutes of ap_fixed initializers), build_prj.tcl parses in tclsh with a stub for every
 Vitis command, names from the model reach the C++ only as comments, and an
 op the writer does not support is refused naming the layer."""
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -96,6 +98,11 @@ def test_jet_tagger_default(tmp_path):
     assert f"void {name}(input_t x[N_INPUT], result_t y[N_OUTPUT])" in cpp
     assert "#pragma HLS PIPELINE II=1" in cpp and "#pragma HLS INTERFACE ap_vld port=x,y" in cpp
     assert "typedef ap_fixed<16,6> layer" in (hls / "firmware" / "parameters.h").read_text()
+    # constants as integer codes, read through etn_raw: no array of ap_fixed objects (a constructor per entry)
+    w1 = (hls / "firmware" / "weights" / "w1.h").read_text()
+    assert re.search(r"static const int(8|16|32|64)_t w1\[1024\] = \{", w1) and "etn_raw<weight1_t>(w1[" in cpp
+    for f in (hls / "firmware" / "weights").glob("*.h"):
+        assert "ap_fixed" not in f.read_text().split("#define")[1], f
 
 
 def test_jet_tagger_8_3_hls4ml(tmp_path):
@@ -241,3 +248,21 @@ def test_conv_shared(name, tmp_path):
 def test_conv_synthetic_more(name, tmp_path):
     from test_conv import model_path
     csim_equals_predict(model_path(name, tmp_path), tmp_path, n=200)
+
+
+# ---- the largest shared models: g++ in seconds (make test-extended) ------------
+
+@pytest.mark.slow
+@pytest.mark.extended   # also in bench/hls_sweep.py
+@pytest.mark.parametrize("model", ["qonnx/TFC_1W1A.onnx", "keras/KERAS_dense_16x200x200x200x200x200x5.json",
+                                   "keras/KERAS_conv1d.json"])
+def test_large_models_build_fast(model, tmp_path):
+    """These took g++ -O1 more than 10 minutes (TFC_1W1A: 14 min, 1.6 GB) while weights were ap_fixed arrays;
+    as integer-code ROMs about 5 s.  A minute is allowed for a loaded machine."""
+    p = MODELS / model
+    if not p.exists():
+        pytest.skip(f"shared model {p} not present")
+    import time
+    t0 = time.time()
+    csim_equals_predict(p, tmp_path, n=200, scale=2.0)
+    assert time.time() - t0 < 240

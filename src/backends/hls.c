@@ -160,6 +160,22 @@ static const char *unsupported(const Graph *g, const Node *n)
     }
 }
 
+/* In a loop over output pixels r and window taps t: `s`, the input pixel of tap t of output pixel r, computed
+ * as ir_window_taps tabulates it (a table of rows * taps entries made megabytes of source on large images);
+ * `continue` on padding.  ind: the indentation. */
+static void window_src(Buf *c, const Graph *g, const Node *n, const char *ind)
+{
+    int ih, iw, ic, oh, ow, oc;
+    ir_hwc(&g->t[n->in[0]], &ih, &iw, &ic);
+    ir_hwc(&g->t[n->out], &oh, &ow, &oc);
+    buf_printf(c, "%sconst int sy = (r / %d) * %d + (t / %d) * %d - %d;\n", ind, ow, n->stride[0], n->kernel[1], n->dilation[0],
+               n->pad_lo[0]);
+    buf_printf(c, "%sconst int sx = (r %% %d) * %d + (t %% %d) * %d - %d;\n", ind, ow, n->stride[1], n->kernel[1], n->dilation[1],
+               n->pad_lo[1]);
+    buf_printf(c, "%sif (sy < 0 || sy >= %d || sx < 0 || sx >= %d)\n%s    continue;   // padding: a zero term\n", ind, ih, iw, ind);
+    buf_printf(c, "%sconst int s = sy * %d + sx;\n", ind, iw);
+}
+
 /* Layer function head: a comment line, the signature, INLINE. */
 static void fn_head(Hls *h, const Node *n, int id, int nx)
 {
@@ -219,7 +235,6 @@ static int emit_node(Hls *h, const Node *n, int id)
         int conv = n->op != OP_DENSE;
         long nin, nout, rows, taps = 1, cin = 0;
         int64_t *wc;
-        int32_t *tab = NULL;
         if (conv) {
             int ih, iw, ci, oh, ow, co;
             ir_hwc(x, &ih, &iw, &ci);
@@ -231,8 +246,6 @@ static int emit_node(Hls *h, const Node *n, int id)
             rows = (long)oh * ow;
             wc = arena_array(&h->ar, (size_t)(nin * nout), sizeof(int64_t));
             ir_conv_dense_weights(g, n, wc, NULL);
-            tab = arena_array(&h->ar, (size_t)(rows * taps), sizeof(int32_t));
-            ir_window_taps(g, n, tab);
         } else {
             nin = w->const_dims[0];
             nout = w->const_dims[1];
@@ -261,10 +274,6 @@ static int emit_node(Hls *h, const Node *n, int id)
                              names_comment(tn, sizeof tn, bt->name))) < 0)
                 return -1;
         }
-        if (conv) {
-            snprintf(nm, sizeof nm, "tap%d", id);
-            int_table(h, nm, tab, rows * taps, "the input pixel of each window tap per output pixel (-1: padding)");
-        }
         fn_head(h, n, id, 1);
         buf_printf(c, "#ifdef __SYNTHESIS__\n#pragma HLS ARRAY_PARTITION variable=w%d complete\n", id);
         if (bt)
@@ -281,8 +290,7 @@ static int emit_node(Hls *h, const Node *n, int id)
             buf_printf(c, "            %s acc = 0;\n", accty);
         if (conv) {
             buf_printf(c, "            for (int t = 0; t < %ld; t++) {\n" UNROLL, taps);
-            buf_printf(c, "                int s = tap%d[r * %ld + t];\n", id, taps);
-            buf_printf(c, "                if (s < 0)\n                    continue;   // padding: a zero term\n");
+            window_src(c, g, n, "                ");
             buf_printf(c, "                for (int i = 0; i < %ld; i++) {\n" UNROLL, cin);
             buf_printf(c, "                    acc += (%s)(x0[s * %ld + i] * etn_raw<weight%d_t>(w%d[(t * %ld + i) * %ld + o]));"
                           "   // exact product, cast\n", term, cin, id, id, cin, nout);
@@ -309,11 +317,7 @@ static int emit_node(Hls *h, const Node *n, int id)
         ir_hwc(y, &oh, &ow, &cout);
         long taps = (long)n->kernel[0] * n->kernel[1], npix = (long)oh * ow;
         int is_max = n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D;
-        int32_t *tab = arena_array(&h->ar, (size_t)(npix * taps), sizeof(int32_t));
-        ir_window_taps(g, n, tab);
         typedef_(h, n->accum, "accum%d_t", id);
-        snprintf(nm, sizeof nm, "tap%d", id);
-        int_table(h, nm, tab, npix * taps, "the input pixel of each window tap per output pixel (-1: padding)");
         fn_head(h, n, id, 1);
         buf_printf(c, "    for (int r = 0; r < %ld; r++) {\n" UNROLL, npix);
         buf_printf(c, "        for (int o = 0; o < %d; o++) {\n" UNROLL, cin);
@@ -322,8 +326,7 @@ static int emit_node(Hls *h, const Node *n, int id)
         else
             buf_printf(c, "            accum%d_t a = 0;\n            int cnt = 0;\n", id);
         buf_printf(c, "            for (int t = 0; t < %ld; t++) {\n" UNROLL, taps);
-        buf_printf(c, "                int s = tap%d[r * %ld + t];\n", id, taps);
-        buf_printf(c, "                if (s < 0)\n                    continue;\n");
+        window_src(c, g, n, "                ");
         if (is_max)
             buf_printf(c, "                if (!any || x0[s * %d + o] > m)\n                    m = x0[s * %d + o];\n"
                           "                any = true;\n", cin, cin);
@@ -345,22 +348,43 @@ static int emit_node(Hls *h, const Node *n, int id)
         return 0;
     }
     case OP_PAD:
-    case OP_UPSAMPLE:
-    case OP_TRANSPOSE:
-    case OP_CONCAT: {
+    case OP_UPSAMPLE: {   /* the source element computed as ir_gather_table tabulates it */
+        int ih, iw, ic, oh, ow, oc;
+        ir_hwc(x, &ih, &iw, &ic);
+        ir_hwc(y, &oh, &ow, &oc);
+        fn_head(h, n, id, 1);
+        buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
+        buf_printf(c, "        const int r = e / %ld, q = (e / %d) %% %d, ch = e %% %d;\n", (long)ow * oc, oc, ow, oc);
+        if (n->op == OP_PAD)
+            buf_printf(c, "        const int sy = r - %d, sx = q - %d;\n", n->pad_lo[0], n->pad_lo[1]);
+        else
+            buf_printf(c, "        const int sy = r / %d, sx = q / %d;\n", n->stride[0], n->stride[1]);
+        buf_printf(c, "        y[e] = sy >= 0 && sy < %d && sx >= 0 && sx < %d ? (%s)x0[(sy * %d + sx) * %d + ch] : (%s)0;\n", ih, iw, ty,
+                   iw, ic, ty);
+        buf_printf(c, "    }\n}\n\n");
+        return 0;
+    }
+    case OP_CONCAT: {   /* as ir_gather_table: per outer index, the first input's block, then the second's */
+        const Tensor *x1 = &g->t[n->in[1]];
+        long inner = 1;
+        for (int k = n->axis + 1; k < y->rank; k++)
+            inner *= y->dims[k];
+        long na = x->dims[n->axis] * inner, nb = x1->dims[n->axis] * inner;
+        fn_head(h, n, id, 2);
+        buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
+        buf_printf(c, "        const int o = e / %ld, k = e %% %ld;\n", na + nb, na + nb);
+        buf_printf(c, "        y[e] = k < %ld ? (%s)x0[o * %ld + k] : (%s)x1[o * %ld + k - %ld];\n", na, ty, na, ty, nb, na);
+        buf_printf(c, "    }\n}\n\n");
+        return 0;
+    }
+    case OP_TRANSPOSE: {
         int32_t *tab = arena_array(&h->ar, (size_t)ny, sizeof(int32_t));
         ir_gather_table(g, n, tab);
         snprintf(nm, sizeof nm, "tap%d", id);
-        int_table(h, nm, tab, ny, n->op == OP_CONCAT ? "the element each output element copies (>= the first input's size: the second input)"
-                                                     : "the input element each output element copies (-1: zero)");
-        fn_head(h, n, id, n->op == OP_CONCAT ? 2 : 1);
+        int_table(h, nm, tab, ny, "the input element each output element copies");
+        fn_head(h, n, id, 1);
         buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
-        buf_printf(c, "        int s = tap%d[e];\n", id);
-        if (n->op == OP_CONCAT)
-            buf_printf(c, "        y[e] = s < %ld ? (%s)x0[s] : (%s)x1[s - %ld];\n", nx, ty, ty, nx);
-        else
-            buf_printf(c, "        y[e] = s < 0 ? (%s)0 : (%s)x0[s];\n", ty, ty);
-        buf_printf(c, "    }\n}\n\n");
+        buf_printf(c, "        y[e] = (%s)x0[tap%d[e]];\n    }\n}\n\n", ty, id);
         return 0;
     }
     case OP_ADD:
@@ -692,6 +716,14 @@ static const char etn_fx_h[] =
     "#include <cmath>\n"
     "#include <stdint.h>\n"
     "\n"
+    "// The layer outputs of the top function: registers in synthesis; static in C simulation, where\n"
+    "// the activations of a large image (megabytes) would overflow the stack.\n"
+    "#ifdef __SYNTHESIS__\n"
+    "#define ETN_CSIM_STATIC\n"
+    "#else\n"
+    "#define ETN_CSIM_STATIC static\n"
+    "#endif\n"
+    "\n"
     "// The value whose raw bits are the integer code c (value = c * 2^-fractional bits): the low\n"
     "// W bits of c are stored as they are (V, the ap_types' bit vector; v.range(W - 1, 0) = c does\n"
     "// the same, but makes C simulation builds of large weight arrays several times slower).\n"
@@ -810,8 +842,8 @@ static void testbench(Hls *h, Buf *b, int out_frac)
     buf_printf(b,
                "static void run(FILE *out, const double *v)\n"
                "{\n"
-               "    input_t x[N_INPUT];\n"
-               "    result_t y[N_OUTPUT];\n"
+               "    static input_t x[N_INPUT];   // static: large images do not fit the stack\n"
+               "    static result_t y[N_OUTPUT];\n"
                "    for (int i = 0; i < N_INPUT; i++)\n"
                "        x[i] = (input_t)v[i];\n"
                "    %s(x, y);\n"
@@ -1035,7 +1067,7 @@ int hls_write(const Graph *g, Diag *d, const char *dir, double clock_mhz)
             if (tt->is_const || tt->producer < 0 || (int)t == tin || g->n[tt->producer].dead)
                 continue;
             char tn[NAMES_TEXT_SIZE];
-            buf_printf(&b, "    %s %s[%ld];   // %s\n", tty(&h, (int)t, ta, sizeof ta), tarr(&h, (int)t, tb, sizeof tb),
+            buf_printf(&b, "    ETN_CSIM_STATIC %s %s[%ld];   // %s\n", tty(&h, (int)t, ta, sizeof ta), tarr(&h, (int)t, tb, sizeof tb),
                        ir_numel(tt), names_comment(tn, sizeof tn, tt->name));
             buf_printf(&b, "#ifdef __SYNTHESIS__\n#pragma HLS ARRAY_PARTITION variable=%s complete dim=0\n#endif\n", tb);
         }
