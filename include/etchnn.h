@@ -216,7 +216,7 @@ typedef struct {
 } EtnVerifyOptions;
 
 typedef struct {
-    size_t events;              /* vectors streamed, one per clock */
+    size_t events;              /* vectors streamed */
     size_t outputs;             /* output codes compared (events x output size) */
     size_t mismatches;          /* codes that differ */
     EtnMismatch first[ETN_VERIFY_KEEP];  /* the first min(mismatches, ETN_VERIFY_KEEP) */
@@ -225,6 +225,8 @@ typedef struct {
     int latency;                /* L, from OUT/report.json */
     int rebuilt;                /* 1: Verilator built the design; 0: the previous build was reused */
     double build_seconds, run_seconds;
+    int ii;                     /* clocks between inputs (II, from OUT/report.json): vectors are streamed one per II
+                                   clocks, every fourth one later (gaps) */
 } EtnVerifyResult;
 
 /* Simulate the design written by etn_write() into out_dir (out_dir/rtl) with

@@ -2,6 +2,7 @@
 ClockPeriod either change what is built, as documented, or are refused with
 a message naming the key, the layer and the allowed value."""
 import hashlib
+import json
 import os
 import sys
 
@@ -23,17 +24,23 @@ def cfg(tmp_path, text, name="cfg.yml"):
     return p
 
 
-@pytest.mark.parametrize("text,layer", [
-    ("Model:\n  ReuseFactor: 4\n", "fc1"),
-    ("Model:\n  ReuseFactor: 1\nLayerName:\n  fc2:\n    ReuseFactor: 2\n", "fc2"),
-    ("Model:\n  ReuseFactor: 1\nLayerType:\n  Dense:\n    ReuseFactor: 64\n", "fc1"),
+@pytest.mark.parametrize("text,folded", [
+    ("Model:\n  ReuseFactor: 4\n", {"fc1": 4, "fc2": 4, "fc3": 4, "output": 4}),
+    ("Model:\n  ReuseFactor: 1\nLayerName:\n  fc2:\n    ReuseFactor: 2\n", {"fc2": 2}),
+    ("Model:\n  ReuseFactor: 1\nLayerType:\n  Dense:\n    ReuseFactor: 64\n", {"fc1": 64, "fc2": 64, "fc3": 64, "output": 64}),
 ])
-def test_reuse_factor_above_one_refused(text, layer, tmp_path):
-    r = run("compile", JET, "-c", cfg(tmp_path, text), "-o", tmp_path / "out", check=False)
-    assert r.returncode == 2, r.stderr
-    assert f"node '{layer}' (Gemm): ReuseFactor: expected 1, got" in r.stderr, r.stderr
-    assert "resource sharing" in r.stderr
-    assert not (tmp_path / "out").exists()
+def test_reuse_factor_reaches_the_layers_it_names(text, folded, tmp_path):
+    """Model, LayerName and LayerType ReuseFactor fold exactly the layers they name (before: refused;
+    before that: ignored), and the report says so; the design's II is the largest."""
+    run("compile", JET, "-c", cfg(tmp_path, text), "-o", tmp_path / "out")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    got = {l["name"]: l["ii"] for l in rep["layers"] if l["op"] == "dense"}
+    assert {k: v for k, v in got.items() if v > 1} == folded, got
+    assert rep["ii"] == max(folded.values())
+    for l in rep["layers"]:
+        if l["op"] == "dense":
+            assert l["reuse_factor"] == folded.get(l["name"], 1)
+            assert ("multipliers" in l) == (l["name"] in folded)
 
 
 def test_strategy_resource_said_and_same_circuit(tmp_path):

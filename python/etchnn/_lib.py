@@ -76,7 +76,7 @@ VERIFY_KEEP = 20                          # ETN_VERIFY_KEEP
 class VerifyResult(ctypes.Structure):    # EtnVerifyResult
     _fields_ = [("events", _Z), ("outputs", _Z), ("mismatches", _Z), ("first", Mismatch * VERIFY_KEEP),
                 ("valid_errors", _Z), ("first_valid_error", ctypes.c_long), ("latency", _I), ("rebuilt", _I),
-                ("build_seconds", ctypes.c_double), ("run_seconds", ctypes.c_double)]
+                ("build_seconds", ctypes.c_double), ("run_seconds", ctypes.c_double), ("ii", _I)]
 
 
 class SynthOptions(ctypes.Structure):    # EtnSynthOptions

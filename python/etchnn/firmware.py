@@ -172,7 +172,7 @@ class VerifyResult(dict):
     def __str__(self):
         head = (f"verify {'PASSED' if self['ok'] else 'FAILED'}: {self['events']} events, {self['outputs']} output codes, "
                 f"{self['mismatches']} mismatches, {self['valid_errors']} out_valid errors, latency {self['latency']} "
-                f"cycles (build {self['build_seconds']:.1f} s{'' if self['rebuilt'] else ', reused'}, "
+                f"cycles, II {self.get('ii', 1)} (build {self['build_seconds']:.1f} s{'' if self['rebuilt'] else ', reused'}, "
                 f"run {self['run_seconds']:.2f} s)")
         rows = [f"  event {m['event']} output {m['output']}: expected code {m['expected']}, got {m['got']}"
                 for m in self["first"]]
@@ -339,7 +339,7 @@ class Firmware:
         first = [{"event": f.event, "output": f.output, "expected": f.expected, "got": f.got}
                  for f in res.first[:min(res.mismatches, len(res.first))]]
         return VerifyResult(ok=(rc == 0), events=res.events, outputs=res.outputs, mismatches=res.mismatches,
-                            first=first, valid_errors=res.valid_errors, latency=res.latency,
+                            first=first, valid_errors=res.valid_errors, latency=res.latency, ii=res.ii,
                             rebuilt=bool(res.rebuilt), build_seconds=res.build_seconds, run_seconds=res.run_seconds,
                             directory=str(d))
 

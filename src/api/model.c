@@ -767,6 +767,27 @@ static int resolve_clock(EtnModel *m)
     return 0;
 }
 
+/* ReuseFactor > 1 folds Dense and Conv in the io_parallel circuit (src/hw/fold.c); where a
+ * folded form is not built yet, the setting is refused rather than ignored. */
+static int reuse_applies(EtnModel *m, int io)
+{
+    for (size_t k = 0; k < m->g.nn; k++) {
+        const Node *n = &m->g.n[k];
+        if (n->dead || n->reuse <= 1 || !(n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D))
+            continue;
+        if (io == 1 && (m->emit & EMIT_RTL))
+            return diag_error(&m->diag, "%s: node '%s' (%s): ReuseFactor %d: expected 1 with IOType io_stream: resource "
+                              "sharing is built for io_parallel designs only (the io_stream conv stages do not fold "
+                              "yet); use --io parallel or ReuseFactor 1", m->g.file, n->name, n->src_op, n->reuse);
+        if (m->emit & EMIT_HLS)
+            return diag_error(&m->diag, "%s: node '%s' (%s): ReuseFactor %d: expected 1 for --emit hls: the HLS "
+                              "project is written fully parallel only (its pragmas for ReuseFactor are not written "
+                              "yet); drop hls from --emit or use ReuseFactor 1", m->g.file, n->name, n->src_op,
+                              n->reuse);
+    }
+    return 0;
+}
+
 /* --dump-after a hardware step (hw_step_name): the dump is read after etn_compile,
  * so the design (io_stream's, or io_parallel's) is built here for it alone. */
 static int dump_hw(EtnModel *m)
@@ -776,7 +797,7 @@ static int dump_hw(EtnModel *m)
         hw |= !strcmp(m->dump_after, hw_step_name(k));
     if (!hw || !(m->emit & EMIT_RTL))
         return 0;
-    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0)
+    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0 || reuse_applies(m, io) < 0)
         return -1;
     HwOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0, m->dump_after, &m->dump};
     if (io == 1) {
@@ -812,6 +833,8 @@ int etn_write(EtnModel *m, const char *dir)
     }
     int io = m->io;
     if (io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0)
+        return fail(m);
+    if (reuse_applies(m, io) < 0)
         return fail(m);
     /* build everything in memory first: an error leaves no output behind */
     HwDesign rtl;

@@ -14,6 +14,15 @@ int verilog_write(const struct HwDesign *r, Diag *d, const char *dir);
  * (one per line); for tops written elsewhere (io_stream). */
 int verilog_write_modules(const struct HwDesign *r, Diag *d, const char *dir, Buf *files);
 
+/* Verilog pieces shared by the writers of verilog.c and verilog_fold.c: a
+ * sized literal (the low w bits of v); a function `name` casting a value of
+ * (wi bits, fi fractional, signed si) to `to` as fx_cast does; the module of
+ * a folded layer (HwModule.fold). */
+void verilog_lit(char *s, size_t n, int w, int64_t v);
+void verilog_cast_fn(Buf *b, const char *name, int wi, int fi, int si, FxType to);
+struct HwModule;
+void verilog_fold_module(Buf *b, const struct HwDesign *r, const struct HwModule *m);
+
 /* OUT/report.json and report.txt from a built circuit; source_json (may be
  * NULL) records how to rebuild the model (for etchnn verify). */
 int report_write(const struct HwDesign *r, Diag *d, const char *dir, const char *source_json);

@@ -41,7 +41,7 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
     cJSON_AddNumberToObject(root, "clock_mhz", r->opt.clock_mhz);
     cJSON_AddNumberToObject(root, "latency_cycles", r->latency);
     cJSON_AddNumberToObject(root, "latency_ns", round(r->latency * 1000.0 / r->opt.clock_mhz * 1000) / 1000);
-    cJSON_AddNumberToObject(root, "ii", 1);
+    cJSON_AddNumberToObject(root, "ii", r->ii);
     cJSON_AddStringToObject(root, "multipliers",
                             r->opt.mult == MULT_DSP ? "dsp" : r->opt.mult == MULT_AUTO ? "auto" : "csd");
     const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
@@ -83,6 +83,19 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
         }
         add_type(l, "result_type", &g->t[m->out_tensor]);
         cJSON_AddNumberToObject(l, "latency_cycles", m->latency);
+        if (n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D) {
+            /* resource sharing: what was asked and what was built (src/hw/fold.c) */
+            const HwFold *f = m->fold;
+            cJSON_AddNumberToObject(l, "reuse_factor", n->reuse);
+            cJSON_AddNumberToObject(l, "ii", f ? f->reuse : 1);
+            if (f) {
+                cJSON_AddStringToObject(l, "strategy", f->rom ? "Resource" : "Latency");
+                cJSON_AddNumberToObject(l, "multiplications", (double)f->nterm);
+                cJSON_AddNumberToObject(l, "multipliers", (double)f->nmult);
+                cJSON_AddStringToObject(l, "multiplier_kind", f->dsp ? "dsp" : "logic");
+                cJSON_AddNumberToObject(l, "rom_bits", f->rom ? (double)f->rom_bits : 0);
+            }
+        }
         cJSON_AddNumberToObject(l, "lut_estimate", round(m->lut));
         cJSON_AddNumberToObject(l, "ff_estimate", round(m->ff));
         cJSON_AddNumberToObject(l, "dsp_estimate", (double)m->dsp);
@@ -122,10 +135,10 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
     const Graph *g = r->g;
     char file[4096 * 3 + 4], ln[NAMES_TEXT_SIZE];
     buf_printf(&t, "etchnn report: %s (%s)\n", r->top, names_comment(file, sizeof file, g->file));
-    buf_printf(&t, "clock %.1f MHz, latency %d cycles = %.2f ns, II = 1\n\n", r->opt.clock_mhz, r->latency,
-               r->latency * 1000.0 / r->opt.clock_mhz);
-    buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4s %8s %8s %4s %9s\n", "layer", "op", "shape", "input", "result", "lat",
-               "LUT est", "FF est", "DSP", "adders");
+    buf_printf(&t, "clock %.1f MHz, latency %d cycles = %.2f ns, II = %d\n\n", r->opt.clock_mhz, r->latency,
+               r->latency * 1000.0 / r->opt.clock_mhz, r->ii);
+    buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4s %4s %8s %8s %4s %9s\n", "layer", "op", "shape", "input", "result",
+               "lat", "II", "LUT est", "FF est", "DSP", "adders");
     double lut = 0, ff = 0;
     long dsp = 0;
     for (size_t k = 0; k < r->nm; k++) {
@@ -137,19 +150,23 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
         snprintf(sh, sizeof sh, "%ld", ir_numel(&g->t[m->out_tensor]));
         char ad[32];
         snprintf(ad, sizeof ad, "%ld/%ld", m->adders, m->adders_naive);
-        buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4d %8.0f %8.0f %4ld %9s\n", names_comment(ln, sizeof ln, n->name),
+        buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4d %4d %8.0f %8.0f %4ld %9s\n",
+                   names_comment(ln, sizeof ln, n->name),
                    n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu", sh, s1, s2,
-                   m->latency, m->lut,
-                   m->ff, m->dsp, ad);
+                   m->latency, m->fold ? m->fold->reuse : 1, m->lut, m->ff, m->dsp, ad);
+        if (m->fold)
+            buf_printf(&t, "%-24s folded: ReuseFactor %d, %ld multiplications on %ld %s multipliers, weights %s%s\n", "",
+                       m->fold->reuse, m->fold->nterm, m->fold->nmult, m->fold->dsp ? "DSP" : "logic",
+                       m->fold->rom ? "in ROM" : "as constants", m->fold->rom ? " (Strategy Resource)" : "");
         lut += m->lut;
         ff += m->ff;
         dsp += m->dsp;
     }
     const Tensor *ti = &g->t[g->inputs[0]];
     ff += (double)(ir_numel(ti) * ti->type.w) + r->latency;
-    buf_printf(&t, "\ntotal: latency %d cycles, estimate %.0f LUT, %.0f FF, %ld DSP "
+    buf_printf(&t, "\ntotal: latency %d cycles, II %d, estimate %.0f LUT, %.0f FF, %ld DSP "
                    "(adders: shared/naive per layer; estimate made without running any tool)\n",
-               r->latency, lut, ff, dsp);
+               r->latency, r->ii, lut, ff, dsp);
     char path[4096];
     int rc = 0;
     snprintf(path, sizeof path, "%s/report.json", dir);

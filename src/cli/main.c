@@ -430,10 +430,13 @@ static int cmd_verify(EtnModel *m, const Args *a)
                 stream = 1;
         fclose(rf);
     }
+    char per[64];
+    if (r.ii > 1)
+        snprintf(per, sizeof per, "vectors, one per %d clocks (II)", r.ii);
     printf("%s: %s: %zu %s, latency %d cycles%s: %zu of %zu outputs differ "
            "(Verilator build %.1f s%s, simulation %.2f s)\n",
-           rc == ETN_OK ? "PASS" : "FAIL", a->model, r.events, stream ? "images, one pixel per clock" : "vectors, one per clock",
-           r.latency, stream ? " from the first pixel" : "", r.mismatches, r.outputs, r.build_seconds,
+           rc == ETN_OK ? "PASS" : "FAIL", a->model, r.events,
+           stream ? "images, one pixel per clock" : r.ii > 1 ? per : "vectors, one per clock", r.latency, stream ? " from the first pixel" : "", r.mismatches, r.outputs, r.build_seconds,
            r.rebuilt ? "" : ", reused", r.run_seconds);
     return rc == ETN_OK ? 0 : 1;
 }

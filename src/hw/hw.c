@@ -85,10 +85,10 @@ static int step_lower(HwDesign *r, Diag *d)
         }
         int rc;
         switch (nd->op) {
-        case OP_DENSE: rc = lower_dense(r, m, d, nd, relu); break;
+        case OP_DENSE: rc = nd->reuse > 1 ? lower_fold(r, m, d, nd, relu) : lower_dense(r, m, d, nd, relu); break;
         case OP_AFFINE: rc = lower_affine(r, m, nd); break;
         case OP_CONV1D:
-        case OP_CONV2D: rc = lower_conv(r, m, nd, relu); break;
+        case OP_CONV2D: rc = nd->reuse > 1 ? lower_fold(r, m, d, nd, relu) : lower_conv(r, m, nd, relu); break;
         case OP_MAXPOOL1D:
         case OP_MAXPOOL2D:
         case OP_AVGPOOL1D:
@@ -142,7 +142,13 @@ static int step_schedule(HwDesign *r, Diag *d)
         for (int p = 0; p < m->ports; p++)
             if (r->tensor_cycle[m->in_tensor[p]] == c && r->tensor_t[m->in_tensor[p]] > m->in_t)
                 m->in_t = r->tensor_t[m->in_tensor[p]];
-        hw_schedule(m, r->budget_ns);
+        if (m->fold) {
+            hw_fold_schedule(m);
+            if (m->fold->reuse > r->ii)
+                r->ii = m->fold->reuse;
+        } else {
+            hw_schedule(m, r->budget_ns);
+        }
         r->tensor_cycle[m->out_tensor] = c + m->latency;
         r->tensor_t[m->out_tensor] = m->latency ? m->out_t : (m->out_t > m->in_t ? m->out_t : m->in_t);
         if (nd->fused_relu >= 0)
@@ -155,8 +161,13 @@ static int step_schedule(HwDesign *r, Diag *d)
 static int step_estimate(HwDesign *r, Diag *d)
 {
     (void)d;
-    for (size_t k = 0; k < r->nm; k++)
-        hw_estimate(&r->m[k]);
+    for (size_t k = 0; k < r->nm; k++) {
+        HwModule *m = &r->m[k];
+        if (m->fold)
+            hw_fold_estimate(m, ir_numel(&r->g->t[m->in_tensor[0]]), r->g->t[m->out_tensor].type.w);
+        else
+            hw_estimate(m);
+    }
     return 0;
 }
 
@@ -196,6 +207,7 @@ int hw_build(HwDesign *r, const Graph *g, const HwOptions *opt, Diag *d)
     for (size_t t = 0; t < g->nt; t++)
         r->tensor_cycle[t] = -1;
     r->tensor_cycle[g->inputs[0]] = 1;  /* the top registers its input */
+    r->ii = 1;
     r->tensor_t = arena_array(&r->arena, g->nt, sizeof(double));
     for (size_t k = 0; k < ETN_COUNTOF(hw_steps); k++) {
         if (hw_steps[k].run(r, d) < 0 || hw_verify(r, d, hw_steps[k].name, hw_steps[k].scheduled) < 0) {

@@ -15,5 +15,11 @@ const char *hw_step_name(size_t k);
  * combinational budget per stage in ns (schedule.c); its LUTs and FFs (estimate.c). */
 void hw_schedule(HwModule *m, double budget);
 void hw_estimate(HwModule *m);
+/* The same for a folded layer (fold.c): latency R + 2; the estimate, given its
+ * input elements and output width.  hw_fold_span: the first and last output
+ * element multiplier j feeds (1: only one, its products need no gate). */
+void hw_fold_schedule(HwModule *m);
+void hw_fold_estimate(HwModule *m, long nin_elems, int wo);
+int hw_fold_span(const HwFold *f, long j, long *o_first, long *o_last);
 
 #endif

@@ -15,6 +15,9 @@ int lower_unary_table(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
 int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
 int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
 
+/* Dense or Conv with ReuseFactor > 1: a folded layer (fold.c). */
+int lower_fold(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *relu);
+
 /* a * b of two signals (lower_merge.c). */
 int lower_var_mult(const HwDesign *r, HwModule *m, int a, int b);
 

@@ -178,14 +178,27 @@ static void dump_node(Buf *b, const HwModule *m, int i)
 
 void hw_dump(const HwDesign *r, Buf *b)
 {
-    buf_printf(b, "design %s: %zu modules, latency %d, budget %.3f ns\n", r->top ? r->top : "?", r->nm, r->latency,
+    buf_printf(b, "design %s: %zu modules, latency %d, budget %.3f ns", r->top ? r->top : "?", r->nm, r->latency,
                r->budget_ns);
+    if (r->ii > 1)
+        buf_printf(b, ", ii %d", r->ii);
+    buf_printf(b, "\n");
     for (size_t k = 0; k < r->nm; k++) {
         const HwModule *m = &r->m[k];
         buf_printf(b, "module %s: node %d, %d port(s), %zu nodes, %zu roms, %ld outputs, latency %d, "
                    "in %.3f ns, out %.3f ns, adders %ld (naive %ld), dsp %ld, lut %.1f, ff %.1f\n",
                    m->name, m->node, m->ports, m->nn, m->nrom, m->nout, m->latency, m->in_t, m->out_t, m->adders,
                    m->adders_naive, m->dsp, m->lut, m->ff);
+        if (m->fold) {
+            const HwFold *f = m->fold;
+            buf_printf(b, "  fold: reuse %d, %ld terms, %ld multipliers (%s), weights %s (%ld bits), x %c%d, w s%d, "
+                       "pd %d, sum s%d\n", f->reuse, f->nterm, f->nmult, f->dsp ? "dsp" : "logic",
+                       f->rom ? "in rom" : "constants", f->rom_bits, f->sx ? 's' : 'u', f->wx, f->ww, f->pd, f->accw);
+            for (long q = 0; q < f->nterm; q++)
+                buf_printf(b, "  term %ld: x%ld * %lld -> y%ld\n", q, f->term[q].x, (long long)f->term[q].w,
+                           f->term[q].o);
+            continue;
+        }
         for (size_t t = 0; t < m->nrom; t++)
             buf_printf(b, "  rom%zu: %ld entries, %d address bits, %c%d%s\n", t, m->rom[t].n, m->rom[t].aw,
                        m->rom[t].dsign ? 's' : 'u', m->rom[t].dw, m->rom[t].hls_index ? ", hls4ml index" : "");
@@ -205,10 +218,35 @@ static int bad(Diag *d, const char *step, const HwModule *m, long i, const char 
     return diag_error(d, "internal: hardware netlist after %s: module %s, node %%%ld: %s", step, m->name, i, what);
 }
 
+/* A folded layer: terms by output element, inside the ports, every one dealt to a multiplier. */
+static int verify_fold(const HwDesign *r, Diag *d, const char *step, const HwModule *m)
+{
+    const HwFold *f = m->fold;
+    long nx = ir_numel(&r->g->t[m->in_tensor[0]]);
+    if (f->reuse < 2 || f->nterm < 2 || f->nmult * f->reuse < f->nterm || (f->nmult - 1) * f->reuse >= f->nterm)
+        return diag_error(d, "internal: hardware netlist after %s: folded module %s: %ld terms on %ld multipliers "
+                          "at reuse %d", step, m->name, f->nterm, f->nmult, f->reuse);
+    if (f->wx < 1 || f->ww < 1 || f->wx + f->ww > 64 || f->accw < 2 || f->accw > 63)
+        return diag_error(d, "internal: hardware netlist after %s: folded module %s: widths outside 1..64", step, m->name);
+    for (long q = 0; q < f->nterm; q++) {
+        const HwTerm *t = &f->term[q];
+        if (t->x < 0 || t->x >= nx || t->o < 0 || t->o >= m->nout || !t->w ||
+            (q && (t->o < f->term[q - 1].o || (t->o == f->term[q - 1].o && t->x < f->term[q - 1].x))))
+            return diag_error(d, "internal: hardware netlist after %s: folded module %s: term %ld out of range or order",
+                              step, m->name, q);
+    }
+    return 0;
+}
+
 int hw_verify(const HwDesign *r, Diag *d, const char *step, int scheduled)
 {
     for (size_t k = 0; k < r->nm; k++) {
         const HwModule *m = &r->m[k];
+        if (m->fold) {
+            if (verify_fold(r, d, step, m) < 0)
+                return -1;
+            continue;
+        }
         for (size_t i = 0; i < m->nn; i++) {
             const HwNode *n = &m->n[i];
             int ops[4] = {n->a, n->b, n->c, n->op == HW_CLIP ? n->sb : -1};

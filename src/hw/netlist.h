@@ -51,7 +51,42 @@ typedef struct {
     int hls_index;      /* address is hls4ml's sigmoid/tanh index (k = frac of a, k2 = lgt, sa = lgs) */
 } HwRom;
 
+/* One multiplication of a folded layer: input element x times the weight code w, into output element o. */
 typedef struct {
+    long x;             /* element of input port 0 */
+    int64_t w;          /* weight code (nonzero) */
+    long o;             /* output element */
+} HwTerm;
+
+/* A folded (time-multiplexed) Dense or Conv: ReuseFactor R.  Its nonzero
+ * multiplications, sorted by output element, are dealt to ceil(n / R)
+ * general multipliers: multiplier j computes term j*R + s in slot s (0..R-1).
+ * Each output element accumulates the exact sum of its terms (each rounded to
+ * the accumulator LSB as FIXED_POINT.md says), starting from its bias; after
+ * slot R-1 the accumulator's overflow mode, the result cast and a fused relu
+ * give the output, held in a register until the next input's result.  fold.c
+ * builds it, verilog.c writes it. */
+typedef struct {
+    int reuse;          /* R: slots per input, the layer's initiation interval */
+    int rom;            /* 1: weights in ROM arrays (Strategy Resource); 0: constants selected per slot (Latency) */
+    int dsp;            /* multipliers on DSP blocks (1) or as logic (0) */
+    HwTerm *term;       /* the multiplications, by output element then input */
+    long nterm;         /* multiplications */
+    long nmult;         /* multipliers: ceil(nterm / reuse) */
+    int wx;             /* input width as a signed operand (an unsigned input gets a zero sign bit) */
+    int sx;             /* input type signed */
+    int ww;             /* weight width (signed) */
+    int pd;             /* product frac bits minus the accumulator's (> 0: each product rounded with acc.q) */
+    FxType acc;         /* accumulator type: its overflow mode applies once, to the exact sum */
+    int accw;           /* width of the exact sum */
+    int64_t *bias;      /* per output element, in accumulator LSBs */
+    FxType res;         /* result type */
+    int relu;           /* a relu fused: relu_t is the output type */
+    FxType relu_t;
+    long rom_bits;      /* weight bits stored (R x multipliers x ww) */
+} HwFold;
+
+typedef struct HwModule {
     const char *name;   /* module name */
     int node;           /* IR node id (the last one, when a relu is fused) */
     int ports;          /* input ports (1 or 2) */
@@ -72,6 +107,7 @@ typedef struct {
     long adders;        /* adders emitted */
     double lut, ff;     /* resource estimate */
     long dsp;           /* multipliers left to DSPs */
+    HwFold *fold;       /* a folded layer (no netlist nodes; out unused), or NULL */
 } HwModule;
 
 typedef enum { MULT_CSD, MULT_DSP, MULT_AUTO } MultMode;
@@ -94,6 +130,7 @@ typedef struct HwDesign {
     int *tensor_cycle;  /* cycle at which each tensor is ready at the top (-1: none) */
     double *tensor_t;   /* and its arrival time within that cycle, ns (layers chain combinationally) */
     int latency;        /* total: input register + layers */
+    int ii;             /* initiation interval: the largest ReuseFactor of a folded layer (1: none) */
     double budget_ns;   /* combinational time per stage */
 } HwDesign;
 

@@ -448,15 +448,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         if (config_int(c, d, n, "ReuseFactor", 1, &n->reuse) < 0)
             return -1;
         n->strategy = config_str(c, n, "Strategy", "Latency");
-        /* no silent knobs: resource sharing is not built yet, so a ReuseFactor above 1
-         * on a layer with multiplications is refused rather than ignored */
+        /* ReuseFactor > 1 on Dense and Conv folds the layer in the hardware layer (src/hw/fold.c) */
         bool mults = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D;
-        if (mults && n->reuse > 1)
-            return diag_error(d, "%s: node '%s' (%s): ReuseFactor: expected 1, got %d: resource sharing (each multiplier "
-                              "used R times, a new input every R clocks) is not built yet, and etchnn does not ignore "
-                              "a setting; with ReuseFactor 1 the circuit is fully parallel (a new input every clock)",
-                              g->file, n->name, n->src_op, n->reuse);
-        if (mults && !strcmp(n->strategy, "Resource") && !warned_resource) {
+        if (mults && n->reuse == 1 && !strcmp(n->strategy, "Resource") && !warned_resource) {
             warned_resource = 1;
             diag_warn(d, "%s: node '%s' (%s): Strategy Resource at ReuseFactor 1 builds the same fully parallel "
                       "circuit as Latency (weights as constants, no ROM); this holds for every layer", g->file, n->name,
