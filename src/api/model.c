@@ -60,6 +60,8 @@ void etn_model_free(EtnModel *m)
     ir_free(&m->g);
     buf_free(&m->dump);
     buf_free(&m->tmpl);
+    buf_free(&m->fit_json);
+    free(m->node_mult);
     free(m->cfg_origin);
     diag_free(&m->diag);
     free(m);
@@ -275,6 +277,24 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             diag_error(&m->diag, "--multipliers: expected one of csd, dsp, auto, got '%s'", value);
             return ETN_EUSER;
         }
+    } else if (!strcmp(key, "part")) {
+        if (!hw_part_find(value)) {
+            Buf names = {0};
+            hw_part_names(&names);
+            diag_error(&m->diag, "--part: expected a part etchnn knows (%s, with or without package and speed grade), "
+                       "got '%s'", names.data, value);
+            buf_free(&names);
+            return ETN_EUSER;
+        }
+        snprintf(m->part, sizeof m->part, "%s", value);
+    } else if (!strcmp(key, "fit")) {
+        char *end;
+        double f = strtod(value, &end);
+        if (*end || end == value || !(f > 0 && f <= 1)) {
+            diag_error(&m->diag, "--fit: expected a fraction of the part in (0, 1], got '%s'", value);
+            return ETN_EUSER;
+        }
+        m->fit = f;
     } else if (!strcmp(key, "io")) {
         if (!strcmp(value, "parallel") || !strcmp(value, "io_parallel"))
             m->io = 0;
@@ -323,7 +343,7 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
     } else {
         diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weight_quant, weights_file, dump_after, "
-                   "clock_mhz, multipliers, io, rtl, hls", key);
+                   "clock_mhz, multipliers, part, fit, io, emit, cmssw_version, rtl, hls", key);
         return ETN_EUSER;
     }
     m->compiled = 0;
@@ -788,6 +808,31 @@ static int reuse_applies(EtnModel *m, int io)
     return 0;
 }
 
+/* The part: --part, else the config's Part (hls4ml's key), else none; --fit needs one. */
+static int resolve_part(EtnModel *m, int io, const struct HwPart **part)
+{
+    *part = NULL;
+    const char *name = m->part[0] ? m->part : NULL, *from = "--part";
+    if (!name && config_part(&m->cfg, &m->diag, &name) < 0)
+        return -1;
+    if (!m->part[0])
+        from = "Part";
+    if (name && !(*part = hw_part_find(name))) {
+        Buf names = {0};
+        hw_part_names(&names);
+        diag_error(&m->diag, "%s%s%s: expected a part etchnn knows (%s, with or without package and speed grade), got "
+                   "'%s'", from[0] == 'P' ? m->cfg.origin : "", from[0] == 'P' ? ": " : "", from, names.data, name);
+        buf_free(&names);
+        return -1;
+    }
+    if (m->fit > 0 && !*part)
+        return diag_error(&m->diag, "--fit %g: expected a part to fit (--part or the config's Part), got none", m->fit);
+    if (m->fit > 0 && io == 1)
+        return diag_error(&m->diag, "--fit: expected an io_parallel design (resource sharing is built for io_parallel "
+                          "only), got IOType io_stream");
+    return 0;
+}
+
 /* --dump-after a hardware step (hw_step_name): the dump is read after etn_compile,
  * so the design (io_stream's, or io_parallel's) is built here for it alone. */
 static int dump_hw(EtnModel *m)
@@ -799,7 +844,8 @@ static int dump_hw(EtnModel *m)
         return 0;
     if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0 || reuse_applies(m, io) < 0)
         return -1;
-    HwOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0, m->dump_after, &m->dump};
+    HwOptions ro = {.clock_mhz = m->clock_mhz, .mult = (MultMode)m->multipliers, .dump_after = m->dump_after,
+                    .dump = &m->dump};
     if (io == 1) {
         Stream *st = stream_build(&m->g, &ro, &m->diag);
         stream_free(st);
@@ -840,7 +886,21 @@ int etn_write(EtnModel *m, const char *dir)
     HwDesign rtl;
     if (resolve_clock(m) < 0)
         return fail(m);
-    HwOptions ro = {m->clock_mhz, (MultMode)m->multipliers, 0, NULL, NULL};
+    HwOptions ro = {.clock_mhz = m->clock_mhz, .mult = (MultMode)m->multipliers};
+    if (resolve_part(m, io, &ro.part) < 0)
+        return fail(m);
+    if (m->fit > 0 && (m->emit & EMIT_RTL)) {
+        free(m->node_mult);
+        buf_free(&m->fit_json);
+        m->node_mult = malloc(m->g.nn ? m->g.nn : 1);
+        if (!m->node_mult) {
+            diag_error(&m->diag, "out of memory");
+            return fail(m);
+        }
+        if (hw_fit(&m->g, &ro, ro.part, m->fit, m->node_mult, &m->fit_json, &m->diag) < 0)
+            return fail(m);
+        ro.node_mult = m->node_mult;
+    }
     int have_rtl = 0;
     Stream *st = NULL;
     if ((m->emit & EMIT_RTL) && io != 1 && rtl_parallel_fits(&m->g, &m->diag) < 0)
@@ -858,6 +918,8 @@ int etn_write(EtnModel *m, const char *dir)
             return fail(m);
         }
         have_rtl = 1;
+        if (m->fit > 0)
+            rtl.fit = m->fit_json.data;
     }
     int rc = ETN_OK;
     const char *outdir = dir;
@@ -901,6 +963,10 @@ int etn_write(EtnModel *m, const char *dir)
         cJSON_AddStringToObject(src, "tables", m->opt_tables);
         cJSON_AddStringToObject(src, "weight_quant", m->opt_weight_quant);
         cJSON_AddNumberToObject(src, "clock_mhz", m->clock_mhz);
+        if (ro.part)
+            cJSON_AddStringToObject(src, "part", ro.part->name);
+        if (m->fit > 0)
+            cJSON_AddNumberToObject(src, "fit", m->fit);
         cJSON_AddStringToObject(src, "multipliers",
                                 m->multipliers == MULT_DSP ? "dsp" : m->multipliers == MULT_AUTO ? "auto" : "csd");
         cJSON_AddStringToObject(src, "io", st ? "stream" : "parallel");

@@ -31,6 +31,10 @@ struct EtnModel {
     double clock_mhz;       /* RTL target clock: --clock-mhz, else the config's ClockPeriod, else 200 MHz */
     int clock_set;          /* clock_mhz was given as an option (it wins over ClockPeriod) */
     int multipliers;        /* MultMode */
+    char part[64];          /* --part (wins over the config's Part); "" none */
+    signed char *node_mult; /* --fit: per IR node its multiplier kind (heap), and why, for the report */
+    Buf fit_json;
+    double fit;             /* --fit FRACTION of the part (0: none): ReuseFactor and multipliers chosen (src/hw/fit.c) */
     unsigned emit;          /* EMIT_* bits: the outputs etn_write writes (--emit; default c,rtl) */
     int cmssw_version;      /* --cmssw-version N: OUT/cmssw/NAME_vN (0: not given, 1) */
     int io;                 /* --io: -1 unset (config IOType, else parallel), 0 io_parallel, 1 io_stream */

@@ -52,7 +52,7 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
     cJSON_AddNumberToObject(io, "n_out", (double)ir_numel(to));
     cJSON_AddNumberToObject(io, "w_out", to->type.w);
     add_type(io, "out_type", to);
-    double lut = 0, ff = 0, dsp = 0;
+    double lut = 0, ff = 0, dsp = 0, bram = 0;
     long adders = 0, naive = 0;
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");
     for (size_t k = 0; k < r->nm; k++) {
@@ -106,6 +106,7 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
         lut += m->lut;
         ff += m->ff;
         dsp += (double)m->dsp;
+        bram += (double)m->bram;
         adders += m->adders;
         naive += m->adders_naive;
     }
@@ -115,8 +116,43 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
     cJSON_AddNumberToObject(est, "lut", round(lut));
     cJSON_AddNumberToObject(est, "ff", round(ff));
     cJSON_AddNumberToObject(est, "dsp", dsp);
+    cJSON_AddNumberToObject(est, "bram", bram);
     cJSON_AddNumberToObject(est, "adders_naive", (double)naive);
     cJSON_AddNumberToObject(est, "adders", (double)adders);
+    const HwPart *pt = r->opt.part;
+    if (pt) {
+        /* utilization of the device: the LUT6 estimate scaled for LUT4 families (parts.c) */
+        cJSON *po = cJSON_AddObjectToObject(root, "part");
+        cJSON_AddStringToObject(po, "name", pt->name);
+        cJSON_AddStringToObject(po, "label", pt->label);
+        cJSON_AddNumberToObject(po, "lut", (double)pt->lut);
+        cJSON_AddNumberToObject(po, "ff", (double)pt->ff);
+        cJSON_AddNumberToObject(po, "dsp", (double)pt->dsp);
+        cJSON_AddNumberToObject(po, "bram", (double)pt->bram);
+        cJSON_AddNumberToObject(po, "lut_scale", hw_part_lut_scale(pt));
+        cJSON *u = cJSON_AddObjectToObject(po, "utilization");
+        double used[4] = {round(lut) * hw_part_lut_scale(pt), round(ff), dsp, bram};
+        long have[4] = {pt->lut, pt->ff, pt->dsp, pt->bram};
+        const char *keys[4] = {"lut", "ff", "dsp", "bram"};
+        for (int k = 0; k < 4; k++)
+            cJSON_AddNumberToObject(u, keys[k], have[k] ? round(used[k] / (double)have[k] * 1e4) / 1e4 : (used[k] > 0 ? 1e9 : 0));
+    }
+    if (r->fit) {
+        cJSON *f = cJSON_Parse(r->fit);
+        if (f) {
+            /* node ids become layer names */
+            cJSON *ls = cJSON_GetObjectItemCaseSensitive(f, "layers"), *l;
+            cJSON_ArrayForEach(l, ls) {
+                cJSON *id = cJSON_GetObjectItemCaseSensitive(l, "node");
+                if (cJSON_IsNumber(id) && id->valueint >= 0 && (size_t)id->valueint < g->nn) {
+                    char nu[NAMES_TEXT_SIZE];
+                    cJSON_AddStringToObject(l, "name", names_utf8(nu, sizeof nu, g->n[id->valueint].name));
+                }
+                cJSON_DeleteItemFromObjectCaseSensitive(l, "node");
+            }
+            cJSON_AddItemToObject(root, "fit", f);
+        }
+    }
     if (source_json) {
         cJSON *src = cJSON_Parse(source_json);
         if (src)
@@ -164,6 +200,17 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
     }
     const Tensor *ti = &g->t[g->inputs[0]];
     ff += (double)(ir_numel(ti) * ti->type.w) + r->latency;
+    if (r->opt.part) {
+        const HwPart *pt = r->opt.part;
+        double sc = hw_part_lut_scale(pt);
+        buf_printf(&t, "\npart %s (%s): %.1f%% of its LUTs%s, %.1f%% FFs, %.1f%% DSPs\n", pt->name, pt->label,
+                   100.0 * lut * sc / (double)pt->lut, sc != 1 ? " (LUT4: estimate x 1.6)" : "",
+                   100.0 * (ff + (double)(ir_numel(&g->t[g->inputs[0]]) * g->t[g->inputs[0]].type.w) + r->latency) /
+                       (double)pt->ff,
+                   pt->dsp ? 100.0 * (double)dsp / (double)pt->dsp : 0.0);
+    }
+    if (r->fit)
+        buf_printf(&t, "fit: every Dense/Conv layer's ReuseFactor and multipliers chosen by --fit (report.json \"fit\")\n");
     buf_printf(&t, "\ntotal: latency %d cycles, II %d, estimate %.0f LUT, %.0f FF, %ld DSP "
                    "(adders: shared/naive per layer; estimate made without running any tool)\n",
                r->latency, r->ii, lut, ff, dsp);

@@ -4,6 +4,10 @@
  * product rounded to the accumulator LSB, one accumulator per output element,
  * and the result register written after the last slot.
  *
+ * Strategy Resource: ROMs of 64 words or more are block RAM (rom_style
+ * "block"), shallower ones distributed (LUT) RAM: a block RAM for 2-32 words
+ * wastes most of it.
+ *
  * Timing, for an input presented with `start` in cycle c (II >= R apart):
  *   edge c:          xr <= in0, slot counter cnt <= 0
  *   edge c+1+s:      operands of slot s registered (x_j, w_j), s1 <= s
@@ -118,8 +122,8 @@ void verilog_fold_module(Buf *b, const HwDesign *r, const HwModule *m)
         } else if (j % group == 0) {
             /* Strategy Resource: the weights of `group` multipliers in one ROM word per slot, read registered */
             long k = j / group, n = f->nmult - j < group ? f->nmult - j : group;
-            buf_printf(b, "    (* rom_style = \"block\" *) reg [%ld:0] rom%ld [0:%ld];\n    initial begin\n", n * ww - 1,
-                       k, depth - 1);
+            buf_printf(b, "    (* rom_style = \"%s\" *) reg [%ld:0] rom%ld [0:%ld];\n    initial begin\n",
+                       depth >= 64 ? "block" : "distributed", n * ww - 1, k, depth - 1);
             for (long s = 0; s < depth; s++) {
                 buf_printf(b, "        rom%ld[%ld] = {", k, s);
                 for (long i = n - 1; i >= 0; i--) {
@@ -134,11 +138,14 @@ void verilog_fold_module(Buf *b, const HwDesign *r, const HwModule *m)
                 buf_printf(b, "    wire [%d:0] w%ld = wr%ld[%ld:%ld];\n", ww - 1, j + i, k, (i + 1) * ww - 1, i * ww);
         }
         /* the product, exact in wp bits */
-        buf_printf(b, "    wire [%d:0] xe%ld = {{%d{x%ld[%d]}}, x%ld};\n", wp - 1, j, ww, j, wx - 1, j);
         if (f->dsp) {
-            buf_printf(b, "    wire [%d:0] we%ld = {{%d{w%ld[%d]}}, w%ld};\n", wp - 1, j, wx, j, ww - 1, j);
-            buf_printf(b, "    (* use_dsp = \"yes\" *) wire [%d:0] p%ld;\n    assign p%ld = xe%ld * we%ld;\n", wp - 1, j, j, j, j);
+            /* a signed wx x ww multiplication (one DSP block where it fits), not a wp x wp one */
+            buf_printf(b, "    wire signed [%d:0] xs%ld = x%ld;\n    wire signed [%d:0] ws%ld = w%ld;\n", wx - 1, j, j,
+                       ww - 1, j, j);
+            buf_printf(b, "    (* use_dsp = \"yes\" *) wire signed [%d:0] p%ld;\n    assign p%ld = xs%ld * ws%ld;\n", wp - 1,
+                       j, j, j, j);
         } else {
+            buf_printf(b, "    wire [%d:0] xe%ld = {{%d{x%ld[%d]}}, x%ld};\n", wp - 1, j, ww, j, wx - 1, j);
             /* as logic: shift-and-add over the weight's bits, the top bit weighing -2^(ww-1) */
             buf_printf(b, "    (* use_dsp = \"no\" *) wire [%d:0] p%ld;\n    assign p%ld =", wp - 1, j, j);
             for (int k = 0; k < ww; k++) {

@@ -14,9 +14,13 @@ static const char usage[] =
     "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
     "          [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--no-rtl]\n"
     "          [--io parallel|stream] [--emit LIST] [--cmssw-version N] [--hls] [--dump-after PASS]\n"
-    "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1),\n"
-    "      OUT/report.json and OUT/report.txt (latency, resource estimate, per-layer types); --io stream (or\n"
-    "      IOType: io_stream): one pixel per clock through line buffers, report beside io_parallel\n"
+    "          [--part PART] [--fit FRACTION]\n"
+    "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1, or II=R\n"
+    "      with ReuseFactor R: each multiplier used R times), OUT/report.json and OUT/report.txt (latency,\n"
+    "      resource estimate, per-layer types; with --part or Part: utilization of that device).\n"
+    "      --fit F (needs a part): choose each layer's ReuseFactor and multipliers so that the estimate fits\n"
+    "      the fraction F of the part, with the lowest latency found (report.json \"fit\" says what and why)\n"
+    "      --io stream (or IOType: io_stream): one pixel per clock through line buffers, report beside io_parallel\n"
     "      --emit LIST: what to write, of c (OUT/c), rtl (OUT/rtl, report), hls (OUT/hls: a Vitis HLS C++ project),\n"
     "      axis (rtl/NAME_axis.v: AXI4-Stream wrapper), vivado (OUT/vivado: IP and synthesis scripts; needs axis),\n"
     "      fusesoc (OUT/NAME.core), all; default c,rtl.  --no-rtl is --emit c; --hls adds hls\n"
@@ -42,7 +46,7 @@ static const char usage[] =
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *io, *dump_after, *out, *input, *output, *granularity, *n_events, *seed, *target, *device;
+    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *part, *fit, *io, *dump_after, *out, *input, *output, *granularity, *n_events, *seed, *target, *device;
     int float_mode;
     int no_rtl;
     int hls;               /* compile --hls */
@@ -85,6 +89,7 @@ static const struct {
     {"--tables", NULL, "compile predict"},         {"--weight-quant", NULL, "compile predict"},
     {"--hls4ml", NULL, "compile predict"},         {"--weights", NULL, "compile predict config"},
     {"--clock-mhz", NULL, "compile"},              {"--multipliers", NULL, "compile"},
+    {"--part", NULL, "compile"},                   {"--fit", NULL, "compile"},
     {"--io", NULL, "compile"},                     {"--no-rtl", NULL, "compile"},
     {"--hls", NULL, "compile"},                    {"--emit", NULL, "compile"},
     {"--cmssw-version", NULL, "compile"},
@@ -151,6 +156,10 @@ static int parse_args(int argc, char **argv, Args *a)
             slot = &a->clock_mhz;
         else if (!strcmp(s, "--multipliers"))
             slot = &a->multipliers;
+        else if (!strcmp(s, "--part"))
+            slot = &a->part;
+        else if (!strcmp(s, "--fit"))
+            slot = &a->fit;
         else if (!strcmp(s, "--io"))
             slot = &a->io;
         else if (!strcmp(s, "--dump-after"))
@@ -233,6 +242,10 @@ static int prepare(EtnModel *m, const Args *a)
     if (a->io && (rc = etn_set_option(m, "io", a->io)) != ETN_OK)
         return model_error(m, rc);
     if (a->multipliers && (rc = etn_set_option(m, "multipliers", a->multipliers)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->part && (rc = etn_set_option(m, "part", a->part)) != ETN_OK)
+        return model_error(m, rc);
+    if (a->fit && (rc = etn_set_option(m, "fit", a->fit)) != ETN_OK)
         return model_error(m, rc);
     if (a->no_rtl && a->emit)
         return die("compile: --no-rtl and --emit: expected one of them (--no-rtl is --emit c)");

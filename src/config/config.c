@@ -1200,6 +1200,19 @@ int config_clock_period(const Config *c, Diag *d, double *ns)
     return 0;
 }
 
+int config_part(const Config *c, Diag *d, const char **name)
+{
+    *name = NULL;
+    const cJSON *v = project_key(c, "Part");
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return diag_error(d, "%s: Part: expected a part number such as xcvu13p-flga2577-2-e, got %s", c->origin,
+                          cJSON_IsString(v) ? "an empty string" : "another value");
+    *name = v->valuestring;
+    return 0;
+}
+
 int config_io_stream(const Config *c, Diag *d, int *stream)
 {
     *stream = 0;

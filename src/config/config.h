@@ -55,6 +55,8 @@ int config_io_stream(const Config *c, Diag *d, int *stream);
 /* ClockPeriod in ns (Model, then the top level / HLSConfig level, then the document's top):
  * *ns = 0 when the configuration does not set it. */
 int config_clock_period(const Config *c, Diag *d, double *ns);
+/* hls4ml's Part (top level or under HLSConfig): *name, or NULL when absent. */
+int config_part(const Config *c, Diag *d, const char **name);
 
 /* A complete YAML configuration for g at granularity model|type|name. */
 int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out);

@@ -112,7 +112,7 @@ int lower_fold(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *re
         f->ww++;   /* a signed operand */
     f->sx = x->type.sign;
     f->wx = x->type.w + !f->sx;
-    f->dsp = fold_dsp(r->opt.mult, f->wx, f->ww);
+    f->dsp = fold_dsp(HW_NODE_MULT(&r->opt, nd - g->n), f->wx, f->ww);
     int fa = fx_frac(f->acc);
     f->pd = fx_frac(x->type) + fx_frac(w->type) - fa;
     f->rom_bits = (long)f->reuse * f->nmult * f->ww;
@@ -181,12 +181,24 @@ void hw_fold_estimate(HwModule *m, long nin_elems, int wo)
     const HwFold *f = m->fold;
     double R = f->reuse, lut = 0, ff = 0;
     ff += (double)nin_elems * (f->wx - !f->sx);            /* the input held for R slots */
-    ff += (double)f->nmult * (f->wx + f->ww);              /* operand registers */
+    if (!f->dsp)
+        ff += (double)f->nmult * (f->wx + f->ww);          /* operand registers (a DSP block holds its own) */
     ff += (double)m->nout * (f->accw + wo);                /* accumulators, result registers */
     ff += 2 * ceil(log2(R + 1)) + 2;                       /* slot counters, valid */
-    lut += (double)f->nmult * f->wx * ceil((R - 1) / 3.0); /* input selection */
-    if (!f->rom)
-        lut += (double)f->nmult * f->ww * ceil(R / 64.0);  /* constants per slot */
+    /* input selection: a multiplexer over the distinct elements a multiplier reads (terms are sorted by
+     * output then input, so consecutive slots mostly read different elements of few outputs' windows) */
+    for (long j = 0; j < f->nmult; j++) {
+        long q0 = j * f->reuse, q1 = q0 + f->reuse < f->nterm ? q0 + f->reuse : f->nterm, distinct = 0;
+        for (long q = q0; q < q1; q++) {
+            long k;
+            for (k = q0; k < q && f->term[k].x != f->term[q].x; k++)
+                ;
+            distinct += k == q;
+        }
+        lut += f->wx * ceil((double)(distinct - 1) / 3.0) + (distinct > 1 ? ceil(log2(R)) : 0);
+    }
+    if (!f->rom || f->reuse <= 32)
+        lut += (double)f->nmult * f->ww * ceil(R / 64.0);  /* constants per slot, or a distributed ROM */
     long gated = 0, feeds = 0;
     for (long j = 0; j < f->nmult; j++) {
         long a, b;
@@ -199,6 +211,18 @@ void hw_fold_estimate(HwModule *m, long nin_elems, int wo)
     lut += (double)gated * wt * 0.5;                       /* gates of shared multipliers */
     lut += (double)m->nout * (wo + 2);                     /* result casts */
     m->dsp = f->dsp ? f->nmult : 0;
+    /* Strategy Resource: ROMs of up to 72-bit words, 2^ceil(log2 R) deep; an 18-kbit block is 512 x 36 */
+    m->bram = 0;
+    if (f->rom && f->reuse > 32) {   /* shallower ROMs are distributed RAM (verilog_fold.c) */
+        int group = 72 / f->ww > 0 ? 72 / f->ww : 1, cw = 1;
+        while ((1L << cw) < f->reuse)
+            cw++;
+        long depth = 1L << cw;
+        for (long j = 0; j < f->nmult; j += group) {
+            long width = (f->nmult - j < group ? f->nmult - j : group) * f->ww;
+            m->bram += ((width + 35) / 36) * ((depth + 511) / 512);
+        }
+    }
     if (!f->dsp)
         lut += (double)f->nmult * f->wx * f->ww * 0.5;
     m->lut = lut;

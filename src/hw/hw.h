@@ -5,6 +5,25 @@
 #define ETN_HW_HW_H
 #include "hw/netlist.h"
 
+/* A device by name (parts.c): hls4ml's Part key and --part. */
+typedef struct HwPart {
+    const char *name;   /* lower case prefix of the part number ("xcvu13p" matches "xcvu13p-flga2577-2-e") */
+    const char *label;  /* for people */
+    int lut_inputs;     /* 6 (Xilinx) or 4 (Lattice) */
+    long lut, ff, dsp, bram;   /* LUTs, flip-flops, DSP blocks, block RAMs */
+    long bram_bits;     /* bits per block RAM */
+} HwPart;
+const HwPart *hw_part_find(const char *name);
+void hw_part_names(Buf *b);
+double hw_part_lut_scale(const HwPart *p);
+
+/* --fit (fit.c): choose each Dense/Conv layer's ReuseFactor (Node.reuse) and
+ * multiplier kind (node_mult, g->nn entries) so that the estimate fits
+ * `fraction` of part p with the lowest latency found; `why` gets the record
+ * for the report (a JSON object's text) and the CLI.  0, or -1 with a message. */
+int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, signed char *node_mult, Buf *why,
+           Diag *d);
+
 /* Build the design of g for opt; 0, or -1 with a message (r is then empty). */
 int hw_build(HwDesign *r, const Graph *g, const HwOptions *opt, Diag *d);
 void hw_free(HwDesign *r);

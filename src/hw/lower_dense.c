@@ -41,7 +41,8 @@ static int dense_rows(HwDesign *r, HwModule *m, const Node *nd, const Node *relu
                 innode[e] = hw_in(m, 0, e, x->type);
             xs[i] = e >= 0 ? innode[e] : -1;
         }
-        CmvmProblem p = {wcodes, nin, nout, xs, xi, pd, acc, m->live ? m->live + row * nout : NULL, r->opt.mult};
+        CmvmProblem p = {wcodes, nin, nout, xs, xi, pd, acc, m->live ? m->live + row * nout : NULL,
+                         HW_NODE_MULT(&r->opt, nd - g->n)};
         cmvm_csd_solve(&cm, m, &p);
         for (long o = 0; o < nout; o++) {
             int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;

@@ -107,6 +107,7 @@ typedef struct HwModule {
     long adders;        /* adders emitted */
     double lut, ff;     /* resource estimate */
     long dsp;           /* multipliers left to DSPs */
+    long bram;          /* block RAMs (18-kbit) of the weight ROMs (Strategy Resource) */
     HwFold *fold;       /* a folded layer (no netlist nodes; out unused), or NULL */
 } HwModule;
 
@@ -118,7 +119,13 @@ typedef struct {
     int all_live;       /* build every element (io_stream's per-position view has no path to the output) */
     const char *dump_after; /* a step name (hw_steps) or "" / NULL: dump the netlist into `dump` after it */
     Buf *dump;          /* where dumps go (NULL: none) */
+    const signed char *node_mult; /* per IR node: its MultMode, overriding mult (-1: mult); NULL: none (--fit sets it) */
+    const struct HwPart *part;    /* the target device (--part, Part), or NULL: the report's utilization */
 } HwOptions;
+
+/* The multiplier mode of IR node `node`. */
+#define HW_NODE_MULT(opt, node) \
+    ((opt)->node_mult && (opt)->node_mult[(node)] >= 0 ? (MultMode)(opt)->node_mult[(node)] : (opt)->mult)
 
 typedef struct HwDesign {
     Arena arena;        /* names, tables and per-layer arrays */
@@ -131,6 +138,7 @@ typedef struct HwDesign {
     double *tensor_t;   /* and its arrival time within that cycle, ns (layers chain combinationally) */
     int latency;        /* total: input register + layers */
     int ii;             /* initiation interval: the largest ReuseFactor of a folded layer (1: none) */
+    const char *fit;    /* --fit: what was chosen and why (a JSON object's text, hw_fit), or NULL */
     double budget_ns;   /* combinational time per stage */
 } HwDesign;
 

@@ -1,0 +1,253 @@
+/* fit.c — --fit FRACTION --part P: choose each Dense/Conv layer's ReuseFactor
+ * and multiplier kind so that the resource estimate fits FRACTION of the part,
+ * with the lowest latency found.
+ *
+ * How: the design is built once per candidate (R, kind) with every foldable
+ * layer at min(R, its multiplications) — R in 1, 2, 3, 4, 6, 8, 12, 16, ...,
+ * kind logic or DSP — and each layer's estimate (LUT, FF, DSP, BRAM, latency)
+ * is kept per candidate; the rest of the design costs the same in all of them.
+ * Then, for each initiation interval II in ascending order, every layer takes
+ * its smallest option with R <= II (cost: its largest share of a resource
+ * budget); the first II whose total fits is kept, and while it still fits,
+ * the layer whose next faster option saves the most cycles per unit of cost
+ * moves to it.  Layers are independent in the estimate, so no further builds
+ * are needed until the final one (made by the caller). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/hw.h"
+
+typedef struct {
+    int reuse;          /* R built (after the layer's own snapping) */
+    int dsp;            /* multipliers: 1 DSP, 0 logic */
+    double lut, ff, dsp_n, bram;
+    int latency;
+} Opt;
+
+typedef struct {
+    int node;           /* IR node */
+    Opt *o;             /* options */
+    size_t no, co;
+    int pick;           /* chosen option */
+} Layer;
+
+static int foldable(const Node *n)
+{
+    return !n->dead && (n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D);
+}
+
+/* Largest share of the budget b (lut, ff, dsp, bram) that the totals t use. */
+static double share(const double *t, const double *b)
+{
+    double s = 0;
+    for (int k = 0; k < 4; k++) {
+        double x = b[k] > 0 ? t[k] / b[k] : (t[k] > 0 ? 1e30 : 0);
+        if (x > s)
+            s = x;
+    }
+    return s;
+}
+
+static void totals(const Layer *L, int nl, const double *fixed, double *t)
+{
+    memcpy(t, fixed, 4 * sizeof(double));
+    for (int i = 0; i < nl; i++) {
+        const Opt *o = &L[i].o[L[i].pick];
+        t[0] += o->lut;
+        t[1] += o->ff;
+        t[2] += o->dsp_n;
+        t[3] += o->bram;
+    }
+}
+
+int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, signed char *node_mult, Buf *why, Diag *d)
+{
+    int nl = 0;
+    long maxterms = 1;
+    for (size_t k = 0; k < g->nn; k++)
+        if (foldable(&g->n[k])) {
+            nl++;
+            const Tensor *w = &g->t[g->n[k].in[1]];
+            long n = ir_numel(w) * (g->n[k].op == OP_DENSE ? ir_numel(&g->t[g->n[k].in[0]]) / w->const_dims[0] : 1);
+            if (g->n[k].op != OP_DENSE) {
+                int oh, ow, oc;
+                ir_hwc(&g->t[g->n[k].out], &oh, &ow, &oc);
+                n = ir_numel(w) * oh * ow;
+            }
+            if (n > maxterms)
+                maxterms = n;
+        }
+    if (!nl)
+        return diag_error(d, "%s: --fit: expected a Dense or Conv layer to fold, got none", g->file);
+    Layer *L = calloc((size_t)nl, sizeof(Layer));
+    int *saved = calloc(g->nn, sizeof(int));
+    if (!L || !saved) {
+        free(L);
+        free(saved);
+        return diag_error(d, "out of memory");
+    }
+    for (size_t k = 0, i = 0; k < g->nn; k++) {
+        saved[k] = g->n[k].reuse;
+        if (foldable(&g->n[k]))
+            L[i++].node = (int)k;
+    }
+    double lscale = hw_part_lut_scale(p);
+    double budget[4] = {fraction * (double)p->lut, fraction * (double)p->ff, fraction * (double)p->dsp,
+                        fraction * (double)p->bram};
+    double fixed[4] = {0, 0, 0, 0};
+    int builds = 0, rc = -1;
+    HwOptions o = *opt;
+    o.dump = NULL;
+    o.dump_after = NULL;
+    o.node_mult = NULL;
+    /* the candidates: R = 1, 2, 3, 4, 6, 8, 12, 16, ... up to the largest layer's multiplications */
+    for (long p2 = 1; p2 <= maxterms; p2 *= 2)
+    for (int half = 0; half < 2; half++) {
+        long R = half ? p2 + p2 / 2 : p2;
+        if ((half && p2 < 2) || R > maxterms)
+            continue;
+        for (int kind = 0; kind < 2; kind++) {
+            o.mult = kind ? MULT_DSP : MULT_CSD;
+            for (int i = 0; i < nl; i++)
+                g->n[L[i].node].reuse = (int)R;
+            Diag quiet = {0};
+            HwDesign r;
+            if (hw_build(&r, g, &o, &quiet) < 0) {
+                diag_error(d, "%s", quiet.msg);
+                diag_free(&quiet);
+                goto done;
+            }
+            diag_free(&quiet);
+            builds++;
+            if (R == 1 && kind == 0) {
+                /* everything that does not fold, and the top's registers */
+                const Tensor *ti = &g->t[g->inputs[0]];
+                fixed[1] += (double)(ir_numel(ti) * ti->type.w) + r.latency;
+                for (size_t k = 0; k < r.nm; k++)
+                    if (!foldable(&g->n[r.m[k].node])) {
+                        fixed[0] += r.m[k].lut * lscale;
+                        fixed[1] += r.m[k].ff;
+                        fixed[2] += (double)r.m[k].dsp;
+                    }
+            }
+            for (size_t k = 0; k < r.nm; k++) {
+                const HwModule *m = &r.m[k];
+                int i;
+                for (i = 0; i < nl && L[i].node != m->node; i++)
+                    ;
+                if (i == nl)
+                    continue;
+                int built = m->fold ? m->fold->reuse : 1;
+                int dup = 0;   /* the same option again (R past the layer's multiplications, or no multiplier) */
+                for (size_t j = 0; j < L[i].no && !dup; j++)
+                    dup = L[i].o[j].reuse == built && L[i].o[j].lut == m->lut * lscale && L[i].o[j].dsp_n == m->dsp;
+                if (dup)
+                    continue;
+                Opt x = {built, kind, m->lut * lscale, m->ff, (double)m->dsp, (double)m->bram, m->latency};
+                VEC_PUSH(L[i].o, L[i].no, L[i].co, x);
+            }
+            hw_free(&r);
+        }
+    }
+    /* the smallest II that fits, then faster layers while it still fits */
+    int best_ii = -1;
+    double t[4];
+    for (long ii = 1; ii <= maxterms && best_ii < 0; ii++) {
+        int any = 0;
+        for (int i = 0; i < nl; i++) {
+            int b = -1;
+            double bc = 0;
+            for (int j = 0; j < (int)L[i].no; j++) {
+                if (L[i].o[j].reuse > ii)
+                    continue;
+                double v[4] = {L[i].o[j].lut, L[i].o[j].ff, L[i].o[j].dsp_n, L[i].o[j].bram};
+                double c = share(v, budget);
+                if (b < 0 || c < bc || (c == bc && L[i].o[j].latency < L[i].o[b].latency))
+                    b = j, bc = c;
+            }
+            L[i].pick = b < 0 ? 0 : b;
+            any |= L[i].o[L[i].pick].reuse == ii;
+        }
+        if (!any && ii > 1)
+            continue;   /* same choice as a smaller II */
+        totals(L, nl, fixed, t);
+        if (share(t, budget) <= 1.0)
+            best_ii = (int)ii;
+    }
+    if (best_ii < 0) {
+        for (int i = 0; i < nl; i++) {   /* the smallest design of all, for the message */
+            int b = 0;
+            for (int j = 1; j < (int)L[i].no; j++) {
+                double v[4] = {L[i].o[j].lut, L[i].o[j].ff, L[i].o[j].dsp_n, L[i].o[j].bram};
+                double w[4] = {L[i].o[b].lut, L[i].o[b].ff, L[i].o[b].dsp_n, L[i].o[b].bram};
+                if (share(v, budget) < share(w, budget))
+                    b = j;
+            }
+            L[i].pick = b;
+        }
+        totals(L, nl, fixed, t);
+        diag_error(d, "%s: --fit %g: expected a design within %g of %s (%.0f LUT, %.0f FF, %.0f DSP, %.0f BRAM), got "
+                   "at least %.0f LUT, %.0f FF, %.0f DSP, %.0f BRAM at every ReuseFactor tried (%d builds); a larger "
+                   "part or fraction, or narrower types, are needed", g->file, fraction, fraction, p->name, budget[0],
+                   budget[1], budget[2], budget[3], t[0], t[1], t[2], t[3], builds);
+        goto done;
+    }
+    for (;;) {   /* faster while it fits: most cycles saved per unit of budget */
+        int bi = -1, bj = -1;
+        double bv = 0;
+        totals(L, nl, fixed, t);
+        double base = share(t, budget);
+        for (int i = 0; i < nl; i++) {
+            const Opt *cur = &L[i].o[L[i].pick];
+            for (int j = 0; j < (int)L[i].no; j++) {
+                const Opt *x = &L[i].o[j];
+                if (x->latency >= cur->latency || x->reuse > best_ii)
+                    continue;
+                double tt[4] = {t[0] - cur->lut + x->lut, t[1] - cur->ff + x->ff, t[2] - cur->dsp_n + x->dsp_n,
+                                t[3] - cur->bram + x->bram};
+                double s = share(tt, budget);
+                if (s > 1.0)
+                    continue;
+                double v = (cur->latency - x->latency) / (s - base + 1e-9);
+                if (bi < 0 || v > bv)
+                    bi = i, bj = j, bv = v;
+            }
+        }
+        if (bi < 0)
+            break;
+        L[bi].pick = bj;
+    }
+    totals(L, nl, fixed, t);
+    best_ii = 1;
+    for (int i = 0; i < nl; i++)
+        if (L[i].o[L[i].pick].reuse > best_ii)
+            best_ii = L[i].o[L[i].pick].reuse;
+    for (size_t k = 0; k < g->nn; k++)
+        node_mult[k] = -1;
+    buf_printf(why, "{\"part\": \"%s\", \"fraction\": %g, \"budget\": {\"lut\": %.0f, \"ff\": %.0f, \"dsp\": %.0f, "
+               "\"bram\": %.0f}, \"estimate\": {\"lut\": %.0f, \"ff\": %.0f, \"dsp\": %.0f, \"bram\": %.0f}, "
+               "\"ii\": %d, \"builds\": %d, \"lut_scale\": %g, \"layers\": [",
+               p->name, fraction, budget[0], budget[1], budget[2], budget[3], t[0], t[1], t[2], t[3], best_ii, builds,
+               lscale);
+    for (int i = 0; i < nl; i++) {
+        const Opt *x = &L[i].o[L[i].pick];
+        Node *n = &g->n[L[i].node];
+        n->reuse = x->reuse;
+        node_mult[L[i].node] = (signed char)(x->dsp ? MULT_DSP : MULT_CSD);
+        buf_printf(why, "%s{\"node\": %d, \"reuse_factor\": %d, \"multipliers\": \"%s\", \"lut\": %.0f, \"ff\": %.0f, "
+                   "\"dsp\": %.0f, \"bram\": %.0f, \"latency_cycles\": %d}", i ? ", " : "", L[i].node, x->reuse,
+                   x->dsp ? "dsp" : "logic", x->lut, x->ff, x->dsp_n, x->bram, x->latency);
+    }
+    buf_printf(why, "]}");
+    rc = 0;
+done:
+    if (rc < 0)
+        for (size_t k = 0; k < g->nn; k++)
+            g->n[k].reuse = saved[k];
+    for (int i = 0; i < nl; i++)
+        free(L[i].o);
+    free(L);
+    free(saved);
+    return rc;
+}

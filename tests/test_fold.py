@@ -1,0 +1,270 @@
+"""Resource sharing (issue 11, items 2, 3, 6, 7): ReuseFactor R > 1 folds Dense
+and Conv layers in the io_parallel circuit.
+
+Every folded design here is checked bit for bit against etchnn's emulator in
+RTL simulation: the self-checking Icarus bench that compile writes (inputs
+every II clocks, out_valid at exactly the latency) and, for a sample, the
+Verilator run of `etchnn verify` (inputs every II clocks with gaps, out_valid
+checked on every clock).  Generated Verilog passes verilator --lint-only -Wall.
+"""
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import MODELS, ROOT, SANITIZED, run
+
+JET = ROOT / "examples" / "jet_tagger.onnx"
+IVERILOG = shutil.which("iverilog")
+VERILATOR = shutil.which("verilator")
+need_icarus = pytest.mark.skipif(IVERILOG is None, reason="needs iverilog (apt-get install iverilog)")
+need_verilator = pytest.mark.skipif(VERILATOR is None, reason="needs verilator (apt-get install verilator)")
+no_sim_under_sanitizers = pytest.mark.skipif(SANITIZED, reason="RTL simulation is not repeated under the sanitizers")
+
+
+def model(rel):
+    p = ROOT / rel if rel.startswith("examples") else MODELS / rel
+    if not p.exists():
+        pytest.skip(f"model {p} not present")
+    return p
+
+
+def compile_rf(tmp_path, rel, reuse, strategy="Latency", mult="csd", extra="", name="out", check=True):
+    m = model(rel)
+    cfg = tmp_path / f"{name}.yml"
+    cfg.write_text(f"Model:\n  ReuseFactor: {reuse}\n  Strategy: {strategy}\n{extra}")
+    args = ["compile", m, "-c", cfg, "--multipliers", mult, "-o", tmp_path / name]
+    if rel.endswith(".json"):
+        args += ["--weights", str(m).replace(".json", "_weights.h5")]
+    return run(*args, check=check)
+
+
+def icarus(out, n=150):
+    """Run the Icarus bench compile wrote on its first n vectors (Icarus is slow on wide designs);
+    returns its PASS/FAIL line."""
+    rep = json.loads((out / "report.json").read_text())
+    top = rep["model"]
+    rtl = out / "rtl"
+    tb = rtl / f"tb_{top}.v"
+    text = tb.read_text()
+    assert "localparam N = 1000," in text
+    tb.write_text(text.replace("localparam N = 1000,", f"localparam N = {n},"))
+    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", f"tb_{top}.v"], cwd=rtl, check=True,
+                   capture_output=True, text=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
+    lines = [l for l in r.stdout.splitlines() if l.startswith(("PASS", "FAIL"))]
+    assert "FAIL" not in r.stdout
+    assert lines, r.stdout[-2000:]
+    return lines[-1], rep
+
+
+def lint(out):
+    rep = json.loads((out / "report.json").read_text())
+    r = subprocess.run([VERILATOR, "--lint-only", "-Wall", "-f", "files.f", "--top-module", rep["model"]],
+                       cwd=out / "rtl", capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
+# model, R, strategy, multipliers, extra config: dense and conv, signed and unsigned inputs,
+# rounding products (RND accumulators), relu fused, R dividing and not dividing the fan-in
+CASES = [
+    ("onnx/two_layer_keras.onnx", 2, "Latency", "csd", "  Precision: fixed<16,6>\n"),
+    ("onnx/two_layer_keras.onnx", 7, "Resource", "dsp", "  Precision: fixed<12,4>\n"),
+    ("onnx/two_layer_keras.onnx", 5, "Latency", "auto",
+     "  Precision:\n    default: fixed<12,4>\n    accum: fixed<14,5,RND,SAT>\n"),
+    ("examples/jet_tagger.onnx", 3, "Resource", "csd", "  Precision: fixed<8,3>\n"),
+    ("examples/jet_tagger.onnx", 16, "Latency", "dsp", "  Precision: fixed<10,4>\n"),
+    ("onnx/conv2d_small_keras.onnx", 4, "Latency", "auto", ""),
+    ("onnx/conv1d_small_keras.onnx", 9, "Resource", "csd", ""),
+    ("qkeras/qkeras_3layer.json", 6, "Resource", "csd", ""),
+]
+
+
+@need_icarus
+@no_sim_under_sanitizers
+@pytest.mark.parametrize("rel,reuse,strategy,mult,extra", CASES)
+def test_folded_bit_exact_icarus(rel, reuse, strategy, mult, extra, tmp_path):
+    compile_rf(tmp_path, rel, reuse, strategy, mult, extra)
+    line, rep = icarus(tmp_path / "out")
+    assert line.startswith("PASS") and f"one every {rep['ii']} clocks" in line, line
+    assert rep["ii"] == reuse
+    folded = [l for l in rep["layers"] if l.get("ii", 1) > 1]
+    assert folded and all(l["strategy"] == strategy for l in folded)
+    if VERILATOR:
+        lint(tmp_path / "out")
+
+
+@need_icarus
+@no_sim_under_sanitizers
+@pytest.mark.parametrize("reuse", [2, 3, 4, 9, 15, 31, 32])
+def test_every_reuse_factor_is_built(reuse, tmp_path):
+    """Any R from 2 to the layer's multiplication count (two_layer_keras' second layer: 32) is built as
+    asked, not snapped: ceil(32 / R) multipliers, the II is R."""
+    compile_rf(tmp_path, "onnx/two_layer_keras.onnx", reuse, extra="  Precision: fixed<10,3>\n"
+               "LayerName:\n  class_keras_layers_core_dense:\n    ReuseFactor: 1\n")
+    line, rep = icarus(tmp_path / "out")
+    assert line.startswith("PASS"), line
+    (l,) = [l for l in rep["layers"] if l.get("ii", 1) > 1]
+    assert l["ii"] == reuse and l["multiplications"] == 32 and l["multipliers"] == math.ceil(32 / reuse)
+    assert rep["ii"] == reuse
+
+
+def test_reuse_above_the_multiplications_is_snapped_with_a_message(tmp_path):
+    r = compile_rf(tmp_path, "onnx/two_layer_keras.onnx", 100, extra="  Precision: fixed<10,3>\n")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    last = [l for l in rep["layers"] if l["op"] == "dense"][-1]
+    assert last["reuse_factor"] == 100 and last["ii"] == 32 and last["multipliers"] == 1
+    assert "ReuseFactor 100 is more than the layer's 32 nonzero multiplications; built with ReuseFactor 32" in r.stderr
+    assert rep["ii"] == 100 or rep["ii"] == max(l.get("ii", 1) for l in rep["layers"])
+
+
+@pytest.mark.parametrize("reuse", [1, 2, 4, 8, 16])
+def test_dsp_count_follows_multiplications_over_r(reuse, tmp_path):
+    """--multipliers dsp: ceil(nonzero multiplications / R) DSP blocks per layer in the estimate."""
+    compile_rf(tmp_path, "examples/jet_tagger.onnx", reuse, mult="dsp", extra="  Precision: fixed<16,6>\n")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    for l in rep["layers"]:
+        if l["op"] != "dense" or reuse == 1:
+            continue
+        assert l["multipliers"] == math.ceil(l["multiplications"] / reuse)
+        assert l["dsp_estimate"] == l["multipliers"] and l["multiplier_kind"] == "dsp"
+    assert rep["ii"] == reuse
+
+
+def test_strategies_and_multipliers_change_the_circuit(tmp_path):
+    """Latency vs Resource (constants vs ROM) and csd vs dsp (logic vs DSP) each change what is built."""
+    outs = {}
+    for s in ("Latency", "Resource"):
+        for m in ("csd", "dsp"):
+            name = f"{s}_{m}"
+            compile_rf(tmp_path, "examples/jet_tagger.onnx", 4, s, m, "  Precision: fixed<8,3>\n", name=name)
+            outs[name] = {p.name: p.read_bytes() for p in (tmp_path / name / "rtl").glob("*.v")}
+    keys = list(outs)
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            assert outs[keys[i]] != outs[keys[j]], (keys[i], keys[j])
+    res = b"".join(outs["Resource_dsp"].values())
+    lat = b"".join(outs["Latency_dsp"].values())
+    assert b'rom_style = "distributed"' in res and b'rom_style' not in lat   # 4 words: LUT RAM
+    compile_rf(tmp_path, "examples/jet_tagger.onnx", 64, "Resource", "dsp", "  Precision: fixed<8,3>\n", name="deep")
+    deep = b"".join(p.read_bytes() for p in (tmp_path / "deep" / "rtl").glob("*.v"))
+    assert b'rom_style = "block"' in deep   # 64 words: block RAM
+    assert json.loads((tmp_path / "deep" / "report.json").read_text())["estimate"]["bram"] > 0
+    assert b'use_dsp = "yes"' in lat and b'use_dsp = "no"' in b"".join(outs["Latency_csd"].values())
+    rep = json.loads((tmp_path / "Resource_dsp" / "report.json").read_text())
+    assert all(l["rom_bits"] > 0 for l in rep["layers"] if l.get("ii", 1) > 1)
+    assert b"$signed" not in lat or b"xs0 * ws0" in lat   # DSP products are signed wx x ww, not widened
+
+
+def test_report_text_says_what_was_folded(tmp_path):
+    compile_rf(tmp_path, "examples/jet_tagger.onnx", 8, "Resource", "dsp", "  Precision: fixed<8,3>\n")
+    t = (tmp_path / "out" / "report.txt").read_text()
+    assert "II = 8" in t and "folded: ReuseFactor 8" in t and "weights in ROM (Strategy Resource)" in t, t
+    rtl = (tmp_path / "out" / "rtl" / "jet_tagger.v").read_text()
+    assert "one new input every 8 clocks (II 8)" in rtl
+
+
+@pytest.mark.parametrize("extra,opts,msg", [
+    ("  IOType: io_stream\n", [], "ReuseFactor 4: expected 1 with IOType io_stream"),
+    ("", ["--emit", "c,rtl,hls"], "ReuseFactor 4: expected 1 for --emit hls"),
+])
+def test_where_folding_is_not_built_it_is_refused(extra, opts, msg, tmp_path):
+    m = model("onnx/conv2d_small_keras.onnx")
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(f"Model:\n  ReuseFactor: 4\n{extra}")
+    r = run("compile", m, "-c", cfg, "-o", tmp_path / "out", *opts, check=False)
+    assert r.returncode == 2 and msg in r.stderr and "node 'conv2d'" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_same_inputs_same_bytes(tmp_path):
+    compile_rf(tmp_path, "onnx/conv2d_small_keras.onnx", 5, "Resource", "auto", name="a")
+    compile_rf(tmp_path, "onnx/conv2d_small_keras.onnx", 5, "Resource", "auto", name="b")
+    for p in sorted((tmp_path / "a" / "rtl").iterdir()):
+        assert p.read_bytes() == (tmp_path / "b" / "rtl" / p.name).read_bytes(), p.name
+
+
+@need_verilator
+@no_sim_under_sanitizers
+@pytest.mark.slow
+@pytest.mark.parametrize("rel,reuse,strategy,mult", [
+    ("examples/jet_tagger.onnx", 4, "Latency", "dsp"),
+    ("onnx/conv2d_small_keras.onnx", 3, "Resource", "csd"),
+])
+def test_verify_in_verilator_with_gaps(rel, reuse, strategy, mult, tmp_path):
+    """etchnn verify: inputs every II clocks, every fourth later by 1-3 clocks; out_valid checked on every clock."""
+    compile_rf(tmp_path, rel, reuse, strategy, mult, "  Precision: fixed<10,4>\n" if "jet" in rel else "")
+    r = run("verify", tmp_path / "out", "--n", "3000")
+    assert r.stdout.startswith("PASS") and f"one per {reuse} clocks (II)" in r.stdout, r.stdout + r.stderr
+    assert " 0 of " in r.stdout
+
+
+def test_python_and_cli_same_folded_circuit(tmp_path):
+    sys.path.insert(0, str(ROOT / "python"))
+    try:
+        import etchnn
+    except Exception as e:
+        pytest.skip(f"etchnn package not importable: {e}")
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("Model:\n  ReuseFactor: 6\n  Strategy: Resource\n  Precision: fixed<9,3>\n")
+    run("compile", JET, "-c", cfg, "-o", tmp_path / "cli")
+    fw = etchnn.convert(str(JET), config=str(cfg), output_dir=str(tmp_path / "py"))
+    fw.write()
+    for p in sorted((tmp_path / "cli" / "rtl").glob("*.v")):
+        assert p.read_bytes() == (tmp_path / "py" / "rtl" / p.name).read_bytes(), p.name
+
+
+@pytest.mark.parametrize("part", ["xc7z020", "xczu9eg-ffvb1156-2-e", "xcvu13p-flga2577-2-e"])
+def test_fit_chooses_reuse_to_fit_the_part(part, tmp_path):
+    """--fit 0.5 --part P: the estimate fits half of P, the report says what was chosen per layer, and
+    a smaller part gets a larger II (the jet tagger at 16 bits does not fit a Z-7020 unrolled)."""
+    run("compile", JET, "--precision", "fixed<16,6>", "--part", part, "--fit", "0.5", "-o", tmp_path / "out")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    u = rep["part"]["utilization"]
+    assert all(u[k] <= 0.5 + 1e-9 for k in ("lut", "ff", "dsp", "bram")), u
+    fit = rep["fit"]
+    assert fit["fraction"] == 0.5 and fit["ii"] == rep["ii"]
+    got = {l["name"]: l["reuse_factor"] for l in rep["layers"] if l["op"] == "dense"}
+    assert {l["name"]: l["reuse_factor"] for l in fit["layers"]} == got
+    if part == "xc7z020":
+        assert rep["ii"] > 8, rep["ii"]
+    if part.startswith("xcvu13p"):
+        assert rep["ii"] == 1   # fits unrolled: nothing to share
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--fit", "0.5"], "--fit 0.5: expected a part to fit (--part or the config's Part), got none"),
+    (["--part", "xc9zz"], "--part: expected a part etchnn knows (xcvu13p, "),
+    (["--part", "xc7z020", "--fit", "1.5"], "--fit: expected a fraction of the part in (0, 1], got '1.5'"),
+    (["--part", "ice40up5k", "--fit", "0.5"], "--fit 0.5: expected a design within 0.5 of ice40up5k"),
+])
+def test_fit_and_part_refused(args, msg, tmp_path):
+    r = run("compile", JET, "--precision", "fixed<16,6>", *args, "-o", tmp_path / "out", check=False)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_config_part_is_hls4mls_key(tmp_path):
+    """hls4ml's Part (top level of its project YAML) names the device of the report's utilization."""
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("Part: xcku115-flvb2104-2-i\nHLSConfig:\n  Model:\n    Precision: fixed<8,3>\n")
+    run("compile", JET, "-c", cfg, "-o", tmp_path / "out")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["part"]["name"] == "xcku115" and 0 < rep["part"]["utilization"]["lut"] < 1
+    assert "part xcku115" in (tmp_path / "out" / "report.txt").read_text()
+    cfg.write_text("Part: xc3s500e\nModel:\n  Precision: fixed<8,3>\n")
+    r = run("compile", JET, "-c", cfg, "-o", tmp_path / "bad", check=False)
+    assert r.returncode == 2 and "Part: expected a part etchnn knows" in r.stderr, r.stderr
+
+
+@need_verilator
+@no_sim_under_sanitizers
+@pytest.mark.slow
+def test_fit_design_verified(tmp_path):
+    """The design --fit chose for a Z-7020 (folded, DSP and logic multipliers mixed) in Verilator."""
+    run("compile", JET, "--precision", "fixed<12,4>", "--part", "xc7z020", "--fit", "0.3", "-o", tmp_path / "out")
+    r = run("verify", tmp_path / "out", "--n", "2000")
+    assert r.stdout.startswith("PASS") and " 0 of " in r.stdout, r.stdout + r.stderr
