@@ -214,6 +214,7 @@ def test_ae_lint(ae_compiled):
 @not_sanitized
 @need_verilator
 @pytest.mark.slow
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_ae_verify(ae_compiled, tmp_path):
     """Random codes and calorimeter-like events, 10,000 each."""
     r = run("verify", ae_compiled, "--n", N, "--seed", "1", check=False)

@@ -268,3 +268,21 @@ def test_fit_design_verified(tmp_path):
     run("compile", JET, "--precision", "fixed<12,4>", "--part", "xc7z020", "--fit", "0.3", "-o", tmp_path / "out")
     r = run("verify", tmp_path / "out", "--n", "2000")
     assert r.stdout.startswith("PASS") and " 0 of " in r.stdout, r.stdout + r.stderr
+
+
+def test_python_fit_and_part_same_as_cli(tmp_path):
+    """etchnn.convert(..., part=, fit=, multipliers=) builds what the CLI's --part/--fit/--multipliers build."""
+    sys.path.insert(0, str(ROOT / "python"))
+    try:
+        import etchnn
+    except Exception as e:
+        pytest.skip(f"etchnn package not importable: {e}")
+    run("compile", JET, "--precision", "fixed<12,4>", "--part", "xc7z020", "--fit", "0.4", "--multipliers", "auto",
+        "-o", tmp_path / "cli")
+    fw = etchnn.convert(str(JET), precision="fixed<12,4>", part="xc7z020", fit=0.4, multipliers="auto",
+                        output_dir=str(tmp_path / "py"))
+    fw.write()
+    for p in sorted((tmp_path / "cli" / "rtl").glob("*.v")):
+        assert p.read_bytes() == (tmp_path / "py" / "rtl" / p.name).read_bytes(), p.name
+    with pytest.raises(etchnn.EtchnnError, match="--fit: expected a fraction"):
+        etchnn.convert(str(JET), part="xc7z020", fit=2)

@@ -118,7 +118,8 @@ def test_c_equals_emulator(name, tmp_path):
 
 @pytest.mark.skipif(SANITIZED, reason="Verilator time, not our code")
 @pytest.mark.skipif(not VERILATOR, reason="verilator not installed")
-@pytest.mark.parametrize("name", ["hgq_jet_classifier", "hgq_mnist_heterogeneous"])   # (about a minute for mnist)
+@pytest.mark.parametrize("name", ["hgq_jet_classifier",   # mnist: about a minute alone, make test-extended
+                                  pytest.param("hgq_mnist_heterogeneous", marks=pytest.mark.extended)])
 def test_rtl_lint(name, tmp_path):
     out = tmp_path / "out"
     run("compile", hgq_model(name), "-o", out)

@@ -83,6 +83,7 @@ def test_rtl_too_big_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_c_equals_emulator_branched(tmp_path):
     path = model("branched_model_ch_last")
     out = tmp_path / "out"
@@ -211,6 +212,7 @@ def test_small_model_equals_exact_reference_and_executor(tmp_path):
 
 @pytest.mark.skipif(SANITIZED, reason="Verilator time, not our code")
 @pytest.mark.skipif(not VERILATOR, reason="verilator not installed")
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_small_model_rtl_verify(tmp_path):
     path = small_model(tmp_path / "chlast_small.onnx")
     out = tmp_path / "out"

@@ -64,6 +64,7 @@ def _verify(model, tmp_path, *opts):
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_mp_rtl_verify(tmp_path):
     """The whole model (about 5 MB of Verilog) with hls4ml tables."""
     _verify(mp_model(), tmp_path, "--precision", "fixed<8,3>", "--tables", "hls4ml")

@@ -332,6 +332,7 @@ def test_hgq_heterogeneous_quantizer_is_named(tmp_path):
 @not_sanitized
 @need_verilator
 @pytest.mark.slow
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_autoencoder_stream_verify(tmp_path):
     import os
     os.environ.setdefault("KERAS_BACKEND", "torch")

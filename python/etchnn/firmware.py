@@ -81,7 +81,8 @@ def _read_config(config):
 
 
 def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_shape=None, project_name="myproject",
-            precision=None, tables=None, weight_quant=None, keras_weights=None):
+            precision=None, tables=None, weight_quant=None, keras_weights=None, multipliers=None, part=None,
+            fit=None):
     """Compile `model` into a Firmware.
 
     model        a path to a file the CLI reads (.onnx, .keras, .h5, .json),
@@ -96,6 +97,12 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
     precision    a type for every variable not set by the config (the CLI's
                  --precision); tables 'exact'|'hls4ml'; weight_quant
                  'exact'|'hls4ml' (the CLI's --tables, --weight-quant).
+    multipliers  'csd'|'dsp'|'auto' (the CLI's --multipliers: constant and, in layers
+                 folded by ReuseFactor, general multiplications on logic or DSP blocks).
+    part         a device (the CLI's --part, e.g. 'xcvu13p-flga2577-2-e'): the report's
+                 utilization; the config's Part is used when not given.
+    fit          a fraction of the part (the CLI's --fit): each Dense/Conv layer's
+                 ReuseFactor and multipliers chosen so the estimate fits it.
     """
     m = _load(model, input_shape, project_name, keras_weights)
     cfg, text, origin = _read_config(config)
@@ -115,7 +122,8 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
         raise EtchnnError(f"clock_mhz: expected a positive frequency, got {clock_mhz}")
     model_cfg["ClockPeriod"] = 1000.0 / clock_mhz
     m.config_text(json.dumps(cfg), origin or "<config dict>")
-    options = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": repr(float(clock_mhz))}
+    options = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": repr(float(clock_mhz)),
+               "multipliers": multipliers, "part": part, "fit": None if fit is None else repr(float(fit))}
     options = {k: v for k, v in options.items() if v is not None}
     for key, value in options.items():
         m.set_option(key, value)

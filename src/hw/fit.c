@@ -61,6 +61,17 @@ static void totals(const Layer *L, int nl, const double *fixed, double *t)
     }
 }
 
+/* The multiplications of a Dense or Conv layer (zero weights included). */
+static long layer_terms(const Graph *g, const Node *n)
+{
+    const Tensor *w = &g->t[n->in[1]];
+    if (n->op == OP_DENSE)
+        return ir_numel(w) * (ir_numel(&g->t[n->in[0]]) / w->const_dims[0]);
+    int oh, ow, oc;
+    ir_hwc(&g->t[n->out], &oh, &ow, &oc);
+    return ir_numel(w) * oh * ow;
+}
+
 int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, signed char *node_mult, Buf *why, Diag *d)
 {
     int nl = 0;
@@ -68,13 +79,7 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
     for (size_t k = 0; k < g->nn; k++)
         if (foldable(&g->n[k])) {
             nl++;
-            const Tensor *w = &g->t[g->n[k].in[1]];
-            long n = ir_numel(w) * (g->n[k].op == OP_DENSE ? ir_numel(&g->t[g->n[k].in[0]]) / w->const_dims[0] : 1);
-            if (g->n[k].op != OP_DENSE) {
-                int oh, ow, oc;
-                ir_hwc(&g->t[g->n[k].out], &oh, &ow, &oc);
-                n = ir_numel(w) * oh * ow;
-            }
+            long n = layer_terms(g, &g->n[k]);
             if (n > maxterms)
                 maxterms = n;
         }
@@ -107,6 +112,12 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
         long R = half ? p2 + p2 / 2 : p2;
         if ((half && p2 < 2) || R > maxterms)
             continue;
+        /* a bound without building: every multiplier's product enters an adder of a few LUTs at least */
+        double mults = 0;
+        for (int i = 0; i < nl; i++)
+            mults += ceil((double)layer_terms(g, &g->n[L[i].node]) / (double)R);
+        if (mults * 4.0 * lscale > budget[0])
+            continue;
         for (int kind = 0; kind < 2; kind++) {
             o.mult = kind ? MULT_DSP : MULT_CSD;
             for (int i = 0; i < nl; i++)
@@ -120,14 +131,14 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
             }
             diag_free(&quiet);
             builds++;
-            if (R == 1 && kind == 0) {
+            if (builds == 1) {
                 /* everything that does not fold, and the top's registers */
                 const Tensor *ti = &g->t[g->inputs[0]];
-                fixed[1] += (double)(ir_numel(ti) * ti->type.w) + r.latency;
+                fixed[1] += (double)(ir_numel(ti) * ti->type.w) + 1;
                 for (size_t k = 0; k < r.nm; k++)
                     if (!foldable(&g->n[r.m[k].node])) {
                         fixed[0] += r.m[k].lut * lscale;
-                        fixed[1] += r.m[k].ff;
+                        fixed[1] += r.m[k].ff + r.m[k].latency;
                         fixed[2] += (double)r.m[k].dsp;
                     }
             }
@@ -144,7 +155,8 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
                     dup = L[i].o[j].reuse == built && L[i].o[j].lut == m->lut * lscale && L[i].o[j].dsp_n == m->dsp;
                 if (dup)
                     continue;
-                Opt x = {built, kind, m->lut * lscale, m->ff, (double)m->dsp, (double)m->bram, m->latency};
+                /* the top's valid pipeline is one register per cycle of latency */
+                Opt x = {built, kind, m->lut * lscale, m->ff + m->latency, (double)m->dsp, (double)m->bram, m->latency};
                 VEC_PUSH(L[i].o, L[i].no, L[i].co, x);
             }
             hw_free(&r);

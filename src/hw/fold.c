@@ -178,6 +178,7 @@ int hw_fold_span(const HwFold *f, long j, long *o_first, long *o_last)
  * wx * ww / 2 LUTs; an accumulator one LUT per bit per operand. */
 void hw_fold_estimate(HwModule *m, long nin_elems, int wo)
 {
+    long *seen = calloc((size_t)(nin_elems > 0 ? nin_elems : 1), sizeof(long));
     const HwFold *f = m->fold;
     double R = f->reuse, lut = 0, ff = 0;
     ff += (double)nin_elems * (f->wx - !f->sx);            /* the input held for R slots */
@@ -190,10 +191,13 @@ void hw_fold_estimate(HwModule *m, long nin_elems, int wo)
     for (long j = 0; j < f->nmult; j++) {
         long q0 = j * f->reuse, q1 = q0 + f->reuse < f->nterm ? q0 + f->reuse : f->nterm, distinct = 0;
         for (long q = q0; q < q1; q++) {
-            long k;
-            for (k = q0; k < q && f->term[k].x != f->term[q].x; k++)
-                ;
-            distinct += k == q;
+            long x = f->term[q].x;
+            if (!seen) {
+                distinct = q1 - q0;   /* out of memory: the bound */
+                break;
+            }
+            distinct += seen[x] != j + 1;
+            seen[x] = j + 1;
         }
         lut += f->wx * ceil((double)(distinct - 1) / 3.0) + (distinct > 1 ? ceil(log2(R)) : 0);
     }
@@ -227,4 +231,5 @@ void hw_fold_estimate(HwModule *m, long nin_elems, int wo)
         lut += (double)f->nmult * f->wx * f->ww * 0.5;
     m->lut = lut;
     m->ff = ff;
+    free(seen);
 }
