@@ -49,6 +49,9 @@ COCOTB_DIR = ROOT / "tests" / "cocotb"
 MODELS_AXIS = {
     "jet_tagger": (JET, ["--precision", "fixed<8,3>"]),
     "two_layer_pytorch": (MODELS / "onnx" / "two_layer_pytorch.onnx", ["--precision", "fixed<11,4,RND_CONV,SAT>"]),
+    # folded: the wrapper takes an event at most every II = 4 clocks
+    "two_layer_rf4": (MODELS / "onnx" / "two_layer_pytorch.onnx",
+                      ["--precision", "fixed<10,4>", "-c", ROOT / "tests" / "cocotb" / "reuse4.yml"]),
 }
 N_EVENTS = 1200
 
