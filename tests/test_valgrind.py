@@ -24,6 +24,18 @@ def test_compile_clean(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_folded_and_fit_clean(tmp_path):
+    """ReuseFactor (both strategies) and --fit --part: the fold, fit and part code paths."""
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("Model:\n  ReuseFactor: 5\n  Strategy: Resource\nLayerName:\n  fc1:\n    Strategy: Latency\n")
+    r = memcheck("compile", ROOT / "examples" / "jet_tagger.onnx", "-o", tmp_path / "f", "--precision", "fixed<8,3>",
+                 "-c", cfg, "--multipliers", "auto", "--emit", "c,rtl,axis")
+    assert r.returncode == 0, r.stderr
+    r = memcheck("compile", ROOT / "examples" / "jet_tagger.onnx", "-o", tmp_path / "g", "--precision", "fixed<12,4>",
+                 "--part", "xc7z020", "--fit", "0.3")
+    assert r.returncode == 0, r.stderr
+
+
 def test_predict_clean(tmp_path):
     np.save(tmp_path / "x.npy", np.random.default_rng(0).standard_normal((200, 10)))
     r = memcheck("predict", onnx_model("two_layer_keras"), "--hls4ml", "--input", tmp_path / "x.npy")
