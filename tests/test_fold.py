@@ -286,3 +286,14 @@ def test_python_fit_and_part_same_as_cli(tmp_path):
         assert p.read_bytes() == (tmp_path / "py" / "rtl" / p.name).read_bytes(), p.name
     with pytest.raises(etchnn.EtchnnError, match="--fit: expected a fraction"):
         etchnn.convert(str(JET), part="xc7z020", fit=2)
+
+
+def test_dump_after_shows_the_fold(tmp_path):
+    """--dump-after lower: a folded layer is listed with its reuse, multipliers and terms."""
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("Model:\n  ReuseFactor: 1\nLayerName:\n  output:\n    ReuseFactor: 8\n")
+    r = run("compile", JET, "-c", cfg, "--precision", "fixed<8,3>", "--dump-after", "lower", "-o", tmp_path / "out")
+    import re
+    m = re.search(r"fold: reuse 8, (\d+) terms, (\d+) multipliers", r.stdout)
+    assert m and int(m.group(2)) == math.ceil(int(m.group(1)) / 8) and 150 <= int(m.group(1)) <= 160, r.stdout[:3000]
+    assert "term 0: x" in r.stdout
