@@ -40,23 +40,12 @@ int lower_fold(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *re
         rows = ir_numel(x) / nin;
         wc = w->codes;
     } else {
-        int ih, iw, cin, oh, ow;
-        int cout;
-        ir_hwc(x, &ih, &iw, &cin);
-        ir_hwc(&g->t[nd->out], &oh, &ow, &cout);
-        long taps = (long)nd->kernel[0] * nd->kernel[1];
-        rows = (long)oh * ow;
-        nin = taps * cin;
-        nout = cout;
-        int32_t *tab = arena_array(&r->arena, (size_t)(rows * taps), sizeof(int32_t));
-        gather = arena_array(&r->arena, (size_t)(rows * nin), sizeof(int32_t));
-        int64_t *wcc = arena_array(&r->arena, (size_t)(nin * nout), sizeof(int64_t));
-        ir_window_taps(g, nd, tab);
-        ir_conv_dense_weights(g, nd, wcc, NULL);
-        for (long q = 0; q < rows * taps; q++)
-            for (int c = 0; c < cin; c++)
-                gather[q * cin + c] = tab[q] < 0 ? -1 : (int32_t)((long)tab[q] * cin + c);
-        wc = wcc;
+        ConvRows c = lower_conv_rows(r, nd);
+        rows = c.rows;
+        nin = c.nin;
+        nout = c.nout;
+        gather = c.gather;
+        wc = c.wc;
     }
     HwFold *f = arena_array(&r->arena, 1, sizeof(HwFold));
     m->fold = f;

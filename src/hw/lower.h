@@ -7,6 +7,14 @@
 
 int lower_dense(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *relu);   /* lower_dense.c */
 int lower_conv(HwDesign *r, HwModule *m, const Node *nd, const Node *relu);
+/* A Conv as a dense layer over rows (one per output pixel): nin window inputs, nout channels,
+ * gather[row * nin + i] the input element (-1: padding), weights wc[i * nout + o] (in r's arena). */
+typedef struct {
+    long rows, nin, nout;
+    int32_t *gather;
+    int64_t *wc;
+} ConvRows;
+ConvRows lower_conv_rows(HwDesign *r, const Node *nd);
 int lower_pool(HwDesign *r, HwModule *m, Diag *d, const Node *nd);                     /* lower_pool.c */
 int lower_gather(HwDesign *r, HwModule *m, const Node *nd);                            /* lower_merge.c */
 int lower_merge(HwDesign *r, HwModule *m, const Node *nd);

@@ -84,21 +84,28 @@ int lower_dense(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *r
     return dense_rows(r, m, nd, relu, w->codes, nin, nout, ir_numel(&r->g->t[nd->in[0]]) / nin, NULL);
 }
 
-/* Conv: every output pixel a dense output over its window (padding adds no term). */
-int lower_conv(HwDesign *r, HwModule *m, const Node *nd, const Node *relu)
+ConvRows lower_conv_rows(HwDesign *r, const Node *nd)
 {
     const Graph *g = r->g;
     int ih, iw, cin, oh, ow, cout;
     ir_hwc(&g->t[nd->in[0]], &ih, &iw, &cin);
     ir_hwc(&g->t[nd->out], &oh, &ow, &cout);
-    long taps = (long)nd->kernel[0] * nd->kernel[1], npix = (long)oh * ow, nin = taps * cin;
-    int32_t *tab = arena_array(&r->arena, (size_t)(npix * taps), sizeof(int32_t));
-    int32_t *gather = arena_array(&r->arena, (size_t)(npix * nin), sizeof(int32_t));
-    int64_t *wc = arena_array(&r->arena, (size_t)(nin * cout), sizeof(int64_t));
+    long taps = (long)nd->kernel[0] * nd->kernel[1];
+    ConvRows c = {(long)oh * ow, taps * cin, cout, NULL, NULL};
+    int32_t *tab = arena_array(&r->arena, (size_t)(c.rows * taps), sizeof(int32_t));
+    c.gather = arena_array(&r->arena, (size_t)(c.rows * c.nin), sizeof(int32_t));
+    c.wc = arena_array(&r->arena, (size_t)(c.nin * cout), sizeof(int64_t));
     ir_window_taps(g, nd, tab);
-    ir_conv_dense_weights(g, nd, wc, NULL);
-    for (long q = 0; q < npix * taps; q++)
-        for (int c = 0; c < cin; c++)
-            gather[q * cin + c] = tab[q] < 0 ? -1 : (int32_t)((long)tab[q] * cin + c);
-    return dense_rows(r, m, nd, relu, wc, nin, cout, npix, gather);
+    ir_conv_dense_weights(g, nd, c.wc, NULL);
+    for (long q = 0; q < c.rows * taps; q++)
+        for (int k = 0; k < cin; k++)
+            c.gather[q * cin + k] = tab[q] < 0 ? -1 : (int32_t)((long)tab[q] * cin + k);
+    return c;
+}
+
+/* Conv: every output pixel a dense output over its window (padding adds no term). */
+int lower_conv(HwDesign *r, HwModule *m, const Node *nd, const Node *relu)
+{
+    ConvRows c = lower_conv_rows(r, nd);
+    return dense_rows(r, m, nd, relu, c.wc, c.nin, c.nout, c.rows, c.gather);
 }
