@@ -35,8 +35,8 @@ def ap_types():
     return p
 
 
-def compile_hls(model, out, *opts):
-    run("compile", model, "-o", out, "--hls", "--no-rtl", *opts)
+def compile_hls(model, out, *opts, emit=None):
+    run("compile", model, "-o", out, *(("--emit", emit) if emit else ("--hls", "--no-rtl")), *opts)
     name = next((out / "hls" / "firmware").glob("*.cpp")).stem
     return out / "hls", name
 
@@ -60,11 +60,11 @@ def n_input(hls, name):
     return int(h.split("#define N_INPUT ")[1].split()[0])
 
 
-def csim_equals_predict(model, tmp_path, opts=(), n=1000, seed=7, scale=3.0, x=None):
-    """Compile with --hls, build and run NAME_test on the inputs, compare with etchnn predict exactly."""
+def csim_equals_predict(model, tmp_path, opts=(), n=1000, seed=7, scale=3.0, x=None, emit=None):
+    """Compile with --hls (or --emit EMIT), build and run NAME_test on the inputs, compare with etchnn predict exactly."""
     ap_types()
     out = tmp_path / "out"
-    hls, name = compile_hls(model, out, *opts)
+    hls, name = compile_hls(model, out, *opts, emit=emit)
     exe = build(hls, name)
     if x is None:
         x = np.random.default_rng(seed).standard_normal((n, n_input(hls, name))) * scale
@@ -125,6 +125,76 @@ def test_refuses_unsupported_op(tmp_path):
     assert "op selu): the HLS C++ back end (--hls) does not support selu with hls4ml tables" in r.stderr, r.stderr
     assert not (tmp_path / "o" / "hls").exists() and not (tmp_path / "o" / "c").exists()
     run("compile", p, "-o", tmp_path / "o2", "--no-rtl", "--precision", "fixed<20,8>")   # fine without --hls
+
+
+# ---- ReuseFactor > 1: hls4ml's pragmas, the arithmetic unchanged ----------------
+
+REUSE_CASES = {
+    # Strategy Resource, R = 4 on every layer: weights in BRAM
+    "resource_r4": ("Model:\n  ReuseFactor: 4\n  Strategy: Resource\n",
+                    {1: (4, "Resource", 16, 64), 3: (4, "Resource", 64, 32), 5: (4, "Resource", 32, 32),
+                     7: (4, "Resource", 32, 5)}),
+    # Strategy Latency, R = 3 on fc2 only: the others stay fully parallel (inline, complete partitioning)
+    "latency_fc2_r3": ("Model:\n  Strategy: Latency\nLayerName:\n  fc2:\n    ReuseFactor: 3\n",
+                       {1: (1, "Latency", 16, 64), 3: (3, "Latency", 64, 32), 5: (1, "Latency", 32, 32),
+                        7: (1, "Latency", 32, 5)}),
+}
+
+
+def layer_fn(cpp, lid):
+    """The text of layerLID's function in NAME.cpp."""
+    body = cpp.split(f"static void layer{lid}(")[1]
+    return body.split("\n}\n")[0]
+
+
+@pytest.mark.parametrize("case", sorted(REUSE_CASES))
+def test_reuse_factor_pragmas(case, tmp_path):
+    """ReuseFactor R > 1 as hls4ml writes it: reuse_factor = R in the layer's config, PIPELINE II=R for the layer,
+    ceil(n_mult / R) multipliers (ALLOCATION), weights cyclic-partitioned by that factor (Resource: bound to BRAM),
+    the top's II = the largest R; the C simulation still equals etchnn predict bit for bit.  Compiled with
+    --emit c,rtl,hls: skipped while src/api/model.c still refuses ReuseFactor > 1 with --emit hls."""
+    text, layers = REUSE_CASES[case]
+    cfg = tmp_path / "cfg.yml"
+    cfg.write_text(text)
+    probe = run("compile", JET, "-o", tmp_path / "probe", "-c", cfg, "--emit", "c,rtl,hls", check=False)
+    if probe.returncode != 0 and "expected 1 for --emit hls" in probe.stderr:
+        pytest.skip("the CLI still refuses ReuseFactor > 1 with --emit hls (reuse_applies in src/api/model.c); "
+                    "hls.c writes the ReuseFactor pragmas, the refusal can be lifted")
+    assert probe.returncode == 0, probe.stderr
+    assert (tmp_path / "probe" / "rtl").is_dir() and (tmp_path / "probe" / "c").is_dir()
+    hls, name = csim_equals_predict(JET, tmp_path, ("-c", cfg), n=500, emit="c,rtl,hls")
+    cpp = (hls / "firmware" / f"{name}.cpp").read_text()
+    par = (hls / "firmware" / "parameters.h").read_text()
+    readme = (hls / "README.md").read_text()
+    top = cpp.split(f"void {name}(input_t x[N_INPUT], result_t y[N_OUTPUT])\n{{")[1]
+    rmax = max(r for r, *_ in layers.values())
+    assert f"#pragma HLS PIPELINE II={rmax}\n" in top and f"io_parallel, II={rmax} (the largest ReuseFactor)" in cpp
+    assert f"`PIPELINE II={rmax}` (the largest ReuseFactor)" in readme
+    for lid, (r, strategy, nin, nout) in layers.items():
+        nmult = nin * nout
+        lim = -(-nmult // r)
+        cfg_l = par.split(f"struct config{lid} {{")[1].split("};")[0]
+        assert f"n_in = {nin};" in cfg_l and f"n_out = {nout};" in cfg_l, cfg_l
+        assert f"reuse_factor = {r};   // Strategy {strategy}" in cfg_l and f"multiplier_limit = {lim};" in cfg_l, cfg_l
+        fn = layer_fn(cpp, lid)
+        pragmas = re.findall(r"#pragma HLS .*", fn)
+        if r == 1:   # fully parallel, as before
+            assert "#pragma HLS INLINE" in pragmas and f"#pragma HLS ARRAY_PARTITION variable=w{lid} complete" in pragmas
+            assert not any("PIPELINE" in p or "ALLOCATION" in p or "BIND_STORAGE" in p or "cyclic" in p for p in pragmas)
+            continue
+        assert f"// reuse_factor = {r} (Strategy {strategy}): {lim} multipliers" in fn
+        assert "#pragma HLS INLINE off" in pragmas and f"#pragma HLS PIPELINE II={r}" in pragmas, pragmas
+        assert f"#pragma HLS ALLOCATION operation instances=mul limit={lim}" in pragmas, pragmas
+        assert f"#pragma HLS ARRAY_PARTITION variable=w{lid} cyclic factor={lim}" in pragmas, pragmas
+        assert f"#pragma HLS ARRAY_PARTITION variable=w{lid} complete" not in pragmas
+        bram = f"#pragma HLS BIND_STORAGE variable=w{lid} type=rom_np impl=bram"
+        assert (bram in pragmas) == (strategy == "Resource"), pragmas
+    # every pragma is for Vitis only: g++ never sees one (csim_equals_predict built with -Wall -Werror)
+    for line_no, line in enumerate(cpp.splitlines()):
+        if line.startswith("#pragma"):
+            before = cpp.splitlines()[:line_no]
+            opened = max(i for i, x in enumerate(before) if x == "#ifdef __SYNTHESIS__")
+            assert "#endif" not in before[opened:], (line_no, line)
 
 
 def test_hls_only_with_compile(tmp_path):

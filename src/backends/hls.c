@@ -32,6 +32,7 @@ typedef struct {
     Buf top;             /* the top function's body */
     Buf par;             /* firmware/parameters.h typedefs */
     Buf inc;             /* #include lines of the weights */
+    int max_reuse;       /* the largest ReuseFactor of a Dense/Conv layer: the top's II */
     char nm[NAMES_IDENT_SIZE];
 } Hls;
 
@@ -176,7 +177,15 @@ static void window_src(Buf *c, const Graph *g, const Node *n, const char *ind)
     buf_printf(c, "%sconst int s = sy * %d + sx;\n", ind, iw);
 }
 
-/* Layer function head: a comment line, the signature, INLINE. */
+/* The ReuseFactor the project is written with for node n: n->reuse for Dense/Conv (hls4ml's reuse_factor: each
+ * multiplier used R times, the layer's II = R), 1 for every other op (they have no multiplications to share). */
+static int reuse_of(const Node *n)
+{
+    return (n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D) && n->reuse > 1 ? n->reuse : 1;
+}
+
+/* Layer function head: a comment line, the signature, INLINE (a layer with ReuseFactor R > 1: a function of its
+ * own, not inlined, pipelined at II=R, its pragmas written by the caller). */
 static void fn_head(Hls *h, const Node *n, int id, int nx)
 {
     const Graph *g = h->g;
@@ -186,8 +195,9 @@ static void fn_head(Hls *h, const Node *n, int id, int nx)
     buf_printf(&h->cpp, "static void layer%d(", id);
     for (int j = 0; j < nx; j++)
         buf_printf(&h->cpp, "const %s x%d[%ld], ", tty(h, n->in[j], a, sizeof a), j, ir_numel(&g->t[n->in[j]]));
-    buf_printf(&h->cpp, "%s y[%ld])\n{\n#ifdef __SYNTHESIS__\n#pragma HLS INLINE\n#endif\n",
-               tty(h, n->out, b, sizeof b), ir_numel(&g->t[n->out]));
+    buf_printf(&h->cpp, "%s y[%ld])\n{\n", tty(h, n->out, b, sizeof b), ir_numel(&g->t[n->out]));
+    if (reuse_of(n) == 1)
+        buf_printf(&h->cpp, "#ifdef __SYNTHESIS__\n#pragma HLS INLINE\n#endif\n");
     /* the call in the top function */
     buf_printf(&h->top, "    layer%d(", id);
     for (int j = 0; j < nx; j++)
@@ -274,8 +284,35 @@ static int emit_node(Hls *h, const Node *n, int id)
                              names_comment(tn, sizeof tn, bt->name))) < 0)
                 return -1;
         }
+        /* hls4ml's layer config: reuse_factor R, n_mult multiplications per event (every row, input and output),
+         * multiplier_limit = ceil(n_mult / R) multipliers, each used R times, the layer's II = R */
+        int R = reuse_of(n), res = n->strategy && !strcmp(n->strategy, "Resource");
+        long nmult = rows * nin * nout, mlim = (nmult + R - 1) / R, nw = nin * nout;
+        long wfac = mlim < nw ? mlim : nw;   /* weight banks: one read per multiplier per cycle, R words each */
+        buf_printf(&h->par, "struct config%d {   // %s: %s, hls4ml's layer config\n"
+                            "    static const unsigned n_in = %ld;\n    static const unsigned n_out = %ld;\n"
+                            "    static const unsigned n_rows = %ld;   // pixels (1 for Dense)\n"
+                            "    static const unsigned reuse_factor = %d;   // Strategy %s\n"
+                            "    static const unsigned n_mult = %ld;\n"
+                            "    static const unsigned multiplier_limit = %ld;   // ceil(n_mult / reuse_factor)\n};\n",
+                   id, ln, op_names[n->op], nin, nout, rows, R, res ? "Resource" : "Latency", nmult, mlim);
+        if (R > h->max_reuse)
+            h->max_reuse = R;
         fn_head(h, n, id, 1);
-        buf_printf(c, "#ifdef __SYNTHESIS__\n#pragma HLS ARRAY_PARTITION variable=w%d complete\n", id);
+        if (R == 1)
+            buf_printf(c, "#ifdef __SYNTHESIS__\n#pragma HLS ARRAY_PARTITION variable=w%d complete\n", id);
+        else {
+            buf_printf(c, "    // reuse_factor = %d (Strategy %s): %ld multipliers (multiplier_limit = ceil(%ld / %d)), each used %d "
+                          "times; II = %d\n", R, res ? "Resource" : "Latency", mlim, nmult, R, R, R);
+            buf_printf(c, "#ifdef __SYNTHESIS__\n#pragma HLS INLINE off\n#pragma HLS PIPELINE II=%d\n"
+                          "#pragma HLS ALLOCATION operation instances=mul limit=%ld\n", R, mlim);
+            if (res)   /* hls4ml's Resource strategy: the weights in BRAM, not in registers */
+                buf_printf(c, "#pragma HLS BIND_STORAGE variable=w%d type=rom_np impl=bram\n", id);
+            if (wfac < nw)
+                buf_printf(c, "#pragma HLS ARRAY_PARTITION variable=w%d cyclic factor=%ld\n", id, wfac);
+            else
+                buf_printf(c, "#pragma HLS ARRAY_PARTITION variable=w%d complete\n", id);
+        }
         if (bt)
             buf_printf(c, "#pragma HLS ARRAY_PARTITION variable=b%d complete\n", id);
         buf_printf(c, "#endif\n");
@@ -943,8 +980,8 @@ static void readme(Hls *h, Buf *b, const char *base)
     buf_printf(b,
                "The layout of an hls4ml io_parallel project:\n\n"
                "- `firmware/%s.cpp`, `firmware/%s.h`: the top function `void %s(input_t x[N_INPUT], result_t y[N_OUTPUT])`,\n"
-               "  `PIPELINE II=1` (ReuseFactor 1), ports `ap_vld`, arrays partitioned completely, every loop unrolled;\n"
-               "  one inline function per layer.\n"
+               "  `PIPELINE II=%d` (the largest ReuseFactor), ports `ap_vld`, arrays partitioned completely, every loop\n"
+               "  unrolled; one function per layer, inline when its ReuseFactor is 1.\n"
                "- `firmware/parameters.h`: the types, `typedef ap_fixed<W,I,Q,O> layerN_t;` (result), `weightN_t`,\n"
                "  `biasN_t`, `accumN_t`, table types; `input_t`, `result_t`.\n"
                "- `firmware/weights/*.h`: weights, biases, scales and tables as ROMs of their integer codes (the raw\n"
@@ -954,7 +991,16 @@ static void readme(Hls *h, Buf *b, const char *base)
                "- `%s_test.cpp`: reads `tb_data/tb_input_features.dat` (one event per line, whitespace-separated),\n"
                "  writes `tb_data/csim_results.log` (one event per line, exact decimal values).\n"
                "- `build_prj.tcl`: `vitis_hls -f build_prj.tcl \"csim=1 synth=1 cosim=0 export=0\"`.\n\n",
-               nm, nm, nm, nm);
+               nm, nm, nm, h->max_reuse, nm);
+    buf_printf(b,
+               "ReuseFactor R (hls4ml's `reuse_factor`, per Dense/Conv layer; `struct configN` in `parameters.h`): a\n"
+               "layer with R > 1 is a function of its own (`INLINE off`) with `PIPELINE II=R` and\n"
+               "`ALLOCATION operation instances=mul limit=ceil(n_mult / R)` (n_mult: its multiplications per event),\n"
+               "so each multiplier is used R times; its weights are partitioned `cyclic factor=ceil(n_mult / R)`\n"
+               "(complete when that covers every weight), and with Strategy Resource also bound to block RAM\n"
+               "(`BIND_STORAGE type=rom_np impl=bram`; Latency keeps them in registers/LUTs).  The top's II is the\n"
+               "largest R%s.  The pragmas change the schedule only, never the arithmetic.\n\n",
+               h->max_reuse > 1 ? "" : " (here 1: every layer fully parallel)");
     buf_printf(b,
                "The arithmetic equals etchnn's emulator (`etchnn predict`, `c/%s.c`) bit for bit: each layer casts in\n"
                "the same order (products exact, cast to the accumulator, bias cast to it, sum, cast to the result);\n"
@@ -978,6 +1024,7 @@ int hls_write(const Graph *g, Diag *d, const char *dir, double clock_mhz)
     int rc = -1;
     h.g = g;
     h.d = d;
+    h.max_reuse = 1;
     names_design(h.nm, sizeof h.nm, g->name);
     if (g->ninputs != 1 || g->noutputs != 1)
         return diag_error(d, "%s: the HLS C++ back end (--hls) expects one input and one output, got %zu and %zu", g->file,
@@ -1053,7 +1100,11 @@ int hls_write(const Graph *g, Diag *d, const char *dir, double clock_mhz)
     {
         Buf b = {0};
         buf_printf(&b, "// %s.cpp: bit-exact fixed-point model generated by etchnn %s from %s.\n", nm, ETCHNN_VERSION, base);
-        buf_printf(&b, "// io_parallel, II=1: each layer an inline function, casts in the order of etchnn's emulator.\n");
+        if (h.max_reuse > 1)
+            buf_printf(&b, "// io_parallel, II=%d (the largest ReuseFactor): a layer with ReuseFactor R > 1 a function pipelined at\n"
+                           "// II=R, the others inline; casts in the order of etchnn's emulator.\n", h.max_reuse);
+        else
+            buf_printf(&b, "// io_parallel, II=1: each layer an inline function, casts in the order of etchnn's emulator.\n");
         buf_printf(&b, "#include \"%s.h\"\n\n", nm);
         buf_append(&b, h.inc.data, h.inc.len);
         buf_printf(&b, "\n");
@@ -1061,7 +1112,7 @@ int hls_write(const Graph *g, Diag *d, const char *dir, double clock_mhz)
         buf_printf(&b, "void %s(input_t x[N_INPUT], result_t y[N_OUTPUT])\n{\n", nm);
         buf_printf(&b, "#ifdef __SYNTHESIS__\n#pragma HLS ARRAY_RESHAPE variable=x complete dim=0\n"
                        "#pragma HLS ARRAY_PARTITION variable=y complete dim=0\n#pragma HLS INTERFACE ap_vld port=x,y\n"
-                       "#pragma HLS PIPELINE II=1\n#endif\n");
+                       "#pragma HLS PIPELINE II=%d\n#endif\n", h.max_reuse);
         for (size_t t = 0; t < g->nt; t++) {
             const Tensor *tt = &g->t[t];
             if (tt->is_const || tt->producer < 0 || (int)t == tin || g->n[tt->producer].dead)
