@@ -169,7 +169,6 @@ def test_report_text_says_what_was_folded(tmp_path):
 
 @pytest.mark.parametrize("extra,opts,msg", [
     ("  IOType: io_stream\n", [], "ReuseFactor 4: expected 1 with IOType io_stream"),
-    ("", ["--emit", "c,rtl,hls"], "ReuseFactor 4: expected 1 for --emit hls"),
 ])
 def test_where_folding_is_not_built_it_is_refused(extra, opts, msg, tmp_path):
     m = model("onnx/conv2d_small_keras.onnx")

@@ -787,8 +787,9 @@ static int resolve_clock(EtnModel *m)
     return 0;
 }
 
-/* ReuseFactor > 1 folds Dense and Conv in the io_parallel circuit (src/hw/fold.c); where a
- * folded form is not built yet, the setting is refused rather than ignored. */
+/* ReuseFactor > 1 folds Dense and Conv in the io_parallel circuit (src/hw/fold.c) and becomes
+ * hls4ml's pragmas in the HLS project (hls.c); where a folded form is not built yet (the io_stream
+ * circuit), the setting is refused rather than ignored. */
 static int reuse_applies(EtnModel *m, int io)
 {
     for (size_t k = 0; k < m->g.nn; k++) {
@@ -799,11 +800,6 @@ static int reuse_applies(EtnModel *m, int io)
             return diag_error(&m->diag, "%s: node '%s' (%s): ReuseFactor %d: expected 1 with IOType io_stream: resource "
                               "sharing is built for io_parallel designs only (the io_stream conv stages do not fold "
                               "yet); use --io parallel or ReuseFactor 1", m->g.file, n->name, n->src_op, n->reuse);
-        if (m->emit & EMIT_HLS)
-            return diag_error(&m->diag, "%s: node '%s' (%s): ReuseFactor %d: expected 1 for --emit hls: the HLS "
-                              "project is written fully parallel only (its pragmas for ReuseFactor are not written "
-                              "yet); drop hls from --emit or use ReuseFactor 1", m->g.file, n->name, n->src_op,
-                              n->reuse);
     }
     return 0;
 }
