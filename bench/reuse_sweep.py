@@ -6,6 +6,11 @@ bench/REUSE.md (table + machine load + commit; the analysis text is kept from th
 existing file between the markers).
 
     python3 bench/reuse_sweep.py [ETCHNN] [--quick] [--timeout S] [--budget S]
+    python3 bench/reuse_sweep.py [ETCHNN] --fit-only [--fit-synth S]
+
+--fit-only compiles the FITS list (jet tagger on xc7z020 and xczu9eg, dense200 on
+xcvu13p, all --fit 0.5) and writes their table between the "fit table" markers of
+bench/REUSE.md (Yosys on the jet tagger ones with --fit-synth S).
 
 Models: examples/jet_tagger.onnx at fixed<16,6> and with 6-bit weights (per layer
 fixed<6,I,RND,SAT>, I the smallest that holds the layer's weights, the rest
@@ -217,11 +222,76 @@ def table(rows):
     return "\n".join(out)
 
 
+FITS = [  # (label, model args, part): --fit 0.5 (bench/REUSE.md, "--fit")
+    ("jet fixed<16,6>", [JET, "--precision", "fixed<16,6>"], "xc7z020"),
+    ("jet fixed<16,6>", [JET, "--precision", "fixed<16,6>"], "xczu9eg"),
+    ("dense200 fixed<8,3>", [DENSE, "--weights", DENSE_W, "--precision", "fixed<8,3>"], "xcvu13p-flga2577-2-e"),
+]
+
+
+def fit_runs(etchnn, work, synth_timeout, fraction=0.5):
+    """compile each FITS entry with --part P --fit F; Yosys (7-series cells) on the jet tagger ones
+    when synth_timeout > 0.  Returns a Markdown table."""
+    out = ["| model | part | compile s | builds | II | latency | per layer R/kind | est LUT | est FF | est DSP | "
+           "est BRAM | util LUT/FF/DSP/BRAM | Yosys LUT | Yosys FF | Yosys DSP | RAMB18/36 | Yosys s |",
+           "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for label, margs, part in FITS:
+        d = os.path.join(work, "fit", ("dense200_" if "dense" in label else "jet16_") + part)
+        shutil.rmtree(d, ignore_errors=True)
+        t0 = time.time()
+        p = etchnn_run(etchnn, ["compile"] + margs + ["--part", part, "--fit", str(fraction), "-o", d],
+                       capture_output=True, text=True)
+        secs = time.time() - t0
+        if p.returncode != 0:
+            out.append(f"| {label} | {part} | {secs:.1f} | compile failed: "
+                       f"{(p.stderr.strip().splitlines() or ['?'])[-1][:120]} |" + " |" * 13)
+            continue
+        with open(os.path.join(d, "report.json")) as f:
+            rep = json.load(f)
+        f_ = rep.get("fit") or {}
+        kinds = {"dsp": "d", "logic": "l", "csd": "c"}
+        per = " ".join(f"{l['reuse_factor']}{kinds.get(l['multipliers'], l['multipliers'])}" for l in f_.get("layers", []))
+        e, u = rep["estimate"], (rep.get("part") or {}).get("utilization", {})
+        util = "/".join(f"{100 * u.get(k, 0):.0f}%" for k in ("lut", "ff", "dsp", "bram"))
+        ys = ["not run", "", "", "", ""]
+        if synth_timeout > 0 and "dense" not in label:
+            print(f"synth {os.path.basename(d)} (load {load()}) ...", file=sys.stderr, flush=True)
+            s = synth(etchnn, d, synth_timeout)
+            if s["status"] == "ok":
+                with open(os.path.join(d, "report.json")) as f:
+                    sy = json.load(f)["synth"]
+                c = sy.get("cells", {})
+                ys = [fmt(sy.get("lut")), fmt(sy.get("ff")), fmt(sy.get("dsp")),
+                      f"{c.get('RAMB18E1', 0)}/{c.get('RAMB36E1', 0)}", fmt(s["seconds"])]
+            else:
+                ys = [f"{s['status']} ({s['seconds']:.0f} s)", "", "", "", ""]
+            print(f"  {ys[0]}", file=sys.stderr, flush=True)
+        out.append(f"| {label} | {part} | {secs:.2f} | {f_.get('builds', '')} | {rep['ii']} | {rep['latency_cycles']} | "
+                   f"{per} | {fmt(e['lut'])} | {fmt(e['ff'])} | {fmt(e['dsp'])} | {fmt(e.get('bram'))} | {util} | "
+                   + " | ".join(ys) + " |")
+    return "\n".join(out)
+
+
+def replace_block(md, begin, end, block, fallback_after=None):
+    text = ""
+    if os.path.exists(md):
+        with open(md) as f:
+            text = f.read()
+    block = f"{begin}\n{block}\n{end}"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(md, "w") as f:
+        f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("etchnn", nargs="?", default=os.environ.get("ETCHNN", os.path.join(ROOT, "build", "etchnn")))
     ap.add_argument("--quick", action="store_true",
-                    help="jet tagger only; only dsp at R in {1, 4, 16, 64} synthesized")
+                    help="jet tagger only; synthesized: fixed<16,6> dsp at R in {64, 16, 4}, then csd and "
+                         "6-bit weights at R >= 16 (use --budget)")
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "reuse"))
     ap.add_argument("--timeout", type=int, default=900, help="Yosys seconds per design (default 900)")
     ap.add_argument("--budget", type=int, default=0, help="total Yosys seconds, 0: none")
@@ -230,6 +300,9 @@ def main():
     ap.add_argument("--force", action="store_true", help="synthesize again even when the Verilog is unchanged")
     ap.add_argument("--no-synth", action="store_true")
     ap.add_argument("--md", default=os.path.join(ROOT, "bench", "REUSE.md"))
+    ap.add_argument("--fit-only", action="store_true",
+                    help="only the --part/--fit compiles (FITS); Yosys on the jet tagger ones with --fit-synth S")
+    ap.add_argument("--fit-synth", type=int, default=0, help="Yosys timeout (s) for the --fit jet tagger designs")
     a = ap.parse_args()
     etchnn = os.path.abspath(a.etchnn)
     os.makedirs(a.work, exist_ok=True)
@@ -237,6 +310,14 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     yosys = subprocess.run(["yosys", "-V"], capture_output=True, text=True).stdout.strip()
+    if a.fit_only:
+        t = fit_runs(etchnn, a.work, a.fit_synth)
+        print(t)
+        head = (f"Run: etchnn `{commit}` (build/etchnn of {time.strftime('%Y-%m-%d %H:%M', time.gmtime(os.path.getmtime(etchnn)))} UTC), "
+                f"`--fit 0.5`; Yosys {'timeout %d s' % a.fit_synth if a.fit_synth else 'not run'}; "
+                f"load average at start {load0}, at end {load()} (2 cores, shared).\n")
+        replace_block(a.md, "<!-- fit table: begin -->", "<!-- fit table: end -->", head + "\n" + t)
+        return
 
     cs = cases(a.quick)
     rows = {}
@@ -264,7 +345,9 @@ def main():
     spent = 0.0
     order = sorted(cs, key=lambda c: priority(c, a.quick))
     if a.quick:
-        order = [c for c in order if c[2] == "dsp" and c[3] in (1, 4, 16, 64)]
+        # jet16 dsp at R = 64, 16, 4 first, then csd / 6-bit-weight rows at R >= 16 while the budget lasts
+        order = [c for c in order if c[0] != "dense8" and (c[3] in (4, 16, 64) if (c[0], c[2]) == ("jet16", "dsp")
+                                                           else c[3] >= 16)]
     done = {}  # Verilog hash -> a synthesized design (Strategy Resource at R=1 is Latency's circuit)
     for c in order:
         d, rep, _, err = rows[c]
