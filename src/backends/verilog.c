@@ -75,6 +75,30 @@ static void ext_shift(const HwModule *m, int i, int at, int sh, int w, char *s, 
         snprintf(s, n, "%s", body);
 }
 
+/* Node i (or, when is_const, the constant k) as a signed Verilog operand: $signed(ref), with a zero
+ * sign bit prepended to an unsigned node; returns its width. */
+static int signed_operand(const HwModule *m, int i, int at, int is_const, int64_t k, char *s, size_t n)
+{
+    char r[64], l[96];
+    if (is_const > 0 || (i >= 0 && m->n[i].op == HW_CONST)) {
+        int64_t v = is_const > 0 ? k : m->n[i].k, one = 1;
+        int w = 1;
+        while (w < 64 && (v < -(one << (w - 1)) || v > (one << (w - 1)) - 1))
+            w++;
+        lit(l, sizeof l, w, v);
+        snprintf(s, n, "$signed(%s)", l);
+        return w;
+    }
+    const HwNode *x = &m->n[i];
+    ref(m, i, at, r, sizeof r);
+    if (x->sign) {
+        snprintf(s, n, "$signed(%s)", r);
+        return x->w;
+    }
+    snprintf(s, n, "$signed({1'b0, %s})", r);
+    return x->w + 1;
+}
+
 /* "value > 0" of node i at stage at. */
 static void positive(const HwModule *m, int i, int at, char *s, size_t n)
 {
@@ -394,17 +418,19 @@ static void emit_module(Buf *b, const HwDesign *r, const HwModule *m)
             out(b, "    wire [%d:0] n%zu = rom%d(%s);\n", x->w - 1, i, x->rom, addr);
             break;
         }
-        case HW_MUL:
-            if (x->b >= 0) {
-                ext_shift(m, x->a, st, 0, x->w, e1, sizeof e1);
-                ext_shift(m, x->b, st, 0, x->w, e2, sizeof e2);
-                out(b, "    wire [%d:0] n%zu = %s * %s;\n", x->w - 1, i, e1, e2);
-            } else {
-                ext_shift(m, x->a, st, 0, x->w, e1, sizeof e1);
-                lit(e2, sizeof e2, x->w, x->k);
-                out(b, "    wire [%d:0] n%zu = %s * %s;\n", x->w - 1, i, e1, e2);
-            }
+        case HW_MUL: {
+            /* a signed wa x wb product (one DSP block where it fits), then the bits the node keeps;
+             * operands widened to the result's width made Yosys map a w x w multiplier (3 DSP48s) */
+            int wa = signed_operand(m, x->a, st, -1, 0, e1, sizeof e1);
+            int wb = signed_operand(m, x->b, st, x->b < 0 ? 1 : -1, x->k, e2, sizeof e2);
+            int pw = wa + wb;
+            out(b, "    wire signed [%d:0] n%zu_p = %s * %s;\n", pw - 1, i, e1, e2);
+            if (x->w <= pw)
+                out(b, "    wire [%d:0] n%zu = n%zu_p[%d:0];\n", x->w - 1, i, i, x->w - 1);
+            else
+                out(b, "    wire [%d:0] n%zu = {{%d{n%zu_p[%d]}}, n%zu_p};\n", x->w - 1, i, x->w - pw, i, pw - 1, i);
             break;
+        }
         case HW_MAX: {
             ext_shift(m, x->a, st, 0, x->w + 1, e1, sizeof e1);
             ext_shift(m, x->b, st, 0, x->w + 1, e2, sizeof e2);

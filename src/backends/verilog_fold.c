@@ -5,8 +5,9 @@
  * and the result register written after the last slot.
  *
  * Strategy Resource: ROMs of 64 words or more are block RAM (rom_style
- * "block"), shallower ones distributed (LUT) RAM: a block RAM for 2-32 words
- * wastes most of it.
+ * "block"); shallower ones carry no attribute, and synthesis builds them in
+ * LUTs (a block RAM for 2-32 words wastes most of it; Yosys 0.23 rejects
+ * rom_style "distributed" on such a ROM).
  *
  * Timing, for an input presented with `start` in cycle c (II >= R apart):
  *   edge c:          xr <= in0, slot counter cnt <= 0
@@ -122,8 +123,8 @@ void verilog_fold_module(Buf *b, const HwDesign *r, const HwModule *m)
         } else if (j % group == 0) {
             /* Strategy Resource: the weights of `group` multipliers in one ROM word per slot, read registered */
             long k = j / group, n = f->nmult - j < group ? f->nmult - j : group;
-            buf_printf(b, "    (* rom_style = \"%s\" *) reg [%ld:0] rom%ld [0:%ld];\n    initial begin\n",
-                       depth >= 64 ? "block" : "distributed", n * ww - 1, k, depth - 1);
+            buf_printf(b, "    %sreg [%ld:0] rom%ld [0:%ld];\n    initial begin\n",
+                       depth >= 64 ? "(* rom_style = \"block\" *) " : "", n * ww - 1, k, depth - 1);
             for (long s = 0; s < depth; s++) {
                 buf_printf(b, "        rom%ld[%ld] = {", k, s);
                 for (long i = n - 1; i >= 0; i--) {
