@@ -200,6 +200,7 @@ def test_axis_cocotb_random_gaps(key, compiled, tmp_path):
 @not_sanitized
 @need_cocotb
 @pytest.mark.slow
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_axis_cocotb_backpressure_and_full_rate(compiled, tmp_path):
     """two_layer_pytorch: the sink stalls for 20-300 clocks at a time (no loss, no duplicate, in
     order), then no pause at all (one event per clock, s_axis_tready never low)."""

@@ -78,6 +78,7 @@ def test_unsupported_mode_is_reported(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_rtl_verify(tmp_path):
     out = tmp_path / "out"
     run("compile", build(tmp_path, "resize-scales"), "-o", out, "--precision", "fixed<10,4>")

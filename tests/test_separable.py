@@ -83,6 +83,7 @@ def test_c_equals_emulator(model, opts, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_rtl_verify(model, tmp_path):
     if not shutil.which("verilator"):
         pytest.skip("verilator not installed")

@@ -290,6 +290,7 @@ def test_onnx_conv2d_small_mp_selu(tmp_path):
 
 @not_sanitized
 @need_verilator
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_qkeras_mnist_cnn(tmp_path):
     """qkeras_mnist_cnn (QConv2D + relu, QActivation, MaxPool, twice; QDense) with the types of its
     quantizers: 28x28 pixels of one value, every layer up to the second pooling streams."""

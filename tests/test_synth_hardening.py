@@ -164,6 +164,7 @@ def test_refuses_what_the_estimate_says_cannot_fit(tmp_path):
 
 @slow
 @need_ice40
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_two_targets_keep_both(tmp_path):
     out = compile_tiny(tmp_path)
     compile_text = (out / "report.txt").read_text()

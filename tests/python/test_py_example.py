@@ -15,6 +15,7 @@ EXAMPLE = ROOT / "examples" / "train_and_convert.py"
 
 
 @pytest.mark.slow
+@pytest.mark.extended   # one of the longest checks: make test-extended (CI time budget)
 def test_example_runs(tmp_path):
     for mod in ("keras", "torch", "matplotlib"):
         pytest.importorskip(mod)

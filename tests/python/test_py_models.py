@@ -198,7 +198,7 @@ def test_torch_conv_zoo(etchnn):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["torch", "keras"])
+@pytest.mark.parametrize("which", ["torch", pytest.param("keras", marks=pytest.mark.extended)])
 def test_trained_verify(etchnn, which, digits, request, tmp_path):
     """The circuits of the trained digits models at fixed<16,6> equal their
     emulators on every test digit (Verilator, one event per clock)."""
