@@ -227,6 +227,14 @@ static int parse_emit(EtnModel *m, const char *value, unsigned *out)
     return 0;
 }
 
+/* value is the text of a number in (0, hi]: *f and 1; else 0. */
+static int number_in(const char *value, double hi, double *f)
+{
+    char *end;
+    *f = strtod(value, &end);
+    return !*end && end != value && *f > 0 && *f <= hi;
+}
+
 int etn_set_option(EtnModel *m, const char *key, const char *value)
 {
     reset_error(m);
@@ -258,9 +266,8 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
             return ETN_EUSER;
         }
     } else if (!strcmp(key, "clock_mhz")) {
-        char *end;
-        double f = strtod(value, &end);
-        if (*end || end == value || !(f > 0 && f <= 2000)) {
+        double f;
+        if (!number_in(value, 2000, &f)) {
             diag_error(&m->diag, "--clock-mhz: expected a frequency in MHz between 0 and 2000, got '%s'", value);
             return ETN_EUSER;
         }
@@ -288,9 +295,8 @@ int etn_set_option(EtnModel *m, const char *key, const char *value)
         }
         snprintf(m->part, sizeof m->part, "%s", value);
     } else if (!strcmp(key, "fit")) {
-        char *end;
-        double f = strtod(value, &end);
-        if (*end || end == value || !(f > 0 && f <= 1)) {
+        double f;
+        if (!number_in(value, 1, &f)) {
             diag_error(&m->diag, "--fit: expected a fraction of the part in (0, 1], got '%s'", value);
             return ETN_EUSER;
         }

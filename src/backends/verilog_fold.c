@@ -23,14 +23,6 @@
 #include "hw/hw.h"
 #include "util/names.h"
 
-static int bits_for(long v)
-{
-    int w = 1;
-    while (w < 62 && (1L << w) <= v)
-        w++;
-    return w;
-}
-
 /* Node t_j (tw bits, signed) as aw bits: sign-extended or its low bits. */
 static void ext(char *s, size_t n, const char *name, int tw, int aw)
 {
@@ -48,7 +40,7 @@ void verilog_fold_module(Buf *b, const HwDesign *r, const HwModule *m)
     const HwFold *f = m->fold;
     const Tensor *ti = &g->t[m->in_tensor[0]], *to = &g->t[m->out_tensor];
     long ni = ir_numel(ti), no = m->nout;
-    int wi = ti->type.w, wo = to->type.w, R = f->reuse, cw = bits_for(R - 1);
+    int wi = ti->type.w, wo = to->type.w, R = f->reuse, cw = f->cw;
     int wx = f->wx, ww = f->ww, wp = wx + ww, aw = f->accw;
     int tw = f->pd > 0 ? wp - f->pd + 1 : wp - f->pd;
     char lname[NAMES_TEXT_SIZE], l1[96], l2[96], e1[256];
@@ -98,7 +90,7 @@ void verilog_fold_module(Buf *b, const HwDesign *r, const HwModule *m)
     verilog_lit(l2, sizeof l2, cw, 0);
     buf_printf(b, "    wire first = s1 == %s;\n    wire last = v1 && s1 == %s;\n", l2, l1);
     /* operands of each multiplier, slot by slot */
-    int group = 72 / ww > 0 ? 72 / ww : 1;   /* weights per ROM word: a block RAM is up to 72 bits wide */
+    int group = f->rom_group;
     long depth = 1L << cw;
     for (long j = 0; j < f->nmult; j++) {
         long q0 = j * R;

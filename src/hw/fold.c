@@ -105,6 +105,9 @@ int lower_fold(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *re
     int fa = fx_frac(f->acc);
     f->pd = fx_frac(x->type) + fx_frac(w->type) - fa;
     f->rom_bits = (long)f->reuse * f->nmult * f->ww;
+    for (f->cw = 1; (1L << f->cw) < f->reuse; f->cw++)
+        ;
+    f->rom_group = 72 / f->ww > 0 ? 72 / f->ww : 1;
     /* the exact sum's range, output by output: its register is as wide as the widest */
     f->bias = arena_array(&r->arena, (size_t)m->nout, sizeof(int64_t));
     double *lo = calloc((size_t)m->nout, sizeof(double)), *hi = calloc((size_t)m->nout, sizeof(double));
@@ -207,10 +210,8 @@ void hw_fold_estimate(HwModule *m, long nin_elems, int wo)
     /* Strategy Resource: ROMs of up to 72-bit words, 2^ceil(log2 R) deep; an 18-kbit block is 512 x 36 */
     m->bram = 0;
     if (f->rom && f->reuse > 32) {   /* shallower ROMs are distributed RAM (verilog_fold.c) */
-        int group = 72 / f->ww > 0 ? 72 / f->ww : 1, cw = 1;
-        while ((1L << cw) < f->reuse)
-            cw++;
-        long depth = 1L << cw;
+        int group = f->rom_group;
+        long depth = 1L << f->cw;
         for (long j = 0; j < f->nmult; j += group) {
             long width = (f->nmult - j < group ? f->nmult - j : group) * f->ww;
             m->bram += ((width + 35) / 36) * ((depth + 511) / 512);

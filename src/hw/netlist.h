@@ -84,6 +84,8 @@ typedef struct {
     int relu;           /* a relu fused: relu_t is the output type */
     FxType relu_t;
     long rom_bits;      /* weight bits stored (R x multipliers x ww) */
+    int cw;             /* slot counter width: 2^cw >= R, also the ROMs' depth */
+    int rom_group;      /* Strategy Resource: weights (multipliers) per ROM word, at most 72 bits wide */
 } HwFold;
 
 typedef struct HwModule {
