@@ -9,6 +9,7 @@ checked on every clock).  Generated Verilog passes verilator --lint-only -Wall.
 """
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -50,8 +51,9 @@ def icarus(out, n=150):
     rtl = out / "rtl"
     tb = rtl / f"tb_{top}.v"
     text = tb.read_text()
-    assert "localparam N = 1000," in text
-    tb.write_text(text.replace("localparam N = 1000,", f"localparam N = {n},"))
+    m = re.search(r"localparam N = (\d+),", text)
+    assert m, text[:2000]
+    tb.write_text(text.replace(m.group(0), f"localparam N = {min(n, int(m.group(1)))},"))
     subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", f"tb_{top}.v"], cwd=rtl, check=True,
                    capture_output=True, text=True)
     r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
@@ -167,16 +169,125 @@ def test_report_text_says_what_was_folded(tmp_path):
     assert "one new input every 8 clocks (II 8)" in rtl
 
 
-@pytest.mark.parametrize("extra,opts,msg", [
-    ("  IOType: io_stream\n", [], "ReuseFactor 4: expected 1 with IOType io_stream"),
-])
-def test_where_folding_is_not_built_it_is_refused(extra, opts, msg, tmp_path):
-    m = model("onnx/conv2d_small_keras.onnx")
-    cfg = tmp_path / "c.yml"
-    cfg.write_text(f"Model:\n  ReuseFactor: 4\n{extra}")
-    r = run("compile", m, "-c", cfg, "-o", tmp_path / "out", *opts, check=False)
-    assert r.returncode == 2 and msg in r.stderr and "node 'conv2d'" in r.stderr, r.stderr
-    assert not (tmp_path / "out").exists()
+# io_stream (item 2): a folded conv kernel takes a window every R clocks, its stage holding the
+# stream back meanwhile; a folded whole-image layer makes the collectors wait.  model, config,
+# multipliers, the II the cycle model must give (cycles per image)
+STREAM_CASES = [
+    # every conv stage and dense layer at R 4: 10 output positions x 4 clocks per image
+    ("keras/KERAS_conv1d_small.json", "Model:\n  ReuseFactor: 4\n  IOType: io_stream\n", "csd", 40),
+    # one conv at R 5 (50 clocks per image); the dense layers at 37 and 23 fit in between
+    ("keras/KERAS_conv1d_small.json", "Model:\n  ReuseFactor: 1\n  IOType: io_stream\nLayerName:\n  conv2_relu:\n"
+     "    ReuseFactor: 5\n  fc1_relu:\n    ReuseFactor: 37\n  output_softmax:\n    ReuseFactor: 23\n", "csd", 50),
+    # the whole-image part is the slowest (R 40 > 10 pixels): the collector holds the stream
+    ("keras/KERAS_conv1d_small.json", "Model:\n  ReuseFactor: 1\n  IOType: io_stream\nLayerName:\n  fc1_relu:\n"
+     "    ReuseFactor: 40\n", "dsp", 40),
+    # strided 'same' Conv2D with batch norm, weights in ROM, DSP multipliers
+    ("keras/jetTagger_Conv2D_Small.json", "Model:\n  ReuseFactor: 3\n  Strategy: Resource\n  IOType: io_stream\n",
+     "dsp", None),
+    # channels-first ONNX conv2d, R not dividing the kernel's 18 multiplications per output channel group
+    ("onnx/conv2d_small_keras.onnx", "Model:\n  ReuseFactor: 7\n  IOType: io_stream\n", "auto", None),
+]
+
+
+def compile_cfg(tmp_path, rel, text, mult, name="out", extra=()):
+    m = model(rel)
+    cfg = tmp_path / f"{name}.yml"
+    cfg.write_text(text)
+    args = ["compile", m, "-c", cfg, "--multipliers", mult, "-o", tmp_path / name, *extra]
+    if rel.endswith(".json"):
+        args += ["--weights", str(m).replace(".json", "_weights.h5")]
+    return run(*args)
+
+
+@need_icarus
+@no_sim_under_sanitizers
+@pytest.mark.parametrize("rel,text,mult,ii", STREAM_CASES)
+def test_folded_io_stream_bit_exact_icarus(rel, text, mult, ii, tmp_path):
+    """The Icarus bench: every output equal to the emulator's, the first three at the cycle model's clocks."""
+    compile_cfg(tmp_path, rel, text, mult)
+    line, rep = icarus(tmp_path / "out", n=24)
+    assert line.startswith("PASS"), line
+    assert rep["io_type"] == "io_stream"
+    folded = [st for st in rep["stream"]["stages"] if st["reuse_factor"] > 1]
+    layers = [l for l in rep["layers"] if l.get("reuse_factor", 1) > 1]
+    assert layers, rep["layers"]
+    for st in folded:
+        assert st["kernel_latency_cycles"] == st["reuse_factor"] + 2
+    if ii is not None:
+        assert rep["ii"] == ii and rep["stream"]["first_three_images"]["ii_cycles"] == ii
+    tb = next((tmp_path / "out" / "rtl").glob("tb_*.v")).read_text()
+    assert "localparam LF = %d" % rep["stream"]["first_three_images"]["latency_first_pixel_cycles"] in tb
+    if VERILATOR:
+        lint(tmp_path / "out")
+
+
+def test_folded_io_stream_report_and_unfolded_unchanged(tmp_path):
+    """R shows per stage; R 1 everywhere gives the same Verilog as no ReuseFactor at all."""
+    rel = "keras/KERAS_conv1d_small.json"
+    compile_cfg(tmp_path, rel, STREAM_CASES[1][1], "csd")
+    t = (tmp_path / "out" / "report.txt").read_text()
+    assert "a folded kernel (ReuseFactor > 1) is busy" in t, t
+    row = next(l for l in t.splitlines() if l.startswith("conv2_relu"))
+    assert row.split()[8] == "5", row   # name op grid / N px lat fifo R
+    rtl = (tmp_path / "out" / "rtl" / "KERAS_conv1d_small.v").read_text()
+    assert "the kernel is folded (ReuseFactor 5)" in rtl and ".start(k1_fire)" in rtl
+    compile_cfg(tmp_path, rel, "Model:\n  ReuseFactor: 1\n  IOType: io_stream\n", "csd", name="r1")
+    compile_cfg(tmp_path, rel, "Model:\n  IOType: io_stream\n", "csd", name="none")
+    for p in sorted((tmp_path / "r1" / "rtl").iterdir()):
+        assert p.read_bytes() == (tmp_path / "none" / "rtl" / p.name).read_bytes(), p.name
+    assert "cool" not in (tmp_path / "r1" / "rtl" / "KERAS_conv1d_small.v").read_text()
+
+
+@need_verilator
+@no_sim_under_sanitizers
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [0, 2])
+def test_folded_io_stream_verify_in_verilator(case, tmp_path):
+    """etchnn verify: images back to back honouring in_ready, gaps in every fourth; out_valid timing of the first
+    three images checked against the report's cycle model."""
+    rel, text, mult, ii = STREAM_CASES[case]
+    compile_cfg(tmp_path, rel, text, mult)
+    r = run("verify", tmp_path / "out", "--n", "400")
+    assert r.stdout.startswith("PASS") and " 0 of 2000 outputs differ" in r.stdout, r.stdout + r.stderr
+    assert f"{ii} cycles between images" in r.stderr, r.stderr
+
+
+@no_sim_under_sanitizers
+@pytest.mark.parametrize("fraction", ["0.15", "0.3"])
+def test_fit_io_stream(fraction, tmp_path):
+    """--fit with --io stream: the estimate (line buffers and control included) fits the fraction, the
+    quantity minimized is clocks per image, and the circuit is bit-exact (Icarus, timing included)."""
+    m = model("keras/KERAS_conv1d_small.json")
+    run("compile", m, "--io", "stream", "--part", "xc7z020", "--fit", fraction, "-o", tmp_path / "out")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    u = rep["part"]["utilization"]
+    assert all(u[k] <= float(fraction) + 1e-9 for k in ("lut", "ff", "dsp", "bram")), u
+    fit = rep["fit"]
+    assert fit["fraction"] == float(fraction) and fit["ii"] == rep["ii"], (fit, rep["ii"])
+    got = {l["name"]: l.get("reuse_factor", 1) for l in rep["layers"] if l["op"] in ("dense", "conv1d")}
+    assert {l["name"]: l["reuse_factor"] for l in fit["layers"]} == got
+    assert all("cycles_per_input" in l for l in fit["layers"])
+    if fraction == "0.15":
+        assert rep["ii"] > 13 and max(got.values()) > 1, got   # unrolled (13 clocks per image) does not fit
+    else:
+        assert rep["ii"] == 13 and set(got.values()) == {1}, got
+    if IVERILOG:
+        line, _ = icarus(tmp_path / "out", n=30)
+        assert line.startswith("PASS"), line
+
+
+def test_verify_checks_io_stream_timing(tmp_path):
+    """A report whose cycle model disagrees with the circuit fails verify (the check can fail)."""
+    if VERILATOR is None or SANITIZED:
+        pytest.skip("needs verilator, not under the sanitizers")
+    rel, text, mult, ii = STREAM_CASES[0]
+    compile_cfg(tmp_path, rel, text, mult)
+    rp = tmp_path / "out" / "report.json"
+    rep = json.loads(rp.read_text())
+    rep["stream"]["first_three_images"]["ii_cycles"] = ii - 1
+    rp.write_text(json.dumps(rep))
+    r = run("verify", tmp_path / "out", "--n", "20", check=False)
+    assert r.returncode != 0 and "out_valid timing differs from the report's cycle model" in r.stderr, r.stderr
 
 
 def test_same_inputs_same_bytes(tmp_path):

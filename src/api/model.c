@@ -793,25 +793,8 @@ static int resolve_clock(EtnModel *m)
     return 0;
 }
 
-/* ReuseFactor > 1 folds Dense and Conv in the io_parallel circuit (src/hw/fold.c) and becomes
- * hls4ml's pragmas in the HLS project (hls.c); where a folded form is not built yet (the io_stream
- * circuit), the setting is refused rather than ignored. */
-static int reuse_applies(EtnModel *m, int io)
-{
-    for (size_t k = 0; k < m->g.nn; k++) {
-        const Node *n = &m->g.n[k];
-        if (n->dead || n->reuse <= 1 || !(n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D))
-            continue;
-        if (io == 1 && (m->emit & EMIT_RTL))
-            return diag_error(&m->diag, "%s: node '%s' (%s): ReuseFactor %d: expected 1 with IOType io_stream: resource "
-                              "sharing is built for io_parallel designs only (the io_stream conv stages do not fold "
-                              "yet); use --io parallel or ReuseFactor 1", m->g.file, n->name, n->src_op, n->reuse);
-    }
-    return 0;
-}
-
 /* The part: --part, else the config's Part (hls4ml's key), else none; --fit needs one. */
-static int resolve_part(EtnModel *m, int io, const struct HwPart **part)
+static int resolve_part(EtnModel *m, const struct HwPart **part)
 {
     *part = NULL;
     const char *name = m->part[0] ? m->part : NULL, *from = "--part";
@@ -829,9 +812,6 @@ static int resolve_part(EtnModel *m, int io, const struct HwPart **part)
     }
     if (m->fit > 0 && !*part)
         return diag_error(&m->diag, "--fit %g: expected a part to fit (--part or the config's Part), got none", m->fit);
-    if (m->fit > 0 && io == 1)
-        return diag_error(&m->diag, "--fit: expected an io_parallel design (resource sharing is built for io_parallel "
-                          "only), got IOType io_stream");
     return 0;
 }
 
@@ -844,7 +824,7 @@ static int dump_hw(EtnModel *m)
         hw |= !strcmp(m->dump_after, hw_step_name(k));
     if (!hw || !(m->emit & EMIT_RTL))
         return 0;
-    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0 || reuse_applies(m, io) < 0)
+    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0)
         return -1;
     HwOptions ro = {.clock_mhz = m->clock_mhz, .mult = (MultMode)m->multipliers, .dump_after = m->dump_after,
                     .dump = &m->dump};
@@ -882,14 +862,12 @@ int etn_write(EtnModel *m, const char *dir)
     int io = m->io;
     if (io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0)
         return fail(m);
-    if (reuse_applies(m, io) < 0)
-        return fail(m);
     /* build everything in memory first: an error leaves no output behind */
     HwDesign rtl;
     if (resolve_clock(m) < 0)
         return fail(m);
     HwOptions ro = {.clock_mhz = m->clock_mhz, .mult = (MultMode)m->multipliers};
-    if (resolve_part(m, io, &ro.part) < 0)
+    if (resolve_part(m, &ro.part) < 0)
         return fail(m);
     if (m->fit > 0 && (m->emit & EMIT_RTL)) {
         free(m->node_mult);
@@ -899,7 +877,8 @@ int etn_write(EtnModel *m, const char *dir)
             diag_error(&m->diag, "out of memory");
             return fail(m);
         }
-        if (hw_fit(&m->g, &ro, ro.part, m->fit, m->node_mult, &m->fit_json, &m->diag) < 0)
+        if ((io == 1 ? stream_fit(&m->g, &ro, ro.part, m->fit, m->node_mult, &m->fit_json, &m->diag)
+                     : hw_fit(&m->g, &ro, ro.part, m->fit, m->node_mult, &m->fit_json, &m->diag)) < 0)
             return fail(m);
         ro.node_mult = m->node_mult;
     }
@@ -910,6 +889,8 @@ int etn_write(EtnModel *m, const char *dir)
     if ((m->emit & EMIT_RTL) && io == 1) {
         if (!(st = stream_build(&m->g, &ro, &m->diag)))
             return fail(m);
+        if (m->fit > 0)
+            stream_set_fit(st, m->fit_json.data);
     }
     /* io_stream: the io_parallel circuit too, for the report's comparison,
      * unless the image is large (its build would dominate; --io parallel shows it) */

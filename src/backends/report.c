@@ -30,7 +30,30 @@ static cJSON *shape_json(const Tensor *t)
 }
 
 /* Build the report as JSON (the caller owns it). */
-cJSON *report_json(const HwDesign *r, const char *source_json);
+/* report.json "part": the device and its utilization by the estimate (LUT6 terms, scaled for
+ * LUT4 families, parts.c); replaces an earlier "part".  Nothing when pt is NULL. */
+void report_part(cJSON *root, const HwPart *pt, double lut, double ff, double dsp, double bram);
+void report_part(cJSON *root, const HwPart *pt, double lut, double ff, double dsp, double bram)
+{
+    if (!pt)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "part");
+    cJSON *po = cJSON_AddObjectToObject(root, "part");
+    cJSON_AddStringToObject(po, "name", pt->name);
+    cJSON_AddStringToObject(po, "label", pt->label);
+    cJSON_AddNumberToObject(po, "lut", (double)pt->lut);
+    cJSON_AddNumberToObject(po, "ff", (double)pt->ff);
+    cJSON_AddNumberToObject(po, "dsp", (double)pt->dsp);
+    cJSON_AddNumberToObject(po, "bram", (double)pt->bram);
+    cJSON_AddNumberToObject(po, "lut_scale", hw_part_lut_scale(pt));
+    cJSON *u = cJSON_AddObjectToObject(po, "utilization");
+    double used[4] = {round(lut) * hw_part_lut_scale(pt), round(ff), dsp, bram};
+    long have[4] = {pt->lut, pt->ff, pt->dsp, pt->bram};
+    const char *keys[4] = {"lut", "ff", "dsp", "bram"};
+    for (int k = 0; k < 4; k++)
+        cJSON_AddNumberToObject(u, keys[k], have[k] ? round(used[k] / (double)have[k] * 1e4) / 1e4 : (used[k] > 0 ? 1e9 : 0));
+}
+
 cJSON *report_json(const HwDesign *r, const char *source_json)
 {
     const Graph *g = r->g;
@@ -119,24 +142,7 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
     cJSON_AddNumberToObject(est, "bram", bram);
     cJSON_AddNumberToObject(est, "adders_naive", (double)naive);
     cJSON_AddNumberToObject(est, "adders", (double)adders);
-    const HwPart *pt = r->opt.part;
-    if (pt) {
-        /* utilization of the device: the LUT6 estimate scaled for LUT4 families (parts.c) */
-        cJSON *po = cJSON_AddObjectToObject(root, "part");
-        cJSON_AddStringToObject(po, "name", pt->name);
-        cJSON_AddStringToObject(po, "label", pt->label);
-        cJSON_AddNumberToObject(po, "lut", (double)pt->lut);
-        cJSON_AddNumberToObject(po, "ff", (double)pt->ff);
-        cJSON_AddNumberToObject(po, "dsp", (double)pt->dsp);
-        cJSON_AddNumberToObject(po, "bram", (double)pt->bram);
-        cJSON_AddNumberToObject(po, "lut_scale", hw_part_lut_scale(pt));
-        cJSON *u = cJSON_AddObjectToObject(po, "utilization");
-        double used[4] = {round(lut) * hw_part_lut_scale(pt), round(ff), dsp, bram};
-        long have[4] = {pt->lut, pt->ff, pt->dsp, pt->bram};
-        const char *keys[4] = {"lut", "ff", "dsp", "bram"};
-        for (int k = 0; k < 4; k++)
-            cJSON_AddNumberToObject(u, keys[k], have[k] ? round(used[k] / (double)have[k] * 1e4) / 1e4 : (used[k] > 0 ? 1e9 : 0));
-    }
+    report_part(root, r->opt.part, lut, ff, dsp, bram);
     if (r->fit) {
         cJSON *f = cJSON_Parse(r->fit);
         if (f) {

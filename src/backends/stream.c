@@ -52,6 +52,8 @@ typedef struct {
     int64_t pad;        /* code shifted in at padded positions */
     int padded;         /* the grid has padded positions */
     int lat;            /* kernel latency */
+    int reuse;          /* the kernel's ReuseFactor (a folded conv, src/hw/fold.c): it takes a window at most
+                         * every `reuse` cycles, so the stage holds its input while it is busy; 1: every cycle */
     int fifo;           /* output FIFO depth, 0: a plain register */
     int throttles;      /* may deassert its ready */
 } Stage;
@@ -83,6 +85,7 @@ struct Stream {
     int C0;             /* input channels */
     int *tcyc;          /* parallel part: cycle at which each fg tensor is ready after the collectors fire */
     int plat;           /* cycles from the collectors firing to out_valid */
+    int pii;            /* the parallel part's II: its largest ReuseFactor (the collectors wait while it is busy) */
     int in_throttles;   /* in_ready can be low */
 };
 
@@ -483,18 +486,18 @@ static void flow(Stream *s)
             if ((s->st[k].in == st->out || s->st[k].in2 == st->out) && s->st[k].throttles)
                 down = 1;
         for (size_t j = 0; j < s->ncol; j++)
-            if (s->col[j].tensor == st->out && s->ncol > 1)
+            if (s->col[j].tensor == st->out && (s->ncol > 1 || s->pii > 1))
                 down = 1;
         st->fifo = down ? st->lat + 3 : 0;
-        st->throttles = down || (st->kind == ST_WINDOW && st->padded) || (st->kind == ST_UP && st->sh * st->sw > 1) ||
-                        st->kind == ST_MERGE;
+        st->throttles = down || (st->kind == ST_WINDOW && (st->padded || st->reuse > 1)) ||
+                        (st->kind == ST_UP && st->sh * st->sw > 1) || st->kind == ST_MERGE;
     }
     s->in_throttles = 0;
     for (size_t i = 0; i < s->nst; i++)
         if ((s->st[i].in == s->in_tensor || s->st[i].in2 == s->in_tensor) && s->st[i].throttles)
             s->in_throttles = 1;
     for (size_t j = 0; j < s->ncol; j++)
-        if (s->col[j].tensor == s->in_tensor && s->ncol > 1)
+        if (s->col[j].tensor == s->in_tensor && (s->ncol > 1 || s->pii > 1))
             s->in_throttles = 1;
     (void)g;
 }
@@ -569,7 +572,12 @@ Stream *stream_build(const Graph *g, const HwOptions *opt, Diag *d)
             return NULL;
         }
         st->lat = s->rtl.m[st->module].latency;
+        st->reuse = s->rtl.m[st->module].fold ? s->rtl.m[st->module].fold->reuse : 1;
     }
+    s->pii = 1;
+    for (size_t k = 0; k < s->rtl.nm; k++)
+        if (s->node_kind[s->rtl.m[k].node] == 0 && s->rtl.m[k].fold && s->rtl.m[k].fold->reuse > s->pii)
+            s->pii = s->rtl.m[k].fold->reuse;
     flow(s);
     parallel_cycles(s);
     int merges = 0;
@@ -614,7 +622,14 @@ typedef struct {
     int fire;
     int *vp;        /* valid pipeline, lat + 1 entries */
     long cnt, occ;  /* FIFO items, FIFO items + reservations */
+    long cool;      /* a folded kernel's busy cycles left */
 } StageSim;
+
+/* A window stage's position produces an output (a window for the kernel). */
+static int sim_hit(const Stage *st, const StageSim *q)
+{
+    return q->gy == q->ny && q->oy != st->OH && q->gx == q->nx && q->ox != st->OW;
+}
 
 /* maxq (may be NULL): per stage, the largest occupancy of the two merge input FIFOs */
 static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
@@ -644,15 +659,22 @@ static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
     if (!vpar)
         goto done;
     long fed = 0, nout = 0;   /* pixels accepted, images out */
-    for (long cyc = 0; cyc < (long)NIMG * (s->P0 + 64) * 64 + 100000 && (nout < NIMG || fed < (long)NIMG * s->P0); cyc++) {
+    long pcool = 0;           /* the parallel part's busy cycles left */
+    long slow = s->pii;       /* the largest ReuseFactor: a bound on the cycles each image may take */
+    for (size_t i = 0; i < s->nst; i++)
+        slow = s->st[i].reuse > slow ? s->st[i].reuse : slow;
+    long bound = (long)NIMG * (s->P0 + 64) * 64 * slow + 100000;
+    for (long cyc = 0; cyc < bound && (nout < NIMG || fed < (long)NIMG * s->P0); cyc++) {
         /* ready and valid from the state */
         for (size_t i = 0; i < s->nst; i++) {
             const Stage *st = &s->st[i];
             StageSim *q = &ss[i];
             int can = st->fifo ? q->occ < st->fifo : 1;
             int real = 1;
-            if (st->kind == ST_WINDOW)
+            if (st->kind == ST_WINDOW) {
                 real = q->gy >= st->pt && q->gy < st->pt + st->H && q->gx >= st->pl && q->gx < st->pl + st->W;
+                can &= !(q->cool > 0 && sim_hit(st, q));
+            }
             if (st->kind == ST_UP)
                 real = q->gy == 0 && q->ox == 0;
             rdy[i] = can && real;
@@ -663,7 +685,7 @@ static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
             sv[st->out] = st->fifo ? q->cnt > 0 : q->vp[st->lat];
         }
         for (size_t j = 0; j < s->ncol; j++)
-            crdy[j] = s->ncol > 1 ? !(pend[j] && cn[j] == s->col[j].P - 1) : 1;
+            crdy[j] = !(cn[j] == s->col[j].P - 1 && ((s->ncol > 1 && pend[j]) || pcool > 0));
         sv[s->in_tensor] = fed < (long)NIMG * s->P0;
         for (size_t t = 0; t < nt; t++)
             sr[t] = 1;
@@ -698,6 +720,7 @@ static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
         }
         for (size_t j = 0; j < s->ncol && j < 64; j++)
             pend[j] = fire ? 0 : pend[j] || done[j];
+        pcool = fire ? s->pii - 1 : pcool > 0 ? pcool - 1 : 0;
         /* stages */
         for (size_t i = 0; i < s->nst; i++) {
             const Stage *st = &s->st[i];
@@ -705,13 +728,14 @@ static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
             int take = sv[st->in] && sr[st->in];
             int f, res;
             if (st->kind == ST_WINDOW) {
-                int can = st->fifo ? q->occ < st->fifo : 1;
+                int hit = sim_hit(st, q);
+                int can = (st->fifo ? q->occ < st->fifo : 1) && !(q->cool > 0 && hit);
                 int real = q->gy >= st->pt && q->gy < st->pt + st->H && q->gx >= st->pl && q->gx < st->pl + st->W;
                 int adv = can && (real ? take : 1);
-                int hit = q->gy == q->ny && q->oy != st->OH && q->gx == q->nx && q->ox != st->OW;
                 f = q->fire;
                 q->fire = adv && hit;
                 res = adv && hit;
+                q->cool = res ? st->reuse - 1 : q->cool > 0 ? q->cool - 1 : 0;
                 if (adv) {
                     if (q->gx == st->Gw - 1) {
                         q->gx = 0, q->nx = st->x0, q->ox = 0;
@@ -788,6 +812,14 @@ static int timing_run(const Stream *s, StreamTiming *tm, long *maxq)
                 tm->lat_last = b;
         }
         tm->ii = outc[NIMG - 1] - outc[NIMG - 2];
+        for (int i = 0; i < 3; i++) {
+            long a = outc[i] - first[i], b = outc[i] - last[i];
+            if (i == 0 || a > tm->chk_first)
+                tm->chk_first = a;
+            if (i == 0 || b > tm->chk_last)
+                tm->chk_last = b;
+        }
+        tm->chk_ii = outc[2] - outc[1];
         rc = 0;
     }
 done:
@@ -803,6 +835,11 @@ done:
     free(rdy2);
     free(crdy);
     return rc;
+}
+
+void stream_set_fit(Stream *s, const char *fit_json)
+{
+    s->rtl.fit = fit_json;
 }
 
 int stream_timing(const Stream *s, StreamTiming *tm)
@@ -868,10 +905,23 @@ static void emit_window(Buf *b, const Stream *s, size_t i)
         snprintf(canb, sizeof canb, "k%zu_can", i);
         can = canb;
     }
+    if (st->reuse > 1) {
+        /* hit: the position is an output (a window); comes first, for k_go */
+        buf_printf(b, "    wire k%zu_hit = k%zu_gy == k%zu_ny && k%zu_oy != %s && k%zu_gx == k%zu_nx && k%zu_ox != %s;\n", i, i, i,
+                   i, L(l1, woy, st->OH), i, i, i, L(l2, wox, st->OW));
+        buf_printf(b, "    // the kernel is folded (ReuseFactor %d): it takes a window every %d clocks; k%zu_cool counts its\n"
+                      "    // busy clocks, and the stage waits at an output position while they last\n",
+                   st->reuse, st->reuse, i);
+        buf_printf(b, "    reg [%d:0] k%zu_cool;\n    wire k%zu_go = %s & !(k%zu_hit & (k%zu_cool != %s));\n",
+                   pow2_ceil_bits(st->reuse - 1) - 1, i, i, can, i, i, L(l1, pow2_ceil_bits(st->reuse - 1), 0));
+        snprintf(canb, sizeof canb, "k%zu_go", i);
+        can = canb;
+    }
     buf_printf(b, "    assign k%zu_rdy = %s & k%zu_real;\n", i, can, i);
     buf_printf(b, "    wire k%zu_adv = %s & (k%zu_real ? (s%d_v & s%d_r) : 1'b1);\n", i, can, i, in, in);
-    buf_printf(b, "    wire k%zu_hit = k%zu_gy == k%zu_ny && k%zu_oy != %s && k%zu_gx == k%zu_nx && k%zu_ox != %s;\n", i, i, i, i,
-               L(l1, woy, st->OH), i, i, i, L(l2, wox, st->OW));
+    if (st->reuse <= 1)
+        buf_printf(b, "    wire k%zu_hit = k%zu_gy == k%zu_ny && k%zu_oy != %s && k%zu_gx == k%zu_nx && k%zu_ox != %s;\n", i, i, i,
+                   i, L(l1, woy, st->OH), i, i, i, L(l2, wox, st->OW));
     /* the pixel shifted in */
     if (st->padded) {
         Buf pv = {0};
@@ -921,9 +971,15 @@ static void emit_window(Buf *b, const Stream *s, size_t i)
         long off = (long)(st->KH - 1 - ky * st->dh) * st->Gw + (st->KW - 1 - kx * st->dw);
         buf_printf(b, "k%zu_lb[%ld:%ld]%s", i, off * cw + cw - 1, off * cw, t ? ", " : "};\n");
     }
-    buf_printf(b, "    wire [%d:0] k%zu_y;\n    %s u_k%zu (.clk(clk), .in0(k%zu_win), .out0(k%zu_y));\n", st->ow - 1, i,
-               m->name, i, i, i);
+    buf_printf(b, "    wire [%d:0] k%zu_y;\n    %s u_k%zu (.clk(clk), %s.in0(k%zu_win), .out0(k%zu_y));\n", st->ow - 1, i,
+               m->name, i, st->reuse > 1 ? (snprintf(l4, sizeof l4, ".rst(rst), .start(k%zu_fire), ", i), l4) : "", i, i);
     buf_printf(b, "    wire k%zu_f = k%zu_fire;\n    wire k%zu_res = k%zu_adv & k%zu_hit;\n", i, i, i, i, i);
+    if (st->reuse > 1) {
+        int wc = pow2_ceil_bits(st->reuse - 1);
+        buf_printf(b, "    always @(posedge clk)\n        if (rst) k%zu_cool <= %s;\n", i, L(l1, wc, 0));
+        buf_printf(b, "        else k%zu_cool <= k%zu_res ? %s : k%zu_cool != %s ? k%zu_cool - %s : %s;\n", i, i,
+                   L(l1, wc, st->reuse - 1), i, L(l2, wc, 0), i, L(l3, wc, 1), L(l4, wc, 0));
+    }
 }
 
 static void emit_up(Buf *b, const Stream *s, size_t i)
@@ -1128,15 +1184,21 @@ static void emit_collector(Buf *b, const Stream *s, size_t j)
     buf_printf(b, "    wire c%zu_done = c%zu_take & c%zu_last;\n", j, j, j);
     if (multi) {
         buf_printf(b, "    reg c%zu_pend;\n    reg [%ld:0] c%zu_hold;\n", j, P * cw - 1, j);
-        buf_printf(b, "    assign c%zu_rdy = !(c%zu_pend & c%zu_last);\n    wire c%zu_av = c%zu_pend | c%zu_done;\n", j, j, j, j,
-                   j, j);
+        if (s->pii > 1)
+            buf_printf(b, "    assign c%zu_rdy = !(c%zu_last & (c%zu_pend | pbusy));\n", j, j, j);
+        else
+            buf_printf(b, "    assign c%zu_rdy = !(c%zu_pend & c%zu_last);\n", j, j, j);
+        buf_printf(b, "    wire c%zu_av = c%zu_pend | c%zu_done;\n", j, j, j);
         buf_printf(b, "    wire [%ld:0] c%zu_cur = c%zu_pend ? c%zu_hold : c%zu_vec;\n", P * cw - 1, j, j, j, j);
         buf_printf(b, "    always @(posedge clk)\n        if (rst) c%zu_pend <= 1'b0;\n        else if (pfire) c%zu_pend <= 1'b0;\n"
                       "        else if (c%zu_done) c%zu_pend <= 1'b1;\n", j, j, j, j);
         buf_printf(b, "    always @(posedge clk)\n        if (c%zu_done) c%zu_hold <= c%zu_vec;\n", j, j, j);
     } else {
-        buf_printf(b, "    assign c%zu_rdy = 1'b1;\n    wire c%zu_av = c%zu_done;\n    wire [%ld:0] c%zu_cur = c%zu_vec;\n", j, j,
-                   j, P * cw - 1, j, j);
+        if (s->pii > 1)
+            buf_printf(b, "    assign c%zu_rdy = !(c%zu_last & pbusy);\n", j, j);
+        else
+            buf_printf(b, "    assign c%zu_rdy = 1'b1;\n", j);
+        buf_printf(b, "    wire c%zu_av = c%zu_done;\n    wire [%ld:0] c%zu_cur = c%zu_vec;\n", j, j, P * cw - 1, j, j);
     }
 }
 
@@ -1216,6 +1278,16 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
             emit_point(b, s, i);
         emit_stage_out(b, s, i);
     }
+    if (s->pii > 1) {
+        int wc = pow2_ceil_bits(s->pii - 1);
+        char l1[48], l2[48], l3[48], l4[48];
+        buf_printf(b, "    // the whole-image part is folded (ReuseFactor up to %d): it takes the collectors' vectors every %d\n"
+                      "    // clocks; pcool counts its busy clocks, and the collectors hold their last pixel while they last\n"
+                      "    reg [%d:0] pcool;\n    wire pbusy = pcool != %s;\n", s->pii, s->pii, wc - 1, L(l1, wc, 0));
+        buf_printf(b, "    always @(posedge clk)\n        if (rst) pcool <= %s;\n        else pcool <= pfire ? %s : pbusy ? "
+                      "pcool - %s : %s;\n", L(l1, wc, 0), L(l2, wc, s->pii - 1), L(l3, wc, 1), L(l4, wc, 0));
+        buf_printf(b, "    reg [%d:0] pvalid;\n", s->plat - 1);
+    }
     for (size_t j = 0; j < s->ncol; j++)
         emit_collector(b, s, j);
     buf_printf(b, "    // the collectors fire together: the whole-image part (io_parallel logic)\n    assign pfire = 1'b1");
@@ -1248,13 +1320,17 @@ static void emit_top(Buf *b, const Stream *s, const StreamTiming *tm)
         }
         long wout = ir_numel(&f->t[m->out_tensor]) * f->t[m->out_tensor].type.w;
         buf_printf(b, "    wire [%ld:0] t%d;\n", wout - 1, m->out_tensor);
-        buf_printf(b, "    %s u%zu (.clk(clk), .in0(%s)%s%s%s, .out0(t%d));\n", m->name, k, src[0],
+        char start[64] = "";
+        if (m->fold)
+            snprintf(start, sizeof start, ", .rst(rst), .start(pvalid[%d])", c - 1);
+        buf_printf(b, "    %s u%zu (.clk(clk)%s, .in0(%s)%s%s%s, .out0(t%d));\n", m->name, k, start, src[0],
                    m->ports == 2 ? ", .in1(" : "", m->ports == 2 ? src[1] : "", m->ports == 2 ? ")" : "", m->out_tensor);
     }
     int ot = carrier(f, s->out_tensor);
     buf_printf(b, "    reg [%ld:0] out_r;\n    always @(posedge clk) out_r <= t%d;\n    assign out_data = out_r;\n", wo - 1, ot);
-    buf_printf(b, "    reg [%d:0] pvalid;\n    always @(posedge clk)\n        if (rst) pvalid <= %d'h0;\n", s->plat - 1,
-               s->plat);
+    if (s->pii <= 1)
+        buf_printf(b, "    reg [%d:0] pvalid;\n", s->plat - 1);
+    buf_printf(b, "    always @(posedge clk)\n        if (rst) pvalid <= %d'h0;\n", s->plat);
     if (s->plat > 1)
         buf_printf(b, "        else pvalid <= {pvalid[%d:0], pfire};\n", s->plat - 2);
     else
@@ -1309,21 +1385,30 @@ static int write_tb(const Stream *s, Plan *plan, Diag *d, const char *dir, const
                "// %zu images (tb_%s_in.mem: one pixel per line, %ld lines per image) are fed back to back,\n"
                "// a pixel per clock whenever in_ready is high; every output (tb_%s_out.mem, one image per\n"
                "// line, from etchnn's bit-exact emulator) must appear with out_valid, in order, exactly once\n"
-               "// per image.  Prints PASS or FAIL.  Run in this directory:\n"
+               "// per image, and the first three at the clocks etchnn's cycle model gives (LF, LL: clocks from\n"
+               "// an image's first / last pixel to its output; II: between the second and third outputs).\n"
+               "// Prints PASS or FAIL.  Run in this directory:\n"
                "//   iverilog -g2005 -o tb_%s.vvp -c files.f tb_%s.v && vvp -n tb_%s.vvp\n"
                "`timescale 1ns / 1ps\n`default_nettype none\n"
                "module tb_%s;\n"
                "    localparam N = %zu, P = %ld, NOUT = %ld, WO = %d, TIMEOUT = %ld;\n"
+               "    localparam LF = %ld, LL = %ld, II = %ld;\n"
                "    reg clk, rst, in_valid;\n    wire in_ready, out_valid;\n"
                "    reg [%d:0] in_data;\n    wire [%ld:0] out_data;\n"
                "    reg [%d:0] vin [0:N*P-1];\n    reg [%ld:0] vout [0:N-1];\n"
-               "    integer i, j, k, errors, extra, cyc;\n"
+               "    integer i, j, k, errors, extra, cyc, ec, late;\n    integer tf [0:2];\n    integer tl [0:2];\n"
+               "    integer to [0:2];\n"
                "    %s dut (.clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data),\n"
                "        .out_valid(out_valid), .out_data(out_data));\n"
                "    initial clk = 1'b0;\n    always #5 clk = ~clk;\n"
                "    always @(posedge clk)\n"
                "        if (!rst) begin\n"
-               "            if (in_valid && in_ready)\n                i = i + 1;\n"
+               "            ec = ec + 1;\n"
+               "            if (in_valid && in_ready) begin\n"
+               "                if (i %% P == 0 && i / P < 3)\n                    tf[i / P] = ec;\n"
+               "                if (i %% P == P - 1 && i / P < 3)\n                    tl[i / P] = ec;\n"
+               "                i = i + 1;\n            end\n"
+               "            if (out_valid && k < 3)\n                to[k] = ec - 1;\n"
                "            if (out_valid) begin\n"
                "                if (k >= N)\n                    extra = extra + 1;\n"
                "                else if (out_data !== vout[k])\n"
@@ -1339,7 +1424,7 @@ static int write_tb(const Stream *s, Plan *plan, Diag *d, const char *dir, const
                "        end else if (out_valid)\n            extra = extra + 1;\n"
                "    initial begin\n"
                "        $readmemh(\"tb_%s_in.mem\", vin);\n        $readmemh(\"tb_%s_out.mem\", vout);\n"
-               "        errors = 0; extra = 0; i = 0; k = 0;\n"
+               "        errors = 0; extra = 0; i = 0; k = 0; ec = 0; late = 0;\n"
                "        rst = 1'b1;\n        in_valid = 1'b0;\n        in_data = {%d{1'b0}};\n"
                "        repeat (3) @(negedge clk);\n        rst = 1'b0;\n"
                "        for (cyc = 0; cyc < TIMEOUT && k < N; cyc = cyc + 1) begin\n"
@@ -1349,14 +1434,27 @@ static int write_tb(const Stream *s, Plan *plan, Diag *d, const char *dir, const
                "        end\n"
                "        in_valid = 1'b0;\n"
                "        repeat (P + 20) @(negedge clk);\n"
-               "        if (errors == 0 && extra == 0 && k == N)\n"
+               "        if (N >= 3 && k >= 3) begin\n"
+               "            for (j = 0; j < 3; j = j + 1)\n"
+               "                if (to[j] - tf[j] + 1 > LF || to[j] - tl[j] + 1 > LL)\n                    late = late + 1;\n"
+               "            if (to[0] - tf[0] + 1 != LF && to[1] - tf[1] + 1 != LF && to[2] - tf[2] + 1 != LF)\n"
+               "                late = late + 1;\n"
+               "            if (to[2] - to[1] != II)\n                late = late + 1;\n"
+               "            if (late)\n"
+               "                $display(\"out_valid timing: expected latency %%0d / %%0d and %%0d clocks between images, got %%0d / %%0d, %%0d / %%0d, %%0d / %%0d and %%0d\",\n"
+               "                         LF, LL, II, to[0] - tf[0] + 1,\n"
+               "                         to[0] - tl[0] + 1, to[1] - tf[1] + 1, to[1] - tl[1] + 1, to[2] - tf[2] + 1,\n"
+               "                         to[2] - tl[2] + 1, to[2] - to[1]);\n"
+               "        end\n"
+               "        if (errors == 0 && extra == 0 && k == N && late == 0)\n"
                "            $display(\"PASS: %%0d images of %%0d pixels, back to back: all %%0d outputs equal\", N, P, N * NOUT);\n"
                "        else\n"
-               "            $display(\"FAIL: %%0d of %%0d outputs differ; %%0d images out of %%0d, %%0d extra out_valid\", errors,\n"
-               "                     N * NOUT, k, N, extra);\n"
+               "            $display(\"FAIL: %%0d of %%0d outputs differ; %%0d images out of %%0d, %%0d extra out_valid, %%0d timing errors\",\n"
+               "                     errors, N * NOUT, k, N, extra, late);\n"
                "        $finish;\n"
                "    end\nendmodule\n`default_nettype wire\n",
-               nm, nm, ETCHNN_VERSION, n, nm, s->P0, nm, nm, nm, nm, nm, n, s->P0, nout, wout, timeout, cw - 1,
+               nm, nm, ETCHNN_VERSION, n, nm, s->P0, nm, nm, nm, nm, nm, n, s->P0, nout, wout, timeout, tm->chk_first,
+               tm->chk_last, tm->chk_ii, cw - 1,
                nout * wout - 1, cw - 1, nout * wout - 1, nm, sg, sg, nm, nm, cw, cw);
     char path[4096];
     snprintf(path, sizeof path, "%s/rtl/tb_%s_in.mem", dir, nm);
@@ -1433,6 +1531,7 @@ static void stage_estimate(const Stream *s, size_t i, double *lut, double *ff)
 }
 
 cJSON *report_json(const HwDesign *r, const char *source_json);
+void report_part(cJSON *root, const HwPart *pt, double lut, double ff, double dsp, double bram);
 
 static void stream_totals(const Stream *s, double *lut, double *ff, long *dsp)
 {
@@ -1511,6 +1610,10 @@ static int write_report(const Stream *s, const HwDesign *par, const StreamTiming
     cJSON_ReplaceItemInObject(est, "lut", cJSON_CreateNumber(round(lut)));
     cJSON_ReplaceItemInObject(est, "ff", cJSON_CreateNumber(round(ff)));
     cJSON_ReplaceItemInObject(est, "dsp", cJSON_CreateNumber((double)dsp));
+    double bram = 0;
+    for (size_t k = 0; k < s->rtl.nm; k++)
+        bram += (double)s->rtl.m[k].bram;
+    report_part(root, s->rtl.opt.part, lut, ff, (double)dsp, bram);
     cJSON *so = cJSON_AddObjectToObject(root, "stream");
     cJSON_AddNumberToObject(so, "pixels", (double)s->P0);
     cJSON_AddNumberToObject(so, "channels", s->C0);
@@ -1518,6 +1621,10 @@ static int write_report(const Stream *s, const HwDesign *par, const StreamTiming
     cJSON_AddNumberToObject(so, "latency_last_pixel_cycles", (double)tm->lat_last);
     cJSON_AddNumberToObject(so, "ii_cycles", (double)tm->ii);
     cJSON_AddBoolToObject(so, "source_throttled", tm->throttled);
+    cJSON *chk = cJSON_AddObjectToObject(so, "first_three_images");
+    cJSON_AddNumberToObject(chk, "latency_first_pixel_cycles", (double)tm->chk_first);
+    cJSON_AddNumberToObject(chk, "latency_last_pixel_cycles", (double)tm->chk_last);
+    cJSON_AddNumberToObject(chk, "ii_cycles", (double)tm->chk_ii);
     cJSON *sts = cJSON_AddArrayToObject(so, "stages");
     for (size_t i = 0; i < s->nst; i++) {
         const Stage *st = &s->st[i];
@@ -1533,6 +1640,7 @@ static int write_report(const Stream *s, const HwDesign *par, const StreamTiming
             cJSON_AddNumberToObject(o, "input_fifo_b", (double)st->qb);
         }
         cJSON_AddNumberToObject(o, "kernel_latency_cycles", st->lat);
+        cJSON_AddNumberToObject(o, "reuse_factor", st->reuse);
         if (st->kind == ST_WINDOW) {
             cJSON_AddNumberToObject(o, "line_buffer_pixels", (double)st->N);
             cJSON_AddNumberToObject(o, "grid_h", st->Gh);
@@ -1554,7 +1662,7 @@ static int write_report(const Stream *s, const HwDesign *par, const StreamTiming
         par_totals(par, &plut, &pff, &pdsp);
         cJSON *po = cJSON_AddObjectToObject(root, "io_parallel");
         cJSON_AddNumberToObject(po, "latency_cycles", par->latency);
-        cJSON_AddNumberToObject(po, "ii", 1);
+        cJSON_AddNumberToObject(po, "ii", par->ii > 1 ? par->ii : 1);
         cJSON_AddNumberToObject(po, "lut", round(plut));
         cJSON_AddNumberToObject(po, "ff", round(pff));
         cJSON_AddNumberToObject(po, "dsp", (double)pdsp);
@@ -1569,10 +1677,14 @@ static int write_report(const Stream *s, const HwDesign *par, const StreamTiming
     buf_printf(&t, "latency: %ld cycles (%.2f ns) from an image's first pixel to its output, %ld cycles (%.2f ns) from its "
                "last%s\n", tm->lat_first, tm->lat_first * 1000.0 / mhz, tm->lat_last, tm->lat_last * 1000.0 / mhz,
                tm->lat_last <= 0 ? " (the last rows/columns are read by no window: the output is ready before they arrive)" : "");
+    int folded = s->pii > 1;
+    for (size_t i = 0; i < s->nst; i++)
+        folded |= s->st[i].reuse > 1;
     buf_printf(&t, "initiation interval: %ld cycles per image, images back to back (%ld pixels%s)\n\n", tm->ii, s->P0,
-               tm->throttled ? "; in_ready holds the source back while padding is generated" : "");
+               !tm->throttled ? "" : folded ? "; in_ready holds the source back while padding is generated or a folded "
+               "kernel (ReuseFactor > 1) is busy" : "; in_ready holds the source back while padding is generated");
     buf_printf(&t, "%-24s %-10s %-22s %4s %6s %5s %8s %8s %4s\n", "streamed layer", "op", "grid / line buffer", "lat", "fifo",
-               "", "LUT est", "FF est", "DSP");
+               "R", "LUT est", "FF est", "DSP");
     for (size_t i = 0; i < s->nst; i++) {
         const Stage *st = &s->st[i];
         const HwModule *m = &s->rtl.m[st->module];
@@ -1588,9 +1700,9 @@ static int write_report(const Stream *s, const HwDesign *par, const StreamTiming
             snprintf(geo, sizeof geo, "per pixel");
         double a, b;
         stage_estimate(s, i, &a, &b);
-        buf_printf(&t, "%-24s %-10s %-22s %4d %6d %5s %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
-                   n->fused_relu < 0 ? op_names[n->op] : "conv+relu", geo, st->lat, st->fifo, "", m->lut + a, m->ff + b,
-                   m->dsp);
+        buf_printf(&t, "%-24s %-10s %-22s %4d %6d %5d %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
+                   n->fused_relu < 0 ? op_names[n->op] : "conv+relu", geo, st->lat, st->fifo, st->reuse, m->lut + a,
+                   m->ff + b, m->dsp);
     }
     int any = 0;
     for (size_t k = 0; k < s->rtl.nm; k++) {
@@ -1603,19 +1715,32 @@ static int write_report(const Stream *s, const HwDesign *par, const StreamTiming
             for (size_t c = 0; c < s->ncol; c++)
                 buf_printf(&t, " '%s' (%ld pixels)", names_comment(ln, sizeof ln, g->t[s->col[c].tensor].name), s->col[c].P);
             buf_printf(&t, "; then, as io_parallel:\n");
-            buf_printf(&t, "%-24s %-10s %-10s %4s %8s %8s %4s\n", "layer", "op", "outputs", "lat", "LUT est", "FF est", "DSP");
+            buf_printf(&t, "%-24s %-10s %-10s %4s %5s %8s %8s %4s\n", "layer", "op", "outputs", "lat", "R", "LUT est", "FF est",
+                       "DSP");
         }
-        buf_printf(&t, "%-24s %-10s %-10ld %4d %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
+        buf_printf(&t, "%-24s %-10s %-10ld %4d %5d %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
                    n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu",
-                   ir_numel(&s->fg.t[m->out_tensor]), m->latency, m->lut, m->ff, m->dsp);
+                   ir_numel(&s->fg.t[m->out_tensor]), m->latency, m->fold ? m->fold->reuse : 1, m->lut, m->ff, m->dsp);
     }
     buf_printf(&t, "\ntotal (io_stream): estimate %.0f LUT, %.0f FF, %ld DSP (estimate made without running any tool)\n", lut,
                ff, dsp);
+    if (s->rtl.opt.part) {
+        const HwPart *pt = s->rtl.opt.part;
+        double sc = hw_part_lut_scale(pt);
+        buf_printf(&t, "part %s (%s): %.1f%% of its LUTs%s, %.1f%% FFs, %.1f%% DSPs, %.1f%% block RAMs\n", pt->name,
+                   pt->label, pt->lut ? 100.0 * round(lut) * sc / (double)pt->lut : 0, sc != 1.0 ? " (LUT4 terms)" : "",
+                   pt->ff ? 100.0 * round(ff) / (double)pt->ff : 0, pt->dsp ? 100.0 * (double)dsp / (double)pt->dsp : 0,
+                   pt->bram ? 100.0 * bram / (double)pt->bram : 0);
+    }
+    if (s->rtl.fit)
+        buf_printf(&t, "fit: every Dense/Conv layer's ReuseFactor and multipliers chosen by --fit for the fewest clocks per "
+                   "image (report.json \"fit\")\n");
     if (par) {
         buf_printf(&t, "\nio_parallel and io_stream side by side (the same model, types and clock):\n");
         buf_printf(&t, "%-12s %16s %16s %14s %10s %10s %6s\n", "", "latency (cycles)", "II (cycles)", "input / clock", "LUT est",
                    "FF est", "DSP");
-        buf_printf(&t, "%-12s %16d %16d %14s %10.0f %10.0f %6ld\n", "io_parallel", par->latency, 1, "image", plut, pff, pdsp);
+        buf_printf(&t, "%-12s %16d %16d %14s %10.0f %10.0f %6ld\n", "io_parallel", par->latency, par->ii > 1 ? par->ii : 1,
+                   "image", plut, pff, pdsp);
         char lat[48];
         snprintf(lat, sizeof lat, "%ld / %ld", tm->lat_first, tm->lat_last);
         buf_printf(&t, "%-12s %16s %16ld %14s %10.0f %10.0f %6ld\n", "io_stream", lat, tm->ii, "pixel", lut, ff, dsp);
@@ -1664,4 +1789,115 @@ done:
     buf_free(&files);
     buf_free(&top);
     return rc;
+}
+
+/* ---- --fit ------------------------------------------------------------------------ */
+
+/* One round of stream_fit: the view of g's stream, its periods and control, and hw_fit_periods on it
+ * with `add` more fixed cost (LUT, FF, DSP, BRAM). */
+static int fit_round(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, const double *add,
+                     signed char *node_mult, Buf *why, Diag *d)
+{
+    Stream *s = stream_build(g, opt, d);
+    if (!s)
+        return -1;
+    Graph *f = &s->fg;
+    long *period = malloc((f->nn + 1) * sizeof(long)), *base = malloc((f->nn + 1) * sizeof(long));
+    if (!period || !base) {
+        free(period);
+        free(base);
+        stream_free(s);
+        return diag_error(d, "out of memory");
+    }
+    for (size_t k = 0; k < f->nn; k++)
+        period[k] = 1, base[k] = 0;
+    for (size_t i = 0; i < s->nst; i++)
+        if (s->st[i].kind == ST_WINDOW) {
+            /* the kernel runs once per output position, R clocks each; the grid's other positions one clock */
+            const Stage *st = &s->st[i];
+            period[st->node] = (long)st->OH * st->OW;
+            base[st->node] = (long)st->Gh * st->Gw - period[st->node];
+        }
+    /* the control around the kernels: the stream's totals less its modules */
+    double lut, ff, scale = hw_part_lut_scale(p);
+    long dsp;
+    stream_totals(s, &lut, &ff, &dsp);
+    for (size_t k = 0; k < s->rtl.nm; k++) {
+        lut -= s->rtl.m[k].lut;
+        ff -= s->rtl.m[k].ff;
+        dsp -= s->rtl.m[k].dsp;
+    }
+    double extra[4] = {(lut > 0 ? lut * scale : 0) + add[0], (ff > 0 ? ff : 0) + add[1],
+                       (dsp > 0 ? (double)dsp : 0) + add[2], add[3]};
+    HwOptions o = *opt;
+    o.all_live = 1;
+    int rc = hw_fit_periods(f, &o, p, fraction, period, base, extra, node_mult, why, d);
+    if (rc == 0)
+        for (size_t k = 0; k < g->nn && k < f->nn; k++)
+            if (!g->n[k].dead && (g->n[k].op == OP_DENSE || g->n[k].op == OP_CONV1D || g->n[k].op == OP_CONV2D))
+                g->n[k].reuse = f->n[k].reuse;
+    free(period);
+    free(base);
+    stream_free(s);
+    return rc;
+}
+
+int stream_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, signed char *node_mult, Buf *why,
+               Diag *d)
+{
+    /* The control's estimate changes a little with the choice (FIFO depths follow the kernels'
+     * latency): the chosen design is built and its totals checked against the budget; what the
+     * fit did not see is added to its fixed cost and the fit made again (a few rounds at most). */
+    double add[4] = {0, 0, 0, 0}, scale = hw_part_lut_scale(p);
+    double budget[4] = {fraction * (double)p->lut, fraction * (double)p->ff, fraction * (double)p->dsp,
+                        fraction * (double)p->bram};
+    for (int pass = 0; pass < 4; pass++) {
+        buf_free(why);
+        if (fit_round(g, opt, p, fraction, add, node_mult, why, d) < 0)
+            return -1;
+        HwOptions o = *opt;
+        o.node_mult = node_mult;
+        Stream *s = stream_build(g, &o, d);
+        if (!s)
+            return -1;
+        double lut, ff, got[4];
+        long dsp;
+        StreamTiming tm;
+        if (stream_timing(s, &tm) < 0) {
+            stream_free(s);
+            return diag_error(d, "internal: io_stream: the handshake model of '%s' made no progress", g->name);
+        }
+        stream_totals(s, &lut, &ff, &dsp);
+        got[0] = round(lut) * scale, got[1] = round(ff), got[2] = (double)dsp, got[3] = 0;
+        for (size_t k = 0; k < s->rtl.nm; k++)
+            got[3] += (double)s->rtl.m[k].bram;
+        stream_free(s);
+        cJSON *w = cJSON_Parse(why->data ? why->data : "");
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(w, "estimate");
+        const char *keys[4] = {"lut", "ff", "dsp", "bram"};
+        int over = 0;
+        for (int k = 0; k < 4; k++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(e, keys[k]);
+            double est = cJSON_IsNumber(x) ? x->valuedouble : 0;
+            if (got[k] > budget[k] + 1e-9) {
+                over = 1;
+                add[k] += got[k] - est > 1 ? got[k] - est : 1;
+            }
+        }
+        if (!over) {
+            /* the record's II: the cycle model's clocks per image (the layers' periods bound it from below) */
+            cJSON_ReplaceItemInObjectCaseSensitive(w, "ii", cJSON_CreateNumber((double)tm.ii));
+            char *text = cJSON_PrintUnformatted(w);
+            buf_free(why);
+            if (text)
+                buf_printf(why, "%s", text);
+            cJSON_free(text);
+            cJSON_Delete(w);
+            return text ? 0 : diag_error(d, "out of memory");
+        }
+        cJSON_Delete(w);
+    }
+    return diag_error(d, "%s: --fit %g: the chosen io_stream design's estimate stayed above %g of %s after four rounds "
+                      "(an internal disagreement between the fit and the final estimate)", g->file, fraction, fraction,
+                      p->name);
 }

@@ -37,7 +37,20 @@ int stream_input_order(const Graph *g, Diag *d, int32_t *perm, long *pixels, int
 typedef struct {
     long lat_first, lat_last, ii, pixels;
     int throttled;
+    /* the same over the first three images only, as etchnn verify's bench measures them
+     * (lat_*: the largest; ii: between the second and third output) */
+    long chk_first, chk_last, chk_ii;
 } StreamTiming;
 int stream_timing(const Stream *s, StreamTiming *t);
+
+/* The --fit record (stream_fit's `why`) for the report; kept by pointer. */
+void stream_set_fit(Stream *s, const char *fit_json);
+
+/* --fit for the io_stream circuit: each Dense/Conv layer's ReuseFactor (set in g) and multiplier
+ * kind (node_mult) so that the estimate, line buffers and control included, fits `fraction` of
+ * part p with the fewest clocks per image found (a conv kernel at R takes R clocks per output
+ * position).  hw_fit_periods on the per-position view; 0, or -1 with a message. */
+int stream_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, signed char *node_mult, Buf *why,
+               Diag *d);
 
 #endif

@@ -20,6 +20,7 @@
 
 typedef struct {
     int reuse;          /* R built (after the layer's own snapping) */
+    long period;        /* clocks per input: R x the layer's runs per input */
     int dsp;            /* multipliers: 1 DSP, 0 logic */
     double lut, ff, dsp_n, bram;
     int latency;
@@ -72,8 +73,21 @@ static long layer_terms(const Graph *g, const Node *n)
     return ir_numel(w) * oh * ow;
 }
 
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return x < y ? -1 : x > y;
+}
+
 int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, signed char *node_mult, Buf *why, Diag *d)
 {
+    return hw_fit_periods(g, opt, p, fraction, NULL, NULL, NULL, node_mult, why, d);
+}
+
+int hw_fit_periods(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, const long *period,
+                   const long *base, const double *extra, signed char *node_mult, Buf *why, Diag *d)
+{
+    long *iis = NULL;
     int nl = 0;
     long maxterms = 1;
     for (size_t k = 0; k < g->nn; k++)
@@ -101,6 +115,8 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
     double budget[4] = {fraction * (double)p->lut, fraction * (double)p->ff, fraction * (double)p->dsp,
                         fraction * (double)p->bram};
     double fixed[4] = {0, 0, 0, 0};
+    if (extra)
+        memcpy(fixed, extra, sizeof fixed);
     int builds = 0, rc = -1;
     HwOptions o = *opt;
     o.dump = NULL;
@@ -155,23 +171,42 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
                     dup = L[i].o[j].reuse == built && L[i].o[j].lut == m->lut * lscale && L[i].o[j].dsp_n == m->dsp;
                 if (dup)
                     continue;
-                /* the top's valid pipeline is one register per cycle of latency */
-                Opt x = {built, kind, m->lut * lscale, m->ff + m->latency, (double)m->dsp, (double)m->bram, m->latency};
+                /* the top's valid pipeline is one register per cycle of latency; with periods, the
+                 * clocks per input are what a faster option saves */
+                long per = (long)built * (period ? period[m->node] : 1) + (base ? base[m->node] : 0);
+                Opt x = {built, per, kind, m->lut * lscale, m->ff + m->latency, (double)m->dsp, (double)m->bram,
+                         period ? (int)(per < 1000000000L ? per : 1000000000L) : m->latency};
                 VEC_PUSH(L[i].o, L[i].no, L[i].co, x);
             }
             hw_free(&r);
         }
     }
-    /* the smallest II that fits, then faster layers while it still fits */
-    int best_ii = -1;
+    /* the smallest II that fits (clocks per input: the candidates are the options' own), then
+     * faster layers while it still fits */
+    size_t nii = 0;
+    for (int i = 0; i < nl; i++)
+        nii += L[i].no;
+    iis = malloc((nii ? nii : 1) * sizeof(long));
+    if (!iis) {
+        diag_error(d, "out of memory");
+        goto done;
+    }
+    nii = 0;
+    for (int i = 0; i < nl; i++)
+        for (size_t j = 0; j < L[i].no; j++)
+            iis[nii++] = L[i].o[j].period;
+    qsort(iis, nii, sizeof(long), cmp_long);
+    long best_ii = -1;
     double t[4];
-    for (long ii = 1; ii <= maxterms && best_ii < 0; ii++) {
-        int any = 0;
+    for (size_t q = 0; q < nii && best_ii < 0; q++) {
+        long ii = iis[q];
+        if (q && ii == iis[q - 1])
+            continue;
         for (int i = 0; i < nl; i++) {
             int b = -1;
             double bc = 0;
             for (int j = 0; j < (int)L[i].no; j++) {
-                if (L[i].o[j].reuse > ii)
+                if (L[i].o[j].period > ii)
                     continue;
                 double v[4] = {L[i].o[j].lut, L[i].o[j].ff, L[i].o[j].dsp_n, L[i].o[j].bram};
                 double c = share(v, budget);
@@ -179,13 +214,34 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
                     b = j, bc = c;
             }
             L[i].pick = b < 0 ? 0 : b;
-            any |= L[i].o[L[i].pick].reuse == ii;
         }
-        if (!any && ii > 1)
-            continue;   /* same choice as a smaller II */
         totals(L, nl, fixed, t);
+        /* each layer's cheapest option by its own share can overfill one resource (every layer on
+         * DSPs, say): while over, move the layer whose option change lowers the total's share most */
+        for (double cur = share(t, budget); cur > 1.0;) {
+            int bi = -1, bj = -1;
+            double bs = cur;
+            for (int i = 0; i < nl; i++) {
+                const Opt *c = &L[i].o[L[i].pick];
+                for (int j = 0; j < (int)L[i].no; j++) {
+                    const Opt *x = &L[i].o[j];
+                    if (j == L[i].pick || x->period > ii)
+                        continue;
+                    double tt[4] = {t[0] - c->lut + x->lut, t[1] - c->ff + x->ff, t[2] - c->dsp_n + x->dsp_n,
+                                    t[3] - c->bram + x->bram};
+                    double sj = share(tt, budget);
+                    if (sj < bs - 1e-12)
+                        bi = i, bj = j, bs = sj;
+                }
+            }
+            if (bi < 0)
+                break;
+            L[bi].pick = bj;
+            totals(L, nl, fixed, t);
+            cur = share(t, budget);
+        }
         if (share(t, budget) <= 1.0)
-            best_ii = (int)ii;
+            best_ii = ii;
     }
     if (best_ii < 0) {
         for (int i = 0; i < nl; i++) {   /* the smallest design of all, for the message */
@@ -209,19 +265,19 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
         int bi = -1, bj = -1;
         double bv = 0;
         totals(L, nl, fixed, t);
-        double base = share(t, budget);
+        double now = share(t, budget);
         for (int i = 0; i < nl; i++) {
             const Opt *cur = &L[i].o[L[i].pick];
             for (int j = 0; j < (int)L[i].no; j++) {
                 const Opt *x = &L[i].o[j];
-                if (x->latency >= cur->latency || x->reuse > best_ii)
+                if (x->latency >= cur->latency || x->period > best_ii)
                     continue;
                 double tt[4] = {t[0] - cur->lut + x->lut, t[1] - cur->ff + x->ff, t[2] - cur->dsp_n + x->dsp_n,
                                 t[3] - cur->bram + x->bram};
                 double s = share(tt, budget);
                 if (s > 1.0)
                     continue;
-                double v = (cur->latency - x->latency) / (s - base + 1e-9);
+                double v = (cur->latency - x->latency) / (s - now + 1e-9);
                 if (bi < 0 || v > bv)
                     bi = i, bj = j, bv = v;
             }
@@ -233,13 +289,13 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
     totals(L, nl, fixed, t);
     best_ii = 1;
     for (int i = 0; i < nl; i++)
-        if (L[i].o[L[i].pick].reuse > best_ii)
-            best_ii = L[i].o[L[i].pick].reuse;
+        if (L[i].o[L[i].pick].period > best_ii)
+            best_ii = L[i].o[L[i].pick].period;
     for (size_t k = 0; k < g->nn; k++)
         node_mult[k] = -1;
     buf_printf(why, "{\"part\": \"%s\", \"fraction\": %g, \"budget\": {\"lut\": %.0f, \"ff\": %.0f, \"dsp\": %.0f, "
                "\"bram\": %.0f}, \"estimate\": {\"lut\": %.0f, \"ff\": %.0f, \"dsp\": %.0f, \"bram\": %.0f}, "
-               "\"ii\": %d, \"builds\": %d, \"lut_scale\": %g, \"layers\": [",
+               "\"ii\": %ld, \"builds\": %d, \"lut_scale\": %g, \"layers\": [",
                p->name, fraction, budget[0], budget[1], budget[2], budget[3], t[0], t[1], t[2], t[3], best_ii, builds,
                lscale);
     for (int i = 0; i < nl; i++) {
@@ -248,8 +304,9 @@ int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, sig
         n->reuse = x->reuse;
         node_mult[L[i].node] = (signed char)(x->dsp ? MULT_DSP : MULT_CSD);
         buf_printf(why, "%s{\"node\": %d, \"reuse_factor\": %d, \"multipliers\": \"%s\", \"lut\": %.0f, \"ff\": %.0f, "
-                   "\"dsp\": %.0f, \"bram\": %.0f, \"latency_cycles\": %d}", i ? ", " : "", L[i].node, x->reuse,
-                   x->dsp ? "dsp" : "logic", x->lut, x->ff, x->dsp_n, x->bram, x->latency);
+                   "\"dsp\": %.0f, \"bram\": %.0f, \"%s\": %d}", i ? ", " : "", L[i].node, x->reuse,
+                   x->dsp ? "dsp" : "logic", x->lut, x->ff, x->dsp_n, x->bram, period ? "cycles_per_input" : "latency_cycles",
+                   x->latency);
     }
     buf_printf(why, "]}");
     rc = 0;
@@ -261,5 +318,6 @@ done:
         free(L[i].o);
     free(L);
     free(saved);
+    free(iis);
     return rc;
 }

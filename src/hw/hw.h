@@ -23,6 +23,13 @@ double hw_part_lut_scale(const HwPart *p);
  * for the report (a JSON object's text) and the CLI.  0, or -1 with a message. */
 int hw_fit(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, signed char *node_mult, Buf *why,
            Diag *d);
+/* The same on a graph whose layers run `period[k]` times per input (io_stream's per-position
+ * view: a conv kernel once per output position; NULL: once): a layer at R then takes
+ * base[k] + period[k] x R clocks per input (base may be NULL: 0), the quantity minimized;
+ * `extra` (LUT, FF, DSP, BRAM, may be NULL) is logic outside g's modules (line buffers, FIFOs,
+ * control). */
+int hw_fit_periods(Graph *g, const HwOptions *opt, const HwPart *p, double fraction, const long *period,
+                   const long *base, const double *extra, signed char *node_mult, Buf *why, Diag *d);
 
 /* Build the design of g for opt; 0, or -1 with a message (r is then empty). */
 int hw_build(HwDesign *r, const Graph *g, const HwOptions *opt, Diag *d);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ typedef struct {
     const cJSON *source;
     int stream;             /* io_stream: one pixel per clock */
     long pixels, channels;
+    long chk[3];            /* io_stream: the cycle model's latency (first, last pixel) and II over the first three
+                             * images, as the bench measures them; -1: not in the report */
 } Report;
 
 /* A count from report.json as a long; anything that is not an integer of at most 2^40 becomes -1
@@ -157,6 +160,13 @@ static int read_report(Vfy *v, Report *r)
         if (!(x = member(v, path, so, "channels", 0)))
             return -1;
         r->channels = json_count(x);
+        const cJSON *c3 = cJSON_GetObjectItemCaseSensitive(so, "first_three_images");
+        static const char *const ck[3] = {"latency_first_pixel_cycles", "latency_last_pixel_cycles", "ii_cycles"};
+        for (int k = 0; k < 3; k++) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(c3, ck[k]);
+            r->chk[k] = cJSON_IsNumber(e) && fabs(e->valuedouble) < 1e12 &&
+                        e->valuedouble == floor(e->valuedouble) ? (long)e->valuedouble : LONG_MIN;
+        }
         if (r->pixels < 1 || r->channels < 1 || r->pixels > r->n_in || r->channels > r->n_in ||
             r->pixels * r->channels != r->n_in)
             return diag_error(&v->m->diag, "%s: stream: expected pixels x channels = n_in (%ld), got %ld x %ld", path, r->n_in,
@@ -871,6 +881,16 @@ int etn_verify(EtnModel *m, const char *out_dir, const EtnVerifyOptions *opt, Et
             "the first pixel, %ld from the last, %ld cycles between images", outs, n, edges, lf, ll, ii);
     res->valid_errors = (size_t)verr;
     res->first_valid_error = verr ? bad : -1;
+    if (r.stream && n >= 3 && outs >= 3 && r.chk[0] != LONG_MIN && r.chk[1] != LONG_MIN && r.chk[2] != LONG_MIN &&
+        (lf != r.chk[0] || ll != r.chk[1] || ii != r.chk[2])) {
+        /* out_valid timing: the first three images (no gaps) against the report's cycle model */
+        say(&v, "verify: io_stream: out_valid timing differs from the report's cycle model over the first three images: "
+            "expected latency %ld / %ld cycles and %ld between images, measured %ld / %ld and %ld",
+            r.chk[0], r.chk[1], r.chk[2], lf, ll, ii);
+        if (!verr)
+            res->first_valid_error = 0;
+        res->valid_errors++;
+    }
 
     /* bit for bit */
     for (size_t k = 0; k < n * nout; k++) {
