@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/backends.h"
+#include "backends/stream.h"
 #include "hw/hw.h"
 #include "util/names.h"
 
@@ -232,3 +233,204 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
     cJSON_Delete(root);
     return rc ? -1 : 0;
 }
+
+/* ---- io_stream ------------------------------------------------------------------- */
+
+static void par_totals(const HwDesign *r, double *lut, double *ff, long *dsp)
+{
+    double l = 0, f = 0;
+    long d = 0;
+    for (size_t k = 0; k < r->nm; k++) {
+        l += r->m[k].lut;
+        f += r->m[k].ff;
+        d += r->m[k].dsp;
+    }
+    const Tensor *ti = &r->g->t[r->g->inputs[0]];
+    f += (double)(ir_numel(ti) * ti->type.w) + r->latency;
+    *lut = l;
+    *ff = f;
+    *dsp = d;
+}
+
+int report_write_stream(const Stream *s, const HwDesign *par, const StreamTiming *tm, Diag *d, const char *dir,
+                        const char *source_json)
+{
+    const Graph *g = s->g;
+    cJSON *root = report_json(&s->rtl, source_json);
+    double mhz = s->rtl.opt.clock_mhz;
+    /* latency_cycles: from the first pixel (from the last one can be <= 0: trailing rows no window reads) */
+    cJSON_ReplaceItemInObject(root, "latency_cycles", cJSON_CreateNumber((double)tm->lat_first));
+    cJSON_ReplaceItemInObject(root, "latency_ns", cJSON_CreateNumber(round(tm->lat_first * 1000.0 / mhz * 1000) / 1000));
+    cJSON_ReplaceItemInObject(root, "ii", cJSON_CreateNumber((double)tm->ii));
+    cJSON_AddStringToObject(root, "io_type", "io_stream");
+    const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
+    char ty[64];
+    cJSON *io = cJSON_CreateObject();
+    cJSON_AddNumberToObject(io, "n_in", (double)ir_numel(ti));
+    cJSON_AddNumberToObject(io, "w_in", ti->type.w);
+    fx_format(ti->type, ty, sizeof ty);
+    cJSON_AddStringToObject(io, "in_type", ty);
+    cJSON_AddNumberToObject(io, "n_out", (double)ir_numel(to));
+    cJSON_AddNumberToObject(io, "w_out", to->type.w);
+    fx_format(to->type, ty, sizeof ty);
+    cJSON_AddStringToObject(io, "out_type", ty);
+    cJSON_ReplaceItemInObject(root, "io", io);
+    double lut, ff;
+    long dsp;
+    stream_totals(s, &lut, &ff, &dsp);
+    cJSON *est = cJSON_GetObjectItem(root, "estimate");
+    cJSON_ReplaceItemInObject(est, "lut", cJSON_CreateNumber(round(lut)));
+    cJSON_ReplaceItemInObject(est, "ff", cJSON_CreateNumber(round(ff)));
+    cJSON_ReplaceItemInObject(est, "dsp", cJSON_CreateNumber((double)dsp));
+    double bram = 0;
+    for (size_t k = 0; k < s->rtl.nm; k++)
+        bram += (double)s->rtl.m[k].bram;
+    report_part(root, s->rtl.opt.part, lut, ff, (double)dsp, bram);
+    cJSON *so = cJSON_AddObjectToObject(root, "stream");
+    cJSON_AddNumberToObject(so, "pixels", (double)s->P0);
+    cJSON_AddNumberToObject(so, "channels", s->C0);
+    cJSON_AddNumberToObject(so, "latency_first_pixel_cycles", (double)tm->lat_first);
+    cJSON_AddNumberToObject(so, "latency_last_pixel_cycles", (double)tm->lat_last);
+    cJSON_AddNumberToObject(so, "ii_cycles", (double)tm->ii);
+    cJSON_AddBoolToObject(so, "source_throttled", tm->throttled);
+    cJSON *chk = cJSON_AddObjectToObject(so, "first_three_images");
+    cJSON_AddNumberToObject(chk, "latency_first_pixel_cycles", (double)tm->chk_first);
+    cJSON_AddNumberToObject(chk, "latency_last_pixel_cycles", (double)tm->chk_last);
+    cJSON_AddNumberToObject(chk, "ii_cycles", (double)tm->chk_ii);
+    cJSON *sts = cJSON_AddArrayToObject(so, "stages");
+    for (size_t i = 0; i < s->nst; i++) {
+        const Stage *st = &s->st[i];
+        cJSON *o = cJSON_CreateObject();
+        double a, b;
+        stream_stage_estimate(s, i, &a, &b);
+        char nu[NAMES_TEXT_SIZE];
+        cJSON_AddStringToObject(o, "name", names_utf8(nu, sizeof nu, g->n[st->node].name));
+        cJSON_AddStringToObject(o, "kind", st->kind == ST_WINDOW ? "window" : st->kind == ST_UP ? "upsample" :
+                                           st->kind == ST_MERGE ? "merge" : "pixel");
+        if (st->kind == ST_MERGE) {
+            cJSON_AddNumberToObject(o, "input_fifo_a", (double)st->qa);
+            cJSON_AddNumberToObject(o, "input_fifo_b", (double)st->qb);
+        }
+        cJSON_AddNumberToObject(o, "kernel_latency_cycles", st->lat);
+        cJSON_AddNumberToObject(o, "reuse_factor", st->reuse);
+        if (st->kind == ST_WINDOW) {
+            cJSON_AddNumberToObject(o, "line_buffer_pixels", (double)st->N);
+            cJSON_AddNumberToObject(o, "grid_h", st->Gh);
+            cJSON_AddNumberToObject(o, "grid_w", st->Gw);
+        }
+        cJSON_AddNumberToObject(o, "fifo", st->fifo);
+        cJSON_AddNumberToObject(o, "control_lut_estimate", round(a));
+        cJSON_AddNumberToObject(o, "control_ff_estimate", round(b));
+        cJSON_AddItemToArray(sts, o);
+    }
+    cJSON *cols = cJSON_AddArrayToObject(so, "collectors");
+    for (size_t j = 0; j < s->ncol; j++) {
+        char nu[NAMES_TEXT_SIZE];
+        cJSON_AddItemToArray(cols, cJSON_CreateString(names_utf8(nu, sizeof nu, g->t[s->col[j].tensor].name)));
+    }
+    double plut = 0, pff = 0;
+    long pdsp = 0;
+    if (par) {
+        par_totals(par, &plut, &pff, &pdsp);
+        cJSON *po = cJSON_AddObjectToObject(root, "io_parallel");
+        cJSON_AddNumberToObject(po, "latency_cycles", par->latency);
+        cJSON_AddNumberToObject(po, "ii", par->ii > 1 ? par->ii : 1);
+        cJSON_AddNumberToObject(po, "lut", round(plut));
+        cJSON_AddNumberToObject(po, "ff", round(pff));
+        cJSON_AddNumberToObject(po, "dsp", (double)pdsp);
+    }
+    char *text = cJSON_Print(root);
+    Buf j = {0}, t = {0};
+    buf_printf(&j, "%s\n", text ? text : "{}");
+    cJSON_free(text);
+    char file[4096 * 3 + 4], ln[NAMES_TEXT_SIZE];
+    buf_printf(&t, "etchnn report: %s (%s), io_stream\n", s->rtl.top, names_comment(file, sizeof file, g->file));
+    buf_printf(&t, "clock %.1f MHz; one pixel of %d channel(s) per clock, %ld pixels per image\n", mhz, s->C0, s->P0);
+    buf_printf(&t, "latency: %ld cycles (%.2f ns) from an image's first pixel to its output, %ld cycles (%.2f ns) from its "
+               "last%s\n", tm->lat_first, tm->lat_first * 1000.0 / mhz, tm->lat_last, tm->lat_last * 1000.0 / mhz,
+               tm->lat_last <= 0 ? " (the last rows/columns are read by no window: the output is ready before they arrive)" : "");
+    int folded = s->pii > 1;
+    for (size_t i = 0; i < s->nst; i++)
+        folded |= s->st[i].reuse > 1;
+    buf_printf(&t, "initiation interval: %ld cycles per image, images back to back (%ld pixels%s)\n\n", tm->ii, s->P0,
+               !tm->throttled ? "" : folded ? "; in_ready holds the source back while padding is generated or a folded "
+               "kernel (ReuseFactor > 1) is busy" : "; in_ready holds the source back while padding is generated");
+    buf_printf(&t, "%-24s %-10s %-22s %4s %6s %5s %8s %8s %4s\n", "streamed layer", "op", "grid / line buffer", "lat", "fifo",
+               "R", "LUT est", "FF est", "DSP");
+    for (size_t i = 0; i < s->nst; i++) {
+        const Stage *st = &s->st[i];
+        const HwModule *m = &s->rtl.m[st->module];
+        const Node *n = &g->n[st->node];
+        char geo[64];
+        if (st->kind == ST_WINDOW)
+            snprintf(geo, sizeof geo, "%dx%d / %ld px", st->Gh, st->Gw, st->N);
+        else if (st->kind == ST_UP)
+            snprintf(geo, sizeof geo, "x%dx%d / %d px", st->sh, st->sw, st->sh > 1 ? st->W : 0);
+        else if (st->kind == ST_MERGE)
+            snprintf(geo, sizeof geo, "FIFOs %ld + %ld px", st->qa, st->qb);
+        else
+            snprintf(geo, sizeof geo, "per pixel");
+        double a, b;
+        stream_stage_estimate(s, i, &a, &b);
+        buf_printf(&t, "%-24s %-10s %-22s %4d %6d %5d %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
+                   n->fused_relu < 0 ? op_names[n->op] : "conv+relu", geo, st->lat, st->fifo, st->reuse, m->lut + a,
+                   m->ff + b, m->dsp);
+    }
+    int any = 0;
+    for (size_t k = 0; k < s->rtl.nm; k++) {
+        const HwModule *m = &s->rtl.m[k];
+        const Node *n = &g->n[m->node];
+        if (s->node_kind[m->node] != 0)
+            continue;
+        if (!any++) {
+            buf_printf(&t, "\ngathered into a vector:");
+            for (size_t c = 0; c < s->ncol; c++)
+                buf_printf(&t, " '%s' (%ld pixels)", names_comment(ln, sizeof ln, g->t[s->col[c].tensor].name), s->col[c].P);
+            buf_printf(&t, "; then, as io_parallel:\n");
+            buf_printf(&t, "%-24s %-10s %-10s %4s %5s %8s %8s %4s\n", "layer", "op", "outputs", "lat", "R", "LUT est", "FF est",
+                       "DSP");
+        }
+        buf_printf(&t, "%-24s %-10s %-10ld %4d %5d %8.0f %8.0f %4ld\n", names_comment(ln, sizeof ln, n->name),
+                   n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu",
+                   ir_numel(&s->fg.t[m->out_tensor]), m->latency, m->fold ? m->fold->reuse : 1, m->lut, m->ff, m->dsp);
+    }
+    buf_printf(&t, "\ntotal (io_stream): estimate %.0f LUT, %.0f FF, %ld DSP (estimate made without running any tool)\n", lut,
+               ff, dsp);
+    if (s->rtl.opt.part) {
+        const HwPart *pt = s->rtl.opt.part;
+        double sc = hw_part_lut_scale(pt);
+        buf_printf(&t, "part %s (%s): %.1f%% of its LUTs%s, %.1f%% FFs, %.1f%% DSPs, %.1f%% block RAMs\n", pt->name,
+                   pt->label, pt->lut ? 100.0 * round(lut) * sc / (double)pt->lut : 0, sc != 1.0 ? " (LUT4 terms)" : "",
+                   pt->ff ? 100.0 * round(ff) / (double)pt->ff : 0, pt->dsp ? 100.0 * (double)dsp / (double)pt->dsp : 0,
+                   pt->bram ? 100.0 * bram / (double)pt->bram : 0);
+    }
+    if (s->rtl.fit)
+        buf_printf(&t, "fit: every Dense/Conv layer's ReuseFactor and multipliers chosen by --fit for the fewest clocks per "
+                   "image (report.json \"fit\")\n");
+    if (par) {
+        buf_printf(&t, "\nio_parallel and io_stream side by side (the same model, types and clock):\n");
+        buf_printf(&t, "%-12s %16s %16s %14s %10s %10s %6s\n", "", "latency (cycles)", "II (cycles)", "input / clock", "LUT est",
+                   "FF est", "DSP");
+        buf_printf(&t, "%-12s %16d %16d %14s %10.0f %10.0f %6ld\n", "io_parallel", par->latency, par->ii > 1 ? par->ii : 1,
+                   "image", plut, pff, pdsp);
+        char lat[48];
+        snprintf(lat, sizeof lat, "%ld / %ld", tm->lat_first, tm->lat_last);
+        buf_printf(&t, "%-12s %16s %16ld %14s %10.0f %10.0f %6ld\n", "io_stream", lat, tm->ii, "pixel", lut, ff, dsp);
+        buf_printf(&t, "(io_stream latency: from the first / the last pixel of an image)\n");
+    }
+    else
+        buf_printf(&t, "\nio_parallel: not built for comparison (an input of %ld values, more than %d; compile with --io "
+                       "parallel to see it)\n", ir_numel(ti), STREAM_COMPARE_MAX);
+    char path[4096];
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    rc |= backend_write_file(d, path, &j);
+    snprintf(path, sizeof path, "%s/report.txt", dir);
+    if (!rc)
+        rc |= backend_write_file(d, path, &t);
+    buf_free(&j);
+    buf_free(&t);
+    cJSON_Delete(root);
+    return rc ? -1 : 0;
+}
+
