@@ -183,13 +183,6 @@ int etn_config_text(EtnModel *m, const char *text, const char *origin)
     return ETN_OK;
 }
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} emit_names[] = {
-    {"c", EMIT_C},         {"rtl", EMIT_RTL},         {"hls", EMIT_HLS},     {"axis", EMIT_AXIS},
-    {"vivado", EMIT_VIVADO}, {"fusesoc", EMIT_FUSESOC}, {"cmssw", EMIT_CMSSW},
-};
 #define EMIT_ALL (EMIT_C | EMIT_RTL | EMIT_HLS | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC | EMIT_CMSSW)
 
 /* "c,rtl,axis" or "all" -> EMIT_* bits.  What needs the Verilog needs rtl in the list. */
@@ -197,16 +190,18 @@ static int parse_emit(EtnModel *m, const char *value, unsigned *out)
 {
     unsigned bits = 0;
     const char *p = value;
+    size_t nw;
+    const Writer *emit_names = writers(&nw);
     while (*p) {
         size_t len = strcspn(p, ",");
         size_t k = 0;
         if (len == 3 && !strncmp(p, "all", 3))
             bits |= EMIT_ALL | EMIT_ASKED_ALL;
         else {
-            for (; k < ETN_COUNTOF(emit_names); k++)
+            for (; k < nw; k++)
                 if (strlen(emit_names[k].name) == len && !strncmp(p, emit_names[k].name, len))
                     break;
-            if (k == ETN_COUNTOF(emit_names))
+            if (k == nw)
                 return diag_error(&m->diag, "--emit: expected a comma-separated list of c, rtl, hls, axis, vivado, fusesoc, "
                                   "cmssw or all, got '%.*s' in '%s'", (int)len, p, value);
             bits |= emit_names[k].bit;
@@ -925,18 +920,18 @@ int etn_write(EtnModel *m, const char *dir)
         return fail(m);
     }
     dir = stage;
-    unsigned emit = m->emit;
+    unsigned emit = m->emit, par_only = 0;
+    size_t nw;
+    const Writer *w = writers(&nw);
+    for (size_t k = 0; k < nw; k++)
+        par_only |= w[k].parallel_only ? w[k].bit : 0;
     if (st && (emit & EMIT_ASKED_ALL))   /* "all": what applies to this design */
-        emit &= ~(EMIT_AXIS | EMIT_VIVADO);
-    if (st && (emit & (EMIT_AXIS | EMIT_VIVADO))) {
+        emit &= ~par_only;
+    if (st && (emit & par_only)) {
         diag_error(&m->diag, "--emit: axis and vivado are for io_parallel designs (an io_stream top already has "
                    "in_ready), got them for an io_stream design");
         rc = fail(m);
-    } else if (cmssw_write(&m->g, &m->diag, dir, m->cmssw_version, !!(emit & EMIT_CMSSW)) < 0 ||
-               ((emit & EMIT_C) && cemu_write(&m->g, &m->diag, dir) < 0) ||
-               ((emit & EMIT_HLS) && hls_write(&m->g, &m->diag, dir, m->clock_mhz) < 0)) {
-        rc = fail(m);
-    } else if (have_rtl || st) {
+    } else {
         /* how to rebuild this model: etchnn verify reloads it */
         cJSON *src = cJSON_CreateObject();
         add_path(src, "model", m->model_path);
@@ -954,18 +949,9 @@ int etn_write(EtnModel *m, const char *dir)
                                 m->multipliers == MULT_DSP ? "dsp" : m->multipliers == MULT_AUTO ? "auto" : "csd");
         cJSON_AddStringToObject(src, "io", st ? "stream" : "parallel");
         char *text = cJSON_PrintUnformatted(src);
-        if (st) {
-            if (stream_write(st, m->plan, have_rtl ? &rtl : NULL, &m->diag, dir, text) < 0)
-                rc = fail(m);
-        } else if (verilog_write(&rtl, &m->diag, dir) < 0 || testbench_write(&rtl, m->plan, &m->diag, dir) < 0 ||
-                   report_write(&rtl, &m->diag, dir, text) < 0) {
-            rc = fail(m);
-        }
-        /* AXI4-Stream wrapper, Vivado scripts (io_parallel), FuseSoC core: beside what was just written */
-        unsigned pk = emit & (EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC);
-        if (rc == ETN_OK && pk &&
-            package_write(&m->g, st ? NULL : &rtl, !!(pk & EMIT_AXIS), !!(pk & EMIT_VIVADO), !!(pk & EMIT_FUSESOC),
-                          &m->diag, dir) < 0)
+        /* the back ends, in the table's order (backends/writers.c) */
+        WriteJob job = {&m->g, m->plan, have_rtl ? &rtl : NULL, st, m->clock_mhz, m->cmssw_version, emit, text};
+        if (writers_run(&job, &m->diag, dir) < 0)
             rc = fail(m);
         cJSON_free(text);
         cJSON_Delete(src);

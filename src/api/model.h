@@ -1,22 +1,11 @@
 /* model.h — the EtnModel context behind the public API. */
 #ifndef ETN_MODEL_H
 #define ETN_MODEL_H
+#include "backends/writers.h"
 #include "config/config.h"
 #include "etchnn.h"
 #include "ir/ir.h"
 #include "tools/emulate.h"
-
-/* The outputs of etn_write (--emit LIST). */
-enum {
-    EMIT_C = 1,         /* OUT/c/: the standalone C emulator */
-    EMIT_RTL = 2,       /* OUT/rtl/ (Verilog, test bench), report.json, report.txt */
-    EMIT_HLS = 4,       /* OUT/hls/: the Vitis HLS C++ project */
-    EMIT_AXIS = 8,      /* OUT/rtl/NAME_axis.v: the AXI4-Stream wrapper (io_parallel) */
-    EMIT_VIVADO = 16,   /* OUT/vivado/: IP packaging and out-of-context synthesis scripts (io_parallel) */
-    EMIT_FUSESOC = 32,  /* OUT/NAME.core */
-    EMIT_CMSSW = 64,    /* OUT/cmssw/: the hls4mlEmulator library */
-    EMIT_ASKED_ALL = 128, /* "all" was asked: what does not apply to the design (axis, vivado for io_stream) is left out */
-};
 
 struct EtnModel {
     Diag diag;              /* the last error */
