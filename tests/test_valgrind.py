@@ -6,7 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ETCHNN, ROOT, SANITIZED, onnx_model
+from conftest import ETCHNN, MODELS, ROOT, SANITIZED, onnx_model
 
 pytestmark = pytest.mark.skipif(shutil.which("valgrind") is None or SANITIZED,
                                 reason="valgrind not installed (or a sanitizer build, which valgrind cannot run)")
@@ -34,6 +34,14 @@ def test_folded_and_fit_clean(tmp_path):
     r = memcheck("compile", ROOT / "examples" / "jet_tagger.onnx", "-o", tmp_path / "g", "--precision", "fixed<12,4>",
                  "--part", "xc7z020", "--fit", "0.3")
     assert r.returncode == 0, r.stderr
+    # io_stream: folded conv stages and whole-image layers, and the stream's --fit (several rounds)
+    cnn = MODELS / "onnx" / "conv1d_small_keras.onnx"   # (HDF5 keeps a few bytes reachable: no Keras here)
+    if cnn.exists():
+        cfg.write_text("Model:\n  ReuseFactor: 3\n  IOType: io_stream\n")
+        r = memcheck("compile", cnn, "-o", tmp_path / "s", "-c", cfg)
+        assert r.returncode == 0, r.stderr
+        r = memcheck("compile", cnn, "-o", tmp_path / "sf", "--io", "stream", "--part", "xc7z020", "--fit", "0.15")
+        assert r.returncode == 0, r.stderr
 
 
 def test_predict_clean(tmp_path):
@@ -115,7 +123,6 @@ def test_keras_buffer_clean(tmp_path):
                             str(exe), str(path), name], capture_output=True, text=True)
         assert r.returncode != 99, r.stderr[-3000:]
         return r
-    from conftest import MODELS
     archive = MODELS / "qkeras" / "qkeras-v3_3layer.keras"
     weights = MODELS / "keras" / "KERAS_3layer_weights.h5"
     if not archive.exists() or not weights.exists():
