@@ -890,12 +890,18 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
     for (const cJSON *e = ln->child; e; e = e->next) {
         int found = 0;
         for (size_t k = 0; k < g->nn && !found; k++)
-            found = !g->n[k].dead && strcmp(g->n[k].name, e->string) == 0;
+            found = !g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
+                                      (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0));
         if (!found) {
             Buf names = {0};
-            for (size_t k = 0; k < g->nn; k++)
-                if (!g->n[k].dead)
-                    buf_printf(&names, "%s%s", names.len ? ", " : "", g->n[k].name);
+            const char *layer = NULL;   /* a layer built as several nodes: its name, then theirs */
+            for (size_t k = 0; k < g->nn; k++) {
+                if (g->n[k].dead)
+                    continue;
+                if (g->n[k].layer && (!layer || strcmp(layer, g->n[k].layer)))
+                    buf_printf(&names, "%s%s", names.len ? ", " : "", layer = g->n[k].layer);
+                buf_printf(&names, "%s%s", names.len ? ", " : "", g->n[k].name);
+            }
             diag_error(d, "%s: unknown layer 'LayerName.%s': expected one of %s", c->origin, e->string,
                        names.data ? names.data : "(none)");
             buf_free(&names);
@@ -915,12 +921,19 @@ static const cJSON *layer_entry(const Config *c, const char *section, const char
     return s ? cJSON_GetObjectItemCaseSensitive(s, key) : NULL;
 }
 
+/* LayerName's entry for node n: by its name, else by the layer it is part of (Node.layer). */
+static const cJSON *name_entry(const Config *c, const Node *n)
+{
+    const cJSON *v = layer_entry(c, "LayerName", n->name);
+    return v || !n->layer ? v : layer_entry(c, "LayerName", n->layer);
+}
+
 /* The value of `key` in LayerName[n], LayerType[class], Model — first found. */
 static const cJSON *lookup_key(const Config *c, const Node *n, const char *key)
 {
     const cJSON *v;
     if (n) {
-        if ((v = layer_entry(c, "LayerName", n->name)) && (v = cJSON_GetObjectItemCaseSensitive(v, key)))
+        if ((v = name_entry(c, n)) && (v = cJSON_GetObjectItemCaseSensitive(v, key)))
             return v;
         if ((v = layer_entry(c, "LayerType", op_hls_class[n->op])) && (v = cJSON_GetObjectItemCaseSensitive(v, key)))
             return v;
@@ -979,7 +992,7 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D || n->op == OP_MAXPOOL1D ||
                 n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
     bool auto_is_default = !strcmp(var, "weight") || !strcmp(var, "bias") || (!strcmp(var, "result") && !sums);
-    if ((p = layer_entry(c, "LayerName", n->name))) {
+    if ((p = name_entry(c, n))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
         if (!v && is_table_var(var))
             v = cJSON_GetObjectItemCaseSensitive(p, hls_key);
@@ -1035,7 +1048,7 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
 const char *config_layer_str(const Config *c, const Node *n, const char *key)
 {
     const cJSON *v;
-    if ((v = layer_entry(c, "LayerName", n->name)) && (v = cJSON_GetObjectItemCaseSensitive(v, key)) && cJSON_IsString(v))
+    if ((v = name_entry(c, n)) && (v = cJSON_GetObjectItemCaseSensitive(v, key)) && cJSON_IsString(v))
         return v->valuestring;
     if ((v = layer_entry(c, "LayerType", op_hls_class[n->op])) && (v = cJSON_GetObjectItemCaseSensitive(v, key)) &&
         cJSON_IsString(v))

@@ -1300,6 +1300,234 @@ static int import_reshape(Importer *im, const cJSON *target, int x)
     return new_node(im, OP_RESHAPE, unique_name(im, im->lname), in, 1, rank, dims);
 }
 
+/* ---- recurrent layers --------------------------------------------------
+ * SimpleRNN, LSTM and GRU are unrolled here into the IR's own operations,
+ * one cell per time step (the "unrolled" architecture: a new sequence every
+ * clock in io_parallel): the step's input row is a crop of the [T, F] input,
+ * each gate is a Dense on it plus a Dense on the previous state (as hls4ml's
+ * cells: input and recurrent products summed after each is formed), the gate
+ * activations are the IR's, and the state updates are elementwise products
+ * and sums.  The zero initial state is not built: step 0 leaves out what
+ * multiplies it.  Every node keeps the layer's name in Node.layer, so that a
+ * LayerName entry for the layer reaches all of them (and NAME_tK_ROLE names
+ * one of them). */
+
+/* A Dense of x on the columns [c0, c0 + units) of the [rows, ncols] matrix W, with bias
+ * b[c0 ..] (b may be NULL). */
+static int rnn_dense(Importer *im, const char *name, int x, const double *W, int rows, int ncols, int c0, int units,
+                     const double *b)
+{
+    double *wd = arena_array(&im->g->arena, (size_t)rows * (size_t)units, sizeof(double));
+    for (int r = 0; r < rows; r++)
+        for (int u = 0; u < units; u++)
+            wd[(size_t)r * (size_t)units + (size_t)u] = W[(size_t)r * (size_t)ncols + (size_t)(c0 + u)];
+    int wdims[2] = {rows, units};
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", name), 2, wdims, wd), -1};
+    if (b) {
+        double *bd = arena_array(&im->g->arena, (size_t)units, sizeof(double));
+        memcpy(bd, b + c0, sizeof(double) * (size_t)units);
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", name), 1, &units, bd);
+    }
+    return new_node(im, OP_DENSE, name, in, b ? 3 : 2, 1, &units);
+}
+
+static int rnn_op2(Importer *im, Op op, const char *name, int a, int b)
+{
+    int in[2] = {a, b};
+    return new_node(im, op, name, in, 2, im->g->t[a].rank, im->g->t[a].dims);
+}
+
+static int rnn_act(Importer *im, const char *name, const char *act, int x)
+{
+    if (!act || !strcmp(act, "linear"))
+        return x;
+    if (strcmp(act, "tanh") && strcmp(act, "sigmoid") && strcmp(act, "hard_sigmoid") && strcmp(act, "relu"))
+        return LAYER_ERR(im, "expected an activation of tanh, sigmoid, hard_sigmoid, relu or linear, got '%s' (not "
+                             "supported in a recurrent layer yet)", act);
+    return add_activation(im, name, act, x);
+}
+
+static int import_recurrent(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, const char *cls, int x)
+{
+    Graph *g = im->g;
+    int kind = !strcmp(cls, "SimpleRNN") ? 0 : !strcmp(cls, "LSTM") ? 1 : 2;
+    int gates = kind == 0 ? 1 : kind == 1 ? 4 : 3;
+    const Tensor *tx = &g->t[x];
+    if (tx->rank != 2)
+        return LAYER_ERR(im, "expected a sequence input [timesteps, features], got rank %d", tx->rank);
+    int T = tx->dims[0], F = tx->dims[1];
+    const cJSON *ju = jget(cfg, "units");
+    int U = cJSON_IsNumber(ju) && ju->valuedouble >= 1 && ju->valuedouble <= (1 << 16) ? (int)ju->valuedouble : -1;
+    if (U < 1)
+        return LAYER_ERR(im, "expected 'units' a positive integer up to 65536, got %s", jdesc(&g->arena, ju));
+    if (T > 4096)
+        return LAYER_ERR(im, "expected at most 4096 time steps (the layer is unrolled), got %d", T);
+    if (jbool(cfg, "stateful", 0))
+        return LAYER_ERR(im, "expected stateful false, got true (a state kept across inputs is not supported)");
+    if (jbool(cfg, "return_state", 0))
+        return LAYER_ERR(im, "expected return_state false, got true (not supported yet)");
+    if (jbool(cfg, "time_major", 0))
+        return LAYER_ERR(im, "expected time_major false, got true");
+    const char *act = jstr(cfg, "activation");
+    const char *ract = kind ? jstr(cfg, "recurrent_activation") : NULL;
+    if (!act)
+        act = "tanh";
+    if (kind && !ract)
+        ract = im->keras3 ? "sigmoid" : "hard_sigmoid";
+    int use_bias = jbool(cfg, "use_bias", 1), seq = jbool(cfg, "return_sequences", 0), back = jbool(cfg, "go_backwards", 0);
+    int reset_after = kind == 2 ? jbool(cfg, "reset_after", im->keras3 ? 1 : 0) : 0;
+    static const char *const names[] = {"kernel", "recurrent_kernel", "bias"};
+    Weight w[3];
+    memset(w, 0, sizeof w);
+    int rc;
+    if (im->wlayout == WL_KERAS3) {
+        /* Keras 3 keeps the cell's variables under <layer>/cell/vars */
+        char cp[600];
+        snprintf(cp, sizeof cp, "%s%s/cell", lpath[0] == '/' ? "" : "/", lpath);
+        rc = 0;
+        for (int k = 0; k < (use_bias ? 3 : 2) && rc == 0; k++) {
+            char dp[700];
+            snprintf(dp, sizeof dp, "%s/vars/%d", cp + 1, k);
+            if (im->wroot < 0 || !h5_exists(im->wroot, dp))
+                rc = WEIGHT_ERR(im, "expected the cell's variable %d (%s) under '%s/vars', got none", k, names[k], cp + 1);
+            else
+                rc = h5_read_weight(im, im->wroot, dp, names[k], &w[k]);
+        }
+    } else {
+        rc = layer_weights(im, ct, lpath, names, use_bias ? 3 : 2, w);
+    }
+    if (rc < 0)
+        return -1;
+    int G = gates * U;
+    char s1[96], s2[96];
+    if (w[0].rank != 2 || w[0].dims[0] != F || w[0].dims[1] != G) {
+        int want[2] = {F, G};
+        dims_str(2, want, s1, sizeof s1);
+        dims_str(w[0].rank, w[0].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected kernel %s (%d features, %d gates x %d units), got %s", s1, F, gates, U, s2);
+    }
+    if (w[1].rank != 2 || w[1].dims[0] != U || w[1].dims[1] != G) {
+        int want[2] = {U, G};
+        dims_str(2, want, s1, sizeof s1);
+        dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected recurrent_kernel %s, got %s", s1, s2);
+    }
+    const double *bx = NULL, *bh = NULL;   /* input bias; GRU reset_after: the recurrent bias */
+    if (use_bias) {
+        int two = kind == 2 && reset_after;
+        if ((two && (w[2].rank != 2 || w[2].dims[0] != 2 || w[2].dims[1] != G)) || (!two && (w[2].rank != 1 || w[2].dims[0] != G))) {
+            dims_str(w[2].rank, w[2].dims, s2, sizeof s2);
+            return WEIGHT_ERR(im, "expected bias %s, got %s", two ? arena_printf(&g->arena, "[2,%d]", G)
+                                                                  : arena_printf(&g->arena, "[%d]", G), s2);
+        }
+        bx = w[2].data;
+        bh = two ? w[2].data + G : NULL;
+    }
+    const char *L = unique_name(im, im->lname);
+    size_t first = g->nn;
+    int h = -1, c = -1, hs = -1;   /* state, LSTM cell state, the sequence so far */
+    for (int s = 0; s < T; s++) {
+        int t = back ? T - 1 - s : s;
+        /* the step's input row: a crop of the [T, F] input, as a vector of F */
+        int in1[1] = {x}, rd[2] = {1, F};
+        int xr = new_node(im, OP_PAD, arena_printf(&g->arena, "%s_t%d_x", L, s), in1, 1, 2, rd);
+        Node *pn = &g->n[g->nn - 1];
+        pn->kernel[0] = pn->kernel[1] = pn->stride[0] = pn->stride[1] = pn->dilation[0] = pn->dilation[1] = 1;
+        pn->groups = 1;
+        pn->pad_lo[1] = -t;
+        pn->pad_hi[1] = -(T - 1 - t);
+        int in2[1] = {xr};
+        int xt = new_node(im, OP_RESHAPE, arena_printf(&g->arena, "%s_t%d_xv", L, s), in2, 1, 1, &F);
+        /* pre-activations of each gate: x W_g + b_g (+ h R_g) */
+        static const char *const role[3][4] = {{"h"}, {"i", "f", "c", "o"}, {"z", "r", "h"}};
+        int pre[4];
+        for (int k = 0; k < gates; k++) {
+            const char *gn = role[kind][k];
+            const double *bk = bx;
+            if (h < 0 && bh && k < 2) {
+                /* GRU reset_after, step 0: the recurrent part of z and r is their recurrent bias alone */
+                double *sum = arena_array(&g->arena, (size_t)G, sizeof(double));
+                for (int j = 0; j < G; j++)
+                    sum[j] = (bx ? bx[j] : 0.0) + bh[j];
+                bk = sum;
+            }
+            int gx = rnn_dense(im, arena_printf(&g->arena, "%s_t%d_%s_x", L, s, gn), xt, w[0].data, F, G, k * U, U,
+                               bk);
+            pre[k] = gx;
+            if (h >= 0 && !(kind == 2 && k == 2)) {
+                int gh = rnn_dense(im, arena_printf(&g->arena, "%s_t%d_%s_h", L, s, gn), h, w[1].data, U, G, k * U, U,
+                                   bh);
+                pre[k] = rnn_op2(im, OP_ADD, arena_printf(&g->arena, "%s_t%d_%s_sum", L, s, gn), gx, gh);
+            }
+        }
+        if (kind == 0) {
+            h = rnn_act(im, arena_printf(&g->arena, "%s_t%d_h_act", L, s), act, pre[0]);
+        } else if (kind == 1) {
+            int ig = rnn_act(im, arena_printf(&g->arena, "%s_t%d_i_act", L, s), ract, pre[0]);
+            int fg = rnn_act(im, arena_printf(&g->arena, "%s_t%d_f_act", L, s), ract, pre[1]);
+            int cg = rnn_act(im, arena_printf(&g->arena, "%s_t%d_c_act", L, s), act, pre[2]);
+            int og = rnn_act(im, arena_printf(&g->arena, "%s_t%d_o_act", L, s), ract, pre[3]);
+            if (ig < 0 || fg < 0 || cg < 0 || og < 0)
+                return -1;
+            int ic = rnn_op2(im, OP_MUL, arena_printf(&g->arena, "%s_t%d_ic", L, s), ig, cg);
+            c = c < 0 ? ic : rnn_op2(im, OP_ADD, arena_printf(&g->arena, "%s_t%d_state", L, s),
+                                     rnn_op2(im, OP_MUL, arena_printf(&g->arena, "%s_t%d_fc", L, s), fg, c), ic);
+            int ct2 = rnn_act(im, arena_printf(&g->arena, "%s_t%d_state_act", L, s), act, c);
+            if (ct2 < 0)
+                return -1;
+            h = rnn_op2(im, OP_MUL, arena_printf(&g->arena, "%s_t%d_out", L, s), og, ct2);
+        } else {
+            int zg = rnn_act(im, arena_printf(&g->arena, "%s_t%d_z_act", L, s), ract, pre[0]);
+            int rg = rnn_act(im, arena_printf(&g->arena, "%s_t%d_r_act", L, s), ract, pre[1]);
+            if (zg < 0 || rg < 0)
+                return -1;
+            int cand = pre[2];   /* x W_h + b_h, then the reset-gated recurrent part */
+            if (reset_after && (h >= 0 || bh)) {
+                /* r * (h R_h + b_rh); at step 0 h is zero: r * b_rh (a Dense of zero weights carries b_rh) */
+                int rh;
+                if (h >= 0) {
+                    rh = rnn_dense(im, arena_printf(&g->arena, "%s_t%d_h_h", L, s), h, w[1].data, U, G, 2 * U, U, bh);
+                } else {
+                    double *zw = arena_array(&g->arena, (size_t)F * (size_t)G, sizeof(double));
+                    rh = rnn_dense(im, arena_printf(&g->arena, "%s_t%d_h_h", L, s), xt, zw, F, G, 2 * U, U, bh);
+                }
+                int gated = rnn_op2(im, OP_MUL, arena_printf(&g->arena, "%s_t%d_h_gated", L, s), rg, rh);
+                cand = rnn_op2(im, OP_ADD, arena_printf(&g->arena, "%s_t%d_h_sum", L, s), cand, gated);
+            } else if (!reset_after && h >= 0) {
+                int rh = rnn_op2(im, OP_MUL, arena_printf(&g->arena, "%s_t%d_h_reset", L, s), rg, h);
+                int hh = rnn_dense(im, arena_printf(&g->arena, "%s_t%d_h_h", L, s), rh, w[1].data, U, G, 2 * U, U, NULL);
+                cand = rnn_op2(im, OP_ADD, arena_printf(&g->arena, "%s_t%d_h_sum", L, s), cand, hh);
+            }
+            int n = rnn_act(im, arena_printf(&g->arena, "%s_t%d_h_act", L, s), act, cand);
+            if (n < 0)
+                return -1;
+            /* h = z h_prev + (1 - z) n = n + z (h_prev - n); at step 0: n - z n */
+            int d = h >= 0 ? rnn_op2(im, OP_SUB, arena_printf(&g->arena, "%s_t%d_diff", L, s), h, n) : n;
+            int zd = rnn_op2(im, OP_MUL, arena_printf(&g->arena, "%s_t%d_zd", L, s), zg, d);
+            h = rnn_op2(im, h >= 0 ? OP_ADD : OP_SUB, arena_printf(&g->arena, "%s_t%d_out", L, s), n, zd);
+        }
+        if (h < 0)
+            return -1;
+        if (seq) {
+            if (hs < 0) {
+                hs = h;
+            } else {
+                int two[2] = {hs, h}, n2 = (s + 1) * U;
+                hs = new_node(im, OP_CONCAT, arena_printf(&g->arena, "%s_t%d_seq", L, s), two, 2, 1, &n2);
+                g->n[g->nn - 1].axis = 0;
+            }
+        }
+    }
+    int out = h;
+    if (seq) {
+        int od[2] = {T, U}, in1[1] = {hs};
+        out = new_node(im, OP_RESHAPE, L, in1, 1, 2, od);
+    }
+    for (size_t k = first; k < g->nn; k++)
+        g->n[k].layer = L;
+    return out;
+}
+
 /* ---- convolutional layers: conv, pooling, padding, resizing, merges ------
  * Keras data is channels-last, as the IR: [L,C] or [H,W,C] per sample. */
 
@@ -1943,6 +2171,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     Tensor *tx = &im->g->t[x];
     if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
         out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'Q');
+    } else if (!strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU")) {
+        out[0] = import_recurrent(im, ct, lpath, cfg, cls, x);
     } else if (!strcmp(cls, "BinaryDense") || !strcmp(cls, "TernaryDense")) {
         out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'B' ? 2 : 3);
     } else if (!strcmp(cls, "Activation") || !strcmp(cls, "QActivation")) {
@@ -2001,6 +2231,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     } else {
         return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, "
                              "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
+                             "SimpleRNN, LSTM, GRU, "
                              "TernaryDense, Sequential, "
                              "Functional, Conv1D, Conv2D, DepthwiseConv2D, SeparableConv1D/2D, QConv1D, QConv2D, "
                              "MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, "

@@ -34,6 +34,8 @@ typedef struct {
 typedef struct {
     Op op;
     const char *name;           /* layer name: the key for LayerName config */
+    const char *layer;          /* the source layer this node is part of when a front end built one layer from
+                                   several nodes (an unrolled LSTM), else NULL: LayerName[layer] reaches it too */
     const char *src_op;         /* the source model's op type, for messages */
     int in[IR_MAX_IN];          /* tensor ids: data input first, then constants; -1 if absent */
     int nin;                    /* number of used slots in in[] */

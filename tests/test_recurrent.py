@@ -1,0 +1,156 @@
+"""Recurrent layers (issue 12, first part): Keras 3 SimpleRNN, LSTM and GRU,
+unrolled into one cell per time step (the io_parallel "unrolled" form).
+
+Models are built and trained here (a few epochs on synthetic sequences, torch
+backend).  Checked: --float equals Keras itself; the generated C equals the
+emulator bit for bit; the RTL equals the emulator bit for bit (Icarus bench;
+Verilator in make test-extended); a LayerName entry for the layer reaches
+every node the layer became; what is not supported is refused naming the
+layer."""
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import SANITIZED, predict, run
+from test_cemu import build_c
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+IVERILOG = shutil.which("iverilog")
+VERILATOR = shutil.which("verilator")
+T, F = 5, 3
+
+
+def keras3():
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    return keras
+
+
+# name -> (layer class, its keyword arguments, units)
+CASES = {
+    "simplernn_seq": ("SimpleRNN", dict(return_sequences=True), 4),
+    "lstm": ("LSTM", dict(), 4),
+    "lstm_back_hard": ("LSTM", dict(go_backwards=True, recurrent_activation="hard_sigmoid"), 3),
+    "gru": ("GRU", dict(), 4),
+    "gru_v1_seq": ("GRU", dict(reset_after=False, return_sequences=True), 3),
+}
+
+
+def trained(name, tmp_path):
+    """The model, trained for a few epochs on sequences whose label is the sign of a weighted sum; its file."""
+    keras = keras3()
+    cls, kw, units = CASES[name]
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (512, T, F)).astype(np.float32)
+    y = (x[:, :, 0].sum(1) - x[:, -1, 1] > 0).astype(np.float32)
+    inp = keras.Input((T, F))
+    h = getattr(keras.layers, cls)(units, name="rnn", **kw)(inp)
+    if kw.get("return_sequences"):
+        h = keras.layers.Flatten(name="flat")(h)
+    out = keras.layers.Dense(1, activation="sigmoid", name="out")(h)
+    m = keras.Model(inp, out)
+    m.compile(optimizer="adam", loss="binary_crossentropy")
+    m.fit(x, y, epochs=3, batch_size=64, verbose=0)
+    path = tmp_path / f"{name}.keras"
+    m.save(path)
+    return m, path
+
+
+def xs(n, seed=5):
+    return np.random.default_rng(seed).uniform(-1.5, 1.5, (n, T, F)).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_float_equals_keras(name, tmp_path):
+    m, path = trained(name, tmp_path)
+    x = xs(2000)
+    ref = m.predict(x, verbose=0).astype(np.float64)
+    got = predict(path, x.reshape(len(x), -1).astype(np.float64), tmp_path, "--float").reshape(ref.shape)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+    # and the fixed-point emulator is close at fixed<16,6> with hls4ml-style tables (not exact: a sanity bound)
+    fx = predict(path, x.reshape(len(x), -1).astype(np.float64), tmp_path, "--tables", "hls4ml").reshape(ref.shape)
+    assert np.abs(fx - ref).max() < 0.05, np.abs(fx - ref).max()
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru_v1_seq"])
+def test_c_equals_emulator(name, tmp_path):
+    _, path = trained(name, tmp_path)
+    out = tmp_path / "out"
+    run("compile", path, "-o", out, "--no-rtl", "--precision", "fixed<12,5>", "--tables", "hls4ml")
+    cname = next((out / "c").glob("*.h")).stem
+    exe = build_c(out, cname, tmp_path)
+    x = xs(3000, seed=9).reshape(3000, -1).astype(np.float64)
+    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
+                        dtype=np.float64).reshape(len(x), -1)
+    ref = predict(path, x, tmp_path, "--precision", "fixed<12,5>", "--tables", "hls4ml")
+    assert got.shape == ref.shape and np.count_nonzero(got != ref) == 0
+
+
+@pytest.mark.skipif(IVERILOG is None or SANITIZED, reason="needs iverilog; not under the sanitizers")
+@pytest.mark.parametrize("name", ["simplernn_seq", "gru"])
+def test_unrolled_rtl_bit_exact_icarus(name, tmp_path):
+    """The self-checking Icarus bench: every output of the unrolled circuit equals the emulator's."""
+    _, path = trained(name, tmp_path)
+    out = tmp_path / "out"
+    run("compile", path, "-o", out, "--precision", "fixed<10,4>", "--tables", "hls4ml")
+    import json
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["ii"] == 1
+    rtl = out / "rtl"
+    top = rep["model"]
+    tb = rtl / f"tb_{top}.v"
+    text = tb.read_text()
+    tb.write_text(text.replace("localparam N = 1000,", "localparam N = 200,"))
+    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", tb.name], cwd=rtl, check=True,
+                   capture_output=True, text=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=900)
+    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+
+
+@pytest.mark.extended
+@pytest.mark.skipif(VERILATOR is None or SANITIZED, reason="needs verilator; not under the sanitizers")
+def test_unrolled_lstm_verilator(tmp_path):
+    _, path = trained("lstm", tmp_path)
+    out = tmp_path / "out"
+    run("compile", path, "-o", out, "--tables", "hls4ml", "--multipliers", "auto")
+    r = run("verify", out, "--n", "500")
+    assert r.stdout.startswith("PASS") and " 0 of " in r.stdout, r.stdout + r.stderr
+
+
+def test_layer_name_reaches_every_node(tmp_path):
+    _, path = trained("lstm", tmp_path)
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("LayerName:\n  rnn:\n    Precision:\n      result: fixed<11,4>\n")
+    r = run("compile", path, "-c", cfg, "-o", tmp_path / "out", "--no-rtl")
+    rows = [l.split() for l in r.stdout.splitlines() if l.strip().startswith("rnn_t")]
+    assert len(rows) > 5 * 10, r.stdout
+    assert all(row[-1] == "fixed<11,4>" for row in rows), [row for row in rows if row[-1] != "fixed<11,4>"][:5]
+    out_row = next(l for l in r.stdout.splitlines() if l.strip().startswith("out "))
+    assert "fixed<11,4>" not in out_row
+    cfg.write_text("LayerName:\n  rnnx:\n    Precision:\n      result: fixed<11,4>\n")
+    r = run("compile", path, "-c", cfg, "-o", tmp_path / "bad", "--no-rtl", check=False)
+    assert r.returncode == 2 and "unknown layer 'LayerName.rnnx': expected one of" in r.stderr and ", rnn, " in r.stderr
+
+
+@pytest.mark.parametrize("kw,msg", [
+    (dict(stateful=True), "expected stateful false"),
+    (dict(return_state=True), "expected return_state false"),
+    (dict(activation="selu"), "expected an activation of tanh, sigmoid, hard_sigmoid, relu or linear, got 'selu'"),
+])
+def test_unsupported_is_refused(kw, msg, tmp_path):
+    keras = keras3()
+    inp = keras.Input((T, F), batch_size=1 if kw.get("stateful") else None)
+    o = keras.layers.LSTM(3, name="rnn", **kw)(inp)
+    if isinstance(o, (list, tuple)):
+        o = o[0]
+    m = keras.Model(inp, keras.layers.Dense(1, name="out")(o))
+    path = tmp_path / "m.keras"
+    m.save(path)
+    r = run("compile", path, "-o", tmp_path / "out", check=False)
+    assert r.returncode == 2 and "layer 'rnn' (LSTM)" in r.stderr and msg in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
