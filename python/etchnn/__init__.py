@@ -11,6 +11,10 @@ ctypes; numpy is the only dependency, torch/keras/onnx/matplotlib are imported
 when used."""
 from .errors import EtchnnError, EtchnnWarning, NotAvailableError
 from .firmware import Firmware, Report, config_from_model, convert
+# the functions shadow their modules' names on the package (etchnn.tune is the function;
+# the modules stay importable as sys.modules['etchnn.tune'], 'etchnn.sweep')
+from .tune import TuneResult, tune
+
 
 try:   # an installed package: written into the wheel by the build from include/etchnn.h (pyproject.toml)
     from ._version import __version__
@@ -28,7 +32,7 @@ except ImportError:   # a source checkout (PYTHONPATH=python): the one definitio
     del _checkout_version
 
 __all__ = ["EtchnnError", "EtchnnWarning", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "profiling",
-           "library_path"]
+           "library_path", "tune", "TuneResult"]
 
 
 def library_path():

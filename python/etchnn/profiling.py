@@ -204,3 +204,96 @@ def float_outputs(model, x):
         ys = [sess.run(None, {inp.name: xin[k:k + 1].reshape([1] + per_event)})[0] for k in range(len(x))]
         return np.concatenate(ys).astype(np.float64)
     return np.asarray(sess.run(None, {inp.name: xin.reshape([len(x)] + per_event)})[0], dtype=np.float64)
+
+
+class Ranges(dict):
+    """ranges(): {layer: {class, type, output: stats, accum: stats (layers
+    with weights), params: {name: stats}}}; prints as a table.  stats: min,
+    max, absmax, quantiles {q: value}, the type's [lo, hi] and how many values
+    lie outside it (overflows)."""
+
+    def __str__(self):
+        rows = [("layer", "what", "type", "min", "max", "q0.1%", "q99.9%", "type range", "outside")]
+        for name, L in self.items():
+            items = [("out", L["output"])] + ([("accum", L["accum"])] if L.get("accum") else [])
+            items += [(p, s) for p, s in L["params"].items()]
+            for what, s in items:
+                q = s["quantiles"]
+                rng = f"[{s['type_min']:g}, {s['type_max']:g}]" if s["type"] else "-"
+                rows.append((name, what, s["type"] or "-", f"{s['min']:.4g}", f"{s['max']:.4g}",
+                             f"{q.get(0.001, float('nan')):.4g}", f"{q.get(0.999, float('nan')):.4g}", rng,
+                             f"{s['outside']}/{s['count']}"))
+        w = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        out = ["  ".join(s.ljust(n) for s, n in zip(r, w)).rstrip() for r in rows]
+        out.insert(1, "  ".join("-" * n for n in w))
+        return "\n".join(out)
+
+    __repr__ = __str__
+
+
+def _stats(values, tname, quantiles):
+    v = np.asarray(values, dtype=np.float64).ravel()
+    s = {"type": tname, "count": int(v.size),
+         "min": float(v.min()) if v.size else 0.0, "max": float(v.max()) if v.size else 0.0}
+    s["absmax"] = max(abs(s["min"]), abs(s["max"]))
+    s["quantiles"] = {q: float(np.quantile(v, q)) for q in quantiles} if v.size else {}
+    if tname:
+        t = FixedType(tname)
+        s["type_min"], s["type_max"] = t.min, t.max
+        # a value overflows when its quantized code does: truncation keeps [min, max + lsb), rounding [.., max + lsb/2)
+        mode = _TYPE.match(tname).group(4) or "TRN"
+        top = t.max + (t.lsb if mode.startswith("TRN") else t.lsb / 2)
+        s["outside"] = int(np.count_nonzero((v < t.min - (0 if mode.startswith("TRN") else t.lsb / 2)) | (v >= top)))
+    else:
+        s["type_min"] = s["type_max"] = None
+        s["outside"] = 0
+    return s
+
+
+def ranges(fw, x, quantiles=(0.001, 0.5, 0.999), max_events=None, config=None):
+    """Per-layer value ranges on data x, beside the configured types.
+
+    Values come from the emulator's trace of the same compiled graph in double
+    precision (fw.trace(x, float_mode=True)): what each layer would hold with
+    no rounding and no overflow.  'output' is a layer's result before its
+    result cast; for layers with weights (Dense, Conv) 'accum' is the same sum
+    (bias included), which the accumulator must hold, against the accumulator
+    type; 'params' are the weights and biases after folding, against their
+    types.  'outside' counts the values that the configured type cannot hold
+    once quantized (below its smallest value, or at or above its largest plus
+    one step under truncation, half a step under rounding): each would wrap
+    (or saturate) in the fixed-point firmware.
+    config: the configuration (dict) whose accumulator types to show;
+    default fw.config."""
+    x = np.asarray(x)
+    if max_events is not None:
+        x = x[:max_events]
+    tr = fw.trace(x, float_mode=True)
+    cfg = fw.config if config is None else config
+    out = Ranges()
+    for L in fw.layers():
+        entry = {"class": L["class"], "type": L["type"], "output": _stats(tr[L["name"]], L["type"], quantiles),
+                 "params": {}, "accum": None}
+        if L["params"]:
+            vals = fw.weights(L["index"], float_mode=True)
+            for p in L["params"]:
+                entry["params"][p["name"]] = _stats(vals[p["name"]], p["type"], quantiles)
+            entry["accum"] = _stats(tr[L["name"]], _accum_type(cfg, L["name"], L["class"]), quantiles)
+        out[L["name"]] = entry
+    return out
+
+
+def _accum_type(cfg, layer, cls):
+    """The accumulator type a configuration names for a layer, when it names
+    one as a type (not 'auto'), by the lookup order LayerName, LayerType, Model."""
+    root = (cfg or {}).get("HLSConfig", cfg or {})
+    for prec in ((root.get("LayerName") or {}).get(layer, {}).get("Precision"),
+                 (root.get("LayerType") or {}).get(cls, {}).get("Precision"),
+                 (root.get("Model") or {}).get("Precision")):
+        if isinstance(prec, dict):
+            t = prec.get("accum") or prec.get("default")
+        else:
+            t = prec
+        if isinstance(t, str) and _TYPE.match(t):
+            return t
+    return None

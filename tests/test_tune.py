@@ -1,0 +1,166 @@
+"""etchnn.tune (precision from data) and etchnn.sweep (design-space sweeps,
+locally, with process workers, on Dask and Ray, as array jobs), on a small
+torch MLP trained here on synthetic data in a few seconds."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ETCHNN, ROOT, run
+
+sys.path.insert(0, str(ROOT / "python"))
+os.environ.setdefault("PYTHONPATH", str(ROOT / "python"))   # worker processes (Dask, Ray) import etchnn too
+
+D = 0.01   # one point of accuracy
+
+
+def _data(n, seed):
+    """16 features of different scales; 5 classes from a fixed random linear
+    rule with a mild nonlinearity (a well-learnable problem)."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, 16)) * np.linspace(0.5, 3.0, 16)).astype(np.float32)
+    w = np.random.default_rng(99).standard_normal((16, 5)) / np.linspace(0.5, 3.0, 16)[:, None]
+    y = np.argmax(x @ w + 0.3 * np.tanh(x[:, :5]), axis=1)
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def etchnn():
+    import etchnn as e
+    try:
+        e.library_path()
+    except e.EtchnnError as err:
+        pytest.skip(str(err))
+    return e
+
+
+@pytest.fixture(scope="module")
+def mlp(etchnn, tmp_path_factory):
+    """(torch model, its ONNX file, (x_cal, y_cal), (x_val, y_val))."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    xtr, ytr = _data(4000, 0)
+    net = torch.nn.Sequential(torch.nn.Linear(16, 24), torch.nn.ReLU(), torch.nn.Linear(24, 12), torch.nn.ReLU(),
+                              torch.nn.Linear(12, 5), torch.nn.Softmax(dim=1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    xt, yt = torch.from_numpy(xtr), torch.from_numpy(ytr)
+    for _ in range(300):
+        opt.zero_grad()
+        torch.nn.functional.nll_loss(torch.log(net(xt) + 1e-9), yt).backward()
+        opt.step()
+    net.eval()
+    from etchnn.frontends import serialize
+    suffix, data = serialize(net)
+    path = tmp_path_factory.mktemp("mlp") / f"mlp{suffix}"
+    path.write_bytes(data)
+    return net, path, _data(3000, 1), _data(3000, 2)
+
+
+@pytest.fixture(scope="module")
+def tuned(etchnn, mlp):
+    net, _, (xc, yc), (xv, yv) = mlp
+    return etchnn.tune(net, xc, yc, metric="accuracy", max_loss=D, validation=(xv, yv))
+
+
+def test_tune_keeps_accuracy_on_held_out_data_and_saves_luts(etchnn, mlp, tuned):
+    net, _, (xc, yc), (xv, yv) = mlp
+    r = tuned
+    assert r.float_metric > 0.85, "the test model did not learn the problem"
+    # the float reference is the float model itself
+    import torch
+    with torch.no_grad():
+        assert r.float_metric == pytest.approx(float(np.mean(net(torch.from_numpy(xc)).argmax(1).numpy() == yc)), abs=2e-3)
+    assert r.loss <= D
+    assert r.tuned_metric == pytest.approx(float(np.mean(r.firmware.predict(xc).argmax(1) == yc)))
+    # held-out data: measured by tune() and again here
+    assert r.validation["loss"] <= D, r
+    assert r.validation["tuned"] == pytest.approx(float(np.mean(r.firmware.predict(xv).argmax(1) == yv)))
+    # fewer LUTs than uniform fixed<16,6>, which is what 'before' is
+    uniform = etchnn.convert(net, config=None)
+    assert r.before["lut"] == uniform.report()["resources"]["lut"]
+    assert r.after["lut"] < 0.8 * r.before["lut"], r
+    assert r.after["ff"] < r.before["ff"]
+    # every Dense layer got its result, accumulator, weight and bias types; none as wide as 16 bits everywhere
+    dense = [L["name"] for L in r.firmware.layers() if L["class"] == "Dense"]
+    assert dense and all(set(r.types[d]) == {"result", "accum", "weight", "bias"} for d in dense)
+    assert {L["name"]: L["type"] for L in r.firmware.layers()} == {k: v["result"] for k, v in r.types.items()}
+
+
+def test_tune_integer_bits_hold_held_out_data(etchnn, mlp, tuned):
+    """Integer bits come from the calibration data's range plus a guard bit:
+    nothing on held-out data lies outside any tuned result or accumulator type."""
+    _, _, _, (xv, _) = mlp
+    rng = etchnn.profiling.ranges(tuned.firmware, xv)
+    for name, L in rng.items():
+        assert L["output"]["outside"] == 0, (name, L["output"])
+        if L["accum"] is not None:
+            assert L["accum"]["type"] == tuned.types[name]["accum"]
+            assert L["accum"]["outside"] == 0, (name, L["accum"])
+        for p, s in L["params"].items():   # weights and biases: exactly enough integer bits, none outside
+            assert s["outside"] == 0, (name, p)
+    # ReLU outputs are never negative: unsigned types
+    relus = [L["name"] for L in tuned.firmware.layers() if L["name"] in tuned.types and rng[L["name"]]["output"]["min"] >= 0
+             and L["class"] != "Softmax"]
+    assert relus and all(tuned.types[n]["result"].startswith("ufixed") for n in relus)
+
+
+def test_tuned_yaml_compiles_with_the_cli_to_the_same_predictions(etchnn, mlp, tuned, tmp_path):
+    _, path, _, (xv, _) = mlp
+    cfg = tuned.write(tmp_path / "tuned.yml")
+    text = cfg.read_text()
+    assert "LayerName:" in text and "Precision:" in text and "accum:" in text
+    run("compile", path, "-c", cfg, "-o", tmp_path / "out")
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["estimate"]["lut"] == tuned.after["lut"]
+    x = xv[:500].astype(np.float64)
+    np.save(tmp_path / "x.npy", x)
+    run("predict", path, "-c", cfg, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    expected = tuned.firmware.predict(x)
+    assert np.array_equal(np.load(tmp_path / "y.npy"), expected)
+    # and the Python package reads the same file as it is
+    assert np.array_equal(etchnn.convert(path, config=cfg).predict(x), expected)
+
+
+def test_tune_mse_without_labels(etchnn, mlp):
+    """y=None: the float model's outputs are the targets; the mean squared
+    error against them stays within max_loss."""
+    net, _, (xc, _), (xv, _) = mlp
+    r = etchnn.tune(net, xc[:1500], metric="mse", max_loss=1e-3, validation=xv[:1500])
+    assert r.float_metric == 0.0
+    assert 0 < r.loss <= 1e-3
+    float_out = r.firmware.predict(xv[:1500], float_mode=True)
+    measured = float(np.mean((r.firmware.predict(xv[:1500]) - float_out) ** 2))
+    assert measured == pytest.approx(r.validation["tuned"])
+    assert measured <= 2e-3
+    assert r.after["lut"] < r.before["lut"]
+
+
+def test_tune_refuses_what_it_cannot_reach(etchnn, mlp):
+    net, _, (xc, yc), _ = mlp
+    with pytest.raises(etchnn.EtchnnError, match="max_loss"):
+        etchnn.tune(net, xc[:200], yc[:200], max_loss=-1)
+    with pytest.raises(etchnn.EtchnnError, match="metric"):
+        etchnn.tune(net, xc[:200], yc[:200], metric="f1")
+
+
+def test_ranges_count_overflows_of_a_narrow_config(etchnn, mlp):
+    """profiling.ranges: the same trace counts the values a too narrow type
+    wraps; the counts equal a direct count over the float trace."""
+    _, path, (xc, _), _ = mlp
+    fw = etchnn.convert(path, precision="fixed<6,2>")
+    rng = etchnn.profiling.ranges(fw, xc[:500])
+    tr = fw.trace(xc[:500], float_mode=True)
+    total = 0
+    for L in fw.layers():
+        v = tr[L["name"]]
+        if L["type"] == "fixed<6,2>":
+            assert rng[L["name"]]["output"]["outside"] == int(np.count_nonzero((v < -2) | (v >= 2)))
+        total += rng[L["name"]]["output"]["outside"]
+    assert total > 0
+    assert "outside" in str(rng) and "l0" in str(rng)
