@@ -164,3 +164,152 @@ def test_ranges_count_overflows_of_a_narrow_config(etchnn, mlp):
         total += rng[L["name"]]["output"]["outside"]
     assert total > 0
     assert "outside" in str(rng) and "l0" in str(rng)
+
+
+# ---- sweep ----------------------------------------------------------------------
+SPACE = {"precision": ["fixed<16,6>", "fixed<10,5>", {"default": "fixed<8,4>", "accum": "fixed<14,7>"}],
+         "ReuseFactor": [1, 4], "multipliers": ["csd", "dsp"]}   # 12 points
+
+
+def _strip(records):
+    """Records without the one field that may differ between runs: the time."""
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+def _lines(path):
+    return [{k: v for k, v in json.loads(line).items() if k != "seconds"}
+            for line in pathlib.Path(path).read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def serial(etchnn, mlp, tmp_path_factory):
+    _, path, (xc, yc), _ = mlp
+    out = tmp_path_factory.mktemp("sweep") / "serial.jsonl"
+    return etchnn.sweep(path, SPACE, x=xc[:500], y=yc[:500], metric="accuracy", out=out), out
+
+
+def test_sweep_grid_records(etchnn, mlp, serial):
+    _, path, (xc, yc), _ = mlp
+    res, out = serial
+    assert len(res) == 12 and [r["index"] for r in res] == list(range(12))
+    assert _lines(out) == _strip(res)   # the file holds the same records, in index order
+    hashes = {r["hash"] for r in res}
+    assert len(hashes) == 12
+    for r in res:
+        assert "error" not in r, r
+        assert set(r) >= {"config", "point", "options", "hash", "ii", "latency_cycles", "estimate", "metric"}
+        assert r["ii"] == r["point"]["ReuseFactor"]
+        # the record is what convert() gives for its config and options
+    r = res[7]
+    fw = etchnn.convert(path, config=r["config"], **r["options"])
+    assert fw.report()["resources"] == r["estimate"]
+    assert r["metric"] == float(np.mean(fw.predict(xc[:500]).argmax(1) == yc[:500]))
+    # DSP multipliers only in folded layers: more DSPs at R=4 with dsp than with csd
+    by = {(json.dumps(r["point"]["precision"]), r["point"]["ReuseFactor"], r["point"]["multipliers"]): r for r in res}
+    k = json.dumps("fixed<16,6>")
+    assert by[(k, 4, "dsp")]["estimate"]["dsp"] > by[(k, 4, "csd")]["estimate"]["dsp"]
+    # the hash is stable: the same config hashes the same in a new run (and elsewhere)
+    sweep_mod = sys.modules["etchnn.sweep"]
+    assert sweep_mod.config_hash(r["config"], r["options"]) == r["hash"]
+    front = res.pareto()
+    assert front and all(not (o["estimate"]["lut"] <= f["estimate"]["lut"] and o["latency_cycles"] < f["latency_cycles"])
+                         for f in front for o in res)
+
+
+def test_sweep_workers_equal_serial(etchnn, mlp, serial, tmp_path):
+    _, path, (xc, yc), _ = mlp
+    res = etchnn.sweep(path, SPACE, x=xc[:500], y=yc[:500], metric="accuracy", workers=2, out=tmp_path / "w2.jsonl")
+    assert _strip(res) == _strip(serial[0])
+    assert _lines(tmp_path / "w2.jsonl") == _lines(serial[1])
+
+
+def test_sweep_index_and_merge_equal_the_full_run(etchnn, mlp, serial, tmp_path):
+    _, path, (xc, yc), _ = mlp
+    sweep_mod = sys.modules["etchnn.sweep"]
+    parts = []
+    for i in reversed(range(12)):   # any order, as array jobs finish
+        p = tmp_path / f"part{i}.jsonl"
+        res = etchnn.sweep(path, SPACE, x=xc[:500], y=yc[:500], metric="accuracy", index=i, out=p)
+        assert len(res) == 1 and res[0]["index"] == i
+        parts.append(p)
+    merged = sweep_mod.merge(parts, tmp_path / "merged.jsonl")
+    assert _strip(merged) == _strip(serial[0])
+    assert _lines(tmp_path / "merged.jsonl") == _lines(serial[1])
+    with pytest.raises(etchnn.EtchnnError, match="missing"):
+        sweep_mod.merge(parts[1:])
+    with pytest.raises(etchnn.EtchnnError, match="index"):
+        etchnn.sweep(path, SPACE, index=12)
+
+
+def test_sweep_on_a_local_dask_cluster_equals_the_local_run(etchnn, mlp, serial):
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    _, path, (xc, yc), _ = mlp
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        res = etchnn.sweep(path, SPACE, x=xc[:500], y=yc[:500], metric="accuracy", cluster=cl.scheduler_address)
+        with distributed.Client(cl) as client:   # the work really went to the two workers
+            assert len(client.scheduler_info()["workers"]) == 2
+    assert _strip(res) == _strip(serial[0])
+
+
+def test_sweep_on_a_local_ray_equals_the_local_run(etchnn, mlp, serial):
+    ray = pytest.importorskip("ray", reason="ray is not installed")
+    _, path, (xc, yc), _ = mlp
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        res = etchnn.sweep(path, SPACE, x=xc[:500], y=yc[:500], metric="accuracy", cluster="ray")
+        assert ray.is_initialized()   # sweep used the Ray it found and left it running
+    finally:
+        ray.shutdown()
+    assert _strip(res) == _strip(serial[0])
+
+
+def test_sweep_optuna_and_objective(etchnn, mlp):
+    optuna = pytest.importorskip("optuna", reason="optuna is not installed")
+    _, path, (xc, yc), _ = mlp
+    res = etchnn.sweep(path, SPACE, x=xc[:300], y=yc[:300], metric="accuracy", n_trials=6, seed=1)
+    assert len(res) == 6 and [r["index"] for r in res] == list(range(6))
+    grid_hashes = {r["hash"] for r in etchnn.sweep(path, SPACE)}
+    assert all(r["hash"] in grid_hashes for r in res)   # trials are points of the space
+    f = etchnn.objective(path, xc[:300], yc[:300], "accuracy", space=SPACE)
+    assert f.directions == ["minimize", "maximize"]
+    lut, acc = f({"precision": "fixed<16,6>", "ReuseFactor": 1})
+    fw = etchnn.convert(path, config={"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}})
+    assert lut == fw.report()["resources"]["lut"]
+    assert acc == float(np.mean(fw.predict(xc[:300]).argmax(1) == yc[:300]))
+    study = optuna.create_study(directions=f.directions, sampler=optuna.samplers.NSGAIISampler(seed=0))
+    study.optimize(f, n_trials=4)
+    assert len(f.records) == 5 and study.best_trials
+    with pytest.raises(etchnn.EtchnnError, match="unknown key"):
+        f({"Precision": "fixed<8,3>"})
+
+
+def test_python_m_etchnn_tune_sweep_merge_profile(etchnn, mlp, tmp_path):
+    """The entry points the C CLI's tune/sweep/profile are to run."""
+    _, path, (xc, yc), _ = mlp
+    np.save(tmp_path / "x.npy", xc[:1500].astype(np.float64))
+    np.save(tmp_path / "y.npy", yc[:1500])
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+
+    def py(*args):
+        r = subprocess.run([sys.executable, "-m", "etchnn", *map(str, args)], capture_output=True, text=True, env=env,
+                           cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+    out = py("tune", path, "--input", "x.npy", "--labels", "y.npy", "--max-loss", "0.02", "-o", "cfg.yml")
+    assert "LUT" in out and (tmp_path / "cfg.yml").exists()
+    run("compile", path, "-c", tmp_path / "cfg.yml", "-o", tmp_path / "out")
+    space = tmp_path / "space.yml"
+    space.write_text("precision: ['fixed<16,6>', cfg.yml]\nReuseFactor: [1, 2]\n")
+    py("sweep", path, "--space", space, "-o", "all.jsonl", "--input", "x.npy", "--labels", "y.npy", "--plot", "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    full = _lines(tmp_path / "all.jsonl")
+    assert len(full) == 4 and full[2]["config"] != full[0]["config"]   # the tuned config file is a point
+    for i in range(4):
+        py("sweep", path, "--space", space, "-o", f"part{i}.jsonl", "--index", i, "--input", "x.npy", "--labels", "y.npy")
+    py("merge", "-o", "merged.jsonl", *[f"part{i}.jsonl" for i in range(4)])
+    assert _lines(tmp_path / "merged.jsonl") == full
+    out = py("profile", path, "--input", "x.npy", "-c", "cfg.yml")
+    assert "accum" in out and "outside" in out
+    r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", path, "--space", tmp_path / "nope.yml", "-o", "o.jsonl"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 2 and "nope.yml" in r.stderr

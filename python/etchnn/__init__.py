@@ -14,6 +14,7 @@ from .firmware import Firmware, Report, config_from_model, convert
 # the functions shadow their modules' names on the package (etchnn.tune is the function;
 # the modules stay importable as sys.modules['etchnn.tune'], 'etchnn.sweep')
 from .tune import TuneResult, tune
+from .sweep import objective, sweep
 
 
 try:   # an installed package: written into the wheel by the build from include/etchnn.h (pyproject.toml)
@@ -32,7 +33,7 @@ except ImportError:   # a source checkout (PYTHONPATH=python): the one definitio
     del _checkout_version
 
 __all__ = ["EtchnnError", "EtchnnWarning", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "profiling",
-           "library_path", "tune", "TuneResult"]
+           "library_path", "tune", "TuneResult", "sweep", "objective"]
 
 
 def library_path():

@@ -173,9 +173,10 @@ class TuneResult:
     metric, max_loss the metric's name and the allowed loss (metric units)
     float_metric     the reference: the float model's metric on x (or `reference`)
     tuned_metric     the tuned firmware's metric on x; loss = how much worse
-    before, after    estimates {lut, ff, dsp, latency_cycles, ii} of the
-                     starting configuration (uniform fixed<16,6> unless
-                     config= says otherwise) and of the tuned one
+    before, after    estimates {lut, ff, dsp, latency_cycles, ii} and the
+                     metric on x of the starting configuration (uniform
+                     fixed<16,6> unless config= says otherwise) and of the
+                     tuned one
     validation       None, or {float, tuned, loss} on the validation data
     evaluations      how many configurations the emulator ran; seconds: time
     """
@@ -201,7 +202,8 @@ class TuneResult:
         lines = [f"tune: {self.metric} float {self.float_metric:.6g}, tuned {self.tuned_metric:.6g} "
                  f"(loss {self.loss:.6g}, max {self.max_loss:g}); {self.evaluations} evaluations in {self.seconds:.1f} s",
                  f"estimate: LUT {self.before['lut']} -> {self.after['lut']}, FF {self.before['ff']} -> "
-                 f"{self.after['ff']}, DSP {self.before['dsp']} -> {self.after['dsp']}"]
+                 f"{self.after['ff']}, DSP {self.before['dsp']} -> {self.after['dsp']}; "
+                 f"{self.metric} {self.before['metric']:.6g} -> {self.after['metric']:.6g}"]
         if self.validation:
             v = self.validation
             lines.append(f"validation: float {v['float']:.6g}, tuned {v['tuned']:.6g} (loss {v['loss']:.6g})")
@@ -403,6 +405,7 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
         tuned_value = fn(fw.predict(x), labels)
         tuned_loss = ref - tuned_value if higher else tuned_value - ref
         before, after = _estimate(fw0), _estimate(fw)
+        before["metric"], after["metric"] = fn(fw0.predict(x), labels), tuned_value
         val = None
         if validation is not None:
             xv, yv = validation if isinstance(validation, (tuple, list)) else (validation, None)
