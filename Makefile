@@ -90,7 +90,7 @@ sanitize:
 # Under the sanitizers: every test that drives the compiler with varied input,
 # not the ones whose time goes into other programs (Verilator and Yosys builds,
 # TensorFlow, the Python package, which loads the normal library anyway).
-SANITIZE_SKIP := tests/test_rtl.py tests/test_synth.py tests/test_qkeras.py tests/test_valgrind.py tests/python
+SANITIZE_SKIP := tests/test_rtl.py tests/test_synth.py tests/test_qkeras.py tests/test_valgrind.py tests/python tests/test_tune.py
 
 demo: all-deps-minimal
 	$(MAKE) all

@@ -40,8 +40,14 @@ CASES = {
 }
 
 
+_CACHE = {}
+
+
 def trained(name, tmp_path):
-    """The model, trained for a few epochs on sequences whose label is the sign of a weighted sum; its file."""
+    """The model, trained for a few epochs on sequences whose label is the sign of a weighted sum; its file
+    (trained once per test session)."""
+    if name in _CACHE:
+        return _CACHE[name]
     keras = keras3()
     cls, kw, units = CASES[name]
     keras.utils.set_random_seed(3)
@@ -58,6 +64,7 @@ def trained(name, tmp_path):
     m.fit(x, y, epochs=3, batch_size=64, verbose=0)
     path = tmp_path / f"{name}.keras"
     m.save(path)
+    _CACHE[name] = (m, path)
     return m, path
 
 
@@ -77,6 +84,7 @@ def test_float_equals_keras(name, tmp_path):
     assert np.abs(fx - ref).max() < 0.05, np.abs(fx - ref).max()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lstm", "gru_v1_seq"])
 def test_c_equals_emulator(name, tmp_path):
     _, path = trained(name, tmp_path)
