@@ -100,7 +100,7 @@ def test_c_equals_emulator(name, tmp_path):
 
 
 @pytest.mark.skipif(IVERILOG is None or SANITIZED, reason="needs iverilog; not under the sanitizers")
-@pytest.mark.parametrize("name", ["simplernn_seq", "gru"])
+@pytest.mark.parametrize("name", ["simplernn_seq", "gru", "lstm_back_hard"])
 def test_unrolled_rtl_bit_exact_icarus(name, tmp_path):
     """The self-checking Icarus bench: every output of the unrolled circuit equals the emulator's."""
     _, path = trained(name, tmp_path)
@@ -162,3 +162,25 @@ def test_unsupported_is_refused(kw, msg, tmp_path):
     r = run("compile", path, "-o", tmp_path / "out", check=False)
     assert r.returncode == 2 and "layer 'rnn' (LSTM)" in r.stderr and msg in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(IVERILOG is None or SANITIZED, reason="needs iverilog; not under the sanitizers")
+@pytest.mark.parametrize("prec", ["fixed<10,4>", "fixed<6,1>", "fixed<9,2,RND,SAT>"])
+def test_hard_sigmoid_rtl_bit_exact(prec, tmp_path):
+    """hard_sigmoid (LSTM/GRU's Keras 2 recurrent activation) in the Verilog: clip(x*slope + shift, 0, 1),
+    including a result type that cannot hold 1 (fixed<6,1>)."""
+    keras = keras3()
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((6,))
+    m = keras.Model(inp, keras.layers.Dense(5, activation="hard_sigmoid", name="d")(inp))
+    path = tmp_path / "hs.keras"
+    m.save(path)
+    out = tmp_path / "out"
+    run("compile", path, "-o", out, "--precision", prec)
+    import json
+    top = json.loads((out / "report.json").read_text())["model"]
+    rtl = out / "rtl"
+    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", f"tb_{top}.v"], cwd=rtl, check=True,
+                   capture_output=True, text=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
+    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]

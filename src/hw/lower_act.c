@@ -288,6 +288,44 @@ int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
             y = hw_node_push(m, s);
             break;
         }
+        case OP_HARDSIGMOID: {
+            /* clip(x * slope + shift, 0, 1), as the emulator: the product at fx + fa, the shift aligned to the
+             * finer LSB, the sum compared with 0 and with 1 at that LSB */
+            int64_t ac = fx_quant_double(nd->alpha, nd->alpha_t), bc = fx_quant_double(nd->beta, nd->beta_t);
+            int fa = fx_frac(nd->alpha_t), fb = fx_frac(nd->beta_t), f = fx + fa;
+            int prod;
+            if (ac == 0) {
+                prod = hw_const(m, 0);
+            } else {
+                int64_t mag = ac < 0 ? -ac : ac;
+                prod = cmvm_const_mult(m, xi, mag, cmvm_use_dsp(r->opt.mult, x->type.w, mag));
+                if (ac < 0)
+                    prod = hw_add(m, hw_const(m, 0), 0, prod, 0, 1, 0);
+            }
+            int v = fb > f ? hw_add(m, prod, fb - f, hw_const(m, bc), 0, 0, 0)
+                           : hw_add(m, prod, 0, hw_const(m, bc), f - fb, 0, 0);
+            f = fb > f ? fb : f;
+            HwNode s = hw_node_blank(HW_CLIP);
+            s.a = v;
+            s.b = hw_cast(m, v, f, res);
+            double cmin = m->n[v].lo, cmax = m->n[v].hi;
+            s.k = (int64_t)fmax(fmin(0, cmax + 1), cmin);   /* v < 0: 0 */
+            s.c = hw_const(m, 0);
+            if (f >= 0 && f < 62) {
+                double one = ldexp(1.0, f);
+                s.k2 = (int64_t)fmin(fmax(one, cmin - 1), cmax);   /* v > 1: 1 in the result type */
+                s.sb = hw_const(m, fx_cast_to((int64_t)1 << f, f, res));
+            } else {
+                s.k2 = (int64_t)cmax;
+                s.sb = s.b;
+            }
+            s.w = res.w;
+            s.sign = res.sign;
+            s.lo = (double)fx_type_min(res);
+            s.hi = (double)fx_type_max(res);
+            y = hw_node_push(m, s);
+            break;
+        }
         case OP_QUANT: {
             FxType et = ir_quant_elem(nd, e);
             if (!et.w) {
