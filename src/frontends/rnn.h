@@ -1,0 +1,29 @@
+/* rnn.h — recurrent layers (SimpleRNN, LSTM, GRU) unrolled into the IR's own
+ * operations, one cell per time step; shared by the front ends, which read
+ * the layer's configuration and weights into an RnnSpec. */
+#ifndef ETN_RNN_H
+#define ETN_RNN_H
+#include "ir/ir.h"
+
+typedef enum { RNN_SIMPLE, RNN_LSTM, RNN_GRU } RnnKind;
+
+typedef struct {
+    RnnKind kind;
+    int T, F, U;                /* time steps, input features, units */
+    const double *W;            /* [F][G*U], G gates in Keras's order: LSTM i f c o, GRU z r h, SimpleRNN one */
+    const double *R;            /* [U][G*U] */
+    const double *bx;           /* [G*U] or NULL: the input bias */
+    const double *bh;           /* GRU reset_after (torch/ONNX linear_before_reset): the recurrent bias, or NULL */
+    const char *act, *ract;     /* activation, recurrent activation: tanh, sigmoid, hard_sigmoid, relu, linear */
+    double hs_slope;            /* hard_sigmoid's slope (shift 0.5) */
+    int reset_after, go_backwards, return_sequences;
+    const char *layer;          /* the layer's unique name: node names LAYER_tK_ROLE, and Node.layer */
+    const char *src_op;         /* the source op, for messages */
+    const char *file;           /* the model file, for messages */
+} RnnSpec;
+
+/* Unroll s on x ([T, F]) into g; the output tensor ([U], or [T, U] with return_sequences), or -1 with a
+ * message naming the layer. */
+int rnn_unroll(Graph *g, const RnnSpec *s, int x, Diag *d);
+
+#endif
