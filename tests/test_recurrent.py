@@ -1,5 +1,6 @@
-"""Recurrent layers (issue 12, first part): Keras 3 SimpleRNN, LSTM and GRU,
-unrolled into one cell per time step (the io_parallel "unrolled" form).
+"""Recurrent layers (issue 12, first part): Keras 3 SimpleRNN, LSTM and GRU
+(and Bidirectional, TimeDistributed(Dense)), unrolled into one cell per time
+step (the io_parallel "unrolled" form).
 
 Models are built and trained here (a few epochs on synthetic sequences, torch
 backend).  Checked: --float equals Keras itself; the generated C equals the
@@ -37,6 +38,10 @@ CASES = {
     "lstm_back_hard": ("LSTM", dict(go_backwards=True, recurrent_activation="hard_sigmoid"), 3),
     "gru": ("GRU", dict(), 4),
     "gru_v1_seq": ("GRU", dict(reset_after=False, return_sequences=True), 3),
+    "bi_lstm_concat_seq_td": ("Bidirectional", dict(inner="LSTM", args=dict(return_sequences=True),
+                                                    merge_mode="concat", time_distributed=True), 3),
+    "bi_gru_sum": ("Bidirectional", dict(inner="GRU", merge_mode="sum"), 3),
+    "bi_rnn_ave_seq": ("Bidirectional", dict(inner="SimpleRNN", args=dict(return_sequences=True), merge_mode="ave"), 3),
 }
 
 
@@ -55,8 +60,17 @@ def trained(name, tmp_path):
     x = rng.uniform(-1, 1, (512, T, F)).astype(np.float32)
     y = (x[:, :, 0].sum(1) - x[:, -1, 1] > 0).astype(np.float32)
     inp = keras.Input((T, F))
-    h = getattr(keras.layers, cls)(units, name="rnn", **kw)(inp)
-    if kw.get("return_sequences"):
+    L = keras.layers
+    if cls == "Bidirectional":   # kw: the wrapped class, its arguments, merge_mode
+        inner = getattr(L, kw["inner"])(units, **kw.get("args", {}))
+        h = L.Bidirectional(inner, merge_mode=kw["merge_mode"], name="rnn")(inp)
+        seq = kw.get("args", {}).get("return_sequences")
+    else:
+        h = getattr(L, cls)(units, name="rnn", **kw)(inp)
+        seq = kw.get("return_sequences")
+    if kw.get("time_distributed"):
+        h = L.TimeDistributed(L.Dense(2, activation="relu"), name="td")(h)
+    if seq:
         h = keras.layers.Flatten(name="flat")(h)
     out = keras.layers.Dense(1, activation="sigmoid", name="out")(h)
     m = keras.Model(inp, out)
@@ -100,7 +114,7 @@ def test_c_equals_emulator(name, tmp_path):
 
 
 @pytest.mark.skipif(IVERILOG is None or SANITIZED, reason="needs iverilog; not under the sanitizers")
-@pytest.mark.parametrize("name", ["simplernn_seq", "gru", "lstm_back_hard"])
+@pytest.mark.parametrize("name", ["simplernn_seq", "gru", "lstm_back_hard", "bi_lstm_concat_seq_td"])
 def test_unrolled_rtl_bit_exact_icarus(name, tmp_path):
     """The self-checking Icarus bench: every output of the unrolled circuit equals the emulator's."""
     _, path = trained(name, tmp_path)

@@ -63,6 +63,7 @@ typedef struct {
     /* the layer being imported, for messages */
     const char *lname;
     const char *lclass;
+    const char *wname;          /* Keras 3: the name a wrapped layer's variables go by (TimeDistributed's inner layer), or NULL */
 } Importer;
 
 #define LAYER_ERR(im, ...) layer_error((im), (im)->file, __VA_ARGS__)
@@ -510,7 +511,8 @@ static int k3_weights(Importer *im, const Container *ct, const char *lpath, cons
 {
     char path[600];
     snprintf(path, sizeof path, "%s", lpath[0] == '/' ? lpath + 1 : lpath);
-    if (k3_vars_named(im->wroot, path, im->lname) == 0) {
+    const char *own = im->wname ? im->wname : im->lname;
+    if (k3_vars_named(im->wroot, path, own) == 0) {
         /* look for the group that names this layer among the container's layers */
         char lp[600];
         snprintf(lp, sizeof lp, "%s%slayers", ct->path[0] == '/' ? ct->path + 1 : ct->path, ct->path[0] ? "/" : "");
@@ -525,7 +527,7 @@ static int k3_weights(Importer *im, const Container *ct, const char *lpath, cons
                         continue;
                     char cand[600];
                     snprintf(cand, sizeof cand, "%s/%s", lp, nm);
-                    if (k3_vars_named(im->wroot, cand, im->lname) == 1) {
+                    if (k3_vars_named(im->wroot, cand, own) == 1) {
                         snprintf(path, sizeof path, "%s", cand);
                         found = 1;
                     }
@@ -1305,9 +1307,14 @@ static int import_reshape(Importer *im, const cJSON *target, int x)
  * SimpleRNN, LSTM and GRU: the configuration and the weights are read here;
  * rnn.c unrolls the layer into the IR's own operations. */
 
-static int import_recurrent(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, const char *cls, int x)
+/* The RnnSpec of recurrent layer cfg (class cls) on x; Keras 3 reads the cell's variables under cellpath
+ * (<layer>/cell, or <layer>/forward_layer/cell in a Bidirectional).  sp->layer is the caller's. */
+static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, const char *cellpath, const cJSON *cfg,
+                          const char *cls, int x, RnnSpec *sp)
 {
     Graph *g = im->g;
+    if (!cls || (strcmp(cls, "SimpleRNN") && strcmp(cls, "LSTM") && strcmp(cls, "GRU")))
+        return LAYER_ERR(im, "expected a SimpleRNN, LSTM or GRU, got %s", cls ? cls : "no class");
     int kind = !strcmp(cls, "SimpleRNN") ? 0 : !strcmp(cls, "LSTM") ? 1 : 2;
     int gates = kind == 0 ? 1 : kind == 1 ? 4 : 3;
     const Tensor *tx = &g->t[x];
@@ -1348,7 +1355,7 @@ static int import_recurrent(Importer *im, const Container *ct, const char *lpath
     if (im->wlayout == WL_KERAS3) {
         /* Keras 3 keeps the cell's variables under <layer>/cell/vars */
         char cp[600];
-        snprintf(cp, sizeof cp, "%s%s/cell", lpath[0] == '/' ? "" : "/", lpath);
+        snprintf(cp, sizeof cp, "%s%s", cellpath[0] == '/' ? "" : "/", cellpath);
         rc = 0;
         for (int k = 0; k < (use_bias ? 3 : 2) && rc == 0; k++) {
             char dp[700];
@@ -1388,10 +1395,87 @@ static int import_recurrent(Importer *im, const Container *ct, const char *lpath
         bx = w[2].data;
         bh = two ? w[2].data + G : NULL;
     }
-    RnnSpec sp = {kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, T, F, U, w[0].data, w[1].data, bx, bh,
-                  act, ract, im->keras3 ? 1.0 / 6.0 : 0.2, reset_after, back, seq, unique_name(im, im->lname),
-                  im->lclass, g->file};
-    return rnn_unroll(g, &sp, x, im->d);
+    RnnSpec s = {kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, T, F, U, w[0].data, w[1].data, bx, bh,
+                 act, ract, im->keras3 ? 1.0 / 6.0 : 0.2, reset_after, back, seq, NULL, im->lclass, g->file, NULL};
+    *sp = s;
+    return 0;
+}
+
+static int import_recurrent(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, const char *cls, int x)
+{
+    char cp[600];
+    snprintf(cp, sizeof cp, "%s/cell", lpath);
+    RnnSpec sp;
+    if (recurrent_spec(im, ct, lpath, cp, cfg, cls, x, &sp) < 0)
+        return -1;
+    sp.layer = unique_name(im, im->lname);
+    return rnn_unroll(im->g, &sp, x, im->d);
+}
+
+/* Bidirectional(SimpleRNN|LSTM|GRU), Keras 3: a forward and a backward layer, their states merged per
+ * step (return_sequences, the backward states in input order, as Keras aligns them) or at the end. */
+static int import_bidirectional(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    Graph *g = im->g;
+    if (im->wlayout != WL_KERAS3)
+        return LAYER_ERR(im, "expected Bidirectional in a Keras 3 .keras file, got a Keras 2 file (not supported yet)");
+    const char *mode = jstr(cfg, "merge_mode");
+    Op op = !mode || !strcmp(mode, "concat") ? OP_CONCAT : !strcmp(mode, "sum") ? OP_ADD : !strcmp(mode, "mul") ? OP_MUL
+          : !strcmp(mode, "ave") ? OP_AVERAGE : OP_COUNT_;
+    if (op == OP_COUNT_)
+        return LAYER_ERR(im, "expected merge_mode concat, sum, mul or ave, got %s", jdesc(&g->arena, jget(cfg, "merge_mode")));
+    const cJSON *fl = jget(cfg, "layer"), *bl = jget(cfg, "backward_layer");
+    if (!bl)
+        bl = fl;   /* Keras builds the backward layer from the forward one, going backwards */
+    RnnSpec sp[2];
+    const char *const part[2] = {"forward_layer", "backward_layer"};
+    const cJSON *lc[2] = {fl, bl};
+    int tmax = g->t[x].rank == 2 ? g->t[x].dims[0] : 1;
+    int *steps = arena_array(&g->arena, (size_t)(2 * tmax), sizeof(int));
+    const char *L = unique_name(im, im->lname);
+    size_t first = g->nn;
+    int last[2];
+    for (int k = 0; k < 2; k++) {
+        char cp[600];
+        snprintf(cp, sizeof cp, "%s/%s/cell", lpath, part[k]);
+        if (recurrent_spec(im, ct, lpath, cp, jget(lc[k], "config"), jstr(lc[k], "class_name"), x, &sp[k]) < 0)
+            return -1;
+        sp[k].go_backwards = k == 1 ? !jbool(jget(fl, "config"), "go_backwards", 0) : sp[k].go_backwards;
+        if (k == 1 && bl != fl)
+            sp[k].go_backwards = jbool(jget(bl, "config"), "go_backwards", 1);
+        sp[k].return_sequences = 0;
+        sp[k].step_h = steps + k * tmax;
+        sp[k].layer = arena_printf(&g->arena, "%s_%s", L, k ? "backward" : "forward");
+        if ((last[k] = rnn_unroll(g, &sp[k], x, im->d)) < 0)
+            return -1;
+    }
+    int seq = jbool(jget(fl, "config"), "return_sequences", 0), U = sp[0].U, T = sp[0].T;
+    if (sp[1].U != U)
+        return LAYER_ERR(im, "expected the forward and backward layers to have the same units, got %d and %d", U, sp[1].U);
+    int wm = op == OP_CONCAT ? 2 * U : U, out = -1, acc = -1;
+    for (int t = 0; t < (seq ? T : 1); t++) {
+        int a = seq ? steps[t] : last[0], b = seq ? steps[tmax + t] : last[1];
+        int two[2] = {a, b};
+        const char *nm = seq ? arena_printf(&g->arena, "%s_t%d_merge", L, t) : L;
+        int mg = new_node(im, op, nm, two, 2, 1, &wm);
+        g->n[g->nn - 1].axis = 0;
+        if (!seq) {
+            out = mg;
+        } else if (acc < 0) {
+            acc = mg;
+        } else {
+            int cat[2] = {acc, mg}, n2 = (t + 1) * wm;
+            acc = new_node(im, OP_CONCAT, arena_printf(&g->arena, "%s_t%d_seq", L, t), cat, 2, 1, &n2);
+            g->n[g->nn - 1].axis = 0;
+        }
+    }
+    if (seq) {
+        int od[2] = {T, wm}, in1[1] = {acc};
+        out = new_node(im, OP_RESHAPE, arena_printf(&g->arena, "%s_seq", L), in1, 1, 2, od);
+    }
+    for (size_t k = first; k < g->nn; k++)
+        g->n[k].layer = L;
+    return out;
 }
 
 
@@ -2040,6 +2124,22 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'Q');
     } else if (!strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU")) {
         out[0] = import_recurrent(im, ct, lpath, cfg, cls, x);
+    } else if (!strcmp(cls, "Bidirectional")) {
+        out[0] = import_bidirectional(im, ct, lpath, cfg, x);
+    } else if (!strcmp(cls, "TimeDistributed")) {
+        /* TimeDistributed(Dense): the Dense applied to every step, which the IR's Dense already does on [T, F] */
+        const cJSON *inner = jget(cfg, "layer");
+        const char *icls = jstr(inner, "class_name");
+        if (!icls || (strcmp(icls, "Dense") && strcmp(icls, "QDense")))
+            return LAYER_ERR(im, "expected TimeDistributed(Dense) or TimeDistributed(QDense), got TimeDistributed(%s) (not "
+                                 "supported yet)", icls ? icls : "?");
+        if (tx->rank < 2)
+            return LAYER_ERR(im, "expected an input of rank 2 or more (steps, features), got rank %d", tx->rank);
+        char lp[600];
+        snprintf(lp, sizeof lp, "%s/layer", lpath);
+        im->wname = jstr(jget(inner, "config"), "name");
+        out[0] = import_dense(im, ct, im->wlayout == WL_KERAS3 ? lp : lpath, jget(inner, "config"), x, icls[0] == 'Q');
+        im->wname = NULL;
     } else if (!strcmp(cls, "BinaryDense") || !strcmp(cls, "TernaryDense")) {
         out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'B' ? 2 : 3);
     } else if (!strcmp(cls, "Activation") || !strcmp(cls, "QActivation")) {
@@ -2098,7 +2198,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     } else {
         return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, "
                              "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
-                             "SimpleRNN, LSTM, GRU, "
+                             "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "
                              "Functional, Conv1D, Conv2D, DepthwiseConv2D, SeparableConv1D/2D, QConv1D, QConv2D, "
                              "MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, "

@@ -170,6 +170,8 @@ int rnn_unroll(Graph *g, const RnnSpec *sp, int x, Diag *d)
         }
         if (h < 0)
             return -1;
+        if (sp->step_h)
+            sp->step_h[t] = h;
         if (seq) {
             if (hs < 0) {
                 hs = h;

@@ -20,6 +20,7 @@ typedef struct {
     const char *layer;          /* the layer's unique name: node names LAYER_tK_ROLE, and Node.layer */
     const char *src_op;         /* the source op, for messages */
     const char *file;           /* the model file, for messages */
+    int *step_h;                /* if not NULL: T entries, the state after each input step t (in input order) */
 } RnnSpec;
 
 /* Unroll s on x ([T, F]) into g; the output tensor ([U], or [T, U] with return_sequences), or -1 with a
