@@ -2,13 +2,14 @@
 and Conv layers in the io_parallel circuit.
 
 Every folded design here is checked bit for bit against etchnn's emulator in
-RTL simulation: the self-checking Icarus bench that compile writes (inputs
-every II clocks, out_valid at exactly the latency) and, for a sample, the
-Verilator run of `etchnn verify` (inputs every II clocks with gaps, out_valid
+RTL simulation: the self-checking Icarus bench that compile writes and, for a
+sample, the Verilator run of `etchnn verify`, both written from one description
+of the bench (inputs every II clocks, every fourth 1-3 clocks later; out_valid
 checked on every clock).  Generated Verilog passes verilator --lint-only -Wall.
 """
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -407,3 +408,80 @@ def test_dump_after_shows_the_fold(tmp_path):
     m = re.search(r"fold: reuse 8, (\d+) terms, (\d+) multipliers", r.stdout)
     assert m and int(m.group(2)) == math.ceil(int(m.group(1)) / 8) and 150 <= int(m.group(1)) <= 160, r.stdout[:3000]
     assert "term 0: x" in r.stdout
+
+
+def verilator_bench(out, tmp_path):
+    """The tb.cpp etchnn verify writes for out, without building it: a stand-in `verilator` that fails."""
+    fake = tmp_path / "fakebin"
+    fake.mkdir(exist_ok=True)
+    exe = fake / "verilator"
+    exe.write_text("#!/bin/sh\nexit 1\n")
+    exe.chmod(0o755)
+    r = run("verify", out, "--n", "8", check=False, env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert r.returncode != 0 and "expected Verilator to build the design" in r.stderr, r.stderr
+    return (out / "verify" / "tb.cpp").read_text()
+
+
+def constant(text, name):
+    """The value of constant `name` in a bench (Verilog localparam or C++ static const)."""
+    m = re.findall(r"\b%s = (?:64'd)?(-?\d+)(?:ull)?[,;]" % name, text)
+    assert len(m) == 1, (name, m)
+    return int(m[0])
+
+
+@pytest.mark.parametrize("case", ["parallel", "stream"])
+def test_icarus_and_verilator_benches_share_one_description(case, tmp_path):
+    """Both benches are written from one description (TbSpec): compile fills it from the design, verify from
+    report.json; each bench states it in a `tb-spec:` line, and runs on its constants."""
+    if case == "parallel":
+        compile_rf(tmp_path, "examples/jet_tagger.onnx", 4)
+    else:
+        compile_cfg(tmp_path, *STREAM_CASES[0][:3])
+    out = tmp_path / "out"
+    rep = json.loads((out / "report.json").read_text())
+    icarus_tb = (out / "rtl" / f"tb_{rep['model']}.v").read_text()
+    cpp = verilator_bench(out, tmp_path)
+    specs = [re.findall(r"^// tb-spec: (.*)$", t, re.M) for t in (icarus_tb, cpp)]
+    assert len(specs[0]) == 1 and specs[0] == specs[1], specs
+    spec = dict(kv.split("=", 1) for kv in specs[0][0].split())
+    assert spec["kind"] == case and spec["top"] == rep["model"], spec
+    assert int(spec["ii"]) == rep["ii"] and int(spec["latency"]) == rep["latency_cycles"], (spec, rep["ii"])
+    assert int(spec["gap_every"]) > 1, spec   # the schedule has gaps
+    for key, name in (("reset", "RESET"), ("gap_every", "GAP_EVERY"), ("gap_mod", "GAP_MOD"), ("drain", "DRAIN"),
+                      ("gap_seed", "LCG_SEED")):
+        assert constant(icarus_tb, name) == constant(cpp, name) == int(spec[key]), (name, spec)
+    n_in, w_in = map(int, spec["in"][:-1].split("x"))
+    assert constant(cpp, "NIN") == n_in and constant(cpp, "WIN") == w_in
+    assert f"reg [{n_in * w_in - 1}:0] in_data;" in icarus_tb
+    if case == "parallel":
+        assert rep["ii"] == 4
+        for name in ("L", "II"):
+            assert constant(icarus_tb, name) == constant(cpp, name)
+        assert constant(cpp, "L") == int(spec["latency"]) and constant(cpp, "II") == int(spec["ii"])
+    else:
+        chk = rep["stream"]["first_three_images"]
+        assert (int(spec["lat_first"]), int(spec["lat_last"]), int(spec["lat_ii"])) == (
+            chk["latency_first_pixel_cycles"], chk["latency_last_pixel_cycles"], chk["ii_cycles"])
+        assert (constant(icarus_tb, "LF"), constant(icarus_tb, "LL"), constant(icarus_tb, "II")) == (
+            chk["latency_first_pixel_cycles"], chk["latency_last_pixel_cycles"], chk["ii_cycles"])
+        assert constant(icarus_tb, "P") == constant(cpp, "BEATS") == int(spec["beats"]) == rep["stream"]["pixels"]
+        base, per = spec["limit"].removesuffix("*n").split("+")
+        for name, v in (("LIMIT0", base), ("LIMITN", per)):
+            assert constant(icarus_tb, name) == constant(cpp, name) == int(v)
+
+
+@need_icarus
+@no_sim_under_sanitizers
+def test_icarus_io_stream_bench_catches_wrong_timing(tmp_path):
+    """The Icarus io_stream bench fails when the first images' out_valid timing is not the one it expects."""
+    compile_cfg(tmp_path, *STREAM_CASES[0][:3])
+    rtl = tmp_path / "out" / "rtl"
+    top = json.loads((tmp_path / "out" / "report.json").read_text())["model"]
+    tb = rtl / f"tb_{top}.v"
+    text = tb.read_text()
+    lf = constant(text, "LF")
+    text = re.sub(r"localparam N = \d+,", "localparam N = 12,", text).replace(f"LF = {lf},", f"LF = {lf + 1},")
+    tb.write_text(text)
+    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", tb.name], cwd=rtl, check=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
+    assert "out_valid timing: expected latency" in r.stdout and "FAIL: 0 of 60 outputs differ" in r.stdout, r.stdout

@@ -289,6 +289,15 @@ def test_icarus_testbench(tmp_path):
 
 @not_sanitized
 @need_iverilog
+def test_icarus_testbench_catches_early_valid(tmp_path):
+    out = broken_copy(tmp_path, SMALL, early_valid)
+    r = icarus(out / "rtl")
+    assert "FAIL: " in r.stdout and "PASS" not in r.stdout, r.stdout + r.stderr
+    assert "out_valid is 1, expected 0" in r.stdout, r.stdout
+
+
+@not_sanitized
+@need_iverilog
 def test_icarus_testbench_catches_changed_constant(tmp_path):
     out = broken_copy(tmp_path, SMALL, change_bias)
     r = icarus(out / "rtl")

@@ -1,8 +1,9 @@
-/* testbench.c — the self-checking Verilog test bench written beside the
- * circuit (OUT/rtl/tb_NAME.v, for Icarus Verilog and other simulators), and
- * the random input codes it shares with etchnn verify (src/tools/verify.c).
- * Expected outputs come from the emulator; the bench streams one vector per
- * clock, checks out_valid against the latency and every output bit. */
+/* testbench.c — the description of a design's test benches (TbSpec): filled
+ * from the design, its schedule and checks derived in one place
+ * (tb_spec_init); the Icarus bench written beside the circuit (OUT/rtl/
+ * tb_NAME.v with its .mem files, text by tb_icarus.c); and the random input
+ * codes it shares with etchnn verify (src/tools/verify.c, whose Verilator
+ * bench tb_verilator.c writes from the same description). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,124 +100,119 @@ void tb_hex_line(Buf *b, const int64_t *codes, long n, int w, uint32_t *words)
     free(line);
 }
 
-int testbench_write(const struct HwDesign *r, struct Plan *plan, Diag *d, const char *dir)
+/* ---- the description ------------------------------------------------------ */
+
+void tb_spec_init(TbSpec *s)
+{
+    s->reset_clocks = 3;
+    s->reset_in_valid = s->kind == TB_PARALLEL;
+    s->gap_every = 4;
+    s->gap_mod = 3;
+    s->gap_seed = 12345;
+    if (s->kind == TB_PARALLEL) {
+        s->drain = s->latency + 2;
+        s->limit_base = s->limit_per = 0;
+    } else {
+        s->drain = 4 * s->beats + 200;
+        /* the gaps of every fourth image cost it about beats / 2 clocks */
+        s->limit_base = s->latency + 1000;
+        s->limit_per = s->ii + s->beats + 16;
+    }
+}
+
+static void set_port(TbPort *p, long n, FxType t)
+{
+    p->n = n;
+    p->w = t.w;
+    p->sign = t.sign;
+}
+
+void tb_spec_design(TbSpec *s, const HwDesign *r, size_t n)
 {
     const Graph *g = r->g;
     const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
-    long nin = ir_numel(ti), nout = ir_numel(to);
-    int win = ti->type.w, wout = to->type.w;
-    long wi = nin * win, wo = nout * wout;
-    size_t n = TB_VECTORS;
-    const char *nm = r->top;   /* an identifier (names_design) */
+    memset(s, 0, sizeof *s);
+    s->kind = TB_PARALLEL;
+    snprintf(s->top, sizeof s->top, "%s", r->top);
+    set_port(&s->in, ir_numel(ti), ti->type);
+    set_port(&s->out, ir_numel(to), to->type);
+    s->beats = 1;
+    s->ii = r->ii;
+    s->latency = r->latency;
+    s->lat_first = s->lat_last = s->lat_ii = TB_UNKNOWN;
+    s->n = n;
+    tb_spec_init(s);
+}
+
+void tb_spec_stream(TbSpec *s, const Stream *st, const StreamTiming *tm, size_t n)
+{
+    const Graph *g = st->g;
+    const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
+    memset(s, 0, sizeof *s);
+    s->kind = TB_STREAM;
+    snprintf(s->top, sizeof s->top, "%s", st->rtl.top);
+    set_port(&s->in, st->C0, ti->type);
+    set_port(&s->out, ir_numel(to), to->type);
+    s->beats = st->P0;
+    s->ii = tm->ii;
+    s->latency = tm->lat_first;
+    s->lat_first = tm->chk_first;
+    s->lat_last = tm->chk_last;
+    s->lat_ii = tm->chk_ii;
+    s->n = n;
+    tb_spec_init(s);
+}
+
+void tb_spec_dump(Buf *b, const TbSpec *s, const char *prefix)
+{
+    buf_printf(b, "%stb-spec: kind=%s top=%s in=%ldx%d%s beats=%ld out=%ldx%d%s reset=%d reset_in_valid=%d ii=%ld "
+               "gap_every=%d gap_mod=%d gap_seed=%llu latency=%ld", prefix, s->kind == TB_PARALLEL ? "parallel" : "stream",
+               s->top, s->in.n, s->in.w, s->in.sign ? "s" : "u", s->beats, s->out.n, s->out.w, s->out.sign ? "s" : "u",
+               s->reset_clocks, s->reset_in_valid, s->ii, s->gap_every, s->gap_mod, (unsigned long long)s->gap_seed,
+               s->latency);
+    if (s->kind == TB_STREAM)
+        buf_printf(b, " lat_first=%ld lat_last=%ld lat_ii=%ld limit=%ld+%ld*n", s->lat_first, s->lat_last, s->lat_ii,
+                   s->limit_base, s->limit_per);
+    buf_printf(b, " drain=%ld\n", s->drain);
+}
+
+/* ---- the Icarus bench and its data ---------------------------------------- */
+
+void tb_port_order(const TbSpec *s, const int32_t *perm, const int64_t *x, size_t n, int64_t *xs)
+{
+    size_t nin = (size_t)(s->in.n * s->beats);
+    for (size_t ev = 0; ev < n; ev++)
+        for (size_t e = 0; e < nin; e++)
+            xs[ev * nin + e] = x[ev * nin + (perm ? (size_t)perm[e] : e)];
+}
+
+/* s->n vectors of random codes of type tin, the emulator's outputs; perm: as
+ * for tb_port_order. */
+static int write_icarus(const TbSpec *s, FxType tin, Plan *plan, const int32_t *perm, Diag *d, const char *dir)
+{
+    size_t n = s->n;
+    long nin = s->in.n * s->beats, nout = s->out.n;
+    long wi = s->in.n * s->in.w, wo = s->out.n * s->out.w, maxw = wi > wo ? wi : wo;
     int64_t *x = malloc(n * (size_t)nin * sizeof(int64_t));
     int64_t *y = malloc(n * (size_t)nout * sizeof(int64_t));
-    long maxw = wi > wo ? wi : wo;
+    int64_t *xs = malloc(n * (size_t)nin * sizeof(int64_t));
     uint32_t *words = malloc((size_t)(maxw + 31) / 32 * sizeof(uint32_t));
     Buf tb = {0}, min = {0}, mout = {0};
     int rc = -1;
-    if (!x || !y || !words) {
+    if (!x || !y || !xs || !words) {
         diag_error(d, "internal: out of memory writing the test bench");
         goto done;
     }
-    tb_random_codes(ti->type, nin, n, TB_SEED, x);
+    tb_random_codes(tin, nin, n, TB_SEED, x);
     emu_run_codes(plan, x, y, n);
+    tb_port_order(s, perm, x, n, xs);
     for (size_t ev = 0; ev < n; ev++) {
-        tb_hex_line(&min, x + ev * (size_t)nin, nin, win, words);
-        tb_hex_line(&mout, y + ev * (size_t)nout, nout, wout, words);
+        for (long bt = 0; bt < s->beats; bt++)
+            tb_hex_line(&min, xs + (ev * (size_t)s->beats + (size_t)bt) * (size_t)s->in.n, s->in.n, s->in.w, words);
+        tb_hex_line(&mout, y + ev * (size_t)nout, nout, s->out.w, words);
     }
-
-    char tin[64], tout[64];
-    fx_format(ti->type, tin, sizeof tin);
-    fx_format(to->type, tout, sizeof tout);
-    int L = r->latency;
-    const char *sg = to->type.sign ? "$signed" : "";
-    /* II > 1 (folded layers): one vector every II clocks, the checker expects outputs II clocks apart */
-    int ii = r->ii;
-    char per[64], want[96], ev[48], lp[32], idle[96];
-    snprintf(per, sizeof per, ii > 1 ? "one every %d clocks" : "one per clock", ii);
-    snprintf(want, sizeof want, ii > 1 ? "k >= L && (k - L) %% II == 0 && (k - L) / II < N" : "k >= L && k < L + N");
-    snprintf(ev, sizeof ev, ii > 1 ? "(k - L) / II" : "k - L");
-    lp[0] = idle[0] = 0;
-    if (ii > 1) {
-        snprintf(lp, sizeof lp, ", II = %d", ii);
-        snprintf(idle, sizeof idle, "            in_valid = 1'b1;\n");
-    }
-    buf_printf(&tb,
-               "// tb_%s: self-checking test bench for %s, generated by etchnn %s; do not edit.\n"
-               "// %zu vectors (tb_%s_in.mem: %ld x %s per line) are streamed %s; every\n"
-               "// output (tb_%s_out.mem: %ld x %s, from etchnn's bit-exact emulator) must appear\n"
-               "// exactly %d clocks after its input with out_valid high, and out_valid must be low\n"
-               "// otherwise (also while rst is held with in_valid high).  Prints PASS or FAIL.\n"
-               "// Run in this directory:\n"
-               "//   iverilog -g2005 -o tb_%s.vvp -c files.f tb_%s.v && vvp -n tb_%s.vvp\n"
-               "`timescale 1ns / 1ps\n"
-               "`default_nettype none\n"
-               "module tb_%s;\n"
-               "    localparam N = %zu, L = %d, NOUT = %ld, WO = %d%s;\n"
-               "    reg clk, rst, in_valid;\n"
-               "    reg [%ld:0] in_data;\n"
-               "    wire out_valid;\n"
-               "    wire [%ld:0] out_data;\n"
-               "    reg [%ld:0] vin [0:N-1];\n"
-               "    reg [%ld:0] vout [0:N-1];\n"
-               "    integer i, j, k, errors, valid_errors;\n"
-               "    %s dut (.clk(clk), .rst(rst), .in_valid(in_valid), .in_data(in_data), .out_valid(out_valid),\n"
-               "        .out_data(out_data));\n"
-               "    initial clk = 1'b0;\n"
-               "    always #5 clk = ~clk;\n"
-               "    // the checker: k counts rising edges since rst was released; the input\n"
-               "    // sampled at edge e is on the outputs, valid, when edge e + L samples them\n"
-               "    always @(posedge clk)\n"
-               "        if (!rst) begin\n"
-               "            if (out_valid !== (%s)) begin\n"
-               "                if (valid_errors < 20)\n"
-               "                    $display(\"edge %%0d: out_valid is %%b, expected %%b\", k, out_valid, %s);\n"
-               "                valid_errors = valid_errors + 1;\n"
-               "            end\n"
-               "            if (%s && out_data !== vout[%s])\n"
-               "                for (j = 0; j < NOUT; j = j + 1)\n"
-               "                    if (out_data[j*WO +: WO] !== vout[%s][j*WO +: WO]) begin\n"
-               "                        if (errors < 20)\n"
-               "                            $display(\"event %%0d output %%0d: expected %%0d, got %%0d\", %s, j,\n"
-               "                                     %s(vout[%s][j*WO +: WO]), %s(out_data[j*WO +: WO]));\n"
-               "                        errors = errors + 1;\n"
-               "                    end\n"
-               "            k = k + 1;\n"
-               "        end\n"
-               "    initial begin\n"
-               "        $readmemh(\"tb_%s_in.mem\", vin);\n"
-               "        $readmemh(\"tb_%s_out.mem\", vout);\n"
-               "        errors = 0;\n"
-               "        valid_errors = 0;\n"
-               "        k = 0;\n"
-               "        rst = 1'b1;\n"
-               "        in_valid = 1'b1;\n"
-               "        in_data = {%ld{1'b1}};\n"
-               "        repeat (3) @(negedge clk);\n"
-               "        rst = 1'b0;\n"
-               "        for (i = 0; i < N; i = i + 1) begin\n"
-               "%s"
-               "            in_data = vin[i];\n"
-               "            @(negedge clk);\n"
-               "%s"
-               "        end\n"
-               "        in_valid = 1'b0;\n"
-               "        in_data = {%ld{1'b0}};\n"
-               "        repeat (L + 2) @(negedge clk);\n"
-               "        if (errors == 0 && valid_errors == 0)\n"
-               "            $display(\"PASS: %%0d vectors, %s, latency %%0d cycles: all %%0d outputs equal\", N, L,\n"
-               "                     N * NOUT);\n"
-               "        else\n"
-               "            $display(\"FAIL: %%0d of %%0d outputs differ, %%0d out_valid errors\", errors, N * NOUT,\n"
-               "                     valid_errors);\n"
-               "        $finish;\n"
-               "    end\n"
-               "endmodule\n"
-               "`default_nettype wire\n",
-               nm, nm, ETCHNN_VERSION, n, nm, nin, tin, per, nm, nout, tout, L, nm, nm, nm, nm, n, L, nout, wout, lp,
-               wi - 1, wo - 1, wi - 1, wo - 1, nm, want, want, want, ev, ev, ev, sg, ev, sg, nm, nm, wi, idle,
-               ii > 1 ? "            in_valid = 1'b0;\n            repeat (II - 1) @(negedge clk);\n" : "", wi, per);
-
+    tb_emit_icarus(&tb, s);
+    const char *nm = s->top;
     char path[4096];
     snprintf(path, sizeof path, "%s/rtl/tb_%s_in.mem", dir, nm);
     if (backend_write_file(d, path, &min) < 0)
@@ -231,9 +227,38 @@ int testbench_write(const struct HwDesign *r, struct Plan *plan, Diag *d, const 
 done:
     free(x);
     free(y);
+    free(xs);
     free(words);
     buf_free(&tb);
     buf_free(&min);
     buf_free(&mout);
+    return rc;
+}
+
+int testbench_write(const HwDesign *r, Plan *plan, Diag *d, const char *dir)
+{
+    TbSpec s;
+    tb_spec_design(&s, r, TB_VECTORS);
+    return write_icarus(&s, r->g->t[r->g->inputs[0]].type, plan, NULL, d, dir);
+}
+
+int testbench_write_stream(const Stream *st, const StreamTiming *tm, Plan *plan, Diag *d, const char *dir)
+{
+    /* about 20000 pixels: Icarus is slow on wide designs */
+    size_t n = (size_t)(20000 / st->P0);
+    if (n > TB_VECTORS)
+        n = TB_VECTORS;
+    if (n < 8)
+        n = 8;
+    TbSpec s;
+    tb_spec_stream(&s, st, tm, n);
+    const Graph *g = st->g;
+    long nin = ir_numel(&g->t[g->inputs[0]]), p0;
+    int c0;
+    int32_t *perm = malloc((size_t)nin * sizeof(int32_t));
+    if (!perm)
+        return diag_error(d, "internal: out of memory writing the test bench");
+    int rc = stream_input_order(g, d, perm, &p0, &c0) < 0 ? -1 : write_icarus(&s, g->t[g->inputs[0]].type, plan, perm, d, dir);
+    free(perm);
     return rc;
 }

@@ -6,8 +6,8 @@
  * then runs as io_parallel logic.  The planner and view (stream.c), the cycle
  * model of the handshakes (stream_sim.c), the estimate of the control and the
  * --fit for io_stream live here; the Verilog, the Icarus bench and the report
- * are written by src/backends (verilog_stream.c, report.c).  See README.md
- * ("io_stream"). */
+ * are written by src/backends (verilog_stream.c, testbench.c, report.c).  See
+ * README.md ("io_stream"). */
 #ifndef ETN_HW_STREAM_H
 #define ETN_HW_STREAM_H
 #include "hw/hw.h"

@@ -4,10 +4,11 @@
  * The model is reloaded from OUT/report.json's "source" (or the caller's
  * model is used), input codes are drawn or read, expected output codes come
  * from the emulator in-process, and a generated C++ test bench
- * (OUT/verify/tb.cpp) streams every vector, one per clock, into the design,
- * checks that out_valid is high exactly L clocks after each input (and low
- * otherwise, also during reset), and records every output.  The comparison is
- * done here, code by code.  The Verilator build (OUT/verify/obj) is reused
+ * (OUT/verify/tb.cpp, written by src/backends/tb_verilator.c from the same
+ * description as the Icarus bench, filled here from report.json) feeds every
+ * vector into the design on the bench's schedule (gaps included), checks
+ * out_valid on every clock (also during reset), and records every output.
+ * The comparison is done here, code by code.  The Verilator build (OUT/verify/obj) is reused
  * while the RTL, the bench and the command line are unchanged (a hash of them
  * is kept beside the binary).  Tools run as child processes (fork/exec) with
  * their output in OUT/verify/ (build.log, run.log); the library never prints. */
@@ -76,7 +77,8 @@ typedef struct {
     int stream;             /* io_stream: one pixel per clock */
     long pixels, channels;
     long chk[3];            /* io_stream: the cycle model's latency (first, last pixel) and II over the first three
-                             * images, as the bench measures them; -1: not in the report */
+                             * images, as the bench measures them; LONG_MIN: not in the report */
+    TbSpec tb;              /* the Verilator bench, described from the above (n: set once the events are known) */
 } Report;
 
 /* A count from report.json as a long; anything that is not an integer of at most 2^40 becomes -1
@@ -96,6 +98,29 @@ static const cJSON *member(Vfy *v, const char *file, const cJSON *o, const char 
         return NULL;
     }
     return x;
+}
+
+/* The test bench's description from what read_report read. */
+static int bench_spec(Vfy *v, const char *path, Report *r)
+{
+    TbSpec *s = &r->tb;
+    FxType ti, to;
+    char err[200];
+    if (fx_parse(r->in_type, &ti, err, sizeof err) < 0 || fx_parse(r->out_type, &to, err, sizeof err) < 0)
+        return diag_error(&v->m->diag, "%s: io: expected fixed-point types in in_type and out_type, got %s", path, err);
+    memset(s, 0, sizeof *s);
+    s->kind = r->stream ? TB_STREAM : TB_PARALLEL;
+    snprintf(s->top, sizeof s->top, "%s", r->top);
+    s->in = (TbPort){r->stream ? r->channels : r->n_in, (int)r->w_in, ti.sign};
+    s->out = (TbPort){r->n_out, (int)r->w_out, to.sign};
+    s->beats = r->stream ? r->pixels : 1;
+    s->ii = r->ii;
+    s->latency = r->latency;
+    s->lat_first = r->stream && r->chk[0] != LONG_MIN ? r->chk[0] : TB_UNKNOWN;
+    s->lat_last = r->stream && r->chk[1] != LONG_MIN ? r->chk[1] : TB_UNKNOWN;
+    s->lat_ii = r->stream && r->chk[2] != LONG_MIN ? r->chk[2] : TB_UNKNOWN;
+    tb_spec_init(s);
+    return 0;
 }
 
 static int read_report(Vfy *v, Report *r)
@@ -172,7 +197,7 @@ static int read_report(Vfy *v, Report *r)
             return diag_error(&v->m->diag, "%s: stream: expected pixels x channels = n_in (%ld), got %ld x %ld", path, r->n_in,
                               r->pixels, r->channels);
     }
-    return 0;
+    return bench_spec(v, path, r);
 }
 
 /* Load and compile the model the way etchnn compile did (report.json "source"). */
@@ -248,260 +273,6 @@ static int check_io(Vfy *v, const Report *r)
                           "(the model or its configuration changed since compiling: compile again)",
                           v->out, nin, tin, nout, tout, r->n_in, r->in_type, r->n_out, r->out_type);
     return 0;
-}
-
-/* ---- the C++ test bench ------------------------------------------------ */
-
-/* C++ statements moving a packed port between `words` (uint32_t[]) and the
- * Verilated port: an integer up to 64 bits, else VlWide's 32-bit EData words. */
-static void port_code(Buf *b, const char *port, long bits, int to_port)
-{
-    if (bits > 64) {
-        if (to_port)
-            buf_printf(b, "    for (int i = 0; i < %ld; i++) t->%s[i] = words[i];\n", (bits + 31) / 32, port);
-        else
-            buf_printf(b, "    for (int i = 0; i < %ld; i++) words[i] = t->%s[i];\n", (bits + 31) / 32, port);
-        return;
-    }
-    const char *ty = bits <= 8 ? "CData" : bits <= 16 ? "SData" : bits <= 32 ? "IData" : "QData";
-    if (to_port) {
-        if (bits > 32)
-            buf_printf(b, "    t->%s = (QData)words[0] | ((QData)words[1] << 32);\n", port);
-        else
-            buf_printf(b, "    t->%s = (%s)words[0];\n", port, ty);
-    } else {
-        if (bits > 32)
-            buf_printf(b, "    words[0] = (uint32_t)t->%s;\n    words[1] = (uint32_t)(t->%s >> 32);\n", port, port);
-        else
-            buf_printf(b, "    words[0] = (uint32_t)t->%s;\n", port);
-    }
-}
-
-/* The bench's port packing (drive, sample) and the start of main() that reads IN.bin:
- * `count` input values of the input port's win_bits bits per clock. */
-static void write_io(Buf *b, const char *count, long win_bits, long bout)
-{
-    buf_printf(b, "static void drive(Vdut *t, const int64_t *x)\n{\n    uint32_t words[%ld];\n"
-                  "    std::memset(words, 0, sizeof words);\n"
-                  "    for (long k = 0; k < %s; k++)\n"
-                  "        for (long i = 0; i < WIN; i++)\n"
-                  "            if (((uint64_t)x[k] >> i) & 1u) {\n"
-                  "                long bit = k * WIN + i;\n"
-                  "                words[bit / 32] |= 1u << (bit %% 32);\n"
-                  "            }\n",
-               (win_bits + 31) / 32 + 1, count);
-    port_code(b, "in_data", win_bits, 1);
-    buf_printf(b, "}\n\nstatic void sample(Vdut *t, int64_t *y)\n{\n    uint32_t words[%ld];\n"
-                  "    std::memset(words, 0, sizeof words);\n",
-               (bout + 31) / 32 + 1);
-    port_code(b, "out_data", bout, 0);
-    buf_printf(b, "    for (long k = 0; k < NOUT; k++) {\n"
-                  "        uint64_t c = 0;\n"
-                  "        for (long i = 0; i < WOUT; i++) {\n"
-                  "            long bit = k * WOUT + i;\n"
-                  "            c |= (uint64_t)((words[bit / 32] >> (bit %% 32)) & 1u) << i;\n"
-                  "        }\n"
-                  "        if (OUT_SIGNED && WOUT < 64 && ((c >> (WOUT - 1)) & 1u))\n"
-                  "            c |= ~(uint64_t)0 << WOUT;\n"
-                  "        y[k] = (int64_t)c;\n"
-                  "    }\n}\n\n");
-    buf_printf(b,
-               "int main(int argc, char **argv)\n{\n"
-               "    if (argc != 4) {\n"
-               "        std::fprintf(stderr, \"usage: %%s IN.bin OUT.bin STATUS.txt\\n\", argv[0]);\n"
-               "        return 2;\n"
-               "    }\n"
-               "    std::FILE *f = std::fopen(argv[1], \"rb\");\n"
-               "    if (!f) {\n"
-               "        std::perror(argv[1]);\n"
-               "        return 2;\n"
-               "    }\n"
-               "    std::vector<int64_t> x;\n"
-               "    int64_t v;\n"
-               "    while (std::fread(&v, sizeof v, 1, f) == 1)\n"
-               "        x.push_back(v);\n"
-               "    std::fclose(f);\n");
-}
-
-static void write_tb(Buf *b, const Report *r, int out_signed)
-{
-    long bin = r->n_in * r->w_in, bout = r->n_out * r->w_out;
-    char top[NAMES_TEXT_SIZE];
-    buf_printf(b,
-               "// tb.cpp: Verilator test bench for %s, generated by etchnn %s verify; do not edit.\n"
-               "// usage: Vtb IN.bin OUT.bin STATUS.txt\n"
-               "// IN.bin: events of %ld input codes (int64, native order).  Streams one event every\n"
-               "// II = %d clocks (every fourth event 1..3 clocks later, to exercise gaps) after 3 clocks of\n"
-               "// rst (with in_valid high: out_valid must stay low), checks that out_valid is high exactly\n"
-               "// %d clocks after each input and low otherwise, and\n"
-               "// writes the outputs (%ld codes per event, int64) to OUT.bin and\n"
-               "// \"edges E valid_errors V first_bad_edge B\" to STATUS.txt.\n"
-               "#include \"Vdut.h\"\n#include \"verilated.h\"\n"
-               "#include <cstdint>\n#include <cstdio>\n#include <cstring>\n#include <vector>\n\n"
-               "static const long NIN = %ld, WIN = %ld, NOUT = %ld, WOUT = %ld, L = %d, II = %d;\n"
-               "static const bool OUT_SIGNED = %s;\n\n",
-               names_comment(top, sizeof top, r->top), ETCHNN_VERSION, r->n_in, r->ii, r->latency, r->n_out, r->n_in,
-               r->w_in, r->n_out, r->w_out, r->latency, r->ii,
-               out_signed ? "true" : "false");
-    write_io(b, "NIN", bin, bout);
-    buf_printf(b,
-               "    long n = (long)x.size() / NIN;\n"
-               "    std::vector<int64_t> y((size_t)n * NOUT + 1, 0), zero(NIN, 0), ones(NIN, -1);\n"
-               "    std::vector<long> at((size_t)n + 1, 0);   // the edge that samples event e\n"
-               "    uint64_t lcg = 12345;\n"
-               "    for (long e = 0, c = 0; e < n; e++) {\n"
-               "        at[(size_t)e] = c;\n"
-               "        c += II;\n"
-               "        if (e %% 4 == 3) {\n"
-               "            lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;\n"
-               "            c += (long)((lcg >> 33) %% 3) + 1;\n"
-               "        }\n"
-               "    }\n"
-               "    Vdut *t = new Vdut;\n"
-               "    long valid_errors = 0, first_bad = -1000000, edges = 0;\n"
-               "    t->clk = 0;\n"
-               "    t->rst = 1;\n"
-               "    t->in_valid = 1;\n"
-               "    drive(t, ones.data());\n"
-               "    t->eval();\n"
-               "    for (long c = -3; c < 0; c++) {   // reset: out_valid must stay low\n"
-               "        t->clk = 1;\n"
-               "        t->eval();\n"
-               "        if (t->out_valid) {\n"
-               "            if (!valid_errors++)\n"
-               "                first_bad = c;\n"
-               "        }\n"
-               "        t->clk = 0;\n"
-               "        t->eval();\n"
-               "    }\n"
-               "    t->rst = 0;\n"
-               "    // edge at[e] samples event e; it is on the outputs after edge at[e] + L - 1\n"
-               "    long end = (n ? at[(size_t)n - 1] : 0) + L + 2, ein = 0, eout = 0;\n"
-               "    for (long c = 0; c < end; c++) {\n"
-               "        bool fire = ein < n && at[(size_t)ein] == c;\n"
-               "        t->in_valid = fire;\n"
-               "        drive(t, fire ? &x[(size_t)ein * NIN] : zero.data());\n"
-               "        t->clk = 1;\n"
-               "        t->eval();\n"
-               "        edges++;\n"
-               "        bool want = eout < n && at[(size_t)eout] + L - 1 == c;\n"
-               "        if ((bool)t->out_valid != want) {\n"
-               "            if (!valid_errors++)\n"
-               "                first_bad = c;\n"
-               "        }\n"
-               "        if (want)\n"
-               "            sample(t, &y[(size_t)eout++ * NOUT]);\n"
-               "        if (fire)\n"
-               "            ein++;\n"
-               "        t->clk = 0;\n"
-               "        t->eval();\n"
-               "    }\n"
-               "    t->final();\n"
-               "    delete t;\n"
-               "    f = std::fopen(argv[2], \"wb\");\n"
-               "    if (!f || std::fwrite(y.data(), sizeof(int64_t), (size_t)n * NOUT, f) != (size_t)n * NOUT ||\n"
-               "        std::fclose(f) != 0) {\n"
-               "        std::perror(argv[2]);\n"
-               "        return 2;\n"
-               "    }\n"
-               "    f = std::fopen(argv[3], \"w\");\n"
-               "    if (!f) {\n"
-               "        std::perror(argv[3]);\n"
-               "        return 2;\n"
-               "    }\n"
-               "    std::fprintf(f, \"edges %%ld valid_errors %%ld first_bad_edge %%ld\\n\", edges, valid_errors, first_bad);\n"
-               "    std::fclose(f);\n"
-               "    return 0;\n"
-               "}\n");
-}
-
-/* io_stream: images back to back, a pixel whenever in_ready is high (every
- * fourth image with pseudo-random gaps in in_valid, to exercise the
- * handshake); outputs counted and recorded in order.  STATUS.txt adds the
- * measured latency (from the first / last pixel, over the first images, fed at
- * full rate) and the cycles between their outputs. */
-static void write_tb_stream(Buf *b, const Report *r, int out_signed)
-{
-    long cw = r->channels * r->w_in, bout = r->n_out * r->w_out;
-    char top[NAMES_TEXT_SIZE];
-    buf_printf(b,
-               "// tb.cpp: Verilator test bench for %s (io_stream), generated by etchnn %s verify; do not edit.\n"
-               "// usage: Vtb IN.bin OUT.bin STATUS.txt\n"
-               "// IN.bin: images of %ld pixels x %ld channel codes (int64, stream order).  Feeds them back to\n"
-               "// back honouring in_ready; every fourth image has gaps in in_valid.  Writes each image's\n"
-               "// outputs (%ld codes, int64) to OUT.bin and to STATUS.txt \"edges E valid_errors V\n"
-               "// first_bad_edge B outputs K lat_first F lat_last L ii I\".\n"
-               "#include \"Vdut.h\"\n#include \"verilated.h\"\n"
-               "#include <cstdint>\n#include <cstdio>\n#include <cstring>\n#include <vector>\n\n"
-               "static const long P = %ld, C = %ld, WIN = %ld, NOUT = %ld, WOUT = %ld;\n"
-               "static const bool OUT_SIGNED = %s;\n\n",
-               names_comment(top, sizeof top, r->top), ETCHNN_VERSION, r->pixels, r->channels, r->n_out, r->pixels,
-               r->channels, r->w_in, r->n_out, r->w_out,
-               out_signed ? "true" : "false");
-    write_io(b, "C", cw, bout);
-    buf_printf(b,
-               "    long n = (long)x.size() / (P * C), total = n * P;\n"
-               "    std::vector<int64_t> y((size_t)n * NOUT + 1, 0), zero(C, 0);\n"
-               "    std::vector<long> first(n + 1, 0), last(n + 1, 0), outc(n + 1, 0);\n"
-               "    Vdut *t = new Vdut;\n"
-               "    long valid_errors = 0, first_bad = -1000000, edges = 0, k = 0, i = 0;\n"
-               "    uint64_t lcg = 12345;\n"
-               "    t->clk = 0;\n    t->rst = 1;\n    t->in_valid = 0;\n    drive(t, zero.data());\n    t->eval();\n"
-               "    for (long c = -3; c < 0; c++) {   // reset: out_valid must stay low\n"
-               "        t->clk = 1;\n        t->eval();\n"
-               "        if (t->out_valid && !valid_errors++)\n            first_bad = c;\n"
-               "        t->clk = 0;\n        t->eval();\n"
-               "    }\n"
-               "    t->rst = 0;\n"
-               "    long limit = 1000000 + 64 * (total + 16 * n), idle = 0;\n"
-               "    for (long c = 0; c < limit && idle < 4 * P + 200; c++) {\n"
-               "        long img = i / P;\n"
-               "        lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;\n"
-               "        bool gap = img %% 4 == 3 && ((lcg >> 33) %% 3) == 0;\n"
-               "        bool valid = i < total && !gap;\n"
-               "        t->in_valid = valid;\n"
-               "        drive(t, i < total ? &x[(size_t)i * C] : zero.data());\n"
-               "        t->clk = 0;\n        t->eval();\n"
-               "        bool take = valid && t->in_ready;\n"
-               "        t->clk = 1;\n        t->eval();\n        edges++;\n"
-               "        if (take) {\n"
-               "            if (i %% P == 0)\n                first[img] = c;\n"
-               "            if (i %% P == P - 1)\n                last[img] = c;\n"
-               "            i++;\n"
-               "        }\n"
-               "        if (t->out_valid) {\n"
-               "            if (k < n) {\n                sample(t, &y[(size_t)k * NOUT]);\n                outc[k] = c;\n            }"
-               " else if (!valid_errors++) {\n                first_bad = c;\n            }\n"
-               "            k++;\n"
-               "        }\n"
-               "        if (i >= total && k >= n)\n            idle++;\n"
-               "        t->clk = 0;\n        t->eval();\n"
-               "    }\n"
-               "    if (k < n) {\n        if (!valid_errors)\n            first_bad = edges;\n        valid_errors += n - k;\n    }\n"
-               "    long m = n < 3 ? n : 3, lf = 0, ll = -1000000000, ii = 0;\n"
-               "    for (long e = 0; e < m && e < k; e++) {\n"
-               "        if (outc[e] - first[e] + 1 > lf)\n            lf = outc[e] - first[e] + 1;\n"
-               "        if (outc[e] - last[e] + 1 > ll)\n            ll = outc[e] - last[e] + 1;\n"
-               "        if (e)\n            ii = outc[e] - outc[e - 1];\n"
-               "    }\n"
-               "    t->final();\n"
-               "    delete t;\n"
-               "    f = std::fopen(argv[2], \"wb\");\n"
-               "    if (!f || std::fwrite(y.data(), sizeof(int64_t), (size_t)n * NOUT, f) != (size_t)n * NOUT ||\n"
-               "        std::fclose(f) != 0) {\n"
-               "        std::perror(argv[2]);\n"
-               "        return 2;\n"
-               "    }\n"
-               "    f = std::fopen(argv[3], \"w\");\n"
-               "    if (!f) {\n"
-               "        std::perror(argv[3]);\n"
-               "        return 2;\n"
-               "    }\n"
-               "    std::fprintf(f, \"edges %%ld valid_errors %%ld first_bad_edge %%ld outputs %%ld lat_first %%ld lat_last %%ld ii %%ld\\n\",\n"
-               "                 edges, valid_errors, first_bad, k, lf, ll, ii);\n"
-               "    std::fclose(f);\n"
-               "    return 0;\n"
-               "}\n");
 }
 
 /* ---- processes --------------------------------------------------------- */
@@ -757,6 +528,8 @@ int etn_verify(EtnModel *m, const char *out_dir, const EtnVerifyOptions *opt, Et
                    vname);
         goto done;
     }
+    r.tb.n = n;
+    tb_emit_verilator(&tb, &r.tb);
     if (r.stream) {
         /* the pixels in stream order */
         int32_t *perm = malloc((size_t)r.n_in * sizeof(int32_t));
@@ -771,17 +544,13 @@ int etn_verify(EtnModel *m, const char *out_dir, const EtnVerifyOptions *opt, Et
                            "(compile again)", out_dir, r.pixels, r.channels);
             goto done;
         }
-        for (size_t ev = 0; ev < n; ev++)
-            for (long e = 0; e < r.n_in; e++)
-                xs[ev * (size_t)r.n_in + (size_t)e] = x[ev * (size_t)r.n_in + (size_t)perm[e]];
-        write_tb_stream(&tb, &r, m->g.t[m->g.outputs[0]].type.sign);
+        tb_port_order(&r.tb, perm, x, n, xs);
         int wr = write_bytes(&v, "tb.cpp", tb.data, tb.len) < 0 || write_bytes(&v, "in.bin", xs, n * (size_t)r.n_in * sizeof(int64_t)) < 0;
         free(perm);
         free(xs);
         if (wr)
             goto done;
     } else {
-        write_tb(&tb, &r, m->g.t[m->g.outputs[0]].type.sign);
         if (write_bytes(&v, "tb.cpp", tb.data, tb.len) < 0 || write_bytes(&v, "in.bin", x, n * (size_t)r.n_in * sizeof(int64_t)) < 0)
             goto done;
     }
