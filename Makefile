@@ -89,8 +89,11 @@ sanitize:
 
 # Under the sanitizers: every test that drives the compiler with varied input,
 # not the ones whose time goes into other programs (Verilator and Yosys builds,
-# TensorFlow, the Python package, which loads the normal library anyway).
-SANITIZE_SKIP := tests/test_rtl.py tests/test_synth.py tests/test_qkeras.py tests/test_valgrind.py tests/python tests/test_tune.py
+# TensorFlow, Keras training, the Python package, which loads the normal library
+# anyway).  The recurrent reader runs under ASan+UBSan through its fuzz seeds
+# (tests/fuzz/corpus_keras/bi, lstm) in fuzz-regress.
+SANITIZE_SKIP := tests/test_rtl.py tests/test_synth.py tests/test_qkeras.py tests/test_valgrind.py tests/python tests/test_tune.py \
+                 tests/test_recurrent.py
 
 demo: all-deps-minimal
 	$(MAKE) all
