@@ -7,6 +7,13 @@ existing file between the markers).
 
     python3 bench/reuse_sweep.py [ETCHNN] [--quick] [--timeout S] [--budget S]
     python3 bench/reuse_sweep.py [ETCHNN] --fit-only [--fit-synth S]
+    python3 bench/reuse_sweep.py [ETCHNN] --quick --only jet16:Resource:dsp:4,16 jet6:*:dsp:64 ...
+
+--only SPEC ... synthesizes just the designs that match a SPEC, in the order of the
+SPECs (model:strategy:mult:R, model jet16/jet6/dense8, R a comma list, "*" any);
+every design is still compiled, and the others keep an earlier synthesis from --work
+or read "not run".  --verify SPEC ... picks the designs Verilator checks (default:
+jet16 dsp at R = 4 and 16, both strategies).
 
 --fit-only compiles the FITS list (jet tagger on xc7z020 and xczu9eg, dense200 on
 xcvu13p, all --fit 0.5) and writes their table between the "fit table" markers of
@@ -67,6 +74,26 @@ def cases(quick):
                 for r in RS:
                     out.append((model, strategy, mult, r))
     return out
+
+
+def parse_specs(specs):
+    """["jet16:Resource:dsp:4,16", ...] -> list of (model, strategy, mult, set of R or None)"""
+    out = []
+    for spec in specs:
+        f = spec.split(":")
+        if len(f) != 4:
+            raise SystemExit(f"bad spec {spec!r}: want model:strategy:mult:R (R a comma list, '*' any)")
+        rs = None if f[3] == "*" else {int(x) for x in f[3].split(",")}
+        out.append((f[0], f[1], f[2], rs))
+    return out
+
+
+def spec_index(c, specs):
+    """index of the first spec that matches case c, or None"""
+    for i, (m, st, mu, rs) in enumerate(specs):
+        if m in ("*", c[0]) and st in ("*", c[1]) and mu in ("*", c[2]) and (rs is None or c[3] in rs):
+            return i
+    return None
 
 
 def priority(c, quick):
@@ -303,6 +330,11 @@ def main():
     ap.add_argument("--fit-only", action="store_true",
                     help="only the --part/--fit compiles (FITS); Yosys on the jet tagger ones with --fit-synth S")
     ap.add_argument("--fit-synth", type=int, default=0, help="Yosys timeout (s) for the --fit jet tagger designs")
+    ap.add_argument("--only", nargs="+", metavar="SPEC",
+                    help="synthesize only these designs, in this order: model:strategy:mult:R "
+                         "(e.g. jet16:Resource:dsp:4,16 or jet6:*:csd:64; R a comma list, '*' any)")
+    ap.add_argument("--verify", nargs="+", metavar="SPEC",
+                    help="Verilator-check these designs (same SPEC form; default jet16 dsp R 4 and 16)")
     a = ap.parse_args()
     etchnn = os.path.abspath(a.etchnn)
     os.makedirs(a.work, exist_ok=True)
@@ -327,8 +359,13 @@ def main():
         print(f"compiled {name}: {secs * 1000:.0f} ms" + (f" FAILED {err}" if err else ""), file=sys.stderr)
 
     # Verilator beside Yosys (a different tool; Yosys itself runs one at a time)
+    vset = sorted(VERIFY)
+    if a.verify:
+        vs = parse_specs(a.verify)
+        vset = sorted((c for c in cs if spec_index(c, vs) is not None), key=lambda c: spec_index(c, vs))
+
     def verifier():
-        for c in sorted(VERIFY):
+        for c in vset:
             if c not in rows or rows[c][1] is None:
                 continue
             d, rep = rows[c][0], rows[c][1]
@@ -348,6 +385,10 @@ def main():
         # jet16 dsp at R = 64, 16, 4 first, then csd / 6-bit-weight rows at R >= 16 while the budget lasts
         order = [c for c in order if c[0] != "dense8" and (c[3] in (4, 16, 64) if (c[0], c[2]) == ("jet16", "dsp")
                                                            else c[3] >= 16)]
+    if a.only:
+        specs = parse_specs(a.only)
+        order = sorted((c for c in cs if spec_index(c, specs) is not None),
+                       key=lambda c: (spec_index(c, specs), priority(c, a.quick)))
     done = {}  # Verilog hash -> a synthesized design (Strategy Resource at R=1 is Latency's circuit)
     for c in order:
         d, rep, _, err = rows[c]
@@ -401,7 +442,8 @@ def main():
     print(t)
     load1 = load()
     head = (f"Run: etchnn `{commit}`, {yosys} `synth_xilinx -flatten` (via `etchnn synth --target xilinx`), "
-            f"{'--quick, ' if a.quick else ''}Yosys timeout {a.timeout} s"
+            f"{'--quick, ' if a.quick else ''}{'--only ' + ' '.join(a.only) + ', ' if a.only else ''}"
+            f"Yosys timeout {a.timeout} s"
             f"{', budget %d s' % a.budget if a.budget else ''}; load average (1/5/15 min) at start {load0}, "
             f"at end {load1} (2 cores, shared).\n")
     begin, end = "<!-- sweep table: begin -->", "<!-- sweep table: end -->"
