@@ -48,15 +48,40 @@ int etn_load_keras_buffer(EtnModel *m, const void *buf, size_t len, const char *
  * or after loading; applied by etn_compile(). */
 int etn_config_file(EtnModel *m, const char *path);
 int etn_config_text(EtnModel *m, const char *text, const char *origin);
-/* Options: "precision" (a type for every variable), "tables" ("exact" or
- * "hls4ml"), "weight_quant" ("exact" or "hls4ml"), "weights_file" (Keras
- * weights .h5), "clock_mhz" (wins over the config's ClockPeriod),
- * "multipliers" ("csd", "dsp", "auto"), "io" ("parallel", "stream"), "rtl"
- * ("0": C only), "hls" ("1": also OUT/hls/), "dump_after" (an IR pass name,
- * "all", or a hardware step: "lower", "schedule", "estimate").  The IR and
- * netlist verifiers run after every pass and step.  Unknown keys or values
- * are errors. */
+/* Options, one table (src/api/options.c; `etchnn options` prints it):
+ * "config" (a file, as etn_config_file), "weights_file" (Keras weights .h5),
+ * "precision" (a type for every variable), "tables" and "weight_quant"
+ * ("exact" or "hls4ml"), "clock_mhz" (wins over the config's ClockPeriod),
+ * "part" and "fit" (a device and the fraction of it to fit), "multipliers"
+ * ("csd", "dsp", "auto"), "io" ("parallel", "stream"), "emit" (what
+ * etn_write writes), "rtl" ("0": C only), "hls" ("1": also OUT/hls/),
+ * "cmssw_version", "dump_after" (an IR pass name, "all", or a hardware step:
+ * "lower", "schedule", "estimate").  The IR and netlist verifiers run after
+ * every pass and step.  Unknown keys or values are errors naming the key and
+ * what it takes. */
 int etn_set_option(EtnModel *m, const char *key, const char *value);
+
+/* The options table: one entry per etn_set_option key. */
+typedef struct {
+    const char *key;          /* the etn_set_option key */
+    const char *source;       /* its key in report.json "source" (etchnn verify re-applies it), or NULL */
+    const char *python;       /* its etchnn.convert() keyword, or NULL */
+    const char *flag, *alt;   /* the CLI flag taking the value and another spelling, or NULL */
+    const char *switch_flag;  /* a CLI flag without a value that sets switch_value ("--no-rtl"), or NULL */
+    const char *switch_value;
+    const char *commands;     /* the CLI commands the flags apply to, space-separated */
+    const char *values;       /* what it takes ("one of exact, hls4ml"), as messages say it */
+    const char *help;         /* one line */
+} EtnOption;
+size_t etn_option_count(void);
+/* Entry k (0..etn_option_count()-1), or NULL. */
+const EtnOption *etn_option(size_t k);
+/* The canonical value of option key in effect (text owned by m, valid until
+ * the next call), or NULL when unset (or key unknown: see etn_error).
+ * clock_mhz, part and io come from the config (ClockPeriod, Part, IOType)
+ * when not given, as etn_write resolves them; clock_mhz, multipliers and io
+ * always have a value. */
+const char *etn_get_option(EtnModel *m, const char *key);
 
 /* Run the passes: shapes, constant folding, batchnorm folding, activation
  * fusion, precision.  Text written by dump_after goes to etn_dump_text(). */

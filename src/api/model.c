@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/model.h"
+#include "api/options.h"
 #include "backends/backends.h"
 #include "backends/cmssw.h"
 #include "backends/package.h"
@@ -36,6 +37,8 @@ static const struct {
     {"fuse", pass_fuse},
     {"precision", pass_precision},
 };
+
+const char *model_pass_name(size_t k) { return k < ETN_COUNTOF(compile_passes) ? compile_passes[k].name : NULL; }
 
 EtnModel *etn_model_new(void)
 {
@@ -71,7 +74,7 @@ const char *etn_error(const EtnModel *m) { return m && m->diag.set ? m->diag.msg
 
 static int fail(EtnModel *m) { return m->diag.set && !strncmp(m->diag.msg, "internal", 8) ? ETN_EINTERNAL : ETN_EUSER; }
 
-static void reset_error(EtnModel *m)
+void model_reset_error(EtnModel *m)
 {
     m->diag.set = 0;
     m->diag.msg[0] = 0;
@@ -93,7 +96,7 @@ static void unload(EtnModel *m)
 
 int etn_load_onnx_buffer(EtnModel *m, const void *buf, size_t len, const char *name)
 {
-    reset_error(m);
+    model_reset_error(m);
     unload(m);
     ir_init(&m->g, name);
     if (onnx_load(&m->g, &m->diag, buf, len, m->g.file) < 0) {
@@ -110,7 +113,7 @@ int etn_load_onnx_buffer(EtnModel *m, const void *buf, size_t len, const char *n
 
 int etn_load_keras_buffer(EtnModel *m, const void *buf, size_t len, const char *name)
 {
-    reset_error(m);
+    model_reset_error(m);
     unload(m);
     ir_init(&m->g, name);
     if (keras_load_buffer(&m->g, &m->diag, buf, len, m->g.file) < 0 || ir_verify(&m->g, &m->diag, "import") < 0) {
@@ -129,7 +132,7 @@ static int has_suffix(const char *s, const char *suf)
 
 int etn_load(EtnModel *m, const char *path)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (has_suffix(path, ".json") || has_suffix(path, ".h5") || has_suffix(path, ".keras")) {
         unload(m);
         ir_init(&m->g, path);
@@ -161,7 +164,7 @@ int etn_load(EtnModel *m, const char *path)
 
 int etn_config_file(EtnModel *m, const char *path)
 {
-    reset_error(m);
+    model_reset_error(m);
     free(m->cfg_origin);
     m->cfg_origin = strdup(path);
     if (config_load_file(&m->cfg, &m->diag, m->cfg_origin) < 0)
@@ -174,179 +177,12 @@ int etn_config_file(EtnModel *m, const char *path)
 
 int etn_config_text(EtnModel *m, const char *text, const char *origin)
 {
-    reset_error(m);
+    model_reset_error(m);
     free(m->cfg_origin);
     m->cfg_origin = strdup(origin ? origin : "<config>");
+    m->config_path[0] = 0;   /* not from a file now */
     if (config_load_text(&m->cfg, &m->diag, text, m->cfg_origin) < 0)
         return ETN_EUSER;
-    m->compiled = 0;
-    return ETN_OK;
-}
-
-#define EMIT_ALL (EMIT_C | EMIT_RTL | EMIT_HLS | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC | EMIT_CMSSW)
-
-/* "c,rtl,axis" or "all" -> EMIT_* bits.  What needs the Verilog needs rtl in the list. */
-static int parse_emit(EtnModel *m, const char *value, unsigned *out)
-{
-    unsigned bits = 0;
-    const char *p = value;
-    size_t nw;
-    const Writer *emit_names = writers(&nw);
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        size_t k = 0;
-        if (len == 3 && !strncmp(p, "all", 3))
-            bits |= EMIT_ALL | EMIT_ASKED_ALL;
-        else {
-            for (; k < nw; k++)
-                if (strlen(emit_names[k].name) == len && !strncmp(p, emit_names[k].name, len))
-                    break;
-            if (k == nw)
-                return diag_error(&m->diag, "--emit: expected a comma-separated list of c, rtl, hls, axis, vivado, fusesoc, "
-                                  "cmssw or all, got '%.*s' in '%s'", (int)len, p, value);
-            bits |= emit_names[k].bit;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    if (!bits)
-        return diag_error(&m->diag, "--emit: expected at least one output, got '%s'", value);
-    if ((bits & EMIT_VIVADO) && !(bits & EMIT_AXIS))
-        return diag_error(&m->diag, "--emit: vivado packages the AXI4-Stream wrapper: expected axis in the list too, got "
-                          "'%s'", value);
-    if ((bits & (EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC)) && !(bits & EMIT_RTL))
-        return diag_error(&m->diag, "--emit: axis, vivado and fusesoc package the Verilog: expected rtl in the list too, "
-                          "got '%s'", value);
-    *out = bits;
-    return 0;
-}
-
-/* value is the text of a number in (0, hi]: *f and 1; else 0. */
-static int number_in(const char *value, double hi, double *f)
-{
-    char *end;
-    *f = strtod(value, &end);
-    return !*end && end != value && *f > 0 && *f <= hi;
-}
-
-int etn_set_option(EtnModel *m, const char *key, const char *value)
-{
-    reset_error(m);
-    if (!strcmp(key, "precision")) {
-        FxType t;
-        char err[512];
-        if (fx_parse(value, &t, err, sizeof err) < 0) {
-            diag_error(&m->diag, "--precision: %s", err);
-            return ETN_EUSER;
-        }
-        snprintf(m->cfg.precision_opt, sizeof m->cfg.precision_opt, "%s", value);
-        snprintf(m->opt_precision, sizeof m->opt_precision, "%s", value);
-    } else if (!strcmp(key, "tables")) {
-        if (!strcmp(value, "exact"))
-            m->cfg.tables_opt = TABLES_EXACT;
-        else if (!strcmp(value, "hls4ml"))
-            m->cfg.tables_opt = TABLES_HLS4ML;
-        else {
-            diag_error(&m->diag, "--tables: expected one of exact, hls4ml, got '%s'", value);
-            return ETN_EUSER;
-        }
-        snprintf(m->opt_tables, sizeof m->opt_tables, "%s", value);
-    } else if (!strcmp(key, "weight_quant")) {
-        if (!strcmp(value, "exact") || !strcmp(value, "hls4ml")) {
-            m->cfg.weights_opt = !strcmp(value, "hls4ml");
-            snprintf(m->opt_weight_quant, sizeof m->opt_weight_quant, "%s", value);
-        } else {
-            diag_error(&m->diag, "--weight-quant: expected one of exact, hls4ml, got '%s'", value);
-            return ETN_EUSER;
-        }
-    } else if (!strcmp(key, "clock_mhz")) {
-        double f;
-        if (!number_in(value, 2000, &f)) {
-            diag_error(&m->diag, "--clock-mhz: expected a frequency in MHz between 0 and 2000, got '%s'", value);
-            return ETN_EUSER;
-        }
-        m->clock_mhz = f;
-        m->clock_set = 1;
-    } else if (!strcmp(key, "multipliers")) {
-        if (!strcmp(value, "csd"))
-            m->multipliers = MULT_CSD;
-        else if (!strcmp(value, "dsp"))
-            m->multipliers = MULT_DSP;
-        else if (!strcmp(value, "auto"))
-            m->multipliers = MULT_AUTO;
-        else {
-            diag_error(&m->diag, "--multipliers: expected one of csd, dsp, auto, got '%s'", value);
-            return ETN_EUSER;
-        }
-    } else if (!strcmp(key, "part")) {
-        if (!hw_part_find(value)) {
-            Buf names = {0};
-            hw_part_names(&names);
-            diag_error(&m->diag, "--part: expected a part etchnn knows (%s, with or without package and speed grade), "
-                       "got '%s'", names.data, value);
-            buf_free(&names);
-            return ETN_EUSER;
-        }
-        snprintf(m->part, sizeof m->part, "%s", value);
-    } else if (!strcmp(key, "fit")) {
-        double f;
-        if (!number_in(value, 1, &f)) {
-            diag_error(&m->diag, "--fit: expected a fraction of the part in (0, 1], got '%s'", value);
-            return ETN_EUSER;
-        }
-        m->fit = f;
-    } else if (!strcmp(key, "io")) {
-        if (!strcmp(value, "parallel") || !strcmp(value, "io_parallel"))
-            m->io = 0;
-        else if (!strcmp(value, "stream") || !strcmp(value, "io_stream"))
-            m->io = 1;
-        else {
-            diag_error(&m->diag, "--io: expected one of parallel, stream, got '%s'", value);
-            return ETN_EUSER;
-        }
-    } else if (!strcmp(key, "emit")) {
-        if (parse_emit(m, value, &m->emit) < 0)
-            return ETN_EUSER;
-    } else if (!strcmp(key, "cmssw_version")) {   /* refused at etn_write unless cmssw is in emit */
-        int v = cmssw_parse_version(&m->diag, value);
-        if (v < 0)
-            return ETN_EUSER;
-        m->cmssw_version = v;
-    } else if (!strcmp(key, "rtl") || !strcmp(key, "hls")) {   /* shorthands: --no-rtl, --hls */
-        if (strcmp(value, "0") && strcmp(value, "1")) {
-            diag_error(&m->diag, "option %s: expected 0 or 1, got '%s'", key, value);
-            return ETN_EUSER;
-        }
-        unsigned bits = !strcmp(key, "hls") ? EMIT_HLS : EMIT_RTL | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC;
-        if (!strcmp(value, "1"))
-            m->emit |= !strcmp(key, "hls") ? EMIT_HLS : EMIT_RTL;
-        else
-            m->emit &= ~bits;
-    } else if (!strcmp(key, "weights_file")) {
-        snprintf(m->weights_file, sizeof m->weights_file, "%s", value);
-    } else if (!strcmp(key, "dump_after")) {
-        int ok = !strcmp(value, "all") || !strcmp(value, "import");
-        for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
-            ok |= !strcmp(value, compile_passes[k].name);
-        for (size_t k = 0; hw_step_name(k); k++)   /* the hardware steps (hw.c) */
-            ok |= !strcmp(value, hw_step_name(k));
-        if (!ok) {
-            Buf names = {0};
-            for (size_t k = 0; k < ETN_COUNTOF(compile_passes); k++)
-                buf_printf(&names, ", %s", compile_passes[k].name);
-            for (size_t k = 0; hw_step_name(k); k++)
-                buf_printf(&names, ", %s", hw_step_name(k));
-            diag_error(&m->diag, "--dump-after: expected one of import%s, all, got '%s'", names.data, value);
-            buf_free(&names);
-            return ETN_EUSER;
-        }
-        snprintf(m->dump_after, sizeof m->dump_after, "%s", value);
-    } else {
-        diag_error(&m->diag, "unknown option '%s': expected one of precision, tables, weight_quant, weights_file, dump_after, "
-                   "clock_mhz, multipliers, part, fit, io, emit, cmssw_version, rtl, hls", key);
-        return ETN_EUSER;
-    }
     m->compiled = 0;
     return ETN_OK;
 }
@@ -363,7 +199,7 @@ static void maybe_dump(EtnModel *m, const char *after)
 
 int etn_compile(EtnModel *m)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (!m->loaded) {
         diag_error(&m->diag, "no model loaded: call etn_load first");
         return ETN_EUSER;
@@ -437,7 +273,7 @@ static int check_finite(EtnModel *m, const double *x, size_t n)
 
 int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mode)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
     if (float_mode) {
@@ -474,7 +310,7 @@ int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mod
 
 int etn_predict_raw(EtnModel *m, const double *x, int64_t *y, size_t n)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
     if (check_finite(m, x, n) < 0)
@@ -485,7 +321,7 @@ int etn_predict_raw(EtnModel *m, const double *x, int64_t *y, size_t n)
 
 int etn_predict_codes(EtnModel *m, const int64_t *x, int64_t *y, size_t n)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
     emu_run_codes(m->plan, x, y, n);
@@ -551,7 +387,7 @@ const char *etn_layer_type(const EtnModel *m, size_t k)
 
 int etn_trace(EtnModel *m, const double *x, size_t k, double *out, int float_mode)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
     const Node *n = layer(m, k);
@@ -585,7 +421,7 @@ const char *etn_output_type(const EtnModel *m)
 
 const char *etn_config_template(EtnModel *m, const char *granularity)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (!m->loaded) {
         diag_error(&m->diag, "no model loaded: call etn_load first");
         return NULL;
@@ -837,7 +673,7 @@ static int dump_hw(EtnModel *m)
 
 int etn_write(EtnModel *m, const char *dir)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (!dir || !dir[0]) {
         diag_error(&m->diag, "expected an output folder, got an empty name");
         return fail(m);
@@ -935,19 +771,23 @@ int etn_write(EtnModel *m, const char *dir)
         /* how to rebuild this model: etchnn verify reloads it */
         cJSON *src = cJSON_CreateObject();
         add_path(src, "model", m->model_path);
-        add_path(src, "weights", m->weights_file);
-        add_path(src, "config", m->config_path);
-        cJSON_AddStringToObject(src, "precision", m->opt_precision);
-        cJSON_AddStringToObject(src, "tables", m->opt_tables);
-        cJSON_AddStringToObject(src, "weight_quant", m->opt_weight_quant);
-        cJSON_AddNumberToObject(src, "clock_mhz", m->clock_mhz);
-        if (ro.part)
-            cJSON_AddStringToObject(src, "part", ro.part->name);
-        if (m->fit > 0)
-            cJSON_AddNumberToObject(src, "fit", m->fit);
-        cJSON_AddStringToObject(src, "multipliers",
-                                m->multipliers == MULT_DSP ? "dsp" : m->multipliers == MULT_AUTO ? "auto" : "csd");
-        cJSON_AddStringToObject(src, "io", st ? "stream" : "parallel");
+        for (size_t k = 0; opt_def(k); k++) {   /* the options table: what etchnn verify re-applies */
+            const OptDef *o = opt_def(k);
+            char v[4200];
+            if (!o->info.source)
+                continue;
+            if (!o->get(m, v, sizeof v)) {
+                if (!o->always)
+                    continue;
+                v[0] = 0;
+            }
+            if (o->kind == OPT_PATH)
+                add_path(src, o->info.source, v);
+            else if (o->kind == OPT_NUMBER)
+                cJSON_AddNumberToObject(src, o->info.source, strtod(v, NULL));
+            else
+                cJSON_AddStringToObject(src, o->info.source, v);
+        }
         char *text = cJSON_PrintUnformatted(src);
         /* the back ends, in the table's order (backends/writers.c) */
         WriteJob job = {&m->g, m->plan, have_rtl ? &rtl : NULL, st, m->clock_mhz, m->cmssw_version, emit, text};
@@ -973,7 +813,7 @@ int etn_write(EtnModel *m, const char *dir)
 
 int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n)
 {
-    reset_error(m);
+    model_reset_error(m);
     if (need_compiled(m) < 0)
         return fail(m);
     if (data_read(&m->diag, path, etn_input_size(m), x, n) < 0)
@@ -983,13 +823,13 @@ int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n)
 
 int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size_t width)
 {
-    reset_error(m);
+    model_reset_error(m);
     return data_write_npy(&m->diag, path, y, n, width) < 0 ? ETN_EUSER : ETN_OK;
 }
 
 int etn_write_file(EtnModel *m, const char *path, const void *data, size_t len)
 {
-    reset_error(m);
+    model_reset_error(m);
     return data_write_file(&m->diag, path, data, len) < 0 ? ETN_EUSER : ETN_OK;
 }
 

@@ -31,9 +31,15 @@ struct EtnModel {
     Buf tmpl;               /* last config template */
     Plan *plan;             /* emulator, once compiled */
     char type_str[64];      /* scratch for returned type strings */
+    char opt_text[4200];    /* scratch for etn_get_option */
     int loaded;             /* a model is loaded */
     int compiled;           /* passes ran and the plan is current */
     int passes_ran;         /* the graph has been transformed */
 };
+
+/* Clear the last error and warnings (every public call starts with it). */
+void model_reset_error(EtnModel *m);
+/* The k-th compile pass's name (--dump-after takes them), or NULL past the last. */
+const char *model_pass_name(size_t k);
 
 #endif

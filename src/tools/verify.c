@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "api/model.h"
+#include "api/options.h"
 #include "backends/backends.h"
 #include "backends/stream.h"
 #include "backends/testbench.h"
@@ -200,60 +201,82 @@ static int read_report(Vfy *v, Report *r)
     return bench_spec(v, path, r);
 }
 
-/* Load and compile the model the way etchnn compile did (report.json "source"). */
+/* A path of report.json "source": KEY, or exactly from KEY_hex when it was not UTF-8 (written by add_path, model.c). */
+static int source_path(Vfy *v, const char *path, const cJSON *src, const char *key, char *out, size_t n)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(src, key);
+    snprintf(out, n, "%s", cJSON_IsString(x) ? x->valuestring : "");
+    char hk[64];
+    snprintf(hk, sizeof hk, "%s_hex", key);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(src, hk);
+    if (!cJSON_IsString(h))
+        return 0;
+    size_t len = strlen(h->valuestring), j;
+    if (len % 2 || len / 2 >= n)
+        return diag_error(&v->m->diag, "%s: source.%s: expected an even number of hex digits, got %zu", path, hk, len);
+    for (j = 0; j < len / 2; j++) {
+        unsigned b;
+        if (sscanf(h->valuestring + 2 * j, "%2x", &b) != 1 || !b)
+            return diag_error(&v->m->diag, "%s: source.%s: expected hex digits, got '%.8s'", path, hk,
+                              h->valuestring + 2 * j);
+        out[j] = (char)b;
+    }
+    out[j] = 0;
+    return 0;
+}
+
+/* Load and compile the model the way etchnn compile did: every option of the table (api/options.c) that
+ * report.json "source" records is applied again.  The emulator depends only on config, weights, precision,
+ * tables and weight_quant; clock_mhz, part, fit, multipliers and io shape the circuit, which is read from
+ * OUT/rtl and report.json as written, and are applied too so that the model is configured as it was (the
+ * progress line lists them).  --fit's per-layer ReuseFactor and multipliers change when products are
+ * computed and on what, never their values. */
 static int reload(Vfy *v, const Report *r)
 {
     EtnModel *m = v->m;
-    char path[4300];
+    char path[4300], model[4200];
     snprintf(path, sizeof path, "%s/report.json", v->out);
     if (!cJSON_IsObject(r->source))
         return diag_error(&m->diag, "%s: 'source': expected how the model was compiled {model, config, precision, ...}, "
                           "got nothing (written by an older etchnn: compile again)", path);
     const cJSON *src = r->source;
-    const char *s[7];
-    const char *keys[7] = {"model", "weights", "config", "precision", "tables", "weight_quant", "multipliers"};
-    char exact[3][4200];   /* paths that are not UTF-8 come back exactly from KEY_hex */
-    for (int k = 0; k < 7; k++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(src, keys[k]);
-        s[k] = cJSON_IsString(x) ? x->valuestring : "";
-        char hk[64];
-        snprintf(hk, sizeof hk, "%s_hex", keys[k]);
-        const cJSON *h = k < 3 ? cJSON_GetObjectItemCaseSensitive(src, hk) : NULL;
-        if (cJSON_IsString(h)) {
-            size_t len = strlen(h->valuestring), j;
-            if (len % 2 || len / 2 >= sizeof exact[k])
-                return diag_error(&m->diag, "%s: source.%s: expected an even number of hex digits, got %zu", path, hk, len);
-            for (j = 0; j < len / 2; j++) {
-                unsigned b;
-                if (sscanf(h->valuestring + 2 * j, "%2x", &b) != 1 || !b)
-                    return diag_error(&m->diag, "%s: source.%s: expected hex digits, got '%.8s'", path, hk,
-                                      h->valuestring + 2 * j);
-                exact[k][j] = (char)b;
-            }
-            exact[k][j] = 0;
-            s[k] = exact[k];
-        }
-    }
-    if (!s[0][0])
+    if (source_path(v, path, src, "model", model, sizeof model) < 0)
+        return -1;
+    if (!model[0])
         return diag_error(&m->diag, "%s: source.model: expected the model file, got an empty string (compiled from memory: "
                           "pass the compiled model to etn_verify)", path);
-    int rc;
-    if (s[2][0] && (rc = etn_config_file(m, s[2])) != ETN_OK)
-        return -1;
-    const char *opts[4][2] = {{"precision", s[3]}, {"tables", s[4]}, {"weight_quant", s[5]}, {"multipliers", s[6]}};
-    for (int k = 0; k < 4; k++)
-        if (opts[k][1][0] && etn_set_option(m, opts[k][0], opts[k][1]) != ETN_OK)
+    Buf used = {0};
+    for (size_t k = 0; opt_def(k); k++) {
+        const OptDef *o = opt_def(k);
+        const cJSON *x = o->info.source ? cJSON_GetObjectItemCaseSensitive(src, o->info.source) : NULL;
+        char val[4200];
+        if (!x)
+            continue;
+        if (o->kind == OPT_PATH) {
+            if (source_path(v, path, src, o->info.source, val, sizeof val) < 0) {
+                buf_free(&used);
+                return -1;
+            }
+        } else if (o->kind == OPT_NUMBER && cJSON_IsNumber(x))
+            snprintf(val, sizeof val, "%.17g", x->valuedouble);
+        else if (o->kind == OPT_TEXT && cJSON_IsString(x))
+            snprintf(val, sizeof val, "%s", x->valuestring);
+        else {
+            buf_free(&used);
+            return diag_error(&m->diag, "%s: source.%s: expected a %s, got another value", path, o->info.source,
+                              o->kind == OPT_NUMBER ? "number" : "string");
+        }
+        if (!val[0])
+            continue;
+        if (etn_set_option(m, o->info.key, val) != ETN_OK) {
+            buf_free(&used);
             return -1;
-    const cJSON *clk = cJSON_GetObjectItemCaseSensitive(src, "clock_mhz");
-    if (cJSON_IsNumber(clk)) {
-        char f[64];
-        snprintf(f, sizeof f, "%.17g", clk->valuedouble);
-        if (etn_set_option(m, "clock_mhz", f) != ETN_OK)
-            return -1;
+        }
+        buf_printf(&used, "%s %s=%s", used.len ? "," : "", o->info.source, val);
     }
-    if (s[1][0] && etn_set_option(m, "weights_file", s[1]) != ETN_OK)
-        return -1;
-    if (etn_load(m, s[0]) != ETN_OK || etn_compile(m) != ETN_OK)
+    say(v, "verify: options from report.json:%s", used.data ? used.data : " none");
+    buf_free(&used);
+    if (etn_load(m, model) != ETN_OK || etn_compile(m) != ETN_OK)
         return -1;
     return 0;
 }
