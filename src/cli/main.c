@@ -37,6 +37,8 @@ static const char usage[] =
     "      Fmax at the report's clock); results merged into OUT/report.json (\"synth\", per target) and report.txt;\n"
     "      tools stopped after --timeout (default 3600 s, 0: none); ice40/ecp5 refuse a design whose estimate is\n"
     "      over 2x the device's logic cells unless --force\n"
+    "  options\n"
+    "      list every option: its flags, etn_set_option key, Python keyword, report.json \"source\" key, commands\n"
     "  version\n"
     "\n"
     "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
@@ -45,16 +47,45 @@ static const char usage[] =
     "--hls4ml is --tables hls4ml --weight-quant hls4ml: outputs equal hls4ml's C simulation for the same types.\n"
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
+/* Options of the command line alone; the model options are the library's table (etn_option). */
+enum { CLI_OUT, CLI_INPUT, CLI_OUTPUT, CLI_FLOAT, CLI_N, CLI_SEED, CLI_GRANULARITY, CLI_TARGET, CLI_DEVICE, CLI_TIMEOUT,
+       CLI_FORCE, CLI_COUNT };
+static const struct {
+    const char *flag, *alt;   /* spellings */
+    const char *cmds;         /* the commands it applies to; any other use is refused (no silent knobs) */
+    int takes_value;          /* 0: a switch (its value is "1") */
+    const char *help;
+} cli_opts[CLI_COUNT] = {
+    [CLI_OUT] = {"-o", "--out", "compile", 1, "the output folder"},
+    [CLI_INPUT] = {"--input", "-i", "predict verify", 1, "events: text (one per line) or .npy"},
+    [CLI_OUTPUT] = {"--output", NULL, "predict", 1, "where the outputs go: text or .npy (default: stdout)"},
+    [CLI_FLOAT] = {"--float", NULL, "predict", 0, "run the compiled graph in double precision"},
+    [CLI_N] = {"--n", NULL, "verify", 1, "random events (default 10000)"},
+    [CLI_SEED] = {"--seed", NULL, "verify", 1, "their seed"},
+    [CLI_GRANULARITY] = {"--granularity", NULL, "config", 1, "model, type or name (default name)"},
+    [CLI_TARGET] = {"--target", NULL, "synth", 1, "xilinx, ice40 or ecp5"},
+    [CLI_DEVICE] = {"--device", NULL, "synth", 1, "the device (default: the smallest that holds the design)"},
+    [CLI_TIMEOUT] = {"--timeout", NULL, "synth", 1, "seconds for all tools (default 3600, 0: none)"},
+    [CLI_FORCE] = {"--force", NULL, "synth", 0, "ice40, ecp5: run even when the estimate says it cannot fit"},
+};
+
+#define MAX_OPTIONS 64   /* model options the CLI can hold (etn_option_count(), checked in main) */
+
 typedef struct {
-    const char *cmd, *model, *config, *precision, *tables, *weight_quant, *weights_file, *clock_mhz, *multipliers, *part, *fit, *io, *dump_after, *out, *input, *output, *granularity, *n_events, *seed, *target, *device;
-    int float_mode;
-    int no_rtl;
-    int hls;               /* compile --hls */
-    const char *emit;      /* compile --emit LIST */
-    const char *cmssw_version; /* compile --cmssw-version N */
-    const char *timeout;   /* synth */
-    int force;             /* synth */
+    const char *cmd, *model;
+    const char *opt[MAX_OPTIONS];      /* model option k's value (etn_option(k)), or NULL */
+    const char *opt_flag[MAX_OPTIONS]; /* the flag that gave it */
+    const char *cli[CLI_COUNT];        /* CLI_* values ("1" for a switch), or NULL */
 } Args;
+
+/* The value given for model option key, or NULL. */
+static const char *opt_value(const Args *a, const char *key)
+{
+    for (size_t k = 0; k < etn_option_count(); k++)
+        if (!strcmp(etn_option(k)->key, key))
+            return a->opt[k];
+    return NULL;
+}
 
 static int die(const char *msg)
 {
@@ -81,26 +112,6 @@ static int model_error(EtnModel *m, int rc)
     return rc == ETN_EINTERNAL ? 3 : 2;
 }
 
-/* Which commands each option changes; any other use is refused (no silent knobs). */
-static const struct {
-    const char *flag, *alt, *cmds;
-} option_cmds[] = {
-    {"-c", "--config", "compile predict"},          {"--precision", NULL, "compile predict"},
-    {"--tables", NULL, "compile predict"},         {"--weight-quant", NULL, "compile predict"},
-    {"--hls4ml", NULL, "compile predict"},         {"--weights", NULL, "compile predict config"},
-    {"--clock-mhz", NULL, "compile"},              {"--multipliers", NULL, "compile"},
-    {"--part", NULL, "compile"},                   {"--fit", NULL, "compile"},
-    {"--io", NULL, "compile"},                     {"--no-rtl", NULL, "compile"},
-    {"--hls", NULL, "compile"},                    {"--emit", NULL, "compile"},
-    {"--cmssw-version", NULL, "compile"},
-    {"--dump-after", NULL, "compile predict"},     {"-o", "--out", "compile"},
-    {"--input", "-i", "predict verify"},           {"--output", NULL, "predict"},
-    {"--float", NULL, "predict"},                  {"--n", NULL, "verify"},
-    {"--seed", NULL, "verify"},                    {"--granularity", NULL, "config"},
-    {"--target", NULL, "synth"},                   {"--device", NULL, "synth"},
-    {"--timeout", NULL, "synth"},                  {"--force", NULL, "synth"},
-};
-
 static int word_in(const char *word, const char *list)
 {
     size_t n = strlen(word);
@@ -110,22 +121,34 @@ static int word_in(const char *word, const char *list)
     return 0;
 }
 
-/* 0 if option s applies to command cmd (or cmd is not a known command: reported later), else a message. */
-static int option_applies(const char *cmd, const char *s)
+static int is(const char *name, const char *flag) { return flag && !strcmp(name, flag); }
+
+/* 0 if an option for commands `cmds` applies to command cmd (or cmd is not a known command: reported later), else a
+ * message. */
+static int option_applies(const char *cmd, const char *name, const char *cmds)
 {
-    static const char known[] = "compile predict verify config synth";
-    if (!word_in(cmd, known))
+    static const char known[] = "compile predict verify config synth options";
+    if (!word_in(cmd, known) || word_in(cmd, cmds))
         return 0;
-    for (size_t k = 0; k < sizeof option_cmds / sizeof option_cmds[0]; k++) {
-        if (strcmp(s, option_cmds[k].flag) && (!option_cmds[k].alt || strcmp(s, option_cmds[k].alt)) &&
-            !(!strcmp(option_cmds[k].flag, "--dump-after") && !strncmp(s, "--dump-after=", 13)))
-            continue;
-        if (word_in(cmd, option_cmds[k].cmds))
-            return 0;
-        fprintf(stderr, "etchnn: %s: option '%s' does not apply (it would change nothing); it is for: %s\n", cmd, s,
-                option_cmds[k].cmds);
+    fprintf(stderr, "etchnn: %s: option '%s' does not apply (it would change nothing); it is for: %s\n", cmd, name, cmds);
+    return -1;
+}
+
+/* Store a value: once per option (a switch may repeat the value another flag gave).  name: a flag as the
+ * tables spell it (it outlives the parse). */
+static int store(const char **slot, const char **slot_flag, const char *name, const char *value, int is_switch)
+{
+    if (*slot && !(is_switch && !strcmp(*slot, value))) {
+        if (slot_flag && strcmp(*slot_flag, name))
+            fprintf(stderr, "etchnn: options '%s' and '%s' set the same thing ('%s', then '%s'): expected one of them\n",
+                    *slot_flag, name, *slot, value);
+        else
+            fprintf(stderr, "etchnn: option '%s' given twice ('%s', then '%s'): expected it once\n", name, *slot, value);
         return -1;
     }
+    *slot = value;
+    if (slot_flag)
+        *slot_flag = name;
     return 0;
 }
 
@@ -137,87 +160,102 @@ static int parse_args(int argc, char **argv, Args *a)
     a->cmd = argv[1];
     for (int i = 2; i < argc; i++) {
         const char *s = argv[i];
-        const char **slot = NULL;
-        if (s[0] == '-' && s[1] && option_applies(a->cmd, s) < 0)
-            return -2;
-        if (!strcmp(s, "-c") || !strcmp(s, "--config"))
-            slot = &a->config;
-        else if (!strcmp(s, "--precision"))
-            slot = &a->precision;
-        else if (!strcmp(s, "--tables"))
-            slot = &a->tables;
-        else if (!strcmp(s, "--weight-quant"))
-            slot = &a->weight_quant;
-        else if (!strcmp(s, "--weights"))
-            slot = &a->weights_file;
-        else if (!strcmp(s, "--hls4ml"))
-            a->tables = a->weight_quant = "hls4ml";
-        else if (!strcmp(s, "--clock-mhz"))
-            slot = &a->clock_mhz;
-        else if (!strcmp(s, "--multipliers"))
-            slot = &a->multipliers;
-        else if (!strcmp(s, "--part"))
-            slot = &a->part;
-        else if (!strcmp(s, "--fit"))
-            slot = &a->fit;
-        else if (!strcmp(s, "--io"))
-            slot = &a->io;
-        else if (!strcmp(s, "--dump-after"))
-            slot = &a->dump_after;
-        else if (!strcmp(s, "-o") || !strcmp(s, "--out"))
-            slot = &a->out;
-        else if (!strcmp(s, "--input") || !strcmp(s, "-i"))
-            slot = &a->input;
-        else if (!strcmp(s, "--output"))
-            slot = &a->output;
-        else if (!strcmp(s, "--n"))
-            slot = &a->n_events;
-        else if (!strcmp(s, "--seed"))
-            slot = &a->seed;
-        else if (!strcmp(s, "--granularity"))
-            slot = &a->granularity;
-        else if (!strcmp(s, "--target"))
-            slot = &a->target;
-        else if (!strcmp(s, "--device"))
-            slot = &a->device;
-        else if (!strcmp(s, "--timeout"))
-            slot = &a->timeout;
-        else if (!strcmp(s, "--force"))
-            a->force = 1;
-        else if (!strcmp(s, "--float"))
-            a->float_mode = 1;
-        else if (!strcmp(s, "--no-rtl"))
-            a->no_rtl = 1;
-        else if (!strcmp(s, "--emit"))
-            slot = &a->emit;
-        else if (!strcmp(s, "--cmssw-version"))
-            slot = &a->cmssw_version;
-        else if (!strcmp(s, "--hls"))
-            a->hls = 1;
-        else if (!strncmp(s, "--dump-after=", 13))
-            a->dump_after = s + 13;
-        else if (s[0] == '-' && s[1]) {
-            fprintf(stderr, "etchnn: unknown option '%s'\n", s);
-            return -2;
-        } else if (!a->model)
+        if (s[0] != '-' || !s[1]) {
+            if (a->model) {
+                fprintf(stderr, "etchnn: unexpected argument '%s'\n", s);
+                return -2;
+            }
             a->model = s;
-        else {
-            fprintf(stderr, "etchnn: unexpected argument '%s'\n", s);
+            continue;
+        }
+        /* --flag=value or --flag value */
+        char name[64];
+        const char *eq = s[1] == '-' ? strchr(s, '=') : NULL, *inline_value = eq ? eq + 1 : NULL;
+        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - s) : (int)strlen(s), s);
+        int found = 0, takes_value = 0;
+        for (size_t k = 0; k < etn_option_count(); k++) {   /* model options, from the library's table */
+            const EtnOption *o = etn_option(k);
+            int by_flag = is(name, o->flag) || is(name, o->alt), by_switch = is(name, o->switch_flag);
+            if (!by_flag && !by_switch)
+                continue;
+            if (option_applies(a->cmd, name, o->commands) < 0)
+                return -2;
+            found = 1;
+            takes_value = by_flag;
+            if (by_switch && store(&a->opt[k], &a->opt_flag[k], o->switch_flag, o->switch_value, 1) < 0)
+                return -2;
+        }
+        for (int k = 0; !found && k < CLI_COUNT; k++) {
+            if (!is(name, cli_opts[k].flag) && !is(name, cli_opts[k].alt))
+                continue;
+            if (option_applies(a->cmd, name, cli_opts[k].cmds) < 0)
+                return -2;
+            found = 1;
+            takes_value = cli_opts[k].takes_value;
+            if (!takes_value && store(&a->cli[k], NULL, name, "1", 1) < 0)
+                return -2;
+        }
+        if (!found) {
+            fprintf(stderr, "etchnn: unknown option '%s'\n", name);
             return -2;
         }
-        if (slot) {
-            if (*slot) {
-                fprintf(stderr, "etchnn: option '%s' given twice ('%s', then '%s'): expected it once\n", s, *slot,
-                        i + 1 < argc ? argv[i + 1] : "");
+        if (!takes_value) {
+            if (inline_value) {
+                fprintf(stderr, "etchnn: option '%s' takes no value, got '%s'\n", name, inline_value);
                 return -2;
             }
-            if (i + 1 >= argc) {
-                fprintf(stderr, "etchnn: option '%s' needs a value\n", s);
-                return -2;
-            }
-            *slot = argv[++i];
+            continue;
         }
+        if (!inline_value && i + 1 >= argc) {
+            fprintf(stderr, "etchnn: option '%s' needs a value\n", name);
+            return -2;
+        }
+        const char *value = inline_value ? inline_value : argv[++i];
+        for (size_t k = 0; k < etn_option_count(); k++) {
+            const EtnOption *o = etn_option(k);
+            if ((is(name, o->flag) || is(name, o->alt)) &&
+                store(&a->opt[k], &a->opt_flag[k], is(name, o->flag) ? o->flag : o->alt, value, 0) < 0)
+                return -2;
+        }
+        for (int k = 0; k < CLI_COUNT; k++)
+            if ((is(name, cli_opts[k].flag) || is(name, cli_opts[k].alt)) && store(&a->cli[k], NULL, name, value, 0) < 0)
+                return -2;
     }
+    return 0;
+}
+
+/* Every model option given, through etn_set_option, in the table's order. */
+static int apply_options(EtnModel *m, const Args *a)
+{
+    for (size_t k = 0; k < etn_option_count(); k++) {
+        int rc;
+        if (a->opt[k] && (rc = etn_set_option(m, etn_option(k)->key, a->opt[k])) != ETN_OK)
+            return model_error(m, rc);
+    }
+    return 0;
+}
+
+/* etchnn options: the table, and the options of the command line alone. */
+static int cmd_options(void)
+{
+    printf("model options (the library's one table: the same key for etn_set_option and report.json \"source\";\n"
+           "etchnn verify re-applies what \"source\" records; Python: etchnn.convert(KEYWORD=...)):\n");
+    for (size_t k = 0; k < etn_option_count(); k++) {
+        const EtnOption *o = etn_option(k);
+        char flags[128] = "";
+        if (o->flag)
+            snprintf(flags, sizeof flags, "%s%s%s VALUE", o->flag, o->alt ? ", " : "", o->alt ? o->alt : "");
+        if (o->switch_flag)
+            snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s%s (%s %s)", flags[0] ? ", " : "",
+                     o->switch_flag, o->key, o->switch_value);
+        printf("  %-16s %s\n      %s; takes %s\n      for: %s; source: %s; Python: %s\n", o->key, flags, o->help,
+               o->values, o->commands, o->source ? o->source : "-", o->python ? o->python : "-");
+    }
+    printf("command-line options:\n");
+    for (int k = 0; k < CLI_COUNT; k++)
+        printf("  %s%s%s%s\n      %s\n      for: %s\n", cli_opts[k].flag, cli_opts[k].alt ? ", " : "",
+               cli_opts[k].alt ? cli_opts[k].alt : "", cli_opts[k].takes_value ? " VALUE" : "", cli_opts[k].help,
+               cli_opts[k].cmds);
     return 0;
 }
 
@@ -227,45 +265,17 @@ static int prepare(EtnModel *m, const Args *a)
     int rc;
     if (!a->model)
         return die("expected a model file (.onnx, .keras, .h5 or .json), got none");
-    if (a->config && (rc = etn_config_file(m, a->config)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->precision && (rc = etn_set_option(m, "precision", a->precision)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->tables && (rc = etn_set_option(m, "tables", a->tables)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->weight_quant && (rc = etn_set_option(m, "weight_quant", a->weight_quant)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->weights_file && (rc = etn_set_option(m, "weights_file", a->weights_file)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->clock_mhz && (rc = etn_set_option(m, "clock_mhz", a->clock_mhz)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->io && (rc = etn_set_option(m, "io", a->io)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->multipliers && (rc = etn_set_option(m, "multipliers", a->multipliers)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->part && (rc = etn_set_option(m, "part", a->part)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->fit && (rc = etn_set_option(m, "fit", a->fit)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->no_rtl && a->emit)
+    if (opt_value(a, "rtl") && opt_value(a, "emit"))
         return die("compile: --no-rtl and --emit: expected one of them (--no-rtl is --emit c)");
-    if (a->no_rtl && (rc = etn_set_option(m, "rtl", "0")) != ETN_OK)
-        return model_error(m, rc);
-    if (a->emit && (rc = etn_set_option(m, "emit", a->emit)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->hls && (rc = etn_set_option(m, "hls", "1")) != ETN_OK)
-        return model_error(m, rc);
-    if (a->cmssw_version && (rc = etn_set_option(m, "cmssw_version", a->cmssw_version)) != ETN_OK)
-        return model_error(m, rc);
-    if (a->dump_after && (rc = etn_set_option(m, "dump_after", a->dump_after)) != ETN_OK)
-        return model_error(m, rc);
+    if ((rc = apply_options(m, a)) != 0)
+        return rc;
     if ((rc = etn_load(m, a->model)) != ETN_OK)
         return model_error(m, rc);
     show_warnings(m);
     rc = etn_compile(m);
     if (rc == ETN_OK)
         show_warnings(m);
-    if (a->dump_after)
+    if (opt_value(a, "dump_after"))
         fputs(etn_dump_text(m), stdout);
     if (rc != ETN_OK)
         return model_error(m, rc);
@@ -277,25 +287,25 @@ static int cmd_predict(EtnModel *m, const Args *a)
     int rc = prepare(m, a);
     if (rc)
         return rc;
-    if (!a->input || !a->input[0])
+    if (!a->cli[CLI_INPUT] || !a->cli[CLI_INPUT][0])
         return die("predict: expected --input X (a file name), got none");
-    if (a->output && !a->output[0])
+    if (a->cli[CLI_OUTPUT] && !a->cli[CLI_OUTPUT][0])
         return die("predict: expected --output Y to name a file, got an empty name");
     double *x = NULL;
     size_t n = 0;
-    if ((rc = etn_read_events(m, a->input, &x, &n)) != ETN_OK)
+    if ((rc = etn_read_events(m, a->cli[CLI_INPUT], &x, &n)) != ETN_OK)
         return model_error(m, rc);
     show_warnings(m);
     size_t no = etn_output_size(m);
     double *y = malloc(n * no * sizeof(double));
-    int64_t *codes = a->float_mode ? NULL : malloc(n * no * sizeof(int64_t));
-    if (!y || (!a->float_mode && !codes)) {
+    int64_t *codes = a->cli[CLI_FLOAT] ? NULL : malloc(n * no * sizeof(int64_t));
+    if (!y || (!a->cli[CLI_FLOAT] && !codes)) {
         etn_free(x);
         free(y);
         free(codes);
         return die("out of memory");
     }
-    if (a->float_mode)
+    if (a->cli[CLI_FLOAT])
         rc = etn_predict(m, x, y, n, 1);
     else
         rc = etn_predict_raw(m, x, codes, n);
@@ -305,12 +315,12 @@ static int cmd_predict(EtnModel *m, const Args *a)
         free(codes);
         return model_error(m, rc);
     }
-    if (!a->float_mode)
+    if (!a->cli[CLI_FLOAT])
         for (size_t k = 0; k < n * no; k++)
             y[k] = etn_code_value(m, codes[k]);
-    size_t olen = a->output ? strlen(a->output) : 0;
-    if (a->output && olen > 4 && !strcmp(a->output + olen - 4, ".npy")) {
-        rc = etn_write_npy(m, a->output, y, n, no);
+    size_t olen = a->cli[CLI_OUTPUT] ? strlen(a->cli[CLI_OUTPUT]) : 0;
+    if (a->cli[CLI_OUTPUT] && olen > 4 && !strcmp(a->cli[CLI_OUTPUT] + olen - 4, ".npy")) {
+        rc = etn_write_npy(m, a->cli[CLI_OUTPUT], y, n, no);
         free(y);
         free(codes);
         return rc == ETN_OK ? 0 : model_error(m, rc);
@@ -326,7 +336,7 @@ static int cmd_predict(EtnModel *m, const Args *a)
     char buf[800];
     for (size_t ev = 0; ev < n; ev++) {
         for (size_t k = 0; k < no; k++) {
-            if (a->float_mode)
+            if (a->cli[CLI_FLOAT])
                 snprintf(buf, sizeof buf, "%.17g", y[ev * no + k]);
             else
                 etn_format_code(m, codes[ev * no + k], buf, sizeof buf);
@@ -349,8 +359,8 @@ static int cmd_predict(EtnModel *m, const Args *a)
     }
     free(y);
     free(codes);
-    if (a->output) {
-        rc = etn_write_file(m, a->output, text, len);
+    if (a->cli[CLI_OUTPUT]) {
+        rc = etn_write_file(m, a->cli[CLI_OUTPUT], text, len);
         free(text);
         return rc == ETN_OK ? 0 : model_error(m, rc);
     }
@@ -365,18 +375,18 @@ static int cmd_predict(EtnModel *m, const Args *a)
 
 static int cmd_compile(EtnModel *m, const Args *a)
 {
-    if (!a->out && !a->dump_after)
+    if (!a->cli[CLI_OUT] && !opt_value(a, "dump_after"))
         return die("compile: expected -o OUT (the output folder), got none");
-    if (a->out && !a->out[0])
+    if (a->cli[CLI_OUT] && !a->cli[CLI_OUT][0])
         return die("compile: expected -o OUT to name a folder, got an empty name");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = prepare(m, a);
     if (rc)
         return rc;
-    if (!a->out)
+    if (!a->cli[CLI_OUT])
         return 0;
-    if ((rc = etn_write(m, a->out)) != ETN_OK)
+    if ((rc = etn_write(m, a->cli[CLI_OUT])) != ETN_OK)
         return model_error(m, rc);
     show_warnings(m);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -388,8 +398,8 @@ static int cmd_compile(EtnModel *m, const Args *a)
     for (size_t k = 0; k < etn_layer_count(m); k++)
         printf("  %-28s %-20s %6zu x %s\n", etn_layer_name(m, k), etn_layer_class(m, k), etn_layer_size(m, k),
                etn_layer_type(m, k));
-    printf("wrote %s (%s) in %.1f ms\n", a->out,
-           a->no_rtl ? "c/" : a->emit ? a->emit : "c/, rtl/, report.json, report.txt",
+    printf("wrote %s (%s) in %.1f ms\n", a->cli[CLI_OUT],
+           opt_value(a, "rtl") ? "c/" : opt_value(a, "emit") ? opt_value(a, "emit") : "c/, rtl/, report.json, report.txt",
            ms);
     return 0;
 }
@@ -407,15 +417,15 @@ static int cmd_verify(EtnModel *m, const Args *a)
         return die("verify: expected the directory written by etchnn compile -o OUT, got none");
     EtnVerifyOptions o = {0};
     char *end;
-    if (a->n_events && (o.n = strtoul(a->n_events, &end, 10), *end || !o.n || a->n_events[0] == '-')) {
-        fprintf(stderr, "etchnn: verify: --n: expected a number of events >= 1, got '%s'\n", a->n_events);
+    if (a->cli[CLI_N] && (o.n = strtoul(a->cli[CLI_N], &end, 10), *end || !o.n || a->cli[CLI_N][0] == '-')) {
+        fprintf(stderr, "etchnn: verify: --n: expected a number of events >= 1, got '%s'\n", a->cli[CLI_N]);
         return 2;
     }
-    if (a->seed && (o.seed = strtoull(a->seed, &end, 0), *end || !*a->seed)) {
-        fprintf(stderr, "etchnn: verify: --seed: expected an integer, got '%s'\n", a->seed);
+    if (a->cli[CLI_SEED] && (o.seed = strtoull(a->cli[CLI_SEED], &end, 0), *end || !*a->cli[CLI_SEED])) {
+        fprintf(stderr, "etchnn: verify: --seed: expected an integer, got '%s'\n", a->cli[CLI_SEED]);
         return 2;
     }
-    o.input_file = a->input;
+    o.input_file = a->cli[CLI_INPUT];
     o.progress = verify_progress;
     EtnVerifyResult r;
     int rc = etn_verify(m, a->model, &o, &r);
@@ -459,11 +469,11 @@ static int cmd_config(EtnModel *m, const Args *a)
     int rc;
     if (!a->model)
         return die("config: expected a model file (.onnx, .keras, .h5 or .json), got none");
-    if (a->weights_file && (rc = etn_set_option(m, "weights_file", a->weights_file)) != ETN_OK)
-        return model_error(m, rc);
+    if ((rc = apply_options(m, a)) != 0)
+        return rc;
     if ((rc = etn_load(m, a->model)) != ETN_OK)
         return model_error(m, rc);
-    const char *t = etn_config_template(m, a->granularity ? a->granularity : "name");
+    const char *t = etn_config_template(m, a->cli[CLI_GRANULARITY] ? a->cli[CLI_GRANULARITY] : "name");
     if (!t)
         return model_error(m, ETN_EUSER);
     fputs(t, stdout);
@@ -480,25 +490,25 @@ static int cmd_synth(const Args *a)
 {
     if (!a->model || !a->model[0])
         return die("synth: expected the output directory of `etchnn compile`, got none");
-    if (!a->target)
+    if (!a->cli[CLI_TARGET])
         return die("synth: --target: expected xilinx, ice40 or ecp5, got none");
     EtnSynthOptions opt;
     memset(&opt, 0, sizeof opt);
-    opt.device = a->device;
-    opt.force = a->force;
+    opt.device = a->cli[CLI_DEVICE];
+    opt.force = a->cli[CLI_FORCE] != NULL;
     opt.progress = synth_progress;
-    if (a->timeout) {
+    if (a->cli[CLI_TIMEOUT]) {
         char *end;
         errno = 0;
-        double t = strtod(a->timeout, &end);
-        if (end == a->timeout || *end || errno || !(t >= 0) || t > 1e9) {
-            fprintf(stderr, "etchnn: synth: --timeout: expected seconds (0: no limit), got '%s'\n", a->timeout);
+        double t = strtod(a->cli[CLI_TIMEOUT], &end);
+        if (end == a->cli[CLI_TIMEOUT] || *end || errno || !(t >= 0) || t > 1e9) {
+            fprintf(stderr, "etchnn: synth: --timeout: expected seconds (0: no limit), got '%s'\n", a->cli[CLI_TIMEOUT]);
             return 2;
         }
         opt.timeout_s = t > 0 ? t : -1;
     }
     char err[1200], *summary = NULL;
-    int rc = etn_synth_opts(a->model, a->target, &opt, &summary, err, sizeof err);
+    int rc = etn_synth_opts(a->model, a->cli[CLI_TARGET], &opt, &summary, err, sizeof err);
     if (rc != ETN_OK) {
         etn_free(summary);   /* a design that does not fit still gets its summary */
         fprintf(stderr, "etchnn: %s\n", err);
@@ -514,6 +524,8 @@ static int cmd_synth(const Args *a)
 int main(int argc, char **argv)
 {
     Args a;
+    if (etn_option_count() > MAX_OPTIONS)
+        return die("internal: more model options than the command line holds (MAX_OPTIONS)");
     int prc = parse_args(argc, argv, &a);
     if (prc == -1 || (prc == 0 && (!strcmp(a.cmd, "help") || !strcmp(a.cmd, "--help") || !strcmp(a.cmd, "-h")))) {
         fputs(usage, prc == -1 ? stderr : stdout);
@@ -527,6 +539,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(a.cmd, "synth"))
         return cmd_synth(&a);
+    if (!strcmp(a.cmd, "options"))
+        return cmd_options();
     EtnModel *m = etn_model_new();
     if (!m)
         return die("out of memory");
