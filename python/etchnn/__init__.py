@@ -10,7 +10,7 @@ A thin layer over the C library (libetchnn.so, include/etchnn.h) through
 ctypes; numpy is the only dependency, torch/keras/onnx/matplotlib are imported
 when used."""
 from .errors import EtchnnError, EtchnnWarning, NotAvailableError
-from .firmware import Firmware, Report, config_from_model, convert
+from .firmware import Firmware, Report, config_from_model, convert, options
 # the functions shadow their modules' names on the package (etchnn.tune is the function;
 # the modules stay importable as sys.modules['etchnn.tune'], 'etchnn.sweep')
 from .tune import TuneResult, tune
@@ -32,7 +32,7 @@ except ImportError:   # a source checkout (PYTHONPATH=python): the one definitio
     __version__ = _checkout_version()
     del _checkout_version
 
-__all__ = ["EtchnnError", "EtchnnWarning", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "profiling",
+__all__ = ["EtchnnError", "EtchnnWarning", "NotAvailableError", "Firmware", "Report", "config_from_model", "convert", "options", "profiling",
            "library_path", "tune", "TuneResult", "sweep", "objective"]
 
 

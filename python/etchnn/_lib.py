@@ -57,8 +57,27 @@ _SIGNATURES = {
     "etn_layer_param_type": (_S, [_P, _Z, _Z]),
     "etn_layer_param_values": (_I, [_P, _Z, _Z, _D, _I]),
     "etn_trace_batch": (_I, [_P, _D, _Z, _Z, _D, _I]),
+    # src/api/options.c: the one options table
+    "etn_option_count": (_Z, []),
+    "etn_option": (_P, [_Z]),
+    "etn_get_option": (_S, [_P, _S]),
 }
 PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+
+class Option(ctypes.Structure):          # EtnOption
+    _fields_ = [(name, _S) for name in ("key", "source", "python", "flag", "alt", "switch_flag", "switch_value",
+                                        "commands", "values", "help")]
+
+
+def options():
+    """The library's options table: [{key, source, python, flag, alt, switch_flag, switch_value, commands, values,
+    help}], one dict per etn_set_option key (None where an entry has no such name)."""
+    out = []
+    for k in range(lib().etn_option_count()):
+        o = ctypes.cast(lib().etn_option(k), ctypes.POINTER(Option)).contents
+        out.append({name: _str(getattr(o, name)) for name, _ in Option._fields_})
+    return out
 
 
 class VerifyOptions(ctypes.Structure):   # EtnVerifyOptions
@@ -197,6 +216,13 @@ class Model:
 
     def set_option(self, key, value):
         self._check(self.lib.etn_set_option(self.ptr, key.encode(), str(value).encode()))
+
+    def get_option(self, key):
+        """The option's canonical value in effect, or None when unset (unknown keys raise)."""
+        v = self.lib.etn_get_option(self.ptr, key.encode())
+        if v is None and self.lib.etn_error(self.ptr):
+            raise EtchnnError(self.error())
+        return _str(v)
 
     def compile(self):
         self._check(self.lib.etn_compile(self.ptr))

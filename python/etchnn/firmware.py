@@ -80,9 +80,38 @@ def _read_config(config):
     raise EtchnnError(f"config: expected a dict, a .yml/.json path or YAML/JSON text, got {type(config).__name__}")
 
 
+# convert()'s arguments that are not model options; every other keyword is the `python` name of an entry of the
+# library's options table (src/api/options.c, etchnn.options()), set through it.
+_CONVERT_ARGS = ("model", "output_dir", "input_shape", "project_name")
+
+
+def options():
+    """Every model option, from the C library's one table (the CLI's `etchnn options` prints the same): a list of
+    dicts {key: the set_option and report.json "source" key, python: convert()'s keyword (None: not one), flag, alt,
+    switch_flag, switch_value: the CLI's spellings, commands, values: what it takes, help, source: the report.json
+    "source" key (None: not recorded)}."""
+    return _lib.options()
+
+
+def _option_text(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(float(value))
+    return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+
+
+def _refuse_unknown(unknown):
+    table = _lib.options()
+    keywords = [o["python"] for o in table if o["python"]]
+    name = sorted(unknown)[0]
+    hint = next((f" (the option {name} is the keyword {o['python']} here)" for o in table
+                 if o["key"] == name and o["python"]), "")
+    raise EtchnnError(f"convert(): unknown keyword '{name}'{hint}: expected one of the options {', '.join(keywords)} "
+                      f"(etchnn.options() says what each takes) or {', '.join(_CONVERT_ARGS)}")
+
+
 def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_shape=None, project_name="myproject",
             precision=None, tables=None, weight_quant=None, keras_weights=None, multipliers=None, part=None,
-            fit=None):
+            fit=None, io_type=None, **unknown):
     """Compile `model` into a Firmware.
 
     model        a path to a file the CLI reads (.onnx, .keras, .h5, .json),
@@ -103,7 +132,12 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
                  utilization; the config's Part is used when not given.
     fit          a fraction of the part (the CLI's --fit): each Dense/Conv layer's
                  ReuseFactor and multipliers chosen so the estimate fits it.
+    io_type      'io_parallel'|'io_stream' (the CLI's --io; default: the config's IOType).
+    Every keyword but model, output_dir, input_shape and project_name is an entry of
+    the library's options table (etchnn.options()); any other keyword is refused.
     """
+    if unknown:
+        _refuse_unknown(unknown)
     m = _load(model, input_shape, project_name, keras_weights)
     cfg, text, origin = _read_config(config)
     if text is not None:
@@ -122,9 +156,13 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
         raise EtchnnError(f"clock_mhz: expected a positive frequency, got {clock_mhz}")
     model_cfg["ClockPeriod"] = 1000.0 / clock_mhz
     m.config_text(json.dumps(cfg), origin or "<config dict>")
-    options = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": repr(float(clock_mhz)),
-               "multipliers": multipliers, "part": part, "fit": None if fit is None else repr(float(fit))}
-    options = {k: v for k, v in options.items() if v is not None}
+    given = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": float(clock_mhz),
+             "multipliers": multipliers, "part": part, "fit": fit, "io_type": io_type}
+    key_of = {o["python"]: o["key"] for o in _lib.options() if o["python"]}
+    if set(given) - set(key_of):
+        raise EtchnnError(f"internal: convert() keywords {sorted(set(given) - set(key_of))} are not in the options table",
+                          internal=True)
+    options = {key_of[kw]: _option_text(v) for kw, v in given.items() if v is not None}
     for key, value in options.items():
         m.set_option(key, value)
     m.compile()
