@@ -308,6 +308,14 @@ def test_python_m_etchnn_tune_sweep_merge_profile(etchnn, mlp, tmp_path):
         py("sweep", path, "--space", space, "-o", f"part{i}.jsonl", "--index", i, "--input", "x.npy", "--labels", "y.npy")
     py("merge", "-o", "merged.jsonl", *[f"part{i}.jsonl" for i in range(4)])
     assert _lines(tmp_path / "merged.jsonl") == full
+    # the C CLI runs the same commands (etchnn sweep -> python3 -m etchnn sweep, the package beside the binary)
+    cli_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run([str(ETCHNN), "sweep", path, "--space", space, "-o", "cli.jsonl", "--input", "x.npy", "--labels",
+                        "y.npy"], capture_output=True, text=True, env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _lines(tmp_path / "cli.jsonl") == full
+    r = subprocess.run([str(ETCHNN), "tune", "--help"], capture_output=True, text=True, env=cli_env)
+    assert r.returncode == 0 and "--max-loss" in r.stdout
     out = py("profile", path, "--input", "x.npy", "-c", "cfg.yml")
     assert "accum" in out and "outside" in out
     r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", path, "--space", tmp_path / "nope.yml", "-o", "o.jsonl"],

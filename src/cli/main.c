@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "etchnn.h"
 
@@ -37,6 +39,10 @@ static const char usage[] =
     "      Fmax at the report's clock); results merged into OUT/report.json (\"synth\", per target) and report.txt;\n"
     "      tools stopped after --timeout (default 3600 s, 0: none); ice40/ecp5 refuse a design whose estimate is\n"
     "      over 2x the device's logic cells unless --force\n"
+    "  tune | sweep | merge | profile ...\n"
+    "      the Python package's commands (the etchnn module of python3): per-layer types from data, design-space sweeps\n"
+    "      locally or on Dask/Ray, array-job merges, per-layer ranges; `etchnn tune --help` (sweep, ...) lists\n"
+    "      their options\n"
     "  options\n"
     "      list every option: its flags, etn_set_option key, Python keyword, report.json \"source\" key, commands\n"
     "  version\n"
@@ -521,8 +527,54 @@ static int cmd_synth(const Args *a)
     return 0;
 }
 
+/* etchnn tune|sweep|merge|profile: the Python package's commands (python3 -m etchnn CMD ARGS), which
+ * need numpy and, for sweeps on a cluster, Dask or Ray.  In a source checkout the package beside the
+ * binary (build/etchnn -> python/) is put first on PYTHONPATH; an installed package is found as it is. */
+static int python_command(int argc, char **argv)
+{
+    char exe[4096], dir[4200] = "", init[4300];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(dir, sizeof dir, "%s/../python", exe);
+        }
+    }
+    struct stat st;
+    snprintf(init, sizeof init, "%s/etchnn/__init__.py", dir);
+    if (dir[0] && stat(init, &st) == 0) {
+        const char *old = getenv("PYTHONPATH");
+        size_t len = strlen(dir) + (old ? strlen(old) + 1 : 0) + 1;
+        char *pp = malloc(len);
+        if (!pp)
+            return die("out of memory");
+        snprintf(pp, len, "%s%s%s", dir, old && old[0] ? ":" : "", old && old[0] ? old : "");
+        setenv("PYTHONPATH", pp, 1);
+        free(pp);
+    }
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    if (!args)
+        return die("out of memory");
+    const char *py = getenv("ETCHNN_PYTHON") ? getenv("ETCHNN_PYTHON") : "python3";
+    args[0] = (char *)py;
+    args[1] = "-m";
+    args[2] = "etchnn";
+    for (int k = 1; k < argc; k++)
+        args[k + 2] = argv[k];
+    execvp(py, args);
+    fprintf(stderr, "etchnn: %s: expected to run `%s -m etchnn %s` (the Python package), got: %s\n", argv[1], py, argv[1],
+            strerror(errno));
+    free(args);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && (!strcmp(argv[1], "tune") || !strcmp(argv[1], "sweep") || !strcmp(argv[1], "merge") ||
+                      !strcmp(argv[1], "profile")))
+        return python_command(argc, argv);
     Args a;
     if (etn_option_count() > MAX_OPTIONS)
         return die("internal: more model options than the command line holds (MAX_OPTIONS)");
