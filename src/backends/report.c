@@ -55,6 +55,22 @@ void report_part(cJSON *root, const HwPart *pt, double lut, double ff, double ds
         cJSON_AddNumberToObject(u, keys[k], have[k] ? round(used[k] / (double)have[k] * 1e4) / 1e4 : (used[k] > 0 ? 1e9 : 0));
 }
 
+/* DIR/report.json and DIR/report.txt; frees the texts and the JSON tree. */
+static int write_both(Diag *d, const char *dir, Buf *j, Buf *t, cJSON *root)
+{
+    char path[4096];
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    rc |= backend_write_file(d, path, j);
+    snprintf(path, sizeof path, "%s/report.txt", dir);
+    if (!rc)
+        rc |= backend_write_file(d, path, t);
+    buf_free(j);
+    buf_free(t);
+    cJSON_Delete(root);
+    return rc ? -1 : 0;
+}
+
 cJSON *report_json(const HwDesign *r, const char *source_json)
 {
     const Graph *g = r->g;
@@ -221,17 +237,7 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
     buf_printf(&t, "\ntotal: latency %d cycles, II %d, estimate %.0f LUT, %.0f FF, %ld DSP "
                    "(adders: shared/naive per layer; estimate made without running any tool)\n",
                r->latency, r->ii, lut, ff, dsp);
-    char path[4096];
-    int rc = 0;
-    snprintf(path, sizeof path, "%s/report.json", dir);
-    rc |= backend_write_file(d, path, &j);
-    snprintf(path, sizeof path, "%s/report.txt", dir);
-    if (!rc)
-        rc |= backend_write_file(d, path, &t);
-    buf_free(&j);
-    buf_free(&t);
-    cJSON_Delete(root);
-    return rc ? -1 : 0;
+    return write_both(d, dir, &j, &t, root);
 }
 
 /* ---- io_stream ------------------------------------------------------------------- */
@@ -421,16 +427,6 @@ int report_write_stream(const Stream *s, const HwDesign *par, const StreamTiming
     else
         buf_printf(&t, "\nio_parallel: not built for comparison (an input of %ld values, more than %d; compile with --io "
                        "parallel to see it)\n", ir_numel(ti), STREAM_COMPARE_MAX);
-    char path[4096];
-    int rc = 0;
-    snprintf(path, sizeof path, "%s/report.json", dir);
-    rc |= backend_write_file(d, path, &j);
-    snprintf(path, sizeof path, "%s/report.txt", dir);
-    if (!rc)
-        rc |= backend_write_file(d, path, &t);
-    buf_free(&j);
-    buf_free(&t);
-    cJSON_Delete(root);
-    return rc ? -1 : 0;
+    return write_both(d, dir, &j, &t, root);
 }
 

@@ -237,6 +237,20 @@ int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     return 0;
 }
 
+/* x (w bits) times the constant code c: shift-and-add or a DSP (--multipliers), negated for c < 0. */
+static int const_product(HwDesign *r, HwModule *m, int xi, int w, int64_t c)
+{
+    if (c == 0)
+        return hw_const(m, 0);
+    int64_t mag = c < 0 ? -c : c;
+    int prod = cmvm_const_mult(m, xi, mag, cmvm_use_dsp(r->opt.mult, w, mag));
+    if (c < 0) {
+        int z = hw_const(m, 0);
+        prod = hw_add(m, z, 0, prod, 0, 1, 0);
+    }
+    return prod;
+}
+
 int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
 {
     const Graph *g = r->g;
@@ -265,18 +279,7 @@ int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
             break;
         }
         case OP_LEAKYRELU: {
-            int64_t ac = fx_quant_double(nd->alpha, nd->alpha_t);
-            int prod;
-            if (ac == 0) {
-                prod = hw_const(m, 0);
-            } else {
-                int64_t mag = ac < 0 ? -ac : ac;
-                prod = cmvm_const_mult(m, xi, mag, cmvm_use_dsp(r->opt.mult, x->type.w, mag));
-                if (ac < 0) {
-                    int z = hw_const(m, 0);
-                    prod = hw_add(m, z, 0, prod, 0, 1, 0);
-                }
-            }
+            int prod = const_product(r, m, xi, x->type.w, fx_quant_double(nd->alpha, nd->alpha_t));
             HwNode s = hw_node_blank(HW_SEL);
             s.a = xi;
             s.b = hw_cast(m, xi, fx, res);
@@ -291,17 +294,9 @@ int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
         case OP_HARDSIGMOID: {
             /* clip(x * slope + shift, 0, 1), as the emulator: the product at fx + fa, the shift aligned to the
              * finer LSB, the sum compared with 0 and with 1 at that LSB */
-            int64_t ac = fx_quant_double(nd->alpha, nd->alpha_t), bc = fx_quant_double(nd->beta, nd->beta_t);
+            int64_t bc = fx_quant_double(nd->beta, nd->beta_t);
             int fa = fx_frac(nd->alpha_t), fb = fx_frac(nd->beta_t), f = fx + fa;
-            int prod;
-            if (ac == 0) {
-                prod = hw_const(m, 0);
-            } else {
-                int64_t mag = ac < 0 ? -ac : ac;
-                prod = cmvm_const_mult(m, xi, mag, cmvm_use_dsp(r->opt.mult, x->type.w, mag));
-                if (ac < 0)
-                    prod = hw_add(m, hw_const(m, 0), 0, prod, 0, 1, 0);
-            }
+            int prod = const_product(r, m, xi, x->type.w, fx_quant_double(nd->alpha, nd->alpha_t));
             int v = fb > f ? hw_add(m, prod, fb - f, hw_const(m, bc), 0, 0, 0)
                            : hw_add(m, prod, 0, hw_const(m, bc), f - fb, 0, 0);
             f = fb > f ? fb : f;
