@@ -277,6 +277,7 @@ def test_fit_io_stream(fraction, tmp_path):
         assert line.startswith("PASS"), line
 
 
+@pytest.mark.extended   # the Icarus twin (test_icarus_io_stream_bench_catches_wrong_timing) stays in make test
 def test_verify_checks_io_stream_timing(tmp_path):
     """A report whose cycle model disagrees with the circuit fails verify (the check can fail)."""
     if VERILATOR is None or SANITIZED:

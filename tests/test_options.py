@@ -200,7 +200,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,model,args", CASES, ids=[c[0] for c in CASES])
+# the io_parallel case (a longer Verilator build) runs in make test-extended
+@pytest.mark.parametrize("name,model,args", [pytest.param(*c, marks=pytest.mark.extended) if c[0] == "parallel" else c
+                                             for c in CASES], ids=[c[0] for c in CASES])
 def test_verify_reapplies_every_recorded_option(name, model, args, tmp_path):
     """etchnn verify rebuilds the model with every option "source" records (part, fit and io too) and says so."""
     if not model.exists():
