@@ -62,3 +62,15 @@ def pytest_collection_modifyitems(config, items):
         name = item.name.lower()
         if "verify" in name or "csim" in name:
             item.add_marker(skip)
+
+
+# The Python package (from this checkout, or the installed one for tests/python with
+# ETCHNN_TEST_INSTALLED=1: whichever the importing test module put on sys.path), its C library found.
+@pytest.fixture(scope="session")
+def etchnn():
+    import etchnn as e
+    try:
+        e.library_path()
+    except e.EtchnnError as err:
+        pytest.skip(str(err))
+    return e

@@ -29,16 +29,6 @@ def _data(n, seed):
 
 
 @pytest.fixture(scope="module")
-def etchnn():
-    import etchnn as e
-    try:
-        e.library_path()
-    except e.EtchnnError as err:
-        pytest.skip(str(err))
-    return e
-
-
-@pytest.fixture(scope="module")
 def mlp(etchnn, tmp_path_factory):
     """(torch model, its ONNX file, (x_cal, y_cal), (x_val, y_val))."""
     torch = pytest.importorskip("torch")

@@ -1440,9 +1440,9 @@ static int import_bidirectional(Importer *im, const Container *ct, const char *l
         snprintf(cp, sizeof cp, "%s/%s/cell", lpath, part[k]);
         if (recurrent_spec(im, ct, lpath, cp, jget(lc[k], "config"), jstr(lc[k], "class_name"), x, &sp[k]) < 0)
             return -1;
-        sp[k].go_backwards = k == 1 ? !jbool(jget(fl, "config"), "go_backwards", 0) : sp[k].go_backwards;
-        if (k == 1 && bl != fl)
-            sp[k].go_backwards = jbool(jget(bl, "config"), "go_backwards", 1);
+        if (k == 1)   /* the saved backward layer says it; one built from the forward layer goes the other way */
+            sp[k].go_backwards = bl != fl ? jbool(jget(bl, "config"), "go_backwards", 1)
+                                          : !jbool(jget(fl, "config"), "go_backwards", 0);
         sp[k].return_sequences = 0;
         sp[k].step_h = steps + k * tmax;
         sp[k].layer = arena_printf(&g->arena, "%s_%s", L, k ? "backward" : "forward");

@@ -27,16 +27,6 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def etchnn():
-    import etchnn as e
-    try:
-        e.library_path()
-    except e.EtchnnError as err:
-        pytest.skip(str(err))
-    return e
-
-
-@pytest.fixture(scope="session")
 def digits():
     """(x_train, y_train, x_test, y_test): 8x8 digits scaled to [0, 1], split 50/50."""
     datasets = pytest.importorskip("sklearn.datasets")
