@@ -131,6 +131,44 @@ def test_tune_mse_without_labels(etchnn, mlp):
     assert r.after["lut"] < r.before["lut"]
 
 
+def test_tune_auc(etchnn, mlp):
+    """metric='auc' (one-vs-rest, averaged over classes): the tuned AUC is
+    what scikit-learn computes from the firmware's outputs, within max_loss
+    of the float model's, with fewer LUTs."""
+    from sklearn.metrics import roc_auc_score
+    net, _, (xc, yc), (xv, yv) = mlp
+    r = etchnn.tune(net, xc[:2000], yc[:2000], metric="auc", max_loss=0.01, validation=(xv, yv))
+    out = r.firmware.predict(xc[:2000])
+    expected = np.mean([roc_auc_score(yc[:2000] == k, out[:, k]) for k in range(5)])
+    assert r.tuned_metric == pytest.approx(expected, abs=1e-12)
+    fo = r.firmware.predict(xc[:2000], float_mode=True)
+    assert r.float_metric == pytest.approx(np.mean([roc_auc_score(yc[:2000] == k, fo[:, k]) for k in range(5)]))
+    assert 0.9 < r.float_metric < 1 and r.loss <= 0.01
+    assert r.validation["loss"] <= 0.015, r.validation
+    assert r.after["lut"] < r.before["lut"]
+
+
+@pytest.mark.parametrize("key", ["digits_mlp", "jet_mlp", "digits_cnn"])
+def test_tune_table_models(etchnn, key):
+    """bench/tune_models.py's three models (README table): trained here; the
+    tuned config loses at most D on held-out events and needs under half the
+    LUTs of uniform fixed<16,6> -- which is also hls4ml's default config
+    (config_from_pytorch_model, compiled here unchanged)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import tune_models
+    r = tune_models.row(etchnn, key)
+    assert r["float"]["val"] > 0.9, "the model did not learn"
+    assert r["tuned"]["loss_val"] <= tune_models.D, r
+    assert r["tuned"]["lut"] < 0.5 * r["uniform"]["lut"], r
+    assert r["tuned"]["ff"] < r["uniform"]["ff"]
+    if "hls4ml_default" in r:
+        assert r["hls4ml_default"]["precision"] == {"default": "ap_fixed<16,6>"}
+        assert {k: r["hls4ml_default"][k] for k in ("lut", "ff", "val")} == \
+            {k: r["uniform"][k] for k in ("lut", "ff", "val")}
+
+
 def test_tune_refuses_what_it_cannot_reach(etchnn, mlp):
     net, _, (xc, yc), _ = mlp
     with pytest.raises(etchnn.EtchnnError, match="max_loss"):

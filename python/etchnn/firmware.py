@@ -63,12 +63,22 @@ def config_from_model(model, granularity="model", default_precision=DEFAULT_PREC
     return cfg
 
 
+_MODEL_OBJECT_KEYS = ("PytorchModel", "KerasModel", "OnnxModel")
+
+
 def _read_config(config):
     """config (None, dict, path or YAML/JSON text) -> (dict or None, text, origin)."""
     if config is None:
         return None, None, None
     if isinstance(config, dict):
-        return copy.deepcopy(config), None, "<config dict>"
+        # hls4ml's config_from_pytorch_model/keras_model put the model object itself under a project key, which
+        # the library accepts and ignores (the model is convert()'s argument): its description stands in for it
+        cfg = {k: (v if k not in _MODEL_OBJECT_KEYS or isinstance(v, (str, type(None))) else str(v))
+               for k, v in config.items()}
+        try:
+            return copy.deepcopy(cfg), None, "<config dict>"
+        except TypeError as e:
+            raise EtchnnError(f"config: a value of the dict cannot be copied: {e}") from e
     if isinstance(config, (str, os.PathLike)) and (isinstance(config, os.PathLike) or "\n" not in config) \
             and pathlib.Path(config).suffix in (".yml", ".yaml", ".json"):
         p = pathlib.Path(config)
@@ -155,7 +165,11 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
     if clock_mhz <= 0:
         raise EtchnnError(f"clock_mhz: expected a positive frequency, got {clock_mhz}")
     model_cfg["ClockPeriod"] = 1000.0 / clock_mhz
-    m.config_text(json.dumps(cfg), origin or "<config dict>")
+    try:
+        text = json.dumps(cfg)
+    except TypeError as e:
+        raise EtchnnError(f"config: expected JSON-like values (str, number, bool, list, dict): {e}") from e
+    m.config_text(text, origin or "<config dict>")
     given = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "clock_mhz": float(clock_mhz),
              "multipliers": multipliers, "part": part, "fit": fit, "io_type": io_type}
     key_of = {o["python"]: o["key"] for o in _lib.options() if o["python"]}

@@ -86,6 +86,25 @@ def mse(out, y):
 METRICS = {"accuracy": (accuracy, True), "auc": (auc, True), "mse": (mse, False)}
 
 
+def poisson_upper(k, cl=0.95):
+    """The one-sided upper limit u of a Poisson mean with k events seen:
+    P(X <= k; u) = 1 - cl (3.00 for k = 0, 4.74 for 1, 6.30 for 2 at 95%);
+    beyond 500 events (where exp(-u) underflows) the normal approximation."""
+    if k > 500:
+        return k + 1.645 * math.sqrt(k) + 1.5
+    def cdf(mu):
+        term = total = math.exp(-mu)
+        for i in range(1, k + 1):
+            term *= mu / i
+            total += term
+        return total
+    lo, hi = float(k), float(k) + 10.0 * math.sqrt(k + 1) + 10.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) > 1 - cl else (lo, mid)
+    return hi
+
+
 def metric_function(metric):
     """(name, function(outputs, y), higher_is_better) for 'accuracy', 'auc',
     'mse', or a callable(outputs, y) (higher is better)."""
@@ -258,7 +277,8 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
                 data's range.
     strict      (accuracy) the search's loss is an upper bound of the share
                 of events the float model gets right and the firmware wrong
-                (b of n: (b + 1.645 sqrt(b)) / n, about 95% one-sided), when
+                (b of n: the 95% one-sided Poisson upper limit of b, over n:
+                3.0/n for b = 0, 4.74/n for b = 1, ...), when
                 larger than the net loss: events broken are not offset by
                 events fixed.  On x they cancel by chance, and a search over
                 many configurations picks lucky cancellations that held-out
@@ -300,7 +320,7 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
             if name == "accuracy" and strict:   # events right in float and wrong here, none offset by events fixed
                 right = _classes(out) == _labels(labels)
                 broken = int(np.count_nonzero(float_right & ~right))
-                loss = max(loss, (broken + 1.645 * math.sqrt(broken)) / len(right))
+                loss = max(loss, poisson_upper(broken) / len(right))
             return loss, v
 
         # 1. integer bits from the data's range
