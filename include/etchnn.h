@@ -157,6 +157,14 @@ const char *etn_layer_param_type(const EtnModel *m, size_t layer, size_t k);
 int etn_layer_param_values(EtnModel *m, size_t layer, size_t k, double *out, int float_mode);
 /* etn_trace on n events: out receives n*etn_layer_size(layer) values. */
 int etn_trace_batch(EtnModel *m, const double *x, size_t n, size_t layer, double *out, int float_mode);
+/* Interval analysis of the compiled model: for any input the input types can
+ * hold, bounds on every layer's values in the emulator's arithmetic.  out
+ * receives 6 doubles per layer (nlayers = etn_layer_count): the accumulator's
+ * lower and upper bound (Dense/Conv; other layers: the value's), the value's
+ * bounds before the cast to the layer's type, and 1/0: the accumulator type,
+ * the layer's type hold them (no overflow possible).  ETN_EUSER naming the
+ * layer for an operation the analysis does not cover. */
+int etn_layer_intervals(EtnModel *m, double *out, size_t nlayers);
 
 /* ---- synthesis (src/tools/synth.c) ---------------------------------------- */
 

@@ -169,6 +169,83 @@ def test_tune_table_models(etchnn, key):
             {k: r["uniform"][k] for k in ("lut", "ff", "val")}
 
 
+def _widened(types, extra):
+    """The same fractional bits with `extra` more integer bits on every result and accumulator."""
+    import re
+    out = {}
+    for layer, d in types.items():
+        out[layer] = {}
+        for k, t in d.items():
+            m = re.fullmatch(r"(u?fixed)<(-?\d+),(-?\d+)>", t)
+            w, i = int(m.group(2)), int(m.group(3))
+            grow = extra if k in ("result", "accum") and layer != "input" else 0
+            out[layer][k] = f"{m.group(1)}<{w + grow},{i + grow}>"
+    return {"LayerName": {layer: {"Precision": d} for layer, d in out.items()}}
+
+
+def _corner_inputs(fw, n, seed):
+    """Inputs at the extremes of the input layer's type, and uniform inside it."""
+    import re
+    t = next(L["type"] for L in fw.layers() if L["class"] == "InputLayer")
+    m = re.fullmatch(r"(u?)fixed<(-?\d+),(-?\d+)>", t)
+    w, i = int(m.group(2)), int(m.group(3))
+    hi = 2.0 ** (i - (0 if m.group(1) else 1)) - 2.0 ** (i - w)
+    lo = 0.0 if m.group(1) else -(2.0 ** (i - 1))
+    rng = np.random.default_rng(seed)
+    size = next(L["size"] for L in fw.layers() if L["class"] == "InputLayer")
+    x = np.where(rng.random((n, size)) < 0.5, lo, hi)
+    x[n // 2:] = rng.uniform(lo, hi, (n - n // 2, size))
+    return x
+
+
+def test_tune_overflow_proven(etchnn, mlp):
+    """overflow='proven': integer bits from interval analysis.  No input the
+    input type holds overflows a layer: on inputs at the type's corners the
+    firmware equals the same config with 8 more integer bits everywhere --
+    where the data-mode config (tuned) differs, it wraps."""
+    net, _, (xc, yc), (xv, yv) = mlp
+    logits = net[:-1]   # without the softmax: proven integer bits widen a softmax's input, which coarsens its tables
+    r = etchnn.tune(logits, xc, yc, max_loss=D, validation=(xv, yv), overflow="proven")
+    data = etchnn.tune(logits, xc, yc, max_loss=D)
+    assert r.overflow == "proven" and "proven by interval analysis" in str(r)
+    iv = r.firmware.intervals()
+    assert all(a["fits"] and a["accum_fits"] for a in iv.values()), iv
+    assert r.loss <= D and r.validation["loss"] <= D
+    assert r.after["lut"] < r.before["lut"]
+    for res, expect_equal in ((r, True), (data, False)):
+        x = _corner_inputs(res.firmware, 3000, 5)
+        wide = etchnn.convert(logits, config=_widened(res.types, 8))
+        same = np.array_equal(res.firmware.predict(x), wide.predict(x))
+        assert same == expect_equal, (res.types, expect_equal)
+    # the data-mode config's analysis says so too
+    assert not all(a["fits"] and a["accum_fits"] for a in data.firmware.intervals().values())
+    assert r.after["lut"] > data.after["lut"]   # the proof costs LUTs
+
+
+def test_intervals_bound_the_emulator(etchnn, mlp):
+    """Firmware.intervals(): every traced value on corner and random inputs
+    lies within its layer's bounds; the first Dense layer's bounds are
+    reached (they are tight there: each weight meets its own input's end)."""
+    _, path, _, _ = mlp
+    cfg = {"Model": {"Precision": {"default": "fixed<24,14>", "weight": "fixed<8,2>", "bias": "fixed<8,2>"}},
+           "LayerName": {"input": {"Precision": {"result": "fixed<6,3>"}}}}
+    fw = etchnn.convert(path, config=cfg)
+    iv = fw.intervals()
+    x = _corner_inputs(fw, 4000, 1)
+    w = fw.weights("l0")["l0_weight"].reshape(16, -1) if "l0_weight" in fw.weights("l0") else None
+    tr = fw.trace(x)
+    for name, v in tr.items():
+        lo, hi = iv[name]["value"]
+        assert iv[name]["fits"] and iv[name]["accum_fits"]
+        assert v.min() >= lo and v.max() <= hi, (name, v.min(), v.max(), lo, hi)
+    # tight on l0: an input at each weight's sign-matched end reaches the upper bound exactly
+    assert w is not None
+    b = fw.weights("l0")["l0_bias"]
+    xs = np.where(w > 0, 3.875, -4.0).T   # one event per output neuron
+    out = fw.trace(xs)["l0"]
+    assert np.max(np.diag(out)) == pytest.approx(iv["l0"]["value"][1], abs=2 ** -10)
+
+
 def test_tune_refuses_what_it_cannot_reach(etchnn, mlp):
     net, _, (xc, yc), _ = mlp
     with pytest.raises(etchnn.EtchnnError, match="max_loss"):

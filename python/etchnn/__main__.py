@@ -2,7 +2,7 @@
 (the C CLI's `etchnn tune|sweep|profile` are meant to run these).
 
   tune MODEL --input X.npy [--labels Y.npy] [--metric accuracy|auc|mse] [--max-loss D] -o CFG.yml
-       [-c BASE.yml] [--validation XV.npy [YV.npy]] [--clock-mhz F] [--guard-bits N]
+       [-c BASE.yml] [--validation XV.npy [YV.npy]] [--clock-mhz F] [--guard-bits N] [--no-overflow]
   sweep MODEL --space SPACE.yml -o RESULTS.jsonl [--workers N] [--cluster ADDR] [--index I]
        [--input X.npy [--labels Y.npy] [--metric M]] [--trials N] [--seed S] [--plot PARETO.png]
   merge -o RESULTS.jsonl PART.jsonl...
@@ -38,6 +38,8 @@ def _parser():
     t.add_argument("--clock-mhz", type=float)
     t.add_argument("--guard-bits", type=int, default=1)
     t.add_argument("--no-strict", action="store_true", help="accuracy: hold the net loss, not its bound")
+    t.add_argument("--no-overflow", action="store_true",
+                   help="integer bits proven by interval analysis: no input of the input type overflows a layer")
 
     s = sub.add_parser("sweep", help="compile and estimate every point of a design space")
     s.add_argument("model")
@@ -78,7 +80,8 @@ def main(argv=None):
                 val = (_array(args.validation[0]), _array(args.validation[1]) if len(args.validation) > 1 else None)
             r = etchnn.tune(args.model, _array(args.input), _array(args.labels) if args.labels else None,
                             metric=args.metric, max_loss=args.max_loss, config=args.config, validation=val,
-                            clock_mhz=args.clock_mhz, guard_bits=args.guard_bits, strict=not args.no_strict)
+                            clock_mhz=args.clock_mhz, guard_bits=args.guard_bits, strict=not args.no_strict,
+                            overflow="proven" if args.no_overflow else "data")
             r.write(args.output)
             print(r)
             print(f"wrote {args.output}")

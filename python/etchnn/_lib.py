@@ -57,6 +57,7 @@ _SIGNATURES = {
     "etn_layer_param_type": (_S, [_P, _Z, _Z]),
     "etn_layer_param_values": (_I, [_P, _Z, _Z, _D, _I]),
     "etn_trace_batch": (_I, [_P, _D, _Z, _Z, _D, _I]),
+    "etn_layer_intervals": (_I, [_P, _D, _Z]),
     # src/api/options.c: the one options table
     "etn_option_count": (_Z, []),
     "etn_option": (_P, [_Z]),
@@ -293,6 +294,11 @@ class Model:
     def param_values(self, layer, k, size, float_mode=False):
         out = np.empty(size, dtype=np.float64)
         self._check(self.lib.etn_layer_param_values(self.ptr, layer, k, _dptr(out), int(bool(float_mode))))
+        return out
+
+    def intervals(self, nlayers):
+        out = np.empty((nlayers, 6), dtype=np.float64)
+        self._check(self.lib.etn_layer_intervals(self.ptr, _dptr(out), nlayers))
         return out
 
     def trace(self, x, layer, size, float_mode=False):

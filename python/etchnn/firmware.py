@@ -299,6 +299,15 @@ class Firmware:
             out[L["name"]] = y[0] if single else y
         return out
 
+    def intervals(self):
+        """Interval analysis: {layer name: {accum: (lo, hi), value: (lo, hi), accum_fits, fits}} for any input
+        the input types hold, in the emulator's arithmetic (sound bounds, not tight: see src/passes/intervals.c).
+        accum is the accumulator of Dense/Conv layers (else the value); value is before the cast to the layer's
+        type; fits: the type holds it, so no input can overflow it."""
+        iv = self._m.intervals(len(self._layers))
+        return {L["name"]: {"accum": (float(r[0]), float(r[1])), "value": (float(r[2]), float(r[3])),
+                            "accum_fits": bool(r[4]), "fits": bool(r[5])} for L, r in zip(self._layers, iv)}
+
     def layers(self):
         """[{index, name, class, size, type, params: [{name, size, type}]}]."""
         return copy.deepcopy(self._layers)

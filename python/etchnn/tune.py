@@ -198,6 +198,9 @@ class TuneResult:
                      tuned one
     validation       None, or {float, tuned, loss} on the validation data
     evaluations      how many configurations the emulator ran; seconds: time
+    overflow         'data' or 'proven' (integer bits from interval analysis:
+                     no input of the input type overflows a result or an
+                     accumulator; Firmware.intervals() shows the bounds)
     """
 
     def __init__(self, **kw):
@@ -219,7 +222,8 @@ class TuneResult:
 
     def __str__(self):
         lines = [f"tune: {self.metric} float {self.float_metric:.6g}, tuned {self.tuned_metric:.6g} "
-                 f"(loss {self.loss:.6g}, max {self.max_loss:g}); {self.evaluations} evaluations in {self.seconds:.1f} s",
+                 f"(loss {self.loss:.6g}, max {self.max_loss:g}); {self.evaluations} evaluations in {self.seconds:.1f} s"
+                 + ("; integer bits proven by interval analysis" if getattr(self, "overflow", "data") == "proven" else ""),
                  f"estimate: LUT {self.before['lut']} -> {self.after['lut']}, FF {self.before['ff']} -> "
                  f"{self.after['ff']}, DSP {self.before['dsp']} -> {self.after['dsp']}; "
                  f"{self.metric} {self.before['metric']:.6g} -> {self.after['metric']:.6g}"]
@@ -252,7 +256,8 @@ def _estimate(fw):
 
 # ---- the search ---------------------------------------------------------------
 def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, validation=None, clock_mhz=None,
-         reference=None, guard_bits=1, strict=True, input_shape=None, project_name="myproject", verbose=False):
+         reference=None, guard_bits=1, strict=True, overflow="data", input_shape=None, project_name="myproject",
+         verbose=False):
     """Per-layer result and accumulator types (and weight and bias types of
     float models) that keep `metric` within `max_loss` of the float model on
     x, with the fewest estimated LUTs the search finds (then DSPs).
@@ -275,6 +280,13 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
                 compiled graph run in double precision).
     guard_bits  extra integer bits on results and accumulators over the
                 data's range.
+    overflow    'data': integer bits from x's range plus guard_bits (values
+                beyond any seen may still overflow); 'proven': every layer's
+                result and accumulator integer bits from interval analysis
+                (Firmware.intervals()), so that no input the input type holds
+                can overflow any of them -- the input layer's type itself
+                still comes from x (plus guard_bits): it is the interface.
+                The final config is checked by the analysis again.
     strict      (accuracy) the search's loss is an upper bound of the share
                 of events the float model gets right and the firmware wrong
                 (b of n: the 95% one-sided Poisson upper limit of b, over n:
@@ -291,6 +303,8 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
     x = x.reshape(len(x), -1)
     if max_loss < 0:
         raise EtchnnError(f"max_loss: expected a loss >= 0 in the metric's units, got {max_loss}")
+    if overflow not in ("data", "proven"):
+        raise EtchnnError(f"overflow: expected 'data' or 'proven', got {overflow!r}")
     say = print if verbose is True else (verbose or (lambda *a: None))
     with tempfile.TemporaryDirectory(prefix="etchnn_tune_") as tmp:
         src = _materialize(model, input_shape, tmp, project_name)
@@ -352,6 +366,41 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
 
         evaluations = [0]
         cache = {}
+        input_layers = {L["name"] for L in fw0.layers() if L["class"] == "InputLayer"}
+
+        def prove(fracs):
+            """Widen the integer bits of results and accumulators until the interval analysis of the config
+            with these fractional bits finds no overflow; variables are replaced in place."""
+            for _ in range(4 * len(variables) + 4):
+                fw = build(_with_types(base, {(v.layer, v.key): v.type(f) for v, f in zip(variables, fracs)}))
+                iv = fw.intervals()
+                changed = False
+                for k, v in enumerate(variables):
+                    if v.key not in ("result", "accum") or v.layer in input_layers:
+                        continue
+                    a = iv[v.layer]
+                    lo, hi = a["value"] if v.key == "result" else a["accum"]
+                    signed = v.signed or lo < 0
+                    need = integer_bits(max(-lo, hi + 2.0 ** -fracs[k]), signed)
+                    if need > v.ibits or signed != v.signed:
+                        variables[k] = _Var(v.layer, v.key, max(need, v.ibits), signed)
+                        if variables[k].max_frac < fracs[k]:
+                            fracs[k] = variables[k].max_frac
+                        changed = True
+                if not changed:
+                    bad = [n for n, a in iv.items() if not (a["fits"] and a["accum_fits"]) and n not in input_layers]
+                    if not bad:
+                        return fw
+                    raise EtchnnError(f"tune: overflow='proven': layer '{bad[0]}' may overflow and has no tuned "
+                                      f"type to widen (its type comes from the configuration)")
+            raise EtchnnError("tune: overflow='proven': the interval analysis did not settle")
+
+        if overflow == "proven":
+            prove([min(max(12, v.min_frac), v.max_frac) for v in variables])
+            for v in variables:
+                if v.ibits + v.min_frac > MAX_WIDTH:
+                    raise EtchnnError(f"tune: overflow='proven': {v!r} needs {v.ibits} integer bits, more than the "
+                                      f"{MAX_WIDTH}-bit operands etchnn's library multiplies")
 
         def run(fracs):
             k = tuple(fracs)
@@ -368,7 +417,9 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
         if floor > max_loss:
             raise EtchnnError(f"tune: even {MAX_FRAC} fractional bits everywhere lose {floor:.6g} "
                               f"{name} (max_loss {max_loss:g}): the integer bits (guard_bits={guard_bits}) or "
-                              f"the tables limit it")
+                              f"the tables limit it" + ("; overflow='proven' widens every layer to its worst case, and a softmax "
+                                                            "or sigmoid table then spreads its entries over that range"
+                                                            if overflow == "proven" else ""))
         while lo < hi:   # half of what the widest types leave of the budget
             mid = (lo + hi) // 2
             if run(uniform(mid))[0] <= floor + (max_loss - floor) / 2:
@@ -418,7 +469,9 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
                     active.discard(i)
             stale[i] = s
 
-        # 3. the result
+        # 3. the result (proven: checked again with the final fractional bits, widened where rounding needs it)
+        if overflow == "proven":
+            prove(fracs)
         types = {(v.layer, v.key): v.type(f) for v, f in zip(variables, fracs)}
         tuned_cfg = _with_types(base, types)
         fw = build(tuned_cfg)
@@ -442,7 +495,7 @@ def tune(model, x, y=None, metric="accuracy", max_loss=0.01, config=None, valida
     return TuneResult(config=fw.config, types=per_layer, firmware=fw, metric=name, max_loss=max_loss,
                       float_metric=ref, tuned_metric=tuned_value, loss=tuned_loss, before=before, after=after,
                       validation=val, evaluations=evaluations[0], seconds=time.time() - t0, history=history,
-                      guard_bits=guard_bits, uniform_start_frac=lo)
+                      guard_bits=guard_bits, uniform_start_frac=lo, overflow=overflow)
 
 
 def _ranges(fw, x):

@@ -7,6 +7,7 @@
 
 #include "api/model.h"
 #include "ir/fx_arith.h"
+#include "passes/passes.h"
 
 static void clear_error(EtnModel *m)
 {
@@ -113,4 +114,21 @@ int etn_trace_batch(EtnModel *m, const double *x, size_t n, size_t layer, double
     for (size_t ev = 1; ev < n && rc == ETN_OK; ev++)
         rc = etn_trace(m, x + ev * in, layer, out + ev * sz, float_mode);
     return rc;
+}
+
+int etn_layer_intervals(EtnModel *m, double *out, size_t nlayers)
+{
+    clear_error(m);
+    if (!m->compiled && etn_compile(m) != ETN_OK)
+        return m->diag.set && !strncmp(m->diag.msg, "internal", 8) ? ETN_EINTERNAL : ETN_EUSER;
+    size_t live = 0;
+    for (size_t i = 0; i < m->g.nn; i++)
+        live += !m->g.n[i].dead;
+    if (nlayers != live) {
+        diag_error(&m->diag, "etn_layer_intervals: expected room for %zu layers, got %zu", live, nlayers);
+        return ETN_EUSER;
+    }
+    if (ir_intervals(&m->g, &m->diag, out) < 0)
+        return !strncmp(m->diag.msg, "internal", 8) ? ETN_EINTERNAL : ETN_EUSER;
+    return ETN_OK;
 }

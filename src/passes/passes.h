@@ -11,4 +11,9 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c);
 int pass_fuse(Graph *g, Diag *d, const Config *c);
 int pass_precision(Graph *g, Diag *d, const Config *c);
 
+/* Analysis (intervals.c), not a pass: after precision, bounds on every live node's values for any input of
+ * the graph inputs' types.  out: 6 doubles per live node in order: the accumulator's bounds (sums; else the
+ * value's), the value's bounds before the result cast, whether the accumulator and the result type hold them. */
+int ir_intervals(const Graph *g, Diag *d, double *out);
+
 #endif

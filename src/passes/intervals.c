@@ -1,0 +1,335 @@
+/* intervals.c — interval analysis of a compiled graph: for every element of
+ * every tensor, bounds on the value it can take when the graph inputs take
+ * any value of their types, following the emulator's arithmetic (constants
+ * at their codes, accumulators rounding each product to their LSB, one cast
+ * per node).  etchnn.tune's overflow='proven' mode takes integer bits from
+ * it, and checks its final types against it.
+ *
+ * Bounds are sound, not tight: sums take every term's extreme independently,
+ * table activations are bounded by the function's range plus one table LSB,
+ * a value that may not fit its type continues as the whole type's range. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/passes.h"
+
+typedef struct {
+    double *lo, *hi;
+} Iv;
+
+static double lsb(FxType t) { return ldexp(1.0, -fx_frac(t)); }
+
+/* Bounds of the value after the cast to t from [lo, hi]; *fits = whether t holds it without overflow. */
+static void cast_iv(FxType t, double *lo, double *hi, int *fits)
+{
+    double s = lsb(t), tmin = (double)fx_type_min(t) * s, tmax = (double)fx_type_max(t) * s;
+    double l = floor(*lo / s) * s, h = ceil(*hi / s) * s;   /* any rounding mode stays within one LSB step */
+    if (l < tmin || h > tmax) {
+        *fits = 0;
+        l = tmin;    /* wrapped or saturated: anywhere in the type */
+        h = tmax;
+    }
+    *lo = l;
+    *hi = h;
+}
+
+static void widen(double *lo, double *hi)   /* double rounding of long sums: a relative hair outward */
+{
+    double m = fmax(fabs(*lo), fabs(*hi)) * 1e-12 + 1e-300;
+    *lo -= m;
+    *hi += m;
+}
+
+static double cval(const Tensor *c, long e)   /* a constant's value as the emulator computes with it */
+{
+    return c->codes ? ldexp((double)c->codes[e], -fx_frac(c->type)) : c->data[e];
+}
+
+static void unary(double (*f)(double, const Node *), const Node *n, const Iv *x, Iv *y, long ne, double slack)
+{
+    for (long e = 0; e < ne; e++) {   /* f non-decreasing */
+        y->lo[e] = f(x->lo[e], n) - slack;
+        y->hi[e] = f(x->hi[e], n) + slack;
+    }
+}
+
+static double f_relu(double v, const Node *n) { (void)n; return v > 0 ? v : 0; }
+static double f_sig(double v, const Node *n) { (void)n; return 1.0 / (1.0 + exp(-v)); }
+static double f_tanh(double v, const Node *n) { (void)n; return tanh(v); }
+static double f_selu(double v, const Node *n) { return v > 0 ? n->beta * v : n->beta * n->alpha * (exp(v) - 1); }
+static double f_hsig(double v, const Node *n)
+{
+    double y = v * n->alpha + n->beta;
+    return y < 0 ? 0 : y > 1 ? 1 : y;
+}
+static double f_leaky(double v, const Node *n) { return v > 0 ? v : n->alpha * v; }
+static double f_clip(double v, const Node *n) { return v < n->alpha ? n->alpha : v > n->beta ? n->beta : v; }
+
+int ir_intervals(const Graph *g, Diag *d, double *out)
+{
+    int rc = 0;
+    Iv *t = calloc(g->nt, sizeof *t);
+    if (!t)
+        return diag_error(d, "internal: out of memory in the interval analysis");
+    for (size_t k = 0; k < g->nt && rc == 0; k++) {
+        const Tensor *T = &g->t[k];
+        long ne = T->is_const ? ir_const_numel(T) : ir_numel(T);
+        if (ne < 1)
+            ne = 1;
+        t[k].lo = malloc(sizeof(double) * (size_t)ne);
+        t[k].hi = malloc(sizeof(double) * (size_t)ne);
+        if (!t[k].lo || !t[k].hi)
+            rc = diag_error(d, "internal: out of memory in the interval analysis");
+        else if (T->is_const)
+            for (long e = 0; e < ne; e++)
+                t[k].lo[e] = t[k].hi[e] = cval(T, e);
+    }
+    size_t live = 0;
+    for (size_t ni = 0; ni < g->nn && rc == 0; ni++) {
+        const Node *n = &g->n[ni];
+        if (n->dead)
+            continue;
+        const Tensor *Y = &g->t[n->out];
+        Iv *y = &t[n->out], *x = n->nin > 0 && n->in[0] >= 0 ? &t[n->in[0]] : NULL;
+        Iv *x2 = n->nin > 1 && n->in[1] >= 0 ? &t[n->in[1]] : NULL;
+        long ny = ir_numel(Y), nx = x ? ir_numel(&g->t[n->in[0]]) : 0;
+        int fits = 1, acc_fits = 1;
+        double alo = INFINITY, ahi = -INFINITY;   /* the accumulator's bounds, over elements (sums only) */
+        switch (n->op) {
+        case OP_INPUT:   /* any value of the input's type */
+            for (long e = 0; e < ny; e++) {
+                y->lo[e] = (double)fx_type_min(Y->type) * lsb(Y->type);
+                y->hi[e] = (double)fx_type_max(Y->type) * lsb(Y->type);
+            }
+            break;
+        case OP_RESHAPE:
+            memcpy(y->lo, x->lo, sizeof(double) * (size_t)ny);
+            memcpy(y->hi, x->hi, sizeof(double) * (size_t)ny);
+            break;
+        case OP_DENSE:
+        case OP_CONV1D:
+        case OP_CONV2D: {
+            const Tensor *W = &g->t[n->in[1]], *B = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
+            long nout = W->const_dims[W->const_rank - 1], nin = ir_const_numel(W) / nout, rows, taps = 1;
+            int32_t *tab = NULL;
+            int64_t *wc = NULL;
+            double *wv = NULL;
+            if (n->op == OP_DENSE) {
+                rows = ny / nout;
+            } else {
+                int h, w, c;
+                ir_hwc(&g->t[n->in[0]], &h, &w, &c);
+                taps = (long)n->kernel[0] * n->kernel[1];
+                rows = ny / nout;
+                nin = taps * c;
+                tab = malloc(sizeof(int32_t) * (size_t)(rows * taps));
+                wc = malloc(sizeof(int64_t) * (size_t)(nin * nout));
+                wv = malloc(sizeof(double) * (size_t)(nin * nout));
+                if (!tab || !wc || !wv) {
+                    free(tab), free(wc), free(wv);
+                    rc = diag_error(d, "internal: out of memory in the interval analysis");
+                    break;
+                }
+                ir_window_taps(g, n, tab);
+                ir_conv_dense_weights(g, n, wc, wv);
+            }
+            int fa = fx_frac(n->accum), fw = fx_frac(W->type);
+            double as = lsb(n->accum);
+            for (long r = 0; r < rows; r++)
+                for (long o = 0; o < nout; o++) {
+                    double l = B ? cval(B, o) : 0, h = l;
+                    long terms = 0;
+                    for (long i = 0; i < nin; i++) {
+                        double w, xl, xh;
+                        if (tab) {
+                            long c = nin / taps, tp = i / c, pix = tab[r * taps + tp];
+                            w = W->codes ? ldexp((double)wc[i * nout + o], -fw) : wv[i * nout + o];
+                            if (pix < 0)
+                                continue;   /* padding: 0 */
+                            xl = x->lo[pix * c + i % c];
+                            xh = x->hi[pix * c + i % c];
+                        } else {
+                            w = cval(W, i * nout + o);
+                            xl = x->lo[r * nin + i];
+                            xh = x->hi[r * nin + i];
+                        }
+                        if (w == 0)
+                            continue;
+                        double p1 = w * xl, p2 = w * xh;
+                        l += fmin(p1, p2);
+                        h += fmax(p1, p2);
+                        terms++;
+                    }
+                    widen(&l, &h);
+                    if (fa < fx_frac(g->t[n->in[0]].type) + fw) {   /* products rounded to the accumulator's LSB */
+                        l -= (double)terms * as;
+                        h += (double)terms * as;
+                    }
+                    alo = fmin(alo, l);   /* before the accumulator's own overflow */
+                    ahi = fmax(ahi, h);
+                    cast_iv(n->accum, &l, &h, &acc_fits);
+                    y->lo[r * nout + o] = l;
+                    y->hi[r * nout + o] = h;
+                }
+            free(tab), free(wc), free(wv);
+            break;
+        }
+        case OP_MAXPOOL1D:
+        case OP_MAXPOOL2D:
+        case OP_AVGPOOL1D:
+        case OP_AVGPOOL2D: {   /* max and mean both lie within the window's bounds (padding: 0) */
+            int h, w, c;
+            ir_hwc(&g->t[n->in[0]], &h, &w, &c);
+            long taps = (long)n->kernel[0] * n->kernel[1], pixels = ny / c;
+            int32_t *tab = malloc(sizeof(int32_t) * (size_t)(pixels * taps));
+            if (!tab) {
+                rc = diag_error(d, "internal: out of memory in the interval analysis");
+                break;
+            }
+            ir_window_taps(g, n, tab);
+            for (long p = 0; p < pixels; p++)
+                for (long ch = 0; ch < c; ch++) {
+                    double l = INFINITY, hh = -INFINITY;
+                    for (long tp = 0; tp < taps; tp++) {
+                        long pix = tab[p * taps + tp];
+                        l = fmin(l, pix < 0 ? 0 : x->lo[pix * c + ch]);
+                        hh = fmax(hh, pix < 0 ? 0 : x->hi[pix * c + ch]);
+                    }
+                    y->lo[p * c + ch] = l;
+                    y->hi[p * c + ch] = hh;
+                }
+            free(tab);
+            break;
+        }
+        case OP_PAD:
+        case OP_UPSAMPLE:
+        case OP_TRANSPOSE:
+        case OP_CONCAT: {
+            int32_t *tab = malloc(sizeof(int32_t) * (size_t)ny);
+            if (!tab) {
+                rc = diag_error(d, "internal: out of memory in the interval analysis");
+                break;
+            }
+            ir_gather_table(g, n, tab);
+            for (long e = 0; e < ny; e++) {
+                long s = tab[e];
+                const Iv *src = s < nx ? x : x2;
+                y->lo[e] = s < 0 ? 0 : src->lo[s < nx ? s : s - nx];
+                y->hi[e] = s < 0 ? 0 : src->hi[s < nx ? s : s - nx];
+            }
+            free(tab);
+            break;
+        }
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL:
+        case OP_AVERAGE:
+        case OP_MAXIMUM:
+        case OP_MINIMUM:
+            for (long e = 0; e < ny; e++) {
+                double al = x->lo[e], ah = x->hi[e], bl = x2->lo[e], bh = x2->hi[e], l, h;
+                switch (n->op) {
+                case OP_ADD: l = al + bl, h = ah + bh; break;
+                case OP_SUB: l = al - bh, h = ah - bl; break;
+                case OP_AVERAGE: l = (al + bl) / 2, h = (ah + bh) / 2; break;
+                case OP_MAXIMUM: l = fmax(al, bl), h = fmax(ah, bh); break;
+                case OP_MINIMUM: l = fmin(al, bl), h = fmin(ah, bh); break;
+                default: {
+                    double p[4] = {al * bl, al * bh, ah * bl, ah * bh};
+                    l = fmin(fmin(p[0], p[1]), fmin(p[2], p[3]));
+                    h = fmax(fmax(p[0], p[1]), fmax(p[2], p[3]));
+                }
+                }
+                widen(&l, &h);
+                y->lo[e] = l;
+                y->hi[e] = h;
+            }
+            break;
+        case OP_AFFINE: {
+            const Tensor *S = n->in[1] >= 0 ? &g->t[n->in[1]] : NULL, *B = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
+            for (long e = 0; e < ny; e++) {
+                double s = S ? cval(S, e) : 1, b = B ? cval(B, e) : 0;
+                double p1 = x->lo[e] * s, p2 = x->hi[e] * s, l = fmin(p1, p2) + b, h = fmax(p1, p2) + b;
+                widen(&l, &h);
+                y->lo[e] = l;
+                y->hi[e] = h;
+            }
+            break;
+        }
+        case OP_RELU: unary(f_relu, n, x, y, ny, 0); break;
+        case OP_LEAKYRELU:
+        case OP_HARDSIGMOID: {   /* with the constants at their codes; the extremes are at the ends or at 0 */
+            Node q = *n;
+            q.alpha = ldexp((double)fx_quant_double(n->alpha, n->alpha_t), -fx_frac(n->alpha_t));
+            if (n->op == OP_HARDSIGMOID)
+                q.beta = ldexp((double)fx_quant_double(n->beta, n->beta_t), -fx_frac(n->beta_t));
+            for (long e = 0; e < ny; e++) {
+                double l = x->lo[e], h = x->hi[e];
+                double c0 = n->op == OP_LEAKYRELU ? f_leaky(l, &q) : f_hsig(l, &q);
+                double c1 = n->op == OP_LEAKYRELU ? f_leaky(h, &q) : f_hsig(h, &q);
+                double c2 = l < 0 && h > 0 ? (n->op == OP_LEAKYRELU ? 0 : f_hsig(0, &q)) : c0;
+                y->lo[e] = fmin(fmin(c0, c1), c2);
+                y->hi[e] = fmax(fmax(c0, c1), c2);
+            }
+            break;
+        }
+        case OP_CLIP: unary(f_clip, n, x, y, ny, 0); break;
+        case OP_SIGMOID: unary(f_sig, n, x, y, ny, lsb(n->table_t)); break;
+        case OP_TANH: unary(f_tanh, n, x, y, ny, lsb(n->table_t)); break;
+        case OP_SELU: unary(f_selu, n, x, y, ny, lsb(n->table_t) + 1e-9); break;
+        case OP_SOFTMAX:   /* a share in [0, 1]; the exp and inverse tables' rounding kept within one eighth */
+            for (long e = 0; e < ny; e++) {
+                y->lo[e] = 0;
+                y->hi[e] = 1.125;
+            }
+            break;
+        case OP_THRESHOLD:
+            for (long e = 0; e < ny; e++) {
+                y->lo[e] = -1;
+                y->hi[e] = 1;
+            }
+            break;
+        case OP_QUANT:
+            for (long e = 0; e < ny; e++) {
+                FxType q = n->qtypes[n->nq == 1 ? 0 : e];
+                double l = x->lo[e], h = x->hi[e];
+                if (!q.w) {
+                    l = h = 0;
+                } else {
+                    int f = 1;
+                    cast_iv(q, &l, &h, &f);   /* a quantizer's own overflow is the model's, not a type choice */
+                }
+                y->lo[e] = l;
+                y->hi[e] = h;
+            }
+            break;
+        case OP_COUNT_:
+            rc = diag_error(d, "internal: %s: node '%s' (%s): no operation", g->file, n->name, n->src_op);
+            break;
+        }
+        if (rc)
+            break;
+        double plo = INFINITY, phi = -INFINITY;   /* the value before the result cast, over elements */
+        for (long e = 0; e < ny; e++) {
+            plo = fmin(plo, y->lo[e]);
+            phi = fmax(phi, y->hi[e]);
+            if (n->op != OP_QUANT && n->op != OP_THRESHOLD)
+                cast_iv(Y->type, &y->lo[e], &y->hi[e], &fits);
+        }
+        double *o = out + 6 * live++;
+        int sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D;
+        o[0] = sums ? alo : plo;
+        o[1] = sums ? ahi : phi;
+        o[2] = plo;
+        o[3] = phi;
+        o[4] = acc_fits;
+        o[5] = fits;
+    }
+    for (size_t k = 0; k < g->nt; k++) {
+        free(t[k].lo);
+        free(t[k].hi);
+    }
+    free(t);
+    return rc;
+}
