@@ -4,6 +4,7 @@ torch MLP trained here on synthetic data in a few seconds."""
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -426,3 +427,37 @@ def test_python_m_etchnn_tune_sweep_merge_profile(etchnn, mlp, tmp_path):
     r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", path, "--space", tmp_path / "nope.yml", "-o", "o.jsonl"],
                        capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 2 and "nope.yml" in r.stderr
+
+
+def test_sweep_synthesizes_each_point(etchnn, tmp_path):
+    """synth='xilinx': every point is also synthesized by Yosys; the record's
+    synth holds Yosys's counts (not the estimate), equal with 2 workers and
+    serially (Yosys is deterministic), and the CLI takes --synth."""
+    if not shutil.which("yosys"):
+        pytest.skip("yosys not installed")
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    space = {"precision": ["fixed<6,3>", "fixed<4,2>"]}
+    serial = etchnn.sweep(net, space, input_shape=(4,), synth="xilinx", synth_timeout=300)
+    assert len(serial) == 2
+    for r in serial:
+        assert "error" not in r and "synth_error" not in r, r
+        assert r["synth"]["target"] == "xilinx" and r["synth"]["lut"] > 0 and "seconds" not in r["synth"]
+    by = {r["point"]["precision"]: r["synth"] for r in serial}
+    assert by["fixed<4,2>"]["lut"] < by["fixed<6,3>"]["lut"]
+    assert by["fixed<4,2>"]["lut"] != serial[1]["estimate"]["lut"]   # Yosys's count, not the estimate
+    par = etchnn.sweep(net, space, input_shape=(4,), synth="xilinx", workers=2)
+    assert _strip(par) == _strip(serial)
+    assert [r["index"] for r in serial.pareto(x="synth_lut")]
+    with pytest.raises(etchnn.EtchnnError, match="synth: expected"):
+        etchnn.sweep(net, space, input_shape=(4,), synth="vivado")
+    from etchnn.frontends import serialize
+    suffix, data = serialize(net, (4,))
+    (tmp_path / f"m{suffix}").write_bytes(data)
+    (tmp_path / "space.json").write_text(json.dumps(space))
+    r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", tmp_path / f"m{suffix}", "--space",
+                        tmp_path / "space.json", "-o", tmp_path / "r.jsonl", "--index", "1", "--synth", "xilinx"],
+                       capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "python")))
+    assert r.returncode == 0, r.stderr
+    assert _lines(tmp_path / "r.jsonl")[0]["synth"] == serial[1]["synth"]

@@ -18,8 +18,9 @@ Each point's record (one JSON line, keys sorted): index, of (the number of
 points), hash (of the point's config and options: stable across runs and
 machines), point (the swept values), config (the full configuration
 compiled), options, ii, latency_cycles, latency_ns, estimate (report.json's
-LUT/FF/DSP/...), metric and metric_name when data is given, error when the
-point does not compile, seconds (the only field that differs between runs).
+LUT/FF/DSP/...), metric and metric_name when data is given, synth (Yosys's
+counts, synth='xilinx'|'ice40'|'ecp5') or synth_error, error when the point
+does not compile, seconds (the only field that differs between runs).
 
 Dask, Ray and Optuna are imported only when asked for; workers need etchnn
 importable (installed, or on PYTHONPATH) and receive the model as bytes."""
@@ -37,6 +38,7 @@ import numpy as np
 
 from .errors import EtchnnError
 
+SYNTH_VOLATILE = ("seconds", "seconds_by_step", "logs")   # synth summary fields that differ between runs or hosts
 SPACE_KEYS = ("precision", "ReuseFactor", "Strategy", "clock_mhz", "IOType", "multipliers")   # the grid's axis order
 
 
@@ -129,7 +131,7 @@ def config_hash(config, options):
 
 
 # ---- one point ----------------------------------------------------------------
-def _payload(model, x, y, metric, input_shape, project_name):
+def _payload(model, x, y, metric, input_shape, project_name, synth=None, synth_timeout=600):
     """What every worker needs once: the model as bytes, the data, the metric."""
     from .frontends import kind_of, serialize
     if kind_of(model) == "path":
@@ -145,7 +147,8 @@ def _payload(model, x, y, metric, input_shape, project_name):
     if x is not None and metric is None:
         metric = "accuracy"
     return {"name": f"{project_name}{suffix}", "model": data, "sha": hashlib.sha256(data).hexdigest()[:16],
-            "project": project_name, "x": x, "y": None if y is None else np.asarray(y), "metric": metric}
+            "project": project_name, "x": x, "y": None if y is None else np.asarray(y), "metric": metric,
+            "synth": synth, "synth_timeout": synth_timeout}
 
 
 _MODEL_FILES = {}   # per process: payload sha -> the model written once into a temporary folder
@@ -170,13 +173,21 @@ def evaluate(payload, index, config, options, point, total):
     rec = {"index": index, "of": total, "hash": config_hash(config, options), "point": point, "config": config,
            "options": options}
     src = _model_file(payload)
+    tmp = tempfile.TemporaryDirectory(prefix="etchnn_synth_") if payload.get("synth") else None
     try:
-        fw = convert(src, config=config, project_name=payload["project"], **options)
+        fw = convert(src, config=config, project_name=payload["project"],
+                     **({"output_dir": os.path.join(tmp.name, "prj")} if tmp else {}), **options)
         r = fw.report()
         if r.get("rtl_error"):
             rec["error"] = r["rtl_error"].replace(src, payload["name"])
         rec.update(ii=r.get("ii"), latency_cycles=r.get("latency_cycles"), latency_ns=r.get("latency_ns"),
                    estimate=r.get("resources"))
+        if tmp and "error" not in rec:
+            try:
+                syn = fw.synth(payload["synth"], verbose=False, timeout=payload.get("synth_timeout") or 600)
+                rec["synth"] = {k: v for k, v in syn.items() if k not in SYNTH_VOLATILE}
+            except EtchnnError as e:   # the point compiled; its synthesis did not (time limit, tool missing)
+                rec["synth_error"] = str(e).replace(tmp.name, "<tmp>")
         if payload["x"] is not None:
             name, fn, _ = metric_function(payload["metric"])
             y = payload["y"]
@@ -185,6 +196,9 @@ def evaluate(payload, index, config, options, point, total):
             rec["metric"], rec["metric_name"] = fn(fw.predict(payload["x"]), y), name
     except EtchnnError as e:
         rec["error"] = str(e).replace(src, payload["name"])
+    finally:
+        if tmp:
+            tmp.cleanup()
     rec["seconds"] = round(time.time() - t0, 4)
     return rec
 
@@ -290,6 +304,8 @@ class SweepResults(list):
 def _value(rec, key):
     if key in ("lut", "ff", "dsp", "bram"):
         return (rec.get("estimate") or {}).get(key)
+    if key.startswith("synth_"):
+        return (rec.get("synth") or {}).get(key[len("synth_"):])
     return rec.get(key)
 
 
@@ -390,7 +406,8 @@ def _write(records, out):
 
 # ---- the entry points ---------------------------------------------------------
 def sweep(model, space, x=None, y=None, metric=None, workers=None, cluster=None, out=None, index=None,
-          n_trials=None, seed=0, plot_path=None, input_shape=None, project_name="myproject", verbose=False):
+          n_trials=None, seed=0, plot_path=None, input_shape=None, project_name="myproject", verbose=False,
+          synth=None, synth_timeout=600):
     """Compile and estimate `model` at every point of `space` (a grid), or
     at n_trials points chosen by Optuna; returns SweepResults (records in
     index order) and writes them as JSON lines to `out`.
@@ -407,10 +424,19 @@ def sweep(model, space, x=None, y=None, metric=None, workers=None, cluster=None,
                   minimizing LUTs and maximizing the metric (or minimizing
                   latency without data); trials run in batches of `workers`
                   (or the cluster's) at a time.
-    plot_path     write the Pareto plots (PNG)."""
+    plot_path     write the Pareto plots (PNG).
+    synth         'xilinx', 'ice40' or 'ecp5': also synthesize every point
+                  that compiles (Fw.synth(): Yosys, nextpnr for ice40/ecp5;
+                  on the worker, which needs the tools); the record's `synth`
+                  holds the summary (lut, ff, carry, dsp, bram, cells, tool
+                  versions; Fmax where placed and routed), or `synth_error`.
+                  Pareto keys synth_lut, synth_ff, synth_dsp use it.
+    synth_timeout seconds per point for the synthesis tools."""
     sp = load_space(space)
     points = grid(sp)
-    payload = _payload(model, x, y, metric, input_shape, project_name)
+    if synth is not None and synth not in ("xilinx", "ice40", "ecp5"):
+        raise EtchnnError(f"synth: expected 'xilinx', 'ice40' or 'ecp5', got {synth!r}")
+    payload = _payload(model, x, y, metric, input_shape, project_name, synth, synth_timeout)
     say = print if verbose is True else (verbose or (lambda *a: None))
     if index is not None:
         if not 0 <= index < len(points):
@@ -514,7 +540,7 @@ def _directions(payload):
 def _objective_values(rec, payload):
     if "error" in rec or not rec.get("estimate"):
         return None
-    lut = rec["estimate"]["lut"]
+    lut = (rec.get("synth") or rec["estimate"])["lut"]   # Yosys's count when the sweep synthesizes
     second = rec["metric"] if payload["x"] is not None else rec["latency_cycles"]
     return (lut, second) if second is not None and not (isinstance(second, float) and math.isnan(second)) else None
 
