@@ -347,26 +347,80 @@ def test_sweep_index_and_merge_equal_the_full_run(etchnn, mlp, serial, tmp_path)
         etchnn.sweep(path, SPACE, index=12)
 
 
-def test_sweep_on_a_local_dask_cluster_equals_the_local_run(etchnn, mlp, serial):
+def _free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def test_sweep_cli_on_a_running_dask_scheduler_equals_the_local_run(etchnn, mlp, serial, tmp_path):
+    """A Dask cluster as a user runs one: `dask scheduler` and `dask worker`
+    processes started apart from the sweep; `python3 -m etchnn sweep
+    --cluster tcp://HOST:PORT` sends the points there.  The records equal the
+    serial run's, and both workers ran points."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
     _, path, (xc, yc), _ = mlp
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
-        res = etchnn.sweep(path, SPACE, x=xc[:500], y=yc[:500], metric="accuracy", cluster=cl.scheduler_address)
-        with distributed.Client(cl) as client:   # the work really went to the two workers
-            assert len(client.scheduler_info()["workers"]) == 2
-    assert _strip(res) == _strip(serial[0])
-
-
-def test_sweep_on_a_local_ray_equals_the_local_run(etchnn, mlp, serial):
-    ray = pytest.importorskip("ray", reason="ray is not installed")
-    _, path, (xc, yc), _ = mlp
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    port = _free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    procs = [subprocess.Popen(dask + ["--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
-        res = etchnn.sweep(path, SPACE, x=xc[:500], y=yc[:500], metric="accuracy", cluster="ray")
-        assert ray.is_initialized()   # sweep used the Ray it found and left it running
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", addr, "--nworkers", "2",
+                                       "--nthreads", "1", "--no-dashboard"], env=env, cwd=tmp_path,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with distributed.Client(addr, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+            np.save(tmp_path / "x.npy", xc[:500])
+            np.save(tmp_path / "y.npy", yc[:500])
+            (tmp_path / "space.json").write_text(json.dumps(SPACE))
+            r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", path, "--space", tmp_path / "space.json",
+                                "-o", tmp_path / "d.jsonl", "--cluster", addr, "--input", tmp_path / "x.npy",
+                                "--labels", tmp_path / "y.npy", "--metric", "accuracy"],
+                               capture_output=True, text=True, env=env, timeout=600)
+            assert r.returncode == 0, r.stderr
+            ran = client.run(lambda dask_worker: len(dask_worker.data) + dask_worker.state.executed_count)
+        assert len(ran) == 2 and all(v > 0 for v in ran.values()), ran   # both worker processes ran points
     finally:
-        ray.shutdown()
-    assert _strip(res) == _strip(serial[0])
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=60)
+    assert _lines(tmp_path / "d.jsonl") == _strip(serial[0])
+
+
+def test_sweep_cli_on_a_running_ray_cluster_equals_the_local_run(etchnn, mlp, serial, tmp_path):
+    """A Ray cluster started apart from the sweep (`ray start --head`, as on a
+    cluster's head node); `python3 -m etchnn sweep --cluster ray` joins it
+    (ray.init() finds the running cluster) and leaves it running.  The
+    records equal the serial run's."""
+    pytest.importorskip("ray", reason="ray is not installed")
+    if not shutil.which("ray"):
+        pytest.skip("the ray command is not installed")
+    _, path, (xc, yc), _ = mlp
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"), RAY_USAGE_STATS_ENABLED="0")
+    port = _free_port()
+    r = subprocess.run(["ray", "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard=false"],
+                       capture_output=True, text=True, env=env, timeout=180)
+    assert r.returncode == 0, r.stderr
+    try:
+        np.save(tmp_path / "x.npy", xc[:500])
+        np.save(tmp_path / "y.npy", yc[:500])
+        (tmp_path / "space.json").write_text(json.dumps(SPACE))
+        r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", path, "--space", tmp_path / "space.json",
+                            "-o", tmp_path / "r.jsonl", "--cluster", "ray", "--input", tmp_path / "x.npy",
+                            "--labels", tmp_path / "y.npy", "--metric", "accuracy"],
+                           capture_output=True, text=True, env=env, timeout=600)
+        assert r.returncode == 0, r.stderr
+        st = subprocess.run([sys.executable, "-c", "import ray; ray.init(log_to_driver=False); "
+                             "print('CPU', ray.cluster_resources()['CPU'])"],
+                            capture_output=True, text=True, env=env, timeout=120)
+        assert st.returncode == 0 and "CPU 2.0" in st.stdout, st.stdout + st.stderr   # still running afterwards
+    finally:
+        subprocess.run(["ray", "stop", "--force"], capture_output=True, env=env, timeout=120)
+    assert _lines(tmp_path / "r.jsonl") == _strip(serial[0])
 
 
 def test_sweep_optuna_and_objective(etchnn, mlp):
