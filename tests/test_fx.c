@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etchnn.h"
 #include "ir/fx.h"
 
 int main(int argc, char **argv)
@@ -53,6 +54,27 @@ int main(int argc, char **argv)
         printf("%s\n", out);
         return 0;
     }
-    fprintf(stderr, "usage: test_fx cast|fromdouble|parse|format ...\n");
+    if (argc >= 3 && !strcmp(argv[1], "intervals")) {   /* test_fx intervals MODEL [KEY VALUE]...: etn_layer_intervals */
+        EtnModel *m = etn_model_new();
+        int rc = m ? etn_load(m, argv[2]) : ETN_EINTERNAL;
+        for (int a = 3; rc == ETN_OK && a + 1 < argc; a += 2)
+            rc = etn_set_option(m, argv[a], argv[a + 1]);
+        if (rc == ETN_OK)
+            rc = etn_compile(m);
+        size_t n = rc == ETN_OK ? etn_layer_count(m) : 0;
+        double *iv = n ? malloc(sizeof(double) * 6 * n) : NULL;
+        if (rc == ETN_OK && (rc = etn_layer_intervals(m, iv, n)) == ETN_OK)
+            printf("inputs %zu outputs %zu\n", etn_input_size(m), etn_output_size(m));
+        if (rc == ETN_OK)
+            for (size_t k = 0; k < n; k++)
+                printf("%s %.17g %.17g %.17g %.17g %d %d\n", etn_layer_name(m, k), iv[6 * k], iv[6 * k + 1],
+                       iv[6 * k + 2], iv[6 * k + 3], (int)iv[6 * k + 4], (int)iv[6 * k + 5]);
+        if (rc != ETN_OK)
+            fprintf(stderr, "test_fx intervals: %s\n", m ? etn_error(m) : "out of memory");
+        free(iv);
+        etn_model_free(m);
+        return rc == ETN_OK ? 0 : 1;
+    }
+    fprintf(stderr, "usage: test_fx cast|fromdouble|parse|format|intervals ...\n");
     return 2;
 }

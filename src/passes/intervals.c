@@ -7,6 +7,8 @@
  *
  * Bounds are sound, not tight: sums take every term's extreme independently,
  * table activations are bounded by the function's range plus one table LSB,
+ * a softmax by [0, 1] when its tables and sums cannot overflow (else by its
+ * exp and inverse table types' products),
  * a value that may not fit its type continues as the whole type's range. */
 #include <math.h>
 #include <stdlib.h>
@@ -65,6 +67,28 @@ static double f_hsig(double v, const Node *n)
 }
 static double f_leaky(double v, const Node *n) { return v > 0 ? v : n->alpha * v; }
 static double f_clip(double v, const Node *n) { return v < n->alpha ? n->alpha : v > n->beta ? n->beta : v; }
+
+static int ceil_log2(long x) { return x <= 2 ? 1 : 1 + ceil_log2((x + 1) / 2); }
+
+/* hls4ml-table softmax: every output is in [0, 1] when the exp and inverse tables hold 1, the sum of at most
+ * len exp entries (each <= 1, the largest input's exactly 1) fits the accumulator and the inverse table's
+ * input type, and that input's index step is at most 1: the sum then indexes a value v >= 1, and an entry
+ * <= 1 times 1/v <= 1 stays <= 1. */
+static int softmax_within_one(const Graph *g, const Node *n)
+{
+    const Tensor *X = &g->t[n->in[0]], *Y = &g->t[n->out];
+    int ax = n->axis < 0 ? Y->rank + n->axis : n->axis;
+    long len = ax >= 0 && ax < Y->rank ? Y->dims[ax] : ir_numel(Y);
+    FxType it = n->inv_inp_t, vt = n->inv_t, in = X->type;
+    double one_e = (double)fx_type_max(n->exp_t) * lsb(n->exp_t), one_v = (double)fx_type_max(vt) * lsb(vt);
+    double acc_max = (double)fx_type_max(n->accum) * lsb(n->accum), it_max = (double)fx_type_max(it) * lsb(it);
+    long t = n->table_size > 0 ? n->table_size : 1024;
+    int mw = in.w < vt.w ? in.w : vt.w;
+    if (mw < 24 && (1L << mw) < t)
+        t = 1L << mw;
+    int nv = ceil_log2(t);
+    return one_e >= 1 && one_v >= 1 && acc_max >= (double)len && it_max >= (double)len && it.i - nv <= 0;
+}
 
 int ir_intervals(const Graph *g, Diag *d, double *out)
 {
@@ -275,15 +299,35 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
             break;
         }
         case OP_CLIP: unary(f_clip, n, x, y, ny, 0); break;
-        case OP_SIGMOID: unary(f_sig, n, x, y, ny, lsb(n->table_t)); break;
-        case OP_TANH: unary(f_tanh, n, x, y, ny, lsb(n->table_t)); break;
-        case OP_SELU: unary(f_selu, n, x, y, ny, lsb(n->table_t) + 1e-9); break;
-        case OP_SOFTMAX:   /* a share in [0, 1]; the exp and inverse tables' rounding kept within one eighth */
+        case OP_SIGMOID:
+        case OP_TANH:
+        case OP_SELU: {
+            unary(n->op == OP_SIGMOID ? f_sig : n->op == OP_TANH ? f_tanh : f_selu, n, x, y, ny, lsb(n->table_t) + 1e-9);
+            /* a table whose type cannot hold the function's values: its entries are anywhere in that type */
+            double tl = (double)fx_type_min(n->table_t) * lsb(n->table_t), th = (double)fx_type_max(n->table_t) * lsb(n->table_t);
+            for (long e = 0; e < ny; e++)
+                if (y->lo[e] < tl || y->hi[e] > th) {
+                    y->lo[e] = fmin(y->lo[e], tl);
+                    y->hi[e] = fmax(y->hi[e], th);
+                }
+            break;
+        }
+        case OP_SOFTMAX: {
+            double l = 0, h = 1;   /* exact: a share */
+            if (n->tables != TABLES_EXACT && !softmax_within_one(g, n)) {
+                /* some table or sum may overflow: any exp entry times any inverse entry */
+                double el = (double)fx_type_min(n->exp_t) * lsb(n->exp_t), eh = (double)fx_type_max(n->exp_t) * lsb(n->exp_t);
+                double vl = (double)fx_type_min(n->inv_t) * lsb(n->inv_t), vh = (double)fx_type_max(n->inv_t) * lsb(n->inv_t);
+                double p[4] = {el * vl, el * vh, eh * vl, eh * vh};
+                l = fmin(fmin(p[0], p[1]), fmin(p[2], p[3]));
+                h = fmax(fmax(p[0], p[1]), fmax(p[2], p[3]));
+            }
             for (long e = 0; e < ny; e++) {
-                y->lo[e] = 0;
-                y->hi[e] = 1.125;
+                y->lo[e] = l;
+                y->hi[e] = h;
             }
             break;
+        }
         case OP_THRESHOLD:
             for (long e = 0; e < ny; e++) {
                 y->lo[e] = -1;
