@@ -44,7 +44,7 @@ def main():
     print("| mode | points | time (best of %d) | points/min | load (1 min) |" % args.repeat)
     print("|---|---|---|---|---|")
     kw = dict(x=x, metric="accuracy")
-    serial = timed("serial", lambda: etchnn.sweep(MODEL, SPACE, **kw), args.repeat)
+    serial = timed("serial", lambda: etchnn.sweep(MODEL, SPACE, workers=1, **kw), args.repeat)
     timed("workers=2 (process start included)", lambda: etchnn.sweep(MODEL, SPACE, workers=2, **kw), args.repeat)
     try:
         from distributed import LocalCluster

@@ -46,7 +46,7 @@ def _parser():
     s.add_argument("model")
     s.add_argument("--space", required=True)
     s.add_argument("-o", "--output", required=True, help="results, one JSON line per point")
-    s.add_argument("--workers", type=int)
+    s.add_argument("--workers", type=int, help="local worker processes (default: one per core; 1: serially)")
     s.add_argument("--cluster", help="tcp://HOST:PORT (Dask), ray or ray://HOST:PORT (Ray)")
     s.add_argument("--index", type=int, help="run only this point of the grid (array jobs)")
     s.add_argument("--input")

@@ -414,7 +414,9 @@ def sweep(model, space, x=None, y=None, metric=None, workers=None, cluster=None,
 
     x, y, metric  score each point on data ('accuracy', 'auc', 'mse' or a
                   callable(outputs, y); y=None: against the float model).
-    workers       N > 1: N local worker processes.
+    workers       N > 1: N local worker processes; 1: serially in this
+                  process; None (default): one process per core this process
+                  may use (serially for a single point).
     cluster       'tcp://HOST:PORT' (or a distributed.Client / LocalCluster):
                   a Dask distributed scheduler; 'ray' (ray.init() here, or
                   the Ray already initialized) or 'ray://HOST:PORT': Ray.
@@ -446,6 +448,9 @@ def sweep(model, space, x=None, y=None, metric=None, workers=None, cluster=None,
         if out is not None:
             _write(res, out)
         return res
+    if workers is None and cluster is None:   # every core
+        workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+                      n_trials or len(points))
     runner = _Runner(payload, workers, cluster)
     try:
         if n_trials is not None:
@@ -508,7 +513,7 @@ def _optuna(runner, sp, payload, n_trials, seed, batch, out, say):
             pt = {k: _uncategorical(sp[k], v) for k, v in pt.items()}
             cfg, opts = point_config(sp, pt)
             tasks.append((t.number, cfg, opts, pt, n_trials))
-        got = list(runner.run(tasks))
+        got = sorted(runner.run(tasks), key=lambda r: r["index"])   # told in trial order: the same study every run
         for r in got:
             t = next(t for t in trials if t.number == r["index"])
             vals = _objective_values(r, payload)
