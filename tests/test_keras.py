@@ -326,3 +326,34 @@ def test_unknown_quantizer(tmp_path):
     p.write_text(json.dumps(cfg))
     _fails(["compile", p, "--weights", MODELS / "qkeras" / "qkeras_3layer_weights.h5", "-o", tmp_path / "o"],
            "layer 'relu1' (QActivation)", "quantized_ulaw")
+
+
+@pytest.mark.parametrize("prec", ["fixed<10,4>", "fixed<7,2,RND,SAT>"])
+def test_activation_strings_leaky_relu_and_hard_tanh(prec, keras3, tmp_path):
+    """Keras 3's activation='leaky_relu' (slope 0.2, not the LeakyReLU
+    layer's 0.3) and 'hard_tanh' (clip to [-1, 1]): --float equals Keras,
+    and the Verilog equals the emulator bit for bit (Icarus bench)."""
+    import shutil
+    keras3.utils.set_random_seed(11)
+    L = keras3.layers
+    inp = keras3.Input((6,))
+    h = L.Dense(7, activation="leaky_relu", name="d1")(inp)
+    out = L.Activation("hard_tanh", name="ht")(L.Dense(4, name="d2")(h))
+    m = keras3.Model(inp, out)
+    path = tmp_path / "acts.keras"
+    m.save(path)
+    x = inputs(6, 12)
+    ref = np.asarray(m.predict(x.astype(np.float32), verbose=0, batch_size=2000), dtype=np.float64)
+    np.testing.assert_allclose(predict(path, x, tmp_path, "--float"), ref, **TOL)
+    assert ref.min() == -1.0 and ref.max() == 1.0   # the clip is reached both ways
+    iverilog = shutil.which("iverilog")
+    if iverilog is None or os.environ.get("ETCHNN_SANITIZED"):
+        return
+    o = tmp_path / "out"
+    run("compile", path, "-o", o, "--precision", prec)
+    top = json.loads((o / "report.json").read_text())["model"]
+    rtl = o / "rtl"
+    subprocess.run([iverilog, "-g2005", "-o", "tb.vvp", "-c", "files.f", f"tb_{top}.v"], cwd=rtl, check=True,
+                   capture_output=True, text=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
+    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]

@@ -1008,6 +1008,17 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
         im->g->n[im->g->nn - 1].beta = 6.0;
         return out;
     }
+    if (!strcmp(act, "hard_tanh")) {   /* Keras 3: clip(x, -1, 1) */
+        int out = new_node(im, OP_CLIP, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].alpha = -1.0;
+        im->g->n[im->g->nn - 1].beta = 1.0;
+        return out;
+    }
+    if (!strcmp(act, "leaky_relu")) {   /* the activation function's default slope (the LeakyReLU layer's is 0.3) */
+        int out = new_node(im, OP_LEAKYRELU, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].alpha = 0.2;
+        return out;
+    }
     if (!strcmp(act, "relu1")) {   /* the binary-network activation min(max(x, 0), 1) */
         int out = new_node(im, OP_CLIP, lname, in, 1, rank, dims);
         im->g->n[im->g->nn - 1].alpha = 0.0;
@@ -1017,7 +1028,7 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
     if (!strcmp(act, "binary_tanh") || !strcmp(act, "ternary_tanh"))
         return bn_threshold(im, lname, act, x);
     LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, selu, softmax, hard_sigmoid, relu6, "
-                  "leaky_relu, relu1, binary_tanh, ternary_tanh, got '%s'", act);
+                  "hard_tanh, leaky_relu, relu1, binary_tanh, ternary_tanh, got '%s'", act);
     return -1;
 }
 
