@@ -10,15 +10,31 @@
 #include <string.h>
 
 #include "frontends/qonnx.h"
+#include "frontends/rnn.h"
 #include "onnx.pb-c.h"
 
 #define MAX_FULL_RANK (IR_MAX_RANK - 1)   /* batch + per-sample dims */
 
+/* An output of a recurrent node (RNN, LSTM, GRU), kept as its per-step state vectors until an op reads it
+ * whole: torch reads Y and Y_h through Squeeze, Transpose, Gather, Slice and Reshape, mostly to take one
+ * step, which then costs no node. */
+typedef struct {
+    int nt, nd, h;             /* steps, directions, units of each state vector */
+    const int *cell;           /* [nt][nd] tensor ids of the [h] state vectors; NULL: LSTM's Y_c (not supported) */
+    int rank;                  /* the ONNX value's rank, batch axis included */
+    char ax[MAX_FULL_RANK];    /* ONNX axis k: 't' step, 'd' direction, 'n' batch, 'h' unit, 'm' direction and
+                                  unit merged (direction major) */
+    const char *src, *src_op;  /* the recurrent node's layer name and op, for messages and node names */
+} SeqVal;
+
 typedef struct {
     const char *name;          /* ONNX value name */
-    int id;                    /* IR tensor id */
+    int id;                    /* IR tensor id (-1: a recurrent output not built yet, see seq) */
     int cl;                    /* layout: 0: the IR tensor holds the value in ONNX order; 1: the value is
                                   channels-first [C, spatial...] and the IR tensor holds it channels-last */
+    int bax;                   /* the ONNX axis of the batch: 0, or 1 for time-major data ([T, N, F], as
+                                  recurrent nodes read and write it); the IR tensor holds the value without it */
+    const SeqVal *seq;         /* a recurrent node's output, or NULL */
 } Alias;
 
 typedef struct {
@@ -53,7 +69,7 @@ static int node_error(Importer *im, const char *fmt, ...)
 
 static void alias_add(Importer *im, const char *name, int id)
 {
-    Alias a = {arena_strdup(&im->g->arena, name), id, 0};
+    Alias a = {arena_strdup(&im->g->arena, name), id, 0, 0, NULL};
     VEC_PUSH(im->alias, im->nalias, im->calias, a);
 }
 
@@ -74,6 +90,7 @@ static int lookup_cl(Importer *im, const char *name, int *cl)
 }
 
 static int to_layout(Importer *im, const char *name, int id, int cl);
+static int alias_tensor(Importer *im, size_t k);
 
 static int lookup(Importer *im, const char *name)
 {
@@ -81,6 +98,32 @@ static int lookup(Importer *im, const char *name)
         if (strcmp(im->alias[k].name, name) == 0)
             return im->alias[k].id;
     return -1;
+}
+
+/* The alias of value `name` (the latest), or -1. */
+static long alias_find(Importer *im, const char *name)
+{
+    for (size_t k = im->nalias; k-- > 0;)
+        if (strcmp(im->alias[k].name, name) == 0)
+            return (long)k;
+    return -1;
+}
+
+/* Node n's input k as a tensor in the batch-first view: its id and layout as stored, or an error. */
+static int input_tensor(Importer *im, const Onnx__NodeProto *n, size_t k, int *id, int *cl)
+{
+    long a = alias_find(im, n->input[k]);
+    if (a < 0)
+        return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
+                        n->input[k]);
+    if ((*id = alias_tensor(im, (size_t)a)) < 0)
+        return -1;
+    if (im->alias[a].bax)
+        return NODE_ERR(im, "expected input '%s' with the batch on axis 0, got a time-major value (batch on axis %d; "
+                            "a recurrent node's input or output): transpose it to batch-first before this op",
+                        n->input[k], im->alias[a].bax);
+    *cl = im->alias[a].cl;
+    return 0;
 }
 
 /* A node's input k: a tensor id, -1 if absent/empty (and optional), or an error. */
@@ -96,10 +139,8 @@ static int input_id(Importer *im, const Onnx__NodeProto *n, size_t k, int option
         return NODE_ERR(im, "expected at least %zu input%s, got %zu", k + 1, k ? "s" : "", n->n_input);
     }
     int cl = 0;
-    *id = lookup_cl(im, n->input[k], &cl);
-    if (*id < 0)
-        return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
-                        n->input[k]);
+    if (input_tensor(im, n, k, id, &cl) < 0)
+        return -1;
     if (cl)   /* a channels-last tensor read by an op that expects ONNX order */
         *id = to_layout(im, n->input[k], *id, 0);
     return 0;
@@ -113,11 +154,7 @@ static int input_id_cl(Importer *im, const Onnx__NodeProto *n, size_t k, int *id
     if (k >= n->n_input)
         return NODE_ERR(im, "expected at least %zu input%s, got %zu", k + 1, k ? "s" : "", n->n_input);
     *cl = 0;
-    *id = lookup_cl(im, n->input[k], cl);
-    if (*id < 0)
-        return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
-                        n->input[k]);
-    return 0;
+    return input_tensor(im, n, k, id, cl);
 }
 
 static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name)
@@ -363,16 +400,22 @@ static int fold_transpose(Importer *im, const Onnx__NodeProto *n, int a)
 /* ---- naming ------------------------------------------------------------ */
 
 /* A unique layer name that is also a C/Verilog identifier. */
+static const char *unique_name(Importer *im, const char *src, const char *fallback);
+
 static const char *layer_name(Importer *im, const Onnx__NodeProto *n, size_t index)
 {
-    char base[128];
     const char *src = n->name && n->name[0] ? n->name : NULL;
     if (!src && n->n_output && n->output[0][0] && !isdigit((unsigned char)n->output[0][0]))
         src = n->output[0];
-    if (src)
-        snprintf(base, sizeof base, "%s", src);
-    else
-        snprintf(base, sizeof base, "%s_%zu", n->op_type, index);
+    const char *fallback = arena_printf(&im->g->arena, "%s_%zu", n->op_type, index);
+    return unique_name(im, src ? src : fallback, fallback);
+}
+
+/* src as an identifier not handed out before (fallback where nothing of src is left). */
+static const char *unique_name(Importer *im, const char *src, const char *fallback)
+{
+    char base[128];
+    snprintf(base, sizeof base, "%s", src);
     /* lower case; runs of other characters become one '_'; no '_' at the ends */
     size_t w = 0;
     for (const char *c = base; *c; c++) {
@@ -385,7 +428,7 @@ static const char *layer_name(Importer *im, const Onnx__NodeProto *n, size_t ind
         w--;
     base[w] = 0;
     if (!w)
-        snprintf(base, sizeof base, "%s_%zu", n->op_type, index);
+        snprintf(base, sizeof base, "%s", fallback);
     if (!isalpha((unsigned char)base[0])) {
         memmove(base + 1, base, strlen(base) + 1 < sizeof base - 1 ? strlen(base) + 1 : sizeof base - 2);
         base[0] = 'l';
@@ -1246,6 +1289,809 @@ static int import_merge(Importer *im, const Onnx__NodeProto *n, Op o, const char
     return 0;
 }
 
+/* ---- recurrent layers: RNN, LSTM, GRU ------------------------------------
+ * Each direction is unrolled by rnn.c (one cell per time step, the Keras
+ * path's unroller); the weights are brought to its Keras layout and gate
+ * order.  The outputs Y [T, dirs, N, H] and Y_h [dirs, N, H] (layout 0) stay
+ * per-step state vectors (SeqVal) through the Squeeze / Transpose / Gather /
+ * Slice / Reshape that torch puts behind them; an op that reads one whole
+ * gets it built (concatenated) then.  Time-major data ([T, N, F]) is held
+ * without its batch axis like any other value, with Alias.bax = 1. */
+
+/* A node on g's tensors that defines no ONNX value; returns the output tensor id. */
+static int plain_node(Importer *im, Op op, const char *lname, const char *src_op, const int *in, int nin, int rank,
+                      const int *dims)
+{
+    int dd[IR_MAX_RANK];
+    memcpy(dd, dims, sizeof(int) * (size_t)rank);   /* dims may point into g->t */
+    int out = ir_add_tensor(im->g, lname, rank, dd);
+    ir_add_node(im->g, op, lname, src_op, in, nin, out);
+    return out;
+}
+
+static int seq_dim(const SeqVal *s, int k)
+{
+    return s->ax[k] == 't' ? s->nt : s->ax[k] == 'd' ? s->nd : s->ax[k] == 'n' ? 1 : s->ax[k] == 'h' ? s->h : s->nd * s->h;
+}
+
+static void seq_shape_str(const SeqVal *s, char *out, size_t len)
+{
+    long d[MAX_FULL_RANK];
+    for (int k = 0; k < s->rank; k++)
+        d[k] = seq_dim(s, k);
+    lshape_str(s->rank, d, out, len);
+}
+
+/* The tensor of alias k for an op that reads the value whole: a recurrent output's state vectors are
+ * concatenated in the value's order (and reshaped) the first time; -1 on error. */
+static int alias_tensor(Importer *im, size_t k)
+{
+    if (im->alias[k].id >= 0 || !im->alias[k].seq)
+        return im->alias[k].id;
+    const SeqVal *s = im->alias[k].seq;
+    char ss[160];
+    seq_shape_str(s, ss, sizeof ss);
+    if (!s->cell)
+        return NODE_ERR(im, "expected no use of the cell state Y_c ('%s') of LSTM node '%s', got one (not supported)",
+                        im->alias[k].name, s->src);
+    int last = s->rank - 1;
+    if (s->ax[last] != 'h' && s->ax[last] != 'm')
+        return NODE_ERR(im, "expected recurrent output '%s' with the units on its last axis here, got shape %s with them "
+                            "on axis %d", im->alias[k].name, ss, (int)(strchr(s->ax, 'h') - s->ax));
+    /* the state vectors in row-major order of the axes before the last (and the direction within 'm') */
+    int axk[MAX_FULL_RANK + 1], lim[MAX_FULL_RANK + 1], na = 0, dims[IR_MAX_RANK], r = 0, bax = 0;
+    for (int j = 0; j < s->rank; j++) {
+        if (s->ax[j] == 'n')
+            bax = j;
+        else
+            dims[r++] = seq_dim(s, j);
+        if (j < last && s->ax[j] != 'n') {
+            axk[na] = s->ax[j];
+            lim[na++] = seq_dim(s, j);
+        }
+    }
+    if (s->ax[last] == 'm') {
+        axk[na] = 'd';
+        lim[na++] = s->nd;
+    }
+    long count = 1;
+    for (int j = 0; j < na; j++)
+        count *= lim[j];
+    int cur = -1, total = 0, idx[MAX_FULL_RANK + 1] = {0};
+    const char *base = unique_name(im, arena_printf(&im->g->arena, "%s_seq", s->src), "seq");
+    for (long e = 0; e < count; e++) {
+        int t = 0, d = 0;
+        for (int j = 0; j < na; j++) {
+            if (axk[j] == 't')
+                t = idx[j];
+            else
+                d = idx[j];
+        }
+        int v = s->cell[t * s->nd + d];
+        total += s->h;
+        if (cur < 0) {
+            cur = v;
+        } else {
+            int two[2] = {cur, v};
+            cur = plain_node(im, OP_CONCAT, arena_printf(&im->g->arena, "%s_cat%ld", base, e), s->src_op, two, 2, 1, &total);
+            im->g->n[im->g->nn - 1].axis = 0;
+        }
+        for (int j = na - 1; j >= 0 && ++idx[j] == lim[j]; j--)   /* next index, last axis fastest */
+            idx[j] = 0;
+    }
+    if (r != 1 || dims[0] != total) {
+        int in1[1] = {cur};
+        cur = plain_node(im, OP_RESHAPE, base, s->src_op, in1, 1, r, dims);
+    }
+    im->alias[k].id = cur;
+    im->alias[k].bax = bax;
+    return cur;
+}
+
+/* A constant input k of node n (what: for messages); -1 if absent (optional), -2 on error. */
+static int const_input(Importer *im, const Onnx__NodeProto *n, size_t k, const char *what, int optional)
+{
+    int id;
+    if (k >= n->n_input || !n->input[k][0]) {
+        if (optional)
+            return -1;
+        NODE_ERR(im, "expected %s (input %zu), got none", what, k);
+        return -2;
+    }
+    long a = alias_find(im, n->input[k]);
+    if (a < 0) {
+        NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
+                 n->input[k]);
+        return -2;
+    }
+    id = im->alias[a].id;
+    if (id < 0 || !is_const(im, id)) {
+        NODE_ERR(im, "expected a constant %s, got data tensor '%s'", what, n->input[k]);
+        return -2;
+    }
+    return id;
+}
+
+/* The integers of a constant 1-D input k, or of attribute attr_name before opset `since` (absent: *cnt = -1). */
+static int ints_param(Importer *im, const Onnx__NodeProto *n, size_t k, const char *attr_name, int since, long *out,
+                      int cap, int *cnt)
+{
+    *cnt = -1;
+    if (im->opset < since) {
+        const Onnx__AttributeProto *a = attr(n, attr_name);
+        if (!a)
+            return 0;
+        if ((int)a->n_ints > cap)
+            return NODE_ERR(im, "expected at most %d %s, got %zu", cap, attr_name, a->n_ints);
+        for (size_t j = 0; j < a->n_ints; j++)
+            out[j] = (long)a->ints[j];
+        *cnt = (int)a->n_ints;
+        return 0;
+    }
+    int c = const_input(im, n, k, attr_name, 1);
+    if (c == -2)
+        return -1;
+    if (c < 0)
+        return 0;
+    long ne = ir_const_numel(&im->g->t[c]);
+    if (ne > cap)
+        return NODE_ERR(im, "expected at most %d %s, got %ld", cap, attr_name, ne);
+    for (long j = 0; j < ne; j++)
+        out[j] = to_long(im->g->t[c].data[j]);
+    *cnt = (int)ne;
+    return 0;
+}
+
+/* Slice's starts, ends, axes and steps as, per axis of a rank-r value of dimensions dims, the list of
+ * indices taken (sel[k] = NULL: the whole axis). */
+static int slice_params(Importer *im, const Onnx__NodeProto *n, int r, const int *dims, int **sel, int *cnt)
+{
+    long st[MAX_FULL_RANK], en[MAX_FULL_RANK], ax[MAX_FULL_RANK], sp[MAX_FULL_RANK];
+    int nst, nen, nax, nsp;
+    if (ints_param(im, n, 1, "starts", 10, st, MAX_FULL_RANK, &nst) < 0 ||
+        ints_param(im, n, 2, "ends", 10, en, MAX_FULL_RANK, &nen) < 0 ||
+        ints_param(im, n, 3, "axes", 10, ax, MAX_FULL_RANK, &nax) < 0 ||
+        ints_param(im, n, 4, "steps", 10, sp, MAX_FULL_RANK, &nsp) < 0)
+        return -1;
+    if (nst < 0 || nen != nst || (nax >= 0 && nax != nst) || (nsp >= 0 && nsp != nst))
+        return NODE_ERR(im, "expected starts and ends (and axes, steps if given) of one length, got %d, %d, %d, %d", nst,
+                        nen, nax, nsp);
+    for (int k = 0; k < r; k++) {
+        sel[k] = NULL;
+        cnt[k] = dims[k];
+    }
+    for (int j = 0; j < nst; j++) {
+        long a = nax >= 0 ? ax[j] : j, step = nsp >= 0 ? sp[j] : 1;
+        if (a < 0)
+            a += r;
+        if (a < 0 || a >= r)
+            return NODE_ERR(im, "expected axes in -%d..%d, got %ld", r, r - 1, nax >= 0 ? ax[j] : j);
+        if (sel[a])
+            return NODE_ERR(im, "expected distinct axes, got axis %ld twice", a);
+        if (step == 0)
+            return NODE_ERR(im, "expected non-zero steps, got 0 on axis %ld", a);
+        long D = dims[a], s = st[j], e = en[j];
+        s = s < 0 ? s + D : s;
+        e = e < 0 ? e + D : e;
+        if (step > 0) {
+            s = s < 0 ? 0 : s > D ? D : s;
+            e = e < 0 ? 0 : e > D ? D : e;
+        } else {
+            s = s < 0 ? -1 : s > D - 1 ? D - 1 : s;
+            e = e < -1 ? -1 : e > D - 1 ? D - 1 : e;
+        }
+        int *list = arena_array(&im->g->arena, (size_t)(D ? D : 1), sizeof(int)), c = 0;
+        for (long i = s; step > 0 ? i < e : i > e; i += step)
+            list[c++] = (int)i;
+        sel[a] = list;
+        cnt[a] = c;
+    }
+    return 0;
+}
+
+/* ConstantOfShape, Expand and Slice of constants (the zero initial states torch builds for recurrent nodes). */
+static int import_const_op(Importer *im, const Onnx__NodeProto *n, const char *op)
+{
+    int c = const_input(im, n, 0, op[0] == 'C' ? "shape" : "input", 0);
+    if (c < 0)
+        return -1;
+    const Tensor *t = &im->g->t[c];
+    int r = t->const_rank, dims[MAX_FULL_RANK], src[MAX_FULL_RANK];
+    char s1[160];
+    if (op[0] == 'C' || op[0] == 'E') {   /* the result's shape from a 1-D constant */
+        int sh = op[0] == 'C' ? c : const_input(im, n, 1, "shape", 0);
+        if (sh < 0)
+            return -1;
+        long ne = ir_const_numel(&im->g->t[sh]), d[MAX_FULL_RANK] = {0}, total = 1;
+        if (ne > MAX_FULL_RANK)
+            return NODE_ERR(im, "expected a shape of at most %d dimensions, got %ld", MAX_FULL_RANK, ne);
+        for (long k = 0; k < ne; k++)
+            d[k] = to_long(im->g->t[sh].data[k]);
+        lshape_str((int)ne, d, s1, sizeof s1);
+        int rank = op[0] == 'C' || ne > r ? (int)ne : r;
+        for (int k = 0; k < rank; k++) {
+            long kd = k - (rank - ne), kt = k - (rank - r);
+            long a = kd >= 0 ? d[kd] : 1, b = op[0] == 'E' && kt >= 0 ? t->const_dims[kt] : 1;
+            if (a < 0 || a > (1L << 24) || (a != b && a != 1 && b != 1))
+                return NODE_ERR(im, "expected a shape of dimensions in 0..2^24%s, got %s", op[0] == 'E' ?
+                                " that the input broadcasts to" : "", s1);
+            dims[k] = (int)(a == 1 ? b : a);
+            src[k] = op[0] == 'E' && kt >= 0 ? t->const_dims[kt] : 1;
+            total = mul_sat(total, dims[k]);
+        }
+        if (total > (1L << 26))
+            return NODE_ERR(im, "expected at most 2^26 elements, got shape %s", s1);
+        double *v = arena_array(&im->g->arena, (size_t)(total ? total : 1), sizeof(double));
+        double fill = 0.0;
+        const Onnx__AttributeProto *va = attr(n, "value");
+        if (op[0] == 'C' && va && va->t) {
+            int vr, vd[MAX_FULL_RANK];
+            double *vv;
+            if (tensor_to_double(im, va->t, "value", &vr, vd, &vv) < 0)
+                return -1;
+            long vn = 1;
+            for (int k = 0; k < vr; k++)
+                vn *= vd[k];
+            if (vn != 1)
+                return NODE_ERR(im, "expected a one-element value, got %ld elements", vn);
+            fill = vv[0];
+        }
+        for (long e = 0; e < total; e++) {
+            long ia = 0, ib = 0;
+            if (op[0] == 'E')
+                ir_broadcast_index(e, rank, dims, src, src, &ia, &ib);
+            v[e] = op[0] == 'C' ? fill : t->data[ia];
+        }
+        new_const(im, n->output[0], rank, dims, v);
+        return 0;
+    }
+    /* Slice */
+    int *sel[MAX_FULL_RANK], cnt[MAX_FULL_RANK];
+    if (slice_params(im, n, r, t->const_dims, sel, cnt) < 0)
+        return -1;
+    long total = 1;
+    for (int k = 0; k < r; k++)
+        total *= cnt[k];
+    double *v = arena_array(&im->g->arena, (size_t)(total ? total : 1), sizeof(double));
+    for (long e = 0; e < total; e++) {
+        long rem = e, ic = 0, stride = 1;
+        for (int k = r - 1; k >= 0; k--) {
+            long i = rem % cnt[k];
+            rem /= cnt[k];
+            ic += (sel[k] ? sel[k][i] : i) * stride;
+            stride *= t->const_dims[k];
+        }
+        v[e] = t->data[ic];
+    }
+    new_const(im, n->output[0], r, cnt, v);
+    return 0;
+}
+
+/* A transpose that moves the batch axis (into or out of time-major order): the data stays as it is where
+ * only size-1 axes move, else the per-sample axes are transposed; the result's batch axis is recorded. */
+static int transpose_batch(Importer *im, int x, int xbax, const long *perm, int frank, const char *lname,
+                           const char *out)
+{
+    const Tensor *tx = &im->g->t[x];
+    int r = tx->rank, p[IR_MAX_RANK], dims[IR_MAX_RANK], j = 0, obax = 0, ident = 1, last = -1;
+    for (int k = 0; k < frank; k++) {
+        if (perm[k] == xbax) {
+            obax = k;
+            continue;
+        }
+        p[j] = (int)perm[k] - (perm[k] > xbax);
+        dims[j] = tx->dims[p[j]];
+        if (dims[j] != 1) {
+            ident &= p[j] > last;
+            last = p[j];
+        }
+        j++;
+    }
+    if (obax > 1)
+        return NODE_ERR(im, "expected a Transpose that leaves the batch on axis 0 or 1, got it on axis %d", obax);
+    int id = x;
+    if (!ident) {
+        int in1[1] = {x};
+        id = plain_node(im, OP_TRANSPOSE, lname, im->node_op, in1, 1, r, dims);
+        memcpy(im->g->n[im->g->nn - 1].perm, p, sizeof(int) * (size_t)r);
+    }
+    alias_add(im, out, id);
+    im->alias[im->nalias - 1].bax = obax;
+    return 0;
+}
+
+/* A new recurrent output value like s (arena), defined as ONNX value `out`. */
+static SeqVal *seq_new(Importer *im, const SeqVal *s, const char *out)
+{
+    SeqVal *ns = arena_array(&im->g->arena, 1, sizeof *ns);
+    *ns = *s;
+    alias_add(im, out, -1);
+    im->alias[im->nalias - 1].seq = ns;
+    return ns;
+}
+
+/* ns with its steps (axis 't') or directions ('d') reduced to those listed in sel (c of them). */
+static int seq_select(Importer *im, SeqVal *ns, char which, const int *sel, int c)
+{
+    if (!ns->cell)
+        return 0;
+    int nt = which == 't' ? c : ns->nt, nd = which == 'd' ? c : ns->nd;
+    int *cell = arena_array(&im->g->arena, (size_t)(nt * nd > 0 ? nt * nd : 1), sizeof(int));
+    for (int t = 0; t < nt; t++)
+        for (int d = 0; d < nd; d++)
+            cell[t * nd + d] = ns->cell[(which == 't' ? sel[t] : t) * ns->nd + (which == 'd' ? sel[d] : d)];
+    ns->cell = cell;
+    ns->nt = nt;
+    ns->nd = nd;
+    return 0;
+}
+
+static void seq_drop_axis(SeqVal *ns, int k)
+{
+    memmove(ns->ax + k, ns->ax + k + 1, (size_t)(ns->rank - k - 1));
+    ns->rank--;
+}
+
+/* Shape, Transpose, Squeeze, Reshape, Gather and Slice of a recurrent output (no data moves; the value
+ * stays per-step vectors), Shape and Transpose of time-major data.  Returns 1 when the node is none of
+ * these (it then reads the value whole, or refuses a time-major value). */
+static int import_view(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
+{
+    if (!n->n_input || !n->input[0][0] || !n->n_output)
+        return 1;
+    long a = alias_find(im, n->input[0]);
+    if (a < 0 || (!im->alias[a].seq && !im->alias[a].bax))
+        return 1;
+    const SeqVal *s = im->alias[a].seq;
+    int bax = im->alias[a].bax, x = im->alias[a].id;
+    const char *out = n->output[0];
+    int r = s ? s->rank : im->g->t[x].rank + 1, dims[MAX_FULL_RANK];
+    if (s) {
+        for (int k = 0; k < r; k++)
+            dims[k] = seq_dim(s, k);
+    } else {
+        for (int k = 0, j = 0; k < r; k++)
+            dims[k] = k == bax ? 1 : im->g->t[x].dims[j++];
+    }
+    char ss[160];
+    long ld[MAX_FULL_RANK];
+    for (int k = 0; k < r; k++)
+        ld[k] = dims[k];
+    lshape_str(r, ld, ss, sizeof ss);
+    if (!strcmp(op, "Shape")) {
+        long st = attr_i(n, "start", 0), en = attr_i(n, "end", r);
+        st = st < 0 ? st + r : st;
+        en = en < 0 ? en + r : en;
+        st = st < 0 ? 0 : st > r ? r : st;
+        en = en < st ? st : en > r ? r : en;
+        int len = (int)(en - st);
+        double v[MAX_FULL_RANK];
+        for (int k = 0; k < len; k++)
+            v[k] = dims[st + k];
+        new_const(im, out, 1, &len, v);
+        return 0;
+    }
+    if (!strcmp(op, "Transpose")) {
+        long perm[MAX_FULL_RANK];
+        const Onnx__AttributeProto *p = attr(n, "perm");
+        for (int k = 0; k < r; k++)
+            perm[k] = r - 1 - k;
+        if (p && (int)p->n_ints != r)
+            return NODE_ERR(im, "expected perm of length %d, got %zu", r, p->n_ints);
+        for (int k = 0; p && k < r; k++) {
+            perm[k] = (long)p->ints[k];
+            if (perm[k] < 0 || perm[k] >= r)
+                return NODE_ERR(im, "expected perm entries in 0..%d, got %ld", r - 1, perm[k]);
+            for (int j = 0; j < k; j++)
+                if (perm[j] == perm[k])
+                    return NODE_ERR(im, "expected a permutation, got axis %ld twice in perm", perm[k]);
+        }
+        if (!s)
+            return transpose_batch(im, x, bax, perm, r, lname, out);
+        SeqVal *ns = seq_new(im, s, out);
+        for (int k = 0; k < r; k++)
+            ns->ax[k] = s->ax[perm[k]];
+        return 0;
+    }
+    if (!s)
+        return 1;
+    if (!strcmp(op, "Concat") && n->n_input > 1) {
+        /* of recurrent outputs along steps or directions (torch stacks the layers' Y_h) */
+        long axis = attr_i(n, "axis", 0);
+        axis = axis < 0 ? axis + r : axis;
+        if (axis < 0 || axis >= r || (s->ax[axis] != 't' && s->ax[axis] != 'd'))
+            return 1;
+        char w = s->ax[axis];
+        const SeqVal *parts[64];
+        int tot = 0, all_cells = 1;
+        if (n->n_input > 64)
+            return NODE_ERR(im, "expected at most 64 inputs, got %zu", n->n_input);
+        for (size_t k = 0; k < n->n_input; k++) {
+            long pa = n->input[k][0] ? alias_find(im, n->input[k]) : -1;
+            const SeqVal *q = pa >= 0 ? im->alias[pa].seq : NULL;
+            if (!q || q->rank != r || memcmp(q->ax, s->ax, (size_t)r) || q->h != s->h ||
+                (w == 't' ? q->nd != s->nd : q->nt != s->nt))
+                return 1;
+            parts[k] = q;
+            tot += w == 't' ? q->nt : q->nd;
+            all_cells &= q->cell != NULL;
+        }
+        SeqVal *ns = seq_new(im, s, out);
+        int nt = w == 't' ? tot : s->nt, nd = w == 'd' ? tot : s->nd, *cell = NULL;
+        if (all_cells) {
+            cell = arena_array(&im->g->arena, (size_t)nt * (size_t)nd, sizeof(int));
+            for (int t = 0; t < nt; t++)
+                for (int d = 0; d < nd; d++) {
+                    int tt = t, dd = d, *pos = w == 't' ? &tt : &dd;
+                    size_t k = 0;
+                    while (*pos >= (w == 't' ? parts[k]->nt : parts[k]->nd)) {   /* the part holding it */
+                        *pos -= w == 't' ? parts[k]->nt : parts[k]->nd;
+                        k++;
+                    }
+                    cell[t * nd + d] = parts[k]->cell[tt * parts[k]->nd + dd];
+                }
+        }
+        ns->cell = cell;
+        ns->nt = nt;
+        ns->nd = nd;
+        return 0;
+    }
+    if (!strcmp(op, "Squeeze")) {
+        long axes[MAX_FULL_RANK];
+        int na;
+        const Onnx__AttributeProto *at = attr(n, "axes");
+        if (at) {
+            na = (int)(at->n_ints < MAX_FULL_RANK ? at->n_ints : MAX_FULL_RANK);
+            for (int k = 0; k < na; k++)
+                axes[k] = (long)at->ints[k];
+        } else if (ints_param(im, n, 1, "axes", 0, axes, MAX_FULL_RANK, &na) < 0) {
+            return -1;
+        }
+        char drop[MAX_FULL_RANK] = {0};
+        for (int k = 0; k < na; k++) {
+            long ax = axes[k] < 0 ? axes[k] + r : axes[k];
+            if (ax < 0 || ax >= r)
+                return NODE_ERR(im, "expected axes in -%d..%d, got %ld", r, r - 1, axes[k]);
+            if (dims[ax] != 1 || s->ax[ax] == 'n' || s->ax[ax] == 'h' || s->ax[ax] == 'm')
+                return NODE_ERR(im, "expected to squeeze a step or direction axis of size 1 of recurrent output '%s' "
+                                    "(shape %s), got axis %ld", n->input[0], ss, ax);
+            drop[ax] = 1;
+        }
+        for (int k = 0; na < 0 && k < r; k++)   /* no axes: every size-1 step or direction axis */
+            drop[k] = dims[k] == 1 && (s->ax[k] == 't' || s->ax[k] == 'd');
+        SeqVal *ns = seq_new(im, s, out);
+        for (int k = r - 1; k >= 0; k--)
+            if (drop[k])
+                seq_drop_axis(ns, k);
+        return 0;
+    }
+    if (!strcmp(op, "Gather")) {
+        long axis = attr_i(n, "axis", 0);
+        axis = axis < 0 ? axis + r : axis;
+        if (axis < 0 || axis >= r)
+            return NODE_ERR(im, "expected axis in -%d..%d, got %ld", r, r - 1, attr_i(n, "axis", 0));
+        int c = const_input(im, n, 1, "indices", 0);
+        if (c < 0)
+            return -1;
+        const Tensor *ti = &im->g->t[c];
+        char w = s->ax[axis];
+        if (ti->const_rank > 1 || (w != 't' && w != 'd'))
+            return NODE_ERR(im, "expected a Gather of steps or directions of recurrent output '%s' (shape %s) with a "
+                                "scalar or 1-D index, got axis %ld and indices of rank %d", n->input[0], ss, axis,
+                            ti->const_rank);
+        long ne = ir_const_numel(ti);
+        int *sel = arena_array(&im->g->arena, (size_t)(ne ? ne : 1), sizeof(int));
+        for (long k = 0; k < ne; k++) {
+            long i = to_long(ti->data[k]);
+            i = i < 0 ? i + dims[axis] : i;
+            if (i < 0 || i >= dims[axis])
+                return NODE_ERR(im, "expected indices in -%d..%d, got %g", dims[axis], dims[axis] - 1, ti->data[k]);
+            sel[k] = (int)i;
+        }
+        SeqVal *ns = seq_new(im, s, out);
+        seq_select(im, ns, w, sel, (int)ne);
+        if (ti->const_rank == 0)
+            seq_drop_axis(ns, (int)axis);
+        return 0;
+    }
+    if (!strcmp(op, "Slice")) {
+        int *sel[MAX_FULL_RANK], cnt[MAX_FULL_RANK];
+        if (slice_params(im, n, r, dims, sel, cnt) < 0)
+            return -1;
+        SeqVal *ns = NULL;
+        for (int k = 0; k < r; k++) {
+            int whole = cnt[k] == dims[k];
+            for (int i = 0; sel[k] && whole && i < cnt[k]; i++)
+                whole = sel[k][i] == i;
+            if (whole)
+                continue;
+            if (s->ax[k] != 't' && s->ax[k] != 'd')
+                return NODE_ERR(im, "expected a Slice of steps or directions of recurrent output '%s' (shape %s), "
+                                    "got one of axis %d", n->input[0], ss, k);
+            if (!cnt[k])
+                return NODE_ERR(im, "expected a non-empty Slice, got none of axis %d of '%s' (shape %s)", k, n->input[0], ss);
+            if (!ns)
+                ns = seq_new(im, s, out);
+            seq_select(im, ns, s->ax[k], sel[k], cnt[k]);
+        }
+        if (!ns)
+            seq_new(im, s, out);
+        return 0;
+    }
+    if (!strcmp(op, "Reshape")) {
+        long fd[MAX_FULL_RANK];
+        int nf;
+        if (ints_param(im, n, 1, "shape", 0, fd, MAX_FULL_RANK, &nf) < 0)
+            return -1;
+        if (nf < 0)
+            return NODE_ERR(im, "expected a target shape, got none");
+        long known = 1, total = 1;
+        int infer = -1;
+        for (int k = 0; k < r; k++)
+            total *= dims[k];
+        for (int k = 0; k < nf; k++) {
+            if (fd[k] == 0 && !attr_i(n, "allowzero", 0))
+                fd[k] = k < r ? dims[k] : 0;
+            if (fd[k] == -1 && infer < 0)
+                infer = k;
+            else
+                known = mul_sat(known, fd[k] < 0 ? 0 : fd[k]);
+        }
+        if (infer >= 0 && known > 0)
+            fd[infer] = total / known;
+        int same = nf == r, merge = -1;
+        for (int k = 0; same && k < r; k++)
+            same = fd[k] == dims[k];
+        for (int k = 0; k + 1 < r && !same && merge < 0 && nf == r - 1; k++) {
+            int ok = s->ax[k] == 'd' && s->ax[k + 1] == 'h' && fd[k] == (long)dims[k] * dims[k + 1];
+            for (int j = 0; ok && j < nf; j++)
+                ok = j == k || fd[j] == dims[j < k ? j : j + 1];
+            if (ok)
+                merge = k;
+        }
+        if (!same && merge < 0)
+            return 1;   /* read whole */
+        SeqVal *ns = seq_new(im, s, out);
+        if (merge >= 0) {
+            ns->ax[merge] = 'm';
+            seq_drop_axis(ns, merge + 1);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+/* An activation of a recurrent node by its ONNX name, as rnn.c names it; NULL if not supported. */
+static const char *rnn_act_name(const char *a)
+{
+    static const char *const map[][2] = {{"sigmoid", "sigmoid"}, {"tanh", "tanh"}, {"relu", "relu"},
+                                         {"hardsigmoid", "hard_sigmoid"}};
+    char low[32];
+    size_t k = 0;
+    for (; a[k] && k + 1 < sizeof low; k++)
+        low[k] = (char)tolower((unsigned char)a[k]);
+    low[k] = 0;
+    for (size_t j = 0; j < sizeof map / sizeof map[0]; j++)
+        if (!strcmp(low, map[j][0]))
+            return map[j][1];
+    return NULL;
+}
+
+/* RNN, LSTM and GRU: each direction unrolled by rnn.c; the outputs become SeqVals. */
+static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
+{
+    Graph *g = im->g;
+    int kind = op[0] == 'R' ? 0 : op[0] == 'L' ? 1 : 2, G = kind == 0 ? 1 : kind == 1 ? 4 : 3;
+    if (n->n_input < 3 || !n->input[0][0])
+        return NODE_ERR(im, "expected inputs X, W and R, got %zu input%s", n->n_input, n->n_input == 1 ? "" : "s");
+    long layout = attr_i(n, "layout", 0);
+    if (layout != 0 && layout != 1)
+        return NODE_ERR(im, "expected layout 0 or 1, got %ld", layout);
+    /* X: [T, N, F] (layout 0) or [N, T, F] per the batch axis; per sample [T, F] */
+    long xa = alias_find(im, n->input[0]);
+    if (xa < 0)
+        return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
+                        n->input[0]);
+    int x = alias_tensor(im, (size_t)xa);
+    if (x < 0)
+        return -1;
+    if (im->alias[xa].cl)
+        x = to_layout(im, n->input[0], x, 0), xa = (long)im->nalias - 1;
+    if (is_const(im, x))
+        return NODE_ERR(im, "expected a data input X, got constant '%s'", n->input[0]);
+    const Tensor *tx = &g->t[x];
+    char s1[160], s2[160];
+    ir_shape_str(tx, s1, sizeof s1);
+    if (tx->rank != 2 || im->alias[xa].bax != (layout ? 0 : 1))
+        return NODE_ERR(im, "expected X of shape %s with the batch on axis %d (layout %ld), got '%s': %s per sample "
+                            "with the batch on axis %d", layout ? "[batch, seq_length, input_size]"
+                                                                : "[seq_length, batch, input_size]",
+                        layout ? 0 : 1, layout, n->input[0], s1, im->alias[xa].bax);
+    int T = tx->dims[0], F = tx->dims[1];
+    if (T > 4096)
+        return NODE_ERR(im, "expected at most 4096 time steps (the layer is unrolled), got %d", T);
+    /* attributes */
+    char dir[32];
+    attr_str(n, "direction", "forward", dir, sizeof dir);
+    int D = !strcmp(dir, "bidirectional") ? 2 : 1;
+    if (strcmp(dir, "forward") && strcmp(dir, "reverse") && D != 2)
+        return NODE_ERR(im, "expected direction forward, reverse or bidirectional, got '%s'", dir);
+    if (attr(n, "clip"))
+        return NODE_ERR(im, "expected no clip attribute, got clip = %g (cell clipping is not supported)",
+                        attr_f(n, "clip", 0));
+    if (kind == 1 && attr_i(n, "input_forget", 0))
+        return NODE_ERR(im, "expected input_forget 0, got %ld (coupled input and forget gates are not supported)",
+                        attr_i(n, "input_forget", 0));
+    long lbr = kind == 2 ? attr_i(n, "linear_before_reset", 0) : 0;
+    if (lbr != 0 && lbr != 1)
+        return NODE_ERR(im, "expected linear_before_reset 0 or 1, got %ld", lbr);
+    /* W [D, G*H, F], R [D, G*H, H], B [D, 2*G*H] */
+    int w = const_input(im, n, 1, "W", 0), rr = w < 0 ? -2 : const_input(im, n, 2, "R", 0);
+    int b = rr < 0 ? -2 : const_input(im, n, 3, "B", 1);
+    if (w < 0 || rr < 0 || b == -2)
+        return -1;
+    const Tensor *tw = &g->t[w], *tr = &g->t[rr], *tb = b >= 0 ? &g->t[b] : NULL;
+    long hs = attr_i(n, "hidden_size", tw->const_rank == 3 ? tw->const_dims[1] / G : 0);
+    if (hs < 1 || hs > 65536)
+        return NODE_ERR(im, "expected hidden_size in 1..65536, got %ld", hs);
+    int H = (int)hs, want[3] = {D, G * H, F};
+    const char *gl = kind == 0 ? "1 gate" : kind == 1 ? "4 gates" : "3 gates";
+    shape_str(3, want, s1, sizeof s1);
+    shape_str(tw->const_rank, tw->const_dims, s2, sizeof s2);
+    if (tw->const_rank != 3 || memcmp(tw->const_dims, want, sizeof want))
+        return NODE_ERR(im, "expected W %s (%d direction%s, %s x %d units, %d features), got %s", s1, D, D > 1 ? "s" : "",
+                        gl, H, F, s2);
+    want[2] = H;
+    shape_str(3, want, s1, sizeof s1);
+    shape_str(tr->const_rank, tr->const_dims, s2, sizeof s2);
+    if (tr->const_rank != 3 || memcmp(tr->const_dims, want, sizeof want))
+        return NODE_ERR(im, "expected R %s, got %s", s1, s2);
+    int bwant[2] = {D, 2 * G * H};
+    if (tb && (tb->const_rank != 2 || memcmp(tb->const_dims, bwant, sizeof bwant))) {
+        shape_str(2, bwant, s1, sizeof s1);
+        shape_str(tb->const_rank, tb->const_dims, s2, sizeof s2);
+        return NODE_ERR(im, "expected B %s, got %s", s1, s2);
+    }
+    /* sequence_lens: all T; initial_h, initial_c: zeros; no peepholes */
+    int sl = const_input(im, n, 4, "sequence_lens", 1);
+    if (sl == -2)
+        return -1;
+    for (long k = 0; sl >= 0 && k < ir_const_numel(&g->t[sl]); k++)
+        if (g->t[sl].data[k] != T)
+            return NODE_ERR(im, "expected sequence_lens equal to the %d time steps, got %g (sequences of other lengths "
+                                "are not supported)", T, g->t[sl].data[k]);
+    static const char *const init_name[2] = {"initial_h", "initial_c"};
+    for (int k = 0; k < (kind == 1 ? 2 : 1); k++) {
+        size_t in = 5 + (size_t)k;
+        if (in >= n->n_input || !n->input[in][0])
+            continue;
+        long ia = alias_find(im, n->input[in]);
+        if (ia < 0)
+            return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an "
+                                "undefined name", n->input[in]);
+        int id = im->alias[ia].id;
+        if (id < 0 || !is_const(im, id))
+            return NODE_ERR(im, "expected a zero %s (absent or constant zeros), got '%s' computed from data (a "
+                                "non-zero initial state is not supported)", init_name[k], n->input[in]);
+        for (long e = 0; e < ir_const_numel(&g->t[id]); e++)
+            if (g->t[id].data[e] != 0)
+                return NODE_ERR(im, "expected a zero %s (absent or constant zeros), got '%s' with %g at element %ld (a "
+                                    "non-zero initial state is not supported)", init_name[k], n->input[in],
+                                g->t[id].data[e], e);
+    }
+    if (kind == 1 && n->n_input > 7 && n->input[7][0])
+        return NODE_ERR(im, "expected no peephole weights P, got '%s' (not supported)", n->input[7]);
+    /* activations per direction: RNN f; LSTM f, g, h; GRU f, g */
+    int na = kind == 0 ? 1 : kind == 1 ? 3 : 2;
+    const char *acts[6];
+    double alpha[6];
+    static const char *const defaults[3][3] = {{"Tanh"}, {"Sigmoid", "Tanh", "Tanh"}, {"Sigmoid", "Tanh"}};
+    const Onnx__AttributeProto *aa = attr(n, "activations"), *al = attr(n, "activation_alpha"),
+                               *ab = attr(n, "activation_beta");
+    size_t nact = aa ? aa->n_strings : 0, ia = 0, ib = 0;
+    if (nact && nact != (size_t)na && nact != (size_t)(na * D))
+        return NODE_ERR(im, "expected %d activations (or %d per direction), got %zu", na * D, na, nact);
+    for (int k = 0; k < na * D; k++) {
+        char an[32];
+        if (nact) {
+            const ProtobufCBinaryData *bs = &aa->strings[(size_t)k % nact];
+            size_t len = bs->len < sizeof an - 1 ? bs->len : sizeof an - 1;
+            memcpy(an, bs->data, len);
+            an[len] = 0;
+            for (size_t j = 0; j < len; j++)
+                if (!isprint((unsigned char)an[j]))
+                    an[j] = '?';
+        } else {
+            snprintf(an, sizeof an, "%s", defaults[kind][k % na]);
+        }
+        acts[k] = rnn_act_name(an);
+        if (!acts[k])
+            return NODE_ERR(im, "expected activations among Sigmoid, Tanh, Relu and HardSigmoid, got '%s' (not "
+                                "supported in a recurrent layer yet)", an);
+        alpha[k] = 0.2;
+        double beta = 0.5;
+        if (!strcmp(acts[k], "hard_sigmoid")) {   /* HardSigmoid takes an alpha and a beta, in list order */
+            if (al && ia < al->n_floats)
+                alpha[k] = al->floats[ia++];
+            if (ab && ib < ab->n_floats)
+                beta = ab->floats[ib++];
+            if (beta != 0.5)
+                return NODE_ERR(im, "expected HardSigmoid with beta 0.5, got %g (not supported)", beta);
+        }
+    }
+    /* each direction: Keras layout [F][G*H] / [H][G*H], Keras gate order (LSTM: ONNX i o f c -> i f c o) */
+    static const int lstm_gate[4] = {0, 2, 3, 1};
+    int *steps = arena_array(&g->arena, (size_t)(D * T), sizeof(int)), last[2];
+    size_t first = g->nn;
+    for (int d = 0; d < D; d++) {
+        const char *f = acts[d * na], *ga = acts[d * na + (na > 1)], *ha = acts[d * na + (na > 2 ? 2 : na - 1)];
+        if (kind == 1 && strcmp(ga, ha))
+            return NODE_ERR(im, "expected the same activation for the cell input and the output (g and h), got %s and %s",
+                            ga, ha);
+        double slope = 0.2;
+        int nhs = 0;
+        for (int k = 0; k < na; k++)
+            if (!strcmp(acts[d * na + k], "hard_sigmoid")) {
+                if (nhs++ && alpha[d * na + k] != slope)
+                    return NODE_ERR(im, "expected one HardSigmoid alpha per direction, got %g and %g", slope,
+                                    alpha[d * na + k]);
+                slope = alpha[d * na + k];
+            }
+        size_t GH = (size_t)G * (size_t)H;
+        double *Wk = arena_array(&g->arena, (size_t)F * GH, sizeof(double));
+        double *Rk = arena_array(&g->arena, (size_t)H * GH, sizeof(double));
+        double *bx = arena_array(&g->arena, GH, sizeof(double)), *bh = NULL;
+        if (kind == 2 && lbr)
+            bh = arena_array(&g->arena, GH, sizeof(double));
+        const double *Wo = tw->data + (size_t)d * GH * (size_t)F, *Ro = tr->data + (size_t)d * GH * (size_t)H;
+        const double *Bo = tb ? tb->data + (size_t)d * 2 * GH : NULL;
+        for (int kg = 0; kg < G; kg++) {
+            int og = kind == 1 ? lstm_gate[kg] : kg;
+            for (int u = 0; u < H; u++) {
+                size_t col = (size_t)kg * (size_t)H + (size_t)u, row = (size_t)og * (size_t)H + (size_t)u;
+                for (int i = 0; i < F; i++)
+                    Wk[(size_t)i * GH + col] = Wo[row * (size_t)F + (size_t)i];
+                for (int i = 0; i < H; i++)
+                    Rk[(size_t)i * GH + col] = Ro[row * (size_t)H + (size_t)i];
+                double wb = Bo ? Bo[row] : 0.0, rb = Bo ? Bo[GH + row] : 0.0;
+                /* GRU with linear_before_reset: the recurrent bias stays with the recurrent products (Keras
+                 * reset_after); elsewhere both biases add up */
+                bx[col] = bh ? wb : wb + rb;
+                if (bh)
+                    bh[col] = rb;
+            }
+        }
+        const char *layer = D == 1 ? lname : unique_name(im, arena_printf(&g->arena, "%s_%s", lname, d ? "backward"
+                                                                                                         : "forward"), "rnn");
+        RnnSpec sp = {kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, T, F, H, Wk, Rk, Bo ? bx : NULL, bh,
+                      kind == 0 ? f : ga, kind == 0 ? NULL : f, slope, kind == 2 ? (int)lbr : 0,
+                      d == 1 || !strcmp(dir, "reverse"), 0, layer, im->node_op, im->file, steps + d * T};
+        if ((last[d] = rnn_unroll(g, &sp, x, im->d)) < 0)
+            return -1;
+    }
+    for (size_t k = first; k < g->nn; k++)
+        g->n[k].layer = lname;
+    /* outputs: Y [T, D, N, H] / [N, T, D, H]; Y_h, Y_c [D, N, H] / [N, D, H] */
+    SeqVal y = {T, D, H, NULL, 4, {0}, lname, im->node_op};
+    int *cell = arena_array(&g->arena, (size_t)(T * D), sizeof(int));
+    for (int t = 0; t < T; t++)
+        for (int d = 0; d < D; d++)
+            cell[t * D + d] = steps[d * T + t];
+    y.cell = cell;
+    memcpy(y.ax, layout ? "ntdh" : "tdnh", 4);
+    SeqVal yh = {1, D, H, NULL, 3, {0}, lname, im->node_op};
+    int *lc = arena_array(&g->arena, (size_t)D, sizeof(int));
+    memcpy(lc, last, sizeof(int) * (size_t)D);
+    memcpy(yh.ax, layout ? "ndh" : "dnh", 3);
+    for (size_t k = 0; k < n->n_output && k < (size_t)(kind == 1 ? 3 : 2); k++) {
+        if (!n->output[k][0])
+            continue;
+        SeqVal *ns = seq_new(im, k ? &yh : &y, n->output[k]);
+        ns->cell = k == 0 ? cell : k == 1 ? lc : NULL;
+    }
+    return 0;
+}
+
 /* QONNX quantizers and constant Shape/Gather/Concat (qonnx.c): 0, -1 (error), or 1: not for it. */
 static int import_qonnx(Importer *im, const Onnx__NodeProto *n, const char *lname)
 {
@@ -1396,6 +2242,9 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     const char *lname = layer_name(im, n, index);
     im->node_name = lname;
     im->node_op = op;
+    int vr = import_view(im, n, op, lname);
+    if (vr <= 0)
+        return vr;
     int qr = qonnx_claims(n) ? import_qonnx(im, n, lname) : 1;
     if (qr <= 0)
         return qr;
@@ -1430,6 +2279,11 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     }
     if (strcmp(op, "Gemm") == 0 || strcmp(op, "MatMul") == 0)
         return import_dense(im, n, op[0] == 'G', lname);
+    if (strcmp(op, "RNN") == 0 || strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0)
+        return import_recurrent(im, n, op, lname);
+    if (strcmp(op, "ConstantOfShape") == 0 || strcmp(op, "Expand") == 0 ||
+        (strcmp(op, "Slice") == 0 && n->n_input && is_const(im, lookup(im, n->input[0]))))
+        return import_const_op(im, n, op);
     if (strcmp(op, "Add") == 0 || strcmp(op, "Sub") == 0 || strcmp(op, "Mul") == 0 || strcmp(op, "Div") == 0 ||
         strcmp(op, "Pow") == 0)
         return import_binary(im, n, op, lname);
@@ -1505,12 +2359,12 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
             x = to_layout(im, n->input[0], x, 0);
             tx = &im->g->t[x];
         }
+        if (perm[0] != 0)   /* the batch moves: into time-major order */
+            return transpose_batch(im, x, 0, perm, frank, lname, out);
         if (perm_is_noop(tx, perm, frank)) {
             alias_add(im, out, x);  /* same data order: keep the per-sample view */
             return 0;
         }
-        if (perm[0] != 0)
-            return NODE_ERR(im, "expected a Transpose that keeps the batch axis first, got perm[0] = %ld", perm[0]);
         int dims[IR_MAX_RANK], in1t[1] = {x};
         for (int k = 0; k < r; k++)
             dims[k] = tx->dims[perm[k + 1] - 1];
@@ -1694,7 +2548,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
                             "Max, Min, Mean, Relu, LeakyRelu, Sigmoid, Tanh, Selu, Softmax, HardSigmoid, Clip, "
                             "BatchNormalization, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, "
-                            "Transpose, Constant, Shape, Gather (QONNX: Quant, IntQuant, BipolarQuant, Trunc), got '%s'",
+                            "Transpose, Constant, Shape, Gather, RNN, LSTM, GRU, ConstantOfShape, Expand, Slice (QONNX: Quant, IntQuant, BipolarQuant, Trunc), got '%s'",
                         op);
     }
     im->alias[im->nalias - 1].cl = xcl;   /* an elementwise activation keeps the layout */
@@ -1840,10 +2694,18 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
             goto done;
     }
     for (size_t k = 0; k < gp->n_output; k++) {
-        int ocl = 0;
-        int id = gp->output[k]->name ? lookup_cl(&im, gp->output[k]->name, &ocl) : -1;
+        long a = gp->output[k]->name ? alias_find(&im, gp->output[k]->name) : -1;
         im.node_name = "output";
-        if (id >= 0 && ocl)   /* outputs in ONNX order */
+        im.node_op = "Output";
+        int id = a >= 0 ? alias_tensor(&im, (size_t)a) : -1;
+        if (a >= 0 && id < 0)
+            goto done;
+        if (id >= 0 && im.alias[a].bax) {
+            diag_error(d, "%s: output '%s': expected the batch on axis 0, got a time-major value (batch on axis %d): "
+                          "transpose it to batch-first", file, gp->output[k]->name, im.alias[a].bax);
+            goto done;
+        }
+        if (id >= 0 && im.alias[a].cl)   /* outputs in ONNX order */
             id = to_layout(&im, gp->output[k]->name, id, 0);
         if (id < 0) {
             diag_error(d, "%s: output '%s': expected a value computed by the graph, got an undefined name", file,
