@@ -3,7 +3,8 @@ ONNX bytes, a torch.nn.Module or a Keras 3 model.
 
 torch:  exported in memory with torch.onnx.export (the TorchScript exporter,
         dynamo=False), ONNX nodes renamed after their modules ('/fc1/Gemm' ->
-        'fc1'), then read by the C ONNX front end.
+        'fc1'), then read by the C ONNX front end (nn.RNN, nn.LSTM and nn.GRU
+        become ONNX RNN/LSTM/GRU nodes, which it unrolls).
 Brevitas: exported in memory to QONNX (brevitas.export.export_qonnx) and
         read by the C QONNX reader.
 Keras:  saved in memory as a Keras 3 archive (.keras bytes: config.json and
@@ -109,11 +110,17 @@ def to_onnx(model, input_shape=None):
 # ---- PyTorch -------------------------------------------------------------
 
 def torch_input_shape(model, input_shape):
-    """The per-event input shape: given, or the first Linear's in_features."""
+    """The per-event input shape: given, or the first Linear's in_features
+    (a model with a recurrent layer needs it given: the number of time steps
+    is nowhere in the model)."""
     if input_shape is not None:
         return tuple(int(d) for d in (input_shape if hasattr(input_shape, "__len__") else (input_shape,)))
     import torch
     for mod in model.modules():
+        if isinstance(mod, torch.nn.RNNBase):
+            raise EtchnnError(f"torch model {type(model).__name__}: pass input_shape=(time_steps, "
+                              f"{mod.input_size}) (the shape of one event, batch-first, as forward() takes it; "
+                              f"the recurrent layer {type(mod).__name__} does not fix the number of steps)")
         if isinstance(mod, torch.nn.Linear):
             return (mod.in_features,)
         if isinstance(mod, (torch.nn.Conv1d, torch.nn.Conv2d)):
