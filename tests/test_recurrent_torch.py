@@ -244,12 +244,32 @@ def test_refused(case, msg, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_hard_sigmoid_gates(tmp_path):
-    """ONNX HardSigmoid gates (alpha from activation_alpha) equal onnxruntime."""
+def test_activations_per_direction(tmp_path):
+    """ONNX activations per direction (HardSigmoid gates with alpha from activation_alpha forward; Relu
+    candidates backward) equal onnxruntime."""
     ort = pytest.importorskip("onnxruntime")
-    path = edited(export(model("gru_h"), tmp_path / "g.onnx"), "GRU", activations=["HardSigmoid", "Tanh"],
-                  activation_alpha=[0.25], activation_beta=[0.5])
+    path = edited(export(model("gru_2l_bi_h"), tmp_path / "g.onnx"), "GRU",
+                  activations=["HardSigmoid", "Tanh", "Sigmoid", "Relu"], activation_alpha=[0.25],
+                  activation_beta=[0.5])
     x = xs(300)
     got = predict(path, x.reshape(len(x), -1), tmp_path, "--float")
     ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x.astype(np.float32)})[0]
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_layout_1_hand_built(tmp_path):
+    """layout 1 (batch-first X, Y, Y_h; torch never writes it): the GRU fuzz seed (bidirectional,
+    linear_before_reset, Reshape/Slice/Concat/Gather of its outputs) with default activations equals onnx's
+    reference evaluator (onnxruntime has no layout 1; the evaluator ignores activations)."""
+    from onnx.reference import ReferenceEvaluator
+    mp = onnx.load(str(ROOT / "tests" / "fuzz" / "corpus_onnx" / "gru_bi_torch.onnx"))
+    node = next(n for n in mp.graph.node if n.op_type == "GRU")
+    for a in [a for a in node.attribute if a.name.startswith("activation")]:
+        node.attribute.remove(a)
+    path = tmp_path / "g.onnx"
+    onnx.save(mp, str(path))
+    x = np.random.default_rng(3).uniform(-2, 2, (20, 3, 2))
+    ev = ReferenceEvaluator(mp)
+    ref = np.concatenate([ev.run(None, {"x": x[i:i + 1].astype(np.float32)})[0] for i in range(len(x))])
+    got = predict(path, x.reshape(len(x), -1), tmp_path, "--float")
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)

@@ -157,6 +157,70 @@ def main():
     ], [io('x', [1, 4])], [io('y', [1, 4])], [numpy_helper.from_array(np.ones((4, 4), np.float32), 'w'),
                                               numpy_helper.from_array(np.array([4, 100000], np.int64), 's')],
         check=False)
+    recurrent_seeds()
+
+
+def ints(name, values):
+    return numpy_helper.from_array(np.array(values, np.int64), name)
+
+
+def recurrent_seeds():
+    """An LSTM and a GRU as torch.onnx.export writes them (batch-first input, time-major recurrent node,
+    the zero initial state built from the input's Shape), read through Squeeze/Transpose/Gather/Slice/
+    Reshape/Concat; weights from their own generator, so that the seeds above stay as they were."""
+    rng = np.random.default_rng(20251207)
+
+    def w(name, shape):
+        return numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32), name)
+    T, F, H = 3, 2, 2
+    zero_state = [   # Shape(x)[0] -> [1, batch, H] zeros, as torch builds initial_h / initial_c
+        helper.make_node('Shape', ['x'], ['sh']),
+        helper.make_node('Gather', ['sh', 'i0'], ['nb'], axis=0),
+        helper.make_node('Unsqueeze', ['nb', 'a0'], ['nb1']),
+        helper.make_node('Concat', ['one', 'nb1', 'hs'], ['h0shape'], axis=0),
+        helper.make_node('ConstantOfShape', ['h0shape'], ['h0'],
+                         value=numpy_helper.from_array(np.zeros(1, np.float32))),
+    ]
+    plumbing = [numpy_helper.from_array(np.array(0, np.int64), 'i0'), ints('a0', [0]), ints('one', [1]),
+                ints('hs', [H])]
+    # LSTM, forward, layout 0: out[:, -1] and h[-1], summed
+    save('lstm_torch', zero_state + [
+        helper.make_node('Transpose', ['x'], ['xt'], perm=[1, 0, 2]),
+        helper.make_node('LSTM', ['xt', 'W', 'R', 'B', '', 'h0', 'h0'], ['Y', 'Y_h', 'Y_c'], name='lstm',
+                         hidden_size=H),
+        helper.make_node('Squeeze', ['Y', 'a1'], ['ys']),
+        helper.make_node('Transpose', ['ys'], ['yb'], perm=[1, 0, 2]),
+        helper.make_node('Gather', ['yb', 'im1'], ['ylast'], axis=1),
+        helper.make_node('Gather', ['Y_h', 'im1'], ['hlast'], axis=0),
+        helper.make_node('Add', ['ylast', 'hlast'], ['s']),
+        helper.make_node('Gemm', ['s', 'fw', 'fb'], ['y'], name='fc', transB=1),
+    ], [io('x', ['batch', T, F])], [io('y', ['batch', 1])], plumbing + [
+        w('W', [1, 4 * H, F]), w('R', [1, 4 * H, H]), w('B', [1, 8 * H]), ints('a1', [1]),
+        numpy_helper.from_array(np.array(-1, np.int64), 'im1'), w('fw', [1, H]), w('fb', [1]),
+    ], opset=14)
+    # GRU, bidirectional, linear_before_reset, HardSigmoid gates, layout 1; both layers' final states
+    # (Slice, Concat), the sequence reshaped (direction and unit merged) and flattened
+    save('gru_bi_torch', zero_state + [
+        helper.make_node('Concat', ['h0', 'h0'], ['h02'], axis=0),
+        helper.make_node('Transpose', ['h02'], ['h0b'], perm=[1, 0, 2]),
+        helper.make_node('GRU', ['x', 'W', 'R', 'B', '', 'h0b'], ['Y', 'Y_h'], name='gru', hidden_size=H,
+                         direction='bidirectional', linear_before_reset=1, layout=1,
+                         activations=['HardSigmoid', 'Tanh', 'Sigmoid', 'Relu'], activation_alpha=[0.25],
+                         activation_beta=[0.5]),
+        helper.make_node('Reshape', ['Y', 'shp'], ['ym']),
+        helper.make_node('Slice', ['ym', 'st', 'en', 'ax', 'sp'], ['ysl']),
+        helper.make_node('Flatten', ['ysl'], ['yf'], axis=1),
+        helper.make_node('Transpose', ['Y_h'], ['yht'], perm=[1, 0, 2]),
+        helper.make_node('Concat', ['yht', 'yht'], ['yh2'], axis=0),
+        helper.make_node('Gather', ['yh2', 'i0'], ['yh0'], axis=0),
+        helper.make_node('Flatten', ['yh0'], ['yhf'], axis=1),
+        helper.make_node('Concat', ['yf', 'yhf'], ['c'], axis=1),
+        helper.make_node('Gemm', ['c', 'fw', 'fb'], ['y'], name='fc', transB=1),
+    ], [io('x', ['batch', T, F])], [io('y', ['batch', 1])], plumbing + [
+        w('W', [2, 3 * H, F]), w('R', [2, 3 * H, H]), w('B', [2, 6 * H]), ints('shp', [0, 0, -1]),
+        ints('st', [-1]), ints('en', [-4]), ints('ax', [1]), ints('sp', [-2]),
+        w('fw', [1, 2 * 2 * H + H]), w('fb', [1]),
+    ], opset=14)
 
 
 if __name__ == '__main__':
