@@ -1952,6 +1952,12 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
         shape_str(tb->const_rank, tb->const_dims, s2, sizeof s2);
         return NODE_ERR(im, "expected B %s, got %s", s1, s2);
     }
+    double unrolled = (double)T * D * (F + H) * G * H;   /* weights the unrolled steps hold */
+    if (unrolled > (double)(1 << 25))
+        return NODE_ERR(im, "expected at most 33554432 (2^25) weights in the unrolled layer (steps x directions x "
+                            "weights), got %.0f (%d steps, %d direction%s, %d weights each)", unrolled, T, D,
+                        D > 1 ? "s" : "", (F + H) * G * H);
+    const double *Wd = tw->data, *Rd = tr->data, *Bd = tb ? tb->data : NULL;   /* (g->t moves as nodes are added) */
     /* sequence_lens: all T; initial_h, initial_c: zeros; no peepholes */
     int sl = const_input(im, n, 4, "sequence_lens", 1);
     if (sl == -2)
@@ -2043,8 +2049,8 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
         double *bx = arena_array(&g->arena, GH, sizeof(double)), *bh = NULL;
         if (kind == 2 && lbr)
             bh = arena_array(&g->arena, GH, sizeof(double));
-        const double *Wo = tw->data + (size_t)d * GH * (size_t)F, *Ro = tr->data + (size_t)d * GH * (size_t)H;
-        const double *Bo = tb ? tb->data + (size_t)d * 2 * GH : NULL;
+        const double *Wo = Wd + (size_t)d * GH * (size_t)F, *Ro = Rd + (size_t)d * GH * (size_t)H;
+        const double *Bo = Bd ? Bd + (size_t)d * 2 * GH : NULL;
         for (int kg = 0; kg < G; kg++) {
             int og = kind == 1 ? lstm_gate[kg] : kg;
             for (int u = 0; u < H; u++) {
