@@ -32,8 +32,10 @@ typedef struct {
     int id;                    /* IR tensor id (-1: a recurrent output not built yet, see seq) */
     int cl;                    /* layout: 0: the IR tensor holds the value in ONNX order; 1: the value is
                                   channels-first [C, spatial...] and the IR tensor holds it channels-last */
-    int bax;                   /* the ONNX axis of the batch: 0, or 1 for time-major data ([T, N, F], as
-                                  recurrent nodes read and write it); the IR tensor holds the value without it */
+    int bax;                   /* the ONNX axis of the batch: 0 but after a Transpose that moved it (1 for
+                                  time-major data [T, N, F], as recurrent nodes read and write it); the IR
+                                  tensor holds the value without it (batch 1: the same data), and only Shape,
+                                  Transpose and the recurrent nodes look at bax */
     const SeqVal *seq;         /* a recurrent node's output, or NULL */
 } Alias;
 
@@ -109,7 +111,7 @@ static long alias_find(Importer *im, const char *name)
     return -1;
 }
 
-/* Node n's input k as a tensor in the batch-first view: its id and layout as stored, or an error. */
+/* Node n's input k as a tensor: its id and layout as stored, or an error. */
 static int input_tensor(Importer *im, const Onnx__NodeProto *n, size_t k, int *id, int *cl)
 {
     long a = alias_find(im, n->input[k]);
@@ -118,11 +120,7 @@ static int input_tensor(Importer *im, const Onnx__NodeProto *n, size_t k, int *i
                         n->input[k]);
     if ((*id = alias_tensor(im, (size_t)a)) < 0)
         return -1;
-    if (im->alias[a].bax)
-        return NODE_ERR(im, "expected input '%s' with the batch on axis 0, got a time-major value (batch on axis %d; "
-                            "a recurrent node's input or output): transpose it to batch-first before this op",
-                        n->input[k], im->alias[a].bax);
-    *cl = im->alias[a].cl;
+    *cl = im->alias[a].cl;   /* a time-major value (bax 1) reads as its per-sample data, as it always did */
     return 0;
 }
 
@@ -1587,8 +1585,6 @@ static int transpose_batch(Importer *im, int x, int xbax, const long *perm, int 
         }
         j++;
     }
-    if (obax > 1)
-        return NODE_ERR(im, "expected a Transpose that leaves the batch on axis 0 or 1, got it on axis %d", obax);
     int id = x;
     if (!ident) {
         int in1[1] = {x};
@@ -2706,11 +2702,6 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         int id = a >= 0 ? alias_tensor(&im, (size_t)a) : -1;
         if (a >= 0 && id < 0)
             goto done;
-        if (id >= 0 && im.alias[a].bax) {
-            diag_error(d, "%s: output '%s': expected the batch on axis 0, got a time-major value (batch on axis %d): "
-                          "transpose it to batch-first", file, gp->output[k]->name, im.alias[a].bax);
-            goto done;
-        }
         if (id >= 0 && im.alias[a].cl)   /* outputs in ONNX order */
             id = to_layout(&im, gp->output[k]->name, id, 0);
         if (id < 0) {
