@@ -78,7 +78,7 @@ def model(name):
     return Net(cls, **kw).eval()
 
 
-def export(m, path, dynamo=False):
+def export(m, path, dynamo=False, opset=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         x = (torch.zeros(1, T, F),)
@@ -87,10 +87,11 @@ def export(m, path, dynamo=False):
             torch.onnx.export(m, x, str(path), input_names=["input"], output_names=["output"], external_data=False)
         elif dynamo:
             torch.onnx.export(m, x, str(path), dynamo=True, input_names=["input"], output_names=["output"],
-                              dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False)
+                              dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False,
+                              opset_version=opset)
         else:
             torch.onnx.export(m, x, str(path), dynamo=False, input_names=["input"], output_names=["output"],
-                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=opset)
     return path
 
 
@@ -122,11 +123,13 @@ def test_float_equals_torch(name, tmp_path):
     assert np.abs(fx - got).max() < 0.05, np.abs(fx - got).max()
 
 
-@pytest.mark.parametrize("name,dynamo", [("lstm_tm_2l_bi_seq", None), ("gru_2l_bi_h", True)])
-def test_other_exporter(name, dynamo, tmp_path):
-    """The default exporter (dynamo in torch 2.9+: LSTM/GRU nodes with no Y_h, static batch) reads too."""
+@pytest.mark.parametrize("name,dynamo,opset", [("lstm_tm_2l_bi_seq", None, None), ("gru_2l_bi_h", True, 22),
+                                               ("rnn_relu_2l_seq", False, 7), ("gru_2l_bi_h", False, 9)])
+def test_other_exporter(name, dynamo, opset, tmp_path):
+    """The default exporter (dynamo in torch 2.9+: LSTM/GRU nodes with no Y_h) and old opsets (7: ConstantFill
+    and Slice attributes in the zero-state plumbing) read too."""
     m = model(name)
-    path = export(m, tmp_path / f"{name}.onnx", dynamo=dynamo)
+    path = export(m, tmp_path / f"{name}.onnx", dynamo=dynamo, opset=opset)
     x = xs(200)
     got = predict(path, x.reshape(len(x), -1), tmp_path, "--float")
     np.testing.assert_allclose(got, torch64(m, x), rtol=1e-9, atol=1e-12)

@@ -1487,7 +1487,8 @@ static int slice_params(Importer *im, const Onnx__NodeProto *n, int r, const int
     return 0;
 }
 
-/* ConstantOfShape, Expand and Slice of constants (the zero initial states torch builds for recurrent nodes). */
+/* ConstantOfShape (ConstantFill before opset 9), Expand and Slice of constants (the zero initial states torch
+ * builds for recurrent nodes). */
 static int import_const_op(Importer *im, const Onnx__NodeProto *n, const char *op)
 {
     int c = const_input(im, n, 0, op[0] == 'C' ? "shape" : "input", 0);
@@ -1520,9 +1521,13 @@ static int import_const_op(Importer *im, const Onnx__NodeProto *n, const char *o
         if (total > (1L << 26))
             return NODE_ERR(im, "expected at most 2^26 elements, got shape %s", s1);
         double *v = arena_array(&im->g->arena, (size_t)(total ? total : 1), sizeof(double));
-        double fill = 0.0;
+        int cfill = !strcmp(op, "ConstantFill");   /* opset < 9: the value is a float attribute */
+        double fill = cfill ? attr_f(n, "value", 0.0) : 0.0;
         const Onnx__AttributeProto *va = attr(n, "value");
-        if (op[0] == 'C' && va && va->t) {
+        if (cfill && attr_i(n, "input_as_shape", 0) != 1)
+            return NODE_ERR(im, "expected input_as_shape 1 (the input is the shape), got %ld",
+                            attr_i(n, "input_as_shape", 0));
+        if (op[0] == 'C' && !cfill && va && va->t) {
             int vr, vd[MAX_FULL_RANK];
             double *vv;
             if (tensor_to_double(im, va->t, "value", &vr, vd, &vv) < 0)
@@ -2283,7 +2288,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         return import_dense(im, n, op[0] == 'G', lname);
     if (strcmp(op, "RNN") == 0 || strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0)
         return import_recurrent(im, n, op, lname);
-    if (strcmp(op, "ConstantOfShape") == 0 || strcmp(op, "Expand") == 0 ||
+    if (strcmp(op, "ConstantOfShape") == 0 || strcmp(op, "ConstantFill") == 0 || strcmp(op, "Expand") == 0 ||
         (strcmp(op, "Slice") == 0 && n->n_input && is_const(im, lookup(im, n->input[0]))))
         return import_const_op(im, n, op);
     if (strcmp(op, "Add") == 0 || strcmp(op, "Sub") == 0 || strcmp(op, "Mul") == 0 || strcmp(op, "Div") == 0 ||
@@ -2588,8 +2593,8 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
     }
     if (!have_default && m->n_opset_import == 0)
         opset = 7;
-    if (opset < 1 || opset > 21) {
-        diag_error(d, "%s: expected ONNX opset 1..21 for the default domain, got %lld", file, opset);
+    if (opset < 1 || opset > 22) {
+        diag_error(d, "%s: expected ONNX opset 1..22 for the default domain, got %lld", file, opset);
         goto done;
     }
     im.opset = (int)opset;
