@@ -1478,7 +1478,8 @@ static int slice_params(Importer *im, const Onnx__NodeProto *n, int r, const int
             s = s < 0 ? -1 : s > D - 1 ? D - 1 : s;
             e = e < -1 ? -1 : e > D - 1 ? D - 1 : e;
         }
-        int *list = arena_array(&im->g->arena, (size_t)(D ? D : 1), sizeof(int)), c = 0;
+        long count = step > 0 ? (s < e ? (e - s + step - 1) / step : 0) : (s > e ? (s - e - step - 1) / -step : 0);
+        int *list = arena_array(&im->g->arena, (size_t)(count ? count : 1), sizeof(int)), c = 0;
         for (long i = s; step > 0 ? i < e : i > e; i += step)
             list[c++] = (int)i;
         sel[a] = list;
@@ -1612,19 +1613,18 @@ static SeqVal *seq_new(Importer *im, const SeqVal *s, const char *out)
 }
 
 /* ns with its steps (axis 't') or directions ('d') reduced to those listed in sel (c of them). */
-static int seq_select(Importer *im, SeqVal *ns, char which, const int *sel, int c)
+static void seq_select(Importer *im, SeqVal *ns, char which, const int *sel, int c)
 {
-    if (!ns->cell)
-        return 0;
     int nt = which == 't' ? c : ns->nt, nd = which == 'd' ? c : ns->nd;
-    int *cell = arena_array(&im->g->arena, (size_t)(nt * nd > 0 ? nt * nd : 1), sizeof(int));
-    for (int t = 0; t < nt; t++)
-        for (int d = 0; d < nd; d++)
-            cell[t * nd + d] = ns->cell[(which == 't' ? sel[t] : t) * ns->nd + (which == 'd' ? sel[d] : d)];
-    ns->cell = cell;
+    if (ns->cell) {
+        int *cell = arena_array(&im->g->arena, (size_t)(nt * nd > 0 ? nt * nd : 1), sizeof(int));
+        for (int t = 0; t < nt; t++)
+            for (int d = 0; d < nd; d++)
+                cell[t * nd + d] = ns->cell[(which == 't' ? sel[t] : t) * ns->nd + (which == 'd' ? sel[d] : d)];
+        ns->cell = cell;
+    }
     ns->nt = nt;
     ns->nd = nd;
-    return 0;
 }
 
 static void seq_drop_axis(SeqVal *ns, int k)
@@ -1781,7 +1781,9 @@ static int import_view(Importer *im, const Onnx__NodeProto *n, const char *op, c
                                 "scalar or 1-D index, got axis %ld and indices of rank %d", n->input[0], ss, axis,
                             ti->const_rank);
         long ne = ir_const_numel(ti);
-        int *sel = arena_array(&im->g->arena, (size_t)(ne ? ne : 1), sizeof(int));
+        if (ne < 1 || ne > 4096)
+            return NODE_ERR(im, "expected 1..4096 indices, got %ld", ne);
+        int *sel = arena_array(&im->g->arena, (size_t)ne, sizeof(int));
         for (long k = 0; k < ne; k++) {
             long i = to_long(ti->data[k]);
             i = i < 0 ? i + dims[axis] : i;
