@@ -2552,6 +2552,9 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         int xrank = tx->rank;
         int id = new_data_node(im, OP_SOFTMAX, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].axis = im->opset < 13 ? xrank - 1 : (int)axis - 1;
+    } else if (strcmp(op, "Slice") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Expand") == 0) {
+        return NODE_ERR(im, "expected a constant input or a recurrent node's output Y or Y_h (%s of their steps or "
+                            "directions), got data tensor '%s' (%s of other data is not supported)", op, n->input[0], op);
     } else {
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
