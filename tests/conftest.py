@@ -2,6 +2,7 @@
 import os
 import pathlib
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,6 +11,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODELS = pathlib.Path(os.environ.get("ETCHNN_MODELS", ROOT.parent / "shared" / "models"))
 ETCHNN = pathlib.Path(os.environ.get("ETCHNN", ROOT / "build" / "etchnn")).absolute()   # tests may change directory
 SANITIZED = os.environ.get("ETCHNN_SANITIZED") == "1"
+# the Python package importable in every process pytest runs, the xdist controller included: a worker reporting an
+# etchnn.EtchnnWarning makes the controller import its class (it brought a worker down when it could not)
+if str(ROOT / "python") not in sys.path:
+    sys.path.insert(0, str(ROOT / "python"))
 
 ONNX_MLPS = ["three_layer_keras", "three_layer_pytorch", "three_layer_bn_keras", "three_layer_bn_pytorch",
              "two_layer_keras", "two_layer_pytorch", "dense_big_keras"]
