@@ -25,9 +25,11 @@ static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy",
 static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "table_size",
                                          "TableSize", "Trace", "implementation", "Implementation",
                                          "ParallelizationFactor", "ConvImplementation", "Skip", "table_t",
-                                         "exp_table_t", "inv_table_t", "inv_inp_t", NULL};
+                                         "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
+                                         "RecurrentReuseFactor", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
-                                        "inv_table", "inv_inp", "scale", "shift", "slope", "param", NULL};
+                                        "inv_table", "inv_inp", "scale", "shift", "slope", "param",
+                                        "recurrent_weight", "recurrent_bias", NULL};
 static const char *const strategies[] = {"Latency", "Resource", NULL};
 
 void config_init(Config *c)
@@ -595,6 +597,21 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         } else if (!strcmp(key, "ReuseFactor") || !strcmp(key, "table_size") || !strcmp(key, "TableSize")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;
+        } else if (!strcmp(key, "Static")) {
+            if (check_bool(k, sub, e, 0) < 0)
+                return -1;
+            if (cJSON_IsFalse(e))
+                note(k->c, "%s: %s: false accepted; it changes nothing here: etchnn unrolls a recurrent layer into one "
+                           "cell per time step, which computes what hls4ml's static and non-static cells compute",
+                     origin, sub);
+        } else if (!strcmp(key, "RecurrentReuseFactor")) {
+            if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
+                return -1;
+            if (e->valuedouble != 1) {
+                fmt_num(got, sizeof got, e->valuedouble);
+                note(k->c, "%s: %s: %s accepted; it changes nothing here: the recurrent products of an unrolled "
+                           "recurrent layer are built fully parallel (ReuseFactor folds them)", origin, sub, got);
+            }
         } else if (!strcmp(key, "ParallelizationFactor")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;
@@ -991,7 +1008,9 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
      * (exact sums). */
     bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D || n->op == OP_MAXPOOL1D ||
                 n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
-    bool auto_is_default = !strcmp(var, "weight") || !strcmp(var, "bias") || (!strcmp(var, "result") && !sums);
+    /* a recurrent layer's 'auto' types are the default, as hls4ml infers them */
+    bool auto_is_default = !strcmp(var, "weight") || !strcmp(var, "bias") || (!strcmp(var, "result") && !sums) ||
+                           n->rnn_role != RNN_ROLE_NONE;
     if ((p = name_entry(c, n))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
         if (!v && is_table_var(var))
@@ -1029,6 +1048,11 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     if (fx_parse(s, out, err, sizeof err) < 0)
         return diag_error(d, "%s: layer '%s' precision %s: %s", c->origin, n->name, var, err);
     return 0;
+}
+
+bool config_names_node(const Config *c, const Node *n)
+{
+    return layer_entry(c, "LayerName", n->name) != NULL;
 }
 
 int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def, int *out)

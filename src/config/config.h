@@ -43,6 +43,8 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g);
  * "table", "exp_table", "inv_table") of node n.  *is_auto is set when the
  * config says 'auto' (the caller infers the type). */
 int config_precision(const Config *c, Diag *d, const Node *n, const char *var, FxType *out, bool *is_auto);
+/* Does LayerName have an entry for node n itself (not only for the layer it is part of)? */
+bool config_names_node(const Config *c, const Node *n);
 /* Integer / string settings with the same LayerName > LayerType > Model lookup. */
 int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def, int *out);
 const char *config_str(const Config *c, const Node *n, const char *key, const char *def);

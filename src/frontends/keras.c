@@ -593,6 +593,8 @@ static const struct {
     {"quantized_po2", {"bits", "max_value", "use_stochastic_rounding", "quadratic_approximation", "log2_rounding", "qnoise_factor"}},
     {"binary", {"use_01", "alpha", "use_stochastic_rounding"}},
     {"ternary", {"alpha", "threshold", "use_stochastic_rounding", "number_of_unrolls"}},
+    {"quantized_tanh", {"bits", "use_stochastic_rounding", "symmetric", "use_real_tanh"}},
+    {"quantized_sigmoid", {"bits", "symmetric", "use_real_sigmoid", "use_stochastic_rounding"}},
 };
 
 /* Parse a QKeras quantizer written as a string, "quantized_relu(3,1)" or
@@ -1318,15 +1320,77 @@ static int import_reshape(Importer *im, const cJSON *target, int x)
  * SimpleRNN, LSTM and GRU: the configuration and the weights are read here;
  * rnn.c unrolls the layer into the IR's own operations. */
 
+/* A QKeras recurrent layer's activation k (0: activation, 1: recurrent_activation) as what rnn.c builds:
+ * *act a function name, *slope hard_sigmoid's slope, *q the output quantizer's type (*has_q).  QKeras
+ * resolves a plain name among its own functions first: its 'hard_sigmoid' is clip(x/2 + 1/2, 0, 1); a
+ * quantized_tanh / quantized_sigmoid without use_real_* is that hard sigmoid (2 hs - 1 for tanh, which is
+ * clip(x, -1, 1)), rounded to the quantizer's grid. */
+static int qrnn_activation(Importer *im, const cJSON *spec, const char *what, const char **act, double *slope, FxType *q,
+                           int *has_q)
+{
+    *has_q = 0;
+    if (cJSON_IsString(spec) && !strchr(spec->valuestring, '(')) {
+        *act = spec->valuestring;
+        if (!strcmp(*act, "hard_sigmoid"))
+            *slope = 0.5;
+        else if (!strcmp(*act, "quantized_tanh") || !strcmp(*act, "quantized_sigmoid"))
+            goto quantizer;   /* the class with its defaults (8 bits) */
+        return 0;
+    }
+quantizer:;
+    const cJSON *obj = spec;
+    if (cJSON_IsString(spec)) {
+        int bad;
+        obj = qz_from_string(im, spec->valuestring, &bad);
+        if (bad)
+            return -1;
+        if (!obj)
+            return LAYER_ERR(im, "expected %s a function name or a QKeras quantizer, got '%s'", what,
+                             spec->valuestring);
+    }
+    const char *cls = jstr(obj, "class_name");
+    const cJSON *c = jget(obj, "config");
+    if (cls && (!strcmp(cls, "quantized_tanh") || !strcmp(cls, "quantized_sigmoid"))) {
+        int tanh_ = cls[10] == 't', bits = jint(c, "bits", 8), sym = jbool(c, "symmetric", 0);
+        if (jbool(c, "use_stochastic_rounding", 0) || bits < 2 || bits > 24 || (sym && !tanh_))
+            return LAYER_ERR(im, "expected %s %s with 2..24 bits%s and no stochastic rounding, got bits=%d%s", what, cls,
+                             tanh_ ? "" : ", not symmetric", bits, sym && !tanh_ ? " symmetric" : "");
+        int real = jbool(c, tanh_ ? "use_real_tanh" : "use_real_sigmoid", 0);
+        *act = real ? (tanh_ ? "tanh" : "sigmoid") : tanh_ ? "linear" : "hard_sigmoid";
+        *slope = 0.5;
+        FxType t = {(int16_t)bits, (int16_t)(tanh_ ? 1 : 0), (uint8_t)tanh_, FXQ_RND_CONV,
+                    tanh_ && sym ? FXO_SAT_SYM : FXO_SAT};
+        *q = t;
+        *has_q = 1;
+        return 0;
+    }
+    Quantizer qz;
+    int r = qz_parse(im, obj, what, &qz);
+    if (r < 0)
+        return -1;
+    if (r == 0 || !((qz.kind == QZ_BITS && qz.bits - qz.keep_negative > 0) || qz.kind == QZ_RELU))
+        return LAYER_ERR(im, "expected %s among tanh, sigmoid, hard_sigmoid, relu, linear, quantized_tanh, "
+                             "quantized_sigmoid, quantized_bits, quantized_relu, got %s (not supported in a recurrent "
+                             "layer)", what, cls ? cls : "a quantizer without a class");
+    *act = qz.kind == QZ_RELU || !qz.keep_negative ? "relu" : "linear";
+    *q = qz_type(&qz);
+    *has_q = 1;
+    return 0;
+}
+
 /* The RnnSpec of recurrent layer cfg (class cls) on x; Keras 3 reads the cell's variables under cellpath
- * (<layer>/cell, or <layer>/forward_layer/cell in a Bidirectional).  sp->layer is the caller's. */
+ * (<layer>/cell, or <layer>/forward_layer/cell in a Bidirectional).  sp->layer is the caller's.
+ * QSimpleRNN, QLSTM, QGRU (QKeras): the weights through their quantizers, with the quantizers' types;
+ * the state quantizer on the state each step reads; quantized activations (qrnn_activation). */
 static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, const char *cellpath, const cJSON *cfg,
                           const char *cls, int x, RnnSpec *sp)
 {
     Graph *g = im->g;
-    if (!cls || (strcmp(cls, "SimpleRNN") && strcmp(cls, "LSTM") && strcmp(cls, "GRU")))
-        return LAYER_ERR(im, "expected a SimpleRNN, LSTM or GRU, got %s", cls ? cls : "no class");
-    int kind = !strcmp(cls, "SimpleRNN") ? 0 : !strcmp(cls, "LSTM") ? 1 : 2;
+    int quant = cls && cls[0] == 'Q';
+    const char *base = cls ? cls + quant : NULL;
+    if (!base || (strcmp(base, "SimpleRNN") && strcmp(base, "LSTM") && strcmp(base, "GRU")))
+        return LAYER_ERR(im, "expected a SimpleRNN, LSTM, GRU, QSimpleRNN, QLSTM or QGRU, got %s", cls ? cls : "no class");
+    int kind = !strcmp(base, "SimpleRNN") ? 0 : !strcmp(base, "LSTM") ? 1 : 2;
     int gates = kind == 0 ? 1 : kind == 1 ? 4 : 3;
     const Tensor *tx = &g->t[x];
     if (tx->rank != 2)
@@ -1344,8 +1408,27 @@ static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, 
         return LAYER_ERR(im, "expected return_state false, got true (not supported yet)");
     if (jbool(cfg, "time_major", 0))
         return LAYER_ERR(im, "expected time_major false, got true");
-    const char *act = jstr(cfg, "activation");
-    const char *ract = kind ? jstr(cfg, "recurrent_activation") : NULL;
+    const char *act = NULL, *ract = NULL;
+    double slope[2] = {im->keras3 ? 1.0 / 6.0 : 0.2, im->keras3 ? 1.0 / 6.0 : 0.2};
+    FxType *aq = arena_array(&g->arena, 3, sizeof(FxType));
+    int has_q[3] = {0, 0, 0};
+    if (quant) {
+        /* QKeras' defaults: quantized_tanh (8 bits), and its own hard_sigmoid */
+        static const char *const keys[2] = {"activation", "recurrent_activation"};
+        for (int k = 0; k < (kind ? 2 : 1); k++) {
+            const cJSON *spec = jget(cfg, keys[k]);
+            cJSON dflt;
+            memset(&dflt, 0, sizeof dflt);
+            dflt.type = cJSON_String;
+            dflt.valuestring = (char *)(k ? "hard_sigmoid" : "quantized_tanh");
+            if (qrnn_activation(im, jis_null(spec) ? &dflt : spec, keys[k], k ? &ract : &act, &slope[k], &aq[k],
+                                &has_q[k]) < 0)
+                return -1;
+        }
+    } else {
+        act = jstr(cfg, "activation");
+        ract = kind ? jstr(cfg, "recurrent_activation") : NULL;
+    }
     if (!act)
         act = "tanh";
     if (kind && !ract)
@@ -1406,8 +1489,41 @@ static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, 
         bx = w[2].data;
         bh = two ? w[2].data + G : NULL;
     }
-    RnnSpec s = {kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, T, F, U, w[0].data, w[1].data, bx, bh,
-                 act, ract, im->keras3 ? 1.0 / 6.0 : 0.2, reset_after, back, seq, NULL, im->lclass, g->file, NULL};
+    const FxType *wq[3] = {NULL, NULL, NULL};
+    if (quant) {
+        /* the weights as QKeras' quantizers give them, with their exact types */
+        static const char *const qkeys[4] = {"kernel_quantizer", "recurrent_quantizer", "bias_quantizer", "state_quantizer"};
+        FxType *qt = arena_array(&g->arena, 4, sizeof(FxType));
+        for (int k = 0; k < 4; k++) {
+            if (k == 2 && !use_bias)
+                continue;
+            Quantizer q;
+            int r = qz_parse(im, jget(cfg, qkeys[k]), qkeys[k], &q);
+            if (r < 0)
+                return -1;
+            if (!r)
+                continue;
+            if (k == 3 && !((q.kind == QZ_BITS && q.bits - q.keep_negative > 0) || q.kind == QZ_RELU))
+                return LAYER_ERR(im, "expected state_quantizer quantized_bits (2 bits or more) or quantized_relu, got %s "
+                                     "(not supported)", q.name);
+            qt[k] = qz_type(&q);
+            if (k == 3) {
+                aq[2] = qt[3];
+                has_q[2] = 1;
+                continue;
+            }
+            long n = (long)w[k].dims[0] * (w[k].rank > 1 ? w[k].dims[1] : 1);
+            for (long e = 0; e < n; e++)
+                w[k].data[e] = qz_apply(&q, w[k].data[e]);
+            wq[k] = &qt[k];
+        }
+    }
+    RnnSpec s = {.kind = kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, .T = T, .F = F, .U = U,
+                 .W = w[0].data, .R = w[1].data, .bx = bx, .bh = bh, .act = act, .ract = ract,
+                 .hs_slope = {slope[0], slope[1]}, .act_q = {has_q[0] ? &aq[0] : NULL, has_q[1] ? &aq[1] : NULL},
+                 .state_q = has_q[2] ? &aq[2] : NULL, .W_t = wq[0], .R_t = wq[1], .b_t = wq[2], .quantized = quant,
+                 .reset_after = reset_after, .go_backwards = back, .return_sequences = seq, .layer = NULL,
+                 .src_op = im->lclass, .file = g->file, .step_h = NULL};
     *sp = s;
     return 0;
 }
@@ -2133,7 +2249,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     Tensor *tx = &im->g->t[x];
     if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
         out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'Q');
-    } else if (!strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU")) {
+    } else if (!strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU") || !strcmp(cls, "QSimpleRNN") ||
+               !strcmp(cls, "QLSTM") || !strcmp(cls, "QGRU")) {
         out[0] = import_recurrent(im, ct, lpath, cfg, cls, x);
     } else if (!strcmp(cls, "Bidirectional")) {
         out[0] = import_bidirectional(im, ct, lpath, cfg, x);

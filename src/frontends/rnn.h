@@ -15,7 +15,14 @@ typedef struct {
     const double *bx;           /* [G*U] or NULL: the input bias */
     const double *bh;           /* GRU reset_after (torch/ONNX linear_before_reset): the recurrent bias, or NULL */
     const char *act, *ract;     /* activation, recurrent activation: tanh, sigmoid, hard_sigmoid, relu, linear */
-    double hs_slope;            /* hard_sigmoid's slope (shift 0.5) */
+    double hs_slope[2];         /* hard_sigmoid's slope (shift 0.5), of act and of ract */
+    const FxType *act_q[2];     /* QKeras: act's, ract's output quantizer, a rounding and saturating cast to this
+                                   type after a clip to its range (NULL: none) */
+    const FxType *state_q;      /* QKeras: the state quantizer, the same cast on the state each step reads (h, and
+                                   an LSTM's cell state) (NULL: none) */
+    const FxType *W_t, *R_t, *b_t; /* QKeras: the types of W, R, bx and bh that their quantizers gave them (pinned),
+                                   or NULL */
+    int quantized;              /* QKeras: every node is a quantized layer's (Node.quantized) */
     int reset_after, go_backwards, return_sequences;
     const char *layer;          /* the layer's unique name: node names LAYER_tK_ROLE, and Node.layer */
     const char *src_op;         /* the source op, for messages */

@@ -15,6 +15,18 @@
 
 typedef enum { TABLES_EXACT, TABLES_HLS4ML } TablesMode;
 
+/* The part a node plays in an unrolled recurrent layer (rnn.c), which says which of hls4ml's precision
+ * variables of the layer types it (hls4ml's recurrent cells, io_parallel):
+ *   XDENSE  x W + b:       weight, bias, accum; result accum
+ *   HDENSE  h R + b_r:     recurrent_weight, recurrent_bias, accum; result accum
+ *   ACCUM   gate sums, gate activations, reset-gated products: result accum (activations: table)
+ *   EXACT   the products and sums of a state update: exact (no bit lost), cast once by the STATE after them
+ *   STATE   the new state (LSTM cell state, the output h): result
+ *   MOVE    the step's input row, the sequence of states: the inputs' types, unchanged */
+typedef enum {
+    RNN_ROLE_NONE, RNN_ROLE_XDENSE, RNN_ROLE_HDENSE, RNN_ROLE_ACCUM, RNN_ROLE_EXACT, RNN_ROLE_STATE, RNN_ROLE_MOVE
+} RnnRole;
+
 typedef struct {
     const char *name;           /* unique name (from the model file) */
     int rank;                   /* number of per-sample dimensions (batch excluded) */
@@ -71,6 +83,7 @@ typedef struct {
                                    from the input; w = 0: the element is pruned to 0.  The output tensor's
                                    type is a container holding every element's values exactly. */
     long nq;
+    RnnRole rnn_role;           /* nodes of an unrolled recurrent layer: which layer variable types it (above) */
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
 } Node;

@@ -12,9 +12,36 @@
 
 #include "passes/passes.h"
 
+/* The layer variable that types `var` of node n: a node of an unrolled recurrent layer that the
+ * configuration reaches through its layer (not by its own name) takes hls4ml's variable for its part
+ * in the cell (RnnRole in ir.h). */
+static const char *role_var(const Config *c, const Node *n, const char *var)
+{
+    if (n->rnn_role == RNN_ROLE_NONE || config_names_node(c, n))
+        return var;
+    bool res = !strcmp(var, "result");
+    switch (n->rnn_role) {
+    case RNN_ROLE_HDENSE:
+        if (!strcmp(var, "weight"))
+            return "recurrent_weight";
+        if (!strcmp(var, "bias"))
+            return "recurrent_bias";
+        return res ? "accum" : var;
+    case RNN_ROLE_XDENSE:
+    case RNN_ROLE_ACCUM:
+        return res ? "accum" : var;
+    case RNN_ROLE_NONE:
+    case RNN_ROLE_EXACT:
+    case RNN_ROLE_STATE:
+    case RNN_ROLE_MOVE:
+        break;
+    }
+    return var;
+}
+
 static int get(const Config *c, Diag *d, const Node *n, const char *var, FxType *t, bool *is_auto)
 {
-    return config_precision(c, d, n, var, t, is_auto);
+    return config_precision(c, d, n, role_var(c, n, var), t, is_auto);
 }
 
 static int no_auto(Diag *d, const Graph *g, const Node *n, const char *var)
@@ -322,6 +349,56 @@ static bool leaky_result_exact(const Graph *g, const Node *n, FxType *res)
     return true;
 }
 
+/* The smallest signed type with f fractional bits holding codes lo..hi; false beyond 62 bits. */
+static bool signed_fit(double lo, double hi, int f, FxType *out)
+{
+    int w = 1;
+    while (w <= 62 && (hi > ldexp(1.0, w - 1) - 1 || lo < -ldexp(1.0, w - 1)))
+        w++;
+    FxType t = {(int16_t)w, (int16_t)(w - f), 1, FXQ_TRN, FXO_WRAP};
+    *out = t;
+    return w <= 62;
+}
+
+/* The exact result of n = a * b, a + b, a - b (elementwise) or concat(a, b): no bit lost; false beyond
+ * 62 bits. */
+static bool exact_merge_type(const Graph *g, const Node *n, FxType *out)
+{
+    FxType ta = g->t[n->in[0]].type, tb = g->t[n->in[1]].type;
+    int fa = fx_frac(ta), fb = fx_frac(tb), f = fa > fb ? fa : fb;
+    double al = (double)fx_type_min(ta), ah = (double)fx_type_max(ta);
+    double bl = (double)fx_type_min(tb), bh = (double)fx_type_max(tb);
+    if (n->op == OP_MUL) {
+        double p[4] = {al * bl, al * bh, ah * bl, ah * bh}, lo = p[0], hi = p[0];
+        for (int k = 1; k < 4; k++) {
+            lo = p[k] < lo ? p[k] : lo;
+            hi = p[k] > hi ? p[k] : hi;
+        }
+        return signed_fit(lo, hi, fa + fb, out);
+    }
+    al = ldexp(al, f - fa);
+    ah = ldexp(ah, f - fa);
+    bl = ldexp(bl, f - fb);
+    bh = ldexp(bh, f - fb);
+    if (n->op == OP_SUB)
+        return signed_fit(al - bh, ah - bl, f, out);
+    if (n->op == OP_ADD)
+        return signed_fit(al + bl, ah + bh, f, out);
+    return signed_fit(al < bl ? al : bl, ah > bh ? ah : bh, f, out);   /* CONCAT */
+}
+
+/* The type holding v exactly with at most 24 bits; false if none. */
+static bool exact_value_type(double v, FxType *out)
+{
+    int f = 0;
+    while (f < 40 && ldexp(v, f) != nearbyint(ldexp(v, f)))
+        f++;
+    double m = ldexp(v, f);
+    if (m != nearbyint(m) || fabs(m) >= ldexp(1.0, 23))
+        return false;
+    return signed_fit(m, m, f, out);
+}
+
 int pass_precision(Graph *g, Diag *d, const Config *c)
 {
     bool is_auto;
@@ -354,6 +431,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 t = exact_const_type(&g->t[n->in[1]], qconst_width(g, n));
             if (n->op == OP_LEAKYRELU && n->quantized && !precision_configured(c, n) && leaky_alpha_exact(n, &n->alpha_t)) {
                 /* a quantized model's leaky relu with no precision configured: exact alpha and result */
+            } else if (n->op == OP_HARDSIGMOID && n->quantized && !precision_configured(c, n) &&
+                       exact_value_type(n->alpha, &n->alpha_t)) {
+                /* a quantized model's hard sigmoid (QKeras' recurrent layers) with no precision configured: exact */
             } else if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
                 n->alpha_t = t;   /* alpha / slope type */
             } else if (n->in[1] >= 0) {
@@ -367,7 +447,10 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 return no_auto(d, g, n, "bias");
             if (qexact && n->in[2] >= 0)
                 t = exact_const_type(&g->t[n->in[2]], qconst_width(g, n) - 8);   /* room to align with the product */
-            if (n->op == OP_HARDSIGMOID)
+            if (n->op == OP_HARDSIGMOID && n->quantized && !precision_configured(c, n) &&
+                exact_value_type(n->beta, &n->beta_t)) {
+                /* exact, as the slope */
+            } else if (n->op == OP_HARDSIGMOID)
                 n->beta_t = t;    /* shift type */
             else if (n->in[2] >= 0)
                 type_const(g, &n->in[2], t, n->weights_hls4ml, d, n, "bias");
@@ -460,10 +543,33 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
 
         /* the result type */
         Tensor *out = &g->t[n->out];
+        /* a recurrent layer's state update, and a quantized one's (QKeras) cell with no precision configured,
+         * compute exactly */
+        bool rnn_exact = !config_names_node(c, n) &&
+                         (n->rnn_role == RNN_ROLE_EXACT || n->rnn_role == RNN_ROLE_MOVE ||
+                          (n->rnn_role != RNN_ROLE_NONE && n->quantized && !precision_configured(c, n)));
         if (n->op == OP_RESHAPE || n->op == OP_TRANSPOSE) {
             out->type = g->t[n->in[0]].type;   /* a reshape or transpose moves bits without changing them */
         } else if (out->type_pinned) {
             /* a quantizer in the model file fixed this type */
+        } else if (rnn_exact && n->op == OP_PAD) {
+            out->type = g->t[n->in[0]].type;   /* the step's input row */
+        } else if (rnn_exact && (n->op == OP_MUL || n->op == OP_ADD || n->op == OP_SUB || n->op == OP_CONCAT)) {
+            if (!exact_merge_type(g, n, &out->type)) {
+                char s1[64], s2[64];
+                fx_format(g->t[n->in[0]].type, s1, sizeof s1);
+                fx_format(g->t[n->in[1]].type, s2, sizeof s2);
+                return diag_error(d, "%s: node '%s' (%s): expected the exact %s of %s and %s within 62 bits, got more; "
+                                  "narrow the layer's accum and result types (or give this node a precision)", g->file,
+                                  n->name, n->src_op, n->op == OP_MUL ? "product" : "sum", s1, s2);
+            }
+        } else if (rnn_exact && n->op == OP_HARDSIGMOID &&
+                   n->quantized && !precision_configured(c, n)) {
+            /* clip(x slope + shift, 0, 1) exactly: the finer LSB of the two terms */
+            int fx = fx_frac(g->t[n->in[0]].type) + fx_frac(n->alpha_t), fb = fx_frac(n->beta_t);
+            signed_fit(0, ldexp(1.0, fx > fb ? fx : fb), fx > fb ? fx : fb, &out->type);
+        } else if (rnn_exact && n->op == OP_DENSE) {
+            out->type = n->accum;   /* its exact ('auto') accumulator */
         } else if (n->quantized && !precision_configured(c, n) && (n->op == OP_AFFINE || n->op == OP_ADD)) {
             out->type = exact_result_type(g, n, qresult_width(g, n));
         } else if (n->op == OP_LEAKYRELU && n->quantized && !precision_configured(c, n) &&
