@@ -150,13 +150,23 @@ def test_unrolled_lstm_verilator(tmp_path):
 
 
 def test_layer_name_reaches_every_node(tmp_path):
+    """LayerName.<layer> types every node the layer became, each by its part in the cell as hls4ml types
+    it: new states (cell state, output) in result, gates and their products in accum, the state update
+    exact in between; LayerName.<node> one node."""
     _, path = trained("lstm", tmp_path)
     cfg = tmp_path / "c.yml"
-    cfg.write_text("LayerName:\n  rnn:\n    Precision:\n      result: fixed<11,4>\n")
+    cfg.write_text("LayerName:\n  rnn:\n    Precision:\n      result: fixed<11,4>\n      accum: fixed<13,5>\n"
+                   "  rnn_t3_state:\n    Precision:\n      result: fixed<9,3>\n")
     r = run("compile", path, "-c", cfg, "-o", tmp_path / "out", "--no-rtl")
-    rows = [l.split() for l in r.stdout.splitlines() if l.strip().startswith("rnn_t")]
+    rows = {l.split()[0]: l.split()[-1] for l in r.stdout.splitlines() if l.strip().startswith("rnn_t")}
     assert len(rows) > 5 * 10, r.stdout
-    assert all(row[-1] == "fixed<11,4>" for row in rows), [row for row in rows if row[-1] != "fixed<11,4>"][:5]
+    for name, t in rows.items():
+        role = name.split("_", 2)[2]
+        want = ("fixed<9,3>" if name == "rnn_t3_state" else "fixed<11,4>" if role in ("state", "out") or name == "rnn_t0_ic"
+                else "fixed<13,5>" if role.endswith(("_x", "_h", "_sum", "_act")) else None)
+        if want:
+            assert t == want, (name, t, want)
+    assert rows["rnn_t2_fc"] not in ("fixed<11,4>", "fixed<13,5>")   # exact
     out_row = next(l for l in r.stdout.splitlines() if l.strip().startswith("out "))
     assert "fixed<11,4>" not in out_row
     cfg.write_text("LayerName:\n  rnnx:\n    Precision:\n      result: fixed<11,4>\n")

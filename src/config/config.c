@@ -26,7 +26,7 @@ static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy",
                                          "TableSize", "Trace", "implementation", "Implementation",
                                          "ParallelizationFactor", "ConvImplementation", "Skip", "table_t",
                                          "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
-                                         "RecurrentReuseFactor", NULL};
+                                         "RecurrentReuseFactor", "Direction", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
                                         "inv_table", "inv_inp", "scale", "shift", "slope", "param",
                                         "recurrent_weight", "recurrent_bias", NULL};
@@ -604,6 +604,11 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                 note(k->c, "%s: %s: false accepted; it changes nothing here: etchnn unrolls a recurrent layer into one "
                            "cell per time step, which computes what hls4ml's static and non-static cells compute",
                      origin, sub);
+        } else if (!strcmp(key, "Direction")) {
+            static const char *const dirs[] = {"forward", NULL};
+            if (check_choice(k, sub, e, dirs, 0, " (a recurrent layer runs in the direction its model file says: "
+                                                 "go_backwards, Bidirectional)") < 0)
+                return -1;
         } else if (!strcmp(key, "RecurrentReuseFactor")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;

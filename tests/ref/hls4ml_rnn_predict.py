@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""hls4ml's C simulation of a Keras 3 model with recurrent layers (LSTM, GRU),
+and the configuration that built it, for comparing with etchnn under the same
+configuration and --hls4ml.
+
+    python tests/ref/hls4ml_rnn_predict.py MODEL.keras CONFIG.json --input X.npy --output Y.npy
+
+or from Python: hls4ml_rnn_config(model, layers, default) and
+hls4ml_rnn_predict(model_path, config, x).
+
+The configuration is hls4ml's own (config_from_keras_model, name granularity,
+Vivado back end, io_parallel, latency), with every 'auto' replaced by the
+default precision and the per-layer entries `layers` merged in:
+{layer: {'Precision': {...}, 'table_t': ..., 'TableSize': ...}}.  The same
+JSON is an etchnn configuration.  Compiled projects are cached under
+<repo>/build/hls4ml_cache/rnn-<hash>/ (hash of the model file, the
+configuration and the hls4ml version).
+
+hls4ml 1.3 facts this relies on (tests/ref/NOTES.md, "Recurrent layers"):
+its Vivado LSTM compiles only when the layer's result and accum types equal
+its input's type; it has no Vivado SimpleRNN (the C simulation returns
+uninitialised memory), and computes a GRU with reset_after=False as if it
+were reset_after=True; tests compare those with rnn_semantics.py instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import glob
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import sys
+
+os.environ.setdefault('KERAS_BACKEND', 'torch')
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hls4ml_predict import DEFAULT_WORKDIR, _prepare_x, _run_lib  # noqa: E402
+
+CACHE_FORMAT = 1
+
+
+def hls4ml_rnn_config(model, layers=None, default='fixed<16,6>'):
+    """hls4ml's name-granularity configuration of a Keras 3 model, 'auto' made `default`, `layers` merged."""
+    import hls4ml
+
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision=default,
+                                               backend='Vivado')
+    cfg['Model']['Strategy'] = 'Latency'
+    cfg['Model']['ReuseFactor'] = 1
+    cfg['Model'].pop('BramFactor', None)
+    for lc in cfg['LayerName'].values():
+        p = lc.get('Precision', {})
+        for k, v in list(p.items()):
+            if v == 'auto':
+                p[k] = default
+    for name, entry in (layers or {}).items():
+        lc = cfg['LayerName'][name]
+        for k, v in entry.items():
+            if k == 'Precision':
+                lc.setdefault('Precision', {}).update(v)
+            else:
+                lc[k] = v
+        if 'table_t' in entry:   # one spelling of the table type, the one hls4ml reads
+            lc.get('Precision', {}).pop('table', None)
+    return cfg
+
+
+def _key(model_path, cfg):
+    with open(model_path, 'rb') as f:
+        mh = hashlib.sha256(f.read()).hexdigest()
+    blob = json.dumps({'format': CACHE_FORMAT, 'hls4ml': importlib.metadata.version('hls4ml'), 'model': mh,
+                       'config': cfg}, sort_keys=True)
+    return 'rnn-' + hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def hls4ml_rnn_predict(model_path, cfg, x, workdir=None, verify=True):
+    """hls4ml csim outputs (float64, (N, n_out)) of the .keras model under configuration cfg.  verify: check
+    that calling the library directly gives what hls_model.predict() gives (off for a layer hls4ml does not
+    build, whose outputs are uninitialised memory)."""
+    import contextlib
+    import fcntl
+
+    workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
+    os.makedirs(workdir, exist_ok=True)
+    key = _key(model_path, cfg)
+    prj = os.path.join(workdir, key)
+    meta_path = os.path.join(prj, 'etchnn_meta.json')
+    with open(os.path.join(workdir, key + '.lock'), 'w') as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)
+        meta = None
+        if os.path.exists(meta_path):
+            with open(meta_path) as f:
+                meta = json.load(f)
+            if not os.path.exists(meta.get('lib', '')):
+                meta = None
+        if meta is None:
+            import hls4ml
+            import keras
+
+            shutil.rmtree(prj, ignore_errors=True)
+            os.makedirs(prj)
+            with open(os.path.join(prj, 'etchnn_build.log'), 'w') as log, contextlib.redirect_stdout(log):
+                model = keras.models.load_model(model_path)
+                hm = hls4ml.converters.convert_from_keras_model(model, output_dir=prj, project_name='myproject',
+                                                                io_type='io_parallel', backend='Vivado',
+                                                                hls_config=copy.deepcopy(cfg))
+                hm.compile()
+            libs = sorted(glob.glob(os.path.join(prj, 'firmware', 'myproject-*.so')), key=os.path.getmtime)
+            if not libs:
+                raise RuntimeError(f'hls4ml compile produced no library in {prj}')
+            layers = [{'name': L.name, 'class': L.class_name,
+                       'types': {k: str(v.precision) for k, v in L.types.items()}} for L in hm.get_layers()]
+            meta = {'project': prj, 'lib': os.path.abspath(libs[-1]), 'n_in': int(hm.get_input_variables()[0].size()),
+                    'n_out': int(hm.get_output_variables()[0].size()), 'layers': layers}
+            xx = _prepare_x(x, meta['n_in'])
+            y = np.asarray(hm.predict(xx[:16]), dtype=np.float64).reshape(-1, meta['n_out'])
+            if verify and not np.array_equal(_run_lib(meta, xx[:16]), y):
+                raise RuntimeError('direct library call disagrees with hls_model.predict()')
+            with open(meta_path + '.tmp', 'w') as f:
+                json.dump(meta, f, indent=1)
+            os.replace(meta_path + '.tmp', meta_path)
+    return _run_lib(meta, _prepare_x(x, meta['n_in']))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('model')
+    ap.add_argument('config', help='a configuration JSON (as hls4ml_rnn_config writes)')
+    ap.add_argument('--input', required=True)
+    ap.add_argument('--output', required=True)
+    ap.add_argument('--workdir')
+    a = ap.parse_args(argv)
+    with open(a.config) as f:
+        cfg = json.load(f)
+    np.save(a.output, hls4ml_rnn_predict(a.model, cfg, np.load(a.input), a.workdir))
+
+
+if __name__ == '__main__':
+    main()
