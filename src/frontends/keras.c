@@ -1518,10 +1518,22 @@ static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, 
             wq[k] = &qt[k];
         }
     }
+    /* QKeras' forward pass is exact in fixed point when every activation is piecewise linear (hard sigmoid,
+     * quantized) and the state quantizer bounds the state: then, with no precision configured, the cell
+     * computes exactly between its quantizers; otherwise the configuration's types apply inside it */
+    int exact = quant && has_q[2];
+    for (int k = 0; k < (kind ? 2 : 1); k++) {
+        const char *a = k ? ract : act;
+        exact &= !strcmp(a, "linear") || !strcmp(a, "relu") || !strcmp(a, "hard_sigmoid");
+    }
+    if (quant && !exact)
+        diag_warn(im->d, "%s: layer '%s' (%s): its forward pass is not exact in fixed point (%s): the configuration's "
+                  "types (default fixed<16,6>) apply inside the cell; the weights keep their quantizers' types",
+                  im->file, im->lname, im->lclass, has_q[2] ? "a float tanh or sigmoid" : "no state_quantizer");
     RnnSpec s = {.kind = kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, .T = T, .F = F, .U = U,
                  .W = w[0].data, .R = w[1].data, .bx = bx, .bh = bh, .act = act, .ract = ract,
                  .hs_slope = {slope[0], slope[1]}, .act_q = {has_q[0] ? &aq[0] : NULL, has_q[1] ? &aq[1] : NULL},
-                 .state_q = has_q[2] ? &aq[2] : NULL, .W_t = wq[0], .R_t = wq[1], .b_t = wq[2], .quantized = quant,
+                 .state_q = has_q[2] ? &aq[2] : NULL, .W_t = wq[0], .R_t = wq[1], .b_t = wq[2], .quantized = exact,
                  .reset_after = reset_after, .go_backwards = back, .return_sequences = seq, .layer = NULL,
                  .src_op = im->lclass, .file = g->file, .step_h = NULL};
     *sp = s;

@@ -128,7 +128,86 @@ def hls4ml_rnn_predict(model_path, cfg, x, workdir=None, verify=True):
     return _run_lib(meta, _prepare_x(x, meta['n_in']))
 
 
+def hls4ml_qkeras_config(json_path, default='fixed<16,6>'):
+    """The configuration hls4ml gives a QKeras model's layers from their quantizers (config_from_keras_model's
+    rule: weight <- kernel_quantizer, recurrent_weight <- recurrent_quantizer, bias <- bias_quantizer, accum <-
+    state_quantizer, result <- a quantizer activation), everything else `default`.  hls4ml does not quantize
+    a QKeras recurrent layer's weights: they reach the C++ code as floats converted to these types; and it
+    leaves a GRU's recurrent bias at the default type, so this sets recurrent_bias to the bias quantizer's type
+    (the recurrent bias is a row of the same quantized bias in QKeras).  Needs QKeras (TF_USE_LEGACY_KERAS=1)."""
+    from hls4ml.utils.config import _get_precision_from_quantizer
+
+    with open(json_path) as f:
+        arch = json.load(f)
+    names = {}
+    for L in arch['config']['layers']:
+        c, p = L['config'], {'result': default}
+        if L['class_name'] in ('QSimpleRNN', 'QLSTM', 'QGRU'):
+            for q, v in (('kernel_quantizer', 'weight'), ('recurrent_quantizer', 'recurrent_weight'),
+                         ('bias_quantizer', 'bias'), ('state_quantizer', 'accum')):
+                p[v] = str(_get_precision_from_quantizer(c[q])) if c.get(q) else default
+            p['recurrent_bias'] = p['bias']
+            if isinstance(c.get('activation'), dict):
+                p['result'] = str(_get_precision_from_quantizer(c['activation']))
+        names[c['name']] = {'Precision': p}
+    return {'Model': {'Precision': {'default': default}, 'ReuseFactor': 1, 'Strategy': 'Latency'}, 'LayerName': names}
+
+
+def hls4ml_qkeras_rnn_predict(json_path, weights_path, x, workdir=None):
+    """(hls4ml csim outputs, the configuration it was built with) for a QKeras model (JSON + .h5), converted by
+    hls4ml's Keras 2 file reader in a child process with TensorFlow's Keras 2; cached like hls4ml_rnn_predict."""
+    import fcntl
+    import subprocess
+    import tempfile
+
+    workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
+    os.makedirs(workdir, exist_ok=True)
+    h = hashlib.sha256()
+    for p in (json_path, weights_path):
+        with open(p, 'rb') as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    key = 'rnnq-' + hashlib.sha256(json.dumps({'format': CACHE_FORMAT, 'model': h.hexdigest(),
+                                               'hls4ml': importlib.metadata.version('hls4ml')}).encode()).hexdigest()[:24]
+    prj = os.path.join(workdir, key)
+    meta_path = os.path.join(prj, 'etchnn_meta.json')
+    with open(os.path.join(workdir, key + '.lock'), 'w') as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)
+        if not os.path.exists(meta_path) or not os.path.exists(json.load(open(meta_path)).get('lib', '')):
+            shutil.rmtree(prj, ignore_errors=True)
+            os.makedirs(prj)
+            env = dict(os.environ, TF_USE_LEGACY_KERAS='1', TF_CPP_MIN_LOG_LEVEL='3')
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), str(json_path), str(weights_path),
+                                '--qkeras-build', prj], capture_output=True, text=True, env=env)
+            if r.returncode != 0:
+                raise RuntimeError(f'hls4ml (QKeras, child process) failed:\n{r.stdout[-3000:]}{r.stderr[-3000:]}')
+    with open(meta_path) as f:
+        meta = json.load(f)
+    return _run_lib(meta, _prepare_x(x, meta['n_in'])), meta['config']
+
+
+def _qkeras_build(json_path, weights_path, prj):
+    import contextlib
+
+    import hls4ml
+
+    cfg = hls4ml_qkeras_config(json_path)
+    with open(os.path.join(prj, 'etchnn_build.log'), 'w') as log, contextlib.redirect_stdout(log):
+        hm = hls4ml.converters.keras_v2_to_hls({'KerasJson': json_path, 'KerasH5': weights_path, 'OutputDir': prj,
+                                                'ProjectName': 'myproject', 'Backend': 'Vivado',
+                                                'IOType': 'io_parallel', 'HLSConfig': copy.deepcopy(cfg)})
+        hm.compile()
+    libs = sorted(glob.glob(os.path.join(prj, 'firmware', 'myproject-*.so')), key=os.path.getmtime)
+    meta = {'project': prj, 'lib': os.path.abspath(libs[-1]), 'n_in': int(hm.get_input_variables()[0].size()),
+            'n_out': int(hm.get_output_variables()[0].size()), 'config': cfg,
+            'layers': [{'name': L.name, 'class': L.class_name,
+                        'types': {k: str(v.precision) for k, v in L.types.items()}} for L in hm.get_layers()]}
+    with open(os.path.join(prj, 'etchnn_meta.json'), 'w') as f:
+        json.dump(meta, f, indent=1)
+
+
 def main(argv=None):
+    if argv is None and len(sys.argv) == 5 and sys.argv[3] == '--qkeras-build':
+        return _qkeras_build(sys.argv[1], sys.argv[2], sys.argv[4])
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('model')
     ap.add_argument('config', help='a configuration JSON (as hls4ml_rnn_config writes)')

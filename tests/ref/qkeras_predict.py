@@ -62,6 +62,12 @@ def main(argv=None):
     import tf_keras as keras
     from qkeras.utils import _add_supported_quantized_objects
 
+    from tensorflow.python.ops import array_ops
+    from tensorflow.python.util import nest
+    if not hasattr(nest, 'is_sequence'):   # QKeras 0.9's QSimpleRNN/QGRU cells use names TensorFlow 2.21 dropped
+        nest.is_sequence = nest.is_nested
+    if not hasattr(array_ops, 'unstack'):
+        array_ops.unstack = tf.unstack
     keras.backend.set_floatx(a.floatx)
     co = {}
     _add_supported_quantized_objects(co)
