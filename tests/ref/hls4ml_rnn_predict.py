@@ -46,34 +46,52 @@ CACHE_FORMAT = 1
 
 
 def hls4ml_rnn_config(model, layers=None, default='fixed<16,6>'):
-    """hls4ml's name-granularity configuration of a Keras 3 model, 'auto' made `default`, `layers` merged."""
-    import hls4ml
-
-    cfg = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision=default,
-                                               backend='Vivado')
-    cfg['Model']['Strategy'] = 'Latency'
-    cfg['Model']['ReuseFactor'] = 1
-    cfg['Model'].pop('BramFactor', None)
-    for lc in cfg['LayerName'].values():
-        p = lc.get('Precision', {})
-        for k, v in list(p.items()):
-            if v == 'auto':
-                p[k] = default
+    """The configuration hls4ml's config_from_keras_model writes for a Keras 3 model of an input and recurrent
+    layers (name granularity, Vivado; written out here so that a cached comparison need not import hls4ml),
+    'auto' made `default`, the per-layer entries `layers` merged in."""
+    names = {}
+    for L in model.layers:
+        cls = type(L).__name__
+        if cls == 'InputLayer':
+            names[L.name] = {'Precision': {'result': default}}
+        elif cls in ('SimpleRNN', 'LSTM', 'GRU'):
+            p = {v: default for v in ('result', 'weight', 'bias', 'recurrent_weight', 'recurrent_bias', 'accum')}
+            if cls == 'SimpleRNN':
+                del p['recurrent_bias']
+            names[L.name] = {'Precision': p, 'ReuseFactor': 1, 'RecurrentReuseFactor': 1, 'Static': True,
+                             'table_t': 'fixed<18,8>', 'TableSize': 1024}
+            if cls == 'SimpleRNN':
+                names[L.name]['Direction'] = 'forward'
+        else:
+            raise ValueError(f'layer {L.name} ({cls}): not handled here')
+    cfg = {'Model': {'Precision': {'default': default}, 'ReuseFactor': 1, 'Strategy': 'Latency'}, 'LayerName': names}
     for name, entry in (layers or {}).items():
         lc = cfg['LayerName'][name]
         for k, v in entry.items():
             if k == 'Precision':
-                lc.setdefault('Precision', {}).update(v)
+                lc['Precision'].update(v)
             else:
                 lc[k] = v
-        if 'table_t' in entry:   # one spelling of the table type, the one hls4ml reads
-            lc.get('Precision', {}).pop('table', None)
     return cfg
 
 
 def _key(model_path, cfg):
-    with open(model_path, 'rb') as f:
-        mh = hashlib.sha256(f.read()).hexdigest()
+    """Of the model's architecture and weights (a .keras file also records when it was saved) and the config."""
+    import zipfile
+
+    def strip(o):   # Keras records Python object ids ("shared_object_id"), different in every process
+        if isinstance(o, dict):
+            return {k: strip(v) for k, v in o.items() if k != 'shared_object_id'}
+        return [strip(v) for v in o] if isinstance(o, list) else o
+
+    h = hashlib.sha256()
+    with zipfile.ZipFile(model_path) as z:
+        h.update(json.dumps(strip(json.loads(z.read('config.json'))), sort_keys=True).encode())
+    import keras
+
+    for w in keras.models.load_model(model_path).weights:
+        h.update(np.ascontiguousarray(np.asarray(w)).tobytes())
+    mh = h.hexdigest()
     blob = json.dumps({'format': CACHE_FORMAT, 'hls4ml': importlib.metadata.version('hls4ml'), 'model': mh,
                        'config': cfg}, sort_keys=True)
     return 'rnn-' + hashlib.sha256(blob.encode()).hexdigest()[:24]
