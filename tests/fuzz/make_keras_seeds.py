@@ -132,6 +132,23 @@ def main():
         v.create_dataset("0", data=r(2, 3).astype(np.float32))
         v.create_dataset("1", data=r(3).astype(np.float32))
     models.append(("keras3", 2, "a-keras3.weights.h5", json.dumps(k3), wb.getvalue()))
+    # QKeras recurrent layers: a QLSTM (state quantizer, quantized_tanh, QKeras' hard_sigmoid) and a QGRU
+    # (reset_after, quantized_sigmoid) over 4 steps; weights named as QKeras' cells save them
+    rq = np.random.default_rng(12)
+    qb = lambda b, i: {"class_name": "quantized_bits", "config": {"bits": b, "integer": i, "alpha": 1}}  # noqa: E731
+    layers = [("QLSTM", {"name": "ql", "units": 3, "activation": {"class_name": "quantized_tanh", "config": {"bits": 6}},
+                         "recurrent_activation": "hard_sigmoid", "return_sequences": True, "use_bias": True,
+                         "kernel_quantizer": qb(6, 0), "recurrent_quantizer": "quantized_bits(5,0,alpha=1)",
+                         "bias_quantizer": qb(8, 2), "state_quantizer": qb(8, 1)}),
+              ("QGRU", {"name": "qg", "units": 2, "activation": "quantized_tanh(8)", "reset_after": True,
+                        "recurrent_activation": {"class_name": "quantized_sigmoid", "config": {"bits": 6}},
+                        "kernel_quantizer": qb(6, 0), "recurrent_quantizer": qb(6, 0), "bias_quantizer": qb(8, 2),
+                        "state_quantizer": "quantized_bits(8,1,alpha=1)", "use_bias": True})]
+    wq = {"ql": {"kernel": rq.uniform(-1, 1, (2, 12)), "recurrent_kernel": rq.uniform(-1, 1, (3, 12)),
+                 "bias": rq.uniform(-1, 1, 12)},
+          "qg": {"kernel": rq.uniform(-1, 1, (3, 6)), "recurrent_kernel": rq.uniform(-1, 1, (2, 6)),
+                 "bias": rq.uniform(-1, 1, (2, 6))}}
+    models.append(("qlstm", 0, "c-qlstm.h5", seq(layers, [4, 2]), h5_bytes(wq)))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)
