@@ -177,3 +177,51 @@ def test_hls4ml_is_wrong_here(name, tmp_path):
     err_h, err_e = np.abs(hl - kx).max(), np.abs(et - kx).max()
     print(f"{name}: max |hls4ml - Keras| {err_h:.4g}, max |etchnn - Keras| {err_e:.4g}")
     assert err_e < 0.3 and err_h > 2 * err_e
+
+
+def test_each_variable_changes_what_is_built(tmp_path):
+    """Every precision variable of the layer, under its hls4ml name, changes the outputs."""
+    m, path = trained("gru", tmp_path)
+    x = inputs(300)
+    base = config("gru", m)
+    a = etchnn_codes(path, base, x, tmp_path)
+    for key, value in [("weight", "fixed<6,1>"), ("recurrent_weight", "fixed<6,1>"), ("bias", "fixed<6,1>"),
+                       ("recurrent_bias", "fixed<6,1>"), ("accum", "fixed<12,4>"), ("result", "fixed<10,3>"),
+                       ("table_t", "fixed<10,3>"), ("TableSize", 256)]:
+        changed = json.loads(json.dumps(base))
+        lc = changed["LayerName"]["rnn"]
+        if key in ("table_t", "TableSize"):
+            lc[key] = value
+        else:
+            lc["Precision"][key] = value
+        assert np.count_nonzero(a != etchnn_codes(path, changed, x, tmp_path)) > 0, key
+
+
+def test_config_keys(tmp_path):
+    """hls4ml's recurrent layer keys are accepted; what cannot apply is refused, naming the key."""
+    from conftest import run
+    m, path = trained("lstm", tmp_path)
+    cfg = config("lstm", m)
+    lc = cfg["LayerName"]["rnn"]
+    lc["Static"], lc["RecurrentReuseFactor"] = False, 2
+    cf = tmp_path / "c.json"
+    cf.write_text(json.dumps(cfg))
+    r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl")
+    assert "LayerName.rnn.Static: false accepted; it changes nothing here" in r.stderr
+    assert "LayerName.rnn.RecurrentReuseFactor: 2 accepted; it changes nothing here" in r.stderr
+    lc["Direction"] = "backward"
+    cf.write_text(json.dumps(cfg))
+    r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)
+    assert r.returncode == 2 and "LayerName.rnn.Direction: expected 'forward'" in r.stderr, r.stderr
+    del lc["Direction"]
+    inp = m.layers[0].name
+    cfg["LayerName"][inp]["Precision"]["recurrent_weight"] = "fixed<8,2>"
+    cf.write_text(json.dumps(cfg))
+    r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)
+    assert r.returncode == 2 and f"LayerName.{inp}.Precision.recurrent_weight: expected it only for a recurrent " \
+                                 "layer" in r.stderr, r.stderr
+    del cfg["LayerName"][inp]["Precision"]["recurrent_weight"]
+    lc["Precision"]["state"] = "fixed<8,2>"
+    cf.write_text(json.dumps(cfg))
+    r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)
+    assert r.returncode == 2 and "unknown precision variable 'state'" in r.stderr, r.stderr

@@ -910,10 +910,24 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
     if (!ln)
         return 0;
     for (const cJSON *e = ln->child; e; e = e->next) {
-        int found = 0;
-        for (size_t k = 0; k < g->nn && !found; k++)
-            found = !g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
-                                      (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0));
+        int found = 0, recurrent = 0;
+        const char *what = NULL;
+        for (size_t k = 0; k < g->nn; k++)
+            if (!g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
+                                  (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0))) {
+                found = 1;
+                recurrent |= g->n[k].rnn_role != RNN_ROLE_NONE;
+                what = g->n[k].src_op;
+            }
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "Precision");
+        if (found && !recurrent && cJSON_IsObject(p)) {
+            static const char *const rvars[] = {"recurrent_weight", "recurrent_bias"};
+            for (int j = 0; j < 2; j++)
+                if (cJSON_GetObjectItemCaseSensitive(p, rvars[j]))
+                    return diag_error(d, "%s: LayerName.%s.Precision.%s: expected it only for a recurrent layer "
+                                         "(SimpleRNN, LSTM, GRU and their QKeras forms), got it for a %s layer",
+                                      c->origin, e->string, rvars[j], what ? what : "non-recurrent");
+        }
         if (!found) {
             Buf names = {0};
             const char *layer = NULL;   /* a layer built as several nodes: its name, then theirs */
