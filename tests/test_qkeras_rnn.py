@@ -129,3 +129,42 @@ def test_refused(key, spec, msg, tmp_path):
     bad.write_text(json.dumps(data))
     r = run("compile", bad, "--weights", w, "-o", tmp_path / "o", "--no-rtl", check=False)
     assert r.returncode == 2 and "layer 'rnn' (QLSTM)" in r.stderr and msg in r.stderr, r.stderr
+
+
+IVERILOG = __import__("shutil").which("iverilog")
+
+
+@pytest.mark.parametrize("name", ["qlstm", pytest.param("qgru_v1_seq", marks=pytest.mark.extended)])
+def test_c_and_rtl_equal_emulator(name, tmp_path):
+    """The exact cell's generated C and unrolled RTL (Icarus bench) equal the emulator bit for bit."""
+    from conftest import SANITIZED
+    from test_cemu import build_c
+    j, w = model(name)
+    out = tmp_path / "out"
+    run("compile", j, "--weights", w, "-o", out)
+    cname = next((out / "c").glob("*.h")).stem
+    exe = build_c(out, cname, tmp_path)
+    x = grid_inputs(2000, seed=5)
+    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
+                        dtype=np.float64).reshape(len(x), -1)
+    ref = predict(j, x, tmp_path, "--weights", w)
+    n, msg = differ(got, ref)
+    assert n == 0, msg
+    if IVERILOG is None or SANITIZED:
+        return
+    rep = json.loads((out / "report.json").read_text())
+    rtl = out / "rtl"
+    tb = rtl / f"tb_{rep['model']}.v"
+    tb.write_text(tb.read_text().replace("localparam N = 1000,", "localparam N = 200,"))
+    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", tb.name], cwd=rtl, check=True,
+                   capture_output=True, text=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=900)
+    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+
+
+@pytest.mark.extended
+def test_hls_project_equals_predict(tmp_path):
+    """The Vitis HLS project of an exact QLSTM cell (g++ against the ap_types headers) equals etchnn predict."""
+    from test_hls import csim_equals_predict
+    j, w = model("qlstm")
+    csim_equals_predict(j, tmp_path, opts=("--weights", str(w)), x=grid_inputs(500, seed=9))

@@ -169,14 +169,22 @@ def test_hls4ml_is_wrong_here(name, tmp_path):
     need_hls4ml()
     from hls4ml_rnn_predict import hls4ml_rnn_predict
     m, path = trained(name, tmp_path)
+    if name == "gru_v1_seq":
+        # a briefly trained GRU's biases are near zero, where reading the wrong ones hardly shows: give it biases
+        w = m.get_layer("rnn").get_weights()
+        w[2] = np.random.default_rng(5).uniform(-1, 1, w[2].shape).astype(w[2].dtype)
+        m.get_layer("rnn").set_weights(w)
+        path = tmp_path / "gru_v1_seq_biased.keras"
+        m.save(path)
     cfg = config(name, m)
     x = inputs(2000, seed=3)[:1000]   # within the training range
     kx = m.predict(x.reshape(len(x), T, F).astype(np.float32), verbose=0).reshape(len(x), -1)
     hl = hls4ml_rnn_predict(path, cfg, x, verify=name != "simplernn_seq")
     et = etchnn_codes(path, cfg, x, tmp_path)
-    err_h, err_e = np.abs(hl - kx).max(), np.abs(et - kx).max()
-    print(f"{name}: max |hls4ml - Keras| {err_h:.4g}, max |etchnn - Keras| {err_e:.4g}")
-    assert err_e < 0.3 and err_h > 2 * err_e
+    err_h, err_e = np.abs(hl - kx), np.abs(et - kx)
+    print(f"{name}: |hls4ml - Keras| max {err_h.max():.4g} mean {err_h.mean():.4g}; |etchnn - Keras| max "
+          f"{err_e.max():.4g} mean {err_e.mean():.4g}; {np.count_nonzero(hl != et)} of {hl.size} values differ")
+    assert err_e.max() < 0.3 and err_h.mean() > 2 * err_e.mean()
 
 
 def test_each_variable_changes_what_is_built(tmp_path):
