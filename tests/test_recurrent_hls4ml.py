@@ -233,3 +233,17 @@ def test_config_keys(tmp_path):
     cf.write_text(json.dumps(cfg))
     r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)
     assert r.returncode == 2 and "unknown precision variable 'state'" in r.stderr, r.stderr
+
+
+def test_template_round_trip(tmp_path):
+    """etchnn config --granularity name writes one entry per recurrent layer with hls4ml's variables at their
+    defaults: compiling with it changes nothing."""
+    from conftest import run
+    m, path = trained("gru", tmp_path)
+    text = run("config", path, "--granularity", "name").stdout
+    assert "recurrent_weight: fixed<16,6>" in text and "rnn_t1_" not in text, text
+    cf = tmp_path / "t.yml"
+    cf.write_text(text)
+    x = inputs(300)
+    for opt in ((), ("--hls4ml",)):
+        assert np.array_equal(predict(path, x, tmp_path, *opt), predict(path, x, tmp_path, "-c", cf, *opt))

@@ -1210,11 +1210,37 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
         }
     } else if (gran == 2) {
         buf_printf(out, "LayerName:\n");
+        const char *rnn_layer = NULL;   /* the recurrent layer whose entry was written last */
         for (size_t k = 0; k < g->nn; k++) {
             const Node *n = &g->n[k];
             if (n->dead)
                 continue;
             char key[4 * NAMES_TEXT_SIZE], op[NAMES_TEXT_SIZE];
+            if (n->layer) {
+                /* a layer built as several nodes (an unrolled recurrent layer): one entry with hls4ml's variables
+                 * (its nodes are contiguous) */
+                if (rnn_layer && !strcmp(rnn_layer, n->layer))
+                    continue;
+                rnn_layer = n->layer;
+                int quant = 0;
+                for (size_t j = k; j < g->nn && g->n[j].layer && !strcmp(g->n[j].layer, n->layer); j++)
+                    quant |= !g->n[j].dead && g->n[j].quantized;
+                buf_printf(out, "  %s:   # %s, unrolled (LayerName.%s_tK_ROLE would set one of its nodes)\n",
+                           names_yaml_key(key, sizeof key, n->layer), names_comment(op, sizeof op, n->src_op),
+                           names_comment(key, sizeof key, n->layer));
+                if (quant) {
+                    buf_printf(out, "    # types from the model's quantizers; the cell computes exactly between them "
+                                    "(a Precision block here overrides that)\n    ReuseFactor: 1\n");
+                    continue;
+                }
+                buf_printf(out, "    Precision:\n");
+                static const char *const vars[] = {"result", "weight", "recurrent_weight", "bias", "recurrent_bias",
+                                                   "accum"};
+                for (int v = 0; v < 6; v++)
+                    buf_printf(out, "      %s: fixed<16,6>\n", vars[v]);
+                buf_printf(out, "    table_t: fixed<18,8>\n    TableSize: 1024\n    ReuseFactor: 1\n");
+                continue;
+            }
             buf_printf(out, "  %s:   # %s (%s)\n", names_yaml_key(key, sizeof key, n->name), op_hls_class[n->op],
                        names_comment(op, sizeof op, n->src_op));
             if (quantizer_typed(g, n)) {

@@ -131,7 +131,7 @@ int rnn_unroll(Graph *g, const RnnSpec *sp, int x, Diag *d)
         pn->pad_lo[1] = -t;
         pn->pad_hi[1] = -(T - 1 - t);
         int in2[1] = {xr};
-        int xt = node(im, OP_RESHAPE, RNN_ROLE_NONE, arena_printf(&g->arena, "%s_t%d_xv", L, s), in2, 1, 1, &F);
+        int xt = node(im, OP_RESHAPE, RNN_ROLE_MOVE, arena_printf(&g->arena, "%s_t%d_xv", L, s), in2, 1, 1, &F);
         /* the state as this step reads it: through the state quantizer, if any */
         int hq = h, cq = c;
         if (sp->state_q && h >= 0)
@@ -225,7 +225,7 @@ int rnn_unroll(Graph *g, const RnnSpec *sp, int x, Diag *d)
     int out = h;
     if (seq) {
         int od[2] = {T, U}, in1[1] = {hs};
-        out = node(im, OP_RESHAPE, RNN_ROLE_NONE, L, in1, 1, 2, od);
+        out = node(im, OP_RESHAPE, RNN_ROLE_MOVE, L, in1, 1, 2, od);
     }
     for (size_t k = first; k < g->nn; k++)
         g->n[k].layer = L;
