@@ -2072,9 +2072,11 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
         }
         const char *layer = D == 1 ? lname : unique_name(im, arena_printf(&g->arena, "%s_%s", lname, d ? "backward"
                                                                                                          : "forward"), "rnn");
-        RnnSpec sp = {kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, T, F, H, Wk, Rk, Bo ? bx : NULL, bh,
-                      kind == 0 ? f : ga, kind == 0 ? NULL : f, slope, kind == 2 ? (int)lbr : 0,
-                      d == 1 || !strcmp(dir, "reverse"), 0, layer, im->node_op, im->file, steps + d * T};
+        RnnSpec sp = {.kind = kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, .T = T, .F = F, .U = H,
+                      .W = Wk, .R = Rk, .bx = Bo ? bx : NULL, .bh = bh, .act = kind == 0 ? f : ga,
+                      .ract = kind == 0 ? NULL : f, .hs_slope = {slope, slope}, .reset_after = kind == 2 ? (int)lbr : 0,
+                      .go_backwards = d == 1 || !strcmp(dir, "reverse"), .return_sequences = 0, .layer = layer,
+                      .src_op = im->node_op, .file = im->file, .step_h = steps + d * T};
         if ((last[d] = rnn_unroll(g, &sp, x, im->d)) < 0)
             return -1;
     }
