@@ -172,12 +172,18 @@ def test_layer_names(tmp_path):
     """Each recurrent node is one layer for LayerName: its unrolled nodes carry its name."""
     path = export(model("gru_2l_bi_h"), tmp_path / "m.onnx")
     cfg = tmp_path / "c.yml"
-    cfg.write_text("LayerName:\n  rnn_gru_1:\n    Precision:\n      result: fixed<11,4>\n")
+    cfg.write_text("LayerName:\n  rnn_gru_1:\n    Precision:\n      result: fixed<11,4>\n      accum: fixed<13,5>\n")
     r = run("compile", path, "-c", cfg, "-o", tmp_path / "out", "--no-rtl")
     rows = [l.split() for l in r.stdout.splitlines() if l.strip().startswith("rnn_gru_1_")]
     assert any(row[0].startswith("rnn_gru_1_forward_t") for row in rows) and \
         any(row[0].startswith("rnn_gru_1_backward_t") for row in rows), r.stdout
-    assert all(row[-1] == "fixed<11,4>" for row in rows), [row for row in rows if row[-1] != "fixed<11,4>"][:5]
+    # each node typed by its part in the cell (as hls4ml's cells): new states in result, gates in accum
+    import re
+    states = [row for row in rows if re.search(r"_t\d+_out$", row[0])]
+    gates = [row for row in rows if re.search(r"_t\d+_[zrh]_(x|h|sum|act)$", row[0])]
+    assert states and gates
+    assert all(row[-1] == "fixed<11,4>" for row in states), [row for row in states if row[-1] != "fixed<11,4>"][:5]
+    assert all(row[-1] == "fixed<13,5>" for row in gates), [row for row in gates if row[-1] != "fixed<13,5>"][:5]
 
 
 def test_python_package(etchnn, tmp_path):
