@@ -168,3 +168,32 @@ def test_hls_project_equals_predict(tmp_path):
     from test_hls import csim_equals_predict
     j, w = model("qlstm")
     csim_equals_predict(j, tmp_path, opts=("--weights", str(w)), x=grid_inputs(500, seed=9))
+
+
+PY_CHILD = """
+import os, sys
+os.environ['TF_USE_LEGACY_KERAS'] = '1'
+os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'
+import numpy as np, tf_keras as keras, etchnn
+from qkeras.utils import _add_supported_quantized_objects
+co = {}
+_add_supported_quantized_objects(co)
+m = keras.models.model_from_json(open(sys.argv[1]).read(), custom_objects=co)
+m.load_weights(sys.argv[2])
+fw = etchnn.convert(m, output_dir=sys.argv[3])
+np.save(sys.argv[5], fw.predict(np.load(sys.argv[4])))
+"""
+
+
+@pytest.mark.extended
+def test_python_package(tmp_path):
+    """A QLSTM model object (tf_keras) through the Python package equals the CLI on its files."""
+    j, w = model("qlstm")
+    x = grid_inputs(300, seed=4)
+    np.save(tmp_path / "x.npy", x)
+    env = dict(__import__("os").environ, PYTHONPATH=str(ROOT / "python"))
+    r = subprocess.run([sys.executable, "-c", PY_CHILD, str(j), str(w), str(tmp_path / "fw"), str(tmp_path / "x.npy"),
+                        str(tmp_path / "y.npy")], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = np.load(tmp_path / "y.npy").reshape(len(x), -1)
+    assert np.array_equal(got, predict(j, x, tmp_path, "--weights", w))
