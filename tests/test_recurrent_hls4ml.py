@@ -206,17 +206,24 @@ def test_each_variable_changes_what_is_built(tmp_path):
 
 
 def test_config_keys(tmp_path):
-    """hls4ml's recurrent layer keys are accepted; what cannot apply is refused, naming the key."""
+    """hls4ml's recurrent layer keys: Static false and RecurrentReuseFactor 1 (what etchnn builds) are accepted;
+    the static form and recurrent sharing, not built yet, and what cannot apply are refused, naming the key."""
     from conftest import run
     m, path = trained("lstm", tmp_path)
     cfg = config("lstm", m)
     lc = cfg["LayerName"]["rnn"]
-    lc["Static"], lc["RecurrentReuseFactor"] = False, 2
+    lc["Static"], lc["RecurrentReuseFactor"] = False, 1   # what is built: one cell per step, products in parallel
     cf = tmp_path / "c.json"
     cf.write_text(json.dumps(cfg))
     r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl")
-    assert "LayerName.rnn.Static: false accepted; it changes nothing here" in r.stderr
-    assert "LayerName.rnn.RecurrentReuseFactor: 2 accepted; it changes nothing here" in r.stderr
+    assert "Static" not in r.stderr and "RecurrentReuseFactor" not in r.stderr, r.stderr
+    for key, value, msg in (("Static", True, "LayerName.rnn.Static: expected false, got true: the static form"),
+                            ("RecurrentReuseFactor", 2, "LayerName.rnn.RecurrentReuseFactor: expected 1, got 2")):
+        lc[key] = value   # asked for, not built yet: refused, naming the key
+        cf.write_text(json.dumps(cfg))
+        r = run("compile", path, "-c", cf, "-o", tmp_path / "o2", "--no-rtl", check=False)
+        assert r.returncode == 2 and msg in r.stderr, r.stderr
+        lc[key] = False if key == "Static" else 1
     lc["Direction"] = "backward"
     cf.write_text(json.dumps(cfg))
     r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)

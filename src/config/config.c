@@ -600,10 +600,10 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         } else if (!strcmp(key, "Static")) {
             if (check_bool(k, sub, e, 0) < 0)
                 return -1;
-            if (cJSON_IsFalse(e))
-                note(k->c, "%s: %s: false accepted; it changes nothing here: etchnn unrolls a recurrent layer into one "
-                           "cell per time step, which computes what hls4ml's static and non-static cells compute",
-                     origin, sub);
+            if (cJSON_IsTrue(e))   /* hls4ml's default when the key is absent; asked for, it is a different circuit */
+                return diag_error(k->d, "%s: %s: expected false, got true: the static form (one recurrent cell reused "
+                                        "over the time steps) is not built yet; etchnn builds one cell per time step "
+                                        "(Static: false, or leave the key out)", origin, sub);
         } else if (!strcmp(key, "Direction")) {
             static const char *const dirs[] = {"forward", NULL};
             if (check_choice(k, sub, e, dirs, 0, " (a recurrent layer runs in the direction its model file says: "
@@ -614,8 +614,9 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                 return -1;
             if (e->valuedouble != 1) {
                 fmt_num(got, sizeof got, e->valuedouble);
-                note(k->c, "%s: %s: %s accepted; it changes nothing here: the recurrent products of an unrolled "
-                           "recurrent layer are built fully parallel (ReuseFactor folds them)", origin, sub, got);
+                return diag_error(k->d, "%s: %s: expected 1, got %s: sharing the recurrent products over clocks is not "
+                                        "built yet (the static form); the unrolled cells' products are fully parallel, "
+                                        "and the layer's ReuseFactor folds them", origin, sub, got);
             }
         } else if (!strcmp(key, "ParallelizationFactor")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
