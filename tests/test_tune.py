@@ -396,34 +396,46 @@ def test_sweep_cli_on_a_running_dask_scheduler_equals_the_local_run(etchnn, mlp,
 
 def test_sweep_cli_on_a_running_ray_cluster_equals_the_local_run(etchnn, mlp, serial, tmp_path):
     """A Ray cluster started apart from the sweep (`ray start --head`, as on a
-    cluster's head node); `python3 -m etchnn sweep --cluster ray` joins it
-    (ray.init() finds the running cluster) and leaves it running.  The
-    records equal the serial run's."""
+    cluster's head node), reached two ways: `--cluster ray` on a node of the
+    cluster (ray.init() finds it) and `--cluster ray://HOST:PORT` through a Ray
+    Client server (Ray 2.60's token authentication: the client needs
+    RAY_AUTH_MODE=token and the cluster's token; Ray's proxying client server
+    does not start on this machine, so the test runs a legacy one).  Both
+    records equal the serial run's, and the cluster is left running."""
     pytest.importorskip("ray", reason="ray is not installed")
     if not shutil.which("ray"):
         pytest.skip("the ray command is not installed")
     _, path, (xc, yc), _ = mlp
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"), RAY_USAGE_STATS_ENABLED="0")
-    port = _free_port()
+    port, cport = _free_port(), _free_port()
     r = subprocess.run(["ray", "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard=false"],
                        capture_output=True, text=True, env=env, timeout=180)
     assert r.returncode == 0, r.stderr
+    client_server = None
     try:
         np.save(tmp_path / "x.npy", xc[:500])
         np.save(tmp_path / "y.npy", yc[:500])
         (tmp_path / "space.json").write_text(json.dumps(SPACE))
-        r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", path, "--space", tmp_path / "space.json",
-                            "-o", tmp_path / "r.jsonl", "--cluster", "ray", "--input", tmp_path / "x.npy",
-                            "--labels", tmp_path / "y.npy", "--metric", "accuracy"],
-                           capture_output=True, text=True, env=env, timeout=600)
-        assert r.returncode == 0, r.stderr
+        cenv = dict(env, RAY_AUTH_MODE="token")
+        client_server = subprocess.Popen([sys.executable, "-m", "ray.util.client.server", "--mode", "legacy",
+                                          "--address", f"127.0.0.1:{port}", "--host", "127.0.0.1", "--port", str(cport)],
+                                         env=cenv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name, cluster, e in (("r.jsonl", "ray", env), ("c.jsonl", f"ray://127.0.0.1:{cport}", cenv)):
+            r = subprocess.run([sys.executable, "-m", "etchnn", "sweep", path, "--space", tmp_path / "space.json",
+                                "-o", tmp_path / name, "--cluster", cluster, "--input", tmp_path / "x.npy",
+                                "--labels", tmp_path / "y.npy", "--metric", "accuracy"],
+                               capture_output=True, text=True, env=e, timeout=600)
+            assert r.returncode == 0, (cluster, r.stderr[-3000:])
+            assert _lines(tmp_path / name) == _strip(serial[0]), cluster
         st = subprocess.run([sys.executable, "-c", "import ray; ray.init(log_to_driver=False); "
                              "print('CPU', ray.cluster_resources()['CPU'])"],
                             capture_output=True, text=True, env=env, timeout=120)
         assert st.returncode == 0 and "CPU 2.0" in st.stdout, st.stdout + st.stderr   # still running afterwards
     finally:
+        if client_server:
+            client_server.terminate()
+            client_server.wait(timeout=60)
         subprocess.run(["ray", "stop", "--force"], capture_output=True, env=env, timeout=120)
-    assert _lines(tmp_path / "r.jsonl") == _strip(serial[0])
 
 
 def test_sweep_optuna_and_objective(etchnn, mlp):
