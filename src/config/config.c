@@ -600,10 +600,11 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         } else if (!strcmp(key, "Static")) {
             if (check_bool(k, sub, e, 0) < 0)
                 return -1;
-            if (cJSON_IsTrue(e))   /* hls4ml's default when the key is absent; asked for, it is a different circuit */
-                return diag_error(k->d, "%s: %s: expected false, got true: the static form (one recurrent cell reused "
-                                        "over the time steps) is not built yet; etchnn builds one cell per time step "
-                                        "(Static: false, or leave the key out)", origin, sub);
+            if (cJSON_IsTrue(e))   /* what hls4ml's config_from_keras_model writes for every recurrent layer */
+                note(k->c, "%s: %s: true accepted (hls4ml's default), with a difference: the static form (one "
+                           "recurrent cell reused over the time steps) is not built yet; etchnn builds one cell per "
+                           "time step: the same outputs, a new sequence every clock, more area (Static: false "
+                           "says so and silences this)", origin, sub);
         } else if (!strcmp(key, "Direction")) {
             static const char *const dirs[] = {"forward", NULL};
             if (check_choice(k, sub, e, dirs, 0, " (a recurrent layer runs in the direction its model file says: "
