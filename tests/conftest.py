@@ -44,6 +44,21 @@ def predict(model, x, tmp_path, *opts):
     return np.load(yout)
 
 
+def icarus_bench(out, n=None, timeout=900):
+    """Run a compiled project's self-checking Icarus bench (OUT/rtl/tb_MODEL.v, every output against the
+    emulator's); n: only its first n vectors.  Asserts PASS."""
+    import json
+    import shutil
+    rtl = pathlib.Path(out) / "rtl"
+    tb = rtl / f"tb_{json.loads((pathlib.Path(out) / 'report.json').read_text())['model']}.v"
+    if n is not None:
+        tb.write_text(tb.read_text().replace("localparam N = 1000,", f"localparam N = {n},"))
+    subprocess.run([shutil.which("iverilog"), "-g2005", "-o", "tb.vvp", "-c", "files.f", tb.name], cwd=rtl,
+                   check=True, capture_output=True, text=True)
+    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=timeout)
+    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+
+
 def random_inputs(n, width, seed=0, scale=2.0):
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((n, width)) * scale).astype(np.float64)

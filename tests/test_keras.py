@@ -4,14 +4,13 @@ hls4ml's C simulation; Keras 3's own .keras / .h5 / json+weights files;
 bad files give one clear message and exit status 2."""
 import json
 import os
-import subprocess
 import sys
 import zipfile
 
 import numpy as np
 import pytest
 
-from conftest import MODELS, ROOT, predict, run
+from conftest import MODELS, ROOT, icarus_bench, predict, run
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 sys.path.insert(0, str(ROOT / "tests" / "ref"))
@@ -351,9 +350,4 @@ def test_activation_strings_leaky_relu_and_hard_tanh(prec, keras3, tmp_path):
         return
     o = tmp_path / "out"
     run("compile", path, "-o", o, "--precision", prec)
-    top = json.loads((o / "report.json").read_text())["model"]
-    rtl = o / "rtl"
-    subprocess.run([iverilog, "-g2005", "-o", "tb.vvp", "-c", "files.f", f"tb_{top}.v"], cwd=rtl, check=True,
-                   capture_output=True, text=True)
-    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
-    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+    icarus_bench(o, timeout=600)

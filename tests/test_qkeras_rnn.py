@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, predict, run
+from conftest import ROOT, icarus_bench, predict, run
 from test_qkeras import need_qkeras, qkeras_ref
 
 sys.path.insert(0, str(ROOT / "tests" / "ref"))
@@ -152,14 +152,7 @@ def test_c_and_rtl_equal_emulator(name, tmp_path):
     assert n == 0, msg
     if IVERILOG is None or SANITIZED:
         return
-    rep = json.loads((out / "report.json").read_text())
-    rtl = out / "rtl"
-    tb = rtl / f"tb_{rep['model']}.v"
-    tb.write_text(tb.read_text().replace("localparam N = 1000,", "localparam N = 200,"))
-    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", tb.name], cwd=rtl, check=True,
-                   capture_output=True, text=True)
-    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=900)
-    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+    icarus_bench(out, 200)
 
 
 @pytest.mark.extended

@@ -15,7 +15,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import SANITIZED, predict, run
+from conftest import SANITIZED, icarus_bench, predict, run
 from test_cemu import build_c
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -128,15 +128,7 @@ def test_unrolled_rtl_bit_exact_icarus(name, tmp_path):
     import json
     rep = json.loads((out / "report.json").read_text())
     assert rep["ii"] == 1
-    rtl = out / "rtl"
-    top = rep["model"]
-    tb = rtl / f"tb_{top}.v"
-    text = tb.read_text()
-    tb.write_text(text.replace("localparam N = 1000,", "localparam N = 200,"))
-    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", tb.name], cwd=rtl, check=True,
-                   capture_output=True, text=True)
-    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=900)
-    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+    icarus_bench(out, 200)
 
 
 @pytest.mark.extended
@@ -206,10 +198,4 @@ def test_hard_sigmoid_rtl_bit_exact(prec, tmp_path):
     m.save(path)
     out = tmp_path / "out"
     run("compile", path, "-o", out, "--precision", prec)
-    import json
-    top = json.loads((out / "report.json").read_text())["model"]
-    rtl = out / "rtl"
-    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", f"tb_{top}.v"], cwd=rtl, check=True,
-                   capture_output=True, text=True)
-    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
-    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+    icarus_bench(out, timeout=600)

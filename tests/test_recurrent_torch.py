@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import ROOT, SANITIZED, predict, run
+from conftest import ROOT, SANITIZED, icarus_bench, predict, run
 from test_cemu import build_c
 
 torch = pytest.importorskip("torch")
@@ -159,13 +159,7 @@ def test_unrolled_rtl_bit_exact_icarus(name, tmp_path):
     run("compile", path, "-o", out, "--precision", "fixed<10,4>", "--tables", "hls4ml")
     rep = json.loads((out / "report.json").read_text())
     assert rep["ii"] == 1
-    rtl = out / "rtl"
-    tb = rtl / f"tb_{rep['model']}.v"
-    tb.write_text(tb.read_text().replace("localparam N = 1000,", "localparam N = 200,"))
-    subprocess.run([IVERILOG, "-g2005", "-o", "tb.vvp", "-c", "files.f", tb.name], cwd=rtl, check=True,
-                   capture_output=True, text=True)
-    r = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=900)
-    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout[-2000:]
+    icarus_bench(out, 200)
 
 
 def test_layer_names(tmp_path):

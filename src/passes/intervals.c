@@ -21,11 +21,13 @@ typedef struct {
 } Iv;
 
 static double lsb(FxType t) { return ldexp(1.0, -fx_frac(t)); }
+static double type_lo(FxType t) { return (double)fx_type_min(t) * lsb(t); }   /* the type's smallest value */
+static double type_hi(FxType t) { return (double)fx_type_max(t) * lsb(t); }   /* its largest */
 
 /* Bounds of the value after the cast to t from [lo, hi]; *fits = whether t holds it without overflow. */
 static void cast_iv(FxType t, double *lo, double *hi, int *fits)
 {
-    double s = lsb(t), tmin = (double)fx_type_min(t) * s, tmax = (double)fx_type_max(t) * s;
+    double s = lsb(t), tmin = type_lo(t), tmax = type_hi(t);
     double l = floor(*lo / s) * s, h = ceil(*hi / s) * s;   /* any rounding mode stays within one LSB step */
     if (l < tmin || h > tmax) {
         *fits = 0;
@@ -80,8 +82,8 @@ static int softmax_within_one(const Graph *g, const Node *n)
     int ax = n->axis < 0 ? Y->rank + n->axis : n->axis;
     long len = ax >= 0 && ax < Y->rank ? Y->dims[ax] : ir_numel(Y);
     FxType it = n->inv_inp_t, vt = n->inv_t, in = X->type;
-    double one_e = (double)fx_type_max(n->exp_t) * lsb(n->exp_t), one_v = (double)fx_type_max(vt) * lsb(vt);
-    double acc_max = (double)fx_type_max(n->accum) * lsb(n->accum), it_max = (double)fx_type_max(it) * lsb(it);
+    double one_e = type_hi(n->exp_t), one_v = type_hi(vt);
+    double acc_max = type_hi(n->accum), it_max = type_hi(it);
     long t = n->table_size > 0 ? n->table_size : 1024;
     int mw = in.w < vt.w ? in.w : vt.w;
     if (mw < 24 && (1L << mw) < t)
@@ -123,8 +125,8 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
         switch (n->op) {
         case OP_INPUT:   /* any value of the input's type */
             for (long e = 0; e < ny; e++) {
-                y->lo[e] = (double)fx_type_min(Y->type) * lsb(Y->type);
-                y->hi[e] = (double)fx_type_max(Y->type) * lsb(Y->type);
+                y->lo[e] = type_lo(Y->type);
+                y->hi[e] = type_hi(Y->type);
             }
             break;
         case OP_RESHAPE:
@@ -304,7 +306,7 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
         case OP_SELU: {
             unary(n->op == OP_SIGMOID ? f_sig : n->op == OP_TANH ? f_tanh : f_selu, n, x, y, ny, lsb(n->table_t) + 1e-9);
             /* a table whose type cannot hold the function's values: its entries are anywhere in that type */
-            double tl = (double)fx_type_min(n->table_t) * lsb(n->table_t), th = (double)fx_type_max(n->table_t) * lsb(n->table_t);
+            double tl = type_lo(n->table_t), th = type_hi(n->table_t);
             for (long e = 0; e < ny; e++)
                 if (y->lo[e] < tl || y->hi[e] > th) {
                     y->lo[e] = fmin(y->lo[e], tl);
@@ -316,8 +318,8 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
             double l = 0, h = 1;   /* exact: a share */
             if (n->tables != TABLES_EXACT && !softmax_within_one(g, n)) {
                 /* some table or sum may overflow: any exp entry times any inverse entry */
-                double el = (double)fx_type_min(n->exp_t) * lsb(n->exp_t), eh = (double)fx_type_max(n->exp_t) * lsb(n->exp_t);
-                double vl = (double)fx_type_min(n->inv_t) * lsb(n->inv_t), vh = (double)fx_type_max(n->inv_t) * lsb(n->inv_t);
+                double el = type_lo(n->exp_t), eh = type_hi(n->exp_t);
+                double vl = type_lo(n->inv_t), vh = type_hi(n->inv_t);
                 double p[4] = {el * vl, el * vh, eh * vl, eh * vh};
                 l = fmin(fmin(p[0], p[1]), fmin(p[2], p[3]));
                 h = fmax(fmax(p[0], p[1]), fmax(p[2], p[3]));
