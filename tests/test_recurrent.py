@@ -141,6 +141,44 @@ def test_unrolled_lstm_verilator(tmp_path):
     assert r.stdout.startswith("PASS") and " 0 of " in r.stdout, r.stdout + r.stderr
 
 
+KERAS2_BI = r"""
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, tf_keras as k
+d = sys.argv[1]
+x = np.random.default_rng(5).uniform(-1.5, 1.5, (1000, 5, 3)).astype(np.float32)
+np.save(os.path.join(d, "x.npy"), x)
+L = k.layers
+for name, make in [
+    ("lstm_concat", lambda: L.Bidirectional(L.LSTM(4), name="bi")),
+    ("gru_sum_seq", lambda: L.Bidirectional(L.GRU(3, reset_after=True, return_sequences=True), merge_mode="sum", name="bi")),
+    ("gru_v1_mul", lambda: L.Bidirectional(L.GRU(3, recurrent_activation="hard_sigmoid"), merge_mode="mul", name="bi")),
+    ("rnn_ave_own_backward", lambda: L.Bidirectional(L.SimpleRNN(3, activation="relu"), merge_mode="ave", name="bi",
+                                                     backward_layer=L.SimpleRNN(3, go_backwards=True, name="back"))),
+]:
+    k.utils.set_random_seed(7)
+    m = k.Sequential([L.Input((5, 3)), make(), L.Flatten(name="flat"), L.Dense(2, name="out")])
+    m.save(os.path.join(d, name + ".h5"))
+    np.save(os.path.join(d, name + ".npy"), m.predict(x, verbose=0))
+"""
+
+
+@pytest.mark.slow
+def test_keras2_bidirectional_float(tmp_path):
+    """Bidirectional in Keras 2 .h5 files (tf_keras; the weights of the two layers under forward_* and
+    backward_*): --float equals tf_keras for LSTM, GRU (reset_after true and false) and SimpleRNN, every
+    merge mode, return_sequences and a backward layer of its own."""
+    pytest.importorskip("tf_keras")
+    import sys
+    r = subprocess.run([sys.executable, "-c", KERAS2_BI, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    x = np.load(tmp_path / "x.npy")
+    for name in ("lstm_concat", "gru_sum_seq", "gru_v1_mul", "rnn_ave_own_backward"):
+        ref = np.load(tmp_path / f"{name}.npy").astype(np.float64)
+        got = predict(tmp_path / f"{name}.h5", x.reshape(len(x), -1).astype(np.float64), tmp_path, "--float")
+        np.testing.assert_allclose(got.reshape(ref.shape), ref, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
 def test_layer_name_reaches_every_node(tmp_path):
     """LayerName.<layer> types every node the layer became, each by its part in the cell as hls4ml types
     it: new states (cell state, output) in result, gates and their products in accum, the state update

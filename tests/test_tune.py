@@ -182,7 +182,7 @@ def _widened(types, extra):
         for k, t in d.items():
             m = re.fullmatch(r"(u?fixed)<(-?\d+),(-?\d+)>", t)
             w, i = int(m.group(2)), int(m.group(3))
-            grow = extra if k in ("result", "accum") and layer != "input" else 0
+            grow = extra if k in ("result", "accum") and layer not in ("input", "input_1") else 0
             out[layer][k] = f"{m.group(1)}<{w + grow},{i + grow}>"
     return {"LayerName": {layer: {"Precision": d} for layer, d in out.items()}}
 
@@ -232,22 +232,22 @@ def test_intervals_bound_the_emulator(etchnn, mlp):
     reached (they are tight there: each weight meets its own input's end)."""
     _, path, _, _ = mlp
     cfg = {"Model": {"Precision": {"default": "fixed<24,14>", "weight": "fixed<8,2>", "bias": "fixed<8,2>"}},
-           "LayerName": {"input": {"Precision": {"result": "fixed<6,3>"}}}}
+           "LayerName": {"input_1": {"Precision": {"result": "fixed<6,3>"}}}}
     fw = etchnn.convert(path, config=cfg)
     iv = fw.intervals()
     x = _corner_inputs(fw, 4000, 1)
-    w = fw.weights("l0")["l0_weight"].reshape(16, -1) if "l0_weight" in fw.weights("l0") else None
+    w = fw.weights("_0")["_0_weight"].reshape(16, -1) if "_0_weight" in fw.weights("_0") else None
     tr = fw.trace(x)
     for name, v in tr.items():
         lo, hi = iv[name]["value"]
         assert iv[name]["fits"] and iv[name]["accum_fits"]
         assert v.min() >= lo and v.max() <= hi, (name, v.min(), v.max(), lo, hi)
-    # tight on l0: an input at each weight's sign-matched end reaches the upper bound exactly
+    # tight on _0: an input at each weight's sign-matched end reaches the upper bound exactly
     assert w is not None
-    b = fw.weights("l0")["l0_bias"]
+    b = fw.weights("_0")["_0_bias"]
     xs = np.where(w > 0, 3.875, -4.0).T   # one event per output neuron
-    out = fw.trace(xs)["l0"]
-    assert np.max(np.diag(out)) == pytest.approx(iv["l0"]["value"][1], abs=2 ** -10)
+    out = fw.trace(xs)["_0"]
+    assert np.max(np.diag(out)) == pytest.approx(iv["_0"]["value"][1], abs=2 ** -10)
 
 
 def test_tune_refuses_what_it_cannot_reach(etchnn, mlp):
@@ -272,7 +272,7 @@ def test_ranges_count_overflows_of_a_narrow_config(etchnn, mlp):
             assert rng[L["name"]]["output"]["outside"] == int(np.count_nonzero((v < -2) | (v >= 2)))
         total += rng[L["name"]]["output"]["outside"]
     assert total > 0
-    assert "outside" in str(rng) and "l0" in str(rng)
+    assert "outside" in str(rng) and "_0" in str(rng)
 
 
 # ---- sweep ----------------------------------------------------------------------

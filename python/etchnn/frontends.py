@@ -149,8 +149,84 @@ def torch_to_onnx(model, input_shape=None):
     finally:
         model.train(was_training)
     proto = onnx.load_from_string(buf.getvalue())
+    _name_as_hls4ml(proto, model)
     _name_after_modules(proto)
     return proto
+
+
+def _fx_names(model):
+    """torch.fx's names, which hls4ml's PyTorch reader gives its layers: the
+    input (the forward argument: 'x', or 'input_1' for nn.Sequential's
+    'input') and each leaf module by its qualified name ('seq.0' -> 'seq_0',
+    '0' -> '_0').  Where symbolic tracing fails (control flow on values), the
+    same rules applied by hand."""
+    import inspect
+    import keyword
+    import re
+    import torch
+    try:
+        g = torch.fx.symbolic_trace(model).graph
+        inp = next(n.name for n in g.nodes if n.op == "placeholder")
+        mods = {n.target: n.name for n in g.nodes if n.op == "call_module"}
+        funcs = [n.name for n in g.nodes if n.op in ("call_function", "call_method")]
+        return inp, mods, funcs
+    except Exception:  # noqa: BLE001 -- any tracing failure: the rules below
+        pass
+
+    def ident(s):
+        s = re.sub(r"[^0-9A-Za-z_]", "_", s)
+        if s[:1].isdigit():
+            s = "_" + s
+        return s + "_1" if keyword.iskeyword(s) or s in dir(__builtins__) or s == "input" else s
+    params = list(inspect.signature(model.forward).parameters)
+    inp = ident(params[0]) if params else "input_1"
+    mods = {q: ident(q) for q, m in model.named_modules() if q and not list(m.children())}
+    return inp, mods, []
+
+
+def _name_as_hls4ml(proto, model):
+    """Rename the graph input and every node of one leaf module to torch.fx's
+    names (_fx_names), so that an hls4ml LayerName config for the model
+    reaches the same layers here.  Nodes of the ONNX path '/seq/seq.0/Gemm'
+    belong to module 'seq.0'; '/blk/lin/Gemm' to 'blk.lin'.  Functions called
+    in a forward() ('/blk/Relu', '/Add') take fx's names ('relu', 'relu_1',
+    'add') where their ops and fx's calls pair up one to one, kind by kind, in
+    order."""
+    import re
+    inp, mods, funcs = _fx_names(model)
+    old = proto.graph.input[0].name
+    if inp != old:
+        proto.graph.input[0].name = inp
+        for n in proto.graph.node:
+            n.input[:] = [inp if s == old else s for s in n.input]
+    owner = []
+    for n in proto.graph.node:
+        q = ""
+        for seg in [p for p in n.name.split("/") if p][:-1]:
+            q = seg if q and seg.startswith(q + ".") else (f"{q}.{seg}" if q else seg)
+        owner.append(q if q in mods else None)
+    count = {}
+    for q in owner:
+        count[q] = count.get(q, 0) + 1
+    plumbing = ("Constant", "Identity", "Shape", "Gather", "Unsqueeze", "Concat")
+    loose, calls = {}, {}
+    for n, q in zip(proto.graph.node, owner):
+        if q is None and n.op_type not in plumbing:
+            loose.setdefault(n.op_type.lower(), []).append(n)
+    for f in funcs:
+        calls.setdefault(re.sub(r"_\d+$", "", f), []).append(f)
+    for kind, nodes in loose.items():
+        if len(calls.get(kind, ())) == len(nodes):
+            for n, f in zip(nodes, calls[kind]):
+                n.name = f
+    taken = {n.name for n, q in zip(proto.graph.node, owner) if q is None}
+    for n, q in zip(proto.graph.node, owner):
+        if q is None or n.op_type in plumbing:
+            continue
+        name = mods[q] if count[q] == 1 else f"{mods[q]}_{n.op_type.lower()}"
+        if name not in taken:
+            n.name = name
+            taken.add(name)
 
 
 def _name_after_modules(proto, drop=()):

@@ -57,6 +57,8 @@ typedef struct {
     int wlayout;                /* WL_KERAS2 or WL_KERAS3 */
     const char *scope[MAX_DEPTH];  /* names of the enclosing models (Keras 2 weights) */
     int depth;
+    const char *wpart;          /* Keras 2 weights: a path component must start with this (a Bidirectional's
+                                   "forward_" / "backward_" layer), NULL: any */
     const char **used;          /* layer names handed out so far */
     size_t nused, cused;
     cJSON *scratch;             /* quantizers parsed from strings (owned) */
@@ -464,10 +466,12 @@ static int k2_weights(Importer *im, const char *const *want, int nwant, Weight *
                 *colon = 0;
             if (strcmp(last, want[k]))
                 continue;
-            int owner = im->depth == 0;
-            for (char *tok = strtok(buf, "/"); tok && !owner; tok = strtok(NULL, "/"))
-                owner = !strcmp(tok, im->lname);
-            if (owner)
+            int owner = im->depth == 0, part = !im->wpart;
+            for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) {
+                owner |= !strcmp(tok, im->lname);
+                part |= !strncmp(tok, im->wpart ? im->wpart : "", strlen(im->wpart ? im->wpart : ""));
+            }
+            if (owner && part)
                 found = j;
         }
         if (found < 0) {
@@ -1551,13 +1555,11 @@ static int import_recurrent(Importer *im, const Container *ct, const char *lpath
     return rnn_unroll(im->g, &sp, x, im->d);
 }
 
-/* Bidirectional(SimpleRNN|LSTM|GRU), Keras 3: a forward and a backward layer, their states merged per
+/* Bidirectional(SimpleRNN|LSTM|GRU), Keras 3 and Keras 2: a forward and a backward layer, their states merged per
  * step (return_sequences, the backward states in input order, as Keras aligns them) or at the end. */
 static int import_bidirectional(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
 {
     Graph *g = im->g;
-    if (im->wlayout != WL_KERAS3)
-        return LAYER_ERR(im, "expected Bidirectional in a Keras 3 .keras file, got a Keras 2 file (not supported yet)");
     const char *mode = jstr(cfg, "merge_mode");
     Op op = !mode || !strcmp(mode, "concat") ? OP_CONCAT : !strcmp(mode, "sum") ? OP_ADD : !strcmp(mode, "mul") ? OP_MUL
           : !strcmp(mode, "ave") ? OP_AVERAGE : OP_COUNT_;
@@ -1577,7 +1579,11 @@ static int import_bidirectional(Importer *im, const Container *ct, const char *l
     for (int k = 0; k < 2; k++) {
         char cp[600];
         snprintf(cp, sizeof cp, "%s/%s/cell", lpath, part[k]);
-        if (recurrent_spec(im, ct, lpath, cp, jget(lc[k], "config"), jstr(lc[k], "class_name"), x, &sp[k]) < 0)
+        /* Keras 2 names the two layers' weights <layer>/forward_<inner>/... and <layer>/backward_<inner>/... */
+        im->wpart = k ? "backward_" : "forward_";
+        int rc = recurrent_spec(im, ct, lpath, cp, jget(lc[k], "config"), jstr(lc[k], "class_name"), x, &sp[k]);
+        im->wpart = NULL;
+        if (rc < 0)
             return -1;
         if (k == 1)   /* the saved backward layer says it; one built from the forward layer goes the other way */
             sp[k].go_backwards = bl != fl ? jbool(jget(bl, "config"), "go_backwards", 1)

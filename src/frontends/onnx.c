@@ -428,8 +428,9 @@ static const char *unique_name(Importer *im, const char *src, const char *fallba
     if (!w)
         snprintf(base, sizeof base, "%s", fallback);
     if (!isalpha((unsigned char)base[0])) {
+        /* 'l0'; but '_0' stays '_0' (torch.fx's name for nn.Sequential's module 0, hls4ml's layer name) */
         memmove(base + 1, base, strlen(base) + 1 < sizeof base - 1 ? strlen(base) + 1 : sizeof base - 2);
-        base[0] = 'l';
+        base[0] = src[0] == '_' && isdigit((unsigned char)base[1]) ? '_' : 'l';
         base[sizeof base - 1] = 0;
     }
     char cand[160];

@@ -88,6 +88,63 @@ def test_torch_layer_zoo(etchnn):
         etchnn.convert(torch.nn.Sequential(torch.nn.ReLU()))
 
 
+def _torch_named_nets(torch):
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            return torch.relu(self.lin(x))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(4, 8)
+            self.act = torch.nn.ReLU()
+            self.blk = Block()
+            self.seq = torch.nn.Sequential(torch.nn.Linear(8, 3), torch.nn.Softmax(dim=1))
+
+        def forward(self, inp):
+            h = self.blk(self.act(self.fc1(inp)))
+            return self.seq(torch.relu(h) + h)
+
+    torch.manual_seed(4)
+    return [(Net().eval(), ["inp", "fc1", "act", "blk_lin", "relu", "relu_1", "add", "seq_0", "seq_1"]),
+            (torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval(),
+             ["input_1", "_0", "_1", "_2"])]
+
+
+def test_torch_layer_names_as_hls4ml(etchnn):
+    """torch models' layers carry torch.fx's names, as hls4ml's PyTorch reader
+    names them (the input after forward()'s argument, 'input_1' for
+    nn.Sequential; 'seq.0' -> 'seq_0', '0' -> '_0'; functions 'relu',
+    'relu_1'), so that a config hls4ml writes reaches the same layers: a
+    narrow result type on one layer of hls4ml's config changes that layer."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    x = np.random.default_rng(5).uniform(-2, 2, (200, 4)).astype(np.float32)
+    for net, want in _torch_named_nets(torch):
+        names = list(etchnn.config_from_model(net, granularity="name", input_shape=(4,))["LayerName"])
+        assert names == want
+        try:
+            import hls4ml
+        except ImportError:
+            hls4ml = None
+        if hls4ml is not None:
+            cfg = hls4ml.utils.config_from_pytorch_model(net, (4,), granularity="name",
+                                                         default_precision="fixed<16,6>")
+            assert list(cfg["LayerName"]) == want
+        else:
+            cfg = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": {n: {} for n in want}}
+        layer = want[1]
+        cfg["LayerName"][layer]["Precision"] = {"result": "fixed<4,2>"}
+        fw = etchnn.convert(net, config=cfg, input_shape=(4,))
+        assert {L["name"]: L for L in fw.layers()}[layer]["type"] == "fixed<4,2>"
+        out = fw.trace(x)[layer]
+        assert np.all(np.abs(out * 4 - np.round(out * 4)) == 0) and out.max() <= 1.75   # on its grid, clipped
+
+
 def test_keras_functional_and_errors(etchnn):
     keras = pytest.importorskip("keras")
     pytest.importorskip("onnx")
