@@ -91,7 +91,7 @@ sanitize:
 # not the ones whose time goes into other programs (Verilator and Yosys builds,
 # TensorFlow, Keras training, the Python package, which loads the normal library
 # anyway).  The recurrent reader runs under ASan+UBSan through its fuzz seeds
-# (tests/fuzz/corpus_keras/bi, lstm) in fuzz-regress.
+# (tests/fuzz/corpus_keras/bi, bi2, lstm) in fuzz-regress.
 SANITIZE_SKIP := tests/test_rtl.py tests/test_synth.py tests/test_qkeras.py tests/test_valgrind.py tests/python tests/test_tune.py \
                  tests/test_recurrent.py
 

@@ -149,6 +149,17 @@ def main():
           "qg": {"kernel": rq.uniform(-1, 1, (3, 6)), "recurrent_kernel": rq.uniform(-1, 1, (2, 6)),
                  "bias": rq.uniform(-1, 1, (2, 6))}}
     models.append(("qlstm", 0, "c-qlstm.h5", seq(layers, [4, 2]), h5_bytes(wq)))
+    # Keras 2 Bidirectional(LSTM), return_sequences, merge sum: the two layers' weights under forward_lstm and
+    # backward_lstm, as tf_keras saves them
+    rb = np.random.default_rng(13)
+    lstm = {"name": "lstm", "units": 3, "activation": "tanh", "recurrent_activation": "hard_sigmoid",
+            "return_sequences": True, "use_bias": True}
+    layers = [("Bidirectional", {"name": "bi", "merge_mode": "sum", "layer": {"class_name": "LSTM", "config": lstm}}),
+              ("Flatten", {"name": "flat"}), ("Dense", {"name": "d", "units": 2, "activation": "linear", "use_bias": True})]
+    wb2 = {"bi": {f"{d}_lstm/lstm_cell/{k}": rb.uniform(-1, 1, shp) for d in ("forward", "backward")
+                  for k, shp in (("kernel", (2, 12)), ("recurrent_kernel", (3, 12)), ("bias", (12,)))},
+           "d": {"kernel": rb.uniform(-1, 1, (12, 2)), "bias": rb.uniform(-1, 1, 2)}}
+    models.append(("bi2", 1, "d-bi2.h5", seq(layers, [4, 2]), h5_bytes(wb2)))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)
