@@ -179,7 +179,8 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         break;
     case OP_SIGMOID:
     case OP_TANH:
-    case OP_SELU: {
+    case OP_SELU:
+    case OP_ELU: {
         UnaryAct a;
         int fell;
         if (act_unary_init(&a, ar, d, g, n, &fell) < 0)
@@ -191,7 +192,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             emitf(e, "/* %s: hls4ml %s table, %d entries of %s codes */\n", ln, op_names[n->op], a.table_size,
                   (fx_format(a.table_t, nm + 32, 32), nm + 32));
             snprintf(nm, sizeof nm, "n%d_table", id);
-            emit_array_as(e, nm, a.table, a.table_size, n->op == OP_SELU);   /* selu: passed as int64_t * */
+            emit_array_as(e, nm, a.table, a.table_size, n->op == OP_SELU || n->op == OP_ELU);   /* passed as int64_t * */
             break;
         }
         long codes = (long)(fx_type_max(tin) - fx_type_min(tin) + 1);
@@ -475,11 +476,18 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     case OP_SIGMOID:
     case OP_TANH:
     case OP_SELU:
+    case OP_ELU:
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
         if (x->type.w > 16) {
             int lgt = 0;
             while ((1L << lgt) < n->table_size)
                 lgt++;
+            if (n->op == OP_ELU) {
+                emitf(e, "    v%d[e] = fx_elu_hls4ml(v%d[e], %d, n%d_table, %d, %d, INT64_C(%lld), %d, %s);\n", n->out,
+                      n->in[0], fin, id, lgt, fx_frac(n->table_t), (long long)fx_quant_double(n->alpha, n->alpha_t),
+                      fx_frac(n->alpha_t), targs(to, ta, sizeof ta));
+                break;
+            }
             if (n->op == OP_SELU) {
                 emitf(e, "    v%d[e] = fx_selu_hls4ml(v%d[e], %d, n%d_table, %d, %d, FX_SELU_HLS4ML_LAMBDA, %s);\n",
                       n->out, n->in[0], fin, id, lgt, fx_frac(n->table_t), targs(to, ta, sizeof ta));

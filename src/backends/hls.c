@@ -152,6 +152,8 @@ static const char *unsupported(const Graph *g, const Node *n)
         return NULL;
     case OP_SELU:
         return x->type.w > 16 ? "selu with hls4ml tables (an input wider than 16 bits)" : NULL;
+    case OP_ELU:
+        return x->type.w > 16 ? "elu with hls4ml tables (an input wider than 16 bits)" : NULL;
     case OP_SOFTMAX:
         if (n->tables == TABLES_HLS4ML && x->dims[n->axis] < 1)
             return "an empty softmax axis";
@@ -558,7 +560,8 @@ static int emit_node(Hls *h, const Node *n, int id)
     }
     case OP_SIGMOID:
     case OP_TANH:
-    case OP_SELU: {
+    case OP_SELU:
+    case OP_ELU: {
         UnaryAct ua;
         int fell;
         if (act_unary_init(&ua, &h->ar, h->d, g, n, &fell) < 0)

@@ -1020,6 +1020,11 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
         im->g->n[im->g->nn - 1].beta = 1.0;
         return out;
     }
+    if (!strcmp(act, "elu")) {   /* alpha 1, as hls4ml's ELU layer for the activation */
+        int out = new_node(im, OP_ELU, lname, in, 1, rank, dims);
+        im->g->n[im->g->nn - 1].alpha = 1.0;
+        return out;
+    }
     if (!strcmp(act, "leaky_relu")) {   /* the activation function's default slope (the LeakyReLU layer's is 0.3) */
         int out = new_node(im, OP_LEAKYRELU, lname, in, 1, rank, dims);
         im->g->n[im->g->nn - 1].alpha = 0.2;
@@ -1033,8 +1038,8 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
     }
     if (!strcmp(act, "binary_tanh") || !strcmp(act, "ternary_tanh"))
         return bn_threshold(im, lname, act, x);
-    LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, selu, softmax, hard_sigmoid, relu6, "
-                  "hard_tanh, leaky_relu, relu1, binary_tanh, ternary_tanh, got '%s'", act);
+    LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, selu, elu, softmax, hard_sigmoid, "
+                  "relu6, hard_tanh, leaky_relu, relu1, binary_tanh, ternary_tanh, got '%s'", act);
     return -1;
 }
 
@@ -2311,6 +2316,10 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
             return LAYER_ERR(im, "expected either negative_slope or max_value, got both: negative_slope %g and max_value %g "
                                  "(not supported yet)", slope, maxv);
         }
+    } else if (!strcmp(cls, "ELU")) {
+        int in1[1] = {x};
+        out[0] = new_node(im, OP_ELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+        im->g->n[im->g->nn - 1].alpha = jnum(cfg, "alpha", 1.0);
     } else if (!strcmp(cls, "LeakyReLU")) {
         double a = jnum(cfg, "negative_slope", jnum(cfg, "alpha", 0.3));
         int in1[1] = {x};
@@ -2342,7 +2351,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     } else if (!strcmp(cls, "Reshape")) {
         out[0] = import_reshape(im, jget(cfg, "target_shape"), x);
     } else {
-        return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, "
+        return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, "
                              "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "

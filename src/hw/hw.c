@@ -106,7 +106,8 @@ static int step_lower(HwDesign *r, Diag *d)
         case OP_MINIMUM: rc = lower_merge(r, m, nd); break;
         case OP_SIGMOID:
         case OP_TANH:
-        case OP_SELU: rc = lower_unary_table(r, m, d, nd); break;
+        case OP_SELU:
+        case OP_ELU: rc = lower_unary_table(r, m, d, nd); break;
         case OP_SOFTMAX: rc = lower_softmax(r, m, d, nd); break;
         default: rc = lower_elementwise(r, m, d, nd); break;
         }

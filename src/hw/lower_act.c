@@ -65,11 +65,12 @@ int lower_unary_table(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     int fell;
     if (act_unary_init(&a, &r->arena, d, g, nd, &fell) < 0)
         return -1;
-    /* selu (either mode) is a ROM over every input code */
-    if (nd->op == OP_SELU && x->type.w > 16)
-        return diag_error(d, "%s: node '%s' (%s): expected a selu input of at most 16 bits in RTL, got %d", g->file,
-                          nd->name, nd->src_op, x->type.w);
-    int indexed = a.mode == TABLES_HLS4ML && nd->op != OP_SELU;
+    /* selu and elu (either mode) are a ROM over every input code */
+    int every_code = nd->op == OP_SELU || nd->op == OP_ELU;
+    if (every_code && x->type.w > 16)
+        return diag_error(d, "%s: node '%s' (%s): expected a%s %s input of at most 16 bits in RTL, got %d", g->file,
+                          nd->name, nd->src_op, nd->op == OP_ELU ? "n" : "", op_names[nd->op], x->type.w);
+    int indexed = a.mode == TABLES_HLS4ML && !every_code;
     int rom;
     int64_t lo = 0, hi = 0;
     if (indexed) {

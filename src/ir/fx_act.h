@@ -24,6 +24,22 @@ static inline void fx_softmax_exact(const int64_t *x, int64_t *y, long n, long s
 /* hls4ml's SELU lambda, 1.0507009873554805 in ufixed<16,1> (truncated) */
 #define FX_SELU_HLS4ML_LAMBDA INT64_C(34429)
 
+/* hls4ml's selu/elu table index for x = m * 2^-f < 0: trunc(x * T / -8),
+ * at most T - 1 (T = 2^lgt entries over [-8, 0]). */
+static inline long fx_neg_table_index(int64_t m, int f, int lgt)
+{
+    long t = 1L << lgt, idx;
+    int k = f + 3 - lgt;            /* |x| * T / 8 = |m| * 2^-k */
+    uint64_t a = (uint64_t)0 - (uint64_t)m;
+    if (k >= 64)
+        idx = 0;
+    else if (k >= 0)
+        idx = (a >> k) > (uint64_t)(t - 1) ? t - 1 : (long)(a >> k);
+    else
+        idx = -k >= 62 || a > ((uint64_t)t >> -k) ? t - 1 : (long)(a << -k);
+    return idx > t - 1 ? t - 1 : idx;
+}
+
 /* hls4ml-mode SELU of x = m * 2^-f: x >= 0 gives lambda * x with lambda the
  * ufixed<16,1> code lam (15 fractional bits), cast to the result; x < 0 the
  * table entry trunc0(x * T / -8) (clamped to T - 1, T = 2^lgt, entries with ft
@@ -31,21 +47,20 @@ static inline void fx_softmax_exact(const int64_t *x, int64_t *y, long n, long s
 static inline int64_t fx_selu_hls4ml(int64_t m, int f, const int64_t *tab, int lgt, int ft, int64_t lam, int w,
                                      int fo, int sign, int q, int o)
 {
-    long t = 1L << lgt, idx;
-    int k = f + 3 - lgt;            /* |x| * T / 8 = |m| * 2^-k */
-    uint64_t a;
     if (m >= 0)
         return fx_cast(m * lam, f + 15, w, fo, sign, q, o);
-    a = (uint64_t)0 - (uint64_t)m;
-    if (k >= 64)
-        idx = 0;
-    else if (k >= 0)
-        idx = (a >> k) > (uint64_t)(t - 1) ? t - 1 : (long)(a >> k);
-    else
-        idx = -k >= 62 || a > ((uint64_t)t >> -k) ? t - 1 : (long)(a << -k);
-    if (idx > t - 1)
-        idx = t - 1;
-    return fx_cast(tab[idx], ft, w, fo, sign, q, o);
+    return fx_cast(tab[fx_neg_table_index(m, f, lgt)], ft, w, fo, sign, q, o);
+}
+
+/* hls4ml's elu: x (cast) for x >= 0; below, alpha (code acode, fa fraction
+ * bits: hls4ml's param_t) times the entry exp(-8 i / T) - 1 at the index selu
+ * uses (tab: T = 2^lgt codes with ft fraction bits), the product cast once. */
+static inline int64_t fx_elu_hls4ml(int64_t m, int f, const int64_t *tab, int lgt, int ft, int64_t acode, int fa,
+                                    int w, int fo, int sign, int q, int o)
+{
+    if (m >= 0)
+        return fx_cast(m, f, w, fo, sign, q, o);
+    return fx_cast(acode * tab[fx_neg_table_index(m, f, lgt)], fa + ft, w, fo, sign, q, o);
 }
 
 /* hls4ml-mode sigmoid/tanh index: trunc0(x * T / S) + T/2, clamped to

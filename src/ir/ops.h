@@ -23,6 +23,7 @@
     X(SIGMOID,     "sigmoid",     "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
     X(TANH,        "tanh",        "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
     X(SELU,        "selu",        "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
+    X(ELU,         "elu",         "ELU",                ETN_V_RESULT | ETN_V_TABLE | ETN_V_WEIGHT)     \
     X(SOFTMAX,     "softmax",     "Softmax",            ETN_V_RESULT | ETN_V_EXP | ETN_V_INV | ETN_V_ACCUM) \
     X(RESHAPE,     "reshape",     "Reshape",            ETN_V_RESULT)                                  \
     X(CONV1D,      "conv1d",      "Conv1D",             ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM) \

@@ -70,6 +70,29 @@ static double f_hsig(double v, const Node *n)
 static double f_leaky(double v, const Node *n) { return v > 0 ? v : n->alpha * v; }
 static double f_clip(double v, const Node *n) { return v < n->alpha ? n->alpha : v > n->beta ? n->beta : v; }
 
+/* elu: x above 0; below, alpha times e^x - 1 (a table entry within one LSB of it, sampled between x and 0 in
+ * hls4ml's form, alpha as its type holds it) — monotonic on each side of 0, either sign of alpha. */
+static void elu_bounds(const Node *n, const Iv *x, Iv *y, long ne)
+{
+    int hls = n->tables == TABLES_HLS4ML;
+    double a = hls ? ldexp((double)fx_quant_double(n->alpha, n->alpha_t), -fx_frac(n->alpha_t)) : n->alpha;
+    double tl = lsb(n->table_t) + 1e-9;
+    for (long e = 0; e < ne; e++) {
+        double lo = x->lo[e], hi = x->hi[e];
+        y->lo[e] = INFINITY;
+        y->hi[e] = -INFINITY;
+        if (hi >= 0) {
+            y->lo[e] = fmax(lo, 0);
+            y->hi[e] = hi;
+        }
+        if (lo < 0) {
+            double t0 = expm1(lo) - tl, t1 = (hls ? 0 : expm1(fmin(hi, 0))) + tl;
+            y->lo[e] = fmin(y->lo[e], fmin(a * t0, a * t1));
+            y->hi[e] = fmax(y->hi[e], fmax(a * t0, a * t1));
+        }
+    }
+}
+
 static int ceil_log2(long x) { return x <= 2 ? 1 : 1 + ceil_log2((x + 1) / 2); }
 
 /* hls4ml-table softmax: every output is in [0, 1] when the exp and inverse tables hold 1, the sum of at most
@@ -303,6 +326,9 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
         case OP_CLIP: unary(f_clip, n, x, y, ny, 0); break;
         case OP_SIGMOID:
         case OP_TANH:
+        case OP_ELU:
+            elu_bounds(n, x, y, ny);
+            break;
         case OP_SELU: {
             unary(n->op == OP_SIGMOID ? f_sig : n->op == OP_TANH ? f_tanh : f_selu, n, x, y, ny, lsb(n->table_t) + 1e-9);
             /* a table whose type cannot hold the function's values: its entries are anywhere in that type */

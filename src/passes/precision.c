@@ -434,8 +434,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             } else if (n->op == OP_HARDSIGMOID && n->quantized && !precision_configured(c, n) &&
                        exact_value_type(n->alpha, &n->alpha_t)) {
                 /* a quantized model's hard sigmoid (QKeras' recurrent layers) with no precision configured: exact */
-            } else if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID) {
-                n->alpha_t = t;   /* alpha / slope type */
+            } else if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID || n->op == OP_ELU) {
+                n->alpha_t = t;   /* alpha / slope type (hls4ml's param_t) */
             } else if (n->in[1] >= 0) {
                 type_const(g, &n->in[1], t, n->weights_hls4ml, d, n, "weight");
             }

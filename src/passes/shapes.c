@@ -57,6 +57,7 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
         case OP_SIGMOID:
         case OP_TANH:
         case OP_SELU:
+        case OP_ELU:
         case OP_SOFTMAX:
             out->rank = x->rank;
             memcpy(out->dims, x->dims, sizeof out->dims);

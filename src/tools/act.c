@@ -14,7 +14,7 @@
 
 static double unary_real(const UnaryAct *a, double x)
 {
-    if (a->op == OP_SELU)
+    if (a->op == OP_SELU || a->op == OP_ELU)
         return a->gamma * (x >= 0 ? x : a->alpha * expm1(x));
     return a->op == OP_SIGMOID ? 1.0 / (1.0 + exp(-x)) : tanh(x);
 }
@@ -42,7 +42,7 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     a->table_t = n->table_t;
     a->table_size = n->table_size;
     a->alpha = n->alpha;
-    a->gamma = n->beta;
+    a->gamma = n->op == OP_ELU ? 1.0 : n->beta;
     *fell_back = 0;
     if (a->mode == TABLES_EXACT && a->in.w > 16) {
         a->mode = TABLES_HLS4ML;
@@ -53,7 +53,7 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     a->lgt = log2_exact(a->table_size);
     if (a->lgt < 1 || a->lgt > 24)
         return node_err(d, g, n, "expected table_size to be a power of two from 2 to 2^24 for hls4ml tables");
-    a->lgs = a->op == OP_SIGMOID ? 4 : 3;   /* sigmoid samples [-8, 8), tanh [-4, 4), selu [-8, 0] */
+    a->lgs = a->op == OP_SIGMOID ? 4 : 3;   /* sigmoid samples [-8, 8), tanh [-4, 4), selu and elu [-8, 0] */
     a->table = arena_array(ar, (size_t)a->table_size, sizeof(int64_t));
     if (a->op == OP_SELU) {
         /* hls4ml: lambda * x for x >= 0 (lambda in ufixed<16,1>), else entry i = selu(-8 i / T) */
@@ -64,6 +64,19 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
             float in = (float)(-8.0 * (double)i / (double)(float)a->table_size);
             float v = (float)(1.0507009873554804934193349852946 *
                               (1.6732632423543772848170429916717 * ((double)expf(in) - 1.)));
+            a->table[i] = fx_quant_double((double)v, a->table_t);
+        }
+        return 0;
+    }
+    if (a->op == OP_ELU) {
+        /* hls4ml: x for x >= 0, else alpha (in its param type) times entry i = exp(-8 i / T) - 1 */
+        a->acode = fx_quant_double(n->alpha, n->alpha_t);
+        a->fa = fx_frac(n->alpha_t);
+        if (n->alpha_t.w + a->table_t.w > 62)
+            return node_err(d, g, n, "expected alpha width + table width <= 62 bits for hls4ml's elu, got wider");
+        for (long i = 0; i < a->table_size; i++) {
+            float in = (float)(-8.0 * (double)i / (double)(float)a->table_size);
+            float v = (float)((double)expf(in) - 1.);
             a->table[i] = fx_quant_double((double)v, a->table_t);
         }
         return 0;
@@ -89,6 +102,9 @@ int64_t act_unary_eval(const UnaryAct *a, int64_t code)
 {
     if (a->mode == TABLES_EXACT)
         return fx_quant_double(unary_real(a, fx_to_double(code, fx_frac(a->in))), a->out);
+    if (a->op == OP_ELU)
+        return fx_elu_hls4ml(code, fx_frac(a->in), a->table, a->lgt, fx_frac(a->table_t), a->acode, a->fa, a->out.w,
+                             fx_frac(a->out), a->out.sign, a->out.q, a->out.o);
     if (a->op == OP_SELU)
         return fx_selu_hls4ml(code, fx_frac(a->in), a->table, a->lgt, fx_frac(a->table_t), a->lam, a->out.w,
                               fx_frac(a->out), a->out.sign, a->out.q, a->out.o);

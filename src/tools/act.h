@@ -9,9 +9,11 @@
 
 /* A unary activation: out code = f(in code). */
 typedef struct {
-    Op op;                 /* OP_SIGMOID, OP_TANH or OP_SELU */
-    double alpha, gamma;   /* SELU, exact mode: gamma * (x >= 0 ? x : alpha * (exp(x) - 1)) */
+    Op op;                 /* OP_SIGMOID, OP_TANH, OP_SELU or OP_ELU */
+    double alpha, gamma;   /* SELU, ELU (gamma 1), exact mode: gamma * (x >= 0 ? x : alpha * (exp(x) - 1)) */
     int64_t lam;           /* SELU, hls4ml mode: lambda as a ufixed<16,1> code */
+    int64_t acode;         /* ELU, hls4ml mode: alpha as a code of its type (hls4ml's param_t), fa fraction bits */
+    int fa;
     TablesMode mode;       /* as configured, after fall-back */
     FxType in, out;        /* input and result types */
     FxType table_t;        /* hls4ml mode: entry type */

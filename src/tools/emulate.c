@@ -325,10 +325,11 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         break;
     case OP_SIGMOID:
     case OP_TANH:
-    case OP_SELU: {
+    case OP_SELU:
+    case OP_ELU: {
         int fell;
         k->alpha = n->alpha;   /* the --float path */
-        k->beta = n->beta;
+        k->beta = n->op == OP_ELU ? 1.0 : n->beta;
         if (act_unary_init(&k->ua, &p->arena, d, g, n, &fell) < 0)
             return -1;
         long codes = k->tin.w <= 16 ? (long)(fx_type_max(k->tin) - fx_type_min(k->tin) + 1) : 0;
@@ -678,6 +679,7 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     case OP_SIGMOID:
     case OP_TANH:
     case OP_SELU:
+    case OP_ELU:
         if (k->utab)
             for (long e = 0; e < k->ny; e++)
                 y[e] = k->utab[x[e] - k->ulo];
@@ -831,6 +833,7 @@ static void run_kernel_float(const Kernel *k, double *buf)
             y[e] = tanh(x[e]);
         break;
     case OP_SELU:
+    case OP_ELU:   /* beta (the scale) is 1 */
         for (long e = 0; e < k->ny; e++)
             y[e] = k->beta * (x[e] >= 0 ? x[e] : k->alpha * expm1(x[e]));
         break;
