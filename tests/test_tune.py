@@ -394,6 +394,7 @@ def test_sweep_cli_on_a_running_dask_scheduler_equals_the_local_run(etchnn, mlp,
     assert _lines(tmp_path / "d.jsonl") == _strip(serial[0])
 
 
+@pytest.mark.extended   # Ray's start-up (head, client server) is the longest wait of the file: make test-extended
 def test_sweep_cli_on_a_running_ray_cluster_equals_the_local_run(etchnn, mlp, serial, tmp_path):
     """A Ray cluster started apart from the sweep (`ray start --head`, as on a
     cluster's head node), reached two ways: `--cluster ray` on a node of the
