@@ -179,6 +179,8 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         break;
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SOFTPLUS:
+    case OP_SOFTSIGN:
     case OP_SELU:
     case OP_ELU: {
         UnaryAct a;
@@ -475,6 +477,8 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     }
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SOFTPLUS:
+    case OP_SOFTSIGN:
     case OP_SELU:
     case OP_ELU:
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
@@ -494,7 +498,7 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
                 break;
             }
             emitf(e, "    v%d[e] = fx_cast(n%d_table[fx_table_index(v%d[e], %d, %d, %d)], %d, %s);\n", n->out, id,
-                  n->in[0], fin, lgt, n->op == OP_SIGMOID ? 4 : 3, fx_frac(n->table_t), targs(to, ta, sizeof ta));
+                  n->in[0], fin, lgt, ETN_TABLE_SPAN_LOG2(n->op), fx_frac(n->table_t), targs(to, ta, sizeof ta));
         } else {
             emitf(e, "    v%d[e] = n%d_table[v%d[e] - (%lld)];\n", n->out, id, n->in[0], (long long)fx_type_min(x->type));
         }

@@ -149,6 +149,8 @@ static const char *unsupported(const Graph *g, const Node *n)
         return NULL;
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SOFTPLUS:
+    case OP_SOFTSIGN:
         return NULL;
     case OP_SELU:
         return x->type.w > 16 ? "selu with hls4ml tables (an input wider than 16 bits)" : NULL;
@@ -560,6 +562,8 @@ static int emit_node(Hls *h, const Node *n, int id)
     }
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SOFTPLUS:
+    case OP_SOFTSIGN:
     case OP_SELU:
     case OP_ELU: {
         UnaryAct ua;
@@ -579,7 +583,7 @@ static int emit_node(Hls *h, const Node *n, int id)
             fn_head(h, n, id, 1);
             buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
             buf_printf(c, "        y[e] = (%s)etn_raw<table%d_t>(table%d[etn_table_index(etn_code(x0[e]), %d, %d, %d)]);\n    }\n}\n\n",
-                       ty, id, id, fin, lgt, n->op == OP_SIGMOID ? 4 : 3);
+                       ty, id, id, fin, lgt, ETN_TABLE_SPAN_LOG2(n->op));
             return 0;
         }
         /* a table over every input code, in the order of the input's raw bits */

@@ -990,6 +990,10 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
         return new_node(im, OP_SIGMOID, lname, in, 1, rank, dims);
     if (!strcmp(act, "tanh"))
         return new_node(im, OP_TANH, lname, in, 1, rank, dims);
+    if (!strcmp(act, "softplus"))
+        return new_node(im, OP_SOFTPLUS, lname, in, 1, rank, dims);
+    if (!strcmp(act, "softsign"))
+        return new_node(im, OP_SOFTSIGN, lname, in, 1, rank, dims);
     if (!strcmp(act, "selu")) {
         int out = new_node(im, OP_SELU, lname, in, 1, rank, dims);
         im->g->n[im->g->nn - 1].alpha = 1.6732632423543772848170429916717;
@@ -1038,7 +1042,7 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
     }
     if (!strcmp(act, "binary_tanh") || !strcmp(act, "ternary_tanh"))
         return bn_threshold(im, lname, act, x);
-    LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, selu, elu, softmax, hard_sigmoid, "
+    LAYER_ERR(im, "expected an activation among linear, relu, sigmoid, tanh, selu, elu, softplus, softsign, softmax, hard_sigmoid, "
                   "relu6, hard_tanh, leaky_relu, relu1, binary_tanh, ternary_tanh, got '%s'", act);
     return -1;
 }

@@ -2317,7 +2317,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
 
     /* ops that work in either layout keep it; every other op reads ONNX order */
     static const char *const layout_free[] = {"Identity", "Dropout", "Cast", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
-                                              "Selu", "Elu", "HardSigmoid", "Clip", "Transpose"};
+                                              "Selu", "Elu", "Softplus", "Softsign", "HardSigmoid", "Clip", "Transpose"};
     int free_op = 0, xcl = 0;
     for (size_t k = 0; k < sizeof layout_free / sizeof layout_free[0]; k++)
         free_op |= strcmp(op, layout_free[k]) == 0;
@@ -2509,6 +2509,10 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         new_data_node(im, OP_SIGMOID, lname, in1, 1, out, tx->rank, tx->dims);
     } else if (strcmp(op, "Tanh") == 0) {
         new_data_node(im, OP_TANH, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "Softplus") == 0) {
+        new_data_node(im, OP_SOFTPLUS, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "Softsign") == 0) {
+        new_data_node(im, OP_SOFTSIGN, lname, in1, 1, out, tx->rank, tx->dims);
     } else if (strcmp(op, "Elu") == 0) {
         int id = new_data_node(im, OP_ELU, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].alpha = attr_f(n, "alpha", 1.0);
@@ -2564,7 +2568,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     } else {
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
-                            "Max, Min, Mean, Relu, LeakyRelu, Sigmoid, Tanh, Selu, Elu, Softmax, HardSigmoid, Clip, "
+                            "Max, Min, Mean, Relu, LeakyRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, Softmax, HardSigmoid, Clip, "
                             "BatchNormalization, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, "
                             "Transpose, Constant, Shape, Gather, RNN, LSTM, GRU, ConstantOfShape, Expand, Slice (QONNX: Quant, IntQuant, BipolarQuant, Trunc), got '%s'",
                         op);

@@ -106,6 +106,8 @@ static int step_lower(HwDesign *r, Diag *d)
         case OP_MINIMUM: rc = lower_merge(r, m, nd); break;
         case OP_SIGMOID:
         case OP_TANH:
+        case OP_SOFTPLUS:
+        case OP_SOFTSIGN:
         case OP_SELU:
         case OP_ELU: rc = lower_unary_table(r, m, d, nd); break;
         case OP_SOFTMAX: rc = lower_softmax(r, m, d, nd); break;

@@ -441,7 +441,8 @@ void ir_dump(const Graph *g, Buf *out)
             fx_format(n->accum, ty, sizeof ty);
             buf_printf(out, " accum=%s", ty);
         }
-        if ((n->op == OP_SIGMOID || n->op == OP_TANH || n->op == OP_SELU || n->op == OP_ELU || n->op == OP_SOFTMAX) && n->table_size)
+        if ((n->op == OP_SIGMOID || n->op == OP_TANH || n->op == OP_SELU || n->op == OP_ELU || n->op == OP_SOFTPLUS ||
+             n->op == OP_SOFTSIGN || n->op == OP_SOFTMAX) && n->table_size)
             buf_printf(out, " tables=%s table_size=%d", n->tables == TABLES_HLS4ML ? "hls4ml" : "exact", n->table_size);
         buf_printf(out, "\n");
     }

@@ -24,6 +24,8 @@
     X(TANH,        "tanh",        "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
     X(SELU,        "selu",        "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
     X(ELU,         "elu",         "ELU",                ETN_V_RESULT | ETN_V_TABLE | ETN_V_WEIGHT)     \
+    X(SOFTPLUS,    "softplus",    "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
+    X(SOFTSIGN,    "softsign",    "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \
     X(SOFTMAX,     "softmax",     "Softmax",            ETN_V_RESULT | ETN_V_EXP | ETN_V_INV | ETN_V_ACCUM) \
     X(RESHAPE,     "reshape",     "Reshape",            ETN_V_RESULT)                                  \
     X(CONV1D,      "conv1d",      "Conv1D",             ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM) \
@@ -54,6 +56,10 @@ typedef enum {
 } Op;
 
 extern const char *const op_names[OP_COUNT_];
+
+/* hls4ml's indexed activation tables (sigmoid, tanh, softplus, softsign): log2 of
+ * the input span they sample, [-8, 8) or [-4, 4) for tanh. */
+#define ETN_TABLE_SPAN_LOG2(op) ((op) == OP_TANH ? 3 : 4)
 extern const char *const op_hls_class[OP_COUNT_];
 extern const unsigned op_vars[OP_COUNT_];
 

@@ -61,6 +61,8 @@ static void unary(double (*f)(double, const Node *), const Node *n, const Iv *x,
 static double f_relu(double v, const Node *n) { (void)n; return v > 0 ? v : 0; }
 static double f_sig(double v, const Node *n) { (void)n; return 1.0 / (1.0 + exp(-v)); }
 static double f_tanh(double v, const Node *n) { (void)n; return tanh(v); }
+static double f_softplus(double v, const Node *n) { (void)n; return log1p(exp(v)); }
+static double f_softsign(double v, const Node *n) { (void)n; return v / (fabs(v) + 1); }
 static double f_selu(double v, const Node *n) { return v > 0 ? n->beta * v : n->beta * n->alpha * (exp(v) - 1); }
 static double f_hsig(double v, const Node *n)
 {
@@ -326,11 +328,14 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
         case OP_CLIP: unary(f_clip, n, x, y, ny, 0); break;
         case OP_SIGMOID:
         case OP_TANH:
+        case OP_SOFTPLUS:
+        case OP_SOFTSIGN:
         case OP_ELU:
             elu_bounds(n, x, y, ny);
             break;
         case OP_SELU: {
-            unary(n->op == OP_SIGMOID ? f_sig : n->op == OP_TANH ? f_tanh : f_selu, n, x, y, ny, lsb(n->table_t) + 1e-9);
+            unary(n->op == OP_SIGMOID ? f_sig : n->op == OP_TANH ? f_tanh : n->op == OP_SOFTPLUS ? f_softplus
+                  : n->op == OP_SOFTSIGN ? f_softsign : f_selu, n, x, y, ny, lsb(n->table_t) + 1e-9);
             /* a table whose type cannot hold the function's values: its entries are anywhere in that type */
             double tl = type_lo(n->table_t), th = type_hi(n->table_t);
             for (long e = 0; e < ny; e++)

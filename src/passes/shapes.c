@@ -56,6 +56,8 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
         case OP_HARDSIGMOID:
         case OP_SIGMOID:
         case OP_TANH:
+        case OP_SOFTPLUS:
+        case OP_SOFTSIGN:
         case OP_SELU:
         case OP_ELU:
         case OP_SOFTMAX:

@@ -16,6 +16,10 @@ static double unary_real(const UnaryAct *a, double x)
 {
     if (a->op == OP_SELU || a->op == OP_ELU)
         return a->gamma * (x >= 0 ? x : a->alpha * expm1(x));
+    if (a->op == OP_SOFTPLUS)
+        return x > 30 ? x + log1p(exp(-x)) : log1p(exp(x));
+    if (a->op == OP_SOFTSIGN)
+        return x / (fabs(x) + 1);
     return a->op == OP_SIGMOID ? 1.0 / (1.0 + exp(-x)) : tanh(x);
 }
 
@@ -53,7 +57,7 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     a->lgt = log2_exact(a->table_size);
     if (a->lgt < 1 || a->lgt > 24)
         return node_err(d, g, n, "expected table_size to be a power of two from 2 to 2^24 for hls4ml tables");
-    a->lgs = a->op == OP_SIGMOID ? 4 : 3;   /* sigmoid samples [-8, 8), tanh [-4, 4), selu and elu [-8, 0] */
+    a->lgs = a->op == OP_SELU || a->op == OP_ELU ? 3 : ETN_TABLE_SPAN_LOG2(a->op);   /* selu and elu: [-8, 0] */
     a->table = arena_array(ar, (size_t)a->table_size, sizeof(int64_t));
     if (a->op == OP_SELU) {
         /* hls4ml: lambda * x for x >= 0 (lambda in ufixed<16,1>), else entry i = selu(-8 i / T) */
@@ -84,12 +88,16 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     /* entry i: f((i - T/2) * S / T), computed in float as hls4ml does */
     long t = a->table_size;
     for (long i = 0; i < t; i++) {
-        double span = a->op == OP_SIGMOID ? 16.0 : 8.0;
+        double span = a->op == OP_TANH ? 8.0 : 16.0;
         float in = (float)(span * ((double)i - (double)t / 2.0) / (double)t);
         float v;
         if (a->op == OP_SIGMOID) {
             float e = expf(-in);
             v = (float)(1.0 / (double)(1.0f + e));
+        } else if (a->op == OP_SOFTPLUS) {   /* log(exp(x) + 1): exp in float, the rest in double */
+            v = (float)log((double)expf(in) + 1.);
+        } else if (a->op == OP_SOFTSIGN) {   /* x / (|x| + 1) in double */
+            v = (float)((double)in / ((double)fabsf(in) + 1.));
         } else {
             v = tanhf(in);
         }

@@ -325,6 +325,8 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         break;
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SOFTPLUS:
+    case OP_SOFTSIGN:
     case OP_SELU:
     case OP_ELU: {
         int fell;
@@ -678,6 +680,8 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         break;
     case OP_SIGMOID:
     case OP_TANH:
+    case OP_SOFTPLUS:
+    case OP_SOFTSIGN:
     case OP_SELU:
     case OP_ELU:
         if (k->utab)
@@ -831,6 +835,14 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_TANH:
         for (long e = 0; e < k->ny; e++)
             y[e] = tanh(x[e]);
+        break;
+    case OP_SOFTPLUS:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > 30 ? x[e] : log1p(exp(x[e]));
+        break;
+    case OP_SOFTSIGN:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] / (fabs(x[e]) + 1);
         break;
     case OP_SELU:
     case OP_ELU:   /* beta (the scale) is 1 */

@@ -68,7 +68,7 @@ def test_torch_layer_zoo(etchnn):
         torch.nn.Flatten(),
         torch.nn.Linear(12, 12), torch.nn.BatchNorm1d(12), torch.nn.ReLU(),
         Block(),
-        torch.nn.Linear(12, 8), torch.nn.Tanh(),
+        torch.nn.Linear(12, 8), torch.nn.Softplus(), torch.nn.Tanh(),
         torch.nn.Linear(8, 8), torch.nn.ELU(0.5), torch.nn.Sigmoid(),
         torch.nn.Linear(8, 8), torch.nn.LeakyReLU(0.05), torch.nn.Hardtanh(),
         torch.nn.Linear(8, 4), torch.nn.Softmax(dim=-1),
