@@ -169,6 +169,10 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emit_array(e, nm, tv, cnt);
         break;
     }
+    case OP_PRELU:
+        snprintf(nm, sizeof nm, "n%d_s", id);
+        emit_array(e, nm, g->t[n->in[1]].codes, ir_const_numel(&g->t[n->in[1]]));
+        break;
     case OP_AFFINE:
     case OP_THRESHOLD:
         for (int j = 1; j < 3; j++)
@@ -443,6 +447,12 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
               targs(to, tb, sizeof tb));
         break;
     }
+    case OP_PRELU:
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast(v%d[e] * n%d_s[e], %d, %s);\n", n->out,
+              n->in[0], n->in[0], fin, targs(to, ta, sizeof ta), n->in[0], id, fin + fx_frac(g->t[n->in[1]].type),
+              targs(to, tb, sizeof tb));
+        break;
     case OP_HARDSIGMOID: {
         int64_t ac = fx_quant_double(n->alpha, n->alpha_t), bc = fx_quant_double(n->beta, n->beta_t);
         int f = fin + fx_frac(n->alpha_t), fb = fx_frac(n->beta_t);

@@ -1218,6 +1218,42 @@ static int import_dense(Importer *im, const Container *ct, const char *lpath, co
     return quantized_layer_activation(im, base, act, out, quant && !r);
 }
 
+/* PReLU: max(x, 0) + alpha * min(x, 0), alpha one weight per element (1 on shared axes, broadcast). */
+static int import_prelu(Importer *im, const Container *ct, const char *lpath, int x)
+{
+    static const char *const names[] = {"alpha"};
+    Weight w[1];
+    if (layer_weights(im, ct, lpath, names, 1, w) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    int rank = tx->rank, dims[IR_MAX_RANK];
+    memcpy(dims, tx->dims, sizeof dims);
+    int ok = w[0].rank == rank;
+    for (int k = 0; ok && k < rank; k++)
+        ok = w[0].dims[k] == dims[k] || w[0].dims[k] == 1;
+    if (!ok) {
+        char s1[96], s2[96];
+        dims_str(w[0].rank, w[0].dims, s1, sizeof s1);
+        dims_str(rank, dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected alpha of the input's shape %s (1 on shared axes), got %s", s2, s1);
+    }
+    long ne = ir_numel(tx);
+    double *a = arena_array(&im->g->arena, (size_t)(ne ? ne : 1), sizeof(double));
+    for (long e = 0; e < ne; e++) {
+        long rem = e, ia = 0, sa = 1;
+        for (int k = rank - 1; k >= 0; k--) {
+            long c = rem % dims[k];
+            rem /= dims[k];
+            ia += (w[0].dims[k] == 1 ? 0 : c) * sa;
+            sa *= w[0].dims[k];
+        }
+        a[e] = w[0].data[ia];
+    }
+    const char *lname = unique_name(im, im->lname);
+    int in[2] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_alpha", lname), rank, dims, a)};
+    return new_node(im, OP_PRELU, lname, in, 2, rank, dims);
+}
+
 static int import_batchnorm(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
 {
     Tensor *tx = &im->g->t[x];
@@ -2320,6 +2356,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
             return LAYER_ERR(im, "expected either negative_slope or max_value, got both: negative_slope %g and max_value %g "
                                  "(not supported yet)", slope, maxv);
         }
+    } else if (!strcmp(cls, "PReLU")) {
+        out[0] = import_prelu(im, ct, lpath, x);
     } else if (!strcmp(cls, "ELU")) {
         int in1[1] = {x};
         out[0] = new_node(im, OP_ELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
@@ -2355,7 +2393,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     } else if (!strcmp(cls, "Reshape")) {
         out[0] = import_reshape(im, jget(cfg, "target_shape"), x);
     } else {
-        return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, "
+        return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, PReLU, "
                              "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "

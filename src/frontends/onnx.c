@@ -2502,6 +2502,14 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     int in1[1] = {x};
     if (strcmp(op, "Relu") == 0) {
         new_data_node(im, OP_RELU, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "PRelu") == 0) {   /* slopes broadcast to one per element */
+        int s = const_input(im, n, 1, "slope", 0);
+        if (s < 0)
+            return -1;
+        int in2[2] = {x, broadcast_to_data(im, s, tx, arena_printf(&im->g->arena, "%s_slope", lname))};
+        if (in2[1] < 0)
+            return -1;
+        new_data_node(im, OP_PRELU, lname, in2, 2, out, tx->rank, tx->dims);
     } else if (strcmp(op, "LeakyRelu") == 0) {
         int id = new_data_node(im, OP_LEAKYRELU, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].alpha = attr_f(n, "alpha", 0.01);
@@ -2568,7 +2576,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     } else {
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
-                            "Max, Min, Mean, Relu, LeakyRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, Softmax, HardSigmoid, Clip, "
+                            "Max, Min, Mean, Relu, LeakyRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, PRelu, Softmax, HardSigmoid, Clip, "
                             "BatchNormalization, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, "
                             "Transpose, Constant, Shape, Gather, RNN, LSTM, GRU, ConstantOfShape, Expand, Slice (QONNX: Quant, IntQuant, BipolarQuant, Trunc), got '%s'",
                         op);

@@ -18,6 +18,7 @@
     X(ADD,         "add",         "Add",                ETN_V_RESULT)                                  \
     X(RELU,        "relu",        "Activation",         ETN_V_RESULT)                                  \
     X(LEAKYRELU,   "leakyrelu",   "LeakyReLU",          ETN_V_RESULT | ETN_V_WEIGHT)                   \
+    X(PRELU,       "prelu",       "PReLU",              ETN_V_RESULT | ETN_V_WEIGHT)                   \
     X(CLIP,        "clip",        "Clip",               ETN_V_RESULT)                                  \
     X(HARDSIGMOID, "hardsigmoid", "HardActivation",     ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS)      \
     X(SIGMOID,     "sigmoid",     "Activation",         ETN_V_RESULT | ETN_V_TABLE)                    \

@@ -309,6 +309,16 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
             break;
         }
         case OP_RELU: unary(f_relu, n, x, y, ny, 0); break;
+        case OP_PRELU: {   /* per element: the extremes are at the ends or at 0 */
+            const Tensor *sl = &g->t[n->in[1]];
+            for (long e = 0; e < ny; e++) {
+                double a = ldexp((double)sl->codes[e], -fx_frac(sl->type)), l = x->lo[e], h = x->hi[e];
+                double c0 = l > 0 ? l : a * l, c1 = h > 0 ? h : a * h, c2 = l < 0 && h > 0 ? 0 : c0;
+                y->lo[e] = fmin(fmin(c0, c1), c2);
+                y->hi[e] = fmax(fmax(c0, c1), c2);
+            }
+            break;
+        }
         case OP_LEAKYRELU:
         case OP_HARDSIGMOID: {   /* with the constants at their codes; the extremes are at the ends or at 0 */
             Node q = *n;

@@ -39,6 +39,12 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
             out->dims[out->rank - 1] = w->const_dims[1];
             break;
         }
+        case OP_PRELU:
+            if (n->in[1] < 0 || ir_const_numel(&g->t[n->in[1]]) != ir_numel(x))
+                return node_err(d, g, n, "expected one slope per input element");
+            out->rank = x->rank;
+            memcpy(out->dims, x->dims, sizeof out->dims);
+            break;
         case OP_AFFINE:
         case OP_THRESHOLD:
             for (int j = 1; j < 3; j++)

@@ -282,6 +282,13 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
                                      "bits are too far apart");
         break;
     }
+    case OP_PRELU:   /* per-element slopes: codes of their (weight) type */
+        k->sc = g->t[n->in[1]].codes;
+        k->scf = g->t[n->in[1]].data;
+        k->fsc = fx_frac(g->t[n->in[1]].type);
+        if (mag_bits(k->tin) + mag_bits(g->t[n->in[1]].type) > 62)
+            return plan_err(d, g, n, "expected input width + slope width <= 63 bits, got a wider product");
+        break;
     case OP_LEAKYRELU:
         k->alpha = n->alpha;
         k->a_code = fx_quant_double(n->alpha, n->alpha_t);
@@ -644,6 +651,10 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x[e] * k->a_code, fin + k->fa, k->tout);
         break;
+    case OP_PRELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x[e] * k->sc[e], fin + k->fsc, k->tout);
+        break;
     case OP_HARDSIGMOID:
         for (long e = 0; e < k->ny; e++) {
             int f = fin + k->fa;
@@ -813,6 +824,10 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_LEAKYRELU:
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] > 0 ? x[e] : k->alpha * x[e];
+        break;
+    case OP_PRELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > 0 ? x[e] : k->scf[e] * x[e];
         break;
     case OP_HARDSIGMOID:
         for (long e = 0; e < k->ny; e++) {

@@ -1,0 +1,99 @@
+"""PReLU (Keras PReLU, ONNX PRelu, torch nn.PReLU through ONNX): x above 0, else alpha times x with one
+alpha per element in the layer's weight type (hls4ml's param_t), in the emulator, the generated C and
+the Verilog.
+
+- torch nn.PReLU (one slope per feature, and one shared): --float equals torch; the C equals the
+  emulator; the circuit equals the emulator (Icarus).
+- Keras 3 Dense then PReLU (alphas of both signs, a shared axis broadcast) equals hls4ml's C simulation."""
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import SANITIZED, icarus_bench, predict, run
+
+
+def torch_prelu(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from etchnn.frontends import serialize   # python/ is on the path (conftest)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 6), torch.nn.PReLU(6), torch.nn.Linear(6, 3), torch.nn.PReLU(init=0.4))
+    with torch.no_grad():
+        net[1].weight.uniform_(-0.5, 0.8)
+    net.eval()
+    suffix, data = serialize(net, input_shape=(5,))
+    path = tmp_path / f"prelu{suffix}"
+    path.write_bytes(data)
+    return net, path
+
+
+def test_float_equals_torch_and_c_equals_emulator(tmp_path):
+    torch = pytest.importorskip("torch")
+    from test_cemu import build_c
+    net, path = torch_prelu(tmp_path)
+    x = np.random.default_rng(1).standard_normal((3000, 5)) * 2
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x.astype(np.float32))).numpy().astype(np.float64)
+    assert np.abs(predict(path, x, tmp_path, "--float") - ref).max() < 1e-5
+    out = tmp_path / "out"
+    run("compile", path, "-o", out, "--no-rtl", "--precision", "fixed<12,4>")
+    exe = build_c(out, "prelu", tmp_path)
+    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
+                        dtype=np.float64).reshape(len(x), -1)
+    emu = predict(path, x, tmp_path, "--precision", "fixed<12,4>")
+    assert np.count_nonzero(got != emu) == 0 and np.count_nonzero(emu < 0) > 1000
+    assert np.abs(emu - ref).max() < 0.1   # a sanity bound: fixed<12,4> truncates weights and results
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None or SANITIZED, reason="needs iverilog; not under the sanitizers")
+def test_rtl_equals_emulator(tmp_path):
+    _, path = torch_prelu(tmp_path)
+    out = tmp_path / "out"
+    run("compile", path, "-o", out, "--precision", "fixed<10,4>")
+    icarus_bench(out, n=300)
+
+
+@pytest.mark.slow
+def test_keras_prelu_equals_hls4ml_csim(tmp_path):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    from test_elu import _hls4ml_csim
+    keras.utils.set_random_seed(3)
+    init = keras.initializers.RandomNormal(stddev=2.0)
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6, kernel_initializer=init, name="d1"),
+                          keras.layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(-0.6, 0.9), name="p1")])
+    m.save(tmp_path / "m.keras")
+    precision, accum = "fixed<12,4>", "fixed<32,12>"
+    hm = _hls4ml_csim(m, precision, accum, tmp_path)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
+    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
+    c = tmp_path / "c.yml"
+    c.write_text(f"Model:\n  Precision:\n    default: '{precision}'\n    accum: '{accum}'\n")
+    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
+    assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
+    fl = predict(tmp_path / "m.keras", x, tmp_path, "--float")
+    assert np.abs(fl - m.predict(x, verbose=0)).max() < 1e-4
+
+
+def test_keras_prelu_shared_axis_float(tmp_path):
+    """PReLU(shared_axes=[1]) on a Conv1D output: alpha [1, C] broadcast over the steps."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    keras.utils.set_random_seed(4)
+    m = keras.Sequential([keras.Input((6, 2)), keras.layers.Conv1D(3, 2, name="c1"),
+                          keras.layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(-0.6, 0.9),
+                                             shared_axes=[1], name="p1"), keras.layers.Flatten(name="f")])
+    m.save(tmp_path / "m.keras")
+    x = np.random.default_rng(5).standard_normal((400, 12))
+    got = predict(tmp_path / "m.keras", x, tmp_path, "--float")
+    assert np.abs(got - m.predict(x.reshape(-1, 6, 2), verbose=0)).max() < 1e-5
