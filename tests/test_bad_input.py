@@ -93,7 +93,7 @@ def test_missing_initializer(tmp_path):
 def test_bad_opset(tmp_path):
     m = mlp(opset=30)
     check_error(run("compile", write(tmp_path, m), "-o", tmp_path / "out", check=False),
-                r"expected ONNX opset 1\.\.22 .*got 30", tmp_path / "out")
+                r"expected ONNX opset 1\.\.28 .*got 30", tmp_path / "out")
 
 
 BAD_CONFIGS = {

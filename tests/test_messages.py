@@ -238,7 +238,7 @@ ONNX = {
     "constant_no_value": (lambda t: onnx_file(t, [helper.make_node("Constant", [], ["c"], name="k"),
                                                   helper.make_node("Relu", ["x"], ["y"], name="r")]),
                           [r"node 'k' \(Constant\): expected a 'value' tensor attribute, got none"]),
-    "opset": (lambda t: dense(t, opset=30), [r"bad\.onnx: expected ONNX opset 1\.\.22 for the default domain, got 30"]),
+    "opset": (lambda t: dense(t, opset=30), [r"bad\.onnx: expected ONNX opset 1\.\.28 for the default domain, got 30"]),
 }
 
 

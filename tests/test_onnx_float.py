@@ -83,3 +83,31 @@ def test_float_matches_onnxruntime(name, double, tmp_path):
         # of the output scale (1 for probabilities) or 1e-4 of the value
         err = np.abs(got - ref) / np.maximum(np.abs(ref), 1.0)
         assert err.max() < 1e-5 or (np.abs(got - ref) / np.abs(ref)).max() < 1e-4, f"max error {err.max():.3g}"
+
+
+@pytest.mark.parametrize("opset", [22, 25, 28])
+def test_recent_opsets(opset, tmp_path):
+    """Opsets 23..28 change nothing the reader uses for float data (more tensor types; Cast's round_mode is
+    for float8): a Gemm, Cast to float, Relu, Reshape graph at opset 22, 25 and 28 equals numpy; a Cast of
+    data to an integer type is refused, naming the node."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(opset)
+    w = rng.standard_normal((4, 3)).astype(np.float32)
+    def model(to):
+        nodes = [helper.make_node("Gemm", ["x", "w"], ["h"], name="fc"),
+                 helper.make_node("Cast", ["h"], ["c"], to=to, name="cast"),
+                 helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                 helper.make_node("Reshape", ["r", "shape"], ["y"], name="reshape")]
+        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+                              [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.array([-1, 3]), "shape")])
+        return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    path = tmp_path / "m.onnx"
+    onnx.save(model(TensorProto.FLOAT), str(path))
+    x = rng.standard_normal((200, 4))
+    got = predict(path, x, tmp_path, "--float")
+    assert np.abs(got - np.maximum(x @ w.astype(np.float64), 0)).max() < 1e-12
+    onnx.save(model(TensorProto.INT64), str(path))
+    from conftest import run
+    r = run("predict", path, "--float", "--input", tmp_path / "x.txt", check=False)
+    assert r.returncode != 0 and "node 'cast' (Cast): expected a Cast of data to float or double" in r.stderr, r.stderr

@@ -2329,6 +2329,12 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     }
     Tensor *tx = &im->g->t[x];
 
+    if (strcmp(op, "Cast") == 0 && !is_const(im, x)) {
+        /* data stays in float: a Cast to float or double is the identity, any other type changes values */
+        long to = attr_i(n, "to", 0);
+        if (to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
+            return NODE_ERR(im, "expected a Cast of data to float or double (to = 1 or 11), got to = %ld", to);
+    }
     if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0 || strcmp(op, "Cast") == 0) {
         alias_add_cl(im, out, x, xcl);   /* a Dropout mask output, if any, stays undefined */
         return 0;
@@ -2616,8 +2622,9 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
     }
     if (!have_default && m->n_opset_import == 0)
         opset = 7;
-    if (opset < 1 || opset > 22) {
-        diag_error(d, "%s: expected ONNX opset 1..22 for the default domain, got %lld", file, opset);
+    /* 23..28 change none of the ops read here for float data: more tensor types, Cast's round_mode (float8) */
+    if (opset < 1 || opset > 28) {
+        diag_error(d, "%s: expected ONNX opset 1..28 for the default domain, got %lld", file, opset);
         goto done;
     }
     im.opset = (int)opset;
