@@ -160,6 +160,14 @@ def main():
                   for k, shp in (("kernel", (2, 12)), ("recurrent_kernel", (3, 12)), ("bias", (12,)))},
            "d": {"kernel": rb.uniform(-1, 1, (12, 2)), "bias": rb.uniform(-1, 1, 2)}}
     models.append(("bi2", 1, "d-bi2.h5", seq(layers, [4, 2]), h5_bytes(wb2)))
+    # Keras 2 PReLU (alpha per element, one shared axis) after a Conv1D, and an ELU layer
+    rp = np.random.default_rng(14)
+    layers = [("Conv1D", {"name": "c1", "filters": 3, "kernel_size": 2, "activation": "linear", "use_bias": True}),
+              ("PReLU", {"name": "p1", "shared_axes": [1]}), ("ELU", {"name": "e1", "alpha": 0.5}),
+              ("Flatten", {"name": "f"})]
+    wp = {"c1": {"kernel": rp.uniform(-1, 1, (2, 2, 3)), "bias": rp.uniform(-1, 1, 3)},
+          "p1": {"alpha": rp.uniform(-0.5, 0.8, (1, 3))}}
+    models.append(("prelu", 0, "e-prelu.h5", seq(layers, [5, 2]), h5_bytes(wp)))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)

@@ -221,6 +221,14 @@ def recurrent_seeds():
         ints('st', [-1]), ints('en', [-4]), ints('ax', [1]), ints('sp', [-2]),
         w('fw', [1, 2 * 2 * H + H]), w('fb', [1]),
     ], opset=14)
+    # Elu, PRelu (slopes broadcast), Softplus, Softsign at opset 28 (last: the seeds above keep their bytes)
+    save('elu_prelu_soft', [
+        helper.make_node('Gemm', ['x', 'ew', 'eb'], ['h'], name='fc'),
+        helper.make_node('Elu', ['h'], ['e'], name='elu', alpha=0.7),
+        helper.make_node('PRelu', ['e', 'slope'], ['p'], name='prelu'),
+        helper.make_node('Softplus', ['p'], ['sp'], name='softplus'),
+        helper.make_node('Softsign', ['sp'], ['y'], name='softsign'),
+    ], [io('x', [1, 4])], [io('y', [1, 3])], [const('ew', [4, 3]), const('eb', [3]), const('slope', [3])], opset=28)
 
 
 if __name__ == '__main__':
