@@ -94,3 +94,46 @@ def etchnn():
     except e.EtchnnError as err:
         pytest.skip(str(err))
     return e
+
+
+def keras3_or_skip():
+    """Keras 3 on the torch backend (the tests' setting), else skip."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    return keras
+
+
+def keras_equals_hls4ml_csim(m, precision, tmp_path, float_too=True):
+    """Keras 3 model m (saved here) through hls4ml 1.3's Vivado io_parallel C simulation, with every
+    precision hls4ml's config names set to `precision` and a wide wrapping accumulator (hls4ml saturates
+    after every addition otherwise), and through `etchnn predict --hls4ml` with the same types: equal
+    outputs on 10,000 inputs reaching both signs; and (float_too) --float equals Keras."""
+    import contextlib
+    import io
+    hls4ml = pytest.importorskip("hls4ml")
+    m.save(tmp_path / "m.keras")
+    accum = "fixed<32,12>"
+    with contextlib.redirect_stdout(io.StringIO()):
+        cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", default_precision=precision,
+                                                   backend="Vivado")
+        for layer in cfg["LayerName"].values():
+            for k in ("result", "weight", "bias", "accum", "param"):
+                if k in layer.get("Precision", {}):
+                    layer["Precision"][k] = accum if k == "accum" else precision
+        hm = hls4ml.converters.convert_from_keras_model(m, output_dir=str(tmp_path / "prj"), io_type="io_parallel",
+                                                        backend="Vivado", hls_config=cfg)
+        hm.compile()
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
+    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
+    c = tmp_path / "c.yml"
+    c.write_text(f"Model:\n  Precision:\n    default: '{precision}'\n    accum: '{accum}'\n")
+    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
+    assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
+    if float_too:
+        fl = predict(tmp_path / "m.keras", x, tmp_path, "--float")
+        assert np.abs(fl - m.predict(x, verbose=0)).max() < 1e-4

@@ -6,14 +6,13 @@ generated C and the Verilog (a ROM over every input code, as selu).
 - Every code of a fixed<10,4> input: exact mode is round-to-nearest of elu(x).
 - --float equals onnxruntime; the C equals the emulator; the circuit equals the emulator (Icarus).
 - Keras 3 Dense(activation='elu') and ELU(alpha=0.5) built here equal hls4ml's C simulation."""
-import os
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import SANITIZED, icarus_bench, predict, run
+from conftest import SANITIZED, icarus_bench, keras3_or_skip, keras_equals_hls4ml_csim, predict, run
 
 
 def elu_mlp(tmp_path, alpha2=0.6):
@@ -102,23 +101,6 @@ def test_rtl_rejects_wide_elu(tmp_path):
     assert "(Elu): expected an elu input of at most 16 bits in RTL, got 18" in r.stderr
 
 
-def _hls4ml_csim(m, precision, accum, tmp_path):
-    import contextlib
-    import io
-    hls4ml = pytest.importorskip("hls4ml")
-    with contextlib.redirect_stdout(io.StringIO()):
-        cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", default_precision=precision,
-                                                   backend="Vivado")
-        for layer in cfg["LayerName"].values():
-            for k in ("result", "weight", "bias", "accum", "param"):
-                if k in layer.get("Precision", {}):
-                    layer["Precision"][k] = accum if k == "accum" else precision
-        hm = hls4ml.converters.convert_from_keras_model(m, output_dir=str(tmp_path / "prj"), io_type="io_parallel",
-                                                        backend="Vivado", hls_config=cfg)
-        hm.compile()
-    return hm
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", [
     "fixed<12,4>",
@@ -127,25 +109,9 @@ def _hls4ml_csim(m, precision, accum, tmp_path):
 def test_keras_elu_equals_hls4ml_csim(precision, tmp_path):
     """Dense(6, elu) then ELU(alpha=0.5) after a Dense: both of hls4ml's forms (alpha 1 and alpha in
     the layer's param type), weights wide enough to reach both branches and the table's clamp."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    keras = keras3_or_skip()
     keras.utils.set_random_seed(1)
     init = keras.initializers.RandomNormal(stddev=2.0)
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6, activation="elu", kernel_initializer=init, name="d1"),
                           keras.layers.Dense(5, kernel_initializer=init, name="d2"), keras.layers.ELU(alpha=0.5, name="e2")])
-    m.save(tmp_path / "m.keras")
-    accum = "fixed<32,12>"     # a wrapping accumulator: hls4ml saturates after every addition otherwise
-    hm = _hls4ml_csim(m, precision, accum, tmp_path)
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
-    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
-    c = tmp_path / "c.yml"
-    c.write_text(f"Model:\n  Precision:\n    default: '{precision}'\n    accum: '{accum}'\n")
-    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
-    bad = np.argwhere(got != ref)
-    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
-    assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
-    fl = predict(tmp_path / "m.keras", x, tmp_path, "--float")
-    assert np.abs(fl - m.predict(x, verbose=0)).max() < 1e-4
+    keras_equals_hls4ml_csim(m, precision, tmp_path)

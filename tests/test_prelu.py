@@ -5,14 +5,13 @@ the Verilog.
 - torch nn.PReLU (one slope per feature, and one shared): --float equals torch; the C equals the
   emulator; the circuit equals the emulator (Icarus).
 - Keras 3 Dense then PReLU (alphas of both signs, a shared axis broadcast) equals hls4ml's C simulation."""
-import os
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import SANITIZED, icarus_bench, predict, run
+from conftest import SANITIZED, icarus_bench, keras3_or_skip, keras_equals_hls4ml_csim, predict, run
 
 
 def torch_prelu(tmp_path):
@@ -58,37 +57,17 @@ def test_rtl_equals_emulator(tmp_path):
 
 @pytest.mark.slow
 def test_keras_prelu_equals_hls4ml_csim(tmp_path):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
-    from test_elu import _hls4ml_csim
+    keras = keras3_or_skip()
     keras.utils.set_random_seed(3)
     init = keras.initializers.RandomNormal(stddev=2.0)
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6, kernel_initializer=init, name="d1"),
                           keras.layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(-0.6, 0.9), name="p1")])
-    m.save(tmp_path / "m.keras")
-    precision, accum = "fixed<12,4>", "fixed<32,12>"
-    hm = _hls4ml_csim(m, precision, accum, tmp_path)
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
-    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
-    c = tmp_path / "c.yml"
-    c.write_text(f"Model:\n  Precision:\n    default: '{precision}'\n    accum: '{accum}'\n")
-    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
-    bad = np.argwhere(got != ref)
-    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
-    assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
-    fl = predict(tmp_path / "m.keras", x, tmp_path, "--float")
-    assert np.abs(fl - m.predict(x, verbose=0)).max() < 1e-4
+    keras_equals_hls4ml_csim(m, "fixed<12,4>", tmp_path)
 
 
 def test_keras_prelu_shared_axis_float(tmp_path):
     """PReLU(shared_axes=[1]) on a Conv1D output: alpha [1, C] broadcast over the steps."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    keras = keras3_or_skip()
     keras.utils.set_random_seed(4)
     m = keras.Sequential([keras.Input((6, 2)), keras.layers.Conv1D(3, 2, name="c1"),
                           keras.layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(-0.6, 0.9),

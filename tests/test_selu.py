@@ -6,13 +6,12 @@ tables (hls4ml 1.3's selu: lambda in ufixed<16,1> times x for x >= 0, a 1024-ent
   equals onnxruntime to 1e-5 on 10,000 inputs; the C = the emulator (tests/test_conv.py); the
   circuit equals the emulator in Verilator (hls4ml tables; both modes on a small Gemm/Selu model).
 - A Keras 3 Dense + selu built here equals hls4ml's C simulation on 10,000 inputs."""
-import os
 import shutil
 
 import numpy as np
 import pytest
 
-from conftest import MODELS, predict, run
+from conftest import MODELS, keras3_or_skip, keras_equals_hls4ml_csim, predict, run
 from test_conv import n_inputs, ort_reference
 
 MP = MODELS / "onnx" / "conv2d_small_mp_keras.onnx"
@@ -119,37 +118,11 @@ def test_rtl_rejects_wide_selu(tmp_path):
 @pytest.mark.parametrize("precision", ["fixed<8,3>", "fixed<20,8>", "fixed<12,4,RND_CONV,SAT>"])
 def test_keras_selu_equals_hls4ml_csim(precision, tmp_path):
     """Dense(6, selu), weights wide enough to reach both branches and the table's clamp."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    hls4ml = pytest.importorskip("hls4ml")
-    if keras.backend.backend() != "torch":
-        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
-    import contextlib
-    import io
+    keras = keras3_or_skip()
     keras.utils.set_random_seed(1)
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
         6, activation="selu", kernel_initializer=keras.initializers.RandomNormal(stddev=2.0))])
-    m.save(tmp_path / "m.keras")
-    accum = "fixed<32,12>"     # a wrapping accumulator: hls4ml saturates after every addition otherwise
-    with contextlib.redirect_stdout(io.StringIO()):
-        cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", default_precision=precision,
-                                                   backend="Vivado")
-        for layer in cfg["LayerName"].values():
-            for k in ("result", "weight", "bias", "accum"):
-                if k in layer.get("Precision", {}):
-                    layer["Precision"][k] = accum if k == "accum" else precision
-        hm = hls4ml.converters.convert_from_keras_model(m, output_dir=str(tmp_path / "prj"), io_type="io_parallel",
-                                                        backend="Vivado", hls_config=cfg)
-        hm.compile()
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
-    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
-    c = tmp_path / "c.yml"
-    c.write_text(f"Model:\n  Precision:\n    default: '{precision}'\n    accum: '{accum}'\n")
-    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
-    bad = np.argwhere(got != ref)
-    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
-    assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
+    keras_equals_hls4ml_csim(m, precision, tmp_path, float_too=False)
 
 
 @pytest.mark.parametrize("tables", ["exact", "hls4ml"])

@@ -6,15 +6,13 @@ and the Verilog.
 - Every code of a fixed<10,4> input: exact mode is round-to-nearest of the function.
 - --float equals onnxruntime; the C equals the emulator; the circuit equals the emulator (Icarus).
 - Keras 3 Dense(softplus) then Dense(softsign) built here equal hls4ml's C simulation."""
-import os
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import SANITIZED, icarus_bench, predict, run
-from test_elu import _hls4ml_csim
+from conftest import SANITIZED, icarus_bench, keras3_or_skip, keras_equals_hls4ml_csim, predict, run
 
 FUNCS = {"Softplus": lambda x: np.logaddexp(0, x), "Softsign": lambda x: x / (np.abs(x) + 1)}
 
@@ -95,26 +93,10 @@ def test_rtl_equals_emulator(tables, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", ["fixed<12,4>", pytest.param("fixed<9,3,RND,SAT>", marks=pytest.mark.extended)])
 def test_keras_equals_hls4ml_csim(precision, tmp_path):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip("tests use Keras 3 with KERAS_BACKEND=torch")
+    keras = keras3_or_skip()
     keras.utils.set_random_seed(2)
     init = keras.initializers.RandomNormal(stddev=2.0)
     m = keras.Sequential([keras.Input((4,)),
                           keras.layers.Dense(6, activation="softplus", kernel_initializer=init, name="d1"),
                           keras.layers.Dense(5, activation="softsign", kernel_initializer=init, name="d2")])
-    m.save(tmp_path / "m.keras")
-    accum = "fixed<32,12>"
-    hm = _hls4ml_csim(m, precision, accum, tmp_path)
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
-    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
-    c = tmp_path / "c.yml"
-    c.write_text(f"Model:\n  Precision:\n    default: '{precision}'\n    accum: '{accum}'\n")
-    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
-    bad = np.argwhere(got != ref)
-    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
-    assert np.count_nonzero(ref < 0) > 1000 and np.count_nonzero(ref > 0) > 1000
-    fl = predict(tmp_path / "m.keras", x, tmp_path, "--float")
-    assert np.abs(fl - m.predict(x, verbose=0)).max() < 1e-4
+    keras_equals_hls4ml_csim(m, precision, tmp_path)

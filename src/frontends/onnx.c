@@ -2515,6 +2515,7 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         int in2[2] = {x, broadcast_to_data(im, s, tx, arena_printf(&im->g->arena, "%s_slope", lname))};
         if (in2[1] < 0)
             return -1;
+        tx = &im->g->t[x];   /* the new constant may have moved the tensors */
         new_data_node(im, OP_PRELU, lname, in2, 2, out, tx->rank, tx->dims);
     } else if (strcmp(op, "LeakyRelu") == 0) {
         int id = new_data_node(im, OP_LEAKYRELU, lname, in1, 1, out, tx->rank, tx->dims);

@@ -282,28 +282,12 @@ int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
         case OP_PRELU: {   /* a slope per element */
             const Tensor *sl = &g->t[nd->in[1]];
             int prod = const_product(r, m, xi, x->type.w, sl->codes[e]);
-            HwNode s = hw_node_blank(HW_SEL);
-            s.a = xi;
-            s.b = hw_cast(m, xi, fx, res);
-            s.c = hw_cast(m, prod, fx + fx_frac(sl->type), res);
-            s.w = res.w;
-            s.sign = res.sign;
-            s.lo = (double)fx_type_min(res);
-            s.hi = (double)fx_type_max(res);
-            y = hw_node_push(m, s);
+            y = hw_select_cast(m, xi, xi, fx, prod, fx + fx_frac(sl->type), res);
             break;
         }
         case OP_LEAKYRELU: {
             int prod = const_product(r, m, xi, x->type.w, fx_quant_double(nd->alpha, nd->alpha_t));
-            HwNode s = hw_node_blank(HW_SEL);
-            s.a = xi;
-            s.b = hw_cast(m, xi, fx, res);
-            s.c = hw_cast(m, prod, fx + fx_frac(nd->alpha_t), res);
-            s.w = res.w;
-            s.sign = res.sign;
-            s.lo = (double)fx_type_min(res);
-            s.hi = (double)fx_type_max(res);
-            y = hw_node_push(m, s);
+            y = hw_select_cast(m, xi, xi, fx, prod, fx + fx_frac(nd->alpha_t), res);
             break;
         }
         case OP_HARDSIGMOID: {

@@ -110,15 +110,7 @@ int lower_merge(HwDesign *r, HwModule *m, const Node *nd)
         case OP_MUL: o = hw_cast(m, lower_var_mult(r, m, a, b), f1 + f2, res); break;
         default: {   /* MAXIMUM: a - b > 0 ? x : y;  MINIMUM: b - a > 0 ? x : y */
             int dlt = nd->op == OP_MAXIMUM ? hw_add(m, a, f - f1, b, f - f2, 1, 0) : hw_add(m, b, f - f2, a, f - f1, 1, 0);
-            HwNode s = hw_node_blank(HW_SEL);
-            s.a = dlt;
-            s.b = hw_cast(m, a, f1, res);
-            s.c = hw_cast(m, b, f2, res);
-            s.w = res.w;
-            s.sign = res.sign;
-            s.lo = (double)fx_type_min(res);
-            s.hi = (double)fx_type_max(res);
-            o = hw_node_push(m, s);
+            o = hw_select_cast(m, dlt, a, f1, b, f2, res);
             break;
         }
         }

@@ -135,6 +135,19 @@ int hw_cast(HwModule *m, int a, int fa, FxType to)
     return hw_node_push(m, n);
 }
 
+int hw_select_cast(HwModule *m, int cond, int x, int fx, int y, int fy, FxType to)
+{
+    HwNode s = hw_node_blank(HW_SEL);
+    s.a = cond;
+    s.b = hw_cast(m, x, fx, to);
+    s.c = hw_cast(m, y, fy, to);
+    s.w = to.w;
+    s.sign = to.sign;
+    s.lo = (double)fx_type_min(to);
+    s.hi = (double)fx_type_max(to);
+    return hw_node_push(m, s);
+}
+
 int hw_rom_add(HwModule *m, int64_t *data, long n, int aw, FxType out, int hls)
 {
     HwRom rom = {data, n, aw, out.w, out.sign, hls};

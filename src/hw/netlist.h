@@ -160,6 +160,8 @@ int hw_add(HwModule *m, int a, int sa, int b, int sb, int sub, int cap);
 int hw_shr(HwModule *m, int a, int k);
 /* a (with fa fractional bits) cast to `to`. */
 int hw_cast(HwModule *m, int a, int fa, FxType to);
+/* cond > 0 ? x : y, with x (fx fraction bits) and y (fy) each cast to `to`. */
+int hw_select_cast(HwModule *m, int cond, int x, int fx, int y, int fy, FxType to);
 /* A lookup of node a in table `rom`, giving values of type out; k, k2 as in HwNode. */
 int hw_rom_read(HwModule *m, int a, int rom, int64_t k, int64_t k2, FxType out);
 /* A table of n entries (codes of out) addressed by aw bits; returns its id. */
