@@ -164,6 +164,17 @@ static int set_weight_quant(EtnModel *m, const char *key, const char *value)
 }
 static int get_weight_quant(const EtnModel *m, char *buf, size_t n) { return put(buf, n, m->opt_weight_quant); }
 
+static int set_sat_order(EtnModel *m, const char *key, const char *value)
+{
+    int k = choice(opt_find(key), value);   /* 0 exact, 1 hls4ml */
+    if (k < 0)
+        return refuse(m, opt_find(key), value);
+    m->cfg.sat_order_opt = k;
+    snprintf(m->opt_sat_order, sizeof m->opt_sat_order, "%s", value);
+    return 0;
+}
+static int get_sat_order(const EtnModel *m, char *buf, size_t n) { return put(buf, n, m->opt_sat_order); }
+
 static int set_clock(EtnModel *m, const char *key, const char *value)
 {
     double f;
@@ -348,6 +359,10 @@ static const OptDef opts[] = {
     {{"weight_quant", "weight_quant", "weight_quant", "--weight-quant", NULL, "--hls4ml", "hls4ml", CP,
       "one of exact, hls4ml", "weights rounded to their type exactly, or as hls4ml does"},
      OPT_TEXT, 1, set_weight_quant, get_weight_quant},
+    {{"sat_order", "sat_order", "sat_order", "--sat-order", NULL, "--hls4ml", "hls4ml", CP, "one of exact, hls4ml",
+      "a saturating (SAT, SAT_SYM) Dense/Conv accumulator: exact sum saturated once, or saturated after each "
+      "addition in hls4ml's order"},
+     OPT_TEXT, 1, set_sat_order, get_sat_order},
     {{"clock_mhz", "clock_mhz", "clock_mhz", "--clock-mhz", NULL, NULL, NULL, "compile",
       "a frequency in MHz between 0 and 2000", "the RTL clock (default: the config's ClockPeriod, else 200 MHz)"},
      OPT_NUMBER, 0, set_clock, get_clock},

@@ -19,10 +19,10 @@ static const char *const top_keys[] = {"HLSConfig", "Model", "LayerType", "Layer
                                        "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputShape",
                                        "InputShapes", "OutputShapes", "InputData", "OutputPredictions", "Version",
                                        "Stamp", "WriterConfig", "Board", NULL};
-static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "TableSize",
+static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder", "TableSize",
                                          "ClockPeriod", "BramFactor", "TraceOutput", "IOType", "BitExact",
                                          "ChannelsLastConversion", "TransposeOutputs", NULL};
-static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "table_size",
+static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder", "table_size",
                                          "TableSize", "Trace", "implementation", "Implementation",
                                          "ParallelizationFactor", "ConvImplementation", "Skip", "table_t",
                                          "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
@@ -37,6 +37,7 @@ void config_init(Config *c)
     memset(c, 0, sizeof(*c));
     c->tables_opt = -1;
     c->weights_opt = -1;
+    c->sat_order_opt = -1;
     c->origin = "<config>";
 }
 
@@ -640,7 +641,7 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                    !strcmp(key, "inv_inp_t")) {
             if (check_type_string(d, origin, sub, e, 0) < 0)
                 return -1;
-        } else if (!strcmp(key, "Tables") || !strcmp(key, "WeightQuant")) {
+        } else if (!strcmp(key, "Tables") || !strcmp(key, "WeightQuant") || !strcmp(key, "SatOrder")) {
             static const char *const modes[] = {"exact", "hls4ml", NULL};
             if (check_choice(k, sub, e, modes, 0, NULL) < 0)
                 return -1;
@@ -1172,6 +1173,7 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
     buf_printf(out, "  ReuseFactor: 1\n  Strategy: Latency\n"
                     "  # Tables: exact (correctly rounded sigmoid/tanh) or hls4ml; softmax defaults to hls4ml\n"
                     "  WeightQuant: exact   # or hls4ml: weights through hls4ml's decimal literals\n"
+                    "  SatOrder: exact      # or hls4ml: a saturating accumulator saturates after each addition\n"
                     "  ClockPeriod: 5\n");
     if (gran == 1) {
         buf_printf(out, "LayerType:\n");

@@ -25,6 +25,7 @@ typedef struct {
     char precision_opt[96];  /* --precision: overrides Model.Precision's default ("" if unset) */
     int tables_opt;          /* --tables: -1 unset, else TablesMode */
     int weights_opt;         /* --weights: -1 unset, 0 exact, 1 hls4ml */
+    int sat_order_opt;       /* --sat-order: -1 unset, 0 exact, 1 hls4ml */
     Buf notes;               /* warnings about accepted keys that change nothing, one per line; given to the
                                 Diag by config_check_layers (once per compile) */
 } Config;

@@ -63,6 +63,10 @@ typedef struct {
     FxType alpha_t, beta_t;     /* LEAKYRELU alpha; HARDSIGMOID slope and shift types */
     FxType inv_inp_t;           /* SOFTMAX (hls4ml tables): type of the sum indexing the inverse table */
     bool weights_hls4ml;        /* constants quantized through hls4ml's decimal literals */
+    int acc_chain;              /* DENSE/CONV*: ACC_EXACT, or (--sat-order hls4ml, accumulator SAT/SAT_SYM/SAT_ZERO)
+                                   each product cast to accum, then added one at a time in input order, each sum
+                                   cast to accum; the bias first (ACC_BIAS_FIRST) or last (ACC_BIAS_LAST: hls4ml
+                                   splits an ONNX MatMul+Add into a bias-less Dense and a bias layer) */
     int table_size;             /* hls4ml-mode table entries (SIGMOID/TANH/SOFTMAX) */
     TablesMode tables;          /* how non-linear activations are tabulated */
     int reuse;                  /* ReuseFactor (kept for back ends) */
@@ -87,6 +91,8 @@ typedef struct {
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
 } Node;
+
+enum { ACC_EXACT, ACC_BIAS_FIRST, ACC_BIAS_LAST };
 
 typedef struct {
     Arena arena;                /* owns every name and constant */

@@ -399,6 +399,35 @@ static bool exact_value_type(double v, FxType *out)
     return signed_fit(m, m, f, out);
 }
 
+/* SatOrder / --sat-order: a Dense or Conv whose accumulator saturates sums in hls4ml's order, each addition
+ * cast to the accumulator (ACC_* in ir.h), when the mode is hls4ml; nothing changes for a wrapping one. */
+static int sat_order(const Graph *g, Diag *d, const Config *c, Node *n)
+{
+    n->acc_chain = ACC_EXACT;
+    if ((n->op != OP_DENSE && n->op != OP_CONV1D && n->op != OP_CONV2D) || n->accum.o == FXO_WRAP)
+        return 0;
+    const char *mode = config_layer_str(c, n, "SatOrder");
+    if (!mode && c->sat_order_opt >= 0)
+        mode = c->sat_order_opt ? "hls4ml" : "exact";
+    if (!mode)
+        mode = config_str(c, NULL, "SatOrder", "exact");
+    if (strcmp(mode, "hls4ml"))
+        return 0;
+    if (n->rnn_role != RNN_ROLE_NONE)
+        return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) is not built for the sums of a "
+                          "recurrent layer, whose accumulator saturates here; use --sat-order exact or a wrapping "
+                          "accum type", g->file, n->name, n->src_op);
+    if (n->reuse > 1 && !strcmp(n->strategy, "Resource"))
+        return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) with Strategy Resource and "
+                          "ReuseFactor %d: hls4ml sums in the order of its reuse loop, which is not built; use "
+                          "Strategy Latency, --sat-order exact or a wrapping accum type", g->file, n->name, n->src_op,
+                          n->reuse);
+    /* hls4ml reads an ONNX Gemm/MatMul+Add as a Dense without bias followed by a bias layer */
+    bool split = n->op == OP_DENSE && (!strcmp(n->src_op, "Gemm") || !strcmp(n->src_op, "MatMul"));
+    n->acc_chain = split ? ACC_BIAS_LAST : ACC_BIAS_FIRST;
+    return 0;
+}
+
 int pass_precision(Graph *g, Diag *d, const Config *c)
 {
     bool is_auto;
@@ -532,6 +561,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         if (config_int(c, d, n, "ReuseFactor", 1, &n->reuse) < 0)
             return -1;
         n->strategy = config_str(c, n, "Strategy", "Latency");
+        if (sat_order(g, d, c, n) < 0)
+            return -1;
         /* ReuseFactor > 1 on Dense and Conv folds the layer in the hardware layer (src/hw/fold.c) */
         bool mults = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D;
         if (mults && n->reuse == 1 && !strcmp(n->strategy, "Resource") && !warned_resource) {

@@ -24,6 +24,7 @@ typedef struct {
     int64_t *bacc;           /* bias cast to the accumulator (nout), or NULL */
     int pd;                  /* product fractional bits minus accumulator's */
     FxType acc;
+    int chain;               /* the node's acc_chain: ACC_EXACT, or hls4ml's order of saturating additions */
     const double *wf, *bf;   /* float weights [nin][nout] and bias */
     int narrow;              /* fast path: products fit 31 bits, TRN, WRAP accumulator of <= 32 bits */
     int32_t *w32;            /* narrow path: dense weights [nout][nin] */
@@ -91,6 +92,9 @@ static int build_dense_w(Plan *p, Kernel *k, Diag *d, const Node *n, const int64
     k->nout = nout;
     k->rows = k->nx / k->nin;
     k->acc = n->accum;
+    k->chain = n->acc_chain;
+    if (k->chain != ACC_EXACT && k->acc.w > 62)
+        return plan_err(d, g, n, "expected an accumulator of at most 62 bits with --sat-order hls4ml, got a wider one");
     k->wf = wdata;
     k->bf = b ? b->data : NULL;
     int fx = fx_frac(k->tin), fw = fx_frac(wtype), fa = fx_frac(k->acc);
@@ -468,6 +472,25 @@ static void run_dense_narrow(const Kernel *k, int64_t *buf, int32_t *xs)
     }
 }
 
+/* hls4ml's order (ACC_* in ir.h): each product cast to the accumulator, then added one at a time, each sum cast */
+static void run_dense_chain(const Kernel *k, int64_t *buf)
+{
+    const int64_t *x = buf + k->x;
+    int64_t *y = buf + k->y;
+    int fa = fx_frac(k->acc), fp = fa + k->pd;   /* fp: the products' fractional bits */
+    for (long r = 0; r < k->rows; r++, x += k->nin, y += k->nout) {
+        for (long o = 0; o < k->nout; o++) {
+            int64_t b = k->bacc ? k->bacc[o] : 0;
+            int64_t a = k->chain == ACC_BIAS_FIRST ? b : 0;
+            for (long e = k->nzs[o]; e < k->nzs[o + 1]; e++)
+                a = fx_cast_to(a + fx_cast_to(x[k->nzi[e]] * k->nzw[e], fp, k->acc), fa, k->acc);
+            if (k->chain == ACC_BIAS_LAST)
+                a = fx_cast_to(a + b, fa, k->acc);
+            y[o] = fx_cast_to(a, fa, k->tout);
+        }
+    }
+}
+
 static void run_dense(const Kernel *k, int64_t *buf)
 {
     const int64_t *x = buf + k->x;
@@ -575,6 +598,8 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     case OP_DENSE:
         if (k->narrow)
             run_dense_narrow(k, buf, p->xs);
+        else if (k->chain != ACC_EXACT)
+            run_dense_chain(k, buf);
         else
             run_dense(k, buf);
         break;
