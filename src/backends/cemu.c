@@ -233,6 +233,25 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     return 0;
 }
 
+/* hls4ml's order of saturating additions (acc_chain in ir.h): the product `prod` (fp fractional bits) of each
+ * of the nin inputs cast to the accumulator, added to it and each sum cast; the bias first or last. */
+static void emit_chain(Emit *e, const Node *n, int id, const char *prod, long nin, int fp)
+{
+    char ta[96];
+    FxType acc = n->accum;
+    int fa = fx_frac(acc);
+    targs(acc, ta, sizeof ta);
+    bool bias = n->in[2] >= 0;
+    if (bias && n->acc_chain == ACC_BIAS_FIRST)
+        emitf(e, "        int64_t a = n%d_b[o];\n", id);
+    else
+        emitf(e, "        int64_t a = 0;\n");
+    emitf(e, "        for (i = 0; i < %ld; i++)   /* hls4ml's order: each product and each sum cast */\n", nin);
+    emitf(e, "            a = fx_cast(a + fx_cast(%s, %d, %s), %d, %s);\n", prod, fp, ta, fa, ta);
+    if (bias && n->acc_chain == ACC_BIAS_LAST)
+        emitf(e, "        a = fx_cast(a + n%d_b[o], %d, %s);   /* hls4ml's separate bias layer */\n", id, fa, ta);
+}
+
 static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int id)
 {
     char ta[96], tb[96], ln[NAMES_TEXT_SIZE], op[NAMES_TEXT_SIZE];
@@ -258,6 +277,14 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
                                                           : "(uint64_t)fx_quantize(v%d[r * %ld + i] * n%d_w[o * %ld + i], %d, %d)";
         emitf(e, "for (r = 0; r < %ld; r++)\n", rows);
         emitf(e, "    for (o = 0; o < %ld; o++) {\n", nout);
+        if (n->acc_chain != ACC_EXACT) {
+            char prod[160];
+            snprintf(prod, sizeof prod, "v%d[r * %ld + i] * n%d_w[o * %ld + i]", n->in[0], nin, id, nin);
+            emit_chain(e, n, id, prod, nin, fin + fx_frac(w->type));
+            emitf(e, "        v%d[r * %ld + o] = fx_cast(a, %d, %s);\n    }\n", n->out, nout, fx_frac(acc),
+                  targs(to, ta, sizeof ta));
+            break;
+        }
         emitf(e, "        uint64_t acc = %s;\n", n->in[2] >= 0 ? arena_printf(&((Graph *)g)->arena, "(uint64_t)n%d_b[o]", id) : "0");
         emitf(e, "        int64_t a;\n");
         emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);
@@ -291,6 +318,14 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emitf(e, "            col[i * %d + o] = s < 0 ? 0 : v%d[s * %d + o];\n", cin, n->in[0], cin);
         emitf(e, "    }\n");
         emitf(e, "    for (o = 0; o < %d; o++) {\n", cout);
+        if (n->acc_chain != ACC_EXACT) {
+            char prod[160];
+            snprintf(prod, sizeof prod, "col[i] * n%d_w[o * %ld + i]", id, nin);
+            emit_chain(e, n, id, prod, nin, fin + fx_frac(g->t[n->in[1]].type));
+            emitf(e, "        v%d[r * %d + o] = fx_cast(a, %d, %s);\n    }\n}\n", n->out, cout, fx_frac(acc),
+                  targs(to, ta, sizeof ta));
+            break;
+        }
         emitf(e, "        uint64_t acc = %s;\n", n->in[2] >= 0 ? arena_printf(&((Graph *)g)->arena, "(uint64_t)n%d_b[o]", id) : "0");
         emitf(e, "        int64_t a;\n");
         emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);

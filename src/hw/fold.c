@@ -34,6 +34,10 @@ int lower_fold(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *re
     long nin, nout, rows;
     const int64_t *wc;
     int32_t *gather = NULL;
+    if (nd->acc_chain != ACC_EXACT)
+        return diag_error(d, "%s: node '%s' (%s): ReuseFactor %d with --sat-order hls4ml (SatOrder) and a saturating "
+                          "accumulator: the folded layer's chain of saturating additions is not built; use ReuseFactor "
+                          "1, --sat-order exact or a wrapping accum type", g->file, nd->name, nd->src_op, nd->reuse);
     if (nd->op == OP_DENSE) {
         nin = w->const_dims[0];
         nout = w->const_dims[1];

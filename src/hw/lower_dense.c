@@ -1,12 +1,92 @@
 /* lower_dense.c — Dense and Conv to the netlist: each output (each output
  * pixel's, for Conv) a constant matrix x vector product by the cmvm core,
- * then the bias, the accumulator's overflow, the result cast and a fused relu. */
+ * then the bias, the accumulator's overflow, the result cast and a fused relu.
+ * Under --sat-order hls4ml (acc_chain) a saturating accumulator's chain of
+ * clamped additions instead, as a balanced tree of their compositions. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hw/cmvm/cmvm.h"
 #include "hw/lower.h"
+
+/* ---- hls4ml's order of saturating additions (acc_chain) ----------------------
+ * Adding p and clamping to [L, H] is x -> clamp(x + p, L, H).  Two such maps,
+ * A then B, compose into one of the same form:
+ *   clamp(clamp(x + sA, lA, hA) + sB, lB, hB) = clamp(x + s, l, h),
+ *   s = sA + sB,  l = clamp(lA + sB, lB, hB),  h = clamp(hA + sB, lB, hB),
+ * (l <= h follows from lA <= hA), and composition is associative: a balanced
+ * tree over the products in hls4ml's order gives the chain's result at
+ * logarithmic depth. */
+
+typedef struct {
+    int s, l, h;    /* nodes: the sum and the clamp bounds */
+} ClampMap;
+
+/* c > 0 ? b : d, of range [lo, hi] */
+static int select_node(HwModule *m, int c, int b, int d, double lo, double hi)
+{
+    HwNode n = hw_node_blank(HW_SEL);
+    n.a = c;
+    n.b = b;
+    n.c = d;
+    n.lo = lo;
+    n.hi = hi;
+    n.w = hw_width(lo, hi, &n.sign);
+    return hw_node_push(m, n);
+}
+
+/* min(max(v, lo), hi), lo <= hi */
+static int clamp_node(HwModule *m, int v, int lo, int hi)
+{
+    double vl = m->n[v].lo, vh = m->n[v].hi, ll = m->n[lo].lo, lh = m->n[lo].hi, hl = m->n[hi].lo, hh = m->n[hi].hi;
+    if (vl >= lh && vh <= hl)
+        return v;   /* never clamped */
+    double l1 = fmax(vl, ll), h1 = fmax(vh, lh);
+    int mx = select_node(m, hw_add(m, v, 0, lo, 0, 1, 0), v, lo, l1, h1);
+    return select_node(m, hw_add(m, mx, 0, hi, 0, 1, 0), hi, mx, fmin(l1, hl), fmin(h1, hh));
+}
+
+static ClampMap compose(HwModule *m, ClampMap a, ClampMap b)
+{
+    ClampMap c;
+    c.s = hw_add(m, a.s, 0, b.s, 0, 0, 0);
+    c.l = clamp_node(m, hw_add(m, a.l, 0, b.s, 0, 0, 0), b.l, b.h);
+    c.h = clamp_node(m, hw_add(m, a.h, 0, b.s, 0, 0, 0), b.l, b.h);
+    return c;
+}
+
+/* Output o of one row: x (its nodes, -1 none) times w[i][o] in input order, each product cast to the
+ * accumulator, each sum clamped; the bias (accumulator codes) first or last.  Returns the accumulator. */
+static int chain_output(HwModule *m, const Node *nd, MultMode mult, const int64_t *w, long nin, long nout, long o,
+                        const int *xs, int fp, int64_t bias)
+{
+    FxType acc = nd->accum;
+    int64_t hi = fx_type_max(acc), lo = acc.o == FXO_SAT_SYM && acc.sign ? -hi : fx_type_min(acc);
+    int cl = hw_const(m, lo), ch = hw_const(m, hi);
+    ClampMap *t = malloc(sizeof(ClampMap) * (size_t)(nin + 1));
+    int n = 0;
+    for (long i = 0; i < nin; i++) {
+        int64_t c = w[i * nout + o];
+        if (!c || xs[i] < 0)
+            continue;   /* adds 0: the identity */
+        int p = cmvm_const_mult(m, xs[i], c, cmvm_use_dsp(mult, m->n[xs[i]].w, c));
+        t[n++] = (ClampMap){hw_cast(m, p, fp, acc), cl, ch};
+    }
+    for (; n > 1; n = (n + 1) / 2)   /* neighbours only: the order is kept */
+        for (int k = 0; k < n / 2; k++) {
+            t[k] = compose(m, t[2 * k], t[2 * k + 1]);
+            if (n % 2 && k == n / 2 - 1)
+                t[k + 1] = t[n - 1];
+        }
+    int a = hw_const(m, nd->acc_chain == ACC_BIAS_FIRST ? bias : 0);
+    if (n == 1)
+        a = clamp_node(m, hw_add(m, a, 0, t[0].s, 0, 0, 0), t[0].l, t[0].h);
+    if (nd->acc_chain == ACC_BIAS_LAST && bias)
+        a = clamp_node(m, hw_add(m, a, 0, hw_const(m, bias), 0, 0, 0), cl, ch);
+    free(t);
+    return a;
+}
 
 /* A dense layer over `rows` rows of nin inputs with weights wcodes [nin][nout].
  * gather (CONV: the window of each output pixel) maps (row, i) to the input
@@ -43,14 +123,21 @@ static int dense_rows(HwDesign *r, HwModule *m, const Node *nd, const Node *relu
         }
         CmvmProblem p = {wcodes, nin, nout, xs, xi, pd, acc, m->live ? m->live + row * nout : NULL,
                          HW_NODE_MULT(&r->opt, nd - g->n)};
-        cmvm_csd_solve(&cm, m, &p);
+        if (nd->acc_chain == ACC_EXACT)
+            cmvm_csd_solve(&cm, m, &p);
         for (long o = 0; o < nout; o++) {
             int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
-            int accn = cmvm_output(&cm, m, &p, o, bacc);
-            /* the accumulator: modulo 2^W (a cast with frac 0 keeps the low bits), or saturated once */
-            FxType acc_int = acc;
-            acc_int.i = acc.w;   /* same bits, frac 0: overflow handling only */
-            accn = hw_cast(m, accn, 0, acc_int);
+            int accn;
+            if (nd->acc_chain != ACC_EXACT) {
+                accn = p.live && !p.live[o] ? hw_const(m, 0)
+                                            : chain_output(m, nd, p.mult, wcodes, nin, nout, o, xs, fx + fw, bacc);
+            } else {
+                accn = cmvm_output(&cm, m, &p, o, bacc);
+                /* the accumulator: modulo 2^W (a cast with frac 0 keeps the low bits), or saturated once */
+                FxType acc_int = acc;
+                acc_int.i = acc.w;   /* same bits, frac 0: overflow handling only */
+                accn = hw_cast(m, accn, 0, acc_int);
+            }
             int y = hw_cast(m, accn, fa, res);
             if (relu) {
                 FxType rt = g->t[relu->out].type;

@@ -489,6 +489,14 @@ Stream *stream_build(const Graph *g, const HwOptions *opt, Diag *d)
         diag_error(d, "internal: out of memory");
         return NULL;
     }
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && g->n[k].acc_chain != ACC_EXACT) {
+            diag_error(d, "%s: node '%s' (%s): --io stream with --sat-order hls4ml (SatOrder) and a saturating "
+                       "accumulator is not built; use --io parallel, --sat-order exact or a wrapping accum type",
+                       g->file, g->n[k].name, g->n[k].src_op);
+            free(s);
+            return NULL;
+        }
     int r = unit_reshape(g);
     s->g = r >= 0 ? fold_unit_reshape(s, g, r) : g;
     g = s->g;
