@@ -57,12 +57,14 @@ def test_weights_rounding_matters(tmp_path):
     assert np.count_nonzero(exact != ref) > 0
 
 
-def etchnn_semantics(path, precision, x):
+def etchnn_semantics(path, precision, x, chain=False):
     """An independent model of etchnn's own Dense semantics (FIXED_POINT.md),
     built from the Python integer primitives of tests/ref: the bias is cast to
     the accumulator, each product is quantized to the accumulator's LSB, the
     sum is exact and the accumulator's overflow mode acts once; MatMul+Add is
-    one layer.  Tables and weights as hls4ml's (--hls4ml)."""
+    one layer.  Tables and weights as hls4ml's (--hls4ml).  chain: --sat-order
+    hls4ml instead: each product cast to the accumulator, added in input order
+    with each sum cast, then the bias (an ONNX Dense's bias last)."""
     import onnx
     from onnx import numpy_helper
     import hls4ml_semantics as hs
@@ -82,7 +84,13 @@ def etchnn_semantics(path, precision, x):
             b = hs.weight_literal_codes(inits[nodes[k + 1].input[1]].astype(np.float32), B)
             prods = [hs.quantize_codes(a[:, i:i + 1].astype(object) * w[i:i + 1, :], R.F + W.F, A.F, A.q)
                      for i in range(w.shape[0])]
-            acc = hs.cast_codes(b, B.F, A).astype(object) + sum(prods)
+            if chain:
+                acc = np.zeros(prods[0].shape, dtype=object)
+                for p in prods:
+                    acc = hs.overflow_codes(acc + hs.overflow_codes(p, A), A)
+                acc = acc + hs.cast_codes(b, B.F, A).astype(object)
+            else:
+                acc = hs.cast_codes(b, B.F, A).astype(object) + sum(prods)
             a = hs.cast_codes(hs.overflow_codes(acc, A), A.F, R)
             k += 2
             continue
@@ -100,17 +108,20 @@ def etchnn_semantics(path, precision, x):
 
 @pytest.mark.parametrize("precision", ["fixed<16,6,RND_CONV,SAT>", "fixed<12,4,RND,SAT>"])
 def test_rounding_saturating_types(precision, tmp_path):
-    """With rounding/saturating types hls4ml's ONNX MatMul+Add (a Dense whose
-    result is cast, then a separate bias layer) and its step-by-step
-    saturating sum differ from etchnn, which keeps the bias in the accumulator
-    and saturates once.  etchnn must equal its own documented semantics
-    exactly, and the test records how many outputs differ from hls4ml."""
+    """Rounding/saturating types everywhere: hls4ml reads an ONNX MatMul+Add
+    as a Dense without bias and a separate bias layer, and saturates after
+    every addition.  --hls4ml (--sat-order hls4ml) sums in that order and
+    equals both an independent model of that chain and hls4ml's csim; the
+    exact order (the default) equals its own semantics and differs from hls4ml."""
     path = onnx_model("three_layer_keras")
     x = inputs(16, seed=11)
-    got = predict(path, x, tmp_path, "--precision", precision, "--hls4ml")
-    ours = etchnn_semantics(path, precision, x)
-    assert np.count_nonzero(got != ours) == 0
     ref = hls4ml_predict(str(path), precision, x).reshape(N, -1)
-    differ = np.count_nonzero(got != ref)
-    print(f"{precision}: {differ} of {got.size} outputs differ from hls4ml (MatMul+Add split, sequential saturation)")
+    got = predict(path, x, tmp_path, "--precision", precision, "--hls4ml")
+    assert np.count_nonzero(got != etchnn_semantics(path, precision, x, chain=True)) == 0
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ from hls4ml; first: event {bad[0][0]}"
+    exact = predict(path, x, tmp_path, "--precision", precision, "--tables", "hls4ml", "--weight-quant", "hls4ml")
+    assert np.count_nonzero(exact != etchnn_semantics(path, precision, x)) == 0
+    differ = np.count_nonzero(exact != ref)
+    print(f"{precision}: exact order: {differ} of {got.size} outputs differ from hls4ml")
     assert differ > 0

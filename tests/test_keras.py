@@ -89,8 +89,11 @@ def test_fixed_equals_onnx_export(precision, tmp_path):
     if not onnx.exists():
         pytest.skip("three_layer_keras.onnx not present")
     x = inputs(16, 7)
-    a = predict(j, x, tmp_path, "--precision", precision, "--hls4ml")
-    b = predict(onnx, x, tmp_path, "--precision", precision, "--hls4ml")
+    # hls4ml's tables and weights, the exact sum (--hls4ml's order of saturating additions puts an ONNX
+    # Dense's bias last, as hls4ml's split MatMul+Add does, a Keras Dense's first)
+    opts = ("--tables", "hls4ml", "--weight-quant", "hls4ml")
+    a = predict(j, x, tmp_path, "--precision", precision, *opts)
+    b = predict(onnx, x, tmp_path, "--precision", precision, *opts)
     assert np.array_equal(a, b)
 
 
@@ -139,11 +142,10 @@ def test_equals_hls4ml_csim(precision, tmp_path):
 
 
 @pytest.mark.parametrize("precision", ["fixed<16,6,RND_CONV,SAT>", "fixed<12,4,RND,SAT>"])
-def test_saturating_accumulator_differs_from_hls4ml(precision, tmp_path):
-    """A Keras Dense keeps its bias in the accumulator in hls4ml too; what is
-    left is the accumulator: hls4ml saturates after every addition, etchnn
-    once at the end (README).  Records the count; with a wide accumulator
-    the same result types agree exactly (test above)."""
+def test_saturating_accumulator_equals_hls4ml(precision, tmp_path):
+    """A saturating accumulator: hls4ml saturates after every addition, bias first, inputs in index order;
+    --hls4ml (--sat-order hls4ml) does the same and equals its C simulation; the exact order (the default)
+    saturates once at the end and differs (README, "Differences from hls4ml")."""
     pytest.importorskip("hls4ml")
     pytest.importorskip("keras")
     from hls4ml_keras_predict import hls4ml_keras_predict
@@ -152,8 +154,11 @@ def test_saturating_accumulator_differs_from_hls4ml(precision, tmp_path):
     x = inputs(16, 5)
     ref = hls4ml_keras_predict(str(j), str(w), precision, x)
     got = predict(j, x, tmp_path, "--hls4ml", "--precision", precision)
-    differ = np.count_nonzero(got != ref)
-    print(f"{precision}: {differ} of {got.size} outputs differ from hls4ml (accumulator rounding/saturation order)")
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first: event {bad[0][0]}"
+    exact = predict(j, x, tmp_path, "--tables", "hls4ml", "--weight-quant", "hls4ml", "--precision", precision)
+    differ = np.count_nonzero(exact != ref)
+    print(f"{precision}: exact order: {differ} of {got.size} outputs differ from hls4ml")
     assert differ > 0
 
 

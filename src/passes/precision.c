@@ -413,16 +413,13 @@ static int sat_order(const Graph *g, Diag *d, const Config *c, Node *n)
         mode = config_str(c, NULL, "SatOrder", "exact");
     if (strcmp(mode, "hls4ml"))
         return 0;
-    if (n->rnn_role != RNN_ROLE_NONE)
-        return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) is not built for the sums of a "
-                          "recurrent layer, whose accumulator saturates here; use --sat-order exact or a wrapping "
-                          "accum type", g->file, n->name, n->src_op);
     if (n->reuse > 1 && !strcmp(n->strategy, "Resource"))
         return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) with Strategy Resource and "
                           "ReuseFactor %d: hls4ml sums in the order of its reuse loop, which is not built; use "
                           "Strategy Latency, --sat-order exact or a wrapping accum type", g->file, n->name, n->src_op,
                           n->reuse);
-    /* hls4ml reads an ONNX Gemm/MatMul+Add as a Dense without bias followed by a bias layer */
+    /* hls4ml reads an ONNX Gemm/MatMul+Add as a Dense without bias followed by a bias layer; a recurrent
+     * layer's input and state products are each a Dense with its bias first */
     bool split = n->op == OP_DENSE && (!strcmp(n->src_op, "Gemm") || !strcmp(n->src_op, "MatMul"));
     n->acc_chain = split ? ACC_BIAS_LAST : ACC_BIAS_FIRST;
     return 0;
