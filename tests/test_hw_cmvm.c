@@ -1,12 +1,15 @@
 /* test_hw_cmvm.c — the cmvm core alone: random integer matrices and inputs,
  * the adder graph it builds evaluated node by node, against the exact matrix
- * product (each product floored to the accumulator's LSB when pd > 0).
+ * product (each product floored to the accumulator's LSB when pd > 0); and
+ * the tree of composed clamped additions (lower_sat_chain, --sat-order
+ * hls4ml) at random small widths against the literal chain of clamps.
  * Prints "ok N" and exits 0, or names the first mismatch and exits 1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hw/cmvm/cmvm.h"
+#include "hw/lower.h"
 
 static uint64_t rng = 88172645463325252ULL;
 
@@ -38,6 +41,7 @@ static int eval(const HwModule *m, const int64_t *x, int64_t *v)
         }
         case HW_SHR: v[i] = floor_shr(v[n->a], n->sa); break;
         case HW_MUL: v[i] = v[n->a] * (n->b >= 0 ? v[n->b] : n->k); break;
+        case HW_SEL: v[i] = v[n->a] > 0 ? v[n->b] : n->c >= 0 ? v[n->c] : 0; break;
         default:
             fprintf(stderr, "test_hw_cmvm: unexpected node %s\n", hw_op_names[n->op]);
             return -1;
@@ -108,9 +112,54 @@ static int trial(int t, long nin, long nout, int wbits, int xbits, int pd, MultM
     return rc;
 }
 
+/* n terms in [lo, hi] of an accumulator of w bits (SAT, or SAT_SYM when sym), a start a0, random vectors:
+ * the netlist of lower_sat_chain against a = clamp(a + x_i, lo, hi) one term at a time. */
+static int chain_trial(int t, int n, int w, int sym)
+{
+    HwModule m;
+    memset(&m, 0, sizeof m);
+    int64_t hi = ((int64_t)1 << (w - 1)) - 1, lo = sym ? -hi : -hi - 1;
+    FxType xt = {(int16_t)w, (int16_t)w, 1, FXQ_TRN, FXO_WRAP};
+    int *xn = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    int64_t *x = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        xn[i] = hw_in(&m, 0, i, xt);
+        if (sym)
+            m.n[xn[i]].lo = (double)lo;
+    }
+    int64_t a0 = rnd(lo, hi);
+    int out = lower_sat_chain(&m, xn, n, a0, lo, hi);
+    int64_t *v = malloc(sizeof(int64_t) * (m.nn ? m.nn : 1));
+    int rc = 0;
+    for (int vec = 0; vec < 200 && !rc; vec++) {
+        int64_t want = a0;
+        for (int i = 0; i < n; i++) {
+            /* runs of one sign drive the chain into its bounds */
+            x[i] = vec % 4 == 0 ? hi - rnd(0, 1) : vec % 4 == 1 ? lo + rnd(0, 1) : rnd(lo, hi);
+            want += x[i];
+            want = want > hi ? hi : want < lo ? lo : want;
+        }
+        if (eval(&m, x, v) < 0)
+            rc = 1;
+        else if (v[out] != want) {
+            fprintf(stderr, "test_hw_cmvm: chain trial %d (%d terms, %d bits, sym %d), vector %d: got %lld, "
+                    "expected %lld\n", t, n, w, sym, vec, (long long)v[out], (long long)want);
+            rc = 1;
+        }
+    }
+    free(v);
+    free(m.n);
+    free(xn);
+    free(x);
+    return rc;
+}
+
 int main(void)
 {
     int n = 0;
+    for (int t = 0; t < 200; t++, n++)
+        if (chain_trial(t, (int)rnd(0, 37), (int)rnd(2, 9), t % 3 == 2))
+            return 1;
     for (int t = 0; t < 60; t++) {
         MultMode mult = t % 3 == 0 ? MULT_CSD : t % 3 == 1 ? MULT_DSP : MULT_AUTO;
         int pd = t % 4 == 0 ? 0 : t % 4 == 1 ? -2 : t % 4 == 2 ? 3 : 0;

@@ -15,6 +15,9 @@ typedef struct {
     int64_t *wc;
 } ConvRows;
 ConvRows lower_conv_rows(HwDesign *r, const Node *nd);
+/* a0 then the n terms (nodes, values in [lo, hi]) added in order, each sum clamped to [lo, hi], as a balanced
+ * tree of composed clamped additions (lower_dense.c); returns the result node. */
+int lower_sat_chain(HwModule *m, const int *terms, int n, int64_t a0, int64_t lo, int64_t hi);
 int lower_pool(HwDesign *r, HwModule *m, Diag *d, const Node *nd);                     /* lower_pool.c */
 int lower_gather(HwDesign *r, HwModule *m, const Node *nd);                            /* lower_merge.c */
 int lower_merge(HwDesign *r, HwModule *m, const Node *nd);

@@ -56,6 +56,25 @@ static ClampMap compose(HwModule *m, ClampMap a, ClampMap b)
     return c;
 }
 
+int lower_sat_chain(HwModule *m, const int *terms, int n, int64_t a0, int64_t lo, int64_t hi)
+{
+    int cl = hw_const(m, lo), ch = hw_const(m, hi);
+    ClampMap *t = malloc(sizeof(ClampMap) * (size_t)(n ? n : 1));
+    for (int k = 0; k < n; k++)
+        t[k] = (ClampMap){terms[k], cl, ch};
+    for (; n > 1; n = (n + 1) / 2)   /* neighbours only: the order is kept */
+        for (int k = 0; k < n / 2; k++) {
+            t[k] = compose(m, t[2 * k], t[2 * k + 1]);
+            if (n % 2 && k == n / 2 - 1)
+                t[k + 1] = t[n - 1];
+        }
+    int a = hw_const(m, a0);
+    if (n == 1)
+        a = clamp_node(m, hw_add(m, a, 0, t[0].s, 0, 0, 0), t[0].l, t[0].h);
+    free(t);
+    return a;
+}
+
 /* Output o of one row: x (its nodes, -1 none) times w[i][o] in input order, each product cast to the
  * accumulator, each sum clamped; the bias (accumulator codes) first or last.  Returns the accumulator. */
 static int chain_output(HwModule *m, const Node *nd, MultMode mult, const int64_t *w, long nin, long nout, long o,
@@ -63,27 +82,19 @@ static int chain_output(HwModule *m, const Node *nd, MultMode mult, const int64_
 {
     FxType acc = nd->accum;
     int64_t hi = fx_type_max(acc), lo = acc.o == FXO_SAT_SYM && acc.sign ? -hi : fx_type_min(acc);
-    int cl = hw_const(m, lo), ch = hw_const(m, hi);
-    ClampMap *t = malloc(sizeof(ClampMap) * (size_t)(nin + 1));
+    int *t = malloc(sizeof(int) * (size_t)(nin + 1));
     int n = 0;
     for (long i = 0; i < nin; i++) {
         int64_t c = w[i * nout + o];
         if (!c || xs[i] < 0)
             continue;   /* adds 0: the identity */
         int p = cmvm_const_mult(m, xs[i], c, cmvm_use_dsp(mult, m->n[xs[i]].w, c));
-        t[n++] = (ClampMap){hw_cast(m, p, fp, acc), cl, ch};
+        t[n++] = hw_cast(m, p, fp, acc);
     }
-    for (; n > 1; n = (n + 1) / 2)   /* neighbours only: the order is kept */
-        for (int k = 0; k < n / 2; k++) {
-            t[k] = compose(m, t[2 * k], t[2 * k + 1]);
-            if (n % 2 && k == n / 2 - 1)
-                t[k + 1] = t[n - 1];
-        }
-    int a = hw_const(m, nd->acc_chain == ACC_BIAS_FIRST ? bias : 0);
-    if (n == 1)
-        a = clamp_node(m, hw_add(m, a, 0, t[0].s, 0, 0, 0), t[0].l, t[0].h);
-    if (nd->acc_chain == ACC_BIAS_LAST && bias)
-        a = clamp_node(m, hw_add(m, a, 0, hw_const(m, bias), 0, 0, 0), cl, ch);
+    bool last = nd->acc_chain == ACC_BIAS_LAST && bias;
+    if (last)
+        t[n++] = hw_const(m, bias);   /* hls4ml's separate bias layer: one more clamped addition */
+    int a = lower_sat_chain(m, t, n, last ? 0 : bias, lo, hi);
     free(t);
     return a;
 }
