@@ -36,15 +36,19 @@ static int select_node(HwModule *m, int c, int b, int d, double lo, double hi)
     return hw_node_push(m, n);
 }
 
-/* min(max(v, lo), hi), lo <= hi */
+/* min(max(v, lo), hi), lo <= hi; a bound v cannot cross is left out */
 static int clamp_node(HwModule *m, int v, int lo, int hi)
 {
     double vl = m->n[v].lo, vh = m->n[v].hi, ll = m->n[lo].lo, lh = m->n[lo].hi, hl = m->n[hi].lo, hh = m->n[hi].hi;
-    if (vl >= lh && vh <= hl)
-        return v;   /* never clamped */
-    double l1 = fmax(vl, ll), h1 = fmax(vh, lh);
-    int mx = select_node(m, hw_add(m, v, 0, lo, 0, 1, 0), v, lo, l1, h1);
-    return select_node(m, hw_add(m, mx, 0, hi, 0, 1, 0), hi, mx, fmin(l1, hl), fmin(h1, hh));
+    if (vl < lh) {
+        double l1 = fmax(vl, ll), h1 = fmax(vh, lh);
+        v = select_node(m, hw_add(m, v, 0, lo, 0, 1, 0), v, lo, l1, h1);
+        vl = l1;
+        vh = h1;
+    }
+    if (vh > hl)
+        v = select_node(m, hw_add(m, v, 0, hi, 0, 1, 0), hi, v, fmin(vl, hl), fmin(vh, hh));
+    return v;
 }
 
 static ClampMap compose(HwModule *m, ClampMap a, ClampMap b)
