@@ -149,12 +149,14 @@ def test_config_key_and_python_keyword(tmp_path):
     assert r.returncode == 2 and "SatOrder" in r.stderr
 
 
-@pytest.mark.parametrize("case", ["stream", "reuse", "resource"])
+@pytest.mark.parametrize("case", ["stream", "reuse", "resource", "sat_zero"])
 def test_not_built_is_refused(case, tmp_path):
     path = tiny_conv(tmp_path) if case == "stream" else tiny_dense(tmp_path)
     cfg = tmp_path / "c.yml"
     text = f"Model:\n  Precision: {SAT}\n"
-    if case != "stream":
+    if case == "sat_zero":   # the RTL's tree of clamps does not model SAT_ZERO's jump to 0
+        text = f"Model:\n  Precision:\n    default: {SAT}\n    accum: fixed<8,3,RND,SAT_ZERO>\n"
+    elif case != "stream":
         text += "  ReuseFactor: 2\n" + ("  Strategy: Resource\n" if case == "resource" else "")
     cfg.write_text(text)
     opts = ["--io", "stream"] if case == "stream" else []
@@ -162,6 +164,7 @@ def test_not_built_is_refused(case, tmp_path):
     assert r.returncode == 2, r.stdout + r.stderr
     msg = r.stderr
     assert "--sat-order hls4ml" in msg and "node '" in msg, msg
-    assert {"stream": "--io stream", "reuse": "ReuseFactor 2", "resource": "Strategy Resource"}[case] in msg, msg
+    assert {"stream": "--io stream", "reuse": "ReuseFactor 2", "resource": "Strategy Resource",
+            "sat_zero": "SAT_ZERO"}[case] in msg, msg
     # the exact order builds them
     run("compile", path, "-o", tmp_path / "o2", "-c", cfg, *EXACT, *opts)

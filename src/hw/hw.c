@@ -84,6 +84,10 @@ static int step_lower(HwDesign *r, Diag *d)
             if (clash)
                 m->name = arena_printf(&r->arena, "%s_%d", id, suffix);
         }
+        if (nd->acc_chain != ACC_EXACT && nd->accum.o == FXO_SAT_ZERO)
+            return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) with a SAT_ZERO accumulator: its "
+                              "chain is not a clamp and is not built in the RTL (the emulator and C compute it); use "
+                              "SAT or SAT_SYM, --sat-order exact or --no-rtl", r->g->file, nd->name, nd->src_op);
         int rc;
         switch (nd->op) {
         case OP_DENSE: rc = nd->reuse > 1 ? lower_fold(r, m, d, nd, relu) : lower_dense(r, m, d, nd, relu); break;
