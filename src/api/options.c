@@ -360,7 +360,7 @@ static const OptDef opts[] = {
       "one of exact, hls4ml", "weights rounded to their type exactly, or as hls4ml does"},
      OPT_TEXT, 1, set_weight_quant, get_weight_quant},
     {{"sat_order", "sat_order", "sat_order", "--sat-order", NULL, "--hls4ml", "hls4ml", CP, "one of exact, hls4ml",
-      "a saturating (SAT, SAT_SYM) Dense/Conv accumulator: exact sum saturated once, or saturated after each "
+      "a saturating (SAT, SAT_SYM, SAT_ZERO) Dense/Conv accumulator: exact sum saturated once, or saturated after each "
       "addition in hls4ml's order"},
      OPT_TEXT, 1, set_sat_order, get_sat_order},
     {{"clock_mhz", "clock_mhz", "clock_mhz", "--clock-mhz", NULL, NULL, NULL, "compile",
