@@ -168,3 +168,15 @@ def test_not_built_is_refused(case, tmp_path):
             "sat_zero": "SAT_ZERO"}[case] in msg, msg
     # the exact order builds them
     run("compile", path, "-o", tmp_path / "o2", "-c", cfg, *EXACT, *opts)
+
+
+def test_python_keyword(tmp_path):
+    """etchnn.convert(sat_order='hls4ml') is the CLI's --sat-order hls4ml."""
+    from test_options import etchnn_pkg
+    etchnn, _ = etchnn_pkg()
+    path = tiny_dense(tmp_path)
+    x = x_for(path, 500)
+    fw = etchnn.convert(str(path), output_dir=str(tmp_path / "py"), precision=SAT, tables="hls4ml",
+                        weight_quant="hls4ml", sat_order="hls4ml")
+    assert np.array_equal(np.asarray(fw.predict(x)).reshape(len(x), -1),
+                          predict(path, x, tmp_path, "--precision", SAT, "--hls4ml"))
