@@ -72,7 +72,7 @@ static int trial(int t, long nin, long nout, int wbits, int xbits, int pd, MultM
         xid[i] = i;
     }
     FxType acc = {48, 24, 1, FXQ_TRN, FXO_SAT};   /* no wrap: the exact sum */
-    CmvmProblem p = {w, nin, nout, xn, xid, pd, acc, NULL, mult};
+    CmvmProblem p = {w, nin, nout, xn, xid, pd, acc, NULL, mult, NULL};
     Cmvm c;
     cmvm_init(&c);
     cmvm_csd_solve(&c, &m, &p);

@@ -122,6 +122,12 @@ static int dense_rows(HwDesign *r, HwModule *m, const Node *nd, const Node *relu
     int pd = fx + fw - fa;
     m->nout = rows * nout;
     m->out = arena_array(&r->arena, (size_t)m->nout, sizeof(int));
+    int64_t *bacc = malloc(sizeof(int64_t) * (size_t)(nout ? nout : 1));
+    unsigned char *hasb = malloc((size_t)(nout ? nout : 1));
+    for (long o = 0; o < nout; o++) {
+        bacc[o] = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
+        hasb[o] = bacc[o] != 0;
+    }
     Cmvm cm;
     cmvm_init(&cm);
     for (long row = 0; row < rows; row++) {
@@ -137,17 +143,16 @@ static int dense_rows(HwDesign *r, HwModule *m, const Node *nd, const Node *relu
             xs[i] = e >= 0 ? innode[e] : -1;
         }
         CmvmProblem p = {wcodes, nin, nout, xs, xi, pd, acc, m->live ? m->live + row * nout : NULL,
-                         HW_NODE_MULT(&r->opt, nd - g->n)};
+                         HW_NODE_MULT(&r->opt, nd - g->n), hasb};
         if (nd->acc_chain == ACC_EXACT)
             cmvm_csd_solve(&cm, m, &p);
         for (long o = 0; o < nout; o++) {
-            int64_t bacc = b ? fx_cast_to(b->codes[o], fx_frac(b->type), acc) : 0;
             int accn;
             if (nd->acc_chain != ACC_EXACT) {
                 accn = p.live && !p.live[o] ? hw_const(m, 0)
-                                            : chain_output(m, nd, p.mult, wcodes, nin, nout, o, xs, fx + fw, bacc);
+                                            : chain_output(m, nd, p.mult, wcodes, nin, nout, o, xs, fx + fw, bacc[o]);
             } else {
-                accn = cmvm_output(&cm, m, &p, o, bacc);
+                accn = cmvm_output(&cm, m, &p, o, bacc[o]);
                 /* the accumulator: modulo 2^W (a cast with frac 0 keeps the low bits), or saturated once */
                 FxType acc_int = acc;
                 acc_int.i = acc.w;   /* same bits, frac 0: overflow handling only */
@@ -172,6 +177,8 @@ static int dense_rows(HwDesign *r, HwModule *m, const Node *nd, const Node *relu
         free(xi);
     }
     free(innode);
+    free(bacc);
+    free(hasb);
     if (m->adders_naive < 0)
         m->adders_naive = 0;
     cmvm_free(&cm);

@@ -25,10 +25,16 @@ typedef struct {
     FxType acc;         /* the accumulator: quantization of dropped bits; WRAP: sums modulo 2^acc.w */
     const unsigned char *live; /* per output: observed (NULL: all); others are constant 0 */
     MultMode mult;      /* shift-and-add (CSD), DSP multiplies, or auto per constant */
+    const unsigned char *bias; /* per output: a bias joins its sum (NULL: none); bounds the adder depth */
 } CmvmProblem;
 
 typedef struct CmvmCache CmvmCache;
-typedef struct CmvmTermList CmvmTermList;
+
+/* The summands of one output. */
+typedef struct {
+    CmvmTerm *t;   /* summands */
+    int n, cap;    /* summands, capacity */
+} CmvmTermList;
 
 /* The state of one algorithm across solves: products x_i * c already built
  * (shared by every later solve that reads the same input identity), and the
@@ -37,6 +43,9 @@ typedef struct {
     CmvmCache *products;    /* built products, by input identity and constant */
     CmvmTermList *lists;    /* per output of the last solve: its summands */
     long nlists;            /* outputs allocated in lists */
+    int *depth;             /* adder depth of each netlist node, for the output trees */
+    size_t ndepth, cdepth;  /* nodes with a depth, capacity */
+    long cse_bounded, cse_greedy; /* solves that took the bounded CSE / the unbounded one */
 } Cmvm;
 
 void cmvm_init(Cmvm *c);
@@ -54,6 +63,37 @@ void cmvm_csd_solve(Cmvm *c, HwModule *m, const CmvmProblem *p);
  * its summands in a balanced adder tree; returns the node (accumulator LSB,
  * modulo 2^acc.w for WRAP, otherwise exact). */
 int cmvm_output(Cmvm *c, HwModule *m, const CmvmProblem *p, long o, int64_t bias);
+
+/* ---- common subexpressions of exact products: adders planned before they are built ---- */
+
+/* A planned adder (a << sa) +/- (b << sb); operands below base are netlist
+ * nodes, base + k the k-th planned adder.  Built in order from node base on,
+ * planned adder k becomes node base + k. */
+typedef struct {
+    int a, sa, b, sb, sub;
+    int depth;     /* adders on its longest path from a netlist node */
+} CmvmAdd;
+
+typedef struct {
+    CmvmAdd *v;
+    size_t n, cap;
+    int base;      /* the netlist's node count when planning started */
+} CmvmPlan;
+
+/* Plan an adder; returns its node id (base + k). */
+int cmvm_plan_add(CmvmPlan *pl, int a, int sa, int b, int sb, int sub);
+/* The adder depth of a node (0: a netlist node). */
+int cmvm_plan_depth(const CmvmPlan *pl, int node);
+/* A pair of summands as a pattern key (0: not representable); base shift and sign of the pair. */
+int cmvm_pair_key(CmvmTerm p, CmvmTerm q, uint64_t *key, int *base, int *neg);
+/* Sort pattern keys (below 2^56) in place; tmp holds n keys. */
+void cmvm_sort_keys(uint64_t *k, uint64_t *tmp, size_t n);
+/* Greedy pairwise CSE with a bound on adder depth (cse.c): the most frequent
+ * patterns first, each output's depth (its summands in a tree by depth, plus
+ * its bias) kept within depth_max. */
+void cmvm_cse_bounded(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max);
+/* The adder depth of output o's sum: its summands and bias in a tree by depth. */
+int cmvm_sum_depth(const CmvmPlan *pl, const CmvmTermList *tl, int bias);
 
 /* ---- the primitives, shared with lowering ---- */
 

@@ -252,11 +252,6 @@ static CmvmTerm product_term(MultMode mult, HwModule *m, CmvmCache *pc, int inpu
 
 /* ---- common subexpressions of an exact constant matrix-vector product ---- */
 
-struct CmvmTermList {
-    CmvmTerm *t;   /* summands */
-    int n, cap;    /* summands, capacity */
-};
-
 typedef struct {
     uint64_t key;  /* a pattern (pair_key) */
     int count;     /* its occurrences */
@@ -264,7 +259,7 @@ typedef struct {
 
 /* A pair of terms as a pattern: (p << da) +/- (q << db) with min(da, db) = 0.
  * Returns 0 when the pair cannot be a pattern (shift difference too large). */
-static int pair_key(CmvmTerm p, CmvmTerm q, uint64_t *key, int *base, int *neg)
+int cmvm_pair_key(CmvmTerm p, CmvmTerm q, uint64_t *key, int *base, int *neg)
 {
     if (q.node < p.node || (q.node == p.node && q.shift < p.shift)) {
         CmvmTerm t = p;
@@ -294,7 +289,7 @@ static size_t hash_slot(uint64_t key, size_t mask)
  * most frequent pair (same signals, same relative shift and sign) becomes one
  * adder shared by every output that uses it; repeat until no pair repeats. */
 /* Sort pattern keys (below 2^56) in place, least significant byte first; tmp holds n keys. */
-static void sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
+void cmvm_sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
 {
     for (int b = 0; b < 56; b += 8) {
         size_t cnt[257] = {0};
@@ -310,7 +305,7 @@ static void sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
     }
 }
 
-static void cse_terms(HwModule *m, CmvmTermList *lists, long nl)
+static void cse_terms(CmvmPlan *pl, CmvmTermList *lists, long nl)
 {
     size_t cap = 0;
     uint64_t *keys = NULL, *tmp = NULL;
@@ -337,11 +332,11 @@ static void cse_terms(HwModule *m, CmvmTermList *lists, long nl)
                 for (int j = i + 1; j < lists[l].n; j++) {
                     uint64_t key;
                     int base, neg;
-                    if (pair_key(lists[l].t[i], lists[l].t[j], &key, &base, &neg))
+                    if (cmvm_pair_key(lists[l].t[i], lists[l].t[j], &key, &base, &neg))
                         keys[nk++] = key;
                 }
         if (nk)
-            sort_keys(keys, tmp, nk);
+            cmvm_sort_keys(keys, tmp, nk);
         /* the candidates, most frequent first */
         size_t nc = 0;
         for (size_t i = 0, j; i < nk; i = j) {
@@ -393,7 +388,7 @@ static void cse_terms(HwModule *m, CmvmTermList *lists, long nl)
                 for (int j = i + 1; j < tl->n; j++) {
                     uint64_t key;
                     int base, neg;
-                    if (!pair_key(tl->t[i], tl->t[j], &key, &base, &neg))
+                    if (!cmvm_pair_key(tl->t[i], tl->t[j], &key, &base, &neg))
                         continue;
                     size_t h = hash_slot(key, smask);
                     while (skey[h] && skey[h] != key)
@@ -403,7 +398,7 @@ static void cse_terms(HwModule *m, CmvmTermList *lists, long nl)
                     if (snode[h] < 0) {
                         int a = (int)(key & 0x1fffff), b = (int)((key >> 21) & 0x1fffff);
                         int da = (int)((key >> 42) & 31), db = (int)((key >> 47) & 31), rel = (int)((key >> 52) & 1);
-                        snode[h] = hw_add(m, a, da, b, db, rel, 0);
+                        snode[h] = cmvm_plan_add(pl, a, da, b, db, rel);
                     }
                     tl->t[i].node = snode[h];
                     tl->t[i].shift = base;
@@ -422,6 +417,80 @@ static void cse_terms(HwModule *m, CmvmTermList *lists, long nl)
     free(sorted);
     free(keys);
     free(tmp);
+}
+
+/* Above this many summand pairs per solve (summed over outputs) only the
+ * unbounded greedy runs: the bounded one takes several times its rounds
+ * (qkeras_mnist_cnn's second convolution: 121 solves of ~390k pairs). */
+#define CSE_BOUNDED_PAIRS ((size_t)1 << 18)
+
+/* The adders of a plan and its output trees, and the deepest output. */
+static long plan_cost(const CmvmPlan *pl, const CmvmTermList *lists, long nl, const unsigned char *bias, int *depth)
+{
+    long n = (long)pl->n;
+    *depth = 0;
+    for (long l = 0; l < nl; l++) {
+        int b = bias && bias[l] && lists[l].n;
+        n += lists[l].n + b > 1 ? lists[l].n + b - 1 : 0;
+        int d = cmvm_sum_depth(pl, &lists[l], b);
+        *depth = d > *depth ? d : *depth;
+    }
+    return n;
+}
+
+/* Common subexpressions of the flattened digits: the unbounded greedy
+ * (cse_terms) and the depth-bounded one (cse.c, bound: the deepest output
+ * without sharing) both planned (small solves); the bounded one is built where it needs no
+ * more adders and no more depth, else the unbounded one. */
+static void cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned char *bias)
+{
+    size_t pairs = 0;
+    for (long l = 0; l < nl; l++)
+        pairs += (size_t)lists[l].n * (size_t)(lists[l].n > 0 ? lists[l].n - 1 : 0) / 2;
+    if (pairs > CSE_BOUNDED_PAIRS) {
+        /* too large for the bounded search's many rounds: the unbounded greedy alone */
+        CmvmPlan pg = {NULL, 0, 0, (int)m->nn};
+        cse_terms(&pg, lists, nl);
+        for (size_t k = 0; k < pg.n; k++)
+            hw_add(m, pg.v[k].a, pg.v[k].sa, pg.v[k].b, pg.v[k].sb, pg.v[k].sub, 0);
+        free(pg.v);
+        return;
+    }
+    CmvmTermList *alt = malloc(sizeof *alt * (size_t)(nl ? nl : 1));
+    if (!alt)
+        abort();
+    for (long l = 0; l < nl; l++) {
+        alt[l].n = alt[l].cap = lists[l].n;
+        alt[l].t = malloc(sizeof(CmvmTerm) * (size_t)(lists[l].n ? lists[l].n : 1));
+        if (!alt[l].t)
+            abort();
+        memcpy(alt[l].t, lists[l].t, sizeof(CmvmTerm) * (size_t)lists[l].n);
+    }
+    CmvmPlan pg = {NULL, 0, 0, (int)m->nn}, pb = pg;
+    int d0;
+    plan_cost(&pg, lists, nl, bias, &d0);
+    cse_terms(&pg, lists, nl);
+    cmvm_cse_bounded(&pb, alt, nl, bias, d0);
+    int dg, db;
+    long ng = plan_cost(&pg, lists, nl, bias, &dg), nb = plan_cost(&pb, alt, nl, bias, &db);
+    const CmvmPlan *pl = &pg;
+    if (nb <= ng && db <= dg) {
+        for (long l = 0; l < nl; l++) {
+            CmvmTermList t = lists[l];
+            lists[l] = alt[l];
+            alt[l] = t;
+        }
+        pl = &pb;
+    }
+    for (size_t k = 0; k < pl->n; k++) {
+        const CmvmAdd *a = &pl->v[k];
+        hw_add(m, a->a, a->sa, a->b, a->sb, a->sub, 0);   /* node pl->base + k */
+    }
+    for (long l = 0; l < nl; l++)
+        free(alt[l].t);
+    free(alt);
+    free(pg.v);
+    free(pb.v);
 }
 
 /* ---- the solver -------------------------------------------------------------- */
@@ -447,6 +516,7 @@ void cmvm_free(Cmvm *c)
     if (c->products)
         cache_free(c->products);
     free(c->products);
+    free(c->depth);
     memset(c, 0, sizeof *c);
 }
 
@@ -501,7 +571,88 @@ void cmvm_csd_solve(Cmvm *c, HwModule *m, const CmvmProblem *p)
         m->adders_naive -= 1;
     }
     if (flat)
-        cse_terms(m, lists, nout);
+        cse_choose(m, lists, nout, p->bias);
+}
+
+/* The adder depth of node `node` (adders on its longest path from the module's inputs). */
+static int node_depth(Cmvm *c, const HwModule *m, int node)
+{
+    if (c->ndepth < m->nn) {
+        c->depth = vec_grow(c->depth, &c->cdepth, m->nn, sizeof(int));
+        for (size_t i = c->ndepth; i < m->nn; i++) {
+            const HwNode *n = &m->n[i];
+            int d = 0;
+            if (n->op != HW_IN && n->op != HW_CONST) {
+                int ops[3] = {n->a, n->b, n->c};
+                for (int k = 0; k < 3; k++)
+                    if (ops[k] >= 0 && (size_t)ops[k] < i && c->depth[ops[k]] > d)
+                        d = c->depth[ops[k]];
+            }
+            c->depth[i] = d + (n->op == HW_ADD);
+        }
+        c->ndepth = m->nn;
+    }
+    return c->depth[node];
+}
+
+/* a + b as one summand (a positive summand first, so the result is rarely negated) */
+static CmvmTerm add_terms(HwModule *m, CmvmTerm a, CmvmTerm b, int cap)
+{
+    if (a.neg && !b.neg) {
+        CmvmTerm tmp = a;
+        a = b;
+        b = tmp;
+    }
+    int sh = a.shift < b.shift ? a.shift : b.shift;
+    CmvmTerm r;
+    r.node = hw_add(m, a.node, a.shift - sh, b.node, b.shift - sh, a.neg != b.neg, cap > 0 ? cap - sh : 0);
+    r.shift = sh;
+    r.neg = a.neg && b.neg;
+    return r;
+}
+
+typedef struct {
+    CmvmTerm t;
+    int depth, order;
+} DepthTerm;
+
+static int depth_cmp(const void *x, const void *y)
+{
+    const DepthTerm *a = x, *b = y;
+    if (a->depth != b->depth)
+        return a->depth < b->depth ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+/* Sum n summands, the two shallowest first (two queues: the sorted summands
+ * and the sums, whose depths never decrease), so the sum is as shallow as
+ * their depths allow. */
+static CmvmTerm sum_by_depth(Cmvm *c, HwModule *m, const CmvmTerm *t, int n, int cap)
+{
+    DepthTerm *q = malloc(sizeof *q * (size_t)(2 * n));
+    if (!q)
+        abort();
+    for (int i = 0; i < n; i++) {
+        q[i].t = t[i];
+        q[i].depth = node_depth(c, m, t[i].node);
+        q[i].order = i;
+    }
+    qsort(q, (size_t)n, sizeof *q, depth_cmp);
+    DepthTerm *s = q + n;   /* the sums */
+    int qa = 0, sa = 0, sn = 0;
+    while ((n - qa) + (sn - sa) > 1) {
+        DepthTerm x[2];
+        for (int k = 0; k < 2; k++)
+            x[k] = qa < n && (sa == sn || q[qa].depth <= s[sa].depth) ? q[qa++] : s[sa++];
+        DepthTerm r;
+        r.t = add_terms(m, x[0].t, x[1].t, cap);
+        r.depth = (x[0].depth > x[1].depth ? x[0].depth : x[1].depth) + 1;
+        r.order = 0;
+        s[sn++] = r;
+    }
+    CmvmTerm r = qa < n ? q[qa].t : s[sa].t;
+    free(q);
+    return r;
 }
 
 int cmvm_output(Cmvm *c, HwModule *m, const CmvmProblem *p, long o, int64_t bias)
@@ -517,7 +668,7 @@ int cmvm_output(Cmvm *c, HwModule *m, const CmvmProblem *p, long o, int64_t bias
     }
     if (tl->n == 0)
         return hw_const(m, 0);
-    CmvmTerm t = cmvm_sum(m, tl->t, tl->n, cap);
+    CmvmTerm t = sum_by_depth(c, m, tl->t, tl->n, cap);
     int accn = t.node;
     if (t.neg || t.shift) {
         int z = hw_const(m, 0);
