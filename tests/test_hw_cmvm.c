@@ -1,9 +1,12 @@
 /* test_hw_cmvm.c — the cmvm core alone: random integer matrices and inputs,
  * the adder graph it builds evaluated node by node, against the exact matrix
- * product (each product floored to the accumulator's LSB when pd > 0); and
- * the tree of composed clamped additions (lower_sat_chain, --sat-order
- * hls4ml) at random small widths against the literal chain of clamps.
- * Prints "ok N" and exits 0, or names the first mismatch and exits 1. */
+ * product (each product floored to the accumulator's LSB when pd > 0); for
+ * exact shift-and-add problems also no more adders than canonical signed
+ * digits without sharing, and where the depth-bounded CSE was built, no output
+ * deeper than without sharing; and the tree of composed clamped additions
+ * (lower_sat_chain, --sat-order hls4ml) at random small widths against the
+ * literal chain of clamps.  Prints "ok N (bounded B, greedy G)" and exits 0,
+ * or names the first failure and exits 1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,22 @@ static int64_t rnd(int64_t lo, int64_t hi)
 static int64_t floor_shr(int64_t v, int s)
 {
     return v >= 0 ? v >> s : -((-v + ((int64_t)1 << s) - 1) >> s);
+}
+
+static long n_bounded, n_greedy;
+
+/* The adder depth of every node (adders on its longest path from an input). */
+static void depths(const HwModule *m, int *d)
+{
+    for (size_t i = 0; i < m->nn; i++) {
+        const HwNode *n = &m->n[i];
+        int x = 0;
+        if (n->op == HW_ADD)
+            x = 1 + (d[n->a] > d[n->b] ? d[n->a] : d[n->b]);
+        else if (n->op == HW_SHR || n->op == HW_MUL || n->op == HW_CAST)
+            x = d[n->a];
+        d[i] = x;
+    }
 }
 
 /* The value of every node for inputs x (by element). */
@@ -72,15 +91,54 @@ static int trial(int t, long nin, long nout, int wbits, int xbits, int pd, MultM
         xid[i] = i;
     }
     FxType acc = {48, 24, 1, FXQ_TRN, FXO_SAT};   /* no wrap: the exact sum */
-    CmvmProblem p = {w, nin, nout, xn, xid, pd, acc, NULL, mult, NULL};
+    unsigned char *hasb = malloc((size_t)nout);
+    for (long o = 0; o < nout; o++)
+        hasb[o] = o % 3 == 0;
+    CmvmProblem p = {w, nin, nout, xn, xid, pd, acc, NULL, mult, hasb};
     Cmvm c;
     cmvm_init(&c);
     cmvm_csd_solve(&c, &m, &p);
     for (long o = 0; o < nout; o++)
         out[o] = cmvm_output(&c, &m, &p, o, o % 3 ? 0 : o + 1);
+    long bounded = c.cse_bounded;
+    n_bounded += c.cse_bounded;
+    n_greedy += c.cse_greedy;
     cmvm_free(&c);
     int64_t *v = malloc(sizeof(int64_t) * (m.nn ? m.nn : 1));
     int rc = 0;
+    if (pd <= 0 && mult == MULT_CSD) {
+        /* without sharing: each output's digits and bias in a balanced tree */
+        long plain = 0, negs = 0;
+        int dmax = 0, got = 0;
+        int *d = malloc(sizeof(int) * (m.nn ? m.nn : 1));
+        depths(&m, d);
+        for (long o = 0; o < nout; o++) {
+            long terms = hasb[o];
+            for (long i = 0; i < nin; i++)
+                if (xn[i] >= 0)
+                    terms += cmvm_csd_count(w[i * nout + o]);
+            plain += terms > 1 ? terms - 1 : 0;
+            int dd = 0;
+            while ((1L << dd) < terms)
+                dd++;
+            dmax = dd > dmax ? dd : dmax;
+            const HwNode *r = &m.n[out[o]];
+            int neg = r->op == HW_ADD && r->sub && m.n[r->a].op == HW_CONST && m.n[r->a].k == 0;
+            negs += neg;   /* a negated sum: the plain sum negates too */
+            int shl = r->op == HW_ADD && !r->sub && m.n[r->b].op == HW_CONST && m.n[r->b].k == 0;   /* a shift */
+            int od = neg ? d[r->b] : shl ? d[r->a] : d[out[o]];
+            got = od > got ? od : got;
+        }
+        free(d);
+        if (m.adders - negs > plain) {
+            fprintf(stderr, "test_hw_cmvm: trial %d: %ld adders, %ld without sharing\n", t, m.adders - negs, plain);
+            rc = 1;
+        }
+        if (bounded && got > dmax) {
+            fprintf(stderr, "test_hw_cmvm: trial %d: depth %d, %d without sharing\n", t, got, dmax);
+            rc = 1;
+        }
+    }
     for (int vec = 0; vec < 20 && !rc; vec++) {
         int64_t xmax = ((int64_t)1 << (xbits - 1)) - 1;
         for (long i = 0; i < nin; i++)
@@ -102,6 +160,7 @@ static int trial(int t, long nin, long nout, int wbits, int xbits, int pd, MultM
         }
     }
     free(v);
+    free(hasb);
     free(m.n);
     free(m.rom);
     free(w);
@@ -160,14 +219,16 @@ int main(void)
     for (int t = 0; t < 200; t++, n++)
         if (chain_trial(t, (int)rnd(0, 37), (int)rnd(2, 9), t % 3 == 2))
             return 1;
-    for (int t = 0; t < 60; t++) {
+    for (int t = 0; t < 120; t++) {
         MultMode mult = t % 3 == 0 ? MULT_CSD : t % 3 == 1 ? MULT_DSP : MULT_AUTO;
         int pd = t % 4 == 0 ? 0 : t % 4 == 1 ? -2 : t % 4 == 2 ? 3 : 0;
-        long nin = rnd(1, 40), nout = rnd(1, 24);
-        if (trial(t, nin, nout, (int)rnd(2, 12), (int)rnd(2, 16), pd, t < 30 ? MULT_CSD : mult, (int)rnd(0, 60)))
+        int big = t >= 60 && t % 5 == 0;   /* layer-sized: many CSE rounds */
+        long nin = big ? rnd(32, 64) : rnd(1, 40), nout = big ? rnd(16, 32) : rnd(1, 24);
+        if (trial(t, nin, nout, (int)rnd(2, 12), (int)rnd(2, 16), pd, t < 30 || t >= 60 ? MULT_CSD : mult,
+                  (int)rnd(0, 60)))
             return 1;
         n++;
     }
-    printf("ok %d\n", n);
+    printf("ok %d (bounded %ld, greedy %ld)\n", n, n_bounded, n_greedy);
     return 0;
 }

@@ -441,8 +441,8 @@ static long plan_cost(const CmvmPlan *pl, const CmvmTermList *lists, long nl, co
 /* Common subexpressions of the flattened digits: the unbounded greedy
  * (cse_terms) and the depth-bounded one (cse.c, bound: the deepest output
  * without sharing) both planned (small solves); the bounded one is built where it needs no
- * more adders and no more depth, else the unbounded one. */
-static void cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned char *bias)
+ * more adders and no more depth, else the unbounded one.  Returns 1 for the bounded one. */
+static int cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned char *bias)
 {
     size_t pairs = 0;
     for (long l = 0; l < nl; l++)
@@ -454,7 +454,7 @@ static void cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned
         for (size_t k = 0; k < pg.n; k++)
             hw_add(m, pg.v[k].a, pg.v[k].sa, pg.v[k].b, pg.v[k].sb, pg.v[k].sub, 0);
         free(pg.v);
-        return;
+        return 0;
     }
     CmvmTermList *alt = malloc(sizeof *alt * (size_t)(nl ? nl : 1));
     if (!alt)
@@ -474,7 +474,8 @@ static void cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned
     int dg, db;
     long ng = plan_cost(&pg, lists, nl, bias, &dg), nb = plan_cost(&pb, alt, nl, bias, &db);
     const CmvmPlan *pl = &pg;
-    if (nb <= ng && db <= dg) {
+    int bounded = nb <= ng && db <= dg;
+    if (bounded) {
         for (long l = 0; l < nl; l++) {
             CmvmTermList t = lists[l];
             lists[l] = alt[l];
@@ -491,6 +492,7 @@ static void cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned
     free(alt);
     free(pg.v);
     free(pb.v);
+    return bounded;
 }
 
 /* ---- the solver -------------------------------------------------------------- */
@@ -570,8 +572,12 @@ void cmvm_csd_solve(Cmvm *c, HwModule *m, const CmvmProblem *p)
         }
         m->adders_naive -= 1;
     }
-    if (flat)
-        cse_choose(m, lists, nout, p->bias);
+    if (flat) {
+        if (cse_choose(m, lists, nout, p->bias))
+            c->cse_bounded++;
+        else
+            c->cse_greedy++;
+    }
 }
 
 /* The adder depth of node `node` (adders on its longest path from the module's inputs). */
