@@ -93,7 +93,7 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
     cJSON_AddNumberToObject(io, "w_out", to->type.w);
     add_type(io, "out_type", to);
     double lut = 0, ff = 0, dsp = 0, bram = 0;
-    long adders = 0, naive = 0;
+    long adders = 0, adders_const = 0, naive = 0;
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");
     for (size_t k = 0; k < r->nm; k++) {
         const HwModule *m = &r->m[k];
@@ -142,12 +142,14 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
         cJSON *a = cJSON_AddObjectToObject(l, "adders");
         cJSON_AddNumberToObject(a, "naive", (double)m->adders_naive);
         cJSON_AddNumberToObject(a, "shared", (double)m->adders);
+        cJSON_AddNumberToObject(a, "constant", (double)m->adders_const);
         cJSON_AddItemToArray(layers, l);
         lut += m->lut;
         ff += m->ff;
         dsp += (double)m->dsp;
         bram += (double)m->bram;
         adders += m->adders;
+        adders_const += m->adders_const;
         naive += m->adders_naive;
     }
     /* the top's input register, operand alignment registers and valid pipeline */
@@ -159,6 +161,7 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
     cJSON_AddNumberToObject(est, "bram", bram);
     cJSON_AddNumberToObject(est, "adders_naive", (double)naive);
     cJSON_AddNumberToObject(est, "adders", (double)adders);
+    cJSON_AddNumberToObject(est, "adders_const", (double)adders_const);
     report_part(root, r->opt.part, lut, ff, dsp, bram);
     if (r->fit) {
         cJSON *f = cJSON_Parse(r->fit);

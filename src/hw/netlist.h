@@ -107,6 +107,7 @@ typedef struct HwModule {
     double in_t, out_t; /* arrival time of the inputs / outputs within their cycle, ns */
     long adders_naive;  /* adders of a shift-and-add per product, without sharing */
     long adders;        /* adders emitted */
+    long adders_const;  /* of them, additions of a constant (a bias) */
     double lut, ff;     /* resource estimate */
     long dsp;           /* multipliers left to DSPs */
     long bram;          /* block RAMs (18-kbit) of the weight ROMs (Strategy Resource) */

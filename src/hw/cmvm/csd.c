@@ -670,6 +670,7 @@ int cmvm_output(Cmvm *c, HwModule *m, const CmvmProblem *p, long o, int64_t bias
     tl->cap = (int)c2;
     if (bias && (!p->live || p->live[o])) {
         CmvmTerm t = {hw_const(m, bias), 0, 0};
+        m->adders_const += tl->n > 0;
         tl->t[tl->n++] = t;
     }
     if (tl->n == 0)
