@@ -224,8 +224,8 @@ int main(void)
         int pd = t % 4 == 0 ? 0 : t % 4 == 1 ? -2 : t % 4 == 2 ? 3 : 0;
         int big = t >= 60 && t % 5 == 0;   /* layer-sized: many CSE rounds */
         long nin = big ? rnd(32, 64) : rnd(1, 40), nout = big ? rnd(16, 32) : rnd(1, 24);
-        if (trial(t, nin, nout, (int)rnd(2, 12), (int)rnd(2, 16), pd, t < 30 || t >= 60 ? MULT_CSD : mult,
-                  (int)rnd(0, 60)))
+        int wbits = (int)rnd(2, 12), xbits = (int)rnd(2, 16), sparse = (int)rnd(0, 60);   /* in this order */
+        if (trial(t, nin, nout, wbits, xbits, pd, t < 30 || t >= 60 ? MULT_CSD : mult, sparse))
             return 1;
         n++;
     }

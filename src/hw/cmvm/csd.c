@@ -464,7 +464,8 @@ static int cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned 
         alt[l].t = malloc(sizeof(CmvmTerm) * (size_t)(lists[l].n ? lists[l].n : 1));
         if (!alt[l].t)
             abort();
-        memcpy(alt[l].t, lists[l].t, sizeof(CmvmTerm) * (size_t)lists[l].n);
+        if (lists[l].n)
+            memcpy(alt[l].t, lists[l].t, sizeof(CmvmTerm) * (size_t)lists[l].n);
     }
     CmvmPlan pg = {NULL, 0, 0, (int)m->nn}, pb = pg;
     int d0;
