@@ -1,6 +1,7 @@
 /* cmvm.h — constant matrix x vector: integer weights, input signals (their
  * value ranges on the nodes) -> an adder graph in the netlist, one file per
- * algorithm (csd.c: canonical signed digits, shared products, pairwise CSE). */
+ * algorithm (csd.c: canonical signed digits, shared products, pairwise CSE;
+ * cse.c: pairwise CSE with a bound on adder depth). */
 #ifndef ETN_HW_CMVM_H
 #define ETN_HW_CMVM_H
 #include "hw/netlist.h"
@@ -60,7 +61,7 @@ void cmvm_forget(Cmvm *c);
  * product.  Then cmvm_output sums one output. */
 void cmvm_csd_solve(Cmvm *c, HwModule *m, const CmvmProblem *p);
 /* Output o of the last solve plus the constant `bias` (accumulator codes):
- * its summands in a balanced adder tree; returns the node (accumulator LSB,
+ * its summands in an adder tree, the two shallowest first; returns the node (accumulator LSB,
  * modulo 2^acc.w for WRAP, otherwise exact). */
 int cmvm_output(Cmvm *c, HwModule *m, const CmvmProblem *p, long o, int64_t bias);
 

@@ -1,7 +1,9 @@
 /* csd.c — the constant-matrix core by canonical signed digits: each product
  * x * c is shift-and-add over c's signed digits, built once per input and
  * constant (odd part) and shared by every output; exact products are
- * flattened into digits and the most frequent pairs shared (greedy CSE). */
+ * flattened into digits and the most frequent pairs shared (greedy CSE here,
+ * or cse.c's depth-bounded one where it needs no more adders and no more
+ * depth); each output's summands are summed shallowest first. */
 #include "hw/cmvm/cmvm.h"
 
 #include <math.h>
