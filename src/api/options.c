@@ -357,7 +357,8 @@ static const OptDef opts[] = {
       "sigmoid, tanh, softmax: exact, or hls4ml's lookup tables"},
      OPT_TEXT, 1, set_tables, get_tables},
     {{"weight_quant", "weight_quant", "weight_quant", "--weight-quant", NULL, "--hls4ml", "hls4ml", CP,
-      "one of exact, hls4ml", "weights rounded to their type exactly, or as hls4ml does"},
+      "one of exact, hls4ml", "weights rounded to their type exactly, or as hls4ml does (and a "
+      "BatchNormalization folded into the layer before only where hls4ml folds it: that layer's result 'auto')"},
      OPT_TEXT, 1, set_weight_quant, get_weight_quant},
     {{"sat_order", "sat_order", "sat_order", "--sat-order", NULL, "--hls4ml", "hls4ml", CP, "one of exact, hls4ml",
       "a saturating (SAT, SAT_SYM, SAT_ZERO) Dense/Conv accumulator: exact sum saturated once, or saturated after each "

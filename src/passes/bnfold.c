@@ -22,10 +22,31 @@ static int per_column(const Graph *g, int cid, long rows, long nout, double def,
     return 1;
 }
 
+/* Under hls4ml's weight quantization (--hls4ml, WeightQuant: hls4ml), a BatchNormalization folds into the
+ * layer before only where hls4ml folds it: when that layer's result type is 'auto' (hls4ml's
+ * FuseBatchNormalization needs an unspecified output type); otherwise it stays a layer of its own, its scale
+ * and shift in its weight and bias types, as hls4ml computes it.  Other affine layers (an ONNX bias Add)
+ * always fold. */
+static int hls4ml_folds(const Config *c, Diag *d, const Node *p, const Node *a)
+{
+    if (!c || !a->src_op || strcmp(a->src_op, "BatchNormalization"))
+        return 1;
+    const char *wmode = config_layer_str(c, p, "WeightQuant");
+    if (!wmode && c->weights_opt >= 0)
+        wmode = c->weights_opt ? "hls4ml" : "exact";
+    if (!wmode)
+        wmode = config_str(c, NULL, "WeightQuant", "exact");
+    if (strcmp(wmode, "hls4ml"))
+        return 1;
+    FxType t;
+    bool is_auto;
+    if (config_precision(c, d, p, "result", &t, &is_auto) < 0)
+        return 1;   /* the precision pass reports it */
+    return is_auto;
+}
+
 int pass_bnfold(Graph *g, Diag *d, const Config *c)
 {
-    (void)d;
-    (void)c;
     for (size_t k = 0; k < g->nn; k++) {
         Node *a = &g->n[k];
         if (a->dead || a->op != OP_AFFINE)
@@ -49,6 +70,8 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c)
         else
             through = 0;
         Node *p = &g->n[pid];
+        if ((p->op == OP_DENSE || p->op == OP_CONV1D || p->op == OP_CONV2D) && !hls4ml_folds(c, d, p, a))
+            continue;
         if (p->op == OP_DENSE || p->op == OP_CONV1D || p->op == OP_CONV2D) {
             const Tensor *w = &g->t[p->in[1]];
             long nout = w->const_dims[w->const_rank - 1], nin = ir_const_numel(w) / nout;   /* CONV: [taps*cin/groups][cout] */
