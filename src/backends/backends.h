@@ -22,6 +22,11 @@ void verilog_lit(char *s, size_t n, int w, int64_t v);
 void verilog_cast_fn(Buf *b, const char *name, int wi, int fi, int si, FxType to);
 struct HwModule;
 void verilog_fold_module(Buf *b, const struct HwDesign *r, const struct HwModule *m);
+/* One layer's module as verilog.c writes it (its netlist, pipelined). */
+void verilog_emit_module(Buf *b, const struct HwDesign *r, const struct HwModule *m);
+/* A static recurrent layer (HwModule.rnn): its cell's modules and its own, each DIR/rtl/MODULE.v, their names
+ * appended to files (verilog_rnn.c). */
+int verilog_write_rnn(const struct HwDesign *r, const struct HwModule *m, Diag *d, const char *dir, Buf *files);
 
 /* OUT/report.json and report.txt from a built circuit; source_json (may be
  * NULL) records how to rebuild the model (for etchnn verify). */

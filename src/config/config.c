@@ -599,13 +599,13 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;
         } else if (!strcmp(key, "Static")) {
+            /* true: one cell reused over the time steps (hw/rnn_static.c), false: one cell per step; a recurrent
+             * layer's LayerName entry only (config_rnn_static; checked against the graph in config_check_layers) */
             if (check_bool(k, sub, e, 0) < 0)
                 return -1;
-            if (cJSON_IsTrue(e))   /* what hls4ml's config_from_keras_model writes for every recurrent layer */
-                note(k->c, "%s: %s: true accepted (hls4ml's default), with a difference: the static form (one "
-                           "recurrent cell reused over the time steps) is not built yet; etchnn builds one cell per "
-                           "time step: the same outputs, a new sequence every clock, more area (Static: false "
-                           "says so and silences this)", origin, sub);
+            if (strncmp(path, "LayerName.", 10))
+                return diag_error(d, "%s: %s: expected it only in a recurrent layer's LayerName entry (it chooses "
+                                     "that layer's architecture), got it under %s", origin, sub, path);
         } else if (!strcmp(key, "Direction")) {
             static const char *const dirs[] = {"forward", NULL};
             if (check_choice(k, sub, e, dirs, 0, " (a recurrent layer runs in the direction its model file says: "
@@ -616,9 +616,9 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                 return -1;
             if (e->valuedouble != 1) {
                 fmt_num(got, sizeof got, e->valuedouble);
-                return diag_error(k->d, "%s: %s: expected 1, got %s: sharing the recurrent products over clocks is not "
-                                        "built yet (the static form); the unrolled cells' products are fully parallel, "
-                                        "and the layer's ReuseFactor folds them", origin, sub, got);
+                return diag_error(k->d, "%s: %s: expected 1, got %s: sharing a recurrent cell's products over clocks "
+                                        "is not built yet; the cell's products are fully parallel (in the static "
+                                        "form as in the unrolled one)", origin, sub, got);
             }
         } else if (!strcmp(key, "ParallelizationFactor")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
@@ -923,6 +923,10 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
                 what = g->n[k].src_op;
             }
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "Precision");
+        if (found && !recurrent && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "Static")))
+            return diag_error(d, "%s: LayerName.%s.Static: expected it only for a recurrent layer (SimpleRNN, LSTM, "
+                                 "GRU and their QKeras forms), got it for a %s layer", c->origin, e->string,
+                              what ? what : "non-recurrent");
         if (found && !recurrent && cJSON_IsObject(p)) {
             static const char *const rvars[] = {"recurrent_weight", "recurrent_bias"};
             for (int j = 0; j < 2; j++)
@@ -1089,6 +1093,12 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
 {
     const cJSON *v = lookup_key(c, n, key);
     return v && cJSON_IsString(v) ? v->valuestring : def;
+}
+
+bool config_rnn_static(const Config *c, const Node *n)
+{
+    const cJSON *v = layer_entry(c, "LayerName", n->layer ? n->layer : n->name);
+    return n->rnn_unit && v && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Static"));
 }
 
 const char *config_layer_str(const Config *c, const Node *n, const char *key)

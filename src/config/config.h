@@ -52,6 +52,8 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
 /* The same, from LayerName / LayerType only (NULL if neither sets it). */
 const char *config_layer_str(const Config *c, const Node *n, const char *key);
 
+/* Does the LayerName entry of n's recurrent layer say Static: true (one cell reused, hw/rnn_static.c)? */
+bool config_rnn_static(const Config *c, const Node *n);
 /* IOType (top level or Model): *stream = 1 for io_stream, 0 for io_parallel (the default). */
 int config_io_stream(const Config *c, Diag *d, int *stream);
 

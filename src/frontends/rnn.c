@@ -21,6 +21,7 @@ typedef struct {
     Graph *g;
     const RnnSpec *s;
     Diag *d;
+    int unit, step;   /* Node.rnn_unit, rnn_step of the nodes being built */
 } Rnn;
 
 static int node(Rnn *r, Op op, RnnRole role, const char *name, const int *in, int nin, int rank, const int *dims)
@@ -30,6 +31,8 @@ static int node(Rnn *r, Op op, RnnRole role, const char *name, const int *in, in
     int out = ir_add_tensor(r->g, name, rank, dd);
     int id = ir_add_node(r->g, op, name, r->s->src_op, in, nin, out);
     r->g->n[id].rnn_role = role;
+    r->g->n[id].rnn_unit = r->unit;
+    r->g->n[id].rnn_step = r->step;
     r->g->n[id].quantized = r->s->quantized != 0;
     return out;
 }
@@ -110,7 +113,7 @@ static int rnn_act(Rnn *r, RnnRole role, const char *name, int k, int x)
 
 int rnn_unroll(Graph *g, const RnnSpec *sp, int x, Diag *d)
 {
-    Rnn rr = {g, sp, d}, *im = &rr;
+    Rnn rr = {g, sp, d, (int)g->nn + 1, 0}, *im = &rr;
     int kind = sp->kind == RNN_SIMPLE ? 0 : sp->kind == RNN_LSTM ? 1 : 2;
     int gates = kind == 0 ? 1 : kind == 1 ? 4 : 3;
     int T = sp->T, F = sp->F, U = sp->U, G = gates * U;
@@ -122,6 +125,7 @@ int rnn_unroll(Graph *g, const RnnSpec *sp, int x, Diag *d)
     double *zw = NULL;             /* zero weights [F][G]: a Dense on the step's input carrying a recurrent bias */
     for (int s = 0; s < T; s++) {
         int t = back ? T - 1 - s : s;
+        im->step = s;
         /* the step's input row: a crop of the [T, F] input, as a vector of F */
         int in1[1] = {x}, rd[2] = {1, F};
         int xr = node(im, OP_PAD, RNN_ROLE_MOVE, arena_printf(&g->arena, "%s_t%d_x", L, s), in1, 1, 2, rd);
@@ -210,6 +214,9 @@ int rnn_unroll(Graph *g, const RnnSpec *sp, int x, Diag *d)
         }
         if (h < 0)
             return -1;
+        g->n[g->t[h].producer].rnn_state = 1;
+        if (c >= 0)
+            g->n[g->t[c].producer].rnn_state = 2;
         if (sp->step_h)
             sp->step_h[t] = h;
         if (seq) {
@@ -225,6 +232,7 @@ int rnn_unroll(Graph *g, const RnnSpec *sp, int x, Diag *d)
     int out = h;
     if (seq) {
         int od[2] = {T, U}, in1[1] = {hs};
+        im->step = T;
         out = node(im, OP_RESHAPE, RNN_ROLE_MOVE, L, in1, 1, 2, od);
     }
     for (size_t k = first; k < g->nn; k++)

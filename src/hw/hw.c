@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hw/lower.h"
+#include "hw/rnn_static.h"
 #include "util/names.h"
 
 /* Which elements of each tensor some graph output depends on.  A quantizer's pruned element (type
@@ -46,76 +47,94 @@ static unsigned char **element_liveness(Arena *a, const Graph *g)
     return live;
 }
 
+/* Lower node k into module m (its ports, name and live mask set here); cell: a module of a static recurrent
+ * cell (rnn_static.c), whose inputs are registers of the full types and all of whose elements are built. */
+int hw_lower_node(HwDesign *r, HwModule *m, size_t k, const unsigned char *const *live, int cell, Diag *d)
+{
+    const Graph *g = r->g;
+    const Node *nd = &g->n[k];
+    char id[NAMES_IDENT_SIZE];
+    memset(m, 0, sizeof(*m));
+    m->node = (int)k;
+    m->ports = ir_is_merge_op(nd->op) || nd->op == OP_CONCAT ? 2 : 1;
+    m->in_tensor[0] = nd->in[0];
+    m->in_tensor[1] = m->ports == 2 ? nd->in[1] : -1;
+    m->out_tensor = nd->out;
+    for (int p = 0; p < m->ports && !cell; p++) {
+        int t = m->in_tensor[p];
+        while (g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_RESHAPE)
+            t = g->n[g->t[t].producer].in[0];
+        m->in_quant[p] = g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_QUANT ? &g->n[g->t[t].producer] : NULL;
+    }
+    const Node *relu = nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
+    if (relu)
+        m->out_tensor = relu->out;
+    m->live = live ? live[m->out_tensor] : NULL;
+    /* TOP_LAYER, never a keyword (a model "always" with a layer "comb") */
+    m->name = arena_strdup(&r->arena, names_v_ident(id, sizeof id, arena_printf(&r->arena, "%s_%s", r->top, nd->name)));
+    for (int suffix = 1, clash = 1; clash; suffix++) {   /* unique even if two names map to one identifier */
+        clash = 0;
+        for (size_t j = 0; j < r->nm && !clash; j++)
+            clash = !strcmp(r->m[j].name, m->name);
+        if (clash)
+            m->name = arena_printf(&r->arena, "%s_%d", id, suffix);
+    }
+    if (nd->acc_chain != ACC_EXACT && nd->accum.o == FXO_SAT_ZERO)
+        return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) with a SAT_ZERO accumulator: its "
+                          "chain is not a clamp and is not built in the RTL (the emulator and C compute it); use "
+                          "SAT or SAT_SYM, --sat-order exact or --no-rtl", r->g->file, nd->name, nd->src_op);
+    switch (nd->op) {
+    case OP_DENSE: return nd->reuse > 1 ? lower_fold(r, m, d, nd, relu) : lower_dense(r, m, d, nd, relu);
+    case OP_AFFINE: return lower_affine(r, m, nd);
+    case OP_CONV1D:
+    case OP_CONV2D: return nd->reuse > 1 ? lower_fold(r, m, d, nd, relu) : lower_conv(r, m, nd, relu);
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL1D:
+    case OP_AVGPOOL2D: return lower_pool(r, m, d, nd);
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_TRANSPOSE:
+    case OP_CONCAT: return lower_gather(r, m, nd);
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+    case OP_AVERAGE:
+    case OP_MAXIMUM:
+    case OP_MINIMUM: return lower_merge(r, m, nd);
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_SOFTPLUS:
+    case OP_SOFTSIGN:
+    case OP_SELU:
+    case OP_ELU: return lower_unary_table(r, m, d, nd);
+    case OP_SOFTMAX: return lower_softmax(r, m, d, nd);
+    default: return lower_elementwise(r, m, d, nd);
+    }
+}
+
 /* Lower every layer into its module (in graph order; a Reshape is wiring
- * and a relu fused into the layer before it). */
+ * and a relu fused into the layer before it); a static recurrent layer
+ * into one module (rnn_static.c). */
 static int step_lower(HwDesign *r, Diag *d)
 {
     const Graph *g = r->g;
-    char id[NAMES_IDENT_SIZE];
     int *fused_into = ir_fused_into(g, &r->arena);
     unsigned char **live = r->opt.all_live ? NULL : element_liveness(&r->arena, g);
     for (size_t k = 0; k < g->nn; k++) {
         const Node *nd = &g->n[k];
-        if (nd->dead || nd->op == OP_INPUT || fused_into[k] >= 0 || nd->op == OP_RESHAPE)
+        if (nd->dead || nd->op == OP_INPUT || fused_into[k] >= 0)
             continue;
         HwModule *m = &r->m[r->nm];
-        memset(m, 0, sizeof(*m));
-        m->node = (int)k;
-        m->ports = ir_is_merge_op(nd->op) || nd->op == OP_CONCAT ? 2 : 1;
-        m->in_tensor[0] = nd->in[0];
-        m->in_tensor[1] = m->ports == 2 ? nd->in[1] : -1;
-        m->out_tensor = nd->out;
-        for (int p = 0; p < m->ports; p++) {
-            int t = m->in_tensor[p];
-            while (g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_RESHAPE)
-                t = g->n[g->t[t].producer].in[0];
-            m->in_quant[p] = g->t[t].producer >= 0 && g->n[g->t[t].producer].op == OP_QUANT ? &g->n[g->t[t].producer] : NULL;
-        }
-        const Node *relu = nd->fused_relu >= 0 ? &g->n[nd->fused_relu] : NULL;
-        if (relu)
-            m->out_tensor = relu->out;
-        m->live = live ? live[m->out_tensor] : NULL;
-        /* TOP_LAYER, never a keyword (a model "always" with a layer "comb") */
-        m->name = arena_strdup(&r->arena, names_v_ident(id, sizeof id, arena_printf(&r->arena, "%s_%s", r->top, nd->name)));
-        for (int suffix = 1, clash = 1; clash; suffix++) {   /* unique even if two names map to one identifier */
-            clash = 0;
-            for (size_t j = 0; j < r->nm && !clash; j++)
-                clash = !strcmp(r->m[j].name, m->name);
-            if (clash)
-                m->name = arena_printf(&r->arena, "%s_%d", id, suffix);
-        }
-        if (nd->acc_chain != ACC_EXACT && nd->accum.o == FXO_SAT_ZERO)
-            return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) with a SAT_ZERO accumulator: its "
-                              "chain is not a clamp and is not built in the RTL (the emulator and C compute it); use "
-                              "SAT or SAT_SYM, --sat-order exact or --no-rtl", r->g->file, nd->name, nd->src_op);
         int rc;
-        switch (nd->op) {
-        case OP_DENSE: rc = nd->reuse > 1 ? lower_fold(r, m, d, nd, relu) : lower_dense(r, m, d, nd, relu); break;
-        case OP_AFFINE: rc = lower_affine(r, m, nd); break;
-        case OP_CONV1D:
-        case OP_CONV2D: rc = nd->reuse > 1 ? lower_fold(r, m, d, nd, relu) : lower_conv(r, m, nd, relu); break;
-        case OP_MAXPOOL1D:
-        case OP_MAXPOOL2D:
-        case OP_AVGPOOL1D:
-        case OP_AVGPOOL2D: rc = lower_pool(r, m, d, nd); break;
-        case OP_PAD:
-        case OP_UPSAMPLE:
-        case OP_TRANSPOSE:
-        case OP_CONCAT: rc = lower_gather(r, m, nd); break;
-        case OP_ADD:
-        case OP_SUB:
-        case OP_MUL:
-        case OP_AVERAGE:
-        case OP_MAXIMUM:
-        case OP_MINIMUM: rc = lower_merge(r, m, nd); break;
-        case OP_SIGMOID:
-        case OP_TANH:
-        case OP_SOFTPLUS:
-        case OP_SOFTSIGN:
-        case OP_SELU:
-        case OP_ELU: rc = lower_unary_table(r, m, d, nd); break;
-        case OP_SOFTMAX: rc = lower_softmax(r, m, d, nd); break;
-        default: rc = lower_elementwise(r, m, d, nd); break;
+        if (nd->rnn_static) {   /* the whole layer (one direction), nodes first..last: one module */
+            size_t last = k;
+            rc = hw_rnn_lower(r, m, k, &last, d);
+            k = last;
+        } else if (nd->op == OP_RESHAPE) {
+            continue;
+        } else {
+            rc = hw_lower_node(r, m, k, (const unsigned char *const *)live, 0, d);
         }
         r->nm++;   /* on failure too: its nodes and ROMs are freed with the others */
         if (rc < 0)
@@ -150,7 +169,11 @@ static int step_schedule(HwDesign *r, Diag *d)
         for (int p = 0; p < m->ports; p++)
             if (r->tensor_cycle[m->in_tensor[p]] == c && r->tensor_t[m->in_tensor[p]] > m->in_t)
                 m->in_t = r->tensor_t[m->in_tensor[p]];
-        if (m->fold) {
+        if (m->rnn) {
+            hw_rnn_schedule(m);
+            if (m->rnn->ii > r->ii)
+                r->ii = m->rnn->ii;
+        } else if (m->fold) {
             hw_fold_schedule(m);
             if (m->fold->reuse > r->ii)
                 r->ii = m->fold->reuse;
@@ -171,7 +194,9 @@ static int step_estimate(HwDesign *r, Diag *d)
     (void)d;
     for (size_t k = 0; k < r->nm; k++) {
         HwModule *m = &r->m[k];
-        if (m->fold)
+        if (m->rnn)
+            hw_rnn_estimate(r, m);
+        else if (m->fold)
             hw_fold_estimate(m, ir_numel(&r->g->t[m->in_tensor[0]]), r->g->t[m->out_tensor].type.w);
         else
             hw_estimate(m);
@@ -237,6 +262,8 @@ void hw_free(HwDesign *r)
     for (size_t k = 0; k < r->nm; k++) {
         free(r->m[k].n);
         free(r->m[k].rom);
+        if (r->m[k].rnn)
+            hw_free(&r->m[k].rnn->cell);
     }
     arena_free(&r->arena);
     memset(r, 0, sizeof(*r));

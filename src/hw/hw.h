@@ -48,4 +48,15 @@ void hw_fold_schedule(HwModule *m);
 void hw_fold_estimate(HwModule *m, long nin_elems, int wo);
 int hw_fold_span(const HwFold *f, long j, long *o_first, long *o_last);
 
+/* Lower IR node k into module m (hw.c); cell: a module of a static recurrent cell (inputs at their full types,
+ * every element built).  0, or -1 with a message. */
+int hw_lower_node(HwDesign *r, HwModule *m, size_t k, const unsigned char *const *live, int cell, Diag *d);
+
+/* A static recurrent layer (rnn_static.c): the nodes of the layer (one direction) that starts at node `first`
+ * as one module m holding one cell, its state registers and a sequencer; *last: its last node.  Its schedule
+ * (latency T x P + 1, II T x P) and estimate (one cell, the states, the input and output buffers). */
+int hw_rnn_lower(HwDesign *r, HwModule *m, size_t first, size_t *last, Diag *d);
+void hw_rnn_schedule(HwModule *m);
+void hw_rnn_estimate(const HwDesign *r, HwModule *m);
+
 #endif

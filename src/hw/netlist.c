@@ -1,6 +1,7 @@
 /* netlist.c — the hardware IR's constructors (each node's width and value
  * range follow from its operands), its textual dump and its verifier. */
 #include "hw/netlist.h"
+#include "hw/rnn_static.h"
 
 #include <math.h>
 #include <string.h>
@@ -212,6 +213,14 @@ void hw_dump(const HwDesign *r, Buf *b)
                            f->term[q].o);
             continue;
         }
+        if (m->rnn) {
+            const HwRnn *q = m->rnn;
+            buf_printf(b, "  static: %d steps%s%s, %d state(s), cell latency %d, %d clocks a step, ii %d; its cell:\n",
+                       q->T, q->back ? " backwards" : "", q->seq ? ", the sequence out" : "", q->nstate,
+                       q->cell_latency, q->period, q->ii);
+            hw_dump(&q->cell, b);
+            continue;
+        }
         for (size_t t = 0; t < m->nrom; t++)
             buf_printf(b, "  rom%zu: %ld entries, %d address bits, %c%d%s\n", t, m->rom[t].n, m->rom[t].aw,
                        m->rom[t].dsign ? 's' : 'u', m->rom[t].dw, m->rom[t].hls_index ? ", hls4ml index" : "");
@@ -255,6 +264,11 @@ int hw_verify(const HwDesign *r, Diag *d, const char *step, int scheduled)
 {
     for (size_t k = 0; k < r->nm; k++) {
         const HwModule *m = &r->m[k];
+        if (m->rnn) {   /* its cell: verified when built (rnn_static.c) */
+            if (m->nn || m->in_tensor[0] != m->rnn->x_tensor || m->rnn->T < 3 || m->rnn->period < 1)
+                return diag_error(d, "internal: hardware netlist after %s: static module %s malformed", step, m->name);
+            continue;
+        }
         if (m->fold) {
             if (verify_fold(r, d, step, m) < 0)
                 return -1;

@@ -88,6 +88,8 @@ typedef struct {
     int rom_group;      /* Strategy Resource: weights (multipliers) per ROM word, at most 72 bits wide */
 } HwFold;
 
+struct HwRnn;   /* a static recurrent layer (hw/rnn_static.h) */
+
 typedef struct HwModule {
     const char *name;   /* module name */
     int node;           /* IR node id (the last one, when a relu is fused) */
@@ -112,6 +114,8 @@ typedef struct HwModule {
     long dsp;           /* multipliers left to DSPs */
     long bram;          /* block RAMs (18-kbit) of the weight ROMs (Strategy Resource) */
     HwFold *fold;       /* a folded layer (no netlist nodes; out unused), or NULL */
+    struct HwRnn *rnn;  /* a static recurrent layer: one cell reused over its steps (no netlist nodes of its own;
+                           its cell's modules in rnn->cell), or NULL */
 } HwModule;
 
 typedef enum { MULT_CSD, MULT_DSP, MULT_AUTO } MultMode;

@@ -88,6 +88,12 @@ typedef struct {
                                    type is a container holding every element's values exactly. */
     long nq;
     RnnRole rnn_role;           /* nodes of an unrolled recurrent layer: which layer variable types it (above) */
+    int rnn_unit;               /* nodes of one unrolled layer (one direction): the same id > 0 (rnn.c); 0: none */
+    int rnn_step;               /* ... the time step (in processing order) the node belongs to; T: the layer's
+                                   output reshape */
+    int rnn_state;              /* ... 1: the node's output is the state h the next step reads, 2: the LSTM cell
+                                   state c (before any state quantizer); 0: neither */
+    bool rnn_static;            /* ... LayerName[layer].Static: true: one cell reused over the steps (hw/rnn_static.c) */
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
 } Node;

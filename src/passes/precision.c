@@ -558,6 +558,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         if (config_int(c, d, n, "ReuseFactor", 1, &n->reuse) < 0)
             return -1;
         n->strategy = config_str(c, n, "Strategy", "Latency");
+        n->rnn_static = config_rnn_static(c, n);
         if (sat_order(g, d, c, n) < 0)
             return -1;
         /* ReuseFactor > 1 on Dense and Conv folds the layer in the hardware layer (src/hw/fold.c) */
