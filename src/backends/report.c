@@ -9,6 +9,7 @@
 #include "backends/backends.h"
 #include "backends/stream.h"
 #include "hw/hw.h"
+#include "hw/rnn_static.h"
 #include "util/names.h"
 
 static void add_type(cJSON *o, const char *key, const Tensor *t)
@@ -18,6 +19,19 @@ static void add_type(cJSON *o, const char *key, const Tensor *t)
         return;
     fx_format(t->type, s, sizeof s);
     cJSON_AddStringToObject(o, key, s);
+}
+
+/* A static recurrent layer (hw/rnn_static.h): its architecture, steps and clocks. */
+static void add_static(cJSON *l, const HwRnn *q)
+{
+    cJSON_AddStringToObject(l, "architecture", "static");
+    cJSON_AddNumberToObject(l, "time_steps", q->T);
+    cJSON_AddNumberToObject(l, "step_clocks", q->period);
+    cJSON_AddNumberToObject(l, "cell_latency", q->cell_latency);
+    cJSON_AddNumberToObject(l, "cell_modules", (double)q->cell.nm);
+    cJSON_AddNumberToObject(l, "ii", q->ii);
+    cJSON_AddBoolToObject(l, "backwards", q->back);
+    cJSON_AddBoolToObject(l, "return_sequences", q->seq);
 }
 
 static cJSON *shape_json(const Tensor *t)
@@ -100,14 +114,16 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
         const Node *n = &g->n[m->node];
         cJSON *l = cJSON_CreateObject();
         char nu[NAMES_TEXT_SIZE];
-        cJSON_AddStringToObject(l, "name", names_utf8(nu, sizeof nu, n->name));
-        cJSON_AddStringToObject(l, "op", op_names[n->op]);
+        cJSON_AddStringToObject(l, "name", names_utf8(nu, sizeof nu, m->rnn ? m->rnn->layer : n->name));
+        cJSON_AddStringToObject(l, "op", m->rnn ? n->src_op : op_names[n->op]);
         cJSON_AddStringToObject(l, "module", m->name);
+        if (m->rnn)
+            add_static(l, m->rnn);
         if (n->fused_relu >= 0)
             cJSON_AddStringToObject(l, "fused", names_utf8(nu, sizeof nu, g->n[n->fused_relu].name));
-        cJSON_AddItemToObject(l, "input_shape", shape_json(&g->t[n->in[0]]));
+        cJSON_AddItemToObject(l, "input_shape", shape_json(&g->t[m->in_tensor[0]]));
         cJSON_AddItemToObject(l, "output_shape", shape_json(&g->t[m->out_tensor]));
-        add_type(l, "input_type", &g->t[n->in[0]]);
+        add_type(l, "input_type", &g->t[m->in_tensor[0]]);
         if (n->op == OP_DENSE || n->op == OP_AFFINE) {
             if (n->in[1] >= 0) {
                 add_type(l, "weight_type", &g->t[n->in[1]]);
@@ -207,15 +223,20 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
         const HwModule *m = &r->m[k];
         const Node *n = &g->n[m->node];
         char s1[64], s2[64], sh[32];
-        fx_format(g->t[n->in[0]].type, s1, sizeof s1);
+        fx_format(g->t[m->in_tensor[0]].type, s1, sizeof s1);
         fx_format(g->t[m->out_tensor].type, s2, sizeof s2);
         snprintf(sh, sizeof sh, "%ld", ir_numel(&g->t[m->out_tensor]));
         char ad[32];
         snprintf(ad, sizeof ad, "%ld/%ld", m->adders, m->adders_naive);
         buf_printf(&t, "%-24s %-10s %-10s %-22s %-22s %4d %4d %8.0f %8.0f %4ld %9s\n",
-                   names_comment(ln, sizeof ln, n->name),
-                   n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu", sh, s1, s2,
-                   m->latency, m->fold ? m->fold->reuse : 1, m->lut, m->ff, m->dsp, ad);
+                   names_comment(ln, sizeof ln, m->rnn ? m->rnn->layer : n->name),
+                   m->rnn ? n->src_op : n->fused_relu < 0 ? op_names[n->op] : n->op == OP_DENSE ? "dense+relu" : "conv+relu",
+                   sh, s1, s2, m->latency, m->fold ? m->fold->reuse : m->rnn ? m->rnn->ii : 1, m->lut, m->ff, m->dsp, ad);
+        if (m->rnn)
+            buf_printf(&t, "%-24s static: one cell (%zu modules, latency %d) reused over %d steps%s of %d clocks; "
+                       "estimate: the cell, %d state register(s), the input and output buffers\n", "",
+                       m->rnn->cell.nm, m->rnn->cell_latency, m->rnn->T, m->rnn->back ? " (last row first)" : "",
+                       m->rnn->period, m->rnn->nstate);
         if (m->fold)
             buf_printf(&t, "%-24s folded: ReuseFactor %d, %ld multiplications on %ld %s multipliers, weights %s%s\n", "",
                        m->fold->reuse, m->fold->nterm, m->fold->nmult, m->fold->dsp ? "DSP" : "logic",
