@@ -206,22 +206,26 @@ def test_each_variable_changes_what_is_built(tmp_path):
 
 
 def test_config_keys(tmp_path):
-    """hls4ml's recurrent layer keys: Static false and RecurrentReuseFactor 1 (what etchnn builds) are accepted;
-    Static true (hls4ml's default) with a note that the static form is not built; recurrent sharing, not built
-    yet, and what cannot apply are refused, naming the key."""
+    """hls4ml's recurrent layer keys: Static false (one cell per step) and true (hls4ml's default: one cell
+    reused, tests/test_recurrent_static.py) each build what they say, RecurrentReuseFactor 1 is accepted;
+    recurrent sharing, not built yet, and what cannot apply are refused, naming the key."""
     from conftest import run
     m, path = trained("lstm", tmp_path)
     cfg = config("lstm", m)
     lc = cfg["LayerName"]["rnn"]
-    lc["Static"], lc["RecurrentReuseFactor"] = False, 1   # what is built: one cell per step, products in parallel
+    lc["Static"], lc["RecurrentReuseFactor"] = False, 1   # one cell per step, products in parallel
     cf = tmp_path / "c.json"
     cf.write_text(json.dumps(cfg))
-    r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl")
+    r = run("compile", path, "-c", cf, "-o", tmp_path / "o")
     assert "Static" not in r.stderr and "RecurrentReuseFactor" not in r.stderr, r.stderr
-    lc["Static"] = True   # hls4ml's config writes it for every recurrent layer: accepted, the difference said
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert rep["ii"] == 1 and all("architecture" not in l for l in rep["layers"])
+    lc["Static"] = True   # hls4ml's config writes it for every recurrent layer: the static form is built
     cf.write_text(json.dumps(cfg))
-    r = run("compile", path, "-c", cf, "-o", tmp_path / "o2", "--no-rtl")
-    assert "LayerName.rnn.Static: true accepted (hls4ml's default), with a difference: the static form" in r.stderr
+    r = run("compile", path, "-c", cf, "-o", tmp_path / "o2")
+    assert "Static" not in r.stderr, r.stderr
+    rep = json.loads((tmp_path / "o2" / "report.json").read_text())
+    assert [l["architecture"] for l in rep["layers"] if "architecture" in l] == ["static"] and rep["ii"] > 1
     lc["RecurrentReuseFactor"] = 2   # asked for, not built yet: refused, naming the key
     cf.write_text(json.dumps(cfg))
     r = run("compile", path, "-c", cf, "-o", tmp_path / "o3", "--no-rtl", check=False)

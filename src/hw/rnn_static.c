@@ -143,7 +143,8 @@ static int check_uses(const Static *s, int out)
             int t = n->in[p], pr = t >= 0 ? g->t[t].producer : -1;
             if (pr >= (int)s->first && pr <= (int)s->last && t != fin && t != out)
                 return refuse(s, "expected the layer's output alone to be read by other layers (the static form keeps "
-                                 "no other value), got node ", n->name);
+                                 "no per-step value, which a Bidirectional layer's or an ONNX layer's sequence "
+                                 "output reads), got node ", n->name);
         }
     }
     for (size_t j = 0; j < g->noutputs; j++) {
