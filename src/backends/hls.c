@@ -1043,6 +1043,13 @@ int hls_write(const Graph *g, Diag *d, const char *dir, double clock_mhz)
             return diag_error(d, "%s: layer '%s' (%s, op %s): the HLS C++ back end (--hls) does not support %s yet; "
                               "compile without --hls", g->file, n->name, n->src_op, op_names[n->op], why);
     }
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && g->n[k].rnn_static && g->n[k].layer) {   /* an RTL architecture, said once */
+            diag_warn(d, "%s: layer '%s': LayerName.%s.Static: true builds the static form in the RTL; the HLS C++ "
+                      "project (--hls) computes its time steps unrolled (the same outputs)", g->file, g->n[k].layer,
+                      g->n[k].layer);
+            break;
+        }
     char path[4400], hdir[4200], ta[96], tb[96];
     snprintf(hdir, sizeof hdir, "%s/hls", dir);
     h.dir = hdir;
