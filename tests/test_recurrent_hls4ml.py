@@ -207,8 +207,8 @@ def test_each_variable_changes_what_is_built(tmp_path):
 
 def test_config_keys(tmp_path):
     """hls4ml's recurrent layer keys: Static false (one cell per step) and true (hls4ml's default: one cell
-    reused, tests/test_recurrent_static.py) each build what they say, RecurrentReuseFactor 1 is accepted;
-    recurrent sharing, not built yet, and what cannot apply are refused, naming the key."""
+    reused, tests/test_recurrent_static.py) each build what they say, RecurrentReuseFactor folds the recurrent
+    products; what cannot apply is refused, naming the key."""
     from conftest import run
     m, path = trained("lstm", tmp_path)
     cfg = config("lstm", m)
@@ -226,10 +226,15 @@ def test_config_keys(tmp_path):
     assert "Static" not in r.stderr, r.stderr
     rep = json.loads((tmp_path / "o2" / "report.json").read_text())
     assert [l["architecture"] for l in rep["layers"] if "architecture" in l] == ["static"] and rep["ii"] > 1
-    lc["RecurrentReuseFactor"] = 2   # asked for, not built yet: refused, naming the key
+    lc["RecurrentReuseFactor"] = 2   # the recurrent products shared 2 ways: the cell takes longer
+    cf.write_text(json.dumps(cfg))
+    run("compile", path, "-c", cf, "-o", tmp_path / "o3")
+    rep3 = json.loads((tmp_path / "o3" / "report.json").read_text())
+    assert rep3["ii"] > rep["ii"], (rep3["ii"], rep["ii"])
+    lc["RecurrentReuseFactor"] = 0
     cf.write_text(json.dumps(cfg))
     r = run("compile", path, "-c", cf, "-o", tmp_path / "o3", "--no-rtl", check=False)
-    assert r.returncode == 2 and "LayerName.rnn.RecurrentReuseFactor: expected 1, got 2" in r.stderr, r.stderr
+    assert r.returncode == 2 and "LayerName.rnn.RecurrentReuseFactor: expected a positive integer" in r.stderr, r.stderr
     lc["Static"], lc["RecurrentReuseFactor"] = False, 1
     lc["Direction"] = "backward"
     cf.write_text(json.dumps(cfg))

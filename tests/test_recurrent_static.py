@@ -4,7 +4,8 @@ sequencer; II = T x (the cell's latency + 1).  The emulator and the C do not cha
 bit for bit.
 
 Checked: the self-checking Icarus bench (every output against the emulator's, at the report's latency and
-II) on an LSTM, a GRU (reset_after false, the sequence out), a SimpleRNN (the sequence out), a backwards LSTM
+II) on an LSTM, a GRU (reset_after false, the sequence out), the recurrent products shared
+(RecurrentReuseFactor), a SimpleRNN (the sequence out), a backwards LSTM
 with hard_sigmoid, a PyTorch GRU through ONNX, a stacked pair and a Bidirectional with its final states
 merged; that the report's latency and II are what the circuit needs (one clock less of either and outputs
 differ); the estimate counts one cell, not T; Verilator (etchnn verify) in make test-extended; what the
@@ -100,6 +101,26 @@ def test_static_latency_and_ii_are_tight(tmp_path):
     assert fast.startswith("FAIL") and not fast.startswith("FAIL: 0 of"), fast
 
 
+@pytest.mark.skipif(NO_SIM, reason="needs iverilog; not under the sanitizers")
+@pytest.mark.parametrize("name, extra", [("lstm", {"RecurrentReuseFactor": 4}),
+                                         pytest.param("gru_v1_seq", {"ReuseFactor": 2, "RecurrentReuseFactor": 3},
+                                                      marks=pytest.mark.extended)])
+def test_static_recurrent_reuse_icarus(name, extra, tmp_path):
+    """RecurrentReuseFactor R (hls4ml's: the recurrent products' sharing; ReuseFactor the input products'):
+    the cell's h R Dense layers folded R ways (hw/fold.c, started each step), so each step takes longer; the
+    outputs are the same integers."""
+    _, path = trained(name, tmp_path)
+    _, plain = compile_static(path, tmp_path, ("rnn",), "plain")
+    cf = tmp_path / "r.json"
+    cf.write_text(json.dumps({"LayerName": {"rnn": {"Static": True, **extra}}}))
+    out = tmp_path / "shared"
+    run("compile", path, "-c", cf, "-o", out, "--precision", "fixed<10,4>", "--tables", "hls4ml")
+    rep = json.loads((out / "report.json").read_text())
+    lay, lay0 = static_layer(rep), static_layer(plain)
+    assert lay["cell_latency"] >= max(extra.values()) + 2 and lay["ii"] > lay0["ii"]
+    icarus_bench(out, 100)
+
+
 def test_static_estimate_counts_one_cell(tmp_path):
     """The estimate of the static layer is one cell plus its registers: far below the unrolled layer's T
     cells, above one of them; the unrolled form (Static false, or no entry) is unchanged and has II 1."""
@@ -173,6 +194,17 @@ def test_static_verilator(name, tmp_path):
         r.stdout + r.stderr
 
 
+def short(tmp_path):
+    """A SimpleRNN of 2 time steps (untrained)."""
+    from test_recurrent import keras3
+    keras = keras3()
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((2, 3))
+    m = keras.Model(inp, keras.layers.Dense(1, name="out")(keras.layers.SimpleRNN(3, name="rnn")(inp)))
+    m.save(tmp_path / "short.keras")
+    return tmp_path / "short.keras"
+
+
 REFUSED = {
     # what, config, message
     "bidirectional_seq": ("bi_lstm_concat_seq_td", {"LayerName": {"rnn": {"Static": True}}},
@@ -181,10 +213,10 @@ REFUSED = {
     "not_recurrent": ("lstm", {"LayerName": {"out": {"Static": True}}},
                       "LayerName.out.Static: expected it only for a recurrent layer"),
     "model_level": ("lstm", {"Model": {"Static": True}}, "unknown key 'Model.Static'"),
-    "reuse": ("lstm", {"LayerName": {"rnn": {"Static": True, "ReuseFactor": 2}}},
-              "layer 'rnn': LayerName.rnn.ReuseFactor: expected 1 with Static: true"),
-    "recurrent_reuse": ("lstm", {"LayerName": {"rnn": {"Static": True, "RecurrentReuseFactor": 3}}},
-                        "LayerName.rnn.RecurrentReuseFactor: expected 1, got 3"),
+    "recurrent_reuse_not_recurrent": ("lstm", {"LayerName": {"out": {"RecurrentReuseFactor": 2}}},
+                                      "LayerName.out.RecurrentReuseFactor: expected it only for a recurrent layer"),
+    "short": ("short", {"LayerName": {"rnn": {"Static": True}}},
+              "layer 'rnn': LayerName.rnn.Static: true: expected 3 or more time steps for the static form"),
     "io_stream": ("lstm", {"IOType": "io_stream", "LayerName": {"rnn": {"Static": True}}},
                   "layer 'rnn': LayerName.rnn.Static: true: expected io_parallel"),
 }
@@ -194,7 +226,7 @@ REFUSED = {
 def test_static_refused(case, tmp_path):
     """What the static form does not build is refused (not built unrolled instead), naming layer and key."""
     name, cfg, msg = REFUSED[case]
-    _, path = trained(name, tmp_path)
+    path = short(tmp_path) if name == "short" else trained(name, tmp_path)[1]
     cf = tmp_path / "c.json"
     cf.write_text(json.dumps(cfg))
     r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--precision", "fixed<10,4>", check=False)

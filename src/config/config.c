@@ -612,14 +612,13 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                                                  "go_backwards, Bidirectional)") < 0)
                 return -1;
         } else if (!strcmp(key, "RecurrentReuseFactor")) {
+            /* the recurrent products' ReuseFactor (h R of each gate), folded as any Dense (hw/fold.c); a recurrent
+             * layer's LayerName entry only (checked against the graph in config_check_layers) */
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;
-            if (e->valuedouble != 1) {
-                fmt_num(got, sizeof got, e->valuedouble);
-                return diag_error(k->d, "%s: %s: expected 1, got %s: sharing a recurrent cell's products over clocks "
-                                        "is not built yet; the cell's products are fully parallel (in the static "
-                                        "form as in the unrolled one)", origin, sub, got);
-            }
+            if (strncmp(path, "LayerName.", 10))
+                return diag_error(d, "%s: %s: expected it only in a recurrent layer's LayerName entry, got it under %s",
+                                  origin, sub, path);
         } else if (!strcmp(key, "ParallelizationFactor")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;
@@ -923,10 +922,14 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
                 what = g->n[k].src_op;
             }
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "Precision");
-        if (found && !recurrent && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "Static")))
-            return diag_error(d, "%s: LayerName.%s.Static: expected it only for a recurrent layer (SimpleRNN, LSTM, "
-                                 "GRU and their QKeras forms), got it for a %s layer", c->origin, e->string,
-                              what ? what : "non-recurrent");
+        static const char *const rkeys[] = {"Static", "RecurrentReuseFactor"};
+        for (int j = 0; j < 2 && found && !recurrent; j++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, rkeys[j]);
+            if (j ? v && v->valuedouble != 1 : cJSON_IsTrue(v))
+                return diag_error(d, "%s: LayerName.%s.%s: expected it only for a recurrent layer (SimpleRNN, LSTM, "
+                                     "GRU and their QKeras forms), got it for a %s layer", c->origin, e->string, rkeys[j],
+                                  what ? what : "non-recurrent");
+        }
         if (found && !recurrent && cJSON_IsObject(p)) {
             static const char *const rvars[] = {"recurrent_weight", "recurrent_bias"};
             for (int j = 0; j < 2; j++)

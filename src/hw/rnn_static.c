@@ -130,7 +130,7 @@ static int find_layer(Static *s, size_t *last)
 }
 
 /* What the static form does not build: the layer's inner values read outside it (a Bidirectional merge, an ONNX
- * sequence output), a shared ReuseFactor in the cell, the stream architecture. */
+ * sequence output), the stream architecture. */
 static int check_uses(const Static *s, int out)
 {
     const Graph *g = s->r->g;
@@ -152,11 +152,6 @@ static int check_uses(const Static *s, int out)
         if (pr >= (int)s->first && pr <= (int)s->last && g->outputs[j] != fin && g->outputs[j] != out)
             return refuse(s, "expected the layer's output alone as a model output, got ", g->t[g->outputs[j]].name);
     }
-    for (size_t k = s->first; k <= s->last; k++)
-        if (in_cell(g, k) && g->n[k].reuse > 1)
-            return diag_error(s->d, "%s: layer '%s': LayerName.%s.ReuseFactor: expected 1 with Static: true (the "
-                              "static cell's products are not shared over clocks yet), got %d", g->file, s->q->layer,
-                              g->n[k].layer ? g->n[k].layer : s->q->layer, g->n[k].reuse);
     if (s->r->opt.all_live)
         return refuse(s, "expected io_parallel (the static form is not built in io_stream)", NULL);
     return 0;
@@ -191,8 +186,6 @@ static int build_cell(const Static *s, Diag *d)
         c->nm++;
         if (rc < 0)
             return -1;
-        if (m->fold)
-            return refuse(s, "internal: a folded module in the cell", NULL);
         int cy = -1;
         for (int p = 0; p < m->ports; p++) {
             int t = m->in_tensor[p];
@@ -206,10 +199,16 @@ static int build_cell(const Static *s, Diag *d)
         for (int p = 0; p < m->ports; p++)
             if (c->tensor_cycle[m->in_tensor[p]] == cy && c->tensor_t[m->in_tensor[p]] > m->in_t)
                 m->in_t = c->tensor_t[m->in_tensor[p]];
-        hw_schedule(m, c->budget_ns);
+        if (m->fold)   /* a shared Dense (ReuseFactor, RecurrentReuseFactor): started each step in cycle cy */
+            hw_fold_schedule(m);
+        else
+            hw_schedule(m, c->budget_ns);
         c->tensor_cycle[m->out_tensor] = cy + m->latency;
         c->tensor_t[m->out_tensor] = m->latency ? m->out_t : (m->out_t > m->in_t ? m->out_t : m->in_t);
-        hw_estimate(m);
+        if (m->fold)
+            hw_fold_estimate(m, ir_numel(&g->t[m->in_tensor[0]]), g->t[m->out_tensor].type.w);
+        else
+            hw_estimate(m);
     }
     if (hw_verify(c, d, "static cell", 1) < 0)
         return -1;

@@ -559,6 +559,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             return -1;
         n->strategy = config_str(c, n, "Strategy", "Latency");
         n->rnn_static = config_rnn_static(c, n);
+        /* a recurrent layer's h R products: RecurrentReuseFactor (hls4ml's), else the layer's ReuseFactor */
+        if (n->rnn_role == RNN_ROLE_HDENSE && config_int(c, d, n, "RecurrentReuseFactor", n->reuse, &n->reuse) < 0)
+            return -1;
         if (sat_order(g, d, c, n) < 0)
             return -1;
         /* ReuseFactor > 1 on Dense and Conv folds the layer in the hardware layer (src/hw/fold.c) */
