@@ -2,7 +2,8 @@
 """Recurrent layers, unrolled next to static (issue 12, item 4): an LSTM and a
 GRU of the jet/top-tagging shape (20 steps x 6 features, 20 units, then
 Dense 1), Keras 3 (torch back end) with seeded, untrained weights, at
-fixed<8,3> and fixed<16,6> (--precision, exact tables).
+fixed<8,3> and fixed<16,6> (--precision; --tables hls4ml: 1024-entry
+sigmoid/tanh tables, as hls4ml builds them).
 
 For each model, precision and architecture (unrolled: no config; static:
 LayerName.rnn.Static: true):
@@ -56,6 +57,7 @@ def main():
     ap.add_argument("--verify", type=int, default=200, help="vectors for etchnn verify of the static form (0: none)")
     ap.add_argument("--no-synth", action="store_true")
     ap.add_argument("--models", default="LSTM,GRU")
+    ap.add_argument("--tables", default="hls4ml", help="sigmoid/tanh tables: hls4ml (1024 entries) or exact")
     ap.add_argument("--precisions", default="fixed<8,3>;fixed<16,6>", help="separated by ;")
     a = ap.parse_args()
     work = pathlib.Path(a.work or tempfile.mkdtemp(prefix="rnn_static_"))
@@ -63,12 +65,13 @@ def main():
     cfg = work / "static.json"
     cfg.write_text(json.dumps({"LayerName": {"rnn": {"Static": True}}}))
     rows = []
-    for kind in a.models.split(","):
-        path = model(kind, work / f"{kind.lower()}.keras")
-        for prec in a.precisions.split(";"):
+    paths = {kind: model(kind, work / f"{kind.lower()}.keras") for kind in a.models.split(",")}
+    for prec in a.precisions.split(";"):
+        for kind, path in paths.items():
             for arch in ("unrolled", "static"):
                 out = work / f"{kind.lower()}_{prec[6:-1].replace(',', '_')}_{arch}"
-                args = ["compile", path, "-o", out, "--precision", prec] + (["-c", cfg] if arch == "static" else [])
+                args = ["compile", path, "-o", out, "--precision", prec, "--tables", a.tables] + \
+                    (["-c", cfg] if arch == "static" else [])
                 best = min(etchnn(a.etchnn, *args)[1] for _ in range(a.repeats))
                 rep = json.loads((out / "report.json").read_text())
                 res = dict(model=kind, precision=prec, arch=arch, compile_s=round(best, 2),
