@@ -17,10 +17,10 @@ typedef struct {
     Diag *d;
 } Static;
 
-static int refuse(const Static *s, const char *fmt, const char *what)
+static int refuse(const Static *s, const char *text, const char *what)
 {
     return diag_error(s->d, "%s: layer '%s': LayerName.%s.Static: true: %s%s", s->r->g->file, s->q->layer,
-                      s->r->g->n[s->first].layer ? s->r->g->n[s->first].layer : s->q->layer, fmt, what ? what : "");
+                      s->r->g->n[s->first].layer ? s->r->g->n[s->first].layer : s->q->layer, text, what ? what : "");
 }
 
 /* Is node k part of the cell (step 1, not a row crop, reshape or sequence concat)? */
