@@ -1079,6 +1079,16 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     return 0;
 }
 
+int config_hls4ml_mode(const Config *c, const Node *n, const char *key, int opt)
+{
+    const char *mode = config_layer_str(c, n, key);
+    if (!mode && opt >= 0)
+        return opt != 0;
+    if (!mode)
+        mode = config_str(c, NULL, key, "exact");
+    return !strcmp(mode, "hls4ml");
+}
+
 bool config_names_node(const Config *c, const Node *n)
 {
     return layer_entry(c, "LayerName", n->name) != NULL;

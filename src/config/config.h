@@ -51,6 +51,9 @@ int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def
 const char *config_str(const Config *c, const Node *n, const char *key, const char *def);
 /* The same, from LayerName / LayerType only (NULL if neither sets it). */
 const char *config_layer_str(const Config *c, const Node *n, const char *key);
+/* An exact|hls4ml choice for node n: its layer's `key`, else the option (opt: -1 unset, 0 exact, 1 hls4ml),
+ * else Model's `key`, else exact.  1 for hls4ml. */
+int config_hls4ml_mode(const Config *c, const Node *n, const char *key, int opt);
 
 /* Does the LayerName entry of n's recurrent layer say Static: true (one cell reused, hw/rnn_static.c)? */
 bool config_rnn_static(const Config *c, const Node *n);

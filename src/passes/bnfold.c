@@ -31,12 +31,7 @@ static int hls4ml_folds(const Config *c, Diag *d, const Node *p, const Node *a)
 {
     if (!c || !a->src_op || strcmp(a->src_op, "BatchNormalization"))
         return 1;
-    const char *wmode = config_layer_str(c, p, "WeightQuant");
-    if (!wmode && c->weights_opt >= 0)
-        wmode = c->weights_opt ? "hls4ml" : "exact";
-    if (!wmode)
-        wmode = config_str(c, NULL, "WeightQuant", "exact");
-    if (strcmp(wmode, "hls4ml"))
+    if (!config_hls4ml_mode(c, p, "WeightQuant", c->weights_opt))
         return 1;
     FxType t;
     bool is_auto;

@@ -406,12 +406,7 @@ static int sat_order(const Graph *g, Diag *d, const Config *c, Node *n)
     n->acc_chain = ACC_EXACT;
     if ((n->op != OP_DENSE && n->op != OP_CONV1D && n->op != OP_CONV2D) || n->accum.o == FXO_WRAP)
         return 0;
-    const char *mode = config_layer_str(c, n, "SatOrder");
-    if (!mode && c->sat_order_opt >= 0)
-        mode = c->sat_order_opt ? "hls4ml" : "exact";
-    if (!mode)
-        mode = config_str(c, NULL, "SatOrder", "exact");
-    if (strcmp(mode, "hls4ml"))
+    if (!config_hls4ml_mode(c, n, "SatOrder", c->sat_order_opt))
         return 0;
     if (n->reuse > 1 && !strcmp(n->strategy, "Resource"))
         return diag_error(d, "%s: node '%s' (%s): --sat-order hls4ml (SatOrder) with Strategy Resource and "
@@ -438,12 +433,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             continue;
         unsigned vars = op_vars[n->op];
         /* how constants are quantized: layer settings, then --weights, then Model */
-        const char *wmode = config_layer_str(c, n, "WeightQuant");
-        if (!wmode && c->weights_opt >= 0)
-            wmode = c->weights_opt ? "hls4ml" : "exact";
-        if (!wmode)
-            wmode = config_str(c, NULL, "WeightQuant", "exact");
-        n->weights_hls4ml = !strcmp(wmode, "hls4ml");
+        n->weights_hls4ml = config_hls4ml_mode(c, n, "WeightQuant", c->weights_opt);
         /* constants first: the accumulator and result may depend on them */
         /* a quantized model's layer with no precision configured computes exactly */
         bool qexact = n->quantized && !precision_configured(c, n) &&

@@ -87,6 +87,9 @@ int cmvm_plan_add(CmvmPlan *pl, int a, int sa, int b, int sb, int sub);
 int cmvm_plan_depth(const CmvmPlan *pl, int node);
 /* A pair of summands as a pattern key (0: not representable); base shift and sign of the pair. */
 int cmvm_pair_key(CmvmTerm p, CmvmTerm q, uint64_t *key, int *base, int *neg);
+/* In an open-addressed table of nonzero keys (0: empty) of mask + 1 slots: the slot holding key, or the
+ * empty slot where it goes. */
+size_t cmvm_key_slot(const uint64_t *keys, uint64_t key, size_t mask);
 /* Sort pattern keys (below 2^56) in place; tmp holds n keys. */
 void cmvm_sort_keys(uint64_t *k, uint64_t *tmp, size_t n);
 /* Greedy pairwise CSE with a bound on adder depth (cse.c): the most frequent

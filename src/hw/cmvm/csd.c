@@ -30,25 +30,29 @@ int cmvm_csd_digits(int64_t c, int *digit, int *pos, int max)
     return n;
 }
 
+/* a + b as one summand (a positive summand first, so the result is rarely negated) */
+static CmvmTerm add_terms(HwModule *m, CmvmTerm a, CmvmTerm b, int cap)
+{
+    if (a.neg && !b.neg) {
+        CmvmTerm tmp = a;
+        a = b;
+        b = tmp;
+    }
+    int sh = a.shift < b.shift ? a.shift : b.shift;
+    CmvmTerm r;
+    r.node = hw_add(m, a.node, a.shift - sh, b.node, b.shift - sh, a.neg != b.neg, cap > 0 ? cap - sh : 0);
+    r.shift = sh;
+    r.neg = a.neg && b.neg;
+    return r;
+}
+
 /* Sum terms in a balanced tree; returns one term.  cap as in node_add. */
 CmvmTerm cmvm_sum(HwModule *m, CmvmTerm *t, int n, int cap)
 {
     while (n > 1) {
         int w = 0;
-        for (int i = 0; i + 1 < n; i += 2) {
-            CmvmTerm a = t[i], b = t[i + 1];
-            if (a.neg && !b.neg) {
-                CmvmTerm tmp = a;
-                a = b;
-                b = tmp;
-            }
-            int sh = a.shift < b.shift ? a.shift : b.shift;
-            CmvmTerm r;
-            r.node = hw_add(m, a.node, a.shift - sh, b.node, b.shift - sh, a.neg != b.neg, cap > 0 ? cap - sh : 0);
-            r.shift = sh;
-            r.neg = a.neg && b.neg;
-            t[w++] = r;
-        }
+        for (int i = 0; i + 1 < n; i += 2)
+            t[w++] = add_terms(m, t[i], t[i + 1], cap);
         if (n & 1)
             t[w++] = t[n - 1];
         n = w;
@@ -279,12 +283,16 @@ int cmvm_pair_key(CmvmTerm p, CmvmTerm q, uint64_t *key, int *base, int *neg)
     return 1;
 }
 
-static size_t hash_slot(uint64_t key, size_t mask)
+size_t cmvm_key_slot(const uint64_t *keys, uint64_t key, size_t mask)
 {
-    key ^= key >> 29;
-    key *= UINT64_C(0xbf58476d1ce4e5b9);
-    key ^= key >> 32;
-    return (size_t)key & mask;
+    uint64_t k = key;
+    k ^= k >> 29;
+    k *= UINT64_C(0xbf58476d1ce4e5b9);
+    k ^= k >> 32;
+    size_t h = (size_t)k & mask;
+    while (keys[h] && keys[h] != key)
+        h = (h + 1) & mask;
+    return h;
 }
 
 /* Greedy two-term common subexpression elimination across all outputs: the
@@ -377,9 +385,7 @@ static void cse_terms(CmvmPlan *pl, CmvmTermList *lists, long nl)
         int *snode = malloc(scap * sizeof(int));
         size_t smask = scap - 1;
         for (size_t c = 0; c < sel; c++) {
-            size_t h = hash_slot(map[c].key, smask);
-            while (skey[h])
-                h = (h + 1) & smask;
+            size_t h = cmvm_key_slot(skey, map[c].key, smask);
             skey[h] = map[c].key;
             snode[h] = -1;
         }
@@ -392,9 +398,7 @@ static void cse_terms(CmvmPlan *pl, CmvmTermList *lists, long nl)
                     int base, neg;
                     if (!cmvm_pair_key(tl->t[i], tl->t[j], &key, &base, &neg))
                         continue;
-                    size_t h = hash_slot(key, smask);
-                    while (skey[h] && skey[h] != key)
-                        h = (h + 1) & smask;
+                    size_t h = cmvm_key_slot(skey, key, smask);
                     if (!skey[h])
                         continue;
                     if (snode[h] < 0) {
@@ -602,22 +606,6 @@ static int node_depth(Cmvm *c, const HwModule *m, int node)
         c->ndepth = m->nn;
     }
     return c->depth[node];
-}
-
-/* a + b as one summand (a positive summand first, so the result is rarely negated) */
-static CmvmTerm add_terms(HwModule *m, CmvmTerm a, CmvmTerm b, int cap)
-{
-    if (a.neg && !b.neg) {
-        CmvmTerm tmp = a;
-        a = b;
-        b = tmp;
-    }
-    int sh = a.shift < b.shift ? a.shift : b.shift;
-    CmvmTerm r;
-    r.node = hw_add(m, a.node, a.shift - sh, b.node, b.shift - sh, a.neg != b.neg, cap > 0 ? cap - sh : 0);
-    r.shift = sh;
-    r.neg = a.neg && b.neg;
-    return r;
 }
 
 typedef struct {

@@ -76,14 +76,6 @@ static int hit_cmp(const void *x, const void *y)
     return (a->j > b->j) - (a->j < b->j);
 }
 
-static size_t slot_of(uint64_t key, size_t mask)
-{
-    key ^= key >> 29;
-    key *= UINT64_C(0xbf58476d1ce4e5b9);
-    key ^= key >> 32;
-    return (size_t)key & mask;
-}
-
 /* The patterns of this round, most frequent first (ties by key): every pair of
  * every output that fits the bound, counted by sorting.  Returns how many. */
 static size_t count_patterns(const CmvmPlan *pl, CmvmTermList *lists, long nl, const uint64_t *s, uint64_t lim,
@@ -158,9 +150,7 @@ static long apply_patterns(CmvmPlan *pl, CmvmTermList *lists, long nl, uint64_t 
         abort();
     size_t smask = scap - 1;
     for (size_t c = 0; c < sel; c++) {
-        size_t h = slot_of(cand[c].key, smask);
-        while (skey[h])
-            h = (h + 1) & smask;
+        size_t h = cmvm_key_slot(skey, cand[c].key, smask);
         skey[h] = cand[c].key;
         srank[h] = (int)c;
         snode[c] = -1;
@@ -179,9 +169,7 @@ static long apply_patterns(CmvmPlan *pl, CmvmTermList *lists, long nl, uint64_t 
                 int base, neg;
                 if (!cmvm_pair_key(tl->t[i], tl->t[j], &key, &base, &neg))
                     continue;
-                size_t h = slot_of(key, smask);
-                while (skey[h] && skey[h] != key)
-                    h = (h + 1) & smask;
+                size_t h = cmvm_key_slot(skey, key, smask);
                 if (!skey[h])
                     continue;
                 Hit x = {srank[h], i, j};
