@@ -164,6 +164,12 @@ def test_batchnorm_folds_where_hls4ml_folds(precision, tmp_path):
     dump = run("compile", j, "--hls4ml", "-c", cfg, "--dump-after", "bnfold").stdout
     assert "affine 'bn1'" not in dump and "affine 'bn2'" in dump
     assert "affine" not in run("compile", j, "--precision", precision, "--dump-after", "bnfold").stdout
+    # a LayerName entry for a folded BatchNormalization: accepted, with a warning that it sets nothing
+    cfg.write_text(f"Model:\n  Precision: '{precision}'\nLayerName:\n  bn1:\n    Precision:\n      result: fixed<10,4>\n")
+    r = run("compile", j, "-c", cfg, "-o", tmp_path / "o1")
+    assert "LayerName.bn1: folded into 'fc1_relu'" in r.stderr
+    r = run("compile", j, "-c", cfg, "--hls4ml", "-o", tmp_path / "o2")   # a layer of its own there
+    assert "folded" not in r.stderr and "bn1 " in r.stdout
 
 
 @pytest.mark.parametrize("precision", ["fixed<16,6,RND_CONV,SAT>", "fixed<12,4,RND,SAT>"])

@@ -897,6 +897,16 @@ static int check_layout_keys(const Config *c, Diag *d, const Graph *g)
     return 0;
 }
 
+/* Whether name is one of the comma-separated names in list. */
+static int name_in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+            return 1;
+    return 0;
+}
+
 int config_check_layers(const Config *c, Diag *d, const Graph *g)
 {
     /* the warnings gathered at load time: here, once per compile, where the caller shows them */
@@ -937,6 +947,16 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
                     return diag_error(d, "%s: LayerName.%s.Precision.%s: expected it only for a recurrent layer "
                                          "(SimpleRNN, LSTM, GRU and their QKeras forms), got it for a %s layer",
                                       c->origin, e->string, rvars[j], what ? what : "non-recurrent");
+        }
+        const Node *into = NULL;   /* an affine layer folded into another: named, but nothing of its own to set */
+        for (size_t k = 0; k < g->nn && !found && !into; k++)
+            if (!g->n[k].dead && g->n[k].folded && name_in_list(g->n[k].folded, e->string))
+                into = &g->n[k];
+        if (into) {
+            diag_warn(d, "%s: LayerName.%s: folded into '%s' (a BatchNormalization folds into the Dense or Conv "
+                         "before it; under --hls4ml only where hls4ml folds it, when that layer's result is 'auto'): its "
+                         "settings have no layer of their own and change nothing", c->origin, e->string, into->name);
+            continue;
         }
         if (!found) {
             Buf names = {0};

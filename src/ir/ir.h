@@ -87,6 +87,9 @@ typedef struct {
                                    from the input; w = 0: the element is pruned to 0.  The output tensor's
                                    type is a container holding every element's values exactly. */
     long nq;
+    const char *folded;         /* DENSE/CONV/AFFINE: the names of the affine layers (BatchNormalization) folded
+                                   into it, comma-separated (NULL: none), so that a LayerName entry for one still names
+                                   something */
     RnnRole rnn_role;           /* nodes of an unrolled recurrent layer: which layer variable types it (above) */
     int rnn_unit;               /* nodes of one unrolled layer (one direction): the same id > 0 (rnn.c); 0: none */
     int rnn_step;               /* ... the time step (in processing order) the node belongs to; T: the layer's

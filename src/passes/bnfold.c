@@ -40,6 +40,13 @@ static int hls4ml_folds(const Config *c, Diag *d, const Node *p, const Node *a)
     return is_auto;
 }
 
+/* Record that affine layer a (and whatever was folded into it) now lives in p. */
+static void note_folded(Graph *g, Node *p, const Node *a)
+{
+    const char *names = a->folded ? arena_printf(&g->arena, "%s,%s", a->name, a->folded) : a->name;
+    p->folded = p->folded ? arena_printf(&g->arena, "%s,%s", p->folded, names) : names;
+}
+
 int pass_bnfold(Graph *g, Diag *d, const Config *c)
 {
     for (size_t k = 0; k < g->nn; k++) {
@@ -109,6 +116,7 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c)
             p->in[1] = wid;
             p->in[2] = bid;
             p->nin = 3;
+            note_folded(g, p, a);
             if (through) {
                 /* the reshape chain now carries the folded values */
                 ir_replace_uses(g, a->out, a->in[0]);
@@ -138,6 +146,7 @@ int pass_bnfold(Graph *g, Diag *d, const Config *c)
             int tid = ir_add_const(g, arena_printf(&g->arena, "%s_shift", p->name), rank, dims, t);
             p->in[1] = sid;
             p->in[2] = tid;
+            note_folded(g, p, a);
             g->t[a->out].producer = pid;
             g->t[p->out].producer = -1;
             p->out = a->out;

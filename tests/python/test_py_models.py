@@ -143,6 +143,12 @@ def test_torch_layer_names_as_hls4ml(etchnn):
         assert {L["name"]: L for L in fw.layers()}[layer]["type"] == "fixed<4,2>"
         out = fw.trace(x)[layer]
         assert np.all(np.abs(out * 4 - np.round(out * 4)) == 0) and out.max() <= 1.75   # on its grid, clipped
+    # a BatchNorm folded into the Linear before it: hls4ml's config names it too; accepted with a warning
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU()).eval()
+    cfg = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": {n: {} for n in ("input_1", "_0", "_1", "_2")}}
+    with pytest.warns(etchnn.EtchnnWarning, match=r"LayerName\._1: folded into '_0'"):
+        fw = etchnn.convert(net, config=cfg, input_shape=(4,))
+    assert [L["name"] for L in fw.layers()] == ["input_1", "_0", "_2"]
 
 
 def test_keras_functional_and_errors(etchnn):
