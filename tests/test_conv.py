@@ -286,7 +286,7 @@ def test_rtl_verify_keras_conv1d(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["KERAS_conv2d_model", "jetTagger_Conv2D_Small",
-                                  "jetTagger_Conv2D_Small_NoBatchNorm"])
+                                  pytest.param("jetTagger_Conv2D_Small_NoBatchNorm", marks=pytest.mark.extended)])
 def test_rtl_verify_keras(name, tmp_path):
     j, _ = keras_files(name)
     _verify(j, tmp_path, "--precision", "fixed<8,3>")

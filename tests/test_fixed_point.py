@@ -274,11 +274,15 @@ def small_targets():
                 yield w, i, sign
 
 
-def test_exhaustive_small_types():
+@pytest.mark.parametrize("thin", [3, pytest.param(1, marks=[pytest.mark.slow, pytest.mark.extended])])
+def test_exhaustive_small_types(thin):
     """Every target fixed/ufixed<W,I> with W = 1..8, I = -3..W+3, all 28 modes;
     every code of a (W+4)-bit source read both as signed and as unsigned, once
     with 1-3 more fractional bits than the target (quantization) and once with
-    0-3 fewer (left shift, overflow only)."""
+    0-3 fewer (left shift, overflow only).  make test takes every third
+    (target, mode) combination (3 is prime to the 28 mode pairs: all are
+    visited), make test-extended all of them, the sanitizer run every ninth."""
+    thin = THIN if SANITIZED else thin
     rng = random.Random(1)
     ncases = ncodes = nfrac = 0
     combo = 0
@@ -290,7 +294,7 @@ def test_exhaustive_small_types():
         for q in range(7):
             for o in range(4):
                 combo += 1
-                if combo % THIN:
+                if combo % thin:
                     continue
                 for fsrc in (f + 1 + (q + o + w + i) % 3, f - (q + o + w + i) % 4):
                     ref = refs[fsrc]
@@ -302,7 +306,7 @@ def test_exhaustive_small_types():
                         nfrac += 1
                     ncases += 1
                     ncodes += len(codes)
-    assert ncases == 184 * 28 * 2 // THIN
+    assert ncases == 184 * 28 * 2 // thin
     print(f"exhaustive: {ncases} casts, {ncodes} codes, {nfrac} also against Fraction")
 
 

@@ -305,7 +305,7 @@ def test_same_inputs_same_bytes(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("rel,reuse,strategy,mult", [
     ("examples/jet_tagger.onnx", 4, "Latency", "dsp"),
-    ("onnx/conv2d_small_keras.onnx", 3, "Resource", "csd"),
+    pytest.param("onnx/conv2d_small_keras.onnx", 3, "Resource", "csd", marks=pytest.mark.extended),   # CI time
 ])
 def test_verify_in_verilator_with_gaps(rel, reuse, strategy, mult, tmp_path):
     """etchnn verify: inputs every II clocks, every fourth later by 1-3 clocks; out_valid checked on every clock."""
