@@ -91,9 +91,10 @@ sanitize:
 # not the ones whose time goes into other programs (Verilator and Yosys builds,
 # TensorFlow, Keras training, the Python package, which loads the normal library
 # anyway).  The recurrent reader runs under ASan+UBSan through its fuzz seeds
-# (tests/fuzz/corpus_keras/bi, bi2, lstm) in fuzz-regress.
+# (tests/fuzz/corpus_keras/bi, bi2, lstm, qlstm) in fuzz-regress; test_qkeras_rnn spends its time in
+# TensorFlow and QKeras.
 SANITIZE_SKIP := tests/test_rtl.py tests/test_synth.py tests/test_qkeras.py tests/test_valgrind.py tests/python tests/test_tune.py \
-                 tests/test_recurrent.py
+                 tests/test_recurrent.py tests/test_qkeras_rnn.py
 
 demo: all-deps-minimal
 	$(MAKE) all
