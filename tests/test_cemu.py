@@ -41,6 +41,17 @@ def build_c(out, name, tmp_path):
     return exe
 
 
+def c_and_emulator(path, name, x, work, *opts):
+    """Model `path` compiled to C alone (opts: --precision, --tables, ...) in work/out, built and run on the
+    float64 events x; returns (the C's outputs, `etchnn predict`'s with the same options)."""
+    out = work / "out"
+    run("compile", path, "-o", out, "--no-rtl", *opts)
+    exe = build_c(out, name, work)
+    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
+                        dtype=np.float64).reshape(len(x), -1)
+    return got, predict(path, x, work, *opts)
+
+
 @pytest.mark.parametrize("cfg", sorted(CONFIGS))
 @pytest.mark.parametrize("name", ONNX_MLPS)
 def test_c_equals_emulator(name, cfg, tmp_path):

@@ -68,14 +68,9 @@ def test_float_equals_onnxruntime(tmp_path):
 @pytest.mark.parametrize("prec", ["fixed<12,4>", "fixed<20,8>"])
 def test_c_equals_emulator(prec, tables, tmp_path):
     """Inputs wider than 16 bits use hls4ml's table (fx_elu_hls4ml) in both modes."""
-    from test_cemu import build_c
-    path, out = elu_mlp(tmp_path), tmp_path / "out"
-    run("compile", path, "-o", out, "--no-rtl", "--precision", prec, "--tables", tables)
-    exe = build_c(out, "elu_mlp", tmp_path)
+    from test_cemu import c_and_emulator
     x = np.random.default_rng(7).standard_normal((5000, 6)) * 3
-    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
-                        dtype=np.float64).reshape(len(x), -1)
-    ref = predict(path, x, tmp_path, "--precision", prec, "--tables", tables)
+    got, ref = c_and_emulator(elu_mlp(tmp_path), "elu_mlp", x, tmp_path, "--precision", prec, "--tables", tables)
     assert np.count_nonzero(got != ref) == 0 and np.count_nonzero(ref < 0) > 3000
 
 

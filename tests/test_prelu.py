@@ -6,7 +6,6 @@ the Verilog.
   emulator; the circuit equals the emulator (Icarus).
 - Keras 3 Dense then PReLU (alphas of both signs, a shared axis broadcast) equals hls4ml's C simulation."""
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -31,18 +30,13 @@ def torch_prelu(tmp_path):
 
 def test_float_equals_torch_and_c_equals_emulator(tmp_path):
     torch = pytest.importorskip("torch")
-    from test_cemu import build_c
+    from test_cemu import c_and_emulator
     net, path = torch_prelu(tmp_path)
     x = np.random.default_rng(1).standard_normal((3000, 5)) * 2
     with torch.no_grad():
         ref = net(torch.from_numpy(x.astype(np.float32))).numpy().astype(np.float64)
     assert np.abs(predict(path, x, tmp_path, "--float") - ref).max() < 1e-5
-    out = tmp_path / "out"
-    run("compile", path, "-o", out, "--no-rtl", "--precision", "fixed<12,4>")
-    exe = build_c(out, "prelu", tmp_path)
-    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
-                        dtype=np.float64).reshape(len(x), -1)
-    emu = predict(path, x, tmp_path, "--precision", "fixed<12,4>")
+    got, emu = c_and_emulator(path, "prelu", x, tmp_path, "--precision", "fixed<12,4>")
     assert np.count_nonzero(got != emu) == 0 and np.count_nonzero(emu < 0) > 1000
     assert np.abs(emu - ref).max() < 0.1   # a sanity bound: fixed<12,4> truncates weights and results
 

@@ -96,15 +96,9 @@ def test_small_selu_rtl_verify(tables, tmp_path):
 @pytest.mark.parametrize("prec", ["fixed<12,4>", "fixed<20,8>", "fixed<24,10,RND,SAT>"])
 def test_c_equals_emulator(prec, tables, tmp_path):
     """Inputs wider than 16 bits use hls4ml's table (fx_selu_hls4ml) in both modes."""
-    import subprocess
-    from test_cemu import build_c
-    path, out = selu_mlp(tmp_path), tmp_path / "out"
-    run("compile", path, "-o", out, "--no-rtl", "--precision", prec, "--tables", tables)
-    exe = build_c(out, "selu_mlp", tmp_path)
+    from test_cemu import c_and_emulator
     x = np.random.default_rng(7).standard_normal((5000, 6)) * 3
-    got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
-                        dtype=np.float64).reshape(len(x), -1)
-    ref = predict(path, x, tmp_path, "--precision", prec, "--tables", tables)
+    got, ref = c_and_emulator(selu_mlp(tmp_path), "selu_mlp", x, tmp_path, "--precision", prec, "--tables", tables)
     assert np.count_nonzero(got != ref) == 0 and np.count_nonzero(ref < 0) > 5000
 
 

@@ -7,7 +7,6 @@ and the Verilog.
 - --float equals onnxruntime; the C equals the emulator; the circuit equals the emulator (Icarus).
 - Keras 3 Dense(softplus) then Dense(softsign) built here equal hls4ml's C simulation."""
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -69,16 +68,12 @@ def test_float_equals_onnxruntime(tmp_path):
 @pytest.mark.parametrize("tables", ["exact", "hls4ml"])
 def test_c_equals_emulator(tables, tmp_path):
     """fixed<20,8>: exact falls back to hls4ml's tables above 16 bits; the C indexes them at run time."""
-    from test_cemu import build_c
+    from test_cemu import c_and_emulator
     for prec in ("fixed<12,4>", "fixed<20,8>"):
-        path, out = soft_mlp(tmp_path), tmp_path / f"out{prec[6:8]}"
-        run("compile", path, "-o", out, "--no-rtl", "--precision", prec, "--tables", tables)
         (tmp_path / f"b{prec[6:8]}").mkdir()
-        exe = build_c(out, "soft_mlp", tmp_path / f"b{prec[6:8]}")
         x = np.random.default_rng(7).standard_normal((4000, 6)) * 3
-        got = np.frombuffer(subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout,
-                            dtype=np.float64).reshape(len(x), -1)
-        ref = predict(path, x, tmp_path, "--precision", prec, "--tables", tables)
+        got, ref = c_and_emulator(soft_mlp(tmp_path), "soft_mlp", x, tmp_path / f"b{prec[6:8]}", "--precision", prec,
+                                  "--tables", tables)
         assert np.count_nonzero(got != ref) == 0 and np.count_nonzero(ref < 0) > 1000
 
 

@@ -153,25 +153,26 @@ static int set_tables(EtnModel *m, const char *key, const char *value)
 }
 static int get_tables(const EtnModel *m, char *buf, size_t n) { return put(buf, n, m->opt_tables); }
 
-static int set_weight_quant(EtnModel *m, const char *key, const char *value)
+/* An exact|hls4ml option: *field 0 or 1, its text kept for get. */
+static int set_exact_hls4ml(EtnModel *m, const char *key, const char *value, int *field, char *text, size_t n)
 {
     int k = choice(opt_find(key), value);   /* 0 exact, 1 hls4ml */
     if (k < 0)
         return refuse(m, opt_find(key), value);
-    m->cfg.weights_opt = k;
-    snprintf(m->opt_weight_quant, sizeof m->opt_weight_quant, "%s", value);
+    *field = k;
+    snprintf(text, n, "%s", value);
     return 0;
+}
+
+static int set_weight_quant(EtnModel *m, const char *key, const char *value)
+{
+    return set_exact_hls4ml(m, key, value, &m->cfg.weights_opt, m->opt_weight_quant, sizeof m->opt_weight_quant);
 }
 static int get_weight_quant(const EtnModel *m, char *buf, size_t n) { return put(buf, n, m->opt_weight_quant); }
 
 static int set_sat_order(EtnModel *m, const char *key, const char *value)
 {
-    int k = choice(opt_find(key), value);   /* 0 exact, 1 hls4ml */
-    if (k < 0)
-        return refuse(m, opt_find(key), value);
-    m->cfg.sat_order_opt = k;
-    snprintf(m->opt_sat_order, sizeof m->opt_sat_order, "%s", value);
-    return 0;
+    return set_exact_hls4ml(m, key, value, &m->cfg.sat_order_opt, m->opt_sat_order, sizeof m->opt_sat_order);
 }
 static int get_sat_order(const EtnModel *m, char *buf, size_t n) { return put(buf, n, m->opt_sat_order); }
 
