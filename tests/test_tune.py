@@ -361,7 +361,9 @@ def test_sweep_cli_on_a_running_dask_scheduler_equals_the_local_run(etchnn, mlp,
     """A Dask cluster as a user runs one: `dask scheduler` and `dask worker`
     processes started apart from the sweep; `python3 -m etchnn sweep
     --cluster tcp://HOST:PORT` sends the points there.  The records equal the
-    serial run's, and both workers ran points."""
+    serial run's, and the cluster's workers executed every point (which worker
+    runs which point is Dask's choice: under load one worker may take all 12,
+    so the test counts the points, not the workers)."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
     _, path, (xc, yc), _ = mlp
     port = _free_port()
@@ -384,8 +386,8 @@ def test_sweep_cli_on_a_running_dask_scheduler_equals_the_local_run(etchnn, mlp,
                                 "--labels", tmp_path / "y.npy", "--metric", "accuracy"],
                                capture_output=True, text=True, env=env, timeout=600)
             assert r.returncode == 0, r.stderr
-            ran = client.run(lambda dask_worker: len(dask_worker.data) + dask_worker.state.executed_count)
-        assert len(ran) == 2 and all(v > 0 for v in ran.values()), ran   # both worker processes ran points
+            ran = client.run(lambda dask_worker: dask_worker.state.executed_count)
+        assert len(ran) == 2 and sum(ran.values()) >= 12, ran   # the points ran on the cluster, not in the sweep
     finally:
         for p in reversed(procs):
             p.terminate()
