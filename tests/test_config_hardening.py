@@ -140,7 +140,7 @@ def test_reuse_factor_messages(value, got, tmp_path):
      "LayerName.fc1.Precision.weight: expected a fixed-point type string such as 'fixed<16,6>' or 'auto', got 7"),
     ("Model:\n  Precision: [fixed<8,3>]\n",
      "Model.Precision: expected a type string or a mapping of variables to types, got a list"),
-    ("Model:\n  Precision:\n    maximum: fixed<20,8>\n", "Model.Precision.maximum: hls4ml's cap on the widths"),
+    ("Model:\n  Precision:\n    maximum: fixed<20,8>\n", "Model.Precision.maximum caps the types hls4ml infers"),
     ("Model: 3\n", "Model: expected a mapping of settings, got 3"),
     ("LayerName: [fc1]\n", "LayerName: expected a mapping of layer names, got a list"),
     ("LayerType: fc1\n", "LayerType: expected a mapping of layer classes, got 'fc1'"),

@@ -43,7 +43,8 @@ def samples(tmp_path):
     cfg = tmp_path / "cfg.yml"
     cfg.write_text("Model:\n  Precision: fixed<12,5>\n")
     return {"weights_file": "w.h5", "config": str(cfg), "precision": "fixed<8,3>", "tables": "hls4ml",
-            "weight_quant": "hls4ml", "sat_order": "hls4ml", "clock_mhz": "250", "part": "xc7z020", "fit": "0.5", "multipliers": "dsp",
+            "weight_quant": "hls4ml", "sat_order": "hls4ml", "auto_types": "hls4ml", "clock_mhz": "250",
+            "part": "xc7z020", "fit": "0.5", "multipliers": "dsp",
             "io": "stream", "emit": "c,rtl,hls", "rtl": "0", "hls": "1", "cmssw_version": "3", "dump_after": "fuse"}
 
 

@@ -120,8 +120,8 @@ def _refuse_unknown(unknown):
 
 
 def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_shape=None, project_name="myproject",
-            precision=None, tables=None, weight_quant=None, sat_order=None, keras_weights=None, multipliers=None, part=None,
-            fit=None, io_type=None, **unknown):
+            precision=None, tables=None, weight_quant=None, sat_order=None, auto_types=None, keras_weights=None,
+            multipliers=None, part=None, fit=None, io_type=None, **unknown):
     """Compile `model` into a Firmware.
 
     model        a path to a file the CLI reads (.onnx, .keras, .h5, .json),
@@ -135,8 +135,9 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
                  (default 200 MHz, or the config's ClockPeriod).
     precision    a type for every variable not set by the config (the CLI's
                  --precision); tables 'exact'|'hls4ml'; weight_quant
-                 'exact'|'hls4ml'; sat_order 'exact'|'hls4ml' (the CLI's --tables,
-                 --weight-quant, --sat-order).
+                 'exact'|'hls4ml'; sat_order 'exact'|'hls4ml'; auto_types
+                 'exact'|'hls4ml' (the CLI's --tables, --weight-quant, --sat-order,
+                 --auto-types).
     multipliers  'csd'|'dsp'|'auto' (the CLI's --multipliers: constant and, in layers
                  folded by ReuseFactor, general multiplications on logic or DSP blocks).
     part         a device (the CLI's --part, e.g. 'xcvu13p-flga2577-2-e'): the report's
@@ -171,8 +172,8 @@ def convert(model, config=None, output_dir="etchnn_prj", clock_mhz=None, input_s
     except TypeError as e:
         raise EtchnnError(f"config: expected JSON-like values (str, number, bool, list, dict): {e}") from e
     m.config_text(text, origin or "<config dict>")
-    given = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "sat_order": sat_order, "clock_mhz": float(clock_mhz),
-             "multipliers": multipliers, "part": part, "fit": fit, "io_type": io_type}
+    given = {"precision": precision, "tables": tables, "weight_quant": weight_quant, "sat_order": sat_order,
+             "auto_types": auto_types, "clock_mhz": float(clock_mhz), "multipliers": multipliers, "part": part, "fit": fit, "io_type": io_type}
     key_of = {o["python"]: o["key"] for o in _lib.options() if o["python"]}
     if set(given) - set(key_of):
         raise EtchnnError(f"internal: convert() keywords {sorted(set(given) - set(key_of))} are not in the options table",

@@ -16,7 +16,7 @@ struct EtnModel {
     char weights_file[4096];/* Keras weights (.h5) for an architecture .json, or "" */
     char model_path[4096];  /* the loaded model file (absolute when known) */
     char config_path[4096]; /* the configuration file (absolute), or "" */
-    char opt_precision[96], opt_tables[16], opt_weight_quant[16], opt_sat_order[16]; /* options as given */
+    char opt_precision[96], opt_tables[16], opt_weight_quant[16], opt_sat_order[16], opt_auto_types[16]; /* options as given */
     double clock_mhz;       /* RTL target clock: --clock-mhz, else the config's ClockPeriod, else 200 MHz */
     int clock_set;          /* clock_mhz was given as an option (it wins over ClockPeriod) */
     int multipliers;        /* MultMode */

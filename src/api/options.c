@@ -176,6 +176,12 @@ static int set_sat_order(EtnModel *m, const char *key, const char *value)
 }
 static int get_sat_order(const EtnModel *m, char *buf, size_t n) { return put(buf, n, m->opt_sat_order); }
 
+static int set_auto_types(EtnModel *m, const char *key, const char *value)
+{
+    return set_exact_hls4ml(m, key, value, &m->cfg.auto_types_opt, m->opt_auto_types, sizeof m->opt_auto_types);
+}
+static int get_auto_types(const EtnModel *m, char *buf, size_t n) { return put(buf, n, m->opt_auto_types); }
+
 static int set_clock(EtnModel *m, const char *key, const char *value)
 {
     double f;
@@ -365,6 +371,10 @@ static const OptDef opts[] = {
       "a saturating (SAT, SAT_SYM, SAT_ZERO) Dense/Conv accumulator: exact sum saturated once, or saturated after each "
       "addition in hls4ml's order"},
      OPT_TEXT, 1, set_sat_order, get_sat_order},
+    {{"auto_types", "auto_types", "auto_types", "--auto-types", NULL, "--hls4ml", "hls4ml", CP, "one of exact, hls4ml",
+      "a precision variable set to 'auto': the narrowest type holding every value (Dense/Conv/pooling sums; other "
+      "layers the default), or the type hls4ml infers from the input, weight and bias types"},
+     OPT_TEXT, 1, set_auto_types, get_auto_types},
     {{"clock_mhz", "clock_mhz", "clock_mhz", "--clock-mhz", NULL, NULL, NULL, "compile",
       "a frequency in MHz between 0 and 2000", "the RTL clock (default: the config's ClockPeriod, else 200 MHz)"},
      OPT_NUMBER, 0, set_clock, get_clock},

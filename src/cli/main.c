@@ -14,7 +14,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  compile MODEL -o OUT [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--weight-quant exact|hls4ml]\n"
-    "          [--sat-order exact|hls4ml] [--hls4ml] [--weights FILE.h5] [--clock-mhz F] [--multipliers csd|dsp|auto] [--no-rtl]\n"
+    "          [--sat-order exact|hls4ml] [--auto-types exact|hls4ml] [--hls4ml] [--weights FILE.h5] [--clock-mhz F]\n"
+    "          [--multipliers csd|dsp|auto] [--no-rtl]\n"
     "          [--io parallel|stream] [--emit LIST] [--cmssw-version N] [--hls] [--dump-after PASS]\n"
     "          [--part PART] [--fit FRACTION]\n"
     "      compile and write OUT/c/NAME.{c,h} (standalone C), OUT/rtl/*.v (pipelined Verilog, II=1, or II=R\n"
@@ -50,7 +51,8 @@ static const char usage[] =
     "CONFIG is JSON or YAML with hls4ml's keys: Model / LayerType / LayerName, Precision\n"
     "(one type or per variable: weight, bias, result, accum, table), ReuseFactor, Strategy, Tables.\n"
     "MODEL: .onnx, Keras .keras / .h5 / .json (+ NAME_weights.h5 beside it, or --weights FILE.h5).\n"
-    "--hls4ml is --tables hls4ml --weight-quant hls4ml --sat-order hls4ml: outputs equal hls4ml's C simulation for the same types.\n"
+    "--hls4ml is --tables hls4ml --weight-quant hls4ml --sat-order hls4ml --auto-types hls4ml: outputs equal hls4ml's C\n"
+    "simulation for the same configuration ('auto' types inferred as hls4ml infers them).\n"
     "Types: fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_RND,AP_SAT>, int<W>.\n";
 
 /* Options of the command line alone; the model options are the library's table (etn_option). */

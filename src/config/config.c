@@ -19,14 +19,14 @@ static const char *const top_keys[] = {"HLSConfig", "Model", "LayerType", "Layer
                                        "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputShape",
                                        "InputShapes", "OutputShapes", "InputData", "OutputPredictions", "Version",
                                        "Stamp", "WriterConfig", "Board", NULL};
-static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder", "TableSize",
-                                         "ClockPeriod", "BramFactor", "TraceOutput", "IOType", "BitExact",
-                                         "ChannelsLastConversion", "TransposeOutputs", NULL};
-static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder", "table_size",
-                                         "TableSize", "Trace", "implementation", "Implementation",
-                                         "ParallelizationFactor", "ConvImplementation", "Skip", "table_t",
-                                         "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
-                                         "RecurrentReuseFactor", "Direction", NULL};
+static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder",
+                                         "AutoTypes", "TableSize", "ClockPeriod", "BramFactor", "TraceOutput",
+                                         "IOType", "BitExact", "ChannelsLastConversion", "TransposeOutputs", NULL};
+static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder",
+                                         "AutoTypes", "table_size", "TableSize", "Trace", "implementation",
+                                         "Implementation", "ParallelizationFactor", "ConvImplementation", "Skip",
+                                         "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
+                                         "RecurrentReuseFactor", "Direction", "Algorithm", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
                                         "inv_table", "inv_inp", "scale", "shift", "slope", "param",
                                         "recurrent_weight", "recurrent_bias", NULL};
@@ -38,6 +38,7 @@ void config_init(Config *c)
     c->tables_opt = -1;
     c->weights_opt = -1;
     c->sat_order_opt = -1;
+    c->auto_types_opt = -1;
     c->origin = "<config>";
 }
 
@@ -502,7 +503,7 @@ static int check_type_string(Diag *d, const char *origin, const char *path, cons
     return 0;
 }
 
-static int check_precision(Diag *d, const char *origin, const char *path, const cJSON *p)
+static int check_precision(Diag *d, const char *origin, const char *path, const cJSON *p, int model_level)
 {
     char allowed[256], sub[600], got[120];
     if (cJSON_IsString(p))
@@ -515,10 +516,15 @@ static int check_precision(Diag *d, const char *origin, const char *path, const 
     join_list(prec_keys, allowed, sizeof allowed);
     for (const cJSON *e = p->child; e; e = e->next) {
         snprintf(sub, sizeof sub, "%s.%s", path, e->string);
-        if (!strcmp(e->string, "maximum"))
-            return diag_error(d, "%s: %s: hls4ml's cap on the widths it infers for 'auto' types is not supported "
-                                 "(etchnn's 'auto' accumulators are exact): expected one of %s, got 'maximum'",
-                              origin, sub, allowed);
+        if (!strcmp(e->string, "maximum")) {   /* hls4ml reads it from the model's Precision only */
+            if (!model_level)
+                return diag_error(d, "%s: %s: 'maximum' (the cap on the types hls4ml infers for 'auto') is read from "
+                                     "Model.Precision only, as hls4ml reads it: expected one of %s here",
+                                  origin, sub, allowed);
+            if (check_type_string(d, origin, sub, e, 0) < 0)
+                return -1;
+            continue;
+        }
         if (!in_list(prec_keys, e->string))
             return diag_error(d, "%s: %s: unknown precision variable '%s': expected one of %s", origin, path, e->string,
                               allowed);
@@ -593,7 +599,7 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         if (!in_list(keys, key))
             return diag_error(d, "%s: unknown key '%s': expected one of %s", origin, sub, allowed);
         if (!strcmp(key, "Precision")) {
-            if (check_precision(d, origin, sub, e) < 0)
+            if (check_precision(d, origin, sub, e, keys == model_keys) < 0)
                 return -1;
         } else if (!strcmp(key, "ReuseFactor") || !strcmp(key, "table_size") || !strcmp(key, "TableSize")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
@@ -640,7 +646,8 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                    !strcmp(key, "inv_inp_t")) {
             if (check_type_string(d, origin, sub, e, 0) < 0)
                 return -1;
-        } else if (!strcmp(key, "Tables") || !strcmp(key, "WeightQuant") || !strcmp(key, "SatOrder")) {
+        } else if (!strcmp(key, "Tables") || !strcmp(key, "WeightQuant") || !strcmp(key, "SatOrder") ||
+                   !strcmp(key, "AutoTypes")) {
             static const char *const modes[] = {"exact", "hls4ml", NULL};
             if (check_choice(k, sub, e, modes, 0, NULL) < 0)
                 return -1;
@@ -654,6 +661,10 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             if (check_choice(k, sub, e, conv, 0,
                              " (etchnn's io_stream convolutions use line buffers; hls4ml's Encoded and Pointwise are "
                              "not supported)") < 0)
+                return -1;
+        } else if (!strcmp(key, "Algorithm")) {   /* hls4ml's UpSampling / Resize interpolation */
+            static const char *const alg[] = {"nearest", NULL};
+            if (check_choice(k, sub, e, alg, 0, " (etchnn's upsampling repeats pixels; bilinear is not supported)") < 0)
                 return -1;
         } else if (!strcmp(key, "Skip")) {
             if (check_bool(k, sub, e, 0) < 0)
@@ -1057,9 +1068,18 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
      * (exact sums). */
     bool sums = n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D || n->op == OP_MAXPOOL1D ||
                 n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
+    /* --auto-types hls4ml: hls4ml also infers the results of merges, BatchNormalization and layers that move
+     * values (from their inputs' types), and the parameters of PReLU (the input type), LeakyReLU and ELU (from
+     * the value) */
+    if (config_auto_hls4ml(c, n))
+        sums = sums || n->op == OP_ADD || n->op == OP_SUB || n->op == OP_MUL || n->op == OP_AVERAGE ||
+               n->op == OP_MAXIMUM || n->op == OP_MINIMUM || n->op == OP_CONCAT || n->op == OP_AFFINE ||
+               n->op == OP_PAD || n->op == OP_UPSAMPLE;
+    bool hls_param = config_auto_hls4ml(c, n) && !strcmp(var, "weight") &&
+                     (n->op == OP_PRELU || n->op == OP_LEAKYRELU || n->op == OP_ELU);
     /* a recurrent layer's 'auto' types are the default, as hls4ml infers them */
-    bool auto_is_default = !strcmp(var, "weight") || !strcmp(var, "bias") || (!strcmp(var, "result") && !sums) ||
-                           n->rnn_role != RNN_ROLE_NONE;
+    bool auto_is_default = (!strcmp(var, "weight") && !hls_param) || !strcmp(var, "bias") ||
+                           (!strcmp(var, "result") && !sums) || n->rnn_role != RNN_ROLE_NONE;
     if ((p = name_entry(c, n))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
         if (!v && is_table_var(var))
@@ -1107,6 +1127,29 @@ int config_hls4ml_mode(const Config *c, const Node *n, const char *key, int opt)
     if (!mode)
         mode = config_str(c, NULL, key, "exact");
     return !strcmp(mode, "hls4ml");
+}
+
+bool config_auto_hls4ml(const Config *c, const Node *n)
+{
+    return config_hls4ml_mode(c, n, "AutoTypes", c->auto_types_opt) != 0;
+}
+
+int config_max_precision(const Config *c, Diag *d, FxType *out)
+{
+    const cJSON *m = c->root ? cJSON_GetObjectItemCaseSensitive(c->root, "Model") : NULL, *p, *v;
+    if (!m || !(p = cJSON_GetObjectItemCaseSensitive(m, "Precision")) || !cJSON_IsObject(p) ||
+        !(v = cJSON_GetObjectItemCaseSensitive(p, "maximum")))
+        return 0;
+    int model_hls = c->auto_types_opt >= 0 ? c->auto_types_opt
+                                           : !strcmp(config_str(c, NULL, "AutoTypes", "exact"), "hls4ml");
+    if (!model_hls)
+        return diag_error(d, "%s: Model.Precision.maximum caps the types hls4ml infers for 'auto' (--auto-types "
+                             "hls4ml, set by --hls4ml); etchnn's exact 'auto' types are the narrowest that hold every "
+                             "value: remove it or use --auto-types hls4ml", c->origin);
+    char err[512];
+    if (fx_parse(v->valuestring, out, err, sizeof err) < 0)
+        return diag_error(d, "%s: Model.Precision.maximum: %s", c->origin, err);
+    return 1;
 }
 
 bool config_names_node(const Config *c, const Node *n)
@@ -1217,6 +1260,7 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
                     "  # Tables: exact (correctly rounded sigmoid/tanh) or hls4ml; softmax defaults to hls4ml\n"
                     "  WeightQuant: exact   # or hls4ml: weights through hls4ml's decimal literals\n"
                     "  SatOrder: exact      # or hls4ml: a saturating accumulator saturates after each addition\n"
+                    "  AutoTypes: exact     # or hls4ml: 'auto' types as hls4ml infers them from input, weight, bias\n"
                     "  ClockPeriod: 5\n");
     if (gran == 1) {
         buf_printf(out, "LayerType:\n");

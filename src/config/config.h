@@ -26,6 +26,7 @@ typedef struct {
     int tables_opt;          /* --tables: -1 unset, else TablesMode */
     int weights_opt;         /* --weights: -1 unset, 0 exact, 1 hls4ml */
     int sat_order_opt;       /* --sat-order: -1 unset, 0 exact, 1 hls4ml */
+    int auto_types_opt;      /* --auto-types: -1 unset, 0 exact, 1 hls4ml */
     Buf notes;               /* warnings about accepted keys that change nothing, one per line; given to the
                                 Diag by config_check_layers (once per compile) */
 } Config;
@@ -54,6 +55,10 @@ const char *config_layer_str(const Config *c, const Node *n, const char *key);
 /* An exact|hls4ml choice for node n: its layer's `key`, else the option (opt: -1 unset, 0 exact, 1 hls4ml),
  * else Model's `key`, else exact.  1 for hls4ml. */
 int config_hls4ml_mode(const Config *c, const Node *n, const char *key, int opt);
+/* --auto-types / AutoTypes hls4ml for node n: 'auto' precision variables are typed as hls4ml infers them */
+bool config_auto_hls4ml(const Config *c, const Node *n);
+/* Model.Precision.maximum: 1 and *out if given (only with --auto-types hls4ml: refused otherwise, -1), else 0 */
+int config_max_precision(const Config *c, Diag *d, FxType *out);
 
 /* Does the LayerName entry of n's recurrent layer say Static: true (one cell reused, hw/rnn_static.c)? */
 bool config_rnn_static(const Config *c, const Node *n);

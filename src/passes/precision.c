@@ -178,6 +178,130 @@ static int auto_accum(Diag *d, const Graph *g, const Node *n, FxType *out)
     return fit_type(d, g, n, lo, hi, f, out);
 }
 
+static int hls_type_cap(Diag *d, const Graph *g, const Node *n, int w, int i, int sign, const FxType *cap, FxType *out);
+
+/* --auto-types hls4ml: 'auto' types as hls4ml 1.3 infers them from the types of the inputs, weights and
+ * biases (never from their values), TRN and WRAP.  See README "'auto' types". */
+static int hls_type(Diag *d, const Graph *g, const Node *n, int w, int i, int sign, FxType *out)
+{
+    return hls_type_cap(d, g, n, w, i, sign, NULL, out);
+}
+
+/* ... capped by Model.Precision.maximum (cap; NULL: none) in width and integer bits */
+static int hls_type_cap(Diag *d, const Graph *g, const Node *n, int w, int i, int sign, const FxType *cap, FxType *out)
+{
+    if (cap) {
+        w = w < cap->w ? w : cap->w;
+        i = i < cap->i ? i : cap->i;
+    }
+    if (w < 1 || w > 64)
+        return diag_error(d, "%s: node '%s' (%s): the 'auto' type hls4ml infers here has %d bits; at most 64 are "
+                          "supported: give this layer's accum and result explicit types", g->file, n->name, n->src_op, w);
+    FxType t = {(int16_t)w, (int16_t)i, (uint8_t)(sign != 0), FXQ_TRN, FXO_WRAP};
+    *out = t;
+    return 0;
+}
+
+static int ceil_log2(long v)
+{
+    int k = 0;
+    while ((1L << k) < v)
+        k++;
+    return k;
+}
+
+static int imax(int a, int b) { return a > b ? a : b; }
+
+/* x + b where x has sign sx, i integer bits and f fraction bits, b is of type tb: hls4ml's sum rule (one more
+ * integer bit than the wider operand, a sign bit for an unsigned operand next to a signed one). */
+static int hls_add(Diag *d, const Graph *g, const Node *n, int sx, int ix, int fx, FxType tb, int force_sign,
+                   const FxType *cap, FxType *out)
+{
+    int i = imax(ix + (tb.sign && !sx), tb.i + (sx && !tb.sign)) + 1;
+    return hls_type_cap(d, g, n, i + imax(fx, fx_frac(tb)), i, sx || tb.sign || force_sign, cap, out);
+}
+
+/* Dense / Conv: the products' widths plus ceil(log2(products per output)), then the bias added (hls4ml assumes
+ * one, of type tb, even when the layer has none). */
+static int hls_auto_sum(Diag *d, const Graph *g, const Node *n, FxType tb, const FxType *cap, FxType *out)
+{
+    FxType tx = g->t[n->in[0]].type, tw = g->t[n->in[1]].type;
+    const Tensor *w = &g->t[n->in[1]];
+    long nout = w->const_dims[w->const_rank - 1], nin = ir_const_numel(w) / nout;   /* CONV: [taps*cin/groups][cout] */
+    int lg = ceil_log2(nin);
+    int wd = tw.w + tx.w + lg, i = tw.i + tx.i + lg, sign = tw.sign || tx.sign;
+    return hls_add(d, g, n, sign, i, wd - i, tb, 0, cap, out);
+}
+
+/* LeakyReLU's, ELU's 'auto' alpha: the fewest integer and fraction bits holding v exactly (fraction bits
+ * searched up to 32), at most 8 bits besides the sign, truncated. */
+static FxType hls_const_type(double v)
+{
+    FxType t = {1, 1, 0, FXQ_TRN, FXO_WRAP};
+    if (v == 0)
+        return t;
+    int lo = -32, hi = 32;   /* the smallest f with v 2^f an integer (32 if none below) */
+    while (lo < hi - 1) {
+        int mid = lo + (hi - lo) / 2;
+        double s = ldexp(v, mid);
+        if (nearbyint(s) != s)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int f = hi, k = v < 0, i = (int)ceil(log2(fmax(v + ldexp(1.0, -f), -v)));
+    int w = k + i + f < k + 8 ? k + i + f : k + 8;
+    t.w = (int16_t)w;
+    t.i = (int16_t)(k + i);
+    t.sign = (uint8_t)k;
+    return t;
+}
+
+/* Merges, BatchNormalization, pooling and the layers that move values: their 'auto' result. */
+static int hls_auto_result(Diag *d, const Graph *g, const Node *n, FxType tb, const FxType *cap, FxType *out)
+{
+    FxType a = g->t[n->in[0]].type;
+    switch (n->op) {
+    case OP_ADD:
+    case OP_SUB:
+    case OP_AVERAGE: {
+        FxType b = g->t[n->in[1]].type;
+        return hls_add(d, g, n, a.sign, a.i, fx_frac(a), b, n->op == OP_SUB, cap, out);
+    }
+    case OP_MUL: {
+        FxType b = g->t[n->in[1]].type;
+        return hls_type_cap(d, g, n, a.w + b.w, a.i + b.i, a.sign || b.sign, cap, out);
+    }
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_CONCAT: {
+        FxType b = g->t[n->in[1]].type;
+        if (fx_type_eq(a, b)) {
+            *out = a;
+            return 0;
+        }
+        int sign = a.sign || b.sign, ia = a.i + (sign && !a.sign), ib = b.i + (sign && !b.sign);
+        /* hls4ml caps a concatenation's type, not a maximum's or minimum's */
+        if (hls_type_cap(d, g, n, imax(fx_frac(a), fx_frac(b)) + imax(ia, ib), imax(ia, ib), sign,
+                         n->op == OP_CONCAT ? cap : NULL, out) < 0)
+            return -1;
+        if (n->op == OP_CONCAT) {   /* a concatenation keeps a rounding and an overflow mode of its inputs */
+            out->q = a.q != FXQ_TRN ? a.q : b.q;
+            out->o = a.o != FXO_WRAP ? a.o : b.o;
+        }
+        return 0;
+    }
+    case OP_AFFINE: {   /* x * scale + bias */
+        FxType ts = g->t[n->in[1]].type;
+        int sign = ts.sign || a.sign, w = a.w + ts.w, i = a.i + ts.i;
+        return hls_add(d, g, n, sign, i, w - i, tb, 0, cap, out);
+    }
+    default:   /* pooling, padding, upsampling: the input's type */
+        *out = a;
+        return 0;
+    }
+}
+
 /* Does the configuration give node n a precision at all (--precision,
  * Model, LayerType or LayerName)? */
 static bool precision_configured(const Config *c, const Node *n)
@@ -427,11 +551,19 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
     int warned_resource = 0;
     if (config_check_layers(c, d, g) < 0)
         return -1;
+    FxType cap, *capp = NULL;   /* Model.Precision.maximum: a cap on the types hls4ml infers */
+    int has_cap = config_max_precision(c, d, &cap);
+    if (has_cap < 0)
+        return -1;
+    if (has_cap)
+        capp = &cap;
     for (size_t k = 0; k < g->nn; k++) {
         Node *n = &g->n[k];
         if (n->dead)
             continue;
         unsigned vars = op_vars[n->op];
+        bool hls_auto = config_auto_hls4ml(c, n);
+        FxType bias_t = {0, 0, 1, FXQ_TRN, FXO_WRAP};   /* the bias type, for hls4ml's 'auto' inference */
         /* how constants are quantized: layer settings, then --weights, then Model */
         n->weights_hls4ml = config_hls4ml_mode(c, n, "WeightQuant", c->weights_opt);
         /* constants first: the accumulator and result may depend on them */
@@ -441,7 +573,11 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         if (vars & ETN_V_WEIGHT) {
             if (get(c, d, n, "weight", &t, &is_auto) < 0)
                 return -1;
-            if (is_auto)
+            if (is_auto && hls_auto && n->op == OP_PRELU)
+                t = g->t[n->in[0]].type;   /* hls4ml's 'auto' slopes: the input's type */
+            else if (is_auto && hls_auto && (n->op == OP_LEAKYRELU || n->op == OP_ELU))
+                t = hls_const_type(n->alpha);
+            else if (is_auto)
                 return no_auto(d, g, n, "weight");
             if (qexact && n->in[1] >= 0)
                 t = exact_const_type(&g->t[n->in[1]], qconst_width(g, n));
@@ -461,6 +597,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 return -1;
             if (is_auto)
                 return no_auto(d, g, n, "bias");
+            bias_t = t;
             if (qexact && n->in[2] >= 0)
                 t = exact_const_type(&g->t[n->in[2]], qconst_width(g, n) - 8);   /* room to align with the product */
             if (n->op == OP_HARDSIGMOID && n->quantized && !precision_configured(c, n) &&
@@ -484,9 +621,20 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 is_auto = true;
             else if (get(c, d, n, "accum", &t, &is_auto) < 0)
                 return -1;
-            if (is_auto && sums) {
+            if (is_auto && sums && hls_auto) {
+                if (hls_auto_sum(d, g, n, bias_t, capp, &t) < 0)
+                    return -1;
+            } else if (is_auto && sums) {
                 if (auto_accum(d, g, n, &t) < 0)
                     return -1;
+            } else if (is_auto && pool && hls_auto) {
+                /* max: the input type; average: room for the window's sum, and as many more fraction bits */
+                t = g->t[n->in[0]].type;
+                if (n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D) {
+                    int e = ceil_log2((long)n->kernel[0] * n->kernel[1]);
+                    if (hls_type(d, g, n, t.w + 2 * e, t.i + e, t.sign, &t) < 0)
+                        return -1;
+                }
             } else if (is_auto && pool) {
                 /* max: the input type; average: room for the sum of the window */
                 t = g->t[n->in[0]].type;
@@ -604,7 +752,13 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 is_auto = true;
             else if (get(c, d, n, "result", &t, &is_auto) < 0)
                 return -1;
-            if (is_auto) {
+            if (is_auto && hls_auto && sums) {
+                if (hls_auto_sum(d, g, n, bias_t, capp, &t) < 0)   /* inferred apart from the accumulator */
+                    return -1;
+            } else if (is_auto && hls_auto) {
+                if (hls_auto_result(d, g, n, bias_t, capp, &t) < 0)
+                    return -1;
+            } else if (is_auto) {
                 if (!sums && !pool)
                     return no_auto(d, g, n, "result");
                 t = n->accum;
