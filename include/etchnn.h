@@ -88,9 +88,18 @@ const char *etn_get_option(EtnModel *m, const char *key);
 int etn_compile(EtnModel *m);
 const char *etn_dump_text(const EtnModel *m);
 
-/* Shapes of the (single) input and output, flattened per event. */
+/* Elements per event, flattened: with several graph inputs (outputs), every input's
+ * (output's) elements one after the other, in graph order (etn_input_name(m, 0) first). */
 size_t etn_input_size(const EtnModel *m);
 size_t etn_output_size(const EtnModel *m);
+/* The graph's inputs and outputs, once compiled: how many, each one's name (a C
+ * identifier, from the model) and element count; NULL / 0 past the last. */
+size_t etn_input_count(const EtnModel *m);
+size_t etn_output_count(const EtnModel *m);
+const char *etn_input_name(const EtnModel *m, size_t k);
+const char *etn_output_name(const EtnModel *m, size_t k);
+size_t etn_input_numel(const EtnModel *m, size_t k);
+size_t etn_output_numel(const EtnModel *m, size_t k);
 
 /* Bit-exact emulation of n events: x holds n*input_size doubles (cast to the
  * input type on entry), y receives n*output_size doubles, each the exact value
@@ -113,7 +122,7 @@ const char *etn_layer_type(const EtnModel *m, size_t layer);
 /* Run one event and copy layer `layer`'s output values into out (layer_size). */
 int etn_trace(EtnModel *m, const double *x, size_t layer, double *out, int float_mode);
 
-/* Types of the input and output (canonical spelling). */
+/* Types of the (first) input and output (canonical spelling). */
 const char *etn_input_type(const EtnModel *m);
 const char *etn_output_type(const EtnModel *m);
 
@@ -136,6 +145,18 @@ double etn_code_value(const EtnModel *m, int64_t code);
  * into a malloc'd array (free with etn_free). */
 int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n);
 int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size_t width);
+/* Events of every graph input: npaths == etn_input_count() files, paths[k] holding input k's
+ * events (text or .npy, etn_input_numel(m, k) values each), or one .npz holding one array per
+ * input, named etn_input_name(m, k).  Every input needs the same number of events.  *x holds
+ * n * etn_input_size() doubles (each event's inputs one after the other), freed with etn_free. */
+int etn_read_inputs(EtnModel *m, const char *const *paths, size_t npaths, double **x, size_t *n);
+/* n events of outputs (etn_output_size() doubles each) as a .npz: one float64 array (n,
+ * etn_output_numel(m, k)) per output, named etn_output_name(m, k). */
+int etn_write_outputs_npz(EtnModel *m, const char *path, const double *y, size_t n);
+/* etn_format_code for output element e of an event (0 <= e < etn_output_size: each output
+ * has its own type). */
+void etn_format_output_code(const EtnModel *m, size_t e, int64_t code, char *buf, size_t n);
+double etn_output_code_value(const EtnModel *m, size_t e, int64_t code);
 /* Write len bytes to path all or nothing: a temporary file beside it, renamed
  * into place once complete (an existing file is replaced only then). */
 int etn_write_file(EtnModel *m, const char *path, const void *data, size_t len);

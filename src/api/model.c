@@ -250,6 +250,28 @@ static int need_compiled(EtnModel *m)
 
 size_t etn_input_size(const EtnModel *m) { return m->plan ? (size_t)emu_input_size(m->plan) : 0; }
 size_t etn_output_size(const EtnModel *m) { return m->plan ? (size_t)emu_output_size(m->plan) : 0; }
+size_t etn_input_count(const EtnModel *m) { return m->plan ? m->g.ninputs : 0; }
+size_t etn_output_count(const EtnModel *m) { return m->plan ? m->g.noutputs : 0; }
+
+const char *etn_input_name(const EtnModel *m, size_t k)
+{
+    return k < etn_input_count(m) ? m->g.t[m->g.inputs[k]].name : NULL;
+}
+
+const char *etn_output_name(const EtnModel *m, size_t k)
+{
+    return k < etn_output_count(m) ? m->g.t[m->g.outputs[k]].name : NULL;
+}
+
+size_t etn_input_numel(const EtnModel *m, size_t k)
+{
+    return k < etn_input_count(m) ? (size_t)ir_numel(&m->g.t[m->g.inputs[k]]) : 0;
+}
+
+size_t etn_output_numel(const EtnModel *m, size_t k)
+{
+    return k < etn_output_count(m) ? (size_t)ir_numel(&m->g.t[m->g.outputs[k]]) : 0;
+}
 
 /* A fixed-point input has no code for NaN or an infinity: refuse them, naming the first and the count. */
 static int check_finite(EtnModel *m, const double *x, size_t n)
@@ -283,7 +305,6 @@ int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mod
     if (check_finite(m, x, n) < 0)
         return ETN_EUSER;
     size_t no = (size_t)emu_output_size(m->plan);
-    int f = fx_frac(m->g.t[m->g.outputs[0]].type);
     /* run in blocks so that codes need little extra memory */
     int64_t codes[4096];
     size_t block = no ? (sizeof codes / sizeof codes[0]) / no : 1;
@@ -294,7 +315,7 @@ int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mod
         for (size_t ev = 0; ev < n; ev++) {
             emu_run(m->plan, x + ev * etn_input_size(m), c, 1);
             for (size_t e = 0; e < no; e++)
-                y[ev * no + e] = fx_to_double(c[e], f);
+                y[ev * no + e] = fx_to_double(c[e], emu_output_frac(m->plan, (long)e));
         }
         free(c);
         return ETN_OK;
@@ -303,7 +324,7 @@ int etn_predict(EtnModel *m, const double *x, double *y, size_t n, int float_mod
         size_t cnt = n - ev < block ? n - ev : block;
         emu_run(m->plan, x + ev * etn_input_size(m), codes, cnt);
         for (size_t e = 0; e < cnt * no; e++)
-            y[ev * no + e] = fx_to_double(codes[e], f);
+            y[ev * no + e] = fx_to_double(codes[e], emu_output_frac(m->plan, (long)(e % no)));
     }
     return ETN_OK;
 }
@@ -819,6 +840,94 @@ int etn_read_events(EtnModel *m, const char *path, double **x, size_t *n)
     if (data_read(&m->diag, path, etn_input_size(m), x, n) < 0)
         return ETN_EUSER;
     return ETN_OK;
+}
+
+int etn_read_inputs(EtnModel *m, const char *const *paths, size_t npaths, double **x, size_t *n)
+{
+    model_reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    size_t ni = m->g.ninputs, width = etn_input_size(m);
+    int npz = npaths == 1 && data_is_npz(paths[0]);
+    if (!npz && npaths != ni) {
+        Buf names = {0};
+        for (size_t k = 0; k < ni; k++)
+            buf_printf(&names, "%s'%s'", k ? ", " : "", m->g.t[m->g.inputs[k]].name);
+        diag_error(&m->diag, "%s: expected %zu input files (one per model input, in order: %s) or one .npz holding an "
+                   "array per input name, got %zu file%s", m->g.file, ni, names.data ? names.data : "", npaths,
+                   npaths == 1 ? "" : "s");
+        buf_free(&names);
+        return ETN_EUSER;
+    }
+    if (ni == 1 && !npz)
+        return etn_read_events(m, paths[0], x, n);
+    double *all = NULL;
+    size_t events = 0, col = 0;
+    for (size_t k = 0; k < ni; k++) {
+        const Tensor *t = &m->g.t[m->g.inputs[k]];
+        size_t w = (size_t)ir_numel(t), got = 0;
+        double *v = NULL;
+        int rc = npz ? data_read_npz(&m->diag, paths[0], t->name, w, &v, &got) : data_read(&m->diag, paths[k], w, &v, &got);
+        if (rc < 0) {
+            free(all);
+            return ETN_EUSER;
+        }
+        if (k == 0) {
+            events = got;
+            all = malloc(events * width * sizeof(double));
+            if (!all) {
+                free(v);
+                diag_error(&m->diag, "out of memory for %zu events", events);
+                return ETN_EINTERNAL;
+            }
+        } else if (got != events) {
+            diag_error(&m->diag, "%s: expected %zu events for input '%s' (as many as input '%s' has), got %zu",
+                       npz ? paths[0] : paths[k], events, t->name, m->g.t[m->g.inputs[0]].name, got);
+            free(v);
+            free(all);
+            return ETN_EUSER;
+        }
+        for (size_t ev = 0; ev < events; ev++)
+            memcpy(all + ev * width + col, v + ev * w, w * sizeof(double));
+        col += w;
+        free(v);
+    }
+    *x = all;
+    *n = events;
+    return ETN_OK;
+}
+
+int etn_write_outputs_npz(EtnModel *m, const char *path, const double *y, size_t n)
+{
+    model_reset_error(m);
+    if (need_compiled(m) < 0)
+        return fail(m);
+    size_t no = m->g.noutputs;
+    const char **keys = calloc(no, sizeof *keys);
+    size_t *widths = calloc(no, sizeof *widths);
+    int rc = ETN_EINTERNAL;
+    if (keys && widths) {
+        for (size_t k = 0; k < no; k++) {
+            keys[k] = m->g.t[m->g.outputs[k]].name;
+            widths[k] = (size_t)ir_numel(&m->g.t[m->g.outputs[k]]);
+        }
+        rc = data_write_npz(&m->diag, path, no, keys, widths, y, n) < 0 ? ETN_EUSER : ETN_OK;
+    } else {
+        diag_error(&m->diag, "out of memory");
+    }
+    free(keys);
+    free(widths);
+    return rc;
+}
+
+double etn_output_code_value(const EtnModel *m, size_t e, int64_t code)
+{
+    return fx_to_double(code, m->plan ? emu_output_frac(m->plan, (long)e) : 0);
+}
+
+void etn_format_output_code(const EtnModel *m, size_t e, int64_t code, char *buf, size_t n)
+{
+    fx_format_value(code, m->plan ? emu_output_frac(m->plan, (long)e) : 0, buf, n);
 }
 
 int etn_write_npy(EtnModel *m, const char *path, const double *y, size_t n, size_t width)

@@ -29,7 +29,10 @@ static const char usage[] =
     "      fusesoc (OUT/NAME.core), all; default c,rtl.  --no-rtl is --emit c; --hls adds hls\n"
     "      cmssw (OUT/cmssw: hls4mlEmulator::Model library NAME_vN.so for CMSSW); --cmssw-version N (default 1)\n"
     "  predict MODEL --input X [--output Y] [-c CONFIG] [--precision T] [--tables exact|hls4ml] [--float]\n"
-    "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output\n"
+    "      bit-exact emulation; X, Y: text (one event per line) or .npy; stdout without --output.\n"
+    "      Several model inputs: one --input per input, in the model's order, or one X.npz with an\n"
+    "      array per input name; several outputs: Y.npz (an array per output name), else each\n"
+    "      event's outputs one after the other on a line / in a row of the .npy\n"
     "  verify OUT [--input X | --n 10000] [--seed S]\n"
     "      simulate OUT/rtl with Verilator, one vector per clock, and compare every output bit with the\n"
     "      emulator (X: text or .npy; else random input codes); exit 1 on any mismatch\n"
@@ -65,8 +68,8 @@ static const struct {
     const char *help;
 } cli_opts[CLI_COUNT] = {
     [CLI_OUT] = {"-o", "--out", "compile", 1, "the output folder"},
-    [CLI_INPUT] = {"--input", "-i", "predict verify", 1, "events: text (one per line) or .npy"},
-    [CLI_OUTPUT] = {"--output", NULL, "predict", 1, "where the outputs go: text or .npy (default: stdout)"},
+    [CLI_INPUT] = {"--input", "-i", "predict verify", 1, "events: text (one per line), .npy, or .npz (an array per input name); predict: once per model input"},
+    [CLI_OUTPUT] = {"--output", NULL, "predict", 1, "where the outputs go: text, .npy or .npz (an array per output name) (default: stdout)"},
     [CLI_FLOAT] = {"--float", NULL, "predict", 0, "run the compiled graph in double precision"},
     [CLI_N] = {"--n", NULL, "verify", 1, "random events (default 10000)"},
     [CLI_SEED] = {"--seed", NULL, "verify", 1, "their seed"},
@@ -77,6 +80,7 @@ static const struct {
     [CLI_FORCE] = {"--force", NULL, "synth", 0, "ice40, ecp5: run even when the estimate says it cannot fit"},
 };
 
+#define MAX_INPUT_FILES 16   /* predict --input files (one per model input) */
 #define MAX_OPTIONS 64   /* model options the CLI can hold (etn_option_count(), checked in main) */
 
 typedef struct {
@@ -84,6 +88,8 @@ typedef struct {
     const char *opt[MAX_OPTIONS];      /* model option k's value (etn_option(k)), or NULL */
     const char *opt_flag[MAX_OPTIONS]; /* the flag that gave it */
     const char *cli[CLI_COUNT];        /* CLI_* values ("1" for a switch), or NULL */
+    const char *inputs[MAX_INPUT_FILES];/* predict: every --input, in order (cli[CLI_INPUT] is the first) */
+    int ninputs;
 } Args;
 
 /* The value given for model option key, or NULL. */
@@ -225,9 +231,22 @@ static int parse_args(int argc, char **argv, Args *a)
                 store(&a->opt[k], &a->opt_flag[k], is(name, o->flag) ? o->flag : o->alt, value, 0) < 0)
                 return -2;
         }
-        for (int k = 0; k < CLI_COUNT; k++)
-            if ((is(name, cli_opts[k].flag) || is(name, cli_opts[k].alt)) && store(&a->cli[k], NULL, name, value, 0) < 0)
+        for (int k = 0; k < CLI_COUNT; k++) {
+            if (!is(name, cli_opts[k].flag) && !is(name, cli_opts[k].alt))
+                continue;
+            if (k == CLI_INPUT && !strcmp(a->cmd, "predict")) {   /* one --input per model input, in order */
+                if (a->ninputs >= MAX_INPUT_FILES) {
+                    fprintf(stderr, "etchnn: predict: expected at most %d --input files, got more\n", MAX_INPUT_FILES);
+                    return -2;
+                }
+                a->inputs[a->ninputs++] = value;
+                if (!a->cli[k])
+                    a->cli[k] = value;
+                continue;
+            }
+            if (store(&a->cli[k], NULL, name, value, 0) < 0)
                 return -2;
+        }
     }
     return 0;
 }
@@ -297,11 +316,20 @@ static int cmd_predict(EtnModel *m, const Args *a)
         return rc;
     if (!a->cli[CLI_INPUT] || !a->cli[CLI_INPUT][0])
         return die("predict: expected --input X (a file name), got none");
+    for (int k = 1; k < a->ninputs; k++)
+        if (!a->inputs[k][0])
+            return die("predict: expected --input X (a file name), got an empty name");
     if (a->cli[CLI_OUTPUT] && !a->cli[CLI_OUTPUT][0])
         return die("predict: expected --output Y to name a file, got an empty name");
     double *x = NULL;
     size_t n = 0;
-    if ((rc = etn_read_events(m, a->cli[CLI_INPUT], &x, &n)) != ETN_OK)
+    size_t ilen = strlen(a->cli[CLI_INPUT]);
+    int npz_in = ilen > 4 && !strcmp(a->cli[CLI_INPUT] + ilen - 4, ".npz");
+    if (a->ninputs > 1 || npz_in || etn_input_count(m) > 1)
+        rc = etn_read_inputs(m, a->inputs, (size_t)a->ninputs, &x, &n);
+    else
+        rc = etn_read_events(m, a->cli[CLI_INPUT], &x, &n);
+    if (rc != ETN_OK)
         return model_error(m, rc);
     show_warnings(m);
     size_t no = etn_output_size(m);
@@ -324,9 +352,15 @@ static int cmd_predict(EtnModel *m, const Args *a)
         return model_error(m, rc);
     }
     if (!a->cli[CLI_FLOAT])
-        for (size_t k = 0; k < n * no; k++)
-            y[k] = etn_code_value(m, codes[k]);
+        for (size_t k = 0; k < n * no; k++)   /* each output its own type */
+            y[k] = etn_output_code_value(m, k % no, codes[k]);
     size_t olen = a->cli[CLI_OUTPUT] ? strlen(a->cli[CLI_OUTPUT]) : 0;
+    if (a->cli[CLI_OUTPUT] && olen > 4 && !strcmp(a->cli[CLI_OUTPUT] + olen - 4, ".npz")) {
+        rc = etn_write_outputs_npz(m, a->cli[CLI_OUTPUT], y, n);   /* one array per output, by name */
+        free(y);
+        free(codes);
+        return rc == ETN_OK ? 0 : model_error(m, rc);
+    }
     if (a->cli[CLI_OUTPUT] && olen > 4 && !strcmp(a->cli[CLI_OUTPUT] + olen - 4, ".npy")) {
         rc = etn_write_npy(m, a->cli[CLI_OUTPUT], y, n, no);
         free(y);
@@ -347,7 +381,7 @@ static int cmd_predict(EtnModel *m, const Args *a)
             if (a->cli[CLI_FLOAT])
                 snprintf(buf, sizeof buf, "%.17g", y[ev * no + k]);
             else
-                etn_format_code(m, codes[ev * no + k], buf, sizeof buf);
+                etn_format_output_code(m, k, codes[ev * no + k], buf, sizeof buf);
             size_t bl = strlen(buf);
             if (len + bl + 2 > cap) {
                 char *t2 = realloc(text, cap * 2 + bl + 2);

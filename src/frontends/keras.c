@@ -20,11 +20,13 @@
 
 enum { WL_KERAS2, WL_KERAS3 };
 
-/* A Keras tensor (layer name, output index) and the IR tensor it became. */
+/* A Keras tensor (layer name, call, output index) and the IR tensor it became; node -1: any call
+ * (a layer called once, whose node index references may count calls of an enclosing model) */
 typedef struct {
     const char *layer;
     int tensor;
     int id;
+    int node;
 } Slot;
 
 /* One stored variable of a layer. */
@@ -2477,49 +2479,52 @@ static int import_sequential(Importer *im, const cJSON *m, Container *ct, const 
 }
 
 /* A reference to a Keras tensor: [name, node_index, tensor_index(, kwargs)]. */
-static int parse_ref(const cJSON *r, const char **name, int *tensor)
+static int parse_ref(const cJSON *r, const char **name, int *node, int *tensor)
 {
     if (cJSON_IsObject(r) && jstr(r, "class_name") && !strcmp(jstr(r, "class_name"), "__keras_tensor__"))
         r = jget(jget(r, "config"), "keras_history");
     if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) < 3)
         return -1;
-    const cJSON *a = cJSON_GetArrayItem(r, 0), *c = cJSON_GetArrayItem(r, 2);
+    const cJSON *a = cJSON_GetArrayItem(r, 0), *b = cJSON_GetArrayItem(r, 1), *c = cJSON_GetArrayItem(r, 2);
     if (!cJSON_IsString(a) || !cJSON_IsNumber(c) || !(c->valuedouble >= 0 && c->valuedouble <= 1 << 20))
         return -1;   /* a tensor index out of range is no reference (the caller says what it expected) */
     *name = a->valuestring;
+    *node = cJSON_IsNumber(b) && b->valuedouble >= 0 && b->valuedouble <= 1 << 20 ? (int)b->valuedouble : 0;
     *tensor = (int)c->valuedouble;
     return 0;
 }
 
 /* Collect the tensors a call reads: Keras 2 [[name, i, j, {}], ...] or Keras 3 {"args": [...]}. */
-static void collect_refs(const cJSON *v, const char **names, int *tensors, int *n, int depth)
+static void collect_refs(const cJSON *v, const char **names, int *nodes, int *tensors, int *n, int depth)
 {
     if (!v || depth > 8 || *n >= MAX_IO)
         return;
     const char *nm;
-    int t;
-    if (parse_ref(v, &nm, &t) == 0) {
+    int t, nd;
+    if (parse_ref(v, &nm, &nd, &t) == 0) {
         names[*n] = nm;
+        nodes[*n] = nd;
         tensors[(*n)++] = t;
         return;
     }
     if (cJSON_IsObject(v)) {
-        collect_refs(jget(v, "args"), names, tensors, n, depth + 1);
+        collect_refs(jget(v, "args"), names, nodes, tensors, n, depth + 1);
         return;
     }
     if (cJSON_IsArray(v))
         for (const cJSON *e = v->child; e; e = e->next)
-            collect_refs(e, names, tensors, n, depth + 1);
+            collect_refs(e, names, nodes, tensors, n, depth + 1);
 }
 
 /* input_layers / output_layers: a list of refs, or one ref (Keras 3, single). */
-static int parse_io(const cJSON *v, const char **names, int *tensors, int *n)
+static int parse_io(const cJSON *v, const char **names, int *nodes, int *tensors, int *n)
 {
     *n = 0;
     const char *nm;
-    int t;
-    if (parse_ref(v, &nm, &t) == 0) {
+    int t, nd;
+    if (parse_ref(v, &nm, &nd, &t) == 0) {
         names[0] = nm;
+        nodes[0] = nd;
         tensors[0] = t;
         *n = 1;
         return 0;
@@ -2527,17 +2532,17 @@ static int parse_io(const cJSON *v, const char **names, int *tensors, int *n)
     if (!cJSON_IsArray(v))
         return -1;
     for (const cJSON *e = v->child; e; e = e->next) {
-        if (*n >= MAX_IO || parse_ref(e, &names[*n], &tensors[*n]) < 0)
+        if (*n >= MAX_IO || parse_ref(e, &names[*n], &nodes[*n], &tensors[*n]) < 0)
             return -1;
         (*n)++;
     }
     return 0;
 }
 
-static int slot_find(const Slot *s, size_t n, const char *layer, int tensor)
+static int slot_find(const Slot *s, size_t n, const char *layer, int node, int tensor)
 {
     for (size_t k = 0; k < n; k++)
-        if (!strcmp(s[k].layer, layer) && s[k].tensor == tensor)
+        if (!strcmp(s[k].layer, layer) && s[k].tensor == tensor && (s[k].node < 0 || s[k].node == node))
             return s[k].id;
     return -1;
 }
@@ -2552,11 +2557,11 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
     if (!cJSON_IsArray(layers))
         return LAYER_ERR(im, "expected a functional model with a list of layers, got %s", kind_of(layers));
     const char *inames[MAX_IO], *onames[MAX_IO];
-    int itens[MAX_IO], otens[MAX_IO], ni, no;
-    if (parse_io(jget(cfg, "input_layers"), inames, itens, &ni) < 0 || ni < 1)
+    int itens[MAX_IO], otens[MAX_IO], inodes[MAX_IO], onodes[MAX_IO], ni, no;
+    if (parse_io(jget(cfg, "input_layers"), inames, inodes, itens, &ni) < 0 || ni < 1)
         return LAYER_ERR(im, "expected input_layers as [name, node, tensor] references, got %s",
                          kind_of(jget(cfg, "input_layers")));
-    if (parse_io(jget(cfg, "output_layers"), onames, otens, &no) < 0 || no < 1)
+    if (parse_io(jget(cfg, "output_layers"), onames, onodes, otens, &no) < 0 || no < 1)
         return LAYER_ERR(im, "expected output_layers as [name, node, tensor] references, got %s",
                          kind_of(jget(cfg, "output_layers")));
     if (in && nin != ni)
@@ -2565,7 +2570,7 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
     Slot *slots = NULL;
     size_t ns = 0, cs = 0;
     char (*paths)[512] = calloc((size_t)nl + 1, sizeof *paths);
-    char *done = calloc((size_t)nl + 1, 1);
+    int *done = calloc((size_t)nl + 1, sizeof(int));   /* calls of each layer imported */
     int rc = -1;
     if (!paths || !done)
         goto out;
@@ -2598,7 +2603,7 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
                 goto out;
             }
         }
-        Slot s = {inames[i], itens[i], id};
+        Slot s = {inames[i], itens[i], id, -1};
         VEC_PUSH(slots, ns, cs, s);
     }
     /* layers whose inputs are known, until none is left (or no progress) */
@@ -2606,7 +2611,7 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
         progress = 0;
         k = 0;
         for (const cJSON *L = layers->child; L; L = L->next, k++) {
-            if (done[k])
+            if (done[k] < 0)
                 continue;
             const char *name = enter_layer(im, L);
             const char *cls = jstr(L, "class_name");
@@ -2615,7 +2620,7 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
                 goto out;
             }
             if (!strcmp(cls, "InputLayer")) {
-                done[k] = 1;
+                done[k] = -1;
                 continue;
             }
             const cJSON *calls = jget(L, "inbound_nodes");
@@ -2624,55 +2629,56 @@ static int import_functional(Importer *im, const cJSON *m, Container *ct, const 
                 goto out;
             }
             int ncalls = cJSON_GetArraySize(calls);
-            if (ncalls == 0) {   /* never called in this model */
-                done[k] = 1;
-                continue;
-            }
-            if (ncalls > 1) {
-                LAYER_ERR(im, "expected each layer to be called once, got %d calls (shared layers are not supported yet)",
-                          ncalls);
+            if (ncalls > 1 && is_model_class(cls)) {
+                LAYER_ERR(im, "expected a nested model to be called once, got %d calls (shared nested models are not "
+                              "supported yet; shared layers are)", ncalls);
                 goto out;
             }
-            const char *rn[MAX_IO];
-            int rt[MAX_IO], nr = 0, ids[MAX_IO];
-            collect_refs(calls->child, rn, rt, &nr, 0);
-            if (nr < 1) {
-                LAYER_ERR(im, "expected the call to read at least one tensor, got none");
-                goto out;
+            /* a shared layer: each call (in the order Keras lists them) is its own nodes, with the same weights */
+            while (done[k] >= 0 && done[k] < ncalls) {
+                const char *rn[MAX_IO];
+                int rt[MAX_IO], rnd[MAX_IO], nr = 0, ids[MAX_IO];
+                collect_refs(cJSON_GetArrayItem(calls, done[k]), rn, rnd, rt, &nr, 0);
+                if (nr < 1) {
+                    LAYER_ERR(im, "expected the call to read at least one tensor, got none");
+                    goto out;
+                }
+                int ready = 1;
+                for (int r = 0; r < nr && ready; r++)
+                    ready = (ids[r] = slot_find(slots, ns, rn[r], rnd[r], rt[r])) >= 0;
+                if (!ready)
+                    break;
+                int o[MAX_IO];
+                int n = import_layer(im, L, ct, paths[k], ids, nr, o);
+                if (n < 0)
+                    goto out;
+                enter_layer(im, L);
+                for (int j = 0; j < n; j++) {
+                    Slot s = {name, j, o[j], ncalls > 1 ? done[k] : -1};
+                    VEC_PUSH(slots, ns, cs, s);
+                }
+                done[k]++;
+                progress = 1;
             }
-            int ready = 1;
-            for (int r = 0; r < nr && ready; r++)
-                ready = (ids[r] = slot_find(slots, ns, rn[r], rt[r])) >= 0;
-            if (!ready)
-                continue;
-            int o[MAX_IO];
-            int n = import_layer(im, L, ct, paths[k], ids, nr, o);
-            if (n < 0)
-                goto out;
-            enter_layer(im, L);
-            for (int j = 0; j < n; j++) {
-                Slot s = {name, j, o[j]};
-                VEC_PUSH(slots, ns, cs, s);
-            }
-            done[k] = 1;
-            progress = 1;
+            if (done[k] == ncalls)
+                done[k] = -1;
         }
     }
     k = 0;
     for (const cJSON *L = layers->child; L; L = L->next, k++)
-        if (!done[k]) {
+        if (done[k] >= 0) {
             enter_layer(im, L);
             const char *rn[MAX_IO];
-            int rt[MAX_IO], nr = 0, r = 0;
-            collect_refs(jget(L, "inbound_nodes")->child, rn, rt, &nr, 0);
-            while (r < nr - 1 && slot_find(slots, ns, rn[r], rt[r]) >= 0)
+            int rt[MAX_IO], rnd[MAX_IO], nr = 0, r = 0;
+            collect_refs(cJSON_GetArrayItem(jget(L, "inbound_nodes"), done[k]), rn, rnd, rt, &nr, 0);
+            while (r < nr - 1 && slot_find(slots, ns, rn[r], rnd[r], rt[r]) >= 0)
                 r++;
             LAYER_ERR(im, "expected inputs computed by other layers of the model, got a reference to '%s' (tensor %d): "
                           "an unknown layer or a cycle", nr ? rn[r] : "", nr ? rt[r] : 0);
             goto out;
         }
     for (int i = 0; i < no; i++) {
-        int id = slot_find(slots, ns, onames[i], otens[i]);
+        int id = slot_find(slots, ns, onames[i], onodes[i], otens[i]);
         if (id < 0) {
             diag_error(im->d, "%s: model '%s': expected output '%s' (tensor %d) to be computed by a layer, got none",
                        im->file, model_name ? model_name : "", onames[i], otens[i]);

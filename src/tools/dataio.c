@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zip.h>
 
 static int parse_text(Diag *d, const char *name, const char *s, size_t len, size_t width, double **out, size_t *n)
 {
@@ -216,31 +217,147 @@ int data_write_file(Diag *d, const char *path, const void *data, size_t len)
     return 0;
 }
 
-int data_write_npy(Diag *d, const char *path, const double *v, size_t n, size_t width)
+/* .npy bytes (float64, shape (n, width)) of columns [col, col + width) of n rows of stride values */
+static void npy_bytes(Buf *b, const double *v, size_t n, size_t width, size_t stride, size_t col)
 {
     char hdr[256];
     int hl = snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", n, width);
     size_t total = 10 + (size_t)hl + 1;
     size_t pad = (64 - total % 64) % 64;
-    Buf b = {0};
     unsigned short hlen = (unsigned short)(hl + 1 + pad);
-    buf_append(&b, "\x93NUMPY\x01\x00", 8);
+    buf_append(b, "\x93NUMPY\x01\x00", 8);
     unsigned char hb[2] = {(unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
-    buf_append(&b, hb, 2);
-    buf_append(&b, hdr, (size_t)hl);
+    buf_append(b, hb, 2);
+    buf_append(b, hdr, (size_t)hl);
     for (size_t k = 0; k < pad; k++)
-        buf_append(&b, " ", 1);
-    buf_append(&b, "\n", 1);
-    for (size_t k = 0; k < n * width; k++) {
-        uint64_t u;
-        memcpy(&u, &v[k], 8);
-        unsigned char bytes[8];
-        for (int j = 0; j < 8; j++)
-            bytes[j] = (unsigned char)(u >> (8 * j));
-        buf_append(&b, bytes, 8);
-    }
+        buf_append(b, " ", 1);
+    buf_append(b, "\n", 1);
+    for (size_t r = 0; r < n; r++)
+        for (size_t k = 0; k < width; k++) {
+            uint64_t u;
+            memcpy(&u, &v[r * stride + col + k], 8);
+            unsigned char bytes[8];
+            for (int j = 0; j < 8; j++)
+                bytes[j] = (unsigned char)(u >> (8 * j));
+            buf_append(b, bytes, 8);
+        }
+}
+
+int data_write_npy(Diag *d, const char *path, const double *v, size_t n, size_t width)
+{
+    Buf b = {0};
+    npy_bytes(&b, v, n, width, width, 0);
     int rc = b.failed ? diag_error(d, "%s: out of memory for %zu values", path, n * width)
                       : data_write_file(d, path, b.data, b.len);
     buf_free(&b);
     return rc;
+}
+
+static int has_npz_suffix(const char *path)
+{
+    size_t l = strlen(path);
+    return l > 4 && !strcmp(path + l - 4, ".npz");
+}
+
+int data_is_npz(const char *path) { return path && has_npz_suffix(path); }
+
+int data_read_npz(Diag *d, const char *path, const char *key, size_t width, double **out, size_t *n)
+{
+    int err = 0;
+    zip_t *z = zip_open(path, ZIP_RDONLY, &err);
+    if (!z) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, err);
+        int rc = diag_error(d, "%s: expected a NumPy .npz archive (zip), got a file libzip cannot open (%s)", path,
+                            zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return rc;
+    }
+    char entry[600], name[700];
+    snprintf(entry, sizeof entry, "%s.npy", key);
+    snprintf(name, sizeof name, "%s:%s", path, entry);
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat(z, entry, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
+        Buf keys = {0};
+        zip_int64_t ne = zip_get_num_entries(z, 0);
+        for (zip_int64_t k = 0; k < ne && k < 64; k++) {
+            const char *en = zip_get_name(z, (zip_uint64_t)k, 0);
+            size_t el = en ? strlen(en) : 0;
+            if (el > 4 && !strcmp(en + el - 4, ".npy"))
+                buf_printf(&keys, "%s'%.*s'", keys.len ? ", " : "", (int)(el - 4), en);
+        }
+        int rc = diag_error(d, "%s: expected an array named '%s' (the model's input), got %s", path, key,
+                            keys.len ? keys.data : "no arrays");
+        buf_free(&keys);
+        zip_discard(z);
+        return rc;
+    }
+    if (st.size > (1u << 31)) {
+        zip_discard(z);
+        return diag_error(d, "%s: expected at most 2 GiB, got %llu bytes", name, (unsigned long long)st.size);
+    }
+    zip_file_t *zf = zip_fopen(z, entry, 0);
+    unsigned char *buf = malloc((size_t)st.size + 1);
+    zip_int64_t got = zf && buf ? zip_fread(zf, buf, st.size) : -1;
+    if (zf)
+        zip_fclose(zf);
+    zip_discard(z);
+    if (got < 0 || (zip_uint64_t)got != st.size) {
+        free(buf);
+        return diag_error(d, "%s: expected a readable array, got a read error (corrupt archive?)", name);
+    }
+    int rc = (size_t)st.size >= 6 && !memcmp(buf, "\x93NUMPY", 6)
+                 ? parse_npy(d, name, buf, (size_t)st.size, width, out, n)
+                 : diag_error(d, "%s: expected a .npy array, got other bytes", name);
+    free(buf);
+    return rc;
+}
+
+int data_write_npz(Diag *d, const char *path, size_t nkeys, const char *const *keys, const size_t *widths,
+                   const double *v, size_t n)
+{
+    if (!path || !path[0])
+        return diag_error(d, "expected an output file name, got an empty one");
+    size_t stride = 0;
+    for (size_t k = 0; k < nkeys; k++)
+        stride += widths[k];
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return diag_error(d, "%s: expected a file name shorter than 4096 bytes", path);
+    int err = 0;
+    zip_t *z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &err);
+    if (!z)
+        return diag_error(d, "%s: cannot write", path);
+    Buf *bufs = calloc(nkeys ? nkeys : 1, sizeof(Buf));
+    int bad = !bufs;
+    for (size_t k = 0, col = 0; !bad && k < nkeys; col += widths[k], k++) {
+        char entry[600];
+        snprintf(entry, sizeof entry, "%s.npy", keys[k]);
+        npy_bytes(&bufs[k], v, n, widths[k], stride, col);
+        zip_source_t *src = bufs[k].failed ? NULL : zip_source_buffer(z, bufs[k].data, bufs[k].len, 0);
+        zip_int64_t idx = src ? zip_file_add(z, entry, src, ZIP_FL_ENC_UTF_8) : -1;
+        if (idx < 0) {
+            if (src)
+                zip_source_free(src);
+            bad = 1;
+            break;
+        }
+        zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+        zip_file_set_mtime(z, (zip_uint64_t)idx, 315532800, 0);   /* 1980-01-01: same outputs, same bytes */
+    }
+    if (bad) {
+        zip_discard(z);
+    } else if (zip_close(z) < 0) {
+        zip_discard(z);
+        bad = 1;
+    }
+    for (size_t k = 0; bufs && k < nkeys; k++)
+        buf_free(&bufs[k]);
+    free(bufs);
+    if (bad || rename(tmp, path) < 0) {
+        remove(tmp);
+        return diag_error(d, "%s: write failed", path);
+    }
+    return 0;
 }

@@ -65,9 +65,17 @@ struct Plan {
     int64_t *buf;            /* fixed-point scratch (codes) */
     double *fbuf;            /* float scratch */
     int32_t *xs;             /* narrow dense input scratch (largest dense input) */
-    int in_tensor, out_tensor;
-    long nin, nout;
+    long nin, nout;          /* elements per event: every input's, then every output's, in graph order */
+    int *ofrac;              /* fractional bits of each output element (nout) */
 };
+
+static int is_input(const Graph *g, int t)
+{
+    for (size_t k = 0; k < g->ninputs; k++)
+        if (g->inputs[k] == t)
+            return 1;
+    return 0;
+}
 
 long emu_input_size(const Plan *p) { return p->nin; }
 long emu_output_size(const Plan *p) { return p->nout; }
@@ -381,9 +389,9 @@ Plan *emu_plan_new(const Graph *g, Diag *d)
     if (!p)
         return NULL;
     p->g = g;
-    if (g->ninputs != 1 || g->noutputs != 1) {
-        diag_error(d, "%s: expected one input and one output, got %zu inputs and %zu outputs", g->file, g->ninputs,
-                   g->noutputs);
+    if (g->ninputs < 1 || g->noutputs < 1) {
+        diag_error(d, "%s: expected at least one input and one output, got %zu inputs and %zu outputs", g->file,
+                   g->ninputs, g->noutputs);
         free(p);
         return NULL;
     }
@@ -392,7 +400,7 @@ Plan *emu_plan_new(const Graph *g, Diag *d)
         p->off[t] = -1;
         if (g->t[t].is_const)
             continue;
-        if (g->t[t].producer < 0 && g->inputs[0] != (int)t)
+        if (g->t[t].producer < 0 && !is_input(g, (int)t))
             continue;
         p->off[t] = p->nbuf;
         p->nbuf += ir_numel(&g->t[t]);
@@ -417,10 +425,14 @@ Plan *emu_plan_new(const Graph *g, Diag *d)
     p->nbuf += maxscratch;
     p->buf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(int64_t));
     p->fbuf = arena_array(&p->arena, (size_t)p->nbuf, sizeof(double));
-    p->in_tensor = g->inputs[0];
-    p->out_tensor = g->outputs[0];
-    p->nin = ir_numel(&g->t[p->in_tensor]);
-    p->nout = ir_numel(&g->t[p->out_tensor]);
+    for (size_t k = 0; k < g->ninputs; k++)
+        p->nin += ir_numel(&g->t[g->inputs[k]]);
+    for (size_t k = 0; k < g->noutputs; k++)
+        p->nout += ir_numel(&g->t[g->outputs[k]]);
+    p->ofrac = arena_array(&p->arena, (size_t)p->nout + 1, sizeof(int));
+    for (size_t k = 0, e = 0; k < g->noutputs; k++)
+        for (long i = 0; i < ir_numel(&g->t[g->outputs[k]]); i++)
+            p->ofrac[e++] = fx_frac(g->t[g->outputs[k]].type);
     long maxin = maxcol;
     for (size_t t = 0; t < g->nt; t++)
         if (!g->t[t].is_const && ir_numel(&g->t[t]) > maxin)
@@ -749,25 +761,51 @@ static void run_event_codes(Plan *p)
         run_kernel(p, &p->k[i], p->buf);
 }
 
+int emu_output_frac(const Plan *p, long e) { return p->ofrac[e]; }
+
+/* the event's inputs (one after the other, in graph order) into the buffer, and its outputs out of it */
+static void put_inputs(const Plan *p, int64_t *buf, const int64_t *x)
+{
+    for (size_t k = 0; k < p->g->ninputs; k++) {
+        int t = p->g->inputs[k];
+        long n = ir_numel(&p->g->t[t]);
+        memcpy(buf + p->off[t], x, sizeof(int64_t) * (size_t)n);
+        x += n;
+    }
+}
+
+static void get_outputs(const Plan *p, const int64_t *buf, int64_t *y)
+{
+    for (size_t k = 0; k < p->g->noutputs; k++) {
+        int t = p->g->outputs[k];
+        long n = ir_numel(&p->g->t[t]);
+        memcpy(y, buf + p->off[t], sizeof(int64_t) * (size_t)n);
+        y += n;
+    }
+}
+
 void emu_run(Plan *p, const double *x, int64_t *y, size_t n)
 {
-    FxType tin = p->g->t[p->in_tensor].type;
-    int64_t *in = p->buf + p->off[p->in_tensor], *out = p->buf + p->off[p->out_tensor];
     for (size_t ev = 0; ev < n; ev++) {
-        for (long e = 0; e < p->nin; e++)
-            in[e] = fx_quant_double(x[ev * (size_t)p->nin + (size_t)e], tin);
+        const double *xe = x + ev * (size_t)p->nin;
+        for (size_t k = 0; k < p->g->ninputs; k++) {
+            int t = p->g->inputs[k];
+            FxType tin = p->g->t[t].type;
+            int64_t *in = p->buf + p->off[t];
+            for (long e = 0, ne = ir_numel(&p->g->t[t]); e < ne; e++)
+                in[e] = fx_quant_double(*xe++, tin);
+        }
         run_event_codes(p);
-        memcpy(y + ev * (size_t)p->nout, out, sizeof(int64_t) * (size_t)p->nout);
+        get_outputs(p, p->buf, y + ev * (size_t)p->nout);
     }
 }
 
 void emu_run_codes(Plan *p, const int64_t *x, int64_t *y, size_t n)
 {
-    int64_t *in = p->buf + p->off[p->in_tensor], *out = p->buf + p->off[p->out_tensor];
     for (size_t ev = 0; ev < n; ev++) {
-        memcpy(in, x + ev * (size_t)p->nin, sizeof(int64_t) * (size_t)p->nin);
+        put_inputs(p, p->buf, x + ev * (size_t)p->nin);
         run_event_codes(p);
-        memcpy(y + ev * (size_t)p->nout, out, sizeof(int64_t) * (size_t)p->nout);
+        get_outputs(p, p->buf, y + ev * (size_t)p->nout);
     }
 }
 
@@ -917,12 +955,23 @@ static void run_kernel_float(const Kernel *k, double *buf)
 
 void emu_run_float(Plan *p, const double *x, double *y, size_t n)
 {
-    double *in = p->fbuf + p->off[p->in_tensor], *out = p->fbuf + p->off[p->out_tensor];
     for (size_t ev = 0; ev < n; ev++) {
-        memcpy(in, x + ev * (size_t)p->nin, sizeof(double) * (size_t)p->nin);
+        const double *xe = x + ev * (size_t)p->nin;
+        for (size_t k = 0; k < p->g->ninputs; k++) {
+            int t = p->g->inputs[k];
+            long ne = ir_numel(&p->g->t[t]);
+            memcpy(p->fbuf + p->off[t], xe, sizeof(double) * (size_t)ne);
+            xe += ne;
+        }
         for (size_t i = 0; i < p->nk; i++)
             run_kernel_float(&p->k[i], p->fbuf);
-        memcpy(y + ev * (size_t)p->nout, out, sizeof(double) * (size_t)p->nout);
+        double *ye = y + ev * (size_t)p->nout;
+        for (size_t k = 0; k < p->g->noutputs; k++) {
+            int t = p->g->outputs[k];
+            long ne = ir_numel(&p->g->t[t]);
+            memcpy(ye, p->fbuf + p->off[t], sizeof(double) * (size_t)ne);
+            ye += ne;
+        }
     }
 }
 

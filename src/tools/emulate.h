@@ -12,6 +12,11 @@ void emu_plan_free(Plan *p);
 
 long emu_input_size(const Plan *p);
 long emu_output_size(const Plan *p);
+/* Fractional bits of output element e of an event (0 <= e < emu_output_size). */
+int emu_output_frac(const Plan *p, long e);
+
+/* Events are flat: x holds every graph input's elements one after the other (graph order),
+ * y every graph output's. */
 
 /* n events: x[n*in] doubles → y[n*out] output codes. */
 void emu_run(Plan *p, const double *x, int64_t *y, size_t n);
