@@ -35,6 +35,12 @@ _SIGNATURES = {
     "etn_dump_text": (_S, [_P]),
     "etn_input_size": (_Z, [_P]),
     "etn_output_size": (_Z, [_P]),
+    "etn_input_count": (_Z, [_P]),
+    "etn_output_count": (_Z, [_P]),
+    "etn_input_name": (_S, [_P, _Z]),
+    "etn_output_name": (_S, [_P, _Z]),
+    "etn_input_numel": (_Z, [_P, _Z]),
+    "etn_output_numel": (_Z, [_P, _Z]),
     "etn_predict": (_I, [_P, _D, _D, _Z, _I]),
     "etn_predict_raw": (_I, [_P, _D, _I64, _Z]),
     "etn_predict_codes": (_I, [_P, _I64, _I64, _Z]),
@@ -247,6 +253,18 @@ class Model:
 
     def output_size(self):
         return self.lib.etn_output_size(self.ptr)
+
+    def inputs(self):
+        """[(name, values per event)] of the graph inputs, in order."""
+        L = self.lib
+        return [(_str(L.etn_input_name(self.ptr, k)), L.etn_input_numel(self.ptr, k))
+                for k in range(L.etn_input_count(self.ptr))]
+
+    def outputs(self):
+        """[(name, values per event)] of the graph outputs, in order."""
+        L = self.lib
+        return [(_str(L.etn_output_name(self.ptr, k)), L.etn_output_numel(self.ptr, k))
+                for k in range(L.etn_output_count(self.ptr))]
 
     def input_type(self):
         return _str(self.lib.etn_input_type(self.ptr))

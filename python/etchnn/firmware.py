@@ -258,6 +258,8 @@ class Firmware:
         self.output_size = m.output_size()
         self.input_type = m.input_type()
         self.output_type = m.output_type()
+        self.inputs = m.inputs()     # [(name, values per event)] of the model's inputs, in order
+        self.outputs = m.outputs()   # ... and of its outputs
         self._layers = m.layers()
         self._options, self._keras_weights, self._input_shape = {}, None, None
 
@@ -267,29 +269,69 @@ class Firmware:
 
     # ---- running ----------------------------------------------------------
     def _events(self, x):
+        if len(self.inputs) > 1:
+            return self._events_multi(x)
+        if isinstance(x, dict):
+            name = self.inputs[0][0]
+            if set(x) != {name}:
+                raise EtchnnError(f"x: expected a dict with the model's one input '{name}', got keys {sorted(x)}")
+            x = x[name]
+        return self._events_one(x, self.input_size, "x")
+
+    def _events_one(self, x, width, what):
         x = np.asarray(x)
         if x.dtype == object or not np.issubdtype(x.dtype, np.number):
-            raise EtchnnError(f"x: expected a numeric array, got dtype {x.dtype}")
-        single = x.ndim == 1 and x.size == self.input_size
+            raise EtchnnError(f"{what}: expected a numeric array, got dtype {x.dtype}")
+        single = x.ndim == 1 and x.size == width
         x = x.reshape(1, -1) if single else x.reshape(x.shape[0], -1) if x.ndim >= 1 else x
-        if x.ndim != 2 or x.shape[1] != self.input_size:
-            raise EtchnnError(f"x: expected events of {self.input_size} values (shape (n, {self.input_size})), "
+        if x.ndim != 2 or x.shape[1] != width:
+            raise EtchnnError(f"{what}: expected events of {width} values (shape (n, {width})), "
                               f"got shape {np.shape(x)}")
         return np.ascontiguousarray(x, dtype=np.float64), single
+
+    def _events_multi(self, x):
+        """Several inputs: a list/tuple of arrays (the model's order) or a dict by input name -> the flat events
+        the library takes (each event's inputs one after the other)."""
+        names = [nm for nm, _ in self.inputs]
+        if isinstance(x, dict):
+            missing, extra = [nm for nm in names if nm not in x], sorted(set(x) - set(names))
+            if missing or extra:
+                raise EtchnnError(f"x: expected a dict with the model's inputs {names}, got keys {sorted(x)}"
+                                  + (f" (missing {missing})" if missing else "") + (f" (unknown {extra})" if extra else ""))
+            x = [x[nm] for nm in names]
+        if not isinstance(x, (list, tuple)) or len(x) != len(names):
+            got = f"{len(x)} arrays" if isinstance(x, (list, tuple)) else f"one {type(x).__name__}"
+            raise EtchnnError(f"x: expected {len(names)} arrays, one per model input {names} (a list in that order, "
+                              f"or a dict by name), got {got}")
+        parts = [self._events_one(a, w, f"x['{nm}']") for a, (nm, w) in zip(x, self.inputs)]
+        singles = {s for _, s in parts}
+        counts = {len(a) for a, _ in parts}
+        if len(singles) != 1 or len(counts) != 1:
+            raise EtchnnError(f"x: expected the same number of events for every input {names}, got "
+                              f"{[a.shape[0] for a, _ in parts]}")
+        return np.ascontiguousarray(np.concatenate([a for a, _ in parts], axis=1)), singles.pop()
+
+    def _split(self, y, single):
+        """One array (one output), or a list of arrays, one per model output, in order."""
+        if len(self.outputs) > 1:
+            cols = np.cumsum([w for _, w in self.outputs])[:-1]
+            parts = np.split(y, cols, axis=1)
+            return [p[0] for p in parts] if single else parts
+        return y[0] if single else y
 
     def predict(self, x, float_mode=False):
         """Outputs for events x (n, inputs): the exact value of every
         fixed-point output, as float64 (n, outputs).  float_mode=True runs the
-        same compiled graph in double precision."""
+        same compiled graph in double precision.  Several model inputs: x is a
+        list/tuple of arrays (one per input, in the model's order: self.inputs) or
+        a dict by input name; several outputs: a list of arrays (self.outputs)."""
         x, single = self._events(x)
-        y = self._m.predict(x, float_mode)
-        return y[0] if single else y
+        return self._split(self._m.predict(x, float_mode), single)
 
     def predict_codes(self, x):
-        """The raw integer codes of the output type (int64)."""
+        """The raw integer codes of the output type (int64); several inputs or outputs as predict."""
         x, single = self._events(x)
-        y = self._m.predict_raw(x)
-        return y[0] if single else y
+        return self._split(self._m.predict_raw(x), single)
 
     def trace(self, x, float_mode=False):
         """Per-layer outputs: {layer name: array (n, layer size)}, in

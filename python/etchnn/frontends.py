@@ -114,7 +114,7 @@ def torch_input_shape(model, input_shape):
     (a model with a recurrent layer needs it given: the number of time steps
     is nowhere in the model)."""
     if input_shape is not None:
-        return tuple(int(d) for d in (input_shape if hasattr(input_shape, "__len__") else (input_shape,)))
+        return _shape_tuple(model, input_shape)
     import torch
     for mod in model.modules():
         if isinstance(mod, torch.nn.RNNBase):
@@ -129,10 +129,50 @@ def torch_input_shape(model, input_shape):
                       "(the shape of one event, without the batch dimension)")
 
 
+def _shape_tuple(model, shape, what="input_shape"):
+    """One event's shape as a tuple of positive ints, or a clear message."""
+    dims = shape if isinstance(shape, (tuple, list)) else (shape,)
+    try:
+        out = tuple(int(d) for d in dims)
+        ok = all(int(d) == d and d > 0 for d in dims) and len(out) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise EtchnnError(f"torch model {type(model).__name__}: {what}: expected the shape of one event as a tuple of "
+                          f"positive ints, e.g. (16,), or (several inputs) a list of such tuples, e.g. [(4,), (8,)], "
+                          f"got {shape!r}")
+    return out
+
+
+def torch_input_shapes(model, input_shape):
+    """The per-event shape of every forward() argument: a list of tuples (input_shape a list of tuples: one per
+    argument, in order) or [the one shape]."""
+    if isinstance(input_shape, (list, tuple)) and input_shape and all(isinstance(s, (list, tuple)) for s in input_shape):
+        return [_shape_tuple(model, s, f"input_shape[{k}]") for k, s in enumerate(input_shape)]
+    if isinstance(input_shape, (list, tuple)) and any(isinstance(s, (list, tuple)) for s in input_shape):
+        raise EtchnnError(f"torch model {type(model).__name__}: input_shape: expected one shape (a tuple of ints) or "
+                          f"a list of shapes (one tuple per forward() argument), got a mix: {input_shape!r}")
+    return [torch_input_shape(model, input_shape)]
+
+
+def _forward_names(model, n):
+    """Names of forward()'s first n tensor arguments (input_0, ... when they are not plain names)."""
+    import inspect
+    try:
+        params = [p.name for p in inspect.signature(model.forward).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    names = params[:n] if len(params) >= n else []
+    if len(set(names)) != n or any(nm in ("input", "output") or not nm.isidentifier() for nm in names):
+        names = [f"input_{k}" for k in range(n)]
+    return names
+
+
 def torch_to_onnx(model, input_shape=None):
     torch = _need("torch", "a torch model")
     onnx = _need("onnx", "converting a torch model")
-    shape = torch_input_shape(model, input_shape)
+    shapes = torch_input_shapes(model, input_shape)
     was_training = model.training
     model.eval()
     buf = io.BytesIO()
@@ -141,9 +181,14 @@ def torch_to_onnx(model, input_shape=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dtype = next((p.dtype for p in model.parameters()), torch.float32)
-            torch.onnx.export(model, (torch.zeros((1, *shape), dtype=dtype),), buf, dynamo=False,
-                              input_names=["input"], output_names=["output"],
-                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+            args = tuple(torch.zeros((1, *s), dtype=dtype) for s in shapes)
+            inames = ["input"] if len(shapes) == 1 else _forward_names(model, len(shapes))
+            with torch.no_grad():
+                y = model(*args)
+            nout = len(y) if isinstance(y, (tuple, list)) else 1
+            onames = ["output"] if nout == 1 else [f"output_{k}" for k in range(nout)]
+            torch.onnx.export(model, args, buf, dynamo=False, input_names=inames, output_names=onames,
+                              dynamic_axes={nm: {0: "batch"} for nm in inames + onames})
     except Exception as e:  # the exporter's own message says which op it could not export
         raise EtchnnError(f"torch model {type(model).__name__}: ONNX export failed: {e}") from e
     finally:
