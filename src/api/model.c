@@ -860,9 +860,9 @@ int etn_read_inputs(EtnModel *m, const char *const *paths, size_t npaths, double
         Buf names = {0};
         for (size_t k = 0; k < ni; k++)
             buf_printf(&names, "%s'%s'", k ? ", " : "", m->g.t[m->g.inputs[k]].name);
-        diag_error(&m->diag, "%s: expected %zu input files (one per model input, in order: %s) or one .npz holding an "
-                   "array per input name, got %zu file%s", m->g.file, ni, names.data ? names.data : "", npaths,
-                   npaths == 1 ? "" : "s");
+        diag_error(&m->diag, "%s: expected %zu input file%s (one per model input, in order: %s) or one .npz holding an "
+                   "array per input name, got %zu file%s", m->g.file, ni, ni == 1 ? "" : "s", names.data ? names.data : "",
+                   npaths, npaths == 1 ? "" : "s");
         buf_free(&names);
         return ETN_EUSER;
     }
