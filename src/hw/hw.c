@@ -231,7 +231,7 @@ int hw_build(HwDesign *r, const Graph *g, const HwOptions *opt, Diag *d)
     if (r->budget_ns < 0.5)
         r->budget_ns = 0.5;
     if (g->ninputs != 1 || g->noutputs != 1)
-        return diag_error(d, "%s: expected one input and one output for RTL, got %zu and %zu", g->file, g->ninputs,
+        return diag_error(d, "%s: RTL: expected one input and one output, got %zu and %zu (several inputs and outputs are supported by the emulator and the generated C only: --emit c)", g->file, g->ninputs,
                           g->noutputs);
     char id[NAMES_IDENT_SIZE];
     r->top = arena_strdup(&r->arena, names_design(id, sizeof id, g->name));
