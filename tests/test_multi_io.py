@@ -163,11 +163,62 @@ def test_bad_inputs(tmp_path):
         r = run("predict", tmp_path / "m.keras", *args, check=False)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
         assert r.stderr.count("\n") == 1, r.stderr
-    # the back ends without several inputs say so (the C alone is written)
-    r = run("compile", tmp_path / "m.keras", "-o", tmp_path / "out", check=False)
-    assert r.returncode == 2 and "several inputs or outputs is supported by the emulator (etchnn predict) and the " \
-                                  "generated C only" in r.stderr and "--emit c" in r.stderr
-    assert not (tmp_path / "out").exists()
+    # the back ends without several inputs say so, and write nothing
+    for opts, msg in [(["--hls"], "not yet by the HLS, AXI, Vivado, FuseSoC or CMSSW back ends"),
+                      (["--emit", "c,rtl,cmssw"], "not yet by the HLS, AXI, Vivado, FuseSoC or CMSSW back ends"),
+                      (["--io", "stream"], "io_stream: expected one input and one output, got 2 and 1")]:
+        r = run("compile", tmp_path / "m.keras", "-o", tmp_path / "out", *opts, check=False)
+        assert r.returncode == 2 and msg in r.stderr, (opts, r.stderr)
+        assert not (tmp_path / "out").exists()
+    # RTL: the inputs (outputs) side by side in the benches need one type
+    c = tmp_path / "c.yml"
+    c.write_text("Model:\n  Precision: fixed<16,6>\nLayerName:\n  a:\n    Precision:\n      result: fixed<12,4>\n")
+    r = run("compile", tmp_path / "m.keras", "-c", c, "-o", tmp_path / "out", check=False)
+    assert r.returncode == 2 and "RTL: expected the model's inputs to share one type, got fixed<12,4> ('a') and " \
+                                  "fixed<16,6> ('b')" in r.stderr, r.stderr
+    run("compile", tmp_path / "m.keras", "-c", c, "-o", tmp_path / "out", "--emit", "c")   # the C takes them
+
+
+def rtl_model(keras):
+    """Two inputs, two outputs ready at different cycles (o2 early: delayed to o1's), a shared Dense."""
+    L = keras.layers
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    pa, pb = L.Dense(4, name="pa")(a), L.Dense(4, name="pb")(b)
+    d = L.Dense(4, name="shared")
+    c = L.Concatenate(name="cat")([L.Add(name="add")([d(pa), d(pb)]), L.Multiply(name="mul")([pa, pb])])
+    return keras.Model([a, b], [L.Dense(2, name="o1")(c), L.Maximum(name="o2")([pa, pb])])
+
+
+@pytest.mark.parametrize("reuse", [1, 4])
+def test_rtl_two_inputs_two_outputs_verify(reuse, tmp_path):
+    """One port per input and output (lint-clean), NAME_flat for the benches; Verilator verify and the Icarus
+    bench: every output bit equals the emulator's."""
+    import shutil
+    keras = keras3_or_skip()
+    if not shutil.which("verilator"):
+        pytest.skip("verilator not installed")
+    keras.utils.set_random_seed(14)
+    rtl_model(keras).save(tmp_path / "m.keras")
+    c = tmp_path / "c.yml"
+    c.write_text(f"Model:\n  Precision: fixed<10,4>\n  ReuseFactor: {reuse}\n")
+    out = tmp_path / "out"
+    run("compile", tmp_path / "m.keras", "-c", c, "-o", out)
+    top = (out / "rtl" / "m.v").read_text()
+    for port in ("input wire [39:0] in0_data", "input wire [29:0] in1_data", "output wire [19:0] out0_data",
+                 "output wire [39:0] out1_data"):
+        assert port in top, port
+    assert "out1_d1" in top   # o2 waits for o1
+    for t in ("m", "m_flat"):
+        r = subprocess.run(["verilator", "--lint-only", "-Wall", "-F", out / "rtl" / "files.f", "--top-module", t],
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    r = run("verify", out, "--n", "2000")
+    assert "PASS" in r.stdout and "0 of 12000 outputs differ" in r.stdout, r.stdout
+    if reuse == 1 and shutil.which("iverilog"):
+        rtl = out / "rtl"
+        subprocess.run(["iverilog", "-g2005", "-o", "tb.vvp", "-c", "files.f", "tb_m_flat.v"], cwd=rtl, check=True)
+        sim = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=rtl, capture_output=True, text=True, timeout=600)
+        assert "PASS" in sim.stdout and "FAIL" not in sim.stdout, sim.stdout[-2000:]
 
 
 def test_python_predict_list_dict_and_errors(tmp_path, etchnn):

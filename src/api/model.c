@@ -711,10 +711,10 @@ int etn_write(EtnModel *m, const char *dir)
         diag_error(&m->diag, "internal: model name '%s' is not an identifier", nm ? nm : "");
         return fail(m);
     }
-    if ((m->g.ninputs != 1 || m->g.noutputs != 1) && (m->emit & (EMIT_RTL | EMIT_HLS | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC | EMIT_CMSSW))) {
+    if ((m->g.ninputs != 1 || m->g.noutputs != 1) && (m->emit & (EMIT_HLS | EMIT_AXIS | EMIT_VIVADO | EMIT_FUSESOC | EMIT_CMSSW))) {
         diag_error(&m->diag, "%s: %zu input%s and %zu output%s: a model with several inputs or outputs is supported by "
-                   "the emulator (etchnn predict) and the generated C only, not yet by the RTL, HLS, AXI, Vivado, "
-                   "FuseSoC or CMSSW back ends: compile it with --emit c (or --no-rtl)", m->g.file, m->g.ninputs,
+                   "the emulator (etchnn predict), the generated C and the io_parallel RTL only, not yet by the HLS, "
+                   "AXI, Vivado, FuseSoC or CMSSW back ends: compile it with --emit c,rtl", m->g.file, m->g.ninputs,
                    m->g.ninputs == 1 ? "" : "s", m->g.noutputs, m->g.noutputs == 1 ? "" : "s");
         return fail(m);
     }

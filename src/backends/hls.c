@@ -1034,7 +1034,7 @@ int hls_write(const Graph *g, Diag *d, const char *dir, double clock_mhz)
     h.max_reuse = 1;
     names_design(h.nm, sizeof h.nm, g->name);
     if (g->ninputs != 1 || g->noutputs != 1)
-        return diag_error(d, "%s: the HLS C++ back end (--hls) expects one input and one output, got %zu and %zu (several inputs and outputs are supported by the emulator and the generated C only: --emit c)", g->file,
+        return diag_error(d, "%s: the HLS C++ back end (--hls) expects one input and one output, got %zu and %zu (several inputs and outputs are supported by the emulator, the generated C and the io_parallel RTL: --io parallel --emit c,rtl)", g->file,
                           g->ninputs, g->noutputs);
     for (size_t k = 0; k < g->nn; k++) {
         const Node *n = &g->n[k];

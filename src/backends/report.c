@@ -100,12 +100,29 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
                             r->opt.mult == MULT_DSP ? "dsp" : r->opt.mult == MULT_AUTO ? "auto" : "csd");
     const Tensor *ti = &g->t[g->inputs[0]], *to = &g->t[g->outputs[0]];
     cJSON *io = cJSON_AddObjectToObject(root, "io");
-    cJSON_AddNumberToObject(io, "n_in", (double)ir_numel(ti));
+    long n_in = 0, n_out = 0;   /* several inputs (outputs): all of them, of one type (hw_build) */
+    for (size_t k = 0; k < g->ninputs; k++)
+        n_in += ir_numel(&g->t[g->inputs[k]]);
+    for (size_t k = 0; k < g->noutputs; k++)
+        n_out += ir_numel(&g->t[g->outputs[k]]);
+    cJSON_AddNumberToObject(io, "n_in", (double)n_in);
     cJSON_AddNumberToObject(io, "w_in", ti->type.w);
     add_type(io, "in_type", ti);
-    cJSON_AddNumberToObject(io, "n_out", (double)ir_numel(to));
+    cJSON_AddNumberToObject(io, "n_out", (double)n_out);
     cJSON_AddNumberToObject(io, "w_out", to->type.w);
     add_type(io, "out_type", to);
+    if (g->ninputs != 1 || g->noutputs != 1) {   /* one port each: in<k>_data, out<k>_data */
+        cJSON *ins = cJSON_AddArrayToObject(io, "inputs"), *outs = cJSON_AddArrayToObject(io, "outputs");
+        char nu[NAMES_TEXT_SIZE];
+        for (int o = 0; o < 2; o++)
+            for (size_t k = 0; k < (o ? g->noutputs : g->ninputs); k++) {
+                const Tensor *t = &g->t[o ? g->outputs[k] : g->inputs[k]];
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "name", names_utf8(nu, sizeof nu, t->name));
+                cJSON_AddNumberToObject(e, "n", (double)ir_numel(t));
+                cJSON_AddItemToArray(o ? outs : ins, e);
+            }
+    }
     double lut = 0, ff = 0, dsp = 0, bram = 0;
     long adders = 0, adders_const = 0, naive = 0;
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");

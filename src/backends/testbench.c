@@ -136,6 +136,14 @@ void tb_spec_design(TbSpec *s, const HwDesign *r, size_t n)
     snprintf(s->top, sizeof s->top, "%s", r->top);
     set_port(&s->in, ir_numel(ti), ti->type);
     set_port(&s->out, ir_numel(to), to->type);
+    if (g->ninputs != 1 || g->noutputs != 1) {   /* NAME_flat: every input (output) side by side, of one type */
+        snprintf(s->top, sizeof s->top, "%s_flat", r->top);
+        s->in.n = s->out.n = 0;
+        for (size_t k = 0; k < g->ninputs; k++)
+            s->in.n += ir_numel(&g->t[g->inputs[k]]);
+        for (size_t k = 0; k < g->noutputs; k++)
+            s->out.n += ir_numel(&g->t[g->outputs[k]]);
+    }
     s->beats = 1;
     s->ii = r->ii;
     s->latency = r->latency;

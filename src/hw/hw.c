@@ -186,6 +186,9 @@ static int step_schedule(HwDesign *r, Diag *d)
             r->tensor_cycle[nd->out] = -1;
     }
     r->latency = r->tensor_cycle[g->outputs[0]] + 1;   /* the top registers its output */
+    for (size_t k = 1; k < g->noutputs; k++)            /* the earlier outputs wait for the last */
+        if (r->tensor_cycle[g->outputs[k]] + 1 > r->latency)
+            r->latency = r->tensor_cycle[g->outputs[k]] + 1;
     return 0;
 }
 
@@ -230,16 +233,27 @@ int hw_build(HwDesign *r, const Graph *g, const HwOptions *opt, Diag *d)
     r->budget_ns = 1000.0 / opt->clock_mhz - 0.8;
     if (r->budget_ns < 0.5)
         r->budget_ns = 0.5;
-    if (g->ninputs != 1 || g->noutputs != 1)
-        return diag_error(d, "%s: RTL: expected one input and one output, got %zu and %zu (several inputs and outputs are supported by the emulator and the generated C only: --emit c)", g->file, g->ninputs,
-                          g->noutputs);
+    /* several inputs (outputs): one port each; the test benches see them side by side as one vector of one type */
+    for (int o = 0; o < 2; o++) {
+        const int *io = o ? g->outputs : g->inputs;
+        size_t nio = o ? g->noutputs : g->ninputs;
+        char t0[64], tk[64];
+        fx_format(g->t[io[0]].type, t0, sizeof t0);
+        for (size_t k = 1; k < nio; k++)
+            if (fx_format(g->t[io[k]].type, tk, sizeof tk), strcmp(t0, tk))
+                return diag_error(d, "%s: RTL: expected the model's %s to share one type, got %s ('%s') and %s ('%s') "
+                                  "(give them one precision in the configuration; the emulator and the generated C take "
+                                  "them as they are: --emit c)", g->file, o ? "outputs" : "inputs", t0,
+                                  g->t[io[0]].name, tk, g->t[io[k]].name);
+    }
     char id[NAMES_IDENT_SIZE];
     r->top = arena_strdup(&r->arena, names_design(id, sizeof id, g->name));
     r->m = arena_array(&r->arena, g->nn, sizeof(HwModule));
     r->tensor_cycle = arena_array(&r->arena, g->nt, sizeof(int));
     for (size_t t = 0; t < g->nt; t++)
         r->tensor_cycle[t] = -1;
-    r->tensor_cycle[g->inputs[0]] = 1;  /* the top registers its input */
+    for (size_t k = 0; k < g->ninputs; k++)
+        r->tensor_cycle[g->inputs[k]] = 1;  /* the top registers its inputs */
     r->ii = 1;
     r->tensor_t = arena_array(&r->arena, g->nt, sizeof(double));
     for (size_t k = 0; k < ETN_COUNTOF(hw_steps); k++) {

@@ -164,7 +164,7 @@ static const Graph *fold_unit_reshape(Stream *s, const Graph *g, int r)
 int stream_input_order(const Graph *g, Diag *d, int32_t *perm, long *pixels, int *channels)
 {
     if (g->ninputs != 1 || g->noutputs != 1)
-        return diag_error(d, "%s: io_stream: expected one input and one output, got %zu and %zu (several inputs and outputs are supported by the emulator and the generated C only: --emit c)", g->file, g->ninputs,
+        return diag_error(d, "%s: io_stream: expected one input and one output, got %zu and %zu (several inputs and outputs are supported by the emulator, the generated C and the io_parallel RTL: --io parallel --emit c,rtl)", g->file, g->ninputs,
                           g->noutputs);
     const Tensor *x = &g->t[g->inputs[0]];
     int r = unit_reshape(g);

@@ -111,7 +111,7 @@ static int bench_spec(Vfy *v, const char *path, Report *r)
         return diag_error(&v->m->diag, "%s: io: expected fixed-point types in in_type and out_type, got %s", path, err);
     memset(s, 0, sizeof *s);
     s->kind = r->stream ? TB_STREAM : TB_PARALLEL;
-    snprintf(s->top, sizeof s->top, "%s", r->top);
+    snprintf(s->top, sizeof s->top, "%s%s", r->top, v->m->g.ninputs != 1 || v->m->g.noutputs != 1 ? "_flat" : "");
     s->in = (TbPort){r->stream ? r->channels : r->n_in, (int)r->w_in, ti.sign};
     s->out = (TbPort){r->n_out, (int)r->w_out, to.sign};
     s->beats = r->stream ? r->pixels : 1;
@@ -289,7 +289,11 @@ static int check_io(Vfy *v, const Report *r)
     char tin[64], tout[64];
     fx_format(ti->type, tin, sizeof tin);
     fx_format(to->type, tout, sizeof tout);
-    long nin = ir_numel(ti), nout = ir_numel(to);
+    long nin = 0, nout = 0;   /* several inputs (outputs): all of them, side by side */
+    for (size_t k = 0; k < m->g.ninputs; k++)
+        nin += ir_numel(&m->g.t[m->g.inputs[k]]);
+    for (size_t k = 0; k < m->g.noutputs; k++)
+        nout += ir_numel(&m->g.t[m->g.outputs[k]]);
     if (strcmp(tin, r->in_type) || strcmp(tout, r->out_type) || nin != r->n_in || nout != r->n_out || ti->type.w != r->w_in ||
         to->type.w != r->w_out)
         return diag_error(&m->diag, "%s/report.json: io: expected the model's %ld x %s -> %ld x %s, got %ld x %s -> %ld x %s "
@@ -589,7 +593,7 @@ int etn_verify(EtnModel *m, const char *out_dir, const EtnVerifyOptions *opt, Et
      * a third of Verilator's default -Os (three_layer_keras at fixed<16,6>:
      * 21 s, 40 s, 60+ s), and simulating 10^4 clocks still takes about a
      * second.  Split functions keep the two compile jobs busy. */
-    const char *argv[] = {vexe, "--cc", "--exe", "--build", "-j", jobs, "-Wno-fatal", "--top-module", r.top, "--prefix", "Vdut",
+    const char *argv[] = {vexe, "--cc", "--exe", "--build", "-j", jobs, "-Wno-fatal", "--top-module", r.tb.top, "--prefix", "Vdut",
                           "--output-split-cfuncs", "2000", "-Mdir", mdir, "-o", "Vtb", "-MAKEFLAGS",
                           "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0", "-F", ff, tbp, NULL};
     uint64_t h = build_hash(&v, argv, &tb);
