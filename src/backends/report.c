@@ -220,6 +220,19 @@ cJSON *report_json(const HwDesign *r, const char *source_json)
     return root;
 }
 
+/* The top's registers of its inputs, and (several outputs) of the outputs that wait for the last. */
+static double io_ff(const HwDesign *r)
+{
+    const Graph *g = r->g;
+    double f = 0;
+    for (size_t k = 0; k < g->ninputs; k++)
+        f += (double)(ir_numel(&g->t[g->inputs[k]]) * g->t[g->inputs[k]].type.w);
+    for (size_t k = 0; g->noutputs > 1 && k < g->noutputs; k++)
+        f += (double)(ir_numel(&g->t[g->outputs[k]]) * g->t[g->outputs[k]].type.w) *
+             (r->latency - 1 - r->tensor_cycle[g->outputs[k]]);
+    return f;
+}
+
 int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source_json)
 {
     cJSON *root = report_json(r, source_json);
@@ -262,14 +275,13 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
         ff += m->ff;
         dsp += m->dsp;
     }
-    const Tensor *ti = &g->t[g->inputs[0]];
-    ff += (double)(ir_numel(ti) * ti->type.w) + r->latency;
+    ff += io_ff(r) + r->latency;
     if (r->opt.part) {
         const HwPart *pt = r->opt.part;
         double sc = hw_part_lut_scale(pt);
         buf_printf(&t, "\npart %s (%s): %.1f%% of its LUTs%s, %.1f%% FFs, %.1f%% DSPs\n", pt->name, pt->label,
                    100.0 * lut * sc / (double)pt->lut, sc != 1 ? " (LUT4: estimate x 1.6)" : "",
-                   100.0 * (ff + (double)(ir_numel(&g->t[g->inputs[0]]) * g->t[g->inputs[0]].type.w) + r->latency) /
+                   100.0 * (ff + io_ff(r) + r->latency) /
                        (double)pt->ff,
                    pt->dsp ? 100.0 * (double)dsp / (double)pt->dsp : 0.0);
     }
@@ -292,8 +304,7 @@ static void par_totals(const HwDesign *r, double *lut, double *ff, long *dsp)
         f += r->m[k].ff;
         d += r->m[k].dsp;
     }
-    const Tensor *ti = &r->g->t[r->g->inputs[0]];
-    f += (double)(ir_numel(ti) * ti->type.w) + r->latency;
+    f += io_ff(r) + r->latency;
     *lut = l;
     *ff = f;
     *dsp = d;
