@@ -111,7 +111,7 @@ static int bench_spec(Vfy *v, const char *path, Report *r)
         return diag_error(&v->m->diag, "%s: io: expected fixed-point types in in_type and out_type, got %s", path, err);
     memset(s, 0, sizeof *s);
     s->kind = r->stream ? TB_STREAM : TB_PARALLEL;
-    snprintf(s->top, sizeof s->top, "%s%s", r->top, v->m->g.ninputs != 1 || v->m->g.noutputs != 1 ? "_flat" : "");
+    snprintf(s->top, sizeof s->top, "%s", r->top);   /* NAME_flat for several inputs or outputs: after check_io */
     s->in = (TbPort){r->stream ? r->channels : r->n_in, (int)r->w_in, ti.sign};
     s->out = (TbPort){r->n_out, (int)r->w_out, to.sign};
     s->beats = r->stream ? r->pixels : 1;
@@ -529,6 +529,8 @@ int etn_verify(EtnModel *m, const char *out_dir, const EtnVerifyOptions *opt, Et
     }
     if (check_io(&v, &r) < 0)
         goto done;
+    if (m->g.ninputs != 1 || m->g.noutputs != 1)   /* the model is loaded now: the wrapper with every port side by side */
+        snprintf(r.tb.top, sizeof r.tb.top, "%s_flat", r.top);
 
     /* vectors and the emulator's answers */
     size_t n;
