@@ -61,6 +61,7 @@ void report_part(cJSON *root, const HwPart *pt, double lut, double ff, double ds
     cJSON_AddNumberToObject(po, "dsp", (double)pt->dsp);
     cJSON_AddNumberToObject(po, "bram", (double)pt->bram);
     cJSON_AddNumberToObject(po, "lut_scale", hw_part_lut_scale(pt));
+    cJSON_AddStringToObject(po, "delay_model", hw_delay_model(pt)->family);   /* the schedule's (parts.c) */
     cJSON *u = cJSON_AddObjectToObject(po, "utilization");
     double used[4] = {round(lut) * hw_part_lut_scale(pt), round(ff), dsp, bram};
     long have[4] = {pt->lut, pt->ff, pt->dsp, pt->bram};
@@ -284,6 +285,7 @@ int report_write(const HwDesign *r, Diag *d, const char *dir, const char *source
                    100.0 * (ff + io_ff(r) + r->latency) /
                        (double)pt->ff,
                    pt->dsp ? 100.0 * (double)dsp / (double)pt->dsp : 0.0);
+        buf_printf(&t, "delay model: %s (the schedule follows the part's family)\n", hw_delay_model(pt)->family);
     }
     if (r->fit)
         buf_printf(&t, "fit: every Dense/Conv layer's ReuseFactor and multipliers chosen by --fit (report.json \"fit\")\n");
@@ -461,6 +463,7 @@ int report_write_stream(const Stream *s, const HwDesign *par, const StreamTiming
                    pt->label, pt->lut ? 100.0 * round(lut) * sc / (double)pt->lut : 0, sc != 1.0 ? " (LUT4 terms)" : "",
                    pt->ff ? 100.0 * round(ff) / (double)pt->ff : 0, pt->dsp ? 100.0 * (double)dsp / (double)pt->dsp : 0,
                    pt->bram ? 100.0 * bram / (double)pt->bram : 0);
+        buf_printf(&t, "delay model: %s (the schedule follows the part's family)\n", hw_delay_model(pt)->family);
     }
     if (s->rtl.fit)
         buf_printf(&t, "fit: every Dense/Conv layer's ReuseFactor and multipliers chosen by --fit for the fewest clocks per "

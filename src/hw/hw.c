@@ -178,7 +178,7 @@ static int step_schedule(HwDesign *r, Diag *d)
             if (m->fold->reuse > r->ii)
                 r->ii = m->fold->reuse;
         } else {
-            hw_schedule(m, r->budget_ns);
+            hw_schedule(m, r->budget_ns, r->delay);
         }
         r->tensor_cycle[m->out_tensor] = c + m->latency;
         r->tensor_t[m->out_tensor] = m->latency ? m->out_t : (m->out_t > m->in_t ? m->out_t : m->in_t);
@@ -230,7 +230,8 @@ int hw_build(HwDesign *r, const Graph *g, const HwOptions *opt, Diag *d)
     r->opt = *opt;
     if (opt->clock_mhz <= 0 || opt->clock_mhz > 2000)
         return diag_error(d, "--clock-mhz: expected a clock between 0 and 2000 MHz, got %g", opt->clock_mhz);
-    r->budget_ns = 1000.0 / opt->clock_mhz - 0.8;
+    r->delay = hw_delay_model(opt->part);
+    r->budget_ns = 1000.0 / opt->clock_mhz - r->delay->reg_ns;
     if (r->budget_ns < 0.5)
         r->budget_ns = 0.5;
     /* several inputs (outputs): one port each; the test benches see them side by side as one vector of one type */

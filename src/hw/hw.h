@@ -12,8 +12,11 @@ typedef struct HwPart {
     int lut_inputs;     /* 6 (Xilinx) or 4 (Lattice) */
     long lut, ff, dsp, bram;   /* LUTs, flip-flops, DSP blocks, block RAMs */
     long bram_bits;     /* bits per block RAM */
+    const HwDelay *delay;   /* the family's delay model (schedule.c) */
 } HwPart;
 const HwPart *hw_part_find(const char *name);
+/* The delay model of part p's family; the Xilinx-class model when p is NULL. */
+const HwDelay *hw_delay_model(const HwPart *p);
 void hw_part_names(Buf *b);
 double hw_part_lut_scale(const HwPart *p);
 
@@ -39,7 +42,7 @@ const char *hw_step_name(size_t k);
 
 /* The steps' work on one module: place its nodes in pipeline stages for a
  * combinational budget per stage in ns (schedule.c); its LUTs and FFs (estimate.c). */
-void hw_schedule(HwModule *m, double budget);
+void hw_schedule(HwModule *m, double budget, const HwDelay *dm);
 void hw_estimate(HwModule *m);
 /* The same for a folded layer (fold.c): latency R + 2; the estimate, given its
  * input elements and output width.  hw_fold_span: the first and last output

@@ -120,6 +120,22 @@ typedef struct HwModule {
 
 typedef enum { MULT_CSD, MULT_DSP, MULT_AUTO } MultMode;
 
+/* The scheduler's delay model of one device family (parts.c hw_delay_model),
+ * in ns: a node's delay is base + per-bit x width (schedule.c node_delay);
+ * each stage loses reg_ns to the registers (clock-to-out, setup). */
+typedef struct HwDelay {
+    const char *family;         /* "xilinx", "ecp5", "ice40", "nexus" */
+    double reg_ns;              /* register overhead per stage */
+    double add0, add_bit;       /* an adder (also a rounding increment, an hls4ml table index) */
+    double sat0, sat_bit;       /* a saturating cast: range check and multiplexer, per source bit */
+    double sel0, sel_bit;       /* a multiplexer */
+    double clip0, clip_bit;     /* a clip (two comparisons and a multiplexer), per source bit */
+    double rom0, rom_abit;      /* a table, per address bit */
+    double rom_index;           /* a table's own index logic (not hls4ml's) */
+    double mul_const, mul_var;  /* a DSP multiplication by a constant, by a variable */
+    double max0, max_bit;       /* a comparison and multiplexer (max pooling) */
+} HwDelay;
+
 typedef struct {
     double clock_mhz;   /* target clock */
     MultMode mult;      /* constant multiplications */
@@ -147,6 +163,7 @@ typedef struct HwDesign {
     int ii;             /* initiation interval: the largest ReuseFactor of a folded layer (1: none) */
     const char *fit;    /* --fit: what was chosen and why (a JSON object's text, hw_fit), or NULL */
     double budget_ns;   /* combinational time per stage */
+    const HwDelay *delay;   /* the delay model (the part's family; Xilinx without a part) */
 } HwDesign;
 
 /* ---- constructors: each appends one node and returns its id ---- */

@@ -168,6 +168,7 @@ static int build_cell(const Static *s, Diag *d)
     c->opt = r->opt;
     c->top = r->top;
     c->budget_ns = r->budget_ns;
+    c->delay = r->delay;
     c->ii = 1;
     c->m = arena_array(&c->arena, s->last - s->first + 1, sizeof(HwModule));
     c->tensor_cycle = arena_array(&c->arena, g->nt, sizeof(int));
@@ -202,7 +203,7 @@ static int build_cell(const Static *s, Diag *d)
         if (m->fold)   /* a shared Dense (ReuseFactor, RecurrentReuseFactor): started each step in cycle cy */
             hw_fold_schedule(m);
         else
-            hw_schedule(m, c->budget_ns);
+            hw_schedule(m, c->budget_ns, c->delay);
         c->tensor_cycle[m->out_tensor] = cy + m->latency;
         c->tensor_t[m->out_tensor] = m->latency ? m->out_t : (m->out_t > m->in_t ? m->out_t : m->in_t);
         if (m->fold)

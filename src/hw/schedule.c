@@ -1,14 +1,15 @@
 /* schedule.c — pipelining for a clock: each node has a delay from a simple
- * model (adders: 0.6 ns + 0.025 ns/bit, ROMs: 0.6 ns + 0.1 ns/address bit, ...).
+ * model of the part's family (parts.c hw_delay_model; the Xilinx-class one:
+ * adders 0.6 ns + 0.025 ns/bit, ROMs 0.6 ns + 0.1 ns/address bit, ...).
  * Nodes are placed as soon as possible; a node whose inputs arrive too late
- * for it to finish within the stage budget (clock period minus 0.8 ns of
- * register overhead) starts the next stage.  Stages continue across layers (a
+ * for it to finish within the stage budget (clock period minus the model's
+ * register overhead, 0.8 ns for Xilinx) starts the next stage.  Stages continue across layers (a
  * layer's outputs leave unregistered, with their arrival time, into the next
  * layer), so registers sit where time runs out; the top registers input and
  * output. */
 #include "hw/hw.h"
 
-static double node_delay(const HwModule *m, const HwNode *n)
+static double node_delay(const HwModule *m, const HwNode *n, const HwDelay *dm)
 {
     switch (n->op) {
     case HW_IN:
@@ -16,23 +17,25 @@ static double node_delay(const HwModule *m, const HwNode *n)
     case HW_SHR:
         return 0;
     case HW_ADD:
-        return 0.6 + 0.025 * n->w;
+        return dm->add0 + dm->add_bit * n->w;
     case HW_CAST: {
         /* truncation and wrapping are wiring; rounding is an increment;
          * saturation a range check and a multiplexer */
         int rounds = n->to.q != FXQ_TRN && n->fa > fx_frac(n->to);
-        return (rounds ? 0.6 + 0.025 * n->w : 0) + (n->to.o == FXO_WRAP ? 0 : 0.5 + 0.01 * m->n[n->a].w);
+        return (rounds ? dm->add0 + dm->add_bit * n->w : 0) +
+               (n->to.o == FXO_WRAP ? 0 : dm->sat0 + dm->sat_bit * m->n[n->a].w);
     }
     case HW_SEL:
-        return 0.5 + 0.02 * n->w;
+        return dm->sel0 + dm->sel_bit * n->w;
     case HW_CLIP:
-        return 1.0 + 0.03 * m->n[n->a].w;
+        return dm->clip0 + dm->clip_bit * m->n[n->a].w;
     case HW_ROM:
-        return 0.6 + 0.1 * m->rom[n->rom].aw + (m->rom[n->rom].hls_index ? 0.6 + 0.025 * m->n[n->a].w : 0.4);
+        return dm->rom0 + dm->rom_abit * m->rom[n->rom].aw +
+               (m->rom[n->rom].hls_index ? dm->add0 + dm->add_bit * m->n[n->a].w : dm->rom_index);
     case HW_MUL:
-        return n->b >= 0 ? 3.0 : 2.5;
+        return n->b >= 0 ? dm->mul_var : dm->mul_const;
     case HW_MAX:
-        return 0.8 + 0.025 * n->w;
+        return dm->max0 + dm->max_bit * n->w;
     }
     return 1.0;
 }
@@ -40,7 +43,7 @@ static double node_delay(const HwModule *m, const HwNode *n)
 /* Place every node of m in a stage for a combinational budget per stage (ns),
  * its inputs arriving at m->in_t; set m->latency, m->out_t and each node's
  * maxdelay. */
-void hw_schedule(HwModule *m, double budget)
+void hw_schedule(HwModule *m, double budget, const HwDelay *dm)
 {
     for (size_t i = 0; i < m->nn; i++) {
         HwNode *n = &m->n[i];
@@ -60,7 +63,7 @@ void hw_schedule(HwModule *m, double budget)
                 t = o->t;
             }
         }
-        double dl = node_delay(m, n);
+        double dl = node_delay(m, n, dm);
         if (dl > 0 && t > 0 && t + dl > budget) {
             st++;
             t = 0;
