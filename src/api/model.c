@@ -680,6 +680,8 @@ static int dump_hw(EtnModel *m)
         return -1;
     HwOptions ro = {.clock_mhz = m->clock_mhz, .mult = (MultMode)m->multipliers, .dump_after = m->dump_after,
                     .dump = &m->dump};
+    if (resolve_part(m, &ro.part) < 0)   /* the part's family sets the delay model */
+        return -1;
     if (io == 1) {
         Stream *st = stream_build(&m->g, &ro, &m->diag);
         stream_free(st);

@@ -124,7 +124,7 @@ typedef enum { MULT_CSD, MULT_DSP, MULT_AUTO } MultMode;
  * in ns: a node's delay is base + per-bit x width (schedule.c node_delay);
  * each stage loses reg_ns to the registers (clock-to-out, setup). */
 typedef struct HwDelay {
-    const char *family;         /* "xilinx", "ecp5", "ice40", "nexus" */
+    const char *family;         /* "xilinx", "ecp5", "ice40" */
     double reg_ns;              /* register overhead per stage */
     double add0, add_bit;       /* an adder (also a rounding increment, an hls4ml table index) */
     double sat0, sat_bit;       /* a saturating cast: range check and multiplexer, per source bit */
