@@ -353,6 +353,9 @@ def test_fit_chooses_reuse_to_fit_the_part(part, tmp_path):
     (["--part", "xc9zz"], "--part: expected a part etchnn knows (xcvu13p, "),
     (["--part", "xc7z020", "--fit", "1.5"], "--fit: expected a fraction of the part in (0, 1], got '1.5'"),
     (["--part", "ice40up5k", "--fit", "0.5"], "--fit 0.5: expected a design within 0.5 of ice40up5k"),
+    (["--part", "xc7z020", "--fit", "0.5", "--no-rtl"], "--fit 0.5 chooses each layer's ReuseFactor and multipliers "
+     "for the RTL: expected an --emit that writes rtl"),
+    (["--part", "xc7z020", "--fit", "0.5", "--emit", "c,hls"], "--fit 0.5 chooses each layer's ReuseFactor"),
 ])
 def test_fit_and_part_refused(args, msg, tmp_path):
     r = run("compile", JET, "--precision", "fixed<16,6>", *args, "-o", tmp_path / "out", check=False)

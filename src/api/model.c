@@ -730,7 +730,12 @@ int etn_write(EtnModel *m, const char *dir)
     HwOptions ro = {.clock_mhz = m->clock_mhz, .mult = (MultMode)m->multipliers};
     if (resolve_part(m, &ro.part) < 0)
         return fail(m);
-    if (m->fit > 0 && (m->emit & EMIT_RTL)) {
+    if (m->fit > 0 && !(m->emit & EMIT_RTL)) {   /* it chooses the RTL's reuse factors and multipliers only */
+        diag_error(&m->diag, "%s: --fit %g chooses each layer's ReuseFactor and multipliers for the RTL: expected an --emit "
+                   "that writes rtl, got one without it (--no-rtl or --emit without rtl)", m->g.file, m->fit);
+        return fail(m);
+    }
+    if (m->fit > 0) {
         free(m->node_mult);
         buf_free(&m->fit_json);
         m->node_mult = malloc(m->g.nn ? m->g.nn : 1);
