@@ -105,16 +105,14 @@ def keras3_or_skip():
     return keras
 
 
-def keras_equals_hls4ml_csim(m, precision, tmp_path, float_too=True):
-    """Keras 3 model m (saved here) through hls4ml 1.3's Vivado io_parallel C simulation, with every
-    precision hls4ml's config names set to `precision` and a wide wrapping accumulator (hls4ml saturates
-    after every addition otherwise), and through `etchnn predict --hls4ml` with the same types: equal
-    outputs on 10,000 inputs reaching both signs; and (float_too) --float equals Keras."""
+def hls4ml_uniform_project(m, tmp_path, precision, accum):
+    """Keras 3 model m saved as tmp_path/m.keras and built by hls4ml 1.3 (Vivado, io_parallel, compiled for
+    its C simulation) with config_from_keras_model's name-granularity config, every result, weight, bias and
+    param set to `precision` and every accumulator to `accum`; returns the compiled project."""
     import contextlib
     import io
     hls4ml = pytest.importorskip("hls4ml")
     m.save(tmp_path / "m.keras")
-    accum = "fixed<32,12>"
     with contextlib.redirect_stdout(io.StringIO()):
         cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", default_precision=precision,
                                                    backend="Vivado")
@@ -125,6 +123,16 @@ def keras_equals_hls4ml_csim(m, precision, tmp_path, float_too=True):
         hm = hls4ml.converters.convert_from_keras_model(m, output_dir=str(tmp_path / "prj"), io_type="io_parallel",
                                                         backend="Vivado", hls_config=cfg)
         hm.compile()
+    return hm
+
+
+def keras_equals_hls4ml_csim(m, precision, tmp_path, float_too=True):
+    """Keras 3 model m (saved here) through hls4ml 1.3's Vivado io_parallel C simulation, with every
+    precision hls4ml's config names set to `precision` and a wide wrapping accumulator (hls4ml saturates
+    after every addition otherwise), and through `etchnn predict --hls4ml` with the same types: equal
+    outputs on 10,000 inputs reaching both signs; and (float_too) --float equals Keras."""
+    accum = "fixed<32,12>"
+    hm = hls4ml_uniform_project(m, tmp_path, precision, accum)
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.uniform(-4, 4, (5000, 4)), rng.standard_normal((5000, 4)) * 2])
     ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)

@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ETCHNN, keras3_or_skip, run
+from conftest import ETCHNN, hls4ml_uniform_project, keras3_or_skip, run
 
 MERGES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
 PREC = "fixed<16,6>"
@@ -295,17 +295,8 @@ def test_torch_two_arguments_and_onnx_graph(tmp_path, etchnn):
 def hls4ml_csim_equals(m, tmp_path, xs):
     """hls4ml 1.3's io_parallel csim of Keras model m (every precision PREC, accumulators ACCUM) equals
     `etchnn predict --hls4ml` with the same types on the events xs (one array per input), bit for bit."""
-    hls4ml = pytest.importorskip("hls4ml")
-    m.save(tmp_path / "m.keras")
+    hm = hls4ml_uniform_project(m, tmp_path, PREC, ACCUM)
     with contextlib.redirect_stdout(io.StringIO()):
-        cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", default_precision=PREC, backend="Vivado")
-        for layer in cfg["LayerName"].values():
-            for k in ("result", "weight", "bias", "accum", "param"):
-                if k in layer.get("Precision", {}):
-                    layer["Precision"][k] = ACCUM if k == "accum" else PREC
-        hm = hls4ml.converters.convert_from_keras_model(m, output_dir=str(tmp_path / "prj"), io_type="io_parallel",
-                                                        backend="Vivado", hls_config=cfg)
-        hm.compile()
         ref = hm.predict([np.ascontiguousarray(x) for x in xs] if len(xs) > 1 else xs[0])
     ref = [np.asarray(r, dtype=np.float64).reshape(len(xs[0]), -1) for r in (ref if isinstance(ref, list) else [ref])]
     c = tmp_path / "c.yml"
