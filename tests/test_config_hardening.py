@@ -156,10 +156,10 @@ def test_reuse_factor_messages(value, got, tmp_path):
     ("Model:\n  BitExact: 'yes'\n", "Model.BitExact: expected true, null or false, got 'yes' (a string)"),
     ("Model:\n  TraceOutput: 1\n", "Model.TraceOutput: expected true or false, got 1"),
     ("Model:\n  ChannelsLastConversion: on\n", "Model.ChannelsLastConversion: expected one of full, internal, off, got 'on'"),
-    ("LayerName:\n  softmax:\n    Implementation: latency\n",
-     "LayerName.softmax.Implementation: expected 'stable' (the softmax etchnn builds; hls4ml's latency, argmax and "
-     "legacy are not supported), got 'latency'"),
-    ("LayerName:\n  softmax:\n    Skip: true\n", "LayerName.softmax.Skip: expected false"),
+    ("LayerName:\n  softmax:\n    Implementation: legacy\n",
+     "LayerName.softmax.Implementation: expected one of stable, latency, argmax (hls4ml's softmax implementations; "
+     "its legacy is not supported), got 'legacy'"),
+    ("LayerName:\n  softmax:\n    Skip: 1\n", "LayerName.softmax.Skip: expected true or false, got 1"),
     ("LayerType:\n  Conv2D:\n    ConvImplementation: Encoded\n",
      "LayerType.Conv2D.ConvImplementation: expected 'LineBuffer'"),
     ("LayerName:\n  fc1:\n    table_size: 0\n",

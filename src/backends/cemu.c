@@ -217,13 +217,14 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
             if (act_softmax_init(&a, ar, d, g, n, g->t[n->in[0]].dims[n->axis]) < 0)
                 return -1;
             const FxSoftmaxHls *p = &a.p;
-            emitf(e, "/* %s: hls4ml 'stable' softmax tables and parameters */\n", ln);
+            static const char *const impl_names[] = {"stable", "latency", "argmax"};
+            emitf(e, "/* %s: hls4ml '%s' softmax tables and parameters */\n", ln, impl_names[p->impl]);
             snprintf(nm, sizeof nm, "n%d_exp", id);
             emit_array_as(e, nm, a.exp_table, a.exp_size, 1);
             snprintf(nm, sizeof nm, "n%d_inv", id);
             emit_array_as(e, nm, a.inv_table, a.inv_size, 1);
-            emitf(e, "static const FxSoftmaxHls n%d_p = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
-                     "%d, %d, %d, %d, %d, %d};\n", id, p->fin, p->wn, p->fn, p->ne, p->nv, p->wa, p->fa, p->sa,
+            emitf(e, "static const FxSoftmaxHls n%d_p = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
+                     "%d, %d, %d, %d, %d, %d};\n", id, p->impl, p->fin, p->wn, p->fn, p->ne, p->nv, p->wa, p->fa, p->sa,
                   p->qa, p->oa, p->wi, p->fi, p->si, p->qi, p->oi, p->fe, p->fv, p->w, p->f, p->s, p->q, p->o);
         }
         break;

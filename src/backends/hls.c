@@ -612,6 +612,11 @@ static int emit_node(Hls *h, const Node *n, int id)
             else if (k > n->axis)
                 inner *= x->dims[k];
         }
+        if (n->smax_impl != SMAX_STABLE)
+            return diag_error(h->d, "%s: layer '%s' (%s): the HLS C++ back end (--hls) builds only the 'stable' "
+                              "softmax: expected Implementation: stable for this layer, got %s (the emulator, the C "
+                              "and the RTL build it)", g->file, n->name, n->src_op,
+                              n->smax_impl == SMAX_LATENCY ? "latency" : "argmax");
         if (n->tables == TABLES_HLS4ML) {
             SoftmaxAct sa;
             if (act_softmax_init(&sa, &h->ar, h->d, g, n, (int)len) < 0)

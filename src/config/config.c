@@ -652,9 +652,8 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             if (check_choice(k, sub, e, modes, 0, NULL) < 0)
                 return -1;
         } else if (!strcmp(key, "implementation") || !strcmp(key, "Implementation")) {
-            static const char *const impl[] = {"stable", NULL};
-            if (check_choice(k, sub, e, impl, 0,
-                             " (the softmax etchnn builds; hls4ml's latency, argmax and legacy are not supported)") < 0)
+            static const char *const impl[] = {"stable", "latency", "argmax", NULL};
+            if (check_choice(k, sub, e, impl, 0, " (hls4ml's softmax implementations; its legacy is not supported)") < 0)
                 return -1;
         } else if (!strcmp(key, "ConvImplementation")) {
             static const char *const conv[] = {"LineBuffer", NULL};
@@ -667,11 +666,13 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             if (check_choice(k, sub, e, alg, 0, " (etchnn's upsampling repeats pixels; bilinear is not supported)") < 0)
                 return -1;
         } else if (!strcmp(key, "Skip")) {
+            /* true: a softmax layer is left out (pass_constfold), as hls4ml's skip does; checked against the
+             * graph in pass_constfold (a softmax layer's LayerName or LayerType entry only) */
             if (check_bool(k, sub, e, 0) < 0)
                 return -1;
-            if (cJSON_IsTrue(e))
-                return diag_error(d, "%s: %s: expected false (etchnn always computes the softmax; leaving it out is "
-                                     "not supported), got true", origin, sub);
+            if (cJSON_IsTrue(e) && strncmp(path, "LayerName.", 10) && strncmp(path, "LayerType.", 10))
+                return diag_error(d, "%s: %s: expected true only in a softmax layer's LayerName or LayerType entry, "
+                                     "got it under %s", origin, sub, path);
         } else if (!strcmp(key, "Trace") || !strcmp(key, "TraceOutput")) {
             if (check_bool(k, sub, e, 0) < 0)
                 return -1;
@@ -1175,6 +1176,15 @@ bool config_rnn_static(const Config *c, const Node *n)
 {
     const cJSON *v = layer_entry(c, "LayerName", n->layer ? n->layer : n->name);
     return n->rnn_unit && v && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Static"));
+}
+
+bool config_skip(const Config *c, const Node *n)
+{
+    const cJSON *v;
+    if ((v = name_entry(c, n)) && (v = cJSON_GetObjectItemCaseSensitive(v, "Skip")))
+        return cJSON_IsTrue(v);
+    return (v = layer_entry(c, "LayerType", op_hls_class[n->op])) &&
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Skip"));
 }
 
 const char *config_layer_str(const Config *c, const Node *n, const char *key)

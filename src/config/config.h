@@ -52,6 +52,8 @@ int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def
 const char *config_str(const Config *c, const Node *n, const char *key, const char *def);
 /* The same, from LayerName / LayerType only (NULL if neither sets it). */
 const char *config_layer_str(const Config *c, const Node *n, const char *key);
+/* Does n's LayerName entry (else its LayerType entry) say Skip: true (hls4ml leaves the layer out)? */
+bool config_skip(const Config *c, const Node *n);
 /* An exact|hls4ml choice for node n: its layer's `key`, else the option (opt: -1 unset, 0 exact, 1 hls4ml),
  * else Model's `key`, else exact.  1 for hls4ml. */
 int config_hls4ml_mode(const Config *c, const Node *n, const char *key, int opt);

@@ -110,6 +110,77 @@ int lower_unary_table(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     return 0;
 }
 
+/* 1 (unsigned, 1 bit) when both 0/1 nodes a and b are 1 */
+static int bit_and(HwModule *m, int a, int b)
+{
+    HwNode s = hw_node_blank(HW_SEL);
+    s.a = a;
+    s.b = b;
+    s.c = -1;
+    s.w = 1;
+    s.sign = 0;
+    s.lo = 0;
+    s.hi = 1;
+    return hw_node_push(m, s);
+}
+
+/* hls4ml's argmax softmax: output i is 1 (in the result type) when x_i > x_j for every j < i and x_i >= x_j for
+ * every j > i (the first maximum), else 0. */
+static int lower_argmax(HwDesign *r, HwModule *m, const Tensor *x, FxType res, long n)
+{
+    int *xs = malloc(sizeof(int) * (size_t)n), *c = malloc(sizeof(int) * (size_t)n);
+    for (long i = 0; i < n; i++)
+        xs[i] = hw_in(m, 0, i, x->type);
+    int one = hw_const(m, 1), zero = hw_const(m, 0);
+    int one_r = hw_const(m, fx_cast(1, 0, res.w, fx_frac(res), res.sign, res.q, res.o));
+    int zero_r = hw_const(m, fx_cast(0, 0, res.w, fx_frac(res), res.sign, res.q, res.o));
+    m->nout = n;
+    m->out = arena_array(&r->arena, (size_t)n, sizeof(int));
+    for (long i = 0; i < n; i++) {
+        long nc = 0;
+        for (long j = 0; j < n; j++) {
+            if (j == i)
+                continue;
+            HwNode s = hw_node_blank(HW_SEL);
+            if (j < i) {   /* x_i > x_j: x_i - x_j > 0 */
+                s.a = hw_add(m, xs[i], 0, xs[j], 0, 1, 0);
+                s.b = one;
+                s.c = -1;
+            } else {       /* x_i >= x_j: not x_j - x_i > 0 */
+                s.a = hw_add(m, xs[j], 0, xs[i], 0, 1, 0);
+                s.b = zero;
+                s.c = one;
+            }
+            s.w = 1;
+            s.sign = 0;
+            s.lo = 0;
+            s.hi = 1;
+            c[nc++] = hw_node_push(m, s);
+        }
+        /* all of them: a balanced tree of ands */
+        for (long cnt = nc; cnt > 1;) {
+            long w = 0;
+            for (long k = 0; k + 1 < cnt; k += 2)
+                c[w++] = bit_and(m, c[k], c[k + 1]);
+            if (cnt & 1)
+                c[w++] = c[cnt - 1];
+            cnt = w;
+        }
+        HwNode s = hw_node_blank(HW_SEL);
+        s.a = nc ? c[0] : one;
+        s.b = one_r;
+        s.c = zero_r;
+        s.w = res.w;
+        s.sign = res.sign;
+        s.lo = (double)fx_type_min(res);
+        s.hi = (double)fx_type_max(res);
+        m->out[i] = hw_node_push(m, s);
+    }
+    free(xs);
+    free(c);
+    return 0;
+}
+
 int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
 {
     const Graph *g = r->g;
@@ -125,6 +196,8 @@ int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     if (act_softmax_init(&sa, &r->arena, d, g, nd, (int)n) < 0)
         return -1;
     const FxSoftmaxHls *p = &sa.p;
+    if (p->impl == 2)
+        return lower_argmax(r, m, x, res, n);
     FxType acc = {(int16_t)p->wa, (int16_t)(p->wa - p->fa), (uint8_t)p->sa, (uint8_t)p->qa, (uint8_t)p->oa};
     FxType inv_inp = {(int16_t)p->wi, (int16_t)(p->wi - p->fi), (uint8_t)p->si, (uint8_t)p->qi, (uint8_t)p->oi};
     FxType inv_t = nd->inv_t;
@@ -137,10 +210,10 @@ int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     int *xs = malloc(sizeof(int) * (size_t)n), *e = malloc(sizeof(int) * (size_t)n);
     for (long i = 0; i < n; i++)
         xs[i] = hw_in(m, 0, i, x->type);
-    /* maximum: a balanced tree */
+    /* maximum: a balanced tree (stable only) */
     int *t = malloc(sizeof(int) * (size_t)n);
     memcpy(t, xs, sizeof(int) * (size_t)n);
-    for (long cnt = n; cnt > 1;) {
+    for (long cnt = p->impl == 1 ? 1 : n; cnt > 1;) {
         long w = 0;
         for (long i = 0; i + 1 < cnt; i += 2) {
             HwNode mx = hw_node_blank(HW_MAX);
@@ -158,7 +231,16 @@ int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     }
     int mx = t[0];
     FxType norm = {(int16_t)p->wn, (int16_t)(p->wn - p->fn), 0, FXQ_TRN, FXO_WRAP};
-    for (long i = 0; i < n; i++) {
+    for (long i = 0; i < n && p->impl == 1; i++) {
+        /* latency: the top bits of the input code itself, as an unsigned address */
+        int idx = hw_shr(m, xs[i], p->wn - p->ne);
+        m->n[idx].sign = 0;
+        m->n[idx].w = p->ne;
+        m->n[idx].lo = 0;
+        m->n[idx].hi = (double)(sa.exp_size - 1);
+        e[i] = hw_rom_read(m, idx, rom_e, 0, sa.exp_size - 1, acc);
+    }
+    for (long i = 0; i < n && p->impl != 1; i++) {
         int diff = hw_add(m, mx, 0, xs[i], 0, 1, 0);
         int dn = hw_cast(m, diff, p->fn, norm);               /* wraps to inp_norm_t */
         int idx = hw_shr(m, dn, p->wn - p->ne);                /* top bits */

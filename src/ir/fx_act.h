@@ -117,10 +117,13 @@ static inline long fx_top_bits(int64_t code, int w, int bits)
     return (long)((raw >> (w - bits)) & ((UINT64_C(1) << bits) - 1u));
 }
 
-/* Parameters of hls4ml's 'stable' softmax (see src/tools/act.c). */
+/* Parameters of hls4ml's table softmax (see src/tools/act.c).  impl 0 'stable': the exp table is indexed by the
+ * top bits of max - x in inp_norm_t; 1 'latency': by the top bits of x itself (wn = the input width); 2 'argmax':
+ * one-hot of the first maximum, no tables. */
 typedef struct {
+    int impl;                   /* 0 stable, 1 latency, 2 argmax */
     int fin;                    /* input fractional bits */
-    int wn, fn;                 /* inp_norm_t: unsigned width and fractional bits */
+    int wn, fn;                 /* inp_norm_t (stable: unsigned) or the input (latency): width, fractional bits */
     int ne, nv;                 /* index bits of the exp and inverse tables */
     int wa, fa, sa, qa, oa;     /* accumulator type */
     int wi, fi, si, qi, oi;     /* inv_inp_t type */
@@ -132,13 +135,20 @@ typedef struct {
 static inline void fx_softmax_hls4ml(const FxSoftmaxHls *p, const int64_t *exp_tab, const int64_t *inv_tab,
                                      const int64_t *x, int64_t *y, int64_t *e, long n, long stride)
 {
-    long i;
+    long i, at = 0;
     int64_t mx = x[0], sum, s;
     for (i = 1; i < n; i++)
-        if (x[i * stride] > mx)
+        if (x[i * stride] > mx) {
             mx = x[i * stride];
+            at = i;
+        }
+    if (p->impl == 2) {
+        for (i = 0; i < n; i++)
+            y[i * stride] = fx_cast(i == at ? 1 : 0, 0, p->w, p->f, p->s, p->q, p->o);
+        return;
+    }
     for (i = 0; i < n; i++) {
-        int64_t d = fx_cast(mx - x[i * stride], p->fin, p->wn, p->fn, 0, FXQ_TRN, FXO_WRAP);
+        int64_t d = p->impl == 1 ? x[i * stride] : fx_cast(mx - x[i * stride], p->fin, p->wn, p->fn, 0, FXQ_TRN, FXO_WRAP);
         e[i] = fx_cast(exp_tab[fx_top_bits(d, p->wn, p->ne)], p->fe, p->wa, p->fa, p->sa, p->qa, p->oa);
     }
     sum = fx_tree_sum(e, n, p->wa, p->sa, p->oa);

@@ -14,6 +14,9 @@
 #define IR_MAX_IN 3
 
 typedef enum { TABLES_EXACT, TABLES_HLS4ML } TablesMode;
+/* hls4ml's softmax implementations (Implementation): stable (max-normalised), latency (exp of the input),
+ * argmax (one-hot of the first maximum) */
+typedef enum { SMAX_STABLE, SMAX_LATENCY, SMAX_ARGMAX } SoftmaxImpl;
 
 /* The part a node plays in an unrolled recurrent layer (rnn.c), which says which of hls4ml's precision
  * variables of the layer types it (hls4ml's recurrent cells, io_parallel):
@@ -69,6 +72,7 @@ typedef struct {
                                    splits an ONNX MatMul+Add into a bias-less Dense and a bias layer) */
     int table_size;             /* hls4ml-mode table entries (SIGMOID/TANH/SOFTMAX) */
     TablesMode tables;          /* how non-linear activations are tabulated */
+    SoftmaxImpl smax_impl;      /* SOFTMAX: hls4ml's Implementation (TABLES_HLS4ML; argmax in either mode) */
     int reuse;                  /* ReuseFactor (kept for back ends) */
     const char *strategy;       /* "Latency" or "Resource" (kept for back ends) */
     int fused_relu;             /* DENSE: id of a RELU node computed inline, or -1 */

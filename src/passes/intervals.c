@@ -357,8 +357,15 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
         }
         case OP_SOFTMAX: {
             double l = 0, h = 1;   /* exact: a share */
-            if (n->tables != TABLES_EXACT && !softmax_within_one(g, n)) {
-                /* some table or sum may overflow: any exp entry times any inverse entry */
+            if (n->smax_impl == SMAX_ARGMAX) {
+                /* 0 or 1, each in the result type */
+                FxType r = g->t[n->out].type;
+                double one = ldexp((double)fx_cast(1, 0, r.w, fx_frac(r), r.sign, r.q, r.o), -fx_frac(r));
+                l = fmin(0, one);
+                h = fmax(0, one);
+            } else if (n->tables != TABLES_EXACT && (n->smax_impl == SMAX_LATENCY || !softmax_within_one(g, n))) {
+                /* latency's exp entries exceed 1 (no max subtraction); else some table or sum may overflow */
+                /* any exp entry times any inverse entry */
                 double el = type_lo(n->exp_t), eh = type_hi(n->exp_t);
                 double vl = type_lo(n->inv_t), vh = type_hi(n->inv_t);
                 double p[4] = {el * vl, el * vh, eh * vl, eh * vh};

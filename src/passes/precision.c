@@ -544,12 +544,38 @@ static int sat_order(const Graph *g, Diag *d, const Config *c, Node *n)
     return 0;
 }
 
+/* Skip: true leaves a softmax out, as hls4ml's skip does: its readers and the graph's outputs take its input
+ * (in that input's type).  Here, after the LayerName check, so that the entry names a layer of the model. */
+static int skip_layers(Graph *g, Diag *d, const Config *c)
+{
+    int skipped = 0;
+    for (size_t k = 0; k < g->nn; k++) {
+        Node *n = &g->n[k];
+        if (n->dead || !config_skip(c, n))
+            continue;
+        if (n->op != OP_SOFTMAX)
+            return diag_error(d, "%s: node '%s' (%s): Skip: true: expected a softmax layer (only a softmax can be "
+                                 "left out), got %s", g->file, n->name, n->src_op, op_names[n->op]);
+        if (g->t[n->in[0]].producer < 0 || g->n[g->t[n->in[0]].producer].op == OP_INPUT)
+            return diag_error(d, "%s: node '%s' (%s): Skip: true: expected the softmax to follow a layer, got it on "
+                                 "the model's input", g->file, n->name, n->src_op);
+        ir_replace_uses(g, n->out, n->in[0]);
+        n->dead = true;
+        skipped = 1;
+    }
+    if (skipped)
+        ir_compact(g);
+    return 0;
+}
+
 int pass_precision(Graph *g, Diag *d, const Config *c)
 {
     bool is_auto;
     FxType t;
     int warned_resource = 0;
     if (config_check_layers(c, d, g) < 0)
+        return -1;
+    if (skip_layers(g, d, c) < 0)
         return -1;
     FxType cap, *capp = NULL;   /* Model.Precision.maximum: a cap on the types hls4ml infers */
     int has_cap = config_max_precision(c, d, &cap);
@@ -684,6 +710,17 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (!mode)
                 mode = config_str(c, NULL, "Tables", n->op == OP_SOFTMAX ? "hls4ml" : "exact");
             n->tables = !strcmp(mode, "hls4ml") ? TABLES_HLS4ML : TABLES_EXACT;
+        }
+        if (n->op == OP_SOFTMAX) {
+            const char *impl = config_str(c, n, "Implementation", NULL);
+            if (!impl)
+                impl = config_str(c, n, "implementation", "stable");
+            n->smax_impl = !strcmp(impl, "latency") ? SMAX_LATENCY : !strcmp(impl, "argmax") ? SMAX_ARGMAX : SMAX_STABLE;
+            if (n->smax_impl == SMAX_ARGMAX)
+                n->tables = TABLES_HLS4ML;   /* no tables: the one-hot is the same in either mode */
+            if (n->smax_impl == SMAX_LATENCY && n->tables != TABLES_HLS4ML)
+                return diag_error(d, "%s: node '%s' (%s): Implementation latency is hls4ml's table softmax: expected "
+                                     "Tables: hls4ml for this layer, got exact", g->file, n->name, n->src_op);
         }
         if (n->op == OP_THRESHOLD) {
             /* thresholds in the input's type, floored to its LSB (as hls4ml computes them), then its overflow mode */

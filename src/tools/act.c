@@ -130,6 +130,16 @@ int act_softmax_init(SoftmaxAct *a, Arena *ar, Diag *d, const Graph *g, const No
     a->in = g->t[n->in[0]].type;
     a->out = g->t[n->out].type;
     a->n = len;
+    if (n->smax_impl == SMAX_ARGMAX) {
+        /* no tables: one-hot of the first maximum, in either Tables mode */
+        FxSoftmaxHls *p = &a->p;
+        a->mode = TABLES_HLS4ML;
+        p->impl = 2;
+        p->w = a->out.w, p->f = fx_frac(a->out), p->s = a->out.sign, p->q = a->out.q, p->o = a->out.o;
+        a->exp_size = a->inv_size = 1;
+        a->exp_table = a->inv_table = arena_array(ar, 1, sizeof(int64_t));   /* zeroed: unused */
+        return 0;
+    }
     if (a->mode == TABLES_EXACT)
         return 0;
     FxType in = a->in, acc = n->accum, it = n->inv_inp_t, et = n->exp_t, vt = n->inv_t;
@@ -141,10 +151,13 @@ int act_softmax_init(SoftmaxAct *a, Arena *ar, Diag *d, const Graph *g, const No
     if (mw < 24 && (1L << mw) < t)
         t = 1L << mw;
     a->inv_size = t;
-    a->exp_size = in.sign && in.w - 1 < 24 && (1L << (in.w - 1)) < t ? (1L << (in.w - 1)) : t;
+    int lat = n->smax_impl == SMAX_LATENCY;
+    /* stable: the exp table shrinks further for signed inputs (it reads max - x >= 0); latency: not */
+    a->exp_size = !lat && in.sign && in.w - 1 < 24 && (1L << (in.w - 1)) < t ? (1L << (in.w - 1)) : t;
     FxSoftmaxHls *p = &a->p;
+    p->impl = lat;
     p->fin = fx_frac(in);
-    p->wn = in.w - (in.sign ? 1 : 0);     /* inp_norm_t = ufixed<W - s, I - s> */
+    p->wn = lat ? in.w : in.w - (in.sign ? 1 : 0);     /* latency: the input; stable: inp_norm_t = ufixed<W-s, I-s> */
     p->fn = p->fin;
     p->ne = ceillog2(a->exp_size);
     p->nv = ceillog2(a->inv_size);
@@ -160,8 +173,14 @@ int act_softmax_init(SoftmaxAct *a, Arena *ar, Diag *d, const Graph *g, const No
     a->exp_table = arena_array(ar, (size_t)a->exp_size, sizeof(int64_t));
     a->inv_table = arena_array(ar, (size_t)a->inv_size, sizeof(int64_t));
     a->scratch = arena_array(ar, (size_t)(len > 0 ? len : 1), sizeof(int64_t));
-    /* exp table: entry i is exp(-x), x the inp_norm_t value whose top bits are i */
-    for (long i = 0; i < a->exp_size; i++) {
+    /* latency: entry i is exp(x), x the input type's value whose top bits are i (two's complement) */
+    for (long i = 0; lat && i < a->exp_size; i++) {
+        float x = (float)fx_to_double(fx_wrap((uint64_t)i << (p->wn - p->ne), in.w, in.sign), p->fin);
+        float e = expf(x * 1.0f);
+        a->exp_table[i] = fx_quant_double((double)e, et);
+    }
+    /* stable: entry i is exp(-x), x the inp_norm_t value whose top bits are i */
+    for (long i = 0; !lat && i < a->exp_size; i++) {
         float x = (float)fx_to_double((int64_t)i << (p->wn - p->ne), p->fn);
         float e = expf(-(x * 1.0f));
         a->exp_table[i] = fx_quant_double((double)e, et);
