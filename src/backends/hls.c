@@ -612,11 +612,24 @@ static int emit_node(Hls *h, const Node *n, int id)
             else if (k > n->axis)
                 inner *= x->dims[k];
         }
-        if (n->smax_impl != SMAX_STABLE)
-            return diag_error(h->d, "%s: layer '%s' (%s): the HLS C++ back end (--hls) builds only the 'stable' "
-                              "softmax: expected Implementation: stable for this layer, got %s (the emulator, the C "
-                              "and the RTL build it)", g->file, n->name, n->src_op,
-                              n->smax_impl == SMAX_LATENCY ? "latency" : "argmax");
+        if (n->smax_impl == SMAX_ARGMAX) {
+            FxType r = g->t[n->out].type;
+            fn_head(h, n, id, 1);
+            buf_printf(c, "    // hls4ml's argmax softmax: 1 at the first maximum, 0 elsewhere (in the result type)\n");
+            buf_printf(c, "    for (int r = 0; r < %ld; r++) {\n" UNROLL, outer);
+            buf_printf(c, "        for (int i = 0; i < %ld; i++) {\n" UNROLL, inner);
+            buf_printf(c, "            const int base = r * %ld + i;\n", len * inner);
+            buf_printf(c, "            %s mx = x0[base];\n            int at = 0;\n", tx);
+            buf_printf(c, "            for (int j = 1; j < %ld; j++) {\n" UNROLL, len);
+            buf_printf(c, "                if (x0[base + j * %ld] > mx) {\n                    mx = x0[base + j * %ld];\n"
+                          "                    at = j;\n                }\n            }\n", inner, inner);
+            buf_printf(c, "            for (int j = 0; j < %ld; j++) {\n" UNROLL, len);
+            buf_printf(c, "                y[base + j * %ld] = etn_raw<%s>(j == at ? %lldLL : %lldLL);\n            }\n",
+                       inner, ty, (long long)fx_cast(1, 0, r.w, fx_frac(r), r.sign, r.q, r.o),
+                       (long long)fx_cast(0, 0, r.w, fx_frac(r), r.sign, r.q, r.o));
+            buf_printf(c, "        }\n    }\n}\n\n");
+            return 0;
+        }
         if (n->tables == TABLES_HLS4ML) {
             SoftmaxAct sa;
             if (act_softmax_init(&sa, &h->ar, h->d, g, n, (int)len) < 0)
@@ -626,7 +639,9 @@ static int emit_node(Hls *h, const Node *n, int id)
                 p->fv != fx_frac(n->inv_t))
                 return diag_error(h->d, "%s: layer '%s' (%s): the HLS C++ back end (--hls) does not support this softmax's "
                                   "table geometry yet", g->file, n->name, n->src_op);
-            typedef_(h, mk(p->wn, p->fn, 0, FXQ_TRN, FXO_WRAP), "norm%d_t;   // max - x, indexing the exp table", id);
+            int lat = p->impl == 1;
+            if (!lat)
+                typedef_(h, mk(p->wn, p->fn, 0, FXQ_TRN, FXO_WRAP), "norm%d_t;   // max - x, indexing the exp table", id);
             typedef_(h, n->exp_t, "exp_table%d_t", id);
             typedef_(h, n->inv_t, "inv_table%d_t", id);
             typedef_(h, mk(p->wa, p->fa, p->sa, p->qa, p->oa), "accum%d_t", id);
@@ -643,13 +658,18 @@ static int emit_node(Hls *h, const Node *n, int id)
             buf_printf(c, "    for (int r = 0; r < %ld; r++) {\n" UNROLL, outer);
             buf_printf(c, "        for (int i = 0; i < %ld; i++) {\n" UNROLL, inner);
             buf_printf(c, "            const int base = r * %ld + i;\n", len * inner);
-            buf_printf(c, "            %s mx = x0[base];\n", tx);
-            buf_printf(c, "            for (int j = 1; j < %ld; j++) {\n" UNROLL, len);
-            buf_printf(c, "                if (x0[base + j * %ld] > mx)\n                    mx = x0[base + j * %ld];\n            }\n",
-                       inner, inner);
+            if (!lat) {
+                buf_printf(c, "            %s mx = x0[base];\n", tx);
+                buf_printf(c, "            for (int j = 1; j < %ld; j++) {\n" UNROLL, len);
+                buf_printf(c, "                if (x0[base + j * %ld] > mx)\n                    mx = x0[base + j * %ld];\n            }\n",
+                           inner, inner);
+            }
             buf_printf(c, "            accum%d_t e[%ld];\n", id, len);
             buf_printf(c, "            for (int j = 0; j < %ld; j++) {\n" UNROLL, len);
-            buf_printf(c, "                norm%d_t d = mx - x0[base + j * %ld];\n", id, inner);
+            if (lat)   /* hls4ml's 'latency': the input's own top bits, no max subtraction */
+                buf_printf(c, "                %s d = x0[base + j * %ld];\n", tx, inner);
+            else
+                buf_printf(c, "                norm%d_t d = mx - x0[base + j * %ld];\n", id, inner);
             buf_printf(c, "                ap_uint<%d> k = d.range(%d, %d);   // the top bits index the table\n", p->ne,
                        p->wn - 1, p->wn - p->ne);
             buf_printf(c, "                e[j] = (accum%d_t)etn_raw<exp_table%d_t>(exp_table%d[k.to_uint()]);\n            }\n", id, id, id);
