@@ -159,6 +159,12 @@ def test_softmax_impl_refusals(tmp_path):
              ("Model:\n  Skip: true\n", "unknown key 'Model.Skip'"),
              ("LayerName:\n  sm:\n    Implementation: latency\n    Tables: exact\n", "Tables: hls4ml"),
              ("LayerName:\n  sm:\n    Implementation: fast\n", "expected one of")]
+    i = keras.Input((4,), name="inp")   # a softmax on the model's input cannot be left out
+    keras.Model(i, keras.layers.Activation("softmax", name="sm")(i)).save(tmp_path / "bare.keras")
+    c = tmp_path / "bare.yml"
+    c.write_text("LayerName:\n  sm:\n    Skip: true\n")
+    r = run("compile", tmp_path / "bare.keras", "-o", tmp_path / "ob", "-c", c, check=False)
+    assert r.returncode != 0 and "node 'sm' (Activation): Skip: true: expected the softmax to follow a layer" in r.stderr
     for k, (text, msg) in enumerate(cases):
         c = tmp_path / f"c{k}.yml"
         c.write_text(text)
