@@ -204,6 +204,32 @@ def test_layer_name_reaches_every_node(tmp_path):
     assert r.returncode == 2 and "unknown layer 'LayerName.rnnx': expected one of" in r.stderr and ", rnn, " in r.stderr
 
 
+def test_one_node_until_unrolled(tmp_path):
+    """The front end builds the layer as one rnn node with inputs X, W, R, B (the dump after import); the
+    rnn_unroll pass makes it the cells, which a LayerName entry for the layer reaches (after precision)."""
+    keras = keras3()
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((T, F))
+    m = keras.Model(inp, keras.layers.Dense(1, name="out")(keras.layers.GRU(3, name="rnn")(inp)))
+    path = tmp_path / "gru.keras"
+    m.save(path)
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("LayerName:\n  rnn:\n    Precision:\n      result: fixed<11,4>\n")
+    dump = run("compile", path, "-c", cfg, "--dump-after", "all").stdout
+    parts = {p.split("\n", 1)[0]: p for p in dump.split("## after ")[1:]}
+    rnn = [l for l in parts["import"].splitlines() if " rnn 'rnn' (" in l]
+    assert len(rnn) == 1 and len(parts["import"].splitlines()) < 10, parts["import"]
+    ins = rnn[0].split(" (", 1)[1].split(") -> ")[0].split(", ")
+    assert len(ins) == 4 and ins[0].endswith(f"[{T},{F}] ?"), ins
+    assert [i.split()[1:3] for i in ins[1:]] == [["rnn.W", "[3,9]"], ["rnn.R", "[3,9]"], ["rnn.B", "[2,9]"]], ins
+    assert " kind=gru T=5 F=3 U=3 act=tanh ract=sigmoid bx bh reset_after layer=rnn" in rnn[0], rnn[0]
+    unrolled = parts["rnn_unroll"].splitlines()
+    assert not any(" rnn '" in l for l in unrolled)
+    states = [l for l in parts["precision"].splitlines() if l.strip().split()[2:3] in (["'rnn_t4_out'"],)]
+    assert len(states) == 1 and states[0].endswith("fixed<11,4>"), states
+    assert sum(" 'rnn_t" in l for l in unrolled) > 5 * 10
+
+
 @pytest.mark.parametrize("kw,msg", [
     (dict(stateful=True), "expected stateful false"),
     (dict(return_state=True), "expected return_state false"),

@@ -31,6 +31,7 @@ static const struct {
     const char *name;
     int (*run)(Graph *, Diag *, const Config *);
 } compile_passes[] = {
+    {"rnn_unroll", pass_rnn_unroll},
     {"shapes", pass_shapes},
     {"bnfold", pass_bnfold},
     {"constfold", pass_constfold},

@@ -1069,7 +1069,7 @@ int hls_write(const Graph *g, Diag *d, const char *dir, double clock_mhz)
                               "compile without --hls", g->file, n->name, n->src_op, op_names[n->op], why);
     }
     for (size_t k = 0; k < g->nn; k++)
-        if (!g->n[k].dead && g->n[k].rnn_static && g->n[k].layer) {   /* an RTL architecture, said once */
+        if (!g->n[k].dead && g->n[k].cell.is_static && g->n[k].layer) {   /* an RTL architecture, said once */
             diag_warn(d, "%s: layer '%s': LayerName.%s.Static: true builds the static form in the RTL; the HLS C++ "
                       "project (--hls) computes its time steps unrolled (the same outputs)", g->file, g->n[k].layer,
                       g->n[k].layer);

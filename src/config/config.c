@@ -940,7 +940,7 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
             if (!g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
                                   (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0))) {
                 found = 1;
-                recurrent |= g->n[k].rnn_role != RNN_ROLE_NONE;
+                recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
                 what = g->n[k].src_op;
             }
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "Precision");
@@ -1080,7 +1080,7 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
                      (n->op == OP_PRELU || n->op == OP_LEAKYRELU || n->op == OP_ELU);
     /* a recurrent layer's 'auto' types are the default, as hls4ml infers them */
     bool auto_is_default = (!strcmp(var, "weight") && !hls_param) || !strcmp(var, "bias") ||
-                           (!strcmp(var, "result") && !sums) || n->rnn_role != RNN_ROLE_NONE;
+                           (!strcmp(var, "result") && !sums) || n->cell.role != RNN_ROLE_NONE;
     if ((p = name_entry(c, n))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
         if (!v && is_table_var(var))
@@ -1175,7 +1175,7 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
 bool config_rnn_static(const Config *c, const Node *n)
 {
     const cJSON *v = layer_entry(c, "LayerName", n->layer ? n->layer : n->name);
-    return n->rnn_unit && v && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Static"));
+    return n->cell.unit && v && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Static"));
 }
 
 bool config_skip(const Config *c, const Node *n)

@@ -1368,8 +1368,8 @@ static int import_reshape(Importer *im, const cJSON *target, int x)
 }
 
 /* ---- recurrent layers --------------------------------------------------
- * SimpleRNN, LSTM and GRU: the configuration and the weights are read here;
- * rnn.c unrolls the layer into the IR's own operations. */
+ * SimpleRNN, LSTM and GRU: the configuration and the weights are read here into
+ * one OP_RNN node per direction (rnn.c); the rnn_unroll pass makes it the IR's own operations. */
 
 /* A QKeras recurrent layer's activation k (0: activation, 1: recurrent_activation) as what rnn.c builds:
  * *act a function name, *slope hard_sigmoid's slope, *q the output quantizer's type (*has_q).  QKeras
@@ -1586,7 +1586,7 @@ static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, 
                  .hs_slope = {slope[0], slope[1]}, .act_q = {has_q[0] ? &aq[0] : NULL, has_q[1] ? &aq[1] : NULL},
                  .state_q = has_q[2] ? &aq[2] : NULL, .W_t = wq[0], .R_t = wq[1], .b_t = wq[2], .quantized = exact,
                  .reset_after = reset_after, .go_backwards = back, .return_sequences = seq, .layer = NULL,
-                 .src_op = im->lclass, .file = g->file, .step_h = NULL};
+                 .src_op = im->lclass, .step_h = NULL};
     *sp = s;
     return 0;
 }
@@ -1599,7 +1599,7 @@ static int import_recurrent(Importer *im, const Container *ct, const char *lpath
     if (recurrent_spec(im, ct, lpath, cp, cfg, cls, x, &sp) < 0)
         return -1;
     sp.layer = unique_name(im, im->lname);
-    return rnn_unroll(im->g, &sp, x, im->d);
+    return rnn_add_node(im->g, &sp, x);
 }
 
 /* Bidirectional(SimpleRNN|LSTM|GRU), Keras 3 and Keras 2: a forward and a backward layer, their states merged per
@@ -1638,8 +1638,7 @@ static int import_bidirectional(Importer *im, const Container *ct, const char *l
         sp[k].return_sequences = 0;
         sp[k].step_h = steps + k * tmax;
         sp[k].layer = arena_printf(&g->arena, "%s_%s", L, k ? "backward" : "forward");
-        if ((last[k] = rnn_unroll(g, &sp[k], x, im->d)) < 0)
-            return -1;
+        last[k] = rnn_add_node(g, &sp[k], x);
     }
     int seq = jbool(jget(fl, "config"), "return_sequences", 0), U = sp[0].U, T = sp[0].T;
     if (sp[1].U != U)

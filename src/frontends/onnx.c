@@ -2077,9 +2077,8 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
                       .W = Wk, .R = Rk, .bx = Bo ? bx : NULL, .bh = bh, .act = kind == 0 ? f : ga,
                       .ract = kind == 0 ? NULL : f, .hs_slope = {slope, slope}, .reset_after = kind == 2 ? (int)lbr : 0,
                       .go_backwards = d == 1 || !strcmp(dir, "reverse"), .return_sequences = 0, .layer = layer,
-                      .src_op = im->node_op, .file = im->file, .step_h = steps + d * T};
-        if ((last[d] = rnn_unroll(g, &sp, x, im->d)) < 0)
-            return -1;
+                      .src_op = im->node_op, .step_h = steps + d * T};
+        last[d] = rnn_add_node(g, &sp, x);
     }
     for (size_t k = first; k < g->nn; k++)
         g->n[k].layer = lname;

@@ -1,11 +1,9 @@
-/* rnn.h — recurrent layers (SimpleRNN, LSTM, GRU) unrolled into the IR's own
- * operations, one cell per time step; shared by the front ends, which read
- * the layer's configuration and weights into an RnnSpec. */
+/* rnn.h — recurrent layers (SimpleRNN, LSTM, GRU) as one OP_RNN node per
+ * direction (ir.h: RnnAttr), unrolled by the rnn_unroll pass; shared by the
+ * front ends, which read the layer's configuration and weights into an RnnSpec. */
 #ifndef ETN_RNN_H
 #define ETN_RNN_H
 #include "ir/ir.h"
-
-typedef enum { RNN_SIMPLE, RNN_LSTM, RNN_GRU } RnnKind;
 
 typedef struct {
     RnnKind kind;
@@ -24,14 +22,14 @@ typedef struct {
                                    or NULL */
     int quantized;              /* QKeras: every node is a quantized layer's (Node.quantized) */
     int reset_after, go_backwards, return_sequences;
-    const char *layer;          /* the layer's unique name: node names LAYER_tK_ROLE, and Node.layer */
+    const char *layer;          /* the layer's unique name: the node's (unrolled: LAYER_tK_ROLE), and Node.layer */
     const char *src_op;         /* the source op, for messages */
-    const char *file;           /* the model file, for messages */
-    int *step_h;                /* if not NULL: T entries, the state after each input step t (in input order) */
+    int *step_h;                /* if not NULL: T entries, set to tensors standing for the state after each input
+                                   step t (in input order), which later nodes may read (RnnAttr.steps) */
 } RnnSpec;
 
-/* Unroll s on x ([T, F]) into g; the output tensor ([U], or [T, U] with return_sequences), or -1 with a
- * message naming the layer. */
-int rnn_unroll(Graph *g, const RnnSpec *s, int x, Diag *d);
+/* The OP_RNN node of s on x ([T, F]) in g, with constants W, R, B; its output tensor ([U], or [T, U] with
+ * return_sequences). */
+int rnn_add_node(Graph *g, const RnnSpec *s, int x);
 
 #endif

@@ -127,7 +127,7 @@ static int step_lower(HwDesign *r, Diag *d)
             continue;
         HwModule *m = &r->m[r->nm];
         int rc;
-        if (nd->rnn_static) {   /* the whole layer (one direction), nodes first..last: one module */
+        if (nd->cell.is_static) {   /* the whole layer (one direction), nodes first..last: one module */
             size_t last = k;
             rc = hw_rnn_lower(r, m, k, &last, d);
             k = last;

@@ -1,5 +1,5 @@
 /* rnn_static.c — the static form of a recurrent layer (rnn_static.h): the
- * nodes of one unrolled layer (Node.rnn_unit) recognised, step 1's nodes
+ * nodes of one unrolled layer (Node.cell.unit) recognised, step 1's nodes
  * lowered as the cell, the other steps checked to be the same cell, and the
  * module's schedule (latency T x P + 1, II T x P) and estimate. */
 #include "hw/rnn_static.h"
@@ -27,7 +27,7 @@ static int refuse(const Static *s, const char *text, const char *what)
 static int in_cell(const Graph *g, size_t k)
 {
     const Node *n = &g->n[k];
-    return !n->dead && n->rnn_step == 1 && n->rnn_role != RNN_ROLE_MOVE;
+    return !n->dead && n->cell.step == 1 && n->cell.role != RNN_ROLE_MOVE;
 }
 
 /* Nodes of one step's cell, in order: the j-th (j from 0), or -1. */
@@ -36,7 +36,7 @@ static long step_node(const Static *s, int step, long j)
     const Graph *g = s->r->g;
     for (size_t k = s->first; k <= s->last; k++) {
         const Node *n = &g->n[k];
-        if (!n->dead && n->rnn_step == step && n->rnn_role != RNN_ROLE_MOVE && j-- == 0)
+        if (!n->dead && n->cell.step == step && n->cell.role != RNN_ROLE_MOVE && j-- == 0)
             return (long)k;
     }
     return -1;
@@ -82,7 +82,7 @@ static int find_layer(Static *s, size_t *last)
     HwRnn *q = s->q;
     const Node *f = &g->n[s->first];
     size_t k = s->first;
-    while (k + 1 < g->nn && (g->n[k + 1].dead || g->n[k + 1].rnn_unit == f->rnn_unit))
+    while (k + 1 < g->nn && (g->n[k + 1].dead || g->n[k + 1].cell.unit == f->cell.unit))
         k++;
     while (g->n[k].dead)
         k--;
@@ -90,9 +90,9 @@ static int find_layer(Static *s, size_t *last)
     const Node *l = &g->n[k];
     /* the last node: the state h of the last step, or with return_sequences the sequence's concat, or its
      * reshape to [T, U] (step T) when no pass merged it into a reshape after the layer */
-    q->seq = l->rnn_role == RNN_ROLE_MOVE && (l->op == OP_RESHAPE || l->op == OP_CONCAT);
-    q->T = l->op == OP_RESHAPE ? l->rnn_step : l->rnn_step + 1;
-    if (f->op != OP_PAD || f->rnn_step != 0)
+    q->seq = l->cell.role == RNN_ROLE_MOVE && (l->op == OP_RESHAPE || l->op == OP_CONCAT);
+    q->T = l->op == OP_RESHAPE ? l->cell.step : l->cell.step + 1;
+    if (f->op != OP_PAD || f->cell.step != 0)
         return refuse(s, "expected the layer to start with its first step's input row", NULL);
     q->x_tensor = f->in[0];
     q->back = q->T > 1 && f->pad_lo[1] != 0;
@@ -105,8 +105,8 @@ static int find_layer(Static *s, size_t *last)
         q->prev[j] = q->next[j] = -1;
         for (size_t i = s->first; i <= s->last; i++) {
             const Node *n = &g->n[i];
-            if (!n->dead && n->rnn_state == j + 1 && n->rnn_step <= 1)
-                *(n->rnn_step ? &q->next[j] : &q->prev[j]) = n->out;
+            if (!n->dead && n->cell.state == j + 1 && n->cell.step <= 1)
+                *(n->cell.step ? &q->next[j] : &q->prev[j]) = n->out;
         }
         if ((q->prev[j] < 0) != (q->next[j] < 0))
             return refuse(s, "internal: a state of step 0 or step 1 not found", NULL);
@@ -122,7 +122,7 @@ static int find_layer(Static *s, size_t *last)
     /* the cell's row: the step 1 reshape the cell reads */
     q->xt = -1;
     for (size_t i = s->first; i <= s->last; i++)
-        if (!g->n[i].dead && g->n[i].rnn_step == 1 && g->n[i].op == OP_RESHAPE && g->n[i].rnn_role == RNN_ROLE_MOVE) {
+        if (!g->n[i].dead && g->n[i].cell.step == 1 && g->n[i].op == OP_RESHAPE && g->n[i].cell.role == RNN_ROLE_MOVE) {
             q->xt = g->n[i].out;
             break;
         }

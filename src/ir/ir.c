@@ -407,6 +407,25 @@ void ir_dump(const Graph *g, Buf *out)
             buf_printf(out, " levels=%d", n->levels);
         if (n->op == OP_SOFTMAX || n->op == OP_CONCAT)
             buf_printf(out, " axis=%d", n->axis);
+        if (n->op == OP_RNN) {
+            const RnnAttr *a = &n->attr.rnn;
+            static const char *const kind[] = {"simple", "lstm", "gru"};
+            buf_printf(out, " kind=%s T=%d F=%d U=%d act=%s", kind[a->kind], a->T, a->F, a->U, a->act ? a->act : "linear");
+            if (a->ract)
+                buf_printf(out, " ract=%s", a->ract);
+            for (int j = 0; j < 2; j++)
+                if (a->act_q[j]) {
+                    fx_format(*a->act_q[j], ty, sizeof ty);
+                    buf_printf(out, " %s_q=%s", j ? "ract" : "act", ty);
+                }
+            if (a->state_q) {
+                fx_format(*a->state_q, ty, sizeof ty);
+                buf_printf(out, " state_q=%s", ty);
+            }
+            buf_printf(out, "%s%s%s%s%s%s layer=%s", a->has_bx ? " bx" : "", a->has_bh ? " bh" : "",
+                       a->reset_after ? " reset_after" : "", a->go_backwards ? " go_backwards" : "",
+                       a->return_sequences ? " return_sequences" : "", a->steps ? " steps" : "", n->layer);
+        }
         if (n->op == OP_QUANT && n->nq >= 1) {
             long pruned = 0, distinct = 0;
             for (long e = 0; e < n->nq; e++) {
@@ -489,6 +508,12 @@ int ir_verify(const Graph *g, Diag *d, const char *after)
                             n->nq, ir_numel(&g->t[n->out]));
         if ((n->op == OP_DENSE || n->op == OP_CONV1D || n->op == OP_CONV2D) && (n->in[1] < 0 || !g->t[n->in[1]].is_const))
             rc = diag_error(d, "internal: after %s: dense '%s' without constant weights", after, n->name);
+        if (n->op == OP_RNN && (n->nin != 4 || n->in[1] < 0 || !g->t[n->in[1]].is_const || n->in[2] < 0 ||
+                                !g->t[n->in[2]].is_const || (n->in[3] >= 0 && !g->t[n->in[3]].is_const)))
+            rc = diag_error(d, "internal: after %s: recurrent '%s' without inputs X, constant W, R (and B)", after,
+                            n->name);
+        for (int t = 0; n->op == OP_RNN && n->attr.rnn.steps && t < n->attr.rnn.T; t++)
+            seen[n->attr.rnn.steps[t]] = 1;   /* the per-step states, read by merges */
         seen[n->out] = 1;
     }
     for (size_t k = 0; k < g->noutputs && rc == 0; k++)

@@ -11,7 +11,7 @@
 #include "util/util.h"
 
 #define IR_MAX_RANK 8   /* array capacity; per-sample ranks <= 6, constants <= 7 */
-#define IR_MAX_IN 3
+#define IR_MAX_IN 4   /* OP_RNN: X, W, R, B */
 
 typedef enum { TABLES_EXACT, TABLES_HLS4ML } TablesMode;
 /* hls4ml's softmax implementations (Implementation): stable (max-normalised), latency (exp of the input),
@@ -29,6 +29,40 @@ typedef enum { SMAX_STABLE, SMAX_LATENCY, SMAX_ARGMAX } SoftmaxImpl;
 typedef enum {
     RNN_ROLE_NONE, RNN_ROLE_XDENSE, RNN_ROLE_HDENSE, RNN_ROLE_ACCUM, RNN_ROLE_EXACT, RNN_ROLE_STATE, RNN_ROLE_MOVE
 } RnnRole;
+
+/* A node of an unrolled recurrent layer (passes/rnn_unroll.c): its part in the cell; all zero elsewhere. */
+typedef struct {
+    RnnRole role;               /* which layer variable types it (above) */
+    int unit;                   /* the nodes of one unrolled layer (one direction): the same id > 0; 0: none */
+    int step;                   /* the time step (in processing order) the node belongs to; T: the layer's output
+                                   reshape */
+    int state;                  /* 1: the node's output is the state h the next step reads, 2: the LSTM cell state c
+                                   (before any state quantizer); 0: neither */
+    bool is_static;             /* LayerName[layer].Static: true: one cell reused over the steps (hw/rnn_static.c) */
+} RnnCell;
+
+typedef enum { RNN_SIMPLE, RNN_LSTM, RNN_GRU } RnnKind;
+
+/* OP_RNN: one recurrent layer (one direction) before the rnn_unroll pass makes it one cell per time step.
+ * Inputs X [T, F], W [F][G*U], R [U][G*U], B [2][G*U] (row 0 the input bias bx, row 1 the recurrent bias bh; -1
+ * when the layer has neither); G gates in Keras's order: LSTM i f c o, GRU z r h, SimpleRNN one.  Types a QKeras
+ * quantizer gave W, R and the biases are pinned on those constants.  Output: the last state [U], or the states
+ * [T, U] with return_sequences.  Node.name: the prefix of the unrolled nodes' names (NAME_tK_ROLE); Node.layer:
+ * the layer every unrolled node keeps (LayerName); Node.quantized: every unrolled node's. */
+typedef struct {
+    RnnKind kind;
+    int T, F, U;                /* time steps, input features, units */
+    const char *act, *ract;     /* activation, recurrent activation: tanh, sigmoid, hard_sigmoid, relu, linear */
+    double hs_slope[2];         /* hard_sigmoid's slope (shift 0.5), of act and of ract */
+    const FxType *act_q[2];     /* QKeras: act's, ract's output quantizer, a rounding and saturating cast to this
+                                   type after a clip to its range (NULL: none) */
+    const FxType *state_q;      /* QKeras: the state quantizer, the same cast on the state each step reads (h, and
+                                   an LSTM's cell state) (NULL: none) */
+    bool has_bx, has_bh;        /* which rows of B the layer has (B absent: neither) */
+    bool reset_after, go_backwards, return_sequences;
+    const int *steps;           /* NULL, or T tensor ids (input order): the state after each input step, read by a
+                                   Bidirectional or ONNX merge; the unroll pass replaces them by the cells' states */
+} RnnAttr;
 
 typedef struct {
     const char *name;           /* unique name (from the model file) */
@@ -94,15 +128,12 @@ typedef struct {
     const char *folded;         /* DENSE/CONV/AFFINE: the names of the affine layers (BatchNormalization) folded
                                    into it, comma-separated (NULL: none), so that a LayerName entry for one still names
                                    something */
-    RnnRole rnn_role;           /* nodes of an unrolled recurrent layer: which layer variable types it (above) */
-    int rnn_unit;               /* nodes of one unrolled layer (one direction): the same id > 0 (rnn.c); 0: none */
-    int rnn_step;               /* ... the time step (in processing order) the node belongs to; T: the layer's
-                                   output reshape */
-    int rnn_state;              /* ... 1: the node's output is the state h the next step reads, 2: the LSTM cell
-                                   state c (before any state quantizer); 0: neither */
-    bool rnn_static;            /* ... LayerName[layer].Static: true: one cell reused over the steps (hw/rnn_static.c) */
+    RnnCell cell;               /* nodes of an unrolled recurrent layer: their part in it */
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
+    union {                     /* the attributes of some ops, selected by op */
+        RnnAttr rnn;            /* OP_RNN */
+    } attr;
 } Node;
 
 enum { ACC_EXACT, ACC_BIAS_FIRST, ACC_BIAS_LAST };

@@ -1,10 +1,13 @@
 /* passes.h — IR → IR transformations, one file each, one entry point each.
- * The order of work is the list in src/api/compile.c. */
+ * The order of work is the list in src/api/model.c. */
 #ifndef ETN_PASSES_H
 #define ETN_PASSES_H
 #include "config/config.h"
 #include "ir/ir.h"
 
+/* Each recurrent layer (OP_RNN) unrolled into the IR's own operations, one cell per time step (first: every
+ * later pass sees the cells). */
+int pass_rnn_unroll(Graph *g, Diag *d, const Config *c);
 int pass_shapes(Graph *g, Diag *d, const Config *c);
 int pass_constfold(Graph *g, Diag *d, const Config *c);
 int pass_bnfold(Graph *g, Diag *d, const Config *c);

@@ -17,10 +17,10 @@
  * in the cell (RnnRole in ir.h). */
 static const char *role_var(const Config *c, const Node *n, const char *var)
 {
-    if (n->rnn_role == RNN_ROLE_NONE || config_names_node(c, n))
+    if (n->cell.role == RNN_ROLE_NONE || config_names_node(c, n))
         return var;
     bool res = !strcmp(var, "result");
-    switch (n->rnn_role) {
+    switch (n->cell.role) {
     case RNN_ROLE_HDENSE:
         if (!strcmp(var, "weight"))
             return "recurrent_weight";
@@ -733,9 +733,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         if (config_int(c, d, n, "ReuseFactor", 1, &n->reuse) < 0)
             return -1;
         n->strategy = config_str(c, n, "Strategy", "Latency");
-        n->rnn_static = config_rnn_static(c, n);
+        n->cell.is_static = config_rnn_static(c, n);
         /* a recurrent layer's h R products: RecurrentReuseFactor (hls4ml's), else the layer's ReuseFactor */
-        if (n->rnn_role == RNN_ROLE_HDENSE && config_int(c, d, n, "RecurrentReuseFactor", n->reuse, &n->reuse) < 0)
+        if (n->cell.role == RNN_ROLE_HDENSE && config_int(c, d, n, "RecurrentReuseFactor", n->reuse, &n->reuse) < 0)
             return -1;
         if (sat_order(g, d, c, n) < 0)
             return -1;
@@ -753,8 +753,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         /* a recurrent layer's state update, and a quantized one's (QKeras) cell with no precision configured,
          * compute exactly */
         bool rnn_exact = !config_names_node(c, n) &&
-                         (n->rnn_role == RNN_ROLE_EXACT || n->rnn_role == RNN_ROLE_MOVE ||
-                          (n->rnn_role != RNN_ROLE_NONE && n->quantized && !precision_configured(c, n)));
+                         (n->cell.role == RNN_ROLE_EXACT || n->cell.role == RNN_ROLE_MOVE ||
+                          (n->cell.role != RNN_ROLE_NONE && n->quantized && !precision_configured(c, n)));
         if (n->op == OP_RESHAPE || n->op == OP_TRANSPOSE) {
             out->type = g->t[n->in[0]].type;   /* a reshape or transpose moves bits without changing them */
         } else if (out->type_pinned) {

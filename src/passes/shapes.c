@@ -201,6 +201,7 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
                 return node_err(d, g, n, msg);
             }
             break;
+        case OP_RNN:   /* unrolled by the rnn_unroll pass */
         case OP_COUNT_:
             break;
         }

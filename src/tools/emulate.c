@@ -377,6 +377,7 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
             return -1;
         break;
     }
+    case OP_RNN:   /* unrolled by the rnn_unroll pass */
     case OP_COUNT_:
         break;
     }
@@ -749,6 +750,7 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     case OP_RESHAPE:
         memmove(y, x, sizeof(int64_t) * (size_t)k->ny);
         break;
+    case OP_RNN:   /* unrolled by the rnn_unroll pass */
     case OP_COUNT_:
         break;
     }
@@ -948,6 +950,7 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_RESHAPE:
         memmove(y, x, sizeof(double) * (size_t)k->ny);
         break;
+    case OP_RNN:   /* unrolled by the rnn_unroll pass */
     case OP_COUNT_:
         break;
     }
