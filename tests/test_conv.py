@@ -239,10 +239,16 @@ HLS_CASES = ["fixed<16,6>", "fixed<8,3>",
               "result": "fixed<16,6,RND_CONV,SAT>", "accum": "fixed<32,12>"}]
 
 
-@pytest.mark.parametrize("precision", HLS_CASES, ids=["16_6", "8_3", "rnd_sat"])
-@pytest.mark.parametrize("name", ["KERAS_conv1d_small", "KERAS_conv2d_model",
-                                  pytest.param("jetTagger_Conv2D_Small", marks=pytest.mark.slow),
-                                  pytest.param("jetTagger_Conv2D_Small_NoBatchNorm", marks=pytest.mark.slow)])
+# make test runs one precision per model and the saturating one on the two conv taggers (CI time,
+# 2026-12-07); every (model, precision) pair in make test-extended
+CSIM_IN_MAKE_TEST = {("KERAS_conv1d_small", "8_3"), ("KERAS_conv2d_model", "rnd_sat"), ("jetTagger_Conv2D_Small", "16_6"),
+                     ("jetTagger_Conv2D_Small_NoBatchNorm", "rnd_sat")}
+
+
+@pytest.mark.parametrize("name,precision", [
+    pytest.param(n, p, id=f"{n}-{pid}", marks=() if (n, pid) in CSIM_IN_MAKE_TEST else pytest.mark.extended)
+    for n in ["KERAS_conv1d_small", "KERAS_conv2d_model", "jetTagger_Conv2D_Small", "jetTagger_Conv2D_Small_NoBatchNorm"]
+    for p, pid in zip(HLS_CASES, ["16_6", "8_3", "rnd_sat"])])
 def test_keras_equals_hls4ml_csim(name, precision, tmp_path):
     """hls4ml 1.3, io_parallel, latency, explicit types: 10,000 inputs bit for bit.  The jet taggers
     (25x25x1, 'same' padding with strides 3 and 2, BatchNormalization before each Conv2D, which hls4ml
@@ -285,7 +291,8 @@ def test_rtl_verify_keras_conv1d(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["KERAS_conv2d_model", "jetTagger_Conv2D_Small",
+@pytest.mark.parametrize("name", ["KERAS_conv2d_model",   # the two taggers (133 s of Verilator): extended
+                                  pytest.param("jetTagger_Conv2D_Small", marks=pytest.mark.extended),
                                   pytest.param("jetTagger_Conv2D_Small_NoBatchNorm", marks=pytest.mark.extended)])
 def test_rtl_verify_keras(name, tmp_path):
     j, _ = keras_files(name)
