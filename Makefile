@@ -84,7 +84,7 @@ test-extended: all
 # ASan+UBSan build of everything, then the C-level and CLI tests against it.
 sanitize:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
-	ETCHNN=build/asan/etchnn ETCHNN_TEST_FX=build/asan/test_fx ETCHNN_SANITIZED=1 python3 -m pytest -q -x $(PYTEST_PAR) tests -m "not slow" \
+	ETCHNN=build/asan/etchnn ETCHNN_TEST_FX=build/asan/test_fx ETCHNN_SANITIZED=1 python3 -m pytest -q -x $(PYTEST_PAR) tests -m "not slow and not extended" \
 	    $(addprefix --ignore=,$(SANITIZE_SKIP))
 
 # Under the sanitizers: every test that drives the compiler with varied input,

@@ -306,7 +306,7 @@ def test_rtl_verify_onnx(name, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("prec", ["fixed<10,4>", "ufixed<8,3>"])
+@pytest.mark.parametrize("prec", ["fixed<10,4>", pytest.param("ufixed<8,3>", marks=pytest.mark.extended)])   # CI time
 def test_rtl_verify_avgpool_any_window(prec, tmp_path):
     """Division by 3, 5, 6 and 9 in the circuit (a constant reciprocal, truncating toward zero as
     the emulator's integer division) equals the emulator in Verilator."""

@@ -49,8 +49,9 @@ def hls4ml_ref(path, x):
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow, pytest.mark.extended]) if "homogeneous" in n
-                                  else pytest.param(n, marks=pytest.mark.slow) if "mnist" in n else n for n in HGQ])
-def test_equals_hls4ml_csim(name, tmp_path):   # the homogeneous MNIST model in make test-extended (CI time)
+                                  else pytest.param(n, marks=[pytest.mark.slow, pytest.mark.extended]) if "mnist" in n
+                                  else n for n in HGQ])
+def test_equals_hls4ml_csim(name, tmp_path):   # the MNIST models in make test-extended (CI time); the jet one here
     path = hgq_model(name)
     x = inputs(name)
     ref = hls4ml_ref(path, x)

@@ -106,7 +106,8 @@ def etchnn_semantics(path, precision, x, chain=False):
     return R.to_float(np.asarray(a, dtype=np.int64))
 
 
-@pytest.mark.parametrize("precision", ["fixed<16,6,RND_CONV,SAT>", "fixed<12,4,RND,SAT>"])
+@pytest.mark.parametrize("precision", ["fixed<16,6,RND_CONV,SAT>",
+                                       pytest.param("fixed<12,4,RND,SAT>", marks=pytest.mark.extended)])   # CI time
 def test_rounding_saturating_types(precision, tmp_path):
     """Rounding/saturating types everywhere: hls4ml reads an ONNX MatMul+Add
     as a Dense without bias and a separate bias layer, and saturates after

@@ -155,7 +155,8 @@ HLS_CASES = ["fixed<16,6>", "fixed<8,3>", "fixed<16,6,RND_CONV,SAT>",
              {"weight": "fixed<16,6>", "bias": "fixed<16,6>", "result": "fixed<18,8>", "accum": "fixed<18,8>"}]
 
 
-@pytest.mark.parametrize("precision", HLS_CASES, ids=[json.dumps(p) for p in HLS_CASES])
+@pytest.mark.parametrize("precision", [pytest.param(p, id=json.dumps(p), marks=pytest.mark.extended if k < 2 else ())
+                                       for k, p in enumerate(HLS_CASES)])   # CI time: the two plain types extended
 def test_qkeras_3layer_equals_hls4ml_csim(precision, tmp_path):
     need_qkeras()
     pytest.importorskip("hls4ml")

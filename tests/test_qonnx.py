@@ -70,9 +70,9 @@ TFC_2W2A = [("39", 1.0), ("51", 1.0), ("63", 1.0), ("75", 1.0), ("82", 1.0)]
 TFC_1W1A = [("37", 1.0), ("45", 1.0), ("53", 1.0), ("61", 1.0), ("66", 1.0)]
 
 
-# TFC_1W1A and kwsmlp are slow (not in the sanitizer run, CI time); TFC_2W2A runs there for the reader
+# TFC_1W1A is extended and kwsmlp slow (CI time); TFC_2W2A runs in make test and under the sanitizers
 @pytest.mark.parametrize("name,tensors", [("TFC_2W2A.onnx", TFC_2W2A),
-                                          pytest.param("TFC_1W1A.onnx", TFC_1W1A, marks=pytest.mark.slow)])
+                                          pytest.param("TFC_1W1A.onnx", TFC_1W1A, marks=pytest.mark.extended)])
 def test_tfc(name, tensors, tmp_path):
     """FINN's TFC MLPs (Brevitas export, [1,1,28,28] input, Shape/Gather/Concat reshape): every
     quantized activation and the last integer sum equal; the final float BatchNorm to 1e-6."""

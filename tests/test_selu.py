@@ -86,7 +86,7 @@ def selu_mlp(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("tables", ["exact", "hls4ml"])
+@pytest.mark.parametrize("tables", [pytest.param("exact", marks=pytest.mark.extended), "hls4ml"])   # CI time
 def test_small_selu_rtl_verify(tables, tmp_path):
     """At fixed<12,4>: a 4096-code ROM, in both table modes."""
     _verify(selu_mlp(tmp_path), tmp_path, "--precision", "fixed<12,4>", "--tables", tables)

@@ -108,7 +108,7 @@ def test_softmax_impl_c_equals_emulator(impl, tmp_path):
         assert (lo, hi) == (0, 1)
 
 
-@pytest.mark.parametrize("impl", ["latency", "argmax"])
+@pytest.mark.parametrize("impl", ["latency", pytest.param("argmax", marks=pytest.mark.extended)])   # CI time
 def test_softmax_impl_hls_csim_equals_predict(impl, tmp_path):
     """the HLS C++ project (--hls): its C simulation (g++, hls4ml's ap_types) equals etchnn predict exactly"""
     from test_hls import csim_equals_predict
@@ -136,7 +136,7 @@ def test_softmax_impl_rtl_icarus_and_lint(impl, tmp_path):
 
 
 @pytest.mark.skipif(not shutil.which("iverilog"), reason="needs Icarus Verilog")
-@pytest.mark.parametrize("impl", ["latency", "argmax"])
+@pytest.mark.parametrize("impl", [pytest.param("latency", marks=pytest.mark.extended), "argmax"])   # CI time
 def test_softmax_impl_io_stream_icarus(impl, tmp_path):
     """io_stream: the softmax reads the whole vector after the stream's collector, with the same circuit"""
     keras = keras3_or_skip()

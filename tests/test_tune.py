@@ -503,6 +503,7 @@ def test_python_m_etchnn_tune_sweep_merge_profile(etchnn, mlp, tmp_path):
     assert r.returncode == 2 and "nope.yml" in r.stderr
 
 
+@pytest.mark.extended   # CI time (a Yosys run per point)
 def test_sweep_synthesizes_each_point(etchnn, tmp_path):
     """synth='xilinx': every point is also synthesized by Yosys; the record's
     synth holds Yosys's counts (not the estimate), equal with 2 workers and

@@ -178,6 +178,7 @@ def test_predict_1e6_events(etchnn):
         assert np.array_equal(y[lo:lo + 1000], fw.predict(x[lo:lo + 1000]))
 
 
+@pytest.mark.extended   # CI time: test_packaging's pip install from a clone covers it in make test
 def test_pip_install(tmp_path):
     """`pip install .` builds libetchnn.so and installs a working package."""
     target = tmp_path / "site"
@@ -225,6 +226,7 @@ def test_iotype_io_stream_from_config(etchnn, tmp_path):
     assert r["rtl"]["io_type"] == "io_stream" and r["ii"] == hw["ii"]
 
 
+@pytest.mark.extended   # CI time: test_synth runs the same Yosys flow in make test
 def test_synth_xilinx(etchnn, tmp_path, capfd):
     """fw.synth() runs Yosys for real and returns the resource dict, which
     report.json holds too; verbose=False prints nothing."""
