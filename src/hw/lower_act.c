@@ -110,18 +110,24 @@ int lower_unary_table(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     return 0;
 }
 
-/* 1 (unsigned, 1 bit) when both 0/1 nodes a and b are 1 */
-static int bit_and(HwModule *m, int a, int b)
+/* A select a > 0 ? b : c (c < 0: 0) whose value lies in [lo, hi] of a w-bit word */
+static int select_node(HwModule *m, int a, int b, int c, int w, int sign, double lo, double hi)
 {
     HwNode s = hw_node_blank(HW_SEL);
     s.a = a;
     s.b = b;
-    s.c = -1;
-    s.w = 1;
-    s.sign = 0;
-    s.lo = 0;
-    s.hi = 1;
+    s.c = c;
+    s.w = w;
+    s.sign = sign;
+    s.lo = lo;
+    s.hi = hi;
     return hw_node_push(m, s);
+}
+
+/* 1 (unsigned, 1 bit) when both 0/1 nodes a and b are 1 */
+static int bit_and(HwModule *m, int a, int b)
+{
+    return select_node(m, a, b, -1, 1, 0, 0, 1);
 }
 
 /* hls4ml's argmax softmax: output i is 1 (in the result type) when x_i > x_j for every j < i and x_i >= x_j for
@@ -141,21 +147,10 @@ static int lower_argmax(HwDesign *r, HwModule *m, const Tensor *x, FxType res, l
         for (long j = 0; j < n; j++) {
             if (j == i)
                 continue;
-            HwNode s = hw_node_blank(HW_SEL);
-            if (j < i) {   /* x_i > x_j: x_i - x_j > 0 */
-                s.a = hw_add(m, xs[i], 0, xs[j], 0, 1, 0);
-                s.b = one;
-                s.c = -1;
-            } else {       /* x_i >= x_j: not x_j - x_i > 0 */
-                s.a = hw_add(m, xs[j], 0, xs[i], 0, 1, 0);
-                s.b = zero;
-                s.c = one;
-            }
-            s.w = 1;
-            s.sign = 0;
-            s.lo = 0;
-            s.hi = 1;
-            c[nc++] = hw_node_push(m, s);
+            if (j < i)   /* x_i > x_j: x_i - x_j > 0 */
+                c[nc++] = select_node(m, hw_add(m, xs[i], 0, xs[j], 0, 1, 0), one, -1, 1, 0, 0, 1);
+            else         /* x_i >= x_j: not x_j - x_i > 0 */
+                c[nc++] = select_node(m, hw_add(m, xs[j], 0, xs[i], 0, 1, 0), zero, one, 1, 0, 0, 1);
         }
         /* all of them: a balanced tree of ands */
         for (long cnt = nc; cnt > 1;) {
@@ -166,15 +161,8 @@ static int lower_argmax(HwDesign *r, HwModule *m, const Tensor *x, FxType res, l
                 c[w++] = c[cnt - 1];
             cnt = w;
         }
-        HwNode s = hw_node_blank(HW_SEL);
-        s.a = nc ? c[0] : one;
-        s.b = one_r;
-        s.c = zero_r;
-        s.w = res.w;
-        s.sign = res.sign;
-        s.lo = (double)fx_type_min(res);
-        s.hi = (double)fx_type_max(res);
-        m->out[i] = hw_node_push(m, s);
+        m->out[i] = select_node(m, nc ? c[0] : one, one_r, zero_r, res.w, res.sign, (double)fx_type_min(res),
+                                (double)fx_type_max(res));
     }
     free(xs);
     free(c);
