@@ -240,16 +240,7 @@ int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     acc_int.i = acc.w;
     int sum;
     {
-        /* iterative form of fx_tree_sum: recursion on (start, count) */
-        typedef struct { long s, c; } Span;
-        (void)sizeof(Span);
-    }
-    int (*dummy)(void) = NULL;
-    (void)dummy;
-    /* recursive helper via explicit stack is verbose; use a small recursive lambda-like function */
-    sum = -1;
-    {
-        /* the same split as fx_tree_sum */
+        /* fx_tree_sum's split, its recursion on (start, count) as an explicit stack */
         long stack_s[64], stack_c[64];
         int stack_state[64], stack_left[64];
         int sp = 0;
