@@ -221,6 +221,28 @@ def test_rtl_two_inputs_two_outputs_verify(reuse, tmp_path):
         assert "PASS" in sim.stdout and "FAIL" not in sim.stdout, sim.stdout[-2000:]
 
 
+def test_report_counts_every_input_and_held_output_once(tmp_path):
+    """report.json's FF estimate holds the registers of both inputs (4 + 3 values of 10 bits) and of the output
+    that waits for the last (o2: 4 x 10 bits per cycle of wait), and report.txt's part percentage is that same
+    estimate over the part's FFs (it used to count the input registers a second time; report.json only the
+    first input)."""
+    import json
+    import re
+    keras = keras3_or_skip()
+    keras.utils.set_random_seed(14)
+    rtl_model(keras).save(tmp_path / "m.keras")
+    c = tmp_path / "c.yml"
+    c.write_text("Model:\n  Precision: fixed<10,4>\n")
+    out = tmp_path / "out"
+    run("compile", tmp_path / "m.keras", "-c", c, "-o", out, "--part", "xc7z020", "--emit", "rtl")
+    r = json.loads((out / "report.json").read_text())
+    ff = r["estimate"]["ff"]
+    held = ff - sum(layer["ff_estimate"] for layer in r["layers"]) - r["latency_cycles"] - (4 + 3) * 10
+    assert held > 0 and held % 40 == 0, held
+    pct = float(re.search(r"of its LUTs, ([0-9.]+)% FFs", (out / "report.txt").read_text()).group(1))
+    assert pct == round(100 * ff / r["part"]["ff"], 1), (pct, ff)
+
+
 def test_python_predict_list_dict_and_errors(tmp_path, etchnn):
     keras = keras3_or_skip()
     keras.utils.set_random_seed(7)
