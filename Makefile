@@ -12,8 +12,8 @@ LDLIBS   := $(PKG_LIBS) -lm
 
 LIB_SRC := $(wildcard src/util/*.c src/ir/*.c src/config/*.c src/frontends/*.c src/api/*.c \
                       src/passes/*.c src/hw/*.c src/hw/cmvm/*.c src/backends/*.c src/tools/*.c)
-GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx_act_text.c
-LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o
+GEN_SRC := $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/fx_arith_text.c $(BUILD)/gen/fx_act_text.c $(BUILD)/gen/fx_wide_text.c
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/fx_arith_text.o $(BUILD)/obj/gen/fx_act_text.o $(BUILD)/obj/gen/fx_wide_text.o
 CLI_OBJ := $(BUILD)/obj/src/cli/main.o
 
 .PHONY: all deps all-deps-minimal test test-extended check sanitize demo clean bench
@@ -31,6 +31,10 @@ $(BUILD)/gen/fx_arith_text.c: src/ir/fx_arith.h tools/embed.sh
 $(BUILD)/gen/fx_act_text.c: src/ir/fx_act.h tools/embed.sh
 	@mkdir -p $(BUILD)/gen
 	sh tools/embed.sh etn_fx_act_text $< > $@
+
+$(BUILD)/gen/fx_wide_text.c: src/ir/fx_wide.h tools/embed.sh
+	@mkdir -p $(BUILD)/gen
+	sh tools/embed.sh etn_fx_wide_text $< > $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)

@@ -13,15 +13,54 @@
 #include "backends/backends.h"
 #include "etchnn.h"
 #include "tools/act.h"
+#include "tools/emulate.h"
 #include "util/names.h"
 
 extern const char etn_fx_arith_text[];
 extern const char etn_fx_act_text[];
+extern const char etn_fx_wide_text[];
 
 typedef struct {
     Buf *b;
     int indent;
+    const unsigned char *wide;   /* per node id: 1 when its products or sums need 128 bits (fx_wide.h) */
 } Emit;
+
+/* Which nodes need fx_wide.h's 128-bit intermediates (emulate.c decides the same way); returns how many. */
+static int wide_nodes(const Graph *g, Arena *ar, unsigned char *wide)
+{
+    int cnt = 0;
+    for (size_t id = 0; id < g->nn; id++) {
+        const Node *n = &g->n[id];
+        int w = 0;
+        if (n->dead)
+            continue;
+        if (n->op == OP_DENSE) {
+            const Tensor *t = &g->t[n->in[1]];
+            w = n->acc_chain != ACC_EXACT ? g->t[n->in[0]].type.w + t->type.w > 63
+                                          : emu_dense_wide(g->t[n->in[0]].type, t->type, n->accum, t->codes,
+                                                           t->const_dims[0], t->const_dims[1]);
+        } else if (n->op == OP_CONV1D || n->op == OP_CONV2D) {
+            int ih, iw, cin, oh, ow, cout;
+            ir_hwc(&g->t[n->in[0]], &ih, &iw, &cin);
+            ir_hwc(&g->t[n->out], &oh, &ow, &cout);
+            long nin = (long)n->kernel[0] * n->kernel[1] * cin;
+            FxType wt = g->t[n->in[1]].type;
+            if (n->acc_chain != ACC_EXACT) {
+                w = g->t[n->in[0]].type.w + wt.w > 63;
+            } else {
+                int64_t *wd = arena_array(ar, (size_t)(nin * cout), sizeof(int64_t));
+                ir_conv_dense_weights(g, n, wd, NULL);
+                w = emu_dense_wide(g->t[n->in[0]].type, wt, n->accum, wd, nin, cout);
+            }
+        } else if (n->op != OP_INPUT) {
+            w = emu_elem_wide(g, n);
+        }
+        wide[id] = w > 0;
+        cnt += w > 0;
+    }
+    return cnt;
+}
 
 static void emitf(Emit *e, const char *fmt, ...) ETN_PRINTF(2, 3);
 static void emitf(Emit *e, const char *fmt, ...)
@@ -248,9 +287,52 @@ static void emit_chain(Emit *e, const Node *n, int id, const char *prod, long ni
     else
         emitf(e, "        int64_t a = 0;\n");
     emitf(e, "        for (i = 0; i < %ld; i++)   /* hls4ml's order: each product and each sum cast */\n", nin);
-    emitf(e, "            a = fx_cast(a + fx_cast(%s, %d, %s), %d, %s);\n", prod, fp, ta, fa, ta);
+    if (e->wide[id])   /* the product on 128 bits (fx_wide.h) */
+        emitf(e, "            a = fx_cast(a + fx_cast128((fx_i128)%s, %d, %s), %d, %s);\n", prod, fp, ta, fa, ta);
+    else
+        emitf(e, "            a = fx_cast(a + fx_cast(%s, %d, %s), %d, %s);\n", prod, fp, ta, fa, ta);
     if (bias && n->acc_chain == ACC_BIAS_LAST)
         emitf(e, "        a = fx_cast(a + n%d_b[o], %d, %s);   /* hls4ml's separate bias layer */\n", id, fa, ta);
+}
+
+/* The exact sum of a dense/conv output: acc (the bias, at the accumulator's LSB) plus each product `prod`
+ * (fp fractional bits) floored or rounded to the accumulator's LSB, then cast to the accumulator; on 64 bits
+ * (modulo 2^64) or, for a wide node, 128 (fx_wide.h). */
+static void emit_exact_sum(Emit *e, const Graph *g, const Node *n, int id, const char *prod, long nin, int pd)
+{
+    char ta[96];
+    FxType acc = n->accum;
+    int wide = e->wide[id];
+    const char *u = wide ? "fx_u128" : "uint64_t";
+    if (n->in[2] >= 0)
+        emitf(e, "        %s acc = (%s)%sn%d_b[o];\n", u, u, wide ? "(fx_i128)" : "", id);
+    else
+        emitf(e, "        %s acc = 0;\n", u);
+    emitf(e, "        int64_t a;\n");
+    emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);
+    emitf(e, "            acc += ");
+    if (!wide) {
+        if (acc.q == FXQ_TRN || pd <= 0)
+            buf_printf(e->b, pd >= 0 ? "(uint64_t)((%s) >> %d)" : "((uint64_t)(%s) << %d)", prod, pd >= 0 ? pd : -pd);
+        else
+            buf_printf(e->b, "(uint64_t)fx_quantize(%s, %d, %d)", prod, pd, acc.q);
+    } else if (acc.q == FXQ_TRN || pd <= 0) {
+        if (pd >= 0)
+            buf_printf(e->b, "(fx_u128)(((fx_i128)%s) >> %d)", prod, pd < 127 ? pd : 127);   /* |product| <= 2^126 */
+        else if (-pd < 128)
+            buf_printf(e->b, "((fx_u128)((fx_i128)%s) << %d)", prod, -pd);
+        else
+            buf_printf(e->b, "0;   /* every product shifted out of 128 bits */\n        (void)(%s)", prod);
+    } else {
+        buf_printf(e->b, "(fx_u128)fx_quantize128((fx_i128)%s, %d, %d)", prod, pd, acc.q);
+    }
+    buf_printf(e->b, ";\n");
+    if (acc.o == FXO_WRAP)
+        emitf(e, "        a = fx_wrap(%sacc, %d, %d);\n", wide ? "(uint64_t)" : "", acc.w, acc.sign);
+    else
+        emitf(e, "        a = fx_cast%s(%sacc, %d, %s);\n", wide ? "128" : "", wide ? "(fx_i128)" : "(int64_t)", fx_frac(acc),
+              targs(acc, ta, sizeof ta));
+    (void)g;
 }
 
 static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int id)
@@ -273,29 +355,17 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         long nin = w->const_dims[0], nout = w->const_dims[1], rows = ir_numel(x) / nin;
         FxType acc = n->accum;
         int pd = fin + fx_frac(w->type) - fx_frac(acc);
-        const char *term = (acc.q == FXQ_TRN || pd <= 0) ? (pd >= 0 ? "(uint64_t)((v%d[r * %ld + i] * n%d_w[o * %ld + i]) >> %d)"
-                                                                    : "((uint64_t)(v%d[r * %ld + i] * n%d_w[o * %ld + i]) << %d)")
-                                                          : "(uint64_t)fx_quantize(v%d[r * %ld + i] * n%d_w[o * %ld + i], %d, %d)";
+        char prod[160];
+        snprintf(prod, sizeof prod, "v%d[r * %ld + i] * n%d_w[o * %ld + i]", n->in[0], nin, id, nin);
         emitf(e, "for (r = 0; r < %ld; r++)\n", rows);
         emitf(e, "    for (o = 0; o < %ld; o++) {\n", nout);
         if (n->acc_chain != ACC_EXACT) {
-            char prod[160];
-            snprintf(prod, sizeof prod, "v%d[r * %ld + i] * n%d_w[o * %ld + i]", n->in[0], nin, id, nin);
             emit_chain(e, n, id, prod, nin, fin + fx_frac(w->type));
             emitf(e, "        v%d[r * %ld + o] = fx_cast(a, %d, %s);\n    }\n", n->out, nout, fx_frac(acc),
                   targs(to, ta, sizeof ta));
             break;
         }
-        emitf(e, "        uint64_t acc = %s;\n", n->in[2] >= 0 ? arena_printf(&((Graph *)g)->arena, "(uint64_t)n%d_b[o]", id) : "0");
-        emitf(e, "        int64_t a;\n");
-        emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);
-        emitf(e, "            acc += ");
-        buf_printf(e->b, term, n->in[0], nin, id, nin, pd >= 0 ? pd : -pd, acc.q);
-        buf_printf(e->b, ";\n");
-        if (acc.o == FXO_WRAP)
-            emitf(e, "        a = fx_wrap(acc, %d, %d);\n", acc.w, acc.sign);
-        else
-            emitf(e, "        a = fx_cast((int64_t)acc, %d, %s);\n", fx_frac(acc), targs(acc, ta, sizeof ta));
+        emit_exact_sum(e, g, n, id, prod, nin, pd);
         emitf(e, "        v%d[r * %ld + o] = fx_cast(a, %d, %s);\n", n->out, nout, fx_frac(acc), targs(to, ta, sizeof ta));
         emitf(e, "    }\n");
         break;
@@ -308,9 +378,8 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         long taps = (long)n->kernel[0] * n->kernel[1], nin = taps * cin, npix = (long)oh * ow;
         FxType acc = n->accum;
         int pd = fin + fx_frac(g->t[n->in[1]].type) - fx_frac(acc);
-        const char *term = (acc.q == FXQ_TRN || pd <= 0) ? (pd >= 0 ? "(uint64_t)((col[i] * n%d_w[o * %ld + i]) >> %d)"
-                                                                    : "((uint64_t)(col[i] * n%d_w[o * %ld + i]) << %d)")
-                                                          : "(uint64_t)fx_quantize(col[i] * n%d_w[o * %ld + i], %d, %d)";
+        char prod[160];
+        snprintf(prod, sizeof prod, "col[i] * n%d_w[o * %ld + i]", id, nin);
         emitf(e, "for (r = 0; r < %ld; r++) {\n", npix);
         emitf(e, "    int64_t col[%ld];   /* the window, zero in the padding */\n", nin);
         emitf(e, "    for (i = 0; i < %ld; i++) {\n", taps);
@@ -320,23 +389,12 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emitf(e, "    }\n");
         emitf(e, "    for (o = 0; o < %d; o++) {\n", cout);
         if (n->acc_chain != ACC_EXACT) {
-            char prod[160];
-            snprintf(prod, sizeof prod, "col[i] * n%d_w[o * %ld + i]", id, nin);
             emit_chain(e, n, id, prod, nin, fin + fx_frac(g->t[n->in[1]].type));
             emitf(e, "        v%d[r * %d + o] = fx_cast(a, %d, %s);\n    }\n}\n", n->out, cout, fx_frac(acc),
                   targs(to, ta, sizeof ta));
             break;
         }
-        emitf(e, "        uint64_t acc = %s;\n", n->in[2] >= 0 ? arena_printf(&((Graph *)g)->arena, "(uint64_t)n%d_b[o]", id) : "0");
-        emitf(e, "        int64_t a;\n");
-        emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);
-        emitf(e, "            acc += ");
-        buf_printf(e->b, term, id, nin, pd >= 0 ? pd : -pd, acc.q);
-        buf_printf(e->b, ";\n");
-        if (acc.o == FXO_WRAP)
-            emitf(e, "        a = fx_wrap(acc, %d, %d);\n", acc.w, acc.sign);
-        else
-            emitf(e, "        a = fx_cast((int64_t)acc, %d, %s);\n", fx_frac(acc), targs(acc, ta, sizeof ta));
+        emit_exact_sum(e, g, n, id, prod, nin, pd);
         emitf(e, "        v%d[r * %d + o] = fx_cast(a, %d, %s);\n", n->out, cout, fx_frac(acc), targs(to, ta, sizeof ta));
         emitf(e, "    }\n");
         emitf(e, "}\n");
@@ -400,6 +458,12 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     case OP_MAXIMUM:
     case OP_MINIMUM: {
         int f2 = fx_frac(g->t[n->in[1]].type), f = fin > f2 ? fin : f2;
+        if (n->op == OP_MUL && e->wide[id]) {   /* the exact product on 128 bits (fx_wide.h) */
+            emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+            emitf(e, "    v%d[e] = fx_cast128((fx_i128)v%d[e] * v%d[e], %d, %s);\n", n->out, n->in[0], n->in[1], fin + f2,
+                  targs(to, ta, sizeof ta));
+            break;
+        }
         emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
         emitf(e, "    int64_t a = v%d[e] * ((int64_t)1 << %d), b = v%d[e] * ((int64_t)1 << %d);\n", n->in[0], f - fin,
               n->in[1], f - f2);
@@ -421,8 +485,9 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     }
     case OP_AFFINE: {
         int f = fin;
+        const char *it = e->wide[id] ? "fx_i128" : "int64_t";   /* 128 bits (fx_wide.h) when 64 may not hold it */
         emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
-        emitf(e, "    int64_t v = v%d[e];\n", n->in[0]);
+        emitf(e, "    %s v = v%d[e];\n", it, n->in[0]);
         if (n->in[1] >= 0) {
             emitf(e, "    v *= n%d_s[e];\n", id);
             f += fx_frac(g->t[n->in[1]].type);
@@ -430,13 +495,13 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         if (n->in[2] >= 0) {
             int fsh = fx_frac(g->t[n->in[2]].type);
             if (fsh > f) {
-                emitf(e, "    v = v * ((int64_t)1 << %d) + n%d_t[e];\n", fsh - f, id);
+                emitf(e, "    v = v * ((%s)1 << %d) + n%d_t[e];\n", it, fsh - f, id);
                 f = fsh;
             } else {
-                emitf(e, "    v += (int64_t)n%d_t[e] * ((int64_t)1 << %d);\n", id, f - fsh);
+                emitf(e, "    v += (%s)n%d_t[e] * ((%s)1 << %d);\n", it, id, it, f - fsh);
             }
         }
-        emitf(e, "    v%d[e] = fx_cast(v, %d, %s);\n", n->out, f, targs(to, ta, sizeof ta));
+        emitf(e, "    v%d[e] = fx_cast%s(v, %d, %s);\n", n->out, e->wide[id] ? "128" : "", f, targs(to, ta, sizeof ta));
         emitf(e, "}\n");
         break;
     }
@@ -478,21 +543,42 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     case OP_LEAKYRELU: {
         int64_t ac = fx_quant_double(n->alpha, n->alpha_t);
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
-        emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast(v%d[e] * INT64_C(%lld), %d, %s);\n", n->out,
-              n->in[0], n->in[0], fin, targs(to, ta, sizeof ta), n->in[0], (long long)ac, fin + fx_frac(n->alpha_t),
-              targs(to, tb, sizeof tb));
+        if (e->wide[id])   /* the product on 128 bits (fx_wide.h) */
+            emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast128((fx_i128)v%d[e] * INT64_C(%lld), %d, "
+                     "%s);\n", n->out, n->in[0], n->in[0], fin, targs(to, ta, sizeof ta), n->in[0], (long long)ac,
+                  fin + fx_frac(n->alpha_t), targs(to, tb, sizeof tb));
+        else
+            emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast(v%d[e] * INT64_C(%lld), %d, %s);\n", n->out,
+                  n->in[0], n->in[0], fin, targs(to, ta, sizeof ta), n->in[0], (long long)ac, fin + fx_frac(n->alpha_t),
+                  targs(to, tb, sizeof tb));
         break;
     }
     case OP_PRELU:
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
-        emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast(v%d[e] * n%d_s[e], %d, %s);\n", n->out,
-              n->in[0], n->in[0], fin, targs(to, ta, sizeof ta), n->in[0], id, fin + fx_frac(g->t[n->in[1]].type),
-              targs(to, tb, sizeof tb));
+        emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast%s(%sv%d[e] * n%d_s[e], %d, %s);\n", n->out,
+              n->in[0], n->in[0], fin, targs(to, ta, sizeof ta), e->wide[id] ? "128" : "", e->wide[id] ? "(fx_i128)" : "",
+              n->in[0], id, fin + fx_frac(g->t[n->in[1]].type), targs(to, tb, sizeof tb));
         break;
     case OP_HARDSIGMOID: {
         int64_t ac = fx_quant_double(n->alpha, n->alpha_t), bc = fx_quant_double(n->beta, n->beta_t);
         int f = fin + fx_frac(n->alpha_t), fb = fx_frac(n->beta_t);
         emitf(e, "for (e = 0; e < %ld; e++) {\n", ny);
+        if (e->wide[id]) {   /* on 128 bits (fx_wide.h) */
+            if (fb > f) {
+                emitf(e, "    fx_i128 v = (fx_i128)v%d[e] * INT64_C(%lld) * ((fx_i128)1 << %d) + INT64_C(%lld);\n", n->in[0],
+                      (long long)ac, fb - f, (long long)bc);
+                f = fb;
+            } else {
+                emitf(e, "    fx_i128 v = (fx_i128)v%d[e] * INT64_C(%lld) + (fx_i128)INT64_C(%lld) * ((fx_i128)1 << %d);\n",
+                      n->in[0], (long long)ac, (long long)bc, f - fb);
+            }
+            if (f >= 0 && f < 126)
+                emitf(e, "    if (v > ((fx_i128)1 << %d)) v = (fx_i128)1 << %d;\n    else if (v < 0) v = 0;\n", f, f);
+            else
+                emitf(e, "    if (v < 0) v = 0;\n");
+            emitf(e, "    v%d[e] = fx_cast128(v, %d, %s);\n}\n", n->out, f, targs(to, ta, sizeof ta));
+            break;
+        }
         if (fb > f) {
             emitf(e, "    int64_t v = v%d[e] * INT64_C(%lld) * ((int64_t)1 << %d) + INT64_C(%lld);\n", n->in[0],
                   (long long)ac, fb - f, (long long)bc);
@@ -643,9 +729,12 @@ static void io_params(Buf *b, const Graph *g, const char *nm, const char *elem)
 int cemu_write(const Graph *g, Diag *d, const char *dir)
 {
     Buf c = {0}, h = {0};
-    Emit e = {&c, 0};
+    Emit e = {&c, 0, NULL};
     Arena ar = {0};
     int rc = -1;
+    unsigned char *wide = arena_array(&ar, g->nn ? g->nn : 1, 1);
+    int nwide = wide_nodes(g, &ar, wide);
+    e.wide = wide;
     char nm[NAMES_IDENT_SIZE], base[NAMES_TEXT_SIZE], tn[NAMES_TEXT_SIZE];
     names_design(nm, sizeof nm, g->name);   /* the prefix of every symbol; rtl.c's top module has the same name */
     const Tensor *tin = &g->t[g->inputs[0]], *tout = &g->t[g->outputs[0]];
@@ -706,6 +795,8 @@ int cemu_write(const Graph *g, Diag *d, const char *dir)
     if (heap)
         buf_printf(&c, "#include <stdlib.h>   /* malloc: this model's values do not fit a stack */\n\n");
     buf_printf(&c, "%s\n%s\n", etn_fx_arith_text, etn_fx_act_text);
+    if (nwide)   /* products or sums wider than 63 bits: 128-bit intermediates (a GCC/Clang extension) */
+        buf_printf(&c, "%s\n", etn_fx_wide_text);
     for (size_t k = 0; k < g->nn; k++)
         if (!g->n[k].dead && emit_node_data(&e, g, d, &g->n[k], (int)k, &ar) < 0)
             goto done;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ir/fx_arith.h"
+#include "ir/fx_wide.h"
 
 #define FX_MAX_WIDTH 64          /* signed; unsigned types hold at most 63 bits */
 
@@ -24,6 +25,10 @@ int64_t fx_type_min(FxType t);                /* smallest code */
 static inline int64_t fx_cast_to(int64_t m, int fsrc, FxType t)
 {
     return fx_cast(m, fsrc, t.w, fx_frac(t), t.sign, t.q, t.o);
+}
+static inline int64_t fx_cast128_to(fx_i128 m, int fsrc, FxType t)
+{
+    return fx_cast128(m, fsrc, t.w, fx_frac(t), t.sign, t.q, t.o);
 }
 static inline int64_t fx_quant_double(double x, FxType t)
 {

@@ -27,6 +27,7 @@ typedef struct {
     int chain;               /* the node's acc_chain: ACC_EXACT, or hls4ml's order of saturating additions */
     const double *wf, *bf;   /* float weights [nin][nout] and bias */
     int narrow;              /* fast path: products fit 31 bits, TRN, WRAP accumulator of <= 32 bits */
+    int wide;                /* products or the exact sum may need more than 63 bits: 128-bit path (fx_wide.h) */
     int32_t *w32;            /* narrow path: dense weights [nout][nin] */
     int32_t *b32;            /* narrow path: bias in accumulator codes */
     /* AFFINE / LEAKYRELU / HARDSIGMOID constants */
@@ -88,6 +89,57 @@ static int plan_err(Diag *d, const Graph *g, const Node *n, const char *msg)
 /* Bits of magnitude of a type's codes: |code| <= 2^mag_bits. */
 static int mag_bits(FxType t) { return t.sign ? t.w - 1 : t.w; }
 
+int emu_dense_wide(FxType tin, FxType wtype, FxType acc, const int64_t *wcodes, long nin, long nout)
+{
+    int pd = fx_frac(tin) + fx_frac(wtype) - fx_frac(acc);
+    double worst = 0;
+    for (long o = 0; o < nout; o++) {
+        double s = 0;
+        for (long i = 0; i < nin; i++)
+            s += fabs((double)wcodes[i * nout + o]) * ldexp(1.0, tin.w);
+        worst = s > worst ? s : worst;
+    }
+    /* a saturating accumulator needs the exact sum at its LSB (products shifted left when pd < 0): the bound
+     * of the 64-bit path is 2^62 (as before fx_wide.h), of the 128-bit one 2^126 */
+    double bound = pd < 0 ? worst * ldexp(1.0, -pd) : worst;
+    if (acc.o != FXO_WRAP && bound > ldexp(1.0, 126))
+        return -1;
+    return tin.w + wtype.w > 63 || (acc.o != FXO_WRAP && bound > ldexp(1.0, 62));
+}
+
+int emu_elem_wide(const Graph *g, const Node *n)
+{
+    FxType tin = g->t[n->in[0]].type;
+    int fin = fx_frac(tin);
+    switch (n->op) {
+    case OP_MUL:
+        return mag_bits(tin) + mag_bits(g->t[n->in[1]].type) > 62;
+    case OP_PRELU:
+        return mag_bits(tin) + mag_bits(g->t[n->in[1]].type) > 62;
+    case OP_LEAKYRELU:
+        return mag_bits(tin) + mag_bits(n->alpha_t) > 62;
+    case OP_AFFINE:
+    case OP_HARDSIGMOID: {
+        /* x*s + t summed at the finer LSB of the two: each aligned term must fit 61 bits (64-bit path) or
+         * 125 bits (128-bit path) */
+        const FxType *ts = n->op == OP_HARDSIGMOID ? &n->alpha_t : n->in[1] >= 0 ? &g->t[n->in[1]].type : NULL;
+        const FxType *tt = n->op == OP_HARDSIGMOID ? &n->beta_t : n->in[2] >= 0 ? &g->t[n->in[2]].type : NULL;
+        int f = fin + (ts ? fx_frac(*ts) : 0), pb = mag_bits(tin) + (ts ? mag_bits(*ts) : 0);
+        int a = pb, b = 0;
+        if (tt) {
+            int fsh = fx_frac(*tt);
+            a = pb + (fsh > f ? fsh - f : 0);
+            b = mag_bits(*tt) + (f > fsh ? f - fsh : 0);
+        }
+        if (a > 125 || b > 125)
+            return -1;
+        return a > 61 || b > 61;
+    }
+    default:
+        return 0;
+    }
+}
+
 /* A dense layer over rows of nin inputs; wcodes/wdata [nin][nout] (a CONV passes
  * its weights as a dense matrix over the window). */
 static int build_dense_w(Plan *p, Kernel *k, Diag *d, const Node *n, const int64_t *wcodes, const double *wdata,
@@ -107,8 +159,10 @@ static int build_dense_w(Plan *p, Kernel *k, Diag *d, const Node *n, const int64
     k->bf = b ? b->data : NULL;
     int fx = fx_frac(k->tin), fw = fx_frac(wtype), fa = fx_frac(k->acc);
     k->pd = fx + fw - fa;
-    if (k->tin.w + wtype.w > 63)
-        return plan_err(d, g, n, "expected input width + weight width <= 63 bits, got a wider product");
+    /* products of more than 63 bits, or a saturating sum that may not fit 63, run on 128 bits (fx_wide.h) */
+    k->wide = emu_dense_wide(k->tin, wtype, k->acc, wcodes, nin, nout);
+    if (k->wide < 0)
+        return plan_err(d, g, n, "expected an accumulator whose exact sum fits 127 bits, got a wider one with saturation");
     /* non-zero weights, output-major */
     long nnz = 0;
     for (long e = 0; e < k->nin * k->nout; e++)
@@ -117,10 +171,8 @@ static int build_dense_w(Plan *p, Kernel *k, Diag *d, const Node *n, const int64
     k->nzi = arena_array(&p->arena, (size_t)(nnz ? nnz : 1), sizeof(int32_t));
     k->nzw = arena_array(&p->arena, (size_t)(nnz ? nnz : 1), sizeof(int64_t));
     long at = 0;
-    double worst = 0;
     for (long o = 0; o < k->nout; o++) {
         k->nzs[o] = at;
-        double s = 0;
         for (long i = 0; i < k->nin; i++) {
             int64_t c = wcodes[i * k->nout + o];
             if (!c)
@@ -128,15 +180,9 @@ static int build_dense_w(Plan *p, Kernel *k, Diag *d, const Node *n, const int64
             k->nzi[at] = (int32_t)i;
             k->nzw[at] = c;
             at++;
-            s += fabs((double)c) * ldexp(1.0, k->tin.w);
         }
-        worst = s > worst ? s : worst;
     }
     k->nzs[k->nout] = at;
-    if (k->pd < 0 && worst * ldexp(1.0, -k->pd) > ldexp(1.0, 62) && k->acc.o != FXO_WRAP)
-        return plan_err(d, g, n, "expected an accumulator whose exact sum fits 63 bits, got a wider one with saturation");
-    if (k->pd >= 0 && worst > ldexp(1.0, 62) && k->acc.o != FXO_WRAP)
-        return plan_err(d, g, n, "expected an accumulator whose exact sum fits 63 bits, got a wider one with saturation");
     if (b) {
         k->bacc = arena_array(&p->arena, (size_t)k->nout, sizeof(int64_t));
         for (long o = 0; o < k->nout; o++)
@@ -149,7 +195,7 @@ static int build_dense_w(Plan *p, Kernel *k, Diag *d, const Node *n, const int64
     double wmax = 0;
     for (long e = 0; e < k->nin * k->nout; e++)
         wmax = fmax(wmax, fabs((double)wcodes[e]));
-    k->narrow = xmax * wmax < 2147483648.0 && k->acc.o == FXO_WRAP && k->acc.w <= 32 && k->pd >= 0 && k->pd < 32 &&
+    k->narrow = !k->wide && xmax * wmax < 2147483648.0 && k->acc.o == FXO_WRAP && k->acc.w <= 32 && k->pd >= 0 && k->pd < 32 &&
                 (k->acc.q == FXQ_TRN || k->pd == 0) && k->nin <= (1L << 20);
     if (k->narrow) {
         k->w32 = arena_array(&p->arena, (size_t)(k->nin * k->nout), sizeof(int32_t));
@@ -257,8 +303,7 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         k->tin2 = g->t[n->in[1]].type;
         k->fin2 = fx_frac(k->tin2);
         int f1 = fx_frac(k->tin), f2 = k->fin2, f = f1 > f2 ? f1 : f2;
-        if (n->op == OP_MUL ? mag_bits(k->tin) + mag_bits(k->tin2) > 62
-                            : mag_bits(k->tin) + (f - f1) > 60 || mag_bits(k->tin2) + (f - f2) > 60)
+        if (n->op != OP_MUL && (mag_bits(k->tin) + (f - f1) > 60 || mag_bits(k->tin2) + (f - f2) > 60))
             return plan_err(d, g, n, "expected the two inputs to combine within 62 bits, got types that are too wide "
                                      "or whose fractional bits are too far apart");
         break;
@@ -268,21 +313,15 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
             k->sc = g->t[n->in[1]].codes;
             k->scf = g->t[n->in[1]].data;
             k->fsc = fx_frac(g->t[n->in[1]].type);
-            if (k->tin.w + g->t[n->in[1]].type.w > 62)
-                return plan_err(d, g, n, "expected input width + scale width <= 62 bits, got a wider product");
         }
         if (n->in[2] >= 0) {
             k->sh = g->t[n->in[2]].codes;
             k->shf = g->t[n->in[2]].data;
             k->fsh = fx_frac(g->t[n->in[2]].type);
-            /* x*s + t is summed at the finer LSB of the two: each aligned term must fit 61 bits */
-            const FxType *ts = n->in[1] >= 0 ? &g->t[n->in[1]].type : NULL, *tt = &g->t[n->in[2]].type;
-            int f = fx_frac(k->tin) + (ts ? k->fsc : 0);
-            int pb = mag_bits(k->tin) + (ts ? mag_bits(*ts) : 0);
-            if (pb + (k->fsh > f ? k->fsh - f : 0) > 61 || mag_bits(*tt) + (f > k->fsh ? f - k->fsh : 0) > 61)
-                return plan_err(d, g, n, "expected the product and the shift to align within 62 bits, got types "
-                                         "whose fractional bits are too far apart");
         }
+        if (emu_elem_wide(g, n) < 0)   /* computed on 128 bits (fx_wide.h) */
+            return plan_err(d, g, n, "expected the product and the shift to align within 126 bits, got types "
+                                     "whose fractional bits are too far apart");
         break;
     case OP_ADD: {
         k->x2 = p->off[n->in[1]];
@@ -297,16 +336,12 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
     case OP_PRELU:   /* per-element slopes: codes of their (weight) type */
         k->sc = g->t[n->in[1]].codes;
         k->scf = g->t[n->in[1]].data;
-        k->fsc = fx_frac(g->t[n->in[1]].type);
-        if (mag_bits(k->tin) + mag_bits(g->t[n->in[1]].type) > 62)
-            return plan_err(d, g, n, "expected input width + slope width <= 63 bits, got a wider product");
+        k->fsc = fx_frac(g->t[n->in[1]].type);   /* products on 128 bits (fx_wide.h) */
         break;
     case OP_LEAKYRELU:
         k->alpha = n->alpha;
         k->a_code = fx_quant_double(n->alpha, n->alpha_t);
-        k->fa = fx_frac(n->alpha_t);
-        if (mag_bits(k->tin) + mag_bits(n->alpha_t) > 62)
-            return plan_err(d, g, n, "expected input width + alpha width <= 63 bits, got a wider product");
+        k->fa = fx_frac(n->alpha_t);   /* products on 128 bits (fx_wide.h) */
         break;
     case OP_HARDSIGMOID:
         k->alpha = n->alpha;
@@ -315,12 +350,9 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         k->fa = fx_frac(n->alpha_t);
         k->b_code = fx_quant_double(n->beta, n->beta_t);
         k->fb = fx_frac(n->beta_t);
-        {   /* x*slope + shift is summed at the finer LSB of the two: each aligned term must fit 61 bits */
-            int f = fx_frac(k->tin) + k->fa, pb = mag_bits(k->tin) + mag_bits(n->alpha_t);
-            if (pb + (k->fb > f ? k->fb - f : 0) > 61 || mag_bits(n->beta_t) + (f > k->fb ? f - k->fb : 0) > 61)
-                return plan_err(d, g, n, "expected the product and the shift to align within 62 bits, got types "
-                                         "whose fractional bits are too far apart");
-        }
+        if (emu_elem_wide(g, n) < 0)   /* x*slope + shift on 128 bits (fx_wide.h) */
+            return plan_err(d, g, n, "expected the product and the shift to align within 126 bits, got types "
+                                     "whose fractional bits are too far apart");
         break;
     case OP_THRESHOLD:   /* thresholds in the input's type: sc = upper (or only), sh = lower */
         k->sc = g->t[n->in[1]].codes;
@@ -496,9 +528,39 @@ static void run_dense_chain(const Kernel *k, int64_t *buf)
             int64_t b = k->bacc ? k->bacc[o] : 0;
             int64_t a = k->chain == ACC_BIAS_FIRST ? b : 0;
             for (long e = k->nzs[o]; e < k->nzs[o + 1]; e++)
-                a = fx_cast_to(a + fx_cast_to(x[k->nzi[e]] * k->nzw[e], fp, k->acc), fa, k->acc);
+                a = fx_cast_to(a + fx_cast128_to((fx_i128)x[k->nzi[e]] * k->nzw[e], fp, k->acc), fa, k->acc);
             if (k->chain == ACC_BIAS_LAST)
                 a = fx_cast_to(a + b, fa, k->acc);
+            y[o] = fx_cast_to(a, fa, k->tout);
+        }
+    }
+}
+
+/* The 128-bit path: products exact, summed modulo 2^128 (exact when the sum fits 127 bits, checked at
+ * plan time for a saturating accumulator; a wrapping one keeps only the low acc.w <= 64 bits anyway) */
+static void run_dense_wide(const Kernel *k, int64_t *buf)
+{
+    const int64_t *x = buf + k->x;
+    int64_t *y = buf + k->y;
+    int fa = fx_frac(k->acc);
+    int simple = k->acc.q == FXQ_TRN || k->pd <= 0;
+    int rs = k->pd < 127 ? k->pd : 127, ls = -k->pd;   /* |product| <= 2^126 */
+    for (long r = 0; r < k->rows; r++, x += k->nin, y += k->nout) {
+        for (long o = 0; o < k->nout; o++) {
+            fx_u128 acc = k->bacc ? (fx_u128)(fx_i128)k->bacc[o] : 0;
+            long e = k->nzs[o], end = k->nzs[o + 1];
+            if (simple && k->pd >= 0) {
+                for (; e < end; e++)
+                    acc += (fx_u128)(((fx_i128)x[k->nzi[e]] * k->nzw[e]) >> rs);
+            } else if (simple) {
+                for (; e < end && ls < 128; e++)
+                    acc += (fx_u128)((fx_i128)x[k->nzi[e]] * k->nzw[e]) << ls;
+            } else {
+                for (; e < end; e++)
+                    acc += (fx_u128)fx_quantize128((fx_i128)x[k->nzi[e]] * k->nzw[e], k->pd, k->acc.q);
+            }
+            int64_t a = k->acc.o == FXO_WRAP ? fx_wrap((uint64_t)acc, k->acc.w, k->acc.sign)
+                                             : fx_cast128_to((fx_i128)acc, fa, k->acc);
             y[o] = fx_cast_to(a, fa, k->tout);
         }
     }
@@ -613,6 +675,8 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
             run_dense_narrow(k, buf, p->xs);
         else if (k->chain != ACC_EXACT)
             run_dense_chain(k, buf);
+        else if (k->wide)
+            run_dense_wide(k, buf);
         else
             run_dense(k, buf);
         break;
@@ -640,11 +704,15 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     case OP_MINIMUM: {
         const int64_t *x2 = buf + k->x2;
         int f2 = k->fin2, f = fin > f2 ? fin : f2;
+        if (k->op == OP_MUL) {   /* the exact product on 128 bits */
+            for (long e = 0; e < k->ny; e++)
+                y[e] = fx_cast128_to((fx_i128)x[e] * x2[e], fin + f2, k->tout);
+            break;
+        }
         for (long e = 0; e < k->ny; e++) {
             int64_t a = x[e] * ((int64_t)1 << (f - fin)), b = x2[e] * ((int64_t)1 << (f - f2));
             switch (k->op) {
             case OP_SUB: y[e] = fx_cast_to(a - b, f, k->tout); break;
-            case OP_MUL: y[e] = fx_cast_to(x[e] * x2[e], fin + f2, k->tout); break;
             case OP_AVERAGE: y[e] = fx_cast_to(a + b, f + 1, k->tout); break;   /* (a + b) * 2^-1, exact */
             case OP_MAXIMUM: y[e] = a > b ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x2[e], f2, k->tout); break;
             default: y[e] = a < b ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x2[e], f2, k->tout); break;
@@ -654,24 +722,24 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     }
     case OP_AFFINE:
         for (long e = 0; e < k->ny; e++) {
-            /* exact x*s + t, then one cast */
-            int64_t v = x[e];
+            /* exact x*s + t on 128 bits, then one cast */
+            fx_i128 v = x[e];
             int f = fin;
             if (k->sc) {
                 v *= k->sc[e];
                 f += k->fsc;
             }
             if (k->sh) {
-                int64_t t = k->sh[e];
+                fx_i128 t = k->sh[e];
                 if (k->fsh > f) {
-                    v *= (int64_t)1 << (k->fsh - f);
+                    v *= (fx_i128)1 << (k->fsh - f);
                     f = k->fsh;
                 } else {
-                    t *= (int64_t)1 << (f - k->fsh);
+                    t *= (fx_i128)1 << (f - k->fsh);
                 }
                 v += t;
             }
-            y[e] = fx_cast_to(v, f, k->tout);
+            y[e] = fx_cast128_to(v, f, k->tout);
         }
         break;
     case OP_ADD: {
@@ -687,28 +755,28 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         break;
     case OP_LEAKYRELU:
         for (long e = 0; e < k->ny; e++)
-            y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x[e] * k->a_code, fin + k->fa, k->tout);
+            y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast128_to((fx_i128)x[e] * k->a_code, fin + k->fa, k->tout);
         break;
     case OP_PRELU:
         for (long e = 0; e < k->ny; e++)
-            y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast_to(x[e] * k->sc[e], fin + k->fsc, k->tout);
+            y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast128_to((fx_i128)x[e] * k->sc[e], fin + k->fsc, k->tout);
         break;
     case OP_HARDSIGMOID:
         for (long e = 0; e < k->ny; e++) {
             int f = fin + k->fa;
-            int64_t v = x[e] * k->a_code, t = k->b_code;
+            fx_i128 v = (fx_i128)x[e] * k->a_code, t = k->b_code;   /* on 128 bits (fx_wide.h) */
             if (k->fb > f) {
-                v *= (int64_t)1 << (k->fb - f);
+                v *= (fx_i128)1 << (k->fb - f);
                 f = k->fb;
             } else {
-                t *= (int64_t)1 << (f - k->fb);
+                t *= (fx_i128)1 << (f - k->fb);
             }
             v += t;
-            if (f >= 0 && f < 63 && v > ((int64_t)1 << f))   /* |v| <= 2^62: no clamp needed above */
-                v = (int64_t)1 << f;   /* 1 */
+            if (f >= 0 && f < 126 && v > ((fx_i128)1 << f))   /* |v| <= 2^126: no clamp needed above */
+                v = (fx_i128)1 << f;   /* 1 */
             else if (v < 0)
                 v = 0;
-            y[e] = fx_cast_to(v, f, k->tout);
+            y[e] = fx_cast128_to(v, f, k->tout);
         }
         break;
     case OP_THRESHOLD:   /* values +-1 (and 0) in the output's int<2> codes */

@@ -6,6 +6,11 @@
 
 typedef struct Plan Plan;
 
+/* Whether a node's arithmetic needs 128-bit intermediates (fx_wide.h): 1 yes, 0 no (64 bits are exact), -1 it
+ * would need more than 127 bits.  Dense/conv from their weights [nin][nout]; the others from their types. */
+int emu_dense_wide(FxType tin, FxType wtype, FxType acc, const int64_t *wcodes, long nin, long nout);
+int emu_elem_wide(const Graph *g, const Node *n);
+
 /* Build an execution plan for a graph after the precision pass. */
 Plan *emu_plan_new(const Graph *g, Diag *d);
 void emu_plan_free(Plan *p);
