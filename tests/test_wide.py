@@ -253,3 +253,46 @@ def test_dense_relu_dense_fixed32_equals_hls4ml_csim(tmp_path):
     assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
     assert np.count_nonzero(ref < 0) > 500 and np.count_nonzero(ref > 0) > 500
     assert np.count_nonzero(np.abs(ref) > 100) > 100   # large values: the products' high bits matter
+
+
+# ---- the RTL: no width limit, the same sums --------------------------------------------------------------
+def wide_rtl(tmp_path, case, reuse=1):
+    """CASES[case]'s Dense layer compiled with its RTL (reuse > 1: folded, one multiplier per reuse products)"""
+    tx, tw, ta, ty = CASES[case]
+    rng = np.random.default_rng(9)
+    W = np.ldexp(rng.integers(-(1 << 23), 1 << 23, (5, 3)).astype(np.float64), parse(tw)[0] - 1 - parse(tw)[1] - 23)
+    W[0, 0] = -(2.0 ** (parse(tw)[0] - 1 - parse(tw)[1]))
+    model = dense_onnx(tmp_path / "m.onnx", W, np.array([0.5, -0.25, 1.0]))
+    prec = {"weight": tw, "bias": "fixed<32,12>", "accum": ta, "result": ty}
+    cfg = write_cfg(tmp_path / "c.yml", {"x": {"result": tx}, "mm": prec})
+    if reuse > 1:
+        cfg.write_text(cfg.read_text().replace("  mm:\n", f"  mm:\n    ReuseFactor: {reuse}\n"))
+    out = tmp_path / f"out_{case}_{reuse}"
+    run("compile", model, "-c", cfg, "-o", out)
+    return out
+
+
+@pytest.mark.skipif(SANITIZED, reason="Verilator runs are not repeated under the sanitizers")
+def test_wide_rtl_lint(tmp_path):
+    """127-bit products: the Verilog's nodes and constants are as wide as the values (a 64-bit node held the
+    products modulo 2^64 before), verilator --lint-only -Wall is silent"""
+    import shutil
+    verilator = shutil.which("verilator")
+    if not verilator:
+        pytest.skip("verilator not installed")
+    for reuse in (1, 3):
+        out = wide_rtl(tmp_path, "p127", reuse)
+        v = "".join(p.read_text() for p in (out / "rtl").glob("m*.v"))
+        assert "[63:0]" in v and any(f"[{w}:0]" in v for w in range(66, 200)), "no node wider than 64 bits"
+        r = subprocess.run([verilator, "--lint-only", "-Wall", "--top-module", "m", "-F", str(out / "rtl" / "files.f")],
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+
+
+@pytest.mark.extended   # Verilator builds, ~20-45 s each (make test-extended)
+@pytest.mark.skipif(SANITIZED, reason="Verilator runs are not repeated under the sanitizers")
+@pytest.mark.parametrize("case,reuse", [("p127", 1), ("p127", 3), ("sat_acc", 1), ("p65", 1)])
+def test_wide_rtl_verify(case, reuse, tmp_path):
+    out = wide_rtl(tmp_path, case, reuse)
+    r = run("verify", out, "--n", "3000", "--seed", "2", check=False)
+    assert r.returncode == 0 and "PASS" in r.stdout and " 0 of 9000 outputs differ" in r.stdout, r.stdout + r.stderr

@@ -27,6 +27,15 @@ void verilog_lit(char *s, size_t n, int w, int64_t v)
     uint64_t u = (uint64_t)v;
     if (w < 64)
         u &= (UINT64_C(1) << w) - 1u;
+    if (w > 64 && v < 0) {   /* sign-extended beyond 64 bits: 'f' digits, the top one holding the rest */
+        char top[80];
+        int extra = w - 64, nf = (extra - 1) / 4, tb = extra - 4 * nf;
+        snprintf(top, sizeof top, "%x", (1u << tb) - 1u);
+        for (int k = 0; k < nf && (size_t)k + 2 < sizeof top; k++)
+            strcat(top, "f");
+        snprintf(s, n, "%d'h%s%016llx", w, top, (unsigned long long)u);
+        return;
+    }
     snprintf(s, n, "%d'h%llx", w, (unsigned long long)u);
 }
 

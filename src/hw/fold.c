@@ -139,9 +139,10 @@ int lower_fold(HwDesign *r, HwModule *m, Diag *d, const Node *nd, const Node *re
     free(lo);
     free(hi);
     int wp = f->wx + f->ww;
-    if (f->accw > 63 || wp > 64 || wp - f->pd > 64)
-        return diag_error(d, "%s: node '%s' (%s): ReuseFactor %d: expected sums and products of at most 63 bits, got "
-                          "a %d-bit sum of %d-bit products", g->file, nd->name, nd->src_op, nd->reuse, f->accw, wp);
+    if (f->accw >= HW_MAX_WIDTH || wp >= HW_MAX_WIDTH || wp - f->pd >= HW_MAX_WIDTH)
+        return diag_error(d, "%s: node '%s' (%s): ReuseFactor %d: expected sums and products of at most %d bits, got "
+                          "a %d-bit sum of %d-bit products", g->file, nd->name, nd->src_op, nd->reuse, HW_MAX_WIDTH - 1,
+                          f->accw, wp);
     m->adders = m->nout * (f->nterm / m->nout / f->reuse + 1);
     m->adders_naive = m->adders;
     return 0;

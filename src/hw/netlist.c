@@ -19,13 +19,17 @@ int hw_width(double lo, double hi, int *sign)
     int w = 1;
     if (lo < 0) {
         *sign = 1;
-        while (w < 64 && (lo < -ldexp(1.0, w - 1) || hi > ldexp(1.0, w - 1) - 1))
+        while (w < HW_MAX_WIDTH && (lo < -ldexp(1.0, w - 1) || hi > ldexp(1.0, w - 1) - 1))
             w++;
     } else {
         *sign = 0;
-        while (w < 64 && hi > ldexp(1.0, w) - 1)
+        while (w < HW_MAX_WIDTH && hi > ldexp(1.0, w) - 1)
             w++;
     }
+    /* beyond 64 bits (a product or an exact sum of products wider than the variables) the range, a double,
+     * may have been rounded toward zero by up to 2^(w-54): one more bit keeps it */
+    if (w > 64 && w < HW_MAX_WIDTH)
+        w++;
     return w;
 }
 
@@ -248,8 +252,8 @@ static int verify_fold(const HwDesign *r, Diag *d, const char *step, const HwMod
     if (f->reuse < 2 || f->nterm < 2 || f->nmult * f->reuse < f->nterm || (f->nmult - 1) * f->reuse >= f->nterm)
         return diag_error(d, "internal: hardware netlist after %s: folded module %s: %ld terms on %ld multipliers "
                           "at reuse %d", step, m->name, f->nterm, f->nmult, f->reuse);
-    if (f->wx < 1 || f->ww < 1 || f->wx + f->ww > 64 || f->accw < 2 || f->accw > 63)
-        return diag_error(d, "internal: hardware netlist after %s: folded module %s: widths outside 1..64", step, m->name);
+    if (f->wx < 1 || f->ww < 1 || f->wx + f->ww >= HW_MAX_WIDTH || f->accw < 2 || f->accw >= HW_MAX_WIDTH)
+        return diag_error(d, "internal: hardware netlist after %s: folded module %s: widths outside 1..255", step, m->name);
     for (long q = 0; q < f->nterm; q++) {
         const HwTerm *t = &f->term[q];
         if (t->x < 0 || t->x >= nx || t->o < 0 || t->o >= m->nout || !t->w ||
@@ -279,8 +283,8 @@ int hw_verify(const HwDesign *r, Diag *d, const char *step, int scheduled)
             int ops[4] = {n->a, n->b, n->c, n->op == HW_CLIP ? n->sb : -1};
             if ((unsigned)n->op > HW_MAX)
                 return bad(d, step, m, (long)i, "unknown op");
-            if (n->w < 1 || n->w > 64)
-                return bad(d, step, m, (long)i, "width outside 1..64");
+            if (n->w < 1 || n->w >= HW_MAX_WIDTH)
+                return bad(d, step, m, (long)i, "width outside 1..255");
             if (n->op == HW_IN && (n->sa < 0 || n->sa >= m->ports))
                 return bad(d, step, m, (long)i, "input port out of range");
             if (n->op == HW_ROM && (n->rom < 0 || (size_t)n->rom >= m->nrom))

@@ -169,6 +169,9 @@ typedef struct HwDesign {
 /* ---- constructors: each appends one node and returns its id ---- */
 
 /* The width (and signedness, in *sign) of the integer range [lo, hi], at most 64. */
+/* Widest node: variables have at most 64 bits, products and exact sums of them up to ~128 (Verilog has no limit;
+ * a node reaching this one is refused by hw_verify). */
+#define HW_MAX_WIDTH 256
 int hw_width(double lo, double hi, int *sign);
 /* A node with op set and no operands, for the caller to fill in. */
 HwNode hw_node_blank(HwOp op);
