@@ -412,6 +412,28 @@ def interesting_doubles(rng, w, f, sign, n):
     return xs[:n]
 
 
+def test_random_cast128():
+    """fx_cast128 (src/ir/fx_wide.h: products and exact sums of up to 127 bits) against the reference: every
+    mode, sources of 64 to 128 bits (the most negative included), targets of 1 to 64 bits, shifts both ways"""
+    rng = random.Random(128)
+    for case in range(0, 84, THIN):   # every (q, o) pair three times
+        q, o = case % 7, (case // 7) % 4
+        sign = case % 5 != 0
+        w = rng.choice([1, 2, 8, 16, 32, 33, 63] + ([64] if sign else []))
+        f = rng.randint(-20, 80)
+        fsrc = f + rng.choice([-70, -3, 0, 1, 5, 62, 63, 64, 65, 100, 126, 127, 128, 200])
+        ms = [-(1 << 127), (1 << 127) - 1, 0, 1, -1, 1 << 126, -(1 << 126)]
+        ms += [rng.randint(-(1 << b), 1 << b) for b in (63, 64, 65, 90, 126) for _ in range(6)]
+        data = b"".join(struct.pack("<QQ", m % (1 << 128) & ((1 << 64) - 1), (m % (1 << 128)) >> 64) for m in ms)
+        r = subprocess.run([str(TEST_FX), "cast128", str(fsrc), str(w), str(f), str(int(sign)), str(q), str(o)],
+                           input=data, capture_output=True)
+        assert r.returncode == 0, r.stderr.decode()
+        got = np.frombuffer(r.stdout, dtype="<i8").tolist()
+        want = [ref_cast(m, fsrc, w, f, sign, q, o) for m in ms]
+        assert got == want, (fsrc, w, f, sign, Q_NAMES[q], O_NAMES[o],
+                             [(m, g, x) for m, g, x in zip(ms, got, want) if g != x][:3])
+
+
 def test_random_fromdouble():
     """Doubles (random bit patterns, subnormals, huge, tiny, +-inf, NaN, values
     and ties near the type's range) to random types vs Fraction(double)."""

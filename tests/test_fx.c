@@ -1,5 +1,6 @@
 /* test_fx.c — a driver exposing the fixed-point core to the Python tests:
  *   test_fx cast FSRC W F SIGN Q O       int64 codes on stdin -> int64 codes on stdout (binary, LE)
+ *   test_fx cast128 FSRC W F SIGN Q O    128-bit codes (low, high int64 words) on stdin -> int64 codes (fx_wide.h)
  *   test_fx fromdouble W F SIGN Q O      float64 on stdin -> int64 codes on stdout
  *   test_fx parse TYPE                   canonical spelling and fields, or the error (exit 2)
  *   test_fx format M F                   exact decimal value of code M with F fractional bits */
@@ -21,6 +22,17 @@ int main(int argc, char **argv)
             for (size_t k = 0; k < n; k++)
                 buf[k] = fx_cast(buf[k], fsrc, w, f, s, q, o);
             fwrite(buf, sizeof(int64_t), n, stdout);
+        }
+        return 0;
+    }
+    if (argc >= 8 && !strcmp(argv[1], "cast128")) {
+        int fsrc = atoi(argv[2]), w = atoi(argv[3]), f = atoi(argv[4]), s = atoi(argv[5]), q = atoi(argv[6]),
+            o = atoi(argv[7]);
+        uint64_t in[2];
+        while (fread(in, sizeof(uint64_t), 2, stdin) == 2) {
+            fx_i128 m = (fx_i128)(((fx_u128)in[1] << 64) | in[0]);
+            int64_t c = fx_cast128(m, fsrc, w, f, s, q, o);
+            fwrite(&c, sizeof c, 1, stdout);
         }
         return 0;
     }
