@@ -296,3 +296,18 @@ def test_wide_rtl_verify(case, reuse, tmp_path):
     out = wide_rtl(tmp_path, case, reuse)
     r = run("verify", out, "--n", "3000", "--seed", "2", check=False)
     assert r.returncode == 0 and "PASS" in r.stdout and " 0 of 9000 outputs differ" in r.stdout, r.stdout + r.stderr
+
+
+def test_wide_conv_c_equals_emulator(tmp_path):
+    """a Conv2D/MaxPool/Dense model at fixed<32,12> (64-bit products in every layer): the C equals the emulator"""
+    from conftest import onnx_model
+    from test_cemu import c_and_emulator
+    path = onnx_model("conv2d_small_mp_keras")
+    run("compile", path, "-o", tmp_path / "probe", "--no-rtl", "--precision", "fixed<32,12>")
+    h = next((tmp_path / "probe" / "c").glob("*.h"))
+    name = h.stem
+    width = int(h.read_text().split(f"#define {name}_N_IN ")[1].split()[0])
+    x = np.random.default_rng(2).standard_normal((200, width)) * 3
+    got, ref = c_and_emulator(path, name, x, tmp_path, "--precision", "fixed<32,12>")
+    assert np.array_equal(got, ref) and np.count_nonzero(ref) > 100
+    assert "fx_i128" in (tmp_path / "out" / "c" / f"{name}.c").read_text()
