@@ -311,3 +311,24 @@ def test_wide_conv_c_equals_emulator(tmp_path):
     got, ref = c_and_emulator(path, name, x, tmp_path, "--precision", "fixed<32,12>")
     assert np.array_equal(got, ref) and np.count_nonzero(ref) > 100
     assert "fx_i128" in (tmp_path / "out" / "c" / f"{name}.c").read_text()
+
+
+def test_wider_than_64_bit_values_refused(tmp_path):
+    """values (not intermediates) wider than 64 bits stay refused, in one line naming the layer and the width:
+    hls4ml's 'auto' result of a Multiply of two 48-bit Dense results has 96 bits"""
+    W = np.array([[0.5, -0.25], [1.0, 0.75]], dtype=np.float32)
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["a"], name="da"),
+                           helper.make_node("MatMul", ["x", "W"], ["b"], name="db"),
+                           helper.make_node("Mul", ["a", "b"], ["y"], name="mul")], "m",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+                          [numpy_helper.from_array(W, "W")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, tmp_path / "m.onnx")
+    t = "fixed<48,20>"
+    cfg = write_cfg(tmp_path / "c.yml", {"da": {"result": t, "accum": t}, "db": {"result": t, "accum": t},
+                                         "mul": {"result": "auto"}})
+    r = run("compile", tmp_path / "m.onnx", "-c", cfg, "--auto-types", "hls4ml", "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "node 'mul' (Mul): expected an 'auto' type of at most 64 bits, got 96" in r.stderr, r.stderr

@@ -195,8 +195,10 @@ static int hls_type_cap(Diag *d, const Graph *g, const Node *n, int w, int i, in
         i = i < cap->i ? i : cap->i;
     }
     if (w < 1 || w > 64)
-        return diag_error(d, "%s: node '%s' (%s): the 'auto' type hls4ml infers here has %d bits; at most 64 are "
-                          "supported: give this layer's accum and result explicit types", g->file, n->name, n->src_op, w);
+        return diag_error(d, "%s: node '%s' (%s): expected an 'auto' type of at most 64 bits, got %d from hls4ml's "
+                          "inference (values wider than 64 bits are not supported; products and sums inside a layer "
+                          "may reach 127): give this layer explicit result/accum types, or cap them with "
+                          "Model.Precision.maximum", g->file, n->name, n->src_op, w);
     FxType t = {(int16_t)w, (int16_t)i, (uint8_t)(sign != 0), FXQ_TRN, FXO_WRAP};
     *out = t;
     return 0;
