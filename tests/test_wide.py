@@ -332,3 +332,32 @@ def test_wider_than_64_bit_values_refused(tmp_path):
     r = run("compile", tmp_path / "m.onnx", "-c", cfg, "--auto-types", "hls4ml", "-o", tmp_path / "o", check=False)
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert "node 'mul' (Mul): expected an 'auto' type of at most 64 bits, got 96" in r.stderr, r.stderr
+
+
+@pytest.mark.extended   # an hls4ml csim build, ~40 s (make test-extended)
+@pytest.mark.skipif(SANITIZED, reason="hls4ml's C simulation is not repeated under the sanitizers")
+def test_multiply_bn_leaky_prelu_fixed32_equals_hls4ml_csim(tmp_path):
+    """fixed<32,12> everywhere: Multiply of two Dense results, BatchNormalization (its own layer: scale x input),
+    LeakyReLU and PReLU -- 32 x 32-bit products (the Dense layers' sums on 128 bits, refused before); etchnn
+    predict --hls4ml equals hls4ml 1.3's csim on 2,500 inputs"""
+    keras = keras3_or_skip()
+    keras.utils.set_random_seed(6)
+    L = keras.layers
+    i = keras.Input((6,), name="inp")
+    h = L.Multiply(name="mul")([L.Dense(8, name="da")(i), L.Dense(8, name="db")(i)])
+    h = L.PReLU(name="prelu", alpha_initializer=keras.initializers.RandomUniform(0.05, 0.4))(
+        L.LeakyReLU(negative_slope=0.3, name="lrelu")(L.BatchNormalization(name="bn")(h)))
+    m = keras.Model(i, L.Dense(3, name="out")(h))
+    for w, v in zip(m.get_layer("bn").weights, [1.5, 0.25, 0.5, 2.0]):   # gamma, beta, mean, variance
+        w.assign(np.full(w.shape, v))
+    t = "fixed<32,12>"
+    hm = hls4ml_uniform_project(m, tmp_path, t, t)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-4, 4, (1500, 6)), rng.standard_normal((1000, 6)) * 20])
+    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
+    c = tmp_path / "c.yml"
+    c.write_text(f"Model:\n  Precision:\n    default: '{t}'\n    accum: '{t}'\n")
+    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
+    assert np.count_nonzero(ref < 0) > 500 and np.count_nonzero(ref > 0) > 500
