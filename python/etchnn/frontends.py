@@ -169,10 +169,30 @@ def _forward_names(model, n):
     return names
 
 
+def _threshold_symbolic(g, x, threshold, value):
+    """aten::threshold (nn.Threshold, F.threshold) as ONNX ThresholdedRelu: x > threshold ? x : value is one
+    for value 0 only (the TorchScript exporter's own symbolic takes threshold 0 only, as a Relu)."""
+    from torch.onnx import symbolic_helper as sh
+    th = float(sh._get_const(threshold, "f", "threshold"))
+    v = float(sh._get_const(value, "f", "value"))
+    if v != 0:
+        raise EtchnnError(f"threshold: expected value 0 (x > threshold ? x : 0, a ThresholdedReLU), got value {v}")
+    return g.op("ThresholdedRelu", x, alpha_f=th)
+
+
+def _check_thresholds(model):
+    import torch
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.Threshold) and mod.value != 0:
+            raise EtchnnError(f"torch model {type(model).__name__}: layer '{name}' (Threshold): expected value 0 "
+                              f"(x > threshold ? x : 0, a ThresholdedReLU), got value {mod.value} (not supported)")
+
+
 def torch_to_onnx(model, input_shape=None):
     torch = _need("torch", "a torch model")
     onnx = _need("onnx", "converting a torch model")
     shapes = torch_input_shapes(model, input_shape)
+    _check_thresholds(model)
     was_training = model.training
     model.eval()
     buf = io.BytesIO()
@@ -187,8 +207,12 @@ def torch_to_onnx(model, input_shape=None):
                 y = model(*args)
             nout = len(y) if isinstance(y, (tuple, list)) else 1
             onames = ["output"] if nout == 1 else [f"output_{k}" for k in range(nout)]
-            torch.onnx.export(model, args, buf, dynamo=False, input_names=inames, output_names=onames,
-                              dynamic_axes={nm: {0: "batch"} for nm in inames + onames})
+            torch.onnx.register_custom_op_symbolic("aten::threshold", _threshold_symbolic, 10)
+            try:
+                torch.onnx.export(model, args, buf, dynamo=False, input_names=inames, output_names=onames,
+                                  dynamic_axes={nm: {0: "batch"} for nm in inames + onames})
+            finally:
+                torch.onnx.unregister_custom_op_symbolic("aten::threshold", 10)
     except Exception as e:  # the exporter's own message says which op it could not export
         raise EtchnnError(f"torch model {type(model).__name__}: ONNX export failed: {e}") from e
     finally:
@@ -383,8 +407,11 @@ def _keras_layer(b, layer, xs, rank):
     if cls == "Activation":
         return _keras_activation(b, cfg["activation"], x, name)
     if cls == "ReLU":
+        if cfg.get("threshold", 0) and not cfg.get("negative_slope", 0) and cfg.get("max_value") is None:
+            return b.node("ThresholdedRelu", [x], name, alpha=float(cfg["threshold"]))
         if cfg.get("negative_slope", 0) or cfg.get("threshold", 0):
-            raise EtchnnError(f"Keras layer '{name}' (ReLU): negative_slope and threshold are not supported")
+            raise EtchnnError(f"Keras layer '{name}' (ReLU): negative_slope and threshold together, or threshold "
+                              f"with max_value, are not supported")
         if cfg.get("max_value") is not None:
             return b.node("Clip", [x, b.const(f"{name}_min", 0.0), b.const(f"{name}_max", cfg["max_value"])], name)
         return b.node("Relu", [x], name)

@@ -553,6 +553,19 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
                   targs(to, tb, sizeof tb));
         break;
     }
+    case OP_THRESHRELU: {   /* x > theta: the input code above the cut (ir_threshold_cut) */
+        int64_t k = 0;
+        int cut = ir_threshold_cut(n, g->t[n->in[0]].type, &k);
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
+        if (cut < 0)
+            emitf(e, "    v%d[e] = fx_cast(v%d[e], %d, %s);\n", n->out, n->in[0], fin, targs(to, ta, sizeof ta));
+        else if (cut > 0)
+            emitf(e, "    v%d[e] = 0;\n", n->out);
+        else
+            emitf(e, "    v%d[e] = v%d[e] > INT64_C(%lld) ? fx_cast(v%d[e], %d, %s) : 0;\n", n->out, n->in[0],
+                  (long long)k, n->in[0], fin, targs(to, ta, sizeof ta));
+        break;
+    }
     case OP_PRELU:
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
         emitf(e, "    v%d[e] = v%d[e] > 0 ? fx_cast(v%d[e], %d, %s) : fx_cast%s(%sv%d[e] * n%d_s[e], %d, %s);\n", n->out,

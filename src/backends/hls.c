@@ -142,6 +142,7 @@ static const char *unsupported(const Graph *g, const Node *n)
     case OP_AVGPOOL1D: case OP_AVGPOOL2D: case OP_PAD: case OP_UPSAMPLE: case OP_TRANSPOSE: case OP_CONCAT:
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_AVERAGE: case OP_MAXIMUM: case OP_MINIMUM: case OP_AFFINE:
     case OP_RELU: case OP_LEAKYRELU: case OP_HARDSIGMOID: case OP_CLIP: case OP_QUANT: case OP_RESHAPE:
+    case OP_THRESHRELU:
         return NULL;
     case OP_THRESHOLD:
         if (!g->t[n->out].type.sign || g->t[n->out].type.w < 2)
@@ -520,6 +521,17 @@ static int emit_node(Hls *h, const Node *n, int id)
         fn_head(h, n, id, 1);
         buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
         buf_printf(c, "        y[e] = x0[e] > 0 ? (%s)x0[e] : (%s)(x0[e] * alpha%d);\n    }\n}\n\n", ty, ty, id);
+        return 0;
+    }
+    case OP_THRESHRELU: {   /* x > theta, theta in its param type as hls4ml's */
+        int64_t ac = fx_quant_double(n->alpha, n->alpha_t);
+        typedef_(h, n->alpha_t, "theta%d_t", id);
+        buf_printf(c, "static const theta%d_t theta%d = etn_raw<theta%d_t>(", id, id, id);
+        code_lit(c, ac);
+        buf_printf(c, ");\n\n");
+        fn_head(h, n, id, 1);
+        buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
+        buf_printf(c, "        y[e] = x0[e] > theta%d ? (%s)x0[e] : (%s)0;\n    }\n}\n\n", id, ty, ty);
         return 0;
     }
     case OP_HARDSIGMOID: {

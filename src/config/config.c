@@ -1077,7 +1077,8 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
                n->op == OP_MAXIMUM || n->op == OP_MINIMUM || n->op == OP_CONCAT || n->op == OP_AFFINE ||
                n->op == OP_PAD || n->op == OP_UPSAMPLE;
     bool hls_param = config_auto_hls4ml(c, n) && !strcmp(var, "weight") &&
-                     (n->op == OP_PRELU || n->op == OP_LEAKYRELU || n->op == OP_ELU);
+                     (n->op == OP_PRELU || n->op == OP_LEAKYRELU || n->op == OP_ELU ||
+                                                                     n->op == OP_THRESHRELU);
     /* a recurrent layer's 'auto' types are the default, as hls4ml infers them */
     bool auto_is_default = (!strcmp(var, "weight") && !hls_param) || !strcmp(var, "bias") ||
                            (!strcmp(var, "result") && !sums) || n->cell.role != RNN_ROLE_NONE;

@@ -2341,10 +2341,16 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         out[0] = apply_activation_spec(im, im->lname, act, x);
     } else if (!strcmp(cls, "ReLU")) {
         double maxv = jnum(cfg, "max_value", NAN), slope = jnum(cfg, "negative_slope", 0), th = jnum(cfg, "threshold", 0);
-        if (th != 0)
-            return LAYER_ERR(im, "expected threshold 0, got %g (not supported yet)", th);
+        if (!isfinite(th))
+            return LAYER_ERR(im, "expected a finite threshold, got %g", th);
+        if (th != 0 && (slope != 0 || !isnan(maxv)))
+            return LAYER_ERR(im, "expected threshold %g with negative_slope 0 and no max_value (a ThresholdedReLU), "
+                                 "got negative_slope %g and max_value %g (not supported)", th, slope, maxv);
         int in1[1] = {x};
-        if (slope == 0 && isnan(maxv)) {
+        if (th != 0) {   /* Keras 3: x > threshold ? x : 0 */
+            out[0] = new_node(im, OP_THRESHRELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+            im->g->n[im->g->nn - 1].alpha = th;
+        } else if (slope == 0 && isnan(maxv)) {
             out[0] = new_node(im, OP_RELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
         } else if (slope == 0) {
             out[0] = new_node(im, OP_CLIP, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
@@ -2357,6 +2363,13 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
             return LAYER_ERR(im, "expected either negative_slope or max_value, got both: negative_slope %g and max_value %g "
                                  "(not supported yet)", slope, maxv);
         }
+    } else if (!strcmp(cls, "ThresholdedReLU")) {   /* Keras 2: x > theta ? x : 0 */
+        double th = jnum(cfg, "theta", 1.0);
+        if (!isfinite(th))
+            return LAYER_ERR(im, "expected a finite theta, got %s", jdesc(&im->g->arena, jget(cfg, "theta")));
+        int in1[1] = {x};
+        out[0] = new_node(im, OP_THRESHRELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
+        im->g->n[im->g->nn - 1].alpha = th;
     } else if (!strcmp(cls, "PReLU")) {
         out[0] = import_prelu(im, ct, lpath, x);
     } else if (!strcmp(cls, "ELU")) {
@@ -2395,6 +2408,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         out[0] = import_reshape(im, jget(cfg, "target_shape"), x);
     } else {
         return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, PReLU, "
+                             "ThresholdedReLU, "
                              "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "

@@ -2316,7 +2316,8 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
 
     /* ops that work in either layout keep it; every other op reads ONNX order */
     static const char *const layout_free[] = {"Identity", "Dropout", "Cast", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
-                                              "Selu", "Elu", "Softplus", "Softsign", "HardSigmoid", "Clip", "Transpose"};
+                                              "Selu", "Elu", "Softplus", "Softsign", "HardSigmoid", "Clip", "Transpose",
+                                              "ThresholdedRelu"};
     int free_op = 0, xcl = 0;
     for (size_t k = 0; k < sizeof layout_free / sizeof layout_free[0]; k++)
         free_op |= strcmp(op, layout_free[k]) == 0;
@@ -2527,6 +2528,12 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
         new_data_node(im, OP_SOFTPLUS, lname, in1, 1, out, tx->rank, tx->dims);
     } else if (strcmp(op, "Softsign") == 0) {
         new_data_node(im, OP_SOFTSIGN, lname, in1, 1, out, tx->rank, tx->dims);
+    } else if (strcmp(op, "ThresholdedRelu") == 0) {
+        double th = attr_f(n, "alpha", 1.0);
+        if (!isfinite(th))
+            return NODE_ERR(im, "expected a finite alpha (the threshold), got %g", th);
+        int id = new_data_node(im, OP_THRESHRELU, lname, in1, 1, out, tx->rank, tx->dims);
+        im->g->n[id].alpha = th;
     } else if (strcmp(op, "Elu") == 0) {
         int id = new_data_node(im, OP_ELU, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].alpha = attr_f(n, "alpha", 1.0);
@@ -2582,7 +2589,8 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     } else {
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
-                            "Max, Min, Mean, Relu, LeakyRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, PRelu, Softmax, HardSigmoid, Clip, "
+                            "Max, Min, Mean, Relu, LeakyRelu, ThresholdedRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, PRelu, Softmax, "
+                            "HardSigmoid, Clip, "
                             "BatchNormalization, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, "
                             "Transpose, Constant, Shape, Gather, RNN, LSTM, GRU, ConstantOfShape, Expand, Slice (QONNX: Quant, IntQuant, BipolarQuant, Trunc), got '%s'",
                         op);

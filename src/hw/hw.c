@@ -29,6 +29,7 @@ static unsigned char **element_liveness(Arena *a, const Graph *g)
         long no = ir_numel(&g->t[n->out]);
         const unsigned char *lo = live[n->out];
         int elementwise = n->op == OP_QUANT || n->op == OP_RELU || n->op == OP_LEAKYRELU || n->op == OP_CLIP ||
+                          n->op == OP_THRESHRELU ||
                           n->op == OP_HARDSIGMOID ||
                           n->op == OP_SIGMOID || n->op == OP_TANH || n->op == OP_RESHAPE || n->op == OP_AFFINE;
         if (elementwise && ir_numel(&g->t[n->in[0]]) == no) {

@@ -412,6 +412,29 @@ int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
             y = hw_node_push(m, s);
             break;
         }
+        case OP_THRESHRELU: {   /* x > theta ? x : 0, theta as the input code k (ir_threshold_cut) */
+            int64_t k = 0;
+            int cut = ir_threshold_cut(nd, x->type, &k);
+            if (cut < 0) {
+                y = hw_cast(m, xi, fx, res);
+            } else if (cut > 0) {
+                y = hw_const(m, 0);
+            } else {
+                HwNode s = hw_node_blank(HW_CLIP);   /* x < k + 1: 0; else the cast */
+                s.a = xi;
+                s.b = hw_cast(m, xi, fx, res);
+                s.k = k + 1;
+                s.k2 = fx_type_max(x->type);
+                s.c = hw_const(m, 0);
+                s.sb = s.c;   /* never: no code is above the type's largest */
+                s.w = res.w;
+                s.sign = res.sign;
+                s.lo = fmin(0, m->n[s.b].lo);
+                s.hi = fmax(0, m->n[s.b].hi);
+                y = hw_node_push(m, s);
+            }
+            break;
+        }
         case OP_THRESHOLD: {
             /* binary: x < t ? -1 : 1;  ternary: x <= lo ? -1 : x > hi ? 1 : 0 (hi checked first, as hls4ml: when
              * wrapped thresholds give hi < lo, every x <= hi is 1 and the rest -1) */

@@ -46,7 +46,7 @@ int stream_bits(long v)
 
 static int is_pointwise(Op op)
 {
-    return op == OP_RELU || op == OP_LEAKYRELU || op == OP_CLIP || op == OP_HARDSIGMOID || op == OP_SIGMOID ||
+    return op == OP_RELU || op == OP_LEAKYRELU || op == OP_THRESHRELU || op == OP_CLIP || op == OP_HARDSIGMOID || op == OP_SIGMOID ||
            op == OP_TANH || op == OP_SELU || op == OP_ELU || op == OP_SOFTPLUS || op == OP_SOFTSIGN;
 }
 

@@ -401,6 +401,8 @@ void ir_dump(const Graph *g, Buf *out)
             buf_printf(out, " fused_relu=#%d", n->fused_relu);
         if (n->op == OP_LEAKYRELU)
             buf_printf(out, " alpha=%.17g", n->alpha);
+        if (n->op == OP_THRESHRELU)
+            buf_printf(out, " theta=%.17g", n->alpha);
         if (n->op == OP_HARDSIGMOID || n->op == OP_CLIP)
             buf_printf(out, " alpha=%.17g beta=%.17g", n->alpha, n->beta);
         if (n->op == OP_THRESHOLD)
@@ -532,4 +534,25 @@ int *ir_fused_into(const Graph *g, Arena *a)
         if (!g->n[k].dead && g->n[k].fused_relu >= 0)
             into[g->n[k].fused_relu] = (int)k;
     return into;
+}
+
+int ir_threshold_cut(const Node *n, FxType tin, int64_t *k)
+{
+    int64_t a = fx_quant_double(n->alpha, n->alpha_t), lo = fx_type_min(tin), hi = fx_type_max(tin), c;
+    int d = fx_frac(tin) - fx_frac(n->alpha_t);
+    if (d <= 0) {
+        c = -d >= 63 ? (a < 0 ? -1 : 0) : a >> -d;   /* floor */
+    } else if (a > 0 && (d >= 63 || a > (INT64_MAX >> d))) {
+        return 1;
+    } else if (a < 0 && (d >= 63 || a < (INT64_MIN >> d))) {
+        return -1;
+    } else {
+        c = (int64_t)((uint64_t)a << d);
+    }
+    if (c >= hi)
+        return 1;
+    if (c < lo)
+        return -1;
+    *k = c;
+    return 0;
 }

@@ -195,6 +195,11 @@ int ir_quant_container(const FxType *t, long n, FxType *out);
 /* QUANT node n: the type of output element e (w = 0: pruned). */
 static inline FxType ir_quant_elem(const Node *n, long e) { return n->qtypes[n->nq == 1 ? 0 : e]; }
 
+/* ThresholdedReLU (OP_THRESHRELU) compares x > theta with theta as its type (alpha_t) holds it: in the input's
+ * codes, x > k for the largest code k at or below theta.  Returns -1 when every code of tin is above theta, 1
+ * when none is, else 0 with *k (lo <= k < hi of tin). */
+int ir_threshold_cut(const Node *n, FxType tin, int64_t *k);
+
 /* Text dump: one line per tensor and node. */
 void ir_dump(const Graph *g, Buf *out);
 /* Structural checks; returns 0 or -1 with a message naming the node. */

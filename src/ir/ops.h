@@ -46,7 +46,8 @@
     X(MINIMUM,     "minimum",     "Minimum",            ETN_V_RESULT)                                  \
     X(THRESHOLD,   "threshold",   "BatchNormalizationQuantizedTanh", ETN_V_RESULT)                                  \
     X(QUANT,       "quant",       "FixedPointQuantizer", ETN_V_RESULT)                               \
-    X(RNN,         "rnn",         "Recurrent",          ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM)
+    X(RNN,         "rnn",         "Recurrent",          ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM) \
+    X(THRESHRELU,  "thresholdedrelu", "ThresholdedReLU", ETN_V_RESULT | ETN_V_WEIGHT)
 
 /* Windowed ops (CONV*, *POOL*, PAD, UPSAMPLE) read channels-last per-sample
  * data, [H,W,C] (2-D) or [L,C] (1-D, handled as H = 1); see ir_window_*(). */

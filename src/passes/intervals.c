@@ -335,6 +335,22 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
             }
             break;
         }
+        case OP_THRESHRELU: {   /* x above theta (as its type holds it), else 0 */
+            double th = ldexp((double)fx_quant_double(n->alpha, n->alpha_t), -fx_frac(n->alpha_t));
+            for (long e = 0; e < ny; e++) {
+                double l = x->lo[e], h = x->hi[e];
+                if (h <= th) {
+                    y->lo[e] = y->hi[e] = 0;
+                } else if (l > th) {
+                    y->lo[e] = l;
+                    y->hi[e] = h;
+                } else {
+                    y->lo[e] = fmin(0, fmax(l, th));
+                    y->hi[e] = fmax(0, h);
+                }
+            }
+            break;
+        }
         case OP_CLIP: unary(f_clip, n, x, y, ny, 0); break;
         case OP_SIGMOID:
         case OP_TANH:

@@ -603,6 +603,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 return -1;
             if (is_auto && hls_auto && n->op == OP_PRELU)
                 t = g->t[n->in[0]].type;   /* hls4ml's 'auto' slopes: the input's type */
+            else if (is_auto && hls_auto && n->op == OP_THRESHRELU)
+                t = g->t[n->in[0]].type;   /* hls4ml's 'auto' theta: the input's type */
             else if (is_auto && hls_auto && (n->op == OP_LEAKYRELU || n->op == OP_ELU))
                 t = hls_const_type(n->alpha);
             else if (is_auto)
@@ -614,8 +616,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             } else if (n->op == OP_HARDSIGMOID && n->quantized && !precision_configured(c, n) &&
                        exact_value_type(n->alpha, &n->alpha_t)) {
                 /* a quantized model's hard sigmoid (QKeras' recurrent layers) with no precision configured: exact */
-            } else if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID || n->op == OP_ELU) {
-                n->alpha_t = t;   /* alpha / slope type (hls4ml's param_t) */
+            } else if (n->op == OP_LEAKYRELU || n->op == OP_HARDSIGMOID || n->op == OP_ELU || n->op == OP_THRESHRELU) {
+                n->alpha_t = t;   /* alpha / slope / theta type (hls4ml's param_t) */
             } else if (n->in[1] >= 0) {
                 type_const(g, &n->in[1], t, n->weights_hls4ml, d, n, "weight");
             }

@@ -58,6 +58,7 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
         case OP_RELU:
         case OP_QUANT:
         case OP_LEAKYRELU:
+        case OP_THRESHRELU:
         case OP_CLIP:
         case OP_HARDSIGMOID:
         case OP_SIGMOID:

@@ -343,6 +343,10 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         k->a_code = fx_quant_double(n->alpha, n->alpha_t);
         k->fa = fx_frac(n->alpha_t);   /* products on 128 bits (fx_wide.h) */
         break;
+    case OP_THRESHRELU:   /* x > theta as the input code x > a_code; fa: -1 every code passes, 1 none does */
+        k->alpha = n->alpha;
+        k->fa = ir_threshold_cut(n, k->tin, &k->a_code);
+        break;
     case OP_HARDSIGMOID:
         k->alpha = n->alpha;
         k->beta = n->beta;
@@ -761,6 +765,10 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast128_to((fx_i128)x[e] * k->sc[e], fin + k->fsc, k->tout);
         break;
+    case OP_THRESHRELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = k->fa < 0 || (k->fa == 0 && x[e] > k->a_code) ? fx_cast_to(x[e], fin, k->tout) : 0;
+        break;
     case OP_HARDSIGMOID:
         for (long e = 0; e < k->ny; e++) {
             int f = fin + k->fa;
@@ -961,6 +969,10 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_PRELU:
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] > 0 ? x[e] : k->scf[e] * x[e];
+        break;
+    case OP_THRESHRELU:
+        for (long e = 0; e < k->ny; e++)
+            y[e] = x[e] > k->alpha ? x[e] : 0.0;
         break;
     case OP_HARDSIGMOID:
         for (long e = 0; e < k->ny; e++) {
