@@ -26,7 +26,7 @@ static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy",
                                          "AutoTypes", "table_size", "TableSize", "Trace", "implementation",
                                          "Implementation", "ParallelizationFactor", "ConvImplementation", "Skip",
                                          "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
-                                         "RecurrentReuseFactor", "Direction", "Algorithm", NULL};
+                                         "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
                                         "inv_table", "inv_inp", "scale", "shift", "slope", "param",
                                         "recurrent_weight", "recurrent_bias", NULL};
@@ -642,6 +642,9 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         } else if (!strcmp(key, "Strategy")) {
             if (check_choice(k, sub, e, strategies, 1, NULL) < 0)
                 return -1;
+        } else if (!strcmp(key, "slope_t") || !strcmp(key, "shift_t")) {   /* a hard_sigmoid's (config_check_layers) */
+            if (check_type_string(d, origin, sub, e, 1) < 0)
+                return -1;
         } else if (!strcmp(key, "table_t") || !strcmp(key, "exp_table_t") || !strcmp(key, "inv_table_t") ||
                    !strcmp(key, "inv_inp_t")) {
             if (check_type_string(d, origin, sub, e, 0) < 0)
@@ -934,16 +937,24 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
     if (!ln)
         return 0;
     for (const cJSON *e = ln->child; e; e = e->next) {
-        int found = 0, recurrent = 0;
+        int found = 0, recurrent = 0, hsig = 0;
         const char *what = NULL;
         for (size_t k = 0; k < g->nn; k++)
             if (!g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
                                   (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0))) {
                 found = 1;
                 recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
+                hsig |= g->n[k].op == OP_HARDSIGMOID;
                 what = g->n[k].src_op;
             }
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "Precision");
+        static const char *const hkeys[] = {"slope_t", "shift_t", "slope"};
+        for (int j = 0; j < 3 && found && !hsig; j++)
+            if (j < 2 ? cJSON_GetObjectItemCaseSensitive(e, hkeys[j]) != NULL
+                      : cJSON_IsObject(p) && cJSON_GetObjectItemCaseSensitive(p, hkeys[j]) != NULL)
+                return diag_error(d, "%s: LayerName.%s.%s%s: expected it only for a hard_sigmoid layer (hls4ml's "
+                                     "HardActivation), got it for a %s layer", c->origin, e->string, j < 2 ? "" : "Precision.",
+                                  hkeys[j], what ? what : "other");
         static const char *const rkeys[] = {"Static", "RecurrentReuseFactor"};
         for (int j = 0; j < 2 && found && !recurrent; j++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, rkeys[j]);
@@ -1055,8 +1066,45 @@ static const cJSON *prec_from(const cJSON *p, const char *var, int level_is_mode
     return v;
 }
 
+/* A hard_sigmoid's slope (var weight) or shift (bias) type set at its layer (LayerName, then LayerType):
+ * Precision.slope / shift, the generic weight / bias (and their aliases), or the layer key slope_t / shift_t
+ * (hls4ml's spelling of the types).  1 with *v when found (possibly 'auto'), else 0. */
+static int hsig_layer_type(const Config *c, const Node *n, const char *var, const cJSON **v)
+{
+    bool slope = !strcmp(var, "weight");
+    static const char *const skeys[] = {"slope", "weight", "scale", "param", NULL};
+    static const char *const hkeys[] = {"shift", "bias", NULL};
+    const cJSON *ent[2] = {name_entry(c, n), layer_entry(c, "LayerType", op_hls_class[n->op])};
+    for (int j = 0; j < 2; j++) {
+        if (!ent[j])
+            continue;
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(ent[j], "Precision");
+        for (const char *const *k = slope ? skeys : hkeys; cJSON_IsObject(p) && *k; k++)
+            if ((*v = cJSON_GetObjectItemCaseSensitive(p, *k)) && cJSON_IsString(*v))
+                return 1;
+        if ((*v = cJSON_GetObjectItemCaseSensitive(ent[j], slope ? "slope_t" : "shift_t")) && cJSON_IsString(*v))
+            return 1;
+    }
+    return 0;
+}
+
 int config_precision(const Config *c, Diag *d, const Node *n, const char *var, FxType *out, bool *is_auto)
 {
+    if (n->op == OP_HARDSIGMOID && n->cell.role == RNN_ROLE_NONE && (!strcmp(var, "weight") || !strcmp(var, "bias"))) {
+        /* hls4ml 1.3 types a HardActivation's slope ufixed<16,0> and its shift ufixed<2,0> whatever its configuration
+         * says: under --auto-types hls4ml these are the types unless the layer sets its own (not 'auto') */
+        const cJSON *v = NULL;
+        int set = hsig_layer_type(c, n, var, &v) && strcmp(v->valuestring, "auto");
+        char err[512];
+        *is_auto = false;
+        if (set || config_auto_hls4ml(c, n)) {
+            const char *s = set ? v->valuestring : !strcmp(var, "weight") ? "ufixed<16,0>" : "ufixed<2,0>";
+            if (fx_parse(s, out, err, sizeof err) < 0)
+                return diag_error(d, "%s: layer '%s' precision %s: %s", c->origin, n->name,
+                                  !strcmp(var, "weight") ? "slope" : "shift", err);
+            return 0;
+        }
+    }
     const cJSON *v = NULL, *p;
     char err[512];
     *is_auto = false;
