@@ -442,8 +442,10 @@ KERAS = {
                         [r"layer 'c1' \(Conv2D\): expected a channels-last input of rank 3 \(\[H,W,C\]\), got \[4\]"]),
     "permute": (lambda t: keras(t, [kdense(), ("Permute", {"name": "pm", "dims": [2]})], weights=kw()),
                 [r"layer 'pm' \(Permute\): expected dims as a permutation of 1\.\.1, got \[2\]"]),
-    "relu_threshold": (lambda t: keras(t, [kdense(), ("ReLU", {"name": "re", "threshold": 0.5})], weights=kw()),
-                       [r"layer 're' \(ReLU\): expected threshold 0, got 0\.5"]),
+    "relu_threshold": (lambda t: keras(t, [kdense(), ("ReLU", {"name": "re", "threshold": 0.5, "max_value": 2})],
+                                       weights=kw()),
+                       [r"layer 're' \(ReLU\): expected threshold 0\.5 with negative_slope 0 and no max_value \(a "
+                        r"ThresholdedReLU\), got negative_slope 0 and max_value 2 \(not supported\)"]),
     "softmax_axis": (lambda t: keras(t, [kdense(), ("Softmax", {"name": "sm", "axis": 0})], weights=kw()),
                      [r"layer 'sm' \(Softmax\): expected a softmax axis other than the batch axis \(1\.\.1 or -1\), got 0"]),
     "quantizer_bits": (lambda t: keras(t, [("QDense", {"name": "q1", "units": 3, "use_bias": True,

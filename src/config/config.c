@@ -1068,7 +1068,7 @@ static const cJSON *prec_from(const cJSON *p, const char *var, int level_is_mode
 
 /* A hard_sigmoid's slope (var weight) or shift (bias) type set at its layer (LayerName, then LayerType):
  * Precision.slope / shift, the generic weight / bias (and their aliases), or the layer key slope_t / shift_t
- * (hls4ml's spelling of the types).  1 with *v when found (possibly 'auto'), else 0. */
+ * (hls4ml's spelling of the types).  1 with *v when found other than 'auto', else 0. */
 static int hsig_layer_type(const Config *c, const Node *n, const char *var, const cJSON **v)
 {
     bool slope = !strcmp(var, "weight");
@@ -1080,9 +1080,10 @@ static int hsig_layer_type(const Config *c, const Node *n, const char *var, cons
             continue;
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(ent[j], "Precision");
         for (const char *const *k = slope ? skeys : hkeys; cJSON_IsObject(p) && *k; k++)
-            if ((*v = cJSON_GetObjectItemCaseSensitive(p, *k)) && cJSON_IsString(*v))
+            if ((*v = cJSON_GetObjectItemCaseSensitive(p, *k)) && cJSON_IsString(*v) && strcmp((*v)->valuestring, "auto"))
                 return 1;
-        if ((*v = cJSON_GetObjectItemCaseSensitive(ent[j], slope ? "slope_t" : "shift_t")) && cJSON_IsString(*v))
+        if ((*v = cJSON_GetObjectItemCaseSensitive(ent[j], slope ? "slope_t" : "shift_t")) && cJSON_IsString(*v) &&
+            strcmp((*v)->valuestring, "auto"))
             return 1;
     }
     return 0;
@@ -1094,7 +1095,7 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
         /* hls4ml 1.3 types a HardActivation's slope ufixed<16,0> and its shift ufixed<2,0> whatever its configuration
          * says: under --auto-types hls4ml these are the types unless the layer sets its own (not 'auto') */
         const cJSON *v = NULL;
-        int set = hsig_layer_type(c, n, var, &v) && strcmp(v->valuestring, "auto");
+        int set = hsig_layer_type(c, n, var, &v);
         char err[512];
         *is_auto = false;
         if (set || config_auto_hls4ml(c, n)) {

@@ -2343,9 +2343,13 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         double maxv = jnum(cfg, "max_value", NAN), slope = jnum(cfg, "negative_slope", 0), th = jnum(cfg, "threshold", 0);
         if (!isfinite(th))
             return LAYER_ERR(im, "expected a finite threshold, got %g", th);
-        if (th != 0 && (slope != 0 || !isnan(maxv)))
+        if (th != 0 && (slope != 0 || !isnan(maxv))) {
+            char mv[64] = "none";
+            if (!isnan(maxv))
+                snprintf(mv, sizeof mv, "%g", maxv);
             return LAYER_ERR(im, "expected threshold %g with negative_slope 0 and no max_value (a ThresholdedReLU), "
-                                 "got negative_slope %g and max_value %g (not supported)", th, slope, maxv);
+                                 "got negative_slope %g and max_value %s (not supported)", th, slope, mv);
+        }
         int in1[1] = {x};
         if (th != 0) {   /* Keras 3: x > threshold ? x : 0 */
             out[0] = new_node(im, OP_THRESHRELU, unique_name(im, im->lname), in1, 1, tx->rank, tx->dims);
