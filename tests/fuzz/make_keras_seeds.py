@@ -168,6 +168,13 @@ def main():
     wp = {"c1": {"kernel": rp.uniform(-1, 1, (2, 2, 3)), "bias": rp.uniform(-1, 1, 3)},
           "p1": {"alpha": rp.uniform(-0.5, 0.8, (1, 3))}}
     models.append(("prelu", 0, "e-prelu.h5", seq(layers, [5, 2]), h5_bytes(wp)))
+    # Keras 2 ThresholdedReLU(theta), a ReLU with a threshold (Keras 3's form of it) and hard_sigmoid
+    rt = np.random.default_rng(15)
+    layers = [("Dense", {"name": "d1", "units": 4, "activation": "linear", "use_bias": True}),
+              ("ThresholdedReLU", {"name": "t1", "theta": 0.4}), ("ReLU", {"name": "r1", "threshold": 0.2}),
+              ("Activation", {"name": "hs", "activation": "hard_sigmoid"})]
+    wt = {"d1": {"kernel": rt.uniform(-1, 1, (3, 4)), "bias": rt.uniform(-1, 1, 4)}}
+    models.append(("thresholded_relu", 0, "f-thr.h5", seq(layers, [3]), h5_bytes(wt)))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)

@@ -229,6 +229,11 @@ def recurrent_seeds():
         helper.make_node('Softplus', ['p'], ['sp'], name='softplus'),
         helper.make_node('Softsign', ['sp'], ['y'], name='softsign'),
     ], [io('x', [1, 4])], [io('y', [1, 3])], [const('ew', [4, 3]), const('eb', [3]), const('slope', [3])], opset=28)
+    # ThresholdedRelu (last: the seeds above keep their bytes)
+    save('thresholded_relu', [
+        helper.make_node('Gemm', ['x', 'tw', 'tb'], ['h'], name='fc'),
+        helper.make_node('ThresholdedRelu', ['h'], ['y'], name='thr', alpha=0.3),
+    ], [io('x', [1, 4])], [io('y', [1, 3])], [const('tw', [4, 3]), const('tb', [3])], opset=28)
 
 
 if __name__ == '__main__':
