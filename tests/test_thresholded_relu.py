@@ -282,3 +282,12 @@ def test_keras2_thresholded_relu_float(tmp_path):
     got = predict(tmp_path / "m.h5", x, tmp_path, "--float")
     assert np.abs(got - ref).max() < 1e-5
     run("compile", tmp_path / "m.h5", "-o", tmp_path / "out", "--no-rtl")
+
+
+@pytest.mark.extended
+def test_hls_cpp_csim_equals_predict(tmp_path):
+    """The HLS C++ project (theta in its param type, x > theta with ap_fixed) built with g++ equals the emulator."""
+    from test_hls import csim_equals_predict
+    onnx_model(tmp_path / "m.onnx")
+    csim_equals_predict(tmp_path / "m.onnx", tmp_path, opts=("-c", write_cfg(tmp_path / "c.yml", "fixed<6,2>")),
+                        n=3000)
