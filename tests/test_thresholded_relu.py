@@ -9,8 +9,8 @@ nn.Threshold(threshold, 0)): x > theta ? x : 0, theta in the layer's param type 
   ReLU(threshold) with config_from_keras_model's: equal to hls4ml's csim (extended).
 - --float equals onnxruntime's/torch's/Keras 2's; the C equals the emulator; the Verilog (io_parallel and
   io_stream) equals the emulator (Icarus; Verilator verify extended); the HLS C++ is written.
-- Refused, naming the layer: torch Threshold with a value other than 0, Keras 3 ReLU with threshold and
-  negative_slope, an ONNX alpha that is not finite."""
+- Refused, naming the layer: torch Threshold with a value other than 0, an ONNX alpha that is not finite
+  (Keras ReLU with threshold and negative_slope or max_value: test_messages)."""
 import contextlib
 import copy
 import io
@@ -246,16 +246,6 @@ def test_keras3_relu_threshold_equals_hls4ml_csim(tmp_path):
                           keras.layers.ReLU(threshold=THETA, name="t1"),
                           keras.layers.Dense(3, kernel_initializer=init, name="d2")])
     keras_equals_hls4ml_csim(m, "fixed<12,4>", tmp_path)
-
-
-def test_keras3_relu_threshold_with_slope_refused(tmp_path):
-    keras = keras3_or_skip()
-    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d"),
-                          keras.layers.ReLU(threshold=0.5, negative_slope=0.1, name="tr")])
-    m.save(tmp_path / "m.keras")
-    r = run("compile", tmp_path / "m.keras", "-o", tmp_path / "out", check=False)
-    assert r.returncode != 0 and "'tr'" in r.stderr and "expected threshold 0.5 with negative_slope 0" in r.stderr, \
-        r.stderr
 
 
 KERAS2 = r"""
