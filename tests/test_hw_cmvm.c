@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hw/cmvm/cmvm.h"
+#include "hw/hw.h"
 #include "hw/lower.h"
 
 static uint64_t rng = 88172645463325252ULL;
@@ -213,9 +214,39 @@ static int chain_trial(int t, int n, int w, int sym)
     return rc;
 }
 
+/* The LUT estimate of one lookup of a 1024 x 8-bit table (hw_estimate): a constant table is wires, a step
+ * (every bit 0 below entry 600, 1 from it) one LUT6 block per bit plus the 2:1 multiplexers on its path
+ * (4 per bit, 0.25 LUT each), a table of noise every block (16 per bit) and every multiplexer (15 per bit). */
+static int rom_trial(int kind, double want)
+{
+    HwModule m = {0};
+    FxType ti = {10, 10, 0, FXQ_TRN, FXO_WRAP}, to = {8, 8, 0, FXQ_TRN, FXO_WRAP};
+    int64_t *data = malloc(sizeof(int64_t) * 1024);
+    if (!data)
+        return 1;
+    for (long e = 0; e < 1024; e++)
+        data[e] = kind == 0 ? 5 : kind == 1 ? (e < 600 ? 0 : 255) : rnd(0, 255);
+    int x = hw_in(&m, 0, 0, ti);
+    int rom = hw_rom_add(&m, data, 1024, 10, to, 0);
+    int y = hw_rom_read(&m, x, rom, 0, 0, to);
+    m.out = &y;
+    m.nout = 1;
+    hw_estimate(&m);
+    int bad = m.lut != want;
+    if (bad)
+        printf("FAIL rom estimate: table kind %d: %.2f LUT, expected %.2f\n", kind, m.lut, want);
+    free(data);
+    free(m.n);
+    free(m.rom);
+    return bad;
+}
+
 int main(void)
 {
     int n = 0;
+    if (rom_trial(0, 0) || rom_trial(1, 8 * (1 + 4 * 0.25)) || rom_trial(2, 8 * (16 + 15 * 0.25)))
+        return 1;
+    n += 3;
     for (int t = 0; t < 200; t++, n++)
         if (chain_trial(t, (int)rnd(0, 37), (int)rnd(2, 9), t % 3 == 2))
             return 1;

@@ -38,6 +38,53 @@ static void need_bits(int *need, const HwNode *nodes, int op, int bits)
         need[op] = bits;
 }
 
+/* LUTs of one output bit of a table, over the leaf blocks [lo, lo + cnt) of 64 entries (one LUT6 each): a constant
+ * block is wires, equal halves are one function, two different halves a 2:1 multiplexer more (ROM_MUX_LUT: most
+ * become MUXF7/MUXF8, which are not LUTs).  A saturating, monotone activation (most of its bits constant over long
+ * runs) costs a few LUTs per transition; a table of noise costs every block.  Fitted on tables synthesized alone
+ * (bench/rom_estimate.py, bench/ESTIMATE.md). */
+#define ROM_MUX_LUT 0.25
+/* hls4ml's table index (scale, round, offset, clamp to the table) per bit of the table's input */
+#define ROM_HLS_INDEX_LUT_PER_BIT 1.25
+static double rom_bit_cost(const uint64_t *leaf, long lo, long cnt)
+{
+    if (cnt == 1)
+        return leaf[lo] == 0 || leaf[lo] == ~(uint64_t)0 ? 0.0 : 1.0;
+    long h = cnt / 2;
+    int same = 1;
+    for (long k = 0; k < h && same; k++)
+        same = leaf[lo + k] == leaf[lo + h + k];
+    if (same)
+        return rom_bit_cost(leaf, lo, h);
+    double a = rom_bit_cost(leaf, lo, h), b = rom_bit_cost(leaf, lo + h, h);
+    return a + b + ROM_MUX_LUT;
+}
+
+/* LUTs of one lookup of table r, bits [0, bits) of its output: the sum over the bits (synthesis shares little
+ * between them).  Entries past r->n read 0 (the emitted case's default). */
+static double rom_cost(const HwRom *r, int bits)
+{
+    long words = 1L << (r->aw < 6 ? 6 : r->aw), nleaf = words / 64;
+    uint64_t *leaf = malloc(sizeof(uint64_t) * (size_t)nleaf);
+    if (!leaf)
+        return 0;
+    double c = 0;
+    for (int b = 0; b < bits && b < r->dw; b++) {
+        for (long l = 0; l < nleaf; l++) {
+            uint64_t v = 0;
+            for (int k = 0; k < 64; k++) {
+                long e = l * 64 + k;
+                if (e < r->n && (((uint64_t)r->data[e] >> b) & 1))
+                    v |= (uint64_t)1 << k;
+            }
+            leaf[l] = v;
+        }
+        c += rom_bit_cost(leaf, 0, nleaf);
+    }
+    free(leaf);
+    return c;
+}
+
 void hw_estimate(HwModule *m)
 {
     double lut = 0, ff = 0;
@@ -47,6 +94,14 @@ void hw_estimate(HwModule *m)
         m->lut = m->ff = 0;
         return;
     }
+    double *romc = m->nrom ? malloc(sizeof(double) * m->nrom) : NULL;   /* a table's cost per lookup */
+    int *romb = m->nrom ? malloc(sizeof(int) * m->nrom) : NULL;          /* ... for this many output bits */
+    if (!romb) {
+        free(romc);
+        romc = NULL;
+    }
+    for (size_t k = 0; romb && k < m->nrom; k++)
+        romb[k] = -1;
     for (long e = 0; e < m->nout; e++)
         need[m->out[e]] = m->n[m->out[e]].w;
     for (size_t i = m->nn; i-- > 0;) {
@@ -125,10 +180,15 @@ void hw_estimate(HwModule *m)
             break;
         case HW_ROM: {
             const HwRom *r = &m->rom[n->rom];
-            double words = (double)r->n;
-            lut += r->dw * (words <= 64 ? 1.0 : words / 64.0 * 1.3);
+            if (!romc || romb[n->rom] != bits) {   /* every lookup of a table costs the same (per output width) */
+                if (romc) {
+                    romc[n->rom] = rom_cost(r, bits);
+                    romb[n->rom] = bits;
+                }
+            }
+            lut += romc ? romc[n->rom] : rom_cost(r, bits);
             if (r->hls_index)
-                lut += m->n[n->a].w;
+                lut += ROM_HLS_INDEX_LUT_PER_BIT * m->n[n->a].w;
             break;
         }
         case HW_MUL:
@@ -155,6 +215,8 @@ void hw_estimate(HwModule *m)
             ff += (double)bits * delays;
     }
     free(need);
+    free(romc);
+    free(romb);
     m->lut = lut;
     m->ff = ff;
 }
