@@ -361,3 +361,24 @@ def test_multiply_bn_leaky_prelu_fixed32_equals_hls4ml_csim(tmp_path):
     bad = np.argwhere(got != ref)
     assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
     assert np.count_nonzero(ref < 0) > 500 and np.count_nonzero(ref > 0) > 500
+
+
+@pytest.mark.parametrize("acc, ty", [("fixed<8,75>", "fixed<16,6,TRN,SAT>"), ("fixed<16,-64>", "fixed<16,6>")])
+def test_narrow_products_shifted_64_or_more_c_equals_emulator(acc, ty, tmp_path):
+    """8-bit products into an accumulator whose LSB is 2^77 coarser (floored: 0 or -1 per product) or 2^70 finer
+    (shifted out of 64 bits: 0 modulo 2^W): the 64-bit C path caps its shifts as the emulator does (a shift by 64
+    or more is undefined in C; x86 takes it modulo 64)"""
+    rng = np.random.default_rng(9)
+    W = np.round(rng.uniform(-4, 4, (4, 3)) * 16) / 16
+    model = dense_onnx(tmp_path / "m.onnx", W, np.zeros(3))
+    cfg = write_cfg(tmp_path / "c.yml", {"x": {"result": "fixed<8,3>"},
+                                         "mm": {"weight": "fixed<8,3>", "bias": "fixed<8,3>", "accum": acc,
+                                                "result": ty}})
+    x = np.round(rng.uniform(-4, 4, (50, 4)) * 32) / 32
+    ref = exact_outputs(model, cfg, x, tmp_path, ty)
+    got, src = c_codes(model, cfg, [[code(v, "fixed<8,3>") for v in row] for row in x], tmp_path)
+    assert got == ref and "fx_i128" not in src
+    if "SAT" in ty:   # floored to -2^67 (saturated) where a product is negative, 0 where none is
+        assert {v for r in ref for v in r} == {-(1 << 15), 0}
+    else:
+        assert all(v == 0 for r in ref for v in r)

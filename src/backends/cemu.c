@@ -312,9 +312,16 @@ static void emit_exact_sum(Emit *e, const Graph *g, const Node *n, int id, const
     emitf(e, "        for (i = 0; i < %ld; i++)\n", nin);
     emitf(e, "            acc += ");
     if (!wide) {
-        if (acc.q == FXQ_TRN || pd <= 0)
-            buf_printf(e->b, pd >= 0 ? "(uint64_t)((%s) >> %d)" : "((uint64_t)(%s) << %d)", prod, pd >= 0 ? pd : -pd);
-        else
+        if (acc.q == FXQ_TRN || pd <= 0) {
+            /* as the emulator: |product| < 2^63, so flooring by 2^pd for pd >= 63 is flooring by 2^63; a product
+             * shifted left by 64 or more adds 0 modulo 2^64 (a shift by the width or more is undefined in C) */
+            if (pd >= 0)
+                buf_printf(e->b, "(uint64_t)((%s) >> %d)", prod, pd < 63 ? pd : 63);
+            else if (-pd < 64)
+                buf_printf(e->b, "((uint64_t)(%s) << %d)", prod, -pd);
+            else
+                buf_printf(e->b, "0;   /* every product shifted out of 64 bits */\n        (void)(%s)", prod);
+        } else
             buf_printf(e->b, "(uint64_t)fx_quantize(%s, %d, %d)", prod, pd, acc.q);
     } else if (acc.q == FXQ_TRN || pd <= 0) {
         if (pd >= 0)
