@@ -186,6 +186,28 @@ def test_bram_factor_accepted_with_one_warning(tmp_path):
     assert f"{cfg}: Model.BramFactor: 1000000000 accepted; it changes nothing here" in w[0] and "BRAM" in w[0]
 
 
+def test_precision_variable_a_layer_lacks_accepted_with_one_warning_each(tmp_path):
+    """a precision variable the layer has no use for (a table type on a Dense, as hls4ml's config_from_* writes
+    'table' for layers without one) is named in one line and changes nothing; the weight type beside it does"""
+    import filecmp
+    base = "Model:\n  Precision: fixed<16,6>\nLayerName:\n  fc1:\n    Precision:\n      weight: fixed<8,2>\n"
+    outs = []
+    for k, extra in enumerate(["", "      table: fixed<18,8>\n    exp_table_t: fixed<18,8>\n"]):
+        (tmp_path / str(k)).mkdir()
+        r, cfg = compile_cfg(tmp_path / str(k), base + extra)
+        assert r.returncode == 0, r.stderr
+        outs.append((r, cfg, next((tmp_path / str(k) / "out" / "c").glob("*.c"))))
+    assert not warnings(outs[0][0].stderr), outs[0][0].stderr
+    w, cfg = warnings(outs[1][0].stderr), outs[1][1]
+    assert len(w) == 2, outs[1][0].stderr
+    assert f"{cfg}: LayerName.fc1.Precision.table accepted; it changes nothing here: layer 'fc1'" in w[0]
+    assert "LayerName.fc1.exp_table_t accepted" in w[1] and "(it has: result, weight, bias, accum)" in w[1]
+    assert filecmp.cmp(outs[0][2], outs[1][2], shallow=False)
+    (tmp_path / "2").mkdir()
+    r, _ = compile_cfg(tmp_path / "2", "Model:\n  Precision: fixed<16,6>\n")
+    assert not filecmp.cmp(outs[0][2], next((tmp_path / "2" / "out" / "c").glob("*.c")), shallow=False)
+
+
 @pytest.mark.parametrize("value,nwarn", [("true", 1), ("false", 1), ("null", 0), ("", 0)])
 def test_bit_exact_accepted(value, nwarn, tmp_path):
     r, cfg = compile_cfg(tmp_path, f"HLSConfig:\n  Model:\n    Precision: fixed<16,6>\n    BitExact: {value}\n")
@@ -330,7 +352,12 @@ def test_hls4ml_config_from_keras_model_accepted(hls4ml_keras, granularity, back
                         str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     w = warnings(r.stderr)
-    assert len(w) == 1 and "BramFactor: 1000000000 accepted" in w[0], r.stderr
+    assert "BramFactor: 1000000000 accepted" in w[0], r.stderr
+    if granularity == "name" and backend == "Vitis":   # its 'table' types for a relu and the softmax: one line
+        assert len(w) == 2 and "LayerName.<layer>.Precision.table accepted; it changes nothing here: 2 layers" in w[1]
+        assert "'fc1_relu'" in w[1] and "'softmax'" in w[1], w[1]
+    else:
+        assert len(w) == 1, r.stderr
 
 
 def test_hls4ml_project_config_accepted(hls4ml_keras, tmp_path):

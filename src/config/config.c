@@ -922,6 +922,77 @@ static int name_in_list(const char *list, const char *name)
     return 0;
 }
 
+/* The ETN_V_* bit of a precision key (Precision.KEY, or the layer key KEY_t for tables); 0: none (default). */
+static unsigned var_bit(const char *key)
+{
+    static const struct { const char *k; unsigned v; } m[] = {
+        {"result", ETN_V_RESULT}, {"weight", ETN_V_WEIGHT}, {"scale", ETN_V_WEIGHT}, {"param", ETN_V_WEIGHT},
+        {"slope", ETN_V_WEIGHT}, {"bias", ETN_V_BIAS}, {"shift", ETN_V_BIAS}, {"accum", ETN_V_ACCUM},
+        {"table", ETN_V_TABLE}, {"table_t", ETN_V_TABLE}, {"exp_table", ETN_V_EXP}, {"exp_table_t", ETN_V_EXP},
+        {"inv_table", ETN_V_INV}, {"inv_table_t", ETN_V_INV}, {"inv_inp", ETN_V_INV}, {"inv_inp_t", ETN_V_INV}};
+    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
+        if (!strcmp(key, m[k].k))
+            return m[k].v;
+    return 0;
+}
+
+/* LayerName entries' precision keys that their layer has no variable for (a table type on a Dense, a weight type
+ * on a relu; hls4ml's config_from_* writes 'table' for every activation, softmax and hard_sigmoid included, and
+ * hls4ml ignores it where there is no table): accepted with one line per key naming the layers. */
+static void var_check(const Config *c, Diag *d, const Graph *g, const cJSON *ln)
+{
+    static const char *const keys[] = {"result", "weight", "scale", "param", "slope", "bias", "shift", "accum", "table",
+                                       "exp_table", "inv_table", "inv_inp", "table_t", "exp_table_t", "inv_table_t",
+                                       "inv_inp_t"};
+    enum { NK = sizeof keys / sizeof keys[0] };
+    static const char *const vn[] = {"result", "weight", "bias", "accum", "table", "exp_table", "inv_table"};
+    for (size_t j = 0; j < NK; j++) {
+        unsigned b = var_bit(keys[j]);
+        size_t kl = strlen(keys[j]);
+        int layer_key = kl > 2 && !strcmp(keys[j] + kl - 2, "_t"), n = 0;   /* hls4ml's table_t, ...: layer keys */
+        Buf names = {0}, has = {0};
+        const char *first = NULL, *first_what = NULL;
+        for (const cJSON *e = ln->child; e; e = e->next) {
+            const cJSON *obj = layer_key ? e : cJSON_GetObjectItemCaseSensitive(e, "Precision");
+            if (!cJSON_IsObject(obj) || !cJSON_GetObjectItemCaseSensitive(obj, keys[j]))
+                continue;
+            unsigned vars = 0;
+            int found = 0, recurrent = 0;
+            const char *what = NULL;
+            for (size_t k = 0; k < g->nn; k++)
+                if (!g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
+                                      (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0))) {
+                    found = 1;
+                    recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
+                    vars |= op_vars[g->n[k].op];
+                    what = g->n[k].src_op;
+                }
+            if (!found || recurrent || (vars & b))
+                continue;
+            if (!n++) {   /* the first layer's variables, for the message */
+                for (int v = 0; v < 7; v++)
+                    if (vars & (1u << v))
+                        buf_printf(&has, "%s%s", has.len ? ", " : "", vn[v]);
+                buf_printf(&names, "'%s' (%s)", e->string, what ? what : "?");
+                first = e->string;
+                first_what = what ? what : "?";
+            } else {
+                buf_printf(&names, ", '%s'", e->string);
+            }
+        }
+        if (n == 1)
+            diag_warn(d, "%s: LayerName.%s.%s%s accepted; it changes nothing here: layer '%s' (%s) has no such precision "
+                         "variable (it has: %s)", c->origin, first, layer_key ? "" : "Precision.", keys[j], first,
+                      first_what, has.data ? has.data : "none");
+        else if (n > 1)
+            diag_warn(d, "%s: LayerName.<layer>.%s%s accepted; it changes nothing here: %d layers have no such precision "
+                         "variable (%s; hls4ml's config_from_* writes 'table' for every activation and ignores it "
+                         "where there is none)", c->origin, layer_key ? "" : "Precision.", keys[j], n, names.data);
+        buf_free(&names);
+        buf_free(&has);
+    }
+}
+
 int config_check_layers(const Config *c, Diag *d, const Graph *g)
 {
     /* the warnings gathered at load time: here, once per compile, where the caller shows them */
@@ -997,6 +1068,7 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
             return -1;
         }
     }
+    var_check(c, d, g, ln);
     return 0;
 }
 
