@@ -36,6 +36,7 @@ typedef struct {
     int dims[IR_MAX_RANK];
     double *data;               /* arena */
     int f32;                    /* stored as float32 (or narrower): derived values are computed in float, as Keras does */
+    int integer;                /* stored as integers */
 } Weight;
 
 /* A model's weights in a Keras 3 file: layers/<class_snake>[_k]/vars/<i>. */
@@ -413,6 +414,7 @@ static int h5_read_weight(Importer *im, hid_t loc, const char *path, const char 
     w->rank = rank;
     w->name = wname;
     w->f32 = cl == H5T_FLOAT && H5Tget_size(t) <= 4;
+    w->integer = cl == H5T_INTEGER;
     w->data = arena_array(&im->g->arena, (size_t)(n ? n : 1), sizeof(double));
     if (n > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, w->data) < 0) {
         WEIGHT_ERR(im, "expected a readable dataset '%s' for %s, got a read error (corrupt file?)", path, wname);
@@ -513,10 +515,12 @@ static int k3_vars_named(hid_t root, const char *path, const char *name)
 
 /* Keras 3 layout: <container>/layers/<class_snake>[_k]/vars/<i>, in the
  * layer's variable order; the vars group names its layer in newer files. */
-static int k3_weights(Importer *im, const Container *ct, const char *lpath, const char *const *want, int nwant, Weight *w)
+static int k3_vars(Importer *im, const char *path, const char *const *want, int nwant, Weight *w);
+
+/* The group of the layer at lpath (Keras 3 layout) into path. */
+static int k3_layer_group(Importer *im, const Container *ct, const char *lpath, char *path, size_t npath)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s", lpath[0] == '/' ? lpath + 1 : lpath);
+    snprintf(path, npath, "%s", lpath[0] == '/' ? lpath + 1 : lpath);
     const char *own = im->wname ? im->wname : im->lname;
     if (k3_vars_named(im->wroot, path, own) == 0) {
         /* look for the group that names this layer among the container's layers */
@@ -534,7 +538,7 @@ static int k3_weights(Importer *im, const Container *ct, const char *lpath, cons
                     char cand[600];
                     snprintf(cand, sizeof cand, "%s/%s", lp, nm);
                     if (k3_vars_named(im->wroot, cand, own) == 1) {
-                        snprintf(path, sizeof path, "%s", cand);
+                        snprintf(path, npath, "%s", cand);
                         found = 1;
                     }
                 }
@@ -545,6 +549,20 @@ static int k3_weights(Importer *im, const Container *ct, const char *lpath, cons
         if (!found)
             return WEIGHT_ERR(im, "expected the layer's variables under '%s/vars', got no group for this layer", path);
     }
+    return 0;
+}
+
+static int k3_weights(Importer *im, const Container *ct, const char *lpath, const char *const *want, int nwant, Weight *w)
+{
+    char path[600];
+    if (k3_layer_group(im, ct, lpath, path, sizeof path) < 0)
+        return -1;
+    return k3_vars(im, path, want, nwant, w);
+}
+
+/* Variables 0..nwant-1 of the Keras 3 group path (path/vars/<k>). */
+static int k3_vars(Importer *im, const char *path, const char *const *want, int nwant, Weight *w)
+{
     for (int k = 0; k < nwant; k++) {
         char dp[700];
         snprintf(dp, sizeof dp, "%s/vars/%d", path, k);
@@ -2186,6 +2204,51 @@ static int hgq_mode(Importer *im, const cJSON *cfg, const char *key, const char 
     return -1;
 }
 
+/* A QUANT node named after base on x with element types qt[0..ne) (all equal: one), modes q/o (FXQ_*, FXO_*) of the
+ * quantizer, for messages and the model input's type (see import_hgq_quantizer). */
+static int quant_node(Importer *im, const char *base, int x, FxType *qt, long ne, int q, int o)
+{
+    Graph *g = im->g;
+    int rank = g->t[x].rank, dims[IR_MAX_RANK];
+    memcpy(dims, g->t[x].dims, sizeof dims);
+    long nq = ne;
+    int same = 1;
+    for (long e = 1; e < ne && same; e++)
+        same = fx_type_eq(qt[e], qt[0]);
+    if (same)
+        nq = 1;
+    FxType cont;
+    if (ir_quant_container(qt, nq, &cont) < 0)
+        return LAYER_ERR(im, "expected element types that fit one container of at most 64 bits, got a container of "
+                             "%d bits", cont.w);
+    int in[1] = {x};
+    const char *lname = unique_name(im, base);
+    int out = new_node(im, OP_QUANT, lname, in, 1, rank, dims);
+    Node *nd = &g->n[g->nn - 1];
+    nd->qtypes = qt;
+    nd->nq = nq;
+    nd->quantized = true;
+    g->t[out].type = cont;
+    g->t[out].type_pinned = true;
+    int p = g->t[x].producer;
+    if (p >= 0 && g->n[p].op == OP_INPUT && !g->t[x].type_pinned) {
+        FxType ti = cont;
+        if (q == FXQ_RND) {
+            ti.w = (int16_t)(ti.w + 1);
+        } else if (q != FXQ_TRN) {   /* as hls4ml: 24 fractional bits (no finite input type makes these exact) */
+            ti.w = (int16_t)(ti.i + 24);
+        }
+        if (q != FXQ_TRN) {
+            if (ti.w > (ti.sign ? 64 : 63))
+                return LAYER_ERR(im, "expected an input type of at most 64 bits, got %d", ti.w);
+        }
+        ti.o = (uint8_t)o;
+        g->t[x].type = ti;
+        g->t[x].type_pinned = true;
+    }
+    return out;
+}
+
 static int import_hgq_quantizer(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
 {
     Graph *g = im->g;
@@ -2239,42 +2302,7 @@ static int import_hgq_quantizer(Importer *im, const Container *ct, const char *l
         FxType t = {(int16_t)b, (int16_t)i, (uint8_t)kn, (uint8_t)q, (uint8_t)o};
         qt[e] = t;
     }
-    long nq = ne;
-    int same = 1;
-    for (long e = 1; e < ne && same; e++)
-        same = fx_type_eq(qt[e], qt[0]);
-    if (same)
-        nq = 1;
-    FxType cont;
-    if (ir_quant_container(qt, nq, &cont) < 0)
-        return LAYER_ERR(im, "expected element types that fit one container of at most 64 bits, got a container of "
-                             "%d bits", cont.w);
-    int in[1] = {x};
-    const char *lname = unique_name(im, im->lname);
-    int out = new_node(im, OP_QUANT, lname, in, 1, rank, dims);
-    Node *nd = &g->n[g->nn - 1];
-    nd->qtypes = qt;
-    nd->nq = nq;
-    nd->quantized = true;
-    g->t[out].type = cont;
-    g->t[out].type_pinned = true;
-    int p = g->t[x].producer;
-    if (p >= 0 && g->n[p].op == OP_INPUT && !g->t[x].type_pinned) {
-        FxType ti = cont;
-        if (q == FXQ_RND) {
-            ti.w = (int16_t)(ti.w + 1);
-        } else if (q != FXQ_TRN) {   /* as hls4ml: 24 fractional bits (no finite input type makes these exact) */
-            ti.w = (int16_t)(ti.i + 24);
-        }
-        if (q != FXQ_TRN) {
-            if (ti.w > (ti.sign ? 64 : 63))
-                return LAYER_ERR(im, "expected an input type of at most 64 bits, got %d", ti.w);
-        }
-        ti.o = (uint8_t)o;
-        g->t[x].type = ti;
-        g->t[x].type_pinned = true;
-    }
-    return out;
+    return quant_node(im, im->lname, x, qt, ne, q, o);
 }
 
 /* A model with HGQ quantizers computes exactly between them: every layer is a quantized one. */
@@ -2285,6 +2313,357 @@ static void hgq_finish(Graph *g)
         hgq = g->n[k].op == OP_QUANT;
     for (size_t k = 0; k < g->nn && hgq; k++)
         g->n[k].quantized = true;
+}
+
+/* ---- HGQ2 (Keras 3 .keras files, hgq2 0.2) -------------------------------- */
+
+/* An hgq2 fixed-point quantizer (FixedPointQuantizerKIF / KBI inside an hgq Quantizer): modes from its
+ * QuantizerConfig (q_type kif or kbi, round_mode, overflow_mode; S_* rounding is stochastic only in
+ * training), per-element bit widths from its stored variables.  Keras 3 stores a layer's trainable
+ * variables first, then the others, each in creation order, so the file holds
+ *   kif: i, f, k (SAT, SAT_SYM)   or  f, k, i, i_decay_speed (WRAP: i is not trained)
+ *   kbi: b, i, k                  or  b, k, i, i_decay_speed
+ * with k (uint8) keeping the sign, i integer bits without the sign, f fractional bits (kbi: f = b - i),
+ * the floats rounded half to even.  An element is ap_fixed<k + i + f, k + i> with the quantizer's modes,
+ * and 0 where k + i + f <= 0 (pruned).  A weight quantizer (is_weight) that wraps, is trainable and is
+ * kif or rounds with RND only rounds at inference: no overflow, no pruning (raw). */
+typedef struct {
+    int q, o;           /* FXQ_*, FXO_* */
+    int kbi;
+    int raw;
+    Weight k, a, b;     /* k; kif: a = i, b = f; kbi: a = b, b = i */
+} Hgq2Q;
+
+static int hgq2_is(const cJSON *L)
+{
+    const char *mod = jstr(L, "module"), *reg = jstr(L, "registered_name");
+    return (mod && !strncmp(mod, "hgq.", 4)) || (reg && !strncmp(reg, "hgq>", 4));
+}
+
+static int hgq2_qconf(Importer *im, const cJSON *conf, const char *what, int layer_trainable, Hgq2Q *q)
+{
+    const cJSON *c = jget(conf, "config");
+    const char *cls = jstr(conf, "class_name");
+    if (!cls || strcmp(cls, "QuantizerConfig") || !cJSON_IsObject(c))
+        return LAYER_ERR(im, "expected %s to be an hgq QuantizerConfig, got %s", what, jdesc(&im->g->arena, conf));
+    const char *qt = jstr(c, "q_type");
+    if (!qt || (strcmp(qt, "kif") && strcmp(qt, "kbi")))
+        return LAYER_ERR(im, "expected %s of q_type 'kif' or 'kbi' (fixed point), got %s (not supported)", what,
+                         jdesc(&im->g->arena, jget(c, "q_type")));
+    static const char *const opts[] = {"scaler", "affine"};
+    for (int k = 0; k < 2; k++)
+        if (!jis_null(jget(c, opts[k])))
+            return LAYER_ERR(im, "expected %s without %s, got %s (not supported)", what, opts[k],
+                             jdesc(&im->g->arena, jget(c, opts[k])));
+    const cJSON *bm = jget(c, "bw_mapper");
+    if (!jis_null(bm) && (!jstr(bm, "class_name") || strcmp(jstr(bm, "class_name"), "DefaultBitwidthMapper")))
+        return LAYER_ERR(im, "expected %s with the default bit-width mapper, got %s (not supported)", what,
+                         jdesc(&im->g->arena, bm));
+    const char *rm = jstr(c, "round_mode"), *om = jstr(c, "overflow_mode");
+    const char *r0 = rm && !strncmp(rm, "S_", 2) ? rm + 2 : rm;
+    q->q = q->o = -1;
+    for (int k = 0; r0 && k < 7; k++)
+        if (!strcmp(r0, fx_quant_names[k]))
+            q->q = k;
+    for (int k = 0; om && k < 4; k++)
+        if (!strcmp(om, fx_overflow_names[k]) && k != FXO_SAT_ZERO)
+            q->o = k;
+    if (q->q < 0)
+        return LAYER_ERR(im, "expected %s round_mode among TRN, TRN_ZERO, RND, RND_ZERO, RND_MIN_INF, RND_INF, RND_CONV "
+                             "(or S_ and one of them), got %s", what, jdesc(&im->g->arena, jget(c, "round_mode")));
+    if (q->o < 0)
+        return LAYER_ERR(im, "expected %s overflow_mode WRAP, SAT or SAT_SYM, got %s (not supported)", what,
+                         jdesc(&im->g->arena, jget(c, "overflow_mode")));
+    q->kbi = !strcmp(qt, "kbi");
+    q->raw = q->o == FXO_WRAP && jbool(c, "is_weight", 0) && jbool(c, "trainable", 1) && layer_trainable &&
+             (!q->kbi || q->q == FXQ_RND);
+    return 0;
+}
+
+/* The variables of the quantizer whose group is gpath (<layer>/<iq|kq|bq|oq>/quantizer). */
+static int hgq2_qvars(Importer *im, const char *gpath, Hgq2Q *q)
+{
+    static const char *const order[2][2][3] = {{{"i", "f", "k"}, {"f", "k", "i"}}, {{"b", "i", "k"}, {"b", "k", "i"}}};
+    const char *const *names = order[q->kbi][q->o == FXO_WRAP];
+    Weight w[3];
+    memset(w, 0, sizeof w);
+    if (k3_vars(im, gpath, names, 3, w) < 0)
+        return -1;
+    for (int k = 0; k < 3; k++) {
+        Weight *dst = names[k][0] == 'k' ? &q->k : !strcmp(names[k], q->kbi ? "b" : "i") ? &q->a : &q->b;
+        if ((names[k][0] == 'k') != w[k].integer)
+            return WEIGHT_ERR(im, "expected variable %d under '%s/vars' to be %s (%s), got %s values", k, gpath, names[k],
+                              names[k][0] == 'k' ? "integers" : "floats", w[k].integer ? "integer" : "float");
+        *dst = w[k];
+    }
+    return 0;
+}
+
+static double hgq2_rint(double v) { return v - floor(v) == 0.5 ? 2.0 * round(v / 2.0) : round(v); }
+
+/* k, i, f of every element of a tensor of shape dims[0..rank) (the quantizer's arrays broadcast numpy-style,
+ * aligned on the right) into kif[3 * e ...]. */
+static int *hgq2_expand(Importer *im, const Hgq2Q *q, const char *what, int rank, const int *dims, long *pne)
+{
+    const Weight *w[3] = {&q->k, &q->a, &q->b};
+    char s1[96], s2[96];
+    long ne = 1;
+    for (int a = 0; a < rank; a++)
+        ne *= dims[a];
+    for (int k = 0; k < 3; k++) {
+        int ok = w[k]->rank <= rank;
+        for (int a = 0; a < w[k]->rank && ok; a++) {
+            int d = w[k]->dims[a], td = dims[rank - w[k]->rank + a];
+            ok = d == 1 || d == td;
+        }
+        if (!ok) {
+            dims_str(rank, dims, s1, sizeof s1);
+            dims_str(w[k]->rank, w[k]->dims, s2, sizeof s2);
+            WEIGHT_ERR(im, "expected the %s bit widths broadcastable to %s, got an array of shape %s", what, s1, s2);
+            return NULL;
+        }
+    }
+    int *kif = arena_array(&im->g->arena, (size_t)(3 * (ne ? ne : 1)), sizeof(int));
+    for (long e = 0; e < ne; e++) {
+        long rem = e, src[3] = {0, 0, 0}, stride[3] = {1, 1, 1};
+        for (int a = rank - 1; a >= 0; a--) {
+            long idx = rem % dims[a];
+            rem /= dims[a];
+            for (int k = 0; k < 3; k++) {
+                int wa = a - rank + w[k]->rank;
+                if (wa >= 0) {
+                    if (w[k]->dims[wa] != 1)
+                        src[k] += idx * stride[k];
+                    stride[k] *= w[k]->dims[wa];
+                }
+            }
+        }
+        double kn = w[0]->data[src[0]], va = hgq2_rint(w[1]->data[src[1]]), vb = hgq2_rint(w[2]->data[src[2]]);
+        double i = q->kbi ? vb : va, f = q->kbi ? va - vb : vb;
+        if ((kn != 0 && kn != 1) || fabs(i) > 100 || fabs(f) > 100) {
+            WEIGHT_ERR(im, "expected the %s's k 0 or 1 and integer and fractional bits within +-100 at element %ld, got "
+                           "k %g, i %g, f %g", what, e, kn, i, f);
+            return NULL;
+        }
+        if (kn + i + f > (kn ? 64 : 63) && !q->raw) {
+            WEIGHT_ERR(im, "expected the %s's element types of at most 64 bits (63 unsigned), got k + i + f = %g at "
+                           "element %ld", what, kn + i + f, e);
+            return NULL;
+        }
+        kif[3 * e] = (int)kn;
+        kif[3 * e + 1] = (int)i;
+        kif[3 * e + 2] = (int)f;
+    }
+    *pne = ne;
+    return kif;
+}
+
+/* hgq2's rounding of s (already scaled by 2^f), in float32 arithmetic for float32 models, as Keras computes it. */
+static double hgq2_round(int q, double s, int f32)
+{
+    if (f32) {
+        float v = (float)s, sg = v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f;
+        switch (q) {
+        case FXQ_TRN: return floorf(v);
+        case FXQ_RND: return floorf(v + 0.5f);
+        case FXQ_RND_CONV: return nearbyintf(v);
+        case FXQ_TRN_ZERO: return floorf(fabsf(v)) * sg;
+        case FXQ_RND_ZERO: return -floorf(-fabsf(v) + 0.5f) * sg;
+        case FXQ_RND_MIN_INF: return -floorf(-v + 0.5f);
+        default: return floorf(fabsf(v) + 0.5f) * sg;   /* RND_INF */
+        }
+    }
+    double sg = s > 0 ? 1.0 : s < 0 ? -1.0 : 0.0;
+    switch (q) {
+    case FXQ_TRN: return floor(s);
+    case FXQ_RND: return floor(s + 0.5);
+    case FXQ_RND_CONV: return nearbyint(s);
+    case FXQ_TRN_ZERO: return floor(fabs(s)) * sg;
+    case FXQ_RND_ZERO: return -floor(-fabs(s) + 0.5) * sg;
+    case FXQ_RND_MIN_INF: return -floor(-s + 0.5);
+    default: return floor(fabs(s) + 0.5) * sg;
+    }
+}
+
+/* A weight x through the quantizer (element k, i, f), as hgq2's inference call computes it: saturate
+ * (SAT, SAT_SYM: the bounds 2^i - 2^-f computed in the model's float type), round, wrap (WRAP), 0 where
+ * pruned; raw: round only. */
+static double hgq2_value(const Hgq2Q *q, int k, int i, int f, double x, int f32)
+{
+    if (q->raw)
+        return ldexp(hgq2_round(q->q, ldexp(x, f), f32), -f);
+    if (k + i + f <= 0)
+        return 0.0;
+    if (q->o != FXO_WRAP) {
+        double mx = ldexp(1.0, i) - ldexp(1.0, -f);
+        if (f32)
+            mx = (float)mx;
+        double mn = q->o == FXO_SAT ? -ldexp(1.0, i) * k : -mx * k;
+        x = x > mx ? mx : x < mn ? mn : x;
+        return ldexp(hgq2_round(q->q, ldexp(x, f), f32), -f);
+    }
+    double v = ldexp(hgq2_round(q->q, ldexp(x, f), f32), -f);
+    double span = ldexp(1.0, i + k), bias = k ? ldexp(1.0, i + k - 1) : 0.0;
+    double r = v + bias;
+    return r - span * floor(r / span) - bias;
+}
+
+/* Parse the quantizer conf (what: "iq", ...) and read its variables at gpath. */
+static int hgq2_load(Importer *im, const cJSON *conf, const char *gpath, const char *what, int layer_trainable, Hgq2Q *q)
+{
+    memset(q, 0, sizeof *q);
+    if (hgq2_qconf(im, conf, what, layer_trainable, q) < 0)
+        return -1;
+    return hgq2_qvars(im, gpath, q);
+}
+
+/* x through the quantizer: a QUANT node named base. */
+static int hgq2_quantize(Importer *im, const cJSON *conf, const char *gpath, const char *what, const char *base,
+                         int layer_trainable, int x)
+{
+    Hgq2Q q;
+    if (hgq2_load(im, conf, gpath, what, layer_trainable, &q) < 0)
+        return -1;
+    if (q.raw)
+        return LAYER_ERR(im, "expected %s not to be a trainable WRAP weight quantizer (is_weight: hgq2 only rounds), got "
+                             "one on data (not supported)", what);
+    const Tensor *tx = &im->g->t[x];
+    int dims[IR_MAX_RANK + 1];
+    dims[0] = 1;   /* the batch axis */
+    memcpy(dims + 1, tx->dims, sizeof(int) * (size_t)tx->rank);
+    long ne;
+    int *kif = hgq2_expand(im, &q, what, tx->rank + 1, dims, &ne);
+    if (!kif)
+        return -1;
+    FxType *qt = arena_array(&im->g->arena, (size_t)(ne ? ne : 1), sizeof(FxType));
+    for (long e = 0; e < ne; e++) {
+        int k = kif[3 * e], i = kif[3 * e + 1], f = kif[3 * e + 2];
+        FxType t = {0, 0, 0, (uint8_t)q.q, (uint8_t)q.o};
+        if (k + i + f > 0) {
+            t.w = (int16_t)(k + i + f);
+            t.i = (int16_t)(k + i);
+            t.sign = (uint8_t)k;
+        }
+        qt[e] = t;
+    }
+    return quant_node(im, base, x, qt, ne, q.q, q.o);
+}
+
+/* Constant c (a kernel or bias) through the weight quantizer. */
+static int hgq2_quantize_const(Importer *im, const cJSON *conf, const char *gpath, const char *what, int layer_trainable,
+                               int c, int f32)
+{
+    Hgq2Q q;
+    if (hgq2_load(im, conf, gpath, what, layer_trainable, &q) < 0)
+        return -1;
+    Tensor *t = &im->g->t[c];
+    long ne;
+    int *kif = hgq2_expand(im, &q, what, t->rank, t->const_dims, &ne);
+    if (!kif)
+        return -1;
+    for (long e = 0; e < ne; e++)
+        t->data[e] = hgq2_value(&q, kif[3 * e], kif[3 * e + 1], kif[3 * e + 2], t->data[e], f32);
+    return 0;
+}
+
+static int hgq2_child(char *out, size_t n, const char *gp, const char *sub)
+{
+    return snprintf(out, n, "%s/%s", gp, sub) >= (int)n ? -1 : 0;
+}
+
+/* An HGQ2 layer: its input quantizer(s) (iq: QUANT nodes), the Keras layer with quantized weights (kq,
+ * bq), its activation (linear or relu: exact), its output quantizer (oq). */
+static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, const char *lpath, const char *cls,
+                       const int *in, int nin, int *out)
+{
+    static const char *const merges[] = {"QAdd", "QSubtract", "QMultiply", "QMaximum", "QMinimum"};
+    int merge = 0;
+    for (size_t k = 0; k < ETN_COUNTOF(merges); k++)
+        merge |= !strcmp(cls, merges[k]);
+    int dense = !strcmp(cls, "QDense"), conv = !strcmp(cls, "QConv1D") || !strcmp(cls, "QConv2D");
+    if (strcmp(cls, "Quantizer") && !dense && !conv && !merge)
+        return LAYER_ERR(im, "unsupported HGQ2 layer class: expected one of Quantizer, QDense, QConv1D, QConv2D, QAdd, "
+                             "QSubtract, QMultiply, QMaximum, QMinimum, got '%s'", cls);
+    if (im->wlayout != WL_KERAS3)
+        return LAYER_ERR(im, "expected HGQ2 layers in a Keras 3 file (.keras, or config.json with model.weights.h5), got "
+                             "a Keras 2 weights layout");
+    if (!merge && nin != 1)
+        return LAYER_ERR(im, "expected one input, got %d", nin);
+    char gp[600], qp[700];
+    if (k3_layer_group(im, ct, lpath, gp, sizeof gp) < 0)
+        return -1;
+    int tr = jbool(cfg, "trainable", 1);
+    const char *lname = im->lname;
+    if (!strcmp(cls, "Quantizer")) {
+        if (hgq2_child(qp, sizeof qp, gp, "quantizer") < 0)
+            return LAYER_ERR(im, "expected a shorter weights path, got '%s'", gp);
+        out[0] = hgq2_quantize(im, jget(cfg, "config"), qp, "quantizer", lname, tr, in[0]);
+        return out[0] < 0 ? -1 : 1;
+    }
+    if (!jis_null(jget(cfg, "quantization_config")))
+        return LAYER_ERR(im, "expected no Keras quantization_config in an HGQ2 layer, got %s",
+                         jdesc(&im->g->arena, jget(cfg, "quantization_config")));
+    const cJSON *act = jget(cfg, "activation");
+    const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
+    if ((dense || conv) && !jis_null(act) && (!an || (strcmp(an, "linear") && strcmp(an, "relu"))))
+        return LAYER_ERR(im, "expected activation linear or relu (exact) in an HGQ2 layer, got %s (not bit-exact in "
+                             "hgq2; not supported)", jdesc(&im->g->arena, act));
+    int xs[MAX_IO];
+    const char *base = arena_printf(&im->g->arena, "%s_iq", lname);
+    for (int j = 0; j < nin; j++) {
+        xs[j] = in[j];
+        if (!jbool(cfg, "enable_iq", 1))
+            continue;
+        const cJSON *conf = jget(cfg, merge ? "iq_confs" : "iq_conf");
+        if (merge && cJSON_IsArray(conf)) {
+            if (cJSON_GetArraySize(conf) != nin)
+                return LAYER_ERR(im, "expected %d iq_confs (one per input), got %d", nin, cJSON_GetArraySize(conf));
+            conf = cJSON_GetArrayItem(conf, j);
+        }
+        char sub[64];
+        if (merge)
+            snprintf(sub, sizeof sub, j ? "iq/quantizers/quantizer_%d/quantizer" : "iq/quantizers/quantizer/quantizer", j);
+        else
+            snprintf(sub, sizeof sub, "iq/quantizer");
+        if (hgq2_child(qp, sizeof qp, gp, sub) < 0)
+            return LAYER_ERR(im, "expected a shorter weights path, got '%s'", gp);
+        xs[j] = hgq2_quantize(im, conf, qp, "iq", base, tr, in[j]);
+        if (xs[j] < 0)
+            return -1;
+    }
+    int y;
+    if (merge) {
+        y = import_merge(im, cls + 1, cfg, xs, nin);
+    } else {
+        size_t before = im->g->nn;
+        y = dense ? import_dense(im, ct, lpath, cfg, xs[0], 0) : import_conv(im, ct, lpath, cls + 1, cfg, xs[0]);
+        if (y < 0)
+            return -1;
+        Node *n = NULL;
+        for (size_t k = before; k < im->g->nn && !n; k++)
+            if (im->g->n[k].op == OP_DENSE || im->g->n[k].op == OP_CONV1D || im->g->n[k].op == OP_CONV2D)
+                n = &im->g->n[k];
+        const cJSON *dt = jget(cfg, "dtype");
+        const char *dts = cJSON_IsString(dt) ? dt->valuestring : jstr(jget(dt, "config"), "name");
+        int f32 = !dts || strcmp(dts, "float64");
+        static const char *const wq[2][2] = {{"kq_conf", "kq/quantizer"}, {"bq_conf", "bq/quantizer"}};
+        for (int j = 0; j < 2 && n; j++) {
+            int c = n->in[1 + j];
+            if (c < 0)
+                continue;
+            if (hgq2_child(qp, sizeof qp, gp, wq[j][1]) < 0)
+                return LAYER_ERR(im, "expected a shorter weights path, got '%s'", gp);
+            if (hgq2_quantize_const(im, jget(cfg, wq[j][0]), qp, j ? "bq" : "kq", tr, c, f32) < 0)
+                return -1;
+        }
+    }
+    if (y >= 0 && jbool(cfg, "enable_oq", 0)) {
+        if (hgq2_child(qp, sizeof qp, gp, "oq/quantizer") < 0)
+            return LAYER_ERR(im, "expected a shorter weights path, got '%s'", gp);
+        y = hgq2_quantize(im, jget(cfg, "oq_conf"), qp, "oq", arena_printf(&im->g->arena, "%s_oq", lname), tr, y);
+    }
+    out[0] = y;
+    return y < 0 ? -1 : 1;
 }
 
 static int import_layer(Importer *im, const cJSON *L, Container *ct, const char *lpath, const int *in, int nin, int *out)
@@ -2304,6 +2683,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         free(sub.used);
         return rc < 0 ? -1 : nout;
     }
+    if (cls && hgq2_is(L))
+        return import_hgq2(im, cfg, ct, lpath, cls, in, nin, out);
     int conv = import_conv_layer(im, cfg, ct, lpath, cls, in, nin, out);
     if (conv != 0)
         return conv;
@@ -2826,6 +3207,26 @@ static void set_model_name(Graph *g, const char *file)
 /* A Keras model from a file (mem == NULL) or from memory (mem, mlen: the
  * bytes of a .keras archive or of a Keras 2 .h5 file; path names it in
  * messages). */
+/* Python's json writes float('inf') as Infinity (hgq2: i_decay_speed), which JSON lacks: outside strings,
+ * Infinity becomes 1e999 (strtod: inf) and spaces, in place. */
+static void json_infinity(char *s)
+{
+    int in_str = 0;
+    for (char *p = s; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_str = 0;
+        } else if (*p == '"') {
+            in_str = 1;
+        } else if (!strncmp(p, "Infinity", 8)) {
+            memcpy(p, "1e999   ", 8);
+            p += 7;
+        }
+    }
+}
+
 static int load_model(Graph *g, Diag *d, const char *path, const char *weights_path, const void *mem, size_t mlen)
 {
     Importer im;
@@ -2968,6 +3369,7 @@ static int load_model(Graph *g, Diag *d, const char *path, const char *weights_p
     if (weights_root(&im) < 0)
         goto done;
 
+    json_infinity(json_text);
     doc = cJSON_Parse(json_text);
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
