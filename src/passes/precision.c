@@ -783,6 +783,17 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             out->type = n->accum;   /* its exact ('auto') accumulator */
         } else if (n->quantized && !precision_configured(c, n) && (n->op == OP_AFFINE || n->op == OP_ADD)) {
             out->type = exact_result_type(g, n, qresult_width(g, n));
+        } else if (n->quantized && !precision_configured(c, n) && n->nin == 2 &&
+                   (n->op == OP_SUB || n->op == OP_MUL || n->op == OP_MAXIMUM || n->op == OP_MINIMUM)) {
+            /* a quantized model's (HGQ2) difference, product, maximum or minimum with no precision configured:
+             * exact */
+            if (!exact_merge_type(g, n, &out->type)) {
+                char s1[64], s2[64];
+                fx_format(g->t[n->in[0]].type, s1, sizeof s1);
+                fx_format(g->t[n->in[1]].type, s2, sizeof s2);
+                return diag_error(d, "%s: node '%s' (%s): expected the exact result of %s and %s within 62 bits, got "
+                                  "more; give this node a precision", g->file, n->name, n->src_op, s1, s2);
+            }
         } else if (n->op == OP_LEAKYRELU && n->quantized && !precision_configured(c, n) &&
                    leaky_result_exact(g, n, &out->type)) {
             /* exact */
