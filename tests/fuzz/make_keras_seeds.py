@@ -175,6 +175,40 @@ def main():
               ("Activation", {"name": "hs", "activation": "hard_sigmoid"})]
     wt = {"d1": {"kernel": rt.uniform(-1, 1, (3, 4)), "bias": rt.uniform(-1, 1, 4)}}
     models.append(("thresholded_relu", 0, "f-thr.h5", seq(layers, [3]), h5_bytes(wt)))
+    # HGQ2 (Keras 3 .keras): a Quantizer (kbi, SAT) then a QDense (kif WRAP iq, kbi SAT_SYM kq, kbi WRAP bq, kif SAT
+    # oq) with per-element bit widths stored as hgq2 0.2 stores them; i_decay_speed written as Infinity, as Python's
+    # json writes it
+    rh = np.random.default_rng(15)
+
+    def qconf(qt, rnd, ovf, weight=False):
+        return {"module": "hgq.quantizer.config", "class_name": "QuantizerConfig", "registered_name": "hgq>QuantizerConfig",
+                "config": {"q_type": qt, "round_mode": rnd, "overflow_mode": ovf, "is_weight": weight, "trainable": True,
+                           "scaler": None, "affine": None, "bw_mapper": None, "i_decay_speed": "@INF@"}}
+    hl = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "x"}},
+          {"module": "hgq.quantizer.quantizer", "class_name": "Quantizer", "registered_name": "hgq>Quantizer",
+           "config": {"name": "quantizer", "config": qconf("kbi", "TRN", "SAT")}},
+          {"module": "hgq.layers.core.dense", "class_name": "QDense", "registered_name": "hgq>QDense",
+           "config": {"name": "q_dense", "units": 3, "activation": "relu", "use_bias": True, "enable_iq": True,
+                      "enable_oq": True, "trainable": True, "iq_conf": qconf("kif", "RND", "WRAP"),
+                      "kq_conf": qconf("kbi", "RND", "SAT_SYM", True), "bq_conf": qconf("kbi", "RND_CONV", "WRAP"),
+                      "oq_conf": qconf("kif", "RND", "SAT")}}]
+    hj = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": hl}}).replace('"@INF@"', "Infinity")
+    wb = io.BytesIO()
+    u8 = lambda shp: rh.integers(0, 2, shp).astype(np.uint8)  # noqa: E731
+    fl = lambda lo, hi, shp: rh.integers(lo, hi, shp).astype(np.float32)  # noqa: E731
+    with h5py.File(wb, "w") as f:
+        f.create_group("layers/quantizer/vars")   # the Quantizer's own (empty) variables
+        for path, arrs in (("layers/quantizer/quantizer", [fl(0, 9, (1, 4)), fl(-1, 4, (1, 4)), u8((1, 4))]),
+                           ("layers/q_dense", [rh.uniform(-2, 2, (4, 3)).astype(np.float32),
+                                               rh.uniform(-2, 2, 3).astype(np.float32)]),
+                           ("layers/q_dense/iq/quantizer", [fl(0, 6, (1, 4)), u8((1, 4)), fl(-1, 4, (1, 4))]),
+                           ("layers/q_dense/kq/quantizer", [fl(0, 8, (4, 3)), fl(-1, 3, (4, 3)), u8((4, 3))]),
+                           ("layers/q_dense/bq/quantizer", [fl(0, 8, 3), u8(3), fl(-1, 3, 3)]),
+                           ("layers/q_dense/oq/quantizer", [fl(-1, 4, (1, 3)), fl(0, 6, (1, 3)), u8((1, 3))])):
+            v = f.create_group(path + "/vars")
+            for k, a in enumerate(arrs):
+                v.create_dataset(str(k), data=a)
+    models.append(("hgq2", 2, "g-hgq2.weights.h5", hj, wb.getvalue()))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)
