@@ -1,0 +1,3 @@
+from tests.peer.run import main
+
+main()
