@@ -1,7 +1,7 @@
 """The peer suite (issue 15, item 7): the models of hls4ml 1.3's own test files, rebuilt in tests/peer/cases.py,
 each through hls4ml's C simulation (Vivado, io_parallel) and `etchnn predict --hls4ml` with hls4ml's
-configuration unchanged (YAML as hls4ml writes it), compared bit for bit.  make test runs the sample (one hls4ml
-csim build each, ~10 s); make test-extended runs every model.  A model recorded equal in tests/peer/results.json
+configuration unchanged (YAML as hls4ml writes it), compared bit for bit.  make test runs the sample (one model,
+~18 s with the imports); make test-extended runs every other model.  A model recorded equal in tests/peer/results.json
 must stay equal; one recorded refused or differing is an expected failure (the work list in tests/ref/NOTES.md)
 and passes once etchnn equals hls4ml; regenerate the table with `python3 -m tests.peer --table`."""
 import json
