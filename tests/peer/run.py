@@ -130,7 +130,7 @@ def outcome(r):
 
 
 # refusals whose message says the reason (tests/peer/reasons.json names the others, model by model)
-AUTO = [(re.compile(r"width \+ weight width <= 63 bits|at most 64 are supported"),
+AUTO = [(re.compile(r"width \+ weight width <= 63 bits|at most 64 are supported|at most 64 bits"),
          "ours: values wider than 64 bits (issue 15 item 2)")]
 
 
