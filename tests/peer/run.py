@@ -145,7 +145,7 @@ def table(results, reasons):
         if o == "hls4ml failed":
             why = why or f"hls4ml: {r['hls4ml']}"
         elif o == "refused":
-            why = f"etchnn: “{r['message'][:160]}”" + (f" — {why}" if why else " — not analysed")
+            why = f"etchnn: “{r['message'].removeprefix('etchnn: ')[:160]}”" + (f" — {why}" if why else " — not analysed")
         elif o == "differing":
             why = why or f"not analysed ({r['message']})"
         rows.append(f"| {r['name']} | {acc} | {eq} | {dif} | {why.replace('|', '/')} |")
