@@ -231,6 +231,23 @@ def test_wide_elementwise(ops, tmp_path):
         assert ok.sum() > 1000 and np.all(np.abs(y - fl)[ok] < 1e-5 + 4e-6 * p[ok])
 
 
+def fixed32_equals_csim(m, tmp_path, nin, span, scale):
+    """hls4ml 1.3's csim of Keras model m at fixed<32,12> everywhere against etchnn predict --hls4ml on 2,500 inputs
+    (uniform in +-span, then normal x scale): every output equal, both signs well represented; returns the csim's"""
+    t = "fixed<32,12>"
+    hm = hls4ml_uniform_project(m, tmp_path, t, t)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-span, span, (1500, nin)), rng.standard_normal((1000, nin)) * scale])
+    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
+    c = tmp_path / "c.yml"
+    c.write_text(f"Model:\n  Precision:\n    default: '{t}'\n    accum: '{t}'\n")
+    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
+    assert np.count_nonzero(ref < 0) > 500 and np.count_nonzero(ref > 0) > 500
+    return ref
+
+
 @pytest.mark.extended   # 36 s, an hls4ml csim build (make test-extended)
 @pytest.mark.skipif(SANITIZED, reason="hls4ml's C simulation is not repeated under the sanitizers")
 def test_dense_relu_dense_fixed32_equals_hls4ml_csim(tmp_path):
@@ -241,17 +258,7 @@ def test_dense_relu_dense_fixed32_equals_hls4ml_csim(tmp_path):
     L = keras.layers
     i = keras.Input((10,), name="inp")
     m = keras.Model(i, L.Dense(5, name="d2")(L.Activation("relu", name="r1")(L.Dense(16, name="d1")(i))))
-    t = "fixed<32,12>"
-    hm = hls4ml_uniform_project(m, tmp_path, t, t)
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-8, 8, (1500, 10)), rng.standard_normal((1000, 10)) * 300])
-    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
-    c = tmp_path / "c.yml"
-    c.write_text(f"Model:\n  Precision:\n    default: '{t}'\n    accum: '{t}'\n")
-    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
-    bad = np.argwhere(got != ref)
-    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
-    assert np.count_nonzero(ref < 0) > 500 and np.count_nonzero(ref > 0) > 500
+    ref = fixed32_equals_csim(m, tmp_path, 10, 8, 300)
     assert np.count_nonzero(np.abs(ref) > 100) > 100   # large values: the products' high bits matter
 
 
@@ -350,17 +357,7 @@ def test_multiply_bn_leaky_prelu_fixed32_equals_hls4ml_csim(tmp_path):
     m = keras.Model(i, L.Dense(3, name="out")(h))
     for w, v in zip(m.get_layer("bn").weights, [1.5, 0.25, 0.5, 2.0]):   # gamma, beta, mean, variance
         w.assign(np.full(w.shape, v))
-    t = "fixed<32,12>"
-    hm = hls4ml_uniform_project(m, tmp_path, t, t)
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-4, 4, (1500, 6)), rng.standard_normal((1000, 6)) * 20])
-    ref = np.asarray(hm.predict(x), dtype=np.float64).reshape(len(x), -1)
-    c = tmp_path / "c.yml"
-    c.write_text(f"Model:\n  Precision:\n    default: '{t}'\n    accum: '{t}'\n")
-    got = predict(tmp_path / "m.keras", x, tmp_path, "-c", c, "--hls4ml")
-    bad = np.argwhere(got != ref)
-    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
-    assert np.count_nonzero(ref < 0) > 500 and np.count_nonzero(ref > 0) > 500
+    fixed32_equals_csim(m, tmp_path, 6, 4, 20)
 
 
 @pytest.mark.parametrize("acc, ty", [("fixed<8,75>", "fixed<16,6,TRN,SAT>"), ("fixed<16,-64>", "fixed<16,6>")])

@@ -922,6 +922,29 @@ static int name_in_list(const char *list, const char *name)
     return 0;
 }
 
+/* The live nodes a LayerName entry names (by node name or by the layer they are part of): whether any, and the union
+ * of what they are.  Returns found. */
+typedef struct {
+    int recurrent, hsig;   /* any of them a recurrent cell's node / a hard_sigmoid */
+    unsigned vars;         /* their precision variables (ETN_V_*) */
+    const char *what;      /* the source op of the last one */
+} LayerNodes;
+
+static int layer_nodes(const Graph *g, const char *name, LayerNodes *ln)
+{
+    int found = 0;
+    memset(ln, 0, sizeof *ln);
+    for (size_t k = 0; k < g->nn; k++)
+        if (!g->n[k].dead && (strcmp(g->n[k].name, name) == 0 || (g->n[k].layer && strcmp(g->n[k].layer, name) == 0))) {
+            found = 1;
+            ln->recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
+            ln->hsig |= g->n[k].op == OP_HARDSIGMOID;
+            ln->vars |= op_vars[g->n[k].op];
+            ln->what = g->n[k].src_op;
+        }
+    return found;
+}
+
 /* The ETN_V_* bit of a precision key (Precision.KEY, or the layer key KEY_t for tables); 0: none (default). */
 static unsigned var_bit(const char *key)
 {
@@ -956,26 +979,16 @@ static void var_check(const Config *c, Diag *d, const Graph *g, const cJSON *ln)
             const cJSON *obj = layer_key ? e : cJSON_GetObjectItemCaseSensitive(e, "Precision");
             if (!cJSON_IsObject(obj) || !cJSON_GetObjectItemCaseSensitive(obj, keys[j]))
                 continue;
-            unsigned vars = 0;
-            int found = 0, recurrent = 0;
-            const char *what = NULL;
-            for (size_t k = 0; k < g->nn; k++)
-                if (!g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
-                                      (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0))) {
-                    found = 1;
-                    recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
-                    vars |= op_vars[g->n[k].op];
-                    what = g->n[k].src_op;
-                }
-            if (!found || recurrent || (vars & b))
+            LayerNodes l;
+            if (!layer_nodes(g, e->string, &l) || l.recurrent || (l.vars & b))
                 continue;
             if (!n++) {   /* the first layer's variables, for the message */
                 for (int v = 0; v < 7; v++)
-                    if (vars & (1u << v))
+                    if (l.vars & (1u << v))
                         buf_printf(&has, "%s%s", has.len ? ", " : "", vn[v]);
-                buf_printf(&names, "'%s' (%s)", e->string, what ? what : "?");
+                buf_printf(&names, "'%s' (%s)", e->string, l.what ? l.what : "?");
                 first = e->string;
-                first_what = what ? what : "?";
+                first_what = l.what ? l.what : "?";
             } else {
                 buf_printf(&names, ", '%s'", e->string);
             }
@@ -1008,16 +1021,9 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
     if (!ln)
         return 0;
     for (const cJSON *e = ln->child; e; e = e->next) {
-        int found = 0, recurrent = 0, hsig = 0;
-        const char *what = NULL;
-        for (size_t k = 0; k < g->nn; k++)
-            if (!g->n[k].dead && (strcmp(g->n[k].name, e->string) == 0 ||
-                                  (g->n[k].layer && strcmp(g->n[k].layer, e->string) == 0))) {
-                found = 1;
-                recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
-                hsig |= g->n[k].op == OP_HARDSIGMOID;
-                what = g->n[k].src_op;
-            }
+        LayerNodes l;
+        int found = layer_nodes(g, e->string, &l), recurrent = l.recurrent, hsig = l.hsig;
+        const char *what = l.what;
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "Precision");
         static const char *const hkeys[] = {"slope_t", "shift_t", "slope"};
         for (int j = 0; j < 3 && found && !hsig; j++)
