@@ -163,6 +163,17 @@ def test_strategies_and_multipliers_change_the_circuit(tmp_path):
     assert b"$signed" not in lat or b"xs0 * ws0" in lat   # DSP products are signed wx x ww, not widened
 
 
+def test_strategy_in_any_case(tmp_path):
+    """hls4ml reads Strategy lowercased and etchnn's check accepts any case: 'resource' builds what 'Resource'
+    builds (weights in ROM), 'LATENCY' what 'Latency' builds (it was accepted and taken as Latency)"""
+    for s in ("Resource", "resource", "LATENCY", "Latency"):
+        compile_rf(tmp_path, "examples/jet_tagger.onnx", 4, s, "csd", "  Precision: fixed<8,3>\n", name=s)
+    v = {s: b"".join(f.read_bytes() for f in sorted((tmp_path / s / "rtl").glob("*.v")))
+         for s in ("Resource", "resource", "LATENCY", "Latency")}
+    assert v["resource"] == v["Resource"] and v["LATENCY"] == v["Latency"] and v["Resource"] != v["Latency"]
+    assert "weights in ROM (Strategy Resource)" in (tmp_path / "resource" / "report.txt").read_text()
+
+
 def test_report_text_says_what_was_folded(tmp_path):
     compile_rf(tmp_path, "examples/jet_tagger.onnx", 8, "Resource", "dsp", "  Precision: fixed<8,3>\n")
     t = (tmp_path / "out" / "report.txt").read_text()

@@ -1315,6 +1315,13 @@ bool config_skip(const Config *c, const Node *n)
            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Skip"));
 }
 
+const char *config_strategy(const Config *c, const Node *n)
+{
+    /* the check accepted it in any case, as hls4ml lowercases it */
+    const char *s = config_str(c, n, "Strategy", "Latency");
+    return strcasecmp_ascii_eq(s, "Resource") ? "Resource" : "Latency";
+}
+
 const char *config_layer_str(const Config *c, const Node *n, const char *key)
 {
     const cJSON *v;

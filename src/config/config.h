@@ -50,6 +50,8 @@ bool config_names_node(const Config *c, const Node *n);
 /* Integer / string settings with the same LayerName > LayerType > Model lookup. */
 int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def, int *out);
 const char *config_str(const Config *c, const Node *n, const char *key, const char *def);
+/* Node n's Strategy, "Latency" or "Resource" whatever the case it was written in (hls4ml reads it lowercased). */
+const char *config_strategy(const Config *c, const Node *n);
 /* The same, from LayerName / LayerType only (NULL if neither sets it). */
 const char *config_layer_str(const Config *c, const Node *n, const char *key);
 /* Does n's LayerName entry (else its LayerType entry) say Skip: true (hls4ml leaves the layer out)? */

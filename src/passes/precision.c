@@ -736,7 +736,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         }
         if (config_int(c, d, n, "ReuseFactor", 1, &n->reuse) < 0)
             return -1;
-        n->strategy = config_str(c, n, "Strategy", "Latency");
+        n->strategy = config_strategy(c, n);
         n->cell.is_static = config_rnn_static(c, n);
         /* a recurrent layer's h R products: RecurrentReuseFactor (hls4ml's), else the layer's ReuseFactor */
         if (n->cell.role == RNN_ROLE_HDENSE && config_int(c, d, n, "RecurrentReuseFactor", n->reuse, &n->reuse) < 0)
