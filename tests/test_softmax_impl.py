@@ -158,7 +158,8 @@ def test_softmax_impl_refusals(tmp_path):
              ("LayerName:\n  d2:\n    Skip: true\n", "expected a softmax layer"),
              ("Model:\n  Skip: true\n", "unknown key 'Model.Skip'"),
              ("LayerName:\n  sm:\n    Implementation: latency\n    Tables: exact\n", "Tables: hls4ml"),
-             ("LayerName:\n  sm:\n    Implementation: fast\n", "expected one of")]
+             ("LayerName:\n  sm:\n    Implementation: fast\n", "expected one of"),
+             ("LayerName:\n  d2:\n    skip: true\n", "expected a softmax layer")]
     i = keras.Input((4,), name="inp")   # a softmax on the model's input cannot be left out
     keras.Model(i, keras.layers.Activation("softmax", name="sm")(i)).save(tmp_path / "bare.keras")
     c = tmp_path / "bare.yml"
@@ -170,3 +171,24 @@ def test_softmax_impl_refusals(tmp_path):
         c.write_text(text)
         r = run("compile", tmp_path / "m.keras", "-o", tmp_path / f"o{k}", "-c", c, check=False)
         assert r.returncode != 0 and msg in r.stderr, (text, r.stderr)
+
+
+def test_lowercase_skip_as_hls4ml_tests_write_it(tmp_path):
+    """hls4ml reads layer keys in snake case (its own softmax test writes 'skip'): 'skip: true' leaves the softmax
+    out as 'Skip: true' does, in LayerName and LayerType entries"""
+    keras = keras3_or_skip()
+    _model(keras).save(tmp_path / "m.keras")
+    x = _inputs(500)
+    ref = predict(tmp_path / "m.keras", x, tmp_path, "-c", _cfg(tmp_path, "skip"))
+    c = tmp_path / "lower.yml"
+    c.write_text(_cfg(tmp_path, "skip").read_text().replace("Skip: true", "skip: true"))
+    assert np.array_equal(predict(tmp_path / "m.keras", x, tmp_path, "-c", c), ref)
+    c.write_text("Model:\n  Precision: fixed<16,6>\nLayerName:\n  d2:\n    Precision:\n      result: fixed<6,3>\n"
+                 "LayerType:\n  Softmax:\n    skip: true\n")
+    assert np.array_equal(predict(tmp_path / "m.keras", x, tmp_path, "-c", c), ref)
+    assert not np.array_equal(predict(tmp_path / "m.keras", x, tmp_path, "-c", _cfg(tmp_path, "latency")), ref)
+    # config_from_keras_model writes Skip: false, hls4ml's test then adds skip: true; hls4ml reads both as 'skip',
+    # the later wins (one line says so)
+    c.write_text(_cfg(tmp_path, "skip").read_text().replace("Skip: true", "Skip: false\n    skip: true"))
+    r = run("predict", tmp_path / "m.keras", "--input", tmp_path / "x.npy", "--output", tmp_path / "y2.npy", "-c", c)
+    assert np.array_equal(np.load(tmp_path / "y2.npy"), ref) and "the later, skip: true, is taken" in r.stderr

@@ -24,7 +24,7 @@ static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy",
                                          "IOType", "BitExact", "ChannelsLastConversion", "TransposeOutputs", NULL};
 static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder",
                                          "AutoTypes", "table_size", "TableSize", "Trace", "implementation",
-                                         "Implementation", "ParallelizationFactor", "ConvImplementation", "Skip",
+                                         "Implementation", "ParallelizationFactor", "ConvImplementation", "Skip", "skip",
                                          "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
                                          "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
@@ -668,11 +668,17 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             static const char *const alg[] = {"nearest", NULL};
             if (check_choice(k, sub, e, alg, 0, " (etchnn's upsampling repeats pixels; bilinear is not supported)") < 0)
                 return -1;
-        } else if (!strcmp(key, "Skip")) {
+        } else if (!strcmp(key, "Skip") || !strcmp(key, "skip")) {
             /* true: a softmax layer is left out (pass_constfold), as hls4ml's skip does; checked against the
-             * graph in pass_constfold (a softmax layer's LayerName or LayerType entry only) */
+             * graph in pass_constfold (a softmax layer's LayerName or LayerType entry only).  hls4ml reads its
+             * layer keys in snake case, so its own tests write 'skip' */
             if (check_bool(k, sub, e, 0) < 0)
                 return -1;
+            for (const cJSON *twin = e->next; twin; twin = twin->next)   /* hls4ml reads both as 'skip': the later wins */
+                if (twin->string && !strcmp(twin->string, !strcmp(key, "Skip") ? "skip" : "Skip"))
+                    note(k->c, "%s: %s and the %s after it: the later, %s: %s, is taken (hls4ml reads both as 'skip'; "
+                               "config_from_keras_model writes Skip, its tests add skip)", origin, sub, twin->string,
+                         twin->string, cJSON_IsTrue(twin) ? "true" : "false");
             if (cJSON_IsTrue(e) && strncmp(path, "LayerName.", 10) && strncmp(path, "LayerType.", 10))
                 return diag_error(d, "%s: %s: expected true only in a softmax layer's LayerName or LayerType entry, "
                                      "got it under %s", origin, sub, path);
@@ -1309,10 +1315,16 @@ bool config_rnn_static(const Config *c, const Node *n)
 bool config_skip(const Config *c, const Node *n)
 {
     const cJSON *v;
-    if ((v = name_entry(c, n)) && (v = cJSON_GetObjectItemCaseSensitive(v, "Skip")))
-        return cJSON_IsTrue(v);
-    return (v = layer_entry(c, "LayerType", op_hls_class[n->op])) &&
-           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Skip"));
+    for (int level = 0; level < 2; level++) {   /* LayerName, then LayerType; Skip or skip, the later of the two */
+        const cJSON *e = level ? layer_entry(c, "LayerType", op_hls_class[n->op]) : name_entry(c, n);
+        v = NULL;
+        for (const cJSON *k = e ? e->child : NULL; k; k = k->next)
+            if (k->string && (!strcmp(k->string, "Skip") || !strcmp(k->string, "skip")))
+                v = k;
+        if (v)
+            return cJSON_IsTrue(v);
+    }
+    return false;
 }
 
 const char *config_strategy(const Config *c, const Node *n)
