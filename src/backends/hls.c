@@ -133,6 +133,16 @@ static void typedef_(Hls *h, FxType t, const char *fmt, ...)
     buf_printf(&h->par, ";\n");
 }
 
+/* A layer's scalar parameter v in its own type: typedef STEM<id>_t (header) and
+ * static const STEM<id>_t STEM<id> = etn_raw<...>(code); (source). */
+static void scalar_const(Hls *h, Buf *c, FxType t, double v, const char *stem, int id)
+{
+    typedef_(h, t, "%s%d_t", stem, id);
+    buf_printf(c, "static const %s%d_t %s%d = etn_raw<%s%d_t>(", stem, id, stem, id, stem, id);
+    code_lit(c, fx_quant_double(v, t));
+    buf_printf(c, ");\n");
+}
+
 /* NULL if the writer handles node n, else why not. */
 static const char *unsupported(const Graph *g, const Node *n)
 {
@@ -513,39 +523,28 @@ static int emit_node(Hls *h, const Node *n, int id)
         buf_printf(c, "        y[e] = x0[e] > 0 ? (%s)x0[e] : (%s)0;\n    }\n}\n\n", ty, ty);
         return 0;
     case OP_LEAKYRELU: {
-        int64_t ac = fx_quant_double(n->alpha, n->alpha_t);
-        typedef_(h, n->alpha_t, "alpha%d_t", id);
-        buf_printf(c, "static const alpha%d_t alpha%d = etn_raw<alpha%d_t>(", id, id, id);
-        code_lit(c, ac);
-        buf_printf(c, ");\n\n");
+        scalar_const(h, c, n->alpha_t, n->alpha, "alpha", id);
+        buf_printf(c, "\n");
         fn_head(h, n, id, 1);
         buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
         buf_printf(c, "        y[e] = x0[e] > 0 ? (%s)x0[e] : (%s)(x0[e] * alpha%d);\n    }\n}\n\n", ty, ty, id);
         return 0;
     }
     case OP_THRESHRELU: {   /* x > theta, theta in its param type as hls4ml's */
-        int64_t ac = fx_quant_double(n->alpha, n->alpha_t);
-        typedef_(h, n->alpha_t, "theta%d_t", id);
-        buf_printf(c, "static const theta%d_t theta%d = etn_raw<theta%d_t>(", id, id, id);
-        code_lit(c, ac);
-        buf_printf(c, ");\n\n");
+        scalar_const(h, c, n->alpha_t, n->alpha, "theta", id);
+        buf_printf(c, "\n");
         fn_head(h, n, id, 1);
         buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
         buf_printf(c, "        y[e] = x0[e] > theta%d ? (%s)x0[e] : (%s)0;\n    }\n}\n\n", id, ty, ty);
         return 0;
     }
     case OP_HARDSIGMOID: {
-        int64_t ac = fx_quant_double(n->alpha, n->alpha_t), bc = fx_quant_double(n->beta, n->beta_t);
         int f = fin + fx_frac(n->alpha_t), fb = fx_frac(n->beta_t);
         if (fb > f)
             f = fb;
-        typedef_(h, n->alpha_t, "slope%d_t", id);
-        typedef_(h, n->beta_t, "shift%d_t", id);
-        buf_printf(c, "static const slope%d_t slope%d = etn_raw<slope%d_t>(", id, id, id);
-        code_lit(c, ac);
-        buf_printf(c, ");\nstatic const shift%d_t shift%d = etn_raw<shift%d_t>(", id, id, id);
-        code_lit(c, bc);
-        buf_printf(c, ");\n\n");
+        scalar_const(h, c, n->alpha_t, n->alpha, "slope", id);
+        scalar_const(h, c, n->beta_t, n->beta, "shift", id);
+        buf_printf(c, "\n");
         fn_head(h, n, id, 1);
         buf_printf(c, "    for (int e = 0; e < %ld; e++) {\n" UNROLL, ny);
         buf_printf(c, "        auto v = x0[e] * slope%d + shift%d;   // exact\n", id, id);

@@ -951,39 +951,29 @@ static int layer_nodes(const Graph *g, const char *name, LayerNodes *ln)
     return found;
 }
 
-/* The ETN_V_* bit of a precision key (Precision.KEY, or the layer key KEY_t for tables); 0: none (default). */
-static unsigned var_bit(const char *key)
-{
-    static const struct { const char *k; unsigned v; } m[] = {
-        {"result", ETN_V_RESULT}, {"weight", ETN_V_WEIGHT}, {"scale", ETN_V_WEIGHT}, {"param", ETN_V_WEIGHT},
-        {"slope", ETN_V_WEIGHT}, {"bias", ETN_V_BIAS}, {"shift", ETN_V_BIAS}, {"accum", ETN_V_ACCUM},
-        {"table", ETN_V_TABLE}, {"table_t", ETN_V_TABLE}, {"exp_table", ETN_V_EXP}, {"exp_table_t", ETN_V_EXP},
-        {"inv_table", ETN_V_INV}, {"inv_table_t", ETN_V_INV}, {"inv_inp", ETN_V_INV}, {"inv_inp_t", ETN_V_INV}};
-    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
-        if (!strcmp(key, m[k].k))
-            return m[k].v;
-    return 0;
-}
+/* The precision keys and their ETN_V_* bits: Precision.KEY, then hls4ml's layer keys KEY_t for tables. */
+static const struct { const char *k; unsigned v; } prec_var_bits[] = {
+    {"result", ETN_V_RESULT}, {"weight", ETN_V_WEIGHT}, {"scale", ETN_V_WEIGHT}, {"param", ETN_V_WEIGHT},
+    {"slope", ETN_V_WEIGHT}, {"bias", ETN_V_BIAS}, {"shift", ETN_V_BIAS}, {"accum", ETN_V_ACCUM},
+    {"table", ETN_V_TABLE}, {"exp_table", ETN_V_EXP}, {"inv_table", ETN_V_INV}, {"inv_inp", ETN_V_INV},
+    {"table_t", ETN_V_TABLE}, {"exp_table_t", ETN_V_EXP}, {"inv_table_t", ETN_V_INV}, {"inv_inp_t", ETN_V_INV}};
 
 /* LayerName entries' precision keys that their layer has no variable for (a table type on a Dense, a weight type
  * on a relu; hls4ml's config_from_* writes 'table' for every activation, softmax and hard_sigmoid included, and
  * hls4ml ignores it where there is no table): accepted with one line per key naming the layers. */
 static void var_check(const Config *c, Diag *d, const Graph *g, const cJSON *ln)
 {
-    static const char *const keys[] = {"result", "weight", "scale", "param", "slope", "bias", "shift", "accum", "table",
-                                       "exp_table", "inv_table", "inv_inp", "table_t", "exp_table_t", "inv_table_t",
-                                       "inv_inp_t"};
-    enum { NK = sizeof keys / sizeof keys[0] };
     static const char *const vn[] = {"result", "weight", "bias", "accum", "table", "exp_table", "inv_table"};
-    for (size_t j = 0; j < NK; j++) {
-        unsigned b = var_bit(keys[j]);
-        size_t kl = strlen(keys[j]);
-        int layer_key = kl > 2 && !strcmp(keys[j] + kl - 2, "_t"), n = 0;   /* hls4ml's table_t, ...: layer keys */
+    for (size_t j = 0; j < sizeof prec_var_bits / sizeof prec_var_bits[0]; j++) {
+        const char *key = prec_var_bits[j].k;
+        unsigned b = prec_var_bits[j].v;
+        size_t kl = strlen(key);
+        int layer_key = kl > 2 && !strcmp(key + kl - 2, "_t"), n = 0;   /* hls4ml's table_t, ...: layer keys */
         Buf names = {0}, has = {0};
         const char *first = NULL, *first_what = NULL;
         for (const cJSON *e = ln->child; e; e = e->next) {
             const cJSON *obj = layer_key ? e : cJSON_GetObjectItemCaseSensitive(e, "Precision");
-            if (!cJSON_IsObject(obj) || !cJSON_GetObjectItemCaseSensitive(obj, keys[j]))
+            if (!cJSON_IsObject(obj) || !cJSON_GetObjectItemCaseSensitive(obj, key))
                 continue;
             LayerNodes l;
             if (!layer_nodes(g, e->string, &l) || l.recurrent || (l.vars & b))
@@ -1001,12 +991,12 @@ static void var_check(const Config *c, Diag *d, const Graph *g, const cJSON *ln)
         }
         if (n == 1)
             diag_warn(d, "%s: LayerName.%s.%s%s accepted; it changes nothing here: layer '%s' (%s) has no such precision "
-                         "variable (it has: %s)", c->origin, first, layer_key ? "" : "Precision.", keys[j], first,
+                         "variable (it has: %s)", c->origin, first, layer_key ? "" : "Precision.", key, first,
                       first_what, has.data ? has.data : "none");
         else if (n > 1)
             diag_warn(d, "%s: LayerName.<layer>.%s%s accepted; it changes nothing here: %d layers have no such precision "
                          "variable (%s; hls4ml's config_from_* writes 'table' for every activation and ignores it "
-                         "where there is none)", c->origin, layer_key ? "" : "Precision.", keys[j], n, names.data);
+                         "where there is none)", c->origin, layer_key ? "" : "Precision.", key, n, names.data);
         buf_free(&names);
         buf_free(&has);
     }

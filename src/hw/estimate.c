@@ -94,14 +94,10 @@ void hw_estimate(HwModule *m)
         m->lut = m->ff = 0;
         return;
     }
-    double *romc = m->nrom ? malloc(sizeof(double) * m->nrom) : NULL;   /* a table's cost per lookup */
-    int *romb = m->nrom ? malloc(sizeof(int) * m->nrom) : NULL;          /* ... for this many output bits */
-    if (!romb) {
-        free(romc);
-        romc = NULL;
-    }
-    for (size_t k = 0; romb && k < m->nrom; k++)
-        romb[k] = -1;
+    struct { double lut; int bits; } *romc = m->nrom ? malloc(sizeof *romc * m->nrom) : NULL;   /* a table's cost per
+                                                                                              lookup, for `bits` */
+    for (size_t k = 0; romc && k < m->nrom; k++)
+        romc[k].bits = -1;
     for (long e = 0; e < m->nout; e++)
         need[m->out[e]] = m->n[m->out[e]].w;
     for (size_t i = m->nn; i-- > 0;) {
@@ -180,13 +176,15 @@ void hw_estimate(HwModule *m)
             break;
         case HW_ROM: {
             const HwRom *r = &m->rom[n->rom];
-            if (!romc || romb[n->rom] != bits) {   /* every lookup of a table costs the same (per output width) */
-                if (romc) {
-                    romc[n->rom] = rom_cost(r, bits);
-                    romb[n->rom] = bits;
+            if (!romc)
+                lut += rom_cost(r, bits);
+            else {   /* every lookup of a table costs the same (per output width) */
+                if (romc[n->rom].bits != bits) {
+                    romc[n->rom].lut = rom_cost(r, bits);
+                    romc[n->rom].bits = bits;
                 }
+                lut += romc[n->rom].lut;
             }
-            lut += romc ? romc[n->rom] : rom_cost(r, bits);
             if (r->hls_index)
                 lut += ROM_HLS_INDEX_LUT_PER_BIT * m->n[n->a].w;
             break;
@@ -216,7 +214,6 @@ void hw_estimate(HwModule *m)
     }
     free(need);
     free(romc);
-    free(romb);
     m->lut = lut;
     m->ff = ff;
 }
