@@ -5,7 +5,8 @@ types, no configuration (tests/ref/hgq2_models.py builds the models, bit widths 
   inputs per model, for RND/WRAP kif, TRN/SAT kbi and RND_CONV/SAT_SYM kif quantizers (make
   test-extended);
 - etchnn predict equals hls4ml 1.3's C simulation (its bit-exact flow) on the same inputs, and so does
-  hgq2's forward pass: the dense model in make test (its iq quantizers wrap more than 1,000 values),
+  hgq2's forward pass: the dense model in make test against its stored csim outputs (tests/ref/csim/hgq2_dense.npy; its iq
+  quantizers wrap more than 1,000 values),
   the conv/merge model in make test-extended.  hls4ml differs from hgq2 (and etchnn) on
   saturating quantizers whose input has fewer fractional bits than they do: its bit-exact pass narrows
   the quantizer to its input's fractional bits, which moves the saturation bound 2^i - 2^-f (a value
@@ -63,7 +64,7 @@ def models(tmp_path_factory):
     return get
 
 
-@pytest.mark.extended   # make test: the dense model through hls4ml's csim, which equals this forward pass too
+@pytest.mark.extended   # make test: the dense model against its stored csim, which equals this forward pass too
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_equals_hgq2_keras(models, case, tmp_path):
     hm = need_hgq2()
@@ -92,10 +93,40 @@ def hls4ml_case(models, case, tmp_path):
     assert len(np.unique(ref)) > 20 and np.count_nonzero(ref) > ref.size // 10
     if case[0] == "dense":   # the quantizers inside overflow (not only the input's)
         assert hm.overflows(m, x) > 1000
+    return ref
 
 
+REF = ROOT / "tests" / "ref" / "csim" / "hgq2_dense.npy"
+DENSE_WEIGHTS_SHA1 = "cf3e1035ee30678c9f8922b7310a5450daa6a64b"   # hgq2_models.build(*CASES[0]) on hgq2 0.2.0
+
+
+def dense_weights_sha1(m):
+    import hashlib
+    return hashlib.sha1(b"".join(np.asarray(v).tobytes() for v in m.get_weights())).hexdigest()
+
+
+def test_dense_equals_stored_hls4ml_csim(models, tmp_path):
+    """hls4ml 1.3's csim outputs of the dense model on its 2,000 inputs, stored as codes of 2^-10 (int16);
+    test_dense_equals_hls4ml_csim checks the file against a fresh csim.  The model is rebuilt from its seed:
+    its weights' hash pins it, so a changed build fails here by name rather than as differing outputs."""
+    hm = need_hgq2()
+    m, p = models(CASES[0])
+    assert dense_weights_sha1(m) == DENSE_WEIGHTS_SHA1, "hgq2_models.build gave another dense model than the " \
+        "one tests/ref/csim/hgq2_dense.npy was made from: regenerate it with test_dense_equals_hls4ml_csim"
+    x = hm.inputs(m)
+    ref = np.load(REF).astype(np.float64) / 1024
+    got = predict(p, x, tmp_path).reshape(len(x), -1)
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} differ from hls4ml's stored csim; first {bad[0]}"
+    assert np.array_equal(ref, hm.keras_predict(m, x))
+    assert len(np.unique(ref)) > 20 and np.count_nonzero(ref) > ref.size // 10
+    assert hm.overflows(m, x) > 1000   # the quantizers inside overflow (not only the input's)
+
+
+@pytest.mark.extended
 def test_dense_equals_hls4ml_csim(models, tmp_path):
-    hls4ml_case(models, CASES[0], tmp_path)
+    ref = hls4ml_case(models, CASES[0], tmp_path)
+    assert np.array_equal(np.load(REF), np.round(ref * 1024).astype(np.int16))
 
 
 @pytest.mark.extended
