@@ -343,6 +343,10 @@ static void dump_tensor_ref(const Graph *g, int id, Buf *out)
     if (t->has_type)
         fx_format(t->type, type, sizeof type);
     buf_printf(out, "%%%d%s%s %s %s", id, t->is_const ? "=const " : " ", t->name, shape, type);
+    if (t->has_type && t->wide_decl) {   /* hls4ml's 'auto' type, wider than the one holding the value */
+        fx_format(t->decl, type, sizeof type);
+        buf_printf(out, " (declared %s)", type);
+    }
 }
 
 int ir_quant_container(const FxType *t, long n, FxType *out)

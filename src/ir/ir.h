@@ -71,6 +71,10 @@ typedef struct {
     FxType type;                /* fixed-point type; valid once has_type */
     bool has_type;              /* set by the precision pass */
     bool type_pinned;           /* `type` was fixed by a quantizer in the model file: the precision pass keeps it */
+    bool wide_decl;             /* --hls4ml 'auto': the type hls4ml infers for this value has more than 64 bits */
+    FxType decl;                /* with wide_decl: that declared type (W > 64), which later 'auto' inferences
+                                   follow; `type` then holds the same value: decl's fraction bits, the fewest
+                                   integer bits holding the value's exact interval (README "'auto' types") */
     int producer;               /* node id, or -1 for graph inputs and constants */
     bool is_const;              /* a constant (weights); data holds its float values */
     double *data;               /* constants: numel() float values (arena) */

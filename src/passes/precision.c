@@ -11,6 +11,10 @@
 #include <cJSON.h>
 
 #include "passes/passes.h"
+#include "ir/fx_wide.h"
+
+/* The widest type hls4ml's 'auto' inference may declare here (held in at most 64 bits, hls_hold) */
+#define HLS_DECL_MAX 1024
 
 /* The layer variable that types `var` of node n: a node of an unrolled recurrent layer that the
  * configuration reaches through its layer (not by its own name) takes hls4ml's variable for its part
@@ -187,20 +191,221 @@ static int hls_type(Diag *d, const Graph *g, const Node *n, int w, int i, int si
     return hls_type_cap(d, g, n, w, i, sign, NULL, out);
 }
 
-/* ... capped by Model.Precision.maximum (cap; NULL: none) in width and integer bits */
+/* ... capped by Model.Precision.maximum (cap; NULL: none) in width and integer bits.  The type may be wider than
+ * 64 bits: hls_hold() then gives the type that holds the value. */
 static int hls_type_cap(Diag *d, const Graph *g, const Node *n, int w, int i, int sign, const FxType *cap, FxType *out)
 {
     if (cap) {
         w = w < cap->w ? w : cap->w;
         i = i < cap->i ? i : cap->i;
     }
-    if (w < 1 || w > 64)
-        return diag_error(d, "%s: node '%s' (%s): expected an 'auto' type of at most 64 bits, got %d from hls4ml's "
-                          "inference (values wider than 64 bits are not supported; products and sums inside a layer "
-                          "may reach 127): give this layer explicit result/accum types, or cap them with "
-                          "Model.Precision.maximum", g->file, n->name, n->src_op, w);
+    if (w < 1 || w > HLS_DECL_MAX)
+        return diag_error(d, "%s: node '%s' (%s): expected an 'auto' type of 1 to %d bits, got %d from hls4ml's "
+                          "inference: give this layer explicit result/accum types, or cap them with "
+                          "Model.Precision.maximum", g->file, n->name, n->src_op, HLS_DECL_MAX, w);
     FxType t = {(int16_t)w, (int16_t)i, (uint8_t)(sign != 0), FXQ_TRN, FXO_WRAP};
     *out = t;
+    return 0;
+}
+
+/* The type hls4ml declares for tensor t: what its later 'auto' inferences follow. */
+static FxType hls_in(const Tensor *t) { return t->wide_decl ? t->decl : t->type; }
+
+/* Exact bounds, in units of 2^-f, with |bound| < 2^120 (beyond that the value is far wider than 64 bits). */
+#define WIDE_LIM ((fx_i128)1 << 120)
+
+enum { IV_OK, IV_OP, IV_ROUND, IV_WIDE };
+
+/* v 2^s into *out: IV_ROUND for s < 0 (the finer value would be rounded), IV_WIDE beyond the limit. */
+static int iv_shift(fx_i128 v, int s, fx_i128 *out)
+{
+    if (s < 0)
+        return IV_ROUND;
+    fx_i128 m = v < 0 ? -v : v;
+    if (m && (s >= 120 || m >= (WIDE_LIM >> s)))
+        return IV_WIDE;
+    *out = v * ((fx_i128)1 << s);
+    return IV_OK;
+}
+
+/* [lo, hi] += [a, b] 2^s, within the limit */
+static int iv_add(fx_i128 *lo, fx_i128 *hi, fx_i128 a, fx_i128 b, int s)
+{
+    fx_i128 x, y;
+    int r = iv_shift(a, s, &x);
+    if (r == IV_OK)
+        r = iv_shift(b, s, &y);
+    if (r != IV_OK)
+        return r;
+    *lo += x < y ? x : y;
+    *hi += x > y ? x : y;
+    fx_i128 m = -*lo > *hi ? -*lo : *hi;
+    return m >= WIDE_LIM ? IV_WIDE : IV_OK;
+}
+
+static int exact_interval(const Graph *g, const Node *n, int f, const FxType *acc, fx_i128 *lo, fx_i128 *hi);
+
+/* A Dense's or Conv's result: its accumulator's value (type acc), cast to the result's f fraction bits.  The exact
+ * sum's interval where acc holds every product and the bias without rounding and that interval, else acc's range. */
+static int sum_interval(const Graph *g, const Node *n, int f, FxType acc, fx_i128 *lo, fx_i128 *hi)
+{
+    int fa = fx_frac(acc), r = exact_interval(g, n, fa, NULL, lo, hi);
+    if (r != IV_OK || *lo < fx_type_min(acc) || *hi > fx_type_max(acc)) {
+        *lo = fx_type_min(acc);
+        *hi = fx_type_max(acc);
+    }
+    fx_i128 l = 0, h = 0;
+    if ((r = iv_add(&l, &h, *lo, *hi, f - fa)) != IV_OK)
+        return r;
+    *lo = l;
+    *hi = h;
+    return IV_OK;
+}
+
+/* The exact interval of node n's value in units of 2^-f, from the types its inputs are held in and its constants'
+ * codes.  A Dense or Conv: its exact sum (acc NULL), or its result with accumulator type acc.  IV_OP: not known
+ * for this op. */
+static int exact_interval(const Graph *g, const Node *n, int f, const FxType *acc, fx_i128 *lo, fx_i128 *hi)
+{
+    FxType ta = g->t[n->in[0]].type, tb = ta;
+    if (n->nin > 1 && n->in[1] >= 0)
+        tb = g->t[n->in[1]].type;
+    fx_i128 al = fx_type_min(ta), ah = fx_type_max(ta), bl = fx_type_min(tb), bh = fx_type_max(tb);
+    int fa = fx_frac(ta), fb = fx_frac(tb), r = IV_OK;
+    *lo = *hi = 0;
+    switch (n->op) {
+    case OP_DENSE:
+    case OP_CONV1D:
+    case OP_CONV2D:
+    case OP_AFFINE: {   /* per output: the sum of each product's extremes, plus the bias */
+        if (acc && n->op != OP_AFFINE)
+            return sum_interval(g, n, f, *acc, lo, hi);
+        const Tensor *w = n->in[1] >= 0 ? &g->t[n->in[1]] : NULL, *b = n->in[2] >= 0 ? &g->t[n->in[2]] : NULL;
+        bool affine = n->op == OP_AFFINE;
+        long nout = affine ? ir_numel(&g->t[n->in[0]]) : w->const_dims[w->const_rank - 1];
+        long nin = affine ? 1 : ir_const_numel(w) / nout, nw = w ? ir_const_numel(w) : 1, nb = b ? ir_const_numel(b) : 1;
+        int fw = w ? fx_frac(w->type) : 0;
+        for (long o = 0; o < nout && r == IV_OK; o++) {
+            fx_i128 l = 0, h = 0;
+            for (long i = 0; i < nin && r == IV_OK; i++) {
+                fx_i128 wc = w ? w->codes[affine ? o % nw : i * nout + o] : 1;
+                r = iv_add(&l, &h, wc * al, wc * ah, f - fa - fw);
+            }
+            if (b && r == IV_OK)
+                r = iv_add(&l, &h, b->codes[o % nb], b->codes[o % nb], f - fx_frac(b->type));
+            if (o == 0 || l < *lo)
+                *lo = l;
+            if (o == 0 || h > *hi)
+                *hi = h;
+        }
+        return r;
+    }
+    case OP_ADD:
+    case OP_SUB:
+        if ((r = iv_add(lo, hi, al, ah, f - fa)) != IV_OK)
+            return r;
+        return n->op == OP_ADD ? iv_add(lo, hi, bl, bh, f - fb) : iv_add(lo, hi, -bh, -bl, f - fb);
+    case OP_MUL: {
+        fx_i128 p[4] = {al * bl, al * bh, ah * bl, ah * bh}, l = p[0], h = p[0];
+        for (int k = 1; k < 4; k++) {
+            l = p[k] < l ? p[k] : l;
+            h = p[k] > h ? p[k] : h;
+        }
+        return iv_add(lo, hi, l, h, f - fa - fb);
+    }
+    case OP_CONCAT:
+    case OP_MAXIMUM:
+    case OP_MINIMUM: {   /* one of the two values */
+        fx_i128 l2 = 0, h2 = 0;
+        if ((r = iv_add(lo, hi, al, ah, f - fa)) != IV_OK || (r = iv_add(&l2, &h2, bl, bh, f - fb)) != IV_OK)
+            return r;
+        *lo = l2 < *lo ? l2 : *lo;
+        *hi = h2 > *hi ? h2 : *hi;
+        return IV_OK;
+    }
+    case OP_RELU:   /* values of the input, or zero (in every type's range) */
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_RESHAPE:
+    case OP_TRANSPOSE:
+        return iv_add(lo, hi, al, ah, f - fa);
+    default:
+        return IV_OP;
+    }
+}
+
+/* The type that holds node n's value whose hls4ml 'auto' type (of its accum or result: var) is t.  Up to 64 bits: t.
+ * Wider: t's fraction bits and the fewest integer bits that hold the value's exact interval (signed; t's modes).
+ * An 'auto' type neither rounds nor overflows, so the value is the same in either; refused where that is not known
+ * or the exact value itself needs more than 64 bits. */
+static int hls_hold(Diag *d, const Graph *g, const Node *n, const char *var, FxType t, FxType *held)
+{
+    *held = t;
+    if (t.w <= 64)
+        return 0;
+    fx_i128 lo, hi;
+    bool res = !strcmp(var, "result");
+    int f = fx_frac(t), r = exact_interval(g, n, f, res ? &n->accum : NULL, &lo, &hi), w = 1;
+    while (r == IV_OK && w <= 64 && (lo < -((fx_i128)1 << (w - 1)) || hi > ((fx_i128)1 << (w - 1)) - 1))
+        w++;
+    char ts[64];
+    fx_format(t, ts, sizeof ts);
+    if (r == IV_OK && w <= 64) {
+        held->w = (int16_t)w;
+        held->i = (int16_t)(w - f);
+        held->sign = 1;
+        return 0;
+    }
+    const char *why = r == IV_OP ? "a value wider than 64 bits is held in fewer bits only for Dense, Conv, "
+                                   "BatchNormalization, Add, Subtract, Multiply, Concatenate, Maximum, Minimum and the "
+                                   "layers that move values"
+                    : r == IV_ROUND ? "its fraction bits (Model.Precision.maximum) drop bits of the exact value"
+                                    : "the exact value itself needs more than 64 bits";
+    return diag_error(d, "%s: node '%s' (%s): expected an 'auto' type of at most 64 bits, got %d (%s %s) from "
+                      "hls4ml's inference, and %s: give this layer explicit result/accum types, or cap them with "
+                      "Model.Precision.maximum", g->file, n->name, n->src_op, t.w, var, ts, why);
+}
+
+/* A layer that reads a value whose hls4ml 'auto' type is wider than 64 bits: only those whose result depends on
+ * the value alone (not on the declared type's bits, as a table's index does) are built. */
+static int check_wide_reader(Diag *d, const Graph *g, const Node *n)
+{
+    for (int j = 0; j < n->nin; j++) {
+        const Tensor *x = n->in[j] >= 0 ? &g->t[n->in[j]] : NULL;
+        if (!x || !x->wide_decl)
+            continue;
+        switch (n->op) {
+        case OP_DENSE:
+        case OP_CONV1D:
+        case OP_CONV2D:
+        case OP_AFFINE:
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL:
+        case OP_CONCAT:
+        case OP_MAXIMUM:
+        case OP_MINIMUM:
+        case OP_RELU:
+        case OP_MAXPOOL1D:
+        case OP_MAXPOOL2D:
+        case OP_PAD:
+        case OP_UPSAMPLE:
+        case OP_RESHAPE:
+        case OP_TRANSPOSE:
+            continue;
+        default:
+            break;
+        }
+        char ts[64];
+        fx_format(x->decl, ts, sizeof ts);
+        const char *p = x->producer >= 0 ? g->n[x->producer].name : x->name;
+        return diag_error(d, "%s: node '%s' (%s): expected an input whose hls4ml 'auto' type has at most 64 bits, got "
+                          "'%s' of %s: a %s's result depends on the bits of its input's declared type, which is not "
+                          "built wider than 64 bits; give layer '%s' an explicit result type", g->file, n->name,
+                          n->src_op, x->name, ts, op_names[n->op], p);
+    }
     return 0;
 }
 
@@ -227,7 +432,7 @@ static int hls_add(Diag *d, const Graph *g, const Node *n, int sx, int ix, int f
  * one, of type tb, even when the layer has none). */
 static int hls_auto_sum(Diag *d, const Graph *g, const Node *n, FxType tb, const FxType *cap, FxType *out)
 {
-    FxType tx = g->t[n->in[0]].type, tw = g->t[n->in[1]].type;
+    FxType tx = hls_in(&g->t[n->in[0]]), tw = g->t[n->in[1]].type;
     const Tensor *w = &g->t[n->in[1]];
     long nout = w->const_dims[w->const_rank - 1], nin = ir_const_numel(w) / nout;   /* CONV: [taps*cin/groups][cout] */
     int lg = ceil_log2(nin);
@@ -262,22 +467,22 @@ static FxType hls_const_type(double v)
 /* Merges, BatchNormalization, pooling and the layers that move values: their 'auto' result. */
 static int hls_auto_result(Diag *d, const Graph *g, const Node *n, FxType tb, const FxType *cap, FxType *out)
 {
-    FxType a = g->t[n->in[0]].type;
+    FxType a = hls_in(&g->t[n->in[0]]);
     switch (n->op) {
     case OP_ADD:
     case OP_SUB:
     case OP_AVERAGE: {
-        FxType b = g->t[n->in[1]].type;
+        FxType b = hls_in(&g->t[n->in[1]]);
         return hls_add(d, g, n, a.sign, a.i, fx_frac(a), b, n->op == OP_SUB, cap, out);
     }
     case OP_MUL: {
-        FxType b = g->t[n->in[1]].type;
+        FxType b = hls_in(&g->t[n->in[1]]);
         return hls_type_cap(d, g, n, a.w + b.w, a.i + b.i, a.sign || b.sign, cap, out);
     }
     case OP_MAXIMUM:
     case OP_MINIMUM:
     case OP_CONCAT: {
-        FxType b = g->t[n->in[1]].type;
+        FxType b = hls_in(&g->t[n->in[1]]);
         if (fx_type_eq(a, b)) {
             *out = a;
             return 0;
@@ -591,6 +796,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             continue;
         unsigned vars = op_vars[n->op];
         bool hls_auto = config_auto_hls4ml(c, n);
+        if (check_wide_reader(d, g, n) < 0)
+            return -1;
         FxType bias_t = {0, 0, 1, FXQ_TRN, FXO_WRAP};   /* the bias type, for hls4ml's 'auto' inference */
         /* how constants are quantized: layer settings, then --weights, then Model */
         n->weights_hls4ml = config_hls4ml_mode(c, n, "WeightQuant", c->weights_opt);
@@ -652,19 +859,21 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             else if (get(c, d, n, "accum", &t, &is_auto) < 0)
                 return -1;
             if (is_auto && sums && hls_auto) {
-                if (hls_auto_sum(d, g, n, bias_t, capp, &t) < 0)
+                if (hls_auto_sum(d, g, n, bias_t, capp, &t) < 0 || hls_hold(d, g, n, "accum", t, &t) < 0)
                     return -1;
             } else if (is_auto && sums) {
                 if (auto_accum(d, g, n, &t) < 0)
                     return -1;
             } else if (is_auto && pool && hls_auto) {
                 /* max: the input type; average: room for the window's sum, and as many more fraction bits */
-                t = g->t[n->in[0]].type;
+                t = hls_in(&g->t[n->in[0]]);
                 if (n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D) {
                     int e = ceil_log2((long)n->kernel[0] * n->kernel[1]);
                     if (hls_type(d, g, n, t.w + 2 * e, t.i + e, t.sign, &t) < 0)
                         return -1;
                 }
+                if (hls_hold(d, g, n, "accum", t, &t) < 0)
+                    return -1;
             } else if (is_auto && pool) {
                 /* max: the input type; average: room for the sum of the window */
                 t = g->t[n->in[0]].type;
@@ -754,6 +963,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
 
         /* the result type */
         Tensor *out = &g->t[n->out];
+        out->wide_decl = false;
         /* a recurrent layer's state update, and a quantized one's (QKeras) cell with no precision configured,
          * compute exactly */
         bool rnn_exact = !config_names_node(c, n) &&
@@ -761,6 +971,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                           (n->cell.role != RNN_ROLE_NONE && n->quantized && !precision_configured(c, n)));
         if (n->op == OP_RESHAPE || n->op == OP_TRANSPOSE) {
             out->type = g->t[n->in[0]].type;   /* a reshape or transpose moves bits without changing them */
+            out->wide_decl = g->t[n->in[0]].wide_decl;
+            out->decl = g->t[n->in[0]].decl;
         } else if (out->type_pinned) {
             /* a quantizer in the model file fixed this type */
         } else if (rnn_exact && n->op == OP_PAD) {
@@ -804,13 +1016,15 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 is_auto = true;
             else if (get(c, d, n, "result", &t, &is_auto) < 0)
                 return -1;
-            if (is_auto && hls_auto && sums) {
-                if (hls_auto_sum(d, g, n, bias_t, capp, &t) < 0)   /* inferred apart from the accumulator */
+            if (is_auto && hls_auto && (sums ? hls_auto_sum(d, g, n, bias_t, capp, &t)   /* apart from the accum */
+                                             : hls_auto_result(d, g, n, bias_t, capp, &t)) < 0)
+                return -1;
+            if (is_auto && hls_auto && t.w > 64) {   /* hls4ml declares t; the value is held in fewer bits */
+                out->wide_decl = true;
+                out->decl = t;
+                if (hls_hold(d, g, n, "result", t, &t) < 0)
                     return -1;
-            } else if (is_auto && hls_auto) {
-                if (hls_auto_result(d, g, n, bias_t, capp, &t) < 0)
-                    return -1;
-            } else if (is_auto) {
+            } else if (is_auto && !hls_auto) {
                 if (!sums && !pool)
                     return no_auto(d, g, n, "result");
                 t = n->accum;
