@@ -544,6 +544,18 @@ def parsed(text):
     ("AP_FIXED<8,3,ap_rnd,AP_SAT>", (8, 3, 1, RND, SAT)),
     ("fixed<8,3,AP_RND,SAT>", (8, 3, 1, RND, SAT)),
     ("fixed<+8,+3>", (8, 3, 1, TRN, WRAP)),
+    # Algorithmic C spellings, as hls4ml 1.3 reads them (signedness a parameter; hls4ml's Vivado back end writes
+    # them as the ap_fixed of the same width, integer bits, signedness and modes)
+    ("ac_fixed<32, 1>", (32, 1, 1, TRN, WRAP)),
+    ("ac_fixed<16,6,true>", (16, 6, 1, TRN, WRAP)),
+    ("ac_fixed<16,6,false>", (16, 6, 0, TRN, WRAP)),
+    ("ac_fixed<16,6,0,AC_RND,AC_SAT>", (16, 6, 0, RND, SAT)),
+    ("ac_fixed<16, 6, 1, AC_RND_CONV, AC_SAT_SYM>", (16, 6, 1, RND_CONV, SAT_SYM)),
+    ("ac_fixed<8,3,true,AC_TRN_ZERO>", (8, 3, 1, TRN_ZERO, WRAP)),
+    ("ac_int<8>", (8, 8, 1, TRN, WRAP)),
+    ("ac_int<8,false>", (8, 8, 0, TRN, WRAP)),
+    ("ac_int<12, true>", (12, 12, 1, TRN, WRAP)),
+    ("fixed<8,3,AC_RND,AC_SAT>", (8, 3, 1, RND, SAT)),
 ])
 def test_parse_accepts(text, want):
     canon, ap, fields = parsed(text)
@@ -597,6 +609,9 @@ EXPECTED_TYPE = "expected a type like"
     ("ufixed<64,3>", "expected 1..63 bits for unsigned"), ("ap_uint<64>", "expected 1..63 bits for unsigned"),
     ("ap_ufixed<0,3>", "expected 1..63 bits for unsigned"), ("uint<0>", "expected 1..63 bits for unsigned"),
     ("fixed<8,5000>", "-4096..4096"), ("fixed<8,-5000>", "-4096..4096"),
+    ("ac_fixed<8,3,AC_RND>", "ac_fixed<W,I,S,AC_Q,AC_O>"), ("ac_fixed<8,3,maybe>", EXPECTED_TYPE),
+    ("ac_fixed<8,3,true,AC_RND_CONV_ODD>", EXPECTED_TYPE), ("ac_int<8,false,AC_RND>", EXPECTED_TYPE),
+    ("ac_ufixed<8,3>", EXPECTED_TYPE), ("ac_fixed<64,3,false>", "expected 1..63 bits for unsigned"),
 ])
 def test_parse_rejects(text, expect):
     rc, out, err = fx_parse(text)

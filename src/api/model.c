@@ -668,6 +668,16 @@ static int resolve_part(EtnModel *m, const struct HwPart **part)
     return 0;
 }
 
+/* io_stream: a ConvImplementation Encoded is refused (etchnn's stream convolutions are line buffers) */
+static int stream_conv_check(EtnModel *m, int io)
+{
+    if (io == 1 && m->cfg.conv_encoded_at[0])
+        return diag_error(&m->diag, "%s: %s: expected LineBuffer under io_stream, got Encoded (etchnn's io_stream "
+                          "convolutions gather their windows in line buffers; hls4ml's Encoded form is not built)",
+                          m->cfg.origin, m->cfg.conv_encoded_at);
+    return 0;
+}
+
 /* --dump-after a hardware step (hw_step_name): the dump is read after etn_compile,
  * so the design (io_stream's, or io_parallel's) is built here for it alone. */
 static int dump_hw(EtnModel *m)
@@ -677,7 +687,7 @@ static int dump_hw(EtnModel *m)
         hw |= !strcmp(m->dump_after, hw_step_name(k));
     if (!hw || !(m->emit & EMIT_RTL))
         return 0;
-    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || resolve_clock(m) < 0)
+    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || stream_conv_check(m, io) < 0 || resolve_clock(m) < 0)
         return -1;
     HwOptions ro = {.clock_mhz = m->clock_mhz, .mult = (MultMode)m->multipliers, .dump_after = m->dump_after,
                     .dump = &m->dump};
@@ -722,7 +732,7 @@ int etn_write(EtnModel *m, const char *dir)
         return fail(m);
     }
     int io = m->io;
-    if (io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0)
+    if ((io < 0 && config_io_stream(&m->cfg, &m->diag, &io) < 0) || stream_conv_check(m, io) < 0)
         return fail(m);
     /* build everything in memory first: an error leaves no output behind */
     HwDesign rtl;

@@ -18,19 +18,23 @@ static const char *const top_keys[] = {"HLSConfig", "Model", "LayerType", "Layer
                                        "Part", "ClockPeriod", "ClockUncertainty", "Backend", "IOType", "KerasJson",
                                        "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputShape",
                                        "InputShapes", "OutputShapes", "InputData", "OutputPredictions", "Version",
-                                       "Stamp", "WriterConfig", "Board", NULL};
+                                       "Stamp", "WriterConfig", "Board", "Strategy", NULL};
 static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder",
                                          "AutoTypes", "TableSize", "ClockPeriod", "BramFactor", "TraceOutput",
-                                         "IOType", "BitExact", "ChannelsLastConversion", "TransposeOutputs", NULL};
+                                         "IOType", "BitExact", "ChannelsLastConversion", "TransposeOutputs",
+                                         "ConvImplementation", NULL};
 static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder",
                                          "AutoTypes", "table_size", "TableSize", "Trace", "implementation",
                                          "Implementation", "ParallelizationFactor", "ConvImplementation", "Skip", "skip",
                                          "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
-                                         "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t", NULL};
+                                         "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t",
+                                         "accum_t", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
                                         "inv_table", "inv_inp", "scale", "shift", "slope", "param",
                                         "recurrent_weight", "recurrent_bias", NULL};
 static const char *const strategies[] = {"Latency", "Resource", NULL};
+/* a softmax's Strategy as hls4ml's tests write it: hls4ml 1.3 keeps it as an attribute no softmax reads */
+static const char *const smax_strategies[] = {"Latency", "Resource", "stable", "argmax", NULL};
 
 void config_init(Config *c)
 {
@@ -72,6 +76,28 @@ static int strcasecmp_ascii_eq(const char *a, const char *b)
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
             return 0;
     return *a == *b;
+}
+
+/* hls4ml's snake case of a layer key (an underscore before each capital but the first, lowercased, runs of
+ * underscores made one): TableSize and table_size are both 'table_size'.  Does key's equal snake? */
+static void snake_case(const char *key, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = key; *p && k + 3 < n; p++) {
+        if (p != key && isupper((unsigned char)*p))
+            out[k++] = '_';
+        out[k++] = (char)tolower((unsigned char)*p);
+        if (k >= 2 && out[k - 1] == '_' && out[k - 2] == '_')
+            k--;
+    }
+    out[k] = 0;
+}
+
+static int snake_eq(const char *key, const char *snake)
+{
+    char out[80];
+    snake_case(key, out, sizeof out);
+    return strlen(key) < 60 && !strcmp(out, snake);
 }
 
 static void join_list(const char *const *list, char *out, size_t n)
@@ -598,6 +624,12 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         snprintf(sub, sizeof sub, "%s.%s", path, key);
         if (!in_list(keys, key))
             return diag_error(d, "%s: unknown key '%s': expected one of %s", origin, sub, allowed);
+        char snake[80];
+        snake_case(key, snake, sizeof snake);
+        for (const cJSON *twin = e->next; twin && keys != model_keys; twin = twin->next)   /* the later one wins */
+            if (twin->string && strcmp(twin->string, key) && snake_eq(twin->string, snake))
+                note(k->c, "%s: %s and the %s after it: the later, %s: %s, is taken (hls4ml reads both as '%s')", origin,
+                     sub, twin->string, twin->string, describe(twin, got, sizeof got), snake);
         if (!strcmp(key, "Precision")) {
             if (check_precision(d, origin, sub, e, keys == model_keys) < 0)
                 return -1;
@@ -640,14 +672,26 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
                        "logic, never in BRAM (hls4ml moves the weights of layers with more than BramFactor of them "
                        "into BRAM under the Resource strategy)", origin, sub, got);
         } else if (!strcmp(key, "Strategy")) {
-            if (check_choice(k, sub, e, strategies, 1, NULL) < 0)
+            /* a softmax's entry may say stable or argmax (hls4ml's test_softmax does): only LayerType.Softmax here,
+             * a LayerName entry's layer is checked in config_check_layers */
+            int smax = !strncmp(path, "LayerName.", 10) || !strcmp(path, "LayerType.Softmax") ||
+                       !strcmp(path, "HLSConfig.LayerType.Softmax");
+            if (check_choice(k, sub, e, smax ? smax_strategies : strategies, 1,
+                             smax ? " (stable and argmax on a softmax layer only)" : NULL) < 0)
                 return -1;
+            if (smax && !strcasecmp_ascii_eq(e->valuestring, "Latency") && !strcasecmp_ascii_eq(e->valuestring, "Resource"))
+                note(k->c, "%s: %s: '%s' accepted; it changes nothing: hls4ml 1.3 keeps a softmax's Strategy as an "
+                           "attribute its softmax does not read (the form is Implementation's, stable by default)",
+                     origin, sub, e->valuestring);
         } else if (!strcmp(key, "slope_t") || !strcmp(key, "shift_t")) {   /* a hard_sigmoid's (config_check_layers) */
             if (check_type_string(d, origin, sub, e, 1) < 0)
                 return -1;
         } else if (!strcmp(key, "table_t") || !strcmp(key, "exp_table_t") || !strcmp(key, "inv_table_t") ||
                    !strcmp(key, "inv_inp_t")) {
             if (check_type_string(d, origin, sub, e, 0) < 0)
+                return -1;
+        } else if (!strcmp(key, "accum_t")) {   /* hls4ml's layer key for the accumulator: wins over Precision.accum */
+            if (check_type_string(d, origin, sub, e, 1) < 0)
                 return -1;
         } else if (!strcmp(key, "Tables") || !strcmp(key, "WeightQuant") || !strcmp(key, "SatOrder") ||
                    !strcmp(key, "AutoTypes")) {
@@ -659,11 +703,18 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             if (check_choice(k, sub, e, impl, 0, " (hls4ml's softmax implementations; its legacy is not supported)") < 0)
                 return -1;
         } else if (!strcmp(key, "ConvImplementation")) {
-            static const char *const conv[] = {"LineBuffer", NULL};
-            if (check_choice(k, sub, e, conv, 0,
-                             " (etchnn's io_stream convolutions use line buffers; hls4ml's Encoded and Pointwise are "
-                             "not supported)") < 0)
+            /* hls4ml (lowercasing it) picks how io_stream convolutions gather their windows; its io_parallel
+             * convolutions are the same for both.  Encoded under io_stream is refused by etn_write */
+            static const char *const conv[] = {"LineBuffer", "Encoded", NULL};
+            if (check_choice(k, sub, e, conv, 1, " (hls4ml's Pointwise is not supported)") < 0)
                 return -1;
+            if (strcasecmp_ascii_eq(e->valuestring, "Encoded")) {
+                if (!k->c->conv_encoded_at[0])
+                    snprintf(k->c->conv_encoded_at, sizeof k->c->conv_encoded_at, "%s", sub);
+                note(k->c, "%s: %s: Encoded accepted; it changes nothing under io_parallel (hls4ml's Encoded and "
+                           "LineBuffer differ only in how io_stream convolutions gather their windows; under io_stream "
+                           "etchnn builds line buffers and refuses it)", origin, sub);
+            }
         } else if (!strcmp(key, "Algorithm")) {   /* hls4ml's UpSampling / Resize interpolation */
             static const char *const alg[] = {"nearest", NULL};
             if (check_choice(k, sub, e, alg, 0, " (etchnn's upsampling repeats pixels; bilinear is not supported)") < 0)
@@ -674,11 +725,6 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
              * layer keys in snake case, so its own tests write 'skip' */
             if (check_bool(k, sub, e, 0) < 0)
                 return -1;
-            for (const cJSON *twin = e->next; twin; twin = twin->next)   /* hls4ml reads both as 'skip': the later wins */
-                if (twin->string && !strcmp(twin->string, !strcmp(key, "Skip") ? "skip" : "Skip"))
-                    note(k->c, "%s: %s and the %s after it: the later, %s: %s, is taken (hls4ml reads both as 'skip'; "
-                               "config_from_keras_model writes Skip, its tests add skip)", origin, sub, twin->string,
-                         twin->string, cJSON_IsTrue(twin) ? "true" : "false");
             if (cJSON_IsTrue(e) && strncmp(path, "LayerName.", 10) && strncmp(path, "LayerType.", 10))
                 return diag_error(d, "%s: %s: expected true only in a softmax layer's LayerName or LayerType entry, "
                                      "got it under %s", origin, sub, path);
@@ -733,6 +779,13 @@ static int validate(Config *c, Diag *d)
     for (const cJSON *e = c->doc->child; e; e = e->next)
         if (!in_list(top_keys, e->string))
             return diag_error(d, "%s: unknown key '%s': expected one of %s", o, e->string, allowed);
+    const cJSON *top_strategy = cJSON_GetObjectItemCaseSensitive(c->doc, "Strategy");
+    if (top_strategy) {   /* hls4ml's test_multiout_network writes it there */
+        if (!cJSON_IsString(top_strategy))
+            return diag_error(d, "%s: Strategy: expected a string, got %s", o, describe(top_strategy, got, sizeof got));
+        note(c, "%s: Strategy: '%.40s' at the top level accepted; it changes nothing: hls4ml reads Strategy from Model, "
+                "LayerType or LayerName only", o, top_strategy->valuestring);
+    }
     const cJSON *root = cJSON_GetObjectItemCaseSensitive(c->doc, "HLSConfig");
     if (root) {
         if (!cJSON_IsObject(root))
@@ -932,6 +985,7 @@ static int name_in_list(const char *list, const char *name)
  * of what they are.  Returns found. */
 typedef struct {
     int recurrent, hsig;   /* any of them a recurrent cell's node / a hard_sigmoid */
+    int other;             /* any of them not a softmax */
     unsigned vars;         /* their precision variables (ETN_V_*) */
     const char *what;      /* the source op of the last one */
 } LayerNodes;
@@ -945,6 +999,7 @@ static int layer_nodes(const Graph *g, const char *name, LayerNodes *ln)
             found = 1;
             ln->recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
             ln->hsig |= g->n[k].op == OP_HARDSIGMOID;
+            ln->other |= g->n[k].op != OP_SOFTMAX;
             ln->vars |= op_vars[g->n[k].op];
             ln->what = g->n[k].src_op;
         }
@@ -956,7 +1011,8 @@ static const struct { const char *k; unsigned v; } prec_var_bits[] = {
     {"result", ETN_V_RESULT}, {"weight", ETN_V_WEIGHT}, {"scale", ETN_V_WEIGHT}, {"param", ETN_V_WEIGHT},
     {"slope", ETN_V_WEIGHT}, {"bias", ETN_V_BIAS}, {"shift", ETN_V_BIAS}, {"accum", ETN_V_ACCUM},
     {"table", ETN_V_TABLE}, {"exp_table", ETN_V_EXP}, {"inv_table", ETN_V_INV}, {"inv_inp", ETN_V_INV},
-    {"table_t", ETN_V_TABLE}, {"exp_table_t", ETN_V_EXP}, {"inv_table_t", ETN_V_INV}, {"inv_inp_t", ETN_V_INV}};
+    {"table_t", ETN_V_TABLE}, {"exp_table_t", ETN_V_EXP}, {"inv_table_t", ETN_V_INV}, {"inv_inp_t", ETN_V_INV},
+    {"accum_t", ETN_V_ACCUM}};
 
 /* LayerName entries' precision keys that their layer has no variable for (a table type on a Dense, a weight type
  * on a relu; hls4ml's config_from_* writes 'table' for every activation, softmax and hard_sigmoid included, and
@@ -1028,6 +1084,12 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
                 return diag_error(d, "%s: LayerName.%s.%s%s: expected it only for a hard_sigmoid layer (hls4ml's "
                                      "HardActivation), got it for a %s layer", c->origin, e->string, j < 2 ? "" : "Precision.",
                                   hkeys[j], what ? what : "other");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "Strategy");
+        if (found && l.other && cJSON_IsString(st) && !strcasecmp_ascii_eq(st->valuestring, "Latency") &&
+            !strcasecmp_ascii_eq(st->valuestring, "Resource"))
+            return diag_error(d, "%s: LayerName.%s.Strategy: expected one of Latency, Resource, got '%s' (stable and "
+                                 "argmax on a softmax layer only; this is a %s layer)", c->origin, e->string,
+                              st->valuestring, what ? what : "other");
         static const char *const rkeys[] = {"Static", "RecurrentReuseFactor"};
         for (int j = 0; j < 2 && found && !recurrent; j++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, rkeys[j]);
@@ -1105,6 +1167,46 @@ static const cJSON *lookup_key(const Config *c, const Node *n, const char *key)
         (v = cJSON_GetObjectItemCaseSensitive(v, key)))
         return v;
     return NULL;
+}
+
+/* A layer key as hls4ml 1.3 reads it: its LayerType entry updated by its LayerName entry (a key of both keeps
+ * the LayerType one's place), every key snake-cased, the last of those equal to `snake` wins. */
+static const cJSON *hls_layer_key(const Config *c, const Node *n, const char *snake)
+{
+    const cJSON *ent[2] = {layer_entry(c, "LayerType", op_hls_class[n->op]), name_entry(c, n)}, *val[128];
+    const char *key[128];
+    int nk = 0;
+    for (int j = 0; j < 2; j++)
+        for (const cJSON *e = cJSON_IsObject(ent[j]) ? ent[j]->child : NULL; e; e = e->next) {
+            int i = 0;
+            while (i < nk && strcmp(key[i], e->string))
+                i++;
+            if (i == nk && nk == 128)   /* the check allows ~30 distinct keys per entry */
+                break;
+            key[i] = e->string, val[i] = e;
+            nk += i == nk;
+        }
+    const cJSON *v = NULL;
+    for (int i = 0; i < nk; i++)
+        if (snake_eq(key[i], snake))
+            v = val[i];
+    return v;
+}
+
+const char *config_layer_key_str(const Config *c, const Node *n, const char *snake)
+{
+    const cJSON *v = c->root ? hls_layer_key(c, n, snake) : NULL;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int config_table_size(const Config *c, const Node *n)
+{
+    const cJSON *v = c->root ? hls_layer_key(c, n, "table_size") : NULL;
+    int ts;
+    if (cJSON_IsNumber(v))
+        return (int)v->valuedouble;
+    config_int(c, NULL, NULL, "TableSize", 1024, &ts);
+    return ts;
 }
 
 static const char *var_alias(const char *var)
@@ -1205,17 +1307,18 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     /* a recurrent layer's 'auto' types are the default, as hls4ml infers them */
     bool auto_is_default = (!strcmp(var, "weight") && !hls_param) || !strcmp(var, "bias") ||
                            (!strcmp(var, "result") && !sums) || n->cell.role != RNN_ROLE_NONE;
-    if ((p = name_entry(c, n))) {
+    /* hls4ml's layer keys table_t, exp_table_t, inv_table_t, inv_inp_t and accum_t (of the LayerName or the
+     * LayerType entry) are set after the layer's Precision is read, so they win over Precision.* */
+    if ((is_table_var(var) || !strcmp(var, "accum")) && c->root && (v = hls_layer_key(c, n, hls_key)) &&
+        !cJSON_IsString(v))
+        v = NULL;
+    if (!v && (p = name_entry(c, n))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
-        if (!v && is_table_var(var))
-            v = cJSON_GetObjectItemCaseSensitive(p, hls_key);
         if (v && auto_is_default && cJSON_IsString(v) && !strcmp(v->valuestring, "auto"))
             v = NULL;
     }
     if (!v && (p = layer_entry(c, "LayerType", op_hls_class[n->op]))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
-        if (!v && is_table_var(var))
-            v = cJSON_GetObjectItemCaseSensitive(p, hls_key);
         if (v && auto_is_default && cJSON_IsString(v) && !strcmp(v->valuestring, "auto"))
             v = NULL;
     }

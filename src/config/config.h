@@ -27,6 +27,7 @@ typedef struct {
     int weights_opt;         /* --weights: -1 unset, 0 exact, 1 hls4ml */
     int sat_order_opt;       /* --sat-order: -1 unset, 0 exact, 1 hls4ml */
     int auto_types_opt;      /* --auto-types: -1 unset, 0 exact, 1 hls4ml */
+    char conv_encoded_at[160]; /* the first ConvImplementation: Encoded ("" if none): refused under io_stream */
     Buf notes;               /* warnings about accepted keys that change nothing, one per line; given to the
                                 Diag by config_check_layers (once per compile) */
 } Config;
@@ -54,6 +55,11 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
 const char *config_strategy(const Config *c, const Node *n);
 /* The same, from LayerName / LayerType only (NULL if neither sets it). */
 const char *config_layer_str(const Config *c, const Node *n, const char *key);
+/* A layer key as hls4ml reads it (LayerType's entry updated by LayerName's, keys snake-cased, the later of two
+ * spellings wins: table_size / TableSize): its string value, or NULL. */
+const char *config_layer_key_str(const Config *c, const Node *n, const char *snake);
+/* n's table size: table_size / TableSize of its layer as hls4ml reads them, else Model.TableSize, else 1024 */
+int config_table_size(const Config *c, const Node *n);
 /* Does n's LayerName entry (else its LayerType entry) say Skip: true (hls4ml leaves the layer out)? */
 bool config_skip(const Config *c, const Node *n);
 /* An exact|hls4ml choice for node n: its layer's `key`, else the option (opt: -1 unset, 0 exact, 1 hls4ml),

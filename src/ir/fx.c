@@ -61,7 +61,7 @@ static int parse_word(const char **ps, char *buf, size_t n)
 
 static int lookup_mode(const char *w, const char *const *names, int n)
 {
-    if (strncmp(w, "AP_", 3) == 0)
+    if (strncmp(w, "AP_", 3) == 0 || strncmp(w, "AC_", 3) == 0)   /* ap_fixed's AP_RND, ac_fixed's AC_RND */
         w += 3;
     for (int k = 0; k < n; k++)
         if (strcmp(w, names[k]) == 0)
@@ -73,11 +73,12 @@ int fx_parse(const char *s, FxType *out, char *err, size_t errlen)
 {
     static const char expected[] =
         "expected a type like fixed<W,I>, fixed<W,I,Q,O>, ufixed<W,I>, ap_fixed<W,I,AP_Q,AP_O>, int<W> or ap_uint<W> "
-        "(Q: TRN TRN_ZERO RND RND_ZERO RND_MIN_INF RND_INF RND_CONV; O: WRAP SAT SAT_ZERO SAT_SYM)";
+        "(Q: TRN TRN_ZERO RND RND_ZERO RND_MIN_INF RND_INF RND_CONV; O: WRAP SAT SAT_ZERO SAT_SYM), or "
+        "ac_fixed<W,I,S,AC_Q,AC_O> / ac_int<W,S> (S: true or false)";
     const char *p = skip_ws(s);
     char word[32];
     FxType t = {0, 0, 1, FXQ_TRN, FXO_WRAP};
-    int is_int = 0;
+    int is_int = 0, is_ac = 0;
     long w = 0, i = 0;
 
     if (parse_word(&p, word, sizeof word) < 0)
@@ -85,6 +86,8 @@ int fx_parse(const char *s, FxType *out, char *err, size_t errlen)
     const char *base = word;
     if (strncmp(base, "AP_", 3) == 0)
         base += 3;
+    else if (!strcmp(base, "AC_FIXED") || !strcmp(base, "AC_INT"))   /* Algorithmic C: signedness is a parameter */
+        base += 3, is_ac = 1;
     if (strcmp(base, "FIXED") == 0)
         t.sign = 1;
     else if (strcmp(base, "UFIXED") == 0)
@@ -99,9 +102,22 @@ int fx_parse(const char *s, FxType *out, char *err, size_t errlen)
         goto bad;
     if (is_int) {
         i = w;
-    } else {
-        if (*p++ != ',' || parse_int(&p, &i) < 0)
+    } else if (*p++ != ',' || parse_int(&p, &i) < 0) {
+        goto bad;
+    }
+    if (is_ac && *p == ',') {
+        /* ac_fixed<W,I,S,...> / ac_int<W,S>: S true or 1 signed, false or 0 unsigned (as hls4ml reads it) */
+        p++;
+        if (parse_word(&p, word, sizeof word) < 0)
             goto bad;
+        if (!strcmp(word, "FALSE") || !strcmp(word, "0"))
+            t.sign = 0;
+        else if (strcmp(word, "TRUE") && strcmp(word, "1"))
+            goto bad;
+        if (is_int && *p == ',')
+            goto bad;
+    }
+    if (!is_int) {
         if (*p == ',') {
             p++;
             int q;

@@ -911,8 +911,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         }
         if (vars & (ETN_V_TABLE | ETN_V_EXP)) {
             int ts;
-            config_int(c, d, n, "table_size", 1024, &ts);
-            config_int(c, d, n, "TableSize", ts, &ts);
+            ts = config_table_size(c, n);
             n->table_size = ts;
             /* layer settings win over --tables, which wins over Model */
             const char *mode = config_layer_str(c, n, "Tables");
@@ -925,9 +924,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             n->tables = !strcmp(mode, "hls4ml") ? TABLES_HLS4ML : TABLES_EXACT;
         }
         if (n->op == OP_SOFTMAX) {
-            const char *impl = config_str(c, n, "Implementation", NULL);
+            const char *impl = config_layer_key_str(c, n, "implementation");   /* Implementation or implementation */
             if (!impl)
-                impl = config_str(c, n, "implementation", "stable");
+                impl = "stable";
             n->smax_impl = !strcmp(impl, "latency") ? SMAX_LATENCY : !strcmp(impl, "argmax") ? SMAX_ARGMAX : SMAX_STABLE;
             if (n->smax_impl == SMAX_ARGMAX)
                 n->tables = TABLES_HLS4ML;   /* no tables: the one-hot is the same in either mode */
