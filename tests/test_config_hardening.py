@@ -160,8 +160,9 @@ def test_reuse_factor_messages(value, got, tmp_path):
      "LayerName.softmax.Implementation: expected one of stable, latency, argmax (hls4ml's softmax implementations; "
      "its legacy is not supported), got 'legacy'"),
     ("LayerName:\n  softmax:\n    Skip: 1\n", "LayerName.softmax.Skip: expected true or false, got 1"),
-    ("LayerType:\n  Conv2D:\n    ConvImplementation: Encoded\n",
-     "LayerType.Conv2D.ConvImplementation: expected 'LineBuffer'"),
+    ("LayerType:\n  Conv2D:\n    ConvImplementation: Pointwise\n",
+     "LayerType.Conv2D.ConvImplementation: expected one of LineBuffer, Encoded (hls4ml's Pointwise is not supported), "
+     "got 'Pointwise'"),
     ("LayerName:\n  fc1:\n    table_size: 0\n",
      "LayerName.fc1.table_size: expected a positive integer (1 to 16777216), got 0"),
     ("Model:\n  Precision: fixed<8,3>\n  ReuseFactor: 1\n\t\n", "line 4, column 1: expected valid YAML or JSON, got a "

@@ -214,3 +214,32 @@ def test_layer_keys_later_spelling_wins_and_accum_t(tmp_path):
     assert not np.array_equal(narrow, wide)
     keyed = predict(JET, x, tmp_path, "-c", _cfg(tmp_path, fc.format("fixed<30,12>", "    accum_t: fixed<10,2>\n")))
     assert np.array_equal(keyed, narrow)
+
+
+def _onnx_gemm_relu(path):
+    """x (4) -> Gemm 'Gemm_0' (3) -> Relu 'Relu_1', as a qonnx-cleaned graph names its nodes (hls4ml keeps the case)"""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    w = np.array([[0.75, -1.5, 0.3125], [1.25, 0.5, -0.625], [-0.875, 1.0, 0.25], [0.5, -0.25, 1.5]], dtype=np.float32)
+    g = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "W", "B"], ["h"], name="Gemm_0"), helper.make_node("Relu", ["h"], ["y"], name="Relu_1")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor("W", TensorProto.FLOAT, [4, 3], w.ravel()),
+         helper.make_tensor("B", TensorProto.FLOAT, [3], [0.125, -0.25, 0.0625])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return path
+
+
+def test_onnx_layer_names_as_hls4ml_writes_them(tmp_path):
+    """hls4ml names an ONNX layer by its node's name, case kept; etchnn's names are lower case: a LayerName entry
+    reaches the node by either"""
+    m = _onnx_gemm_relu(tmp_path / "m.onnx")
+    x = np.random.default_rng(2).uniform(-3, 3, (500, 4))
+    cfg = "Model:\n  Precision: fixed<16,6>\nLayerName:\n  {}:\n    Precision:\n      result: fixed<6,2,RND,SAT>\n"
+    base = predict(m, x, tmp_path, "-c", _cfg(tmp_path, "Model:\n  Precision: fixed<16,6>\n"))
+    low = predict(m, x, tmp_path, "-c", _cfg(tmp_path, cfg.format("gemm_0")))
+    assert not np.array_equal(low, base)
+    assert np.array_equal(predict(m, x, tmp_path, "-c", _cfg(tmp_path, cfg.format("Gemm_0"))), low)
+    r = run("compile", m, "-c", _cfg(tmp_path, cfg.format("Gemm_9")), "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and "unknown layer 'LayerName.Gemm_9'" in r.stderr

@@ -995,7 +995,8 @@ static int layer_nodes(const Graph *g, const char *name, LayerNodes *ln)
     int found = 0;
     memset(ln, 0, sizeof *ln);
     for (size_t k = 0; k < g->nn; k++)
-        if (!g->n[k].dead && (strcmp(g->n[k].name, name) == 0 || (g->n[k].layer && strcmp(g->n[k].layer, name) == 0))) {
+        if (!g->n[k].dead && (strcmp(g->n[k].name, name) == 0 || (g->n[k].layer && strcmp(g->n[k].layer, name) == 0) ||
+                              (g->n[k].src_name && strcmp(g->n[k].src_name, name) == 0))) {
             found = 1;
             ln->recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
             ln->hsig |= g->n[k].op == OP_HARDSIGMOID;
@@ -1146,10 +1147,13 @@ static const cJSON *layer_entry(const Config *c, const char *section, const char
     return s ? cJSON_GetObjectItemCaseSensitive(s, key) : NULL;
 }
 
-/* LayerName's entry for node n: by its name, else by the layer it is part of (Node.layer). */
+/* LayerName's entry for node n: by its name, else by its ONNX node's own name (Node.src_name, as hls4ml names
+ * it), else by the layer it is part of (Node.layer). */
 static const cJSON *name_entry(const Config *c, const Node *n)
 {
     const cJSON *v = layer_entry(c, "LayerName", n->name);
+    if (!v && n->src_name)
+        v = layer_entry(c, "LayerName", n->src_name);
     return v || !n->layer ? v : layer_entry(c, "LayerName", n->layer);
 }
 
@@ -1382,7 +1386,7 @@ int config_max_precision(const Config *c, Diag *d, FxType *out)
 
 bool config_names_node(const Config *c, const Node *n)
 {
-    return layer_entry(c, "LayerName", n->name) != NULL;
+    return layer_entry(c, "LayerName", n->name) || (n->src_name && layer_entry(c, "LayerName", n->src_name));
 }
 
 int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def, int *out)

@@ -2247,12 +2247,27 @@ static int resize_is_chlast(Importer *im, const Onnx__NodeProto *n)
     return ir_const_numel(t) == r && t->data[0] == 1 && t->data[r - 1] == 1 && t->data[1] != 1;
 }
 
+static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname);
+
 static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
 {
     const char *op = n->op_type ? n->op_type : "";
     const char *lname = layer_name(im, n, index);
     im->node_name = lname;
     im->node_op = op;
+    size_t first = im->g->nn;
+    int r = import_node_as(im, n, op, lname);
+    /* hls4ml names an ONNX layer by its node's own name, case kept (a qonnx-cleaned graph's ThresholdedRelu_0):
+     * the nodes built under lname keep that name too, for LayerName */
+    if (r >= 0 && n->name && n->name[0] && strcmp(n->name, lname))
+        for (size_t k = first; k < im->g->nn; k++)
+            if (!strcmp(im->g->n[k].name, lname))
+                im->g->n[k].src_name = arena_strdup(&im->g->arena, n->name);
+    return r;
+}
+
+static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
+{
     int vr = import_view(im, n, op, lname);
     if (vr <= 0)
         return vr;

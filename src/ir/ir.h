@@ -90,6 +90,9 @@ typedef struct {
     const char *layer;          /* the source layer this node is part of when a front end built one layer from
                                    several nodes (an unrolled LSTM), else NULL: LayerName[layer] reaches it too */
     const char *src_op;         /* the source model's op type, for messages */
+    const char *src_name;       /* the ONNX node's own name where `name` differs from it (lower case, '_' for
+                                   other characters), else NULL: hls4ml's configs name the node so, and
+                                   LayerName[src_name] reaches it too */
     int in[IR_MAX_IN];          /* tensor ids: data input first, then constants; -1 if absent */
     int nin;                    /* number of used slots in in[] */
     int out;                    /* output tensor id */

@@ -524,7 +524,8 @@ static bool precision_configured(const Config *c, const Node *n)
         (e = cJSON_GetObjectItemCaseSensitive(s, op_hls_class[n->op])) && cJSON_GetObjectItemCaseSensitive(e, "Precision"))
         return true;
     if ((s = cJSON_GetObjectItemCaseSensitive(c->root, "LayerName")) &&
-        ((e = cJSON_GetObjectItemCaseSensitive(s, n->name)) || (n->layer && (e = cJSON_GetObjectItemCaseSensitive(s, n->layer)))) &&
+        ((e = cJSON_GetObjectItemCaseSensitive(s, n->name)) || (n->src_name && (e = cJSON_GetObjectItemCaseSensitive(s, n->src_name))) ||
+         (n->layer && (e = cJSON_GetObjectItemCaseSensitive(s, n->layer)))) &&
         cJSON_GetObjectItemCaseSensitive(e, "Precision"))
         return true;
     return false;
