@@ -679,7 +679,8 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             if (check_choice(k, sub, e, smax ? smax_strategies : strategies, 1,
                              smax ? " (stable and argmax on a softmax layer only)" : NULL) < 0)
                 return -1;
-            if (smax && !strcasecmp_ascii_eq(e->valuestring, "Latency") && !strcasecmp_ascii_eq(e->valuestring, "Resource"))
+            if (smax && strncmp(path, "LayerName.", 10) && !strcasecmp_ascii_eq(e->valuestring, "Latency") &&
+                !strcasecmp_ascii_eq(e->valuestring, "Resource"))   /* LayerName's: in config_check_layers */
                 note(k->c, "%s: %s: '%s' accepted; it changes nothing: hls4ml 1.3 keeps a softmax's Strategy as an "
                            "attribute its softmax does not read (the form is Implementation's, stable by default)",
                      origin, sub, e->valuestring);
@@ -1091,6 +1092,11 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
             return diag_error(d, "%s: LayerName.%s.Strategy: expected one of Latency, Resource, got '%s' (stable and "
                                  "argmax on a softmax layer only; this is a %s layer)", c->origin, e->string,
                               st->valuestring, what ? what : "other");
+        if (found && cJSON_IsString(st) && !strcasecmp_ascii_eq(st->valuestring, "Latency") &&
+            !strcasecmp_ascii_eq(st->valuestring, "Resource"))
+            diag_warn(d, "%s: LayerName.%s.Strategy: '%s' accepted; it changes nothing: hls4ml 1.3 keeps a softmax's "
+                         "Strategy as an attribute its softmax does not read (the form is Implementation's, stable by "
+                         "default)", c->origin, e->string, st->valuestring);
         static const char *const rkeys[] = {"Static", "RecurrentReuseFactor"};
         for (int j = 0; j < 2 && found && !recurrent; j++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, rkeys[j]);
