@@ -208,6 +208,17 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emit_array(e, nm, tv, cnt);
         break;
     }
+    case OP_EMBED: {   /* the table's rows in output codes */
+        const Tensor *w = &g->t[n->in[1]];
+        long cnt = ir_const_numel(w);
+        int64_t *tv = arena_array(ar, (size_t)cnt, sizeof(int64_t));
+        for (long q = 0; q < cnt; q++)
+            tv[q] = fx_cast_to(w->codes[q], fx_frac(w->type), g->t[n->out].type);
+        snprintf(nm, sizeof nm, "n%d_e", id);
+        emitf(e, "/* %s: embedding table [%d][%d] in output codes */\n", ln, w->const_dims[0], w->const_dims[1]);
+        emit_array(e, nm, tv, cnt);
+        break;
+    }
     case OP_PRELU:
         snprintf(nm, sizeof nm, "n%d_s", id);
         emit_array(e, nm, g->t[n->in[1]].codes, ir_const_numel(&g->t[n->in[1]]));
@@ -571,6 +582,23 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         else
             emitf(e, "    v%d[e] = v%d[e] > INT64_C(%lld) ? fx_cast(v%d[e], %d, %s) : 0;\n", n->out, n->in[0],
                   (long long)k, n->in[0], fin, targs(to, ta, sizeof ta));
+        break;
+    }
+    case OP_EMBED: {   /* the table position ir_embed_pos(); outside the table: 0 */
+        const Tensor *w = &g->t[n->in[1]];
+        long rows = w->const_dims[0], dd = w->const_dims[1];
+        int f = fx_frac(x->type);
+        emitf(e, "for (e = 0; e < %ld; e++)\n", ir_numel(x));
+        emitf(e, "    for (i = 0; i < %ld; i++) {\n", dd);
+        if (f <= 0) {   /* row m << -f */
+            emitf(e, "        v%d[e * %ld + i] = v%d[e] >= 0 && v%d[e] <= INT64_C(%lld) ? n%d_e[(v%d[e] << %d) * %ld + i] : 0;\n",
+                  n->out, dd, n->in[0], n->in[0], (long long)((rows - 1) >> -f), id, n->in[0], -f, dd);
+        } else {        /* trunc(x * dd + i), as hls4ml's */
+            emitf(e, "        int64_t q = v%d[e] * %ld + ((int64_t)i << %d);\n", n->in[0], dd, f);
+            emitf(e, "        q = q >= 0 ? q >> %d : -((-q) >> %d);\n", f, f);
+            emitf(e, "        v%d[e * %ld + i] = q >= 0 && q < %ld ? n%d_e[q] : 0;\n", n->out, dd, rows * dd, id);
+        }
+        emitf(e, "    }\n");
         break;
     }
     case OP_PRELU:

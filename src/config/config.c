@@ -30,7 +30,7 @@ static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy",
                                          "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t",
                                          "accum_t", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
-                                        "inv_table", "inv_inp", "scale", "shift", "slope", "param",
+                                        "inv_table", "inv_inp", "scale", "shift", "slope", "param", "embeddings",
                                         "recurrent_weight", "recurrent_bias", NULL};
 static const char *const strategies[] = {"Latency", "Resource", NULL};
 /* a softmax's Strategy as hls4ml's tests write it: hls4ml 1.3 keeps it as an attribute no softmax reads */
@@ -1013,6 +1013,7 @@ static const struct { const char *k; unsigned v; } prec_var_bits[] = {
     {"result", ETN_V_RESULT}, {"weight", ETN_V_WEIGHT}, {"scale", ETN_V_WEIGHT}, {"param", ETN_V_WEIGHT},
     {"slope", ETN_V_WEIGHT}, {"bias", ETN_V_BIAS}, {"shift", ETN_V_BIAS}, {"accum", ETN_V_ACCUM},
     {"table", ETN_V_TABLE}, {"exp_table", ETN_V_EXP}, {"inv_table", ETN_V_INV}, {"inv_inp", ETN_V_INV},
+    {"embeddings", ETN_V_EMBED},
     {"table_t", ETN_V_TABLE}, {"exp_table_t", ETN_V_EXP}, {"inv_table_t", ETN_V_INV}, {"inv_inp_t", ETN_V_INV},
     {"accum_t", ETN_V_ACCUM}};
 
@@ -1021,7 +1022,8 @@ static const struct { const char *k; unsigned v; } prec_var_bits[] = {
  * hls4ml ignores it where there is no table): accepted with one line per key naming the layers. */
 static void var_check(const Config *c, Diag *d, const Graph *g, const cJSON *ln)
 {
-    static const char *const vn[] = {"result", "weight", "bias", "accum", "table", "exp_table", "inv_table"};
+    static const char *const vn[] = {"result", "weight", "bias", "accum", "table", "exp_table", "inv_table",
+                                     "embeddings"};
     for (size_t j = 0; j < sizeof prec_var_bits / sizeof prec_var_bits[0]; j++) {
         const char *key = prec_var_bits[j].k;
         unsigned b = prec_var_bits[j].v;
@@ -1037,7 +1039,7 @@ static void var_check(const Config *c, Diag *d, const Graph *g, const cJSON *ln)
             if (!layer_nodes(g, e->string, &l) || l.recurrent || (l.vars & b))
                 continue;
             if (!n++) {   /* the first layer's variables, for the message */
-                for (int v = 0; v < 7; v++)
+                for (int v = 0; v < 8; v++)
                     if (l.vars & (1u << v))
                         buf_printf(&has, "%s%s", has.len ? ", " : "", vn[v]);
                 buf_printf(&names, "'%s' (%s)", e->string, l.what ? l.what : "?");
@@ -1315,7 +1317,7 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
                      (n->op == OP_PRELU || n->op == OP_LEAKYRELU || n->op == OP_ELU ||
                                                                      n->op == OP_THRESHRELU);
     /* a recurrent layer's 'auto' types are the default, as hls4ml infers them */
-    bool auto_is_default = (!strcmp(var, "weight") && !hls_param) || !strcmp(var, "bias") ||
+    bool auto_is_default = (!strcmp(var, "weight") && !hls_param) || !strcmp(var, "embeddings") || !strcmp(var, "bias") ||
                            (!strcmp(var, "result") && !sums) || n->cell.role != RNN_ROLE_NONE;
     /* hls4ml's layer keys table_t, exp_table_t, inv_table_t, inv_inp_t and accum_t (of the LayerName or the
      * LayerType entry) are set after the layer's Precision is read, so they win over Precision.* */
@@ -1461,6 +1463,8 @@ static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const 
         buf_printf(out, "%s  weight: fixed<16,6>\n", indent);
     if (vars & ETN_V_BIAS)
         buf_printf(out, "%s  bias: fixed<16,6>\n", indent);
+    if (vars & ETN_V_EMBED)
+        buf_printf(out, "%s  embeddings: fixed<16,6>\n", indent);
     if (vars & ETN_V_ACCUM)
         buf_printf(out, "%s  accum: fixed<16,6>\n", indent);
     if (vars & ETN_V_TABLE)

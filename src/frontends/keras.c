@@ -1274,6 +1274,32 @@ static int import_prelu(Importer *im, const Container *ct, const char *lpath, in
     return new_node(im, OP_PRELU, lname, in, 2, rank, dims);
 }
 
+/* Embedding(input_dim, output_dim): the table [input_dim, output_dim]; the indices are the input's values. */
+static int import_embedding(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    static const char *const names[] = {"embeddings"};
+    Weight w[1];
+    double vin = jnum(cfg, "input_dim", NAN), vout = jnum(cfg, "output_dim", NAN);
+    if (jbool(cfg, "mask_zero", 0))
+        return LAYER_ERR(im, "expected mask_zero false, got true (a mask for the layers after it; not supported)");
+    if (layer_weights(im, ct, lpath, names, 1, w) < 0)
+        return -1;
+    if (w[0].rank != 2 || w[0].dims[0] != vin || w[0].dims[1] != vout) {
+        char s1[96];
+        dims_str(w[0].rank, w[0].dims, s1, sizeof s1);
+        return WEIGHT_ERR(im, "expected embeddings [input_dim %g, output_dim %g], got %s", vin, vout, s1);
+    }
+    const Tensor *tx = &im->g->t[x];
+    if (tx->rank + 1 > 6)
+        return LAYER_ERR(im, "expected indices of rank 5 or less, got rank %d", tx->rank);
+    int dims[IR_MAX_RANK];
+    memcpy(dims, tx->dims, sizeof dims);
+    dims[tx->rank] = w[0].dims[1];
+    const char *lname = unique_name(im, im->lname);
+    int in[2] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_embeddings", lname), 2, w[0].dims, w[0].data)};
+    return new_node(im, OP_EMBED, lname, in, 2, tx->rank + 1, dims);
+}
+
 static int import_batchnorm(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
 {
     Tensor *tx = &im->g->t[x];
@@ -2781,6 +2807,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         im->g->n[im->g->nn - 1].axis = (int)axis - 1;
     } else if (!strcmp(cls, "BatchNormalization")) {
         out[0] = import_batchnorm(im, ct, lpath, cfg, x);
+    } else if (!strcmp(cls, "Embedding")) {
+        out[0] = import_embedding(im, ct, lpath, cfg, x);
     } else if (!strcmp(cls, "Dropout") || !strcmp(cls, "SpatialDropout1D") || !strcmp(cls, "SpatialDropout2D") ||
                !strcmp(cls, "GaussianDropout") || !strcmp(cls, "GaussianNoise") || !strcmp(cls, "AlphaDropout") ||
                !strcmp(cls, "ActivityRegularization")) {
@@ -2794,7 +2822,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     } else {
         return LAYER_ERR(im, "unsupported layer class: expected one of InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, PReLU, "
                              "ThresholdedReLU, "
-                             "Softmax, BatchNormalization, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
+                             "Softmax, BatchNormalization, Embedding, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "
                              "Functional, Conv1D, Conv2D, DepthwiseConv2D, SeparableConv1D/2D, QConv1D, QConv2D, "

@@ -207,6 +207,24 @@ static inline FxType ir_quant_elem(const Node *n, long e) { return n->qtypes[n->
  * when none is, else 0 with *k (lo <= k < hi of tin). */
 int ir_threshold_cut(const Node *n, FxType tin, int64_t *k);
 
+/* Embedding (OP_EMBED, in[1] the table [rows, dd] row-major): the table position that output column i of index
+ * code m (type tin) reads, as hls4ml's nnet_embed.h computes it: trunc(x * dd + i) for the index's value x (with
+ * an integer type: row x, column i); -1 outside the table (hls4ml reads past its array there; etchnn gives 0).
+ * A fractional x mixes rows as hls4ml's does.  The precision pass refuses types where m * dd + (i << F)
+ * could leave 62 bits. */
+static inline long ir_embed_pos(FxType tin, int64_t m, long rows, long dd, long i)
+{
+    int f = tin.w - tin.i;
+    if (f <= 0) {   /* row m << -f */
+        if (m < 0 || -f > 62 || m > (int64_t)((rows - 1) >> -f))
+            return -1;
+        return (long)(m << -f) * dd + i;
+    }
+    int64_t q = m * dd + ((int64_t)i << f);
+    q = q >= 0 ? q >> f : -((-q) >> f);   /* toward zero */
+    return q >= 0 && q < (int64_t)rows * dd ? (long)q : -1;
+}
+
 /* Text dump: one line per tensor and node. */
 void ir_dump(const Graph *g, Buf *out);
 /* Structural checks; returns 0 or -1 with a message naming the node. */

@@ -10,6 +10,7 @@
 #define ETN_V_TABLE  0x10u   /* activation lookup table entries */
 #define ETN_V_EXP    0x20u   /* softmax exp table entries */
 #define ETN_V_INV    0x40u   /* softmax inverse table entries */
+#define ETN_V_EMBED  0x80u   /* an embedding's table entries (hls4ml's 'embeddings') */
 
 #define ETN_OPS(X)                                                                                     \
     X(INPUT,       "input",       "InputLayer",         ETN_V_RESULT)                                  \
@@ -47,7 +48,8 @@
     X(THRESHOLD,   "threshold",   "BatchNormalizationQuantizedTanh", ETN_V_RESULT)                                  \
     X(QUANT,       "quant",       "FixedPointQuantizer", ETN_V_RESULT)                               \
     X(RNN,         "rnn",         "Recurrent",          ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM) \
-    X(THRESHRELU,  "thresholdedrelu", "ThresholdedReLU", ETN_V_RESULT | ETN_V_WEIGHT)
+    X(THRESHRELU,  "thresholdedrelu", "ThresholdedReLU", ETN_V_RESULT | ETN_V_WEIGHT) \
+    X(EMBED,       "embedding",   "Embedding",          ETN_V_RESULT | ETN_V_EMBED)
 
 /* Windowed ops (CONV*, *POOL*, PAD, UPSAMPLE) read channels-last per-sample
  * data, [H,W,C] (2-D) or [L,C] (1-D, handled as H = 1); see ir_window_*(). */

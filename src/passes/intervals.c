@@ -154,6 +154,28 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
                 y->hi[e] = type_hi(Y->type);
             }
             break;
+        case OP_EMBED: {   /* a table row (any entry for a fractional index), or 0 for an index outside the table */
+            const Tensor *W = &g->t[n->in[1]];
+            long rows = W->const_dims[0], dd = W->const_dims[1];
+            int whole = fx_frac(g->t[n->in[0]].type) > 0;
+            for (long i = 0; i < dd; i++) {
+                double l = INFINITY, h = -INFINITY;
+                for (long r = 0; r < rows * (whole ? dd : 1); r++) {
+                    double v = cval(W, whole ? r : r * dd + i);
+                    l = fmin(l, v);
+                    h = fmax(h, v);
+                }
+                if (type_lo(g->t[n->in[0]].type) < 0 || type_hi(g->t[n->in[0]].type) >= (double)rows) {
+                    l = fmin(l, 0);
+                    h = fmax(h, 0);
+                }
+                for (long e = i; e < ny; e += dd) {
+                    y->lo[e] = l;
+                    y->hi[e] = h;
+                }
+            }
+            break;
+        }
         case OP_RESHAPE:
             memcpy(y->lo, x->lo, sizeof(double) * (size_t)ny);
             memcpy(y->hi, x->hi, sizeof(double) * (size_t)ny);

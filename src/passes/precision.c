@@ -776,6 +776,31 @@ static int skip_layers(Graph *g, Diag *d, const Config *c)
     return 0;
 }
 
+/* An Embedding's index type: one with fractional bits is read as hls4ml reads it (ir_embed_pos), with one line
+ * saying so; refused where the position's arithmetic could leave 62 bits. */
+static int embed_index_check(const Graph *g, Diag *d, const Node *n)
+{
+    FxType t = g->t[n->in[0]].type;
+    const Tensor *w = &g->t[n->in[1]];
+    long rows = w->const_dims[0], dd = w->const_dims[1];
+    int f = fx_frac(t), b = 1;
+    while ((1L << b) < rows)
+        b++;
+    if (f <= 0)
+        return 0;
+    char s[64];
+    fx_format(t, s, sizeof s);
+    if (t.w + ceil_log2(dd) + 1 > 61 || f + ceil_log2(dd) > 60)
+        return diag_error(d, "%s: node '%s' (%s): expected an index type of at most %d bits, got %s for input '%s' (give "
+                             "it an integer type such as ufixed<%d,%d>)", g->file, n->name, n->src_op,
+                          60 - ceil_log2(dd), s, g->t[n->in[0]].name, b, b);
+    diag_warn(d, "%s: node '%s' (%s): index type %s has fractional bits: a fractional index x reads table position "
+                 "trunc(x * %ld + column), as hls4ml does (mixing rows; RTL refuses it); give input '%s' an integer "
+                 "type such as ufixed<%d,%d> (hls4ml's ap_uint<%d>)", g->file, n->name, n->src_op, s, dd,
+              g->t[n->in[0]].name, b, b, b);
+    return 0;
+}
+
 int pass_precision(Graph *g, Diag *d, const Config *c)
 {
     bool is_auto;
@@ -798,6 +823,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         unsigned vars = op_vars[n->op];
         bool hls_auto = config_auto_hls4ml(c, n);
         if (check_wide_reader(d, g, n) < 0)
+            return -1;
+        if (n->op == OP_EMBED && embed_index_check(g, d, n) < 0)
             return -1;
         FxType bias_t = {0, 0, 1, FXQ_TRN, FXO_WRAP};   /* the bias type, for hls4ml's 'auto' inference */
         /* how constants are quantized: layer settings, then --weights, then Model */
@@ -829,6 +856,13 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             } else if (n->in[1] >= 0) {
                 type_const(g, &n->in[1], t, n->weights_hls4ml, d, n, "weight");
             }
+        }
+        if (vars & ETN_V_EMBED) {   /* hls4ml's 'embeddings' ('auto': the default, as hls4ml's) */
+            if (get(c, d, n, "embeddings", &t, &is_auto) < 0)
+                return -1;
+            if (is_auto)
+                return no_auto(d, g, n, "embeddings");
+            type_const(g, &n->in[1], t, n->weights_hls4ml, d, n, "embeddings");
         }
         if (vars & ETN_V_BIAS) {
             if (get(c, d, n, "bias", &t, &is_auto) < 0)

@@ -39,6 +39,23 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
             out->dims[out->rank - 1] = w->const_dims[1];
             break;
         }
+        case OP_EMBED: {   /* indices [...] -> rows [..., D] */
+            const Tensor *w = &g->t[n->in[1]];
+            if (w->const_rank != 2 || w->const_dims[0] < 1 || w->const_dims[1] < 1) {
+                ir_shape_str(w, s2, sizeof s2);
+                snprintf(msg, sizeof msg, "expected an embedding table [input_dim, output_dim], got %s", s2);
+                return node_err(d, g, n, msg);
+            }
+            if (x->rank + 1 > 6) {
+                ir_shape_str(x, s1, sizeof s1);
+                snprintf(msg, sizeof msg, "expected indices of rank 5 or less, got %s", s1);
+                return node_err(d, g, n, msg);
+            }
+            out->rank = x->rank + 1;
+            memcpy(out->dims, x->dims, sizeof out->dims);
+            out->dims[x->rank] = w->const_dims[1];
+            break;
+        }
         case OP_PRELU:
             if (n->in[1] < 0 || ir_const_numel(&g->t[n->in[1]]) != ir_numel(x))
                 return node_err(d, g, n, "expected one slope per input element");

@@ -333,6 +333,16 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
                                      "bits are too far apart");
         break;
     }
+    case OP_EMBED: {   /* the table's rows cast once to the output type: utab[row * nout + i] */
+        const Tensor *W = &g->t[n->in[1]];
+        k->nin = W->const_dims[0];
+        k->nout = W->const_dims[1];
+        k->wf = W->data;
+        k->utab = arena_array(&p->arena, (size_t)(k->nin * k->nout), sizeof(int64_t));
+        for (long e = 0; e < k->nin * k->nout; e++)
+            k->utab[e] = fx_cast_to(W->codes[e], fx_frac(W->type), k->tout);
+        break;
+    }
     case OP_PRELU:   /* per-element slopes: codes of their (weight) type */
         k->sc = g->t[n->in[1]].codes;
         k->scf = g->t[n->in[1]].data;
@@ -761,6 +771,13 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast128_to((fx_i128)x[e] * k->a_code, fin + k->fa, k->tout);
         break;
+    case OP_EMBED:
+        for (long j = 0; j < k->nx; j++)
+            for (long i = 0; i < k->nout; i++) {
+                long q = ir_embed_pos(k->tin, x[j], k->nin, k->nout, i);
+                y[j * k->nout + i] = q < 0 ? 0 : k->utab[q];
+            }
+        break;
     case OP_PRELU:
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] > 0 ? fx_cast_to(x[e], fin, k->tout) : fx_cast128_to((fx_i128)x[e] * k->sc[e], fin + k->fsc, k->tout);
@@ -965,6 +982,13 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_LEAKYRELU:
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] > 0 ? x[e] : k->alpha * x[e];
+        break;
+    case OP_EMBED:   /* the index as Keras casts it (toward zero); none outside the table: 0 */
+        for (long j = 0; j < k->nx; j++) {
+            double r = trunc(x[j]);
+            for (long i = 0; i < k->nout; i++)
+                y[j * k->nout + i] = r >= 0 && r < (double)k->nin ? k->wf[(long)r * k->nout + i] : 0.0;
+        }
         break;
     case OP_PRELU:
         for (long e = 0; e < k->ny; e++)
