@@ -193,3 +193,73 @@ def test_stored_reference_is_hls4ml_csim(name, tmp_path):
             hm.compile()
         ref = np.asarray(hm.predict(frac_events().astype(np.float32)), dtype=np.float64).reshape(500, -1)
         assert np.array_equal(np.load(REF / "csim" / "embedding13_frac.npy"), np.round(ref * 1024))
+
+
+def test_onnx_gather_table(tmp_path):
+    """ONNX Gather(constant table, data indices) (torch's nn.Embedding): the table row quantized to the
+    embeddings type (floor, fixed<8,2>: an independent numpy reference), 0 outside 0..rows-1 (negative too)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    table = np.random.default_rng(10).normal(0, 1, (11, 5)).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Gather", ["table", "idx"], ["y"], name="emb", axis=0)], "g",
+                          [helper.make_tensor_value_info("idx", TensorProto.INT64, [None, 7])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 7, 5])],
+                          [numpy_helper.from_array(table, "table")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "g.onnx")
+    (tmp_path / "c.yml").write_text(json.dumps({"Model": {"Precision": "fixed<16,6>"}, "LayerName": {
+        "idx": {"Precision": {"result": "fixed<6,6>"}}, "emb": {"Precision": {"embeddings": "fixed<8,2>"}}}}))
+    x = np.random.default_rng(11).integers(-20, 20, (300, 7)).astype(np.float64)
+    got = predict(tmp_path / "g.onnx", x, tmp_path, "-c", tmp_path / "c.yml").reshape(300, 7, 5)
+    q = np.floor(table.astype(np.float64) * 64) / 64
+    inside = (x >= 0) & (x < 11)
+    assert np.array_equal(got[inside], q[x[inside].astype(int)]) and np.all(got[~inside] == 0)
+    assert inside.sum() > 500 and (~inside).sum() > 500
+    fl = predict(tmp_path / "g.onnx", np.clip(x, 0, 10), tmp_path, "--float").reshape(300, 7, 5)
+    assert np.array_equal(fl, table[np.clip(x, 0, 10).astype(int)].astype(np.float64))
+
+
+def test_torch_export_float(tmp_path):
+    """A torch nn.Embedding -> relu -> Linear model exported by etchnn.frontends.torch_to_onnx (stored, layer 'emb'):
+    --float equals torch's outputs (stored); the LayerName entry 'emb' types its table."""
+    model = REF / "models" / "embedding_torch.onnx"
+    x = np.random.default_rng(9).integers(0, 13, (300, 6)).astype(np.float64)
+    fl = predict(model, x, tmp_path, "--float")
+    assert np.abs(fl - np.load(REF / "csim" / "embedding_torch_float.npy")).max() < 1e-5
+    (tmp_path / "c.yml").write_text(json.dumps({"LayerName": {"x": {"Precision": {"result": "ufixed<4,4>"}},
+                                                              "emb": {"Precision": {"embeddings": "fixed<4,1>"}}}}))
+    (tmp_path / "d.yml").write_text(json.dumps({"LayerName": {"x": {"Precision": {"result": "ufixed<4,4>"}}}}))
+    a = predict(model, x, tmp_path, "-c", tmp_path / "c.yml")
+    b = predict(model, x, tmp_path, "-c", tmp_path / "d.yml")
+    assert np.count_nonzero(a != b) > 100 and np.abs(b - fl).max() < 0.05
+
+
+@pytest.mark.extended
+def test_torch_export_names(tmp_path):
+    """torch_to_onnx: indices as int64 for a model whose first layer is an nn.Embedding, the Gather named after its
+    module; without input_shape a message asks for it."""
+    torch = pytest.importorskip("torch")
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "python"))
+    from etchnn.frontends import EtchnnError, torch_to_onnx
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(13, 4)
+            self.fc = torch.nn.Linear(24, 3)
+
+        def forward(self, x):
+            return self.fc(torch.relu(self.emb(x)).flatten(1))
+
+    torch.manual_seed(0)
+    m = M().eval()
+    with pytest.raises(EtchnnError, match=r"pass input_shape=\(indices"):
+        torch_to_onnx(m)
+    p = torch_to_onnx(m, (6,))
+    assert [n.name for n in p.graph.node] == ["emb", "relu", "flatten", "fc"]
+    assert p.graph.input[0].type.tensor_type.elem_type == 7   # int64
+    import onnx
+    onnx.save(p, tmp_path / "m.onnx")
+    x = np.random.default_rng(9).integers(0, 13, (300, 6))
+    ref = m(torch.tensor(x)).detach().numpy().astype(np.float64)
+    assert np.abs(predict(tmp_path / "m.onnx", x.astype(np.float64), tmp_path, "--float") - ref).max() < 1e-5

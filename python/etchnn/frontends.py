@@ -121,6 +121,9 @@ def torch_input_shape(model, input_shape):
             raise EtchnnError(f"torch model {type(model).__name__}: pass input_shape=(time_steps, "
                               f"{mod.input_size}) (the shape of one event, batch-first, as forward() takes it; "
                               f"the recurrent layer {type(mod).__name__} does not fix the number of steps)")
+        if isinstance(mod, torch.nn.Embedding):
+            raise EtchnnError(f"torch model {type(model).__name__}: pass input_shape=(indices, ...) (the shape of "
+                              f"one event's indices into the nn.Embedding, without the batch dimension)")
         if isinstance(mod, torch.nn.Linear):
             return (mod.in_features,)
         if isinstance(mod, (torch.nn.Conv1d, torch.nn.Conv2d)):
@@ -201,6 +204,9 @@ def torch_to_onnx(model, input_shape=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dtype = next((p.dtype for p in model.parameters()), torch.float32)
+            leaves = [m for m in model.modules() if not list(m.children())]
+            if leaves and isinstance(leaves[0], torch.nn.Embedding):
+                dtype = torch.long   # indices into the first layer's table (an ONNX Gather of it)
             args = tuple(torch.zeros((1, *s), dtype=dtype) for s in shapes)
             inames = ["input"] if len(shapes) == 1 else _forward_names(model, len(shapes))
             with torch.no_grad():
@@ -309,8 +315,10 @@ def _name_after_modules(proto, drop=()):
     count = {}
     for p in paths:
         count[p] = count.get(p, 0) + 1
+    tables = {t.name for t in proto.graph.initializer}   # a Gather of one is an nn.Embedding: a layer
     for n, p in zip(proto.graph.node, paths):
-        if n.op_type in ("Constant", "Identity", "Shape", "Gather", "Unsqueeze", "Concat"):
+        if n.op_type in ("Constant", "Identity", "Shape", "Gather", "Unsqueeze", "Concat") and not (
+                n.op_type == "Gather" and n.input and n.input[0] in tables):
             continue
         if p and count[p] == 1:
             n.name = p

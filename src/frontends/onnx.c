@@ -2247,6 +2247,35 @@ static int resize_is_chlast(Importer *im, const Onnx__NodeProto *n)
     return ir_const_numel(t) == r && t->data[0] == 1 && t->data[r - 1] == 1 && t->data[1] != 1;
 }
 
+/* Gather(table, indices) with a constant table [rows, columns] and data indices (PyTorch's nn.Embedding): an
+ * Embedding.  An index outside 0..rows-1 reads 0 (ONNX counts a negative one from the end; torch refuses it). */
+static int import_embedding(Importer *im, const Onnx__NodeProto *n, const char *lname, const char *out, int table)
+{
+    long axis = attr_i(n, "axis", 0);
+    const Tensor *tw = &im->g->t[table];
+    if (axis != 0)
+        return NODE_ERR(im, "expected a Gather of a constant table by rows (axis 0, an embedding), got axis %ld", axis);
+    if (tw->const_rank != 2) {
+        char s[96];
+        shape_str(tw->const_rank, tw->const_dims, s, sizeof s);
+        return NODE_ERR(im, "expected a constant table [rows, columns] (an embedding), got '%s' of shape %s",
+                        n->input[0], s);
+    }
+    int idx, cl;
+    if (input_id_cl(im, n, 1, &idx, &cl) < 0)
+        return -1;
+    if (cl)
+        idx = to_layout(im, n->input[1], idx, 0);
+    const Tensor *ti = &im->g->t[idx];
+    if (ti->rank + 1 > 6)
+        return NODE_ERR(im, "expected indices of rank 5 or less, got rank %d", ti->rank);
+    int dims[IR_MAX_RANK], in[2] = {idx, table};
+    memcpy(dims, ti->dims, sizeof dims);
+    dims[ti->rank] = tw->const_dims[1];
+    new_data_node(im, OP_EMBED, lname, in, 2, out, ti->rank + 1, dims);
+    return 0;
+}
+
 static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname);
 
 static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
@@ -2517,6 +2546,8 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
         }
         return reshape_to(im, x, lname, out, frank, fd);
     }
+    if (strcmp(op, "Gather") == 0 && is_const(im, x) && n->n_input == 2 && !is_const(im, lookup(im, n->input[1])))
+        return import_embedding(im, n, lname, out, x);
     if (is_const(im, x))
         return NODE_ERR(im, "expected a data input, got constant '%s' (constant folding of %s is not supported)", n->input[0], op);
 
