@@ -209,6 +209,13 @@ def main():
             for k, a in enumerate(arrs):
                 v.create_dataset(str(k), data=a)
     models.append(("hgq2", 2, "g-hgq2.weights.h5", hj, wb.getvalue()))
+    # Keras 2 Embedding(7, 3) on 4 indices, then a Dense over the rows (last: the seeds above keep their bytes)
+    re_ = np.random.default_rng(16)
+    layers = [("Embedding", {"name": "emb", "input_dim": 7, "output_dim": 3, "mask_zero": False}),
+              ("Flatten", {"name": "f"}), ("Dense", {"name": "d1", "units": 2, "activation": "linear", "use_bias": True})]
+    we = {"emb": {"embeddings": re_.uniform(-1, 1, (7, 3))},
+          "d1": {"kernel": re_.uniform(-1, 1, (12, 2)), "bias": re_.uniform(-1, 1, 2)}}
+    models.append(("embedding", 0, "h-emb.h5", seq(layers, [4]), h5_bytes(we)))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)

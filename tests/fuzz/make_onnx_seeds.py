@@ -234,6 +234,11 @@ def recurrent_seeds():
         helper.make_node('Gemm', ['x', 'tw', 'tb'], ['h'], name='fc'),
         helper.make_node('ThresholdedRelu', ['h'], ['y'], name='thr', alpha=0.3),
     ], [io('x', [1, 4])], [io('y', [1, 3])], [const('tw', [4, 3]), const('tb', [3])], opset=28)
+    # Gather of a constant table by data indices: an Embedding (torch's nn.Embedding)
+    save('embedding', [
+        helper.make_node('Gather', ['table', 'idx'], ['e'], name='emb', axis=0),
+        helper.make_node('Flatten', ['e'], ['y'], name='flat', axis=1),
+    ], [helper.make_tensor_value_info('idx', TensorProto.INT64, [1, 4])], [io('y', [1, 12])], [const('table', [7, 3])])
 
 
 if __name__ == '__main__':
