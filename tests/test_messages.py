@@ -239,6 +239,12 @@ ONNX = {
                                                   helper.make_node("Relu", ["x"], ["y"], name="r")]),
                           [r"node 'k' \(Constant\): expected a 'value' tensor attribute, got none"]),
     "opset": (lambda t: dense(t, opset=30), [r"bad\.onnx: expected ONNX opset 1\.\.28 for the default domain, got 30"]),
+    "layernorm": (lambda t: one(t, "LayerNormalization", ["x", "g", "b"], name="ln", opset=17,
+                                inits={"g": arr(4), "b": arr(4)}),
+                  [r"node 'ln' \(LayerNormalization\): LayerNormalization is not supported yet"]),
+    "gather_axis": (lambda t: one(t, "Gather", ["T", "x"], name="emb", attrs={"axis": 1}, inits={"T": arr(5, 3)}),
+                    [r"node 'emb' \(Gather\): expected a Gather of a constant table by rows \(axis 0, an embedding\), "
+                     r"got axis 1"]),
 }
 
 
@@ -446,6 +452,14 @@ KERAS = {
                                        weights=kw()),
                        [r"layer 're' \(ReLU\): expected threshold 0\.5 with negative_slope 0 and no max_value \(a "
                         r"ThresholdedReLU\), got negative_slope 0 and max_value 2 \(not supported\)"]),
+    "layernorm": (lambda t: keras(t, [kdense(), ("LayerNormalization", {"name": "ln", "axis": [1]})], weights=kw()),
+                  [r"layer 'ln' \(LayerNormalization\): LayerNormalization is not supported yet"]),
+    "embedding_mask": (lambda t: keras(t, [("Embedding", {"name": "e", "input_dim": 5, "output_dim": 2,
+                                                          "mask_zero": True})], weights={"e": {"embeddings": arr(5, 2)}}),
+                       [r"layer 'e' \(Embedding\): expected mask_zero false, got true"]),
+    "embedding_shape": (lambda t: keras(t, [("Embedding", {"name": "e", "input_dim": 6, "output_dim": 2})],
+                                        weights={"e": {"embeddings": arr(5, 2)}}),
+                        [r"layer 'e' \(Embedding\): expected embeddings \[input_dim 6, output_dim 2\], got \[5,2\]"]),
     "softmax_axis": (lambda t: keras(t, [kdense(), ("Softmax", {"name": "sm", "axis": 0})], weights=kw()),
                      [r"layer 'sm' \(Softmax\): expected a softmax axis other than the batch axis \(1\.\.1 or -1\), got 0"]),
     "quantizer_bits": (lambda t: keras(t, [("QDense", {"name": "q1", "units": 3, "use_bias": True,

@@ -2809,6 +2809,9 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
         out[0] = import_batchnorm(im, ct, lpath, cfg, x);
     } else if (!strcmp(cls, "Embedding")) {
         out[0] = import_embedding(im, ct, lpath, cfg, x);
+    } else if (!strcmp(cls, "LayerNormalization")) {
+        return LAYER_ERR(im, "LayerNormalization is not supported yet (hls4ml's form: mean, variance and a 1/sqrt "
+                             "table indexed by the variance; not built in the emulator, C or RTL)");
     } else if (!strcmp(cls, "Dropout") || !strcmp(cls, "SpatialDropout1D") || !strcmp(cls, "SpatialDropout2D") ||
                !strcmp(cls, "GaussianDropout") || !strcmp(cls, "GaussianNoise") || !strcmp(cls, "AlphaDropout") ||
                !strcmp(cls, "ActivityRegularization")) {

@@ -2629,6 +2629,9 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
         int xrank = tx->rank;
         int id = new_data_node(im, OP_SOFTMAX, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].axis = im->opset < 13 ? xrank - 1 : (int)axis - 1;
+    } else if (strcmp(op, "LayerNormalization") == 0) {
+        return NODE_ERR(im, "LayerNormalization is not supported yet (hls4ml's form: mean, variance and a 1/sqrt table "
+                            "indexed by the variance; not built in the emulator, C or RTL)");
     } else if (strcmp(op, "Slice") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Expand") == 0) {
         return NODE_ERR(im, "expected a constant input or a recurrent node's output Y or Y_h (%s of their steps or "
                             "directions), got data tensor '%s' (%s of other data is not supported)", op, n->input[0], op);
