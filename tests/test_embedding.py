@@ -3,13 +3,16 @@
 hls4ml 1.3 (nnet_embed.h, io_parallel) copies embeddings[x * output_dim + i] (the table in its 'embeddings' type)
 into the result type; its test (test_embed.py) builds Embedding(13, 8) on 100 indices and types the input
 ap_uint<4> by hand.  An index outside the table reads past hls4ml's array (undefined); etchnn gives 0 there.
-An index type with fractional bits is refused (hls4ml reads it as a flat table position, mixing rows).
+An index type with fractional bits is read as hls4ml reads it, as the flat table position trunc(x * D + i)
+(mixing rows), with a warning; the RTL refuses it.
 
 - hls4ml's test model and an Embedding -> Flatten -> Dense model: equal to hls4ml 1.3's C simulation on every
-  in-range index (stored codes in tests/ref/csim, a fresh csim extended); outside the table 0.
-- --float equals Keras (stored), the generated C equals the emulator, Verilator verify (extended).
-- Precision.embeddings changes the outputs; Precision.weight on an Embedding changes nothing (one line); a
-  fractional index type is refused naming the layer."""
+  in-range index (stored codes in tests/ref/csim, a fresh csim extended); outside the table 0.  hls4ml's test
+  model with config_from_keras_model's configuration unchanged (fractional fixed<16,6> indices): equal too.
+- --float equals Keras and torch (stored), the generated C equals the emulator, Verilator verify with unsigned
+  and signed index types (extended); ONNX Gather of a constant table against numpy's floored table.
+- Precision.embeddings changes the outputs; Precision.weight on an Embedding changes nothing (one line); --hls
+  refuses the layer."""
 import contextlib
 import io
 import json
@@ -263,3 +266,14 @@ def test_torch_export_names(tmp_path):
     x = np.random.default_rng(9).integers(0, 13, (300, 6))
     ref = m(torch.tensor(x)).detach().numpy().astype(np.float64)
     assert np.abs(predict(tmp_path / "m.onnx", x.astype(np.float64), tmp_path, "--float") - ref).max() < 1e-5
+
+
+@pytest.mark.extended
+@pytest.mark.skipif(shutil.which("verilator") is None or SANITIZED, reason="needs Verilator")
+def test_verilator_verify_signed_index(tmp_path):
+    """A signed index type (fixed<6,6>: -32..31 around a 13-row table): the ROMs' clamp on both sides."""
+    (tmp_path / "c.yml").write_text(json.dumps({"LayerName": {"x": {"Precision": {"result": "fixed<6,6>"}}}}))
+    out = tmp_path / "out"
+    run("compile", REF / "models" / "embedding_torch.onnx", "-c", tmp_path / "c.yml", "-o", out)
+    r = run("verify", out, "--n", "2000")
+    assert "PASS" in r.stdout + r.stderr and " 0 of 6000 " in r.stdout + r.stderr
