@@ -11,8 +11,8 @@ An index type with fractional bits is read as hls4ml reads it, as the flat table
   model with config_from_keras_model's configuration unchanged (fractional fixed<16,6> indices): equal too.
 - --float equals Keras and torch (stored), the generated C equals the emulator, Verilator verify with unsigned
   and signed index types (extended); ONNX Gather of a constant table against numpy's floored table.
-- Precision.embeddings changes the outputs; Precision.weight on an Embedding changes nothing (one line); --hls
-  refuses the layer."""
+- Precision.embeddings changes the outputs; Precision.weight on an Embedding changes nothing (one line).
+- The HLS C++ project's g++ csim equals the emulator, integer and fractional index types (extended)."""
 import contextlib
 import io
 import json
@@ -98,8 +98,6 @@ def test_embeddings_type_and_refusals(tmp_path):
     assert "LayerName.embedding.Precision.weight accepted; it changes nothing here" in r.stderr, r.stderr
     r = run("compile", model, "-c", frac_cfg(tmp_path), "-o", tmp_path / "o2", check=False)
     assert r.returncode != 0 and "node 'embedding' (Embedding): expected an integer index type in RTL" in r.stderr
-    r = run("compile", model, "-c", write_cfg(tmp_path, "embedding13"), "--hls", "-o", tmp_path / "o3", check=False)
-    assert r.returncode != 0 and "embedding" in r.stderr, r.stderr
 
 
 def frac_cfg(tmp_path):
@@ -277,3 +275,17 @@ def test_verilator_verify_signed_index(tmp_path):
     run("compile", REF / "models" / "embedding_torch.onnx", "-c", tmp_path / "c.yml", "-o", out)
     r = run("verify", out, "--n", "2000")
     assert "PASS" in r.stdout + r.stderr and " 0 of 6000 " in r.stdout + r.stderr
+
+
+@pytest.mark.extended
+@pytest.mark.skipif(shutil.which("g++") is None or SANITIZED, reason="needs g++")
+@pytest.mark.parametrize("frac", [False, True])
+def test_hls_csim_equals_emulator(frac, tmp_path):
+    """The HLS C++ project (g++ against the ap_types headers) equals etchnn predict on indices in and out of the
+    table, with an integer (ap_uint<4>) and a fractional (fixed<16,6>, hls4ml's flat position) index type."""
+    from test_hls import csim_equals_predict
+    model = REF / "models" / "embedding13.keras"
+    cfg = frac_cfg(tmp_path) if frac else write_cfg(tmp_path, "embedding13")
+    x = frac_events()[:200] if frac else events("embedding13", 200, inside=False)
+    hls, _ = csim_equals_predict(model, tmp_path, ("-c", cfg, "--hls4ml"), x=x, emit="c,hls")
+    assert "etn_raw<emb" in "".join(p.read_text() for p in (hls / "firmware").rglob("*.cpp"))

@@ -152,7 +152,7 @@ static const char *unsupported(const Graph *g, const Node *n)
     case OP_AVGPOOL1D: case OP_AVGPOOL2D: case OP_PAD: case OP_UPSAMPLE: case OP_TRANSPOSE: case OP_CONCAT:
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_AVERAGE: case OP_MAXIMUM: case OP_MINIMUM: case OP_AFFINE:
     case OP_RELU: case OP_LEAKYRELU: case OP_HARDSIGMOID: case OP_CLIP: case OP_QUANT: case OP_RESHAPE:
-    case OP_THRESHRELU:
+    case OP_THRESHRELU: case OP_EMBED:
         return NULL;
     case OP_THRESHOLD:
         if (!g->t[n->out].type.sign || g->t[n->out].type.w < 2)
@@ -490,6 +490,31 @@ static int emit_node(Hls *h, const Node *n, int id)
         else
             buf_printf(c, "        y[e] = (%s)x0[e];\n", ty);
         buf_printf(c, "    }\n}\n\n");
+        return 0;
+    }
+    case OP_EMBED: {   /* the table position ir_embed_pos() of each index code; outside the table 0 */
+        const Tensor *k = &g->t[n->in[1]];
+        long rows = k->const_dims[0], dd = k->const_dims[1];
+        int f = fx_frac(x->type);
+        typedef_(h, k->type, "emb%d_t", id);
+        snprintf(nm, sizeof nm, "e%d", id);
+        snprintf(a, sizeof a, "emb%d_t", id);
+        if (rom(h, nm, a, k->codes, rows * dd, arena_printf(&h->ar, "embedding table [%ld][%ld] of '%s' (%s)", rows, dd,
+                                                                  ln, names_comment(tn, sizeof tn, k->name))) < 0)
+            return -1;
+        fn_head(h, n, id, 1);
+        buf_printf(c, "    for (int j = 0; j < %ld; j++) {\n" UNROLL, ir_numel(x));
+        buf_printf(c, "        long long m = etn_code(x0[j]);\n");
+        buf_printf(c, "        for (int i = 0; i < %ld; i++) {\n" UNROLL, dd);
+        if (f <= 0)
+            buf_printf(c, "            long long q = m >= 0 && m <= %lldLL ? (m << %d) * %ld + i : -1;\n",
+                       (long long)((rows - 1) >> -f), -f, dd);
+        else
+            buf_printf(c, "            long long q = m * %ld + ((long long)i << %d);\n"
+                          "            q = q >= 0 ? q >> %d : -((-q) >> %d);   // toward zero, as hls4ml's index\n"
+                          "            if (q >= %ld)\n                q = -1;\n", dd, f, f, f, rows * dd);
+        buf_printf(c, "            y[j * %ld + i] = q < 0 ? (%s)0 : (%s)etn_raw<emb%d_t>(e%d[q]);\n        }\n    }\n}\n\n",
+                   dd, ty, ty, id, id);
         return 0;
     }
     case OP_THRESHOLD: {
