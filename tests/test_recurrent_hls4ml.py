@@ -266,3 +266,148 @@ def test_template_round_trip(tmp_path):
     x = inputs(300)
     for opt in ((), ("--hls4ml",)):
         assert np.array_equal(predict(path, x, tmp_path, *opt), predict(path, x, tmp_path, "-c", cf, *opt))
+
+
+# Bidirectional: hls4ml's per-direction precision variables (forward_weight, ..., backward_recurrent_bias) and
+# ReuseFactors (Forward/Backward[Recurrent]ReuseFactor); accum, result and the tables are the layer's, shared by the
+# two directions, as in hls4ml's Bidirectional.  Seeded weights with random biases (a bias type must show).
+BI_TYPES = {"forward_weight": "fixed<8,2>", "forward_recurrent_weight": "fixed<9,2,RND>", "forward_bias": "fixed<8,3>",
+            "forward_recurrent_bias": "fixed<10,4>", "backward_weight": "fixed<7,1>",
+            "backward_recurrent_weight": "fixed<6,1>", "backward_bias": "fixed<10,3>",
+            "backward_recurrent_bias": "fixed<7,2,RND_CONV>"}
+# name -> (class, keyword arguments, units, default precision, more of the layer's Precision)
+BI_CASES = {"bi_lstm": ("LSTM", {}, 4, "fixed<16,6>", {}),
+            "bi_lstm_seq": ("LSTM", dict(return_sequences=True), 3, "fixed<16,6>", {}),
+            "bi_gru_seq": ("GRU", dict(return_sequences=True), 3, "fixed<16,6>",
+                           {"accum": "fixed<18,7>", "result": "fixed<12,4,RND,SAT>"})}
+
+
+def bi_model(name, tmp_path):
+    cls, kw, units = BI_CASES[name][:3]
+    keras = keras3()
+    keras.utils.set_random_seed(12)
+    inp = keras.Input((T, F), name="x")
+    h = keras.layers.Bidirectional(getattr(keras.layers, cls)(units, **kw), name="bi")(inp)
+    m = keras.Model(inp, h)
+    rng = np.random.default_rng(4)
+    for L in (m.get_layer("bi").forward_layer, m.get_layer("bi").backward_layer):
+        w = L.get_weights()
+        w[2] = rng.uniform(-1, 1, w[2].shape).astype(w[2].dtype)
+        L.set_weights(w)
+    path = tmp_path / f"{name}.keras"
+    m.save(path)
+    return m, path
+
+
+def bi_config(name, model, types=BI_TYPES, **keys):
+    from hls4ml_rnn_predict import hls4ml_rnn_config
+    default, more = BI_CASES[name][3:5]
+    cfg = hls4ml_rnn_config(model, {"bi": {"Precision": dict(types, **more), "TableSize": 512,
+                                           "table_t": "fixed<14,5>", **keys}}, default)
+    return cfg
+
+
+def bi_reference(name, model, cfg, x):
+    """The semantics model: each direction rnn_semantics.rnn_layer under its own weight types (the backward one on
+    the reversed sequence, its states put back in input order), concatenated."""
+    from hls4ml_semantics import double_to_codes, parse_type
+    from rnn_semantics import rnn_layer
+    cls, kw = BI_CASES[name][:2]
+    lc = cfg["LayerName"]["bi"]
+    p = lc["Precision"]
+    seq = kw.get("return_sequences", False)
+    in_t = parse_type(cfg["LayerName"]["x"]["Precision"]["result"])
+    xc = double_to_codes(x.reshape(len(x), T, F), in_t)
+    outs = []
+    for d, L in (("forward", model.get_layer("bi").forward_layer), ("backward", model.get_layer("bi").backward_layer)):
+        types = {v: p[f"{d}_{v}"] for v in ("weight", "recurrent_weight", "bias", "recurrent_bias")}
+        types.update(accum=p["accum"], result=p["result"], table=lc["table_t"])
+        w = [np.asarray(a, dtype=np.float32) for a in L.get_weights()]
+        b, br = (w[2][0], w[2][1]) if w[2].ndim == 2 else (w[2], None)
+        codes = rnn_layer(cls, xc if d == "forward" else xc[:, ::-1], in_t, w[0], w[1], b, types,
+                          table_size=lc["TableSize"], br=br, return_sequences=seq)
+        outs.append(codes[:, ::-1] if seq and d == "backward" else codes)
+    return parse_type(p["result"]).to_float(np.concatenate(outs, axis=-1)).reshape(len(x), -1)
+
+
+@pytest.mark.parametrize("name", [n if n == "bi_lstm" else pytest.param(n, marks=pytest.mark.extended)
+                                  for n in sorted(BI_CASES)])
+def test_bidirectional_per_direction_types(name, tmp_path):
+    """forward_* / backward_* types reach their direction: etchnn --hls4ml equals the semantics model with each
+    direction under its own types (2,000 events), and giving both directions the other's types changes outputs."""
+    m, path = bi_model(name, tmp_path)
+    cfg = bi_config(name, m)
+    x = inputs(2000)
+    got = etchnn_codes(path, cfg, x, tmp_path)
+    ref = bi_reference(name, m, cfg, x)
+    assert got.shape == ref.shape
+    bad = np.argwhere(got != ref)
+    assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first: event {bad[0][0]}"
+    assert np.unique(got).size > 20
+    swapped = {("backward_" + k[8:] if k.startswith("forward_") else "forward_" + k[9:]): v for k, v in BI_TYPES.items()}
+    other = etchnn_codes(path, bi_config(name, m, swapped), x[:300], tmp_path)
+    assert np.count_nonzero(other != got[:300]) > 0
+    for key in BI_TYPES:   # each variable on its own changes the outputs (a Keras LSTM has no recurrent bias)
+        if BI_CASES[name][0] == "LSTM" and key.endswith("recurrent_bias"):
+            continue
+        t = dict(BI_TYPES, **{key: "fixed<5,1>"})
+        assert np.count_nonzero(etchnn_codes(path, bi_config(name, m, t), x[:300], tmp_path) != got[:300]) > 0, key
+
+
+@pytest.mark.extended
+@pytest.mark.parametrize("name", ["bi_lstm", "bi_lstm_seq"])
+def test_bidirectional_equals_hls4ml(name, tmp_path):
+    """hls4ml 1.3's Vivado Bidirectional (io_parallel) under the same per-direction configuration: equal integers.
+    (hls4ml 1.3 cannot convert a Keras 3 Bidirectional(GRU): its handler looks for the GRU's recurrent bias on a
+    GRUCell as if it were a GRU layer, finds none, and fails building the layer; tests/ref/NOTES.md.)"""
+    need_hls4ml()
+    from hls4ml_rnn_predict import hls4ml_rnn_predict
+    m, path = bi_model(name, tmp_path)
+    cfg = bi_config(name, m)
+    x = inputs(2000, seed=5)
+    ref = hls4ml_rnn_predict(path, cfg, x)
+    got = etchnn_codes(path, cfg, x, tmp_path)
+    assert np.array_equal(got, ref), f"{np.count_nonzero(got != ref)} of {got.size} differ"
+    assert np.array_equal(ref, bi_reference(name, m, cfg, x))
+
+
+def test_bidirectional_keys(tmp_path):
+    """Forward/Backward[Recurrent]ReuseFactor fold their direction's products (the static form's step of that
+    direction takes longer; hls4ml writes the four keys and builds every one at ReuseFactor); the keys and the
+    forward_*/backward_* variables are refused on a layer that is not bidirectional, and bad values are refused."""
+    from conftest import run
+    m, path = bi_model("bi_lstm", tmp_path)
+    cf = tmp_path / "c.json"
+
+    def steps(**keys):
+        cfg = bi_config("bi_lstm", m, **keys)
+        cf.write_text(json.dumps(cfg))
+        run("compile", path, "-c", cf, "-o", tmp_path / "o", "--emit", "rtl")
+        rep = json.loads((tmp_path / "o" / "report.json").read_text())
+        return {l["name"]: l["step_clocks"] for l in rep["layers"] if l.get("architecture") == "static"}
+
+    base = steps()
+    assert set(base) == {"bi_forward", "bi_backward"} and base["bi_forward"] == base["bi_backward"], base
+    for key, longer in [("ForwardRecurrentReuseFactor", "bi_forward"), ("BackwardReuseFactor", "bi_backward"),
+                        ("ForwardReuseFactor", "bi_forward"), ("BackwardRecurrentReuseFactor", "bi_backward")]:
+        s = steps(**{key: 4})
+        other = ({"bi_forward", "bi_backward"} - {longer}).pop()
+        assert s[longer] > base[longer] and s[other] == base[other], (key, s, base)
+    cfg = bi_config("bi_lstm", m, ForwardReuseFactor=0)
+    cf.write_text(json.dumps(cfg))
+    r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)
+    assert r.returncode == 2 and "LayerName.bi.ForwardReuseFactor: expected a positive integer" in r.stderr, r.stderr
+    # on a layer with one direction
+    m1, p1 = trained("lstm", tmp_path)
+    for where, key, val in [("", "BackwardReuseFactor", 1), ("Precision", "forward_weight", "fixed<8,2>")]:
+        cfg = config("lstm", m1)
+        (cfg["LayerName"]["rnn"][where] if where else cfg["LayerName"]["rnn"])[key] = val
+        cf.write_text(json.dumps(cfg))
+        r = run("compile", p1, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)
+        assert r.returncode == 2 and f"LayerName.rnn.{where + '.' if where else ''}{key}: expected it only for a " \
+                                     "bidirectional recurrent layer" in r.stderr, r.stderr
+    cfg = config("lstm", m1)
+    cfg["Model"]["ForwardReuseFactor"] = 2
+    cf.write_text(json.dumps(cfg))
+    r = run("compile", p1, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)
+    assert r.returncode == 2 and "Model.ForwardReuseFactor" in r.stderr, r.stderr

@@ -276,3 +276,28 @@ def test_layout_1_hand_built(tmp_path):
     ref = np.concatenate([ev.run(None, {"x": x[i:i + 1].astype(np.float32)})[0] for i in range(len(x))])
     got = predict(path, x.reshape(len(x), -1), tmp_path, "--float")
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.extended
+@pytest.mark.parametrize("name", [n for n in sorted(CASES) if CASES[n][0] != "RNN"])
+def test_dynamo_equals_torchscript_export(name, tmp_path):
+    """torch.onnx.export(..., dynamo=True) (opset 20 here: LSTM/GRU nodes, a dynamic batch, no Y_h read) against
+    the TorchScript export of the same module: etchnn's fixed-point outputs equal integers (fixed<16,6>, hls4ml
+    tables), and the float ones equal torch."""
+    m = model(name)
+    x = xs(300).reshape(300, -1)
+    outs = []
+    for dyn in (False, True):
+        path = export(m, tmp_path / f"{name}_{int(dyn)}.onnx", dynamo=dyn)
+        outs.append(predict(path, x, tmp_path, "--precision", "fixed<16,6>", "--tables", "hls4ml"))
+    assert np.array_equal(outs[0], outs[1]) and np.unique(outs[1]).size > 20
+    np.testing.assert_allclose(predict(path, x, tmp_path, "--float"), torch64(m, xs(300)), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.extended
+def test_dynamo_rnn_refused(tmp_path):
+    """The dynamo exporter writes nn.RNN as explicit steps (MatMul, Slice, Add, Tanh per step, no RNN node):
+    refused naming the node, with the way out."""
+    path = export(model("rnn_tanh_tm_bi_last"), tmp_path / "rnn.onnx", dynamo=True)
+    r = run("compile", path, "-o", tmp_path / "o", "--no-rtl", check=False)
+    assert r.returncode == 2 and "(Slice)" in r.stderr and "export it with dynamo=False" in r.stderr, r.stderr

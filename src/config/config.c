@@ -28,10 +28,16 @@ static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy",
                                          "Implementation", "ParallelizationFactor", "ConvImplementation", "Skip", "skip",
                                          "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
                                          "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t",
-                                         "accum_t", NULL};
+                                         "accum_t", "ForwardReuseFactor", "BackwardReuseFactor",
+                                         "ForwardRecurrentReuseFactor", "BackwardRecurrentReuseFactor", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
                                         "inv_table", "inv_inp", "scale", "shift", "slope", "param", "embeddings",
-                                        "recurrent_weight", "recurrent_bias", NULL};
+                                        "recurrent_weight", "recurrent_bias", "forward_weight", "forward_bias",
+                                        "forward_recurrent_weight", "forward_recurrent_bias", "backward_weight",
+                                        "backward_bias", "backward_recurrent_weight", "backward_recurrent_bias", NULL};
+/* a bidirectional recurrent layer's keys (hls4ml's Bidirectional): each reaches one direction */
+static const char *const bidir_keys[] = {"ForwardReuseFactor", "BackwardReuseFactor", "ForwardRecurrentReuseFactor",
+                                         "BackwardRecurrentReuseFactor", NULL};
 static const char *const strategies[] = {"Latency", "Resource", NULL};
 /* a softmax's Strategy as hls4ml's tests write it: hls4ml 1.3 keeps it as an attribute no softmax reads */
 static const char *const smax_strategies[] = {"Latency", "Resource", "stable", "argmax", NULL};
@@ -649,6 +655,14 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
             if (check_choice(k, sub, e, dirs, 0, " (a recurrent layer runs in the direction its model file says: "
                                                  "go_backwards, Bidirectional)") < 0)
                 return -1;
+        } else if (in_list(bidir_keys, key)) {
+            /* the ReuseFactor of one direction's input (Forward/BackwardReuseFactor) or recurrent products of a
+             * bidirectional layer; its LayerName entry only (checked against the graph in config_check_layers) */
+            if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
+                return -1;
+            if (strncmp(path, "LayerName.", 10))
+                return diag_error(d, "%s: %s: expected it only in a bidirectional recurrent layer's LayerName entry, "
+                                     "got it under %s", origin, sub, path);
         } else if (!strcmp(key, "RecurrentReuseFactor")) {
             /* the recurrent products' ReuseFactor (h R of each gate), folded as any Dense (hw/fold.c); a recurrent
              * layer's LayerName entry only (checked against the graph in config_check_layers) */
@@ -987,6 +1001,7 @@ static int name_in_list(const char *list, const char *name)
 typedef struct {
     int recurrent, hsig;   /* any of them a recurrent cell's node / a hard_sigmoid */
     int other;             /* any of them not a softmax */
+    int bidir;             /* any of them part of a bidirectional recurrent layer (RnnCell.dir) */
     unsigned vars;         /* their precision variables (ETN_V_*) */
     const char *what;      /* the source op of the last one */
 } LayerNodes;
@@ -1000,6 +1015,7 @@ static int layer_nodes(const Graph *g, const char *name, LayerNodes *ln)
                               (g->n[k].src_name && strcmp(g->n[k].src_name, name) == 0))) {
             found = 1;
             ln->recurrent |= g->n[k].cell.role != RNN_ROLE_NONE;
+            ln->bidir |= g->n[k].cell.dir != RNN_DIR_NONE;
             ln->hsig |= g->n[k].op == OP_HARDSIGMOID;
             ln->other |= g->n[k].op != OP_SOFTMAX;
             ln->vars |= op_vars[g->n[k].op];
@@ -1107,6 +1123,16 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
                                      "GRU and their QKeras forms), got it for a %s layer", c->origin, e->string, rkeys[j],
                                   what ? what : "non-recurrent");
         }
+        for (int j = 0; bidir_keys[j] && found && !l.bidir; j++)
+            if (cJSON_GetObjectItemCaseSensitive(e, bidir_keys[j]))
+                return diag_error(d, "%s: LayerName.%s.%s: expected it only for a bidirectional recurrent layer (Keras "
+                                     "Bidirectional, ONNX direction bidirectional), got it for a %s layer", c->origin,
+                                  e->string, bidir_keys[j], what ? what : "non-recurrent");
+        for (const cJSON *v = cJSON_IsObject(p) ? p->child : NULL; v && found && !l.bidir; v = v->next)
+            if (!strncmp(v->string, "forward_", 8) || !strncmp(v->string, "backward_", 9))
+                return diag_error(d, "%s: LayerName.%s.Precision.%s: expected it only for a bidirectional recurrent "
+                                     "layer (Keras Bidirectional, ONNX direction bidirectional), got it for a %s layer",
+                                  c->origin, e->string, v->string, what ? what : "non-recurrent");
         if (found && !recurrent && cJSON_IsObject(p)) {
             static const char *const rvars[] = {"recurrent_weight", "recurrent_bias"};
             for (int j = 0; j < 2; j++)
@@ -1392,6 +1418,12 @@ int config_max_precision(const Config *c, Diag *d, FxType *out)
     return 1;
 }
 
+bool config_layer_sets_var(const Config *c, const Node *n, const char *var)
+{
+    const cJSON *e = name_entry(c, n), *p = e ? cJSON_GetObjectItemCaseSensitive(e, "Precision") : NULL;
+    return cJSON_IsObject(p) && cJSON_GetObjectItemCaseSensitive(p, var) != NULL;
+}
+
 bool config_names_node(const Config *c, const Node *n)
 {
     return layer_entry(c, "LayerName", n->name) || (n->src_name && layer_entry(c, "LayerName", n->src_name));
@@ -1577,9 +1609,11 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
                 if (rnn_layer && !strcmp(rnn_layer, n->layer))
                     continue;
                 rnn_layer = n->layer;
-                int quant = 0;
-                for (size_t j = k; j < g->nn && g->n[j].layer && !strcmp(g->n[j].layer, n->layer); j++)
+                int quant = 0, bidir = 0;
+                for (size_t j = k; j < g->nn && g->n[j].layer && !strcmp(g->n[j].layer, n->layer); j++) {
                     quant |= !g->n[j].dead && g->n[j].quantized;
+                    bidir |= !g->n[j].dead && g->n[j].cell.dir != RNN_DIR_NONE;
+                }
                 buf_printf(out, "  %s:   # %s, unrolled (LayerName.%s_tK_ROLE would set one of its nodes)\n",
                            names_yaml_key(key, sizeof key, n->layer), names_comment(op, sizeof op, n->src_op),
                            names_comment(key, sizeof key, n->layer));
@@ -1591,9 +1625,15 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
                 buf_printf(out, "    Precision:\n");
                 static const char *const vars[] = {"result", "weight", "recurrent_weight", "bias", "recurrent_bias",
                                                    "accum"};
+                /* a bidirectional layer: hls4ml's per-direction variables and ReuseFactors (its Bidirectional) */
                 for (int v = 0; v < 6; v++)
-                    buf_printf(out, "      %s: fixed<16,6>\n", vars[v]);
+                    for (int dr = 0; dr < (bidir && v >= 1 && v <= 4 ? 2 : 1); dr++)
+                        buf_printf(out, "      %s%s: fixed<16,6>\n",
+                                   bidir && v >= 1 && v <= 4 ? (dr ? "backward_" : "forward_") : "", vars[v]);
                 buf_printf(out, "    table_t: fixed<18,8>\n    TableSize: 1024\n    ReuseFactor: 1\n");
+                if (bidir)
+                    buf_printf(out, "    ForwardReuseFactor: 1\n    BackwardReuseFactor: 1\n"
+                                    "    ForwardRecurrentReuseFactor: 1\n    BackwardRecurrentReuseFactor: 1\n");
                 continue;
             }
             buf_printf(out, "  %s:   # %s (%s)\n", names_yaml_key(key, sizeof key, n->name), op_hls_class[n->op],

@@ -48,6 +48,8 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g);
 int config_precision(const Config *c, Diag *d, const Node *n, const char *var, FxType *out, bool *is_auto);
 /* Does LayerName have an entry for node n itself (not only for the layer it is part of)? */
 bool config_names_node(const Config *c, const Node *n);
+/* Does the LayerName entry reaching node n (its own, else its layer's) set Precision.var? */
+bool config_layer_sets_var(const Config *c, const Node *n, const char *var);
 /* Integer / string settings with the same LayerName > LayerType > Model lookup. */
 int config_int(const Config *c, Diag *d, const Node *n, const char *key, int def, int *out);
 const char *config_str(const Config *c, const Node *n, const char *key, const char *def);

@@ -1680,6 +1680,7 @@ static int import_bidirectional(Importer *im, const Container *ct, const char *l
             sp[k].go_backwards = bl != fl ? jbool(jget(bl, "config"), "go_backwards", 1)
                                           : !jbool(jget(fl, "config"), "go_backwards", 0);
         sp[k].return_sequences = 0;
+        sp[k].dir = k ? RNN_DIR_BACKWARD : RNN_DIR_FORWARD;
         sp[k].step_h = steps + k * tmax;
         sp[k].layer = arena_printf(&g->arena, "%s_%s", L, k ? "backward" : "forward");
         last[k] = rnn_add_node(g, &sp[k], x);

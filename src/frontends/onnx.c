@@ -2077,6 +2077,7 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
                       .W = Wk, .R = Rk, .bx = Bo ? bx : NULL, .bh = bh, .act = kind == 0 ? f : ga,
                       .ract = kind == 0 ? NULL : f, .hs_slope = {slope, slope}, .reset_after = kind == 2 ? (int)lbr : 0,
                       .go_backwards = d == 1 || !strcmp(dir, "reverse"), .return_sequences = 0, .layer = layer,
+                      .dir = D == 1 ? RNN_DIR_NONE : d ? RNN_DIR_BACKWARD : RNN_DIR_FORWARD,
                       .src_op = im->node_op, .step_h = steps + d * T};
         last[d] = rnn_add_node(g, &sp, x);
     }
@@ -2634,7 +2635,10 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
                             "indexed by the variance; not built in the emulator, C or RTL)");
     } else if (strcmp(op, "Slice") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Expand") == 0) {
         return NODE_ERR(im, "expected a constant input or a recurrent node's output Y or Y_h (%s of their steps or "
-                            "directions), got data tensor '%s' (%s of other data is not supported)", op, n->input[0], op);
+                            "directions), got data tensor '%s' (%s of other data is not supported%s)", op, n->input[0], op,
+                        strcmp(op, "Slice") ? "" : "; torch.onnx.export(..., dynamo=True) writes a PyTorch nn.RNN as "
+                                                   "MatMul, Slice and Tanh/Relu steps like these: export it with "
+                                                   "dynamo=False, which writes an RNN node");
     } else {
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "

@@ -47,7 +47,7 @@ int rnn_add_node(Graph *g, const RnnSpec *s, int x)
                  .ract = s->ract ? arena_strdup(&g->arena, s->ract) : NULL, .hs_slope = {s->hs_slope[0], s->hs_slope[1]},
                  .act_q = {s->act_q[0], s->act_q[1]}, .state_q = s->state_q, .has_bx = s->bx != NULL,
                  .has_bh = s->bh != NULL, .reset_after = s->reset_after != 0, .go_backwards = s->go_backwards != 0,
-                 .return_sequences = s->return_sequences != 0, .steps = steps};
+                 .return_sequences = s->return_sequences != 0, .dir = s->dir, .steps = steps};
     n->attr.rnn = a;
     for (int t = 0; steps && t < s->T; t++)
         g->t[steps[t]].producer = id;

@@ -22,6 +22,7 @@ typedef struct {
                                    or NULL */
     int quantized;              /* QKeras: every node is a quantized layer's (Node.quantized) */
     int reset_after, go_backwards, return_sequences;
+    int dir;                    /* RNN_DIR_*: the forward or backward layer of a bidirectional one, else 0 */
     const char *layer;          /* the layer's unique name: the node's (unrolled: LAYER_tK_ROLE), and Node.layer */
     const char *src_op;         /* the source op, for messages */
     int *step_h;                /* if not NULL: T entries, set to tensors standing for the state after each input

@@ -39,7 +39,13 @@ typedef struct {
     int state;                  /* 1: the node's output is the state h the next step reads, 2: the LSTM cell state c
                                    (before any state quantizer); 0: neither */
     bool is_static;             /* LayerName[layer].Static: true: one cell reused over the steps (hw/rnn_static.c) */
+    int dir;                    /* RNN_DIR_*: the direction of a bidirectional layer the node is part of, whose
+                                   per-direction precision variables and ReuseFactors (forward_weight,
+                                   BackwardRecurrentReuseFactor, ...) reach it; 0 elsewhere */
 } RnnCell;
+
+/* RnnCell.dir, RnnAttr.dir: not bidirectional; the forward / backward layer of a bidirectional one */
+enum { RNN_DIR_NONE, RNN_DIR_FORWARD, RNN_DIR_BACKWARD };
 
 typedef enum { RNN_SIMPLE, RNN_LSTM, RNN_GRU } RnnKind;
 
@@ -60,6 +66,7 @@ typedef struct {
                                    an LSTM's cell state) (NULL: none) */
     bool has_bx, has_bh;        /* which rows of B the layer has (B absent: neither) */
     bool reset_after, go_backwards, return_sequences;
+    int dir;                    /* RNN_DIR_*: which layer of a bidirectional one this is (RnnCell.dir) */
     const int *steps;           /* NULL, or T tensor ids (input order): the state after each input step, read by a
                                    Bidirectional or ONNX merge; the unroll pass replaces them by the cells' states */
 } RnnAttr;

@@ -24,6 +24,19 @@ static const char *role_var(const Config *c, const Node *n, const char *var)
     if (n->cell.role == RNN_ROLE_NONE || config_names_node(c, n))
         return var;
     bool res = !strcmp(var, "result");
+    /* a bidirectional layer's direction: hls4ml's forward_weight, backward_recurrent_bias, ... where the layer's
+     * entry sets them, else the variable both directions share */
+    static const char *const dvar[2][2][2] = {{{"forward_weight", "forward_bias"},
+                                               {"forward_recurrent_weight", "forward_recurrent_bias"}},
+                                              {{"backward_weight", "backward_bias"},
+                                               {"backward_recurrent_weight", "backward_recurrent_bias"}}};
+    int wb = !strcmp(var, "weight") ? 0 : !strcmp(var, "bias") ? 1 : -1;
+    if (n->cell.dir != RNN_DIR_NONE && wb >= 0 &&
+        (n->cell.role == RNN_ROLE_XDENSE || n->cell.role == RNN_ROLE_HDENSE)) {
+        const char *dv = dvar[n->cell.dir == RNN_DIR_BACKWARD][n->cell.role == RNN_ROLE_HDENSE][wb];
+        if (config_layer_sets_var(c, n, dv))
+            return dv;
+    }
     switch (n->cell.role) {
     case RNN_ROLE_HDENSE:
         if (!strcmp(var, "weight"))
@@ -981,9 +994,17 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             return -1;
         n->strategy = config_strategy(c, n);
         n->cell.is_static = config_rnn_static(c, n);
-        /* a recurrent layer's h R products: RecurrentReuseFactor (hls4ml's), else the layer's ReuseFactor */
+        /* a recurrent layer's h R products: RecurrentReuseFactor (hls4ml's), else the layer's ReuseFactor; in a
+         * bidirectional layer each direction's own (Forward/Backward[Recurrent]ReuseFactor) before those */
         if (n->cell.role == RNN_ROLE_HDENSE && config_int(c, d, n, "RecurrentReuseFactor", n->reuse, &n->reuse) < 0)
             return -1;
+        if (n->cell.dir != RNN_DIR_NONE && (n->cell.role == RNN_ROLE_XDENSE || n->cell.role == RNN_ROLE_HDENSE)) {
+            static const char *const drf[2][2] = {{"ForwardReuseFactor", "ForwardRecurrentReuseFactor"},
+                                                  {"BackwardReuseFactor", "BackwardRecurrentReuseFactor"}};
+            const char *key = drf[n->cell.dir == RNN_DIR_BACKWARD][n->cell.role == RNN_ROLE_HDENSE];
+            if (config_int(c, d, n, key, n->reuse, &n->reuse) < 0)
+                return -1;
+        }
         if (sat_order(g, d, c, n) < 0)
             return -1;
         /* ReuseFactor > 1 on Dense and Conv folds the layer in the hardware layer (src/hw/fold.c) */

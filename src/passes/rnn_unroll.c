@@ -36,6 +36,7 @@ typedef struct {
     const FxType *W_t, *R_t, *b_t;   /* the types pinned on W, R, B, or NULL */
     bool quantized;
     int reset_after, go_backwards, return_sequences;
+    int dir;                         /* RNN_DIR_*: Node.cell.dir of every node built */
     const char *layer;               /* the node names' prefix (Node.name of the OP_RNN node) */
     const char *keep_layer;          /* Node.layer of every node built */
     const char *src_op, *file;
@@ -58,6 +59,7 @@ static int node(Rnn *r, Op op, RnnRole role, const char *name, const int *in, in
     r->g->n[id].cell.role = role;
     r->g->n[id].cell.unit = r->unit;
     r->g->n[id].cell.step = r->step;
+    r->g->n[id].cell.dir = r->s->dir;
     r->g->n[id].quantized = r->s->quantized != 0;
     return out;
 }
@@ -280,7 +282,7 @@ static RnnSpec node_spec(const Graph *g, const Node *n, const Tensor *ot, int *s
                  .W_t = W->type_pinned ? &W->type : NULL, .R_t = R->type_pinned ? &R->type : NULL,
                  .b_t = B && B->type_pinned ? &B->type : NULL, .quantized = n->quantized,
                  .reset_after = a->reset_after, .go_backwards = a->go_backwards,
-                 .return_sequences = a->return_sequences, .layer = n->name, .keep_layer = n->layer,
+                 .return_sequences = a->return_sequences, .dir = a->dir, .layer = n->name, .keep_layer = n->layer,
                  .src_op = n->src_op, .file = g->file, .step_h = step_h};
     return s;
 }

@@ -62,6 +62,13 @@ def hls4ml_rnn_config(model, layers=None, default='fixed<16,6>'):
                              'table_t': 'fixed<18,8>', 'TableSize': 1024}
             if cls == 'SimpleRNN':
                 names[L.name]['Direction'] = 'forward'
+        elif cls == 'Bidirectional':   # each direction its own weight types and ReuseFactors; accum, result shared
+            p = {'result': default, 'accum': default}
+            p.update({f'{d}_{v}': default for d in ('forward', 'backward')
+                      for v in ('weight', 'bias', 'recurrent_weight', 'recurrent_bias')})
+            names[L.name] = {'Precision': p, 'ReuseFactor': 1, 'ForwardReuseFactor': 1, 'BackwardReuseFactor': 1,
+                             'ForwardRecurrentReuseFactor': 1, 'BackwardRecurrentReuseFactor': 1, 'Static': True,
+                             'table_t': 'fixed<18,8>', 'TableSize': 1024}
         else:
             raise ValueError(f'layer {L.name} ({cls}): not handled here')
     cfg = {'Model': {'Precision': {'default': default}, 'ReuseFactor': 1, 'Strategy': 'Latency'}, 'LayerName': names}
