@@ -393,6 +393,12 @@ def test_bidirectional_keys(tmp_path):
         s = steps(**{key: 4})
         other = ({"bi_forward", "bi_backward"} - {longer}).pop()
         assert s[longer] > base[longer] and s[other] == base[other], (key, s, base)
+    # etchnn config writes hls4ml's Bidirectional keys at their defaults: compiling with it changes nothing
+    text = run("config", path, "--granularity", "name").stdout
+    assert "forward_recurrent_weight: fixed<16,6>" in text and "BackwardRecurrentReuseFactor: 1" in text, text
+    (tmp_path / "t.yml").write_text(text)
+    x = inputs(200)
+    assert np.array_equal(predict(path, x, tmp_path), predict(path, x, tmp_path, "-c", tmp_path / "t.yml"))
     cfg = bi_config("bi_lstm", m, ForwardReuseFactor=0)
     cf.write_text(json.dumps(cfg))
     r = run("compile", path, "-c", cf, "-o", tmp_path / "o", "--no-rtl", check=False)

@@ -1614,9 +1614,12 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
                     quant |= !g->n[j].dead && g->n[j].quantized;
                     bidir |= !g->n[j].dead && g->n[j].cell.dir != RNN_DIR_NONE;
                 }
-                buf_printf(out, "  %s:   # %s, unrolled (LayerName.%s_tK_ROLE would set one of its nodes)\n",
-                           names_yaml_key(key, sizeof key, n->layer), names_comment(op, sizeof op, n->src_op),
-                           names_comment(key, sizeof key, n->layer));
+                char cm[NAMES_TEXT_SIZE];
+                names_comment(cm, sizeof cm, n->layer);
+                buf_printf(out, "  %s:   # %s, unrolled (LayerName.%s%s_tK_ROLE%s%s%s would set one of its nodes)\n",
+                           names_yaml_key(key, sizeof key, n->layer), names_comment(op, sizeof op, n->src_op), cm,
+                           bidir ? "_forward" : "", bidir ? " or " : "", bidir ? cm : "",
+                           bidir ? "_backward_tK_ROLE" : "");
                 if (quant) {
                     buf_printf(out, "    # types from the model's quantizers; the cell computes exactly between them "
                                     "(a Precision block here overrides that)\n    ReuseFactor: 1\n");
