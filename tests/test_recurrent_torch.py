@@ -301,3 +301,18 @@ def test_dynamo_rnn_refused(tmp_path):
     path = export(model("rnn_tanh_tm_bi_last"), tmp_path / "rnn.onnx", dynamo=True)
     r = run("compile", path, "-o", tmp_path / "o", "--no-rtl", check=False)
     assert r.returncode == 2 and "(Slice)" in r.stderr and "export it with dynamo=False" in r.stderr, r.stderr
+
+
+def test_bidirectional_per_direction_keys(tmp_path):
+    """An ONNX bidirectional GRU takes hls4ml's Bidirectional keys under its layer name (etchnn config writes them
+    there), and backward_weight changes what is computed."""
+    m = model("gru_2l_bi_h")
+    path = export(m, tmp_path / "g.onnx")
+    layer = run("config", path, "--granularity", "name").stdout
+    assert "forward_recurrent_weight:" in layer and "BackwardRecurrentReuseFactor: 1" in layer, layer
+    name = next(l.split(":")[0].strip() for l in layer.splitlines() if "# GRU, unrolled" in l)
+    x = xs(200).reshape(200, -1)
+    base = predict(path, x, tmp_path, "--precision", "fixed<16,6>")
+    cf = tmp_path / "c.json"
+    cf.write_text(json.dumps({"LayerName": {name: {"Precision": {"backward_weight": "fixed<5,1>"}}}}))
+    assert np.count_nonzero(predict(path, x, tmp_path, "--precision", "fixed<16,6>", "-c", cf) != base) > 0
