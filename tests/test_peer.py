@@ -24,8 +24,14 @@ def _check(name, tmp_path):
     pytest.importorskip("hls4ml")
     pytest.importorskip("yaml")
     c = {x.name: x for x in CASES}[name]
+    if c.kind == "qkeras":
+        for mod in ("tensorflow", "tf_keras", "qkeras"):
+            pytest.importorskip(mod)
     r = run_case(c, tmp_path, n=int(RECORDED.get(name, {}).get("n", 200)))
-    got, want = outcome(r), outcome(RECORDED[name]) if name in RECORDED else "equal"
+    got, want = outcome(r), outcome(RECORDED[name]) if name in RECORDED else "not recorded"
+    if want == "not recorded" and got != "equal":   # a model not run with the suite yet: nothing to hold it to
+        pytest.xfail(f"not in tests/peer/results.json yet (python3 -m tests.peer --only '{name}'): {got}: "
+                     f"{r['message'] or r['hls4ml']}")
     if want == "hls4ml failed":
         pytest.skip(f"hls4ml 1.3 does not build it: {RECORDED[name]['hls4ml']}")
     if got == "equal":
