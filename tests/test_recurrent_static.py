@@ -208,6 +208,24 @@ def short(tmp_path):
     return tmp_path / "short.keras"
 
 
+def test_static_snake_case(tmp_path):
+    """hls4ml reads layer keys snake-cased, so its own tests write `static`: the same as `Static` (byte-identical
+    RTL); with both in one entry the later is taken, with one line saying so."""
+    _, path = trained("lstm", tmp_path)
+    outs = {}
+    for tag, entry in (("Static", {"Static": True}), ("static", {"static": True}),
+                       ("both", {"Static": True, "static": False})):
+        cf = tmp_path / f"{tag}.json"
+        cf.write_text(json.dumps({"LayerName": {"rnn": entry}}))
+        o = tmp_path / tag
+        r = run("compile", path, "-c", cf, "-o", o, "--precision", "fixed<10,4>", "--tables", "hls4ml")
+        outs[tag] = (json.loads((o / "report.json").read_text()), r.stderr)
+        rtl = sorted((o / "rtl").glob("*.v"))
+        outs[tag] += ({f.name: f.read_bytes() for f in rtl},)
+    assert outs["Static"][2] == outs["static"][2] and outs["static"][0]["ii"] > 1
+    assert outs["both"][0]["ii"] == 1 and "the later, static: false, is taken" in outs["both"][1]
+
+
 REFUSED = {
     # what, config, message
     "bidirectional_seq": ("bi_lstm_concat_seq_td", {"LayerName": {"rnn": {"Static": True}}},
@@ -216,6 +234,8 @@ REFUSED = {
     "not_recurrent": ("lstm", {"LayerName": {"out": {"Static": True}}},
                       "LayerName.out.Static: expected it only for a recurrent layer"),
     "model_level": ("lstm", {"Model": {"Static": True}}, "unknown key 'Model.Static'"),
+    "snake_not_recurrent": ("lstm", {"LayerName": {"out": {"static": True}}},
+                            "LayerName.out.static: expected it only for a recurrent layer"),
     "recurrent_reuse_not_recurrent": ("lstm", {"LayerName": {"out": {"RecurrentReuseFactor": 2}}},
                                       "LayerName.out.RecurrentReuseFactor: expected it only for a recurrent layer"),
     "short": ("short", {"LayerName": {"rnn": {"Static": True}}},

@@ -26,7 +26,7 @@ static const char *const model_keys[] = {"Precision", "ReuseFactor", "Strategy",
 static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy", "Tables", "WeightQuant", "SatOrder",
                                          "AutoTypes", "table_size", "TableSize", "Trace", "implementation",
                                          "Implementation", "ParallelizationFactor", "ConvImplementation", "Skip", "skip",
-                                         "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static",
+                                         "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static", "static",
                                          "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t",
                                          "accum_t", "ForwardReuseFactor", "BackwardReuseFactor",
                                          "ForwardRecurrentReuseFactor", "BackwardRecurrentReuseFactor", NULL};
@@ -642,7 +642,7 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         } else if (!strcmp(key, "ReuseFactor") || !strcmp(key, "table_size") || !strcmp(key, "TableSize")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;
-        } else if (!strcmp(key, "Static")) {
+        } else if (!strcmp(key, "Static") || !strcmp(key, "static")) {   /* hls4ml reads layer keys snake-cased */
             /* true: one cell reused over the time steps (hw/rnn_static.c), false: one cell per step; a recurrent
              * layer's LayerName entry only (config_rnn_static; checked against the graph in config_check_layers) */
             if (check_bool(k, sub, e, 0) < 0)
@@ -1115,10 +1115,10 @@ int config_check_layers(const Config *c, Diag *d, const Graph *g)
             diag_warn(d, "%s: LayerName.%s.Strategy: '%s' accepted; it changes nothing: hls4ml 1.3 keeps a softmax's "
                          "Strategy as an attribute its softmax does not read (the form is Implementation's, stable by "
                          "default)", c->origin, e->string, st->valuestring);
-        static const char *const rkeys[] = {"Static", "RecurrentReuseFactor"};
-        for (int j = 0; j < 2 && found && !recurrent; j++) {
+        static const char *const rkeys[] = {"Static", "RecurrentReuseFactor", "static"};
+        for (int j = 0; j < 3 && found && !recurrent; j++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, rkeys[j]);
-            if (j ? v && v->valuedouble != 1 : cJSON_IsTrue(v))
+            if (j == 1 ? v && v->valuedouble != 1 : cJSON_IsTrue(v))
                 return diag_error(d, "%s: LayerName.%s.%s: expected it only for a recurrent layer (SimpleRNN, LSTM, "
                                      "GRU and their QKeras forms), got it for a %s layer", c->origin, e->string, rkeys[j],
                                   what ? what : "non-recurrent");
@@ -1445,8 +1445,11 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
 
 bool config_rnn_static(const Config *c, const Node *n)
 {
-    const cJSON *v = layer_entry(c, "LayerName", n->layer ? n->layer : n->name);
-    return n->cell.unit && v && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "Static"));
+    const cJSON *e = layer_entry(c, "LayerName", n->layer ? n->layer : n->name), *v = NULL;
+    for (const cJSON *k = e ? e->child : NULL; k; k = k->next)   /* Static or static: the later of the two, as hls4ml */
+        if (k->string && (!strcmp(k->string, "Static") || !strcmp(k->string, "static")))
+            v = k;
+    return n->cell.unit && v && cJSON_IsTrue(v);
 }
 
 bool config_skip(const Config *c, const Node *n)
