@@ -219,13 +219,14 @@ def test_keras_unknown_quantizer(tmp_path):
 
 
 def test_keras_quantizer_too_wide(tmp_path):
-    """quantized_po2(8) without max_value spans exponents -64..63: no 64-bit type holds it."""
+    """quantized_po2(8) without max_value spans exponents -64..63, more than a 64-bit type: its weights take the
+    type of the powers of two they hold (fixed<W,I> with I the largest exponent + 2).  Powers of two further
+    apart than 62 bits are refused (tests/test_qkeras_act.py::test_po2_span_refused)."""
     def edit(layers):
         layers[1]["config"]["kernel_quantizer"] = {"class_name": "quantized_po2", "config": {"bits": 8}}
     p, w = mutated(tmp_path, "qkeras_3layer", edit, "qkeras")
-    check_error(keras_compile(tmp_path, p, "--weights", w),
-                r"layer 'fc1' \(QDense\): expected kernel_quantizer quantized_po2 whose values fit a fixed-point type "
-                r"of at most 64 bits, got one needing 129 bits", tmp_path / "out")
+    r = keras_compile(tmp_path, p, "--weights", w)
+    assert r.returncode == 0, r.stderr
 
 
 def test_keras_weight_shape_mismatch(tmp_path):

@@ -476,7 +476,7 @@ KERAS = {
                                                       "kernel_quantizer": {"class_name": "quantized_po2",
                                                                            "config": {"bits": 4, "max_value": -1}}})],
                                       weights=kw(name="q1")),
-                      [r"layer 'q1' \(QDense\): expected kernel_quantizer quantized_po2 with 2\.\.8 bits and a positive "
+                      [r"layer 'q1' \(QDense\): expected kernel_quantizer quantized_po2 with 2\.\.32 bits and a positive "
                        r"max_value, got bits=4 max_value=-1"]),
     "quantizer_string_args": (lambda t: keras(t, [("QDense", {"name": "q1", "units": 3, "use_bias": True,
                                                               "kernel_quantizer": "binary(0,1,0,7)"})],
@@ -485,7 +485,7 @@ KERAS = {
                                r"got 4"]),
     "qactivation": (lambda t: keras(t, [kdense(), ("QActivation", {"name": "qa", "activation": "binary"})], weights=kw()),
                     [r"layer 'qa' \(QActivation\): expected an activation quantizer among quantized_bits \(2 bits or "
-                     r"more\), quantized_relu, got binary"]),
+                     r"more\), quantized_relu, quantized_tanh, quantized_sigmoid, got binary"]),
     "zero_padding": (lambda t: keras(t, [("ZeroPadding2D", {"name": "zp", "padding": [[1, -1], [0, 0]]})], (6, 6, 2)),
                      [r"layer 'zp' \(ZeroPadding2D\): expected 'padding' values in 0\.\.1048576 \(2\^20\), got 1 and -1"]),
     "zero_padding_scalar": (lambda t: keras(t, [("ZeroPadding2D", {"name": "zp", "padding": -1})], (6, 6, 2)),

@@ -117,7 +117,8 @@ def test_types_and_warning(tmp_path):
     ("recurrent_activation", "softsign", "expected an activation of tanh, sigmoid, hard_sigmoid, relu or linear, got "
                                          "'softsign'"),
     ("state_quantizer", {"class_name": "quantized_po2", "config": {"bits": 4}},
-     "expected state_quantizer quantized_bits (2 bits or more) or quantized_relu, got quantized_po2"),
+     "expected state_quantizer quantized_bits (2 bits or more) or quantized_relu without negative_slope, got "
+     "quantized_po2"),
     ("kernel_quantizer", {"class_name": "quantized_bits", "config": {"bits": 6, "alpha": "auto_po2"}},
      "expected kernel_quantizer quantized_bits with alpha 1 or a power of two"),
 ])

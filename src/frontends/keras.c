@@ -69,6 +69,7 @@ typedef struct {
     const char *lname;
     const char *lclass;
     const char *wname;          /* Keras 3: the name a wrapped layer's variables go by (TimeDistributed's inner layer), or NULL */
+    int qalpha_ok;              /* the kernel_quantizer being read may have alpha 'auto'/'auto_po2' (QDense, QConv) */
 } Importer;
 
 #define LAYER_ERR(im, ...) layer_error((im), (im)->file, __VA_ARGS__)
@@ -594,7 +595,7 @@ static void dims_str(int rank, const int *dims, char *out, size_t n)
 
 /* ---- QKeras quantizers ------------------------------------------------- */
 
-typedef enum { QZ_BITS, QZ_RELU, QZ_PO2, QZ_BINARY, QZ_TERNARY } QzKind;
+typedef enum { QZ_BITS, QZ_RELU, QZ_PO2, QZ_BINARY, QZ_TERNARY, QZ_TANH, QZ_SIGMOID } QzKind;
 
 typedef struct {
     QzKind kind;
@@ -605,6 +606,9 @@ typedef struct {
     double max_value;           /* po2: NAN if None */
     int use_01;                 /* binary */
     double threshold;           /* ternary */
+    double negative_slope;      /* relu: 0, or the leaky slope (ns * 2^(bits-1) an integer) */
+    int use_real;               /* tanh / sigmoid: the real function, not QKeras' hard one */
+    int alpha_auto;             /* bits: 1 alpha 'auto', 2 'auto_po2' (per-channel scales, qz_auto_scale) */
 } Quantizer;
 
 static const struct {
@@ -714,6 +718,18 @@ static FxType qz_type(const Quantizer *q);
 
 /* Read a quantizer spec (mapping or string) into q.  Returns 1 if it is a
  * quantizer, 0 if not (e.g. a plain activation name), -1 on error. */
+/* A quantized_po2 whose exponent range needs more than FX_MAX_WIDTH bits (above 8 bits, or 8 without
+ * max_value): its constants take the type of the powers of two they hold (qz_values_type). */
+static bool po2_by_values(const Quantizer *q)
+{
+    if (q->kind != QZ_PO2)
+        return false;
+    if (q->bits > 8)
+        return true;
+    FxType t = qz_type(q);
+    return t.w > FX_MAX_WIDTH;
+}
+
 static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer *q)
 {
     memset(q, 0, sizeof *q);
@@ -740,10 +756,19 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
                          jnum(c, "qnoise_factor", 1.0));
     const cJSON *alpha = jget(c, "alpha");
     q->scale = 1.0;
-    if (alpha && !cJSON_IsNull(alpha)) {
+    int auto_ok = !strcmp(cls, "quantized_bits") && !strcmp(what, "kernel_quantizer") && im->qalpha_ok;
+    if (cJSON_IsString(alpha) && auto_ok && (!strcmp(alpha->valuestring, "auto") || !strcmp(alpha->valuestring, "auto_po2"))) {
+        q->alpha_auto = alpha->valuestring[4] ? 2 : 1;
+        if (!jbool(c, "symmetric", 0) || !jbool(c, "keep_negative", 1) || !jis_null(jget(c, "scale_axis")))
+            return LAYER_ERR(im, "expected %s quantized_bits with alpha '%s' symmetric, signed and with no scale_axis (QKeras "
+                                 "computes per-channel scales only for those), got symmetric %d, keep_negative %d, "
+                                 "scale_axis %s", what, alpha->valuestring, jbool(c, "symmetric", 0),
+                             jbool(c, "keep_negative", 1), jdesc(&im->g->arena, jget(c, "scale_axis")));
+    } else if (alpha && !cJSON_IsNull(alpha)) {
         if (!cJSON_IsNumber(alpha) || !is_pow2(alpha->valuedouble))
-            return LAYER_ERR(im, "expected %s %s with alpha 1 or a power of two, got %s%s%s (per-channel scales are not "
-                                 "supported yet)", what, cls, cJSON_IsString(alpha) ? "'" : "",
+            return LAYER_ERR(im, "expected %s %s with alpha 1 or a power of two%s, got %s%s%s (not supported)", what, cls,
+                             auto_ok ? ", 'auto' or 'auto_po2'" : " (per-channel 'auto'/'auto_po2' scales only on the "
+                             "kernel_quantizer of a QDense, QConv1D or QConv2D)", cJSON_IsString(alpha) ? "'" : "",
                              cJSON_IsString(alpha) ? alpha->valuestring : kind_of(alpha), cJSON_IsString(alpha) ? "'" : "");
         q->scale = alpha->valuedouble;
     }
@@ -760,16 +785,38 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
         q->kind = QZ_RELU;
         q->bits = jint(c, "bits", 8);
         q->integer = jint(c, "integer", 0);
-        if (jnum(c, "negative_slope", 0) != 0 || jbool(c, "use_sigmoid", 0))
-            return LAYER_ERR(im, "expected %s quantized_relu with negative_slope 0 and use_sigmoid off, got negative_slope "
-                                 "%g and use_sigmoid %d (not supported yet)", what, jnum(c, "negative_slope", 0),
-                             jbool(c, "use_sigmoid", 0));
+        q->negative_slope = jnum(c, "negative_slope", 0);
+        if (jbool(c, "use_sigmoid", 0))
+            return LAYER_ERR(im, "expected %s quantized_relu with use_sigmoid off, got use_sigmoid on (not supported yet)",
+                             what);
+        if (q->negative_slope != 0) {
+            /* QKeras rounds x*ns to the grid 2^(integer-bits+1) and clips it at -ns*2^integer: bit-exact in fixed
+             * point when that bound is on the grid (and x*ns exact in float32: ns a short dyadic fraction) */
+            double k = ldexp(q->negative_slope, jint(c, "bits", 8) - 1);
+            if (!(q->negative_slope > 0 && q->negative_slope < 1) || k != floor(k) || k > (1 << 20))
+                return LAYER_ERR(im, "expected %s quantized_relu with negative_slope 0, or in (0, 1) with negative_slope x "
+                                     "2^(bits-1) an integer (its lower bound -negative_slope x 2^integer on the output "
+                                     "grid), got negative_slope %g with bits %d (not supported)", what, q->negative_slope,
+                                 jint(c, "bits", 8));
+        }
         if (!jbool(c, "is_quantized_clip", 1) && !jis_null(jget(c, "relu_upper_bound")))
             return LAYER_ERR(im, "expected %s quantized_relu without relu_upper_bound, got %s (not supported yet)", what,
                              jdesc(&im->g->arena, jget(c, "relu_upper_bound")));
-        if (q->bits < 1 || q->bits > 32 || q->integer < -32 || q->integer > 32)
-            return LAYER_ERR(im, "expected %s quantized_relu with 1..32 bits and integer in -32..32, got bits=%d integer=%d",
-                             what, q->bits, q->integer);
+        if (q->bits < 1 + (q->negative_slope != 0) || q->bits > 32 || q->integer < -32 || q->integer > 32)
+            return LAYER_ERR(im, "expected %s quantized_relu with %d..32 bits and integer in -32..32, got bits=%d "
+                                 "integer=%d", what, 1 + (q->negative_slope != 0), q->bits, q->integer);
+    } else if (!strcmp(cls, "quantized_tanh") || !strcmp(cls, "quantized_sigmoid")) {
+        int tanh_ = cls[10] == 't';
+        q->kind = tanh_ ? QZ_TANH : QZ_SIGMOID;
+        q->bits = jint(c, "bits", 8);
+        q->symmetric = jbool(c, "symmetric", 0);
+        q->use_real = jbool(c, tanh_ ? "use_real_tanh" : "use_real_sigmoid", 0);
+        if (!strstr(what, "activation"))
+            return LAYER_ERR(im, "expected %s to be one of quantized_bits, quantized_relu, quantized_po2, binary, ternary, "
+                                 "got '%s' (an activation quantizer; not supported on weights)", what, cls);
+        if (jbool(c, "use_stochastic_rounding", 0) || q->bits < 2 || q->bits > 24)
+            return LAYER_ERR(im, "expected %s %s with 2..24 bits and no stochastic rounding, got bits=%d%s", what, cls,
+                             q->bits, jbool(c, "use_stochastic_rounding", 0) ? " and use_stochastic_rounding" : "");
     } else if (!strcmp(cls, "quantized_po2")) {
         q->kind = QZ_PO2;
         q->bits = jint(c, "bits", 8);
@@ -779,8 +826,8 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
             return LAYER_ERR(im, "expected %s quantized_po2 with log2_rounding 'rnd' and no quadratic_approximation, got "
                                  "log2_rounding '%s' and quadratic_approximation %d (not supported yet)", what,
                              lr ? lr : "rnd", jbool(c, "quadratic_approximation", 0));
-        if (q->bits < 2 || q->bits > 8 || (!isnan(q->max_value) && q->max_value <= 0))
-            return LAYER_ERR(im, "expected %s quantized_po2 with 2..8 bits and a positive max_value, got bits=%d "
+        if (q->bits < 2 || q->bits > 32 || (!isnan(q->max_value) && q->max_value <= 0))
+            return LAYER_ERR(im, "expected %s quantized_po2 with 2..32 bits and a positive max_value, got bits=%d "
                                  "max_value=%g", what, q->bits, q->max_value);
     } else if (!strcmp(cls, "binary")) {
         q->kind = QZ_BINARY;
@@ -789,9 +836,11 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
         q->kind = QZ_TERNARY;
         q->threshold = jnum(c, "threshold", 0.33);
     } else {
-        return LAYER_ERR(im, "expected %s to be one of quantized_bits, quantized_relu, quantized_po2, binary, ternary, got "
-                             "'%s'", what, cls);
+        return LAYER_ERR(im, "expected %s to be one of quantized_bits, quantized_relu, quantized_po2, binary, ternary%s, "
+                             "got '%s'", what, strstr(what, "activation") ? ", quantized_tanh, quantized_sigmoid" : "", cls);
     }
+    if (po2_by_values(q))
+        return 1;   /* its type is the one of the values it gives (qz_values_type) */
     FxType t = qz_type(q);
     if (t.w < 1 || t.w > (t.sign ? FX_MAX_WIDTH : FX_MAX_WIDTH - 1) || t.i < -512 || t.i > 512)
         return LAYER_ERR(im, "expected %s %s whose values fit a fixed-point type of at most %d bits, got one needing "
@@ -799,7 +848,17 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
     return 1;
 }
 
-/* The exact type of every value the quantizer produces. */
+/* quantized_po2's exponent range, as QKeras sets it from the bits (an exponent sign bit unless
+ * max_value <= 1); the values are +-2^e with e in [min_e, max_e]. */
+static void po2_exps(const Quantizer *q, double *min_e, double *max_e)
+{
+    int need_sign = isnan(q->max_value) || q->max_value > 1;
+    int eb = q->bits - 1 - need_sign;
+    *min_e = -ldexp(1.0, eb);
+    *max_e = ldexp(1.0, eb) - 1;
+}
+
+/* The exact type of every value the quantizer produces (quantized_po2: when po2_by_values is false). */
 static FxType qz_type(const Quantizer *q)
 {
     int e = 0;
@@ -821,13 +880,24 @@ static FxType qz_type(const Quantizer *q)
         break;
     case QZ_RELU:
         t.w = (int16_t)q->bits;
-        t.i = (int16_t)q->integer;
+        t.i = (int16_t)(q->integer + (q->negative_slope != 0));
+        t.sign = q->negative_slope != 0;
+        break;
+    case QZ_TANH:   /* bits-1 fraction bits in [-1, 1) (symmetric: from -1 + 2^(1-bits)) */
+        t.w = (int16_t)q->bits;
+        t.i = 1;
+        if (q->symmetric)
+            t.o = FXO_SAT_SYM;
+        break;
+    case QZ_SIGMOID:   /* bits fraction bits in [0, 1) */
+        t.w = (int16_t)q->bits;
+        t.i = 0;
         t.sign = 0;
         break;
     case QZ_PO2: {
-        int need_sign = isnan(q->max_value) || q->max_value > 1;
-        int eb = q->bits - 1 - need_sign;
-        int min_e = -(1 << eb), max_e = (1 << eb) - 1;
+        double mine, maxe;
+        po2_exps(q, &mine, &maxe);
+        int min_e = mine < -512 ? -512 : (int)mine, max_e = maxe > 512 ? 512 : (int)maxe;
         if (!isnan(q->max_value)) {
             int me = (int)nearbyint(log2(q->max_value + 1e-7));
             max_e = me;
@@ -876,14 +946,31 @@ static double qz_apply(const Quantizer *q, double x)
         return q->scale * mi * p / m;
     }
     case QZ_RELU: {
-        double m = ldexp(1.0, q->bits), mi = ldexp(1.0, q->integer);
+        int leaky = q->negative_slope != 0;
+        double m = ldexp(1.0, q->bits - leaky), mi = ldexp(1.0, q->integer);
+        if (leaky && x < 0) {   /* round(x ns m / mi) clipped at -ns m */
+            double p = round_half_even(x * q->negative_slope * m / mi), lo = -q->negative_slope * m;
+            return mi * (p < lo ? lo : p) / m;
+        }
         double p = round_half_even((x > 0 ? x : 0.0) * m / mi);
         p = p < 0 ? 0 : p > m - 1 ? m - 1 : p;
         return mi * p / m;
     }
+    case QZ_TANH:
+    case QZ_SIGMOID: {   /* activations only (qz_parse); the hard forms, exact */
+        int tanh_ = q->kind == QZ_TANH;
+        double m = ldexp(1.0, q->bits - tanh_);
+        double s = x * 0.5 + 0.5;
+        s = s < 0 ? 0 : s > 1 ? 1 : s;
+        if (q->use_real)
+            s = 1.0 / (1.0 + exp(-(tanh_ ? 2 * x : x)));
+        double p = round_half_even((tanh_ ? 2 * s - 1 : s) * m), lo = tanh_ ? -m + q->symmetric : q->symmetric;
+        p = p < lo ? lo : p > m - 1 ? m - 1 : p;
+        return p / m;
+    }
     case QZ_PO2: {
-        FxType t = qz_type(q);
-        int min_e = -fx_frac(t), max_e = t.i - 2;
+        double min_e, max_e;
+        po2_exps(q, &min_e, &max_e);
         double s = x >= 0 ? 1.0 : -1.0, a = fabs(x), eps = 1e-7;
         double ex;
         if (a < eps) {
@@ -1071,39 +1158,183 @@ static int add_activation(Importer *im, const char *lname, const char *act, int 
  * the quantizer's (pinned). */
 static int add_quant_activation(Importer *im, const char *lname, const Quantizer *q, int x)
 {
-    Tensor *tx = &im->g->t[x];
+    Graph *g = im->g;
+    Tensor *tx = &g->t[x];
     int rank = tx->rank, dims[IR_MAX_RANK], in[1] = {x};
     memcpy(dims, tx->dims, sizeof dims);
     FxType t = qz_type(q);
+    double lsb = ldexp(1.0, -fx_frac(t)), lo_clip = NAN;   /* a lower bound applied after the rounding */
+    const char *first = lname;
+    if ((q->kind == QZ_RELU && q->negative_slope != 0) || (q->kind == QZ_SIGMOID && q->symmetric))
+        first = unique_name(im, arena_printf(&g->arena, "%s_%s", lname, q->kind == QZ_RELU ? "leaky" : "sigmoid"));
     int out;
-    if (q->kind == QZ_RELU || (q->kind == QZ_BITS && !q->keep_negative && q->bits > 0)) {
+    if (q->kind == QZ_RELU && q->negative_slope != 0) {
+        /* leaky: x > 0 ? x : ns x, rounded and saturated to the type (as hls4ml's LeakyReLU), then QKeras' lower
+         * bound -ns 2^integer (qz_parse: on the grid) */
+        out = new_node(im, OP_LEAKYRELU, first, in, 1, rank, dims);
+        g->n[g->nn - 1].alpha = q->negative_slope;
+        lo_clip = -q->negative_slope * ldexp(1.0, q->integer);
+    } else if (q->kind == QZ_RELU || (q->kind == QZ_BITS && !q->keep_negative && q->bits > 0)) {
         out = new_node(im, OP_RELU, lname, in, 1, rank, dims);   /* relu, then round and saturate */
-    } else if (q->kind == QZ_BITS && q->bits - q->keep_negative > 0) {
-        /* round and saturate: a clip to the type's range with a rounding, saturating result */
+    } else if ((q->kind == QZ_BITS && q->bits - q->keep_negative > 0) || (q->kind == QZ_TANH && !q->use_real)) {
+        /* round and saturate: a clip to the type's range with a rounding, saturating result (QKeras' hard tanh,
+         * 2 clip(x/2 + 1/2, 0, 1) - 1, is clip(x, -1, 1)) */
         out = new_node(im, OP_CLIP, lname, in, 1, rank, dims);
-        Node *n = &im->g->n[im->g->nn - 1];
+        Node *n = &g->n[g->nn - 1];
         n->alpha = ldexp((double)fx_type_min(t), -fx_frac(t));
         n->beta = ldexp((double)fx_type_max(t), -fx_frac(t));
+    } else if (q->kind == QZ_TANH) {
+        out = new_node(im, OP_TANH, lname, in, 1, rank, dims);
+    } else if (q->kind == QZ_SIGMOID && q->use_real) {
+        out = new_node(im, OP_SIGMOID, first, in, 1, rank, dims);
+        lo_clip = q->symmetric ? lsb : NAN;
+    } else if (q->kind == QZ_SIGMOID) {   /* QKeras' hard sigmoid: clip(x/2 + 1/2, 0, 1) */
+        out = new_node(im, OP_HARDSIGMOID, first, in, 1, rank, dims);
+        g->n[g->nn - 1].alpha = 0.5;
+        g->n[g->nn - 1].beta = 0.5;
+        lo_clip = q->symmetric ? lsb : NAN;
     } else {
-        return LAYER_ERR(im, "expected an activation quantizer among quantized_bits (2 bits or more), quantized_relu, got "
-                             "%s (not supported as an activation yet)", q->name);
+        return LAYER_ERR(im, "expected an activation quantizer among quantized_bits (2 bits or more), quantized_relu, "
+                             "quantized_tanh, quantized_sigmoid, got %s (not supported as an activation yet)", q->name);
     }
-    Tensor *to = &im->g->t[out];
-    to->type = t;
-    to->type_pinned = true;
-    im->g->n[im->g->nn - 1].quantized = true;
+    g->t[out].type = t;
+    g->t[out].type_pinned = true;
+    g->n[g->nn - 1].quantized = true;
+    if (!isnan(lo_clip)) {   /* QKeras clips the rounded value: a clip of the same type keeps it exact */
+        int in2[1] = {out};
+        out = new_node(im, OP_CLIP, lname, in2, 1, rank, dims);
+        g->n[g->nn - 1].alpha = lo_clip;
+        g->n[g->nn - 1].beta = ldexp((double)fx_type_max(t), -fx_frac(t));
+        g->n[g->nn - 1].quantized = true;
+        g->t[out].type = t;
+        g->t[out].type_pinned = true;
+    }
+    return out;
+}
+
+/* The type of values v[0..n-1] that quantizer q gave: its own, or for a quantized_po2 whose declared
+ * range is too wide (po2_by_values) the smallest holding the powers of two present (hls4ml keeps each as sign and exponent, so the declared range
+ * plays no part); -1 if that needs more than FX_MAX_WIDTH bits. */
+static int qz_values_type(Importer *im, const Quantizer *q, const double *v, long n, const char *what, FxType *t)
+{
+    *t = qz_type(q);
+    if (!po2_by_values(q))
+        return 0;
+    int lo = INT_MAX, hi = INT_MIN, e;
+    for (long k = 0; k < n; k++) {
+        if (v[k] == 0)
+            continue;
+        frexp(v[k], &e);
+        lo = e - 1 < lo ? e - 1 : lo;
+        hi = e - 1 > hi ? e - 1 : hi;
+    }
+    if (lo > hi)
+        lo = hi = 0;
+    t->i = (int16_t)(hi + 2);   /* signed: +-2^hi needs hi + 2 integer bits */
+    if ((long)hi - lo + 2 > FX_MAX_WIDTH)
+        return LAYER_ERR(im, "expected %s quantized_po2(%d) to give powers of two within %d bits of each other, got 2^%d "
+                             "to 2^%d (a weight near 0 takes the smallest exponent; give max_value or fewer bits)", what,
+                         q->bits, FX_MAX_WIDTH - 2, lo, hi);
+    t->w = (int16_t)(hi - lo + 2);
+    return 0;
+}
+
+/* 2^round(log2(v + eps)) in float32, as QKeras rounds an 'auto_po2' scale (round: half to even). */
+static float po2_round(float v)
+{
+    return exp2f(nearbyintf(logf(v + 1e-7f) / (float)log(2.0)));
+}
+
+/* quantized_bits with alpha 'auto' / 'auto_po2' on constant c (its last axis the output channels), as
+ * QKeras computes it in float32 from float32 weights: per channel, the scale from the largest magnitude
+ * (auto_po2: then five least-squares refinements, each rounded to a power of two), z the rounded weights
+ * in +-(2^(bits-1) - 1).  c becomes 2^integer z / 2^(bits-1) with the quantizer's type; scale[ch] gets the
+ * factor QKeras multiplies that by (its .scale; hls4ml's ApplyAlpha scale). */
+static void qz_auto_scale(Importer *im, int c, const Quantizer *q, double *scale)
+{
+    Tensor *t = &im->g->t[c];
+    long n = ir_const_numel(t);
+    int ch = t->const_dims[t->const_rank - 1];
+    float m = ldexpf(1.0f, q->bits - 1), mi = ldexpf(1.0f, q->integer), levels = 2.0f * (m - 1.0f);
+    float *z = arena_array(&im->g->arena, (size_t)n, sizeof(float));
+    for (int k = 0; k < ch; k++) {
+        float mx = 0;
+        for (long e = k; e < n; e += ch)
+            mx = fmaxf(mx, fabsf((float)t->data[e] / mi));
+        float s = mx * 2.0f / levels;
+        if (q->alpha_auto == 2)
+            s = po2_round(s);
+        for (int it = 0; it < (q->alpha_auto == 2 ? 5 : 1); it++) {
+            double qx = 0, qq = 0;
+            for (long e = k; e < n; e += ch) {
+                float x = (float)t->data[e] / mi, v = floorf(fabsf(x) / s + 0.5f);
+                z[e] = (x > 0 ? 1.0f : x < 0 ? -1.0f : 0.0f) * (v < levels / 2 ? v : levels / 2);
+                qx += (double)(x * z[e]);
+                qq += (double)(z[e] * z[e]);
+            }
+            long cnt = n / ch;
+            if (q->alpha_auto == 2)   /* least squares, mean over the channel: sum(x z) / (sum(z z) + eps) */
+                s = po2_round((float)(qx / (double)cnt) / ((float)(qq / (double)cnt) + 1e-7f));
+        }
+        scale[k] = (double)s * (double)m;
+        for (long e = k; e < n; e += ch)
+            t->data[e] = (double)mi * (double)z[e] / (double)m;
+    }
+    Quantizer q1 = *q;
+    q1.alpha_auto = 0;
+    q1.scale = 1.0;
+    t->type = qz_type(&q1);
+    t->type_pinned = true;
+}
+
+/* hls4ml's ApplyAlpha after a QDense/QConv whose kernel has alpha 'auto'/'auto_po2': y = x scale + bias per
+ * output channel (a layer <name>_alpha; the bias moves here from the layer, with its quantizer's type).
+ * 'auto_po2' scales are pinned to the exact type of their powers of two, the result takes the configured
+ * precision (hls4ml's 'auto' falls back to the default for an exponent scale); 'auto' scales take the
+ * configured precision and the result is 'auto' (exact with no configuration). */
+static int add_alpha_layer(Importer *im, const char *lname, int x, const double *scale, int bias, int po2)
+{
+    Graph *g = im->g;
+    int rank = g->t[x].rank, dims[IR_MAX_RANK];
+    memcpy(dims, g->t[x].dims, sizeof dims);
+    int ch = dims[rank - 1];
+    long ne = ir_numel(&g->t[x]);
+    double *sv = arena_array(&g->arena, (size_t)ne, sizeof(double)), *bv = NULL;
+    for (long e = 0; e < ne; e++)
+        sv[e] = scale[e % ch];
+    if (bias >= 0) {
+        bv = arena_array(&g->arena, (size_t)ne, sizeof(double));
+        for (long e = 0; e < ne; e++)
+            bv[e] = g->t[bias].data[e % ch];
+    }
+    const char *aname = unique_name(im, arena_printf(&g->arena, "%s_alpha", lname));
+    int in[3] = {x, ir_add_const(g, arena_printf(&g->arena, "%s_scale", aname), rank, dims, sv), -1};
+    if (po2) {
+        Quantizer p2 = {.kind = QZ_PO2, .bits = 9, .scale = 1.0, .max_value = NAN};
+        if (qz_values_type(im, &p2, sv, ne, "the alpha scale of kernel_quantizer", &g->t[in[1]].type) < 0)
+            return -1;
+        g->t[in[1]].type_pinned = true;
+    }
+    if (bias >= 0) {
+        in[2] = ir_add_const(g, arena_printf(&g->arena, "%s_bias", aname), rank, dims, bv);
+        g->t[in[2]].type = g->t[bias].type;
+        g->t[in[2]].type_pinned = g->t[bias].type_pinned;
+    }
+    int out = new_node(im, OP_AFFINE, aname, in, 3, rank, dims);
+    g->n[g->nn - 1].quantized = true;
+    g->n[g->nn - 1].result_auto = !po2;   /* hls4ml: 'auto', which for a po2 scale falls back to the default */
     return out;
 }
 
 /* Give constant c the quantizer's values and its exact type. */
-static void quantize_const(Importer *im, int c, const Quantizer *q)
+static int quantize_const(Importer *im, int c, const Quantizer *q, const char *what)
 {
     Tensor *t = &im->g->t[c];
     long n = ir_const_numel(t);
     for (long k = 0; k < n; k++)
         t->data[k] = qz_apply(q, t->data[k]);
-    t->type = qz_type(q);
     t->type_pinned = true;
+    return qz_values_type(im, q, t->data, n, what, &t->type);
 }
 
 /* An activation given as a string, a Keras activation mapping, or a QKeras quantizer. */
@@ -1191,28 +1422,42 @@ static int import_dense(Importer *im, const Container *ct, const char *lpath, co
                 c->type_pinned = true;
             }
     }
+    double *alpha = NULL;   /* per-unit scales of a kernel_quantizer with alpha 'auto'/'auto_po2' */
+    int alpha_po2 = 0, alpha_bias = -1;
     if (quant == 1) {
         Quantizer q;
+        im->qalpha_ok = 1;
         int r = qz_parse(im, jget(cfg, "kernel_quantizer"), "kernel_quantizer", &q);
+        im->qalpha_ok = 0;
         if (r < 0)
             return -1;
-        if (r)
-            quantize_const(im, in[1], &q);
+        if (r && q.alpha_auto) {
+            alpha = arena_array(&im->g->arena, (size_t)units, sizeof(double));
+            alpha_po2 = q.alpha_auto == 2;
+            qz_auto_scale(im, in[1], &q, alpha);
+        } else if (r && quantize_const(im, in[1], &q, "kernel_quantizer") < 0)
+            return -1;
         if (use_bias) {
             r = qz_parse(im, jget(cfg, "bias_quantizer"), "bias_quantizer", &q);
             if (r < 0)
                 return -1;
-            if (r)
-                quantize_const(im, in[2], &q);
+            if (r && quantize_const(im, in[2], &q, "bias_quantizer") < 0)
+                return -1;
         }
     }
     tx = &im->g->t[x];
     int rank = tx->rank, dims[IR_MAX_RANK];
     memcpy(dims, tx->dims, sizeof dims);
     dims[rank - 1] = units;
+    if (alpha) {   /* the bias moves to the alpha layer, as hls4ml moves it */
+        alpha_bias = in[2];
+        in[2] = -1;
+    }
     int out = new_node(im, OP_DENSE, lname, in, 3, rank, dims);
     Node *dn = &im->g->n[im->g->nn - 1];
     dn->quantized = quant && im->g->t[in[1]].type_pinned;
+    if (alpha && (out = add_alpha_layer(im, lname, out, alpha, alpha_bias, alpha_po2)) < 0)
+        return -1;
     int px = im->g->t[x].producer;
     if (quant >= 2 && px >= 0 && im->g->n[px].op == OP_THRESHOLD) {
         /* hls4ml: a binary/ternary dense reading thresholded values sums in int<ceil(log2(n))+2> */
@@ -1463,7 +1708,7 @@ quantizer:;
     int r = qz_parse(im, obj, what, &qz);
     if (r < 0)
         return -1;
-    if (r == 0 || !((qz.kind == QZ_BITS && qz.bits - qz.keep_negative > 0) || qz.kind == QZ_RELU))
+    if (r == 0 || !((qz.kind == QZ_BITS && qz.bits - qz.keep_negative > 0) || (qz.kind == QZ_RELU && !qz.negative_slope)))
         return LAYER_ERR(im, "expected %s among tanh, sigmoid, hard_sigmoid, relu, linear, quantized_tanh, "
                              "quantized_sigmoid, quantized_bits, quantized_relu, got %s (not supported in a recurrent "
                              "layer)", what, cls ? cls : "a quantizer without a class");
@@ -1598,11 +1843,11 @@ static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, 
                 return -1;
             if (!r)
                 continue;
-            if (k == 3 && !((q.kind == QZ_BITS && q.bits - q.keep_negative > 0) || q.kind == QZ_RELU))
-                return LAYER_ERR(im, "expected state_quantizer quantized_bits (2 bits or more) or quantized_relu, got %s "
-                                     "(not supported)", q.name);
-            qt[k] = qz_type(&q);
+            if (k == 3 && !((q.kind == QZ_BITS && q.bits - q.keep_negative > 0) || (q.kind == QZ_RELU && !q.negative_slope)))
+                return LAYER_ERR(im, "expected state_quantizer quantized_bits (2 bits or more) or quantized_relu without "
+                                     "negative_slope, got %s (not supported)", q.name);
             if (k == 3) {
+                qt[k] = qz_type(&q);
                 aq[2] = qt[3];
                 has_q[2] = 1;
                 continue;
@@ -1610,6 +1855,8 @@ static int recurrent_spec(Importer *im, const Container *ct, const char *lpath, 
             long n = (long)w[k].dims[0] * (w[k].rank > 1 ? w[k].dims[1] : 1);
             for (long e = 0; e < n; e++)
                 w[k].data[e] = qz_apply(&q, w[k].data[e]);
+            if (qz_values_type(im, &q, w[k].data, n, qkeys[k], &qt[k]) < 0)
+                return -1;
             wq[k] = &qt[k];
         }
     }
@@ -1920,25 +2167,39 @@ static int import_conv(Importer *im, const Container *ct, const char *lpath, con
     int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), wr, want, wv), -1};
     if (use_bias)
         in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &filters, w[1].data);
+    double *alpha = NULL;   /* per-filter scales of a kernel_quantizer with alpha 'auto'/'auto_po2' */
+    int alpha_po2 = 0, alpha_bias = -1;
     if (quant) {
         Quantizer q;
         const char *kq = depthwise ? "depthwise_quantizer" : "kernel_quantizer";
+        im->qalpha_ok = !depthwise;
         int r = qz_parse(im, jget(cfg, kq), kq, &q);
+        im->qalpha_ok = 0;
         if (r < 0)
             return -1;
-        if (r)
-            quantize_const(im, in[1], &q);
+        if (r && q.alpha_auto) {
+            alpha = arena_array(&im->g->arena, (size_t)filters, sizeof(double));
+            alpha_po2 = q.alpha_auto == 2;
+            qz_auto_scale(im, in[1], &q, alpha);
+        } else if (r && quantize_const(im, in[1], &q, kq) < 0)
+            return -1;
         if (use_bias) {
             r = qz_parse(im, jget(cfg, "bias_quantizer"), "bias_quantizer", &q);
             if (r < 0)
                 return -1;
-            if (r)
-                quantize_const(im, in[2], &q);
+            if (r && quantize_const(im, in[2], &q, "bias_quantizer") < 0)
+                return -1;
         }
+    }
+    if (alpha) {   /* the bias moves to the alpha layer, as hls4ml moves it */
+        alpha_bias = in[2];
+        in[2] = -1;
     }
     tx = &im->g->t[x];
     int out = k_window_node(im, ns == 1 ? OP_CONV1D : OP_CONV2D, lname, in, 3, tx, &geo, filters);
     im->g->n[im->g->nn - 1].quantized = quant && im->g->t[in[1]].type_pinned;
+    if (alpha && (out = add_alpha_layer(im, lname, out, alpha, alpha_bias, alpha_po2)) < 0)
+        return -1;
     const cJSON *act = jget(cfg, "activation");
     const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
     if (jis_null(act) || (an && !strcmp(an, "linear")))
@@ -1953,7 +2214,9 @@ static int import_conv(Importer *im, const Container *ct, const char *lpath, con
 }
 
 /* SeparableConv1D/2D: a depthwise convolution (depth_multiplier outputs per input channel, no bias)
- * named <layer>_depthwise, then a pointwise 1x1 convolution with the bias named <layer>. */
+ * named <layer>_depthwise, then a pointwise 1x1 convolution with the bias named <layer>.
+ * QSeparableConv1D/2D (QKeras): the depthwise, pointwise and bias quantizers give the weights their
+ * values and types; the depthwise result is exact, as QKeras' float separable convolution. */
 static int import_separable(Importer *im, const Container *ct, const char *lpath, const char *cls, const cJSON *cfg,
                             int x)
 {
@@ -2001,20 +2264,38 @@ static int import_separable(Importer *im, const Container *ct, const char *lpath
     const char *lname = unique_name(im, im->lname);
     const char *dname = unique_name(im, arena_printf(&im->g->arena, "%s_depthwise", lname));
     Op op = ns == 1 ? OP_CONV1D : OP_CONV2D;
+    int quant = cls[0] == 'Q';
     int in1[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", dname), r, dw, w[0].data), -1};
-    int d = k_window_node(im, op, dname, in1, 3, tx, &geo, cin * dm);
-    int in2[3] = {d, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), r, pw, w[1].data), -1};
+    int wp = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), r, pw, w[1].data), wb = -1;
     if (use_bias)
-        in2[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &filters, w[2].data);
+        wb = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &filters, w[2].data);
+    if (quant) {
+        static const char *const qkeys[3] = {"depthwise_quantizer", "pointwise_quantizer", "bias_quantizer"};
+        const int consts[3] = {in1[1], wp, wb};
+        for (int k = 0; k < 3; k++) {
+            Quantizer q;
+            int qr = consts[k] >= 0 ? qz_parse(im, jget(cfg, qkeys[k]), qkeys[k], &q) : 0;
+            if (qr < 0 || (qr && quantize_const(im, consts[k], &q, qkeys[k]) < 0))
+                return -1;
+        }
+    }
+    int d = k_window_node(im, op, dname, in1, 3, tx, &geo, cin * dm);
+    im->g->n[im->g->nn - 1].quantized = quant && im->g->t[in1[1]].type_pinned;
+    int in2[3] = {d, wp, wb};
     Node pgeo = k_blank_geo();
     int out = k_window_node(im, op, lname, in2, 3, &im->g->t[d], &pgeo, filters);
+    im->g->n[im->g->nn - 1].quantized = quant && im->g->t[wp].type_pinned;
     const cJSON *act = jget(cfg, "activation");
     const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
     if (jis_null(act) || (an && !strcmp(an, "linear")))
         return out;
     char base[160];
-    snprintf(base, sizeof base, "%s_%s", lname, an ? an : "act");
-    return apply_activation_spec(im, base, act, out);
+    Quantizer q;
+    int qr = quant ? qz_parse(im, act, "activation", &q) : 0;
+    if (qr < 0)
+        return -1;
+    snprintf(base, sizeof base, "%s_%s", lname, qr ? "quant" : an ? an : "act");
+    return quant ? quantized_layer_activation(im, base, act, out, !qr) : apply_activation_spec(im, base, act, out);
 }
 
 static int import_pool(Importer *im, const char *cls, const cJSON *cfg, int x)
@@ -2165,7 +2446,7 @@ static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct
 {
     static const char *const merges[] = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"};
     static const char *const single[] = {"Conv1D", "Conv2D", "QConv1D", "QConv2D", "DepthwiseConv2D",
-                                         "QDepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+                                         "QDepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "QSeparableConv1D", "QSeparableConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
                                          "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
                                          "GlobalAveragePooling1D", "GlobalAveragePooling2D", "ZeroPadding1D",
                                          "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
@@ -2829,7 +3110,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
                              "Softmax, BatchNormalization, Embedding, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "
-                             "Functional, Conv1D, Conv2D, DepthwiseConv2D, SeparableConv1D/2D, QConv1D, QConv2D, "
+                             "Functional, Conv1D, Conv2D, DepthwiseConv2D, SeparableConv1D/2D, QConv1D, QConv2D, QDepthwiseConv2D, QSeparableConv1D/2D, "
                              "MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, "
                              "ZeroPadding1D/2D, "
                              "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "

@@ -135,6 +135,8 @@ typedef struct {
     int levels;                 /* THRESHOLD: 2: y = x >= in[1] ? 1 : -1;  3: y = x > in[1] ? 1 : x <= in[2] ? -1 : 0
                                    (hls4ml's BatchNormalization + binary/ternary tanh; thresholds at x's LSB, floored) */
     bool accum_pinned;          /* DENSE: `accum` was set by the front end (hls4ml's binary/ternary dense after a THRESHOLD) */
+    bool result_auto;           /* AFFINE: the result is 'auto' whatever the configuration says (hls4ml's ApplyAlpha
+                                   after a QKeras kernel with alpha 'auto', whose precision hls4ml sets to 'auto') */
     FxType *qtypes;             /* QUANT: the type of each output element (nq entries; nq = 1: every element), cast
                                    from the input; w = 0: the element is pruned to 0.  The output tensor's
                                    type is a container holding every element's values exactly. */

@@ -1071,6 +1071,11 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 is_auto = true;
             else if (get(c, d, n, "result", &t, &is_auto) < 0)
                 return -1;
+            if (n->result_auto && !is_auto && config_names_node(c, n))
+                diag_warn(d, "%s: node '%s' (%s): the configured result precision is not used: this alpha layer's "
+                             "result is 'auto', as hls4ml sets it", g->file, n->name, n->src_op);
+            if (n->result_auto)
+                is_auto = true;
             if (is_auto && hls_auto && (sums ? hls_auto_sum(d, g, n, bias_t, capp, &t)   /* apart from the accum */
                                              : hls_auto_result(d, g, n, bias_t, capp, &t)) < 0)
                 return -1;
@@ -1079,6 +1084,8 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                 out->decl = t;
                 if (hls_hold(d, g, n, "result", t, &t) < 0)
                     return -1;
+            } else if (is_auto && !hls_auto && n->result_auto) {
+                t = exact_result_type(g, n, qresult_width(g, n));   /* etchnn's 'auto': exact */
             } else if (is_auto && !hls_auto) {
                 if (!sums && !pool)
                     return no_auto(d, g, n, "result");

@@ -216,6 +216,19 @@ def main():
     we = {"emb": {"embeddings": re_.uniform(-1, 1, (7, 3))},
           "d1": {"kernel": re_.uniform(-1, 1, (12, 2)), "bias": re_.uniform(-1, 1, 2)}}
     models.append(("embedding", 0, "h-emb.h5", seq(layers, [4]), h5_bytes(we)))
+    # QKeras activation quantizers, po2 above 8 bits, alpha 'auto_po2' (its own generator: the seeds above keep
+    # their bytes; its weights file sorts last, so their weights indexes stay)
+    rq = np.random.default_rng(15)
+    qa = {"class_name": "quantized_bits", "config": {"bits": 4, "integer": 0, "symmetric": True, "alpha": "auto_po2"}}
+    layers = [("QDense", {"name": "q1", "units": 4, "activation": "linear", "use_bias": True, "kernel_quantizer": qa,
+                          "bias_quantizer": "quantized_bits(8,2,alpha=1)"}),
+              ("QActivation", {"name": "r1", "activation": "quantized_relu(8,2,negative_slope=0.25)"}),
+              ("QDense", {"name": "q2", "units": 3, "activation": "quantized_tanh(6,symmetric=True)", "use_bias": True,
+                          "kernel_quantizer": "quantized_po2(10,max_value=1)"}),
+              ("QActivation", {"name": "s1", "activation": "quantized_sigmoid(5,symmetric=True)"})]
+    w = {"q1": {"kernel": rq.uniform(-1, 1, (3, 4)), "bias": rq.uniform(-1, 1, 4)},
+         "q2": {"kernel": rq.uniform(-1, 1, (4, 3)), "bias": rq.uniform(-1, 1, 3)}}
+    models.append(("qkeras_act", 0, "z-qkeras_act.h5", seq(layers, [3]), h5_bytes(w)))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)

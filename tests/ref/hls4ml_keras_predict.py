@@ -88,12 +88,14 @@ def _files_config(json_path, types, tabs, qkeras=False):
 
         for L in layers:
             act = L['config'].get('activation')
-            if L['class_name'] == 'QActivation' and isinstance(act, dict):
+            if L['class_name'] == 'QActivation' and isinstance(act, (dict, str)):   # a quantizer, or its call as a string
                 cfg['LayerName'][L['config']['name']]['Precision']['result'] = str(_get_precision_from_quantizer(act))
     return cfg
 
 
 def _build(json_path, weights_path, prj, types, tabs, log, files=False, qkeras=False):
+    if not hasattr(np, 'product'):   # hls4ml 1.3 writes quantized_po2 weights with numpy.product, gone in NumPy 2
+        np.product = np.prod
     with contextlib.redirect_stdout(log):
         import hls4ml
 
