@@ -101,7 +101,7 @@ def test_types_and_layers(tmp_path):
 
 
 @pytest.mark.parametrize("name", CSIM_CASES)
-def test_equals_stored_hls4ml_csim(name, tmp_path):
+def test_equals_stored_hls4ml(name, tmp_path):
     """etchnn --hls4ml with hls4ml's types equals hls4ml 1.3's stored csim outputs."""
     x = inputs(name)
     ref = np.load(CSIM / f"qkeras_{name}.npy").astype(np.float64) / 1024

@@ -957,17 +957,8 @@ static double qz_apply(const Quantizer *q, double x)
         return mi * p / m;
     }
     case QZ_TANH:
-    case QZ_SIGMOID: {   /* activations only (qz_parse); the hard forms, exact */
-        int tanh_ = q->kind == QZ_TANH;
-        double m = ldexp(1.0, q->bits - tanh_);
-        double s = x * 0.5 + 0.5;
-        s = s < 0 ? 0 : s > 1 ? 1 : s;
-        if (q->use_real)
-            s = 1.0 / (1.0 + exp(-(tanh_ ? 2 * x : x)));
-        double p = round_half_even((tanh_ ? 2 * s - 1 : s) * m), lo = tanh_ ? -m + q->symmetric : q->symmetric;
-        p = p < lo ? lo : p > m - 1 ? m - 1 : p;
-        return p / m;
-    }
+    case QZ_SIGMOID:   /* activation quantizers only: qz_parse refuses them on weights */
+        break;
     case QZ_PO2: {
         double min_e, max_e;
         po2_exps(q, &min_e, &max_e);
