@@ -37,6 +37,7 @@ static const struct {
     {"constfold", pass_constfold},
     {"fuse", pass_fuse},
     {"precision", pass_precision},
+    {"dot", pass_dot},
 };
 
 const char *model_pass_name(size_t k) { return k < ETN_COUNTOF(compile_passes) ? compile_passes[k].name : NULL; }

@@ -710,6 +710,7 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emitf(e, "    v%d[e] = v%d[e];\n", n->out, n->in[0]);
         break;
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
+    case OP_DOT:   /* made a Dense by the dot pass */
     case OP_COUNT_:
         break;
     }

@@ -2031,8 +2031,11 @@ static int k_window(Importer *im, const cJSON *cfg, const Tensor *tx, const char
     const char *pad = jstr(cfg, "padding");
     if (!pad)
         pad = "valid";
-    if (strcmp(pad, "valid") && strcmp(pad, "same"))
-        return LAYER_ERR(im, "expected padding 'valid' or 'same', got '%s'", pad);
+    /* 'causal' (Conv1D, DepthwiseConv1D): (kernel - 1) * dilation zeros before the sequence, none after */
+    bool causal = pad && !strcmp(pad, "causal") && ns == 1 && !strcmp(size_key, "kernel_size");
+    if (strcmp(pad, "valid") && strcmp(pad, "same") && !causal)
+        return LAYER_ERR(im, "expected padding 'valid' or 'same'%s, got '%s'",
+                         ns == 1 && !strcmp(size_key, "kernel_size") ? " or 'causal'" : "", pad);
     const char *fmt = jstr(cfg, "data_format");
     if (fmt && strcmp(fmt, "channels_last"))
         return LAYER_ERR(im, "expected data_format 'channels_last', got '%s' (not supported yet)", fmt);
@@ -2050,6 +2053,8 @@ static int k_window(Importer *im, const cJSON *cfg, const Tensor *tx, const char
             total = total > 0 ? total : 0;
             lo = total / 2;
             hi = total - lo;
+        } else if (causal) {
+            lo = span - 1;
         }
         if (in + lo + hi < span)
             return LAYER_ERR(im, "expected an input of at least %d pixels (the window) on spatial axis %d, got %d", span, a,
@@ -2431,12 +2436,42 @@ static int import_merge(Importer *im, const char *cls, const cJSON *cfg, const i
     return cur;
 }
 
+/* Dot (hls4ml's Dot): the dot product of two vectors of equal length (axes 1 or -1, normalize false), as
+ * the elementwise product <layer>_product (part of the layer: its type is the layer's accum) and the sum OP_DOT
+ * <layer> ([1]; made a Dense over ones after the precision pass, passes/dot.c). */
+static int import_dot(Importer *im, const cJSON *cfg, const int *in, int nin)
+{
+    if (nin != 2)
+        return LAYER_ERR(im, "expected two inputs, got %d", nin);
+    const Tensor *a = &im->g->t[in[0]], *b = &im->g->t[in[1]];
+    if (a->rank != 1 || b->rank != 1 || a->dims[0] != b->dims[0]) {
+        char s1[96], s2[96];
+        dims_str(a->rank, a->dims, s1, sizeof s1);
+        dims_str(b->rank, b->dims, s2, sizeof s2);
+        return LAYER_ERR(im, "expected two vectors of the same length (the dot product of rank-1 inputs, as hls4ml's "
+                             "Dot), got %s and %s", s1, s2);
+    }
+    const cJSON *ax = jget(cfg, "axes");
+    int axes[2];
+    if (k_ints(im, cfg, "axes", 2, 1, axes) < 0)
+        return -1;
+    if (jis_null(ax) || (axes[0] != 1 && axes[0] != -1) || (axes[1] != 1 && axes[1] != -1))
+        return LAYER_ERR(im, "expected axes 1 or -1 (the vectors' axis), got %s", jdesc(&im->g->arena, ax));
+    if (jbool(cfg, "normalize", 0))
+        return LAYER_ERR(im, "expected normalize false, got true (the cosine similarity is not built)");
+    int n = a->dims[0], one = 1, two[2] = {in[0], in[1]};
+    const char *lname = unique_name(im, im->lname);
+    int p = new_node(im, OP_MUL, unique_name(im, arena_printf(&im->g->arena, "%s_product", lname)), two, 2, 1, &n);
+    im->g->n[im->g->nn - 1].layer = lname;
+    return new_node(im, OP_DOT, lname, &p, 1, 1, &one);
+}
+
 /* The layers above: 1 and out[0] set if cls is one of them, 0 if not, -1 on error. */
 static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct, const char *lpath, const char *cls,
                              const int *in, int nin, int *out)
 {
     static const char *const merges[] = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"};
-    static const char *const single[] = {"Conv1D", "Conv2D", "QConv1D", "QConv2D", "DepthwiseConv2D",
+    static const char *const single[] = {"Conv1D", "Conv2D", "QConv1D", "QConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
                                          "QDepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "QSeparableConv1D", "QSeparableConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
                                          "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
                                          "GlobalAveragePooling1D", "GlobalAveragePooling2D", "ZeroPadding1D",
@@ -2444,6 +2479,10 @@ static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct
                                          "Permute"};
     if (!cls)
         return 0;
+    if (!strcmp(cls, "Dot")) {
+        out[0] = import_dot(im, cfg, in, nin);
+        return out[0] < 0 ? -1 : 1;
+    }
     for (size_t k = 0; k < sizeof merges / sizeof merges[0]; k++)
         if (!strcmp(cls, merges[k])) {
             out[0] = import_merge(im, cls, cfg, in, nin);
@@ -3101,11 +3140,11 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
                              "Softmax, BatchNormalization, Embedding, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "
-                             "Functional, Conv1D, Conv2D, DepthwiseConv2D, SeparableConv1D/2D, QConv1D, QConv2D, QDepthwiseConv2D, QSeparableConv1D/2D, "
+                             "Functional, Conv1D, Conv2D, DepthwiseConv1D/2D, SeparableConv1D/2D, QConv1D, QConv2D, QDepthwiseConv2D, QSeparableConv1D/2D, "
                              "MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, "
                              "ZeroPadding1D/2D, "
                              "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "
-                             "Minimum, Concatenate, FixedPointQuantizer, got '%s'", cls);
+                             "Minimum, Concatenate, Dot, FixedPointQuantizer, got '%s'", cls);
     }
     return out[0] < 0 ? -1 : 1;
 }

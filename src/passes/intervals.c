@@ -437,6 +437,7 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
             }
             break;
         case OP_RNN:   /* unrolled by the rnn_unroll pass */
+        case OP_DOT:   /* made a Dense by the dot pass */
         case OP_COUNT_:
             rc = diag_error(d, "internal: %s: node '%s' (%s): no operation", g->file, n->name, n->src_op);
             break;

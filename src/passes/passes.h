@@ -13,6 +13,8 @@ int pass_constfold(Graph *g, Diag *d, const Config *c);
 int pass_bnfold(Graph *g, Diag *d, const Config *c);
 int pass_fuse(Graph *g, Diag *d, const Config *c);
 int pass_precision(Graph *g, Diag *d, const Config *c);
+/* After precision: each Dot's sum (OP_DOT) made a Dense over ones (dot.c). */
+int pass_dot(Graph *g, Diag *d, const Config *c);
 
 /* Analysis (intervals.c), not a pass: after precision, bounds on every live node's values for any input of
  * the graph inputs' types.  out: 6 doubles per live node in order: the accumulator's bounds (sums; else the

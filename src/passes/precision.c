@@ -336,6 +336,10 @@ static int exact_interval(const Graph *g, const Node *n, int f, const FxType *ac
         *hi = h2 > *hi ? h2 : *hi;
         return IV_OK;
     }
+    case OP_DOT:   /* its result: a cast of its accumulator's value */
+        if (!acc)
+            return IV_OP;
+        return iv_add(lo, hi, fx_type_min(*acc), fx_type_max(*acc), f - fx_frac(*acc));
     case OP_RELU:   /* values of the input, or zero (in every type's range) */
     case OP_MAXPOOL1D:
     case OP_MAXPOOL2D:
@@ -749,7 +753,7 @@ static bool exact_value_type(double v, FxType *out)
 static int sat_order(const Graph *g, Diag *d, const Config *c, Node *n)
 {
     n->acc_chain = ACC_EXACT;
-    if ((n->op != OP_DENSE && n->op != OP_CONV1D && n->op != OP_CONV2D) || n->accum.o == FXO_WRAP)
+    if ((n->op != OP_DENSE && n->op != OP_DOT && n->op != OP_CONV1D && n->op != OP_CONV2D) || n->accum.o == FXO_WRAP)
         return 0;
     if (!config_hls4ml_mode(c, n, "SatOrder", c->sat_order_opt))
         return 0;
@@ -763,6 +767,17 @@ static int sat_order(const Graph *g, Diag *d, const Config *c, Node *n)
     bool split = n->op == OP_DENSE && (!strcmp(n->src_op, "Gemm") || !strcmp(n->src_op, "MatMul"));
     n->acc_chain = split ? ACC_BIAS_LAST : ACC_BIAS_FIRST;
     return 0;
+}
+
+/* The Dot node whose products node n computes (keras.c's import_dot: a MUL of the layer, read only by the
+ * layer's OP_DOT), or NULL. */
+static const Node *dot_of_product(const Graph *g, const Node *n)
+{
+    int first;
+    if (n->op != OP_MUL || !n->layer || ir_consumers(g, n->out, &first) != 1)
+        return NULL;
+    const Node *s = &g->n[first];
+    return s->op == OP_DOT && !strcmp(s->name, n->layer) ? s : NULL;
 }
 
 /* Skip: true leaves a softmax out, as hls4ml's skip does: its readers and the graph's outputs take its input
@@ -901,6 +916,11 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         bool qmax = (n->op == OP_MAXPOOL1D || n->op == OP_MAXPOOL2D) && n->quantized && !precision_configured(c, n);
         if (sums && n->accum_pinned) {
             /* the front end fixed it (hls4ml's binary/ternary dense) */
+        } else if (n->op == OP_DOT) {
+            /* hls4ml infers no 'auto' accum for a Dot (only its result) */
+            if (get(c, d, n, "accum", &t, &is_auto) < 0 || (is_auto && no_auto(d, g, n, "accum") < 0))
+                return -1;
+            n->accum = t;
         } else if (sums || pool || n->op == OP_SOFTMAX) {
             if (exact || qmax)
                 is_auto = true;
@@ -1030,6 +1050,32 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             out->decl = g->t[n->in[0]].decl;
         } else if (out->type_pinned) {
             /* a quantizer in the model file fixed this type */
+        } else if (dot_of_product(g, n) && !config_names_node(c, n)) {
+            /* a Dot's products: each cast to the layer's accum, as hls4ml's dot1d stores them */
+            if (get(c, d, dot_of_product(g, n), "accum", &t, &is_auto) < 0 ||
+                (is_auto && no_auto(d, g, dot_of_product(g, n), "accum") < 0))
+                return -1;
+            out->type = t;
+        } else if (n->op == OP_DOT) {
+            if (get(c, d, n, "result", &t, &is_auto) < 0)
+                return -1;
+            const Node *pm = g->t[n->in[0]].producer >= 0 ? &g->n[g->t[n->in[0]].producer] : NULL;
+            if (is_auto && hls_auto && pm && pm->op == OP_MUL) {
+                /* hls4ml: the inputs' widths and integer bits added, and ceil(log2(n)) more of each */
+                FxType a = hls_in(&g->t[pm->in[0]]), b = hls_in(&g->t[pm->in[1]]);
+                int e = ceil_log2(ir_numel(&g->t[n->in[0]]));
+                if (hls_type_cap(d, g, n, a.w + b.w + e, a.i + b.i + e, a.sign || b.sign, capp, &t) < 0)
+                    return -1;
+                if (t.w > 64) {
+                    out->wide_decl = true;
+                    out->decl = t;
+                    if (hls_hold(d, g, n, "result", t, &t) < 0)
+                        return -1;
+                }
+            } else if (is_auto) {
+                t = n->accum;   /* etchnn's 'auto': the accumulator */
+            }
+            out->type = t;
         } else if (rnn_exact && n->op == OP_PAD) {
             out->type = g->t[n->in[0]].type;   /* the step's input row */
         } else if (rnn_exact && (n->op == OP_MUL || n->op == OP_ADD || n->op == OP_SUB || n->op == OP_CONCAT)) {

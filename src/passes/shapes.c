@@ -211,6 +211,12 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
             memcpy(out->dims, x->dims, sizeof out->dims);
             break;
         }
+        case OP_DOT:   /* the sum of a vector's elements (the products of a Dot) */
+            if (x->rank != 1)
+                return node_err(d, g, n, "expected a vector (rank 1) of products");
+            out->rank = 1;
+            out->dims[0] = 1;
+            break;
         case OP_RESHAPE:
             if (ir_numel(out) != ir_numel(x)) {
                 ir_shape_str(x, s1, sizeof s1);

@@ -424,6 +424,7 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
         break;
     }
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
+    case OP_DOT:   /* made a Dense by the dot pass */
     case OP_COUNT_:
         break;
     }
@@ -844,6 +845,7 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
         memmove(y, x, sizeof(int64_t) * (size_t)k->ny);
         break;
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
+    case OP_DOT:   /* made a Dense by the dot pass */
     case OP_COUNT_:
         break;
     }
@@ -1055,6 +1057,7 @@ static void run_kernel_float(const Kernel *k, double *buf)
         memmove(y, x, sizeof(double) * (size_t)k->ny);
         break;
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
+    case OP_DOT:   /* made a Dense by the dot pass */
     case OP_COUNT_:
         break;
     }
