@@ -229,6 +229,22 @@ def main():
     w = {"q1": {"kernel": rq.uniform(-1, 1, (3, 4)), "bias": rq.uniform(-1, 1, 4)},
          "q2": {"kernel": rq.uniform(-1, 1, (4, 3)), "bias": rq.uniform(-1, 1, 3)}}
     models.append(("qkeras_act", 0, "z-qkeras_act.h5", seq(layers, [3]), h5_bytes(w)))
+    # Keras 2 DepthwiseConv1D ('same') then Conv1D with padding 'causal' (strides 2); a functional Dot of two vectors
+    rd = np.random.default_rng(16)
+    layers = [("DepthwiseConv1D", {"name": "dw", "kernel_size": [3], "strides": [1], "padding": "same",
+                                   "depth_multiplier": 1, "activation": "linear", "use_bias": True}),
+              ("Conv1D", {"name": "cc", "filters": 2, "kernel_size": [3], "strides": [2], "padding": "causal",
+                          "dilation_rate": [1], "activation": "relu", "use_bias": True})]
+    wd = {"dw": {"depthwise_kernel": rd.uniform(-1, 1, (3, 2, 1)), "bias": rd.uniform(-1, 1, 2)},
+          "cc": {"kernel": rd.uniform(-1, 1, (3, 2, 2)), "bias": rd.uniform(-1, 1, 2)}}
+    models.append(("dwconv1d_causal", 0, "zz-dwconv1d.h5", seq(layers, [7, 2]), h5_bytes(wd)))
+    inp = lambda nm: {"class_name": "InputLayer", "name": nm, "inbound_nodes": [],  # noqa: E731
+                      "config": {"name": nm, "batch_input_shape": [None, 5]}}
+    dj = {"class_name": "Functional", "keras_version": "2.0.5", "config": {
+        "name": "m", "input_layers": [["a", 0, 0], ["b", 0, 0]], "output_layers": [["dot", 0, 0]],
+        "layers": [inp("a"), inp("b"), {"class_name": "Dot", "name": "dot", "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]],
+                                        "config": {"name": "dot", "axes": 1, "normalize": False}}]}}
+    models.append(("dot", 0, "zz-dwconv1d.h5", json.dumps(dj), None))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)

@@ -29,11 +29,12 @@ def build(keras, name):
     if name == "dot":
         a, b = keras.Input((12,), name="a"), keras.Input((12,), name="b")
         return keras.Model([a, b], L.Dot(axes=1, name="dot")([a, b]))
-    if name == "dwconv1d":   # DepthwiseConv1D 'same' and strided 'valid', Conv1D 'causal'
+    if name == "dwconv1d":   # DepthwiseConv1D 'same' and strided 'valid', Conv1D 'causal' with strides 1 and 2
         x = keras.Input((16, 3), name="x")
         y = L.DepthwiseConv1D(3, padding="same", name="dw1", bias_initializer="glorot_uniform")(x)
         y = L.Conv1D(4, 3, padding="causal", name="causal", bias_initializer="glorot_uniform")(y)
         y = L.DepthwiseConv1D(2, strides=2, padding="valid", name="dw2", activation="relu")(y)
+        y = L.Conv1D(3, 3, strides=2, padding="causal", name="causal_s2")(y)
         return keras.Model(x, y)
     raise KeyError(name)
 
@@ -54,7 +55,7 @@ def hls_config(hls4ml, m, name):
     if name == "dot":   # a narrow accumulator (products rounded down to 2^-6 and wrapped at 8) and result
         c["LayerName"]["dot"]["Precision"].update(accum="fixed<10,4>", result="fixed<9,3,RND,SAT>")
     else:   # the convolutions' results fixed<16,6> ('auto' accumulators as hls4ml infers them: 35 to 37 bits)
-        for ln in ("dw1", "causal", "dw2"):
+        for ln in ("dw1", "causal", "dw2", "causal_s2"):
             c["LayerName"][ln]["Precision"]["result"] = "fixed<16,6>"
     return c
 
