@@ -1,7 +1,8 @@
 """Dot of two vectors, DepthwiseConv1D and Conv1D padding='causal' (issue 15 item 5), Keras 3.
 
 - Dot(axes=1) of two 12-vectors as hls4ml's dot1d: each product cast to the layer's accum, the products summed in
-  accum, the sum cast to the result (read as the products <dot>_product, then a sum made a Dense over ones).
+  accum, the sum cast to the result (read as the products <dot>_product, then a sum made a Dense over ones); three
+  configurations: a wrapping accum, a rounding and saturating one (summed in hls4ml's order), an 'auto' result.
   DepthwiseConv1D ('same', and strided 'valid' with relu) as a grouped Conv1D; causal padding: (kernel - 1) *
   dilation zeros before the sequence, none after (Keras's, and hls4ml 1.3's Keras 3 reader's).
 - The models and hls4ml 1.3's csim outputs are stored (tests/ref/layers_k3.py writes them: .keras models, the
@@ -39,7 +40,7 @@ def etchnn_predict(nm, tmp_path, *opts):
 
 
 def cfg_args(nm):
-    return ["-c", L.model_path(nm).with_suffix(".yml"), "--hls4ml"]
+    return ["-c", L.cfg_path(nm), "--hls4ml"]
 
 
 @pytest.mark.parametrize("nm", NAMES)
@@ -48,7 +49,7 @@ def test_equals_stored_hls4ml_csim(nm, tmp_path):
     got = etchnn_predict(nm, tmp_path, *cfg_args(nm))
     bad = np.argwhere(got != ref)
     assert len(bad) == 0, f"{len(bad)} of {got.size} outputs differ; first at {bad[0]}"
-    assert len(np.unique(ref)) > 400
+    assert len(np.unique(ref)) > 150
     fl = etchnn_predict(nm, tmp_path, "--float")[:L.NK]
     keras_y = np.load(REF / "csim" / f"layers_k3_{nm}_keras.npy").astype(np.float64)
     assert np.abs(fl - keras_y).max() < 1e-4 * max(1.0, np.abs(keras_y).max())
@@ -57,7 +58,7 @@ def test_equals_stored_hls4ml_csim(nm, tmp_path):
 def test_dot_accum_type_matters(tmp_path):
     """The products are cast to the Dot's accum: a wider accum changes the outputs."""
     import yaml
-    cfg = yaml.safe_load(L.model_path("dot").with_suffix(".yml").read_text())
+    cfg = yaml.safe_load(L.cfg_path("dot").read_text())
     cfg["HLSConfig"]["LayerName"]["dot"]["Precision"]["accum"] = "fixed<20,8>"
     (tmp_path / "c.yml").write_text(json.dumps(cfg))
     wide = etchnn_predict("dot", tmp_path, "-c", tmp_path / "c.yml", "--hls4ml")
@@ -67,6 +68,15 @@ def test_dot_accum_type_matters(tmp_path):
     (tmp_path / "c.yml").write_text(json.dumps(cfg))
     r = run("compile", L.model_path("dot"), "-c", tmp_path / "c.yml", "--hls4ml", "-o", tmp_path / "o", check=False)
     assert r.returncode != 0 and "node 'dot' (Dot): precision accum: 'auto'" in r.stderr, r.stderr
+
+
+def test_dot_saturating_accum_in_hls4ml_order(tmp_path):
+    """accum fixed<12,5,RND,SAT>: hls4ml saturates after each addition in index order (the stored csim equals
+    --hls4ml, which sets --sat-order hls4ml); the order-free exact sum, saturated once, differs."""
+    ref = np.load(REF / "csim" / "layers_k3_dot_sat.npy") / L.SCALE
+    exact = etchnn_predict("dot_sat", tmp_path, "-c", L.cfg_path("dot_sat"), "--tables", "hls4ml", "--weight-quant",
+                           "hls4ml", "--auto-types", "hls4ml", "--sat-order", "exact")
+    assert np.count_nonzero(exact != ref) > 300
 
 
 def c_driver(name, nin):
@@ -156,7 +166,7 @@ def test_stored_reference_is_hls4ml_csim(nm, tmp_path):
     import yaml
     cfg, y = L.csim(nm, tmp_path / "prj")
     assert np.array_equal(L.codes(y), np.load(REF / "csim" / f"layers_k3_{nm}.npy"))
-    assert yaml.safe_load(L.model_path(nm).with_suffix(".yml").read_text())["HLSConfig"] == yaml.safe_load(
+    assert yaml.safe_load(L.cfg_path(nm).read_text())["HLSConfig"] == yaml.safe_load(
         yaml.safe_dump(cfg, sort_keys=False))
 
 

@@ -1,7 +1,7 @@
 """Keras 3 models for tests/test_layers_k3.py: Dot of two vectors, DepthwiseConv1D, Conv1D with causal padding.
 
     python3 tests/ref/layers_k3.py build    # writes tests/ref/models/layers_k3_*.keras (seeded)
-    python3 tests/ref/layers_k3.py csim     # runs hls4ml 1.3's csim, writes tests/ref/csim/layers_k3_*.npy
+    python3 tests/ref/layers_k3.py csim [NAME...]    # runs hls4ml 1.3's csim, writes tests/ref/csim/layers_k3_*.npy
     python3 tests/ref/layers_k3.py cfg      # hls4ml's config (models/layers_k3_*.yml), Keras's float outputs
                                             # (csim/layers_k3_*_keras.npy)
 
@@ -18,7 +18,7 @@ import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 REF = pathlib.Path(__file__).parent
-N = {"dot": 2000, "dwconv1d": 1000}   # events per model
+N = {"dot": 2000, "dot_sat": 2000, "dot_auto": 2000, "dwconv1d": 1000}   # events per model
 NK = 200   # events of Keras's float outputs stored
 SCALE = 1024   # stored csim outputs: codes of 2^-10 (int32)
 
@@ -39,12 +39,13 @@ def build(keras, name):
     raise KeyError(name)
 
 
-NAMES = ("dot", "dwconv1d")
+NAMES = ("dot", "dot_sat", "dot_auto", "dwconv1d")
+MODEL = {"dot_sat": "dot", "dot_auto": "dot"}   # variants: the same model, another configuration
 
 
 def events(name):
     rng, n = np.random.default_rng(11), N[name]
-    if name == "dot":
+    if name.startswith("dot"):
         return [rng.uniform(-4, 4, (n, 12)), rng.uniform(-4, 4, (n, 12))]
     return [rng.uniform(-2, 2, (n, 16, 3))]
 
@@ -54,6 +55,10 @@ def hls_config(hls4ml, m, name):
                                               default_precision="fixed<16,6>")
     if name == "dot":   # a narrow accumulator (products rounded down to 2^-6 and wrapped at 8) and result
         c["LayerName"]["dot"]["Precision"].update(accum="fixed<10,4>", result="fixed<9,3,RND,SAT>")
+    elif name == "dot_sat":   # a rounding, saturating accum: the order of the sum matters (hls4ml's: in index order)
+        c["LayerName"]["dot"]["Precision"].update(accum="fixed<12,5,RND,SAT>", result="fixed<8,3>")
+    elif name == "dot_auto":   # hls4ml's 'auto' result: fixed<36,16> here
+        c["LayerName"]["dot"]["Precision"].update(accum="fixed<10,4>", result="auto")
     else:   # the convolutions' results fixed<16,6> ('auto' accumulators as hls4ml infers them: 35 to 37 bits)
         for ln in ("dw1", "causal", "dw2", "causal_s2"):
             c["LayerName"][ln]["Precision"]["result"] = "fixed<16,6>"
@@ -67,7 +72,11 @@ def codes(y):
 
 
 def model_path(name):
-    return REF / "models" / f"layers_k3_{name}.keras"
+    return REF / "models" / f"layers_k3_{MODEL.get(name, name)}.keras"
+
+
+def cfg_path(name):
+    return REF / "models" / f"layers_k3_{name}.yml"
 
 
 def csim(name, out_dir):
@@ -88,20 +97,21 @@ if __name__ == "__main__":
     import keras
     if sys.argv[1] == "build":
         for nm in NAMES:
-            build(keras, nm).save(model_path(nm))
+            if nm not in MODEL:
+                build(keras, nm).save(model_path(nm))
     elif sys.argv[1] == "cfg":
         import hls4ml
         import yaml
-        for nm in NAMES:
+        for nm in sys.argv[2:] or NAMES:
             m = keras.models.load_model(model_path(nm))
             cfg = hls_config(hls4ml, m, nm)
-            model_path(nm).with_suffix(".yml").write_text(yaml.safe_dump({"HLSConfig": cfg}, sort_keys=False))
+            cfg_path(nm).write_text(yaml.safe_dump({"HLSConfig": cfg}, sort_keys=False))
             xs = [x[:NK] for x in events(nm)]
             y = m.predict(xs if len(xs) > 1 else xs[0], verbose=0)
             np.save(REF / "csim" / f"layers_k3_{nm}_keras.npy", np.asarray(y, dtype=np.float32).reshape(NK, -1))
     else:
         import tempfile
-        for nm in NAMES:
+        for nm in sys.argv[2:] or NAMES:
             with tempfile.TemporaryDirectory() as d:
                 _, y = csim(nm, pathlib.Path(d) / "prj")
             np.save(REF / "csim" / f"layers_k3_{nm}.npy", codes(y))
