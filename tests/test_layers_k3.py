@@ -9,7 +9,7 @@
   config config_from_keras_model writes, edited as that file says, csim codes on 2,000 (Dot) and 1,000 (conv)
   events, Keras's float outputs on 200).  make test compares with the stored outputs; a fresh csim (extended)
   checks the stored files.
-- C equals the emulator; Icarus runs the conv model's RTL; Verilator verify of both, the HLS C++ project of the
+- C equals the emulator; Icarus runs the conv model's RTL (io_parallel and io_stream); Verilator verify of both, the HLS C++ project of the
   conv model built with g++ equals the emulator (extended).
 - Refusals: a Dot of rank-2 inputs, normalize=True, padding='causal' on a 2-D convolution."""
 import json
@@ -110,10 +110,12 @@ def test_c_equals_emulator(nm, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("iverilog") is None or SANITIZED, reason="needs iverilog; not under the sanitizers")
-def test_rtl_icarus(tmp_path):
-    """The conv model (the Icarus bench takes one input; the two-input Dot is verified under Verilator, extended)."""
+@pytest.mark.parametrize("io", ["parallel", "stream"])
+def test_rtl_icarus(io, tmp_path):
+    """The conv model, io_parallel and io_stream (the Icarus bench takes one input; the two-input Dot is verified
+    under Verilator, extended)."""
     out = tmp_path / "out"
-    run("compile", L.model_path("dwconv1d"), "-o", out, *cfg_args("dwconv1d"))
+    run("compile", L.model_path("dwconv1d"), "-o", out, "--io", io, *cfg_args("dwconv1d"))
     icarus_bench(out, n=40)
 
 
