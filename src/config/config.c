@@ -1330,7 +1330,8 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
      * pooling take the next level's precision, in the end the default (hls4ml's
      * _infer_default_type); accumulators and those results are computed by the caller
      * (exact sums). */
-    bool sums = n->op == OP_DENSE || n->op == OP_DOT || n->op == OP_CONV1D || n->op == OP_CONV2D || n->op == OP_MAXPOOL1D ||
+    bool sums = n->op == OP_DENSE || n->op == OP_DOT || n->op == OP_CONV1D || n->op == OP_CONV2D ||
+                n->op == OP_MAXPOOL1D ||
                 n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL1D || n->op == OP_AVGPOOL2D;
     /* --auto-types hls4ml: hls4ml also infers the results of merges, BatchNormalization and layers that move
      * values (from their inputs' types), and the parameters of PReLU (the input type), LeakyReLU and ELU (from
