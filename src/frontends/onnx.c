@@ -37,6 +37,8 @@ typedef struct {
                                   tensor holds the value without it (batch 1: the same data), and only Shape,
                                   Transpose and the recurrent nodes look at bax */
     const SeqVal *seq;         /* a recurrent node's output, or NULL */
+    int rev;                   /* 1: the value is the IR tensor with its steps reversed (a full-length
+                                  ReverseSequence, tf2onnx's go_backwards); only a forward recurrent node's X reads it */
 } Alias;
 
 typedef struct {
@@ -71,7 +73,7 @@ static int node_error(Importer *im, const char *fmt, ...)
 
 static void alias_add(Importer *im, const char *name, int id)
 {
-    Alias a = {arena_strdup(&im->g->arena, name), id, 0, 0, NULL};
+    Alias a = {arena_strdup(&im->g->arena, name), id, 0, 0, NULL, 0};
     VEC_PUSH(im->alias, im->nalias, im->calias, a);
 }
 
@@ -1325,6 +1327,10 @@ static void seq_shape_str(const SeqVal *s, char *out, size_t len)
  * concatenated in the value's order (and reshaped) the first time; -1 on error. */
 static int alias_tensor(Importer *im, size_t k)
 {
+    if (im->alias[k].rev)
+        return NODE_ERR(im, "expected the ReverseSequence output '%s' to be read only as input X of a forward RNN, LSTM "
+                            "or GRU node (a go_backwards layer), got a read by this node (not supported)",
+                        im->alias[k].name);
     if (im->alias[k].id >= 0 || !im->alias[k].seq)
         return im->alias[k].id;
     const SeqVal *s = im->alias[k].seq;
@@ -1642,7 +1648,7 @@ static int import_view(Importer *im, const Onnx__NodeProto *n, const char *op, c
     if (!n->n_input || !n->input[0][0] || !n->n_output)
         return 1;
     long a = alias_find(im, n->input[0]);
-    if (a < 0 || (!im->alias[a].seq && !im->alias[a].bax))
+    if (a < 0 || (!im->alias[a].seq && !im->alias[a].bax) || (im->alias[a].rev && strcmp(op, "Shape")))
         return 1;
     const SeqVal *s = im->alias[a].seq;
     int bax = im->alias[a].bax, x = im->alias[a].id;
@@ -1882,6 +1888,37 @@ static const char *rnn_act_name(const char *a)
 }
 
 /* RNN, LSTM and GRU: each direction unrolled by rnn.c; the outputs become SeqVals. */
+/* ReverseSequence over all steps of sequence data (tf2onnx writes a Keras go_backwards layer as one before a
+ * forward RNN/LSTM/GRU node): no data moves; the value is marked reversed and only that recurrent node reads it
+ * (as go_backwards, its Y in processing order, as Keras returns it). */
+static int import_reverse_sequence(Importer *im, const Onnx__NodeProto *n)
+{
+    if (n->n_input != 2 || !n->input[0][0] || !n->input[1][0])
+        return NODE_ERR(im, "expected inputs input and sequence_lens, got %zu", n->n_input);
+    long xa = alias_find(im, n->input[0]);
+    if (xa < 0)
+        return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
+                        n->input[0]);
+    Alias a = im->alias[xa];
+    long ta = attr_i(n, "time_axis", 0), ba = attr_i(n, "batch_axis", 1);
+    if (a.seq || a.cl || a.id < 0 || is_const(im, a.id) || im->g->t[a.id].rank != 2 || ba != a.bax ||
+        ta != 1 - a.bax)
+        return NODE_ERR(im, "expected sequence data [steps, features] per sample with time_axis and batch_axis on its "
+                            "steps and batch (the input X of a recurrent node), got '%s' with time_axis %ld, batch_axis "
+                            "%ld (not supported)", n->input[0], ta, ba);
+    int T = im->g->t[a.id].dims[0], sl = const_input(im, n, 1, "sequence_lens", 0);
+    if (sl < 0)
+        return -1;
+    for (long k = 0; k < ir_const_numel(&im->g->t[sl]); k++)
+        if (im->g->t[sl].data[k] != T)
+            return NODE_ERR(im, "expected sequence_lens equal to the %d time steps, got %g (sequences of other lengths "
+                                "are not supported)", T, im->g->t[sl].data[k]);
+    alias_add(im, n->output[0], a.id);
+    im->alias[im->nalias - 1].bax = a.bax;
+    im->alias[im->nalias - 1].rev = !a.rev;
+    return 0;
+}
+
 static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
 {
     Graph *g = im->g;
@@ -1896,7 +1933,8 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
     if (xa < 0)
         return NODE_ERR(im, "expected input '%s' to be a graph input, initializer or earlier output, got an undefined name",
                         n->input[0]);
-    int x = alias_tensor(im, (size_t)xa);
+    int rev = im->alias[xa].rev;
+    int x = rev ? im->alias[xa].id : alias_tensor(im, (size_t)xa);
     if (x < 0)
         return -1;
     if (im->alias[xa].cl)
@@ -1920,6 +1958,9 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
     int D = !strcmp(dir, "bidirectional") ? 2 : 1;
     if (strcmp(dir, "forward") && strcmp(dir, "reverse") && D != 2)
         return NODE_ERR(im, "expected direction forward, reverse or bidirectional, got '%s'", dir);
+    if (rev && strcmp(dir, "forward"))
+        return NODE_ERR(im, "expected direction forward on the ReverseSequence output '%s', got %s (not supported)",
+                        n->input[0], dir);
     if (attr(n, "clip"))
         return NODE_ERR(im, "expected no clip attribute, got clip = %g (cell clipping is not supported)",
                         attr_f(n, "clip", 0));
@@ -2076,7 +2117,7 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
         RnnSpec sp = {.kind = kind == 0 ? RNN_SIMPLE : kind == 1 ? RNN_LSTM : RNN_GRU, .T = T, .F = F, .U = H,
                       .W = Wk, .R = Rk, .bx = Bo ? bx : NULL, .bh = bh, .act = kind == 0 ? f : ga,
                       .ract = kind == 0 ? NULL : f, .hs_slope = {slope, slope}, .reset_after = kind == 2 ? (int)lbr : 0,
-                      .go_backwards = d == 1 || !strcmp(dir, "reverse"), .return_sequences = 0, .layer = layer,
+                      .go_backwards = rev || d == 1 || !strcmp(dir, "reverse"), .return_sequences = 0, .layer = layer,
                       .dir = D == 1 ? RNN_DIR_NONE : d ? RNN_DIR_BACKWARD : RNN_DIR_FORWARD,
                       .src_op = im->node_op, .step_h = steps + d * T};
         last[d] = rnn_add_node(g, &sp, x);
@@ -2088,7 +2129,7 @@ static int import_recurrent(Importer *im, const Onnx__NodeProto *n, const char *
     int *cell = arena_array(&g->arena, (size_t)(T * D), sizeof(int));
     for (int t = 0; t < T; t++)
         for (int d = 0; d < D; d++)
-            cell[t * D + d] = steps[d * T + t];
+            cell[t * D + d] = steps[d * T + (rev ? T - 1 - t : t)];   /* reversed input: Y in processing order */
     y.cell = cell;
     memcpy(y.ax, layout ? "ntdh" : "tdnh", 4);
     SeqVal yh = {1, D, H, NULL, 3, {0}, lname, im->node_op};
@@ -2337,6 +2378,8 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
         return import_dense(im, n, op[0] == 'G', lname);
     if (strcmp(op, "RNN") == 0 || strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0)
         return import_recurrent(im, n, op, lname);
+    if (strcmp(op, "ReverseSequence") == 0)
+        return import_reverse_sequence(im, n);
     if (strcmp(op, "ConstantOfShape") == 0 || strcmp(op, "ConstantFill") == 0 || strcmp(op, "Expand") == 0 ||
         (strcmp(op, "Slice") == 0 && n->n_input && is_const(im, lookup(im, n->input[0]))))
         return import_const_op(im, n, op);
