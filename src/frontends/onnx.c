@@ -2824,6 +2824,17 @@ int onnx_load(Graph *g, Diag *d, const void *buf, size_t len, const char *file)
         diag_error(d, "%s: expected at least one graph input that is not an initializer, got none", file);
         goto done;
     }
+    /* a control-flow subgraph is refused before the nodes that feed it (tf2onnx's loop counter would be
+     * refused first, with a message about the counter rather than the loop) */
+    for (size_t k = 0; k < gp->n_node; k++) {
+        const Onnx__NodeProto *n = gp->node[k];
+        if (n->op_type && (!strcmp(n->op_type, "Loop") || !strcmp(n->op_type, "Scan") || !strcmp(n->op_type, "If"))) {
+            diag_error(d, "%s: node '%s' (%s): expected no Loop, Scan or If (control flow is not supported; tf2onnx "
+                          "writes a Keras SimpleRNN and a GRU with reset_after=False as a Loop: read the Keras file "
+                          "instead), got one", file, n->name ? n->name : "", n->op_type);
+            goto done;
+        }
+    }
     for (size_t k = 0; k < gp->n_node; k++) {
         const Onnx__NodeProto *n = gp->node[k];
         if (!n->op_type || !n->op_type[0]) {
