@@ -256,6 +256,23 @@ static int iv_add(fx_i128 *lo, fx_i128 *hi, fx_i128 a, fx_i128 b, int s)
     return m >= WIDE_LIM ? IV_WIDE : IV_OK;
 }
 
+/* A layer whose result holds values of its input (or zero): ReLU, max pooling, padding, moves. */
+static bool moves_values(Op op)
+{
+    switch (op) {
+    case OP_RELU:
+    case OP_MAXPOOL1D:
+    case OP_MAXPOOL2D:
+    case OP_PAD:
+    case OP_UPSAMPLE:
+    case OP_RESHAPE:
+    case OP_TRANSPOSE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int exact_interval(const Graph *g, const Node *n, int f, const FxType *acc, fx_i128 *lo, fx_i128 *hi);
 
 /* A Dense's or Conv's result: its accumulator's value (type acc), cast to the result's f fraction bits.  The exact
@@ -340,16 +357,9 @@ static int exact_interval(const Graph *g, const Node *n, int f, const FxType *ac
         if (!acc)
             return IV_OP;
         return iv_add(lo, hi, fx_type_min(*acc), fx_type_max(*acc), f - fx_frac(*acc));
-    case OP_RELU:   /* values of the input, or zero (in every type's range) */
-    case OP_MAXPOOL1D:
-    case OP_MAXPOOL2D:
-    case OP_PAD:
-    case OP_UPSAMPLE:
-    case OP_RESHAPE:
-    case OP_TRANSPOSE:
-        return iv_add(lo, hi, al, ah, f - fa);
     default:
-        return IV_OP;
+        /* values of the input, or zero (in every type's range) */
+        return moves_values(n->op) ? iv_add(lo, hi, al, ah, f - fa) : IV_OP;
     }
 }
 
@@ -404,15 +414,10 @@ static int check_wide_reader(Diag *d, const Graph *g, const Node *n)
         case OP_CONCAT:
         case OP_MAXIMUM:
         case OP_MINIMUM:
-        case OP_RELU:
-        case OP_MAXPOOL1D:
-        case OP_MAXPOOL2D:
-        case OP_PAD:
-        case OP_UPSAMPLE:
-        case OP_RESHAPE:
-        case OP_TRANSPOSE:
             continue;
         default:
+            if (moves_values(n->op))
+                continue;
             break;
         }
         char ts[64];

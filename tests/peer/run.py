@@ -101,28 +101,12 @@ def run_case(c, work, n=200, seed=0):
         except Exception as e:
             rec["accepted"], rec["message"] = False, f"etchnn.frontends.to_onnx: {str(e).splitlines()[0][:250]}"
             return rec
-    args = []
+    files = []
     for k, x in enumerate(xs):
         np.save(work / f"x{k}.npy", x)
-        args += ["--input", str(work / f"x{k}.npy")]
-    r = subprocess.run([str(ETCHNN), "predict", str(model_file), *args, "--output", str(work / "y.npy"),
-                        "-c", str(work / "cfg.yml"), "--hls4ml"], capture_output=True, text=True, timeout=600)
+        files.append(work / f"x{k}.npy")
+    _etchnn(model_file, files, work, rec, ref, n)
     rec["seconds"] = round(time.time() - t0, 1)
-    rec["accepted"] = r.returncode == 0
-    if r.returncode != 0:
-        rec["message"] = (first_line(r.stderr) or f"exit {r.returncode}").replace(str(work) + "/", "")
-        return rec
-    got = np.load(work / "y.npy").reshape(n, -1)
-    rec["outputs"] = int(ref.size)
-    if got.shape != ref.shape:
-        rec["differ"] = int(ref.size)
-        rec["message"] = f"shape {got.shape} vs hls4ml's {ref.shape}"
-        return rec
-    bad = got != ref
-    rec["differ"] = int(np.count_nonzero(bad))
-    if rec["differ"]:
-        i = tuple(np.argwhere(bad)[0])
-        rec["message"] = f"first at {list(map(int, i))}: etchnn {got[i]!r}, hls4ml {ref[i]!r}"
     return rec
 
 
