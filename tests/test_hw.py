@@ -72,7 +72,7 @@ def test_dump_after_stream_and_tables():
 
 def test_dump_after_unknown_step_lists_hw_steps():
     r = run("compile", JET, "--dump-after", "sched", check=False)
-    assert r.returncode == 2 and "precision, lower, schedule, estimate, all, got 'sched'" in r.stderr
+    assert r.returncode == 2 and "precision, dot, lower, schedule, estimate, all, got 'sched'" in r.stderr
 
 
 def test_dump_after_hw_step_writes_the_same_files(tmp_path):
