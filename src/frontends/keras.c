@@ -2275,6 +2275,7 @@ static int import_separable(Importer *im, const Container *ct, const char *lpath
                 return -1;
         }
     }
+    tx = &im->g->t[x];   /* the constants above may have moved the tensor array */
     int d = k_window_node(im, op, dname, in1, 3, tx, &geo, cin * dm);
     im->g->n[im->g->nn - 1].quantized = quant && im->g->t[in1[1]].type_pinned;
     int in2[3] = {d, wp, wb};
