@@ -68,9 +68,9 @@ def dense_ref(x, W, B, tx, tw, tb, ta, ty):
 
 
 # ---- models and running them ----------------------------------------------------------------------------
-def dense_onnx(path, W, B):
-    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"),
-                           helper.make_node("Add", ["h", "B"], ["y"], name="add")], "wide",
+def matmul_bias_onnx(path, W, B, nodes, name):
+    """x -> MatMul W ('mm' to 'h') -> Add B, then `nodes`, to y: an ONNX file of W and B as initializers."""
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm")] + nodes, name,
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, W.shape[0]])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, W.shape[1]])],
                           [numpy_helper.from_array(W.astype(np.float32), "W"),
@@ -79,6 +79,10 @@ def dense_onnx(path, W, B):
     m.ir_version = 8
     onnx.save(m, path)
     return path
+
+
+def dense_onnx(path, W, B):
+    return matmul_bias_onnx(path, W, B, [helper.make_node("Add", ["h", "B"], ["y"], name="add")], "wide")
 
 
 def write_cfg(path, layers):

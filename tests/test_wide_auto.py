@@ -10,28 +10,19 @@ import numpy as np
 import pytest
 
 from conftest import SANITIZED, run
-from test_wide import c_codes, code, exact_outputs, write_cfg
+from test_wide import c_codes, code, exact_outputs, matmul_bias_onnx, write_cfg
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx import helper  # noqa: E402
 
 TX = "fixed<32,16>"   # input, weights and bias: hls4ml's Dense 'auto' type is fixed<67,35> (3 inputs)
 
 
 def model(path, W, B, act="Relu"):
     """x -> MatMul W + B ('mm', accum and result 'auto') -> act ('r') -> Add(mm, r) ('sum', 'auto')"""
-    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"),
-                           helper.make_node("Add", ["h", "B"], ["a"], name="bias"),
-                           helper.make_node(act, ["a"], ["r"], name="r"),
-                           helper.make_node("Add", ["a", "r"], ["y"], name="sum")], "wide_auto",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, W.shape[0]])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, W.shape[1]])],
-                          [numpy_helper.from_array(W.astype(np.float32), "W"),
-                           numpy_helper.from_array(B.astype(np.float32), "B")])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-    m.ir_version = 8
-    onnx.save(m, path)
-    return path
+    return matmul_bias_onnx(path, W, B, [helper.make_node("Add", ["h", "B"], ["a"], name="bias"),
+                                         helper.make_node(act, ["a"], ["r"], name="r"),
+                                         helper.make_node("Add", ["a", "r"], ["y"], name="sum")], "wide_auto")
 
 
 def config(path, tx=TX):
