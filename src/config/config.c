@@ -1444,12 +1444,20 @@ const char *config_str(const Config *c, const Node *n, const char *key, const ch
     return v && cJSON_IsString(v) ? v->valuestring : def;
 }
 
+/* The value of key a or its spelling b in entry e, the later of the two when both are there (hls4ml reads
+ * layer keys snake-cased, so both are one attribute and the later wins); NULL when neither is. */
+static const cJSON *later_spelling(const cJSON *e, const char *a, const char *b)
+{
+    const cJSON *v = NULL;
+    for (const cJSON *k = e ? e->child : NULL; k; k = k->next)
+        if (k->string && (!strcmp(k->string, a) || !strcmp(k->string, b)))
+            v = k;
+    return v;
+}
+
 bool config_rnn_static(const Config *c, const Node *n)
 {
-    const cJSON *e = layer_entry(c, "LayerName", n->layer ? n->layer : n->name), *v = NULL;
-    for (const cJSON *k = e ? e->child : NULL; k; k = k->next)   /* Static or static: the later of the two, as hls4ml */
-        if (k->string && (!strcmp(k->string, "Static") || !strcmp(k->string, "static")))
-            v = k;
+    const cJSON *v = later_spelling(layer_entry(c, "LayerName", n->layer ? n->layer : n->name), "Static", "static");
     return n->cell.unit && v && cJSON_IsTrue(v);
 }
 
@@ -1458,10 +1466,7 @@ bool config_skip(const Config *c, const Node *n)
     const cJSON *v;
     for (int level = 0; level < 2; level++) {   /* LayerName, then LayerType; Skip or skip, the later of the two */
         const cJSON *e = level ? layer_entry(c, "LayerType", op_hls_class[n->op]) : name_entry(c, n);
-        v = NULL;
-        for (const cJSON *k = e ? e->child : NULL; k; k = k->next)
-            if (k->string && (!strcmp(k->string, "Skip") || !strcmp(k->string, "skip")))
-                v = k;
+        v = later_spelling(e, "Skip", "skip");
         if (v)
             return cJSON_IsTrue(v);
     }
