@@ -188,6 +188,13 @@ static void window_src(Buf *c, const Graph *g, const Node *n, const char *ind)
                n->pad_lo[0]);
     buf_printf(c, "%sconst int sx = (r %% %d) * %d + (t %% %d) * %d - %d;\n", ind, ow, n->stride[1], n->kernel[1], n->dilation[1],
                n->pad_lo[1]);
+    if (ir_in_dil(n, 0) > 1 || ir_in_dil(n, 1) > 1) {   /* sy, sx: in the input with the zeros inserted */
+        int dy = ir_in_dil(n, 0), dx = ir_in_dil(n, 1);
+        buf_printf(c, "%sif (sy < 0 || sy %% %d || sy / %d >= %d || sx < 0 || sx %% %d || sx / %d >= %d)\n%s    continue;   "
+                   "// padding or an inserted zero: no term\n", ind, dy, dy, ih, dx, dx, iw, ind);
+        buf_printf(c, "%sconst int s = (sy / %d) * %d + sx / %d;\n", ind, dy, iw, dx);
+        return;
+    }
     buf_printf(c, "%sif (sy < 0 || sy >= %d || sx < 0 || sx >= %d)\n%s    continue;   // padding: a zero term\n", ind, ih, iw, ind);
     buf_printf(c, "%sconst int s = sy * %d + sx;\n", ind, iw);
 }

@@ -2209,6 +2209,115 @@ static int import_conv(Importer *im, const Container *ct, const char *lpath, con
     return quantized_layer_activation(im, base, act, out, quant && !r);
 }
 
+/* Conv1DTranspose/Conv2DTranspose: the convolution, stride 1, of the input with strides - 1 zeros between its
+ * pixels (Node.in_dil), the kernel [k..., filters, C] flipped and its channel axes swapped to [k..., C, filters].
+ * The output size is Keras's ((in - 1) * stride + window + output_padding, 'valid'; in * stride, or with an
+ * output_padding (in - 1) * stride + window % 2 + output_padding, 'same'); TensorFlow's transposed convolution
+ * crops (window - 1 - (in - 1) * stride - window + out) / 2 (floor) pixels before, the rest after. */
+static int import_conv_transpose(Importer *im, const Container *ct, const char *lpath, const char *cls, const cJSON *cfg,
+                                 int x)
+{
+    int ns = strstr(cls, "1D") ? 1 : 2;
+    if (k_spatial(im, x, ns) < 0)
+        return -1;
+    const Tensor *tx = &im->g->t[x];
+    int cin = tx->dims[ns], use_bias = jbool(cfg, "use_bias", 1);
+    long lf = jint(cfg, "filters", -1);
+    int filters = lf > (1 << 24) ? -1 : (int)lf;
+    if (filters < 1)
+        return LAYER_ERR(im, "expected positive filters (up to 16777216), got %ld", lf);
+    if (jint(cfg, "groups", 1) != 1)
+        return LAYER_ERR(im, "expected groups 1, got %d (grouped transposed convolutions: not supported)",
+                         jint(cfg, "groups", 1));
+    int kernel[2] = {1, 1}, st[2], dl[2], op[2];
+    if (k_ints(im, cfg, "kernel_size", ns, 1, kernel) < 0 || k_ints(im, cfg, "strides", ns, 1, st) < 0 ||
+        k_ints(im, cfg, "dilation_rate", ns, 1, dl) < 0 || k_ints(im, cfg, "output_padding", ns, -1, op) < 0)
+        return -1;
+    const char *pad = jstr(cfg, "padding");
+    if (!pad)
+        pad = "valid";
+    if (strcmp(pad, "valid") && strcmp(pad, "same"))
+        return LAYER_ERR(im, "expected padding 'valid' or 'same', got '%s'", pad);
+    const char *fmt = jstr(cfg, "data_format");
+    if (fmt && strcmp(fmt, "channels_last"))
+        return LAYER_ERR(im, "expected data_format 'channels_last', got '%s' (not supported yet)", fmt);
+    Node geo = k_blank_geo();
+    int dims[IR_MAX_RANK];
+    for (int a = 0; a < ns; a++) {
+        if (kernel[a] < 1 || st[a] < 1 || dl[a] < 1)
+            return LAYER_ERR(im, "expected kernel_size, strides and dilation_rate >= 1 on every spatial axis, got %d, "
+                                 "%d and %d on spatial axis %d", kernel[a], st[a], dl[a], a);
+        if (op[a] >= 0 && op[a] >= (st[a] > dl[a] ? st[a] : dl[a]))
+            return LAYER_ERR(im, "expected output_padding below the stride (%d) on spatial axis %d, got %d", st[a], a,
+                             op[a]);
+        long span = (long)(kernel[a] - 1) * dl[a] + 1, in = tx->dims[a], out;
+        if (!strcmp(pad, "valid"))
+            out = (in - 1) * st[a] + span + (op[a] >= 0 ? op[a] : (st[a] > span ? st[a] - span : 0));
+        else
+            out = op[a] >= 0 ? (in - 1) * st[a] + span % 2 + op[a] : in * st[a];
+        long crop = (in - 1) * st[a] + span - out;   /* pixels of the full result the output leaves out */
+        long before = crop > 0 ? crop / 2 : 0;
+        if (out < 1 || out > (1 << 24))
+            return LAYER_ERR(im, "expected an output of 1 to 16777216 pixels on spatial axis %d, got %ld", a, out);
+        int d = ns == 1 ? 1 : a;
+        geo.kernel[d] = kernel[a];
+        geo.dilation[d] = dl[a];
+        geo.in_dil[d] = st[a];
+        geo.pad_lo[d] = (int)(span - 1 - before);
+        geo.pad_hi[d] = (int)(out - (in - 1) * st[a] - 1 - geo.pad_lo[d] + span - 1);
+        dims[a] = (int)out;
+    }
+    if (ns == 1)
+        geo.in_dil[0] = 1;
+    dims[ns] = filters;
+    static const char *const names[] = {"kernel", "bias"};
+    Weight w[2];
+    if (layer_weights(im, ct, lpath, names, use_bias ? 2 : 1, w) < 0)
+        return -1;
+    int want[4], wr = 0;
+    for (int a = 0; a < ns; a++)
+        want[wr++] = kernel[a];
+    want[wr++] = filters;
+    want[wr++] = cin;
+    char s1[96], s2[96];
+    if (w[0].rank != wr || memcmp(w[0].dims, want, sizeof(int) * (size_t)wr)) {
+        dims_str(wr, want, s1, sizeof s1);
+        dims_str(w[0].rank, w[0].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected kernel %s, got %s", s1, s2);
+    }
+    if (use_bias && (w[1].rank != 1 || w[1].dims[0] != filters)) {
+        dims_str(1, &filters, s1, sizeof s1);
+        dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected bias %s, got %s", s1, s2);
+    }
+    long taps = (long)kernel[0] * kernel[1];
+    double *wv = arena_array(&im->g->arena, (size_t)(taps * cin * filters), sizeof(double));
+    for (long t = 0; t < taps; t++)   /* [k..., M, C] -> [k..., C, M], the taps reversed */
+        for (int c = 0; c < cin; c++)
+            for (int o = 0; o < filters; o++)
+                wv[(t * cin + c) * filters + o] = w[0].data[((taps - 1 - t) * filters + o) * cin + c];
+    want[wr - 2] = cin;
+    want[wr - 1] = filters;
+    const char *lname = unique_name(im, im->lname);
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), wr, want, wv), -1};
+    if (use_bias)
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &filters, w[1].data);
+    int out = new_node(im, ns == 1 ? OP_CONV1D : OP_CONV2D, lname, in, 3, tx->rank, dims);
+    Node *nd = &im->g->n[im->g->nn - 1];
+    memcpy(nd->kernel, geo.kernel, sizeof nd->kernel);
+    memcpy(nd->dilation, geo.dilation, sizeof nd->dilation);
+    memcpy(nd->in_dil, geo.in_dil, sizeof nd->in_dil);
+    memcpy(nd->pad_lo, geo.pad_lo, sizeof nd->pad_lo);
+    memcpy(nd->pad_hi, geo.pad_hi, sizeof nd->pad_hi);
+    const cJSON *act = jget(cfg, "activation");
+    const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
+    if (jis_null(act) || (an && !strcmp(an, "linear")))
+        return out;
+    char base[160];
+    snprintf(base, sizeof base, "%s_%s", lname, an ? an : "act");
+    return quantized_layer_activation(im, base, act, out, 0);
+}
+
 /* SeparableConv1D/2D: a depthwise convolution (depth_multiplier outputs per input channel, no bias)
  * named <layer>_depthwise, then a pointwise 1x1 convolution with the bias named <layer>.
  * QSeparableConv1D/2D (QKeras): the depthwise, pointwise and bias quantizers give the weights their
@@ -2477,7 +2586,7 @@ static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct
                                          "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
                                          "GlobalAveragePooling1D", "GlobalAveragePooling2D", "ZeroPadding1D",
                                          "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
-                                         "Permute"};
+                                         "Permute", "Conv1DTranspose", "Conv2DTranspose"};
     if (!cls)
         return 0;
     if (!strcmp(cls, "Dot")) {
@@ -2498,6 +2607,8 @@ static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct
         return LAYER_ERR(im, "expected one input, got %d", nin);
     if (strstr(cls, "Separable"))
         out[0] = import_separable(im, ct, lpath, cls, cfg, in[0]);
+    else if (strstr(cls, "Transpose"))
+        out[0] = import_conv_transpose(im, ct, lpath, cls, cfg, in[0]);
     else if (strstr(cls, "Conv"))
         out[0] = import_conv(im, ct, lpath, cls, cfg, in[0]);
     else if (strstr(cls, "Pooling"))
@@ -3141,7 +3252,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
                              "Softmax, BatchNormalization, Embedding, Dropout, Flatten, Reshape, QDense, QActivation, BinaryDense, "
                              "SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed(Dense), "
                              "TernaryDense, Sequential, "
-                             "Functional, Conv1D, Conv2D, DepthwiseConv1D/2D, SeparableConv1D/2D, QConv1D, QConv2D, QDepthwiseConv2D, QSeparableConv1D/2D, "
+                             "Functional, Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv1D/2D, SeparableConv1D/2D, QConv1D, QConv2D, QDepthwiseConv2D, QSeparableConv1D/2D, "
                              "MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, "
                              "ZeroPadding1D/2D, "
                              "Cropping1D/2D, UpSampling1D/2D, Permute, Add, Subtract, Multiply, Average, Maximum, "

@@ -994,6 +994,125 @@ static int import_conv(Importer *im, const Onnx__NodeProto *n, const char *lname
     return 0;
 }
 
+/* ConvTranspose: the convolution, stride 1, of the input with strides - 1 zeros inserted between its pixels
+ * (Node.in_dil: those taps add no term), padded by (window - 1) - pads before and (window - 1) - pads +
+ * output_padding after (a pad beyond the window crops), with the kernel flipped and its channel axes swapped:
+ * W [C, M/group, k...] -> [k..., C/group, M]. */
+static int import_conv_transpose(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    int x, w, b;
+    if (spatial_input(im, n, &x) < 0 || input_id(im, n, 1, 0, &w) < 0 || input_id(im, n, 2, 1, &b) < 0)
+        return -1;
+    if (!is_const(im, w))
+        return NODE_ERR(im, "expected constant weights as second input, got data tensor '%s'", n->input[1]);
+    if (b >= 0 && !is_const(im, b))
+        return NODE_ERR(im, "expected a constant bias, got data tensor '%s'", n->input[2]);
+    const Tensor *tx = &im->g->t[x], *tw = &im->g->t[w];
+    int ns = tx->rank - 1, cin = tx->dims[ns];
+    long groups = attr_i(n, "group", 1);
+    char s1[96], s2[96];
+    ir_shape_str(tx, s1, sizeof s1);
+    ir_shape_str(tw, s2, sizeof s2);
+    if (groups < 1 || groups > cin || cin % groups || tw->const_rank != ns + 2 || tw->const_dims[0] != cin ||
+        (long)tw->const_dims[1] * groups > (1 << 24))
+        return NODE_ERR(im, "expected weights [C,M/group,k...] for %d input channels and group %ld (input %s "
+                            "channels-last), got %s", cin, groups, s1, s2);
+    int cg = cin / (int)groups, og = tw->const_dims[1], cout = og * (int)groups, kernel[2] = {1, 1}, ks[2];
+    for (int a = 0; a < ns; a++)
+        kernel[a] = tw->const_dims[2 + a];
+    if (attr(n, "kernel_shape")) {
+        if (attr_ints(im, n, "kernel_shape", ns, 1, ks) < 0)
+            return -1;
+        for (int a = 0; a < ns; a++)
+            if (ks[a] != kernel[a]) {
+                char s3[96], s4[96];
+                shape_str(ns, kernel, s3, sizeof s3);
+                shape_str(ns, ks, s4, sizeof s4);
+                return NODE_ERR(im, "expected kernel_shape %s (from the weights %s), got %s", s3, s2, s4);
+            }
+    }
+    if (attr(n, "output_shape"))
+        return NODE_ERR(im, "attribute output_shape is not supported (give pads and output_padding instead)");
+    int bn = b >= 0 ? (int)ir_const_numel(&im->g->t[b]) : cout;
+    if (bn != cout)
+        return NODE_ERR(im, "expected %d bias values, got %d", cout, bn);
+    int st[2], dl[2], pads[4], opad[2];
+    if (attr_ints(im, n, "strides", ns, 1, st) < 0 || attr_ints(im, n, "dilations", ns, 1, dl) < 0 ||
+        attr_ints(im, n, "pads", 2 * ns, 0, pads) < 0 || attr_ints(im, n, "output_padding", ns, 0, opad) < 0)
+        return -1;
+    const Onnx__AttributeProto *ap = attr(n, "auto_pad");
+    char mode[32] = "NOTSET";
+    if (ap && ap->has_s)
+        snprintf(mode, sizeof mode, "%.*s", (int)ap->s.len, (const char *)ap->s.data);
+    if (strcmp(mode, "NOTSET") && strcmp(mode, "VALID"))
+        return NODE_ERR(im, "expected attribute auto_pad NOTSET or VALID, got '%s' (SAME_UPPER/SAME_LOWER are not "
+                            "supported: give pads)", mode);
+    Node geo;
+    memset(&geo, 0, sizeof geo);
+    for (int a = 0; a < 2; a++)
+        geo.kernel[a] = geo.stride[a] = geo.dilation[a] = geo.in_dil[a] = 1;
+    int dims[IR_MAX_RANK];
+    for (int a = 0; a < ns; a++) {
+        if (st[a] < 1 || dl[a] < 1 || kernel[a] < 1)
+            return NODE_ERR(im, "expected kernel, strides and dilations >= 1 on every spatial axis, got kernel %d, "
+                                "stride %d, dilation %d on spatial axis %d", kernel[a], st[a], dl[a], a);
+        int lo = strcmp(mode, "VALID") ? pads[a] : 0, hi = strcmp(mode, "VALID") ? pads[a + ns] : 0;
+        if (lo < 0 || hi < 0)
+            return NODE_ERR(im, "expected pads >= 0, got %d and %d on spatial axis %d", lo, hi, a);
+        int mx = st[a] > dl[a] ? st[a] : dl[a];
+        if (opad[a] < 0 || opad[a] >= mx)
+            return NODE_ERR(im, "expected attribute output_padding in 0..%d (below the stride or the dilation) on "
+                                "spatial axis %d, got %d", mx - 1, a, opad[a]);
+        long span = (long)(kernel[a] - 1) * dl[a] + 1;
+        long osz = (long)(tx->dims[a] - 1) * st[a] + span - lo - hi + opad[a];
+        if (osz < 1 || osz > (1 << 24))
+            return NODE_ERR(im, "expected an output of 1 to 16777216 pixels on spatial axis %d, got %ld (input %d, "
+                                "stride %d, window %ld, pads %d and %d, output_padding %d)", a, osz, tx->dims[a], st[a],
+                            span, lo, hi, opad[a]);
+        int d = ns == 1 ? 1 : a;
+        geo.kernel[d] = kernel[a];
+        geo.dilation[d] = dl[a];
+        geo.in_dil[d] = st[a];
+        geo.pad_lo[d] = (int)span - 1 - lo;
+        geo.pad_hi[d] = (int)span - 1 - hi + opad[a];
+        dims[a] = (int)osz;
+    }
+    dims[ns] = cout;
+    /* W [C, M/g, kh, kw] -> [kh, kw, C/g, M], the taps reversed: output channel gi*og + j reads input channels
+     * gi*cg .. gi*cg + cg - 1 */
+    long taps = (long)kernel[0] * kernel[1];
+    double *wv = arena_array(&im->g->arena, (size_t)(taps * cg * cout), sizeof(double));
+    for (int o = 0; o < cout; o++)
+        for (int i = 0; i < cg; i++)
+            for (long t = 0; t < taps; t++) {
+                long c = (long)(o / og) * cg + i;
+                wv[(t * cg + i) * cout + o] = tw->data[(c * og + o % og) * taps + (taps - 1 - t)];
+            }
+    int wd[4], wr = 0;
+    for (int a = 0; a < ns; a++)
+        wd[wr++] = kernel[a];
+    wd[wr++] = cg;
+    wd[wr++] = cout;
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), wr, wd, wv), -1};
+    ir_pin_from(im->g, in[1], w);
+    if (b >= 0) {
+        in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &cout, im->g->t[b].data);
+        ir_pin_from(im->g, in[2], b);
+    }
+    tx = &im->g->t[x];
+    int id = new_data_node(im, ns == 1 ? OP_CONV1D : OP_CONV2D, lname, in, 3, n->output[0], tx->rank, dims);
+    Node *nd = &im->g->n[id];
+    memcpy(nd->kernel, geo.kernel, sizeof nd->kernel);
+    memcpy(nd->stride, geo.stride, sizeof nd->stride);
+    memcpy(nd->dilation, geo.dilation, sizeof nd->dilation);
+    memcpy(nd->in_dil, geo.in_dil, sizeof nd->in_dil);
+    memcpy(nd->pad_lo, geo.pad_lo, sizeof nd->pad_lo);
+    memcpy(nd->pad_hi, geo.pad_hi, sizeof nd->pad_hi);
+    nd->groups = (int)groups;
+    im->alias[im->nalias - 1].cl = 1;
+    return 0;
+}
+
 static int import_pool(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
 {
     int x;
@@ -2390,6 +2509,8 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
         return import_batchnorm(im, n, lname);
     if (strcmp(op, "Conv") == 0)
         return import_conv(im, n, lname);
+    if (strcmp(op, "ConvTranspose") == 0)
+        return import_conv_transpose(im, n, lname);
     if (strcmp(op, "MaxPool") == 0 || strcmp(op, "AveragePool") == 0 || strcmp(op, "GlobalMaxPool") == 0 ||
         strcmp(op, "GlobalAveragePool") == 0)
         return import_pool(im, n, op, lname);
@@ -2683,7 +2804,7 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
                                                    "MatMul, Slice and Tanh/Relu steps like these: export it with "
                                                    "dynamo=False, which writes an RNN node");
     } else {
-        return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, MaxPool, AveragePool, "
+        return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, ConvTranspose, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
                             "Max, Min, Mean, Relu, LeakyRelu, ThresholdedRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, PRelu, Softmax, "
                             "HardSigmoid, Clip, "

@@ -236,6 +236,13 @@ static int plan(Stream *s, Diag *d)
             return diag_error(d, "%s: node '%s' (%s): io_stream: average pooling over padding that is not counted (the "
                               "divisor changes with the position) is not supported in streaming; use io_parallel",
                               g->file, n->name, n->src_op);
+        if (win && ir_is_transposed(n) && (ir_in_dil(n, 0) > 1 || ir_in_dil(n, 1) > 1 || n->pad_lo[0] < 0 ||
+                                           n->pad_lo[1] < 0 || n->pad_hi[0] < 0 || n->pad_hi[1] < 0))
+            return diag_error(d, "%s: node '%s' (%s): io_stream: a transposed convolution with strides %s (zeros "
+                              "between the input pixels) or pads beyond the window is not built in streaming (strides 1 "
+                              "is); use io_parallel", g->file, n->name, n->src_op,
+                              x->rank == 2 ? arena_printf(&s->arena, "%d", ir_in_dil(n, 1))
+                                           : arena_printf(&s->arena, "%dx%d", ir_in_dil(n, 0), ir_in_dil(n, 1)));
         int up = n->op == OP_UPSAMPLE;
         int pad = n->op == OP_PAD;
         int merge = 0;

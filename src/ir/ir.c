@@ -210,6 +210,15 @@ void ir_window_taps(const Graph *g, const Node *n, int32_t *tab)
                 for (int kx = 0; kx < n->kernel[1]; kx++) {
                     int sy = y * n->stride[0] + ky * n->dilation[0] - n->pad_lo[0];
                     int sx = x * n->stride[1] + kx * n->dilation[1] - n->pad_lo[1];
+                    int dy = ir_in_dil(n, 0), dx = ir_in_dil(n, 1);
+                    if (dy > 1 || dx > 1) {   /* a tap on an inserted zero lies in the padding */
+                        if (sy < 0 || sx < 0 || sy % dy || sx % dx) {
+                            tab[at++] = -1;
+                            continue;
+                        }
+                        sy /= dy;
+                        sx /= dx;
+                    }
                     tab[at++] = sy >= 0 && sy < ih && sx >= 0 && sx < iw ? (int32_t)(sy * iw + sx) : -1;
                 }
     (void)taps;
@@ -454,6 +463,8 @@ void ir_dump(const Graph *g, Buf *out)
                 buf_printf(out, " dilation=%dx%d", n->dilation[0], n->dilation[1]);
             if (n->groups > 1)
                 buf_printf(out, " groups=%d", n->groups);
+            if (ir_is_transposed(n))
+                buf_printf(out, " transposed input_dilation=%dx%d", ir_in_dil(n, 0), ir_in_dil(n, 1));
             if (n->count_pad)
                 buf_printf(out, " count_pad");
         }

@@ -130,6 +130,10 @@ typedef struct {
     int dilation[2];            /* CONV*: distance between window taps */
     int pad_lo[2], pad_hi[2];   /* zero padding before / after (PAD: negative values crop) */
     int groups;                 /* CONV*: channel groups (cin for depthwise); 0 or 1: dense over all channels */
+    int in_dil[2];              /* CONV*: 0: an ordinary convolution; >= 1: a transposed convolution's stride: the
+                                   window reads the input as if in_dil - 1 zeros stood between neighbouring pixels
+                                   (those taps add no term, as padding adds none), and pad_lo/pad_hi may be negative
+                                   (a crop).  ir_in_dil() reads it (1 where 0). */
     bool count_pad;             /* AVGPOOL*: divide by the whole window, not only the pixels inside the image */
     int perm[IR_MAX_RANK];      /* TRANSPOSE: output axis k is input axis perm[k] */
     int levels;                 /* THRESHOLD: 2: y = x >= in[1] ? 1 : -1;  3: y = x > in[1] ? 1 : x <= in[2] ? -1 : 0
@@ -198,6 +202,9 @@ int *ir_fused_into(const Graph *g, Arena *a);
  * H,W) of tap t of output pixel p, or -1 where the tap lies in the padding.
  * taps = kernel[0]*kernel[1]; tab has (output pixels * taps) entries. */
 void ir_window_taps(const Graph *g, const Node *n, int32_t *tab);
+/* n->in_dil[a], 1 where 0; ir_is_transposed(): a transposed convolution */
+static inline int ir_in_dil(const Node *n, int a) { return n->in_dil[a] > 1 ? n->in_dil[a] : 1; }
+static inline bool ir_is_transposed(const Node *n) { return n->in_dil[0] > 0 || n->in_dil[1] > 0; }
 /* Data movement ops (PAD, UPSAMPLE, TRANSPOSE, CONCAT): tab[e] = the input element
  * output element e copies (CONCAT: >= numel(in[0]) means in[1] at tab[e] - numel(in[0])),
  * or -1 for zero.  tab has numel(out) entries. */

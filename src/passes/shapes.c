@@ -139,11 +139,17 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
                 } else if (n->op == OP_UPSAMPLE) {
                     od[a] = in_sz[a] * n->stride[a];
                 } else {
-                    if (n->pad_lo[a] < 0 || n->pad_hi[a] < 0 || n->pad_lo[a] >= n->kernel[a] * n->dilation[a] ||
-                        n->pad_hi[a] >= n->kernel[a] * n->dilation[a])
+                    int span = (n->kernel[a] - 1) * n->dilation[a] + 1, idl = conv ? ir_in_dil(n, a) : 1;
+                    if (conv && ir_is_transposed(n)) {   /* transposed: padding up to the window and an output_padding, or a crop */
+                        int op = (idl > n->dilation[a] ? idl : n->dilation[a]) - 1;   /* output_padding */
+                        if (n->pad_lo[a] >= span || n->pad_hi[a] >= span + op)
+                            return node_err(d, g, n, "expected a transposed convolution's padding (window - 1 - "
+                                            "pads, + output_padding after) below the window, + stride - 1 after");
+                    } else if (n->pad_lo[a] < 0 || n->pad_hi[a] < 0 || n->pad_lo[a] >= n->kernel[a] * n->dilation[a] ||
+                               n->pad_hi[a] >= n->kernel[a] * n->dilation[a]) {
                         return node_err(d, g, n, "expected padding >= 0 and smaller than the window");
-                    int span = (n->kernel[a] - 1) * n->dilation[a] + 1;
-                    int padded = in_sz[a] + n->pad_lo[a] + n->pad_hi[a];
+                    }
+                    int padded = (in_sz[a] - 1) * idl + 1 + n->pad_lo[a] + n->pad_hi[a];
                     od[a] = padded < span ? 0 : (padded - span) / n->stride[a] + 1;
                 }
                 if (od[a] < 1) {
