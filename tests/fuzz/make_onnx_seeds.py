@@ -158,6 +158,7 @@ def main():
                                               numpy_helper.from_array(np.array([4, 100000], np.int64), 's')],
         check=False)
     recurrent_seeds()
+    conv_transpose_seeds()
 
 
 def ints(name, values):
@@ -239,6 +240,22 @@ def recurrent_seeds():
         helper.make_node('Gather', ['table', 'idx'], ['e'], name='emb', axis=0),
         helper.make_node('Flatten', ['e'], ['y'], name='flat', axis=1),
     ], [helper.make_tensor_value_info('idx', TensorProto.INT64, [1, 4])], [io('y', [1, 12])], [const('table', [7, 3])])
+
+
+
+
+def conv_transpose_seeds():
+    """ConvTranspose: strides, pads, output_padding; then group 2, dilations and pads beyond the window (a
+    crop).  Weights from their own generator, so that the seeds above stay as they were."""
+    rng = np.random.default_rng(20261207)
+    w = lambda name, shape: numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32), name)
+    save('conv_transpose', [
+        helper.make_node('ConvTranspose', ['x', 'w1', 'b1'], ['h'], name='up1', strides=[2, 2], pads=[1, 0, 1, 1],
+                         output_padding=[1, 0]),
+        helper.make_node('Relu', ['h'], ['r']),
+        helper.make_node('ConvTranspose', ['r', 'w2'], ['y'], name='up2', group=2, dilations=[2, 1], strides=[1, 2],
+                         pads=[5, 1, 0, 3], kernel_shape=[3, 2]),
+    ], [io('x', [1, 2, 3, 3])], [io('y', [1, 2, 5, 8])], [w('w1', [2, 4, 3, 3]), w('b1', [4]), w('w2', [4, 1, 3, 2])])
 
 
 if __name__ == '__main__':
