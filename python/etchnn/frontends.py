@@ -126,7 +126,7 @@ def torch_input_shape(model, input_shape):
                               f"one event's indices into the nn.Embedding, without the batch dimension)")
         if isinstance(mod, torch.nn.Linear):
             return (mod.in_features,)
-        if isinstance(mod, (torch.nn.Conv1d, torch.nn.Conv2d)):
+        if isinstance(mod, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d)):
             break
     raise EtchnnError(f"torch model {type(model).__name__}: pass input_shape=(features, ...) "
                       "(the shape of one event, without the batch dimension)")

@@ -2302,7 +2302,7 @@ static int import_conv_transpose(Importer *im, const Container *ct, const char *
     int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_weight", lname), wr, want, wv), -1};
     if (use_bias)
         in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &filters, w[1].data);
-    int out = new_node(im, ns == 1 ? OP_CONV1D : OP_CONV2D, lname, in, 3, tx->rank, dims);
+    int out = new_node(im, ns == 1 ? OP_CONV1D : OP_CONV2D, lname, in, 3, ns + 1, dims);   /* (tx may have moved) */
     Node *nd = &im->g->n[im->g->nn - 1];
     memcpy(nd->kernel, geo.kernel, sizeof nd->kernel);
     memcpy(nd->dilation, geo.dilation, sizeof nd->dilation);

@@ -199,6 +199,26 @@ def test_keras_conv_in_memory(etchnn, tmp_path):
     assert np.array_equal(y, cli_predict(tmp_path / "convnet.keras", x, tmp_path, None, "--tables", "exact"))
 
 
+def test_torch_conv_transpose(etchnn):
+    """nn.ConvTranspose2d/1d through etchnn.convert: the float graph equals torch; with no input_shape the
+    message asks for it (the first layer is a transposed convolution, not a Linear)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    torch.manual_seed(8)
+    nets = [(torch.nn.Sequential(torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1),
+                                 torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 4)), (2, 4, 4)),
+            (torch.nn.Sequential(torch.nn.ConvTranspose1d(3, 2, 4, stride=2, groups=1), torch.nn.Tanh()), (3, 6))]
+    for net, shape in nets:
+        net.eval()
+        x = np.random.default_rng(2).uniform(-1, 1, (100, *shape)).astype(np.float32)
+        fw = etchnn.convert(net, input_shape=shape)
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x)).numpy().reshape(len(x), -1)
+        assert np.abs(fw.predict(x, float_mode=True).reshape(len(x), -1) - ref).max() < 1e-5
+    with pytest.raises(etchnn.EtchnnError, match="pass input_shape"):
+        etchnn.convert(nets[0][0])
+
+
 def test_torch_conv_zoo(etchnn):
     """Conv1d, Conv2d (stride, padding, groups), BatchNorm1d/2d, pooling and
     Flatten in a custom forward(): the float graph equals torch, and the
