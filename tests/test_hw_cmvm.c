@@ -30,7 +30,8 @@ static int64_t floor_shr(int64_t v, int s)
     return v >= 0 ? v >> s : -((-v + ((int64_t)1 << s) - 1) >> s);
 }
 
-static long n_bounded, n_greedy;
+static long n_bounded, n_greedy, n_search;
+static long search_adders, bounded_adders;   /* search_trial: adders of wcse.c's and cse.c's plans, summed */
 
 /* The adder depth of every node (adders on its longest path from an input). */
 static void depths(const HwModule *m, int *d)
@@ -101,9 +102,10 @@ static int trial(int t, long nin, long nout, int wbits, int xbits, int pd, MultM
     cmvm_csd_solve(&c, &m, &p);
     for (long o = 0; o < nout; o++)
         out[o] = cmvm_output(&c, &m, &p, o, o % 3 ? 0 : o + 1);
-    long bounded = c.cse_bounded;
+    long bounded = c.cse_bounded + c.cse_search;
     n_bounded += c.cse_bounded;
     n_greedy += c.cse_greedy;
+    n_search += c.cse_search;
     cmvm_free(&c);
     int64_t *v = malloc(sizeof(int64_t) * (m.nn ? m.nn : 1));
     int rc = 0;
@@ -169,6 +171,121 @@ static int trial(int t, long nin, long nout, int wbits, int xbits, int pd, MultM
     free(xn);
     free(out);
     free(xid);
+    return rc;
+}
+
+/* The adders of a plan and its output sums. */
+static long plan_adders(const CmvmPlan *pl, const CmvmTermList *tl, long nl, const unsigned char *bias)
+{
+    long n = (long)pl->n;
+    for (long l = 0; l < nl; l++)
+        n += tl[l].n + (bias[l] && tl[l].n) > 1 ? tl[l].n + (bias[l] && tl[l].n) - 1 : 0;
+    return n;
+}
+
+/* cmvm_cse_search (wcse.c) alone: the signed digits of a random nin x nout matrix
+ * as summands, the plan built into a netlist, each output's summands evaluated
+ * against the exact product on random inputs; no output deeper than the bound
+ * (the deepest output without sharing), no more adders than without sharing.
+ * Also plans cse.c's bounded CSE on the same summands (adders summed for the report). */
+static int search_trial(int t, long nin, long nout, int wbits, int xbits, int sparse)
+{
+    HwModule m;
+    memset(&m, 0, sizeof m);
+    int64_t *w = malloc(sizeof(int64_t) * (size_t)(nin * nout)), *x = malloc(sizeof(int64_t) * (size_t)nin);
+    int *xn = malloc(sizeof(int) * (size_t)nin);
+    unsigned char *bias = malloc((size_t)nout);
+    CmvmTermList *tl = calloc((size_t)nout, sizeof *tl), *tb = calloc((size_t)nout, sizeof *tb);
+    int64_t wmax = ((int64_t)1 << (wbits - 1)) - 1;
+    for (long k = 0; k < nin * nout; k++)
+        w[k] = rnd(0, 99) < sparse ? 0 : rnd(-wmax, wmax);
+    FxType xt = {(int16_t)xbits, (int16_t)xbits, 1, FXQ_TRN, FXO_WRAP};
+    for (long i = 0; i < nin; i++)
+        xn[i] = hw_in(&m, 0, i, xt);
+    int d0 = 0;
+    long plain = 0;
+    for (long o = 0; o < nout; o++) {
+        bias[o] = o % 4 == 1;
+        for (long i = 0; i < nin; i++) {
+            int dig[64], pos[64];
+            int nd = cmvm_csd_digits(w[i * nout + o], dig, pos, 64);
+            for (int k = 0; k < nd; k++) {
+                CmvmTerm term = {xn[i], pos[k], dig[k] < 0};
+                size_t c2 = (size_t)tl[o].cap;
+                tl[o].t = vec_grow(tl[o].t, &c2, (size_t)tl[o].n + 1, sizeof(CmvmTerm));
+                tl[o].cap = (int)c2;
+                tl[o].t[tl[o].n++] = term;
+            }
+        }
+        tb[o].n = tb[o].cap = tl[o].n;
+        tb[o].t = malloc(sizeof(CmvmTerm) * (size_t)(tl[o].n + 1));
+        memcpy(tb[o].t, tl[o].t, sizeof(CmvmTerm) * (size_t)tl[o].n);
+        long terms = tl[o].n + (bias[o] && tl[o].n);
+        plain += terms > 1 ? terms - 1 : 0;
+        int dd = 0;
+        while ((1L << dd) < terms)
+            dd++;
+        d0 = dd > d0 ? dd : d0;
+    }
+    CmvmPlan pl = {NULL, 0, 0, (int)m.nn}, pb = pl;
+    cmvm_cse_search(&pl, tl, nout, bias, d0);
+    cmvm_cse_bounded(&pb, tb, nout, bias, d0);
+    long na = plan_adders(&pl, tl, nout, bias);
+    search_adders += na;
+    bounded_adders += plan_adders(&pb, tb, nout, bias);
+    for (size_t k = 0; k < pl.n; k++)
+        hw_add(&m, pl.v[k].a, pl.v[k].sa, pl.v[k].b, pl.v[k].sb, pl.v[k].sub, 0);
+    int rc = 0;
+    if (na > plain) {
+        fprintf(stderr, "test_hw_cmvm: search trial %d: %ld adders, %ld without sharing\n", t, na, plain);
+        rc = 1;
+    }
+    for (long o = 0; o < nout && !rc; o++) {
+        int d = cmvm_sum_depth(&pl, &tl[o], bias[o] && tl[o].n);
+        if (d > d0) {
+            fprintf(stderr, "test_hw_cmvm: search trial %d, output %ld: depth %d over the bound %d\n", t, o, d, d0);
+            rc = 1;
+        }
+    }
+    int64_t *v = malloc(sizeof(int64_t) * (m.nn ? m.nn : 1));
+    for (int vec = 0; vec < 20 && !rc; vec++) {
+        int64_t xmax = ((int64_t)1 << (xbits - 1)) - 1;
+        for (long i = 0; i < nin; i++)
+            x[i] = vec == 0 ? xmax : vec == 1 ? -xmax - 1 : rnd(-xmax - 1, xmax);
+        if (eval(&m, x, v) < 0) {
+            rc = 1;
+            break;
+        }
+        for (long o = 0; o < nout && !rc; o++) {
+            int64_t want = 0, got = 0;
+            for (long i = 0; i < nin; i++)
+                want += x[i] * w[i * nout + o];
+            for (int k = 0; k < tl[o].n; k++) {
+                int64_t y = v[tl[o].t[k].node] * ((int64_t)1 << tl[o].t[k].shift);
+                got += tl[o].t[k].neg ? -y : y;
+            }
+            if (got != want) {
+                fprintf(stderr, "test_hw_cmvm: search trial %d, vector %d, output %ld: got %lld, expected %lld\n", t,
+                        vec, o, (long long)got, (long long)want);
+                rc = 1;
+            }
+        }
+    }
+    for (long o = 0; o < nout; o++) {
+        free(tl[o].t);
+        free(tb[o].t);
+    }
+    free(tl);
+    free(tb);
+    free(pl.v);
+    free(pb.v);
+    free(v);
+    free(bias);
+    free(m.n);
+    free(m.rom);
+    free(w);
+    free(x);
+    free(xn);
     return rc;
 }
 
@@ -260,6 +377,14 @@ int main(void)
             return 1;
         n++;
     }
-    printf("ok %d (bounded %ld, greedy %ld)\n", n, n_bounded, n_greedy);
+    for (int t = 0; t < 80; t++, n++) {
+        int big = t % 8 == 7;   /* layer-sized: the pattern table grows */
+        long nin = big ? rnd(32, 64) : rnd(1, 24), nout = big ? rnd(16, 32) : rnd(1, 16);
+        int wbits = (int)rnd(2, big ? 8 : 12), xbits = (int)rnd(2, 12), sparse = (int)rnd(0, 70);
+        if (search_trial(t, nin, nout, wbits, xbits, sparse))
+            return 1;
+    }
+    printf("ok %d (bounded %ld, greedy %ld, search %ld; search trials: %ld adders, cse.c %ld)\n", n, n_bounded,
+           n_greedy, n_search, search_adders, bounded_adders);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* cmvm.h — constant matrix x vector: integer weights, input signals (their
  * value ranges on the nodes) -> an adder graph in the netlist, one file per
  * algorithm (csd.c: canonical signed digits, shared products, pairwise CSE;
- * cse.c: pairwise CSE with a bound on adder depth). */
+ * cse.c: pairwise CSE with a bound on adder depth; wcse.c: the same bound,
+ * one least-conflicting most frequent pattern at a time). */
 #ifndef ETN_HW_CMVM_H
 #define ETN_HW_CMVM_H
 #include "hw/netlist.h"
@@ -47,6 +48,7 @@ typedef struct {
     int *depth;             /* adder depth of each netlist node, for the output trees */
     size_t ndepth, cdepth;  /* nodes with a depth, capacity */
     long cse_bounded, cse_greedy; /* solves that took the bounded CSE / the unbounded one */
+    long cse_search;        /* solves that took the scored search (wcse.c) */
 } Cmvm;
 
 void cmvm_init(Cmvm *c);
@@ -96,6 +98,11 @@ void cmvm_sort_keys(uint64_t *k, uint64_t *tmp, size_t n);
  * patterns first, each output's depth (its summands in a tree by depth, plus
  * its bias) kept within depth_max. */
 void cmvm_cse_bounded(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max);
+/* Greedy pairwise CSE one pattern at a time (wcse.c), with the bound of
+ * cmvm_cse_bounded: the most frequent pattern first, among equals the one
+ * that takes summands from the fewest occurrences of other repeated patterns.
+ * pl is a fresh plan (nothing planned yet). */
+void cmvm_cse_search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max);
 /* The adder depth of output o's sum: its summands and bias in a tree by depth. */
 int cmvm_sum_depth(const CmvmPlan *pl, const CmvmTermList *tl, int bias);
 

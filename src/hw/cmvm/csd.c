@@ -445,9 +445,12 @@ static long plan_cost(const CmvmPlan *pl, const CmvmTermList *lists, long nl, co
 }
 
 /* Common subexpressions of the flattened digits: the unbounded greedy
- * (cse_terms) and the depth-bounded one (cse.c, bound: the deepest output
- * without sharing) both planned (small solves); the bounded one is built where it needs no
- * more adders and no more depth, else the unbounded one.  Returns 1 for the bounded one. */
+ * (cse_terms), the depth-bounded one (cse.c, bound: the deepest output
+ * without sharing) and the one-pattern-at-a-time search (wcse.c, same bound)
+ * all planned (small solves); the bounded one is taken where it needs no more
+ * adders and no more depth than the unbounded one, the search where it needs
+ * fewer adders and no more depth than that.  Returns 0 (unbounded), 1
+ * (bounded) or 2 (search). */
 static int cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned char *bias)
 {
     size_t pairs = 0;
@@ -473,6 +476,17 @@ static int cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned 
         if (lists[l].n)
             memcpy(alt[l].t, lists[l].t, sizeof(CmvmTerm) * (size_t)lists[l].n);
     }
+    CmvmTermList *orig = malloc(sizeof *orig * (size_t)(nl ? nl : 1));
+    if (!orig)
+        abort();
+    for (long l = 0; l < nl; l++) {
+        orig[l].n = orig[l].cap = lists[l].n;
+        orig[l].t = malloc(sizeof(CmvmTerm) * (size_t)(lists[l].n ? lists[l].n : 1));
+        if (!orig[l].t)
+            abort();
+        if (lists[l].n)
+            memcpy(orig[l].t, lists[l].t, sizeof(CmvmTerm) * (size_t)lists[l].n);
+    }
     CmvmPlan pg = {NULL, 0, 0, (int)m->nn}, pb = pg;
     int d0;
     plan_cost(&pg, lists, nl, bias, &d0);
@@ -490,15 +504,41 @@ static int cse_choose(HwModule *m, CmvmTermList *lists, long nl, const unsigned 
         }
         pl = &pb;
     }
+    /* the one-pattern-at-a-time search (wcse.c, same bound) where it needs fewer adders and no more depth */
+    CmvmPlan pw = {NULL, 0, 0, (int)m->nn};
+    for (long l = 0; l < nl; l++) {
+        size_t c2 = (size_t)alt[l].cap;
+        alt[l].t = vec_grow(alt[l].t, &c2, (size_t)orig[l].n + 1, sizeof(CmvmTerm));
+        alt[l].cap = (int)c2;
+        alt[l].n = orig[l].n;
+        if (orig[l].n)
+            memcpy(alt[l].t, orig[l].t, sizeof(CmvmTerm) * (size_t)orig[l].n);
+    }
+    cmvm_cse_search(&pw, alt, nl, bias, d0);
+    int dw;
+    long nw = plan_cost(&pw, alt, nl, bias, &dw);
+    if (nw < (bounded ? nb : ng) && dw <= (bounded ? db : dg)) {
+        for (long l = 0; l < nl; l++) {
+            CmvmTermList t = lists[l];
+            lists[l] = alt[l];
+            alt[l] = t;
+        }
+        pl = &pw;
+        bounded = 2;
+    }
     for (size_t k = 0; k < pl->n; k++) {
         const CmvmAdd *a = &pl->v[k];
         hw_add(m, a->a, a->sa, a->b, a->sb, a->sub, 0);   /* node pl->base + k */
     }
-    for (long l = 0; l < nl; l++)
+    for (long l = 0; l < nl; l++) {
         free(alt[l].t);
+        free(orig[l].t);
+    }
     free(alt);
+    free(orig);
     free(pg.v);
     free(pb.v);
+    free(pw.v);
     return bounded;
 }
 
@@ -580,7 +620,10 @@ void cmvm_csd_solve(Cmvm *c, HwModule *m, const CmvmProblem *p)
         m->adders_naive -= 1;
     }
     if (flat) {
-        if (cse_choose(m, lists, nout, p->bias))
+        int kind = cse_choose(m, lists, nout, p->bias);
+        if (kind == 2)
+            c->cse_search++;
+        else if (kind)
             c->cse_bounded++;
         else
             c->cse_greedy++;
