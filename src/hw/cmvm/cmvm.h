@@ -100,8 +100,9 @@ void cmvm_sort_keys(uint64_t *k, uint64_t *tmp, size_t n);
 void cmvm_cse_bounded(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max);
 /* Greedy pairwise CSE one pattern at a time (wcse.c), with the bound of
  * cmvm_cse_bounded: the most frequent pattern first, among equals the one
- * that takes summands from the fewest occurrences of other repeated patterns.
- * pl is a fresh plan (nothing planned yet). */
+ * that takes summands from the fewest occurrences of other repeated patterns
+ * (three such searches, the fewest adders kept).  pl is a fresh plan
+ * (nothing planned yet). */
 void cmvm_cse_search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max);
 /* The adder depth of output o's sum: its summands and bias in a tree by depth. */
 int cmvm_sum_depth(const CmvmPlan *pl, const CmvmTermList *tl, int bias);

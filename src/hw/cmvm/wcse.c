@@ -13,8 +13,10 @@
  *       repeated patterns (summed over its occurrences, each summand's
  *       repeated pairs besides its own), so more sharing is left for later
  *       rounds; then by a hash of the pattern with a seed;
- *   (3) two tie orders run on copies and the plan with the fewest adders is
- *       kept.
+ *   (3) three searches run on copies and the plan with the fewest adders is
+ *       kept: ties by key, ties by a hash of the key, and a trade-off that
+ *       also weighs the next less frequent patterns (conflict - 64 x
+ *       (count - 1), lowest first).
  * Scoring a pattern by count x the width of the adder it saves (the bits
  * above the larger shift, from the signals' value ranges) was tried and gave
  * more adders (bench/README.md). */
@@ -258,8 +260,9 @@ static int int_cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* One greedy search with tie seed `seed`. */
-static void search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max, uint64_t seed)
+/* One greedy search: tie order `seed`, trade-off `per` (conflicts worth one more occurrence; 0: count first). */
+static void search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max, uint64_t seed,
+                   int per)
 {
     uint64_t lim = (uint64_t)1 << depth_max;
     size_t nn = (size_t)(nl ? nl : 1);
@@ -311,22 +314,23 @@ static void search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned ch
             t.maxc--;
         if (t.maxc < 2)
             break;
-        /* the most frequent pattern; among those the least conflicting, then by tie */
+        /* the most frequent pattern; among those the least conflicting, then by tie.  With a
+         * trade-off `per` > 0 also the next less frequent ones, by conflict - per * (count - 1) */
         int best = -1;
         long bc = 0;
         uint64_t bt = 0;
-        for (int e = t.head[t.maxc]; e >= 0; e = t.next[e]) {
-            long conf = 0;
-            if (t.next[e] >= 0 || best >= 0)
+        for (int c = t.maxc; c >= 2 && c >= t.maxc - (per > 0); c--)
+            for (int e = t.head[c]; e >= 0; e = t.next[e]) {
+                long conf = -(long)per * (c - 1);
                 for (int h = t.occ[e]; h >= 0; h = t.pnext[h])
                     conf += t.deg[t.pi[h]] + t.deg[t.pj[h]] - 2;
-            uint64_t tie = seed ? mix(t.key[e] ^ seed) : t.key[e];
-            if (best < 0 || conf < bc || (conf == bc && (tie < bt || (tie == bt && t.key[e] < t.key[best])))) {
-                best = e;
-                bc = conf;
-                bt = tie;
+                uint64_t tie = seed ? mix(t.key[e] ^ seed) : t.key[e];
+                if (best < 0 || conf < bc || (conf == bc && (tie < bt || (tie == bt && t.key[e] < t.key[best])))) {
+                    best = e;
+                    bc = conf;
+                    bt = tie;
+                }
             }
-        }
         /* its occurrences, in output and pair order */
         size_t no = 0;
         for (int h = t.occ[best]; h >= 0; h = t.pnext[h])
@@ -430,16 +434,19 @@ static void lists_free(CmvmTermList *c, long nl)
 
 void cmvm_cse_search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned char *bias, int depth_max)
 {
-    /* two tie orders: the pattern's key, and a hash of it */
-    static const uint64_t seeds[] = {0, UINT64_C(0x9e3779b97f4a7c15)};
-    const int nruns = (int)(sizeof seeds / sizeof *seeds);
+    /* the most frequent first, ties by key and by a hash of it; and a trade-off of count and conflict */
+    static const struct {
+        uint64_t seed;
+        int per;
+    } runs[] = {{0, 0}, {UINT64_C(0x9e3779b97f4a7c15), 0}, {0, 64}};
+    const int nruns = (int)(sizeof runs / sizeof *runs);
     CmvmTermList *best = NULL;
     CmvmPlan bp = {NULL, 0, 0, pl->base};
     long bn = -1;
     for (int k = 0; k < nruns; k++) {
         CmvmTermList *cur = lists_copy(lists, nl);
         CmvmPlan p = {NULL, 0, 0, pl->base};
-        search(&p, cur, nl, bias, depth_max, seeds[k]);
+        search(&p, cur, nl, bias, depth_max, runs[k].seed, runs[k].per);
         long n = plan_adders(&p, cur, nl, bias);
         if (bn < 0 || n < bn) {
             bn = n;
