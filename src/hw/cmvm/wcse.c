@@ -206,33 +206,60 @@ static int pattern_slot(Search *t, uint64_t key)
     return (int)h;
 }
 
+/* Whether summands of depths dp and dq may be added in a sum of Kraft sum s within lim. */
+static int fits(int dp, int dq, uint64_t s, uint64_t lim)
+{
+    int d = (dp > dq ? dp : dq) + 1;
+    return d <= 62 && s - ((uint64_t)1 << dp) - ((uint64_t)1 << dq) + ((uint64_t)1 << d) <= lim;
+}
+
 /* Whether pair (i, j) of an output makes a pattern within the bound; its key. */
 static int pair_ok(const CmvmTermList *tl, const Out *o, int i, int j, uint64_t s, uint64_t lim, uint64_t *key)
 {
     int base, neg;
     if (o->dead[i] || o->dead[j] || !cmvm_pair_key(tl->t[i], tl->t[j], key, &base, &neg))
         return 0;
-    int dp = o->depth[i], dq = o->depth[j], d = (dp > dq ? dp : dq) + 1;
-    return d <= 62 && s - ((uint64_t)1 << dp) - ((uint64_t)1 << dq) + ((uint64_t)1 << d) <= lim;
+    return fits(o->depth[i], o->depth[j], s, lim);
 }
 
-/* Count an output's pairs (first pair g0): all (first time) or those of
- * changed summands, dropping the others that no longer fit (s only grows). */
-static void count_output(Search *t, const CmvmTermList *tl, const Out *o, int g0, uint64_t s, uint64_t lim, int first)
+/* Recount pair (i, j) of an output (global number g). */
+static void recount(Search *t, const CmvmTermList *tl, const Out *o, int g, int i, int j, uint64_t s, uint64_t lim)
 {
-    table_reserve(t, (size_t)o->n * (size_t)o->n);
-    int g = g0;
-    for (int i = 0; i < o->n; i++)
-        for (int j = i + 1; j < o->n; j++, g++) {
-            uint64_t key;
-            if (first || o->chg[i] || o->chg[j]) {
-                pair_off(t, g);
-                if (pair_ok(tl, o, i, j, s, lim, &key))
-                    pair_on(t, g, pattern_slot(t, key));
-            } else if (t->slot[g] >= 0 && !pair_ok(tl, o, i, j, s, lim, &key)) {
-                pair_off(t, g);
-            }
+    uint64_t key;
+    pair_off(t, g);
+    if (pair_ok(tl, o, i, j, s, lim, &key))
+        pair_on(t, g, pattern_slot(t, key));
+}
+
+/* Count an output's pairs (first pair g0): all of them (first time), or
+ * those of its changed summands and, where its Kraft sum grew from s0 to s,
+ * drop the others that no longer fit (s never shrinks). */
+static void count_output(Search *t, const CmvmTermList *tl, const Out *o, int g0, uint64_t s0, uint64_t s,
+                         uint64_t lim, int first)
+{
+    int n = o->n;
+    table_reserve(t, (size_t)n * (size_t)n);
+    if (first) {
+        for (int i = 0, g = g0; i < n; i++)
+            for (int j = i + 1; j < n; j++, g++)
+                recount(t, tl, o, g, i, j, s, lim);
+        return;
+    }
+    if (s != s0)
+        for (int i = 0, g = g0; i < n; i++)
+            for (int j = i + 1; j < n; j++, g++)
+                if (t->slot[g] >= 0 && !o->chg[i] && !o->chg[j] && !fits(o->depth[i], o->depth[j], s, lim))
+                    pair_off(t, g);
+    for (int c = 0; c < n; c++) {
+        if (!o->chg[c])
+            continue;
+        for (int u = 0; u < n; u++) {
+            if (u == c || (o->chg[u] && u < c))
+                continue;   /* a pair of two changed summands once */
+            int i = u < c ? u : c, j = u < c ? c : u;
+            recount(t, tl, o, g0 + i * n - i * (i + 1) / 2 + (j - i - 1), i, j, s, lim);
         }
+    }
 }
 
 static uint64_t mix(uint64_t k)
@@ -305,7 +332,7 @@ static void search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned ch
                 t.pi[g] = tb[l] + i, t.pj[g] = tb[l] + j;
         }
         s[l] = kraft(pl, &lists[l], bias && bias[l]);
-        count_output(&t, &lists[l], o, pb[l], s[l], lim, 1);
+        count_output(&t, &lists[l], o, pb[l], s[l], s[l], lim, 1);
     }
     int *occ = NULL;
     size_t cocc = 0;
@@ -346,6 +373,7 @@ static void search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned ch
             CmvmTermList *tl = &lists[l];
             Out *o = &out[l];
             memset(o->chg, 0, (size_t)o->n);
+            uint64_t s0 = s[l];
             for (; k < no && (l + 1 >= nl || occ[k] < pb[l + 1]); k++) {
                 int i = t.pi[occ[k]] - tb[l], j = t.pj[occ[k]] - tb[l];
                 uint64_t kk;
@@ -368,7 +396,7 @@ static void search(CmvmPlan *pl, CmvmTermList *lists, long nl, const unsigned ch
                 o->chg[i] = o->chg[j] = 1;
                 applied++;
             }
-            count_output(&t, tl, o, pb[l], s[l], lim, 0);
+            count_output(&t, tl, o, pb[l], s0, s[l], lim, 0);
         }
         if (!applied)
             break;
