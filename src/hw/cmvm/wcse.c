@@ -237,8 +237,10 @@ static void recount(Search *t, const CmvmTermList *tl, const Out *o, int g, int 
 static void count_output(Search *t, const CmvmTermList *tl, const Out *o, int g0, uint64_t s0, uint64_t s,
                          uint64_t lim, int first)
 {
-    int n = o->n;
-    table_reserve(t, (size_t)n * (size_t)n);
+    int n = o->n, nc = 0;
+    for (int c = 0; c < n && !first; c++)
+        nc += o->chg[c];
+    table_reserve(t, first ? (size_t)n * (size_t)n / 2 : (size_t)nc * (size_t)n);   /* new patterns at most */
     if (first) {
         for (int i = 0, g = g0; i < n; i++)
             for (int j = i + 1; j < n; j++, g++)
