@@ -389,7 +389,7 @@ const char *etn_layer_name(const EtnModel *m, size_t k)
 const char *etn_layer_class(const EtnModel *m, size_t k)
 {
     const Node *n = layer(m, k);
-    return n ? op_hls_class[n->op] : NULL;
+    return n ? ir_hls_class(n) : NULL;
 }
 
 size_t etn_layer_size(const EtnModel *m, size_t k)

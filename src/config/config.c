@@ -834,11 +834,13 @@ static int validate(Config *c, Diag *d)
                               describe(lt, got, sizeof got));
         if (check_unique(d, o, "LayerType", lt) < 0)
             return -1;
-        const char *classes[OP_COUNT_ + 1];
+        const char *classes[OP_COUNT_ + 3];
         int nc = 0;
         for (int j = 0; j < OP_COUNT_; j++)
             if (!in_list_n(classes, nc, op_hls_class[j]))
                 classes[nc++] = op_hls_class[j];
+        classes[nc++] = "EinsumDense";   /* read as a Dense, an Einsum as a Dot (frontends/einsum.c: Node.hls_class) */
+        classes[nc++] = "Einsum";
         classes[nc] = NULL;
         join_list(classes, allowed, sizeof allowed);
         for (const cJSON *e = lt->child; e; e = e->next) {
@@ -1198,7 +1200,7 @@ static const cJSON *lookup_key(const Config *c, const Node *n, const char *key)
     if (n) {
         if ((v = name_entry(c, n)) && (v = cJSON_GetObjectItemCaseSensitive(v, key)))
             return v;
-        if ((v = layer_entry(c, "LayerType", op_hls_class[n->op])) && (v = cJSON_GetObjectItemCaseSensitive(v, key)))
+        if ((v = layer_entry(c, "LayerType", ir_hls_class(n))) && (v = cJSON_GetObjectItemCaseSensitive(v, key)))
             return v;
     }
     if (c->root && (v = cJSON_GetObjectItemCaseSensitive(c->root, "Model")) &&
@@ -1211,7 +1213,7 @@ static const cJSON *lookup_key(const Config *c, const Node *n, const char *key)
  * the LayerType one's place), every key snake-cased, the last of those equal to `snake` wins. */
 static const cJSON *hls_layer_key(const Config *c, const Node *n, const char *snake)
 {
-    const cJSON *ent[2] = {layer_entry(c, "LayerType", op_hls_class[n->op]), name_entry(c, n)}, *val[128];
+    const cJSON *ent[2] = {layer_entry(c, "LayerType", ir_hls_class(n)), name_entry(c, n)}, *val[128];
     const char *key[128];
     int nk = 0;
     for (int j = 0; j < 2; j++)
@@ -1288,7 +1290,7 @@ static int hsig_layer_type(const Config *c, const Node *n, const char *var, cons
     bool slope = !strcmp(var, "weight");
     static const char *const skeys[] = {"slope", "weight", "scale", "param", NULL};
     static const char *const hkeys[] = {"shift", "bias", NULL};
-    const cJSON *ent[2] = {name_entry(c, n), layer_entry(c, "LayerType", op_hls_class[n->op])};
+    const cJSON *ent[2] = {name_entry(c, n), layer_entry(c, "LayerType", ir_hls_class(n))};
     for (int j = 0; j < 2; j++) {
         if (!ent[j])
             continue;
@@ -1346,6 +1348,10 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     /* a recurrent layer's 'auto' types are the default, as hls4ml infers them */
     bool auto_is_default = (!strcmp(var, "weight") && !hls_param) || !strcmp(var, "embeddings") || !strcmp(var, "bias") ||
                            (!strcmp(var, "result") && !sums) || n->cell.role != RNN_ROLE_NONE;
+    /* hls4ml 1.3 infers no type of an EinsumDense or an Einsum: 'auto' is the default */
+    if (config_auto_hls4ml(c, n) && n->hls_class &&
+        (!strcmp(n->hls_class, "EinsumDense") || !strcmp(n->hls_class, "Einsum")))
+        auto_is_default = true;
     /* hls4ml's layer keys table_t, exp_table_t, inv_table_t, inv_inp_t and accum_t (of the LayerName or the
      * LayerType entry) are set after the layer's Precision is read, so they win over Precision.* */
     if ((is_table_var(var) || !strcmp(var, "accum")) && c->root && (v = hls_layer_key(c, n, hls_key)) &&
@@ -1356,7 +1362,7 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
         if (v && auto_is_default && cJSON_IsString(v) && !strcmp(v->valuestring, "auto"))
             v = NULL;
     }
-    if (!v && (p = layer_entry(c, "LayerType", op_hls_class[n->op]))) {
+    if (!v && (p = layer_entry(c, "LayerType", ir_hls_class(n)))) {
         v = prec_from(cJSON_GetObjectItemCaseSensitive(p, "Precision"), var, 0);
         if (v && auto_is_default && cJSON_IsString(v) && !strcmp(v->valuestring, "auto"))
             v = NULL;
@@ -1465,7 +1471,7 @@ bool config_skip(const Config *c, const Node *n)
 {
     const cJSON *v;
     for (int level = 0; level < 2; level++) {   /* LayerName, then LayerType; Skip or skip, the later of the two */
-        const cJSON *e = level ? layer_entry(c, "LayerType", op_hls_class[n->op]) : name_entry(c, n);
+        const cJSON *e = level ? layer_entry(c, "LayerType", ir_hls_class(n)) : name_entry(c, n);
         v = later_spelling(e, "Skip", "skip");
         if (v)
             return cJSON_IsTrue(v);
@@ -1485,7 +1491,7 @@ const char *config_layer_str(const Config *c, const Node *n, const char *key)
     const cJSON *v;
     if ((v = name_entry(c, n)) && (v = cJSON_GetObjectItemCaseSensitive(v, key)) && cJSON_IsString(v))
         return v->valuestring;
-    if ((v = layer_entry(c, "LayerType", op_hls_class[n->op])) && (v = cJSON_GetObjectItemCaseSensitive(v, key)) &&
+    if ((v = layer_entry(c, "LayerType", ir_hls_class(n))) && (v = cJSON_GetObjectItemCaseSensitive(v, key)) &&
         cJSON_IsString(v))
         return v->valuestring;
     return NULL;
@@ -1648,7 +1654,7 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
                                     "    ForwardRecurrentReuseFactor: 1\n    BackwardRecurrentReuseFactor: 1\n");
                 continue;
             }
-            buf_printf(out, "  %s:   # %s (%s)\n", names_yaml_key(key, sizeof key, n->name), op_hls_class[n->op],
+            buf_printf(out, "  %s:   # %s (%s)\n", names_yaml_key(key, sizeof key, n->name), ir_hls_class(n),
                        names_comment(op, sizeof op, n->src_op));
             if (quantizer_typed(g, n)) {
                 emit_quantizer_types(g, n, out, "    ");

@@ -3,6 +3,7 @@
  * (config.json + model.weights.h5), with QKeras layers whose quantizers
  * become exact fixed-point types.  IR nodes are named after Keras layers. */
 #include "frontends/frontends.h"
+#include "frontends/einsum.h"
 #include "frontends/rnn.h"
 
 #include <cJSON.h>
@@ -2576,6 +2577,68 @@ static int import_dot(Importer *im, const cJSON *cfg, const int *in, int nin)
     return new_node(im, OP_DOT, lname, &p, 1, 1, &one);
 }
 
+/* EinsumDense (Keras 3): an einsum of the input with the kernel, plus a bias over bias_axes, lowered onto
+ * transposes, reshapes and a Dense (frontends/einsum.c); an activation after it as a Dense's. */
+static int import_einsum_dense(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    const char *eq = jstr(cfg, "equation");
+    if (!eq)
+        return LAYER_ERR(im, "expected an 'equation' string, got %s", jdesc(&im->g->arena, jget(cfg, "equation")));
+    const char *qm = jstr(cfg, "quantization_mode");
+    if (qm && strcmp(qm, "None"))
+        return LAYER_ERR(im, "expected no quantization_mode, got '%s' (Keras's own int8 quantization is not read)", qm);
+    const cJSON *ba = jget(cfg, "bias_axes");
+    int use_bias = !jis_null(ba) && cJSON_IsString(ba) && ba->valuestring[0];
+    static const char *const names[] = {"kernel", "bias"};
+    Weight w[2];
+    if (layer_weights(im, ct, lpath, names, use_bias ? 2 : 1, w) < 0)
+        return -1;
+    Tensor *tx = &im->g->t[x];
+    EinsumPlan p;
+    char msg[400];
+    if (einsum_plan(eq, 0, tx->rank, tx->dims, w[0].rank, w[0].dims, &p, msg, sizeof msg) < 0)
+        return LAYER_ERR(im, "%s (kernel of rank %d)", msg, w[0].rank);
+    int od[IR_MAX_RANK], ro = einsum_out_shape(&p, od);
+    long nout = 1;
+    for (int k = 0; k < ro; k++)
+        nout *= od[k];
+    double *bias = NULL;
+    if (use_bias) {   /* broadcast to the output, numpy's way (bias axes aligned at the end) */
+        int off = ro - w[1].rank, ok = off >= 0;
+        for (int k = 0; ok && k < w[1].rank; k++)
+            ok = w[1].dims[k] == 1 || w[1].dims[k] == od[off + k];
+        if (!ok) {
+            char s1[96], s2[96];
+            dims_str(ro, od, s1, sizeof s1);
+            dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
+            return WEIGHT_ERR(im, "expected a bias that broadcasts to the output %s, got %s", s1, s2);
+        }
+        bias = arena_array(&im->g->arena, (size_t)nout, sizeof(double));
+        for (long e = 0; e < nout; e++) {
+            long r = e, bo = 0, stride = 1;
+            for (int k = ro - 1; k >= 0; k--) {
+                int c = (int)(r % od[k]);
+                r /= od[k];
+                if (k >= off) {
+                    int bd = w[1].dims[k - off];
+                    bo += (bd == 1 ? 0 : c) * stride;
+                    stride *= bd;
+                }
+            }
+            bias[e] = w[1].data[bo];
+        }
+    }
+    const char *lname = unique_name(im, im->lname);
+    int out = einsum_emit_dense(im->g, &p, lname, im->lclass, "EinsumDense", x, w[0].data, bias);
+    const cJSON *act = jget(cfg, "activation");
+    const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
+    if (jis_null(act) || (an && !strcmp(an, "linear")))
+        return out;
+    char base[160];
+    snprintf(base, sizeof base, "%s_%s", lname, an ? an : "act");
+    return quantized_layer_activation(im, base, act, out, 0);
+}
+
 /* The layers above: 1 and out[0] set if cls is one of them, 0 if not, -1 on error. */
 static int import_conv_layer(Importer *im, const cJSON *cfg, const Container *ct, const char *lpath, const char *cls,
                              const int *in, int nin, int *out)
@@ -3144,6 +3207,8 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     Tensor *tx = &im->g->t[x];
     if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
         out[0] = import_dense(im, ct, lpath, cfg, x, cls[0] == 'Q');
+    } else if (!strcmp(cls, "EinsumDense")) {
+        out[0] = import_einsum_dense(im, ct, lpath, cfg, x);
     } else if (!strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU") || !strcmp(cls, "QSimpleRNN") ||
                !strcmp(cls, "QLSTM") || !strcmp(cls, "QGRU")) {
         out[0] = import_recurrent(im, ct, lpath, cfg, cls, x);

@@ -2,6 +2,7 @@
  * onnx.proto) to IR.  Constant subgraphs are evaluated here; data tensors get
  * per-sample shapes (the batch dimension is dropped). */
 #include "frontends/frontends.h"
+#include "frontends/einsum.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -2456,6 +2457,40 @@ static int import_node(Importer *im, const Onnx__NodeProto *n, size_t index)
     return r;
 }
 
+/* Einsum of two operands (torch.einsum's export; one operand twice when the model passes it twice), lowered by
+ * frontends/einsum.c: two data tensors as hls4ml's Einsum, data and a constant as its EinsumDense without bias. */
+static int import_einsum(Importer *im, const Onnx__NodeProto *n, const char *lname)
+{
+    const Onnx__AttributeProto *a = attr(n, "equation");
+    if (!a || a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)
+        return NODE_ERR(im, "expected a string attribute 'equation', got none");
+    if (n->n_input != 2)
+        return NODE_ERR(im, "expected two operands, got %zu (an einsum of one or of three or more operands is not "
+                            "built)", n->n_input);
+    char eq[256];
+    if (a->s.len >= sizeof eq)
+        return NODE_ERR(im, "expected an equation of at most %zu characters, got %zu", sizeof eq - 1, a->s.len);
+    snprintf(eq, sizeof eq, "%.*s", (int)a->s.len, (const char *)a->s.data);
+    int x0, x1;
+    if (input_id(im, n, 0, 0, &x0) < 0 || input_id(im, n, 1, 0, &x1) < 0)
+        return -1;
+    if (is_const(im, x0))
+        return NODE_ERR(im, "equation '%s': expected data as the first operand, got a constant (write the data "
+                            "operand first)", eq);
+    int c1 = is_const(im, x1);
+    const Tensor *t0 = &im->g->t[x0], *t1 = &im->g->t[x1];
+    EinsumPlan p;
+    char msg[400];
+    if (einsum_plan(eq, !c1, t0->rank, t0->dims, c1 ? t1->const_rank : t1->rank, c1 ? t1->const_dims : t1->dims, &p,
+                    msg, sizeof msg) < 0)
+        return NODE_ERR(im, "%s", msg);
+    int y = c1 ? einsum_emit_dense(im->g, &p, lname, im->node_op, "EinsumDense", x0, im->g->t[x1].data, NULL)
+               : einsum_emit(im->g, &p, lname, im->node_op, x0, x1);
+    im->g->t[y].name = arena_strdup(&im->g->arena, n->output[0]);   /* the value the graph names, as other ops' */
+    alias_add(im, n->output[0], y);
+    return 0;
+}
+
 static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op, const char *lname)
 {
     int vr = import_view(im, n, op, lname);
@@ -2495,6 +2530,8 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
     }
     if (strcmp(op, "Gemm") == 0 || strcmp(op, "MatMul") == 0)
         return import_dense(im, n, op[0] == 'G', lname);
+    if (strcmp(op, "Einsum") == 0)
+        return import_einsum(im, n, lname);
     if (strcmp(op, "RNN") == 0 || strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0)
         return import_recurrent(im, n, op, lname);
     if (strcmp(op, "ReverseSequence") == 0)
@@ -2804,7 +2841,7 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
                                                    "MatMul, Slice and Tanh/Relu steps like these: export it with "
                                                    "dynamo=False, which writes an RNN node");
     } else {
-        return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Conv, ConvTranspose, MaxPool, AveragePool, "
+        return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Einsum, Conv, ConvTranspose, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
                             "Max, Min, Mean, Relu, LeakyRelu, ThresholdedRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, PRelu, Softmax, "
                             "HardSigmoid, Clip, "

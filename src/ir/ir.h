@@ -149,6 +149,12 @@ typedef struct {
                                    into it, comma-separated (NULL: none), so that a LayerName entry for one still names
                                    something */
     RnnCell cell;               /* nodes of an unrolled recurrent layer: their part in it */
+    const char *hls_class;      /* hls4ml's class of the layer this node computes when it differs from its op's
+                                   (op_hls_class): a Dense lowered from an EinsumDense, a Dot summing an Einsum's
+                                   products (frontends/einsum.c); its LayerType entry, and under --auto-types hls4ml
+                                   'auto' is the default (hls4ml infers no type for these), else NULL */
+    bool moves;                 /* part of a lowered layer that only moves bits (an Einsum's repeat): its result
+                                   is its input's type, whatever the configuration says */
     bool quantized;             /* set by front ends for quantized layers (QKeras, QONNX): with no precision
                                    configured for it, a DENSE gets exact ('auto') accum and result types */
     union {                     /* the attributes of some ops, selected by op */
@@ -240,6 +246,9 @@ static inline long ir_embed_pos(FxType tin, int64_t m, long rows, long dd, long 
     q = q >= 0 ? q >> f : -((-q) >> f);   /* toward zero */
     return q >= 0 && q < (int64_t)rows * dd ? (long)q : -1;
 }
+
+/* hls4ml's class of node n (its LayerType key): n->hls_class, else its op's. */
+static inline const char *ir_hls_class(const Node *n) { return n->hls_class ? n->hls_class : op_hls_class[n->op]; }
 
 /* Text dump: one line per tensor and node. */
 void ir_dump(const Graph *g, Buf *out);

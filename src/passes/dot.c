@@ -1,5 +1,6 @@
 /* dot.c — a Dot's sum made a Dense.
- * requires: precision; keeps: every type; sets: each OP_DOT becomes an OP_DENSE over a [n][1] weight of ones.
+ * requires: precision; keeps: every type; sets: each OP_DOT becomes an OP_DENSE over a [n][1] weight of ones (n: its
+ * input's last axis; an Einsum's OP_DOT sums each row of its products, frontends/einsum.c).
  *
  * The front end reads a Dot (hls4ml's dot1d) as the elementwise product, typed the layer's accum, and an OP_DOT
  * summing it.  A Dense whose weights are all 1 in ufixed<1,1> computes the same: each product x * 1 is exact and
@@ -16,7 +17,8 @@ int pass_dot(Graph *g, Diag *d, const Config *c)
     for (size_t k = 0; k < g->nn; k++) {
         if (g->n[k].dead || g->n[k].op != OP_DOT)
             continue;
-        int n = (int)ir_numel(&g->t[g->n[k].in[0]]), dims[2] = {n, 1};
+        const Tensor *x = &g->t[g->n[k].in[0]];
+        int n = x->dims[x->rank - 1], dims[2] = {n, 1};
         int w = ir_add_const(g, arena_printf(&g->arena, "%s_ones", g->n[k].name), 2, dims, NULL);
         Tensor *tw = &g->t[w];
         FxType one = {1, 1, 0, FXQ_TRN, FXO_WRAP};

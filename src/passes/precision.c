@@ -1049,7 +1049,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         bool rnn_exact = !config_names_node(c, n) &&
                          (n->cell.role == RNN_ROLE_EXACT || n->cell.role == RNN_ROLE_MOVE ||
                           (n->cell.role != RNN_ROLE_NONE && n->quantized && !precision_configured(c, n)));
-        if (n->op == OP_RESHAPE || n->op == OP_TRANSPOSE) {
+        if (n->op == OP_RESHAPE || n->op == OP_TRANSPOSE || n->moves) {
             out->type = g->t[n->in[0]].type;   /* a reshape or transpose moves bits without changing them */
             out->wide_decl = g->t[n->in[0]].wide_decl;
             out->decl = g->t[n->in[0]].decl;

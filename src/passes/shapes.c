@@ -217,11 +217,10 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
             memcpy(out->dims, x->dims, sizeof out->dims);
             break;
         }
-        case OP_DOT:   /* the sum of a vector's elements (the products of a Dot) */
-            if (x->rank != 1)
-                return node_err(d, g, n, "expected a vector (rank 1) of products");
-            out->rank = 1;
-            out->dims[0] = 1;
+        case OP_DOT:   /* the sum along the last axis (the products of a Dot, or of an Einsum: frontends/einsum.c) */
+            out->rank = x->rank;
+            memcpy(out->dims, x->dims, sizeof out->dims);
+            out->dims[out->rank - 1] = 1;
             break;
         case OP_RESHAPE:
             if (ir_numel(out) != ir_numel(x)) {
