@@ -138,6 +138,11 @@ def test_refused(tmp_path):
         assert r.returncode == 2, r.stderr
         assert f"node 'einsum' (Einsum): " in r.stderr and msg in r.stderr, r.stderr
         assert f"equation '{eq}'" in r.stderr or "operands" in msg, r.stderr
+    # one inplace index per block: 4097 blocks of 1 x 1 make a 4097 x 4097 matrix, over the 2^24 entries built
+    m = onnx_einsum(tmp_path / "big.onnx", "bij,ijk->bik", [(4097, 1)], (4097, 1), const=np.ones((4097, 1, 1), np.float32))
+    r = run("compile", m, "-o", tmp_path / "o", check=False)
+    assert r.returncode == 2 and "node 'einsum' (Einsum): equation 'bij,ijk->bik': expected a block-diagonal weight " \
+        "matrix of at most 16777216 (2^24) entries, got 4097 x 4097" in r.stderr, r.stderr
 
 
 def test_constant_operand_is_an_einsum_dense(tmp_path):

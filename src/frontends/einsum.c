@@ -301,7 +301,7 @@ static int finish(Graph *g, const EinsumPlan *p, const char *lname, const char *
 }
 
 int einsum_emit_dense(Graph *g, const EinsumPlan *p, const char *lname, const char *src_op, const char *hls_class,
-                      int x, const double *kernel, const double *bias)
+                      int x, const double *kernel, const double *bias, char *msg, size_t nmsg)
 {
     int coord[128] = {0};
     long I = p->I, C = p->C, L0 = p->L0, L1 = p->L1, nout = I * L0 * L1;
@@ -316,6 +316,12 @@ int einsum_emit_dense(Graph *g, const EinsumPlan *p, const char *lname, const ch
             rows = bias[offset(p, p->out, coord)] == v;
         }
     long R = rows ? L0 : 1, B = rows ? I : I * L0, K = B * C, N = B * L1;
+    if (K * N > (1L << 24) || K > (1L << 24) / (N > 0 ? N : 1)) {
+        snprintf(msg, nmsg, "expected a block-diagonal weight matrix of at most 16777216 (2^24) entries, got %ld x %ld "
+                 "(%ld blocks of %ld x %ld)%s", K, N, B, C, L1, rows ? "" : "; a bias that does not vary along the "
+                 "input's free axes keeps one block per inplace index");
+        return -1;
+    }
     char xo[3 * IR_MAX_RANK + 1], lg[3 * IR_MAX_RANK + 1];
     snprintf(xo, sizeof xo, "%s%s%s", rows ? p->free0 : p->inplace, rows ? p->inplace : p->free0, p->contract);
     snprintf(lg, sizeof lg, "%s%s%s", rows ? p->free0 : p->inplace, rows ? p->inplace : p->free0, p->free1);

@@ -28,10 +28,10 @@ int einsum_plan(const char *eq, int batch1, int r0, const int *d0, int r1, const
 int einsum_out_shape(const EinsumPlan *p, int *dims);
 
 /* Operand 1 constant (kernel: row-major over p->in1), bias NULL or one value per output element (row-major over
- * the output): transposes and reshapes around one OP_DENSE named lname (hls_class "EinsumDense" or hls_class as
- * given).  Returns the output tensor. */
+ * the output): transposes and reshapes around one OP_DENSE named lname (hls_class as given).  Returns the output
+ * tensor, or -1 with a message in msg when the weight matrix would exceed 2^24 entries. */
 int einsum_emit_dense(Graph *g, const EinsumPlan *p, const char *lname, const char *src_op, const char *hls_class,
-                      int x, const double *kernel, const double *bias);
+                      int x, const double *kernel, const double *bias, char *msg, size_t nmsg);
 
 /* Two tensors: transposes, reshapes and repeats (OP_UPSAMPLE, Node.moves) making every product's operands meet,
  * their elementwise product <lname>_product typed the layer's accum, and an OP_DOT named lname (hls_class "Einsum")

@@ -2629,7 +2629,9 @@ static int import_einsum_dense(Importer *im, const Container *ct, const char *lp
         }
     }
     const char *lname = unique_name(im, im->lname);
-    int out = einsum_emit_dense(im->g, &p, lname, im->lclass, "EinsumDense", x, w[0].data, bias);
+    int out = einsum_emit_dense(im->g, &p, lname, im->lclass, "EinsumDense", x, w[0].data, bias, msg, sizeof msg);
+    if (out < 0)
+        return LAYER_ERR(im, "equation '%s': %s", eq, msg);
     const cJSON *act = jget(cfg, "activation");
     const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
     if (jis_null(act) || (an && !strcmp(an, "linear")))

@@ -2484,8 +2484,11 @@ static int import_einsum(Importer *im, const Onnx__NodeProto *n, const char *lna
     if (einsum_plan(eq, !c1, t0->rank, t0->dims, c1 ? t1->const_rank : t1->rank, c1 ? t1->const_dims : t1->dims, &p,
                     msg, sizeof msg) < 0)
         return NODE_ERR(im, "%s", msg);
-    int y = c1 ? einsum_emit_dense(im->g, &p, lname, im->node_op, "EinsumDense", x0, im->g->t[x1].data, NULL)
+    int y = c1 ? einsum_emit_dense(im->g, &p, lname, im->node_op, "EinsumDense", x0, im->g->t[x1].data, NULL, msg,
+                                   sizeof msg)
                : einsum_emit(im->g, &p, lname, im->node_op, x0, x1);
+    if (y < 0)
+        return NODE_ERR(im, "equation '%s': %s", eq, msg);
     im->g->t[y].name = arena_strdup(&im->g->arena, n->output[0]);   /* the value the graph names, as other ops' */
     alias_add(im, n->output[0], y);
     return 0;

@@ -240,6 +240,11 @@ def recurrent_seeds():
         helper.make_node('Gather', ['table', 'idx'], ['e'], name='emb', axis=0),
         helper.make_node('Flatten', ['e'], ['y'], name='flat', axis=1),
     ], [helper.make_tensor_value_info('idx', TensorProto.INT64, [1, 4])], [io('y', [1, 12])], [const('table', [7, 3])])
+    # Einsum: two tensors with an inplace axis (repeats, products, row sums); data and a constant (an EinsumDense)
+    save('einsum', [
+        helper.make_node('Einsum', ['a', 'b'], ['p'], name='ein', equation='bhij,bhkj->bhik'),
+        helper.make_node('Einsum', ['p', 'ew'], ['y'], name='ein_w', equation='bhik,kho->boi'),
+    ], [io('a', [1, 2, 3, 4]), io('b', [1, 2, 5, 4])], [io('y', [1, 6, 3])], [const('ew', [5, 2, 6])])
 
 
 
