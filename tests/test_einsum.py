@@ -210,6 +210,17 @@ def test_config_names_the_layer_types(tmp_path):
     assert np.array_equal(y * 8, np.round(y * 8)) and np.abs(y).max() <= 4
 
 
+
+def test_config_template_by_type_names_the_classes(tmp_path):
+    """`etchnn config --granularity type` writes the classes LayerType reads: EinsumDense and Einsum, not the Dense
+    and Dot they are built as; the template is accepted back unchanged."""
+    for nm, cls, other in (("ed_rows", "EinsumDense", None), ("ein_outer", "Einsum", "Dot")):   # ed_rows has a Dense
+        t = run("config", E.model_path(nm), "--granularity", "type").stdout
+        classes = [ln.strip()[:-1] for ln in t.split("LayerType:")[1].splitlines() if ln.startswith("  ") and not ln.startswith("   ")]
+        assert cls in classes and other not in classes, (nm, classes)   # before: only the op's class (Dense, Dot)
+        (tmp_path / f"{nm}.yml").write_text(t)
+        run("compile", E.model_path(nm), "-c", tmp_path / f"{nm}.yml", "-o", tmp_path / nm)
+
 @pytest.mark.extended
 @pytest.mark.parametrize("nm", ["ed_flat", "ein_single"])
 def test_hls_cpp_csim_equals_predict(nm, tmp_path):

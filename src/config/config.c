@@ -1575,41 +1575,41 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
                     "  ClockPeriod: 5\n");
     if (gran == 1) {
         buf_printf(out, "LayerType:\n");
-        for (int op = 0; op < OP_COUNT_; op++) {
-            int used = 0, first = -1;
-            for (size_t k = 0; k < g->nn; k++)
-                if (!g->n[k].dead && (int)g->n[k].op == op) {
-                    used = 1;
-                    first = (int)k;
-                    break;
+        /* one entry per hls4ml class (a node's own class where its front end set one: an EinsumDense built as a
+         * Dense), in the order of the ops, each class once */
+        const char **done = calloc(g->nn + 1, sizeof *done);
+        size_t ndone = 0;
+        if (!done)
+            abort();
+        for (int op = 0; op < OP_COUNT_; op++)
+            for (size_t f = 0; f < g->nn; f++) {
+                if (g->n[f].dead || (int)g->n[f].op != op)
+                    continue;
+                const char *cls = ir_hls_class(&g->n[f]);
+                int dup = 0;   /* classes shared by several ops or nodes are printed once */
+                for (size_t j = 0; j < ndone && !dup; j++)
+                    dup = !strcmp(done[j], cls);
+                if (dup)
+                    continue;
+                done[ndone++] = cls;
+                buf_printf(out, "  %s:\n", cls);
+                int qclass = 0;
+                for (size_t k = 0; k < g->nn && !qclass; k++)
+                    qclass = !g->n[k].dead && !strcmp(ir_hls_class(&g->n[k]), cls) && quantizer_typed(g, &g->n[k]);
+                if (qclass) {
+                    buf_printf(out, "    # types from the model's quantizers (a Precision block here overrides their exact arithmetic)\n"
+                                    "    ReuseFactor: 1\n");
+                    continue;
                 }
-            if (!used)
-                continue;
-            int dup = 0;   /* classes shared by several ops are printed once */
-            for (int o2 = 0; o2 < op; o2++)
-                for (size_t k = 0; k < g->nn && !dup; k++)
-                    if (!g->n[k].dead && (int)g->n[k].op == o2 && !strcmp(op_hls_class[o2], op_hls_class[op]))
-                        dup = 1;
-            if (dup)
-                continue;
-            buf_printf(out, "  %s:\n", op_hls_class[op]);
-            int qclass = 0;
-            for (size_t k = 0; k < g->nn && !qclass; k++)
-                qclass = !g->n[k].dead && !strcmp(op_hls_class[g->n[k].op], op_hls_class[op]) && quantizer_typed(g, &g->n[k]);
-            if (qclass) {
-                buf_printf(out, "    # types from the model's quantizers (a Precision block here overrides their exact arithmetic)\n"
-                                "    ReuseFactor: 1\n");
-                continue;
+                Node merged = g->n[f];
+                /* show every variable any op of this class has */
+                for (size_t k = 0; k < g->nn; k++)
+                    if (!g->n[k].dead && !strcmp(ir_hls_class(&g->n[k]), cls) && op_vars[g->n[k].op] > op_vars[merged.op])
+                        merged = g->n[k];
+                emit_layer_precision(g, &merged, out, "    ");
+                buf_printf(out, "    ReuseFactor: 1\n");
             }
-            Node merged = g->n[first];
-            /* show every variable any op of this class has */
-            for (size_t k = 0; k < g->nn; k++)
-                if (!g->n[k].dead && !strcmp(op_hls_class[g->n[k].op], op_hls_class[op]) &&
-                    op_vars[g->n[k].op] > op_vars[merged.op])
-                    merged = g->n[k];
-            emit_layer_precision(g, &merged, out, "    ");
-            buf_printf(out, "    ReuseFactor: 1\n");
-        }
+        free(done);
     } else if (gran == 2) {
         buf_printf(out, "LayerName:\n");
         const char *rnn_layer = NULL;   /* the recurrent layer whose entry was written last */
