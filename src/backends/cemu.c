@@ -223,6 +223,24 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         snprintf(nm, sizeof nm, "n%d_s", id);
         emit_array(e, nm, g->t[n->in[1]].codes, ir_const_numel(&g->t[n->in[1]]));
         break;
+    case OP_LAYERNORM: {   /* its table, scale and bias codes and row parameters (fx_layernorm_row) */
+        LnAct a;
+        if (act_layernorm_init(&a, ar, d, g, n) < 0)
+            return -1;
+        const FxLayerNorm *p = &a.p;
+        emitf(e, "/* %s: 1/sqrt table (%s), scale and bias codes, row parameters */\n", ln,
+              n->tables == TABLES_HLS4ML ? "hls4ml's, indexed by trunc(var * size * 2^r)" : "exact, indexed by the variance code");
+        snprintf(nm, sizeof nm, "n%d_table", id);
+        emit_array_as(e, nm, a.table, p->size, 1);
+        snprintf(nm, sizeof nm, "n%d_s", id);
+        emit_array_as(e, nm, a.scale, p->n, 1);
+        snprintf(nm, sizeof nm, "n%d_b", id);
+        emit_array_as(e, nm, a.bias, p->n, 1);
+        emitf(e, "static const FxLayerNorm n%d_p = {%ld, %d, %d, %d, %d, %d, %d, INT64_C(%lld), %d, %d, %ld, %d, %d, %d, "
+                 "%d, %d, %d, %d, %d};\n", id, p->n, p->fin, p->wa, p->fa, p->sa, p->qa, p->oa, (long long)p->kinv,
+              p->hls, p->fi, p->size, p->sp, p->sb, p->fc, p->w, p->f, p->s, p->q, p->o);
+        break;
+    }
     case OP_AFFINE:
     case OP_THRESHOLD:
         for (int j = 1; j < 3; j++)
@@ -709,6 +727,15 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);
         emitf(e, "    v%d[e] = v%d[e];\n", n->out, n->in[0]);
         break;
+    case OP_LAYERNORM: {
+        long len = x->dims[x->rank - 1];
+        emitf(e, "for (r = 0; r < %ld; r++) {\n", ny / len);
+        emitf(e, "    int64_t scratch[%ld];\n", len);
+        emitf(e, "    fx_layernorm_row(&n%d_p, n%d_table, n%d_s, n%d_b, v%d + r * %ld, v%d + r * %ld, scratch);\n", id, id,
+              id, id, n->in[0], len, n->out, len);
+        emitf(e, "}\n");
+        break;
+    }
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
     case OP_DOT:   /* made a Dense by the dot pass */
     case OP_COUNT_:

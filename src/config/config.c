@@ -29,7 +29,8 @@ static const char *const layer_keys[] = {"Precision", "ReuseFactor", "Strategy",
                                          "table_t", "exp_table_t", "inv_table_t", "inv_inp_t", "Static", "static",
                                          "RecurrentReuseFactor", "Direction", "Algorithm", "slope_t", "shift_t",
                                          "accum_t", "ForwardReuseFactor", "BackwardReuseFactor",
-                                         "ForwardRecurrentReuseFactor", "BackwardRecurrentReuseFactor", NULL};
+                                         "ForwardRecurrentReuseFactor", "BackwardRecurrentReuseFactor",
+                                         "TableRangePower2", "table_range_power2", NULL};
 static const char *const prec_keys[] = {"default", "result", "weight", "bias", "accum", "table", "exp_table",
                                         "inv_table", "inv_inp", "scale", "shift", "slope", "param", "embeddings",
                                         "recurrent_weight", "recurrent_bias", "forward_weight", "forward_bias",
@@ -639,6 +640,10 @@ static int check_settings(Check *k, const char *path, const cJSON *obj, const ch
         if (!strcmp(key, "Precision")) {
             if (check_precision(d, origin, sub, e, keys == model_keys) < 0)
                 return -1;
+        } else if (!strcmp(key, "TableRangePower2") || !strcmp(key, "table_range_power2")) {
+            /* a LayerNormalization's hls4ml table spans [10^-p, 10^-p + 2^-r): r (config_table_range) */
+            if (check_int(k, sub, e, 0, 30, "an integer from 0 to 30") < 0)
+                return -1;
         } else if (!strcmp(key, "ReuseFactor") || !strcmp(key, "table_size") || !strcmp(key, "TableSize")) {
             if (check_int(k, sub, e, 1, 1 << 24, "a positive integer (1 to 16777216)") < 0)
                 return -1;
@@ -1245,8 +1250,16 @@ int config_table_size(const Config *c, const Node *n)
     int ts;
     if (cJSON_IsNumber(v))
         return (int)v->valuedouble;
+    if (n->op == OP_LAYERNORM)
+        return 4096;   /* hls4ml's LayerNormalization default (Model's TableSize is for activations) */
     config_int(c, NULL, NULL, "TableSize", 1024, &ts);
     return ts;
+}
+
+int config_table_range(const Config *c, const Node *n)
+{
+    const cJSON *v = c->root ? hls_layer_key(c, n, "table_range_power2") : NULL;
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
 }
 
 static const char *var_alias(const char *var)
@@ -1341,7 +1354,7 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
     if (config_auto_hls4ml(c, n))
         sums = sums || n->op == OP_ADD || n->op == OP_SUB || n->op == OP_MUL || n->op == OP_AVERAGE ||
                n->op == OP_MAXIMUM || n->op == OP_MINIMUM || n->op == OP_CONCAT || n->op == OP_AFFINE ||
-               n->op == OP_PAD || n->op == OP_UPSAMPLE;
+               n->op == OP_PAD || n->op == OP_UPSAMPLE || n->op == OP_LAYERNORM;
     bool hls_param = config_auto_hls4ml(c, n) && !strcmp(var, "weight") &&
                      (n->op == OP_PRELU || n->op == OP_LEAKYRELU || n->op == OP_ELU ||
                                                                      n->op == OP_THRESHRELU);
@@ -1368,8 +1381,13 @@ int config_precision(const Config *c, Diag *d, const Node *n, const char *var, F
             v = NULL;
     }
     const char *s = NULL;
+    /* a LayerNormalization's accum and table types not set at the layer: hls4ml's defaults for that layer, not
+     * the model's default precision */
+    bool ln_own = n->op == OP_LAYERNORM && (!strcmp(var, "accum") || !strcmp(var, "table"));
     if (v) {
         s = v->valuestring;
+    } else if (ln_own) {
+        s = !strcmp(var, "accum") ? "fixed<14,4,RND_CONV,SAT>" : "ufixed<8,5,RND_CONV,SAT>";
     } else if (c->precision_opt[0] && !is_table_var(var)) {
         s = c->precision_opt;
     } else {
@@ -1512,10 +1530,11 @@ static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const 
         buf_printf(out, "%s  bias: fixed<16,6>\n", indent);
     if (vars & ETN_V_EMBED)
         buf_printf(out, "%s  embeddings: fixed<16,6>\n", indent);
+    bool ln = n->op == OP_LAYERNORM;   /* hls4ml's LayerNormalization defaults */
     if (vars & ETN_V_ACCUM)
-        buf_printf(out, "%s  accum: fixed<16,6>\n", indent);
+        buf_printf(out, "%s  accum: %s\n", indent, ln ? "fixed<14,4,RND_CONV,SAT>" : "fixed<16,6>");
     if (vars & ETN_V_TABLE)
-        buf_printf(out, "%s  table: fixed<18,8>\n", indent);
+        buf_printf(out, "%s  table: %s\n", indent, ln ? "ufixed<8,5,RND_CONV,SAT>" : "fixed<18,8>");
     if (vars & ETN_V_EXP)
         buf_printf(out, "%s  exp_table: fixed<18,8,RND,SAT>\n", indent);
     if (vars & ETN_V_INV) {
@@ -1523,7 +1542,9 @@ static void emit_layer_precision(const Graph *g, const Node *n, Buf *out, const 
         buf_printf(out, "%s  inv_inp: fixed<18,8,RND,SAT>\n", indent);
     }
     if (vars & (ETN_V_TABLE | ETN_V_EXP)) {
-        buf_printf(out, "%stable_size: 1024\n", indent);
+        buf_printf(out, "%stable_size: %d\n", indent, ln ? 4096 : 1024);
+        if (ln)   /* hls4ml's table spans [10^-p, 10^-p + 2^-TableRangePower2) */
+            buf_printf(out, "%sTableRangePower2: 0\n", indent);
         buf_printf(out, "%sTables: %s\n", indent, (vars & ETN_V_EXP) ? "hls4ml" : "exact");
     }
 }

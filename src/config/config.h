@@ -62,6 +62,8 @@ const char *config_layer_str(const Config *c, const Node *n, const char *key);
 const char *config_layer_key_str(const Config *c, const Node *n, const char *snake);
 /* n's table size: table_size / TableSize of its layer as hls4ml reads them, else Model.TableSize, else 1024 */
 int config_table_size(const Config *c, const Node *n);
+/* A LayerNormalization's TableRangePower2 (hls4ml's table_range_power2; 0 when not set). */
+int config_table_range(const Config *c, const Node *n);
 /* Does n's LayerName entry (else its LayerType entry) say Skip: true (hls4ml leaves the layer out)? */
 bool config_skip(const Config *c, const Node *n);
 /* An exact|hls4ml choice for node n: its layer's `key`, else the option (opt: -1 unset, 0 exact, 1 hls4ml),

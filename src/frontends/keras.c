@@ -1606,6 +1606,62 @@ static int import_batchnorm(Importer *im, const Container *ct, const char *lpath
     return new_node(im, OP_AFFINE, lname, in, 3, rank, dims);
 }
 
+/* LayerNormalization over the last axis: gamma and beta (ones and zeros when scale / center are off) as constants
+ * of its length, epsilon on the node (OP_LAYERNORM). */
+static int import_layernorm(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    int rank = im->g->t[x].rank;
+    const cJSON *ax = jget(cfg, "axis");
+    if (cJSON_IsArray(ax) && cJSON_GetArraySize(ax) == 1)
+        ax = ax->child;
+    long axis = cJSON_IsNumber(ax) ? clamp_int(ax->valuedouble) : ax ? -1000 : -1;
+    if (axis < 0)
+        axis += rank + 1;
+    if (axis != rank)
+        return LAYER_ERR(im, "expected a LayerNormalization over the last axis only (axis -1 or %d of a rank-%d input "
+                             "with its batch axis), got axis %s", rank, rank + 1, jdesc(&im->g->arena, jget(cfg, "axis")));
+    if (jbool(cfg, "rms_scaling", 0))
+        return LAYER_ERR(im, "expected rms_scaling false (RMS normalisation is not supported), got true");
+    double eps = jnum(cfg, "epsilon", 1e-3);
+    if (!(eps > 0) || !isfinite(eps))
+        return LAYER_ERR(im, "expected a positive finite epsilon, got %g", eps);
+    int scale = jbool(cfg, "scale", 1), center = jbool(cfg, "center", 1);
+    const char *names[2];
+    int nw = 0;
+    if (scale)
+        names[nw++] = "gamma";
+    if (center)
+        names[nw++] = "beta";
+    Weight w[2];
+    if (nw && layer_weights(im, ct, lpath, names, nw, w) < 0)
+        return -1;
+    int m = im->g->t[x].dims[rank - 1];
+    for (int k = 0; k < nw; k++) {
+        long cnt = 1;
+        for (int j = 0; j < w[k].rank; j++)
+            cnt *= w[k].dims[j];
+        if (cnt != m) {
+            char sh[96];
+            dims_str(w[k].rank, w[k].dims, sh, sizeof sh);
+            return WEIGHT_ERR(im, "expected %s of %d values (the last axis), got %s", names[k], m, sh);
+        }
+    }
+    double *gv = arena_array(&im->g->arena, (size_t)m, sizeof(double));
+    double *bv = arena_array(&im->g->arena, (size_t)m, sizeof(double));
+    for (int j = 0; j < m; j++) {
+        gv[j] = scale ? w[0].data[j] : 1.0;
+        bv[j] = center ? w[scale].data[j] : 0.0;
+    }
+    const char *lname = unique_name(im, im->lname);
+    int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_scale", lname), 1, &m, gv), -1};
+    in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &m, bv);
+    int dims[IR_MAX_RANK];
+    memcpy(dims, im->g->t[x].dims, sizeof dims);
+    int out = new_node(im, OP_LAYERNORM, lname, in, 3, rank, dims);
+    im->g->n[im->g->nn - 1].epsilon = eps;
+    return out;
+}
+
 static int import_reshape(Importer *im, const cJSON *target, int x)
 {
     Tensor *tx = &im->g->t[x];
@@ -3301,8 +3357,7 @@ static int import_layer(Importer *im, const cJSON *L, Container *ct, const char 
     } else if (!strcmp(cls, "Embedding")) {
         out[0] = import_embedding(im, ct, lpath, cfg, x);
     } else if (!strcmp(cls, "LayerNormalization")) {
-        return LAYER_ERR(im, "LayerNormalization is not supported yet (hls4ml's form: mean, variance and a 1/sqrt "
-                             "table indexed by the variance; not built in the emulator, C or RTL)");
+        out[0] = import_layernorm(im, ct, lpath, cfg, x);
     } else if (!strcmp(cls, "Dropout") || !strcmp(cls, "SpatialDropout1D") || !strcmp(cls, "SpatialDropout2D") ||
                !strcmp(cls, "GaussianDropout") || !strcmp(cls, "GaussianNoise") || !strcmp(cls, "AlphaDropout") ||
                !strcmp(cls, "ActivityRegularization")) {

@@ -2835,8 +2835,44 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
         int id = new_data_node(im, OP_SOFTMAX, lname, in1, 1, out, tx->rank, tx->dims);
         im->g->n[id].axis = im->opset < 13 ? xrank - 1 : (int)axis - 1;
     } else if (strcmp(op, "LayerNormalization") == 0) {
-        return NODE_ERR(im, "LayerNormalization is not supported yet (hls4ml's form: mean, variance and a 1/sqrt table "
-                            "indexed by the variance; not built in the emulator, C or RTL)");
+        /* over the last axis: Scale and B (optional) of its length, epsilon on the node (OP_LAYERNORM) */
+        long axis = attr_i(n, "axis", -1);
+        int frank = tx->rank + 1, m = tx->dims[tx->rank - 1];
+        if (axis < 0)
+            axis += frank;
+        if (axis != frank - 1)
+            return NODE_ERR(im, "expected a LayerNormalization over the last axis only (axis -1 or %d), got axis %ld "
+                                "of a rank-%d input", frank - 1, attr_i(n, "axis", -1), frank);
+        for (size_t k = 1; k < n->n_output; k++)
+            if (n->output[k][0])
+                return NODE_ERR(im, "expected only output Y, got output %zu ('%s': the mean or inverse deviation)", k,
+                                n->output[k]);
+        double eps = attr_f(n, "epsilon", 1e-5);
+        if (!(eps > 0) || !isfinite(eps))
+            return NODE_ERR(im, "expected a positive finite epsilon, got %g", eps);
+        int sc = const_input(im, n, 1, "Scale", 0), bc = const_input(im, n, 2, "B", 1);
+        if (sc < -1 || bc < -1)
+            return -1;
+        double *gv = arena_array(&im->g->arena, (size_t)m, sizeof(double));
+        double *bv = arena_array(&im->g->arena, (size_t)m, sizeof(double));
+        for (int j = 0; j < 2; j++) {
+            int c = j ? bc : sc;
+            if (c < 0)
+                continue;
+            const Tensor *tc = &im->g->t[c];
+            long cnt = ir_const_numel(tc);
+            if (cnt != m && cnt != 1)
+                return NODE_ERR(im, "expected %s of %d values (the last axis) or one, got %ld", j ? "B" : "Scale", m, cnt);
+            for (int e = 0; e < m; e++)
+                (j ? bv : gv)[e] = tc->data[cnt == 1 ? 0 : e];
+        }
+        if (bc < 0)
+            memset(bv, 0, sizeof(double) * (size_t)m);
+        int in3[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_scale", lname), 1, &m, gv), -1};
+        in3[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_bias", lname), 1, &m, bv);
+        tx = &im->g->t[x];
+        int id = new_data_node(im, OP_LAYERNORM, lname, in3, 3, out, tx->rank, tx->dims);
+        im->g->n[id].epsilon = eps;
     } else if (strcmp(op, "Slice") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Expand") == 0) {
         return NODE_ERR(im, "expected a constant input or a recurrent node's output Y or Y_h (%s of their steps or "
                             "directions), got data tensor '%s' (%s of other data is not supported%s)", op, n->input[0], op,

@@ -111,6 +111,7 @@ int hw_lower_node(HwDesign *r, HwModule *m, size_t k, const unsigned char *const
     case OP_ELU: return lower_unary_table(r, m, d, nd);
     case OP_SOFTMAX: return lower_softmax(r, m, d, nd);
     case OP_EMBED: return lower_embed(r, m, d, nd);
+    case OP_LAYERNORM: return lower_layernorm(r, m, d, nd);
     default: return lower_elementwise(r, m, d, nd);
     }
 }

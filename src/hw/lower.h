@@ -25,6 +25,7 @@ int lower_affine(HwDesign *r, HwModule *m, const Node *nd);                     
 int lower_unary_table(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
 int lower_softmax(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
 int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
+int lower_layernorm(HwDesign *r, HwModule *m, Diag *d, const Node *nd);
 int lower_embed(HwDesign *r, HwModule *m, Diag *d, const Node *nd);                            /* lower_embed.c */
 
 /* Dense or Conv with ReuseFactor > 1: a folded layer (fold.c). */

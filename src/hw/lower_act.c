@@ -470,3 +470,63 @@ int lower_elementwise(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
     }
     return 0;
 }
+
+/* A LayerNormalization per row of its last axis, in fx_layernorm_row's order: each input cast to the accumulator
+ * and summed one at a time (each sum cast), the mean a product by 1/n (cast), each difference cast, squared
+ * (cast) and summed likewise, the variance a product by 1/n (cast); its table read (act_layernorm_init), and
+ * each output d * t * scale + bias exact, cast once. */
+int lower_layernorm(HwDesign *r, HwModule *m, Diag *d, const Node *nd)
+{
+    const Graph *g = r->g;
+    const Tensor *x = &g->t[nd->in[0]];
+    FxType res = g->t[nd->out].type, acc = nd->accum;
+    LnAct a;
+    if (act_layernorm_init(&a, &r->arena, d, g, nd) < 0)
+        return -1;
+    const FxLayerNorm *p = &a.p;
+    int aw = 1;
+    while ((1L << aw) < p->size)
+        aw++;
+    int rom = hw_rom_add(m, a.table, p->size, aw, nd->table_t, 0);
+    FxType idx_t = {32, 32, 1, FXQ_TRN_ZERO, FXO_WRAP};   /* hls4ml's C int index, truncated toward zero */
+    int lg = -1;   /* log2 of a power-of-two table size: var * size is a shift */
+    if (p->hls && (p->size & (p->size - 1)) == 0)
+        for (lg = 0; (1L << lg) < p->size; lg++)
+            ;
+    long n = p->n;
+    int *xa = malloc(sizeof(int) * (size_t)n), *df = malloc(sizeof(int) * (size_t)n);
+    if (!xa || !df)
+        abort();
+    m->nout = ir_numel(x);
+    m->out = arena_array(&r->arena, (size_t)m->nout, sizeof(int));
+    for (long row = 0; row < a.rows; row++) {
+        int s = -1;
+        for (long i = 0; i < n; i++) {
+            xa[i] = hw_cast(m, hw_in(m, 0, row * n + i, x->type), p->fin, acc);
+            s = i == 0 ? xa[0] : hw_cast(m, hw_add(m, s, 0, xa[i], 0, 0, 0), p->fa, acc);
+        }
+        int mean = hw_cast(m, const_product(r, m, s, m->n[s].w, p->kinv), 2 * p->fa, acc);
+        int s2 = -1;
+        for (long i = 0; i < n; i++) {
+            df[i] = hw_cast(m, hw_add(m, xa[i], 0, mean, 0, 1, 0), p->fa, acc);
+            int sq = hw_cast(m, lower_var_mult(r, m, df[i], df[i]), 2 * p->fa, acc);
+            s2 = i == 0 ? sq : hw_cast(m, hw_add(m, s2, 0, sq, 0, 0, 0), p->fa, acc);
+        }
+        int var = hw_cast(m, const_product(r, m, s2, m->n[s2].w, p->kinv), 2 * p->fa, acc);
+        int idx = var;
+        if (p->hls && lg >= 0)
+            idx = hw_cast(m, var, p->fi - lg, idx_t);
+        else if (p->hls)
+            idx = hw_cast(m, const_product(r, m, var, m->n[var].w, p->size), p->fi, idx_t);
+        int t = hw_rom_read(m, idx, rom, 0, p->size - 1, nd->table_t);
+        for (long i = 0; i < n; i++) {
+            int dt = lower_var_mult(r, m, df[i], t);
+            int q = const_product(r, m, dt, m->n[dt].w, a.scale[i]);
+            int sum = hw_add(m, q, p->sp, hw_const(m, a.bias[i]), p->sb, 0, 0);
+            m->out[row * n + i] = hw_cast(m, sum, p->fc, res);
+        }
+    }
+    free(xa);
+    free(df);
+    return 0;
+}

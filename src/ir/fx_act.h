@@ -158,4 +158,43 @@ static inline void fx_softmax_hls4ml(const FxSoftmaxHls *p, const int64_t *exp_t
         y[i * stride] = fx_cast(e[i] * s, p->fa + p->fv, p->w, p->f, p->s, p->q, p->o);
 }
 
+/* Parameters of a LayerNormalization row (see src/tools/act.c act_layernorm_init): hls4ml's layernorm_1d order of
+ * casts in the accumulator type, a 1/sqrt table indexed by the variance, and the exact output expression. */
+typedef struct {
+    long n;                     /* elements per row (the normalised last axis) */
+    int fin;                    /* input fractional bits */
+    int wa, fa, sa, qa, oa;     /* accumulator type */
+    int64_t kinv;               /* 1 / n as an accumulator code */
+    int hls;                    /* index: 1 hls4ml's trunc(var * size * 2^r) as a C int, 0 the variance code */
+    int fi;                     /* hls: fractional bits of var * size (fa - r) */
+    long size;                  /* table entries; the index is clamped to 0..size-1 */
+    int sp, sb, fc;             /* the product d * t * scale shifted left sp, the bias sb, to fc fractional bits */
+    int w, f, s, q, o;          /* result type */
+} FxLayerNorm;
+
+/* One row of p->n codes: y_i = (x_i - mean) * tab[index(var)] * scale_i + bias_i (d: scratch of n codes). */
+static inline void fx_layernorm_row(const FxLayerNorm *p, const int64_t *tab, const int64_t *scale,
+                                    const int64_t *bias, const int64_t *x, int64_t *y, int64_t *d)
+{
+    long i;
+    int64_t s = 0, mean, var, idx, t;
+    for (i = 0; i < p->n; i++)
+        s = fx_cast(s + fx_cast(x[i], p->fin, p->wa, p->fa, p->sa, p->qa, p->oa), p->fa, p->wa, p->fa, p->sa, p->qa, p->oa);
+    mean = fx_cast(s * p->kinv, 2 * p->fa, p->wa, p->fa, p->sa, p->qa, p->oa);
+    s = 0;
+    for (i = 0; i < p->n; i++) {
+        int64_t xi = fx_cast(x[i], p->fin, p->wa, p->fa, p->sa, p->qa, p->oa);
+        d[i] = fx_cast(xi - mean, p->fa, p->wa, p->fa, p->sa, p->qa, p->oa);
+        s = fx_cast(s + fx_cast(d[i] * d[i], 2 * p->fa, p->wa, p->fa, p->sa, p->qa, p->oa), p->fa, p->wa, p->fa, p->sa,
+                    p->qa, p->oa);
+    }
+    var = fx_cast(s * p->kinv, 2 * p->fa, p->wa, p->fa, p->sa, p->qa, p->oa);
+    idx = p->hls ? fx_cast(var * (int64_t)p->size, p->fi, 32, 0, 1, FXQ_TRN_ZERO, FXO_WRAP) : var;
+    idx = idx < 0 ? 0 : idx > p->size - 1 ? p->size - 1 : idx;
+    t = tab[idx];
+    for (i = 0; i < p->n; i++)
+        y[i] = fx_cast((d[i] * t * scale[i]) * ((int64_t)1 << p->sp) + bias[i] * ((int64_t)1 << p->sb), p->fc, p->w,
+                       p->f, p->s, p->q, p->o);
+}
+
 #endif

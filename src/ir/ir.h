@@ -118,7 +118,10 @@ typedef struct {
                                    each product cast to accum, then added one at a time in input order, each sum
                                    cast to accum; the bias first (ACC_BIAS_FIRST) or last (ACC_BIAS_LAST: hls4ml
                                    splits an ONNX MatMul+Add into a bias-less Dense and a bias layer) */
-    int table_size;             /* hls4ml-mode table entries (SIGMOID/TANH/SOFTMAX) */
+    int table_size;             /* hls4ml-mode table entries (SIGMOID/TANH/SOFTMAX/LAYERNORM) */
+    int table_range;            /* LAYERNORM, hls4ml tables: hls4ml's table_range_power2 r (the table spans 2^-r) */
+    double epsilon;             /* LAYERNORM: added to the variance (in[1] the scale, in[2] the bias, one per element
+                                   of the last axis, which the layer normalises) */
     TablesMode tables;          /* how non-linear activations are tabulated */
     SoftmaxImpl smax_impl;      /* SOFTMAX: hls4ml's Implementation (TABLES_HLS4ML; argmax in either mode) */
     int reuse;                  /* ReuseFactor (kept for back ends) */

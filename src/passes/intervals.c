@@ -149,6 +149,7 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
         double alo = INFINITY, ahi = -INFINITY;   /* the accumulator's bounds, over elements (sums only) */
         switch (n->op) {
         case OP_INPUT:   /* any value of the input's type */
+        case OP_LAYERNORM:   /* any value of its result type (a quotient by the table's 1/sqrt: not bounded here) */
             for (long e = 0; e < ny; e++) {
                 y->lo[e] = type_lo(Y->type);
                 y->hi[e] = type_hi(Y->type);

@@ -520,7 +520,8 @@ static int hls_auto_result(Diag *d, const Graph *g, const Node *n, FxType tb, co
         }
         return 0;
     }
-    case OP_AFFINE: {   /* x * scale + bias */
+    case OP_AFFINE:      /* x * scale + bias */
+    case OP_LAYERNORM: { /* hls4ml types it as a BatchNormalization: input x scale + bias */
         FxType ts = g->t[n->in[1]].type;
         int sign = ts.sign || a.sign, w = a.w + ts.w, i = a.i + ts.i;
         return hls_add(d, g, n, sign, i, w - i, tb, 0, cap, out);
@@ -926,7 +927,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (get(c, d, n, "accum", &t, &is_auto) < 0 || (is_auto && no_auto(d, g, n, "accum") < 0))
                 return -1;
             n->accum = t;
-        } else if (sums || pool || n->op == OP_SOFTMAX) {
+        } else if (sums || pool || n->op == OP_SOFTMAX || n->op == OP_LAYERNORM) {
             if (exact || qmax)
                 is_auto = true;
             else if (get(c, d, n, "accum", &t, &is_auto) < 0)
@@ -1006,6 +1007,16 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             if (n->smax_impl == SMAX_LATENCY && n->tables != TABLES_HLS4ML)
                 return diag_error(d, "%s: node '%s' (%s): Implementation latency is hls4ml's table softmax: expected "
                                      "Tables: hls4ml for this layer, got exact", g->file, n->name, n->src_op);
+        }
+        if (n->op == OP_LAYERNORM) {
+            n->table_range = config_table_range(c, n);
+            FxType at = n->accum;
+            if (n->tables == TABLES_EXACT && at.w - (at.sign ? 1 : 0) > 16) {
+                diag_warn(d, "%s: node '%s' (%s): exact tables: an accum of %d bits has more than 2^16 variance codes; "
+                          "hls4ml's table (table_size %d, TableRangePower2 %d) is used for this layer", g->file, n->name,
+                          n->src_op, at.w, n->table_size, n->table_range);
+                n->tables = TABLES_HLS4ML;
+            }
         }
         if (n->op == OP_THRESHOLD) {
             /* thresholds in the input's type, floored to its LSB (as hls4ml computes them), then its overflow mode */

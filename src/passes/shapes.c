@@ -56,6 +56,19 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
             out->dims[x->rank] = w->const_dims[1];
             break;
         }
+        case OP_LAYERNORM: {   /* rows of the last axis; a scale and a bias per element of it */
+            long m = x->dims[x->rank - 1];
+            for (int j = 1; j < 3; j++)
+                if (n->in[j] < 0 || ir_const_numel(&g->t[n->in[j]]) != m) {
+                    ir_shape_str(x, s1, sizeof s1);
+                    snprintf(msg, sizeof msg, "expected a %s of %ld values (the last axis of %s)", j == 1 ? "scale" : "bias",
+                             m, s1);
+                    return node_err(d, g, n, msg);
+                }
+            out->rank = x->rank;
+            memcpy(out->dims, x->dims, sizeof out->dims);
+            break;
+        }
         case OP_PRELU:
             if (n->in[1] < 0 || ir_const_numel(&g->t[n->in[1]]) != ir_numel(x))
                 return node_err(d, g, n, "expected one slope per input element");

@@ -202,3 +202,63 @@ void act_softmax_eval(const SoftmaxAct *a, const int64_t *in, int64_t *out, long
     }
     fx_softmax_exact(in, out, a->n, stride, fx_frac(a->in), a->out.w, fx_frac(a->out), a->out.sign, a->out.q, a->out.o);
 }
+
+int act_layernorm_eps_pow10(double epsilon)
+{
+    return (int)-nearbyint(log10(epsilon));   /* Python's round(): ties to even */
+}
+
+int act_layernorm_init(LnAct *a, Arena *ar, Diag *d, const Graph *g, const Node *n)
+{
+    memset(a, 0, sizeof(*a));
+    const Tensor *x = &g->t[n->in[0]], *ts = &g->t[n->in[1]], *tb = &g->t[n->in[2]];
+    FxType acc = n->accum, tt = n->table_t, out = g->t[n->out].type, wt = ts->type, bt = tb->type;
+    FxLayerNorm *p = &a->p;
+    p->n = x->dims[x->rank - 1];
+    a->rows = ir_numel(x) / p->n;
+    if (acc.w > 31)
+        return node_err(d, g, n, "expected an accum type of at most 31 bits for LayerNormalization (its sums of "
+                                 "squares are products of two accum values)");
+    p->fin = fx_frac(x->type);
+    p->wa = acc.w, p->fa = fx_frac(acc), p->sa = acc.sign, p->qa = acc.q, p->oa = acc.o;
+    p->kinv = fx_quant_double(1.0 / (double)p->n, acc);   /* hls4ml: accum_t k_inv = 1.0 / dim */
+    p->hls = n->tables == TABLES_HLS4ML;
+    int fp = p->fa + fx_frac(tt) + fx_frac(wt), fb = fx_frac(bt);
+    p->fc = fp > fb ? fp : fb;
+    p->sp = p->fc - fp;
+    p->sb = p->fc - fb;
+    if (acc.w + tt.w + wt.w + p->sp > 62 || bt.w + p->sb > 62)
+        return node_err(d, g, n, "expected accum + table + weight widths (aligned with the bias) of at most 62 bits");
+    p->w = out.w, p->f = fx_frac(out), p->s = out.sign, p->q = out.q, p->o = out.o;
+    if (p->hls) {
+        int e10 = act_layernorm_eps_pow10(n->epsilon);
+        if (n->table_size < 1 || n->table_size > (1 << 24))
+            return node_err(d, g, n, "expected table_size from 1 to 2^24");
+        if (e10 < 1 || e10 > 30)
+            return node_err(d, g, n, "expected epsilon from 1e-30 to about 0.3 for hls4ml's table (it starts at "
+                                     "10^-p, p = -round(log10(epsilon)) from 1 to 30)");
+        p->size = n->table_size;
+        p->fi = p->fa - n->table_range;
+        a->table = arena_array(ar, (size_t)p->size, sizeof(int64_t));
+        /* hls4ml's init_invert_sqr_table: min and step in float, sqrt in float, 1 / it in double */
+        float mn = (float)pow(10.0, (double)-e10), mx = (float)ldexp(1.0, -n->table_range);
+        float step = mx / (float)p->size;
+        for (long i = 0; i < p->size; i++) {
+            float off = step * (float)i;
+            float iv = mn + off;
+            a->table[i] = fx_quant_double(1.0 / (double)sqrtf(iv), tt);
+        }
+    } else {
+        int vb = acc.w - (acc.sign ? 1 : 0);   /* non-negative variance codes */
+        if (vb > 16)
+            return node_err(d, g, n, "internal: exact LayerNormalization table over more than 2^16 codes");
+        p->size = 1L << vb;
+        a->table = arena_array(ar, (size_t)p->size, sizeof(int64_t));
+        for (long i = 0; i < p->size; i++)
+            a->table[i] = fx_quant_double(1.0 / sqrt(fx_to_double(i, p->fa) + n->epsilon), tt);
+    }
+    a->scale = ts->codes;
+    a->bias = tb->codes;
+    a->scratch = arena_array(ar, (size_t)p->n, sizeof(int64_t));
+    return 0;
+}

@@ -43,4 +43,21 @@ int act_softmax_init(SoftmaxAct *a, Arena *ar, Diag *d, const Graph *g, const No
 /* Softmax over n codes with stride `stride` between elements. */
 void act_softmax_eval(const SoftmaxAct *a, const int64_t *in, int64_t *out, long stride);
 
+/* A LayerNormalization (OP_LAYERNORM): hls4ml's row arithmetic (fx_layernorm_row) with its table, in either mode:
+ * hls4ml: table_size entries 1/sqrt(10^-p + i 2^-r / table_size) computed in float as hls4ml does, indexed by
+ *   trunc(var * table_size * 2^r); exact: one entry per non-negative variance code v, 1/sqrt(v + epsilon)
+ *   evaluated in double and rounded once to table_t, indexed by the code itself. */
+typedef struct {
+    FxLayerNorm p;
+    long rows;             /* rows per sample (numel / n) */
+    int64_t *table;        /* p.size codes of table_t (arena) */
+    const int64_t *scale;  /* n codes of the weight type */
+    const int64_t *bias;   /* n codes of the bias type */
+    int64_t *scratch;      /* n codes (arena) */
+} LnAct;
+
+int act_layernorm_init(LnAct *a, Arena *ar, Diag *d, const Graph *g, const Node *n);
+/* The hls4ml table's epsilon exponent p = -round(log10(epsilon)) (hls4ml's epsilon_power_of_10). */
+int act_layernorm_eps_pow10(double epsilon);
+
 #endif

@@ -47,6 +47,8 @@ typedef struct {
     /* SOFTMAX */
     SoftmaxAct sa;
     long outer, len, inner;
+    /* LAYERNORM (len: row length, outer: rows; scf/shf its float scale and bias, alpha its epsilon) */
+    LnAct ln;
     /* CONV*: window gathered into buf[x] (im2col) from buf[xsrc], then DENSE over it.
      * POOL*: taps from buf[x].  PAD/UPSAMPLE/TRANSPOSE/CONCAT: gather table. */
     int32_t *tab;            /* ir_window_taps() or ir_gather_table() */
@@ -423,6 +425,15 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
             return -1;
         break;
     }
+    case OP_LAYERNORM:
+        if (act_layernorm_init(&k->ln, &p->arena, d, g, n) < 0)
+            return -1;
+        k->len = k->ln.p.n;
+        k->outer = k->ln.rows;
+        k->scf = g->t[n->in[1]].data;
+        k->shf = g->t[n->in[2]].data;
+        k->alpha = n->epsilon;
+        break;
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
     case OP_DOT:   /* made a Dense by the dot pass */
     case OP_COUNT_:
@@ -844,6 +855,11 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     case OP_RESHAPE:
         memmove(y, x, sizeof(int64_t) * (size_t)k->ny);
         break;
+    case OP_LAYERNORM:
+        for (long r = 0; r < k->outer; r++)
+            fx_layernorm_row(&k->ln.p, k->ln.table, k->ln.scale, k->ln.bias, x + r * k->len, y + r * k->len,
+                             k->ln.scratch);
+        break;
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
     case OP_DOT:   /* made a Dense by the dot pass */
     case OP_COUNT_:
@@ -1055,6 +1071,20 @@ static void run_kernel_float(const Kernel *k, double *buf)
         break;
     case OP_RESHAPE:
         memmove(y, x, sizeof(double) * (size_t)k->ny);
+        break;
+    case OP_LAYERNORM:   /* (x - mean) / sqrt(var + epsilon) * scale + bias, the biased variance, in double */
+        for (long r = 0; r < k->outer; r++) {
+            const double *xr = x + r * k->len;
+            double m = 0, v = 0;
+            for (long j = 0; j < k->len; j++)
+                m += xr[j];
+            m /= (double)k->len;
+            for (long j = 0; j < k->len; j++)
+                v += (xr[j] - m) * (xr[j] - m);
+            v /= (double)k->len;
+            for (long j = 0; j < k->len; j++)
+                y[r * k->len + j] = (xr[j] - m) / sqrt(v + k->alpha) * k->scf[j] + k->shf[j];
+        }
         break;
     case OP_RNN:   /* unrolled by the rnn_unroll pass */
     case OP_DOT:   /* made a Dense by the dot pass */

@@ -560,6 +560,16 @@ def _layernorm():
          uniform((10, 8)))
 
 
+# ---- test_layernorm_pytorch: nn.Sequential(nn.LayerNorm(5)) on (4, 5) (weight 1, bias 0 as torch initialises them),
+# inputs U(0, 1), config_from_pytorch_model(granularity='name', backend='Vivado') unchanged; io_parallel
+def _layernorm_pytorch():
+    def build(t):
+        return t.nn.Sequential(t.nn.LayerNorm(5)).eval()
+    case("layernorm_pytorch:accuracy", "test_layernorm_pytorch.py", build,
+         lambda hls4ml, m: hls4ml.utils.config_from_pytorch_model(m, (4, 5), granularity="name", backend="Vivado"),
+         uniform((4, 5)), kind="torch", shapes=((4, 5),))
+
+
 # ---- test_pytorch_api, the other tests: torch.nn.functional activations on one input U(0,1) (config_from_pytorch_model
 # unchanged), io_parallel and io_stream; Conv1d(2, 2, 3) + ReLU on (2, 4) and Conv2d(2, 2, 3) + ReLU on (2, 4, 4) with
 # padding 0/1 (io_parallel: conversion 'full', transpose_outputs True; io_stream: 'internal', False, channels-last
@@ -777,5 +787,5 @@ def _stream():
 
 for _f in (_torch, _activations, _softmax, _merge, _batchnorm, _globalpooling, _shape_layers, _reshape, _softsign,
            _keras_api, _multiout, _convs, _pooling, _conv1d_depthwise, _causalpadding,
-           _time_distributed, _embed, _einsum_dense, _layernorm, _torch_more, _rnn, _qkeras, _stream):
+           _time_distributed, _embed, _einsum_dense, _layernorm, _layernorm_pytorch, _torch_more, _rnn, _qkeras, _stream):
     _f()
