@@ -2873,6 +2873,10 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
         tx = &im->g->t[x];
         int id = new_data_node(im, OP_LAYERNORM, lname, in3, 3, out, tx->rank, tx->dims);
         im->g->n[id].epsilon = eps;
+    } else if (strcmp(op, "ReduceMean") == 0) {
+        return NODE_ERR(im, "ReduceMean of data is not supported: PyTorch writes nn.LayerNorm below opset 17 as "
+                            "ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul and Add; export it at opset 17 or "
+                            "later (torch.onnx.export(..., opset_version=17)), which writes one LayerNormalization node");
     } else if (strcmp(op, "Slice") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Expand") == 0) {
         return NODE_ERR(im, "expected a constant input or a recurrent node's output Y or Y_h (%s of their steps or "
                             "directions), got data tensor '%s' (%s of other data is not supported%s)", op, n->input[0], op,
@@ -2883,7 +2887,7 @@ static int import_node_as(Importer *im, const Onnx__NodeProto *n, const char *op
         return NODE_ERR(im, "unsupported operator: expected one of Gemm, MatMul, Einsum, Conv, ConvTranspose, MaxPool, AveragePool, "
                             "GlobalMaxPool, GlobalAveragePool, Pad, Resize, Upsample, Concat, Add, Sub, Mul, Div, Pow, "
                             "Max, Min, Mean, Relu, LeakyRelu, ThresholdedRelu, Sigmoid, Tanh, Selu, Elu, Softplus, Softsign, PRelu, Softmax, "
-                            "HardSigmoid, Clip, "
+                            "HardSigmoid, Clip, LayerNormalization, "
                             "BatchNormalization, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, "
                             "Transpose, Constant, Shape, Gather, RNN, LSTM, GRU, ConstantOfShape, Expand, Slice (QONNX: Quant, IntQuant, BipolarQuant, Trunc), got '%s'",
                         op);

@@ -245,6 +245,14 @@ def main():
         "layers": [inp("a"), inp("b"), {"class_name": "Dot", "name": "dot", "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]],
                                         "config": {"name": "dot", "axes": 1, "normalize": False}}]}}
     models.append(("dot", 0, "zz-dwconv1d.h5", json.dumps(dj), None))
+    # Keras 2 LayerNormalization over the last axis, then a Dense
+    rl = np.random.default_rng(17)
+    layers = [("LayerNormalization", {"name": "ln", "axis": [2], "epsilon": 0.001, "center": True, "scale": True}),
+              ("Flatten", {"name": "fl"}),
+              ("Dense", {"name": "fc", "units": 2, "activation": "linear", "use_bias": True})]
+    wl = {"ln": {"gamma": rl.normal(1, 0.1, 4), "beta": rl.normal(0, 0.1, 4)},
+          "fc": {"kernel": rl.uniform(-1, 1, (12, 2)), "bias": rl.uniform(-1, 1, 2)}}
+    models.append(("layernorm", 0, "zzz-ln.h5", seq(layers, [3, 4]), h5_bytes(wl)))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)
