@@ -239,9 +239,17 @@ ONNX = {
                                                   helper.make_node("Relu", ["x"], ["y"], name="r")]),
                           [r"node 'k' \(Constant\): expected a 'value' tensor attribute, got none"]),
     "opset": (lambda t: dense(t, opset=30), [r"bad\.onnx: expected ONNX opset 1\.\.28 for the default domain, got 30"]),
-    "layernorm": (lambda t: one(t, "LayerNormalization", ["x", "g", "b"], name="ln", opset=17,
+    "layernorm": (lambda t: one(t, "LayerNormalization", ["x", "g", "b"], name="ln", opset=17, attrs={"axis": 0},
                                 inits={"g": arr(4), "b": arr(4)}),
-                  [r"node 'ln' \(LayerNormalization\): LayerNormalization is not supported yet"]),
+                  [r"node 'ln' \(LayerNormalization\): expected a LayerNormalization over the last axis only "
+                   r"\(axis -1 or 1\), got axis 0 of a rank-2 input"]),
+    "layernorm_scale": (lambda t: one(t, "LayerNormalization", ["x", "g", "b"], name="ln", opset=17,
+                                      inits={"g": arr(3), "b": arr(4)}),
+                        [r"node 'ln' \(LayerNormalization\): expected Scale of 4 values \(the last axis\) or one, "
+                         r"got 3"]),
+    "reducemean": (lambda t: one(t, "ReduceMean", ["x"], name="rm", attrs={"axes": [-1]}),
+                   [r"node 'rm' \(ReduceMean\): ReduceMean of data is not supported: PyTorch writes nn\.LayerNorm "
+                    r"below opset 17 as ReduceMean, .*export it at opset 17 or later"]),
     "gather_axis": (lambda t: one(t, "Gather", ["T", "x"], name="emb", attrs={"axis": 1}, inits={"T": arr(5, 3)}),
                     [r"node 'emb' \(Gather\): expected a Gather of a constant table by rows \(axis 0, an embedding\), "
                      r"got axis 1"]),
@@ -452,8 +460,12 @@ KERAS = {
                                        weights=kw()),
                        [r"layer 're' \(ReLU\): expected threshold 0\.5 with negative_slope 0 and no max_value \(a "
                         r"ThresholdedReLU\), got negative_slope 0 and max_value 2 \(not supported\)"]),
-    "layernorm": (lambda t: keras(t, [kdense(), ("LayerNormalization", {"name": "ln", "axis": [1]})], weights=kw()),
-                  [r"layer 'ln' \(LayerNormalization\): LayerNormalization is not supported yet"]),
+    "layernorm": (lambda t: keras(t, [kdense(), ("LayerNormalization", {"name": "ln", "axis": [0]})], weights=kw()),
+                  [r"layer 'ln' \(LayerNormalization\): expected a LayerNormalization over the last axis only "
+                   r"\(axis -1 or 1 of a rank-2 input with its batch axis\), got axis \[0\]"]),
+    "layernorm_gamma": (lambda t: keras(t, [kdense(), ("LayerNormalization", {"name": "ln", "axis": [1]})],
+                                        weights={**kw(), "ln": {"gamma": arr(2), "beta": arr(3)}}),
+                        [r"layer 'ln' \(LayerNormalization\).*expected gamma of 3 values \(the last axis\), got \[2\]"]),
     "embedding_mask": (lambda t: keras(t, [("Embedding", {"name": "e", "input_dim": 5, "output_dim": 2,
                                                           "mask_zero": True})], weights={"e": {"embeddings": arr(5, 2)}}),
                        [r"layer 'e' \(Embedding\): expected mask_zero false, got true"]),
