@@ -361,7 +361,7 @@ static const OptDef opts[] = {
       "the type of every variable the configuration does not set"},
      OPT_TEXT, 1, set_precision, get_precision},
     {{"tables", "tables", "tables", "--tables", NULL, "--hls4ml", "hls4ml", CP, "one of exact, hls4ml",
-      "sigmoid, tanh, softmax: exact, or hls4ml's lookup tables"},
+      "sigmoid, tanh, softmax, LayerNormalization's 1/sqrt: exact, or hls4ml's lookup tables"},
      OPT_TEXT, 1, set_tables, get_tables},
     {{"weight_quant", "weight_quant", "weight_quant", "--weight-quant", NULL, "--hls4ml", "hls4ml", CP,
       "one of exact, hls4ml", "weights rounded to their type exactly, or as hls4ml does (and a "
