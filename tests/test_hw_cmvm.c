@@ -219,7 +219,8 @@ static int search_trial(int t, long nin, long nout, int wbits, int xbits, int sp
         }
         tb[o].n = tb[o].cap = tl[o].n;
         tb[o].t = malloc(sizeof(CmvmTerm) * (size_t)(tl[o].n + 1));
-        memcpy(tb[o].t, tl[o].t, sizeof(CmvmTerm) * (size_t)tl[o].n);
+        if (tl[o].n)   /* an output with no terms has no list (memcpy from NULL is undefined) */
+            memcpy(tb[o].t, tl[o].t, sizeof(CmvmTerm) * (size_t)tl[o].n);
         long terms = tl[o].n + (bias[o] && tl[o].n);
         plain += terms > 1 ? terms - 1 : 0;
         int dd = 0;
