@@ -715,14 +715,36 @@ static bool signed_fit(double lo, double hi, int f, FxType *out)
     return w <= 62;
 }
 
+/* Bounds on the codes of tensor x: its type's range, or with narrow, tighter where x is a sigmoid's, hard
+ * sigmoid's or tanh's output: the function's range, widened by one LSB of its table's and of its own type for
+ * the roundings on the way (an entry rounded to table_t, then cast), when its type holds all of that (else a cast
+ * may have wrapped: the whole range).  A recurrent cell's state update multiplies its gates by the state: with
+ * 32-bit types these bounds keep the exact products and sums within 62 bits (declared wider, held in fewer). */
+static void code_range(const Graph *g, int x, bool narrow, double *lo, double *hi)
+{
+    FxType t = g->t[x].type;
+    *lo = (double)fx_type_min(t);
+    *hi = (double)fx_type_max(t);
+    const Node *p = g->t[x].producer >= 0 ? &g->n[g->t[x].producer] : NULL;
+    if (!narrow || !p || (p->op != OP_SIGMOID && p->op != OP_HARDSIGMOID && p->op != OP_TANH))
+        return;
+    double m = 1.0 + ldexp(1.0, -fx_frac(t)) + (p->op == OP_HARDSIGMOID ? 0.0 : ldexp(1.0, -fx_frac(p->table_t)));
+    double l = p->op == OP_TANH ? -ceil(ldexp(m, fx_frac(t))) : 0.0, h = ceil(ldexp(m, fx_frac(t)));
+    if (l >= *lo && h <= *hi) {
+        *lo = l;
+        *hi = h;
+    }
+}
+
 /* The exact result of n = a * b, a + b, a - b (elementwise) or concat(a, b): no bit lost; false beyond
- * 62 bits. */
-static bool exact_merge_type(const Graph *g, const Node *n, FxType *out)
+ * 62 bits.  narrow: the inputs' codes bounded by code_range() (the type then holds the exact value only). */
+static bool exact_merge_type(const Graph *g, const Node *n, bool narrow, FxType *out)
 {
     FxType ta = g->t[n->in[0]].type, tb = g->t[n->in[1]].type;
     int fa = fx_frac(ta), fb = fx_frac(tb), f = fa > fb ? fa : fb;
-    double al = (double)fx_type_min(ta), ah = (double)fx_type_max(ta);
-    double bl = (double)fx_type_min(tb), bh = (double)fx_type_max(tb);
+    double al, ah, bl, bh;
+    code_range(g, n->in[0], narrow, &al, &ah);
+    code_range(g, n->in[1], narrow, &bl, &bh);
     if (n->op == OP_MUL) {
         double p[4] = {al * bl, al * bh, ah * bl, ah * bh}, lo = p[0], hi = p[0];
         for (int k = 1; k < 4; k++) {
@@ -1095,7 +1117,9 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
         } else if (rnn_exact && n->op == OP_PAD) {
             out->type = g->t[n->in[0]].type;   /* the step's input row */
         } else if (rnn_exact && (n->op == OP_MUL || n->op == OP_ADD || n->op == OP_SUB || n->op == OP_CONCAT)) {
-            if (!exact_merge_type(g, n, &out->type)) {
+            /* wider than 62 bits from the types alone (32-bit types): held in fewer where the gates' ranges
+             * bound the value (code_range) */
+            if (!exact_merge_type(g, n, false, &out->type) && !exact_merge_type(g, n, true, &out->type)) {
                 char s1[64], s2[64];
                 fx_format(g->t[n->in[0]].type, s1, sizeof s1);
                 fx_format(g->t[n->in[1]].type, s2, sizeof s2);
@@ -1116,7 +1140,7 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
                    (n->op == OP_SUB || n->op == OP_MUL || n->op == OP_MAXIMUM || n->op == OP_MINIMUM)) {
             /* a quantized model's (HGQ2) difference, product, maximum or minimum with no precision configured:
              * exact */
-            if (!exact_merge_type(g, n, &out->type)) {
+            if (!exact_merge_type(g, n, false, &out->type)) {
                 char s1[64], s2[64];
                 fx_format(g->t[n->in[0]].type, s1, sizeof s1);
                 fx_format(g->t[n->in[1]].type, s2, sizeof s2);
