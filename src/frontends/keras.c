@@ -794,8 +794,8 @@ static int qz_parse(Importer *im, const cJSON *spec, const char *what, Quantizer
             /* QKeras rounds x*ns to the grid 2^(integer-bits+1) and clips it at -ns*2^integer: bit-exact in fixed
              * point when that bound is on the grid (and x*ns exact in float32: ns a short dyadic fraction) */
             double k = ldexp(q->negative_slope, jint(c, "bits", 8) - 1);
-            if (!(q->negative_slope > 0 && q->negative_slope < 1) || k != floor(k) || k > (1 << 20))
-                return LAYER_ERR(im, "expected %s quantized_relu with negative_slope 0, or in (0, 1) with negative_slope x "
+            if (!(q->negative_slope > 0 && q->negative_slope <= 1) || k != floor(k) || k > (1 << 20))
+                return LAYER_ERR(im, "expected %s quantized_relu with negative_slope 0, or in (0, 1] with negative_slope x "
                                      "2^(bits-1) an integer (its lower bound -negative_slope x 2^integer on the output "
                                      "grid), got negative_slope %g with bits %d (not supported)", what, q->negative_slope,
                                  jint(c, "bits", 8));
