@@ -44,7 +44,7 @@ ETCHNN = os.environ.get("ETCHNN", os.path.join(ROOT, "build", "etchnn"))
 FAMILIES = {
     "ice40": ("ice40", "ice40hx8k", "hx8k", [40, 60, 80]),
     "ecp5": ("ecp5", "lfe5u-25f", "25k", [60, 90, 120]),
-    "nexus": ("nexus", "lifcl-40", "LIFCL-40-9BG400C", [80, 120, 160]),
+    "nexus": ("nexus", "lifcl-40", "LIFCL-40-9BG400C", [100, 150, 200]),
 }
 # fit: clocks for the Xilinx-class model, so that its stage paths D span the
 # range the family models schedule at the check clocks (about 1.5 to 6 ns)

@@ -25,8 +25,12 @@ def test_family_changes_the_schedule(tmp_path):
     xil_out, xil = compile_at(tmp_path, "xcvu9p", 80, "--part", "xcvu9p")
     _, ice = compile_at(tmp_path, "ice40", 80, "--part", "ice40hx8k")
     _, ecp = compile_at(tmp_path, "ecp5", 80, "--part", "lfe5u-25f")
+    _, nx = compile_at(tmp_path, "nexus", 80, "--part", "lifcl-40-9bg400c")
     assert xil["part"]["delay_model"] == "xilinx" and "part" not in none
     assert ice["part"]["delay_model"] == "ice40" and ecp["part"]["delay_model"] == "ecp5"
+    assert nx["part"]["delay_model"] == "nexus" and nx["part"]["name"] == "lifcl-40"
+    # Nexus is faster than ECP5 (1.18x against 2.19x the Xilinx coefficients)
+    assert none["latency_cycles"] <= nx["latency_cycles"] <= ecp["latency_cycles"]
     # a Xilinx part: the model without a part, the same schedule
     assert xil["latency_cycles"] == none["latency_cycles"] == 2
     # the Lattice models are slower: more registers for the same clock

@@ -40,11 +40,14 @@ json.dump({"modules": {"\\" + top: {"num_cells_by_type": {"LUT4": 10, "WIDEFN9":
 '''
 
 FAKE_PNR = r'''#!%(py)s
-import json, shutil, sys
+import json, os, shutil, sys
 if sys.argv[1:] == ["--version"]:
     print("nextpnr-nexus (stand-in)"); sys.exit(0)
 a = sys.argv[1:]
 json.dump(a, open("pnr_args.json", "w"))
+if os.environ.get("FAKE_ROUTE_FAIL") and "--router" not in a:   # router2 failing on the clock pad
+    print("ERROR: Failed to route arc 0.0 of net 'clk', from X0/Y17/JPADDI_SEIO33_CORE_IOA to X0/Y28/JCLKI_DCC_DCC0.")
+    sys.exit(125)
 shutil.copy(a[a.index("--pdc") + 1], "seen.pdc")
 json.dump({"fmax": {"clk": {"achieved": 123.4, "constraint": float(a[a.index("--freq") + 1])}},
            "utilization": {"OXIDE_COMB": {"used": 30, "available": 32256}}}, open(a[a.index("--report") + 1], "w"))
@@ -99,6 +102,19 @@ def test_pdc_every_port_bit_on_a_ball(tmp_path):
     assert s["lut"] == 14 and s["ff"] == 5 and s["carry"] == 3   # LUT4 + 2 per WIDEFN9
     assert s["utilization"] == {"logic_cells": 30, "available": 32256}
     assert "== synthesis: nexus" in (out / "report.txt").read_text()
+
+
+def test_router1_when_router2_fails(tmp_path):
+    out = compile_tiny(tmp_path)
+    env = dict(fake_tools(tmp_path, TINY_PORTS), FAKE_ROUTE_FAIL="1")
+    r = synth(out, env)
+    assert r.returncode == 0, r.stderr
+    assert "Failed to route arc 0.0 of net 'clk'" in r.stderr and "again with --router router1" in r.stderr
+    args = json.loads((out / "synth" / "pnr_args.json").read_text())
+    assert args[-2:] == ["--router", "router1"]
+    s = report(out)["synth"]
+    assert s["router"] == "router1" and s["fmax_mhz"] == 123.4
+    assert "router1 (router2 failed)" in (out / "report.txt").read_text()
 
 
 def test_pdc_refuses_more_port_bits_than_balls(tmp_path):

@@ -26,12 +26,19 @@ static const HwDelay xilinx_delay = {"xilinx", 0.8, 0.6, 0.025, 0.5, 0.01, 0.5, 
 #define ICE40_SCALE 2.57
 #define ICE40_ROM_SCALE 5.06
 #define ICE40_REG_NS 2.65
+/* bench/delay_model.py fit, 2026-12-08: Nexus LIFCL-40-9BG400C (40 runs, rms 0.42 ns; etchnn synth --target nexus) */
+#define NEXUS_SCALE 1.18
+#define NEXUS_ROM_SCALE 1.77
+#define NEXUS_REG_NS 2.05
 static const HwDelay ecp5_delay = SCALED("ecp5", ECP5_SCALE, ECP5_ROM_SCALE, ECP5_REG_NS);
 static const HwDelay ice40_delay = SCALED("ice40", ICE40_SCALE, ICE40_ROM_SCALE, ICE40_REG_NS);
+static const HwDelay nexus_delay = SCALED("nexus", NEXUS_SCALE, NEXUS_ROM_SCALE, NEXUS_REG_NS);
 
 /* Xilinx block RAM in RAMB18 halves (a RAMB36 is two); Lattice EBR as
- * 18-kbit (ECP5) or 4-kbit (iCE40) blocks; DSP: DSP48E1/E2 slices or the
- * 18x18 (ECP5) / 16x16 (iCE40 UP) multipliers. */
+ * 18-kbit (ECP5, Nexus) or 4-kbit (iCE40) blocks; DSP: DSP48E1/E2 slices or
+ * the 18x18 (ECP5, Nexus) / 16x16 (iCE40 UP) multipliers.  Nexus: Lattice's
+ * CrossLink-NX table (logic cells; the 512-kbit large RAMs are not counted);
+ * the LIFCL-17 uses the model fitted on the LIFCL-40, untested. */
 static const HwPart parts[] = {
     {"xcvu13p", "Virtex UltraScale+ VU13P", 6, 1728000, 3456000, 12288, 5376, 18432, &xilinx_delay},
     {"xcvu9p", "Virtex UltraScale+ VU9P", 6, 1182240, 2364480, 6840, 4320, 18432, &xilinx_delay},
@@ -46,6 +53,8 @@ static const HwPart parts[] = {
     {"lfe5u-12f", "Lattice ECP5 LFE5U-12F", 4, 12096, 12096, 28, 32, 18432, &ecp5_delay},
     {"ice40up5k", "Lattice iCE40 UP5K", 4, 5280, 5280, 8, 30, 4096, &ice40_delay},
     {"ice40hx8k", "Lattice iCE40 HX8K", 4, 7680, 7680, 0, 32, 4096, &ice40_delay},
+    {"lifcl-40", "Lattice CrossLink-NX LIFCL-40", 4, 39600, 39600, 56, 84, 18432, &nexus_delay},
+    {"lifcl-17", "Lattice CrossLink-NX LIFCL-17", 4, 17000, 17000, 24, 24, 18432, &nexus_delay},
 };
 
 const HwPart *hw_part_find(const char *name)

@@ -1058,6 +1058,7 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
 
     /* 2. nextpnr */
     const Device *dev = NULL;
+    const char *router = NULL;   /* set when nextpnr ran again with another router */
     double fmax_mhz = -1, t_pnr = 0;
     long lc_used = -1, lc_avail = -1;
     char fit_msg[700] = "";
@@ -1144,6 +1145,31 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
             }
             char tail[600];
             log_tail(log_p, tail, sizeof tail, 3);
+            if (st != 0 && is_nx && strstr(tail, "Failed to route")) {
+                /* nextpnr-nexus 0.11's router2 can fail to route the clock
+                 * pad to its DCC (dense4x4_sigmoid of bench/delay_model.py:
+                 * "Failed to route arc 0.0 of net 'u0.clk', from
+                 * X0/Y17/JPADDI_SEIO33_CORE_IOA to X0/Y28/JCLKI_DCC_DCC0", on
+                 * two different clock balls and seeds), where router1 routes
+                 * the same placement: one more run with router1 */
+                say(r, "synth: %s: %s; again with --router router1", pnr_name, tail);
+                pargv[na++] = "--router";
+                pargv[na++] = "router1";
+                pargv[na] = NULL;
+                router = "router1";
+                remove(log_p);
+                remove(pnr_report);
+                t0 = now_s();
+                st = run_tool(d, pargv, log_p, sdir, &wp);
+                t_pnr += now_s() - t0;
+                if (st < 0) {
+                    cJSON_Delete(cells);
+                    cJSON_Delete(synth);
+                    cJSON_Delete(report);
+                    return -1;
+                }
+                log_tail(log_p, tail, sizeof tail, 3);
+            }
             if (st != 0) {
                 if (strstr(tail, "Unable to place") || strstr(tail, "no BELs remaining") || strstr(tail, "not enough") ||
                     strstr(tail, "too many"))
@@ -1204,6 +1230,8 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
                                                        : "synth_ecp5 + nextpnr-ecp5");
     if (dev)
         cJSON_AddStringToObject(synth, "device", dev->label);
+    if (router)
+        cJSON_AddStringToObject(synth, "router", router);
     cJSON_AddNumberToObject(synth, "lut", t.lut);
     cJSON_AddNumberToObject(synth, "ff", t.ff);
     cJSON_AddNumberToObject(synth, "carry", t.carry);
@@ -1254,6 +1282,8 @@ static int synth(Run *r, const char *target, const char *device_opt, char **summ
                        fmax_mhz >= clock ? "met" : "not met");
             if (lc_used >= 0)
                 buf_printf(&s, ", %ld of %ld logic cells", lc_used, lc_avail);
+            if (router)
+                buf_printf(&s, ", %s (router2 failed)", router);
             buf_printf(&s, "  (nextpnr %.1f s)\n", t_pnr);
         } else {
             buf_printf(&s, "not placed: %s\n", fit_msg);
