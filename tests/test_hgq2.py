@@ -43,7 +43,9 @@ def need_hgq2():
 
 # (kind, round_mode, overflow_mode, q_type, seed)
 CASES = [("dense", "RND", "WRAP", "kif", 0), ("conv", "RND", "WRAP", "kif", 4), ("conv", "TRN", "SAT", "kbi", 1),
-         ("conv", "RND_CONV", "SAT_SYM", "kif", 4)]   # seeds whose outputs are not mostly 0 (some seeds prune all)
+         ("conv", "RND_CONV", "SAT_SYM", "kif", 4),   # seeds whose outputs are not mostly 0 (some seeds prune all)
+         ("bn", "RND", "WRAP", "kif", 0), ("bn", "TRN", "SAT", "kbi", 1)]
+BN = CASES[4]
 IDS = ["_".join(map(str, c[:4])) for c in CASES]
 
 
@@ -75,7 +77,9 @@ def test_equals_hgq2_keras(models, case, tmp_path):
     bad = np.argwhere(got != ref)
     assert len(bad) == 0, f"{len(bad)} of {got.size} differ from hgq2's forward; first {bad[0]}: {got[tuple(bad[0])]} " \
                           f"vs {ref[tuple(bad[0])]}"
-    assert len(np.unique(ref)) > 20 and np.count_nonzero(ref) > ref.size // 10
+    # the saturating bn model's narrow random oq leaves a few values only
+    assert len(np.unique(ref)) > (4 if case[0] == "bn" and case[2] != "WRAP" else 20)
+    assert np.count_nonzero(ref) > ref.size // 10
     if case[0] == "dense":   # the quantizers inside overflow (not only the input's)
         assert hm.overflows(m, x) > 1000
 
@@ -96,8 +100,9 @@ def hls4ml_case(models, case, tmp_path):
     return ref
 
 
-REF = ROOT / "tests" / "ref" / "csim" / "hgq2_dense.npy"
-DENSE_WEIGHTS_SHA1 = "cf3e1035ee30678c9f8922b7310a5450daa6a64b"   # hgq2_models.build(*CASES[0]) on hgq2 0.2.0
+# stored csim outputs: case, file, hash of the model's weights (hgq2_models.build on hgq2 0.2.0), code scale
+STORED = {"dense": (CASES[0], "hgq2_dense.npy", "cf3e1035ee30678c9f8922b7310a5450daa6a64b", 1024),
+          "bn": (BN, "hgq2_bn.npy", "6830baf9aaed0e0e02bb02d094f89642679a738f", 1024)}
 
 
 def dense_weights_sha1(m):
@@ -105,32 +110,48 @@ def dense_weights_sha1(m):
     return hashlib.sha1(b"".join(np.asarray(v).tobytes() for v in m.get_weights())).hexdigest()
 
 
-def test_dense_equals_stored_hls4ml_csim(models, tmp_path):
-    """hls4ml 1.3's csim outputs of the dense model on its 2,000 inputs, stored as codes of 2^-10 (int16);
-    test_dense_equals_hls4ml_csim checks the file against a fresh csim.  The model is rebuilt from its seed:
+@pytest.mark.parametrize("kind", sorted(STORED))
+def test_equals_stored_hls4ml_csim(models, kind, tmp_path):
+    """hls4ml 1.3's csim outputs of the dense (bn) model on its 2,000 inputs, stored as codes of 2^-10 (int16,
+    int32); test_equals_hls4ml_csim checks the file against a fresh csim.  The model is rebuilt from its seed:
     its weights' hash pins it, so a changed build fails here by name rather than as differing outputs."""
     hm = need_hgq2()
-    m, p = models(CASES[0])
-    assert dense_weights_sha1(m) == DENSE_WEIGHTS_SHA1, "hgq2_models.build gave another dense model than the " \
-        "one tests/ref/csim/hgq2_dense.npy was made from: regenerate it with test_dense_equals_hls4ml_csim"
+    case, fname, sha, scale = STORED[kind]
+    m, p = models(case)
+    assert dense_weights_sha1(m) == sha, f"hgq2_models.build gave another {kind} model than the one " \
+        f"tests/ref/csim/{fname} was made from: regenerate it with test_equals_hls4ml_csim"
     x = hm.inputs(m)
-    ref = np.load(REF).astype(np.float64) / 1024
+    ref = np.load(ROOT / "tests" / "ref" / "csim" / fname).astype(np.float64) / scale
     got = predict(p, x, tmp_path).reshape(len(x), -1)
     bad = np.argwhere(got != ref)
     assert len(bad) == 0, f"{len(bad)} of {got.size} differ from hls4ml's stored csim; first {bad[0]}"
     assert np.array_equal(ref, hm.keras_predict(m, x))
     assert len(np.unique(ref)) > 20 and np.count_nonzero(ref) > ref.size // 10
-    assert hm.overflows(m, x) > 1000   # the quantizers inside overflow (not only the input's)
+    if kind == "dense":
+        assert hm.overflows(m, x) > 1000   # the quantizers inside overflow (not only the input's)
 
 
 @pytest.mark.extended
-def test_dense_equals_hls4ml_csim(models, tmp_path):
-    ref = hls4ml_case(models, CASES[0], tmp_path)
-    assert np.array_equal(np.load(REF), np.round(ref * 1024).astype(np.int16))
+@pytest.mark.parametrize("kind", sorted(STORED))
+def test_equals_hls4ml_csim(models, kind, tmp_path):
+    case, fname, _, scale = STORED[kind]
+    ref = hls4ml_case(models, case, tmp_path)
+    stored = np.load(ROOT / "tests" / "ref" / "csim" / fname)
+    assert np.array_equal(stored, np.round(ref * scale).astype(stored.dtype))
+
+
+def test_bn_c_equals_emulator(models, tmp_path):
+    """The bn model's generated C equals the emulator (which equals hgq2 and hls4ml above)."""
+    hm = need_hgq2()
+    from test_cemu import c_and_emulator
+    m, p = models(BN)
+    x = hm.inputs(m, n=500)
+    got, emu = c_and_emulator(p, p.stem, x, tmp_path)
+    assert np.array_equal(got, emu.reshape(got.shape)) and np.array_equal(got, hm.keras_predict(m, x))
 
 
 @pytest.mark.extended
-@pytest.mark.parametrize("case", CASES[1:], ids=IDS[1:])
+@pytest.mark.parametrize("case", CASES[1:4] + CASES[5:], ids=IDS[1:4] + IDS[5:])
 def test_conv_equals_hls4ml_csim(models, case, tmp_path):
     if case[2] != "WRAP":
         pytest.xfail("hls4ml narrows a saturating quantizer to its input's fractional bits (module docstring)")
@@ -160,6 +181,20 @@ def test_verify_and_adders(models, tmp_path):
     run("compile", tmp_path / "hom.keras", "-o", tmp_path / "hom")
     hom = json.loads((tmp_path / "hom" / "report.json").read_text())["estimate"]["adders"]
     assert het < hom, (het, hom)
+
+
+@pytest.mark.extended
+def test_bn_verify(models, tmp_path):
+    """Verilator verify of the bn model (QBatchNormalization, QBatchNormDense)."""
+    if SANITIZED:
+        pytest.skip("RTL simulations are not repeated under the sanitizers")
+    if not VERILATOR:
+        pytest.skip("verilator not installed")
+    need_hgq2()
+    _, p = models(BN)
+    run("compile", p, "-o", tmp_path / "o")
+    r = run("verify", tmp_path / "o", "--n", "2000")
+    assert "PASS" in r.stdout and " 0 of " in r.stdout, r.stdout
 
 
 @pytest.mark.parametrize("what", ["activation", "layer"])

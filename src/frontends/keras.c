@@ -1537,7 +1537,14 @@ static int import_embedding(Importer *im, const Container *ct, const char *lpath
     return new_node(im, OP_EMBED, lname, in, 2, tx->rank + 1, dims);
 }
 
-static int import_batchnorm(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+/* A hook on a BatchNormalization's per-channel scale and shift before they are spread over the elements (HGQ2:
+ * its quantizers); ctx is the caller's. */
+typedef int (*BnHook)(Importer *im, void *ctx, int ch, double *scale, double *shift, int f32);
+
+/* BatchNormalization as an affine layer; hgq2: no beta (center false) is 1, as hgq2 computes it, and hook
+ * quantizes the per-channel values. */
+static int import_batchnorm_h(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x, int hgq2,
+                              BnHook hook, void *ctx)
 {
     Tensor *tx = &im->g->t[x];
     int rank = tx->rank;
@@ -1577,26 +1584,35 @@ static int import_batchnorm(Importer *im, const Container *ct, const char *lpath
     }
     const double *gamma = scale ? w[0].data : NULL, *beta = center ? w[scale].data : NULL;
     const double *mean = w[nw - 2].data, *var = w[nw - 1].data;
+    double beta0 = hgq2 ? 1.0 : 0.0;
     long ne = ir_numel(tx), inner = 1;
     for (int k = (int)axis; k < rank; k++)
         inner *= tx->dims[k];
-    double *s = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
-    double *t = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    double *cs = arena_array(&im->g->arena, (size_t)ch, sizeof(double));
+    double *cb = arena_array(&im->g->arena, (size_t)ch, sizeof(double));
     int f32 = 1;
     for (int k = 0; k < nw; k++)
         f32 &= w[k].f32;
-    for (long e = 0; e < ne; e++) {
-        long c = (e / inner) % ch;
+    for (int c = 0; c < ch; c++) {
         if (var[c] + eps <= 0)
-            return WEIGHT_ERR(im, "expected moving_variance + epsilon > 0, got %g at channel %ld", var[c] + eps, c);
+            return WEIGHT_ERR(im, "expected moving_variance + epsilon > 0, got %g at channel %d", var[c] + eps, c);
         if (f32) {   /* float32 weights: scale and shift in float, as Keras (and hls4ml) compute them */
             float sf = (gamma ? (float)gamma[c] : 1.0f) / sqrtf((float)var[c] + (float)eps);
-            s[e] = sf;
-            t[e] = (beta ? (float)beta[c] : 0.0f) - (float)mean[c] * sf;
+            cs[c] = sf;
+            cb[c] = (beta ? (float)beta[c] : (float)beta0) - (float)mean[c] * sf;
         } else {
-            s[e] = (gamma ? gamma[c] : 1.0) / sqrt(var[c] + eps);
-            t[e] = (beta ? beta[c] : 0.0) - mean[c] * s[e];
+            cs[c] = (gamma ? gamma[c] : 1.0) / sqrt(var[c] + eps);
+            cb[c] = (beta ? beta[c] : beta0) - mean[c] * cs[c];
         }
+    }
+    if (hook && hook(im, ctx, ch, cs, cb, f32) < 0)
+        return -1;
+    double *s = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    double *t = arena_array(&im->g->arena, (size_t)ne, sizeof(double));
+    for (long e = 0; e < ne; e++) {
+        long c = (e / inner) % ch;
+        s[e] = cs[c];
+        t[e] = cb[c];
     }
     const char *lname = unique_name(im, im->lname);
     int dims[IR_MAX_RANK];
@@ -1604,6 +1620,11 @@ static int import_batchnorm(Importer *im, const Container *ct, const char *lpath
     int in[3] = {x, ir_add_const(im->g, arena_printf(&im->g->arena, "%s_scale", lname), rank, dims, s), -1};
     in[2] = ir_add_const(im->g, arena_printf(&im->g->arena, "%s_shift", lname), rank, dims, t);
     return new_node(im, OP_AFFINE, lname, in, 3, rank, dims);
+}
+
+static int import_batchnorm(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    return import_batchnorm_h(im, ct, lpath, cfg, x, 0, NULL, NULL);
 }
 
 /* LayerNormalization over the last axis: gamma and beta (ones and zeros when scale / center are off) as constants
@@ -3120,26 +3141,98 @@ static int hgq2_quantize(Importer *im, const cJSON *conf, const char *gpath, con
     return quant_node(im, base, x, qt, ne, q.q, q.o);
 }
 
-/* Constant c (a kernel or bias) through the weight quantizer. */
-static int hgq2_quantize_const(Importer *im, const cJSON *conf, const char *gpath, const char *what, int layer_trainable,
-                               int c, int f32)
+/* Values data[] of shape dims[0..rank) through the weight quantizer. */
+static int hgq2_quantize_array(Importer *im, const cJSON *conf, const char *gpath, const char *what, int layer_trainable,
+                               int rank, const int *dims, double *data, int f32)
 {
     Hgq2Q q;
     if (hgq2_load(im, conf, gpath, what, layer_trainable, &q) < 0)
         return -1;
-    Tensor *t = &im->g->t[c];
     long ne;
-    int *kif = hgq2_expand(im, &q, what, t->rank, t->const_dims, &ne);
+    int *kif = hgq2_expand(im, &q, what, rank, dims, &ne);
     if (!kif)
         return -1;
     for (long e = 0; e < ne; e++)
-        t->data[e] = hgq2_value(&q, kif[3 * e], kif[3 * e + 1], kif[3 * e + 2], t->data[e], f32);
+        data[e] = hgq2_value(&q, kif[3 * e], kif[3 * e + 1], kif[3 * e + 2], data[e], f32);
     return 0;
+}
+
+/* Constant c (a kernel or bias) through the weight quantizer. */
+static int hgq2_quantize_const(Importer *im, const cJSON *conf, const char *gpath, const char *what, int layer_trainable,
+                               int c, int f32)
+{
+    Tensor *t = &im->g->t[c];
+    return hgq2_quantize_array(im, conf, gpath, what, layer_trainable, t->rank, t->const_dims, t->data, f32);
 }
 
 static int hgq2_child(char *out, size_t n, const char *gp, const char *sub)
 {
     return snprintf(out, n, "%s/%s", gp, sub) >= (int)n ? -1 : 0;
+}
+
+/* The quantizers of a QBatchNormalization (kq on the per-channel scale, bq on the shift). */
+typedef struct {
+    const cJSON *cfg;
+    const char *gp;
+    int tr;
+} Hgq2Bn;
+
+static int hgq2_bn_hook(Importer *im, void *ctx, int ch, double *scale, double *shift, int f32)
+{
+    const Hgq2Bn *b = ctx;
+    char qp[700];
+    if (hgq2_child(qp, sizeof qp, b->gp, "kq/quantizer") < 0)
+        return LAYER_ERR(im, "expected a shorter weights path, got '%s'", b->gp);
+    if (hgq2_quantize_array(im, jget(b->cfg, "kq_conf"), qp, "kq", b->tr, 1, &ch, scale, f32) < 0)
+        return -1;
+    snprintf(qp, sizeof qp, "%s/bq/quantizer", b->gp);
+    return hgq2_quantize_array(im, jget(b->cfg, "bq_conf"), qp, "bq", b->tr, 1, &ch, shift, f32);
+}
+
+/* QBatchNormDense: hgq2 folds a normalization of the layer's input features into the kernel and bias before
+ * its quantizers, as its forward pass computes them in float32: kernel[i][u] scale[i], scale = gamma /
+ * sqrt(var + eps), and bias[u] - sum_i mean[i] kernel[i][u] (the kernel not scaled; the sum in double, rounded
+ * to float32 once). */
+static int hgq2_bn_dense(Importer *im, const cJSON *cfg, const char *gp, int kc, int bc)
+{
+    int scale = jbool(cfg, "scale", 1);
+    double eps = jnum(cfg, "epsilon", 1e-3);
+    static const char *const all[] = {"kernel", "bias", "bn_gamma", "beta", "ebops", "moving_mean", "moving_variance"};
+    const char *names[7];
+    int nw = 0;
+    for (int k = 0; k < 7; k++)
+        if (k != 2 || scale)
+            names[nw++] = all[k];
+    Weight w[7];
+    memset(w, 0, sizeof w);
+    if (bc < 0)
+        return LAYER_ERR(im, "expected use_bias true in a QBatchNormDense (hgq2 requires it), got false");
+    if (k3_vars(im, gp, names, nw, w) < 0)
+        return -1;
+    Tensor *kt = &im->g->t[kc], *bt = &im->g->t[bc];
+    int nin = kt->const_dims[0], units = kt->const_dims[1];
+    const Weight *gamma = scale ? &w[2] : NULL, *mean = &w[nw - 2], *var = &w[nw - 1];
+    for (int k = 2; k < nw; k++) {
+        long n = 1;
+        for (int j = 0; j < w[k].rank; j++)
+            n *= w[k].dims[j];
+        if (strcmp(names[k], "beta") && strcmp(names[k], "ebops") && n != nin)
+            return WEIGHT_ERR(im, "expected %s of %d values (the input features), got %ld", names[k], nin, n);
+    }
+    for (int u = 0; u < units; u++) {
+        double dot = 0;
+        for (int i = 0; i < nin; i++)
+            dot += (double)(float)mean->data[i] * (double)(float)kt->data[(long)i * units + u];
+        bt->data[u] = (float)((float)bt->data[u] + -(float)dot);
+    }
+    for (int i = 0; i < nin; i++) {
+        if (var->data[i] + eps <= 0)
+            return WEIGHT_ERR(im, "expected moving_variance + epsilon > 0, got %g at feature %d", var->data[i] + eps, i);
+        float sc = (gamma ? (float)gamma->data[i] : 1.0f) / sqrtf((float)var->data[i] + (float)eps);
+        for (int u = 0; u < units; u++)
+            kt->data[(long)i * units + u] = (float)(sc * (float)kt->data[(long)i * units + u]);
+    }
+    return 0;
 }
 
 /* An HGQ2 layer: its input quantizer(s) (iq: QUANT nodes), the Keras layer with quantized weights (kq,
@@ -3151,10 +3244,11 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
     int merge = 0;
     for (size_t k = 0; k < ETN_COUNTOF(merges); k++)
         merge |= !strcmp(cls, merges[k]);
-    int dense = !strcmp(cls, "QDense"), conv = !strcmp(cls, "QConv1D") || !strcmp(cls, "QConv2D");
-    if (strcmp(cls, "Quantizer") && !dense && !conv && !merge)
-        return LAYER_ERR(im, "unsupported HGQ2 layer class: expected one of Quantizer, QDense, QConv1D, QConv2D, QAdd, "
-                             "QSubtract, QMultiply, QMaximum, QMinimum, got '%s'", cls);
+    int bnd = !strcmp(cls, "QBatchNormDense"), bn = !strcmp(cls, "QBatchNormalization");
+    int dense = !strcmp(cls, "QDense") || bnd, conv = !strcmp(cls, "QConv1D") || !strcmp(cls, "QConv2D");
+    if (strcmp(cls, "Quantizer") && !dense && !conv && !merge && !bn)
+        return LAYER_ERR(im, "unsupported HGQ2 layer class: expected one of Quantizer, QDense, QBatchNormDense, QConv1D, "
+                             "QConv2D, QBatchNormalization, QAdd, QSubtract, QMultiply, QMaximum, QMinimum, got '%s'", cls);
     if (im->wlayout != WL_KERAS3)
         return LAYER_ERR(im, "expected HGQ2 layers in a Keras 3 file (.keras, or config.json with model.weights.h5), got "
                              "a Keras 2 weights layout");
@@ -3203,8 +3297,14 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
             return -1;
     }
     int y;
+    const cJSON *dt = jget(cfg, "dtype");
+    const char *dts = cJSON_IsString(dt) ? dt->valuestring : jstr(jget(dt, "config"), "name");
+    int f32 = !dts || strcmp(dts, "float64");
     if (merge) {
         y = import_merge(im, cls + 1, cfg, xs, nin);
+    } else if (bn) {
+        Hgq2Bn ctx = {cfg, gp, tr};
+        y = import_batchnorm_h(im, ct, lpath, cfg, xs[0], 1, hgq2_bn_hook, &ctx);
     } else {
         size_t before = im->g->nn;
         y = dense ? import_dense(im, ct, lpath, cfg, xs[0], 0) : import_conv(im, ct, lpath, cls + 1, cfg, xs[0]);
@@ -3214,9 +3314,8 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
         for (size_t k = before; k < im->g->nn && !n; k++)
             if (im->g->n[k].op == OP_DENSE || im->g->n[k].op == OP_CONV1D || im->g->n[k].op == OP_CONV2D)
                 n = &im->g->n[k];
-        const cJSON *dt = jget(cfg, "dtype");
-        const char *dts = cJSON_IsString(dt) ? dt->valuestring : jstr(jget(dt, "config"), "name");
-        int f32 = !dts || strcmp(dts, "float64");
+        if (bnd && n && hgq2_bn_dense(im, cfg, gp, n->in[1], n->in[2]) < 0)
+            return -1;
         static const char *const wq[2][2] = {{"kq_conf", "kq/quantizer"}, {"bq_conf", "bq/quantizer"}};
         for (int j = 0; j < 2 && n; j++) {
             int c = n->in[1 + j];

@@ -37,6 +37,11 @@ def randomize(m, seed):
         for w in layer.weights:
             if w.path.endswith("/bias"):
                 w.assign(np.random.default_rng(seed + 1).normal(0, 1, w.shape).astype("float32"))
+            bn = {"bn_gamma": (1, 0.5), "bn_beta": (0, 1), "moving_mean": (0, 1)}.get(w.path.rsplit("/", 1)[-1])
+            if bn:
+                w.assign(rng.normal(*bn, w.shape).astype("float32"))
+            elif w.path.endswith("/moving_variance"):
+                w.assign(rng.uniform(0.2, 3, w.shape).astype("float32"))
     keras.utils.set_random_seed(seed)
 
 
@@ -49,12 +54,15 @@ def _input_quantizer(qtype, rnd):
 
 def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
     """kind 'dense': Quantizer, QDense(relu), QDense(oq), QDense on 6 features;
+    'bn': on (4, 3): QBatchNormalization (per channel of 3), QBatchNormDense(relu) on the 12 flattened,
+    QBatchNormalization (center and scale false; oq), QDense;
     'conv': on (10, 3): two QConv1D (one relu), QAdd, QSubtract, QMaximum, QDense(oq); a QConv2D
     branch (relu) and QDense; QMultiply of the two.  Datalane quantizers (iq, oq) of type qtype
     with rnd/ovf; weights and biases rnd with SAT_SYM (ovf WRAP) or ovf."""
     import keras
     from hgq.config import QuantizerConfigScope
-    from hgq.layers import QAdd, QConv1D, QConv2D, QDense, QMaximum, QMultiply, QSubtract
+    from hgq.layers import (QAdd, QBatchNormalization, QBatchNormDense, QConv1D, QConv2D, QDense, QMaximum, QMultiply,
+                            QSubtract)
     keras.utils.set_random_seed(seed)
     with QuantizerConfigScope(place="datalane", default_q_type=qtype, round_mode=rnd, overflow_mode=ovf), \
          QuantizerConfigScope(place=("weight", "bias"), round_mode=rnd, overflow_mode="SAT_SYM" if ovf == "WRAP" else ovf):
@@ -63,6 +71,13 @@ def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
             x = _input_quantizer(qtype, rnd)(inp)
             x = QDense(8, activation="relu")(x)
             x = QDense(5, enable_oq=True)(x)
+            out = QDense(3)(x)
+        elif kind == "bn":
+            inp = keras.Input((4, 3))
+            x = _input_quantizer(qtype, rnd)(inp)
+            x = QBatchNormalization()(x)
+            x = QBatchNormDense(8, activation="relu")(keras.layers.Flatten()(x))
+            x = QBatchNormalization(center=False, scale=False, enable_oq=True)(x)
             out = QDense(3)(x)
         else:
             inp = keras.Input((10, 3))
