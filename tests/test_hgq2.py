@@ -44,8 +44,9 @@ def need_hgq2():
 # (kind, round_mode, overflow_mode, q_type, seed)
 CASES = [("dense", "RND", "WRAP", "kif", 0), ("conv", "RND", "WRAP", "kif", 4), ("conv", "TRN", "SAT", "kbi", 1),
          ("conv", "RND_CONV", "SAT_SYM", "kif", 4),   # seeds whose outputs are not mostly 0 (some seeds prune all)
-         ("bn", "RND", "WRAP", "kif", 0), ("bn", "TRN", "SAT", "kbi", 1)]
-BN = CASES[4]
+         ("bn", "RND", "WRAP", "kif", 0), ("bn", "TRN", "SAT", "kbi", 1),
+         ("lut", "RND", "WRAP", "kif", 0), ("lut", "TRN", "SAT", "kbi", 1)]
+BN, LUT = CASES[4], CASES[6]
 IDS = ["_".join(map(str, c[:4])) for c in CASES]
 
 
@@ -77,8 +78,8 @@ def test_equals_hgq2_keras(models, case, tmp_path):
     bad = np.argwhere(got != ref)
     assert len(bad) == 0, f"{len(bad)} of {got.size} differ from hgq2's forward; first {bad[0]}: {got[tuple(bad[0])]} " \
                           f"vs {ref[tuple(bad[0])]}"
-    # the saturating bn model's narrow random oq leaves a few values only
-    assert len(np.unique(ref)) > (4 if case[0] == "bn" and case[2] != "WRAP" else 20)
+    # the saturating bn and lut models' narrow random quantizers leave a few values only
+    assert len(np.unique(ref)) > (4 if case[0] in ("bn", "lut") and case[2] != "WRAP" else 20)
     assert np.count_nonzero(ref) > ref.size // 10
     if case[0] == "dense":   # the quantizers inside overflow (not only the input's)
         assert hm.overflows(m, x) > 1000
@@ -102,7 +103,8 @@ def hls4ml_case(models, case, tmp_path):
 
 # stored csim outputs: case, file, hash of the model's weights (hgq2_models.build on hgq2 0.2.0), code scale
 STORED = {"dense": (CASES[0], "hgq2_dense.npy", "cf3e1035ee30678c9f8922b7310a5450daa6a64b", 1024),
-          "bn": (BN, "hgq2_bn.npy", "6830baf9aaed0e0e02bb02d094f89642679a738f", 1024)}
+          "bn": (BN, "hgq2_bn.npy", "6830baf9aaed0e0e02bb02d094f89642679a738f", 1024),
+          "lut": (LUT, "hgq2_lut.npy", "0e58d51c5dfe6d616ccfee7d8a07e298fb9438c1", 1024)}
 
 
 def dense_weights_sha1(m):
@@ -140,18 +142,19 @@ def test_equals_hls4ml_csim(models, kind, tmp_path):
     assert np.array_equal(stored, np.round(ref * scale).astype(stored.dtype))
 
 
-def test_bn_c_equals_emulator(models, tmp_path):
-    """The bn model's generated C equals the emulator (which equals hgq2 and hls4ml above)."""
+@pytest.mark.parametrize("case", [BN, LUT], ids=["bn", "lut"])
+def test_c_equals_emulator(models, case, tmp_path):
+    """The bn and lut models' generated C equals the emulator (which equals hgq2 and hls4ml above)."""
     hm = need_hgq2()
     from test_cemu import c_and_emulator
-    m, p = models(BN)
+    m, p = models(case)
     x = hm.inputs(m, n=500)
     got, emu = c_and_emulator(p, p.stem, x, tmp_path)
     assert np.array_equal(got, emu.reshape(got.shape)) and np.array_equal(got, hm.keras_predict(m, x))
 
 
 @pytest.mark.extended
-@pytest.mark.parametrize("case", CASES[1:4] + CASES[5:], ids=IDS[1:4] + IDS[5:])
+@pytest.mark.parametrize("case", CASES[1:4] + CASES[5:6] + CASES[7:], ids=IDS[1:4] + IDS[5:6] + IDS[7:])
 def test_conv_equals_hls4ml_csim(models, case, tmp_path):
     if case[2] != "WRAP":
         pytest.xfail("hls4ml narrows a saturating quantizer to its input's fractional bits (module docstring)")
@@ -184,29 +187,38 @@ def test_verify_and_adders(models, tmp_path):
 
 
 @pytest.mark.extended
-def test_bn_verify(models, tmp_path):
-    """Verilator verify of the bn model (QBatchNormalization, QBatchNormDense)."""
+@pytest.mark.parametrize("case", [BN, LUT], ids=["bn", "lut"])
+def test_verify(models, case, tmp_path):
+    """Verilator verify of the bn model (QBatchNormalization, QBatchNormDense) and the lut model (tables as ROMs
+    addressed by the input quantizer's elements, narrower than the table's input type)."""
     if SANITIZED:
         pytest.skip("RTL simulations are not repeated under the sanitizers")
     if not VERILATOR:
         pytest.skip("verilator not installed")
     need_hgq2()
-    _, p = models(BN)
+    _, p = models(case)
     run("compile", p, "-o", tmp_path / "o")
     r = run("verify", tmp_path / "o", "--n", "2000")
     assert "PASS" in r.stdout and " 0 of " in r.stdout, r.stdout
 
 
-@pytest.mark.parametrize("what", ["activation", "layer"])
+@pytest.mark.parametrize("what", ["activation", "layer", "lut_fn"])
 def test_refused(what, tmp_path):
     need_hgq2()
     import keras
-    from hgq.layers import QDense, QSoftmax
+    from hgq.layers import QDense, QSoftmax, QUnaryFunctionLUT
     inp = keras.Input((4,))
-    x = QDense(3, activation="tanh", name="dense_tanh")(inp) if what == "activation" else \
-        QSoftmax(name="soft")(QDense(3, name="d")(inp))
+    if what == "activation":
+        x = QDense(3, activation="tanh", name="dense_tanh")(inp)
+    elif what == "layer":
+        x = QSoftmax(name="soft")(QDense(3, name="d")(inp))
+    else:   # a function etchnn does not tabulate
+        x = QUnaryFunctionLUT("gelu", name="lut_gelu")(QDense(3, name="d")(inp))
     keras.Model(inp, x).save(tmp_path / "m.keras")
     r = run("compile", tmp_path / "m.keras", "-o", tmp_path / "o", check=False)
     assert r.returncode == 2, r.stderr
-    want = "layer 'dense_tanh' (QDense)" if what == "activation" else "layer 'soft' (QSoftmax)"
+    want = {"activation": "layer 'dense_tanh' (QDense)", "layer": "layer 'soft' (QSoftmax)",
+            "lut_fn": "layer 'lut_gelu' (QUnaryFunctionLUT)"}[what]
     assert want in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    if what == "lut_fn":
+        assert "'gelu'" in r.stderr and "tanh, sigmoid" in r.stderr, r.stderr

@@ -253,6 +253,7 @@ static int emit_node_data(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     case OP_TANH:
     case OP_SOFTPLUS:
     case OP_SOFTSIGN:
+    case OP_LUT:
     case OP_SELU:
     case OP_ELU: {
         UnaryAct a;
@@ -677,6 +678,7 @@ static int emit_node_code(Emit *e, const Graph *g, Diag *d, const Node *n, int i
     case OP_TANH:
     case OP_SOFTPLUS:
     case OP_SOFTSIGN:
+    case OP_LUT:
     case OP_SELU:
     case OP_ELU:
         emitf(e, "for (e = 0; e < %ld; e++)\n", ny);

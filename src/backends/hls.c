@@ -162,6 +162,7 @@ static const char *unsupported(const Graph *g, const Node *n)
     case OP_TANH:
     case OP_SOFTPLUS:
     case OP_SOFTSIGN:
+    case OP_LUT:
         return NULL;
     case OP_SELU:
         return x->type.w > 16 ? "selu with hls4ml tables (an input wider than 16 bits)" : NULL;
@@ -607,6 +608,7 @@ static int emit_node(Hls *h, const Node *n, int id)
     case OP_TANH:
     case OP_SOFTPLUS:
     case OP_SOFTSIGN:
+    case OP_LUT:
     case OP_SELU:
     case OP_ELU: {
         UnaryAct ua;

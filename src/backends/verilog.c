@@ -254,8 +254,12 @@ static void rom_addr(Buf *b, const HwModule *m, int i, char *s, size_t n)
         snprintf(s, n, "%s", e);
         return;
     }
-    /* an address computed in a local wire */
+    /* an address computed in a local wire, wide enough for the operand, the range's ends and the address (an
+     * operand narrower than the table's input type: a quantizer's element) */
     int wa = a->w + 2;
+    if (!r->hls_index)
+        while (wa < r->aw + 1 || (wa < 62 && (x->k < -(1LL << (wa - 1)) || x->k2 >= (1LL << (wa - 1)))))
+            wa++;
     char xe[300];
     ext_shift(m, x->a, x->stage, 0, wa, xe, sizeof xe);
     out(b, "    wire [%d:0] n%d_x = %s;\n", wa - 1, i, xe);

@@ -3235,6 +3235,111 @@ static int hgq2_bn_dense(Importer *im, const cJSON *cfg, const char *gp, int kc,
     return 0;
 }
 
+/* The Keras activations a QUnaryFunctionLUT may name, in double (rounded to the model's float type after). */
+static const char *const hgq2_lut_fns[] = {"linear", "relu", "tanh", "sigmoid", "softplus", "softsign", "exponential",
+                                           "silu", "swish", "elu", "selu"};
+
+static double hgq2_lut_fn(int k, double x)
+{
+    switch (k) {
+    case 0: return x;
+    case 1: return x > 0 ? x : 0.0;
+    case 2: return tanh(x);
+    case 3: return 1.0 / (1.0 + exp(-x));
+    case 4: return x > 20 ? x : log1p(exp(x));   /* torch's softplus: x above 20 */
+    case 5: return x / (1.0 + fabs(x));
+    case 6: return exp(x);
+    case 7:
+    case 8: return x / (1.0 + exp(-x));
+    case 9: return x > 0 ? x : expm1(x);
+    default: return 1.0507009873554804934193349852946 * (x > 0 ? x : 1.6732632423543772848170429916717 * expm1(x));
+    }
+}
+
+/* QUnaryFunctionLUT: its input quantizer (a QUANT node), then a table over every value of the quantizer's widest
+ * type (its largest k, i and f over the elements, as hls4ml tabulates it) of the activation, computed in the
+ * model's float type and put through the output quantizer, which must give every element one type. */
+static int hgq2_lut(Importer *im, const cJSON *cfg, const char *gp, int tr, int x, int iqx)
+{
+    const cJSON *act = jget(cfg, "activation");
+    const char *an = cJSON_IsString(act) ? act->valuestring : NULL;
+    int fn = -1;
+    for (int k = 0; an && k < (int)ETN_COUNTOF(hgq2_lut_fns); k++)
+        if (!strcmp(an, hgq2_lut_fns[k]))
+            fn = k;
+    if (fn < 0)
+        return LAYER_ERR(im, "expected the activation of a QUnaryFunctionLUT to be one of linear, relu, tanh, sigmoid, "
+                             "softplus, softsign, exponential, silu, swish, elu, selu, got %s (not supported)",
+                         jdesc(&im->g->arena, act));
+    if (!jbool(cfg, "enable_iq", 1) || !jbool(cfg, "enable_oq", 1))
+        return LAYER_ERR(im, "expected a QUnaryFunctionLUT with enable_iq and enable_oq true (the table is indexed by "
+                             "the input quantizer's codes and holds the output quantizer's), got %s false",
+                         jbool(cfg, "enable_iq", 1) ? "enable_oq" : "enable_iq");
+    const cJSON *dt = jget(cfg, "dtype");
+    const char *dts = cJSON_IsString(dt) ? dt->valuestring : jstr(jget(dt, "config"), "name");
+    int f32 = !dts || strcmp(dts, "float64");
+    Tensor *tx = &im->g->t[x];
+    int dims[IR_MAX_RANK + 1], rank = tx->rank + 1;
+    dims[0] = 1;
+    memcpy(dims + 1, tx->dims, sizeof(int) * (size_t)tx->rank);
+    char qp[700];
+    Hgq2Q iq, oq;
+    long ne;
+    snprintf(qp, sizeof qp, "%s/iq/quantizer", gp);
+    if (hgq2_load(im, jget(cfg, "iq_conf"), qp, "iq", tr, &iq) < 0)
+        return -1;
+    int *ik = hgq2_expand(im, &iq, "iq", rank, dims, &ne);
+    if (!ik)
+        return -1;
+    int K = 0, I = -1000, F = -1000;
+    for (long e = 0; e < ne; e++)
+        if (ik[3 * e] + ik[3 * e + 1] + ik[3 * e + 2] > 0) {
+            K = ik[3 * e] > K ? ik[3 * e] : K;
+            I = ik[3 * e + 1] > I ? ik[3 * e + 1] : I;
+            F = ik[3 * e + 2] > F ? ik[3 * e + 2] : F;
+        }
+    if (I == -1000 || K + I + F > 16 || K + I + F < 1)
+        return LAYER_ERR(im, "expected the iq of a QUnaryFunctionLUT to span 1 to 16 bits (its widest element type), got "
+                             "%s", I == -1000 ? "every element pruned" : arena_printf(&im->g->arena, "%d", K + I + F));
+    snprintf(qp, sizeof qp, "%s/oq/quantizer", gp);
+    if (hgq2_load(im, jget(cfg, "oq_conf"), qp, "oq", tr, &oq) < 0)
+        return -1;
+    int *ok = hgq2_expand(im, &oq, "oq", rank, dims, &ne);
+    if (!ok)
+        return -1;
+    for (long e = 1; e < ne; e++)
+        if (memcmp(ok + 3 * e, ok, 3 * sizeof(int)))
+            return LAYER_ERR(im, "expected one output type for every element of a QUnaryFunctionLUT (one table; hls4ml "
+                                 "requires allow_heterogeneous_table false), got k, i, f %d, %d, %d at element 0 and %d, "
+                                 "%d, %d at element %ld (not supported)", ok[0], ok[1], ok[2], ok[3 * e], ok[3 * e + 1],
+                             ok[3 * e + 2], e);
+    if (ok[0] + ok[1] + ok[2] < 1)
+        return LAYER_ERR(im, "expected the oq of a QUnaryFunctionLUT to keep at least one bit, got k + i + f = %d",
+                         ok[0] + ok[1] + ok[2]);
+    long n = 1L << (K + I + F);
+    double lo = -K * ldexp(1.0, I), *lut = arena_array(&im->g->arena, (size_t)n, sizeof(double));
+    for (long j = 0; j < n; j++) {
+        double v = hgq2_lut_fn(fn, lo + ldexp((double)j, -F));
+        if (f32)
+            v = (float)v;
+        lut[j] = hgq2_value(&oq, ok[0], ok[1], ok[2], v, f32);
+    }
+    int in[1] = {iqx};
+    int out = new_node(im, OP_LUT, unique_name(im, im->lname), in, 1, tx->rank, tx->dims);
+    if (out < 0)
+        return -1;
+    Node *nd = &im->g->n[im->g->nn - 1];
+    nd->lut = lut;
+    nd->nlut = n;
+    nd->lut_lo = lo;
+    nd->lut_f = F;
+    nd->quantized = true;
+    FxType t = {(int16_t)(ok[0] + ok[1] + ok[2]), (int16_t)(ok[0] + ok[1]), (uint8_t)ok[0], (uint8_t)oq.q, (uint8_t)oq.o};
+    im->g->t[out].type = t;
+    im->g->t[out].type_pinned = true;
+    return out;
+}
+
 /* An HGQ2 layer: its input quantizer(s) (iq: QUANT nodes), the Keras layer with quantized weights (kq,
  * bq), its activation (linear or relu: exact), its output quantizer (oq). */
 static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, const char *lpath, const char *cls,
@@ -3245,10 +3350,12 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
     for (size_t k = 0; k < ETN_COUNTOF(merges); k++)
         merge |= !strcmp(cls, merges[k]);
     int bnd = !strcmp(cls, "QBatchNormDense"), bn = !strcmp(cls, "QBatchNormalization");
+    int lut = !strcmp(cls, "QUnaryFunctionLUT");
     int dense = !strcmp(cls, "QDense") || bnd, conv = !strcmp(cls, "QConv1D") || !strcmp(cls, "QConv2D");
-    if (strcmp(cls, "Quantizer") && !dense && !conv && !merge && !bn)
+    if (strcmp(cls, "Quantizer") && !dense && !conv && !merge && !bn && !lut)
         return LAYER_ERR(im, "unsupported HGQ2 layer class: expected one of Quantizer, QDense, QBatchNormDense, QConv1D, "
-                             "QConv2D, QBatchNormalization, QAdd, QSubtract, QMultiply, QMaximum, QMinimum, got '%s'", cls);
+                             "QConv2D, QBatchNormalization, QUnaryFunctionLUT, QAdd, QSubtract, QMultiply, QMaximum, "
+                             "QMinimum, got '%s'", cls);
     if (im->wlayout != WL_KERAS3)
         return LAYER_ERR(im, "expected HGQ2 layers in a Keras 3 file (.keras, or config.json with model.weights.h5), got "
                              "a Keras 2 weights layout");
@@ -3270,6 +3377,8 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
                          jdesc(&im->g->arena, jget(cfg, "quantization_config")));
     const cJSON *act = jget(cfg, "activation");
     const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
+    if (lut && (!jbool(cfg, "enable_iq", 1) || !cJSON_IsString(act)))
+        return hgq2_lut(im, cfg, gp, tr, in[0], in[0]);   /* refused there, naming what */
     if ((dense || conv) && !jis_null(act) && (!an || (strcmp(an, "linear") && strcmp(an, "relu"))))
         return LAYER_ERR(im, "expected activation linear or relu (exact) in an HGQ2 layer, got %s (not bit-exact in "
                              "hgq2; not supported)", jdesc(&im->g->arena, act));
@@ -3302,6 +3411,12 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
     int f32 = !dts || strcmp(dts, "float64");
     if (merge) {
         y = import_merge(im, cls + 1, cfg, xs, nin);
+    } else if (lut) {
+        y = hgq2_lut(im, cfg, gp, tr, in[0], xs[0]);
+        if (y >= 0) {
+            out[0] = y;
+            return 1;
+        }
     } else if (bn) {
         Hgq2Bn ctx = {cfg, gp, tr};
         y = import_batchnorm_h(im, ct, lpath, cfg, xs[0], 1, hgq2_bn_hook, &ctx);

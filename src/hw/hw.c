@@ -107,6 +107,7 @@ int hw_lower_node(HwDesign *r, HwModule *m, size_t k, const unsigned char *const
     case OP_TANH:
     case OP_SOFTPLUS:
     case OP_SOFTSIGN:
+    case OP_LUT:
     case OP_SELU:
     case OP_ELU: return lower_unary_table(r, m, d, nd);
     case OP_SOFTMAX: return lower_softmax(r, m, d, nd);

@@ -47,7 +47,7 @@ int stream_bits(long v)
 static int is_pointwise(Op op)
 {
     return op == OP_RELU || op == OP_LEAKYRELU || op == OP_THRESHRELU || op == OP_CLIP || op == OP_HARDSIGMOID || op == OP_SIGMOID ||
-           op == OP_TANH || op == OP_SELU || op == OP_ELU || op == OP_SOFTPLUS || op == OP_SOFTSIGN;
+           op == OP_TANH || op == OP_SELU || op == OP_ELU || op == OP_SOFTPLUS || op == OP_SOFTSIGN || op == OP_LUT;
 }
 
 /* AFFINE, THRESHOLD per channel: their constants repeat with period C over the image. */

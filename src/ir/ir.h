@@ -148,6 +148,11 @@ typedef struct {
                                    from the input; w = 0: the element is pruned to 0.  The output tensor's
                                    type is a container holding every element's values exactly. */
     long nq;
+    const double *lut;          /* LUT: the result for every input value lut_lo + k 2^-lut_f, k < nlut (HGQ2's
+                                   QUnaryFunctionLUT, its output quantizer applied); the result type is pinned */
+    long nlut;
+    double lut_lo;
+    int lut_f;
     const char *folded;         /* DENSE/CONV/AFFINE: the names of the affine layers (BatchNormalization) folded
                                    into it, comma-separated (NULL: none), so that a LayerName entry for one still names
                                    something */

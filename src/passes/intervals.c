@@ -375,6 +375,20 @@ int ir_intervals(const Graph *g, Diag *d, double *out)
             break;
         }
         case OP_CLIP: unary(f_clip, n, x, y, ny, 0); break;
+        case OP_LUT:   /* the entries on the input's interval (grid points k: lut_lo + k 2^-lut_f) */
+            for (long e = 0; e < ny; e++) {
+                double kl = ceil(ldexp(x->lo[e] - n->lut_lo, n->lut_f)), kh = floor(ldexp(x->hi[e] - n->lut_lo, n->lut_f));
+                long k0 = kl < 0 ? 0 : kl > (double)(n->nlut - 1) ? n->nlut - 1 : (long)kl;
+                long k1 = kh < 0 ? 0 : kh > (double)(n->nlut - 1) ? n->nlut - 1 : (long)kh;
+                if (k1 < k0)   /* no grid point inside: the nearest entry */
+                    k1 = k0 = kh < 0 ? 0 : k0;
+                y->lo[e] = y->hi[e] = n->lut[k0];
+                for (long k = k0 + 1; k <= k1; k++) {
+                    y->lo[e] = fmin(y->lo[e], n->lut[k]);
+                    y->hi[e] = fmax(y->hi[e], n->lut[k]);
+                }
+            }
+            break;
         case OP_SIGMOID:
         case OP_TANH:
         case OP_SOFTPLUS:

@@ -95,6 +95,7 @@ int pass_shapes(Graph *g, Diag *d, const Config *c)
         case OP_TANH:
         case OP_SOFTPLUS:
         case OP_SOFTSIGN:
+        case OP_LUT:
         case OP_SELU:
         case OP_ELU:
         case OP_SOFTMAX:

@@ -12,8 +12,19 @@
 
 #define EXACT_MAX_CODES (1L << 16)
 
+/* OP_LUT's entry for value x: the nearest grid point within the table (values between or outside the
+ * grid are not the input quantizer's; the ROM and the C table still cover every code of the input type). */
+double act_lut_value(const double *lut, long nlut, double lo, int f, double x)
+{
+    double k = nearbyint(ldexp(x - lo, f));
+    long i = k < 0 ? 0 : k > (double)(nlut - 1) ? nlut - 1 : (long)k;
+    return lut[i];
+}
+
 static double unary_real(const UnaryAct *a, double x)
 {
+    if (a->op == OP_LUT)
+        return act_lut_value(a->lut, a->nlut, a->lut_lo, a->lut_f, x);
     if (a->op == OP_SELU || a->op == OP_ELU)
         return a->gamma * (x >= 0 ? x : a->alpha * expm1(x));
     if (a->op == OP_SOFTPLUS)
@@ -48,6 +59,16 @@ int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *
     a->alpha = n->alpha;
     a->gamma = n->op == OP_ELU ? 1.0 : n->beta;
     *fell_back = 0;
+    if (n->op == OP_LUT) {   /* its own table: exact mode, every input code */
+        a->mode = TABLES_EXACT;
+        a->lut = n->lut;
+        a->nlut = n->nlut;
+        a->lut_lo = n->lut_lo;
+        a->lut_f = n->lut_f;
+        if (a->in.w > 16)
+            return node_err(d, g, n, "expected a table input of at most 16 bits");
+        return 0;
+    }
     if (a->mode == TABLES_EXACT && a->in.w > 16) {
         a->mode = TABLES_HLS4ML;
         *fell_back = 1;

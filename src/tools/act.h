@@ -9,7 +9,11 @@
 
 /* A unary activation: out code = f(in code). */
 typedef struct {
-    Op op;                 /* OP_SIGMOID, OP_TANH, OP_SELU or OP_ELU */
+    Op op;                 /* OP_SIGMOID, OP_TANH, OP_SELU, OP_ELU, ... or OP_LUT */
+    const double *lut;     /* OP_LUT: the node's table (Node.lut, nlut, lut_lo, lut_f) */
+    long nlut;
+    double lut_lo;
+    int lut_f;
     double alpha, gamma;   /* SELU, ELU (gamma 1), exact mode: gamma * (x >= 0 ? x : alpha * (exp(x) - 1)) */
     int64_t lam;           /* SELU, hls4ml mode: lambda as a ufixed<16,1> code */
     int64_t acode;         /* ELU, hls4ml mode: alpha as a code of its type (hls4ml's param_t), fa fraction bits */
@@ -26,6 +30,8 @@ typedef struct {
  * than 2^16 codes (*fell_back set). */
 int act_unary_init(UnaryAct *a, Arena *ar, Diag *d, const Graph *g, const Node *n, int *fell_back);
 int64_t act_unary_eval(const UnaryAct *a, int64_t code);
+/* OP_LUT's table entry for value x (the nearest grid point, clamped to the table) */
+double act_lut_value(const double *lut, long nlut, double lo, int f, double x);
 
 typedef struct {
     TablesMode mode;

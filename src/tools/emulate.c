@@ -394,6 +394,7 @@ static int build_kernel(Plan *p, Kernel *k, Diag *d, int id)
     case OP_TANH:
     case OP_SOFTPLUS:
     case OP_SOFTSIGN:
+    case OP_LUT:
     case OP_SELU:
     case OP_ELU: {
         int fell;
@@ -836,6 +837,7 @@ static void run_kernel(const Plan *p, const Kernel *k, int64_t *buf)
     case OP_TANH:
     case OP_SOFTPLUS:
     case OP_SOFTSIGN:
+    case OP_LUT:
     case OP_SELU:
     case OP_ELU:
         if (k->utab)
@@ -1045,6 +1047,10 @@ static void run_kernel_float(const Kernel *k, double *buf)
     case OP_SOFTSIGN:
         for (long e = 0; e < k->ny; e++)
             y[e] = x[e] / (fabs(x[e]) + 1);
+        break;
+    case OP_LUT:   /* the table at the nearest grid point */
+        for (long e = 0; e < k->ny; e++)
+            y[e] = act_lut_value(k->ua.lut, k->ua.nlut, k->ua.lut_lo, k->ua.lut_f, x[e]);
         break;
     case OP_SELU:
     case OP_ELU:   /* beta (the scale) is 1 */

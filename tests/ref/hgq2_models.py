@@ -20,6 +20,8 @@ def randomize(m, seed):
     import keras
     rng = np.random.default_rng(seed)
     skip = {id(layer.quantizer) for layer in m._flatten_layers() if layer.name == "inq"}
+    skip |= {id(layer.oq.quantizer) for layer in m._flatten_layers()   # tables: hgq2's default oq, 8 bits
+             if type(layer).__name__ == "QUnaryFunctionLUT"}
     for layer in m._flatten_layers():
         cls = type(layer).__name__
         if id(layer) in skip or cls not in ("FixedPointQuantizerKIF", "FixedPointQuantizerKBI"):
@@ -54,6 +56,7 @@ def _input_quantizer(qtype, rnd):
 
 def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
     """kind 'dense': Quantizer, QDense(relu), QDense(oq), QDense on 6 features;
+    'lut': on 6 features, QDense and QUnaryFunctionLUT (tanh, sigmoid, silu; one output type per table), QDense;
     'bn': on (4, 3): QBatchNormalization (per channel of 3), QBatchNormDense(relu) on the 12 flattened,
     QBatchNormalization (center and scale false; oq), QDense;
     'conv': on (10, 3): two QConv1D (one relu), QAdd, QSubtract, QMaximum, QDense(oq); a QConv2D
@@ -62,7 +65,7 @@ def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
     import keras
     from hgq.config import QuantizerConfigScope
     from hgq.layers import (QAdd, QBatchNormalization, QBatchNormDense, QConv1D, QConv2D, QDense, QMaximum, QMultiply,
-                            QSubtract)
+                            QSubtract, QUnaryFunctionLUT)
     keras.utils.set_random_seed(seed)
     with QuantizerConfigScope(place="datalane", default_q_type=qtype, round_mode=rnd, overflow_mode=ovf), \
          QuantizerConfigScope(place=("weight", "bias"), round_mode=rnd, overflow_mode="SAT_SYM" if ovf == "WRAP" else ovf):
@@ -78,6 +81,16 @@ def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
             x = QBatchNormalization()(x)
             x = QBatchNormDense(8, activation="relu")(keras.layers.Flatten()(x))
             x = QBatchNormalization(center=False, scale=False, enable_oq=True)(x)
+            out = QDense(3)(x)
+        elif kind == "lut":
+            inp = keras.Input((6,))
+            x = _input_quantizer(qtype, rnd)(inp)
+            x = QDense(8)(x)
+            x = QUnaryFunctionLUT("tanh", allow_heterogeneous_table=False)(x)
+            x = QDense(6)(x)
+            x = QUnaryFunctionLUT("sigmoid", allow_heterogeneous_table=False)(x)
+            x = QDense(4)(x)
+            x = QUnaryFunctionLUT("silu", allow_heterogeneous_table=False)(x)
             out = QDense(3)(x)
         else:
             inp = keras.Input((10, 3))
@@ -129,7 +142,8 @@ def overflows(m, x):
 def hls4ml_predict(m, x, prj):
     """hls4ml 1.3's csim of Keras model m (converted in memory) on x."""
     import hls4ml
-    with contextlib.redirect_stdout(io.StringIO()):
+    import torch   # hls4ml reads hgq2's bit widths with numpy(), which fails on tensors that require grad
+    with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
         hm = hls4ml.converters.convert_from_keras_model(
             m, output_dir=str(prj), backend="Vivado", io_type="io_parallel",
             hls_config={"Model": {"Precision": "fixed<33,17>", "ReuseFactor": 1, "Strategy": "Latency"}})
