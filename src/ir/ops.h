@@ -52,7 +52,7 @@
     X(EMBED,       "embedding",   "Embedding",          ETN_V_RESULT | ETN_V_EMBED)                  \
     X(DOT,         "dot",         "Dot",                ETN_V_RESULT | ETN_V_ACCUM)                    \
     X(LAYERNORM,   "layernorm",   "LayerNormalization", ETN_V_RESULT | ETN_V_WEIGHT | ETN_V_BIAS | ETN_V_ACCUM | ETN_V_TABLE) \
-    X(LUT,         "lut",         "UnaryLUT",           ETN_V_RESULT)
+    X(LUT,         "unarylut",    "UnaryLUT",           ETN_V_RESULT)
 
 /* Windowed ops (CONV*, *POOL*, PAD, UPSAMPLE) read channels-last per-sample
  * data, [H,W,C] (2-D) or [L,C] (1-D, handled as H = 1); see ir_window_*(). */

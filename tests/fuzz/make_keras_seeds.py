@@ -253,6 +253,49 @@ def main():
     wl = {"ln": {"gamma": rl.normal(1, 0.1, 4), "beta": rl.normal(0, 0.1, 4)},
           "fc": {"kernel": rl.uniform(-1, 1, (12, 2)), "bias": rl.uniform(-1, 1, 2)}}
     models.append(("layernorm", 0, "zzz-ln.h5", seq(layers, [3, 4]), h5_bytes(wl)))
+    # HGQ2: QBatchNormalization, QBatchNormDense(relu), QUnaryFunctionLUT(tanh) on 3 features (one table output type)
+    rb = np.random.default_rng(17)
+    u8b = lambda shp: rb.integers(0, 2, shp).astype(np.uint8)  # noqa: E731
+    flb = lambda lo, hi, shp: rb.integers(lo, hi, shp).astype(np.float32)  # noqa: E731
+    un = lambda lo, hi, shp: rb.uniform(lo, hi, shp).astype(np.float32)  # noqa: E731
+    hb = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 3], "name": "x"}},
+          {"module": "hgq.layers.batch_normalization", "class_name": "QBatchNormalization",
+           "registered_name": "hgq>QBatchNormalization",
+           "config": {"name": "q_batch_normalization", "axis": -1, "epsilon": 0.001, "center": True, "scale": True,
+                      "enable_iq": True, "enable_oq": False, "trainable": True, "iq_conf": qconf("kif", "RND", "WRAP"),
+                      "kq_conf": qconf("kbi", "RND", "SAT_SYM", True), "bq_conf": qconf("kbi", "RND_CONV", "WRAP")}},
+          {"module": "hgq.layers.core.dense", "class_name": "QBatchNormDense", "registered_name": "hgq>QBatchNormDense",
+           "config": {"name": "q_batch_norm_dense", "units": 2, "activation": "relu", "use_bias": True, "scale": True,
+                      "epsilon": 0.001, "enable_iq": True, "enable_oq": False, "trainable": True,
+                      "iq_conf": qconf("kif", "RND", "WRAP"), "kq_conf": qconf("kbi", "RND", "SAT_SYM", True),
+                      "bq_conf": qconf("kbi", "RND_CONV", "WRAP")}},
+          {"module": "hgq.layers.activation", "class_name": "QUnaryFunctionLUT", "registered_name": "hgq>QUnaryFunctionLUT",
+           "config": {"name": "q_unary_function_lut", "activation": "tanh", "enable_iq": True, "enable_oq": True,
+                      "trainable": True, "iq_conf": qconf("kif", "RND", "WRAP"), "oq_conf": qconf("kbi", "RND", "SAT_SYM")}}]
+    hbj = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": hb}}).replace('"@INF@"', "Infinity")
+    wbb = io.BytesIO()
+    with h5py.File(wbb, "w") as f:
+        for path, arrs in (("layers/q_batch_normalization", [un(0.5, 2, 3), un(-1, 1, 3), un(-1, 1, 3), un(0.2, 3, 3),
+                                                             np.float32(1e-5), np.float32(0)]),
+                           ("layers/q_batch_normalization/iq/quantizer", [flb(0, 6, (1, 3)), u8b((1, 3)),
+                                                                          flb(-1, 4, (1, 3)), np.float32(0.01)]),
+                           ("layers/q_batch_normalization/kq/quantizer", [flb(0, 8, 3), flb(-1, 3, 3), u8b(3)]),
+                           ("layers/q_batch_normalization/bq/quantizer", [flb(0, 8, 3), u8b(3), flb(-1, 3, 3)]),
+                           ("layers/q_batch_norm_dense", [un(-2, 2, (3, 2)), un(-1, 1, 2), un(0.5, 2, 3), np.float32(1e-5),
+                                                          np.float32(0), un(-1, 1, 3), un(0.2, 3, 3)]),
+                           ("layers/q_batch_norm_dense/iq/quantizer", [flb(0, 6, (1, 3)), u8b((1, 3)), flb(-1, 4, (1, 3))]),
+                           ("layers/q_batch_norm_dense/kq/quantizer", [flb(0, 8, (3, 2)), flb(-1, 3, (3, 2)), u8b((3, 2))]),
+                           ("layers/q_batch_norm_dense/bq/quantizer", [flb(0, 8, 2), u8b(2), flb(-1, 3, 2)]),
+                           ("layers/q_unary_function_lut", [np.float32(1e-5), np.float32(0)]),
+                           ("layers/q_unary_function_lut/iq/quantizer", [flb(1, 5, (1, 2)), np.ones((1, 2), np.uint8),
+                                                                          flb(0, 3, (1, 2))]),
+                           ("layers/q_unary_function_lut/oq/quantizer", [np.full((1, 1), 8, np.float32),
+                                                                          np.full((1, 1), 1, np.float32),
+                                                                          np.ones((1, 1), np.uint8)])):
+            v = f.create_group(path + "/vars")
+            for k, a in enumerate(arrs):
+                v.create_dataset(str(k), data=a)
+    models.append(("hgq2_bn_lut", 2, "zzzz-hgq2b.weights.h5", hbj, wbb.getvalue()))
     for _, _, wname, _, wbytes in models:
         if wbytes is not None:
             (wdir / wname).write_bytes(wbytes)
