@@ -4,16 +4,19 @@ types, no configuration (tests/ref/hgq2_models.py builds the models, bit widths 
 - etchnn predict equals hgq2's own Keras forward pass (float32; exact for these widths) on 2,000
   inputs per model, for RND/WRAP kif, TRN/SAT kbi and RND_CONV/SAT_SYM kif quantizers (make
   test-extended);
+- models: dense, conv/merge, bn (QBatchNormalization, QBatchNormDense), lut (QUnaryFunctionLUT: tanh,
+  sigmoid, silu), einsum (QEinsumDense);
 - etchnn predict equals hls4ml 1.3's C simulation (its bit-exact flow) on the same inputs, and so does
-  hgq2's forward pass: the dense model in make test against its stored csim outputs (tests/ref/csim/hgq2_dense.npy; its iq
-  quantizers wrap more than 1,000 values),
+  hgq2's forward pass: the dense, bn, lut and einsum models in make test against their stored csim outputs
+  (tests/ref/csim/hgq2_*.npy; the dense model's iq quantizers wrap more than 1,000 values),
   the conv/merge model in make test-extended.  hls4ml differs from hgq2 (and etchnn) on
   saturating quantizers whose input has fewer fractional bits than they do: its bit-exact pass narrows
   the quantizer to its input's fractional bits, which moves the saturation bound 2^i - 2^-f (a value
   3.5 into k=1, i=0, f=3 SAT: hgq2 0.875, hls4ml 0.75); the models here give SAT quantizers such
   inputs only where both agree (the input quantizer has 8 fractional bits), see tests/ref/NOTES.md;
-- the RTL of the dense model equals the emulator (Verilator verify); per-weight widths lower the
-  adder count against the same model with 8-bit weights everywhere;
+- the RTL of the dense, bn, lut and einsum models equals the emulator (Verilator verify); per-weight widths
+  lower the adder count against the same model with 8-bit weights everywhere; the generated C of the bn,
+  lut and einsum models equals the emulator (make test);
 - an HGQ2 layer or activation etchnn does not read is refused naming the layer and its class.
 
 hgq2 is installed by tools/install-deps.sh: under CI (CI set) a missing hgq2 fails, elsewhere it skips."""
@@ -45,8 +48,9 @@ def need_hgq2():
 CASES = [("dense", "RND", "WRAP", "kif", 0), ("conv", "RND", "WRAP", "kif", 4), ("conv", "TRN", "SAT", "kbi", 1),
          ("conv", "RND_CONV", "SAT_SYM", "kif", 4),   # seeds whose outputs are not mostly 0 (some seeds prune all)
          ("bn", "RND", "WRAP", "kif", 0), ("bn", "TRN", "SAT", "kbi", 1),
-         ("lut", "RND", "WRAP", "kif", 0), ("lut", "TRN", "SAT", "kbi", 1)]
-BN, LUT = CASES[4], CASES[6]
+         ("lut", "RND", "WRAP", "kif", 0), ("lut", "TRN", "SAT", "kbi", 1),
+         ("einsum", "RND", "WRAP", "kif", 0), ("einsum", "TRN", "SAT", "kbi", 1)]
+BN, LUT, EIN = CASES[4], CASES[6], CASES[8]
 IDS = ["_".join(map(str, c[:4])) for c in CASES]
 
 
@@ -104,7 +108,8 @@ def hls4ml_case(models, case, tmp_path):
 # stored csim outputs: case, file, hash of the model's weights (hgq2_models.build on hgq2 0.2.0), code scale
 STORED = {"dense": (CASES[0], "hgq2_dense.npy", "cf3e1035ee30678c9f8922b7310a5450daa6a64b", 1024),
           "bn": (BN, "hgq2_bn.npy", "6830baf9aaed0e0e02bb02d094f89642679a738f", 1024),
-          "lut": (LUT, "hgq2_lut.npy", "0e58d51c5dfe6d616ccfee7d8a07e298fb9438c1", 1024)}
+          "lut": (LUT, "hgq2_lut.npy", "0e58d51c5dfe6d616ccfee7d8a07e298fb9438c1", 1024),
+          "einsum": (EIN, "hgq2_einsum.npy", "63595b3a500b9b94d20c78e9d20cafb23cdadafd", 4096)}
 
 
 def dense_weights_sha1(m):
@@ -114,8 +119,8 @@ def dense_weights_sha1(m):
 
 @pytest.mark.parametrize("kind", sorted(STORED))
 def test_equals_stored_hls4ml_csim(models, kind, tmp_path):
-    """hls4ml 1.3's csim outputs of the dense (bn) model on its 2,000 inputs, stored as codes of 2^-10 (int16,
-    int32); test_equals_hls4ml_csim checks the file against a fresh csim.  The model is rebuilt from its seed:
+    """hls4ml 1.3's csim outputs of the dense (bn, lut, einsum) model on its 2,000 inputs, stored as int16 codes
+    (of 2^-10; einsum 2^-12); test_equals_hls4ml_csim checks the file against a fresh csim.  The model is rebuilt from its seed:
     its weights' hash pins it, so a changed build fails here by name rather than as differing outputs."""
     hm = need_hgq2()
     case, fname, sha, scale = STORED[kind]
@@ -142,9 +147,9 @@ def test_equals_hls4ml_csim(models, kind, tmp_path):
     assert np.array_equal(stored, np.round(ref * scale).astype(stored.dtype))
 
 
-@pytest.mark.parametrize("case", [BN, LUT], ids=["bn", "lut"])
+@pytest.mark.parametrize("case", [BN, LUT, EIN], ids=["bn", "lut", "einsum"])
 def test_c_equals_emulator(models, case, tmp_path):
-    """The bn and lut models' generated C equals the emulator (which equals hgq2 and hls4ml above)."""
+    """The bn, lut and einsum models' generated C equals the emulator (which equals hgq2 and hls4ml above)."""
     hm = need_hgq2()
     from test_cemu import c_and_emulator
     m, p = models(case)
@@ -154,7 +159,7 @@ def test_c_equals_emulator(models, case, tmp_path):
 
 
 @pytest.mark.extended
-@pytest.mark.parametrize("case", CASES[1:4] + CASES[5:6] + CASES[7:], ids=IDS[1:4] + IDS[5:6] + IDS[7:])
+@pytest.mark.parametrize("case", CASES[1:4] + CASES[5:6] + CASES[7:8] + CASES[9:], ids=IDS[1:4] + IDS[5:6] + IDS[7:8] + IDS[9:])
 def test_conv_equals_hls4ml_csim(models, case, tmp_path):
     if case[2] != "WRAP":
         pytest.xfail("hls4ml narrows a saturating quantizer to its input's fractional bits (module docstring)")
@@ -187,10 +192,10 @@ def test_verify_and_adders(models, tmp_path):
 
 
 @pytest.mark.extended
-@pytest.mark.parametrize("case", [BN, LUT], ids=["bn", "lut"])
+@pytest.mark.parametrize("case", [BN, LUT, EIN], ids=["bn", "lut", "einsum"])
 def test_verify(models, case, tmp_path):
     """Verilator verify of the bn model (QBatchNormalization, QBatchNormDense) and the lut model (tables as ROMs
-    addressed by the input quantizer's elements, narrower than the table's input type)."""
+    addressed by the input quantizer's elements, narrower than the table's input type) and the einsum model."""
     if SANITIZED:
         pytest.skip("RTL simulations are not repeated under the sanitizers")
     if not VERILATOR:

@@ -2656,7 +2656,11 @@ static int import_dot(Importer *im, const cJSON *cfg, const int *in, int nin)
 
 /* EinsumDense (Keras 3): an einsum of the input with the kernel, plus a bias over bias_axes, lowered onto
  * transposes, reshapes and a Dense (frontends/einsum.c); an activation after it as a Dense's. */
-static int import_einsum_dense(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+/* A hook on an EinsumDense's kernel and bias (w[0], w[1] when nw is 2) as read (HGQ2: its quantizers). */
+typedef int (*WeightHook)(Importer *im, void *ctx, Weight *w, int nw);
+
+static int import_einsum_dense_h(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x,
+                                 WeightHook hook, void *ctx)
 {
     const char *eq = jstr(cfg, "equation");
     if (!eq)
@@ -2669,6 +2673,8 @@ static int import_einsum_dense(Importer *im, const Container *ct, const char *lp
     static const char *const names[] = {"kernel", "bias"};
     Weight w[2];
     if (layer_weights(im, ct, lpath, names, use_bias ? 2 : 1, w) < 0)
+        return -1;
+    if (hook && hook(im, ctx, w, use_bias ? 2 : 1) < 0)
         return -1;
     Tensor *tx = &im->g->t[x];
     EinsumPlan p;
@@ -2716,6 +2722,11 @@ static int import_einsum_dense(Importer *im, const Container *ct, const char *lp
     char base[160];
     snprintf(base, sizeof base, "%s_%s", lname, an ? an : "act");
     return quantized_layer_activation(im, base, act, out, 0);
+}
+
+static int import_einsum_dense(Importer *im, const Container *ct, const char *lpath, const cJSON *cfg, int x)
+{
+    return import_einsum_dense_h(im, ct, lpath, cfg, x, NULL, NULL);
 }
 
 /* The layers above: 1 and out[0] set if cls is one of them, 0 if not, -1 on error. */
@@ -3175,6 +3186,7 @@ typedef struct {
     const cJSON *cfg;
     const char *gp;
     int tr;
+    int f32;            /* QEinsumDense: the layer computes in float32 */
 } Hgq2Bn;
 
 static int hgq2_bn_hook(Importer *im, void *ctx, int ch, double *scale, double *shift, int f32)
@@ -3187,6 +3199,22 @@ static int hgq2_bn_hook(Importer *im, void *ctx, int ch, double *scale, double *
         return -1;
     snprintf(qp, sizeof qp, "%s/bq/quantizer", b->gp);
     return hgq2_quantize_array(im, jget(b->cfg, "bq_conf"), qp, "bq", b->tr, 1, &ch, shift, f32);
+}
+
+/* QEinsumDense's kernel and bias through its kq and bq (over their stored shapes). */
+static int hgq2_einsum_hook(Importer *im, void *ctx, Weight *w, int nw)
+{
+    const Hgq2Bn *b = ctx;
+    static const char *const conf[2] = {"kq_conf", "bq_conf"}, *const sub[2] = {"kq/quantizer", "bq/quantizer"};
+    for (int j = 0; j < nw; j++) {
+        char qp[700];
+        if (hgq2_child(qp, sizeof qp, b->gp, sub[j]) < 0)
+            return LAYER_ERR(im, "expected a shorter weights path, got '%s'", b->gp);
+        if (hgq2_quantize_array(im, jget(b->cfg, conf[j]), qp, j ? "bq" : "kq", b->tr, w[j].rank, w[j].dims, w[j].data,
+                                b->f32) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* QBatchNormDense: hgq2 folds a normalization of the layer's input features into the kernel and bias before
@@ -3350,12 +3378,12 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
     for (size_t k = 0; k < ETN_COUNTOF(merges); k++)
         merge |= !strcmp(cls, merges[k]);
     int bnd = !strcmp(cls, "QBatchNormDense"), bn = !strcmp(cls, "QBatchNormalization");
-    int lut = !strcmp(cls, "QUnaryFunctionLUT");
+    int lut = !strcmp(cls, "QUnaryFunctionLUT"), ein = !strcmp(cls, "QEinsumDense");
     int dense = !strcmp(cls, "QDense") || bnd, conv = !strcmp(cls, "QConv1D") || !strcmp(cls, "QConv2D");
-    if (strcmp(cls, "Quantizer") && !dense && !conv && !merge && !bn && !lut)
-        return LAYER_ERR(im, "unsupported HGQ2 layer class: expected one of Quantizer, QDense, QBatchNormDense, QConv1D, "
-                             "QConv2D, QBatchNormalization, QUnaryFunctionLUT, QAdd, QSubtract, QMultiply, QMaximum, "
-                             "QMinimum, got '%s'", cls);
+    if (strcmp(cls, "Quantizer") && !dense && !conv && !merge && !bn && !lut && !ein)
+        return LAYER_ERR(im, "unsupported HGQ2 layer class: expected one of Quantizer, QDense, QBatchNormDense, "
+                             "QEinsumDense, QConv1D, QConv2D, QBatchNormalization, QUnaryFunctionLUT, QAdd, QSubtract, "
+                             "QMultiply, QMaximum, QMinimum, got '%s'", cls);
     if (im->wlayout != WL_KERAS3)
         return LAYER_ERR(im, "expected HGQ2 layers in a Keras 3 file (.keras, or config.json with model.weights.h5), got "
                              "a Keras 2 weights layout");
@@ -3379,7 +3407,7 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
     const char *an = cJSON_IsString(act) ? act->valuestring : jstr(act, "class_name");
     if (lut && (!jbool(cfg, "enable_iq", 1) || !cJSON_IsString(act)))
         return hgq2_lut(im, cfg, gp, tr, in[0], in[0]);   /* refused there, naming what */
-    if ((dense || conv) && !jis_null(act) && (!an || (strcmp(an, "linear") && strcmp(an, "relu"))))
+    if ((dense || conv || ein) && !jis_null(act) && (!an || (strcmp(an, "linear") && strcmp(an, "relu"))))
         return LAYER_ERR(im, "expected activation linear or relu (exact) in an HGQ2 layer, got %s (not bit-exact in "
                              "hgq2; not supported)", jdesc(&im->g->arena, act));
     int xs[MAX_IO];
@@ -3411,6 +3439,9 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
     int f32 = !dts || strcmp(dts, "float64");
     if (merge) {
         y = import_merge(im, cls + 1, cfg, xs, nin);
+    } else if (ein) {
+        Hgq2Bn ctx = {cfg, gp, tr, f32};
+        y = import_einsum_dense_h(im, ct, lpath, cfg, xs[0], hgq2_einsum_hook, &ctx);
     } else if (lut) {
         y = hgq2_lut(im, cfg, gp, tr, in[0], xs[0]);
         if (y >= 0) {
@@ -3418,7 +3449,7 @@ static int import_hgq2(Importer *im, const cJSON *cfg, const Container *ct, cons
             return 1;
         }
     } else if (bn) {
-        Hgq2Bn ctx = {cfg, gp, tr};
+        Hgq2Bn ctx = {cfg, gp, tr, f32};
         y = import_batchnorm_h(im, ct, lpath, cfg, xs[0], 1, hgq2_bn_hook, &ctx);
     } else {
         size_t before = im->g->nn;

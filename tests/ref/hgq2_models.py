@@ -56,6 +56,7 @@ def _input_quantizer(qtype, rnd):
 
 def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
     """kind 'dense': Quantizer, QDense(relu), QDense(oq), QDense on 6 features;
+    'einsum': on (4, 3): QEinsumDense abc,cd->abd (bias d, relu), QEinsumDense abd,bde->ae (bias e), QDense;
     'lut': on 6 features, QDense and QUnaryFunctionLUT (tanh, sigmoid, silu; one output type per table), QDense;
     'bn': on (4, 3): QBatchNormalization (per channel of 3), QBatchNormDense(relu) on the 12 flattened,
     QBatchNormalization (center and scale false; oq), QDense;
@@ -64,8 +65,8 @@ def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
     with rnd/ovf; weights and biases rnd with SAT_SYM (ovf WRAP) or ovf."""
     import keras
     from hgq.config import QuantizerConfigScope
-    from hgq.layers import (QAdd, QBatchNormalization, QBatchNormDense, QConv1D, QConv2D, QDense, QMaximum, QMultiply,
-                            QSubtract, QUnaryFunctionLUT)
+    from hgq.layers import (QAdd, QBatchNormalization, QBatchNormDense, QConv1D, QConv2D, QDense, QEinsumDense, QMaximum,
+                            QMultiply, QSubtract, QUnaryFunctionLUT)
     keras.utils.set_random_seed(seed)
     with QuantizerConfigScope(place="datalane", default_q_type=qtype, round_mode=rnd, overflow_mode=ovf), \
          QuantizerConfigScope(place=("weight", "bias"), round_mode=rnd, overflow_mode="SAT_SYM" if ovf == "WRAP" else ovf):
@@ -81,6 +82,12 @@ def build(kind, rnd="RND", ovf="WRAP", qtype="kif", seed=0):
             x = QBatchNormalization()(x)
             x = QBatchNormDense(8, activation="relu")(keras.layers.Flatten()(x))
             x = QBatchNormalization(center=False, scale=False, enable_oq=True)(x)
+            out = QDense(3)(x)
+        elif kind == "einsum":
+            inp = keras.Input((4, 3))
+            x = _input_quantizer(qtype, rnd)(inp)
+            x = QEinsumDense("abc,cd->abd", output_shape=(4, 5), bias_axes="d", activation="relu")(x)
+            x = QEinsumDense("abd,bde->ae", output_shape=(6,), bias_axes="e")(x)
             out = QDense(3)(x)
         elif kind == "lut":
             inp = keras.Input((6,))
