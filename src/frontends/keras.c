@@ -2189,6 +2189,23 @@ static Node k_blank_geo(void)
     return g;
 }
 
+/* A convolution's kernel has the shape want[0..wr-1] and its bias (when it has one) `filters` values. */
+static int conv_weight_shapes(Importer *im, const Weight *w, const int *want, int wr, int use_bias, int filters)
+{
+    char s1[96], s2[96];
+    if (w[0].rank != wr || memcmp(w[0].dims, want, sizeof(int) * (size_t)wr)) {
+        dims_str(wr, want, s1, sizeof s1);
+        dims_str(w[0].rank, w[0].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected kernel %s, got %s", s1, s2);
+    }
+    if (use_bias && (w[1].rank != 1 || w[1].dims[0] != filters)) {
+        dims_str(1, &filters, s1, sizeof s1);
+        dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
+        return WEIGHT_ERR(im, "expected bias %s, got %s", s1, s2);
+    }
+    return 0;
+}
+
 static int import_conv(Importer *im, const Container *ct, const char *lpath, const char *cls, const cJSON *cfg, int x)
 {
     int quant = cls[0] == 'Q', depthwise = strstr(cls, "Depthwise") != NULL;
@@ -2218,17 +2235,8 @@ static int import_conv(Importer *im, const Container *ct, const char *lpath, con
         want[wr++] = kernel[a];
     want[wr++] = depthwise ? cin : cin / groups;
     want[wr++] = depthwise ? filters / cin : filters;
-    char s1[96], s2[96];
-    if (w[0].rank != wr || memcmp(w[0].dims, want, sizeof(int) * (size_t)wr)) {
-        dims_str(wr, want, s1, sizeof s1);
-        dims_str(w[0].rank, w[0].dims, s2, sizeof s2);
-        return WEIGHT_ERR(im, "expected kernel %s, got %s", s1, s2);
-    }
-    if (use_bias && (w[1].rank != 1 || w[1].dims[0] != filters)) {
-        dims_str(1, &filters, s1, sizeof s1);
-        dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
-        return WEIGHT_ERR(im, "expected bias %s, got %s", s1, s2);
-    }
+    if (conv_weight_shapes(im, w, want, wr, use_bias, filters) < 0)
+        return -1;
     double *wv = w[0].data;
     if (depthwise) {   /* [k..., C, M] -> [k..., 1, C*M]: output channel c*M + m reads input channel c */
         long taps = (long)kernel[0] * (ns == 2 ? kernel[1] : 1);
@@ -2357,17 +2365,8 @@ static int import_conv_transpose(Importer *im, const Container *ct, const char *
         want[wr++] = kernel[a];
     want[wr++] = filters;
     want[wr++] = cin;
-    char s1[96], s2[96];
-    if (w[0].rank != wr || memcmp(w[0].dims, want, sizeof(int) * (size_t)wr)) {
-        dims_str(wr, want, s1, sizeof s1);
-        dims_str(w[0].rank, w[0].dims, s2, sizeof s2);
-        return WEIGHT_ERR(im, "expected kernel %s, got %s", s1, s2);
-    }
-    if (use_bias && (w[1].rank != 1 || w[1].dims[0] != filters)) {
-        dims_str(1, &filters, s1, sizeof s1);
-        dims_str(w[1].rank, w[1].dims, s2, sizeof s2);
-        return WEIGHT_ERR(im, "expected bias %s, got %s", s1, s2);
-    }
+    if (conv_weight_shapes(im, w, want, wr, use_bias, filters) < 0)
+        return -1;
     long taps = (long)kernel[0] * kernel[1];
     double *wv = arena_array(&im->g->arena, (size_t)(taps * cin * filters), sizeof(double));
     for (long t = 0; t < taps; t++)   /* [k..., M, C] -> [k..., C, M], the taps reversed */

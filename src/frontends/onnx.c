@@ -918,15 +918,24 @@ static int spatial_input(Importer *im, const Onnx__NodeProto *n, int *x)
     return 0;
 }
 
+/* A Conv's or ConvTranspose's operands: the spatial input x, constant weights w and an optional constant bias b
+ * (-1 when absent). */
+static int conv_operands(Importer *im, const Onnx__NodeProto *n, int *x, int *w, int *b)
+{
+    if (spatial_input(im, n, x) < 0 || input_id(im, n, 1, 0, w) < 0 || input_id(im, n, 2, 1, b) < 0)
+        return -1;
+    if (!is_const(im, *w))
+        return NODE_ERR(im, "expected constant weights as second input, got data tensor '%s'", n->input[1]);
+    if (*b >= 0 && !is_const(im, *b))
+        return NODE_ERR(im, "expected a constant bias, got data tensor '%s'", n->input[2]);
+    return 0;
+}
+
 static int import_conv(Importer *im, const Onnx__NodeProto *n, const char *lname)
 {
     int x, w, b;
-    if (spatial_input(im, n, &x) < 0 || input_id(im, n, 1, 0, &w) < 0 || input_id(im, n, 2, 1, &b) < 0)
+    if (conv_operands(im, n, &x, &w, &b) < 0)
         return -1;
-    if (!is_const(im, w))
-        return NODE_ERR(im, "expected constant weights as second input, got data tensor '%s'", n->input[1]);
-    if (b >= 0 && !is_const(im, b))
-        return NODE_ERR(im, "expected a constant bias, got data tensor '%s'", n->input[2]);
     const Tensor *tx = &im->g->t[x], *tw = &im->g->t[w];
     int ns = tx->rank - 1, cin = tx->dims[ns];
     long groups = attr_i(n, "group", 1);
@@ -1002,12 +1011,8 @@ static int import_conv(Importer *im, const Onnx__NodeProto *n, const char *lname
 static int import_conv_transpose(Importer *im, const Onnx__NodeProto *n, const char *lname)
 {
     int x, w, b;
-    if (spatial_input(im, n, &x) < 0 || input_id(im, n, 1, 0, &w) < 0 || input_id(im, n, 2, 1, &b) < 0)
+    if (conv_operands(im, n, &x, &w, &b) < 0)
         return -1;
-    if (!is_const(im, w))
-        return NODE_ERR(im, "expected constant weights as second input, got data tensor '%s'", n->input[1]);
-    if (b >= 0 && !is_const(im, b))
-        return NODE_ERR(im, "expected a constant bias, got data tensor '%s'", n->input[2]);
     const Tensor *tx = &im->g->t[x], *tw = &im->g->t[w];
     int ns = tx->rank - 1, cin = tx->dims[ns];
     long groups = attr_i(n, "group", 1);
