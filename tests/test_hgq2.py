@@ -158,6 +158,24 @@ def test_c_equals_emulator(models, case, tmp_path):
     assert np.array_equal(got, emu.reshape(got.shape)) and np.array_equal(got, hm.keras_predict(m, x))
 
 
+
+def test_pinned_result_precision_is_said_to_change_nothing(models, tmp_path):
+    """A quantizer fixes its layer's type: a LayerName result set for it (a quantizer, a QUnaryFunctionLUT) is
+    accepted with one line saying so, and the type stays the quantizer's (no silent knob)."""
+    m, p = models(LUT)
+    lut = next(L.name for L in m.layers if type(L).__name__ == "QUnaryFunctionLUT")   # names depend on Keras'
+    iq = next(L.name for L in m.layers if type(L).__name__ == "QDense") + "_iq"       # counters: read them
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(f"LayerName:\n  {lut}:\n    Precision:\n      result: fixed<4,2>\n"
+                   f"  {iq}:\n    Precision:\n      result: fixed<4,2>\n")
+    r = run("compile", p, "-c", cfg, "-o", tmp_path / "o")
+    for name in (lut, iq):
+        assert f"LayerName.{name}.Precision.result accepted; it changes nothing here" in r.stderr, r.stderr
+    types = {L["name"]: L["result_type"] for L in json.loads((tmp_path / "o" / "report.json").read_text())["layers"]}
+    r0 = run("compile", p, "-o", tmp_path / "o0")
+    types0 = {L["name"]: L["result_type"] for L in json.loads((tmp_path / "o0" / "report.json").read_text())["layers"]}
+    assert types == types0 and types[lut] != "fixed<4,2>" and "changes nothing" not in r0.stderr
+
 @pytest.mark.extended
 @pytest.mark.parametrize("case", CASES[1:4] + CASES[5:6] + CASES[7:8] + CASES[9:], ids=IDS[1:4] + IDS[5:6] + IDS[7:8] + IDS[9:])
 def test_conv_equals_hls4ml_csim(models, case, tmp_path):

@@ -1559,7 +1559,7 @@ static int quantizer_typed(const Graph *g, const Node *n)
 static void emit_quantizer_types(const Graph *g, const Node *n, Buf *out, const char *indent)
 {
     char s[64];
-    buf_printf(out, "%s# types from the model's quantizers (a Precision block here overrides its exact arithmetic):", indent);
+    buf_printf(out, "%s# types from the model's quantizers (they stay; a Precision block here replaces only the exact arithmetic between them):", indent);
     static const char *const names[3] = {"result", "weight", "bias"};
     int ids[3] = {n->out, n->nin > 1 ? n->in[1] : -1, n->nin > 2 ? n->in[2] : -1};
     for (int j = 0; j < 3; j++)
@@ -1618,7 +1618,7 @@ int config_template(const Graph *g, Diag *d, const char *granularity, Buf *out)
                 for (size_t k = 0; k < g->nn && !qclass; k++)
                     qclass = !g->n[k].dead && !strcmp(ir_hls_class(&g->n[k]), cls) && quantizer_typed(g, &g->n[k]);
                 if (qclass) {
-                    buf_printf(out, "    # types from the model's quantizers (a Precision block here overrides their exact arithmetic)\n"
+                    buf_printf(out, "    # types from the model's quantizers (they stay; a Precision block here replaces only the exact arithmetic between them)\n"
                                     "    ReuseFactor: 1\n");
                     continue;
                 }

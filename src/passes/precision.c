@@ -1087,7 +1087,15 @@ int pass_precision(Graph *g, Diag *d, const Config *c)
             out->wide_decl = g->t[n->in[0]].wide_decl;
             out->decl = g->t[n->in[0]].decl;
         } else if (out->type_pinned) {
-            /* a quantizer in the model file fixed this type */
+            /* a quantizer in the model file fixed this type: a result set for this node in LayerName is said to
+             * change nothing (HGQ2's quantizers and table layers, QONNX's Quant) */
+            if (config_names_node(c, n) && config_layer_sets_var(c, n, "result")) {
+                char ts[64];
+                fx_format(out->type, ts, sizeof ts);
+                diag_warn(d, "%s: LayerName.%s.Precision.result accepted; it changes nothing here: node '%s' (%s) has "
+                             "its type %s from the model's quantizer (change the quantizer to change it)",
+                          g->file, n->name, n->name, n->src_op, ts);
+            }
         } else if (dot_of_product(g, n) && !config_names_node(c, n)) {
             /* a Dot's products: each cast to the layer's accum, as hls4ml's dot1d stores them */
             if (get(c, d, dot_of_product(g, n), "accum", &t, &is_auto) < 0 ||
