@@ -48,6 +48,14 @@ static void depths(const HwModule *m, int *d)
 }
 
 /* The value of every node for inputs x (by element). */
+/* Input vector vec of xbits-bit values: all largest (0), all smallest (1), then random. */
+static void draw_inputs(int64_t *x, long nin, int xbits, int vec)
+{
+    int64_t xmax = ((int64_t)1 << (xbits - 1)) - 1;
+    for (long i = 0; i < nin; i++)
+        x[i] = vec == 0 ? xmax : vec == 1 ? -xmax - 1 : rnd(-xmax - 1, xmax);
+}
+
 static int eval(const HwModule *m, const int64_t *x, int64_t *v)
 {
     for (size_t i = 0; i < m->nn; i++) {
@@ -143,9 +151,7 @@ static int trial(int t, long nin, long nout, int wbits, int xbits, int pd, MultM
         }
     }
     for (int vec = 0; vec < 20 && !rc; vec++) {
-        int64_t xmax = ((int64_t)1 << (xbits - 1)) - 1;
-        for (long i = 0; i < nin; i++)
-            x[i] = vec == 0 ? xmax : vec == 1 ? -xmax - 1 : rnd(-xmax - 1, xmax);
+        draw_inputs(x, nin, xbits, vec);
         if (eval(&m, x, v) < 0) {
             rc = 1;
             break;
@@ -250,9 +256,7 @@ static int search_trial(int t, long nin, long nout, int wbits, int xbits, int sp
     }
     int64_t *v = malloc(sizeof(int64_t) * (m.nn ? m.nn : 1));
     for (int vec = 0; vec < 20 && !rc; vec++) {
-        int64_t xmax = ((int64_t)1 << (xbits - 1)) - 1;
-        for (long i = 0; i < nin; i++)
-            x[i] = vec == 0 ? xmax : vec == 1 ? -xmax - 1 : rnd(-xmax - 1, xmax);
+        draw_inputs(x, nin, xbits, vec);
         if (eval(&m, x, v) < 0) {
             rc = 1;
             break;
